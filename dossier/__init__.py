@@ -1,0 +1,38 @@
+"""Dossier: versioned contract dossiers for contract administration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _template_folder() -> str:
+    """Templates ship inside the package when installed, and sit at the top level in a checkout."""
+    installed = PACKAGE_DIR / "templates"
+    return str(installed if installed.is_dir() else PACKAGE_DIR.parent / "templates")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, database, extensions, web, CLI."""
+    from dossier import config, database, i18n, security, services
+    from dossier.web import register_blueprints
+
+    instance = os.environ.get("DOSSIER_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance or os.path.join(os.getcwd(), "instance")),
+        instance_relative_config=True,
+        template_folder=_template_folder(),
+    )
+    config.load(app, test_config)
+    database.init_app(app)
+    services.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    register_blueprints(app)
+    return app

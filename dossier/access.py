@@ -1,0 +1,166 @@
+"""The access policy: every page, search, report and export asks this module, and only this one.
+
+Predicates `can_*` answer yes or no; `visible_dossier_ids` is the one query that decides which
+dossiers a user may know about; the enforcers turn a "no" into 404 (invisible) or 403 (visible
+but not allowed), with the same body for a hidden object as for a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, g
+
+from dossier.extensions import db
+from dossier.models import (
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    GlobalRole,
+    GroupMember,
+    MemberRole,
+    Membership,
+    User,
+)
+
+# Roles that read confidential documents of their dossier.
+CONFIDENTIAL_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER, MemberRole.OWNER})
+# What a manager may file; a beheerder files every kind.
+MANAGER_KINDS = frozenset({DocumentKind.CORRESPONDENCE, DocumentKind.MINUTES})
+
+
+def _sees_all_dossiers(user: User) -> bool:
+    return user.global_role in (GlobalRole.ADMIN, GlobalRole.AUDITOR)
+
+
+def _membership_filter(user: User) -> sa.ColumnElement[bool]:
+    group_ids = sa.select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+    return sa.or_(Membership.user_id == user.id, Membership.group_id.in_(group_ids))
+
+
+def visible_dossier_ids(user: User) -> sa.Select[Any]:
+    """The ids of every dossier `user` may know exists: the filter behind every list."""
+    if _sees_all_dossiers(user):
+        return sa.select(Dossier.id)
+    return sa.select(Membership.dossier_id).where(_membership_filter(user))
+
+
+def visible_dossiers(user: User) -> sa.Select[Any]:
+    """A query of the dossiers `user` may see, for pages, reports and exports to refine."""
+    return sa.select(Dossier).where(Dossier.id.in_(visible_dossier_ids(user)))
+
+
+def visible_documents(user: User) -> sa.Select[Any]:
+    """A query of the documents `user` may read, confidential ones only for the right roles."""
+    query = sa.select(Document).where(
+        Document.dossier_id.in_(visible_dossier_ids(user)), Document.withdrawn_at.is_(None)
+    )
+    if user.is_auditor:
+        return query
+    confidential_ok = (
+        sa.select(Membership.dossier_id)
+        .where(_membership_filter(user))
+        .where(Membership.role.in_(list(CONFIDENTIAL_ROLES)))
+    )
+    return query.where(
+        sa.or_(Document.confidentiality == "normal", Document.dossier_id.in_(confidential_ok))
+    )
+
+
+def roles_in(user: User, dossier: Dossier) -> frozenset[MemberRole]:
+    """The roles `user` holds on `dossier`, directly or through a group (cached per request)."""
+    cache: dict[tuple[int, int], frozenset[MemberRole]] = g.setdefault("_dossier_roles", {})
+    key = (user.id, dossier.id)
+    if key not in cache:
+        query = sa.select(Membership.role).where(
+            Membership.dossier_id == dossier.id, _membership_filter(user)
+        )
+        cache[key] = frozenset(db.session.scalars(query))
+    return cache[key]
+
+
+def can_view_dossier(user: User, dossier: Dossier) -> bool:
+    return _sees_all_dossiers(user) or bool(roles_in(user, dossier))
+
+
+def can_create_dossier(user: User) -> bool:
+    return user.global_role in (GlobalRole.ADMIN, GlobalRole.BEHEERDER)
+
+
+def can_edit_dossier(user: User, dossier: Dossier) -> bool:
+    return MemberRole.BEHEERDER in roles_in(user, dossier)
+
+
+def can_manage_members(user: User, dossier: Dossier) -> bool:
+    return user.is_admin or MemberRole.BEHEERDER in roles_in(user, dossier)
+
+
+def can_file(user: User, dossier: Dossier, kind: DocumentKind | None = None) -> bool:
+    """Whether `user` may file documents (of `kind`, when given) into `dossier`."""
+    roles = roles_in(user, dossier)
+    if MemberRole.BEHEERDER in roles:
+        return True
+    return MemberRole.MANAGER in roles and (kind is None or kind in MANAGER_KINDS)
+
+
+def can_view_document(user: User, document: Document) -> bool:
+    if document.withdrawn_at is not None or not can_view_dossier(user, document.dossier):
+        return False
+    if not document.is_confidential or user.is_auditor:
+        return True
+    return bool(roles_in(user, document.dossier) & CONFIDENTIAL_ROLES)
+
+
+def can_add_version(user: User, document: Document) -> bool:
+    return can_view_document(user, document) and can_file(user, document.dossier, document.kind)
+
+
+def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
+    if user.is_auditor:
+        return True
+    return dossier is not None and MemberRole.BEHEERDER in roles_in(user, dossier)
+
+
+def can_administer(user: User) -> bool:
+    return user.is_admin
+
+
+# Enforcers: look up with permission, in one place.
+
+
+def get_dossier_or_404(user: User, reference: str) -> Dossier:
+    """The dossier with `reference` if `user` may see it; 404 when missing or hidden."""
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    if dossier is None or not can_view_dossier(user, dossier):
+        abort(404)
+    return dossier
+
+
+def require(allowed: bool) -> None:
+    """Refuse with 403 an action on an object the user may see but not change."""
+    if not allowed:
+        abort(403)
+
+
+def get_document_or_404(user: User, dossier: Dossier, document_id: int) -> Document:
+    """A document looked up through its dossier, never by its global id alone."""
+    document = db.session.scalar(
+        sa.select(Document).where(Document.id == document_id, Document.dossier_id == dossier.id)
+    )
+    if document is None or not can_view_document(user, document):
+        abort(404)
+    return document
+
+
+def get_version_or_404(user: User, document: Document, number: int) -> DocumentVersion:
+    """A version looked up through its document (already permission-checked by the caller)."""
+    version = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    return version

@@ -1,0 +1,281 @@
+"""The `dossier` command line: set-up, serving, filing, register import/export and checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
+
+from dossier import accounts, database, importer, register_io, services, verify
+from dossier.errors import DomainError, ValidationError
+from dossier.extensions import db
+from dossier.models import DocumentKind, GlobalRole, User
+
+FIRST_ADMIN_EMAIL = "admin@dossier.local"
+FIRST_ADMIN_FILE = "initial-admin-password.txt"
+
+
+def _create_app() -> Any:
+    from dossier import create_app
+
+    return create_app()
+
+
+@click.group(cls=AppGroup)
+def cli() -> None:
+    """Dossier: versioned contract dossiers."""
+
+
+def main() -> None:
+    """Entry point of the `dossier` console script."""
+    cli(obj=ScriptInfo(create_app=_create_app, set_debug_flag=False))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _actor(email: str | None) -> User:
+    """The user a command acts as: --as EMAIL, or the first administrator."""
+    query = sa.select(User).where(User.is_enabled.is_(True))
+    if email:
+        query = query.where(User.email == email.strip().lower())
+    else:
+        query = query.where(User.global_role == GlobalRole.ADMIN).order_by(User.id)
+    user = db.session.scalars(query.limit(1)).first()
+    if user is None:
+        _fail(f"no enabled user {email}" if email else "no administrator; run `dossier init`")
+    return user  # type: ignore[return-value]
+
+
+@cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or migrate the instance and make a first administrator if there is none."""
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    for key in ("STAGING_DIR", "BLOB_ROOT"):
+        os.makedirs(current_app.config[key], exist_ok=True)
+    database.create_or_upgrade()
+    password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(None, FIRST_ADMIN_EMAIL, "Beheerder", password, GlobalRole.ADMIN)
+        db.session.commit()
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    click.echo(f"Instance ready in {current_app.instance_path}")
+    if password_file.exists():
+        click.echo(
+            f"Log in as {FIRST_ADMIN_EMAIL} with password {password_file.read_text().strip()}"
+            f"  (kept in {password_file} until you change it)"
+        )
+
+
+@cli.command("run")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 5000).")
+@with_appcontext
+def run_command(host: str | None, port: int | None) -> None:
+    """Serve the web UI with waitress, a production WSGI server."""
+    from waitress import serve
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file-size limit becomes an error
+    config = current_app.config
+    host, port = host or config["HOST"], port or config["PORT"]
+    click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
+    serve(
+        current_app._get_current_object(),
+        host=host,
+        port=port,
+        threads=config["THREADS"],
+        max_request_body_size=config["MAX_CONTENT_LENGTH"],
+        ident="dossier",
+    )
+
+
+@cli.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="Full name (default: the e-mail address).")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in GlobalRole] + ["none"]),
+    default="none",
+    help="Global role.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user who can log in."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(
+            None, email, name, password, None if role == "none" else GlobalRole(role)
+        )
+    except ValidationError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Created user {user.email}")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--dossier",
+    "reference",
+    default=None,
+    help="Reference of the dossier to file into (default: made from the folder name).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in DocumentKind]),
+    default=None,
+    help="Kind for every file (default: guessed from the file name).",
+)
+@click.option("--as", "as_email", default=None, help="Act as this user (default: first admin).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def import_command(
+    path: Path, reference: str | None, kind: str | None, as_email: str | None, as_json: bool
+) -> None:
+    """Import a folder of files as one dossier, or a folder of folders as one dossier each.
+
+    Every file is committed on its own, so refused files are listed and the rest kept.
+    """
+    actor = _actor(as_email)
+    try:
+        targets = list(importer.iter_targets(path))
+    except DomainError as exc:
+        _fail(str(exc))
+    outcomes: dict[str, importer.Outcome] = {}
+    with click.progressbar(
+        targets,
+        label="Importing",
+        file=sys.stderr,
+        item_show_func=lambda t: t[1].name[:40] if t else "",
+    ) as bar:
+        for folder, file_path in bar:
+            _import_one(actor, folder, file_path, reference, kind, outcomes)
+    _print_import(outcomes, as_json)
+    if any(o.refused for o in outcomes.values()):
+        sys.exit(2)
+
+
+def _import_one(
+    actor: User,
+    folder: Path,
+    file_path: Path,
+    reference: str | None,
+    kind: str | None,
+    outcomes: dict[str, importer.Outcome],
+) -> None:
+    try:
+        dossier = importer.find_or_create_dossier(actor, folder, reference)
+        outcome = outcomes.setdefault(dossier.reference, importer.Outcome())
+        result = importer.import_file(
+            actor, dossier, file_path, DocumentKind(kind) if kind else None
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        ref = reference or importer.reference_for(folder)
+        outcomes.setdefault(ref, importer.Outcome()).refused.append((file_path.name, str(exc)))
+        return
+    target = {
+        "filed": outcome.filed,
+        "version": outcome.new_versions,
+        "unchanged": outcome.unchanged,
+    }[result]
+    target.append(file_path.name)
+
+
+def _print_import(outcomes: dict[str, importer.Outcome], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({ref: vars(o) for ref, o in outcomes.items()}, indent=2))
+        return
+    for ref, outcome in outcomes.items():
+        click.echo(
+            f"{ref}: {len(outcome.filed)} filed, {len(outcome.new_versions)} new versions, "
+            f"{len(outcome.unchanged)} unchanged, {len(outcome.refused)} refused"
+        )
+        for name, reason in outcome.refused:
+            click.echo(f"  refused {name}: {reason}")
+
+
+@cli.group("register")
+def register_group() -> None:
+    """The contract register as a spreadsheet (CSV or XLSX)."""
+
+
+@register_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "as_email", default=None, help="Act as this user (default: first admin).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def register_import(file: Path, as_email: str | None, as_json: bool) -> None:
+    """Create or update one dossier per row; rows with errors are reported and skipped whole."""
+    actor = _actor(as_email)
+    try:
+        report = register_io.import_register(actor, file)
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(vars(report), indent=2))
+    else:
+        click.echo(
+            f"{len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.errors)} rows with errors"
+        )
+        for number, message in report.errors:
+            click.echo(f"  row {number}: {message}")
+    if report.errors:
+        sys.exit(2)
+
+
+@register_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "as_email", default=None, help="Export what this user may see.")
+@with_appcontext
+def register_export(file: Path, as_email: str | None) -> None:
+    """Write the register to FILE (.csv or .xlsx)."""
+    if file.suffix.lower() not in (".csv", ".xlsx"):
+        _fail("the file name must end in .csv or .xlsx")
+    count = register_io.export_register(_actor(as_email), file)
+    click.echo(f"{count} dossiers written to {file}")
+
+
+@cli.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@with_appcontext
+def verify_command(as_json: bool) -> None:
+    """Re-hash every blob; check rows, blobs, numbering and the audit chain. Exit 1 on a fault."""
+    report = verify.run(services.blob_store())
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(
+            f"{report.versions} versions, {report.blobs} blobs, "
+            f"{report.audit_events} audit events checked"
+        )
+        for problem in report.problems:
+            click.echo(f"PROBLEM {problem.kind}: {problem.subject}: {problem.detail}")
+        click.echo(
+            "OK: nothing lost, nothing altered"
+            if report.ok
+            else f"FAILED: {len(report.problems)} problems"
+        )
+    sys.exit(0 if report.ok else 1)

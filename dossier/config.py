@@ -1,0 +1,84 @@
+"""Configuration: defaults, then `instance/config.py`, then `DOSSIER_*` environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "DOSSIER_"
+
+
+class Defaults:
+    """Settings every installation starts from; each can be overridden."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    BLOB_ROOT: str | None = None  # None: <instance>/blobs
+    STAGING_DIR: str | None = None  # None: <instance>/staging
+    INDEX_DIR: str | None = None  # None: <instance>/index
+    MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+    HOST = "127.0.0.1"
+    PORT = 5000
+    THREADS = 8
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = ("nl", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "dossier_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    PREFERRED_URL_SCHEME = "http"
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill `app.config` from defaults, the instance file and the environment, in that order."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env(ENV_PREFIX, loads=_loads)
+        if url := os.environ.get("DOSSIER_DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = url
+    else:
+        app.config.update(test_config)
+    _fill_instance_paths(app)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
+
+
+def _loads(value: str) -> Any:
+    """Parse environment values as JSON where they are JSON, else keep the string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _fill_instance_paths(app: Flask) -> None:
+    """Point every unset path at the instance folder, so one folder holds one installation."""
+    folder = app.instance_path
+    defaults = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(folder, "dossier.sqlite3"),
+        "BLOB_ROOT": os.path.join(folder, "blobs"),
+        "STAGING_DIR": os.path.join(folder, "staging"),
+        "INDEX_DIR": os.path.join(folder, "index"),
+    }
+    for key, value in defaults.items():
+        if not app.config.get(key):
+            app.config[key] = value
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def normalise_url(url: str) -> str:
+    """Plain `postgresql://` URLs use the psycopg 3 driver that the package installs."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url

@@ -1,0 +1,83 @@
+"""Database binding: SQLite pragmas and write transactions that never deadlock on upgrade."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+from flask_migrate import upgrade
+
+from dossier.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    """Bind SQLAlchemy and Alembic, and tune SQLite for durability."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine: sa.Engine) -> None:
+    """WAL, full fsync, foreign keys; write requests take the write lock when they begin."""
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction that reads and then writes fails with SQLITE_BUSY when another
+        # writer got in between; taking the lock up front makes writers queue instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+
+
+# Work outside a request (CLI commands, the worker) begins as a writer unless told otherwise;
+# tests that share one thread with the requests they make switch it off.
+writes_outside_requests: ContextVar[bool] = ContextVar("writes_outside_requests", default=True)
+_read_only: ContextVar[bool] = ContextVar("read_only", default=False)
+
+
+def _wants_write() -> bool:
+    """Requests that may change state, and CLI commands, begin as writers."""
+    if _read_only.get():
+        return False
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return writes_outside_requests.get()
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Transactions begun inside this block only read, so they never queue for the write lock."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
+def create_or_upgrade() -> None:
+    """Bring the database schema to the newest migration."""
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+def lock_row(statement: sa.Select[Any]) -> sa.Select[Any]:
+    """Lock the selected rows until commit where the database supports it (SQLite: whole db)."""
+    return statement.with_for_update()

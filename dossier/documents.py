@@ -1,0 +1,218 @@
+"""Domain functions for filing: receive an upload, file a document, add a version, read one back.
+
+The pipeline: stream to a staging file while hashing → type check → durable blob write → one
+transaction with the version row, its audit event and its outbox row. Only then is the upload
+acknowledged; a crash at any step leaves either a whole version or none (at worst an
+unreferenced blob, which `dossier verify` reports and a later upload of the same bytes reuses).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+
+from dossier import audit, crash
+from dossier.errors import UploadRefused
+from dossier.extensions import db
+from dossier.filenames import clean_filename
+from dossier.models import (
+    Confidentiality,
+    Direction,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    DossierStatus,
+    OutboxItem,
+    User,
+    utcnow,
+)
+from dossier.services import blob_store
+from search.detect import FileType, Refused, detect
+from storage import StagedFile, TooLarge, stage_stream
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file received into staging, hashed and type-checked, not yet filed."""
+
+    staged: StagedFile
+    filename: str  # cleaned
+    file_type: FileType
+
+
+@contextmanager
+def receive(stream: BinaryIO | IO[bytes], filename: str | None) -> Iterator[Upload]:
+    """Stage and check an uploaded stream; the staging file is removed when the block ends."""
+    config = current_app.config
+    os.makedirs(config["STAGING_DIR"], exist_ok=True)
+    try:
+        staged = stage_stream(stream, config["STAGING_DIR"], config["MAX_UPLOAD_BYTES"])
+    except TooLarge as exc:
+        limit = config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        raise UploadRefused(f"the file is larger than the limit of {limit} MB") from exc
+    try:
+        name = clean_filename(filename)
+        try:
+            file_type = detect(staged.path, name)
+        except Refused as exc:
+            raise UploadRefused(str(exc)) from exc
+        yield Upload(staged, name, file_type)
+    finally:
+        _unlink_quietly(staged.path)
+
+
+def _unlink_quietly(path: str | os.PathLike[str]) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def file_document(
+    actor: User,
+    dossier: Dossier,
+    upload: Upload,
+    *,
+    kind: DocumentKind,
+    title: str = "",
+    document_date: date | None = None,
+    direction: Direction | None = None,
+    correspondent: str = "",
+    confidentiality: Confidentiality = Confidentiality.NORMAL,
+    comment: str = "",
+    parent: Document | None = None,
+) -> Document:
+    """File `upload` as a new document of `kind` in `dossier`, as its version 1."""
+    _refuse_closed(dossier)
+    document = Document(
+        dossier_id=dossier.id,
+        kind=kind,
+        title=(title.strip() or upload.filename)[:255],
+        document_date=document_date,
+        direction=direction,
+        correspondent=correspondent.strip()[:255],
+        confidentiality=confidentiality,
+        parent_id=parent.id if parent else None,
+        created_by_id=actor.id,
+    )
+    db.session.add(document)
+    db.session.flush()
+    audit.record(
+        actor,
+        "document.create",
+        "document",
+        document.id,
+        dossier_id=dossier.id,
+        after={"kind": kind, "title": document.title, "confidentiality": confidentiality},
+    )
+    add_version(actor, document, upload, comment=comment, locked=True)
+    return document
+
+
+def add_version(
+    actor: User, document: Document, upload: Upload, *, comment: str = "", locked: bool = False
+) -> DocumentVersion:
+    """Store `upload` as the next version of `document`; numbers stay contiguous under races."""
+    if not locked:
+        _lock(document)
+        _refuse_closed(document.dossier)
+    blob_store().put_file(upload.staged.path, upload.staged.sha256)
+    crash.point("upload.after_blob")
+    number = document.current_version_number + 1
+    version = DocumentVersion(
+        document_id=document.id,
+        number=number,
+        blob_key=upload.staged.sha256,
+        size=upload.staged.size,
+        mime_type=upload.file_type.mime,
+        magic_mime=upload.file_type.magic_mime[:127],
+        file_kind=upload.file_type.kind,
+        original_filename=upload.filename,
+        uploaded_by_id=actor.id,
+        comment=comment.strip(),
+    )
+    document.current_version_number = number
+    db.session.add(version)
+    db.session.flush()
+    crash.point("upload.after_version_row")
+    audit.record(
+        actor,
+        "version.create",
+        "version",
+        version.id,
+        dossier_id=document.dossier_id,
+        after={
+            "document_id": document.id,
+            "number": number,
+            "sha256": version.blob_key,
+            "size": version.size,
+            "filename": version.original_filename,
+        },
+    )
+    db.session.add(OutboxItem(topic="version.extract", object_id=version.id))
+    db.session.flush()
+    crash.point("upload.before_commit")
+    return version
+
+
+def _lock(document: Document) -> None:
+    """Take the document row lock and reload its counter, so two uploads number in order."""
+    db.session.execute(
+        sa.select(Document)
+        .where(Document.id == document.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _refuse_closed(dossier: Dossier) -> None:
+    if dossier.status == DossierStatus.ARCHIVED:
+        raise UploadRefused("the dossier is archived; nothing can be filed into it")
+
+
+def open_version(version: DocumentVersion) -> BinaryIO:
+    """The stored bytes of `version`, after checking they still match their hash."""
+    store = blob_store()
+    if not store.verify(version.blob_key):
+        raise IntegrityFailure(
+            f"the stored file of version {version.number} no longer matches its checksum"
+        )
+    return store.open(version.blob_key)
+
+
+class IntegrityFailure(Exception):
+    """A stored blob no longer matches its hash: it is never served."""
+
+
+def record_read(actor: User, version: DocumentVersion) -> None:
+    """Log the download of a confidential document (reads of normal ones are not events)."""
+    if version.document.confidentiality == Confidentiality.CONFIDENTIAL:
+        audit.record(
+            actor,
+            "version.read",
+            "version",
+            version.id,
+            dossier_id=version.document.dossier_id,
+            after={"document_id": version.document_id, "number": version.number},
+        )
+
+
+def withdraw(actor: User, document: Document, reason: str) -> None:
+    """Take a document out of lists and search; its versions stay stored as evidence."""
+    document.withdrawn_at = utcnow()
+    audit.record(
+        actor,
+        "document.withdraw",
+        "document",
+        document.id,
+        dossier_id=document.dossier_id,
+        after={"reason": reason},
+    )
+    db.session.add(OutboxItem(topic="document.remove", object_id=document.id))
+    db.session.flush()

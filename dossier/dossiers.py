@@ -1,0 +1,311 @@
+"""Domain functions for contract dossiers: register, edit, derive the dates that drive action."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+
+from dossier import audit
+from dossier.errors import StaleEdit, ValidationError
+from dossier.extensions import db
+from dossier.models import (
+    Dossier,
+    DossierTag,
+    MemberRole,
+    Membership,
+    NoticeUnit,
+    Party,
+    PartyKind,
+    User,
+)
+
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+CPV_RE = re.compile(r"^\d{8}-\d$")
+KVK_RE = re.compile(r"^\d{8}$")
+TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
+
+# The contract-register fields a dossier carries, in register order; `supplier` is a party name
+# and the three people are users. Import, export, forms and audit all use this list.
+FIELDS = (
+    "reference",
+    "title",
+    "description",
+    "supplier",
+    "supplier_kvk",
+    "client_department",
+    "owner",
+    "manager",
+    "beheerder",
+    "status",
+    "signed_on",
+    "start_on",
+    "end_on",
+    "option_count",
+    "option_months",
+    "notice_value",
+    "notice_unit",
+    "auto_renewal",
+    "value",
+    "annual_value",
+    "procedure",
+    "tender_reference",
+    "cpv_code",
+    "category",
+    "confidentiality",
+    "retention_years",
+    "tags",
+)
+_PEOPLE = ("owner", "manager", "beheerder")
+_PEOPLE_ROLES = {
+    "owner": MemberRole.OWNER,
+    "manager": MemberRole.MANAGER,
+    "beheerder": MemberRole.BEHEERDER,
+}
+
+
+@dataclass(frozen=True)
+class DerivedDates:
+    """Dates computed from the contract data, never typed twice."""
+
+    notice_deadline: date | None  # last day to give notice before the current end date
+    max_end_on: date | None  # end date with every remaining option used
+
+
+def subtract_period(day: date, value: int, unit: NoticeUnit) -> date:
+    """`day` minus a notice period; months clamp to the month's end (31 Mar - 1 = 28/29 Feb)."""
+    if unit == NoticeUnit.MONTHS:
+        return day - relativedelta(months=value)
+    return day - relativedelta(days=value)
+
+
+def derived_dates(dossier: Dossier) -> DerivedDates:
+    """Notice deadline and maximum end date for `dossier`, where its data allows."""
+    if dossier.end_on is None:
+        return DerivedDates(None, None)
+    notice = None
+    if dossier.notice_value is not None and dossier.notice_unit is not None:
+        notice = subtract_period(dossier.end_on, dossier.notice_value, dossier.notice_unit)
+    max_end = dossier.end_on
+    if dossier.option_count and dossier.option_months:
+        max_end = dossier.end_on + relativedelta(
+            months=dossier.option_count * dossier.option_months
+        )
+    return DerivedDates(notice, max_end)
+
+
+def snapshot(dossier: Dossier) -> dict[str, Any]:
+    """The register fields of `dossier` as plain values, for audit events and exports."""
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        if name == "supplier":
+            values[name] = dossier.supplier.name if dossier.supplier else ""
+        elif name == "supplier_kvk":
+            values[name] = (dossier.supplier.kvk_number or "") if dossier.supplier else ""
+        elif name in _PEOPLE:
+            person = getattr(dossier, name)
+            values[name] = person.email if person else ""
+        elif name == "tags":
+            values[name] = dossier.tag_names
+        else:
+            values[name] = getattr(dossier, name)
+    return values
+
+
+def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
+    """Check the rules a register entry must meet; raise ValidationError naming every break."""
+    errors: dict[str, str] = {}
+    merged = {**(snapshot(dossier) if dossier else {}), **values}
+    reference = merged.get("reference") or ""
+    if not REFERENCE_RE.match(reference):
+        errors["reference"] = "use 1-32 letters, digits and . _ / - (for example 2025-017)"
+    elif _reference_taken(reference, dossier):
+        errors["reference"] = f"reference {reference} is already in use"
+    if not (merged.get("title") or "").strip():
+        errors["title"] = "a title is required"
+    start, end = merged.get("start_on"), merged.get("end_on")
+    if start and end and start > end:
+        errors["end_on"] = "the end date lies before the start date"
+    for name in ("value", "annual_value"):
+        if merged.get(name) is not None and merged[name] < 0:
+            errors[name] = "an amount cannot be negative"
+    _validate_counts(merged, errors)
+    if merged.get("cpv_code") and not CPV_RE.match(merged["cpv_code"]):
+        errors["cpv_code"] = "a CPV code looks like 72000000-5"
+    if merged.get("supplier_kvk") and not KVK_RE.match(merged["supplier_kvk"]):
+        errors["supplier_kvk"] = "a KvK number has 8 digits"
+    for tag in merged.get("tags") or []:
+        if not TAG_RE.match(tag):
+            errors["tags"] = f"tag {tag!r}: use at most 64 letters, digits, spaces or . & / + -"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
+    notice_value, notice_unit = merged.get("notice_value"), merged.get("notice_unit")
+    if notice_value is not None and (notice_value < 0 or notice_value > 3660):
+        errors["notice_value"] = "a notice period is a number of days or months from 0"
+    elif notice_value is not None and notice_unit is None:
+        errors["notice_unit"] = "say whether the notice period is in days or months"
+    if (merged.get("option_count") or 0) < 0:
+        errors["option_count"] = "the number of options cannot be negative"
+    elif merged.get("option_count") and not (merged.get("option_months") or 0) > 0:
+        errors["option_months"] = "give the length of each option in months"
+    retention = merged.get("retention_years")
+    if retention is not None and not 0 <= retention <= 100:
+        errors["retention_years"] = "a retention period is 0 to 100 years"
+
+
+def _reference_taken(reference: str, dossier: Dossier | None) -> bool:
+    query = sa.select(Dossier.id).where(sa.func.lower(Dossier.reference) == reference.lower())
+    if dossier is not None:
+        query = query.where(Dossier.id != dossier.id)
+    return db.session.scalar(query) is not None
+
+
+def create_dossier(actor: User, values: dict[str, Any]) -> Dossier:
+    """Register a new dossier; `actor` becomes its beheerder unless another is named."""
+    validate(values)
+    dossier = Dossier(reference=values["reference"], title=values["title"])
+    db.session.add(dossier)
+    _apply(dossier, {"beheerder": actor.email, **values})
+    db.session.flush()
+    _grant_named_people(actor, dossier)
+    audit.record(
+        actor,
+        "dossier.create",
+        "dossier",
+        dossier.id,
+        dossier_id=dossier.id,
+        after=snapshot(dossier),
+    )
+    return dossier
+
+
+def update_dossier(
+    actor: User, dossier: Dossier, values: dict[str, Any], row_version: int | None = None
+) -> dict[str, tuple[Any, Any]]:
+    """Change register fields; returns what changed (old, new). Stale forms are refused."""
+    if row_version is not None and row_version != dossier.row_version:
+        raise StaleEdit("someone else changed this dossier in the meantime; reload and retry")
+    validate(values, dossier)
+    before = snapshot(dossier)
+    _apply(dossier, values)
+    db.session.flush()
+    after = snapshot(dossier)
+    changes = {k: (before[k], after[k]) for k in FIELDS if before[k] != after[k]}
+    if changes:
+        _grant_named_people(actor, dossier)
+        audit.record(
+            actor,
+            "dossier.update",
+            "dossier",
+            dossier.id,
+            dossier_id=dossier.id,
+            before={k: v[0] for k, v in changes.items()},
+            after={k: v[1] for k, v in changes.items()},
+        )
+    return changes
+
+
+def _apply(dossier: Dossier, values: dict[str, Any]) -> None:
+    with db.session.no_autoflush:
+        for name, value in values.items():
+            _apply_one(dossier, name, value, values)
+
+
+def _apply_one(dossier: Dossier, name: str, value: Any, values: dict[str, Any]) -> None:
+    if name == "supplier":
+        dossier.supplier = find_or_create_party(value, values.get("supplier_kvk"))
+    elif name in _PEOPLE:
+        setattr(dossier, name, find_user(value) if value else None)
+    elif name == "tags":
+        _set_tags(dossier, value or [])
+    elif name != "supplier_kvk":
+        setattr(dossier, name, value)
+
+
+def _set_tags(dossier: Dossier, names: list[str]) -> None:
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    if wanted != dossier.tag_names:
+        dossier.tags = [DossierTag(name=n) for n in wanted]
+
+
+def find_user(email: str) -> User:
+    """The user with this e-mail address, or a ValidationError naming it."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValidationError({"user": f"no user with e-mail address {email}"})
+    return user
+
+
+def find_or_create_party(name: str | None, kvk_number: str | None = None) -> Party | None:
+    """The party with this name (case-insensitive), created as a supplier when new."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    party = db.session.scalar(sa.select(Party).where(sa.func.lower(Party.name) == name.lower()))
+    if party is None:
+        party = Party(name=name, kind=PartyKind.SUPPLIER)
+        db.session.add(party)
+    if kvk_number:
+        party.kvk_number = kvk_number
+    return party
+
+
+def _grant_named_people(actor: User, dossier: Dossier) -> None:
+    """Everyone named owner, manager or beheerder holds that role on the dossier."""
+    for field, role in _PEOPLE_ROLES.items():
+        person = getattr(dossier, field)
+        if person is not None:
+            grant(actor, dossier, person, role)
+
+
+def grant(actor: User, dossier: Dossier, user: User, role: MemberRole) -> Membership:
+    """Give `user` `role` on `dossier` (replacing a weaker role); audited."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.dossier_id == dossier.id, Membership.user_id == user.id
+        )
+    )
+    if membership is not None and membership.role == role:
+        return membership
+    before = {"role": membership.role} if membership else None
+    if membership is None:
+        membership = Membership(dossier_id=dossier.id, user_id=user.id, role=role)
+        db.session.add(membership)
+    else:
+        if _rank(membership.role) > _rank(role):
+            return membership
+        membership.role = role
+    db.session.flush()
+    audit.record(
+        actor,
+        "membership.grant",
+        "membership",
+        membership.id,
+        dossier_id=dossier.id,
+        before=before,
+        after={"user": user.email, "role": role},
+    )
+    return membership
+
+
+def _rank(role: MemberRole) -> int:
+    order = [MemberRole.READER, MemberRole.OWNER, MemberRole.MANAGER, MemberRole.BEHEERDER]
+    return order.index(role)
+
+
+def coerce_decimal(text: str) -> Decimal:
+    """Parse an amount written the Dutch way (1.234,56) or the English way (1,234.56)."""
+    cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned and (cleaned.rfind(",") > cleaned.rfind(".")):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", "")
+    return Decimal(cleaned)

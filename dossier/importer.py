@@ -1,0 +1,116 @@
+"""Importing folders of files into dossiers (the `dossier import` command's domain side)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dossier import documents, dossiers
+from dossier.errors import DomainError
+from dossier.extensions import db
+from dossier.models import Document, DocumentKind, Dossier, User
+
+# Words in a file name that tell what kind of document it is, checked in this order.
+_KIND_HINTS = (
+    (DocumentKind.AMENDMENT, r"wijziging|amendment|addendum"),
+    (DocumentKind.CONTRACT, r"overeenkomst|contract|agreement"),
+    (DocumentKind.MINUTES, r"notulen|minutes|verslag|kennismaking"),
+    (DocumentKind.INVOICE, r"factuur|invoice"),
+    (DocumentKind.REPORT, r"rapport|rapportage|report"),
+    (DocumentKind.ANNEX, r"bijlage|annex|schedule|exhibit|appendix"),
+)
+
+
+def guess_kind(path: Path) -> DocumentKind:
+    """A document kind from the file name; e-mails are correspondence."""
+    if path.suffix.lower() in (".eml", ".msg"):
+        return DocumentKind.CORRESPONDENCE
+    name = path.stem.lower()
+    for kind, pattern in _KIND_HINTS:
+        if re.search(pattern, name):
+            return kind
+    return DocumentKind.OTHER
+
+
+def reference_for(folder: Path) -> str:
+    """A dossier reference made from a folder name (letters, digits, - . _ ; at most 32)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.name).strip("-._")
+    return (cleaned or "import")[:32]
+
+
+def plan(root: Path) -> list[tuple[Path, list[Path]]]:
+    """Which files go into which dossier: a folder of files is one dossier, a folder of folders
+    is one dossier per subfolder. Hidden files are skipped."""
+    if not root.is_dir():
+        raise DomainError(f"{root} is not a folder")
+    files = _files(root)
+    if files:
+        return [(root, files)]
+    return [(sub, _files(sub)) for sub in sorted(root.iterdir()) if _visible_dir(sub)]
+
+
+def _visible_dir(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith(".")
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+@dataclass
+class Outcome:
+    filed: list[str] = field(default_factory=list)
+    new_versions: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> Dossier:
+    """The dossier to import into: by reference, created from the folder name when new."""
+    reference = reference or reference_for(folder)
+    existing = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    if existing is not None:
+        return existing
+    return dossiers.create_dossier(actor, {"reference": reference, "title": folder.name[:255]})
+
+
+def import_file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind | None) -> str:
+    """File one file: a new document, or a new version of the document with the same title.
+
+    Returns "filed", "version" or "unchanged"; raises UploadRefused with the reason.
+    """
+    title = path.stem[:255]
+    existing = db.session.scalar(
+        sa.select(Document).where(
+            Document.dossier_id == dossier.id,
+            Document.title == title,
+            Document.withdrawn_at.is_(None),
+        )
+    )
+    with path.open("rb") as stream, documents.receive(stream, path.name) as upload:
+        if existing is None:
+            documents.file_document(
+                actor,
+                dossier,
+                upload,
+                kind=kind or guess_kind(path),
+                title=title,
+                comment="imported",
+            )
+            return "filed"
+        current = existing.current_version
+        if current is not None and current.blob_key == upload.staged.sha256:
+            return "unchanged"
+        documents.add_version(actor, existing, upload, comment="imported")
+        return "version"
+
+
+def iter_targets(root: Path) -> Iterator[tuple[Path, Path]]:
+    """Every (dossier folder, file) pair the import will handle, in order."""
+    for folder, files in plan(root):
+        for path in files:
+            yield folder, path

@@ -1,0 +1,55 @@
+"""The database models; import them from here."""
+
+from dossier.models.audit import AuditEvent, OutboxItem
+from dossier.models.base import Base, utcnow
+from dossier.models.document import (
+    Clause,
+    Direction,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    ExtractionStatus,
+)
+from dossier.models.dossier import (
+    Category,
+    Confidentiality,
+    Dossier,
+    DossierStatus,
+    DossierTag,
+    MemberRole,
+    Membership,
+    NoticeUnit,
+    Party,
+    PartyKind,
+    Procedure,
+)
+from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Category",
+    "Clause",
+    "Confidentiality",
+    "Direction",
+    "Document",
+    "DocumentKind",
+    "DocumentVersion",
+    "Dossier",
+    "DossierStatus",
+    "DossierTag",
+    "ExtractionStatus",
+    "GlobalRole",
+    "Group",
+    "GroupMember",
+    "MemberRole",
+    "Membership",
+    "NoticeUnit",
+    "OutboxItem",
+    "Party",
+    "PartyKind",
+    "Procedure",
+    "User",
+    "new_session_token",
+    "utcnow",
+]

@@ -1,0 +1,87 @@
+"""People who log in, and the groups (departments) they belong to."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dossier.models.base import Base, created_at, enum_column, intpk, str255
+
+
+class GlobalRole(enum.StrEnum):
+    ADMIN = "admin"  # functioneel beheerder: users, roles, settings
+    AUDITOR = "auditor"  # reads everything including the audit trail, changes nothing
+    BEHEERDER = "beheerder"  # contractbeheerder: registers new dossiers and becomes their beheerder
+
+
+def new_session_token() -> str:
+    """A fresh random token; replacing it ends every session and remember-me cookie."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user"
+
+    id: Mapped[intpk]
+    email: Mapped[str255] = mapped_column(unique=True)  # stored lower-case
+    name: Mapped[str255]
+    password_hash: Mapped[str255]
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    global_role: Mapped[GlobalRole | None] = enum_column(GlobalRole, nullable=True)
+    # Part of the login cookie; rotated on logout, disable and password change.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    created_at: Mapped[created_at]
+    last_login_at: Mapped[datetime | None]
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary="group_member", back_populates="members", lazy="selectin"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_enabled
+
+    @property
+    def is_admin(self) -> bool:
+        return self.global_role == GlobalRole.ADMIN
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.global_role == GlobalRole.AUDITOR
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Group(Base):
+    """A department or team that can be granted a role on dossiers as a whole."""
+
+    __tablename__ = "group"
+
+    id: Mapped[intpk]
+    name: Mapped[str255] = mapped_column(unique=True)
+    created_at: Mapped[created_at]
+
+    members: Mapped[list[User]] = relationship(
+        secondary="group_member", back_populates="groups", lazy="selectin"
+    )
+
+
+class GroupMember(Base):
+    __tablename__ = "group_member"
+
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("group.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,0 +1,253 @@
+"""The contract register as a spreadsheet: import (create or update dossiers) and export."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from dossier import access, dossiers
+from dossier.errors import DomainError, ValidationError
+from dossier.extensions import db
+from dossier.models import (
+    Category,
+    Confidentiality,
+    Dossier,
+    DossierStatus,
+    NoticeUnit,
+    Procedure,
+    User,
+)
+from dossier.spreadsheets import read_table, write_table
+
+# Dutch column names that registers commonly use, mapped to our field names.
+ALIASES = {
+    "kenmerk": "reference",
+    "referentie": "reference",
+    "contractnummer": "reference",
+    "titel": "title",
+    "omschrijving": "description",
+    "leverancier": "supplier",
+    "kvk": "supplier_kvk",
+    "kvk-nummer": "supplier_kvk",
+    "afdeling": "client_department",
+    "contracteigenaar": "owner",
+    "contractmanager": "manager",
+    "contractbeheerder": "beheerder",
+    "ondertekend": "signed_on",
+    "ingangsdatum": "start_on",
+    "begindatum": "start_on",
+    "einddatum": "end_on",
+    "opties": "option_count",
+    "optieduur": "option_months",
+    "opzegtermijn": "notice_value",
+    "eenheid opzegtermijn": "notice_unit",
+    "stilzwijgende verlenging": "auto_renewal",
+    "waarde": "value",
+    "contractwaarde": "value",
+    "jaarwaarde": "annual_value",
+    "procedure": "procedure",
+    "aanbestedingskenmerk": "tender_reference",
+    "cpv": "cpv_code",
+    "categorie": "category",
+    "vertrouwelijkheid": "confidentiality",
+    "bewaartermijn": "retention_years",
+    "labels": "tags",
+}
+DERIVED = ("notice_deadline", "max_end_on")
+_STATUS_NL = {
+    "concept": "draft",
+    "actief": "active",
+    "lopend": "active",
+    "afgelopen": "ended",
+    "beeindigd": "ended",
+    "opgezegd": "terminated",
+    "gearchiveerd": "archived",
+}
+_TRUE = {"1", "true", "yes", "ja", "y", "j", "x"}
+_FALSE = {"0", "false", "no", "nee", "n", ""}
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+def _column(header: str) -> str | None:
+    key = _fold(header).replace("_", " ")
+    if key.replace(" ", "_") in dossiers.FIELDS:
+        return key.replace(" ", "_")
+    return ALIASES.get(key)
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (use 2026-01-31 or 31-01-2026)")
+
+
+def _int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    if not re.fullmatch(r"-?\d+", text):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    try:
+        return dossiers.coerce_decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+
+
+def _bool(value: Any) -> bool:
+    text = _fold(str(value if value is not None else ""))
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not yes or no")
+
+
+def _enum(enum_cls: Any, synonyms: dict[str, str] | None = None) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        text = _fold(str(value)).replace(" ", "_").replace("-", "_")
+        text = (synonyms or {}).get(text, text)
+        try:
+            return enum_cls(text)
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum_cls)
+            raise ValueError(f"{value!r} is not one of: {allowed}") from None
+
+    return parse
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "signed_on": _date,
+    "start_on": _date,
+    "end_on": _date,
+    "option_count": _int,
+    "option_months": _int,
+    "notice_value": _int,
+    "retention_years": _int,
+    "value": _decimal,
+    "annual_value": _decimal,
+    "auto_renewal": _bool,
+    "status": _enum(DossierStatus, _STATUS_NL),
+    "notice_unit": _enum(NoticeUnit, {"dagen": "days", "maanden": "months"}),
+    "procedure": _enum(Procedure),
+    "category": _enum(Category),
+    "confidentiality": _enum(
+        Confidentiality, {"normaal": "normal", "vertrouwelijk": "confidential"}
+    ),
+    "tags": lambda v: [t.strip() for t in _text(v).split(",") if t.strip()],
+}
+
+
+def parse_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Domain values from one spreadsheet row; unknown columns are ignored."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for header, raw in row.items():
+        name = _column(header or "")
+        if name is None or name in DERIVED:
+            continue
+        try:
+            values[name] = PARSERS.get(name, _text)(raw)
+        except ValueError as exc:
+            problems.append(f"{header}: {exc}")
+    if problems:
+        raise ValidationError({"row": "; ".join(problems)})
+    if values.get("option_count") is None and "option_count" in values:
+        values["option_count"] = 0
+    return values
+
+
+def import_register(actor: User, path: Path) -> ImportReport:
+    """Create or update one dossier per row; a row that fails changes nothing at all."""
+    report = ImportReport()
+    rows = list(read_table(path))
+    if not rows:
+        raise DomainError(f"{path.name} has no rows under its header")
+    for number, row in rows:
+        try:
+            with db.session.begin_nested():
+                _import_row(actor, row, report)
+        except (ValidationError, DomainError) as exc:
+            report.errors.append((number, str(exc)))
+    return report
+
+
+def _import_row(actor: User, row: dict[str, Any], report: ImportReport) -> None:
+    values = parse_row(row)
+    reference = values.get("reference")
+    if not reference:
+        raise ValidationError({"reference": "every row needs a reference"})
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    if dossier is None:
+        if not access.can_create_dossier(actor):
+            raise DomainError("you may not register new dossiers")
+        dossiers.create_dossier(actor, values)
+        report.created.append(reference)
+        return
+    if not access.can_edit_dossier(actor, dossier):
+        raise DomainError(f"you may not change dossier {reference}")
+    if dossiers.update_dossier(actor, dossier, values):
+        report.updated.append(reference)
+    else:
+        report.unchanged.append(reference)
+
+
+def export_rows(actor: User) -> Iterator[list[Any]]:
+    """Every visible dossier as a register row, derived dates last."""
+    query = access.visible_dossiers(actor).order_by(Dossier.reference)
+    for dossier in db.session.scalars(query):
+        snap = dossiers.snapshot(dossier)
+        derived = dossiers.derived_dates(dossier)
+        yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]
+
+
+def export_register(actor: User, path: Path) -> int:
+    """Write the register the actor may see to `path` (.csv or .xlsx); returns the row count."""
+    rows = list(export_rows(actor))
+    write_table(path, [*dossiers.FIELDS, *DERIVED], rows)
+    return len(rows)

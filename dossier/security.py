@@ -1,0 +1,105 @@
+"""Log-in sessions, CSRF, security headers and error pages that show nothing internal."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import sqlalchemy as sa
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from dossier import database
+from dossier.extensions import csrf, db, login_manager
+from dossier.models import User
+
+log = logging.getLogger(__name__)
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Wire log-in, CSRF, headers and error handlers into `app`."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    csrf.init_app(app)
+    app.after_request(_add_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def load_user(cookie_id: str) -> User | None:
+    """The user a session or remember-me cookie names, if its token is still current.
+
+    Loaded in a short session of its own and detached, so a request holds no database
+    transaction while it receives an upload.
+    """
+    user_id, _, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    with database.read_only(), Session(db.engine, expire_on_commit=False) as session:
+        user = session.scalar(
+            sa.select(User).where(User.id == int(user_id), User.is_enabled.is_(True))
+        )
+        if user is None or not secrets.compare_digest(user.session_token, token):
+            return None
+        session.expunge(user)
+    return user
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return render_template("errors/error.html", code=400, reason="csrf", error_id=None), 400
+
+
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    if error.code is None or error.code < 400:
+        return error.get_response()
+    db.session.rollback()
+    return (
+        render_template("errors/error.html", code=error.code, reason=None, error_id=None),
+        error.code,
+    )
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    """Log the stack trace under an id and show the user only that id."""
+    if isinstance(error, HTTPException):
+        return _http_error(error)  # type: ignore[return-value]
+    error_id = secrets.token_hex(6)
+    log.error("unhandled error %s on %s %s", error_id, request.method, request.path, exc_info=error)
+    db.session.rollback()
+    return (
+        render_template("errors/error.html", code=500, reason=None, error_id=error_id),
+        InternalServerError.code,
+    )

@@ -1,0 +1,110 @@
+"""Reading and writing tables as CSV or XLSX, with formula injection escaped on the way out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from dossier.errors import DomainError
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 100_000
+
+
+def escape_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return escape_cell(", ".join(str(v) for v in value))
+    return escape_cell(str(value)) if not isinstance(value, int | Decimal) else str(value)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    if hasattr(value, "value") and not isinstance(value, Decimal):  # enums
+        value = value.value
+    return escape_cell(value)
+
+
+def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write `rows` under `header` to `path`, as XLSX or CSV by its extension."""
+    if path.suffix.lower() == ".xlsx":
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("register")
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append([_xlsx_value(v) for v in row])
+        workbook.save(path)
+        return
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row])
+
+
+def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (row number, {header: value}) for each non-empty row of a CSV or XLSX file."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        rows = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        rows = _csv_rows(path)
+    else:
+        raise DomainError(f"{path.name}: give a .csv or .xlsx file")
+    header: list[str] | None = None
+    for number, row in enumerate(rows, start=1):
+        if number > MAX_ROWS:
+            raise DomainError(f"more than {MAX_ROWS} rows; split the file")
+        if header is None:
+            header = [str(c or "").strip() for c in row]
+            continue
+        if all(c is None or str(c).strip() == "" for c in row):
+            continue
+        yield number, dict(zip(header, row, strict=False))
+
+
+def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
+    from search.detect import Refused, check_zip
+
+    try:
+        check_zip(path)
+    except Refused as exc:
+        raise DomainError(f"{path.name}: {exc}") from exc
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
+    finally:
+        workbook.close()
+
+
+def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(text), dialect)

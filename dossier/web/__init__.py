@@ -1,0 +1,14 @@
+"""The web UI: one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from dossier.web import auth, documents, dossiers, register
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(register.bp)
+    app.register_blueprint(dossiers.bp)
+    app.register_blueprint(documents.bp)

@@ -1,0 +1,78 @@
+"""Logging in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from dossier import accounts
+from dossier.extensions import db
+from dossier.web.forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path may follow log-in; `//evil.example` and `https://...` are dropped."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+@bp.get("/login")
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("register.index"))
+    return render_template("auth/login.html", form=LoginForm(), next=request.args.get("next"))
+
+
+@bp.post("/login")
+def login_submit() -> str | Response | tuple[str, int]:
+    form = LoginForm()
+    next_url = safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            session.clear()  # a fresh session at log-in: no fixation
+            login_user(user, remember=form.remember.data)
+            return redirect(next_url or url_for("register.index"))
+        flash(_("Unknown e-mail address or wrong password."), "error")
+    return render_template("auth/login.html", form=form, next=next_url), 400
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    accounts.end_sessions(current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> Response:
+    chosen = request.form.get("lang", "")
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+    return redirect(safe_next(request.form.get("next")) or url_for("register.index"))

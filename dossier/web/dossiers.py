@@ -1,0 +1,122 @@
+"""Registering, showing and editing contract dossiers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from dossier import access, dossiers
+from dossier.errors import StaleEdit, ValidationError
+from dossier.extensions import db
+from dossier.models import Document, DocumentKind, Dossier, User
+from dossier.web.forms import DossierForm
+
+bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
+
+
+def _people() -> list[tuple[str, str]]:
+    users = db.session.scalars(sa.select(User).where(User.is_enabled.is_(True)).order_by(User.name))
+    return [(u.email, f"{u.name} <{u.email}>") for u in users]
+
+
+def _form(dossier: Dossier | None = None) -> DossierForm:
+    form = DossierForm()
+    form.set_people(_people())
+    if dossier is not None and not form.is_submitted():
+        form.process(data={**dossiers.snapshot(dossier), "row_version": dossier.row_version})
+        form.tags.data = ", ".join(dossier.tag_names)
+    return form
+
+
+def _show_errors(form: DossierForm, error: ValidationError) -> None:
+    for field, message in error.errors.items():
+        target = getattr(form, field, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.get("/new")
+@login_required
+def new() -> str:
+    access.require(access.can_create_dossier(current_user))
+    form = _form()
+    form.beheerder.data = current_user.email
+    return render_template("dossiers/new.html", form=form)
+
+
+@bp.post("/new")
+@login_required
+def create() -> str | Response | tuple[str, int]:
+    access.require(access.can_create_dossier(current_user))
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            dossier = dossiers.create_dossier(current_user, form.values())
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Dossier %(ref)s registered.", ref=dossier.reference), "success")
+            return redirect(url_for("dossiers.show", reference=dossier.reference))
+    return render_template("dossiers/new.html", form=form), 400
+
+
+@bp.get("/<reference>")
+@login_required
+def show(reference: str) -> str:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    documents = db.session.scalars(
+        access.visible_documents(current_user)
+        .where(Document.dossier_id == dossier.id)
+        .order_by(Document.document_date.desc().nulls_last(), Document.id.desc())
+    ).all()
+    by_kind: dict[DocumentKind, list[Document]] = defaultdict(list)
+    for document in documents:
+        by_kind[document.kind].append(document)
+    return render_template(
+        "dossiers/show.html",
+        dossier=dossier,
+        derived=dossiers.derived_dates(dossier),
+        by_kind=[(kind, by_kind[kind]) for kind in DocumentKind if by_kind[kind]],
+        can_edit=access.can_edit_dossier(current_user, dossier),
+        can_file=access.can_file(current_user, dossier),
+    )
+
+
+@bp.get("/<reference>/edit")
+@login_required
+def edit(reference: str) -> str:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    access.require(access.can_edit_dossier(current_user, dossier))
+    return render_template("dossiers/edit.html", form=_form(dossier), dossier=dossier)
+
+
+@bp.post("/<reference>/edit")
+@login_required
+def update(reference: str) -> str | Response | tuple[str, int]:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    access.require(access.can_edit_dossier(current_user, dossier))
+    form = _form(dossier)
+    if form.validate_on_submit():
+        try:
+            row_version = int(form.row_version.data or 0) or None
+            dossiers.update_dossier(current_user, dossier, form.values(), row_version)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        except StaleEdit as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("dossiers.show", reference=dossier.reference))
+    return render_template("dossiers/edit.html", form=form, dossier=dossier), 400

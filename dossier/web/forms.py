@@ -1,0 +1,145 @@
+"""Web forms (Flask-WTF: CSRF on every one); they coerce input, the domain validates rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from dossier.models import (
+    Category,
+    Confidentiality,
+    DossierStatus,
+    NoticeUnit,
+    Procedure,
+)
+from dossier.web import labels
+
+
+def _choices(enum_labels: dict[Any, Any], blank: bool = False) -> list[SelectChoice]:
+    pairs = [SelectChoice(member.value, label) for member, label in enum_labels.items()]
+    return ([SelectChoice("", "—")] if blank else []) + pairs
+
+
+class OptionalSelectField(SelectField):
+    """A select whose blank (or omitted) value means "not set"; other values must be offered."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            self.data = ""
+            return
+        super().pre_validate(form)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Stay logged in on this computer"))
+
+
+class DossierForm(FlaskForm):
+    row_version = HiddenField()
+    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=32)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    supplier = StringField(_l("Supplier"), validators=[Length(max=255)])
+    supplier_kvk = StringField(_l("Supplier KvK number"), validators=[Length(max=8)])
+    client_department = StringField(_l("Client department"), validators=[Length(max=255)])
+    owner = OptionalSelectField(_l("Contract owner"), choices=[])
+    manager = OptionalSelectField(_l("Contract manager"), choices=[])
+    beheerder = OptionalSelectField(_l("Contract administrator"), choices=[])
+    status = SelectField(_l("Status"), choices=_choices(labels.STATUS))
+    signed_on = DateField(_l("Signed on"), validators=[Optional()])
+    start_on = DateField(_l("Start date"), validators=[Optional()])
+    end_on = DateField(_l("End date"), validators=[Optional()])
+    option_count = IntegerField(
+        _l("Renewal options left"), default=0, validators=[Optional(), NumberRange(0, 99)]
+    )
+    option_months = IntegerField(
+        _l("Length of each option (months)"), validators=[Optional(), NumberRange(1, 240)]
+    )
+    notice_value = IntegerField(_l("Notice period"), validators=[Optional(), NumberRange(0)])
+    notice_unit = OptionalSelectField(
+        _l("Notice period unit"), choices=_choices(labels.NOTICE_UNIT, True)
+    )
+    auto_renewal = BooleanField(_l("Renews automatically"))
+    value = DecimalField(_l("Contract value (EUR, excl. VAT)"), places=2, validators=[Optional()])
+    annual_value = DecimalField(
+        _l("Annual value (EUR, excl. VAT)"), places=2, validators=[Optional()]
+    )
+    procedure = OptionalSelectField(
+        _l("Procurement procedure"), choices=_choices(labels.PROCEDURE, True)
+    )
+    tender_reference = StringField(_l("Tender reference"), validators=[Length(max=64)])
+    cpv_code = StringField(_l("CPV code"), validators=[Length(max=10)])
+    category = OptionalSelectField(_l("Category"), choices=_choices(labels.CATEGORY, True))
+    confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
+    retention_years = IntegerField(
+        _l("Retention period (years)"), validators=[Optional(), NumberRange(0, 100)]
+    )
+    tags = StringField(_l("Tags (comma separated)"), validators=[Length(max=1000)])
+
+    def set_people(self, people: list[tuple[str, str]]) -> None:
+        """Offer the users that can be named owner, manager or beheerder."""
+        choices = [SelectChoice("", "—"), *(SelectChoice(v, label) for v, label in people)]
+        self.owner.choices = self.manager.choices = self.beheerder.choices = choices
+
+    def values(self) -> dict[str, Any]:
+        """The submitted register fields as domain values (enums, lists, None for blanks)."""
+        enums = {
+            "status": DossierStatus,
+            "notice_unit": NoticeUnit,
+            "procedure": Procedure,
+            "category": Category,
+            "confidentiality": Confidentiality,
+        }
+        data: dict[str, Any] = {}
+        for name in self._register_fields():
+            raw = self[name].data
+            if name in enums:
+                data[name] = enums[name](raw) if raw else None
+            elif name == "tags":
+                data[name] = [t.strip() for t in (raw or "").split(",") if t.strip()]
+            elif isinstance(raw, str) or isinstance(self[name], StringField):
+                data[name] = (raw or "").strip()
+            else:
+                data[name] = raw
+        data["option_count"] = data.get("option_count") or 0
+        return data
+
+    def _register_fields(self) -> list[str]:
+        return [f.name for f in self if f.name not in ("csrf_token", "row_version")]
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired()])
+    kind = SelectField(_l("Kind of document"), choices=_choices(labels.DOCUMENT_KIND))
+    title = StringField(_l("Title (default: the file name)"), validators=[Length(max=255)])
+    document_date = DateField(_l("Document date"), validators=[Optional()])
+    direction = OptionalSelectField(_l("Direction"), choices=_choices(labels.DIRECTION, True))
+    correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
+    confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+
+
+class VersionForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired()])
+    comment = TextAreaField(
+        _l("What changed in this version?"), validators=[DataRequired(), Length(max=2000)]
+    )

@@ -1,0 +1,89 @@
+"""Translatable display names for the domain's enumerations."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from dossier.models import (
+    Category,
+    Confidentiality,
+    Direction,
+    DocumentKind,
+    DossierStatus,
+    ExtractionStatus,
+    MemberRole,
+    NoticeUnit,
+    Procedure,
+)
+
+STATUS = {
+    DossierStatus.DRAFT: _l("Draft"),
+    DossierStatus.ACTIVE: _l("Active"),
+    DossierStatus.ENDED: _l("Ended"),
+    DossierStatus.TERMINATED: _l("Terminated"),
+    DossierStatus.ARCHIVED: _l("Archived"),
+}
+NOTICE_UNIT = {NoticeUnit.DAYS: _l("days"), NoticeUnit.MONTHS: _l("months")}
+PROCEDURE = {
+    Procedure.EU_OPEN: _l("European open"),
+    Procedure.EU_RESTRICTED: _l("European restricted"),
+    Procedure.EU_COMPETITIVE_DIALOGUE: _l("European competitive dialogue"),
+    Procedure.EU_NEGOTIATED: _l("European negotiated"),
+    Procedure.NATIONAL: _l("National"),
+    Procedure.MULTIPLE_PRIVATE: _l("Multiple private"),
+    Procedure.SINGLE_PRIVATE: _l("Single private"),
+    Procedure.EXEMPT: _l("Exempt"),
+}
+CATEGORY = {
+    Category.SUPPLIES: _l("Supplies"),
+    Category.SERVICES: _l("Services"),
+    Category.WORKS: _l("Works"),
+    Category.SOCIAL_SERVICES: _l("Social and other specific services"),
+}
+CONFIDENTIALITY = {
+    Confidentiality.NORMAL: _l("Normal"),
+    Confidentiality.CONFIDENTIAL: _l("Confidential"),
+}
+DOCUMENT_KIND = {
+    DocumentKind.CONTRACT: _l("Contract"),
+    DocumentKind.ANNEX: _l("Annex"),
+    DocumentKind.AMENDMENT: _l("Amendment"),
+    DocumentKind.CORRESPONDENCE: _l("Correspondence"),
+    DocumentKind.MINUTES: _l("Minutes"),
+    DocumentKind.REPORT: _l("Report"),
+    DocumentKind.INVOICE: _l("Invoice"),
+    DocumentKind.OTHER: _l("Other"),
+}
+DIRECTION = {
+    Direction.INCOMING: _l("Incoming"),
+    Direction.OUTGOING: _l("Outgoing"),
+    Direction.INTERNAL: _l("Internal"),
+}
+EXTRACTION_STATUS = {
+    ExtractionStatus.PENDING: _l("Waiting for text extraction"),
+    ExtractionStatus.OK: _l("Text extracted"),
+    ExtractionStatus.PARTIAL: _l("Text partly extracted"),
+    ExtractionStatus.NO_TEXT_LAYER: _l("No text layer (scan)"),
+    ExtractionStatus.ENCRYPTED: _l("Encrypted"),
+    ExtractionStatus.TIMED_OUT: _l("Extraction timed out"),
+    ExtractionStatus.TOO_LARGE: _l("Too large to extract"),
+    ExtractionStatus.UNREADABLE: _l("Unreadable"),
+    ExtractionStatus.OCR_UNAVAILABLE: _l("Scan; OCR not available"),
+}
+MEMBER_ROLE = {
+    MemberRole.BEHEERDER: _l("Contract administrator"),
+    MemberRole.MANAGER: _l("Contract manager"),
+    MemberRole.OWNER: _l("Contract owner"),
+    MemberRole.READER: _l("Reader"),
+}
+ALL = {
+    "status": STATUS,
+    "notice_unit": NOTICE_UNIT,
+    "procedure": PROCEDURE,
+    "category": CATEGORY,
+    "confidentiality": CONFIDENTIALITY,
+    "document_kind": DOCUMENT_KIND,
+    "direction": DIRECTION,
+    "extraction_status": EXTRACTION_STATUS,
+    "member_role": MEMBER_ROLE,
+}

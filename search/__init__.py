@@ -1,0 +1,1 @@
+"""Search, text extraction and upload type detection; plain library code without Flask."""

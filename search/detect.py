@@ -1,0 +1,768 @@
+"""Decide the type of an uploaded file from its name, libmagic and a cheap structural check.
+
+A file is accepted only when all three agree: the extension is on the allowlist, libmagic's
+MIME type is compatible with that extension, and the bytes have the structure of that type.
+libmagic alone is not enough (it calls many real e-mails text/plain and many .docx files
+application/octet-stream, and an HTML page with ``%PDF-`` near the top a PDF), so each kind
+lists the libmagic types it tolerates and the structural check has the last word.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import BinaryIO
+
+import magic
+import olefile
+
+__all__ = ["ACCEPTED_EXTENSIONS", "FileType", "Refused", "check_zip", "detect"]
+
+# Bytes handed to libmagic and to the cheap checks; enough for every rule we rely on.
+HEAD_BYTES = 64 * 1024
+# libmagic-independent PDF rule (the same one Acrobat applies): the header may be preceded
+# by junk, but only within the first KiB.
+PDF_HEADER_WINDOW = 1024
+EML_HEADER_CAP = 256 * 1024
+EML_MAX_HEADERS = 500
+EML_MAX_HEADER_BYTES = 64 * 1024
+JPEG_MAX_SEGMENTS = 1000
+
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_ENTRY_SIZE = 512 * 1024 * 1024
+ZIP_MAX_TOTAL_SIZE = 1024 * 1024 * 1024
+ZIP_MAX_RATIO = 200
+ZIP_RATIO_MIN_SIZE = 1024 * 1024
+# zipfile parses the whole central directory before we can count entries (300,000 empty
+# entries: 26 MB, 2 s, 300 MB of memory), so its declared size is capped first.
+ZIP_MAX_CENTRAL_DIRECTORY = 2 * 1024 * 1024
+# Small parts we read to tell a .docx from a .docm; anything bigger is not a real one.
+ZIP_MAX_SMALL_PART = 1024 * 1024
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ZIP_LOCAL_HEADER = struct.Struct("<4s22xHH")
+ZIP_END_RECORD = struct.Struct("<4s6xHIIH")
+
+MAIL_HEADERS = frozenset(
+    {"from", "to", "subject", "date", "message-id", "received", "mime-version"}
+)
+# A header name as mail software writes it; RFC 5322 allows more, but real mail does not use
+# it, and a strict rule keeps "<html><body>javascript:" from passing as a header.
+HEADER_LINE = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.-]*[ \t]*:")
+# RFC 5322 obsolete syntax "Subject  : x" (whitespace before the colon), which the email
+# package does not read as a header at all.
+OBSOLETE_HEADER_LINE = re.compile(rb"^([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]+:", re.M)
+# Markup that makes a browser treat bytes as HTML; before a %PDF- header it means a polyglot.
+# The tags are those of the WHATWG MIME Sniffing Standard's HTML signature, plus svg and meta.
+HTML_BEFORE_PDF = re.compile(
+    rb"<!--|<\?xml|<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b"
+    rb"|body|br|p|svg|meta)[\s>/]",
+    re.I,
+)
+# Script markup inside an image; long enough that compressed data never matches by chance.
+SCRIPT_IN_IMAGE = re.compile(rb"<script|<html|<iframe|<!doctype", re.I)
+# Control characters that plain text has no business containing (tab, LF, FF, CR are fine).
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+# What zipfile raises on a damaged archive (zlib.error: corrupt deflate data).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    struct.error,
+    UnicodeError,
+    OverflowError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+)
+
+
+@dataclass(frozen=True)
+class FileType:
+    """The accepted type of an upload: our kind, the Content-Type we serve and libmagic's view."""
+
+    kind: str
+    mime: str
+    magic_mime: str
+
+
+class Refused(Exception):
+    """The file is not of an accepted type; str(exc) is the human-readable reason (English)."""
+
+    reason: str
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Invalid(Exception):
+    """A structural check failed; the message completes "the content is not a ...: <message>"."""
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """What the checks look at: the file, its size and its first bytes."""
+
+    path: Path
+    size: int
+    head: bytes
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One accepted type: how we name and serve it, and what libmagic may call it."""
+
+    kind: str
+    label: str
+    mime: str
+    extensions: tuple[str, ...]
+    check: Callable[[_Sample], str | None]
+    magic_types: frozenset[str]
+    magic_prefixes: tuple[str, ...] = ()
+    magic_refused: frozenset[str] = field(default_factory=frozenset)
+
+    def tolerates(self, magic_mime: str) -> bool:
+        """Whether libmagic's verdict is compatible with this kind."""
+        if magic_mime in self.magic_refused:
+            return False
+        return magic_mime in self.magic_types or magic_mime.startswith(self.magic_prefixes)
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+
+def _check_pdf(sample: _Sample) -> None:
+    """Require a %PDF-x.y header in the first KiB with no HTML before it.
+
+    Truncated or damaged PDFs pass on purpose: extraction records them as unreadable.
+    """
+    window = sample.head[:PDF_HEADER_WINDOW]
+    start = window.find(b"%PDF-")
+    if start < 0:
+        raise _Invalid(f"there is no %PDF- header in the first {PDF_HEADER_WINDOW} bytes")
+    if HTML_BEFORE_PDF.search(window[:start]):
+        raise _Invalid("there is HTML or script markup before the %PDF- header")
+    if not re.match(rb"%PDF-[12]\.\d", window[start:]):
+        raise _Invalid("the %PDF- header has no valid version number")
+
+
+# --- ZIP-based office formats ------------------------------------------------------------
+
+
+def check_zip(path: str | os.PathLike[str]) -> None:
+    """Refuse a ZIP archive whose central directory is unsafe to hand to any parser.
+
+    Checks entry count, duplicate and path-escaping names, declared sizes, compression ratio
+    and overlapping entries (the Python here predates the CVE-2024-0450 fix in zipfile).
+    Declared sizes can lie, so whoever extracts must still cap what it actually reads.
+    """
+    try:
+        with _open_checked_zip(Path(path)):
+            pass
+    except _Invalid as exc:
+        raise Refused(f"The ZIP archive is refused: {exc}.") from None
+
+
+@contextmanager
+def _open_checked_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """Open a ZIP archive after every central-directory check, raising _Invalid on failure."""
+    with open(path, "rb") as file:
+        _check_zip_directory_size(file)
+        try:
+            archive = zipfile.ZipFile(file)
+        except _ZIP_ERRORS as exc:
+            raise _Invalid(f"it is not a readable ZIP archive ({_exc_text(exc)})") from None
+        with archive:
+            infos = archive.infolist()
+            _check_zip_count_and_names(infos)
+            _check_zip_sizes(infos)
+            _check_zip_layout(infos, archive, file)
+            yield archive
+
+
+def _check_zip_directory_size(file: BinaryIO) -> None:
+    """Refuse a central directory too big to parse, reading only the end-of-directory record.
+
+    A missing record is left for zipfile to report. Zip64 archives put 0xFFFF/0xFFFFFFFF here
+    only when they exceed 65,535 entries or 4 GiB, which the limits refuse anyway.
+    """
+    size = os.fstat(file.fileno()).st_size
+    tail_size = min(size, ZIP_END_RECORD.size + 0xFFFF)
+    file.seek(size - tail_size)
+    tail = file.read(tail_size)
+    # Same search order as zipfile: a record without comment at the very end, else the last one.
+    start = len(tail) - ZIP_END_RECORD.size
+    if not tail.startswith(b"PK\x05\x06", max(start, 0)):
+        start = tail.rfind(b"PK\x05\x06")
+    if start < 0 or len(tail) - start < ZIP_END_RECORD.size:
+        return
+    _, entries, directory_size, _, _ = ZIP_END_RECORD.unpack_from(tail, start)
+    if entries > ZIP_MAX_ENTRIES:
+        raise _Invalid(f"it declares {entries} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+    if directory_size > ZIP_MAX_CENTRAL_DIRECTORY:
+        raise _Invalid(f"its central directory takes {_mib(directory_size)}, far too much")
+
+
+def _check_zip_count_and_names(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse too many entries, duplicate names and names that escape the extraction folder."""
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise _Invalid(f"it has {len(infos)} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        if name in seen:
+            raise _Invalid(f"the entry name {_show(name)} occurs more than once")
+        seen.add(name)
+        parts = re.split(r"[/\\]", name)
+        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+            raise _Invalid(f"the entry name {_show(name)} points outside the archive")
+
+
+def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse declared sizes and compression ratios that only a ZIP bomb has."""
+    total = 0
+    for info in infos:
+        if info.file_size > ZIP_MAX_ENTRY_SIZE:
+            raise _Invalid(
+                f"the entry {_show(info.filename)} would expand to {_mib(info.file_size)} "
+                f"(at most {_mib(ZIP_MAX_ENTRY_SIZE)} per entry)"
+            )
+        total += info.file_size
+        if info.file_size > ZIP_RATIO_MIN_SIZE and (
+            info.compress_size == 0 or info.file_size / info.compress_size > ZIP_MAX_RATIO
+        ):
+            raise _Invalid(
+                f"the entry {_show(info.filename)} expands from {info.compress_size} bytes to "
+                f"{_mib(info.file_size)}, more than {ZIP_MAX_RATIO} times; this looks like a "
+                "ZIP bomb"
+            )
+    if total > ZIP_MAX_TOTAL_SIZE:
+        raise _Invalid(
+            f"its entries would expand to {_mib(total)} (at most {_mib(ZIP_MAX_TOTAL_SIZE)})"
+        )
+
+
+def _check_zip_layout(
+    infos: list[zipfile.ZipInfo], archive: zipfile.ZipFile, file: BinaryIO
+) -> None:
+    """Refuse entries whose data overlaps the next entry or the central directory.
+
+    Overlapping entries let a small archive expand many times over ("quoted overlap" bombs).
+    """
+    ordered = sorted(infos, key=lambda info: info.header_offset)
+    # start_dir is where zipfile found the central directory; fall back to the file end.
+    limit = getattr(archive, "start_dir", None) or os.fstat(file.fileno()).st_size
+    ends = [info.header_offset for info in ordered[1:]] + [limit]
+    for info, next_start in zip(ordered, ends, strict=True):
+        end = info.header_offset + _local_header_size(file, info) + info.compress_size
+        if end > next_start:
+            raise _Invalid(f"the entry {_show(info.filename)} overlaps the data after it")
+
+
+def _local_header_size(file: BinaryIO, info: zipfile.ZipInfo) -> int:
+    """Return the length of an entry's local header, refusing a missing or short one."""
+    file.seek(info.header_offset)
+    raw = file.read(ZIP_LOCAL_HEADER.size)
+    if len(raw) < ZIP_LOCAL_HEADER.size:
+        raise _Invalid(f"the entry {_show(info.filename)} points past the end of the file")
+    signature, name_length, extra_length = ZIP_LOCAL_HEADER.unpack(raw)
+    if signature != b"PK\x03\x04":
+        raise _Invalid(f"the entry {_show(info.filename)} has no valid local header")
+    return ZIP_LOCAL_HEADER.size + name_length + extra_length
+
+
+def _read_small_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Read one small entry; ZipExtFile never returns more than the declared size."""
+    info = archive.getinfo(name)
+    if info.file_size > ZIP_MAX_SMALL_PART:
+        raise _Invalid(f"the part {_show(name)} is implausibly large")
+    try:
+        with archive.open(info) as part:
+            return part.read(ZIP_MAX_SMALL_PART)
+    except _ZIP_ERRORS as exc:
+        # RuntimeError: encrypted entry; NotImplementedError: unknown compression method.
+        raise _Invalid(f"the part {_show(name)} is unreadable ({_exc_text(exc)})") from None
+
+
+def _check_ooxml(sample: _Sample, main_part: str, vba_part: str) -> None:
+    """Require an OOXML package with the given main part and without macros."""
+    with _open_checked_zip(sample.path) as archive:
+        names = set(archive.namelist())
+        for required in ("[Content_Types].xml", main_part):
+            if required not in names:
+                raise _Invalid(f"the package has no {required} part")
+        content_types = _read_small_part(archive, "[Content_Types].xml")
+        has_vba = vba_part in names or any(n.lower().endswith("vbaproject.bin") for n in names)
+        if has_vba or b"macroenabled" in content_types.lower():
+            raise _Invalid(
+                "it contains macros (a macro-enabled file renamed); macro-enabled documents "
+                "are not accepted"
+            )
+
+
+def _check_docx(sample: _Sample) -> None:
+    """Require a Word package: word/document.xml, no macros."""
+    _check_ooxml(sample, "word/document.xml", "word/vbaProject.bin")
+
+
+def _check_xlsx(sample: _Sample) -> None:
+    """Require an Excel package: xl/workbook.xml, no macros."""
+    _check_ooxml(sample, "xl/workbook.xml", "xl/vbaProject.bin")
+
+
+def _check_odt(sample: _Sample) -> None:
+    """Require an ODF package whose mimetype entry says OpenDocument text."""
+    expected = b"application/vnd.oasis.opendocument.text"
+    with _open_checked_zip(sample.path) as archive:
+        if "mimetype" not in archive.namelist():
+            raise _Invalid("the package has no mimetype entry")
+        if _read_small_part(archive, "mimetype") != expected:
+            raise _Invalid("its mimetype entry does not say OpenDocument text")
+
+
+# --- e-mail --------------------------------------------------------------------------------
+
+
+def _check_eml(sample: _Sample) -> None:
+    """Require a header block that starts at the first line and has a usual mail header."""
+    with open(sample.path, "rb") as file:
+        data = file.read(EML_HEADER_CAP).removeprefix(codecs.BOM_UTF8)
+    first_line = data.split(b"\n", 1)[0]
+    if not (HEADER_LINE.match(first_line) or first_line.startswith(b"From ")):
+        raise _Invalid("the first line is not an e-mail header")
+    block, ended = _header_block(data)
+    # Sizes first: a giant header is the likelier reason a header block does not end in time.
+    _check_header_sizes(block)
+    if not ended and sample.size > len(data):
+        raise _Invalid(
+            f"its header block does not end within the first {EML_HEADER_CAP // 1024} KiB"
+        )
+    # headersonly parsing stores raw header values; nothing below triggers their slow parse.
+    message = BytesHeaderParser(policy=default_policy).parsebytes(block)
+    names = {name.lower() for name in message}
+    names |= {m.group(1).decode("ascii").lower() for m in OBSOLETE_HEADER_LINE.finditer(block)}
+    if not names & MAIL_HEADERS:
+        raise _Invalid(
+            "it has none of the headers From, To, Subject, Date, Message-ID, Received "
+            "or MIME-Version"
+        )
+
+
+def _header_block(data: bytes) -> tuple[bytes, bool]:
+    """Split off the header block up to its blank line; say whether that blank line was found."""
+    blank = re.search(rb"\r?\n\r?\n", data)
+    if blank:
+        return data[: blank.end()], True
+    return data, False  # All header: either a message without body or one cut off by the cap.
+
+
+def _check_header_sizes(block: bytes) -> None:
+    """Cap header count and length before the email package sees them; it is slow on huge ones."""
+    count = 0
+    length = 0
+    for line in block.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            length += len(line) + 1  # A folded continuation of the current header.
+        else:
+            count += 1
+            length = len(line) + 1
+        if count > EML_MAX_HEADERS:
+            raise _Invalid(f"it has more than {EML_MAX_HEADERS} header lines")
+        if length > EML_MAX_HEADER_BYTES:
+            raise _Invalid(f"a header is longer than {EML_MAX_HEADER_BYTES // 1024} KiB")
+
+
+# --- Outlook .msg --------------------------------------------------------------------------
+
+
+def _check_msg(sample: _Sample) -> None:
+    """Require an OLE2 compound file that holds Outlook message property streams."""
+    if not sample.head.startswith(OLE_SIGNATURE):
+        raise _Invalid("it does not start with the OLE2 compound-file signature")
+    try:
+        with olefile.OleFileIO(str(sample.path)) as ole:
+            streams = ["/".join(entry) for entry in ole.listdir(streams=True, storages=False)]
+    except (OSError, ValueError, IndexError, struct.error) as exc:
+        raise _Invalid(f"its OLE2 structure is unreadable ({_exc_text(exc)})") from None
+    if "__properties_version1.0" not in streams or not any(
+        s.startswith("__substg1.0_") for s in streams
+    ):
+        raise _Invalid("the compound file holds no Outlook message properties")
+
+
+# --- plain text ----------------------------------------------------------------------------
+
+
+def _check_txt(sample: _Sample) -> str:
+    """Require NUL-free UTF-8 or Windows-1252 text without control characters.
+
+    Returns the Content-Type with the charset we found, so cp1252 text is not served as UTF-8.
+    """
+    head = sample.head
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _Invalid("it is UTF-16 text; save it as UTF-8")
+    if b"\x00" in head:
+        raise _Invalid(f"it contains NUL bytes in the first {HEAD_BYTES // 1024} KiB")
+    whole = sample.size <= len(head)
+    for encoding, charset in (("utf-8-sig", "utf-8"), ("cp1252", "windows-1252")):
+        try:
+            # The head may end inside a UTF-8 sequence unless it is the whole file.
+            text = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+        except UnicodeDecodeError:
+            continue
+        control = TEXT_CONTROL.search(text)
+        if control:
+            raise _Invalid(f"it contains the control character U+{ord(control.group()):04X}")
+        return f"text/plain; charset={charset}"
+    raise _Invalid("it is neither UTF-8 nor Windows-1252 text")
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+def _refuse_script(sample: _Sample) -> None:
+    """Refuse an image that carries HTML or script markup (a browser polyglot)."""
+    found = SCRIPT_IN_IMAGE.search(sample.head)
+    if found:
+        shown = found.group().decode("ascii")
+        raise _Invalid(f"an image header is followed by HTML or script markup ({shown})")
+
+
+def _check_png(sample: _Sample) -> None:
+    """Require the PNG signature followed by an IHDR chunk."""
+    if not sample.head.startswith(PNG_SIGNATURE):
+        raise _Invalid("it does not start with the PNG signature")
+    if sample.head[8:16] != b"\x00\x00\x00\x0dIHDR":
+        raise _Invalid("the PNG signature is not followed by an IHDR chunk")
+    _refuse_script(sample)
+
+
+def _check_jpeg(sample: _Sample) -> None:
+    """Require SOI and a chain of well-formed JPEG segments up to start-of-scan."""
+    if not sample.head.startswith(b"\xff\xd8\xff"):
+        raise _Invalid("it does not start with a JPEG start-of-image marker")
+    _refuse_script(sample)
+    with open(sample.path, "rb") as file:
+        file.seek(2)
+        for _ in range(JPEG_MAX_SEGMENTS):
+            marker = _next_jpeg_marker(file)
+            if marker == 0xDA:  # Start of scan: the entropy-coded image data follows.
+                return
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+                continue  # Standalone markers carry no length.
+            if marker in (0xD8, 0xD9):
+                raise _Invalid(f"the JPEG has marker 0x{marker:02X} before any image data")
+            _skip_jpeg_segment(file, sample.size)
+    raise _Invalid(f"the JPEG has more than {JPEG_MAX_SEGMENTS} segments before the image data")
+
+
+def _next_jpeg_marker(file: BinaryIO) -> int:
+    """Read the next marker code, skipping fill bytes; refuse anything that is not a marker."""
+    if file.read(1) != b"\xff":
+        raise _Invalid("the JPEG segment structure is broken")
+    byte = file.read(1)
+    while byte == b"\xff":
+        byte = file.read(1)
+    if byte in (b"", b"\x00"):
+        raise _Invalid("the JPEG segment structure is broken")
+    return byte[0]
+
+
+def _skip_jpeg_segment(file: BinaryIO, size: int) -> None:
+    """Skip one length-prefixed segment, refusing a length that is impossible."""
+    raw = file.read(2)
+    if len(raw) < 2:
+        raise _Invalid("the JPEG ends before its image data")
+    (length,) = struct.unpack(">H", raw)
+    if length < 2 or file.tell() + length - 2 > size:
+        raise _Invalid("a JPEG segment has an impossible length")
+    file.seek(length - 2, os.SEEK_CUR)
+
+
+def _check_tiff(sample: _Sample) -> None:
+    """Require a TIFF byte-order header whose first IFD lies inside the file."""
+    head = sample.head
+    if head.startswith(b"II*\x00"):
+        order = "<"
+    elif head.startswith(b"MM\x00*"):
+        order = ">"
+    else:
+        raise _Invalid("it does not start with a TIFF header")
+    if len(head) < 8:
+        raise _Invalid("the TIFF header is truncated")
+    (offset,) = struct.unpack(order + "I", head[4:8])
+    if not 8 <= offset < sample.size:
+        raise _Invalid("the TIFF header points outside the file")
+
+
+# --- the table of accepted kinds -----------------------------------------------------------
+
+_ZIP_MAGIC = frozenset(
+    {"application/zip", "application/x-zip-compressed", "application/octet-stream"}
+)
+_SCRIPT_MAGIC = frozenset(
+    {
+        "text/x-shellscript",
+        "text/javascript",
+        "application/javascript",
+        "text/x-php",
+        "text/x-perl",
+        "text/x-python",
+        "text/x-ruby",
+        "text/x-tcl",
+        "text/x-lua",
+        "text/x-awk",
+        "text/x-msdos-batch",
+    }
+)
+
+_KINDS: tuple[_Kind, ...] = (
+    _Kind(
+        "pdf",
+        "a PDF document",
+        "application/pdf",
+        (".pdf",),
+        _check_pdf,
+        # octet-stream: libmagic's verdict when junk precedes a valid header.
+        frozenset({"application/pdf", "application/x-pdf", "application/octet-stream"}),
+    ),
+    _Kind(
+        "docx",
+        "a Word document",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (".docx",),
+        _check_docx,
+        _ZIP_MAGIC | {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    ),
+    _Kind(
+        "xlsx",
+        "an Excel workbook",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (".xlsx",),
+        _check_xlsx,
+        _ZIP_MAGIC | {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    ),
+    _Kind(
+        "odt",
+        "an OpenDocument text",
+        "application/vnd.oasis.opendocument.text",
+        (".odt",),
+        _check_odt,
+        _ZIP_MAGIC | {"application/vnd.oasis.opendocument.text"},
+    ),
+    _Kind(
+        "eml",
+        "an e-mail message",
+        "message/rfc822",
+        (".eml",),
+        _check_eml,
+        # libmagic names mail by its body as often as by its headers; the header check decides.
+        frozenset({"application/mbox", "application/octet-stream"}),
+        magic_prefixes=("text/", "message/"),
+    ),
+    _Kind(
+        "msg",
+        "an Outlook message",
+        "application/vnd.ms-outlook",
+        (".msg",),
+        _check_msg,
+        frozenset(
+            {
+                "application/vnd.ms-outlook",
+                "application/x-ole-storage",
+                "application/CDFV2",
+                "application/CDFV2-corrupt",
+                "application/octet-stream",
+            }
+        ),
+    ),
+    _Kind(
+        "txt",
+        "a plain-text file",
+        "text/plain; charset=utf-8",
+        (".txt",),
+        _check_txt,
+        # Text that libmagic mistakes for something else (HPGL: a text starting with "SP").
+        frozenset(
+            {
+                "application/octet-stream",
+                "application/csv",
+                "application/json",
+                "application/vnd.hp-HPGL",
+            }
+        ),
+        magic_prefixes=("text/",),
+        # HTML, XML and scripts must not be filed as text even though they are text.
+        magic_refused=_SCRIPT_MAGIC | {"text/html", "text/xml", "text/rtf"},
+    ),
+    _Kind("png", "a PNG image", "image/png", (".png",), _check_png, frozenset({"image/png"})),
+    _Kind(
+        "jpeg",
+        "a JPEG image",
+        "image/jpeg",
+        (".jpg", ".jpeg"),
+        _check_jpeg,
+        frozenset({"image/jpeg", "image/pjpeg"}),
+    ),
+    _Kind(
+        "tiff",
+        "a TIFF image",
+        "image/tiff",
+        (".tif", ".tiff"),
+        _check_tiff,
+        frozenset({"image/tiff"}),
+    ),
+)
+
+_BY_EXTENSION: dict[str, _Kind] = {ext: kind for kind in _KINDS for ext in kind.extensions}
+
+ACCEPTED_EXTENSIONS: frozenset[str] = frozenset(_BY_EXTENSION)
+
+
+# --- describing what libmagic saw ----------------------------------------------------------
+
+_MIME_NOUNS = {
+    "application/pdf": "a PDF document",
+    "text/html": "an HTML document",
+    "image/svg+xml": "an SVG image",
+    "text/xml": "an XML document",
+    "application/xml": "an XML document",
+    "text/plain": "plain text",
+    "text/rtf": "an RTF document",
+    "text/x-shellscript": "a shell script",
+    "text/javascript": "a JavaScript file",
+    "application/javascript": "a JavaScript file",
+    "application/x-executable": "an ELF executable",
+    "application/x-pie-executable": "an ELF executable",
+    "application/x-sharedlib": "an ELF shared library",
+    "application/x-dosexec": "a Windows executable",
+    "application/vnd.microsoft.portable-executable": "a Windows executable",
+    "application/x-mach-binary": "a macOS executable",
+    "application/zip": "a ZIP archive",
+    "application/x-empty": "an empty file",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "a Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an Excel workbook",
+    "application/vnd.ms-word.document.macroEnabled.12": "a macro-enabled Word document",
+    "application/vnd.oasis.opendocument.text": "an OpenDocument text",
+    "application/msword": "a Word 97-2003 document",
+    "application/vnd.ms-excel": "an Excel 97-2003 workbook",
+    "application/vnd.ms-outlook": "an Outlook message",
+    "application/CDFV2": "an OLE2 compound file",
+    "application/x-ole-storage": "an OLE2 compound file",
+    "message/rfc822": "an e-mail message",
+    "image/png": "a PNG image",
+    "image/jpeg": "a JPEG image",
+    "image/tiff": "a TIFF image",
+    "image/gif": "a GIF image",
+    "image/webp": "a WebP image",
+}
+
+# Our own sniffing for the dangerous cases, so the reason is clear whatever libmagic says.
+_SIGNATURE_NOUNS = (
+    (b"\x7fELF", "an ELF executable"),
+    (b"MZ", "a Windows or DOS executable"),
+    (b"#!", "a script"),
+)
+
+
+def _describe(head: bytes, magic_mime: str) -> str:
+    """Name what the content looks like, e.g. "an ELF executable (application/x-executable)"."""
+    noun = next((noun for sig, noun in _SIGNATURE_NOUNS if head.startswith(sig)), None)
+    noun = noun or _MIME_NOUNS.get(magic_mime)
+    if noun is None:
+        # libmagic's prose may quote file content; keep only a short printable-ASCII clause.
+        try:
+            prose = _show(magic.from_buffer(head).split(",")[0], quote=False, limit=60)
+        except magic.MagicException:
+            prose = ""
+        noun = "unrecognised binary data" if prose in ("", "data") else prose
+    return f"{noun} ({_show(magic_mime, quote=False, limit=80)})"
+
+
+def _show(text: str, *, quote: bool = True, limit: int = 40) -> str:
+    """Make untrusted text safe to put in a message: printable ASCII only, bounded length."""
+    cleaned = "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 3] + "..."
+    return f'"{cleaned}"' if quote else cleaned
+
+
+def _mib(size: int) -> str:
+    """Format a byte count in MiB for a message."""
+    return f"{size / (1024 * 1024):.0f} MiB"
+
+
+def _exc_text(exc: BaseException) -> str:
+    """Short, safe text for a parser's exception."""
+    return _show(str(exc) or type(exc).__name__, quote=False, limit=80)
+
+
+# --- the entry point -----------------------------------------------------------------------
+
+
+def _magic_mime(head: bytes) -> str:
+    """Ask libmagic for the MIME type; if it fails on odd input, let the structure decide."""
+    try:
+        return magic.from_buffer(head, mime=True)
+    except magic.MagicException:
+        return "application/octet-stream"
+
+
+def _extension(filename: str) -> str:
+    """Return the lowercased final extension of an untrusted file name, with its dot."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    _, dot, ext = base.rpartition(".")
+    if not dot:
+        return ""
+    # str.lower() maps some non-ASCII letters to ASCII (the Kelvin sign to "k"); keep them
+    # distinct so they can never match the allowlist.
+    return "." + (ext.lower() if ext.isascii() else ext)
+
+
+def _refuse_extension(ext: str, detected: str) -> Refused:
+    """Build the refusal for a name whose extension is not on the allowlist."""
+    accepted = ", ".join(sorted(ACCEPTED_EXTENSIONS))
+    if ext in ("", "."):
+        start = "The file name has no extension"
+    else:
+        start = f"Files ending in {_show(ext, quote=False, limit=20)} are not accepted"
+    return Refused(f"{start}; the content is {detected}. Accepted types are {accepted}.")
+
+
+def detect(path: str | os.PathLike[str], filename: str) -> FileType:
+    """Return the type of the file at path uploaded as filename, or raise Refused."""
+    file_path = Path(path)
+    with open(file_path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        head = file.read(HEAD_BYTES)
+    if size == 0 or not head:
+        raise Refused("The file is empty.")
+    magic_mime = _magic_mime(head)
+    ext = _extension(filename)
+    kind = _BY_EXTENSION.get(ext)
+    if kind is None:
+        raise _refuse_extension(ext, _describe(head, magic_mime))
+    if not kind.tolerates(magic_mime):
+        raise Refused(f"The file name says {ext} but the content is {_describe(head, magic_mime)}.")
+    try:
+        served = kind.check(_Sample(file_path, size, head))
+    except _Invalid as exc:
+        raise Refused(
+            f"The file name says {ext} but the content is not {kind.label}: {exc}. "
+            f"It was detected as {_describe(head, magic_mime)}."
+        ) from None
+    return FileType(kind.kind, served or kind.mime, magic_mime)

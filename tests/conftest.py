@@ -1,0 +1,174 @@
+"""Fixtures: an app per test on SQLite (and on PostgreSQL when DOSSIER_TEST_DATABASE_URL is set),
+real files under tmp_path, users and dossiers made by factories, logged-in clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_login import FlaskLoginClient
+from werkzeug.security import generate_password_hash
+
+from dossier import create_app, database, dossiers
+from dossier.config import normalise_url
+from dossier.extensions import db
+from dossier.models import Base, Dossier, GlobalRole, MemberRole, User
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("DOSSIER_TEST_DATABASE_URL", "")
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = generate_password_hash(PASSWORD)
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip a test whose real part is missing; under CI a missing part is a failure."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"required under CI: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    need(CORPUS.is_dir(), f"the shared corpus is not at {CORPUS}")
+    return CORPUS
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once to the newest schema, copied for each test."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite3"
+    app = create_app(_config(folder, f"sqlite:///{path}"))
+    with app.app_context():
+        database.create_or_upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test PostgreSQL database, wiped and migrated once per session."""
+    url = normalise_url(PG_URL)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"DOSSIER_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    app = create_app(_config(tmp_path_factory.mktemp("pg"), url))
+    with app.app_context():
+        database.create_or_upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _config(folder: Path, url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(folder),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "BLOB_ROOT": str(folder / "blobs"),
+        "STAGING_DIR": str(folder / "staging"),
+        "INDEX_DIR": str(folder / "index"),
+        "WTF_CSRF_ENABLED": False,
+        "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+    }
+
+
+@pytest.fixture(params=_backends())
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """A fresh application with an empty, migrated database and its own blob folder."""
+    if request.param == "sqlite":
+        target = tmp_path / "dossier.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        url = f"sqlite:///{target}"
+    else:
+        url = request.getfixturevalue("postgres_schema")
+        _truncate_all(url)
+    app = create_app(_config(tmp_path, url) | getattr(request, "param_config", {}))
+    app.test_client_class = FlaskLoginClient
+    token = database.writes_outside_requests.set(False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    database.writes_outside_requests.reset(token)
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, role: GlobalRole | None = None, name: str = "") -> User:
+        email = email or f"user{next(counter)}@example.org"
+        user = User(
+            email=email,
+            name=name or email.split("@")[0],
+            password_hash=_PASSWORD_HASH,
+            global_role=role,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user("admin@example.org", GlobalRole.ADMIN, "Ada Admin")
+
+
+@pytest.fixture
+def make_dossier(admin: User) -> Callable[..., Dossier]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        reference: str | None = None, members: dict[User, MemberRole] | None = None, **values: Any
+    ) -> Dossier:
+        reference = reference or f"2025-{next(counter):03d}"
+        dossier = dossiers.create_dossier(
+            admin, {"reference": reference, "title": f"Contract {reference}", **values}
+        )
+        for user, role in (members or {}).items():
+            dossiers.grant(admin, dossier, user, role)
+        db.session.commit()
+        return dossier
+
+    return make
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[[User | None], FlaskClient]:
+    """A test client logged in as the given user (or anonymous for None)."""
+
+    def make(user: User | None) -> FlaskClient:
+        return app.test_client(user=user) if user is not None else app.test_client()
+
+    return make

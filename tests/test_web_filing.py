@@ -1,0 +1,206 @@
+"""The issue's main flow over HTTP: log in, register a dossier, file a contract, an annex and an
+e-mail, add a version, download every version byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dossier import documents
+from dossier.extensions import db
+from dossier.models import (
+    AuditEvent,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    OutboxItem,
+    User,
+)
+from tests.conftest import PASSWORD
+
+VNG = "dutch/vng-softwarecatalogus-aanbesteding"
+
+
+def _upload(client: FlaskClient, ref: str, path: Path, kind: str, **extra: str):
+    with path.open("rb") as handle:
+        return client.post(
+            f"/dossiers/{ref}/documents/new",
+            data={"file": (handle, path.name), "kind": kind, "confidentiality": "normal", **extra},
+            content_type="multipart/form-data",
+        )
+
+
+def _download(client: FlaskClient, url: str):
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_login_page_is_dutch_by_default(app: Flask) -> None:
+    response = app.test_client().get("/login")
+    assert response.status_code == 200
+    assert "Inloggen" in response.text, "Dutch is the default language"
+
+
+def test_login_with_password_then_register_is_shown(app: Flask, admin: User) -> None:
+    client = app.test_client()
+    response = client.post("/login", data={"email": "ADMIN@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message(app: Flask, admin: User) -> None:
+    response = app.test_client().post(
+        "/login", data={"email": admin.email, "password": "wrong password 123"}
+    )
+    assert response.status_code == 400
+    assert "wachtwoord" in response.text
+
+
+def test_login_next_only_to_local_paths(app: Flask, admin: User) -> None:
+    for target, expected in [
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/dossiers/new", "/dossiers/new"),
+    ]:
+        response = app.test_client().post(
+            f"/login?next={target}", data={"email": admin.email, "password": PASSWORD}
+        )
+        assert response.headers["Location"] == expected
+
+
+def test_full_filing_flow(app: Flask, admin: User, corpus: Path) -> None:
+    client = app.test_client(user=admin)
+    response = client.post(
+        "/dossiers/new",
+        data={
+            "reference": "2025-017",
+            "title": "Softwarecatalogus",
+            "supplier": "Conduction B.V.",
+            "status": "active",
+            "start_on": "2025-03-01",
+            "end_on": "2027-02-28",
+            "notice_value": "3",
+            "notice_unit": "months",
+            "option_count": "2",
+            "option_months": "12",
+            "value": "450000.00",
+            "confidentiality": "normal",
+            "tags": "ICT, SaaS",
+            "beheerder": admin.email,
+        },
+    )
+    assert response.status_code == 302, response.text
+    page = client.get("/dossiers/2025-017").text
+    assert "28 november 2026" in page  # notice deadline: 28 Feb 2027 - 3 months
+    assert "28 februari 2029" in page  # maximum end date with two options of 12 months
+    contract = (
+        corpus / "cuad-dev/pdf" / sorted(p.name for p in (corpus / "cuad-dev/pdf").iterdir())[0]
+    )
+    annex = corpus / VNG / "Bijlage 6 - Prijzenblad SWC.xlsx"
+    annex_v2 = (
+        corpus / VNG / "Bijlage 4 - Vragenformulier VNGR EA Vernieuwen Softwarecatalogus.xlsx"
+    )
+    email = (
+        corpus / "eml" / sorted(p.name for p in (corpus / "eml").iterdir() if p.suffix == ".eml")[0]
+    )
+    for path, kind in [(contract, "contract"), (annex, "annex"), (email, "correspondence")]:
+        assert _upload(client, "2025-017", path, kind).status_code == 302
+    annex_doc = db.session.scalar(sa.select(Document).where(Document.kind == "annex"))
+    with annex_v2.open("rb") as handle:
+        response = client.post(
+            f"/dossiers/2025-017/documents/{annex_doc.id}/versions/new",
+            data={"file": (handle, annex_v2.name), "comment": "prices updated"},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 302
+    history = client.get(f"/dossiers/2025-017/documents/{annex_doc.id}").text
+    assert "prices updated" in history
+    for document_id, number, path in [(annex_doc.id, 1, annex), (annex_doc.id, 2, annex_v2)]:
+        download = _download(
+            client, f"/dossiers/2025-017/documents/{document_id}/versions/{number}/download"
+        )
+        assert download.status_code == 200
+        assert hashlib.sha256(download.data).digest() == hashlib.sha256(path.read_bytes()).digest()
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+        assert download.headers["Cache-Control"] == "no-store"
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+        assert download.headers["Content-Type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    versions = db.session.scalars(sa.select(DocumentVersion)).all()
+    assert len(versions) == 4
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) == 4
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert actions.count("version.create") == 4 and "dossier.create" in actions
+
+
+def test_renamed_executable_is_refused_with_the_detected_type(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    make_dossier("2025-001")
+    fake = tmp_path / "contract.pdf"
+    fake.write_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\x3e\x00" + b"\x00" * 200)
+    response = _upload(app.test_client(user=admin), "2025-001", fake, "contract")
+    assert response.status_code == 400
+    assert re.search(r"ELF|executable", response.text)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentVersion)) == 0
+
+
+def test_download_headers_survive_hostile_file_names(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier("2025-002")
+    hostile = "../../etc/x.txt\r\nX-Evil: 1\u202egpj.txt"  # e.g. a name on disk, via import
+    with documents.receive(io.BytesIO(b"Geachte heer,\n"), hostile) as upload:
+        document = documents.file_document(admin, dossier, upload, kind=DocumentKind.OTHER)
+    db.session.commit()
+    version = document.versions[0]
+    assert version.original_filename == "x.txtX-Evil: 1gpj.txt"
+    download = _download(
+        app.test_client(user=admin),
+        f"/dossiers/2025-002/documents/{document.id}/versions/1/download",
+    )
+    assert "X-Evil" not in download.headers
+    assert "\r" not in download.headers["Content-Disposition"]
+    assert download.data == b"Geachte heer,\n"
+
+
+def test_path_in_uploaded_name_is_dropped(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-004")
+    response = app.test_client(user=admin).post(
+        "/dossiers/2025-004/documents/new",
+        data={
+            "file": (io.BytesIO(b"Brief\n"), "../../etc/passwd.txt"),
+            "kind": "other",
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(DocumentVersion.original_filename)) == "passwd.txt"
+
+
+def test_pages_escape_user_text(app: Flask, admin: User, make_dossier) -> None:
+    make_dossier("2025-003", title="<script>alert(1)</script> {{7*7}}")
+    page = app.test_client(user=admin).get("/dossiers/2025-003").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page and "{{7*7}}" in page
+
+
+def test_security_headers_on_pages(app: Flask, admin: User) -> None:
+    response = app.test_client(user=admin).get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
