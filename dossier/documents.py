@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dossier import audit, crash
-from dossier.errors import UploadRefused
+from dossier.errors import IntegrityFailure, UploadRefused
 from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import (
@@ -168,7 +168,7 @@ def _lock(document: Document) -> None:
         .where(Document.id == document.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).scalar_one()
 
 
 def _refuse_closed(dossier: Dossier) -> None:
@@ -184,10 +184,6 @@ def open_version(version: DocumentVersion) -> BinaryIO:
             f"the stored file of version {version.number} no longer matches its checksum"
         )
     return store.open(version.blob_key)
-
-
-class IntegrityFailure(Exception):
-    """A stored blob no longer matches its hash: it is never served."""
 
 
 def record_read(actor: User, version: DocumentVersion) -> None:

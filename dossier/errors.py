@@ -19,5 +19,9 @@ class UploadRefused(DomainError):
     """A file that is not filed, with the reason."""
 
 
+class IntegrityFailure(Exception):
+    """A stored blob no longer matches its hash: it is never served."""
+
+
 class StaleEdit(DomainError):
     """Someone else changed the object since the form was loaded."""

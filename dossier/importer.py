@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from dossier import documents, dossiers
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.models import Document, DocumentKind, Dossier, User
+from dossier.filenames import clean_filename
+from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, User
 
 # Words in a file name that tell what kind of document it is, checked in this order.
 _KIND_HINTS = (
@@ -79,16 +80,19 @@ def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> 
 
 
 def import_file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind | None) -> str:
-    """File one file: a new document, or a new version of the document with the same title.
+    """File one file: a new document, or a new version of the document filed from the same name.
 
     Returns "filed", "version" or "unchanged"; raises UploadRefused with the reason.
     """
     title = path.stem[:255]
     existing = db.session.scalar(
-        sa.select(Document).where(
+        sa.select(Document)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .where(
             Document.dossier_id == dossier.id,
-            Document.title == title,
             Document.withdrawn_at.is_(None),
+            DocumentVersion.number == Document.current_version_number,
+            DocumentVersion.original_filename == clean_filename(path.name),
         )
     )
     with path.open("rb") as stream, documents.receive(stream, path.name) as upload:

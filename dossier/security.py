@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dossier import database
+from dossier.errors import IntegrityFailure
 from dossier.extensions import csrf, db, login_manager
 from dossier.models import User
 
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(IntegrityFailure, _integrity_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -80,6 +82,16 @@ def _add_security_headers(response: Response) -> Response:
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     return render_template("errors/error.html", code=400, reason="csrf", error_id=None), 400
+
+
+def _integrity_error(error: IntegrityFailure) -> tuple[str, int]:
+    error_id = secrets.token_hex(6)
+    log.critical("integrity failure %s on %s: %s", error_id, request.path, error)
+    db.session.rollback()
+    return (
+        render_template("errors/error.html", code=500, reason="integrity", error_id=error_id),
+        500,
+    )
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
