@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from typing import Any
 
@@ -51,7 +53,37 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.update(test_config)
     _fill_instance_paths(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def read_or_create_secret_key(instance_path: str) -> str:
+    """The installation's own signing key, made once and kept private in the instance folder."""
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd, temp = tempfile.mkstemp(dir=instance_path, prefix=".secret-")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link() fails when the file exists: of two processes starting at once, one key wins.
+        os.link(temp, path)
+    except FileExistsError:
+        return read_or_create_secret_key(instance_path)
+    finally:
+        os.unlink(temp)
+    return key
 
 
 def _loads(value: str) -> Any:

@@ -81,27 +81,34 @@ def _add_security_headers(response: Response) -> Response:
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    return render_template("errors/error.html", code=400, reason="csrf", error_id=None), 400
+    return _error_page(400, "csrf")
 
 
 def _integrity_error(error: IntegrityFailure) -> tuple[str, int]:
     error_id = secrets.token_hex(6)
     log.critical("integrity failure %s on %s: %s", error_id, request.path, error)
     db.session.rollback()
-    return (
-        render_template("errors/error.html", code=500, reason="integrity", error_id=error_id),
-        500,
-    )
+    return _error_page(500, "integrity", error_id)
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if error.code is None or error.code < 400:
         return error.get_response()
     db.session.rollback()
-    return (
-        render_template("errors/error.html", code=error.code, reason=None, error_id=None),
-        error.code,
-    )
+    return _error_page(error.code)
+
+
+def _error_page(
+    code: int, reason: str | None = None, error_id: str | None = None
+) -> tuple[str, int]:
+    """The friendly error page; plain text if even that cannot be rendered."""
+    try:
+        return render_template(
+            "errors/error.html", code=code, reason=reason, error_id=error_id
+        ), code
+    except Exception:
+        log.exception("error page could not be rendered (%s)", error_id)
+        return f"Error {code}" + (f" (reference {error_id})" if error_id else ""), code
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
@@ -111,7 +118,4 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
     error_id = secrets.token_hex(6)
     log.error("unhandled error %s on %s %s", error_id, request.method, request.path, exc_info=error)
     db.session.rollback()
-    return (
-        render_template("errors/error.html", code=500, reason=None, error_id=error_id),
-        InternalServerError.code,
-    )
+    return _error_page(InternalServerError.code, None, error_id)
