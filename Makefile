@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,3 +29,12 @@ test: $(STAMP) lint
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# Interface texts: extract the English msgids, merge them into every catalog, compile the .mo
+# files that ship in the package. Translate new or fuzzy entries in the .po, then run this again.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -c TRANSLATORS: \
+		--project=Dossier --copyright-holder="the Dossier authors" \
+		-o dossier/translations/messages.pot .
+	$(BIN)/pybabel update -i dossier/translations/messages.pot -d dossier/translations
+	$(BIN)/pybabel compile --statistics -d dossier/translations

@@ -87,20 +87,24 @@ def init_command() -> None:
 @with_appcontext
 def run_command(host: str | None, port: int | None) -> None:
     """Serve the web UI with waitress, a production WSGI server."""
-    from waitress import serve
+    from waitress import create_server
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file-size limit becomes an error
     config = current_app.config
     host, port = host or config["HOST"], port or config["PORT"]
+    try:
+        server = create_server(
+            current_app._get_current_object(),
+            host=host,
+            port=port,
+            threads=config["THREADS"],
+            max_request_body_size=config["MAX_CONTENT_LENGTH"],
+            ident="dossier",
+        )
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror} (is Dossier already running?)")
     click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
-    serve(
-        current_app._get_current_object(),
-        host=host,
-        port=port,
-        threads=config["THREADS"],
-        max_request_body_size=config["MAX_CONTENT_LENGTH"],
-        ident="dossier",
-    )
+    server.run()
 
 
 @cli.command("create-user")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_login import FlaskLoginClient
 from werkzeug.security import generate_password_hash
@@ -104,7 +104,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
         url = request.getfixturevalue("postgres_schema")
         _truncate_all(url)
     app = create_app(_config(tmp_path, url) | getattr(request, "param_config", {}))
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = Client
     token = database.writes_outside_requests.set(False)
     with app.app_context():
         yield app
@@ -119,6 +119,15 @@ def _truncate_all(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     engine.dispose()
+
+
+class Client(FlaskLoginClient):
+    """Each request starts with empty `g`, as on a real server, though the test's app context
+    (and so its database session) is shared with the requests it makes."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
