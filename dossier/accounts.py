@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dossier import audit
@@ -11,6 +12,10 @@ from dossier.extensions import db
 from dossier.models import GlobalRole, User, new_session_token, utcnow
 
 MIN_PASSWORD_LENGTH = 12
+# `dossier init` creates this administrator and shows its generated password from this file
+# (in the instance folder) until the password is changed.
+FIRST_ADMIN_EMAIL = "admin@dossier.local"
+FIRST_ADMIN_FILE = "initial-admin-password.txt"
 # Compared against when the e-mail address is unknown, so both paths take as long.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 
@@ -18,9 +23,11 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 def check_password_policy(password: str, email: str = "") -> None:
     """Long enough, not the e-mail address: length beats composition rules (NIST SP 800-63B)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError({"password": f"use at least {MIN_PASSWORD_LENGTH} characters"})
+        raise ValidationError(
+            {"password": _("use at least %(num)d characters", num=MIN_PASSWORD_LENGTH)}
+        )
     if email and password.lower() == email.lower():
-        raise ValidationError({"password": "the password cannot be the e-mail address"})
+        raise ValidationError({"password": _("the password cannot be the e-mail address")})
 
 
 def create_user(
@@ -33,9 +40,11 @@ def create_user(
     """Add a user; the e-mail address is the log-in name and is stored lower-case."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 255:
-        raise ValidationError({"email": "give a valid e-mail address"})
+        raise ValidationError({"email": _("give a valid e-mail address")})
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise ValidationError({"email": f"a user with e-mail address {email} already exists"})
+        raise ValidationError(
+            {"email": _("a user with e-mail address %(email)s already exists", email=email)}
+        )
     check_password_policy(password, email)
     user = User(
         email=email,
@@ -59,6 +68,16 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every other session ends."""
+    if not check_password_hash(user.password_hash, current):
+        raise ValidationError({"current_password": _("the current password is not correct")})
+    check_password_policy(new, user.email)
+    user.password_hash = generate_password_hash(new)
+    user.session_token = new_session_token()
+    audit.record(user, "user.password_change", "user", user.id)
 
 
 def end_sessions(user_id: int) -> None:

@@ -20,8 +20,8 @@ from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import DocumentKind, GlobalRole, User
 
-FIRST_ADMIN_EMAIL = "admin@dossier.local"
-FIRST_ADMIN_FILE = "initial-admin-password.txt"
+FIRST_ADMIN_EMAIL = accounts.FIRST_ADMIN_EMAIL
+FIRST_ADMIN_FILE = accounts.FIRST_ADMIN_FILE
 
 
 def _create_app() -> Any:
@@ -45,8 +45,15 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _require_database() -> None:
+    """Stop with advice instead of a traceback when `dossier init` has not made the tables."""
+    if not sa.inspect(db.engine).has_table(User.__tablename__):
+        _fail("the database has no tables yet; run `dossier init` first")
+
+
 def _actor(email: str | None) -> User:
     """The user a command acts as: --as EMAIL, or the first administrator."""
+    _require_database()
     query = sa.select(User).where(User.is_enabled.is_(True))
     if email:
         query = query.where(User.email == email.strip().lower())
@@ -120,6 +127,7 @@ def run_command(host: str | None, port: int | None) -> None:
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Add a user who can log in."""
+    _require_database()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -192,10 +200,11 @@ def _import_one(
             actor, dossier, file_path, DocumentKind(kind) if kind else None
         )
         db.session.commit()
-    except DomainError as exc:
+    except (DomainError, OSError) as exc:  # OSError: the file cannot be read
         db.session.rollback()
+        reason = f"cannot read the file: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
         ref = reference or importer.reference_for(folder)
-        outcomes.setdefault(ref, importer.Outcome()).refused.append((file_path.name, str(exc)))
+        outcomes.setdefault(ref, importer.Outcome()).refused.append((file_path.name, reason))
         return
     target = {
         "filed": outcome.filed,
@@ -258,7 +267,10 @@ def register_export(file: Path, as_email: str | None) -> None:
     """Write the register to FILE (.csv or .xlsx)."""
     if file.suffix.lower() not in (".csv", ".xlsx"):
         _fail("the file name must end in .csv or .xlsx")
-    count = register_io.export_register(_actor(as_email), file)
+    try:
+        count = register_io.export_register(_actor(as_email), file)
+    except OSError as exc:
+        _fail(f"cannot write {file}: {exc.strerror or exc}")
     click.echo(f"{count} dossiers written to {file}")
 
 
@@ -267,6 +279,7 @@ def register_export(file: Path, as_email: str | None) -> None:
 @with_appcontext
 def verify_command(as_json: bool) -> None:
     """Re-hash every blob; check rows, blobs, numbering and the audit chain. Exit 1 on a fault."""
+    _require_database()
     report = verify.run(services.blob_store())
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))

@@ -17,6 +17,8 @@ from typing import IO, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from dossier import audit, crash
 from dossier.errors import IntegrityFailure, UploadRefused
@@ -57,16 +59,84 @@ def receive(stream: BinaryIO | IO[bytes], filename: str | None) -> Iterator[Uplo
         staged = stage_stream(stream, config["STAGING_DIR"], config["MAX_UPLOAD_BYTES"])
     except TooLarge as exc:
         limit = config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        raise UploadRefused(f"the file is larger than the limit of {limit} MB") from exc
+        raise UploadRefused(
+            _("the file is larger than the limit of %(limit)s MB", limit=limit)
+        ) from exc
     try:
         name = clean_filename(filename)
         try:
             file_type = detect(staged.path, name)
         except Refused as exc:
-            raise UploadRefused(str(exc)) from exc
+            raise UploadRefused(refusal_message(exc)) from exc
         yield Upload(staged, name, file_type)
     finally:
         _unlink_quietly(staged.path)
+
+
+# What each accepted kind is called in a refusal ("... is not a valid %(kind)s").
+_KIND_NOUNS = {
+    "pdf": _l("PDF document"),
+    "docx": _l("Word document"),
+    "xlsx": _l("Excel workbook"),
+    "odt": _l("OpenDocument text"),
+    "eml": _l("e-mail message"),
+    "msg": _l("Outlook message"),
+    "txt": _l("plain-text file"),
+    "png": _l("PNG image"),
+    "jpeg": _l("JPEG image"),
+    "tiff": _l("TIFF image"),
+}
+
+# The refusals of search.detect, worded in the active language from their code and params.
+# `detected` and `detail` stay as detect words them (libmagic's type names, English detail).
+_REFUSALS = {
+    "empty": _l("The file is empty."),
+    "extension_missing": _l(
+        "The file name has no extension (detected: %(detected)s). Accepted types are %(accepted)s."
+    ),
+    "extension_not_accepted": _l(
+        "Files ending in %(extension)s are not accepted (detected: %(detected)s). "
+        "Accepted types are %(accepted)s."
+    ),
+    "content_mismatch": _l(
+        "The file name says %(extension)s, but the content is of another type: %(detected)s."
+    ),
+    "invalid_structure": _l(
+        "The file name says %(extension)s, but the content is not a valid %(kind)s "
+        "(%(detail)s). Detected: %(detected)s."
+    ),
+    "html_before_pdf": _l(
+        "The file name says %(extension)s, but there is HTML or script markup before the PDF "
+        "header; such files are not accepted."
+    ),
+    "macro_enabled": _l(
+        "The file contains macros (a macro-enabled file renamed to %(extension)s); "
+        "documents with macros are not accepted."
+    ),
+    "zip_refused": _l(
+        "The file is refused because its ZIP archive is unsafe or damaged (%(detail)s)."
+    ),
+    "utf16_text": _l("The file is UTF-16 text; save it as UTF-8 and file it again."),
+    "script_in_image": _l(
+        "The file name says %(extension)s, but the image contains HTML or script markup; "
+        "such files are not accepted."
+    ),
+}
+
+
+def refusal_message(refused: Refused) -> str:
+    """Why search.detect refused a file, in the active language; English for unknown codes."""
+    template = _REFUSALS.get(refused.code)
+    if template is None:
+        return refused.reason
+    params = dict(refused.params)
+    if "kind" in params:
+        params["kind"] = str(_KIND_NOUNS.get(params["kind"], params["kind"]))
+    try:
+        return str(template) % params
+    except (KeyError, ValueError, TypeError):
+        # A code raised without the params its wording needs: the English reason still says it.
+        return refused.reason
 
 
 def _unlink_quietly(path: str | os.PathLike[str]) -> None:
@@ -173,7 +243,7 @@ def _lock(document: Document) -> None:
 
 def _refuse_closed(dossier: Dossier) -> None:
     if dossier.status == DossierStatus.ARCHIVED:
-        raise UploadRefused("the dossier is archived; nothing can be filed into it")
+        raise UploadRefused(_("the dossier is archived; nothing can be filed into it"))
 
 
 def open_version(version: DocumentVersion) -> BinaryIO:

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from flask_babel import gettext as _
 
 from dossier import audit
 from dossier.errors import StaleEdit, ValidationError
@@ -118,30 +119,35 @@ def snapshot(dossier: Dossier) -> dict[str, Any]:
 
 
 def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
-    """Check the rules a register entry must meet; raise ValidationError naming every break."""
+    """Check the rules a register entry must meet; raise ValidationError naming every break.
+
+    The messages are in the active language (see `dossier.i18n.select_locale`).
+    """
     errors: dict[str, str] = {}
     merged = {**(snapshot(dossier) if dossier else {}), **values}
     reference = merged.get("reference") or ""
     if not REFERENCE_RE.match(reference):
-        errors["reference"] = "use 1-32 letters, digits and . _ / - (for example 2025-017)"
+        errors["reference"] = _("use 1-32 letters, digits and . _ / - (for example 2025-017)")
     elif _reference_taken(reference, dossier):
-        errors["reference"] = f"reference {reference} is already in use"
+        errors["reference"] = _("reference %(reference)s is already in use", reference=reference)
     if not (merged.get("title") or "").strip():
-        errors["title"] = "a title is required"
+        errors["title"] = _("a title is required")
     start, end = merged.get("start_on"), merged.get("end_on")
     if start and end and start > end:
-        errors["end_on"] = "the end date lies before the start date"
+        errors["end_on"] = _("the end date lies before the start date")
     for name in ("value", "annual_value"):
         if merged.get(name) is not None and merged[name] < 0:
-            errors[name] = "an amount cannot be negative"
+            errors[name] = _("an amount cannot be negative")
     _validate_counts(merged, errors)
     if merged.get("cpv_code") and not CPV_RE.match(merged["cpv_code"]):
-        errors["cpv_code"] = "a CPV code looks like 72000000-5"
+        errors["cpv_code"] = _("a CPV code looks like 72000000-5")
     if merged.get("supplier_kvk") and not KVK_RE.match(merged["supplier_kvk"]):
-        errors["supplier_kvk"] = "a KvK number has 8 digits"
+        errors["supplier_kvk"] = _("a KvK number has 8 digits")
     for tag in merged.get("tags") or []:
         if not TAG_RE.match(tag):
-            errors["tags"] = f"tag {tag!r}: use at most 64 letters, digits, spaces or . & / + -"
+            errors["tags"] = _(
+                "tag %(tag)s: use at most 64 letters, digits, spaces or . & / + -", tag=repr(tag)
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -149,16 +155,16 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
 def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
     notice_value, notice_unit = merged.get("notice_value"), merged.get("notice_unit")
     if notice_value is not None and (notice_value < 0 or notice_value > 3660):
-        errors["notice_value"] = "a notice period is a number of days or months from 0"
+        errors["notice_value"] = _("a notice period is a number of days or months from 0")
     elif notice_value is not None and notice_unit is None:
-        errors["notice_unit"] = "say whether the notice period is in days or months"
+        errors["notice_unit"] = _("say whether the notice period is in days or months")
     if (merged.get("option_count") or 0) < 0:
-        errors["option_count"] = "the number of options cannot be negative"
+        errors["option_count"] = _("the number of options cannot be negative")
     elif merged.get("option_count") and not (merged.get("option_months") or 0) > 0:
-        errors["option_months"] = "give the length of each option in months"
+        errors["option_months"] = _("give the length of each option in months")
     retention = merged.get("retention_years")
     if retention is not None and not 0 <= retention <= 100:
-        errors["retention_years"] = "a retention period is 0 to 100 years"
+        errors["retention_years"] = _("a retention period is 0 to 100 years")
 
 
 def _reference_taken(reference: str, dossier: Dossier | None) -> bool:
@@ -192,7 +198,9 @@ def update_dossier(
 ) -> dict[str, tuple[Any, Any]]:
     """Change register fields; returns what changed (old, new). Stale forms are refused."""
     if row_version is not None and row_version != dossier.row_version:
-        raise StaleEdit("someone else changed this dossier in the meantime; reload and retry")
+        raise StaleEdit(
+            _("Someone else changed this dossier in the meantime; reload the page and try again.")
+        )
     validate(values, dossier)
     before = snapshot(dossier)
     _apply(dossier, values)
@@ -240,7 +248,7 @@ def find_user(email: str) -> User:
     """The user with this e-mail address, or a ValidationError naming it."""
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise ValidationError({"user": f"no user with e-mail address {email}"})
+        raise ValidationError({"user": _("no user with e-mail address %(email)s", email=email)})
     return user
 
 

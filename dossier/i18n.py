@@ -1,15 +1,26 @@
-"""Language choice and Dutch formatting of dates and amounts."""
+"""Language choice and Dutch formatting of dates, amounts and file sizes."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask import Flask, current_app, has_request_context, session
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    ngettext,
+)
 from flask_login import current_user
 
 from dossier.extensions import babel
+
+# The `dossier` commands print English, so the domain messages they show are English too.
+COMMAND_LINE_LOCALE = "en"
+_SIZE_UNITS = ("kB", "MB", "GB", "TB", "PB")
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_nl"] = _format_date
     app.jinja_env.filters["datetime_nl"] = _format_datetime
     app.jinja_env.filters["money"] = _format_money
+    app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.globals["labels"] = _labels()
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "nl")
 
@@ -29,6 +41,9 @@ def _labels() -> dict[str, object]:
 
 
 def select_locale() -> str:
+    """The language of this request; commands (no request) speak English, like their output."""
+    if not has_request_context():
+        return COMMAND_LINE_LOCALE
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
@@ -48,3 +63,17 @@ def _format_datetime(value: datetime | None) -> str:
 
 def _format_money(value: Decimal | None) -> str:
     return format_currency(value, "EUR") if value is not None else ""
+
+
+def format_filesize(value: int | None) -> str:
+    """A byte count the way `filesizeformat` writes it (1000-based), in the locale: "1,2 MB"."""
+    if value is None:
+        return ""
+    if value < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", value)
+    size = value / 1000
+    index = 0
+    while size >= 1000 and index < len(_SIZE_UNITS) - 1:
+        size /= 1000
+        index += 1
+    return f"{format_decimal(size, format='#,##0.0')}\u00a0{_SIZE_UNITS[index]}"

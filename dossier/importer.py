@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,13 @@ from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, Use
 _KIND_HINTS = (
     (DocumentKind.AMENDMENT, r"wijziging|amendment|addendum"),
     (DocumentKind.CONTRACT, r"overeenkomst|contract|agreement"),
-    (DocumentKind.MINUTES, r"notulen|minutes|verslag|kennismaking"),
+    # A "verslag" is minutes of a meeting, but a jaar-/kwartaal-/maandverslag is a report.
+    (
+        DocumentKind.MINUTES,
+        r"notulen|minutes|(?<!jaar)(?<!kwartaal)(?<!maand)verslag|kennismaking",
+    ),
     (DocumentKind.INVOICE, r"factuur|invoice"),
-    (DocumentKind.REPORT, r"rapport|rapportage|report"),
+    (DocumentKind.REPORT, r"rapport|rapportage|report|verslag"),
     (DocumentKind.ANNEX, r"bijlage|annex|schedule|exhibit|appendix"),
 )
 
@@ -39,8 +44,10 @@ def guess_kind(path: Path) -> DocumentKind:
 
 def reference_for(folder: Path) -> str:
     """A dossier reference made from a folder name (letters, digits, - . _ ; at most 32)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.name).strip("-._")
-    return (cleaned or "import")[:32]
+    decomposed = unicodedata.normalize("NFKD", folder.name)
+    ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-._")
+    return cleaned[:32].rstrip("-._") or "import"
 
 
 def plan(root: Path) -> list[tuple[Path, list[Path]]]:
@@ -73,7 +80,10 @@ class Outcome:
 def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> Dossier:
     """The dossier to import into: by reference, created from the folder name when new."""
     reference = reference or reference_for(folder)
-    existing = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    # References are unique ignoring case, so "abc-1" finds the dossier ABC-1.
+    existing = db.session.scalar(
+        sa.select(Dossier).where(sa.func.lower(Dossier.reference) == reference.lower())
+    )
     if existing is not None:
         return existing
     return dossiers.create_dossier(actor, {"reference": reference, "title": folder.name[:255]})

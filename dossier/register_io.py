@@ -71,6 +71,8 @@ _STATUS_NL = {
     "opgezegd": "terminated",
     "gearchiveerd": "archived",
 }
+_DUTCH_THOUSANDS = re.compile(r"\s*(?:€\s*)?-?\d{1,3}(?:\.\d{3})+\s*")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRUE = {"1", "true", "yes", "ja", "y", "j", "x"}
 _FALSE = {"0", "false", "no", "nee", "n", ""}
 
@@ -127,8 +129,11 @@ def _decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, int | float | Decimal):
         return Decimal(str(value)).quantize(Decimal("0.01"))
+    text = str(value)
+    if _DUTCH_THOUSANDS.fullmatch(text):  # "€ 50.000" is fifty thousand, not fifty
+        text = text.replace(".", "")
     try:
-        return dossiers.coerce_decimal(str(value)).quantize(Decimal("0.01"))
+        return dossiers.coerce_decimal(text).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise ValueError(f"{value!r} is not an amount") from None
 
@@ -158,7 +163,11 @@ def _enum(enum_cls: Any, synonyms: dict[str, str] | None = None) -> Callable[[An
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    # Undo the apostrophe that export puts before formula-like text, so a round trip is exact.
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -186,7 +195,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 def parse_row(row: dict[str, Any]) -> dict[str, Any]:
     """Domain values from one spreadsheet row; unknown columns are ignored."""
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for header, raw in row.items():
         name = _column(header or "")
         if name is None or name in DERIVED:
@@ -194,9 +203,9 @@ def parse_row(row: dict[str, Any]) -> dict[str, Any]:
         try:
             values[name] = PARSERS.get(name, _text)(raw)
         except ValueError as exc:
-            problems.append(f"{header}: {exc}")
+            problems[header] = str(exc)
     if problems:
-        raise ValidationError({"row": "; ".join(problems)})
+        raise ValidationError(problems)
     if values.get("option_count") is None and "option_count" in values:
         values["option_count"] = 0
     return values
@@ -214,6 +223,10 @@ def import_register(actor: User, path: Path) -> ImportReport:
                 _import_row(actor, row, report)
         except (ValidationError, DomainError) as exc:
             report.errors.append((number, str(exc)))
+        except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+            # A value the database refuses (too long, too large) fails only its own row.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "refused"
+            report.errors.append((number, f"the database refused a value: {reason}"))
     return report
 
 
@@ -222,14 +235,23 @@ def _import_row(actor: User, row: dict[str, Any], report: ImportReport) -> None:
     reference = values.get("reference")
     if not reference:
         raise ValidationError({"reference": "every row needs a reference"})
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    # References are unique ignoring case, so the row "abc-1" is the dossier ABC-1.
+    dossier = db.session.scalar(
+        sa.select(Dossier).where(sa.func.lower(Dossier.reference) == reference.lower())
+    )
+    if not values.get("beheerder"):
+        # An empty cell names no one: a new dossier gets the importing user as its beheerder
+        # (as create_dossier does when none is named), an existing one keeps its beheerder.
+        values.pop("beheerder", None)
     if dossier is None:
         if not access.can_create_dossier(actor):
             raise DomainError("you may not register new dossiers")
         dossiers.create_dossier(actor, values)
         report.created.append(reference)
         return
-    if not access.can_edit_dossier(actor, dossier):
+    # The default actor of `dossier register import` is an administrator, who may make
+    # themselves a member of any dossier anyway; other users need to be its beheerder.
+    if not (actor.is_admin or access.can_edit_dossier(actor, dossier)):
         raise DomainError(f"you may not change dossier {reference}")
     if dossiers.update_dossier(actor, dossier, values):
         report.updated.append(reference)

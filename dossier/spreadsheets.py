@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from dossier.errors import DomainError
 
@@ -90,7 +92,11 @@ def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
         check_zip(path)
     except Refused as exc:
         raise DomainError(f"{path.name}: {exc}") from exc
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, InvalidFileException) as exc:
+        # A zip that passed the checks but holds no workbook, e.g. a .docx renamed .xlsx.
+        raise DomainError(f"{path.name} is not an Excel workbook") from exc
     try:
         yield from workbook.worksheets[0].iter_rows(values_only=True)
     finally:
@@ -103,8 +109,10 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252")
+    # Only the delimiter is sniffed: from a header without quotes the Sniffer also guesses
+    # doublequote=False, which splits every cell holding "" (an escaped quote) in two.
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+        delimiter = ","
+    yield from csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from dossier import audit
 from dossier.extensions import db
-from dossier.models import DocumentVersion
-from storage import BlobNotFound, BlobStore
+from dossier.models import Document, DocumentVersion
+from storage import BlobNotFound, BlobStore, InvalidKey
 
 # A blob younger than this may belong to an upload whose transaction is still running.
 ORPHAN_GRACE = timedelta(hours=1)
@@ -67,6 +67,8 @@ def _check_versions(store: BlobStore, report: Report) -> set[str]:
                 report.problems.append(Problem("size_mismatch", subject, "size differs from row"))
         except BlobNotFound:
             report.problems.append(Problem("missing_blob", subject, "blob is not in the store"))
+        except InvalidKey:  # an altered row: report it rather than stop the whole check
+            report.problems.append(Problem("missing_blob", subject, "not a valid blob key"))
     return referenced
 
 
@@ -84,18 +86,25 @@ def _check_orphans(store: BlobStore, referenced: set[str], report: Report, now: 
 
 
 def _check_numbering(report: Report) -> None:
-    query = sa.select(
-        DocumentVersion.document_id,
-        sa.func.count(),
-        sa.func.min(DocumentVersion.number),
-        sa.func.max(DocumentVersion.number),
-    ).group_by(DocumentVersion.document_id)
-    for document_id, count, low, high in db.session.execute(query):
-        if low != 1 or high != count:
+    """Versions of each document are numbered 1..n, and the document's counter says n."""
+    query = (
+        sa.select(
+            Document.id,
+            Document.current_version_number,
+            sa.func.count(DocumentVersion.id),
+            sa.func.min(DocumentVersion.number),
+            sa.func.max(DocumentVersion.number),
+        )
+        .outerjoin(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .group_by(Document.id, Document.current_version_number)
+        .order_by(Document.id)
+    )
+    for document_id, current, count, low, high in db.session.execute(query):
+        if count == 0 or low != 1 or high != count or current != high:
             report.problems.append(
                 Problem(
                     "version_gap",
                     f"document {document_id}",
-                    f"{count} versions numbered {low}..{high}",
+                    f"{count} versions numbered {low}..{high}, current version {current}",
                 )
             )

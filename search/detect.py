@@ -100,17 +100,60 @@ class FileType:
 
 
 class Refused(Exception):
-    """The file is not of an accepted type; str(exc) is the human-readable reason (English)."""
+    """The file is not of an accepted type.
+
+    ``reason`` (also ``str(exc)``) is the human-readable reason in English. ``code`` names the
+    case in a stable, machine-readable way, so a caller can word the reason itself (in another
+    language, say); ``params`` holds the values such wording needs. Codes and their params:
+
+    - ``empty``: the file has no bytes; no params.
+    - ``extension_missing``: the name has no extension; ``detected``, ``magic_mime``,
+      ``accepted``.
+    - ``extension_not_accepted``: the extension is not on the allowlist; ``extension``,
+      ``detected``, ``magic_mime``, ``accepted``.
+    - ``content_mismatch``: libmagic's type does not fit the extension; ``extension``,
+      ``kind``, ``detected``, ``magic_mime``.
+    - ``invalid_structure``: the bytes lack the structure of the extension's type;
+      ``extension``, ``kind``, ``detected``, ``magic_mime``, ``detail``.
+    - ``html_before_pdf``, ``macro_enabled``, ``utf16_text``, ``script_in_image``: particular
+      structural failures, with the same params as ``invalid_structure``.
+    - ``zip_refused``: an unsafe or unreadable ZIP archive; ``detail``, and from `detect` also
+      the params of ``invalid_structure``.
+
+    ``extension`` is the lower-cased extension with its dot, ``kind`` the accepted kind the
+    extension stands for (``"pdf"``, ``"docx"``, ...), ``detected`` what the content looks
+    like without an article (``"ELF executable (application/x-executable)"``), ``detail`` the
+    structural finding in English, ``accepted`` the accepted extensions, comma separated. All
+    values are printable ASCII, safe to put in a message.
+    """
 
     reason: str
+    code: str
+    params: dict[str, str]
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, code: str = "refused", params: dict[str, str] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.params = dict(params or {})
 
 
 class _Invalid(Exception):
-    """A structural check failed; the message completes "the content is not a ...: <message>"."""
+    """A structural check failed; the message completes "the content is not a ...: <message>".
+
+    ``code`` is the `Refused` code the failure becomes.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_structure") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _zip_invalid(message: str) -> _Invalid:
+    """A failure of the archive itself rather than of the document inside it."""
+    return _Invalid(message, "zip_refused")
 
 
 @dataclass(frozen=True)
@@ -155,7 +198,7 @@ def _check_pdf(sample: _Sample) -> None:
     if start < 0:
         raise _Invalid(f"there is no %PDF- header in the first {PDF_HEADER_WINDOW} bytes")
     if HTML_BEFORE_PDF.search(window[:start]):
-        raise _Invalid("there is HTML or script markup before the %PDF- header")
+        raise _Invalid("there is HTML or script markup before the %PDF- header", "html_before_pdf")
     if not re.match(rb"%PDF-[12]\.\d", window[start:]):
         raise _Invalid("the %PDF- header has no valid version number")
 
@@ -174,7 +217,9 @@ def check_zip(path: str | os.PathLike[str]) -> None:
         with _open_checked_zip(Path(path)):
             pass
     except _Invalid as exc:
-        raise Refused(f"The ZIP archive is refused: {exc}.") from None
+        raise Refused(
+            f"The ZIP archive is refused: {exc}.", "zip_refused", {"detail": str(exc)}
+        ) from None
 
 
 @contextmanager
@@ -185,7 +230,7 @@ def _open_checked_zip(path: Path) -> Iterator[zipfile.ZipFile]:
         try:
             archive = zipfile.ZipFile(file)
         except _ZIP_ERRORS as exc:
-            raise _Invalid(f"it is not a readable ZIP archive ({_exc_text(exc)})") from None
+            raise _zip_invalid(f"it is not a readable ZIP archive ({_exc_text(exc)})") from None
         with archive:
             infos = archive.infolist()
             _check_zip_count_and_names(infos)
@@ -212,24 +257,24 @@ def _check_zip_directory_size(file: BinaryIO) -> None:
         return
     _, entries, directory_size, _, _ = ZIP_END_RECORD.unpack_from(tail, start)
     if entries > ZIP_MAX_ENTRIES:
-        raise _Invalid(f"it declares {entries} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+        raise _zip_invalid(f"it declares {entries} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
     if directory_size > ZIP_MAX_CENTRAL_DIRECTORY:
-        raise _Invalid(f"its central directory takes {_mib(directory_size)}, far too much")
+        raise _zip_invalid(f"its central directory takes {_mib(directory_size)}, far too much")
 
 
 def _check_zip_count_and_names(infos: list[zipfile.ZipInfo]) -> None:
     """Refuse too many entries, duplicate names and names that escape the extraction folder."""
     if len(infos) > ZIP_MAX_ENTRIES:
-        raise _Invalid(f"it has {len(infos)} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+        raise _zip_invalid(f"it has {len(infos)} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
     seen: set[str] = set()
     for info in infos:
         name = info.filename
         if name in seen:
-            raise _Invalid(f"the entry name {_show(name)} occurs more than once")
+            raise _zip_invalid(f"the entry name {_show(name)} occurs more than once")
         seen.add(name)
         parts = re.split(r"[/\\]", name)
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
-            raise _Invalid(f"the entry name {_show(name)} points outside the archive")
+            raise _zip_invalid(f"the entry name {_show(name)} points outside the archive")
 
 
 def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
@@ -237,7 +282,7 @@ def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
     total = 0
     for info in infos:
         if info.file_size > ZIP_MAX_ENTRY_SIZE:
-            raise _Invalid(
+            raise _zip_invalid(
                 f"the entry {_show(info.filename)} would expand to {_mib(info.file_size)} "
                 f"(at most {_mib(ZIP_MAX_ENTRY_SIZE)} per entry)"
             )
@@ -245,13 +290,13 @@ def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
         if info.file_size > ZIP_RATIO_MIN_SIZE and (
             info.compress_size == 0 or info.file_size / info.compress_size > ZIP_MAX_RATIO
         ):
-            raise _Invalid(
+            raise _zip_invalid(
                 f"the entry {_show(info.filename)} expands from {info.compress_size} bytes to "
                 f"{_mib(info.file_size)}, more than {ZIP_MAX_RATIO} times; this looks like a "
                 "ZIP bomb"
             )
     if total > ZIP_MAX_TOTAL_SIZE:
-        raise _Invalid(
+        raise _zip_invalid(
             f"its entries would expand to {_mib(total)} (at most {_mib(ZIP_MAX_TOTAL_SIZE)})"
         )
 
@@ -270,7 +315,7 @@ def _check_zip_layout(
     for info, next_start in zip(ordered, ends, strict=True):
         end = info.header_offset + _local_header_size(file, info) + info.compress_size
         if end > next_start:
-            raise _Invalid(f"the entry {_show(info.filename)} overlaps the data after it")
+            raise _zip_invalid(f"the entry {_show(info.filename)} overlaps the data after it")
 
 
 def _local_header_size(file: BinaryIO, info: zipfile.ZipInfo) -> int:
@@ -278,10 +323,10 @@ def _local_header_size(file: BinaryIO, info: zipfile.ZipInfo) -> int:
     file.seek(info.header_offset)
     raw = file.read(ZIP_LOCAL_HEADER.size)
     if len(raw) < ZIP_LOCAL_HEADER.size:
-        raise _Invalid(f"the entry {_show(info.filename)} points past the end of the file")
+        raise _zip_invalid(f"the entry {_show(info.filename)} points past the end of the file")
     signature, name_length, extra_length = ZIP_LOCAL_HEADER.unpack(raw)
     if signature != b"PK\x03\x04":
-        raise _Invalid(f"the entry {_show(info.filename)} has no valid local header")
+        raise _zip_invalid(f"the entry {_show(info.filename)} has no valid local header")
     return ZIP_LOCAL_HEADER.size + name_length + extra_length
 
 
@@ -289,13 +334,13 @@ def _read_small_part(archive: zipfile.ZipFile, name: str) -> bytes:
     """Read one small entry; ZipExtFile never returns more than the declared size."""
     info = archive.getinfo(name)
     if info.file_size > ZIP_MAX_SMALL_PART:
-        raise _Invalid(f"the part {_show(name)} is implausibly large")
+        raise _zip_invalid(f"the part {_show(name)} is implausibly large")
     try:
         with archive.open(info) as part:
             return part.read(ZIP_MAX_SMALL_PART)
     except _ZIP_ERRORS as exc:
         # RuntimeError: encrypted entry; NotImplementedError: unknown compression method.
-        raise _Invalid(f"the part {_show(name)} is unreadable ({_exc_text(exc)})") from None
+        raise _zip_invalid(f"the part {_show(name)} is unreadable ({_exc_text(exc)})") from None
 
 
 def _check_ooxml(sample: _Sample, main_part: str, vba_part: str) -> None:
@@ -310,7 +355,8 @@ def _check_ooxml(sample: _Sample, main_part: str, vba_part: str) -> None:
         if has_vba or b"macroenabled" in content_types.lower():
             raise _Invalid(
                 "it contains macros (a macro-enabled file renamed); macro-enabled documents "
-                "are not accepted"
+                "are not accepted",
+                "macro_enabled",
             )
 
 
@@ -414,7 +460,7 @@ def _check_txt(sample: _Sample) -> str:
     """
     head = sample.head
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _Invalid("it is UTF-16 text; save it as UTF-8")
+        raise _Invalid("it is UTF-16 text; save it as UTF-8", "utf16_text")
     if b"\x00" in head:
         raise _Invalid(f"it contains NUL bytes in the first {HEAD_BYTES // 1024} KiB")
     whole = sample.size <= len(head)
@@ -439,7 +485,9 @@ def _refuse_script(sample: _Sample) -> None:
     found = SCRIPT_IN_IMAGE.search(sample.head)
     if found:
         shown = found.group().decode("ascii")
-        raise _Invalid(f"an image header is followed by HTML or script markup ({shown})")
+        raise _Invalid(
+            f"an image header is followed by HTML or script markup ({shown})", "script_in_image"
+        )
 
 
 def _check_png(sample: _Sample) -> None:
@@ -679,8 +727,12 @@ _SIGNATURE_NOUNS = (
 )
 
 
-def _describe(head: bytes, magic_mime: str) -> str:
-    """Name what the content looks like, e.g. "an ELF executable (application/x-executable)"."""
+def _describe(head: bytes, magic_mime: str) -> tuple[str, str]:
+    """Name what the content looks like, with and without an English article.
+
+    E.g. ("an ELF executable (application/x-executable)", "ELF executable
+    (application/x-executable)"); the second form is for callers that word the reason.
+    """
     noun = next((noun for sig, noun in _SIGNATURE_NOUNS if head.startswith(sig)), None)
     noun = noun or _MIME_NOUNS.get(magic_mime)
     if noun is None:
@@ -689,8 +741,12 @@ def _describe(head: bytes, magic_mime: str) -> str:
             prose = _show(magic.from_buffer(head).split(",")[0], quote=False, limit=60)
         except magic.MagicException:
             prose = ""
-        noun = "unrecognised binary data" if prose in ("", "data") else prose
-    return f"{noun} ({_show(magic_mime, quote=False, limit=80)})"
+        noun = bare = "unrecognised binary data" if prose in ("", "data") else prose
+    else:
+        # Our own nouns start with "a " or "an " unless they are uncountable ("plain text").
+        bare = noun.removeprefix("an ").removeprefix("a ")
+    mime = _show(magic_mime, quote=False, limit=80)
+    return f"{noun} ({mime})", f"{bare} ({mime})"
 
 
 def _show(text: str, *, quote: bool = True, limit: int = 40) -> str:
@@ -733,14 +789,22 @@ def _extension(filename: str) -> str:
     return "." + (ext.lower() if ext.isascii() else ext)
 
 
-def _refuse_extension(ext: str, detected: str) -> Refused:
+def _refuse_extension(ext: str, head: bytes, magic_mime: str) -> Refused:
     """Build the refusal for a name whose extension is not on the allowlist."""
     accepted = ", ".join(sorted(ACCEPTED_EXTENSIONS))
+    detected, bare = _describe(head, magic_mime)
+    params = {"detected": bare, "magic_mime": _show(magic_mime, quote=False, limit=80)}
+    params["accepted"] = accepted
     if ext in ("", "."):
         start = "The file name has no extension"
+        code = "extension_missing"
     else:
-        start = f"Files ending in {_show(ext, quote=False, limit=20)} are not accepted"
-    return Refused(f"{start}; the content is {detected}. Accepted types are {accepted}.")
+        params["extension"] = _show(ext, quote=False, limit=20)
+        start = f"Files ending in {params['extension']} are not accepted"
+        code = "extension_not_accepted"
+    return Refused(
+        f"{start}; the content is {detected}. Accepted types are {accepted}.", code, params
+    )
 
 
 def detect(path: str | os.PathLike[str], filename: str) -> FileType:
@@ -750,19 +814,30 @@ def detect(path: str | os.PathLike[str], filename: str) -> FileType:
         size = os.fstat(file.fileno()).st_size
         head = file.read(HEAD_BYTES)
     if size == 0 or not head:
-        raise Refused("The file is empty.")
+        raise Refused("The file is empty.", "empty")
     magic_mime = _magic_mime(head)
     ext = _extension(filename)
     kind = _BY_EXTENSION.get(ext)
     if kind is None:
-        raise _refuse_extension(ext, _describe(head, magic_mime))
+        raise _refuse_extension(ext, head, magic_mime)
+    detected, bare = _describe(head, magic_mime)
+    params = {
+        "extension": ext,
+        "kind": kind.kind,
+        "detected": bare,
+        "magic_mime": _show(magic_mime, quote=False, limit=80),
+    }
     if not kind.tolerates(magic_mime):
-        raise Refused(f"The file name says {ext} but the content is {_describe(head, magic_mime)}.")
+        raise Refused(
+            f"The file name says {ext} but the content is {detected}.", "content_mismatch", params
+        )
     try:
         served = kind.check(_Sample(file_path, size, head))
     except _Invalid as exc:
         raise Refused(
             f"The file name says {ext} but the content is not {kind.label}: {exc}. "
-            f"It was detected as {_describe(head, magic_mime)}."
+            f"It was detected as {detected}.",
+            exc.code,
+            {**params, "detail": str(exc)},
         ) from None
     return FileType(kind.kind, served or kind.mime, magic_mime)

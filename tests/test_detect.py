@@ -590,3 +590,78 @@ def test_a_header_block_that_never_ends_is_refused(tmp_path: Path) -> None:
     # 300 headers of 900 bytes: each within the caps, but no blank line in the first 256 KiB.
     data = b"Subject: hi\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (n, b"p" * 900) for n in range(300))
     assert "does not end within" in refusal(write(tmp_path, data), "mail.eml")
+
+
+# --- machine-readable refusals -------------------------------------------------------------
+
+
+def refused(path: Path, filename: str) -> Refused:
+    """Return the Refused exception for a file, failing the test if it is accepted."""
+    with pytest.raises(Refused) as caught:
+        detect(path, filename)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "code"),
+    [
+        (b"", "contract.pdf", "empty"),
+        (fake_pe(), "setup", "extension_missing"),
+        (fake_pe(), "setup.exe", "extension_not_accepted"),
+        (fake_elf(), "contract.pdf", "content_mismatch"),
+        (b"<html><body><p>Contract</p></body></html>\n", "note.txt", "content_mismatch"),
+        (
+            b"<!-- %PDF-1.4 -->\n<html><script>alert(1)</script></html>",
+            "contract.pdf",
+            "html_before_pdf",
+        ),
+        (make_zip(docx_entries(("word/vbaProject.bin", bytes(512)))), "a.docx", "macro_enabled"),
+        (make_zip(docx_entries(("word/document.xml", "<again/>"))), "a.docx", "zip_refused"),
+        ("Hallo".encode("utf-16"), "note.txt", "utf16_text"),
+        (
+            minimal_jpeg(b"\xff\xfe\x00\x1b<script>alert(1)</script>"),
+            "photo.jpg",
+            "script_in_image",
+        ),
+        (b"X-Whatever: 1\n\nbody\n", "mail.eml", "invalid_structure"),
+    ],
+)
+def test_refusals_carry_a_stable_code(
+    tmp_path: Path, data: bytes, filename: str, code: str
+) -> None:
+    exc = refused(write(tmp_path, data), filename)
+    assert exc.code == code
+    assert exc.reason == str(exc)  # the English reason is unchanged
+    assert all(value.isprintable() and value.isascii() for value in exc.params.values())
+
+
+def test_a_mismatch_names_the_extension_and_what_was_detected(tmp_path: Path) -> None:
+    exc = refused(write(tmp_path, fake_elf()), "contract.pdf")
+    assert exc.params == {
+        "extension": ".pdf",
+        "kind": "pdf",
+        "detected": "ELF executable (application/x-executable)",
+        "magic_mime": "application/x-executable",
+    }
+
+
+def test_an_unaccepted_extension_names_the_accepted_ones(tmp_path: Path) -> None:
+    exc = refused(write(tmp_path, fake_pe()), "contract.pdf\x00.exe")
+    assert exc.params["extension"] == ".exe"
+    assert exc.params["detected"].startswith("Windows or DOS executable (")
+    assert exc.params["accepted"] == ", ".join(sorted(ACCEPTED_EXTENSIONS))
+    assert "extension" not in refused(write(tmp_path, fake_pe()), "setup").params
+
+
+def test_a_structural_refusal_gives_the_detail(tmp_path: Path) -> None:
+    exc = refused(write(tmp_path, b"Hello\x00world\n"), "note.txt")
+    assert exc.code == "invalid_structure"
+    assert exc.params["kind"] == "txt"
+    assert exc.params["detail"] == "it contains NUL bytes in the first 64 KiB"
+
+
+def test_check_zip_refusals_carry_a_code(tmp_path: Path) -> None:
+    with pytest.raises(Refused) as caught:
+        check_zip(write(tmp_path, b"%PDF-1.4\n"))
+    assert caught.value.code == "zip_refused"
+    assert "not a readable ZIP archive" in caught.value.params["detail"]

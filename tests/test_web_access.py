@@ -120,3 +120,64 @@ def test_errors_show_no_internals(app: Flask, admin: User) -> None:
     response = app.test_client(user=admin).get("/dossiers/%00%ff")
     assert response.status_code == 404
     assert "Traceback" not in response.text
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(app: Flask, admin: User) -> None:
+    here, elsewhere = app.test_client(), app.test_client()
+    for client in (here, elsewhere):
+        client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    new = "another long passphrase"
+    response = here.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+    )
+    assert response.status_code == 302
+    assert here.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    assert (
+        app.test_client().post("/login", data={"email": admin.email, "password": new}).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm"),
+    [
+        ("wrong password!!", "another long passphrase", "another long passphrase"),
+        (PASSWORD, "short", "short"),
+        (PASSWORD, "another long passphrase", "different passphrase"),
+    ],
+)
+def test_password_change_refusals(
+    app: Flask, admin: User, current: str, new: str, confirm: str
+) -> None:
+    client = app.test_client(user=admin)
+    response = client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm": confirm},
+    )
+    assert response.status_code == 400
+    assert (
+        app.test_client()
+        .post("/login", data={"email": admin.email, "password": PASSWORD})
+        .status_code
+        == 302
+    )
+
+
+def test_request_over_the_size_limit_is_refused_before_reading(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-070")
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = app.test_client(user=admin).post(
+        "/dossiers/2025-070/documents/new",
+        data={
+            "file": (io.BytesIO(b"x" * 20_000), "big.txt"),
+            "kind": "other",
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "Traceback" not in response.text

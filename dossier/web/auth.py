@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,8 +20,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from dossier import accounts
+from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.web.forms import LoginForm
+from dossier.models import User
+from dossier.web.forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -68,6 +71,39 @@ def logout() -> Response:
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account/password")
+@login_required
+def password() -> str:
+    return render_template("auth/password.html", form=PasswordForm())
+
+
+@bp.post("/account/password")
+@login_required
+def password_submit() -> str | Response | tuple[str, int]:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = db.session.get(User, current_user.id)
+        try:
+            accounts.change_password(user, form.current_password.data, form.new_password.data)
+        except ValidationError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            db.session.commit()
+            forget_initial_password(user)
+            login_user(user)  # this session carries the new token; all others have ended
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("register.index"))
+    return render_template("auth/password.html", form=form), 400
+
+
+def forget_initial_password(user: User) -> None:
+    """The first administrator's generated password stops being shown once it is replaced."""
+    if user.email == accounts.FIRST_ADMIN_EMAIL:
+        Path(current_app.instance_path, accounts.FIRST_ADMIN_FILE).unlink(missing_ok=True)
 
 
 @bp.post("/language")

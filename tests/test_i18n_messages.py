@@ -1,0 +1,223 @@
+"""Messages made by domain code follow the interface language: Dutch by default, English on request.
+
+Refusals of search.detect are worded from their code and params, validation errors are
+translated where they are raised, and the pages put numbers, plurals and sizes in the locale.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import struct
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+
+from dossier import accounts, documents
+from dossier.errors import ValidationError
+from dossier.i18n import format_filesize
+from dossier.models import Dossier, NoticeUnit, User
+from search.detect import Refused
+
+# An ELF64 header for an x86-64 executable, enough for libmagic to say so.
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + struct.pack("<HHI", 2, 0x3E, 1) + bytes(200)
+
+
+def _file(client: FlaskClient, reference: str, data: bytes, filename: str):
+    return client.post(
+        f"/dossiers/{reference}/documents/new",
+        data={
+            "file": (io.BytesIO(data), filename),
+            "kind": "contract",
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _english(client: FlaskClient) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+
+
+def test_a_renamed_executable_is_refused_in_dutch_then_in_english(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier()
+    client = app.test_client(user=admin)
+
+    dutch = _file(client, dossier.reference, ELF, "contract.pdf")
+    assert dutch.status_code == 400
+    assert (
+        "Het bestand is niet toegevoegd: De bestandsnaam eindigt op .pdf, maar de inhoud is van "
+        "een ander type: ELF executable (application/x-executable)." in _text(dutch)
+    )
+
+    _english(client)
+    english = _file(client, dossier.reference, ELF, "contract.pdf")
+    assert english.status_code == 400
+    text = _text(english)
+    assert (
+        "The file was not filed: The file name says .pdf, but the content is of another type: "
+        "ELF executable (application/x-executable)." in text
+    )
+    assert "bestandsnaam" not in text
+
+
+def test_an_unaccepted_extension_is_refused_in_dutch(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier()
+    response = _file(app.test_client(user=admin), dossier.reference, ELF, "setup.exe")
+    assert response.status_code == 400
+    text = _text(response)
+    assert "Bestanden met de extensie .exe worden niet geaccepteerd" in text
+    assert "herkend als: ELF executable (application/x-executable)" in text
+    assert "Toegestaan zijn .docx, .eml," in text
+
+
+def test_a_validation_error_shows_on_the_form_in_the_chosen_language(
+    app: Flask, admin: User
+) -> None:
+    client = app.test_client(user=admin)
+    values = {
+        "reference": "2025-050",
+        "title": "Schoonmaak",
+        "status": "active",
+        "confidentiality": "normal",
+        "start_on": "2025-06-01",
+        "end_on": "2025-01-31",
+    }
+    dutch = client.post("/dossiers/new", data=values)
+    assert dutch.status_code == 400
+    assert "de einddatum ligt vóór de ingangsdatum" in _text(dutch)
+
+    _english(client)
+    english = client.post("/dossiers/new", data=values)
+    assert english.status_code == 400
+    assert "the end date lies before the start date" in _text(english)
+
+
+def test_a_stale_edit_is_reported_in_dutch(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier()
+    response = app.test_client(user=admin).post(
+        f"/dossiers/{dossier.reference}/edit",
+        data={
+            "row_version": str(dossier.row_version + 5),
+            "reference": dossier.reference,
+            "title": dossier.title,
+            "status": "active",
+            "confidentiality": "normal",
+        },
+    )
+    assert response.status_code == 400
+    assert "Iemand anders heeft dit dossier intussen gewijzigd" in _text(response)
+
+
+def test_a_wrong_current_password_is_reported_in_dutch(app: Flask, admin: User) -> None:
+    response = app.test_client(user=admin).post(
+        "/account/password",
+        data={
+            "current_password": "not the password",
+            "new_password": "a new long password",
+            "confirm": "a new long password",
+        },
+    )
+    assert response.status_code == 400
+    assert "het huidige wachtwoord is onjuist" in _text(response)
+
+
+def test_pages_word_sizes_plurals_and_authors_in_the_locale(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier(notice_value=1, notice_unit=NoticeUnit.MONTHS)
+    client = app.test_client(user=admin)
+    filed = _file(client, dossier.reference, b"Hallo wereld\n" * 100, "notitie.txt")
+    assert filed.status_code == 302, _text(filed)
+    document_page = _text(client.get(filed.headers["Location"]))
+    assert "1,3\u00a0kB" in document_page
+    assert " door Ada Admin" in document_page
+    dossier_page = _text(client.get(f"/dossiers/{dossier.reference}"))
+    assert "1 maand<" in dossier_page
+    edit_page = _text(client.get(f"/dossiers/{dossier.reference}/edit"))
+    assert f"<title>{dossier.reference} bewerken" in edit_page
+
+    _english(client)
+    document_page = _text(client.get(filed.headers["Location"]))
+    assert "1.3\u00a0kB" in document_page
+    assert " by Ada Admin" in document_page
+    assert "1 month<" in _text(client.get(f"/dossiers/{dossier.reference}"))
+
+
+def test_a_notice_period_in_days_is_pluralised(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier(notice_value=30, notice_unit=NoticeUnit.DAYS)
+    page = _text(app.test_client(user=admin).get(f"/dossiers/{dossier.reference}"))
+    assert "30 dagen<" in page
+
+
+@pytest.mark.parametrize(
+    ("size", "dutch", "english"),
+    [
+        (1, "1 byte", "1 byte"),
+        (999, "999 bytes", "999 bytes"),
+        (1_234, "1,2\u00a0kB", "1.2\u00a0kB"),
+        (25_400_000, "25,4\u00a0MB", "25.4\u00a0MB"),
+        (3_000_000_000, "3,0\u00a0GB", "3.0\u00a0GB"),
+    ],
+)
+def test_file_sizes_follow_the_locale(app: Flask, size: int, dutch: str, english: str) -> None:
+    with force_locale("nl"):
+        assert format_filesize(size) == dutch
+    with force_locale("en"):
+        assert format_filesize(size) == english
+
+
+def test_refusals_without_a_wording_fall_back_to_the_english_reason(app: Flask) -> None:
+    with force_locale("nl"):
+        assert documents.refusal_message(Refused("Something new.", "new_code")) == (
+            "Something new."
+        )
+        # A known code raised without the params its wording needs.
+        assert documents.refusal_message(Refused("Odd.", "content_mismatch")) == "Odd."
+        assert (
+            documents.refusal_message(
+                Refused("...", "invalid_structure", {"extension": ".docx", "kind": "docx"})
+            )
+            == "..."
+        )
+        message = documents.refusal_message(
+            Refused(
+                "...",
+                "invalid_structure",
+                {
+                    "extension": ".docx",
+                    "kind": "docx",
+                    "detail": "the package has no word/document.xml part",
+                    "detected": "ZIP archive (application/zip)",
+                },
+            )
+        )
+    assert message == (
+        "De bestandsnaam eindigt op .docx, maar de inhoud is niet opgebouwd als een "
+        "Word-document (the package has no word/document.xml part). "
+        "Herkend als: ZIP archive (application/zip)."
+    )
+
+
+def test_commands_get_english_messages_that_serialise(app: Flask) -> None:
+    # No request: the `dossier` commands, whose own output is English.
+    with pytest.raises(ValidationError) as caught:
+        accounts.check_password_policy("short")
+    assert str(caught.value) == "password: use at least 12 characters"
+    assert json.loads(json.dumps(caught.value.errors)) == {"password": "use at least 12 characters"}

@@ -1,0 +1,142 @@
+"""Unit tests for the folder importer: kinds guessed from file names, references from folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dossier import dossiers, importer
+from dossier.errors import DomainError
+from dossier.models import DocumentKind
+
+VNG = "dutch/vng-softwarecatalogus-aanbesteding"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        # Real names from the VNG tender folder.
+        (
+            "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx",
+            DocumentKind.CONTRACT,
+        ),
+        ("Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx", DocumentKind.CONTRACT),
+        ("Bijlage 6 - Prijzenblad SWC.xlsx", DocumentKind.ANNEX),
+        ("Bijlage 1.2 - Programma van eisen.xlsx", DocumentKind.ANNEX),
+        ("Bijlage 2 - Hosting eisen Softwarecatalogus.docx", DocumentKind.ANNEX),
+        ("20250128_kennismaking.pdf", DocumentKind.MINUTES),
+        ("Nieuwe planning.docx", DocumentKind.OTHER),
+        ("Beschrijvend document.docx", DocumentKind.OTHER),
+        # Dutch names a contract administrator files.
+        ("Wijzigingsovereenkomst 2 raamcontract.pdf", DocumentKind.AMENDMENT),
+        ("Contractwijziging 1.pdf", DocumentKind.AMENDMENT),
+        ("Raamovereenkomst schoonmaak.pdf", DocumentKind.CONTRACT),
+        ("Notulen kwartaaloverleg Q3.docx", DocumentKind.MINUTES),
+        ("Verslag overleg 12-03-2025.docx", DocumentKind.MINUTES),
+        ("Factuur 2025-0042.pdf", DocumentKind.INVOICE),
+        ("Maandrapportage SLA maart.pdf", DocumentKind.REPORT),
+        ("Jaarverslag 2024 leverancier.pdf", DocumentKind.REPORT),
+        ("Kwartaalverslag Q1 2025.pdf", DocumentKind.REPORT),
+        # English names.
+        ("Master Services Agreement.pdf", DocumentKind.CONTRACT),
+        ("Amendment No 2 to the Agreement.pdf", DocumentKind.AMENDMENT),
+        ("Exhibit A - Pricing.pdf", DocumentKind.ANNEX),
+        ("Schedule 3 Service Levels.docx", DocumentKind.ANNEX),
+        ("Meeting minutes 2025-01-28.docx", DocumentKind.MINUTES),
+        ("Invoice 123.pdf", DocumentKind.INVOICE),
+        ("Quarterly report.pdf", DocumentKind.REPORT),
+        ("random.txt", DocumentKind.OTHER),
+        # Mail is correspondence whatever its subject says.
+        ("RE Contract verlenging.eml", DocumentKind.CORRESPONDENCE),
+        ("Factuur januari.EML", DocumentKind.CORRESPONDENCE),
+        ("Overeenkomst getekend.msg", DocumentKind.CORRESPONDENCE),
+    ],
+)
+def test_guess_kind(name: str, kind: DocumentKind) -> None:
+    assert importer.guess_kind(Path(name)) == kind
+
+
+def test_guess_kind_on_the_whole_vng_folder(corpus: Path) -> None:
+    files = sorted(p for p in (corpus / VNG).iterdir() if p.is_file())
+    assert len(files) == 18
+    kinds = {p.name: importer.guess_kind(p) for p in files}
+    assert kinds["Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"] == (
+        DocumentKind.CONTRACT
+    )
+    assert kinds["Bijlage 6 - Prijzenblad SWC.xlsx"] == DocumentKind.ANNEX
+    # Every "Bijlage" is at least an annex, never "other".
+    for name, kind in kinds.items():
+        if name.startswith("Bijlage"):
+            assert kind != DocumentKind.OTHER, name
+
+
+def test_eml_files_from_the_corpus_are_correspondence(corpus: Path) -> None:
+    mails = sorted((corpus / "eml").glob("*.eml"))
+    assert mails
+    assert {importer.guess_kind(p) for p in mails} == {DocumentKind.CORRESPONDENCE}
+
+
+@pytest.mark.parametrize(
+    ("folder", "reference"),
+    [
+        ("2025-017", "2025-017"),
+        ("Contract 2024 Schoonmaak", "Contract-2024-Schoonmaak"),
+        ("vng-softwarecatalogus-aanbesteding", "vng-softwarecatalogus-aanbestedi"),
+        ("  ..verborgen map  ", "verborgen-map"),
+        ("Coöperatie Zorg & Welzijn", "Cooperatie-Zorg-Welzijn"),
+        ("Één contract", "Een-contract"),
+        ("€€€", "import"),
+        ("", "import"),
+        ("___", "import"),
+        ("a" * 31 + " b", "a" * 31),  # no dangling separator after cutting to 32
+    ],
+)
+def test_reference_for(folder: str, reference: str) -> None:
+    assert importer.reference_for(Path("/data") / folder if folder else Path("")) == reference
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "vng-softwarecatalogus-aanbesteding",
+        "-leading dash",
+        ".hidden",
+        "Ærø ÿ ß",
+        "x" * 200,
+        "a" * 31 + "-" + "b" * 10,
+        "2025/017",
+        "日本語の契約",
+    ],
+)
+def test_reference_for_is_always_a_valid_reference(folder: str) -> None:
+    reference = importer.reference_for(Path(folder))
+    assert dossiers.REFERENCE_RE.match(reference), reference
+    assert len(reference) <= 32
+
+
+def test_plan_a_folder_of_files_is_one_dossier(corpus: Path) -> None:
+    plan = importer.plan(corpus / VNG)
+    assert len(plan) == 1
+    folder, files = plan[0]
+    assert folder == corpus / VNG
+    assert len(files) == 18
+
+
+def test_plan_a_folder_of_folders_is_one_dossier_each(tmp_path: Path) -> None:
+    for name in ("b-contract", "a-contract", ".git"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "brief.txt").write_text("tekst\n")
+    (tmp_path / "a-contract" / ".DS_Store").write_bytes(b"\x00")
+    plan = importer.plan(tmp_path)
+    assert [(folder.name, [f.name for f in files]) for folder, files in plan] == [
+        ("a-contract", ["brief.txt"]),
+        ("b-contract", ["brief.txt"]),
+    ]
+
+
+def test_plan_refuses_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "los.txt"
+    path.write_text("x")
+    with pytest.raises(DomainError):
+        importer.plan(path)

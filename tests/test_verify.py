@@ -1,0 +1,292 @@
+"""`dossier.verify.run`: every way a stored dossier can be lost or altered is reported."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from dossier import documents, verify
+from dossier.extensions import db
+from dossier.models import AuditEvent, Document, DocumentKind, DocumentVersion, Dossier, User
+from dossier.services import blob_store
+from storage import FileSystemBlobStore
+
+VNG = "dutch/vng-softwarecatalogus-aanbesteding"
+CONTRACT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
+PRICES = "Bijlage 6 - Prijzenblad SWC.xlsx"
+MINUTES = "20250128_kennismaking.pdf"
+SLA = "Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx"
+
+
+@dataclass
+class Seeded:
+    dossier: Dossier
+    contract: Document  # two versions
+    prices: Document
+    minutes: Document
+
+
+def _file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind) -> Document:
+    with path.open("rb") as stream, documents.receive(stream, path.name) as upload:
+        document = documents.file_document(actor, dossier, upload, kind=kind)
+    db.session.commit()
+    return document
+
+
+@pytest.fixture
+def seeded(app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path) -> Seeded:
+    folder = corpus / VNG
+    dossier = make_dossier("2025-100")
+    contract = _file(admin, dossier, folder / CONTRACT, DocumentKind.CONTRACT)
+    prices = _file(admin, dossier, folder / PRICES, DocumentKind.ANNEX)
+    minutes = _file(admin, dossier, folder / MINUTES, DocumentKind.MINUTES)
+    with (folder / SLA).open("rb") as stream, documents.receive(stream, SLA) as upload:
+        documents.add_version(admin, contract, upload, comment="tweede versie")
+    db.session.commit()
+    return Seeded(dossier, contract, prices, minutes)
+
+
+def _store() -> FileSystemBlobStore:
+    store = blob_store()
+    assert isinstance(store, FileSystemBlobStore)
+    return store
+
+
+def _kinds(report: verify.Report) -> list[str]:
+    return [p.kind for p in report.problems]
+
+
+def _blob_of(document: Document, number: int = 1) -> str:
+    key = db.session.scalar(
+        sa.select(DocumentVersion.blob_key).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.number == number
+        )
+    )
+    assert key is not None
+    return key
+
+
+def _flip_byte(path: Path, offset: int = 100) -> None:
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+    path.chmod(0o444)
+
+
+def test_a_clean_store_is_ok(seeded: Seeded) -> None:
+    report = verify.run(_store())
+    assert report.problems == []
+    assert report.ok
+    assert report.versions == 4
+    assert report.blobs == 4
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert report.audit_events == events and events > 4
+    as_dict = json.loads(json.dumps(report.as_dict()))
+    assert as_dict["ok"] is True and as_dict["problems"] == []
+
+
+def test_a_shared_blob_is_checked_and_counted_once(
+    seeded: Seeded, admin: User, corpus: Path
+) -> None:
+    _file(admin, seeded.dossier, corpus / VNG / PRICES, DocumentKind.ANNEX)  # same bytes again
+    report = verify.run(_store())
+    assert report.ok, report.problems
+    assert (report.versions, report.blobs) == (5, 4)
+
+
+def test_a_missing_blob(seeded: Seeded) -> None:
+    key = _blob_of(seeded.prices)
+    _store().path_for(key).unlink()
+    report = verify.run(_store())
+    assert not report.ok
+    assert _kinds(report) == ["missing_blob"]
+    assert key in report.problems[0].subject
+
+
+def test_a_flipped_byte(seeded: Seeded) -> None:
+    key = _blob_of(seeded.minutes)
+    _flip_byte(_store().path_for(key))
+    report = verify.run(_store())
+    assert _kinds(report) == ["corrupt_blob"]
+    assert key in report.problems[0].subject
+
+
+def test_a_truncated_blob_is_corrupt(seeded: Seeded) -> None:
+    path = _store().path_for(_blob_of(seeded.contract, 2))
+    path.chmod(0o644)
+    with path.open("r+b") as handle:
+        handle.truncate(1000)
+    report = verify.run(_store())
+    assert _kinds(report) == ["corrupt_blob"]
+
+
+def test_a_size_that_differs_from_the_row(seeded: Seeded) -> None:
+    db.session.execute(
+        sa.update(DocumentVersion)
+        .where(DocumentVersion.document_id == seeded.prices.id)
+        .values(size=DocumentVersion.size + 1)
+    )
+    db.session.commit()
+    assert _kinds(verify.run(_store())) == ["size_mismatch"]
+
+
+def test_an_old_orphan_blob_is_reported_and_a_fresh_one_is_not(seeded: Seeded) -> None:
+    store = _store()
+    old = store.put_stream(io.BytesIO(b"left behind by a crashed upload\n")).key
+    fresh = store.put_stream(io.BytesIO(b"an upload still committing\n")).key
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(store.path_for(old), (two_hours_ago, two_hours_ago))
+    report = verify.run(store)
+    assert _kinds(report) == ["orphan_blob"]
+    assert old in report.problems[0].subject
+    assert fresh not in report.problems[0].subject
+    assert report.blobs == 6
+
+
+def test_an_orphan_just_inside_the_grace_period_is_not_reported(seeded: Seeded) -> None:
+    store = _store()
+    key = store.put_stream(io.BytesIO(b"young orphan\n")).key
+    almost = time.time() - verify.ORPHAN_GRACE.total_seconds() + 300
+    os.utime(store.path_for(key), (almost, almost))
+    assert verify.run(store).ok
+
+
+def test_a_version_number_gap(seeded: Seeded) -> None:
+    db.session.execute(
+        sa.update(DocumentVersion)
+        .where(DocumentVersion.document_id == seeded.contract.id, DocumentVersion.number == 2)
+        .values(number=3)
+    )
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["version_gap"]
+    assert report.problems[0].subject == f"document {seeded.contract.id}"
+
+
+def test_numbering_that_does_not_start_at_one(seeded: Seeded) -> None:
+    db.session.execute(
+        sa.update(DocumentVersion)
+        .where(DocumentVersion.document_id == seeded.minutes.id)
+        .values(number=2)
+    )
+    db.session.commit()
+    assert _kinds(verify.run(_store())) == ["version_gap"]
+
+
+def test_a_deleted_version_row_leaves_a_gap_and_an_orphan(seeded: Seeded) -> None:
+    key = _blob_of(seeded.contract, 1)
+    db.session.execute(
+        sa.delete(DocumentVersion).where(
+            DocumentVersion.document_id == seeded.contract.id, DocumentVersion.number == 1
+        )
+    )
+    db.session.commit()
+    old = time.time() - 2 * 3600
+    os.utime(_store().path_for(key), (old, old))
+    assert sorted(_kinds(verify.run(_store()))) == ["orphan_blob", "version_gap"]
+
+
+def test_a_current_version_number_out_of_step(seeded: Seeded) -> None:
+    db.session.execute(
+        sa.update(Document).where(Document.id == seeded.prices.id).values(current_version_number=3)
+    )
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["version_gap"]
+    assert report.problems[0].subject == f"document {seeded.prices.id}"
+
+
+def test_a_document_without_versions(seeded: Seeded) -> None:
+    db.session.execute(
+        sa.delete(DocumentVersion).where(DocumentVersion.document_id == seeded.prices.id)
+    )
+    db.session.commit()
+    report = verify.run(_store(), now=datetime.now(UTC) + timedelta(hours=2))
+    assert sorted(_kinds(report)) == ["orphan_blob", "version_gap"]
+
+
+@pytest.mark.parametrize("key", ["A" * 64, "../../etc/passwd", ""])
+def test_a_row_whose_blob_key_is_no_sha256(seeded: Seeded, key: str) -> None:
+    db.session.execute(
+        sa.update(DocumentVersion)
+        .where(DocumentVersion.document_id == seeded.minutes.id)
+        .values(blob_key=key)
+    )
+    db.session.commit()
+    report = verify.run(_store(), now=datetime.now(UTC) + timedelta(hours=2))
+    assert sorted(_kinds(report)) == ["missing_blob", "orphan_blob"]
+    missing = next(p for p in report.problems if p.kind == "missing_blob")
+    assert "not a valid blob key" in missing.detail
+
+
+def _event_ids() -> list[int]:
+    return list(db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)))
+
+
+def test_a_tampered_audit_event(seeded: Seeded) -> None:
+    ids = _event_ids()
+    target = ids[len(ids) // 2]
+    db.session.execute(
+        sa.update(AuditEvent).where(AuditEvent.id == target).values(after={"title": "vervalst"})
+    )
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["audit_chain"]
+    assert report.problems[0].subject == f"event {target}"
+    assert "hash" in report.problems[0].detail
+
+
+def test_a_tampered_audit_actor(seeded: Seeded) -> None:
+    target = _event_ids()[0]
+    db.session.execute(
+        sa.update(AuditEvent).where(AuditEvent.id == target).values(actor_label="iemand@anders")
+    )
+    db.session.commit()
+    assert _kinds(verify.run(_store())) == ["audit_chain"]
+
+
+def test_a_deleted_audit_event_in_the_middle(seeded: Seeded) -> None:
+    ids = _event_ids()
+    target = ids[len(ids) // 2]
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == target))
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["audit_chain"]
+    following = ids[ids.index(target) + 1]
+    assert report.problems[0].subject == f"event {following}"
+    assert "link" in report.problems[0].detail
+    assert report.audit_events == len(ids) - 1
+
+
+def test_a_deleted_first_audit_event(seeded: Seeded) -> None:
+    ids = _event_ids()
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == ids[0]))
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["audit_chain"]
+    assert report.problems[0].subject == f"event {ids[1]}"
+
+
+def test_several_faults_are_all_reported(seeded: Seeded) -> None:
+    store = _store()
+    store.path_for(_blob_of(seeded.prices)).unlink()
+    _flip_byte(store.path_for(_blob_of(seeded.minutes)))
+    target = _event_ids()[1]
+    db.session.execute(
+        sa.update(AuditEvent).where(AuditEvent.id == target).values(action="document.nothing")
+    )
+    db.session.commit()
+    report = verify.run(store)
+    assert sorted(_kinds(report)) == ["audit_chain", "corrupt_blob", "missing_blob"]
+    assert json.loads(json.dumps(report.as_dict()))["ok"] is False
