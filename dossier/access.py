@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, g
 
+from dossier.dossiers import REFERENCE_RE
 from dossier.extensions import db
 from dossier.models import (
     Document,
@@ -132,6 +133,8 @@ def can_administer(user: User) -> bool:
 
 def get_dossier_or_404(user: User, reference: str) -> Dossier:
     """The dossier with `reference` if `user` may see it; 404 when missing or hidden."""
+    if not REFERENCE_RE.match(reference):
+        abort(404)  # malformed (NUL, spaces, ...) never reaches the database
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
     if dossier is None or not can_view_dossier(user, dossier):
         abort(404)

@@ -76,16 +76,24 @@ def init_command() -> None:
     password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         password = secrets.token_urlsafe(12)
+        _write_private(password_file, password + "\n")  # first, so the password is never lost
         accounts.create_user(None, FIRST_ADMIN_EMAIL, "Beheerder", password, GlobalRole.ADMIN)
         db.session.commit()
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
     click.echo(f"Instance ready in {current_app.instance_path}")
     if password_file.exists():
         click.echo(
             f"Log in as {FIRST_ADMIN_EMAIL} with password {password_file.read_text().strip()}"
             f"  (kept in {password_file} until you change it)"
         )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by the owner only, from its creation on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 @cli.command("run")

@@ -26,7 +26,7 @@ from dossier.models import (
     User,
 )
 
-REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 CPV_RE = re.compile(r"^\d{8}-\d$")
 KVK_RE = re.compile(r"^\d{8}$")
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
@@ -127,7 +127,7 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
     merged = {**(snapshot(dossier) if dossier else {}), **values}
     reference = merged.get("reference") or ""
     if not REFERENCE_RE.match(reference):
-        errors["reference"] = _("use 1-32 letters, digits and . _ / - (for example 2025-017)")
+        errors["reference"] = _("use 1-32 letters, digits and . _ - (for example 2025-017)")
     elif _reference_taken(reference, dossier):
         errors["reference"] = _("reference %(reference)s is already in use", reference=reference)
     if not (merged.get("title") or "").strip():
@@ -309,9 +309,15 @@ def _rank(role: MemberRole) -> int:
     return order.index(role)
 
 
+# Only dots between groups of three digits: "50.000" and "1.234.567" are thousands (Dutch).
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
 def coerce_decimal(text: str) -> Decimal:
-    """Parse an amount written the Dutch way (1.234,56) or the English way (1,234.56)."""
+    """Parse an amount written the Dutch way (1.234,56; 50.000) or the English way (1,234.56)."""
     cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if _DOT_THOUSANDS.fullmatch(cleaned):
+        return Decimal(cleaned.replace(".", ""))
     if "," in cleaned and (cleaned.rfind(",") > cleaned.rfind(".")):
         cleaned = cleaned.replace(".", "").replace(",", ".")
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dossier import documents, dossiers
+from dossier import access, documents, dossiers
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.filenames import clean_filename
@@ -51,14 +51,13 @@ def reference_for(folder: Path) -> str:
 
 
 def plan(root: Path) -> list[tuple[Path, list[Path]]]:
-    """Which files go into which dossier: a folder of files is one dossier, a folder of folders
-    is one dossier per subfolder. Hidden files are skipped."""
+    """Which files go into which dossier: the files of a folder are one dossier, and each
+    subfolder is one dossier of its own. Hidden files and folders are skipped."""
     if not root.is_dir():
         raise DomainError(f"{root} is not a folder")
     files = _files(root)
-    if files:
-        return [(root, files)]
-    return [(sub, _files(sub)) for sub in sorted(root.iterdir()) if _visible_dir(sub)]
+    groups = [(root, files)] if files else []
+    return groups + [(sub, _files(sub)) for sub in sorted(root.iterdir()) if _visible_dir(sub)]
 
 
 def _visible_dir(path: Path) -> bool:
@@ -85,7 +84,11 @@ def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> 
         sa.select(Dossier).where(sa.func.lower(Dossier.reference) == reference.lower())
     )
     if existing is not None:
+        if not access.can_file(actor, existing):
+            raise DomainError(f"{actor.email} may not file into dossier {existing.reference}")
         return existing
+    if not access.can_create_dossier(actor):
+        raise DomainError(f"{actor.email} may not register new dossiers")
     return dossiers.create_dossier(actor, {"reference": reference, "title": folder.name[:255]})
 
 

@@ -71,7 +71,7 @@ _STATUS_NL = {
     "opgezegd": "terminated",
     "gearchiveerd": "archived",
 }
-_DUTCH_THOUSANDS = re.compile(r"\s*(?:€\s*)?-?\d{1,3}(?:\.\d{3})+\s*")
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRUE = {"1", "true", "yes", "ja", "y", "j", "x"}
 _FALSE = {"0", "false", "no", "nee", "n", ""}
@@ -129,11 +129,8 @@ def _decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, int | float | Decimal):
         return Decimal(str(value)).quantize(Decimal("0.01"))
-    text = str(value)
-    if _DUTCH_THOUSANDS.fullmatch(text):  # "€ 50.000" is fifty thousand, not fifty
-        text = text.replace(".", "")
     try:
-        return dossiers.coerce_decimal(text).quantize(Decimal("0.01"))
+        return dossiers.coerce_decimal(str(value)).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise ValueError(f"{value!r} is not an amount") from None
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from dossier import dossiers, importer
 from dossier.errors import DomainError
-from dossier.models import DocumentKind
+from dossier.models import DocumentKind, Dossier, MemberRole, User
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 
@@ -140,3 +142,28 @@ def test_plan_refuses_a_file(tmp_path: Path) -> None:
     path.write_text("x")
     with pytest.raises(DomainError):
         importer.plan(path)
+
+
+def test_plan_a_folder_with_files_and_folders_keeps_both(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_text("b")
+    (tmp_path / "a.txt").write_text("a")
+    groups = importer.plan(tmp_path)
+    assert [(folder.name, [p.name for p in files]) for folder, files in groups] == [
+        (tmp_path.name, ["a.txt"]),
+        ("sub", ["b.txt"]),
+    ]
+
+
+def test_import_refuses_a_user_who_may_not_file(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+    tmp_path: Path,
+) -> None:
+    reader = make_user("reader@example.org")
+    make_dossier("ABC-1", members={reader: MemberRole.READER})
+    with pytest.raises(DomainError, match="may not file"):
+        importer.find_or_create_dossier(reader, tmp_path, "ABC-1")
+    with pytest.raises(DomainError, match="may not register"):
+        importer.find_or_create_dossier(reader, tmp_path, "NEW-1")
