@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import IO, BinaryIO
 
 import sqlalchemy as sa
@@ -163,7 +164,7 @@ def file_document(
     document = Document(
         dossier_id=dossier.id,
         kind=kind,
-        title=(title.strip() or upload.filename)[:255],
+        title=(title.strip() or Path(upload.filename).stem or upload.filename)[:255],
         document_date=document_date,
         direction=direction,
         correspondent=correspondent.strip()[:255],

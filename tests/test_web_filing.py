@@ -204,3 +204,40 @@ def test_security_headers_on_pages(app: Flask, admin: User) -> None:
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_amounts_in_dutch_notation_round_trip_through_the_form(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier("2025-080")
+    client = app.test_client(user=admin)
+    response = client.post(
+        "/dossiers/2025-080/edit",
+        data={
+            "reference": "2025-080",
+            "title": "Schoonmaak",
+            "status": "active",
+            "confidentiality": "normal",
+            "value": "1.250.000,50",
+            "annual_value": "250.000",
+            "beheerder": admin.email,
+            "row_version": str(dossier.row_version),
+        },
+    )
+    assert response.status_code == 302, response.text
+    db.session.refresh(dossier)
+    assert str(dossier.value) == "1250000.50" and str(dossier.annual_value) == "250000.00"
+    form = client.get("/dossiers/2025-080/edit").text
+    assert 'value="1.250.000,50"' in form
+    bad = client.post(
+        "/dossiers/2025-080/edit",
+        data={
+            "reference": "2025-080",
+            "title": "Schoonmaak",
+            "status": "active",
+            "confidentiality": "normal",
+            "value": "veel",
+            "row_version": str(dossier.row_version),
+        },
+    )
+    assert bad.status_code == 400 and "Geen bedrag" in bad.text

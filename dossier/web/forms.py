@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -22,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from dossier import dossiers
 from dossier.models import (
     Category,
     Confidentiality,
@@ -45,6 +47,24 @@ class OptionalSelectField(SelectField):
             self.data = ""
             return
         super().pre_validate(form)
+
+
+class AmountField(StringField):
+    """A euro amount typed the Dutch way (450.000,00) or the English way (450,000.00)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        raw = (valuelist[0] if valuelist else "").strip()
+        if not raw:
+            return
+        try:
+            self.data = dossiers.coerce_decimal(raw).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError) as exc:
+            self.data = None
+            raise ValueError(_l("Not an amount; write for example 450.000,00")) from exc
+
+    def _value(self) -> str:
+        return format_decimal(self.data, "#,##0.00") if self.data is not None else ""
 
 
 class LoginForm(FlaskForm):
@@ -92,10 +112,8 @@ class DossierForm(FlaskForm):
         _l("Notice period unit"), choices=_choices(labels.NOTICE_UNIT, True)
     )
     auto_renewal = BooleanField(_l("Renews automatically"))
-    value = DecimalField(_l("Contract value (EUR, excl. VAT)"), places=2, validators=[Optional()])
-    annual_value = DecimalField(
-        _l("Annual value (EUR, excl. VAT)"), places=2, validators=[Optional()]
-    )
+    value = AmountField(_l("Contract value (EUR, excl. VAT)"), validators=[Optional()])
+    annual_value = AmountField(_l("Annual value (EUR, excl. VAT)"), validators=[Optional()])
     procedure = OptionalSelectField(
         _l("Procurement procedure"), choices=_choices(labels.PROCEDURE, True)
     )
@@ -129,6 +147,8 @@ class DossierForm(FlaskForm):
                 data[name] = enums[name](raw) if raw else None
             elif name == "tags":
                 data[name] = [t.strip() for t in (raw or "").split(",") if t.strip()]
+            elif isinstance(self[name], AmountField):
+                data[name] = raw
             elif isinstance(raw, str) or isinstance(self[name], StringField):
                 data[name] = (raw or "").strip()
             else:
