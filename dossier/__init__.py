@@ -19,7 +19,7 @@ def _template_folder() -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, extensions, web, CLI."""
-    from dossier import config, database, i18n, security, services
+    from dossier import config, database, i18n, indexing, security, services
     from dossier.web import register_blueprints
 
     instance = os.environ.get("DOSSIER_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     database.init_app(app)
     services.init_app(app)
+    indexing.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     register_blueprints(app)

@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from dossier import accounts, database, importer, register_io, services, verify
+from dossier import (
+    accounts,
+    database,
+    importer,
+    indexing,
+    register_io,
+    searching,
+    services,
+    verify,
+)
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
-from dossier.models import DocumentKind, GlobalRole, User
+from dossier.models import Document, DocumentKind, GlobalRole, User
+from search.index import QueryRefused
 
 FIRST_ADMIN_EMAIL = accounts.FIRST_ADMIN_EMAIL
 FIRST_ADMIN_FILE = accounts.FIRST_ADMIN_FILE
@@ -304,3 +315,100 @@ def verify_command(as_json: bool) -> None:
             else f"FAILED: {len(report.problems)} problems"
         )
     sys.exit(0 if report.ok else 1)
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Drain the outbox once and stop.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Extract and index filed versions from the outbox (for several web processes)."""
+    _require_database()
+    click.echo("Dossier worker started" + (" (once)" if once else "; stop with Ctrl+C"))
+    while True:
+        done = indexing.drain()
+        if done:
+            click.echo(f"{done} outbox items processed, {indexing.pending()} pending")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@cli.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild the search index from the text stored in the database."""
+    _require_database()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
+    with (
+        indexing.writer_lock(),
+        click.progressbar(length=total, label="Indexing documents", file=sys.stderr) as bar,
+    ):
+        seen = {"n": 0}
+
+        def progress(documents_done: int) -> None:
+            bar.update(documents_done - seen["n"])
+            seen["n"] = documents_done
+
+        count = indexing.rebuild(progress)
+    click.echo(f"Index rebuilt: {count} documents")
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--as", "as_email", required=True, help="Search with this user's rights.")
+@click.option("--clauses", is_flag=True, help="Clause hits instead of documents.")
+@click.option("--dossier", "reference", default=None, help="Only in this dossier.")
+@click.option("--old", is_flag=True, help="Include earlier versions.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@with_appcontext
+def search_command(
+    query: str,
+    as_email: str,
+    clauses: bool,
+    reference: str | None,
+    old: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search with a user's permissions, as the web search does."""
+    actor = _actor(as_email)
+    options: dict[str, Any] = {
+        "mode": "clauses" if clauses else "documents",
+        "per_page": limit,
+        "include_old_versions": old,
+    }
+    if reference:
+        options["dossier_id"] = searching.dossier_id_for(actor, reference)
+        if options["dossier_id"] is None:
+            _fail(f"no dossier {reference} that {actor.email} may see")
+    try:
+        outcome = searching.search(actor, query, **options)
+    except QueryRefused as exc:
+        _fail(str(exc))
+    _print_hits(outcome, clauses, as_json)
+
+
+def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> None:
+    hits = outcome.result.hits
+    if as_json:
+        click.echo(
+            json.dumps(
+                [searching.hit_as_dict(h, clauses) for h in hits], indent=2, ensure_ascii=False
+            )
+        )
+        return
+    if outcome.degraded:
+        click.echo("(the index is being rebuilt; these results come from a simpler search)")
+    click.echo(f"{outcome.result.total} results")
+    for hit in hits:
+        where = f"{hit.dossier_reference} · {hit.title} · v{hit.version_number}"
+        clause = (
+            f" · {hit.clause_number} {hit.heading}".rstrip()
+            if hit.clause_number or hit.heading
+            else ""
+        )
+        page = f" · p.{hit.page}" if hit.page else ""
+        click.echo(f"- {where}{clause}{page}  [{hit.score:.2f}]")
+        click.echo(f"    {searching.plain_snippet(hit.snippet)}")

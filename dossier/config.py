@@ -24,6 +24,11 @@ class Defaults:
     STAGING_DIR: str | None = None  # None: <instance>/staging
     INDEX_DIR: str | None = None  # None: <instance>/index
     MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+    # "thread": this process drains the outbox after each commit (the embedded default);
+    # "worker": a separate `dossier worker` does it (several web processes); "off": tests.
+    INDEXING = "thread"
+    EXTRACT_TIMEOUT = 60.0
+    OCR = True
     HOST = "127.0.0.1"
     PORT = 5000
     THREADS = 8

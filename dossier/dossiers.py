@@ -21,6 +21,7 @@ from dossier.models import (
     MemberRole,
     Membership,
     NoticeUnit,
+    OutboxItem,
     Party,
     PartyKind,
     User,
@@ -63,6 +64,8 @@ FIELDS = (
     "tags",
 )
 _PEOPLE = ("owner", "manager", "beheerder")
+# Register fields that the search index copies into every unit of the dossier.
+INDEXED_FIELDS = frozenset({"reference", "supplier", "status"})
 _PEOPLE_ROLES = {
     "owner": MemberRole.OWNER,
     "manager": MemberRole.MANAGER,
@@ -209,6 +212,8 @@ def update_dossier(
     changes = {k: (before[k], after[k]) for k in FIELDS if before[k] != after[k]}
     if changes:
         _grant_named_people(actor, dossier)
+        if changes.keys() & INDEXED_FIELDS:
+            db.session.add(OutboxItem(topic="dossier.index", object_id=dossier.id))
         audit.record(
             actor,
             "dossier.update",

@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from dossier.web import auth, documents, dossiers, register
+    from dossier.web import auth, documents, dossiers, register, search
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(search.bp)

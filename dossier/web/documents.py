@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -74,10 +74,14 @@ def create(reference: str) -> str | Response | tuple[str, int]:
 def show(reference: str, document_id: int) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
     document = access.get_document_or_404(current_user, dossier, document_id)
+    number = request.args.get("version", type=int) or document.current_version_number
+    version = access.get_version_or_404(current_user, document, number) if number else None
     return render_template(
         "documents/show.html",
         dossier=dossier,
         document=document,
+        version=version,
+        target=request.args.get("unit", ""),
         can_add_version=access.can_add_version(current_user, document),
     )
 

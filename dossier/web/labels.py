@@ -87,3 +87,43 @@ ALL = {
     "extraction_status": EXTRACTION_STATUS,
     "member_role": MEMBER_ROLE,
 }
+
+QUERY_REFUSAL = {
+    "too_long": _l("the search text is longer than 256 characters."),
+    "leading_wildcard": _l("a word may not start with * or ?; put the wildcard at the end."),
+    "range": _l("ranges such as [a TO z] are not supported."),
+    "syntax": _l("the brackets or quotes do not match."),
+    "field": _l("searching in named fields is not supported; use the filters."),
+    "empty": _l("type at least one word."),
+}
+FACET = {
+    "kind": _l("Kind of document"),
+    "dossier": _l("Dossier"),
+    "supplier": _l("Supplier"),
+    "year": _l("Year"),
+    "status": _l("Dossier status"),
+}
+
+
+def facet_value(facet: str, value: str) -> object:
+    """The display name of a facet value: translated for kinds and statuses."""
+    try:
+        if facet == "kind":
+            return DOCUMENT_KIND[DocumentKind(value)]
+        if facet == "status":
+            return STATUS[DossierStatus(value)]
+    except ValueError:
+        pass
+    return value
+
+
+def document_kind_value(value: str) -> object:
+    return facet_value("kind", value)
+
+
+ALL.update(
+    query_refusal=QUERY_REFUSAL,
+    facet=FACET,
+    facet_value=facet_value,
+    document_kind_value=document_kind_value,
+)

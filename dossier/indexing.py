@@ -1,0 +1,373 @@
+"""Turning filed versions into text, clauses and index entries, driven by the outbox.
+
+Outbox topics:
+- `version.extract`: extract the version's text in a sandboxed child, store text, status and
+  clauses, file e-mail attachments as documents of their own, then queue `document.index`.
+- `document.index`: (re)write every unit of one document in the search index.
+- `document.remove`: take a withdrawn document out of the index.
+- `dossier.index`: a dossier's reference, supplier or status changed; re-index its documents.
+
+Work is taken in order and removed only after it succeeded, so a crash repeats work and never
+loses it; every step is idempotent. One process at a time writes the index (a file lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from dossier import audit, crash, documents, importer
+from dossier.errors import DomainError
+from dossier.extensions import db
+from dossier.models import (
+    Clause,
+    Document,
+    DocumentVersion,
+    Dossier,
+    ExtractionStatus,
+    OutboxItem,
+    User,
+    utcnow,
+)
+from dossier.services import blob_store
+from search.clauses import segment
+from search.extract import Extraction, Limits, extract
+from search.index import IndexUnavailable, SearchIndex, Unit
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_ATTEMPTS = 5
+_kick_lock = threading.Lock()
+_kicked: set[int] = set()
+
+
+def init_app(app: Flask) -> None:
+    """Open the index and, in the embedded set-up, drain the outbox after each commit."""
+    app.extensions["dossier.index"] = SearchIndex(app.config["INDEX_DIR"])
+    if app.config["INDEXING"] == "thread":
+        sa.event.listen(db.session, "after_commit", _after_commit)
+        sa.event.listen(db.session, "after_flush", _after_flush)
+
+
+def search_index() -> SearchIndex:
+    return current_app.extensions["dossier.index"]
+
+
+def _after_flush(session: sa.orm.Session, _context: object) -> None:
+    if any(isinstance(obj, OutboxItem) for obj in session.new):
+        session.info["outbox_written"] = True
+
+
+def _after_commit(session: sa.orm.Session) -> None:
+    if session.info.pop("outbox_written", False):
+        kick(current_app._get_current_object())
+
+
+def kick(app: Flask) -> None:
+    """Drain the outbox in a background thread of this process (one at a time)."""
+    with _kick_lock:
+        if id(app) in _kicked:
+            app.extensions["dossier.rekick"] = True
+            return
+        _kicked.add(id(app))
+    threading.Thread(target=_drain_in_thread, args=(app,), daemon=True, name="indexer").start()
+
+
+def _drain_in_thread(app: Flask) -> None:
+    try:
+        while True:
+            app.extensions["dossier.rekick"] = False
+            with app.app_context():
+                drain()
+            if not app.extensions.get("dossier.rekick"):
+                break
+    except Exception:
+        log.exception("background indexing failed; the outbox keeps the work")
+    finally:
+        with _kick_lock:
+            _kicked.discard(id(app))
+
+
+@contextmanager
+def writer_lock(blocking: bool = True) -> Iterator[bool]:
+    """One index writer across processes; yields False when not blocking and taken."""
+    os.makedirs(os.path.dirname(_lock_path()), exist_ok=True)
+    with open(_lock_path(), "a+") as handle:
+        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_path() -> str:
+    return os.path.join(
+        os.path.dirname(os.path.abspath(current_app.config["INDEX_DIR"])), "index-writer.lock"
+    )
+
+
+def drain(max_items: int | None = None) -> int:
+    """Process pending outbox work until none is left (or `max_items`); returns items done."""
+    done = 0
+    with writer_lock() as _:
+        ensure_index()
+        while max_items is None or done < max_items:
+            step = _process_extractions() + _process_index_work()
+            if step == 0:
+                break
+            done += step
+    return done
+
+
+def pending() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) or 0
+
+
+def ensure_index() -> None:
+    """Create or rebuild a missing or corrupt index from the database (rule 3)."""
+    index = search_index()
+    try:
+        index.check()
+    except IndexUnavailable as exc:
+        log.warning("search index unavailable (%s); rebuilding from the database", exc)
+        rebuild()
+
+
+def _next_items(topics: tuple[str, ...], limit: int) -> list[OutboxItem]:
+    return list(
+        db.session.scalars(
+            sa.select(OutboxItem)
+            .where(OutboxItem.topic.in_(topics), OutboxItem.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+    )
+
+
+def _process_extractions() -> int:
+    items = _next_items(("version.extract",), 1)
+    for item in items:
+        try:
+            extract_version(item.object_id)
+            db.session.delete(item)
+            db.session.commit()
+        except Exception as exc:  # recorded on the item and retried; never lost
+            db.session.rollback()
+            _record_failure(item.id, exc)
+    return len(items)
+
+
+def _process_index_work() -> int:
+    items = _next_items(("document.index", "document.remove", "dossier.index"), BATCH)
+    if not items:
+        return 0
+    document_ids = _documents_of(items)
+    try:
+        search_index().apply((doc_id, units_for(doc_id)) for doc_id in sorted(document_ids))
+        crash.point("indexing.after_index_commit")
+        for item in items:
+            db.session.delete(item)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        for item in items:
+            _record_failure(item.id, exc)
+    return len(items)
+
+
+def _documents_of(items: list[OutboxItem]) -> set[int]:
+    ids = {i.object_id for i in items if i.topic != "dossier.index"}
+    dossier_ids = [i.object_id for i in items if i.topic == "dossier.index"]
+    if dossier_ids:
+        ids |= set(
+            db.session.scalars(sa.select(Document.id).where(Document.dossier_id.in_(dossier_ids)))
+        )
+    return ids
+
+
+def _record_failure(item_id: int, exc: Exception) -> None:
+    log.warning("outbox item %s failed: %s", item_id, exc)
+    item = db.session.get(OutboxItem, item_id)
+    if item is not None:
+        item.attempts += 1
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+
+
+def extract_version(version_id: int) -> None:
+    """Extract one version's text and clauses into the database and queue its indexing."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None:
+        return
+    if version.extraction_status == ExtractionStatus.PENDING:
+        with tempfile.TemporaryDirectory(dir=_scratch_dir()) as scratch:
+            result = _extract_blob(version, Path(scratch))
+            _store_extraction(version, result)
+            _file_attachments(version, result, Path(scratch))
+    db.session.add(OutboxItem(topic="document.index", object_id=version.document_id))
+    db.session.flush()
+
+
+def _scratch_dir() -> str:
+    path = current_app.config["STAGING_DIR"]
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _extract_blob(version: DocumentVersion, scratch: Path) -> Extraction:
+    source = scratch / f"source.{version.file_kind}"
+    with blob_store().open(version.blob_key) as blob, source.open("wb") as target:
+        shutil.copyfileobj(blob, target)
+    attachments = scratch / "attachments"
+    attachments.mkdir()
+    limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
+    return extract(
+        source,
+        version.file_kind,
+        attachments_dir=attachments,
+        limits=limits,
+        ocr=current_app.config["OCR"],
+    )
+
+
+def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
+    version.extraction_status = ExtractionStatus(result.status.value)
+    version.extraction_detail = result.detail[:2000]
+    version.page_count = result.page_count
+    version.text = result.text
+    version.extracted_at = utcnow()
+    version.clauses = [
+        Clause(
+            number=c.number[:32],
+            heading=c.heading[:500],
+            text=c.text,
+            page=c.page,
+            position=c.position,
+        )
+        for c in segment(result.text)
+    ]
+    db.session.flush()
+
+
+def _file_attachments(version: DocumentVersion, result: Extraction, scratch: Path) -> None:
+    """E-mail attachments become documents of their own, linked to the message."""
+    document = version.document
+    uploader = db.session.get(User, version.uploaded_by_id) if version.uploaded_by_id else None
+    for attachment in result.attachments:
+        try:
+            with (
+                open(attachment.path, "rb") as stream,
+                documents.receive(stream, attachment.filename) as upload,
+            ):
+                documents.file_document(
+                    uploader,
+                    document.dossier,
+                    upload,
+                    kind=importer.guess_kind(Path(upload.filename)),
+                    confidentiality=document.confidentiality,
+                    comment=f"attachment of {document.title}"[:2000],
+                    parent=document,
+                )
+        except DomainError as exc:
+            audit.record(
+                uploader,
+                "attachment.refused",
+                "version",
+                version.id,
+                dossier_id=document.dossier_id,
+                after={"filename": attachment.filename[:255], "reason": str(exc)},
+            )
+
+
+def units_for(document_id: int) -> list[Unit] | None:
+    """Every index unit of a document's versions, or None when it must leave the index."""
+    document = db.session.get(Document, document_id)
+    if document is None or document.withdrawn_at is not None:
+        return None
+    dossier = document.dossier
+    units: list[Unit] = []
+    for version in document.versions:
+        units.extend(_version_units(document, dossier, version))
+    return units
+
+
+def _version_units(document: Document, dossier: Dossier, version: DocumentVersion) -> list[Unit]:
+    common = {
+        "document_id": document.id,
+        "version_id": version.id,
+        "version_number": version.number,
+        "is_current": version.number == document.current_version_number,
+        "dossier_id": dossier.id,
+        "dossier_reference": dossier.reference,
+        "supplier": dossier.supplier.name if dossier.supplier else "",
+        "dossier_status": dossier.status.value,
+        "kind": document.kind.value,
+        "title": document.title,
+        "document_date": document.document_date or version.uploaded_at.date(),
+    }
+    clauses = version.clauses
+    if not clauses:
+        text = " ".join(
+            filter(None, [document.title, version.original_filename, document.correspondent])
+        )
+        return [
+            Unit(
+                unit_id=f"{version.id}:0",
+                clause_number="",
+                heading="",
+                page=None,
+                position=0,
+                is_clause=False,
+                text=text,
+                **common,
+            )
+        ]
+    return [
+        Unit(
+            unit_id=f"{version.id}:{c.position}",
+            clause_number=c.number,
+            heading=c.heading,
+            page=c.page,
+            position=c.position,
+            is_clause=bool(c.number or c.heading),
+            text=c.text,
+            **common,
+        )
+        for c in clauses
+    ]
+
+
+def all_units() -> Iterator[Unit]:
+    """Every unit of every document that belongs in the index, streamed in id order."""
+    ids = db.session.scalars(
+        sa.select(Document.id).where(Document.withdrawn_at.is_(None)).order_by(Document.id)
+    ).all()
+    for start in range(0, len(ids), 200):
+        for document_id in ids[start : start + 200]:
+            yield from units_for(document_id) or []
+        db.session.expunge_all()  # keep memory flat over 100,000 documents
+
+
+def rebuild(progress: object = None) -> int:
+    """Rebuild the whole index from the text stored in the database; returns documents."""
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Document).where(Document.withdrawn_at.is_(None))
+    )
+    search_index().rebuild(all_units(), progress)  # type: ignore[arg-type]
+    return count or 0

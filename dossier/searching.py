@@ -1,0 +1,150 @@
+"""Search on behalf of a user: the permission sets come from the database at query time.
+
+The index holds no permissions (rule 2 and R5): for every query we pass the dossiers the user
+may see and the documents inside them the user may not read, and the index applies both to
+hits, totals, facets and snippets alike. When the index is missing or damaged, search falls
+back to a slower database search over the same permitted documents while it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from dossier import access, indexing
+from dossier.extensions import db
+from dossier.models import Clause, Document, DocumentVersion, Dossier, User
+from search.index import Hit, IndexUnavailable, SearchRequest, SearchResult, validate_query
+
+FALLBACK_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: SearchResult
+    degraded: bool = False  # the index was unavailable: database fallback, no facets
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def permission_sets(user: User) -> tuple[frozenset[int], frozenset[int]]:
+    """The dossiers `user` may see, and the documents inside them `user` may not read."""
+    allowed = frozenset(db.session.scalars(access.visible_dossier_ids(user)))
+    if user.is_auditor or not allowed:
+        return allowed, frozenset()
+    readable = access.visible_documents(user).with_only_columns(Document.id)
+    denied = db.session.scalars(
+        sa.select(Document.id).where(
+            Document.dossier_id.in_(allowed), Document.id.not_in(readable.scalar_subquery())
+        )
+    )
+    return allowed, frozenset(denied)
+
+
+def search(user: User, text: str, **options: Any) -> Outcome:
+    """Run a permission-filtered search; raises search.index.QueryRefused for bad queries."""
+    validate_query(text)
+    allowed, denied = permission_sets(user)
+    request = SearchRequest(text=text, allowed_dossiers=allowed, denied_documents=denied, **options)
+    try:
+        result = indexing.search_index().search(request)
+    except IndexUnavailable:
+        indexing.kick(current_app._get_current_object())
+        return Outcome(_fallback(request), degraded=True)
+    return Outcome(result, facets=result.facets)
+
+
+def hit_as_dict(hit: Hit, clause: bool) -> dict[str, Any]:
+    """A hit for `dossier search --json`: ids, where it is, and the text of a clause hit."""
+    return {
+        "document_id": hit.document_id,
+        "dossier": hit.dossier_reference,
+        "title": hit.title,
+        "version": hit.version_number,
+        "clause_number": hit.clause_number if clause else None,
+        "heading": hit.heading if clause else None,
+        "text": hit.text if clause else None,
+        "page": hit.page,
+        "score": round(hit.score, 4),
+        "snippet": plain_snippet(hit.snippet),
+    }
+
+
+def plain_snippet(snippet: str) -> str:
+    """A highlighted HTML snippet as plain text, for terminals and JSON."""
+    return html.unescape(re.sub(r"</?mark>", "", snippet))
+
+
+def dossier_id_for(user: User, reference: str) -> int | None:
+    """The id of a dossier the user may see, for "search within this dossier"."""
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
+    if dossier is None or not access.can_view_dossier(user, dossier):
+        return None
+    return dossier.id
+
+
+def _fallback(request: SearchRequest) -> SearchResult:
+    """A plain database search over permitted current versions, while the index rebuilds."""
+    words = [w for w in re.findall(r"\w[\w.:-]*", request.text.lower()) if len(w) > 1][:8]
+    query = (
+        sa.select(Clause, DocumentVersion, Document, Dossier)
+        .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
+        .join(Document, DocumentVersion.document_id == Document.id)
+        .join(Dossier, Document.dossier_id == Dossier.id)
+        .where(
+            Document.dossier_id.in_(request.allowed_dossiers),
+            Document.id.not_in(request.denied_documents),
+            Document.withdrawn_at.is_(None),
+            DocumentVersion.number == Document.current_version_number,
+        )
+    )
+    if request.dossier_id is not None:
+        query = query.where(Document.dossier_id == request.dossier_id)
+    for word in words:
+        query = query.where(sa.func.lower(Clause.text).contains(word, autoescape=True))
+    rows = db.session.execute(query.order_by(Document.id, Clause.position).limit(FALLBACK_LIMIT))
+    hits = [_fallback_hit(*row, words) for row in rows]
+    if request.mode == "documents":
+        seen: set[int] = set()
+        hits = [h for h in hits if not (h.document_id in seen or seen.add(h.document_id))]
+    start = (request.page - 1) * request.per_page
+    return SearchResult(
+        hits=hits[start : start + request.per_page],
+        total=len(hits),
+        page=request.page,
+        per_page=request.per_page,
+        facets={},
+    )
+
+
+def _fallback_hit(
+    clause: Clause, version: DocumentVersion, document: Document, dossier: Dossier, words: list[str]
+) -> Hit:
+    excerpt = clause.text[:300]
+    snippet = html.escape(excerpt)
+    for word in words:
+        snippet = re.sub(
+            f"({re.escape(html.escape(word))})", r"<mark>\1</mark>", snippet, flags=re.IGNORECASE
+        )
+    return Hit(
+        document_id=document.id,
+        version_id=version.id,
+        version_number=version.number,
+        dossier_id=dossier.id,
+        dossier_reference=dossier.reference,
+        title=document.title,
+        kind=document.kind.value,
+        supplier=dossier.supplier.name if dossier.supplier else "",
+        document_date=document.document_date,
+        clause_number=clause.number,
+        heading=clause.heading,
+        page=clause.page,
+        unit_id=f"{version.id}:{clause.position}",
+        score=0.0,
+        snippet=snippet,
+        text=clause.text,
+    )
