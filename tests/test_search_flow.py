@@ -1,0 +1,168 @@
+"""Search end to end over the application: filed versions are extracted, segmented and indexed
+through the outbox, and every search surface honours the reader's rights at query time."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from dossier import documents, indexing, searching
+from dossier.cli import cli
+from dossier.extensions import db
+from dossier.models import (
+    Confidentiality,
+    Document,
+    DocumentKind,
+    Dossier,
+    ExtractionStatus,
+    MemberRole,
+    Membership,
+    OutboxItem,
+    User,
+)
+
+VNG = "dutch/vng-softwarecatalogus-aanbesteding"
+GIBIT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
+CANARY = "zwartekraai"
+
+
+def _file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind,
+          confidentiality: Confidentiality = Confidentiality.NORMAL) -> Document:
+    with path.open("rb") as stream, documents.receive(stream, path.name) as upload:
+        document = documents.file_document(actor, dossier, upload, kind=kind,
+                                           confidentiality=confidentiality)
+    db.session.commit()
+    return document
+
+
+def _file_text(actor: User, dossier: Dossier, text: str, name: str,
+               confidentiality: Confidentiality = Confidentiality.NORMAL) -> Document:
+    with documents.receive(io.BytesIO(text.encode()), name) as upload:
+        document = documents.file_document(actor, dossier, upload, kind=DocumentKind.OTHER,
+                                           confidentiality=confidentiality)
+    db.session.commit()
+    return document
+
+
+@pytest.fixture
+def world(app: Flask, admin: User, make_user: Callable[..., User],
+          make_dossier: Callable[..., Dossier], corpus: Path) -> dict[str, object]:
+    reader, outsider = make_user("reader@example.org"), make_user("outsider@example.org")
+    owner = make_user("owner@example.org")
+    open_dossier = make_dossier("2025-017", supplier="Conduction",
+                                members={reader: MemberRole.READER, owner: MemberRole.OWNER})
+    secret_dossier = make_dossier("2025-099", supplier="Geheim B.V.")
+    _file(admin, open_dossier, corpus / VNG / GIBIT, DocumentKind.CONTRACT)
+    _file_text(admin, open_dossier, f"Prijzen en kortingen {CANARY} vertrouwelijk\n",
+               "prijzen.txt", Confidentiality.CONFIDENTIAL)
+    _file_text(admin, secret_dossier, f"Artikel 1 Geheim\nHet woord {CANARY} staat hier.\n",
+               "geheim.txt")
+    indexing.drain()
+    return {"reader": reader, "outsider": outsider, "owner": owner, "admin": admin,
+            "open": open_dossier, "secret": secret_dossier}
+
+
+def test_outbox_is_drained_and_text_stored(app: Flask, world: dict) -> None:
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) == 0
+    gibit = db.session.scalar(sa.select(Document).where(Document.kind == DocumentKind.CONTRACT))
+    version = gibit.current_version
+    assert version.extraction_status == ExtractionStatus.OK
+    assert "aansprakelijk" in version.text.lower()
+    assert len(version.clauses) > 10
+
+
+def test_dutch_clause_search_lands_on_the_liability_clause(app: Flask, world: dict) -> None:
+    outcome = searching.search(world["reader"], "aansprakelijkheid", mode="clauses")
+    assert outcome.result.total > 0
+    top = outcome.result.hits[:5]
+    assert any("aansprakelijk" in (h.heading + h.text).lower() for h in top)
+    assert all(h.dossier_reference == "2025-017" for h in outcome.result.hits)
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_canary_is_invisible_everywhere_to_those_who_may_not_read_it(
+    app: Flask, world: dict, mode: str
+) -> None:
+    for who in ("reader", "outsider"):
+        outcome = searching.search(world[who], CANARY, mode=mode)
+        assert outcome.result.total == 0, who
+        assert outcome.result.hits == []
+        flat = json.dumps(outcome.facets)
+        assert "2025-099" not in flat and "Geheim" not in flat
+    owner_sees = searching.search(world["owner"], CANARY, mode=mode).result
+    assert owner_sees.total == 1  # the confidential price sheet of their own dossier only
+    assert owner_sees.hits[0].dossier_reference == "2025-017"
+
+
+def test_revoking_access_hides_results_at_once(app: Flask, world: dict) -> None:
+    reader = world["reader"]
+    assert searching.search(reader, "aansprakelijkheid").result.total > 0
+    db.session.execute(sa.delete(Membership).where(Membership.user_id == reader.id))
+    db.session.commit()
+    outcome = searching.search(reader, "aansprakelijkheid")
+    assert outcome.result.total == 0 and outcome.facets in ({}, {k: [] for k in outcome.facets})
+
+
+def test_snippets_are_escaped(app: Flask, admin: User, world: dict) -> None:
+    _file_text(admin, world["open"], "Artikel 9 Test\n<script>alert(1)</script> boete\n",
+               "x.txt")
+    indexing.drain()
+    hits = searching.search(admin, "boete", mode="clauses").result.hits
+    assert hits and "<script>" not in hits[0].snippet and "&lt;script&gt;" in hits[0].snippet
+
+
+def test_search_page_shows_clause_hits_with_links(app: Flask, world: dict) -> None:
+    client = app.test_client(user=world["reader"])
+    page = client.get("/search?q=aansprakelijkheid&mode=clauses")
+    assert page.status_code == 200
+    assert "<mark>" in page.text and "2025-017" in page.text
+    assert CANARY not in client.get(f"/search?q={CANARY}").text.replace(f"q={CANARY}", "")
+
+
+@pytest.mark.parametrize("query", ["*", "*a*", "?????????*", "content:[a TO z]", "(((",
+                                   "x" * 10_000])
+def test_hostile_queries_get_a_clear_message(app: Flask, world: dict, query: str) -> None:
+    response = app.test_client(user=world["reader"]).get("/search", query_string={"q": query})
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+
+
+def test_cli_search_json(app: Flask, world: dict) -> None:
+    result = app.test_cli_runner().invoke(
+        cli, ["search", "aansprakelijkheid", "--as", "reader@example.org", "--clauses",
+              "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert hits and {"document_id", "dossier", "title", "version", "clause_number", "heading",
+                     "text", "page", "score", "snippet"} <= hits[0].keys()
+    assert all(h["dossier"] == "2025-017" for h in hits)
+
+
+def test_a_destroyed_index_falls_back_then_rebuilds(app: Flask, world: dict) -> None:
+    shutil.rmtree(app.config["INDEX_DIR"])
+    outcome = searching.search(world["reader"], "aansprakelijkheid")
+    assert outcome.degraded and outcome.result.total > 0
+    indexing.drain()
+    assert not searching.search(world["reader"], "aansprakelijkheid").degraded
+
+
+def test_email_attachments_are_filed_as_linked_documents(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> None:
+    dossier = make_dossier("2025-300")
+    candidates = sorted((corpus / "eml").glob("*attachment*.eml"))
+    assert candidates, "the corpus has e-mails with attachments"
+    message = None
+    for path in candidates:
+        message = _file(admin, dossier, path, DocumentKind.CORRESPONDENCE)
+    indexing.drain()
+    children = db.session.scalars(sa.select(Document).where(Document.parent_id.is_not(None)))
+    assert list(children), "at least one attachment became a document of its own"
+    assert message is not None
