@@ -128,6 +128,39 @@ def can_administer(user: User) -> bool:
     return user.is_admin
 
 
+# Every endpoint, and who may reach it at all. A request to an endpoint missing here is refused
+# (deny by default); the object-level checks stay in the views, through the enforcers below.
+PUBLIC = "public"  # reachable without logging in
+LOGGED_IN = "logged_in"  # any enabled user; object rules apply inside
+ENDPOINTS: dict[str, str] = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.login_submit": PUBLIC,
+    "auth.language": PUBLIC,
+    "auth.logout": LOGGED_IN,
+    "auth.password": LOGGED_IN,
+    "auth.password_submit": LOGGED_IN,
+    "register.index": LOGGED_IN,
+    "dossiers.new": LOGGED_IN,
+    "dossiers.create": LOGGED_IN,
+    "dossiers.show": LOGGED_IN,
+    "dossiers.edit": LOGGED_IN,
+    "dossiers.update": LOGGED_IN,
+    "documents.new": LOGGED_IN,
+    "documents.create": LOGGED_IN,
+    "documents.show": LOGGED_IN,
+    "documents.new_version": LOGGED_IN,
+    "documents.create_version": LOGGED_IN,
+    "documents.download": LOGGED_IN,
+    "search.index": LOGGED_IN,
+}
+
+
+def endpoint_rule(endpoint: str | None) -> str | None:
+    """The rule for an endpoint, or None when the policy does not name it (then: refuse)."""
+    return ENDPOINTS.get(endpoint or "")
+
+
 # Enforcers: look up with permission, in one place.
 
 

@@ -6,12 +6,13 @@ import logging
 import secrets
 
 import sqlalchemy as sa
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from dossier import database
+from dossier import access, database
 from dossier.errors import IntegrityFailure
 from dossier.extensions import csrf, db, login_manager
 from dossier.models import User
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     csrf.init_app(app)
+    app.before_request(_enforce_endpoint_policy)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityFailure, _integrity_error)
@@ -70,6 +72,18 @@ def load_user(cookie_id: str) -> User | None:
             return None
         session.expunge(user)
     return user
+
+
+def _enforce_endpoint_policy() -> Response | None:
+    """Deny by default: unknown endpoints are 404, non-public ones need a logged-in user."""
+    if request.endpoint is None:
+        return None  # no route matched: Flask answers 404 or 405 itself
+    rule = access.endpoint_rule(request.endpoint)
+    if rule is None:
+        abort(404)
+    if rule != access.PUBLIC and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 def _add_security_headers(response: Response) -> Response:
