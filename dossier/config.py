@@ -45,6 +45,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PREFERRED_URL_SCHEME = "http"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMITS = "10 per minute;50 per hour"
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:

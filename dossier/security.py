@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dossier import access, database
 from dossier.errors import IntegrityFailure
-from dossier.extensions import csrf, db, login_manager
+from dossier.extensions import csrf, db, limiter, login_manager
 from dossier.models import User
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     csrf.init_app(app)
+    limiter.init_app(app)
     app.before_request(_enforce_endpoint_policy)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)

@@ -90,6 +90,7 @@ def _config(folder: Path, url: str) -> dict[str, Any]:
         "INDEX_DIR": str(folder / "index"),
         "WTF_CSRF_ENABLED": False,
         "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+        "RATELIMIT_ENABLED": False,  # enabled by the test of throttling itself
         "INDEXING": "off",  # tests drain the outbox themselves, deterministically
         "EXTRACT_TIMEOUT": 30.0,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -181,3 +182,30 @@ def test_request_over_the_size_limit_is_refused_before_reading(
     )
     assert response.status_code == 413
     assert "Traceback" not in response.text
+
+
+def test_login_attempts_are_throttled_with_a_clear_message(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+
+    from dossier import create_app
+    from tests.conftest import _config
+
+    target = tmp_path / "throttle.sqlite3"
+    shutil.copy(sqlite_template, target)
+    config = _config(tmp_path, f"sqlite:///{target}") | {
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_LIMITS": "3 per minute",
+    }
+    throttled = create_app(config)
+    client = throttled.test_client()
+    codes = [
+        client.post(
+            "/login", data={"email": "nobody@example.org", "password": "x" * 12}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
+    response = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
+    assert "Traceback" not in response.text and response.status_code == 429

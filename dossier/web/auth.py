@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from dossier import accounts
 from dossier.errors import ValidationError
-from dossier.extensions import db
+from dossier.extensions import db, limiter
 from dossier.models import User
 from dossier.web.forms import LoginForm, PasswordForm
 
@@ -47,7 +47,17 @@ def login() -> str | Response:
     return render_template("auth/login.html", form=LoginForm(), next=request.args.get("next"))
 
 
+def _login_limits() -> str:
+    return current_app.config["LOGIN_LIMITS"]
+
+
+def _email_key() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()[:255]
+
+
 @bp.post("/login")
+@limiter.limit(_login_limits)
+@limiter.limit(_login_limits, key_func=_email_key)
 def login_submit() -> str | Response | tuple[str, int]:
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
