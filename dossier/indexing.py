@@ -25,8 +25,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
-from dossier import audit, crash, documents, importer
+from dossier import audit, crash, database, documents, importer
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
@@ -295,9 +296,9 @@ def _file_attachments(version: DocumentVersion, result: Extraction, scratch: Pat
             )
 
 
-def units_for(document_id: int) -> list[Unit] | None:
+def units_for(document_id: int, session: Session | None = None) -> list[Unit] | None:
     """Every index unit of a document's versions, or None when it must leave the index."""
-    document = db.session.get(Document, document_id)
+    document = (session or db.session).get(Document, document_id)
     if document is None or document.withdrawn_at is not None:
         return None
     dossier = document.dossier
@@ -354,14 +355,19 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
 
 
 def all_units() -> Iterator[Unit]:
-    """Every unit of every document that belongs in the index, streamed in id order."""
-    ids = db.session.scalars(
-        sa.select(Document.id).where(Document.withdrawn_at.is_(None)).order_by(Document.id)
-    ).all()
-    for start in range(0, len(ids), 200):
-        for document_id in ids[start : start + 200]:
-            yield from units_for(document_id) or []
-        db.session.expunge_all()  # keep memory flat over 100,000 documents
+    """Every unit of every document that belongs in the index, streamed in id order.
+
+    Reads through a private read-only session that it empties as it goes, so memory stays
+    flat over 100,000 documents and the caller's session is left alone.
+    """
+    with database.read_only(), Session(db.engine) as session:
+        ids = session.scalars(
+            sa.select(Document.id).where(Document.withdrawn_at.is_(None)).order_by(Document.id)
+        ).all()
+        for start in range(0, len(ids), 200):
+            for document_id in ids[start : start + 200]:
+                yield from units_for(document_id, session) or []
+            session.expunge_all()
 
 
 def rebuild(progress: object = None) -> int:
