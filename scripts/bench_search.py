@@ -1,0 +1,318 @@
+"""Benchmark the search index: build throughput, search latency, memory and size on disk.
+
+Collections of N documents are made from the CUAD contract texts (repeated with distinct
+document, dossier and supplier ids), split into clauses with ``search.clauses.segment`` (or a
+paragraph splitter when that module is missing). Each size runs in a child process so its peak
+memory is its own. Latencies are for a user who may read 10% of the dossiers.
+
+    .venv/bin/python scripts/bench_search.py --sizes 1000,10000 --queries 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from search.index import SearchIndex, SearchRequest, Unit  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "cuad-dev" / "txt"
+DOCUMENTS_PER_DOSSIER = 10
+READABLE_SHARE = 0.10
+QUERIES = [
+    "governing law",
+    "termination for convenience",
+    '"limitation of liability"',
+    "notice period",
+    "confidential information",
+    "assignment",
+    "indemnification",
+    "renewal term",
+    "exclusivity",
+    "audit rights",
+    "force majeure",
+    "liquidated damages",
+    "change of control",
+    "intellectual property",
+    "most favored nation",
+    "non-compete",
+    "insurance",
+    "warranty",
+    "opzegging",
+    "aansprakelijkheid",
+    "payment terms",
+    "minimum commitment",
+]
+KINDS = ["contract", "contract", "annex", "amendment", "correspondence", "minutes", "report"]
+STATUSES = ["active", "active", "active", "draft", "ended", "terminated", "archived"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One clause of a corpus text, ready to become a unit."""
+
+    number: str
+    heading: str
+    page: int | None
+    text: str
+
+
+def load_corpus(folder: Path) -> list[tuple[str, list[Piece]]]:
+    """(title, clauses) for every text of the corpus, segmented once."""
+    segment = _segmenter()
+    texts = []
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        texts.append((path.stem[:120], segment(text)))
+    return texts
+
+
+def _segmenter() -> Callable[[str], list[Piece]]:
+    """search.clauses.segment when available, else a splitter on blank lines into ~2000 chars."""
+    try:
+        from search.clauses import segment
+    except ImportError:
+        return _paragraphs
+
+    def clauses(text: str) -> list[Piece]:
+        return [Piece(c.number, c.heading, c.page, c.text) for c in segment(text)]
+
+    return clauses
+
+
+def _paragraphs(text: str) -> list[Piece]:
+    """Blank-line paragraphs joined into sections of about 2000 characters."""
+    pieces, current = [], ""
+    for paragraph in text.split("\n\n"):
+        current = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(current) >= 2000:
+            pieces.append(Piece("", "", None, current))
+            current = ""
+    if current.strip():
+        pieces.append(Piece("", "", None, current))
+    return pieces
+
+
+def units(corpus: list[tuple[str, list[Piece]]], count: int, first: int = 1) -> Iterator[Unit]:
+    """Units of `count` synthetic documents: corpus texts repeated with distinct ids."""
+    start = date(2015, 1, 1)
+    for document_id in range(first, first + count):
+        title, pieces = corpus[(document_id - 1) % len(corpus)]
+        dossier = (document_id - 1) // DOCUMENTS_PER_DOSSIER + 1
+        common = {
+            "document_id": document_id,
+            "version_id": document_id,
+            "version_number": 1,
+            "is_current": True,
+            "dossier_id": dossier,
+            "dossier_reference": f"{2015 + dossier % 11}-{dossier:05d}",
+            "supplier": f"Supplier {dossier % 150:03d} B.V.",
+            "dossier_status": STATUSES[dossier % len(STATUSES)],
+            "kind": KINDS[document_id % len(KINDS)],
+            "title": f"{title} #{document_id}",
+            "document_date": start + timedelta(days=(document_id * 37) % 3650),
+        }
+        for position, piece in enumerate(pieces):
+            yield Unit(
+                unit_id=f"{document_id}:{position}",
+                clause_number=piece.number,
+                heading=piece.heading,
+                page=piece.page,
+                position=position,
+                is_clause=bool(piece.number or piece.heading),
+                text=piece.text,
+                **common,
+            )
+
+
+def build(index: SearchIndex, corpus: list[tuple[str, list[Piece]]], size: int) -> dict:
+    """Rebuild the index with `size` documents; report rate, progress and an estimate as it goes."""
+    text_bytes = sum(len(p.text.encode()) for i in range(size) for p in corpus[i % len(corpus)][1])
+    started, cpu = time.monotonic(), time.process_time()
+
+    def progress(done: int) -> None:
+        elapsed = time.monotonic() - started
+        if done and (done % max(size // 20, 500) == 0 or done == size):
+            eta = elapsed / done * (size - done)
+            print(
+                f"  {done}/{size} documents, {done / elapsed:.1f}/s, ~{eta:.0f} s left", flush=True
+            )
+
+    index.rebuild(units(corpus, size), progress)
+    wall = time.monotonic() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "build_s": wall,
+        "build_cpu_s": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+        "documents_per_s": size / wall,
+        "text_mb_per_s": text_bytes / 1e6 / wall,
+        "text_mb": text_bytes / 1e6,
+        "units": index.unit_count(),
+    }
+
+
+def incremental(index: SearchIndex, corpus: list[tuple[str, list[Piece]]], count: int) -> dict:
+    """Replace `count` existing documents through apply() in batches of 10 (the outbox path)."""
+    started = time.monotonic()
+    for first in range(1, count + 1, 10):
+        batch: dict[int, list[Unit]] = {}
+        for unit in units(corpus, min(10, count - first + 1), first):
+            batch.setdefault(unit.document_id, []).append(unit)
+        index.apply(batch.items())
+    wall = time.monotonic() - started
+    return {"apply_documents_per_s": count / wall}
+
+
+def latencies(index: SearchIndex, size: int, queries: list[str], repeat: int) -> dict:
+    """p50/p95 search latency (ms) per mode and snippet setting, for a 10% reader and for all."""
+    dossiers = list(range(1, (size - 1) // DOCUMENTS_PER_DOSSIER + 2))
+    readable = frozenset(
+        random.Random(42).sample(dossiers, max(1, int(len(dossiers) * READABLE_SHARE)))
+    )
+    results = {}
+    for label, allowed in (("10%", readable), ("all", frozenset(dossiers))):
+        for mode in ("documents", "clauses"):
+            for snippets in (True, False):
+                if label == "all" and not snippets:
+                    continue
+                timings, totals = [], []
+                for text in queries:
+                    request = SearchRequest(text, allowed, mode=mode, snippets=snippets)
+                    index.search(request)
+                    for _ in range(repeat):
+                        started = time.perf_counter()
+                        result = index.search(request)
+                        timings.append((time.perf_counter() - started) * 1000)
+                    totals.append(result.total)
+                key = f"{label} {mode}{' +snippets' if snippets else ''}"
+                results[key] = _percentiles(timings) | {"mean_total": statistics.mean(totals)}
+    return results
+
+
+def _percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {
+        "p50_ms": ordered[len(ordered) // 2],
+        "p95_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))],
+        "max_ms": ordered[-1],
+    }
+
+
+def first_search(index_dir: Path, size: int) -> float:
+    """Latency (ms) of the first search of a fresh process-level index object (cold caches)."""
+    dossiers = frozenset(range(1, (size - 1) // DOCUMENTS_PER_DOSSIER + 2))
+    started = time.perf_counter()
+    SearchIndex(index_dir).search(SearchRequest("governing law", dossiers))
+    return (time.perf_counter() - started) * 1000
+
+
+def directory_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def run_one(size: int, args: argparse.Namespace) -> dict:
+    """Build, measure and report one collection size (runs in its own process)."""
+    corpus = load_corpus(Path(args.corpus))
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-search-"))
+    index_dir = base / f"index-{size}"
+    index = SearchIndex(index_dir)
+    report: dict = {"documents": size}
+    if args.reuse and index.exists():
+        report |= {"reused": True, "units": index.unit_count()}
+    else:
+        shutil.rmtree(index_dir, ignore_errors=True)
+        report |= build(index, corpus, size)
+    report["maxrss_build_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report["index_mb"] = directory_mb(index_dir)
+    report["first_search_ms"] = first_search(index_dir, size)
+    report["latency"] = latencies(index, size, QUERIES[: args.queries], args.repeat)
+    if not args.reuse:
+        report |= incremental(index, corpus, min(100, size))
+    report["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report["maxrss_children_mb"] = children.ru_maxrss / 1024
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+    return report
+
+
+def print_report(report: dict) -> None:
+    print(f"\n== {report['documents']:,} documents, {report['units']:,} units")
+    if not report.get("reused"):
+        _print_build(report)
+    print(
+        f"peak memory: build {report['maxrss_build_mb']:.0f} MB, whole run "
+        f"{report['maxrss_mb']:.0f} MB, children {report['maxrss_children_mb']:.0f} MB; "
+        f"index {report['index_mb']:.0f} MB on disk; "
+        f"first search {report['first_search_ms']:.0f} ms"
+    )
+    for key, value in report["latency"].items():
+        print(
+            f"  {key:<28} p50 {value['p50_ms']:7.1f} ms  p95 {value['p95_ms']:7.1f} ms  "
+            f"max {value['max_ms']:7.1f} ms  mean total {value['mean_total']:.0f}"
+        )
+
+
+def _print_build(report: dict) -> None:
+    print(
+        f"build: {report['build_s']:.0f} s wall ({report['build_cpu_s']:.0f} s CPU), "
+        f"{report['documents_per_s']:.1f} documents/s, {report['text_mb_per_s']:.2f} MB text/s; "
+        f"apply() in batches of 10: {report['apply_documents_per_s']:.1f} documents/s "
+        f"({report['text_mb']:.0f} MB of text)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=len(QUERIES))
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per query after a warm-up"
+    )
+    parser.add_argument("--keep", help="build indexes in this directory and keep them")
+    parser.add_argument("--corpus", default=str(CORPUS))
+    parser.add_argument(
+        "--reuse", action="store_true", help="search an index left by --keep instead of building"
+    )
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(run_one(args.one, args)), flush=True)
+        return
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        print(f"building {size:,} documents (estimate: ~{size / 15 / 60:.0f} min)...", flush=True)
+        command = [sys.executable, __file__, "--one", str(size), *_passed(args)]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                if line.startswith("RESULT "):
+                    print_report(json.loads(line[7:]))
+                else:
+                    print(line, end="", flush=True)
+        if child.returncode:
+            raise SystemExit(f"the run for {size} documents failed ({child.returncode})")
+
+
+def _passed(args: argparse.Namespace) -> list[str]:
+    """The options to hand on to a child run."""
+    passed = ["--queries", str(args.queries), "--repeat", str(args.repeat), "--corpus", args.corpus]
+    passed += ["--reuse"] if args.reuse else []
+    return passed + (["--keep", args.keep] if args.keep else [])
+
+
+if __name__ == "__main__":
+    main()

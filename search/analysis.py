@@ -1,0 +1,204 @@
+"""Text analysis shared by indexing and querying: folding, Dutch and English stems, identifiers.
+
+Every word is folded (lower case, accents stripped, ``ß`` -> ``ss``) and stemmed with the
+Snowball English or Dutch stemmer. At index time a unit whose stop words clearly say English or
+Dutch gets that language's stems only; any other unit (and all metadata) gets both stems at the
+same position. A query word always asks for both of its stems, so it finds the word in either
+language, and phrases stay exact because each position carries that word's stems only. Stop
+words are never removed at index time: Whoosh's default analysis drops them inside phrases, which
+made ``"limitation of liability"`` also match ``limitation on liability``. Identifiers such as
+``2025-017``, ``7:408`` or ``12.3`` additionally go, whole, into a separate field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang import stemmer_for_language
+from whoosh.lang.stopwords import stoplists
+
+__all__ = [
+    "IdentTokenizer",
+    "WordTokenizer",
+    "fold",
+    "identifiers",
+    "is_stop_word",
+    "language",
+    "occurrences",
+    "stems",
+    "words",
+]
+
+# Combining marks are part of a word, so decomposed (NFD) text is not split at an accent.
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+WORD_RE = re.compile(rf"[\w{_MARKS}]+")
+# Word characters joined by - : . or / (2025-017, 7:408, 12.3, e-mail); a trailing dot is not part.
+# Starting only at a word start and never backtracking keeps this linear in the text length.
+IDENT_RE = re.compile(rf"(?<![\w{_MARKS}])[\w{_MARKS}]++(?:[-:./][\w{_MARKS}]++)+")
+# Longer "words" are base64, hashes or garbage; skipping them keeps the lexicon small.
+MAX_WORD = 64
+# Letters that NFKD does not decompose into a base letter plus a mark.
+_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
+
+_english = stemmer_for_language("en")
+_dutch = stemmer_for_language("nl")
+# Snowball stemming in pure Python is the slowest step of indexing; legal text reuses a small
+# vocabulary, so bounded caches (word -> stems, one per language choice) pay for themselves.
+_STEM_CACHES: dict[str | None, dict[str, tuple[str, ...]]] = {None: {}, "en": {}, "nl": {}}
+_STEM_CACHE_LIMIT = 400_000
+_STOP_WORDS = frozenset(stoplists["en"]) | frozenset(stoplists["nl"])
+_ENGLISH_ONLY = frozenset(stoplists["en"]) - frozenset(stoplists["nl"])
+_DUTCH_ONLY = frozenset(stoplists["nl"]) - frozenset(stoplists["en"])
+# A unit is stemmed in one language only when, among its first LANGUAGE_SAMPLE words, that
+# language's stop words number at least LANGUAGE_MIN and LANGUAGE_RATIO times the other's.
+LANGUAGE_SAMPLE = 400
+LANGUAGE_MIN = 3
+LANGUAGE_RATIO = 4
+
+
+def fold(word: str) -> str:
+    """Lower-case a word and strip accents, so Straße~strasse and beëindiging~beeindiging."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_SPECIAL))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stems(folded: str, language: str | None = None) -> tuple[str, ...]:
+    """The stems of a folded word in one language ("en", "nl") or, by default, in both."""
+    found = _STEM_CACHES[language].get(folded)
+    return found if found is not None else _stems_uncached(folded, language)
+
+
+def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
+    """Compute and cache the stems of a word; numbers and identifiers are not stemmed."""
+    if any(c.isdigit() for c in folded):
+        english = dutch = folded
+    else:
+        english, dutch = _english(folded), _dutch(folded)
+    if english == dutch or language is not None:
+        result: tuple[str, ...] = (dutch,) if language == "nl" else (english,)
+    else:
+        result = (english, dutch)
+    cache = _STEM_CACHES[language]
+    if len(cache) >= _STEM_CACHE_LIMIT:
+        cache.clear()
+    cache[folded] = result
+    return result
+
+
+def language(folded_words: list[str]) -> str | None:
+    """ "en" or "nl" when a text's stop words clearly point at one language, else None."""
+    english = dutch = 0
+    for word in folded_words[:LANGUAGE_SAMPLE]:
+        english += word in _ENGLISH_ONLY
+        dutch += word in _DUTCH_ONLY
+    if english >= LANGUAGE_MIN and english >= LANGUAGE_RATIO * dutch:
+        return "en"
+    if dutch >= LANGUAGE_MIN and dutch >= LANGUAGE_RATIO * english:
+        return "nl"
+    return None
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """(folded word, start, end) for each word of a text, as the index sees them."""
+    found = []
+    for match in WORD_RE.finditer(text):
+        word = match.group()
+        if len(word) <= MAX_WORD:
+            start, end = match.span()
+            found.append((word.lower() if word.isascii() else fold(word), start, end))
+    return found
+
+
+def identifiers(text: str) -> list[str]:
+    """The folded identifiers (word characters joined by - : . /) in a text."""
+    return [fold(m.group()) for m in IDENT_RE.finditer(text) if len(m.group()) <= MAX_WORD]
+
+
+def is_stop_word(folded: str) -> bool:
+    """Whether a folded word is a Dutch or English stop word (only loose query words drop them)."""
+    return folded in _STOP_WORDS
+
+
+def occurrences(text: str, detect: bool, chars: bool = True) -> dict[str, list[int]]:
+    """Each indexed stem of a text with its occurrences flattened: pos, start, end, pos, ...
+
+    This is what WordTokenizer yields, collected without a Token per word: indexing spends
+    most of its analysis time here, and the per-token generator overhead was a third of it.
+    """
+    found = words(text)
+    lang = language([word for word, _, _ in found]) if detect else None
+    cache = _STEM_CACHES[lang]
+    result: dict[str, list[int]] = {}
+    for pos, (word, start, end) in enumerate(found):
+        chosen = cache.get(word) or _stems_uncached(word, lang)
+        for stem in chosen:
+            occurrence = result.get(stem)
+            if occurrence is None:
+                result[stem] = occurrence = []
+            if chars:
+                occurrence += (pos, start, end)
+            else:
+                occurrence.append(pos)
+    return result
+
+
+class WordTokenizer(Tokenizer):
+    """Whoosh analyzer for text fields: the stems of every word, those of one word at one position.
+
+    With ``detect`` the language of each text is guessed and, when clear, only its stems are
+    indexed; without it (short metadata) both languages' stems always are.
+    """
+
+    def __init__(self, detect: bool = False) -> None:
+        self.detect = detect
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.detect == other.detect  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.detect))
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, mode=mode, **kwargs)
+        token.boost = 1.0
+        found = words(value)
+        lang = language([word for word, _, _ in found]) if self.detect and mode != "query" else None
+        for pos, (word, start, end) in enumerate(found, start_pos):
+            token.pos = pos
+            token.startchar = start_char + start
+            token.endchar = start_char + end
+            for stem in stems(word, lang):
+                token.text = stem
+                yield token
+
+
+class IdentTokenizer(Tokenizer):
+    """Whoosh analyzer for the identifier field: only whole identifiers, folded, unstemmed."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, value: str, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+        token = Token(mode=mode, **kwargs)
+        token.boost = 1.0
+        for ident in identifiers(value):
+            token.text = ident
+            yield token

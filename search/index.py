@@ -1,0 +1,227 @@
+"""Full-text index of document units (clauses or sections) with permission filtering at query time.
+
+A plain library on Whoosh: the caller passes units to index and, with every search, the sets of
+dossiers and documents the user may read; the index stores no permissions. Clause hits are units;
+document hits are assembled from units. Missing or damaged index files raise IndexUnavailable so
+the caller can rebuild from the database (the index is a cache).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+from search.index_search import empty_result, execute, segments
+from search.index_store import CORRUPTION, Store, quietly, reclaim
+from search.index_tables import SegmentTable, TableCache, load_table
+from search.index_types import (
+    Hit,
+    IndexBusy,
+    IndexUnavailable,
+    SearchRequest,
+    SearchResult,
+    Unit,
+)
+from search.query import QueryRefused, parse_query, validate_query
+
+__all__ = [
+    "Hit",
+    "IndexBusy",
+    "IndexUnavailable",
+    "QueryRefused",
+    "SearchIndex",
+    "SearchRequest",
+    "SearchResult",
+    "Unit",
+    "validate_query",
+]
+
+MAX_PER_PAGE = 100
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+class SearchIndex:
+    """The search index in one directory; safe to share between threads."""
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> None:
+        self._store = Store(directory, lock_timeout)
+        self._tables = TableCache()
+        # Whoosh searchers are not safe to share between threads; each thread keeps its own.
+        self._local = threading.local()
+
+    def exists(self) -> bool:
+        """Whether an index of the current schema version is there (it may still be corrupt)."""
+        return self._store.exists()
+
+    def check(self) -> None:
+        """Raise IndexUnavailable unless the index opens and every segment can be read."""
+        with self._searcher() as searcher:
+            searcher.doc_count()
+            for sub, _ in segments(searcher):
+                _probe(sub.reader())
+
+    def create(self) -> None:
+        """Replace anything in the directory with an empty index."""
+        self._store.create()
+        self._forget()
+
+    def replace_document(self, document_id: int, units: Iterable[Unit]) -> None:
+        """Delete every unit of a document and add these, in one commit."""
+        self.apply([(document_id, list(units))])
+
+    def delete_document(self, document_id: int) -> None:
+        """Delete every unit of a document."""
+        self.apply([(document_id, None)])
+
+    def apply(self, changes: Iterable[tuple[int, list[Unit] | None]]) -> None:
+        """Replace (units) or delete (None) documents with one writer and one commit."""
+        self._store.apply(changes)
+
+    def rebuild(
+        self,
+        units: Iterable[Unit],
+        progress: Callable[[int], None] | None = None,
+        *,
+        processes: int = 1,
+    ) -> None:
+        """Index all units into a fresh generation, then switch to it atomically.
+
+        ``processes`` > 1 indexes in that many forked subprocesses (faster on idle cores, more
+        memory); only use it outside a threaded web server.
+        """
+        self._store.rebuild(units, progress, processes)
+        self._forget()
+
+    def document_count(self) -> int:
+        """Number of distinct documents with at least one live unit."""
+        return len(self._live_values("document"))
+
+    def unit_count(self) -> int:
+        """Number of live units."""
+        with self._searcher() as searcher:
+            return searcher.doc_count()
+
+    def version_ids(self) -> set[int]:
+        """Version ids of all live units, for consistency checks against the database."""
+        return self._live_values("version")
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """One page of hits, the total and the facets, all limited to what the caller may read."""
+        _check_request(request)
+        parsed = parse_query(request.text)
+        if not request.allowed_dossiers:
+            return empty_result(request)
+        with self._searcher() as searcher:
+            return execute(searcher, self._table, request, parsed)
+
+    def close(self) -> None:
+        """Close this thread's searcher (other threads' searchers close when they are dropped)."""
+        self._forget()
+
+    def _table(self, reader: IndexReader) -> SegmentTable:
+        """The cached column arrays of one segment of this thread's generation."""
+        return self._tables.table(_segment_key(self._local.generation, reader), reader)
+
+    def _live_values(self, attribute: str) -> set[int]:
+        """Distinct values of a numeric column over all live units."""
+        values: set[int] = set()
+        with self._searcher() as searcher:
+            for sub, _ in segments(searcher):
+                reader = sub.reader()
+                column = self._table(reader).numbers[attribute]
+                deleted = reader.deleted_docs_set
+                values.update(v for d, v in enumerate(column) if d not in deleted)
+        return values
+
+    @contextmanager
+    def _searcher(self) -> Iterator[Searcher]:
+        """This thread's up-to-date searcher; Whoosh read errors become IndexUnavailable."""
+        try:
+            yield self._current_searcher()
+            return
+        except CORRUPTION as exc:
+            failure = exc
+        self._forget()
+        reclaim(failure)
+        raise IndexUnavailable(f"the search index cannot be read: {failure!r}") from failure
+
+    def _current_searcher(self) -> Searcher:
+        """Reuse this thread's searcher while its generation and commit are still the latest."""
+        local = self._local
+        current = self._store.current()
+        name = current.name if current is not None else None
+        if getattr(local, "searcher", None) is None or local.generation != name:
+            self._forget()
+            try:
+                self._open()
+            except (IndexUnavailable, *CORRUPTION):
+                # A rebuild may have switched generations and removed the one we were opening.
+                if self._store.current() == current:
+                    raise
+                self._open()
+            self._tables.keep_only(self._segment_keys(local.searcher))
+        elif not local.searcher.up_to_date():
+            # Not searcher.refresh(): it reuses the readers of unchanged segments together with
+            # their cached set of deleted documents, so units deleted since stayed findable.
+            local.searcher.close()
+            local.searcher = None
+            with quietly():
+                local.searcher = local.index.searcher()
+            self._tables.keep_only(self._segment_keys(local.searcher))
+        return local.searcher
+
+    def _open(self) -> None:
+        """Open the current generation and a searcher on it for this thread."""
+        generation, index = self._store.open()
+        with quietly():
+            searcher = index.searcher()
+        local = self._local
+        local.generation, local.index, local.searcher = generation, index, searcher
+
+    def _segment_keys(self, searcher: Searcher) -> set[str]:
+        """Table cache keys of a searcher's segments."""
+        generation = self._local.generation
+        return {_segment_key(generation, sub.reader()) for sub, _ in segments(searcher)}
+
+    def _forget(self) -> None:
+        """Close and drop this thread's searcher (after a switch of generation or an error)."""
+        local = self._local
+        searcher: Searcher | None = getattr(local, "searcher", None)
+        local.generation, local.index, local.searcher = None, None, None
+        if searcher is not None:
+            with suppress(CORRUPTION):
+                searcher.close()
+
+
+def _check_request(request: SearchRequest) -> None:
+    """Reject programming errors in a request (bad mode, sort or paging)."""
+    if request.mode not in ("documents", "clauses"):
+        raise ValueError(f"unknown search mode {request.mode!r}")
+    if request.sort not in ("relevance", "date"):
+        raise ValueError(f"unknown sort order {request.sort!r}")
+    if request.page < 1 or not 1 <= request.per_page <= MAX_PER_PAGE:
+        raise ValueError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+
+
+def _segment_key(generation: str | None, reader: IndexReader) -> str:
+    """Cache key of a segment: segment ids are only unique within one generation."""
+    return f"{generation}/{reader.segment().segment_id()}"
+
+
+def _probe(reader: IndexReader) -> None:
+    """Read a little of everything in one segment, so truncation or garbage shows up now."""
+    load_table(reader)
+    count = reader.doc_count_all()
+    if count:
+        reader.stored_fields(count - 1)
+    for fieldname in ("body", "meta", "ident", "document"):
+        for term in reader.lexicon(fieldname):
+            list(reader.postings(fieldname, term).all_ids())
+            break

@@ -1,0 +1,124 @@
+"""The Whoosh schema of a unit and the conversion of units to and from index documents.
+
+Searchable text lives in three fields: ``body`` (heading and text; stems with positions),
+``meta`` (document title, supplier and dossier reference, so "acme termination" finds the
+termination clauses of Acme's contracts) and ``ident`` (identifiers kept whole). Everything a
+filter, facet or grouping reads per match is a column; everything a hit shows is one stored
+tuple. Nothing about permissions is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
+
+from search.analysis import IdentTokenizer, WordTokenizer
+from search.index_format import PackedPositions
+from search.index_tables import FLAG_CLAUSE, FLAG_CURRENT
+from search.index_types import Unit
+
+__all__ = ["SCHEMA_VERSION", "StoredUnit", "make_schema", "stored_unit", "to_document"]
+
+# Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
+# index is reported unavailable and rebuilt.
+SCHEMA_VERSION = 1
+_STORED = (
+    "unit_id",
+    "document_id",
+    "version_id",
+    "version_number",
+    "dossier_id",
+    "dossier_reference",
+    "title",
+    "kind",
+    "supplier",
+    "date",
+    "clause_number",
+    "heading",
+    "page",
+    "text_start",
+)
+
+
+def make_schema() -> Schema:
+    """A fresh schema object (Whoosh pickles it into the index's table of contents)."""
+    body = TEXT(analyzer=WordTokenizer(detect=True), phrase=True, stored=True)
+    body.format = PackedPositions()
+    meta = TEXT(analyzer=WordTokenizer(), phrase=True)
+    meta.format = PackedPositions()
+    return Schema(
+        body=body,
+        meta=meta,
+        ident=TEXT(analyzer=IdentTokenizer(), phrase=False),
+        document=ID(),
+        info=STORED(),
+        c_document=COLUMN(columns.NumericColumn("i")),
+        c_dossier=COLUMN(columns.NumericColumn("i")),
+        c_version=COLUMN(columns.NumericColumn("i")),
+        c_date=COLUMN(columns.NumericColumn("i")),
+        c_flags=COLUMN(columns.NumericColumn("B")),
+        c_kind=COLUMN(columns.RefBytesColumn()),
+        c_status=COLUMN(columns.RefBytesColumn()),
+        c_supplier=COLUMN(columns.RefBytesColumn()),
+        c_reference=COLUMN(columns.RefBytesColumn()),
+    )
+
+
+def body_text(unit: Unit) -> tuple[str, int]:
+    """The indexed body (heading unless the text starts with it, then text) and the text offset."""
+    heading = unit.heading.strip()
+    if not heading or unit.text.lstrip().startswith(heading):
+        return unit.text, 0
+    return f"{heading}\n{unit.text}", len(heading) + 1
+
+
+def to_document(unit: Unit) -> dict[str, Any]:
+    """The Whoosh fields of one unit."""
+    body, text_start = body_text(unit)
+    meta = " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
+    ordinal = unit.document_date.toordinal() if unit.document_date else 0
+    flags = (FLAG_CURRENT if unit.is_current else 0) | (FLAG_CLAUSE if unit.is_clause else 0)
+    values = {**unit.__dict__, "date": ordinal, "text_start": text_start}
+    return {
+        "body": body,
+        "meta": meta,
+        "ident": f"{body}\n{meta}",
+        "document": str(unit.document_id),
+        "info": tuple(values[name] for name in _STORED),
+        "c_document": unit.document_id,
+        "c_dossier": unit.dossier_id,
+        "c_version": unit.version_id,
+        "c_date": ordinal,
+        "c_flags": flags,
+        "c_kind": unit.kind.encode("utf-8"),
+        "c_status": unit.dossier_status.encode("utf-8"),
+        "c_supplier": unit.supplier.encode("utf-8"),
+        "c_reference": unit.dossier_reference.encode("utf-8"),
+    }
+
+
+class StoredUnit:
+    """The stored values of one unit, as read back for a hit."""
+
+    __slots__ = (*_STORED, "body")
+
+    def __init__(self, info: tuple[Any, ...], body: str) -> None:
+        for name, value in zip(_STORED, info, strict=True):
+            setattr(self, name, value)
+        self.body = body
+
+    @property
+    def document_date(self) -> date | None:
+        return date.fromordinal(self.date) if self.date else None
+
+    @property
+    def text(self) -> str:
+        return self.body[self.text_start :]
+
+
+def stored_unit(fields: dict[str, Any]) -> StoredUnit:
+    """Decode Whoosh's stored fields of a unit."""
+    return StoredUnit(tuple(fields["info"]), fields.get("body", ""))

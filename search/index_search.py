@@ -1,0 +1,95 @@
+"""One search from parsed query to result page: match, filter, count, rank, and build hits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+from search.index_match import Leaf, Ref, count_facets, group_documents, match_leaf
+from search.index_plan import make_plan
+from search.index_rank import rank_clauses, rank_documents
+from search.index_schema import StoredUnit, stored_unit
+from search.index_snippets import snippet
+from search.index_tables import SegmentTable
+from search.index_types import FACETS, Hit, SearchRequest, SearchResult
+from search.query import ParsedQuery
+
+__all__ = ["empty_result", "execute", "segments"]
+
+TableFor = Callable[[IndexReader], SegmentTable]
+
+
+def empty_result(request: SearchRequest) -> SearchResult:
+    """A result with no hits (nothing permitted, or nothing matched)."""
+    return SearchResult([], 0, request.page, request.per_page, {name: [] for name in FACETS})
+
+
+def segments(top: Searcher) -> list[tuple[Searcher, int]]:
+    """The (searcher, docnum offset) of each segment; an index without segments has none."""
+    return [(s, offset) for s, offset in top.leaf_searchers() if s.reader().segment() is not None]
+
+
+def execute(
+    top: Searcher, table_for: TableFor, request: SearchRequest, parsed: ParsedQuery
+) -> SearchResult:
+    """Run a parsed query with the request's permission sets and filters."""
+    plan = make_plan(parsed, top.reader())
+    if plan.query is wq.NullQuery:
+        return empty_result(request)
+    query = plan.query
+    leaves = [Leaf(sub, offset, table_for(sub.reader())) for sub, offset in segments(top)]
+    for leaf in leaves:
+        match_leaf(plan, leaf, request)
+    first = (request.page - 1) * request.per_page
+    stop = first + request.per_page
+    by_date = request.sort == "date"
+    if request.mode == "documents":
+        groups = group_documents(leaves)
+        total = len(groups)
+        facets = count_facets(leaves, [refs[0] for refs in groups.values()])
+        ranked = rank_documents(query, leaves, groups, stop, by_date) if first < total else []
+    else:
+        refs = [(index, d) for index, leaf in enumerate(leaves) for d in leaf.matched]
+        total = len(refs)
+        facets = count_facets(leaves, refs)
+        ranked = rank_clauses(query, leaves, refs, stop, by_date) if first < total else []
+    page = ranked[first:stop]
+    hits = _hits(leaves, page, plan.highlight, request)
+    return SearchResult(hits, total, request.page, request.per_page, facets)
+
+
+def _hits(
+    leaves: list[Leaf], page: list[tuple[float, Ref]], terms: frozenset[str], request: SearchRequest
+) -> list[Hit]:
+    """Hit objects for the scored units of one page, with snippets when asked for."""
+    hits = []
+    for score, (index, d) in page:
+        unit = stored_unit(leaves[index].searcher.stored_fields(d))
+        text = snippet(unit.body, terms) if request.snippets else ""
+        hits.append(_hit(unit, score, text, request.mode == "clauses"))
+    return hits
+
+
+def _hit(unit: StoredUnit, score: float, snippet_html: str, with_text: bool) -> Hit:
+    """A hit from a unit's stored values."""
+    return Hit(
+        document_id=unit.document_id,
+        version_id=unit.version_id,
+        version_number=unit.version_number,
+        dossier_id=unit.dossier_id,
+        dossier_reference=unit.dossier_reference,
+        title=unit.title,
+        kind=unit.kind,
+        supplier=unit.supplier,
+        document_date=unit.document_date,
+        clause_number=unit.clause_number,
+        heading=unit.heading,
+        page=unit.page,
+        unit_id=unit.unit_id,
+        score=float(score),
+        snippet=snippet_html,
+        text=unit.text if with_text else "",
+    )

@@ -1,0 +1,299 @@
+"""Where the index lives on disk: generations, the writer lock, corruption, and every write.
+
+The index directory holds a ``CURRENT`` file naming one generation subdirectory (a complete Whoosh
+index). A rebuild fills a fresh generation and then replaces ``CURRENT`` with ``os.replace``, so
+searchers keep using the old generation until the switch and never see a half-built index.
+One writer at a time: every write (including a whole rebuild) holds an ``flock`` on
+``writer.lock``; the kernel releases it when the holder dies, so a killed writer never leaves a
+lock that blocks the next one.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import gc
+import os
+import pickle
+import shutil
+import struct
+import time
+import traceback
+import uuid
+import warnings
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as windex
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import FileFormatError
+from whoosh.index import Index
+from whoosh.reading import ReaderClosed
+from whoosh.writing import IndexWriter
+
+from search.index_codec import UnitCodec
+from search.index_schema import SCHEMA_VERSION, make_schema, to_document
+from search.index_types import IndexBusy, IndexUnavailable, Unit
+
+__all__ = ["CORRUPTION", "Store", "quietly", "reclaim"]
+
+CURRENT = "CURRENT"
+LOCK = "writer.lock"
+GENERATION_PREFIX = "gen-"
+# Exceptions that reading a damaged or vanished index raises (truncated pickles and structs,
+# missing files, garbage where a header should be); any of them means "rebuild".
+CORRUPTION: tuple[type[BaseException], ...] = (
+    windex.IndexError,
+    FileFormatError,
+    ReaderClosed,
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    struct.error,
+    zlib.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    AssertionError,
+    ImportError,
+)
+# Writer buffer per batch; a rebuild flushes a segment every REBUILD_SEGMENT_UNITS units so its
+# memory stays bounded however many documents there are.
+WRITER_LIMIT_MB = 128
+REBUILD_LIMIT_MB = 256
+REBUILD_SEGMENT_UNITS = 250_000
+PROGRESS_EVERY = 500
+
+
+class Store:
+    """The generations of one index directory."""
+
+    def __init__(self, directory: str | os.PathLike[str], lock_timeout: float) -> None:
+        self.directory = Path(directory)
+        self.lock_timeout = lock_timeout
+
+    def current(self) -> Path | None:
+        """The generation named by CURRENT, or None when there is none of this schema version."""
+        try:
+            version, _, name = (self.directory / CURRENT).read_text("ascii").strip().partition(" ")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if version != f"v{SCHEMA_VERSION}" or not name.startswith(GENERATION_PREFIX):
+            return None
+        return self.directory / name
+
+    def exists(self) -> bool:
+        """Whether CURRENT names a generation that holds a Whoosh index."""
+        path = self.current()
+        try:
+            return path is not None and windex.exists_in(str(path))
+        except CORRUPTION:
+            return False
+
+    def open(self) -> tuple[str, Index]:
+        """The current generation's name and Whoosh index; IndexUnavailable if there is none."""
+        path = self.current()
+        if path is None:
+            raise IndexUnavailable(f"no search index in {self.directory}")
+        try:
+            # Without mmap: Whoosh copies every memory-mapped part of a compound segment file
+            # into a BytesIO, so each searcher held the whole index in memory (240 MB for 1,000
+            # documents). Plain reads keep a searcher at a few megabytes.
+            storage = FileStorage(str(path), supports_mmap=False)
+            with quietly():
+                return path.name, storage.open_index(schema=None)
+        except CORRUPTION as exc:
+            failure = exc
+        reclaim(failure)
+        raise IndexUnavailable(f"cannot open the search index: {failure!r}") from failure
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the writer lock, waiting up to lock_timeout seconds for another writer."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            _acquire(fd, self.lock_timeout)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield
+        finally:
+            os.close(fd)
+
+    def create(self) -> None:
+        """Replace whatever is there with an empty index."""
+        with self.locked():
+            path = self._new_generation()
+            windex.create_in(str(path), make_schema())
+            self._publish(path)
+
+    def apply(self, changes: Iterable[tuple[int, list[Unit] | None]]) -> None:
+        """Replace or delete documents with one writer and one commit."""
+        # Later changes to a document win; units are converted first so bad unit data raises
+        # here, not as a corruption of the index.
+        latest: dict[int, list[dict[str, object]]] = {}
+        for document_id, units in changes:
+            latest.pop(document_id, None)
+            latest[document_id] = [to_document(unit) for unit in units or ()]
+        if not latest:
+            return
+        with self.locked():
+            _, ix = self.open()
+            try:
+                with _writer(ix, WRITER_LIMIT_MB) as writer:
+                    for document_id, documents in latest.items():
+                        writer.delete_by_term("document", str(document_id))
+                        for document in documents:
+                            writer.add_document(**document)
+            except CORRUPTION as exc:
+                raise IndexUnavailable(f"cannot write the search index: {exc!r}") from exc
+
+    def rebuild(
+        self, units: Iterable[Unit], progress: Callable[[int], None] | None, processes: int = 1
+    ) -> None:
+        """Index all units into a fresh generation and switch to it when complete."""
+        with self.locked():
+            path = self._new_generation()
+            try:
+                ix = windex.create_in(str(path), make_schema())
+                documents = _fill(ix, units, progress, processes)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            self._publish(path)
+            if progress is not None:
+                progress(documents)
+
+    def _new_generation(self) -> Path:
+        """A new empty generation directory (not yet current)."""
+        name = f"{GENERATION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path = self.directory / name
+        path.mkdir(mode=0o700)
+        return path
+
+    def _publish(self, path: Path) -> None:
+        """Make a generation current atomically, then delete the others (writer lock held)."""
+        temporary = self.directory / f"{CURRENT}.tmp"
+        with open(temporary, "w", encoding="ascii") as handle:
+            handle.write(f"v{SCHEMA_VERSION} {path.name}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.directory / CURRENT)
+        _fsync_directory(self.directory)
+        for other in self.directory.glob(f"{GENERATION_PREFIX}*"):
+            if other != path:
+                # Open searchers keep their memory-mapped segment files after the unlink.
+                shutil.rmtree(other, ignore_errors=True)
+
+
+@contextmanager
+def quietly() -> Iterator[None]:
+    """Ignore ResourceWarnings while Whoosh opens a possibly damaged index.
+
+    Whoosh retries a failed open ten times and drops the half-opened segment files of each
+    attempt to the garbage collector, which warns about them inside Whoosh's own retry loop.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+
+
+def reclaim(error: BaseException) -> None:
+    """Close the files Whoosh leaves open when opening a damaged segment fails half-way.
+
+    They stay reachable from the failed call's traceback (through closures of its frames), so
+    the tracebacks of the error chain are dropped (the messages stay) and garbage is collected
+    now, instead of Python warning about unclosed files at some later point.
+    """
+    seen: set[int] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            current.__traceback__ = None
+            current = current.__cause__ or current.__context__
+        gc.collect()
+
+
+def _fill(
+    ix: Index, units: Iterable[Unit], progress: Callable[[int], None] | None, processes: int
+) -> int:
+    """Stream units into an index, one segment per REBUILD_SEGMENT_UNITS; return documents seen."""
+    seen: set[int] = set()
+    writer = _bulk_writer(ix, processes)
+    try:
+        for count, unit in enumerate(units, 1):
+            if unit.document_id not in seen:
+                seen.add(unit.document_id)
+                if progress is not None and len(seen) % PROGRESS_EVERY == 0:
+                    progress(len(seen))
+            writer.add_document(**to_document(unit))
+            if count % REBUILD_SEGMENT_UNITS == 0:
+                writer.commit(merge=False)
+                writer = _bulk_writer(ix, processes)
+        writer.commit(merge=False)
+    except BaseException:
+        writer.cancel()
+        raise
+    return len(seen)
+
+
+def _bulk_writer(ix: Index, processes: int) -> IndexWriter:
+    """A writer for a rebuild; with processes > 1, Whoosh's writer that indexes in subprocesses.
+
+    Whoosh starts those with multiprocessing's default method (fork on Linux), so use more than
+    one process only from a command or worker process, not from a threaded web server.
+    """
+    if processes > 1:
+        return ix.writer(
+            procs=processes, multisegment=True, limitmb=REBUILD_LIMIT_MB, codec=UnitCodec()
+        )
+    return ix.writer(limitmb=REBUILD_LIMIT_MB, codec=UnitCodec())
+
+
+@contextmanager
+def _writer(ix: Index, limit_mb: int) -> Iterator[IndexWriter]:
+    """A Whoosh writer that commits on success and cancels on any error."""
+    try:
+        writer = ix.writer(limitmb=limit_mb, timeout=5.0, codec=UnitCodec())
+    except windex.LockError as exc:
+        raise IndexBusy("the search index's own lock is held") from exc
+    try:
+        yield writer
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def _acquire(fd: int, timeout: float) -> None:
+    """flock a file descriptor, retrying until timeout; IndexBusy if it stays locked."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if time.monotonic() >= deadline:
+            raise IndexBusy(f"another process has been writing the search index for {timeout} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def _fsync_directory(path: Path) -> None:
+    """Persist a rename in a directory."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

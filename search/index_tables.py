@@ -1,0 +1,153 @@
+"""Per-segment arrays of the unit attributes that filters, facets and grouping read for every match.
+
+Permission filtering and facet counting touch every matched unit, so reading Whoosh column values
+one at a time (a struct unpack each) would dominate a search. A segment never changes once
+written (deletions are kept aside and already hidden from matchers), so its columns are loaded
+once into plain arrays and cached by segment id until the segment disappears.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import threading
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import columns
+from whoosh.reading import IndexReader
+
+__all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache"]
+
+# Attribute name -> Whoosh column field; numbers are ints, codes index a list of strings.
+NUMBER_COLUMNS = {
+    "document": "c_document",
+    "dossier": "c_dossier",
+    "version": "c_version",
+    "date": "c_date",
+    "flags": "c_flags",
+}
+CODE_COLUMNS = {
+    "kind": "c_kind",
+    "status": "c_status",
+    "supplier": "c_supplier",
+    "reference": "c_reference",
+}
+FLAG_CURRENT = 1
+FLAG_CLAUSE = 2
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Column values of every unit (live or deleted) of one segment, indexed by segment docnum.
+
+    ``runs`` maps each dossier to the docnum ranges [start, end) its units occupy: the units of
+    one document are always consecutive, so there are at most as many runs as documents.
+    """
+
+    numbers: dict[str, Any]
+    codes: dict[str, Any]
+    labels: dict[str, list[str]]
+    runs: dict[int, list[tuple[int, int]]]
+
+    def code_set(self, attribute: str, values: frozenset[str]) -> set[int]:
+        """The codes in this segment of a set of string values."""
+        return {code for code, label in enumerate(self.labels[attribute]) if label in values}
+
+    def allowed_runs(self, dossiers: frozenset[int]) -> list[tuple[int, int]]:
+        """Sorted, merged docnum ranges of the units of the given dossiers."""
+        if len(dossiers) < len(self.runs):
+            chosen = [run for d in dossiers for run in self.runs.get(d, ())]
+        else:
+            chosen = [run for d, runs in self.runs.items() if d in dossiers for run in runs]
+        chosen.sort()
+        merged: list[tuple[int, int]] = []
+        for start, end in chosen:
+            if merged and merged[-1][1] == start:
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        return merged
+
+
+def load_table(reader: IndexReader) -> SegmentTable:
+    """Read every column of one segment reader into arrays."""
+    count = reader.doc_count_all()
+    numbers = {
+        name: _numbers(reader.column_reader(field, translate=False), count)
+        for name, field in NUMBER_COLUMNS.items()
+    }
+    codes: dict[str, Any] = {}
+    labels: dict[str, list[str]] = {}
+    for name, field in CODE_COLUMNS.items():
+        codes[name], labels[name] = _codes(reader.column_reader(field, translate=False), count)
+    return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"]))
+
+
+def _runs(dossiers: Any) -> dict[int, list[tuple[int, int]]]:
+    """Each dossier's maximal ranges of consecutive docnums."""
+    runs: dict[int, list[tuple[int, int]]] = {}
+    start = 0
+    for end, (before, after) in enumerate(zip(dossiers, dossiers[1:], strict=False), 1):
+        if before != after:
+            runs.setdefault(before, []).append((start, end))
+            start = end
+    if len(dossiers):
+        runs.setdefault(dossiers[-1], []).append((start, len(dossiers)))
+    return runs
+
+
+def _numbers(column: Any, count: int) -> Any:
+    """A numeric column as an array, read in one go when its layout is the known one."""
+    if isinstance(column, columns.NumericColumn.Reader):
+        typecode = column._typecode
+        if array(typecode).itemsize == struct.calcsize(typecode):
+            stored = min(column._count, count)
+            values = array(typecode)
+            values.frombytes(column._dbfile.get(column._basepos, stored * column._fixedlen))
+            if sys.byteorder == "little" and values.itemsize > 1:
+                values.byteswap()
+            values.extend([column._default] * (count - stored))
+            return values
+    if isinstance(column, columns.EmptyColumnReader):
+        return [column._default] * count
+    return list(column)
+
+
+def _codes(column: Any, count: int) -> tuple[Any, list[str]]:
+    """A reference column as (array of codes, list of labels)."""
+    if isinstance(column, columns.RefBytesColumn.Reader):
+        refs = array(column._typecode)
+        refs.frombytes(column._dbfile.get(column._basepos, count * column._itemsize))
+        if sys.byteorder == "little" and refs.itemsize > 1:
+            refs.byteswap()
+        return refs, [value.decode("utf-8") for value in column._uniques]
+    values = [bytes(v).decode("utf-8") for v in column]
+    labels = list(dict.fromkeys([""] + values))
+    index = {label: code for code, label in enumerate(labels)}
+    return [index[v] for v in values], labels
+
+
+class TableCache:
+    """Segment tables shared by all searchers of one index, keyed by segment id."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, SegmentTable] = {}
+        self._lock = threading.Lock()
+
+    def table(self, key: str, reader: IndexReader) -> SegmentTable:
+        """The table of a segment, loaded on first use."""
+        with self._lock:
+            found = self._tables.get(key)
+        if found is None:
+            found = load_table(reader)
+            with self._lock:
+                self._tables[key] = found
+        return found
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget tables of segments that are no longer part of the index."""
+        with self._lock:
+            for key in set(self._tables) - keys:
+                del self._tables[key]

@@ -1,0 +1,105 @@
+"""The values that go into and come out of the search index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = [
+    "FACETS",
+    "Hit",
+    "IndexBusy",
+    "IndexUnavailable",
+    "SearchRequest",
+    "SearchResult",
+    "Unit",
+]
+
+FACETS = ("kind", "dossier", "supplier", "year", "status")
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or corrupt; the caller rebuilds it from the database."""
+
+
+class IndexBusy(Exception):
+    """Another writer held the index lock for longer than we were willing to wait."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One indexed piece (clause or section) of one document version."""
+
+    unit_id: str
+    document_id: int
+    version_id: int
+    version_number: int
+    is_current: bool
+    dossier_id: int
+    dossier_reference: str
+    supplier: str
+    dossier_status: str
+    kind: str
+    title: str
+    document_date: date | None
+    clause_number: str
+    heading: str
+    page: int | None
+    position: int
+    is_clause: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A search with the caller's permission sets and the filters chosen in the interface."""
+
+    text: str
+    allowed_dossiers: frozenset[int]
+    denied_documents: frozenset[int] = frozenset()
+    mode: str = "documents"
+    dossier_id: int | None = None
+    kinds: frozenset[str] = frozenset()
+    suppliers: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    year: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    include_old_versions: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    snippets: bool = True
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A document (documents mode) or a clause (clauses mode) found by a search."""
+
+    document_id: int
+    version_id: int
+    version_number: int
+    dossier_id: int
+    dossier_reference: str
+    title: str
+    kind: str
+    supplier: str
+    document_date: date | None
+    clause_number: str
+    heading: str
+    page: int | None
+    unit_id: str
+    score: float
+    snippet: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of hits with the total and facet counts over every permitted match."""
+
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
