@@ -129,6 +129,8 @@ def run_command(host: str | None, port: int | None) -> None:
         )
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror} (is Dossier already running?)")
+    if config["INDEXING"] == "thread":
+        indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
     click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
     server.run()
 
@@ -199,6 +201,9 @@ def import_command(
     ) as bar:
         for folder, file_path in bar:
             _import_one(actor, folder, file_path, reference, kind, outcomes)
+    if not as_json:
+        click.echo(f"Extracting text and indexing {indexing.pending()} queued items ...")
+    indexing.drain()
     _print_import(outcomes, as_json)
     if any(o.refused for o in outcomes.values()):
         sys.exit(2)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
 from dossier import audit, crash, database, documents, importer
@@ -71,7 +71,9 @@ def _after_flush(session: sa.orm.Session, _context: object) -> None:
 
 
 def _after_commit(session: sa.orm.Session) -> None:
-    if session.info.pop("outbox_written", False):
+    # Only web requests hand work to the background thread; a CLI command would exit under it,
+    # so commands drain the outbox themselves (and `dossier run` picks up anything left).
+    if session.info.pop("outbox_written", False) and has_request_context():
         kick(current_app._get_current_object())
 
 
