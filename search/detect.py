@@ -418,6 +418,13 @@ def _header_block(data: bytes) -> tuple[bytes, bool]:
 
 def _check_header_sizes(block: bytes) -> None:
     """Cap header count and length before the email package sees them; it is slow on huge ones."""
+    problem = header_block_problem(block)
+    if problem:
+        raise _Invalid(problem)
+
+
+def header_block_problem(block: bytes) -> str | None:
+    """Why a raw e-mail header block is too big to hand to `email`, or None when it fits."""
     count = 0
     length = 0
     for line in block.split(b"\n"):
@@ -427,9 +434,10 @@ def _check_header_sizes(block: bytes) -> None:
             count += 1
             length = len(line) + 1
         if count > EML_MAX_HEADERS:
-            raise _Invalid(f"it has more than {EML_MAX_HEADERS} header lines")
+            return f"it has more than {EML_MAX_HEADERS} header lines"
         if length > EML_MAX_HEADER_BYTES:
-            raise _Invalid(f"a header is longer than {EML_MAX_HEADER_BYTES // 1024} KiB")
+            return f"a header is longer than {EML_MAX_HEADER_BYTES // 1024} KiB"
+    return None
 
 
 # --- Outlook .msg --------------------------------------------------------------------------

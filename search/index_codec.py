@@ -17,20 +17,38 @@ from __future__ import annotations
 
 import mmap
 import os
+import struct
+import sys
+from array import array
 from bisect import bisect_left
+from itertools import accumulate
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3Segment
+from whoosh import columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3Segment, _lenfield
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import Storage
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Format
 from whoosh.matching import Matcher, ReadTooFar
-from whoosh.reading import TermInfo
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader, TermInfo
 from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import byte_to_length
 
-__all__ = ["UnitCodec", "UnitSegment"]
+__all__ = [
+    "BYTE_LENGTHS",
+    "UnitCodec",
+    "UnitSegment",
+    "collect",
+    "length_codes",
+    "numeric_array",
+    "reference_array",
+]
+
+# Whoosh stores field lengths as one byte; BM25 sees the length that byte decodes to.
+BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
 
 
 class UnitCodec(W3Codec):
@@ -68,6 +86,38 @@ _BLOCKS: WeakKeyDictionary[StructFile, dict[int, tuple[list[int], list[int]]]] =
 class _SkippingMatcher(W3LeafMatcher):
     """W3 postings whose skip_to jumps straight to the block holding the target."""
 
+    def collect(self, runs: list[tuple[int, int]]) -> dict[int, float]:
+        """Docnum -> weight (term frequency) of the postings inside sorted [start, end) ranges.
+
+        Whole slices of each decoded block are taken at once instead of stepping id by id.
+        """
+        found: dict[int, float] = {}
+        for start, end in runs:
+            if not self.is_active():
+                break
+            self.skip_to(start)
+            while self.is_active():
+                if self._ids is None:
+                    self._read_ids()
+                if self._weights is None:
+                    self._read_weights()
+                first, ids = self._i, self._ids
+                stop = bisect_left(ids, end, first)
+                found.update(zip(ids[first:stop], self._weights[first:stop], strict=True))
+                if stop < self._blocklength:
+                    self._i = stop
+                    break
+                self._i = self._blocklength - 1
+                self.next()
+        return found
+
+    def _read_ids(self) -> None:
+        # Whoosh undoes the delta coding with a Python generator; accumulate does it in C.
+        if self._data is None:
+            self._read_data()
+        ids = self._data[0]
+        self._ids = ids if self._byteids else tuple(accumulate(ids))
+
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
             raise ReadTooFar
@@ -91,6 +141,48 @@ class _SkippingMatcher(W3LeafMatcher):
         if found is None:
             found = known[self._baseoffset] = _scan_blocks(self._postfile, self._baseoffset)
         return found
+
+
+def collect(
+    reader: IndexReader, field: str, term: str, runs: list[tuple[int, int]]
+) -> dict[int, float]:
+    """Docnum -> term frequency of one term's live postings inside the given docnum ranges."""
+    if (field, term) not in reader:
+        return {}
+    matcher = reader.postings(field, term)
+    deleted: frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        matcher, deleted = matcher.child, reader.deleted_docs_set
+    if isinstance(matcher, _SkippingMatcher):
+        found = matcher.collect(runs)
+    else:
+        found = _step_collect(matcher, runs)
+    for docnum in deleted.intersection(found):
+        del found[docnum]
+    return found
+
+
+def _step_collect(matcher: Matcher, runs: list[tuple[int, int]]) -> dict[int, float]:
+    """collect() for postings that are not ours (inlined single postings, older segments)."""
+    found: dict[int, float] = {}
+    for start, end in runs:
+        if not matcher.is_active():
+            break
+        if matcher.id() < start:
+            matcher.skip_to(start)
+        while matcher.is_active() and matcher.id() < end:
+            found[matcher.id()] = matcher.weight()
+            matcher.next()
+    return found
+
+
+def length_codes(reader: IndexReader, field: str) -> Any:
+    """Whoosh's one-byte length code of a field for every unit of a segment (see BYTE_LENGTHS)."""
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    count = reader.doc_count_all()
+    if column is None:
+        return bytes(count)
+    return numeric_array(column, count)
 
 
 def _scan_blocks(postfile: StructFile, position: int) -> tuple[list[int], list[int]]:
@@ -175,3 +267,34 @@ class _MapReader:
 
     def close(self) -> None:
         self.closed = True
+
+
+def numeric_array(column: Any, count: int) -> Any:
+    """A numeric column as an array, read in one go when its layout is the known one."""
+    if isinstance(column, columns.NumericColumn.Reader):
+        typecode = column._typecode
+        if array(typecode).itemsize == struct.calcsize(typecode):
+            stored = min(column._count, count)
+            values = array(typecode)
+            values.frombytes(column._dbfile.get(column._basepos, stored * column._fixedlen))
+            if sys.byteorder == "little" and values.itemsize > 1:
+                values.byteswap()
+            values.extend([column._default] * (count - stored))
+            return values
+    if isinstance(column, columns.EmptyColumnReader):
+        return [column._default] * count
+    return list(column)
+
+
+def reference_array(column: Any, count: int) -> tuple[Any, list[str]]:
+    """A reference column as (array of codes, list of labels)."""
+    if isinstance(column, columns.RefBytesColumn.Reader):
+        refs = array(column._typecode)
+        refs.frombytes(column._dbfile.get(column._basepos, count * column._itemsize))
+        if sys.byteorder == "little" and refs.itemsize > 1:
+            refs.byteswap()
+        return refs, [value.decode("utf-8") for value in column._uniques]
+    values = [bytes(v).decode("utf-8") for v in column]
+    labels = list(dict.fromkeys([""] + values))
+    index = {label: code for code, label in enumerate(labels)}
+    return [index[v] for v in values], labels

@@ -1,8 +1,8 @@
 """Matching units inside the permitted dossiers, then filtering by version, confidentiality,
 the interface filters and phrase adjacency, per segment.
 
-The matcher only visits the docnum ranges of the dossiers the caller may read (each segment
-knows the ranges of every dossier), skipping the postings in between. Every match left after
+Postings are only read inside the docnum ranges of the dossiers the caller may read (each
+segment knows the ranges of every dossier), skipping the postings in between. Every match left after
 the filters is exactly a permitted match, and the total, the facets, the ranking and the
 snippets are all taken from these, so nothing outside the permitted set can influence a count,
 a facet or a snippet.
@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from whoosh.matching import Matcher
 from whoosh.searching import Searcher
 
 from search.index_adjacency import check_adjacency
+from search.index_eval import evaluate
 from search.index_plan import Plan
 from search.index_tables import FLAG_CURRENT, SegmentTable
 from search.index_types import FACETS, SearchRequest
@@ -40,20 +40,15 @@ class Leaf:
 
 
 def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
-    """Set the leaf's permitted matches (and, for relevance order, their scores)."""
+    """Set the leaf's permitted matches and their scores."""
     allowed = request.allowed_dossiers
     if request.dossier_id is not None:
         allowed = allowed & {request.dossier_id}
     runs = leaf.table.allowed_runs(allowed)
     if not runs:
         return
-    searcher = leaf.searcher
-    scored = request.sort == "relevance"
-    context = searcher.context(needs_current=True) if scored else searcher.boolean_context()
-    # replace() drops the sub-matchers of terms this segment does not hold.
-    matcher = plan.query.matcher(searcher, context).replace()
-    found = _within(matcher, runs, leaf.scores if scored else None)
-    leaf.matched = _filter(found, leaf, plan, request)
+    leaf.scores = evaluate(plan, leaf.searcher.reader(), leaf.table, runs)
+    leaf.matched = _filter(sorted(leaf.scores), leaf, plan, request)
 
 
 def _filter(found: list[int], leaf: Leaf, plan: Plan, request: SearchRequest) -> list[int]:
@@ -67,32 +62,6 @@ def _filter(found: list[int], leaf: Leaf, plan: Plan, request: SearchRequest) ->
         found = [d for d in found if document[d] not in denied]
     found = _filter_codes(_filter_dates(found, numbers["date"], request), leaf.table, request)
     return check_adjacency(leaf.searcher.reader(), found, plan.checks)
-
-
-def _within(
-    matcher: Matcher, runs: list[tuple[int, int]], scores: dict[int, float] | None
-) -> list[int]:
-    """Matched docnums inside the permitted ranges, skipping the postings between ranges.
-
-    Stepping (rather than Whoosh's all_ids, which builds a set of every posting of every term of
-    an AND) lets intersections leapfrog and keeps the work near the permitted part of the index.
-    """
-    found: list[int] = []
-    append = found.append
-    for start, end in runs:
-        if not matcher.is_active():
-            break
-        if matcher.id() < start:
-            matcher.skip_to(start)
-        while matcher.is_active():
-            docnum = matcher.id()
-            if docnum >= end:
-                break
-            append(docnum)
-            if scores is not None:
-                scores[docnum] = matcher.score()
-            matcher.next()
-    return found
 
 
 def _filter_codes(found: list[int], table: SegmentTable, request: SearchRequest) -> list[int]:

@@ -1,30 +1,46 @@
-"""From parsed query items to a Whoosh query of candidate units plus adjacency checks.
+"""From parsed query items to a plan: per item, the terms to look up in each field.
 
-Whoosh's phrase matching checks positions for every unit that holds all the words, before any
-permission filter; with stop words inside phrases (``"limitation of liability"``) that meant
-decoding the positions of "of" in nearly every unit. Here the Whoosh query only asks for the
-phrase's content words; the exact adjacency of all its words (stop words included) is checked
-afterwards, on the few candidates the caller may read. The same query, without positions,
-scores the units.
+An item (word, compound word or phrase) matches a unit when all its content words occur in
+one field (each word through any of its stems), or when one of its identifiers does. Exact
+adjacency of multi-word items, stop words included, is checked afterwards on the permitted
+candidates only (see index_adjacency): Whoosh's phrase matching decoded the positions of "of"
+in nearly every unit before any permission filter applied. Scores are Whoosh's BM25F, computed
+from the same statistics Whoosh uses (collection idf and average field length).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whoosh import query as wq
 from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from search.analysis import is_stop_word, stems
 from search.query import Item, ParsedQuery
 
-__all__ = ["Adjacency", "Plan", "make_plan"]
+__all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
 
-# Text fields an item may match in, with their weight; "ident" holds identifiers whole.
+# Fields an item's words may match in, with their weight; "body" is the unit's own text.
 FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
 # A trailing wildcard expands to at most this many stems, so "con*" cannot build a huge OR.
 MAX_EXPANSION = 64
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way for an item to match: every word (any of its terms) in one field."""
+
+    field: str
+    boost: float
+    words: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """The alternatives of one item; it matches a unit when any alternative does."""
+
+    alternatives: tuple[Alternative, ...]
 
 
 @dataclass(frozen=True)
@@ -34,63 +50,81 @@ class Adjacency:
     negated: bool
     words: tuple[tuple[str, ...], ...]
     idents: tuple[str, ...]
+    stop: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What to run for a query: candidate query, adjacency checks, and the stems to highlight."""
+    """What to evaluate for a query; no items means nothing can match."""
 
-    query: wq.Query
-    checks: tuple[Adjacency, ...]
-    highlight: frozenset[str]
+    items: tuple[PlanItem, ...]
+    excluded: tuple[PlanItem, ...] = ()
+    checks: tuple[Adjacency, ...] = ()
+    highlight: frozenset[str] = frozenset()
+    idf: dict[tuple[str, str], float] | None = None
+    average_length: dict[str, float] | None = None
 
 
-def make_plan(parsed: ParsedQuery, reader: IndexReader) -> Plan:
+EMPTY = Plan(())
+
+
+def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     """Build the plan of a parsed query against the terms that exist in the index."""
-    positive = [_candidates(item, reader) for item in parsed.positive]
-    if any(query is wq.NullQuery for query in positive):
-        return Plan(wq.NullQuery, (), frozenset())
-    query: wq.Query = positive[0] if len(positive) == 1 else wq.And(positive)
-    excluded = [_candidates(item, reader) for item in parsed.negative if len(item.words) == 1]
-    excluded = [q for q in excluded if q is not wq.NullQuery]
-    if excluded:
-        query = wq.AndNot(query, excluded[0] if len(excluded) == 1 else wq.Or(excluded))
-    checks = tuple(
-        Adjacency(item.negated, tuple(stems(word) for word in item.words), item.idents)
-        for item in parsed.items
-        if len(item.words) > 1
+    reader = searcher.reader()
+    items = [_item(item, reader) for item in parsed.positive]
+    if len(items) == 1:
+        # A single item must match the text itself: metadata only narrows a query with
+        # several items ("acme termination"), it never makes every clause of a document a hit.
+        items = [PlanItem(tuple(a for a in items[0].alternatives if a.field != "meta"))]
+    if any(not item.alternatives for item in items):
+        return EMPTY
+    excluded = [_item(item, reader) for item in parsed.negative if len(item.words) == 1]
+    checks = tuple(_adjacency(item) for item in parsed.items if len(item.words) > 1)
+    terms = {
+        (a.field, t)
+        for i in (*items, *excluded)
+        for a in i.alternatives
+        for w in a.words
+        for t in w
+    }
+    return Plan(
+        tuple(items),
+        tuple(item for item in excluded if item.alternatives),
+        checks,
+        _highlight(parsed, reader),
+        {term: searcher.idf(*term) for term in terms},
+        {field: searcher.avg_field_length(field) or 1.0 for field in ("body", "meta", "ident")},
     )
-    return Plan(query, checks, _highlight(parsed, reader))
 
 
-def _candidates(item: Item, reader: IndexReader) -> wq.Query:
-    """Units that may match an item: its content words in one field, or one of its identifiers."""
+def _adjacency(item: Item) -> Adjacency:
+    """The adjacency check of a multi-word item; stop words are marked unless all words are."""
+    stop = tuple(is_stop_word(word) for word in item.words)
+    if all(stop):
+        stop = (False,) * len(stop)
+    return Adjacency(item.negated, tuple(stems(word) for word in item.words), item.idents, stop)
+
+
+def _item(item: Item, reader: IndexReader) -> PlanItem:
+    """The alternatives of an item that can match at all, given the terms in the index."""
     words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
-    alternatives: list[wq.Query] = []
+    alternatives = []
     for field, boost in FIELDS:
-        parts = [_word(field, word, reader, item.prefix) for word in words]
-        if parts and all(part is not None for part in parts):
-            query = parts[0] if len(parts) == 1 else wq.And(parts)
-            alternatives.append(query.with_boost(boost) if boost != 1.0 else query)
+        terms = tuple(_terms(field, word, reader, item.prefix) for word in words)
+        if terms and all(terms):
+            alternatives.append(Alternative(field, boost, terms))
     alternatives += [
-        wq.Term("ident", ident, boost=IDENT_BOOST)
+        Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
         if ("ident", ident) in reader
     ]
-    if not alternatives:
-        return wq.NullQuery
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+    return PlanItem(tuple(alternatives))
 
 
-def _word(field: str, word: str, reader: IndexReader, prefix: bool) -> wq.Query | None:
-    """A word as the OR of those of its stems (and prefix expansions) that the field holds."""
+def _terms(field: str, word: str, reader: IndexReader, prefix: bool) -> tuple[str, ...]:
+    """Those of a word's stems (and prefix expansions) that the field holds."""
     terms = list(stems(word)) + (_expand(reader, field, word) if prefix else [])
-    present = [t for t in dict.fromkeys(terms) if (field, t) in reader]
-    if not present:
-        return None
-    if len(present) == 1:
-        return wq.Term(field, present[0])
-    return wq.Or([wq.Term(field, term) for term in present])
+    return tuple(t for t in dict.fromkeys(terms) if (field, t) in reader)
 
 
 def _expand(reader: IndexReader, field: str, prefix: str) -> list[str]:

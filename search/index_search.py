@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
@@ -36,10 +35,9 @@ def execute(
     top: Searcher, table_for: TableFor, request: SearchRequest, parsed: ParsedQuery
 ) -> SearchResult:
     """Run a parsed query with the request's permission sets and filters."""
-    plan = make_plan(parsed, top.reader())
-    if plan.query is wq.NullQuery:
+    plan = make_plan(parsed, top)
+    if not plan.items:
         return empty_result(request)
-    query = plan.query
     leaves = [Leaf(sub, offset, table_for(sub.reader())) for sub, offset in segments(top)]
     for leaf in leaves:
         match_leaf(plan, leaf, request)
@@ -50,12 +48,12 @@ def execute(
         groups = group_documents(leaves)
         total = len(groups)
         facets = count_facets(leaves, [refs[0] for refs in groups.values()])
-        ranked = rank_documents(query, leaves, groups, stop, by_date) if first < total else []
+        ranked = rank_documents(leaves, groups, stop, by_date) if first < total else []
     else:
         refs = [(index, d) for index, leaf in enumerate(leaves) for d in leaf.matched]
         total = len(refs)
         facets = count_facets(leaves, refs)
-        ranked = rank_clauses(query, leaves, refs, stop, by_date) if first < total else []
+        ranked = rank_clauses(leaves, refs, stop, by_date) if first < total else []
     page = ranked[first:stop]
     hits = _hits(leaves, page, plan.highlight, request)
     return SearchResult(hits, total, request.page, request.per_page, facets)

@@ -8,17 +8,15 @@ once into plain arrays and cached by segment id until the segment disappears.
 
 from __future__ import annotations
 
-import struct
-import sys
 import threading
-from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh import columns
 from whoosh.reading import IndexReader
 
-__all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache"]
+from search.index_codec import length_codes, numeric_array, reference_array
+
+__all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache", "load_table"]
 
 # Attribute name -> Whoosh column field; numbers are ints, codes index a list of strings.
 NUMBER_COLUMNS = {
@@ -34,6 +32,8 @@ CODE_COLUMNS = {
     "supplier": "c_supplier",
     "reference": "c_reference",
 }
+# Text fields whose per-unit lengths BM25 needs.
+SCORED_FIELDS = ("body", "meta", "ident")
 FLAG_CURRENT = 1
 FLAG_CLAUSE = 2
 
@@ -44,12 +44,14 @@ class SegmentTable:
 
     ``runs`` maps each dossier to the docnum ranges [start, end) its units occupy: the units of
     one document are always consecutive, so there are at most as many runs as documents.
+    ``lengths`` holds Whoosh's one-byte length code of each scored field per unit.
     """
 
     numbers: dict[str, Any]
     codes: dict[str, Any]
     labels: dict[str, list[str]]
     runs: dict[int, list[tuple[int, int]]]
+    lengths: dict[str, Any]
 
     def code_set(self, attribute: str, values: frozenset[str]) -> set[int]:
         """The codes in this segment of a set of string values."""
@@ -75,14 +77,17 @@ def load_table(reader: IndexReader) -> SegmentTable:
     """Read every column of one segment reader into arrays."""
     count = reader.doc_count_all()
     numbers = {
-        name: _numbers(reader.column_reader(field, translate=False), count)
+        name: numeric_array(reader.column_reader(field, translate=False), count)
         for name, field in NUMBER_COLUMNS.items()
     }
     codes: dict[str, Any] = {}
     labels: dict[str, list[str]] = {}
     for name, field in CODE_COLUMNS.items():
-        codes[name], labels[name] = _codes(reader.column_reader(field, translate=False), count)
-    return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"]))
+        codes[name], labels[name] = reference_array(
+            reader.column_reader(field, translate=False), count
+        )
+    lengths = {field: length_codes(reader, field) for field in SCORED_FIELDS}
+    return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"]), lengths)
 
 
 def _runs(dossiers: Any) -> dict[int, list[tuple[int, int]]]:
@@ -96,37 +101,6 @@ def _runs(dossiers: Any) -> dict[int, list[tuple[int, int]]]:
     if len(dossiers):
         runs.setdefault(dossiers[-1], []).append((start, len(dossiers)))
     return runs
-
-
-def _numbers(column: Any, count: int) -> Any:
-    """A numeric column as an array, read in one go when its layout is the known one."""
-    if isinstance(column, columns.NumericColumn.Reader):
-        typecode = column._typecode
-        if array(typecode).itemsize == struct.calcsize(typecode):
-            stored = min(column._count, count)
-            values = array(typecode)
-            values.frombytes(column._dbfile.get(column._basepos, stored * column._fixedlen))
-            if sys.byteorder == "little" and values.itemsize > 1:
-                values.byteswap()
-            values.extend([column._default] * (count - stored))
-            return values
-    if isinstance(column, columns.EmptyColumnReader):
-        return [column._default] * count
-    return list(column)
-
-
-def _codes(column: Any, count: int) -> tuple[Any, list[str]]:
-    """A reference column as (array of codes, list of labels)."""
-    if isinstance(column, columns.RefBytesColumn.Reader):
-        refs = array(column._typecode)
-        refs.frombytes(column._dbfile.get(column._basepos, count * column._itemsize))
-        if sys.byteorder == "little" and refs.itemsize > 1:
-            refs.byteswap()
-        return refs, [value.decode("utf-8") for value in column._uniques]
-    values = [bytes(v).decode("utf-8") for v in column]
-    labels = list(dict.fromkeys([""] + values))
-    index = {label: code for code, label in enumerate(labels)}
-    return [index[v] for v in values], labels
 
 
 class TableCache:

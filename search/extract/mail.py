@@ -12,7 +12,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
-from ..detect import EML_HEADER_CAP, EML_MAX_HEADER_BYTES, EML_MAX_HEADERS
+from ..detect import EML_HEADER_CAP, EML_MAX_HEADER_BYTES, EML_MAX_HEADERS, header_block_problem
 from . import htmltext
 from .attachments import AttachmentSaver
 from .model import Draft, Extraction, Job, Unreadable, clean_line
@@ -63,16 +63,9 @@ def check_header_block(raw: bytes) -> None:
     block = raw[: end.start()] if end else raw[:EML_HEADER_CAP]
     if end is None and len(raw) > EML_HEADER_CAP:
         raise Unreadable(f"the message headers exceed {EML_HEADER_CAP // 1024} KiB")
-    count = 0
-    length = 0
-    for line in block.split(b"\n"):
-        if line[:1] in (b" ", b"\t"):
-            length += len(line) + 1  # A folded continuation of the current header.
-        else:
-            count += 1
-            length = len(line) + 1
-        if count > EML_MAX_HEADERS or length > EML_MAX_HEADER_BYTES:
-            raise Unreadable("the message has too many or too long headers")
+    problem = header_block_problem(block)
+    if problem:
+        raise Unreadable(f"the message headers are too big: {problem}")
 
 
 def headers_fit(part: Message) -> bool:
