@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean translations
+.PHONY: run test lint format bench eval clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ format: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print numbers; they are never timed tests. BENCH_SIZES=1000,10000 for a quick run.
+BENCH_SIZES ?= 1000,10000,100000
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_search.py --sizes $(BENCH_SIZES)
+
+eval: $(STAMP)
+	$(BIN)/python scripts/eval_clauses.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
