@@ -30,6 +30,7 @@ __all__ = [
     "language",
     "occurrences",
     "stems",
+    "word_list",
     "words",
 ]
 
@@ -125,26 +126,32 @@ def is_stop_word(folded: str) -> bool:
     return folded in _STOP_WORDS
 
 
-def occurrences(text: str, detect: bool, chars: bool = True) -> dict[str, list[int]]:
-    """Each indexed stem of a text with its occurrences flattened: pos, start, end, pos, ...
+def word_list(text: str) -> list[str]:
+    """The folded words of a text exactly as words() finds them, without offsets (faster)."""
+    return [
+        word.lower() if word.isascii() else fold(word)
+        for word in WORD_RE.findall(text)
+        if len(word) <= MAX_WORD
+    ]
+
+
+def occurrences(text: str, detect: bool) -> dict[str, list[int]]:
+    """Each indexed stem of a text with the positions where it occurs.
 
     This is what WordTokenizer yields, collected without a Token per word: indexing spends
     most of its analysis time here, and the per-token generator overhead was a third of it.
     """
-    found = words(text)
-    lang = language([word for word, _, _ in found]) if detect else None
+    found = word_list(text)
+    lang = language(found) if detect else None
     cache = _STEM_CACHES[lang]
     result: dict[str, list[int]] = {}
-    for pos, (word, start, end) in enumerate(found):
-        chosen = cache.get(word) or _stems_uncached(word, lang)
-        for stem in chosen:
-            occurrence = result.get(stem)
-            if occurrence is None:
-                result[stem] = occurrence = []
-            if chars:
-                occurrence += (pos, start, end)
+    for position, word in enumerate(found):
+        for stem in cache.get(word) or _stems_uncached(word, lang):
+            positions = result.get(stem)
+            if positions is None:
+                result[stem] = [position]
             else:
-                occurrence.append(pos)
+                positions.append(position)
     return result
 
 

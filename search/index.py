@@ -16,9 +16,10 @@ from contextlib import contextmanager, suppress
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search.index_errors import CORRUPTION, quietly, reclaim
 from search.index_search import empty_result, execute, segments
-from search.index_store import CORRUPTION, Store, quietly, reclaim
-from search.index_tables import SegmentTable, TableCache, load_table
+from search.index_store import Store
+from search.index_tables import SegmentTable, TableCache
 from search.index_types import (
     Hit,
     IndexBusy,
@@ -65,6 +66,8 @@ class SearchIndex:
         with self._searcher() as searcher:
             searcher.doc_count()
             for sub, _ in segments(searcher):
+                # Loading the segment's tables reads every column (and warms the cache).
+                self._table(sub.reader())
                 _probe(sub.reader())
 
     def create(self) -> None:
@@ -216,8 +219,7 @@ def _segment_key(generation: str | None, reader: IndexReader) -> str:
 
 
 def _probe(reader: IndexReader) -> None:
-    """Read a little of everything in one segment, so truncation or garbage shows up now."""
-    load_table(reader)
+    """Read a little of the stored fields and postings of one segment, so damage shows up now."""
     count = reader.doc_count_all()
     if count:
         reader.stored_fields(count - 1)

@@ -1,12 +1,10 @@
 """The Whoosh codec and segment type used for every segment this package writes.
 
-Three changes to Whoosh's W3 codec, all about cost rather than format (the files are W3 files):
+Changes to Whoosh's W3 codec, all about cost rather than format (the files are W3 files):
 
-- no per-posting field-length statistics while flushing (see UnitCodec);
-- segment files are read through memory-mapped views instead of copies: Whoosh's compound
-  storage wraps each memory-mapped part of a segment in ``BytesIO(memoryview)``, which copies
-  it, so every searcher held the whole index in memory (240 MB for 1,000 documents). Reading
-  without mmap avoids the copy but turned each block skip into seek+read system calls;
+- no per-posting field-length statistics while flushing (see UnitCodec), and a leaner flush
+  loop (see _FieldWriter);
+- segment files are read through memory-mapped views instead of copies (see index_mmap);
 - skipping in a posting list jumps to the right block through a per-term index of block
   boundaries, and bisects inside a block. Whoosh walks block headers (a pickle each) one by one
   and steps through a block one id at a time, which made phrase checks on "of" or "the" and
@@ -15,40 +13,31 @@ Three changes to Whoosh's W3 codec, all about cost rather than format (the files
 
 from __future__ import annotations
 
-import mmap
-import os
-import struct
-import sys
-from array import array
 from bisect import bisect_left
 from itertools import accumulate
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from whoosh import columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3Segment, _lenfield
+from whoosh.codec.base import OutOfOrderError
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3Segment,
+)
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import Storage
-from whoosh.filedb.structfile import BufferFile, StructFile
+from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Format
 from whoosh.matching import Matcher, ReadTooFar
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermInfo
 from whoosh.system import _INT_SIZE
-from whoosh.util.numeric import byte_to_length
 
-__all__ = [
-    "BYTE_LENGTHS",
-    "UnitCodec",
-    "UnitSegment",
-    "collect",
-    "length_codes",
-    "numeric_array",
-    "reference_array",
-]
+from search.index_mmap import MappedStorage
 
-# Whoosh stores field lengths as one byte; BM25 sees the length that byte decodes to.
-BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
+__all__ = ["UnitCodec", "UnitSegment", "collect"]
 
 
 class UnitCodec(W3Codec):
@@ -65,6 +54,18 @@ class UnitCodec(W3Codec):
     def new_segment(self, storage: Storage, indexname: str) -> UnitSegment:
         return UnitSegment(self, indexname)
 
+    def field_writer(self, storage: Storage, segment: W3Segment) -> W3FieldWriter:
+        return _FieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile: StructFile, byteids: bool = False) -> W3PostingsWriter:
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
     def postings_reader(
         self,
         dbfile: StructFile,
@@ -77,6 +78,57 @@ class UnitCodec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
         offset, length = terminfo.extent()
         return _SkippingMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class _FieldWriter(W3FieldWriter):
+    """Whoosh's field writer with a leaner loop over the sorted postings of a new segment.
+
+    Flushing a segment (Whoosh's add_postings, a Python loop over every posting) took longer
+    than analysing the text; this loop makes one call per posting instead of four and skips the
+    length lookups (there are no length statistics) and the spelling postings (none are made).
+    """
+
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        last_field: str | None = None
+        last_term: bytes | None = None
+        add: Any = None
+        for field, term, docnum, weight, value in items:
+            if field != last_field:
+                if last_term is not None:
+                    self.finish_term()
+                if last_field is not None:
+                    self.finish_field()
+                self.start_field(field, schema[field])
+                add = self._postwriter.add_posting
+                last_field, last_term = field, None
+            if term != last_term:
+                if last_term is not None:
+                    if term < last_term:
+                        raise OutOfOrderError(f"{field}: {last_term!r} before {term!r}")
+                    self.finish_term()
+                self.start_term(term)
+                last_term = term
+            add(docnum, weight, value or b"")
+        if last_term is not None:
+            self.finish_term()
+        if last_field is not None:
+            self.finish_field()
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer without per-posting type assertions and length statistics."""
+
+    def add_posting(
+        self, id_: int, weight: float, vbytes: bytes, length: int | None = None
+    ) -> None:
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
 
 
 # Block boundaries per postings file and term start offset; rebuilt with each new searcher.
@@ -176,15 +228,6 @@ def _step_collect(matcher: Matcher, runs: list[tuple[int, int]]) -> dict[int, fl
     return found
 
 
-def length_codes(reader: IndexReader, field: str) -> Any:
-    """Whoosh's one-byte length code of a field for every unit of a segment (see BYTE_LENGTHS)."""
-    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-    count = reader.doc_count_all()
-    if column is None:
-        return bytes(count)
-    return numeric_array(column, count)
-
-
 def _scan_blocks(postfile: StructFile, position: int) -> tuple[list[int], list[int]]:
     """Walk the block headers of one posting list: each block's last id and its offset."""
     maxids: list[int] = []
@@ -204,97 +247,4 @@ class UnitSegment(W3Segment):
 
     def open_compound_file(self, storage: Storage) -> CompoundStorage:
         dbfile = storage.open_file(self.make_filename(self.COMPOUND_EXT))
-        return _ViewStorage(dbfile, use_mmap=True)
-
-
-class _ViewStorage(CompoundStorage):
-    """Compound storage that hands out views of its memory map rather than copies."""
-
-    def open_file(self, name: str, *args: Any, **kwargs: Any) -> BufferFile:
-        if self._source is None:
-            return super().open_file(name, *args, **kwargs)
-        offset, length = self.range(name)
-        return _ViewFile(self._source, offset, length, name)
-
-
-class _ViewFile(BufferFile):
-    """Whoosh's BufferFile over part of a memory map, without copying it into a BytesIO."""
-
-    def __init__(self, source: mmap.mmap, offset: int, length: int, name: str) -> None:
-        self._buf = memoryview(source)[offset : offset + length]
-        self._name = name
-        self.file = _MapReader(source, offset, length)
-        self.onclose = None
-        self.is_real = False
-        self.is_closed = False
-
-
-class _MapReader:
-    """A read-only file object over [offset, offset + length) of a memory map."""
-
-    def __init__(self, source: mmap.mmap, offset: int, length: int) -> None:
-        self._source = source
-        self._start = offset
-        self._end = offset + length
-        self._pos = offset
-        self.closed = False
-
-    def read(self, size: int | None = -1) -> bytes:
-        stop = self._end if size is None or size < 0 else min(self._end, self._pos + size)
-        data = self._source[self._pos : stop]
-        self._pos = max(self._pos, stop)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        newline = self._source.find(b"\n", self._pos, self._end)
-        stop = self._end if newline < 0 else newline + 1
-        if size is not None and size >= 0:
-            stop = min(stop, self._pos + size)
-        return self.read(stop - self._pos)
-
-    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: self._start, os.SEEK_CUR: self._pos, os.SEEK_END: self._end}[whence]
-        self._pos = min(max(self._start, base + position), self._end)
-        return self._pos - self._start
-
-    def tell(self) -> int:
-        return self._pos - self._start
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def numeric_array(column: Any, count: int) -> Any:
-    """A numeric column as an array, read in one go when its layout is the known one."""
-    if isinstance(column, columns.NumericColumn.Reader):
-        typecode = column._typecode
-        if array(typecode).itemsize == struct.calcsize(typecode):
-            stored = min(column._count, count)
-            values = array(typecode)
-            values.frombytes(column._dbfile.get(column._basepos, stored * column._fixedlen))
-            if sys.byteorder == "little" and values.itemsize > 1:
-                values.byteswap()
-            values.extend([column._default] * (count - stored))
-            return values
-    if isinstance(column, columns.EmptyColumnReader):
-        return [column._default] * count
-    return list(column)
-
-
-def reference_array(column: Any, count: int) -> tuple[Any, list[str]]:
-    """A reference column as (array of codes, list of labels)."""
-    if isinstance(column, columns.RefBytesColumn.Reader):
-        refs = array(column._typecode)
-        refs.frombytes(column._dbfile.get(column._basepos, count * column._itemsize))
-        if sys.byteorder == "little" and refs.itemsize > 1:
-            refs.byteswap()
-        return refs, [value.decode("utf-8") for value in column._uniques]
-    values = [bytes(v).decode("utf-8") for v in column]
-    labels = list(dict.fromkeys([""] + values))
-    index = {label: code for code, label in enumerate(labels)}
-    return [index[v] for v in values], labels
+        return MappedStorage(dbfile, use_mmap=True)

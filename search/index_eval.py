@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from whoosh.reading import IndexReader
 
-from search.index_codec import BYTE_LENGTHS, collect
+from search.index_codec import collect
+from search.index_columns import BYTE_LENGTHS
 from search.index_plan import Alternative, Plan, PlanItem
 from search.index_tables import SegmentTable
 
@@ -42,6 +43,7 @@ class _Segment:
         return found
 
     def _score(self, field: str, term: str) -> Scores:
+        """BM25F (Whoosh's formula and defaults) from frequencies and one-byte length codes."""
         weights = collect(self.reader, field, term, self.runs)
         if not weights:
             return {}

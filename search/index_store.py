@@ -1,4 +1,4 @@
-"""Where the index lives on disk: generations, the writer lock, corruption, and every write.
+"""Where the index lives on disk: generations, the writer lock, and every write.
 
 The index directory holds a ``CURRENT`` file naming one generation subdirectory (a complete Whoosh
 index). A rebuild fills a fresh generation and then replaces ``CURRENT`` with ``os.replace``, so
@@ -12,62 +12,36 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import gc
 import os
-import pickle
 import shutil
-import struct
 import time
-import traceback
 import uuid
-import warnings
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import Index
-from whoosh.reading import ReaderClosed
 from whoosh.writing import IndexWriter
 
 from search.index_codec import UnitCodec
+from search.index_errors import CORRUPTION, quietly, reclaim
 from search.index_schema import SCHEMA_VERSION, make_schema, to_document
 from search.index_types import IndexBusy, IndexUnavailable, Unit
 
-__all__ = ["CORRUPTION", "Store", "quietly", "reclaim"]
+__all__ = ["Store"]
 
 CURRENT = "CURRENT"
 LOCK = "writer.lock"
 GENERATION_PREFIX = "gen-"
-# Exceptions that reading a damaged or vanished index raises (truncated pickles and structs,
-# missing files, garbage where a header should be); any of them means "rebuild".
-CORRUPTION: tuple[type[BaseException], ...] = (
-    windex.IndexError,
-    FileFormatError,
-    ReaderClosed,
-    OSError,
-    EOFError,
-    pickle.UnpicklingError,
-    struct.error,
-    zlib.error,
-    ValueError,
-    KeyError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    OverflowError,
-    AssertionError,
-    ImportError,
-)
 # Writer buffer per batch; a rebuild flushes a segment every REBUILD_SEGMENT_UNITS units so its
 # memory stays bounded however many documents there are.
 WRITER_LIMIT_MB = 128
 REBUILD_LIMIT_MB = 256
 REBUILD_SEGMENT_UNITS = 250_000
 PROGRESS_EVERY = 500
+OPEN_ATTEMPTS = 5
 
 
 class Store:
@@ -100,15 +74,20 @@ class Store:
         path = self.current()
         if path is None:
             raise IndexUnavailable(f"no search index in {self.directory}")
-        try:
-            # Without mmap: Whoosh copies every memory-mapped part of a compound segment file
-            # into a BytesIO, so each searcher held the whole index in memory (240 MB for 1,000
-            # documents). Plain reads keep a searcher at a few megabytes.
-            storage = FileStorage(str(path), supports_mmap=False)
-            with quietly():
-                return path.name, storage.open_index(schema=None)
-        except CORRUPTION as exc:
-            failure = exc
+        # Our segments map their files themselves (index_mmap); for any other segment,
+        # Whoosh's mmap path would copy each part of the file into memory.
+        storage = FileStorage(str(path), supports_mmap=False)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                with quietly():
+                    return path.name, storage.open_index(schema=None)
+            except FileNotFoundError as exc:
+                # A commit replaced the table of contents between listing and reading it.
+                failure: BaseException = exc
+                time.sleep(0.01 * (attempt + 1))
+            except CORRUPTION as exc:
+                failure = exc
+                break
         reclaim(failure)
         raise IndexUnavailable(f"cannot open the search index: {failure!r}") from failure
 
@@ -189,37 +168,6 @@ class Store:
             if other != path:
                 # Open searchers keep their memory-mapped segment files after the unlink.
                 shutil.rmtree(other, ignore_errors=True)
-
-
-@contextmanager
-def quietly() -> Iterator[None]:
-    """Ignore ResourceWarnings while Whoosh opens a possibly damaged index.
-
-    Whoosh retries a failed open ten times and drops the half-opened segment files of each
-    attempt to the garbage collector, which warns about them inside Whoosh's own retry loop.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        yield
-
-
-def reclaim(error: BaseException) -> None:
-    """Close the files Whoosh leaves open when opening a damaged segment fails half-way.
-
-    They stay reachable from the failed call's traceback (through closures of its frames), so
-    the tracebacks of the error chain are dropped (the messages stay) and garbage is collected
-    now, instead of Python warning about unclosed files at some later point.
-    """
-    seen: set[int] = set()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        current: BaseException | None = error
-        while current is not None and id(current) not in seen:
-            seen.add(id(current))
-            traceback.clear_frames(current.__traceback__)
-            current.__traceback__ = None
-            current = current.__cause__ or current.__context__
-        gc.collect()
 
 
 def _fill(

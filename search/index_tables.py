@@ -9,12 +9,12 @@ once into plain arrays and cached by segment id until the segment disappears.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh.reading import IndexReader
 
-from search.index_codec import length_codes, numeric_array, reference_array
+from search.index_columns import length_codes, numeric_array, reference_array
 
 __all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache", "load_table"]
 
@@ -34,6 +34,8 @@ CODE_COLUMNS = {
 }
 # Text fields whose per-unit lengths BM25 needs.
 SCORED_FIELDS = ("body", "meta", "ident")
+# The merged ranges of this many permission sets (users searching again) are kept per segment.
+RECENT_PERMISSION_SETS = 16
 FLAG_CURRENT = 1
 FLAG_CLAUSE = 2
 
@@ -52,12 +54,22 @@ class SegmentTable:
     labels: dict[str, list[str]]
     runs: dict[int, list[tuple[int, int]]]
     lengths: dict[str, Any]
+    recent: dict[frozenset[int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def code_set(self, attribute: str, values: frozenset[str]) -> set[int]:
         """The codes in this segment of a set of string values."""
         return {code for code, label in enumerate(self.labels[attribute]) if label in values}
 
     def allowed_runs(self, dossiers: frozenset[int]) -> list[tuple[int, int]]:
+        """Sorted, merged docnum ranges of the units of the given dossiers (recent sets cached)."""
+        found = self.recent.get(dossiers)
+        if found is None:
+            found = self.recent[dossiers] = self._merged_runs(dossiers)
+            if len(self.recent) > RECENT_PERMISSION_SETS:
+                self.recent.pop(next(iter(self.recent)), None)
+        return found
+
+    def _merged_runs(self, dossiers: frozenset[int]) -> list[tuple[int, int]]:
         """Sorted, merged docnum ranges of the units of the given dossiers."""
         if len(dossiers) < len(self.runs):
             chosen = [run for d in dossiers for run in self.runs.get(d, ())]
@@ -77,16 +89,16 @@ def load_table(reader: IndexReader) -> SegmentTable:
     """Read every column of one segment reader into arrays."""
     count = reader.doc_count_all()
     numbers = {
-        name: numeric_array(reader.column_reader(field, translate=False), count)
-        for name, field in NUMBER_COLUMNS.items()
+        name: numeric_array(reader.column_reader(column, translate=False), count)
+        for name, column in NUMBER_COLUMNS.items()
     }
     codes: dict[str, Any] = {}
     labels: dict[str, list[str]] = {}
-    for name, field in CODE_COLUMNS.items():
+    for name, column in CODE_COLUMNS.items():
         codes[name], labels[name] = reference_array(
-            reader.column_reader(field, translate=False), count
+            reader.column_reader(column, translate=False), count
         )
-    lengths = {field: length_codes(reader, field) for field in SCORED_FIELDS}
+    lengths = {name: length_codes(reader, name) for name in SCORED_FIELDS}
     return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"]), lengths)
 
 

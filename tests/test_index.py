@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from search import analysis
 from search.index import (
     IndexBusy,
     IndexUnavailable,
@@ -103,6 +105,23 @@ def test_decomposed_accents_are_folded_like_composed_ones(index: SearchIndex) ->
     assert documents(search(index, "beeindiging")) == [1]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Straße, beëindiging en be\u0065\u0308indiging; İstanbul ǅemal ﬁnal 7:408 BW 12.3",
+        "x" * 70 + " kort " + "y" * 64,
+    ],
+)
+def test_index_and_query_analysis_see_the_same_words(text: str) -> None:
+    assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
+
+
+def test_index_and_query_analysis_agree_on_real_contracts(corpus: Path) -> None:
+    for path in sorted((corpus / "cuad-dev" / "txt").glob("*.txt"))[:5]:
+        text = path.read_text(errors="replace")
+        assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
+
+
 def test_phrase_keeps_stop_words_exact(index: SearchIndex) -> None:
     index.apply(
         [
@@ -114,6 +133,9 @@ def test_phrase_keeps_stop_words_exact(index: SearchIndex) -> None:
     assert documents(search(index, '"limitation of liability"')) == [1]
     assert documents(search(index, '"limitation on liability"')) == [2]
     assert sorted(documents(search(index, "limitation liability"))) == [1, 2, 3]
+    assert documents(search(index, '"sets the limitation of liability"')) == [1]
+    assert sorted(documents(search(index, 'limitation -"limitation of liability"'))) == [2, 3]
+    assert documents(search(index, '"there is no"')) == [3]
 
 
 @pytest.mark.parametrize("query", ["2025-017", "7:408 BW", '"artikel 7:408 BW"', "12.3"])
@@ -240,11 +262,20 @@ def _canary_world(index: SearchIndex) -> None:
 
 
 @pytest.mark.parametrize("mode", ["documents", "clauses"])
+@pytest.mark.parametrize(
+    "text", [CANARY, CANARY[:6] + "*", f'"terms {CANARY}"', f"contract {CANARY}", "geheim"]
+)
+def test_forbidden_dossier_never_matches(index: SearchIndex, mode: str, text: str) -> None:
+    _canary_world(index)
+    for sort in ("relevance", "date"):
+        hidden = search(index, text, {1}, mode=mode, denied_documents=frozenset({3}), sort=sort)
+        assert (hidden.total, hidden.hits) == (0, [])
+        assert all(values == [] for values in hidden.facets.values())
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
 def test_forbidden_dossier_never_shows(index: SearchIndex, mode: str) -> None:
     _canary_world(index)
-    hidden = search(index, CANARY, {1}, mode=mode, denied_documents=frozenset({3}))
-    assert (hidden.total, hidden.hits) == (0, [])
-    assert all(values == [] for values in hidden.facets.values())
     shared = search(index, "contract terms", {1}, mode=mode, denied_documents=frozenset({3}))
     assert documents(shared) == [1]
     assert shared.total == 1
@@ -431,6 +462,30 @@ def test_apply_commits_once_per_batch(index: SearchIndex, tmp_path: Path) -> Non
 
 def _toc_numbers(directory: Path) -> list[int]:
     return [int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("gen-*/*.toc")]
+
+
+def test_searches_in_threads_while_documents_change(index: SearchIndex) -> None:
+    index.apply([(n, [unit(n, 0, f"shared wording {n}")]) for n in range(1, 30)])
+    errors: list[BaseException] = []
+
+    def searching() -> None:
+        try:
+            for _ in range(30):
+                assert search(index, "shared wording").total >= 29
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=searching) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for n in range(30, 40):
+        index.replace_document(n, [unit(n, 0, f"shared wording {n}")])
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert search(index, "shared wording").total == 39
 
 
 def test_rebuild_switches_atomically_while_searches_continue(tmp_path: Path) -> None:
