@@ -23,6 +23,7 @@ import pypdf
 import pytest
 from extract_msg.ole_writer import OleWriter
 
+from search.clauses import segment
 from search.extract import (
     Attachment,
     Extraction,
@@ -357,6 +358,16 @@ def test_dutch_contract_docx_gives_its_words() -> None:
     for word in ("overeenkomst", "opdrachtgever", "leverancier", "verwerkersovereenkomst"):
         assert word in text
     assert "GIBIT 2023" in result.metadata["title"]
+
+
+def test_word_list_numbers_become_article_numbers() -> None:
+    # GIBIT numbers its articles through list styles: the XML holds no "Artikel 4." at all.
+    text = extract(corpus_folder(VNG) / GIBIT, "docx").text
+    assert "Artikel 1. Voorwerp van de Overeenkomst\n1.1. Leverancier verplicht zich" in text
+    assert "\nArtikel 4. Looptijd\n4.1. De Overeenkomst treedt in werking" in text
+    numbers = [clause.number for clause in segment(text)]
+    assert numbers[1:4] == ["1", "1.1", "1.2"]
+    assert "4.5" in numbers and "12" in numbers
 
 
 def test_processor_agreement_docx_mentions_liability() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import docx
 from docx.opc.constants import CONTENT_TYPE as CT
@@ -17,6 +17,7 @@ from lxml import etree
 from ..detect import Refused, check_zip
 from . import xmltext
 from .model import Draft, Extraction, Job, TooLarge, Unreadable
+from .wordnumbering import WordNumbering
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -72,7 +73,8 @@ def parse_docx(job: Job) -> Extraction:
     # The parts are walked as plain lxml trees: python-docx's own element classes make a
     # walk over a large body twenty times slower.
     parts = [document.part.blob, *_word_part_blobs(document)]
-    draft.add_page(_parts_text(parts, WORD, draft, "Word document"))
+    numbering = WordNumbering(*_word_definitions(document))
+    draft.add_page(_parts_text(parts, WORD, draft, "Word document", numbering.label))
     props = document.core_properties
     for key, attribute in WORD_METADATA.items():
         draft.set_metadata(key, getattr(props, attribute, ""))
@@ -104,16 +106,34 @@ def _word_part_blobs(document: docx.document.Document) -> Iterator[bytes]:
         yield part.blob
 
 
-def _parts_text(parts: Iterable[bytes], words: xmltext.Vocabulary, draft: Draft, label: str) -> str:
-    """The text of several XML parts, one after another, within the draft's budget."""
+def _word_definitions(document: docx.document.Document) -> tuple[bytes | None, bytes | None]:
+    """The XML of the numbering and styles parts (either may be missing)."""
+    found: dict[str, bytes] = {}
+    for part in document.part.package.iter_parts():
+        if part.content_type in (CT.WML_NUMBERING, CT.WML_STYLES):
+            found.setdefault(part.content_type, part.blob)
+    return found.get(CT.WML_NUMBERING), found.get(CT.WML_STYLES)
+
+
+def _parts_text(
+    parts: Iterable[bytes],
+    words: xmltext.Vocabulary,
+    draft: Draft,
+    label: str,
+    numbers: Callable[[etree._Element], str] | None = None,
+) -> str:
+    """The text of several XML parts, one after another, within the draft's budget.
+
+    `numbers` labels the paragraphs of the first part (the body) with their list numbers.
+    """
     pieces = []
     room = draft.room
-    for part in parts:
+    for index, part in enumerate(parts):
         try:
             root = xmltext.parse(part)
         except etree.XMLSyntaxError as exc:
             raise xmltext.syntax_failure(exc, label) from None
-        text, truncated = xmltext.element_text(root, words, room)
+        text, truncated = xmltext.element_text(root, words, room, numbers if index == 0 else None)
         pieces.append(text)
         room -= len(text)
         if truncated or room <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -73,11 +74,17 @@ def syntax_failure(exc: etree.XMLSyntaxError, label: str) -> Exception:
     return Unreadable(f"the {label} has malformed XML ({exc})")
 
 
-def element_text(root: etree._Element, words: Vocabulary, room: int) -> tuple[str, bool]:
+def element_text(
+    root: etree._Element,
+    words: Vocabulary,
+    room: int,
+    label: Callable[[etree._Element], str] | None = None,
+) -> tuple[str, bool]:
     """Return the text under root and whether it was cut at room characters.
 
     Paragraphs end in a newline (a space inside a table cell), cells in a tab, rows in a
-    newline, so tables read as tab-separated lines.
+    newline, so tables read as tab-separated lines. `label` gives the text shown before a
+    paragraph that the XML does not hold (Word's automatic list numbers).
     """
     sink = _Sink(room)
     state = {"paragraphs": 0, "cells": 0}
@@ -92,6 +99,10 @@ def element_text(root: etree._Element, words: Vocabulary, room: int) -> tuple[st
             walker.skip_subtree()  # The end event still comes, and with it the tail.
         elif event == "start":
             _start(element, tag, words, state, sink)
+            if label is not None and tag in words.paragraphs:
+                prefix = label(element)
+                if prefix:
+                    sink.add(prefix + " ")
         else:
             _end(element, tag, words, state, sink)
     return "".join(sink.pieces), sink.truncated
