@@ -41,7 +41,7 @@ from dossier.models import (
     utcnow,
 )
 from dossier.services import blob_store
-from search.clauses import segment
+from search.clauses import context_headings, segment
 from search.extract import Extraction, Limits, extract
 from search.index import IndexUnavailable, SearchIndex, Unit
 
@@ -341,18 +341,19 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
                 **common,
             )
         ]
+    headings = context_headings(clauses)
     return [
         Unit(
             unit_id=f"{version.id}:{c.position}",
             clause_number=c.number,
-            heading=c.heading,
+            heading=heading,
             page=c.page,
             position=c.position,
             is_clause=bool(c.number or c.heading),
             text=c.text,
             **common,
         )
-        for c in clauses
+        for c, heading in zip(clauses, headings, strict=True)
     ]
 
 

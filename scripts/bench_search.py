@@ -84,12 +84,16 @@ def load_corpus(folder: Path) -> list[tuple[str, list[Piece]]]:
 def _segmenter() -> Callable[[str], list[Piece]]:
     """search.clauses.segment when available, else a splitter on blank lines into ~2000 chars."""
     try:
-        from search.clauses import segment
+        from search.clauses import context_headings, segment
     except ImportError:
         return _paragraphs
 
     def clauses(text: str) -> list[Piece]:
-        return [Piece(c.number, c.heading, c.page, c.text) for c in segment(text)]
+        found = segment(text)
+        return [
+            Piece(c.number, heading, c.page, c.text)
+            for c, heading in zip(found, context_headings(found), strict=True)
+        ]
 
     return clauses
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.clauses import segment  # noqa: E402
+from search.clauses import context_headings, segment  # noqa: E402
 from search.index import SearchIndex, SearchRequest, Unit  # noqa: E402
 
 # The categories that name a clause, each with the query a stakeholder would type. The wording
@@ -79,7 +79,8 @@ def build(index: SearchIndex, contracts: list[dict]) -> dict[str, tuple[int, int
     for number, contract in enumerate(contracts, start=1):
         text = contract["paragraphs"][0]["context"]
         units = []
-        for clause in segment(text):
+        clauses = segment(text)
+        for clause, heading in zip(clauses, context_headings(clauses), strict=True):
             unit_id = f"{number}:{clause.position}"
             spans[unit_id] = (clause.start, clause.end)
             units.append(
@@ -97,7 +98,7 @@ def build(index: SearchIndex, contracts: list[dict]) -> dict[str, tuple[int, int
                     title=contract["title"][:200],
                     document_date=None,
                     clause_number=clause.number,
-                    heading=clause.heading,
+                    heading=heading,
                     page=clause.page,
                     position=clause.position,
                     is_clause=bool(clause.number or clause.heading),

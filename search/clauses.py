@@ -16,7 +16,9 @@ heading, so no part is longer than `max_clause_chars`. Blank text has no clauses
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from search.clauses_chain import select
 from search.clauses_layout import Layout, split_points
@@ -133,3 +135,34 @@ def _first_visible(text: str, start: int, end: int) -> int:
     """Offset of the first non-space character in text[start:end] (or `start` if none)."""
     stripped = text[start:end].lstrip()
     return end - len(stripped) if stripped else start
+
+
+class Headed(Protocol):
+    """Anything with a clause number and heading (a Clause, a stored clause row)."""
+
+    number: str
+    heading: str
+
+
+def context_headings(clauses: Sequence[Headed]) -> list[str]:
+    """Each clause's heading, or for an unheaded sub-clause ("4.4") its article's ("Looptijd").
+
+    Contracts head the article and number the paragraphs under it: indexing 4.4 with the
+    heading of article 4 lets "looptijd verlengen" find the paragraph that says how.
+    """
+    headings: dict[str, str] = {}
+    result = []
+    for clause in clauses:
+        number = clause.number.rstrip(".")
+        heading = clause.heading
+        if number and heading:
+            headings[number] = heading
+        elif number and not heading:
+            parent = number
+            while "." in parent and not heading:
+                parent = parent.rsplit(".", 1)[0]
+                heading = headings.get(parent, "")
+            if heading:
+                headings[number] = heading
+        result.append(heading)
+    return result

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.clauses import Clause, segment
+from search.clauses import Clause, context_headings, segment
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CUAD = "cuad-dev"
@@ -572,3 +572,18 @@ def test_gibit_explanation_pdf_pages_and_wrapped_headings() -> None:
         "Gemeentelijke ICT-kwaliteitsnormen, Interoperabiliteitseisen, normen en standaarden"
     )
     assert all(len(clause.text) <= 6000 for clause in clauses)
+
+
+def test_sub_clauses_take_their_article_heading_as_context() -> None:
+    text = (
+        "Artikel 4 Looptijd\n"
+        "4.1 De overeenkomst gaat in op 1 januari.\n"
+        "4.2 Zij kan worden verlengd.\n"
+        "4.2.1 Telkens met een jaar.\n"
+        "Artikel 5 Prijzen\n"
+        "5.1 Prijzen zijn vast.\n"
+    )
+    clauses = segment(text)
+    assert [c.number for c in clauses] == ["4", "4.1", "4.2", "4.2.1", "5", "5.1"]
+    assert context_headings(clauses) == ["Looptijd"] * 4 + ["Prijzen"] * 2
+    assert [c.heading for c in clauses][1:4] == ["", "", ""], "the clauses themselves keep theirs"

@@ -201,6 +201,22 @@ def test_cli_search_json(app: Flask, world: dict) -> None:
     assert all(h["dossier"] == "2025-017" for h in hits)
 
 
+def test_clause_hits_carry_word_article_numbers(app: Flask, world: dict) -> None:
+    # GIBIT's article numbers exist only as Word list numbering; search must still show them.
+    outcome = searching.search(world["reader"], "maximaal 2 maal verlengd", mode="clauses")
+    assert outcome.result.hits[0].clause_number == "4.4"
+
+
+def test_reindex_rebuilds_a_lost_index_with_progress(app: Flask, world: dict) -> None:
+    shutil.rmtree(app.config["INDEX_DIR"])
+    result = app.test_cli_runner().invoke(cli, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexing documents" in result.stderr
+    assert result.stdout.strip() == "Index rebuilt: 3 documents"
+    outcome = searching.search(world["reader"], "looptijd")
+    assert not outcome.degraded and outcome.result.total > 0
+
+
 def test_a_destroyed_index_falls_back_then_rebuilds(app: Flask, world: dict) -> None:
     shutil.rmtree(app.config["INDEX_DIR"])
     outcome = searching.search(world["reader"], "looptijd")
