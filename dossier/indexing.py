@@ -145,6 +145,10 @@ def pending() -> int:
 def ensure_index() -> None:
     """Create or rebuild a missing or corrupt index from the database (rule 3)."""
     index = search_index()
+    if not index.exists():  # a new instance, or the index was removed: nothing to warn about
+        log.info("no search index yet; building it from the database")
+        rebuild()
+        return
     try:
         index.check()
     except IndexUnavailable as exc:
