@@ -48,6 +48,14 @@ def visible_dossier_ids(user: User) -> sa.Select[Any]:
     return sa.select(Membership.dossier_id).where(_membership_filter(user))
 
 
+def member_dossier_ids(user: User, roles: frozenset[MemberRole] | None = None) -> sa.Select[Any]:
+    """The ids of the dossiers `user` holds a role on (one of `roles`), directly or by group."""
+    query = sa.select(Membership.dossier_id).where(_membership_filter(user))
+    if roles is not None:
+        query = query.where(Membership.role.in_(list(roles)))
+    return query
+
+
 def visible_dossiers(user: User) -> sa.Select[Any]:
     """A query of the dossiers `user` may see, for pages, reports and exports to refine."""
     return sa.select(Dossier).where(Dossier.id.in_(visible_dossier_ids(user)))
@@ -118,6 +126,14 @@ def can_add_version(user: User, document: Document) -> bool:
     return can_view_document(user, document) and can_file(user, document.dossier, document.kind)
 
 
+# Roles that act on deadlines: they set a deadline's status and receive the daily digest.
+DEADLINE_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER})
+
+
+def can_manage_deadlines(user: User, dossier: Dossier) -> bool:
+    return bool(roles_in(user, dossier) & DEADLINE_ROLES)
+
+
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
     if user.is_auditor:
         return True
@@ -153,6 +169,21 @@ ENDPOINTS: dict[str, str] = {
     "documents.create_version": LOGGED_IN,
     "documents.download": LOGGED_IN,
     "search.index": LOGGED_IN,
+    "reports.dashboard": LOGGED_IN,
+    "reports.index": LOGGED_IN,
+    "reports.deadlines": LOGGED_IN,
+    "reports.tenders": LOGGED_IN,
+    "reports.value": LOGGED_IN,
+    "reports.completeness": LOGGED_IN,
+    "reports.activity": LOGGED_IN,
+    "reports.export": LOGGED_IN,
+    "reports.deadline": LOGGED_IN,
+    "reports.deadline_update": LOGGED_IN,
+    "reports.calendar": LOGGED_IN,
+    "reports.calendar_create": LOGGED_IN,
+    "reports.calendar_revoke": LOGGED_IN,
+    # Public, but it answers only to a valid, unrevoked secret token (else 404).
+    "reports.calendar_feed": PUBLIC,
 }
 
 

@@ -6,8 +6,10 @@ import json
 import os
 import secrets
 import signal
+import smtplib
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,14 @@ from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from dossier import (
     accounts,
+    audit,
     database,
+    deadlines,
+    digest,
     importer,
     indexing,
     register_io,
+    reports,
     searching,
     services,
     verify,
@@ -29,6 +35,7 @@ from dossier import (
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, GlobalRole, User
+from dossier.spreadsheets import table_bytes
 from search.index import QueryRefused
 
 FIRST_ADMIN_EMAIL = accounts.FIRST_ADMIN_EMAIL
@@ -417,3 +424,71 @@ def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> Non
         page = f" · p.{hit.page}" if hit.page else ""
         click.echo(f"- {where}{clause}{page}  [{hit.score:.2f}]")
         click.echo(f"    {searching.plain_snippet(hit.snippet)}")
+
+
+def _parse_day(value: str | None) -> date:
+    if not value:
+        return deadlines.local_today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{value!r} is not a date; write it as 2026-01-31")
+    raise AssertionError  # unreachable: _fail exits
+
+
+@cli.command("digest")
+@click.option("--send", is_flag=True, help="Mail each digest (default: print them).")
+@click.option("--date", "day", default=None, help="Compose as of this date (YYYY-MM-DD).")
+@with_appcontext
+def digest_command(send: bool, day: str | None) -> None:
+    """Compose the daily digest of coming and missed deadlines for every manager and beheerder."""
+    _require_database()
+    today = _parse_day(day)
+    with database.read_only():
+        composed = [digest.compose(user, today) for user in digest.recipients()]
+        wanted = [d for d in composed if not d.is_empty]
+        if not send:
+            for item in wanted:
+                click.echo(f"To: {item.user.email}\n\n{digest.render_text(item)}\n")
+            click.echo(f"{len(wanted)} digests composed ({len(composed) - len(wanted)} empty)")
+            return
+        messages = [digest.message(item) for item in wanted]
+    try:
+        sent = digest.send(messages)
+    except (OSError, smtplib.SMTPException) as exc:
+        _fail(f"cannot send through {current_app.config['MAIL_SERVER']}: {exc}")
+    click.echo(f"{sent} digests sent ({len(composed) - len(wanted)} recipients had none)")
+
+
+@cli.command("report")
+@click.argument("name", type=click.Choice(["deadlines", "tenders", "value", "completeness"]))
+@click.option("--as", "as_email", required=True, help="Report over what this user may see.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--date", "day", default=None, help="Compute as of this date (YYYY-MM-DD).")
+@with_appcontext
+def report_command(
+    name: str, as_email: str, fmt: str, output: Path | None, day: str | None
+) -> None:
+    """Print or write one management report (csv, xlsx or json) for scripts."""
+    actor = _actor(as_email)
+    with database.read_only():
+        table = reports.table(actor, name, _parse_day(day))
+    assert table is not None
+    if fmt == "json":
+        body = json.dumps(audit.jsonable(table.records()), ensure_ascii=False, indent=2).encode()
+    else:
+        if fmt == "xlsx" and output is None:
+            _fail("an XLSX report needs --output FILE")
+        body = table_bytes(fmt, table.keys, table.rows, sheet_title=name)
+    if output is None:
+        sys.stdout.buffer.write(body if fmt == "json" else body.removeprefix(b"\xef\xbb\xbf"))
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    click.echo(f"{len(table.rows)} rows written to {output}", err=True)

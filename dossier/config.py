@@ -49,6 +49,64 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMITS = "10 per minute;50 per hour"
 
+    # Management information (dossier/deadlines.py, dossier/reports.py).
+    # European thresholds (EUR excl. VAT) for sub-central contracting authorities, per category,
+    # valid 1 January 2026 to 31 December 2027: Directive 2014/24/EU art. 4 as amended by the
+    # Commission Delegated Regulations of 2025 (published on TED / the Commission's "thresholds"
+    # page; confirmed in public summaries, e.g. keystoneprocurement.eu "changes from 1st January
+    # 2026"). The 2024-2025 values were 221,000 and 5,538,000.
+    EU_THRESHOLDS: dict[str, int] = {
+        "supplies": 216_000,
+        "services": 216_000,
+        "works": 5_404_000,
+        "social_services": 750_000,
+    }
+    TENDER_HORIZON_MONTHS = 18  # maximum end dates this close ask for a new tender
+    TENDER_LEAD_MONTHS = 9  # a procurement takes this long, so it starts this much earlier
+    # Months before the current end date to decide on an option when no notice period is set.
+    OPTION_LEAD_MONTHS = 3
+    # A contract that renews automatically without a stated option length renews by this much.
+    AUTO_RENEWAL_MONTHS = 12
+    DEADLINE_WINDOWS = (30, 90, 180)  # days ahead the dashboard groups deadlines by
+    # Fix the date reports, the dashboard and feeds compute with (demonstrations, tests); None:
+    # today in BABEL_DEFAULT_TIMEZONE. Commands take --date instead.
+    REPORT_DATE: str | None = None
+    DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones
+    # Documents a complete dossier holds. A requirement applies to the listed categories (None:
+    # all), only to dossiers with personal data when `personal_data` is set; it is met by a
+    # document of one of `kinds` whose title contains one of `title_words` (none: any title).
+    REQUIRED_DOCUMENTS: list[dict[str, Any]] = [
+        {"key": "signed_contract", "kinds": ["contract"], "title_words": []},
+        {
+            "key": "execution_plan",
+            "kinds": ["annex", "report", "other"],
+            "title_words": ["uitvoeringsplan", "execution plan"],
+            "categories": ["services", "social_services", "works"],
+        },
+        {
+            "key": "sla",
+            "kinds": ["annex", "contract", "amendment"],
+            "title_words": ["sla", "service level", "dienstverleningsniveau"],
+            "categories": ["services"],
+        },
+        {
+            "key": "processing_agreement",
+            "kinds": ["annex", "contract", "amendment", "other"],
+            "title_words": ["verwerkersovereenkomst", "processing agreement", "dpa"],
+            "personal_data": True,
+        },
+    ]
+    # Outgoing mail for the daily digest (smtplib). MAIL_SECURITY: "none", "starttls" or "ssl".
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_FROM = "dossier@localhost"
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SECURITY = "none"
+    MAIL_TIMEOUT = 30.0
+    # The address links in mails and calendar feeds point at (no request to take it from).
+    BASE_URL = "http://127.0.0.1:5000"
+
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` from defaults, the instance file and the environment, in that order."""

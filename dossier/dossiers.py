@@ -61,6 +61,8 @@ FIELDS = (
     "category",
     "confidentiality",
     "retention_years",
+    "personal_data",
+    "review_months",
     "tags",
 )
 _PEOPLE = ("owner", "manager", "beheerder")
@@ -165,6 +167,9 @@ def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
         errors["option_count"] = _("the number of options cannot be negative")
     elif merged.get("option_count") and not (merged.get("option_months") or 0) > 0:
         errors["option_months"] = _("give the length of each option in months")
+    review = merged.get("review_months")
+    if review is not None and not 1 <= review <= 120:
+        errors["review_months"] = _("review the execution plan every 1 to 120 months")
     retention = merged.get("retention_years")
     if retention is not None and not 0 <= retention <= 100:
         errors["retention_years"] = _("a retention period is 0 to 100 years")

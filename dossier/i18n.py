@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["date_nl"] = _format_date
     app.jinja_env.filters["datetime_nl"] = _format_datetime
-    app.jinja_env.filters["money"] = _format_money
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.globals["labels"] = _labels()
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "nl")
@@ -61,7 +61,7 @@ def _format_datetime(value: datetime | None) -> str:
     return format_datetime(value, "d MMMM y HH:mm") if value else ""
 
 
-def _format_money(value: Decimal | None) -> str:
+def format_money(value: Decimal | None) -> str:
     return format_currency(value, "EUR") if value is not None else ""
 
 

@@ -60,6 +60,8 @@ ALIASES = {
     "vertrouwelijkheid": "confidentiality",
     "bewaartermijn": "retention_years",
     "labels": "tags",
+    "persoonsgegevens": "personal_data",
+    "evaluatietermijn": "review_months",
 }
 DERIVED = ("notice_deadline", "max_end_on")
 _STATUS_NL = {
@@ -175,6 +177,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "option_months": _int,
     "notice_value": _int,
     "retention_years": _int,
+    "review_months": _int,
+    "personal_data": _bool,
     "value": _decimal,
     "annual_value": _decimal,
     "auto_renewal": _bool,

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -49,19 +49,43 @@ def _xlsx_value(value: Any) -> Any:
 
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write `rows` under `header` to `path`, as XLSX or CSV by its extension."""
-    if path.suffix.lower() == ".xlsx":
+    kind = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
+    with path.open("wb") as handle:
+        dump_table(handle, kind, header, rows)
+
+
+def dump_table(
+    handle: IO[bytes],
+    kind: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    sheet_title: str = "register",
+) -> None:
+    """Write a table to a binary stream as "xlsx" or "csv" (UTF-8 with BOM, for Excel)."""
+    if kind == "xlsx":
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("register")
-        sheet.append(list(header))
+        sheet = workbook.create_sheet(sheet_title[:31])
+        sheet.append([escape_cell(h) for h in header])
         for row in rows:
             sheet.append([_xlsx_value(v) for v in row])
-        workbook.save(path)
+        workbook.save(handle)
         return
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_csv_value(v) for v in row])
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow([escape_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+    text.flush()
+    text.detach()
+
+
+def table_bytes(
+    kind: str, header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str = "report"
+) -> bytes:
+    """A table as the bytes of an "xlsx" or "csv" file, for a download."""
+    buffer = io.BytesIO()
+    dump_table(buffer, kind, header, rows, sheet_title)
+    return buffer.getvalue()
 
 
 def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

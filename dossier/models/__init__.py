@@ -23,14 +23,24 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.report import (
+    CalendarToken,
+    DeadlineAction,
+    DeadlineKind,
+    DeadlineStatus,
+)
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "CalendarToken",
     "Category",
     "Clause",
     "Confidentiality",
+    "DeadlineAction",
+    "DeadlineKind",
+    "DeadlineStatus",
     "Direction",
     "Document",
     "DocumentKind",

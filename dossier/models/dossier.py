@@ -120,6 +120,10 @@ class Dossier(Base):
         Confidentiality, default=Confidentiality.NORMAL
     )
     retention_years: Mapped[int | None]
+    # Whether the supplier processes personal data for us (then a processing agreement is due).
+    personal_data: Mapped[bool] = mapped_column(default=False)
+    # How often the execution plan is reviewed, in months from the start date.
+    review_months: Mapped[int | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: an edit based on a stale form is refused, not silently merged.

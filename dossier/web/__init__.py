@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from dossier.web import auth, documents, dossiers, register, search
+    from dossier.web import auth, documents, dossiers, register, reports, search
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(reports.bp)

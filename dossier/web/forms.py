@@ -124,6 +124,11 @@ class DossierForm(FlaskForm):
     retention_years = IntegerField(
         _l("Retention period (years)"), validators=[Optional(), NumberRange(0, 100)]
     )
+    personal_data = BooleanField(_l("The supplier processes personal data"))
+    review_months = IntegerField(
+        _l("Review the execution plan every (months)"),
+        validators=[Optional(), NumberRange(1, 120)],
+    )
     tags = StringField(_l("Tags (comma separated)"), validators=[Length(max=1000)])
 
     def set_people(self, people: list[tuple[str, str]]) -> None:
@@ -158,6 +163,11 @@ class DossierForm(FlaskForm):
 
     def _register_fields(self) -> list[str]:
         return [f.name for f in self if f.name not in ("csrf_token", "row_version")]
+
+
+class DeadlineForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_choices(labels.DEADLINE_STATUS))
+    note = TextAreaField(_l("Note (what was done or decided)"), validators=[Length(max=2000)])
 
 
 class UploadForm(FlaskForm):

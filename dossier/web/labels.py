@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from dossier.models import (
     Category,
     Confidentiality,
+    DeadlineKind,
+    DeadlineStatus,
     Direction,
     DocumentKind,
     DossierStatus,
@@ -76,6 +78,25 @@ MEMBER_ROLE = {
     MemberRole.OWNER: _l("Contract owner"),
     MemberRole.READER: _l("Reader"),
 }
+DEADLINE_KIND = {
+    DeadlineKind.END: _l("End of term"),
+    DeadlineKind.NOTICE: _l("Notice deadline"),
+    DeadlineKind.OPTION: _l("Option decision"),
+    DeadlineKind.REVIEW: _l("Execution plan review"),
+    DeadlineKind.TENDER: _l("Start of new tender"),
+}
+DEADLINE_STATUS = {
+    DeadlineStatus.OPEN: _l("Open"),
+    DeadlineStatus.ACTED_ON: _l("Acted on"),
+    DeadlineStatus.MISSED: _l("Missed"),
+}
+# The document requirements of the default configuration; others show their key.
+REQUIREMENT = {
+    "signed_contract": _l("Signed contract"),
+    "execution_plan": _l("Execution plan"),
+    "sla": _l("Service level agreement"),
+    "processing_agreement": _l("Processing agreement"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -86,6 +107,9 @@ ALL = {
     "direction": DIRECTION,
     "extraction_status": EXTRACTION_STATUS,
     "member_role": MEMBER_ROLE,
+    "deadline_kind": DEADLINE_KIND,
+    "deadline_status": DEADLINE_STATUS,
+    "requirement": REQUIREMENT,
 }
 
 QUERY_REFUSAL = {

@@ -1,0 +1,53 @@
+"""Bar charts as server-rendered SVG: no script, no style attributes (the CSP forbids them).
+
+Sizes are SVG presentation attributes; colours come from classes in app.css. Every label is
+escaped, so a dossier title or supplier name is shown as text, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+BAR_HEIGHT = 22
+GAP = 6
+LABEL_WIDTH = 200
+VALUE_WIDTH = 130
+MAX_BARS = 20
+_LABEL_CHARS = 30
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+
+
+def bar_chart(
+    title: str, bars: Sequence[tuple[str, float | int | Decimal, str]], css_class: str = ""
+) -> Markup:
+    """A horizontal bar chart of (label, value, value as text); negative values count as 0."""
+    bars = list(bars)[:MAX_BARS]
+    height = max(1, len(bars)) * (BAR_HEIGHT + GAP) + GAP
+    largest = max((float(v) for _l, v, _t in bars), default=0.0)
+    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    parts = [
+        f'<svg class="chart {escape(css_class)}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for index, (label, value, text) in enumerate(bars):
+        y = GAP + index * (BAR_HEIGHT + GAP)
+        width = 0 if largest <= 0 else max(0.0, float(value)) / largest * room
+        middle = y + BAR_HEIGHT * 0.7
+        parts.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle:.1f}" '
+            f'text-anchor="end">{escape(_short(label))}</text>'
+            f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" '
+            f'height="{BAR_HEIGHT}"><title>{escape(label)}: {escape(text)}</title></rect>'
+            f'<text class="chart-value" x="{LABEL_WIDTH + width + 6:.1f}" '
+            f'y="{middle:.1f}">{escape(text)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

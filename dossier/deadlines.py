@@ -1,0 +1,268 @@
+"""Deadlines derived from the contract data, and the status people record on them.
+
+A deadline is (dossier, kind, due date). It is computed, never typed: end of the current term,
+notice deadline, option decision, execution-plan review and the start of a new (European)
+procurement. What someone did about it is a `DeadlineAction` with the same key; without one a
+deadline is open until its date passes, then missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from flask_babel import gettext as _
+
+from dossier import access, audit
+from dossier.dossiers import derived_dates, subtract_period
+from dossier.errors import ValidationError
+from dossier.extensions import db
+from dossier.models import (
+    DeadlineAction,
+    DeadlineKind,
+    DeadlineStatus,
+    Dossier,
+    DossierStatus,
+    User,
+    utcnow,
+)
+
+# Contracts in these states drive no more action.
+CLOSED = frozenset({DossierStatus.ENDED, DossierStatus.TERMINATED, DossierStatus.ARCHIVED})
+# The estimated value of a contract without a total is its monthly value times 48 (Directive
+# 2014/24/EU art. 5(14)(b)), i.e. four annual values.
+_YEARS_FOR_ANNUAL_VALUE = 4
+_MAX_REVIEWS = 240
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One deadline of one dossier, with its status as of `today`."""
+
+    dossier: Dossier
+    kind: DeadlineKind
+    due_on: date
+    status: DeadlineStatus
+    days_left: int  # negative once the date has passed
+    action: DeadlineAction | None = None
+
+    @property
+    def key(self) -> tuple[int, DeadlineKind, date]:
+        return (self.dossier.id, self.kind, self.due_on)
+
+
+def _settings(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return config if config is not None else current_app.config
+
+
+def current_end(dossier: Dossier, today: date, config: Mapping[str, Any] | None = None) -> date:
+    """The end of the running term: a contract that renews automatically rolls past `today`."""
+    assert dossier.end_on is not None
+    if not dossier.auto_renewal or dossier.end_on >= today:
+        return dossier.end_on
+    months = dossier.option_months or _settings(config)["AUTO_RENEWAL_MONTHS"]
+    periods = 1
+    # Always count from the original date, so 31 January keeps ending on the 31st.
+    while dossier.end_on + relativedelta(months=periods * months) < today:
+        periods += 1
+    return dossier.end_on + relativedelta(months=periods * months)
+
+
+def estimated_value(dossier: Dossier) -> Decimal | None:
+    """The value a new procurement is measured by: the total, or four annual values."""
+    if dossier.value is not None:
+        return dossier.value
+    if dossier.annual_value is not None:
+        return dossier.annual_value * _YEARS_FOR_ANNUAL_VALUE
+    return None
+
+
+def threshold(dossier: Dossier, config: Mapping[str, Any] | None = None) -> Decimal:
+    """The European threshold of the dossier's category (services when none is recorded)."""
+    thresholds = _settings(config)["EU_THRESHOLDS"]
+    category = dossier.category.value if dossier.category else "services"
+    return Decimal(thresholds.get(category, thresholds["services"]))
+
+
+def needs_european_tender(dossier: Dossier, config: Mapping[str, Any] | None = None) -> bool:
+    value = estimated_value(dossier)
+    return value is not None and value >= threshold(dossier, config)
+
+
+def final_end(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> date | None:
+    """The maximum end date (all options used), or the running term of an automatic renewal."""
+    if dossier.end_on is None:
+        return None
+    max_end = derived_dates(dossier).max_end_on
+    assert max_end is not None
+    return max(max_end, current_end(dossier, today, config))
+
+
+def tender_start(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> date | None:
+    """When a new European procurement must start, for contracts whose value needs one."""
+    end = final_end(dossier, today, config)
+    if end is None or not needs_european_tender(dossier, config):
+        return None
+    return end - relativedelta(months=_settings(config)["TENDER_LEAD_MONTHS"])
+
+
+def due_dates(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> list[tuple[DeadlineKind, date]]:
+    """Every deadline of `dossier` as (kind, due date), ordered by date."""
+    if dossier.status in CLOSED:
+        return []
+    found: list[tuple[DeadlineKind, date]] = _reviews(dossier, today, config)
+    if dossier.end_on is not None:
+        end = current_end(dossier, today, config)
+        found.append((DeadlineKind.END, end))
+        notice = None
+        if dossier.notice_value is not None and dossier.notice_unit is not None:
+            notice = subtract_period(end, dossier.notice_value, dossier.notice_unit)
+            found.append((DeadlineKind.NOTICE, notice))
+        if dossier.option_count:
+            lead = _settings(config)["OPTION_LEAD_MONTHS"]
+            found.append((DeadlineKind.OPTION, notice or end - relativedelta(months=lead)))
+        start = tender_start(dossier, today, config)
+        if start is not None:
+            found.append((DeadlineKind.TENDER, start))
+    return sorted(found, key=lambda pair: (pair[1], pair[0].value))
+
+
+def _reviews(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None
+) -> list[tuple[DeadlineKind, date]]:
+    """Execution-plan reviews: the latest one due so far, and every one still to come."""
+    if dossier.start_on is None or not dossier.review_months:
+        return []
+    last = final_end(dossier, today, config) or today + relativedelta(years=2)
+    dates = []
+    for number in range(1, _MAX_REVIEWS + 1):
+        day = dossier.start_on + relativedelta(months=number * dossier.review_months)
+        if day > last:
+            break
+        dates.append(day)
+    past = [d for d in dates if d < today]
+    kept = past[-1:] + [d for d in dates if d >= today]
+    return [(DeadlineKind.REVIEW, d) for d in kept]
+
+
+def effective_status(action: DeadlineAction | None, due_on: date, today: date) -> DeadlineStatus:
+    """What people recorded, else open until the date passes and missed after."""
+    if action is not None and action.status != DeadlineStatus.OPEN:
+        return action.status
+    return DeadlineStatus.MISSED if due_on < today else DeadlineStatus.OPEN
+
+
+def for_dossiers(
+    dossiers: Iterable[Dossier], today: date, config: Mapping[str, Any] | None = None
+) -> list[Deadline]:
+    """The deadlines of `dossiers` (already filtered by visibility), ordered by date."""
+    dossiers = list(dossiers)
+    actions = _actions_for([d.id for d in dossiers])
+    result = []
+    for dossier in dossiers:
+        for kind, due in due_dates(dossier, today, config):
+            action = actions.get((dossier.id, kind, due))
+            status = effective_status(action, due, today)
+            result.append(Deadline(dossier, kind, due, status, (due - today).days, action))
+    return sorted(result, key=lambda d: (d.due_on, d.dossier.reference, d.kind.value))
+
+
+def _actions_for(dossier_ids: Sequence[int]) -> dict[tuple[int, DeadlineKind, date], Any]:
+    actions: dict[tuple[int, DeadlineKind, date], DeadlineAction] = {}
+    for start in range(0, len(dossier_ids), 500):
+        chunk = dossier_ids[start : start + 500]
+        query = sa.select(DeadlineAction).where(DeadlineAction.dossier_id.in_(chunk))
+        for action in db.session.scalars(query):
+            actions[(action.dossier_id, action.kind, action.due_on)] = action
+    return actions
+
+
+def visible(user: User, today: date, query: sa.Select[Any] | None = None) -> list[Deadline]:
+    """The deadlines of every dossier `user` may see (optionally narrowed by `query`)."""
+    query = query if query is not None else access.visible_dossiers(user)
+    return for_dossiers(db.session.scalars(query.order_by(Dossier.reference)).unique(), today)
+
+
+def upcoming(deadlines: Iterable[Deadline], days: int) -> list[Deadline]:
+    """Open deadlines due from today up to `days` days ahead."""
+    return [d for d in deadlines if d.status == DeadlineStatus.OPEN and 0 <= d.days_left <= days]
+
+
+def missed(deadlines: Iterable[Deadline]) -> list[Deadline]:
+    return [d for d in deadlines if d.status == DeadlineStatus.MISSED]
+
+
+def find(dossier: Dossier, kind: DeadlineKind, due_on: date, today: date) -> Deadline | None:
+    """The deadline of `dossier` with this kind and date, if the contract data has it."""
+    for deadline in for_dossiers([dossier], today):
+        if deadline.kind == kind and deadline.due_on == due_on:
+            return deadline
+    return None
+
+
+def set_status(
+    actor: User,
+    dossier: Dossier,
+    kind: DeadlineKind,
+    due_on: date,
+    status: DeadlineStatus,
+    note: str,
+    today: date | None = None,
+) -> DeadlineAction:
+    """Record what was done about a deadline (open, acted on, missed) with a note; audited."""
+    today = today or local_today()
+    if find(dossier, kind, due_on, today) is None:
+        raise ValidationError({"due_on": _("this dossier has no such deadline (any more)")})
+    action = db.session.scalar(
+        sa.select(DeadlineAction).where(
+            DeadlineAction.dossier_id == dossier.id,
+            DeadlineAction.kind == kind,
+            DeadlineAction.due_on == due_on,
+        )
+    )
+    before = {"status": action.status, "note": action.note} if action else None
+    if action is None:
+        action = DeadlineAction(dossier_id=dossier.id, kind=kind, due_on=due_on)
+        db.session.add(action)
+    action.status, action.note = status, note.strip()
+    action.set_by_id, action.set_at = actor.id, utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "deadline.status",
+        "deadline_action",
+        action.id,
+        dossier_id=dossier.id,
+        before=before,
+        after={"kind": kind, "due_on": due_on, "status": status, "note": action.note},
+    )
+    return action
+
+
+def windows(
+    deadlines: Sequence[Deadline], sizes: Iterable[int]
+) -> list[tuple[int, list[Deadline]]]:
+    """Open deadlines within each window of days ahead (30, 90, 180 by default)."""
+    return [(days, upcoming(deadlines, days)) for days in sizes]
+
+
+def local_today() -> date:
+    """Today in the organisation's time zone (a deadline is a calendar day there)."""
+    fixed = current_app.config.get("REPORT_DATE")
+    if fixed:
+        return fixed if isinstance(fixed, date) else date.fromisoformat(fixed)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.now(zone).date()

@@ -1,0 +1,107 @@
+"""The daily digest: each manager and beheerder hears of their coming and missed deadlines.
+
+The same digest is shown on the dashboard; `dossier digest --send` mails it through the SMTP
+server in the configuration (MAIL_SERVER, MAIL_PORT, MAIL_SECURITY, MAIL_USERNAME, ...).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from dossier import access, deadlines
+from dossier.extensions import db
+from dossier.models import Dossier, User
+
+
+@dataclass(frozen=True)
+class Digest:
+    user: User
+    today: date
+    days: int
+    upcoming: list[deadlines.Deadline]
+    missed: list[deadlines.Deadline]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.upcoming or self.missed)
+
+
+def compose(user: User, today: date, days: int | None = None) -> Digest:
+    """Deadlines due within `days` and those missed, in the visible dossiers `user` acts on."""
+    days = days if days is not None else current_app.config["DIGEST_DAYS"]
+    query = access.visible_dossiers(user).where(
+        Dossier.id.in_(access.member_dossier_ids(user, access.DEADLINE_ROLES))
+    )
+    items = deadlines.visible(user, today, query)
+    return Digest(user, today, days, deadlines.upcoming(items, days), deadlines.missed(items))
+
+
+def recipients() -> list[User]:
+    """Enabled users who are manager or beheerder of at least one dossier (or via a group)."""
+    users = db.session.scalars(
+        sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
+    ).all()
+    return [
+        u
+        for u in users
+        if db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
+        is not None
+    ]
+
+
+def render_text(digest: Digest) -> str:
+    with force_locale(_locale(digest.user)):
+        return render_template(
+            "reports/digest.txt", digest=digest, base_url=current_app.config["BASE_URL"]
+        )
+
+
+def _locale(user: User) -> str:
+    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def message(digest: Digest) -> EmailMessage:
+    config = current_app.config
+    mail = EmailMessage()
+    with force_locale(_locale(digest.user)):
+        mail["Subject"] = _(
+            "Contract deadlines: %(upcoming)d coming, %(missed)d missed",
+            upcoming=len(digest.upcoming),
+            missed=len(digest.missed),
+        )
+    mail["From"] = config["MAIL_FROM"]
+    mail["To"] = digest.user.email
+    mail.set_content(render_text(digest))
+    return mail
+
+
+def send(messages: Iterable[EmailMessage], config: Mapping[str, Any] | None = None) -> int:
+    """Deliver `messages` over one SMTP connection; returns how many were sent."""
+    config = config if config is not None else current_app.config
+    messages = list(messages)
+    if not messages:
+        return 0
+    security = config["MAIL_SECURITY"]
+    smtp_class = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
+    kwargs: dict[str, Any] = {"timeout": config["MAIL_TIMEOUT"]}
+    if security == "ssl":
+        kwargs["context"] = ssl.create_default_context()
+    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], **kwargs) as smtp:
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        for mail in messages:
+            smtp.send_message(mail)
+    return len(messages)

@@ -1,0 +1,496 @@
+"""Management information: deadlines, tenders, money, completeness and filing activity.
+
+Every figure is computed from `access.visible_dossiers(user)` and `access.visible_documents(user)`
+and nothing else, so a report never counts what its reader may not see. Each report is a list
+of `Table`s that the web pages render, chart, and export to CSV and XLSX.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from dossier import access, deadlines
+from dossier.extensions import db
+from dossier.models import (
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    ExtractionStatus,
+    User,
+)
+
+ZERO = Decimal("0.00")
+TOP_SUPPLIERS = 10
+QUARTERS_AHEAD = 8
+MAX_YEARS = 20
+
+
+@dataclass
+class Table:
+    """A named table: column keys with their headings, and rows of plain values."""
+
+    name: str
+    title: Any
+    columns: list[tuple[str, Any]]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _label in self.columns]
+
+    @property
+    def headings(self) -> list[str]:
+        return [str(label) for _key, label in self.columns]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.keys, row, strict=True)) for row in self.rows]
+
+
+def _dossiers(user: User) -> list[Dossier]:
+    query = access.visible_dossiers(user).order_by(Dossier.reference)
+    return list(db.session.scalars(query).unique())
+
+
+def _open(dossiers: Iterable[Dossier]) -> list[Dossier]:
+    return [d for d in dossiers if d.status not in deadlines.CLOSED]
+
+
+def _supplier(dossier: Dossier) -> str:
+    return dossier.supplier.name if dossier.supplier else ""
+
+
+# Deadlines
+
+
+def deadline_table(items: Iterable[deadlines.Deadline], name: str = "deadlines") -> Table:
+    table = Table(
+        name,
+        _l("Deadlines"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("kind", _l("Deadline")),
+            ("due_on", _l("Date")),
+            ("days_left", _l("Days left")),
+            ("status", _l("Status")),
+            ("note", _l("Note")),
+        ],
+    )
+    for d in items:
+        table.rows.append(
+            [
+                d.dossier.reference,
+                d.dossier.title,
+                _supplier(d.dossier),
+                d.kind.value,
+                d.due_on,
+                d.days_left,
+                d.status.value,
+                d.action.note if d.action else "",
+            ]
+        )
+    return table
+
+
+def deadline_report(user: User, today: date) -> Table:
+    return deadline_table(deadlines.for_dossiers(_dossiers(user), today))
+
+
+# Tenders
+
+
+def tender_report(user: User, today: date, config: Mapping[str, Any] | None = None) -> Table:
+    """Contracts above the European threshold whose maximum end date falls within the horizon."""
+    config = config if config is not None else current_app.config
+    horizon = today + relativedelta(months=config["TENDER_HORIZON_MONTHS"])
+    table = Table(
+        "tenders",
+        _l("New tenders needed"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("category", _l("Category")),
+            ("estimated_value", _l("Estimated value")),
+            ("threshold", _l("European threshold")),
+            ("max_end_on", _l("Maximum end date")),
+            ("procurement_start", _l("Procurement must start")),
+            ("late", _l("Late")),
+        ],
+    )
+    for dossier in _open(_dossiers(user)):
+        end = deadlines.final_end(dossier, today, config)
+        start = deadlines.tender_start(dossier, today, config)
+        if end is None or start is None or end > horizon:
+            continue
+        table.rows.append(
+            [
+                dossier.reference,
+                dossier.title,
+                _supplier(dossier),
+                dossier.category.value if dossier.category else "",
+                deadlines.estimated_value(dossier),
+                deadlines.threshold(dossier, config),
+                end,
+                start,
+                start < today,
+            ]
+        )
+    table.rows.sort(key=lambda row: (row[7], row[0]))
+    return table
+
+
+# Money
+
+_MONEY_COLUMNS = [
+    ("count", _l("Dossiers")),
+    ("value", _l("Contract value")),
+    ("annual_value", _l("Annual value")),
+]
+
+
+def _grouped(
+    name: str,
+    title: Any,
+    heading: Any,
+    dossiers: Iterable[Dossier],
+    key: Callable[[Dossier], str],
+) -> Table:
+    sums: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    for dossier in dossiers:
+        entry = sums[key(dossier)]
+        entry[0] += 1
+        entry[1] += dossier.value or ZERO
+        entry[2] += dossier.annual_value or ZERO
+    rows = [[k, *v] for k, v in sums.items()]
+    rows.sort(key=lambda row: (-row[2], row[0]))
+    return Table(name, title, [("key", heading), *_MONEY_COLUMNS], rows)
+
+
+def value_report(user: User, today: date) -> list[Table]:
+    """Value by supplier, category, procedure and year; top suppliers; value ending per quarter."""
+    dossiers = _dossiers(user)
+    by_supplier = _grouped(
+        "value_supplier", _l("Value by supplier"), _l("Supplier"), dossiers, _supplier
+    )
+    top = Table(
+        "top_suppliers",
+        _l("Top suppliers"),
+        by_supplier.columns,
+        [row for row in by_supplier.rows if row[0]][:TOP_SUPPLIERS],
+    )
+    return [
+        by_supplier,
+        top,
+        _grouped(
+            "value_category",
+            _l("Value by category"),
+            _l("Category"),
+            dossiers,
+            lambda d: d.category.value if d.category else "",
+        ),
+        _grouped(
+            "value_procedure",
+            _l("Value by procedure"),
+            _l("Procurement procedure"),
+            dossiers,
+            lambda d: d.procedure.value if d.procedure else "",
+        ),
+        value_by_year(dossiers, today),
+        value_ending_by_quarter(dossiers, today),
+    ]
+
+
+def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
+    """Per calendar year: contracts that started (count, value) and the annual value in force."""
+    dossiers = [d for d in dossiers if d.start_on is not None]
+    table = Table(
+        "value_year",
+        _l("Value by year"),
+        [
+            ("year", _l("Year")),
+            ("started", _l("Contracts started")),
+            ("value", _l("Value of contracts started")),
+            ("annual_value", _l("Annual value in force")),
+        ],
+    )
+    if not dossiers:
+        return table
+    first = max(min(d.start_on.year for d in dossiers), today.year - MAX_YEARS)  # type: ignore[union-attr]
+    last = max(max(d.start_on.year for d in dossiers), today.year)  # type: ignore[union-attr]
+    for year in range(first, last + 1):
+        started = [d for d in dossiers if d.start_on.year == year]  # type: ignore[union-attr]
+        in_force = [d for d in dossiers if _in_force(d, year, today)]
+        table.rows.append(
+            [
+                year,
+                len(started),
+                sum((d.value or ZERO for d in started), ZERO),
+                sum((d.annual_value or ZERO for d in in_force), ZERO),
+            ]
+        )
+    return table
+
+
+def _in_force(dossier: Dossier, year: int, today: date) -> bool:
+    assert dossier.start_on is not None
+    if dossier.start_on > date(year, 12, 31):
+        return False
+    if dossier.end_on is None:
+        return dossier.status not in deadlines.CLOSED
+    return deadlines.current_end(dossier, today) >= date(year, 1, 1)
+
+
+def _quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
+    """Value of open contracts whose running term ends in each of the coming quarters."""
+    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    quarters = [_quarter(start + relativedelta(months=3 * n)) for n in range(QUARTERS_AHEAD)]
+    sums: dict[str, list[Any]] = {q: [0, ZERO, ZERO] for q in quarters}
+    for dossier in _open(dossiers):
+        if dossier.end_on is None:
+            continue
+        entry = sums.get(_quarter(deadlines.current_end(dossier, today)))
+        if entry is not None:
+            entry[0] += 1
+            entry[1] += dossier.value or ZERO
+            entry[2] += dossier.annual_value or ZERO
+    return Table(
+        "value_quarter",
+        _l("Value of contracts ending per quarter"),
+        [("quarter", _l("Quarter")), *_MONEY_COLUMNS],
+        [[q, *sums[q]] for q in quarters],
+    )
+
+
+def value_totals(user: User, today: date) -> Table:
+    """Every money table in one long table (dimension, key, ...), for scripts."""
+    table = Table(
+        "value",
+        _l("Value"),
+        [("dimension", _l("Dimension")), ("key", _l("Group")), *_MONEY_COLUMNS],
+    )
+    for part in value_report(user, today):
+        if part.name in ("value_year", "top_suppliers"):
+            continue
+        dimension = part.name.removeprefix("value_")
+        table.rows.extend([dimension, *row] for row in part.rows)
+    for year, started, value, annual in value_by_year(_dossiers(user), today).rows:
+        table.rows.append(["year", str(year), started, value, annual])
+    return table
+
+
+# Completeness
+
+
+def requirements(config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    config = config if config is not None else current_app.config
+    return list(config["REQUIRED_DOCUMENTS"])
+
+
+def applies(requirement: Mapping[str, Any], dossier: Dossier) -> bool:
+    categories = requirement.get("categories")
+    if categories is not None and (dossier.category is None or dossier.category not in categories):
+        return False
+    return not requirement.get("personal_data") or dossier.personal_data
+
+
+def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bool:
+    if kind.value not in requirement["kinds"]:
+        return False
+    words = requirement.get("title_words") or []
+    # Whole words only: "sla" must not match "verslag".
+    return not words or any(
+        re.search(rf"(?<!\w){re.escape(word)}(?!\w)", title, re.IGNORECASE) for word in words
+    )
+
+
+def completeness_report(user: User, config: Mapping[str, Any] | None = None) -> tuple[Table, int]:
+    """Open dossiers that miss a required document, with what they miss; and how many are whole."""
+    rules = requirements(config)
+    dossiers = _open(_dossiers(user))
+    documents: dict[int, list[tuple[DocumentKind, str]]] = defaultdict(list)
+    query = access.visible_documents(user).with_only_columns(
+        Document.dossier_id, Document.kind, Document.title
+    )
+    for dossier_id, kind, title in db.session.execute(query):
+        documents[dossier_id].append((kind, title))
+    table = Table(
+        "completeness",
+        _l("Incomplete dossiers"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("category", _l("Category")),
+            ("missing", _l("Missing")),
+        ],
+    )
+    complete = 0
+    for dossier in dossiers:
+        missing = [
+            rule["key"]
+            for rule in rules
+            if applies(rule, dossier)
+            and not any(met_by(rule, k, t) for k, t in documents[dossier.id])
+        ]
+        if missing:
+            category = dossier.category.value if dossier.category else ""
+            table.rows.append([dossier.reference, dossier.title, category, missing])
+        else:
+            complete += 1
+    return table, complete
+
+
+# Activity
+
+
+def _month(moment: Any, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def activity_report(user: User) -> list[Table]:
+    """Documents filed per month and per person who filed them; documents without text."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    query = (
+        access.visible_documents(user)
+        .outerjoin(User, Document.created_by_id == User.id)
+        .with_only_columns(Document.created_at, User.name, User.email)
+    )
+    months: Counter[str] = Counter()
+    filers: Counter[str] = Counter()
+    for created_at, name, email in db.session.execute(query):
+        months[_month(created_at, zone)] += 1
+        filers[f"{name} <{email}>" if email else ""] += 1
+    per_month = Table(
+        "activity_month",
+        _l("Documents filed per month"),
+        [("month", _l("Month")), ("count", _l("Documents"))],
+        [[m, months[m]] for m in sorted(months, reverse=True)],
+    )
+    per_filer = Table(
+        "activity_filer",
+        _l("Documents filed per person"),
+        [("filer", _l("Filed by")), ("count", _l("Documents"))],
+        sorted(([f, c] for f, c in filers.items()), key=lambda r: (-r[1], r[0])),
+    )
+    return [per_month, per_filer, extraction_report(user)]
+
+
+def extraction_report(user: User) -> Table:
+    """Documents whose current version's text could not (fully) be extracted."""
+    query = (
+        access.visible_documents(user)
+        .join(
+            DocumentVersion,
+            sa.and_(
+                DocumentVersion.document_id == Document.id,
+                DocumentVersion.number == Document.current_version_number,
+            ),
+        )
+        .join(Dossier, Document.dossier_id == Dossier.id)
+        .where(
+            DocumentVersion.extraction_status.not_in(
+                [ExtractionStatus.OK, ExtractionStatus.PENDING]
+            )
+        )
+        .with_only_columns(
+            Dossier.reference,
+            Document.id,
+            Document.title,
+            DocumentVersion.original_filename,
+            DocumentVersion.extraction_status,
+            DocumentVersion.extraction_detail,
+        )
+        .order_by(Dossier.reference, Document.id)
+    )
+    table = Table(
+        "extraction",
+        _l("Documents without extracted text"),
+        [
+            ("reference", _l("Reference")),
+            ("document_id", _l("Document")),
+            ("title", _l("Title")),
+            ("filename", _l("File")),
+            ("extraction_status", _l("Text")),
+            ("detail", _l("Detail")),
+        ],
+    )
+    for row in db.session.execute(query):
+        table.rows.append([row[0], row[1], row[2], row[3], row[4].value, row[5]])
+    return table
+
+
+# Dashboard
+
+
+def member_dossiers(user: User) -> list[Dossier]:
+    """The visible dossiers in which `user` holds a role (their own dossiers)."""
+    query = (
+        access.visible_dossiers(user)
+        .where(Dossier.id.in_(access.member_dossier_ids(user)))
+        .order_by(Dossier.reference)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def recent_documents(user: User, limit: int = 10) -> list[Document]:
+    """The latest documents filed in dossiers `user` holds a role in, that they may read."""
+    query = (
+        access.visible_documents(user)
+        .where(Document.dossier_id.in_(access.member_dossier_ids(user)))
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def table(user: User, name: str, today: date) -> Table | None:
+    """One report table by name, computed for `user`; None for an unknown name."""
+    builders: dict[str, Callable[[], Table | None]] = {
+        "deadlines": lambda: deadline_report(user, today),
+        "tenders": lambda: tender_report(user, today),
+        "completeness": lambda: completeness_report(user)[0],
+        "value": lambda: value_totals(user, today),
+        "extraction": lambda: extraction_report(user),
+    }
+    if name in builders:
+        return builders[name]()
+    if name.startswith("value_") or name == "top_suppliers":
+        return next((t for t in value_report(user, today) if t.name == name), None)
+    if name.startswith("activity_"):
+        return next((t for t in activity_report(user) if t.name == name), None)
+    return None
+
+
+TABLE_NAMES = (
+    "deadlines",
+    "tenders",
+    "value",
+    "value_supplier",
+    "top_suppliers",
+    "value_category",
+    "value_procedure",
+    "value_year",
+    "value_quarter",
+    "completeness",
+    "activity_month",
+    "activity_filer",
+    "extraction",
+)

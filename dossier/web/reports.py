@@ -1,0 +1,344 @@
+"""The dashboard, the management reports with their charts and exports, deadline statuses and
+the personal calendar feed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from dossier import access, calendar_feed, deadlines, digest, reports
+from dossier.charts import bar_chart
+from dossier.errors import ValidationError
+from dossier.extensions import db
+from dossier.i18n import format_money
+from dossier.models import DeadlineKind, DeadlineStatus, User
+from dossier.spreadsheets import table_bytes
+from dossier.web import labels
+from dossier.web.forms import DeadlineForm
+
+bp = Blueprint("reports", __name__)
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+_KEY_LABELS: dict[str, dict[Any, Any]] = {
+    "value_category": labels.CATEGORY,
+    "value_procedure": labels.PROCEDURE,
+}
+
+
+def _cell(table: reports.Table, key: str, value: Any) -> Any:
+    """How one value of a report table is shown on the page (exports keep the plain value)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if key == "reference":
+        return Markup('<a href="{}">{}</a>').format(
+            url_for("dossiers.show", reference=value), value
+        )
+    mapping = {
+        "kind": labels.DEADLINE_KIND,
+        "status": labels.DEADLINE_STATUS,
+        "category": labels.CATEGORY,
+        "extraction_status": labels.EXTRACTION_STATUS,
+    }.get(key) or (_KEY_LABELS.get(table.name) if key == "key" else None)
+    if mapping is not None:
+        return mapping.get(value, value)
+    if key == "missing":
+        return ", ".join(str(labels.REQUIREMENT.get(k, k)) for k in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, date):
+        return current_app.jinja_env.filters["date_nl"](value)
+    return value
+
+
+def _display(table: reports.Table) -> list[list[Any]]:
+    shown = []
+    for row in table.rows:
+        cells = [_cell(table, k, v) for k, v in zip(table.keys, row, strict=True)]
+        if table.name == "deadlines":  # the kind links to the page that sets its status
+            record = dict(zip(table.keys, row, strict=True))
+            url = url_for(
+                "reports.deadline",
+                reference=record["reference"],
+                kind=record["kind"],
+                due=record["due_on"].isoformat(),
+            )
+            index = table.keys.index("kind")
+            cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
+        shown.append(cells)
+    return shown
+
+
+def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> Markup:
+    keys = table.keys
+    bars = []
+    for row in table.rows:
+        label = _cell(table, label_key, row[keys.index(label_key)])
+        value = row[keys.index(value_key)] or 0
+        text = format_money(value) if isinstance(value, Decimal) else str(value)
+        bars.append((str(label), value, text))
+    return bar_chart(title, bars)
+
+
+def _render(template: str, tables: list[reports.Table], **context: Any) -> str:
+    shown = [(t, _display(t)) for t in tables]
+    return render_template(template, tables=shown, **context)
+
+
+@bp.get("/overview")
+@login_required
+def dashboard() -> str:
+    today = deadlines.local_today()
+    mine = reports.member_dossiers(current_user)
+    items = deadlines.for_dossiers(mine, today)
+    windows = deadlines.windows(items, current_app.config["DEADLINE_WINDOWS"])
+    return render_template(
+        "reports/dashboard.html",
+        today=today,
+        dossiers=mine,
+        windows=windows,
+        longest=windows[-1][1] if windows else [],
+        missed=deadlines.missed(items),
+        documents=reports.recent_documents(current_user),
+        digest=digest.compose(current_user, today),
+    )
+
+
+@bp.get("/reports")
+@login_required
+def index() -> Response:
+    return redirect(url_for("reports.deadlines"))
+
+
+@bp.get("/reports/deadlines", endpoint="deadlines")
+@login_required
+def deadlines_page() -> str:
+    today = deadlines.local_today()
+    table = reports.deadline_report(current_user, today)
+    items = deadlines.visible(current_user, today)
+    counts = [(days, len(found)) for days, found in deadlines.windows(items, _windows())]
+    missed = len(deadlines.missed(items))
+    bars = [(_("within %(days)d days", days=d), n, str(n)) for d, n in counts]
+    bars.append((_("missed"), missed, str(missed)))
+    return _render(
+        "reports/deadlines.html",
+        [table],
+        chart=bar_chart(_("Open deadlines"), bars),
+        counts=counts,
+        missed=missed,
+    )
+
+
+def _windows() -> list[int]:
+    return list(current_app.config["DEADLINE_WINDOWS"])
+
+
+@bp.get("/reports/tenders")
+@login_required
+def tenders() -> str:
+    config = current_app.config
+    table = reports.tender_report(current_user, deadlines.local_today())
+    return _render(
+        "reports/tenders.html",
+        [table],
+        horizon=config["TENDER_HORIZON_MONTHS"],
+        lead=config["TENDER_LEAD_MONTHS"],
+        thresholds=[
+            (labels.CATEGORY.get(k, k), format_money(Decimal(v)))
+            for k, v in config["EU_THRESHOLDS"].items()
+        ],
+    )
+
+
+@bp.get("/reports/value")
+@login_required
+def value() -> str:
+    tables = reports.value_report(current_user, deadlines.local_today())
+    by_name = {t.name: t for t in tables}
+    charts = {
+        "top_suppliers": _chart(_("Top suppliers"), by_name["top_suppliers"], "key", "value"),
+        "value_category": _chart(_("Value by category"), by_name["value_category"], "key", "value"),
+        "value_procedure": _chart(
+            _("Value by procedure"), by_name["value_procedure"], "key", "value"
+        ),
+        "value_year": _chart(
+            _("Annual value in force"), by_name["value_year"], "year", "annual_value"
+        ),
+        "value_quarter": _chart(
+            _("Value of contracts ending per quarter"), by_name["value_quarter"], "quarter", "value"
+        ),
+    }
+    return _render("reports/value.html", tables, charts=charts)
+
+
+@bp.get("/reports/completeness")
+@login_required
+def completeness() -> str:
+    table, complete = reports.completeness_report(current_user)
+    missing: dict[str, int] = {}
+    for row in table.rows:
+        for key in row[-1]:
+            missing[key] = missing.get(key, 0) + 1
+    bars = [(str(labels.REQUIREMENT.get(k, k)), n, str(n)) for k, n in missing.items()]
+    return _render(
+        "reports/completeness.html",
+        [table],
+        complete=complete,
+        chart=bar_chart(_("Dossiers missing each document"), bars),
+    )
+
+
+@bp.get("/reports/activity")
+@login_required
+def activity() -> str:
+    tables = reports.activity_report(current_user)
+    chart = _chart(_("Documents filed per month"), tables[0], "month", "count")
+    return _render("reports/activity.html", tables, chart=chart)
+
+
+@bp.get("/reports/export/<name>.<kind>")
+@login_required
+def export(name: str, kind: str) -> Response:
+    if kind not in EXPORT_TYPES or name not in reports.TABLE_NAMES:
+        abort(404)
+    table = reports.table(current_user, name, deadlines.local_today())
+    if table is None:
+        abort(404)
+    body = table_bytes(kind, table.headings, table.rows, sheet_title=name)
+    filename = f"{name}-{deadlines.local_today().isoformat()}.{kind}"
+    return Response(
+        body,
+        mimetype=EXPORT_TYPES[kind],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _deadline_or_404(reference: str, kind: str, due: str) -> deadlines.Deadline:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    try:
+        found = deadlines.find(
+            dossier, DeadlineKind(kind), date.fromisoformat(due), deadlines.local_today()
+        )
+    except ValueError:
+        abort(404)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/deadlines/<reference>/<kind>/<due>")
+@login_required
+def deadline(reference: str, kind: str, due: str) -> str:
+    item = _deadline_or_404(reference, kind, due)
+    form = DeadlineForm()
+    if item.action is not None:
+        form.status.data = item.action.status.value
+        form.note.data = item.action.note
+    return _deadline_page(item, form)
+
+
+def _deadline_page(item: deadlines.Deadline, form: DeadlineForm) -> str:
+    return render_template(
+        "reports/deadline.html",
+        item=item,
+        form=form,
+        can_manage=access.can_manage_deadlines(current_user, item.dossier),
+    )
+
+
+@bp.post("/deadlines/<reference>/<kind>/<due>")
+@login_required
+def deadline_update(reference: str, kind: str, due: str) -> str | Response | tuple[str, int]:
+    item = _deadline_or_404(reference, kind, due)
+    access.require(access.can_manage_deadlines(current_user, item.dossier))
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        try:
+            deadlines.set_status(
+                current_user,
+                item.dossier,
+                item.kind,
+                item.due_on,
+                DeadlineStatus(form.status.data),
+                form.note.data or "",
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            db.session.commit()
+            flash(_("Deadline status saved."), "success")
+            return redirect(url_for("reports.deadline", reference=reference, kind=kind, due=due))
+    return _deadline_page(item, form), 400
+
+
+@bp.get("/account/calendar")
+@login_required
+def calendar() -> str:
+    return render_template(
+        "reports/calendar.html",
+        active=calendar_feed.active_token(current_user),
+        feed_url=None,
+    )
+
+
+@bp.post("/account/calendar")
+@login_required
+def calendar_create() -> str:
+    user = db.session.get(User, current_user.id)
+    token = calendar_feed.create_token(user)
+    db.session.commit()
+    return render_template(
+        "reports/calendar.html",
+        active=calendar_feed.active_token(user),
+        feed_url=url_for("reports.calendar_feed", token=token, _external=True),
+    )
+
+
+@bp.post("/account/calendar/revoke")
+@login_required
+def calendar_revoke() -> Response:
+    calendar_feed.revoke_tokens(db.session.get(User, current_user.id))
+    db.session.commit()
+    flash(_("The calendar address no longer works."), "success")
+    return redirect(url_for("reports.calendar"))
+
+
+@bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
+def calendar_feed_view(token: str) -> Response:
+    user = calendar_feed.user_for_token(token)
+    if user is None:
+        abort(404)
+    body = calendar_feed.feed(
+        user,
+        deadlines.local_today(),
+        lambda ref: url_for("dossiers.show", reference=ref, _external=True),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Cache-Control": "no-store", "Content-Disposition": "inline"},
+    )
