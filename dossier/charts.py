@@ -32,8 +32,9 @@ def bar_chart(
     height = max(1, len(bars)) * (BAR_HEIGHT + GAP) + GAP
     largest = max((float(v) for _l, v, _t in bars), default=0.0)
     room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    classes = escape(f"chart {css_class}".strip())
     parts = [
-        f'<svg class="chart {escape(css_class)}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg class="{classes}" role="img" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from dossier import access, dossiers
+from dossier import access, deadlines, dossiers
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, User
@@ -85,6 +85,7 @@ def show(reference: str) -> str:
         "dossiers/show.html",
         dossier=dossier,
         derived=dossiers.derived_dates(dossier),
+        deadlines=deadlines.for_dossiers([dossier], deadlines.local_today()),
         by_kind=[(kind, by_kind[kind]) for kind in DocumentKind if by_kind[kind]],
         can_edit=access.can_edit_dossier(current_user, dossier),
         can_file=access.can_file(current_user, dossier),

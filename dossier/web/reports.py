@@ -93,7 +93,8 @@ def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> 
     bars = []
     for row in table.rows:
         label = _cell(table, label_key, row[keys.index(label_key)])
-        value = row[keys.index(value_key)] or 0
+        value = row[keys.index(value_key)]
+        value = 0 if value is None else value
         text = format_money(value) if isinstance(value, Decimal) else str(value)
         bars.append((str(label), value, text))
     return bar_chart(title, bars)
@@ -252,7 +253,7 @@ def _deadline_or_404(reference: str, kind: str, due: str) -> deadlines.Deadline:
 @login_required
 def deadline(reference: str, kind: str, due: str) -> str:
     item = _deadline_or_404(reference, kind, due)
-    form = DeadlineForm()
+    form = DeadlineForm(status=DeadlineStatus.ACTED_ON.value)
     if item.action is not None:
         form.status.data = item.action.status.value
         form.note.data = item.action.note
