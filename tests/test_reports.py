@@ -370,7 +370,9 @@ def test_exports_escape_formulas(app: Flask, seeded: dict[str, User]) -> None:
 
 
 def _feed_url(client: Any) -> str:
-    page = client.post("/account/calendar").text
+    response = client.post("/account/calendar")
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.text
     start = page.index("http://localhost/calendar/")
     return page[start : page.index(".ics", start) + 4].removeprefix("http://localhost")
 

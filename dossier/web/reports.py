@@ -308,15 +308,17 @@ def calendar() -> str:
 
 @bp.post("/account/calendar")
 @login_required
-def calendar_create() -> str:
+def calendar_create() -> Response:
     user = db.session.get(User, current_user.id)
     token = calendar_feed.create_token(user)
     db.session.commit()
-    return render_template(
+    page = render_template(
         "reports/calendar.html",
         active=calendar_feed.active_token(user),
         feed_url=url_for("reports.calendar_feed", token=token, _external=True),
     )
+    # The secret is in this page only: keep it out of every cache.
+    return Response(page, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/account/calendar/revoke")
