@@ -82,6 +82,11 @@ def roles_in(user: User, dossier: Dossier) -> frozenset[MemberRole]:
     return cache[key]
 
 
+def forget_roles() -> None:
+    """Drop the per-request role cache after memberships or groups change."""
+    g.pop("_dossier_roles", None)
+
+
 def can_view_dossier(user: User, dossier: Dossier) -> bool:
     return _sees_all_dossiers(user) or bool(roles_in(user, dossier))
 
@@ -119,12 +124,14 @@ def can_add_version(user: User, document: Document) -> bool:
 
 
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
+    """Auditors read the whole trail; a dossier's beheerder reads that dossier's events."""
     if user.is_auditor:
         return True
     return dossier is not None and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_administer(user: User) -> bool:
+    """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
 
 
@@ -153,6 +160,28 @@ ENDPOINTS: dict[str, str] = {
     "documents.create_version": LOGGED_IN,
     "documents.download": LOGGED_IN,
     "search.index": LOGGED_IN,
+    # Members of a dossier: its beheerder and administrators (can_manage_members inside).
+    "members.index": LOGGED_IN,
+    "members.add": LOGGED_IN,
+    "members.update": LOGGED_IN,
+    "members.remove": LOGGED_IN,
+    # Administration: can_administer, checked for the whole blueprint.
+    "admin.users": LOGGED_IN,
+    "admin.create_user": LOGGED_IN,
+    "admin.user": LOGGED_IN,
+    "admin.set_enabled": LOGGED_IN,
+    "admin.reset_password": LOGGED_IN,
+    "admin.set_role": LOGGED_IN,
+    "admin.groups_index": LOGGED_IN,
+    "admin.create_group": LOGGED_IN,
+    "admin.group": LOGGED_IN,
+    "admin.add_group_member": LOGGED_IN,
+    "admin.remove_group_member": LOGGED_IN,
+    # The audit trail: can_view_audit (auditors everything, a beheerder their dossier).
+    "audit.index": LOGGED_IN,
+    "audit.export": LOGGED_IN,
+    "audit.dossier": LOGGED_IN,
+    "audit.dossier_export": LOGGED_IN,
 }
 
 

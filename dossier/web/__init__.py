@@ -6,10 +6,13 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from dossier.web import auth, documents, dossiers, register, search
+    from dossier.web import admin, audit_trail, auth, documents, dossiers, members, register, search
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_trail.bp)

@@ -38,6 +38,7 @@ def new(reference: str) -> str:
 @login_required
 def create(reference: str) -> str | Response | tuple[str, int]:
     dossier = access.get_dossier_or_404(current_user, reference)
+    access.require(access.can_file(current_user, dossier))  # before looking at the input
     form = UploadForm()
     if form.validate_on_submit():
         kind = DocumentKind(form.kind.data)

@@ -11,6 +11,7 @@ from dossier.models import (
     DocumentKind,
     DossierStatus,
     ExtractionStatus,
+    GlobalRole,
     MemberRole,
     NoticeUnit,
     Procedure,
@@ -76,6 +77,11 @@ MEMBER_ROLE = {
     MemberRole.OWNER: _l("Contract owner"),
     MemberRole.READER: _l("Reader"),
 }
+GLOBAL_ROLE = {
+    GlobalRole.ADMIN: _l("Administrator"),
+    GlobalRole.AUDITOR: _l("Auditor"),
+    GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -86,6 +92,7 @@ ALL = {
     "direction": DIRECTION,
     "extraction_status": EXTRACTION_STATUS,
     "member_role": MEMBER_ROLE,
+    "global_role": GLOBAL_ROLE,
 }
 
 QUERY_REFUSAL = {
