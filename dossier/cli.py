@@ -459,7 +459,7 @@ def grant_command(who: str, reference: str, role: str, as_email: str | None) -> 
     dossier = _managed_dossier(actor, reference)
     try:
         principal = memberships.find_principal(who)
-        _, changed = memberships.set_role(actor, dossier, principal, MemberRole(role))
+        changed = memberships.set_role(actor, dossier, principal, MemberRole(role))[1]
     except DomainError as exc:
         db.session.rollback()
         _fail(str(exc))

@@ -61,7 +61,7 @@ def create_user() -> str | Response | tuple[str, int]:
         password = form.password.data or accounts.generate_password()
         try:
             user = accounts.create_user(
-                current_user, form.email.data, form.name.data, password, _role(form.role.data)
+                current_user, form.email.data, form.name.data or "", password, _role(form.role.data)
             )
         except ValidationError as error:
             db.session.rollback()

@@ -71,7 +71,7 @@ def _references(events: list[AuditEvent]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(sa.select(Dossier.id, Dossier.reference).where(Dossier.id.in_(ids)))
-    return dict(rows.tuples())
+    return {row.id: row.reference for row in rows}
 
 
 def _csv(dossier: Dossier | None) -> Response:

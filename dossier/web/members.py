@@ -55,9 +55,9 @@ def add(reference: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             principal = memberships.find_principal(form.principal.data)
-            _, changed = memberships.set_role(
+            changed = memberships.set_role(
                 current_user, dossier, principal, MemberRole(form.role.data)
-            )
+            )[1]
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
