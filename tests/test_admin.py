@@ -302,6 +302,10 @@ def test_admin_does_not_read_confidential_documents_unless_granted(
     read = _events("version.read")
     assert len(read) == reads + 1 and read[-1].actor_id == auditor.id
 
+    shown = app.test_client(user=auditor).get(url)
+    assert shown.status_code == 200 and "prijzen" in shown.text
+    assert len(_events("version.read")) == reads + 2, "reading the text on the page is a read"
+
     memberships.set_role(admin, dossier, admin, MemberRole.OWNER)
     db.session.commit()
     assert admin_client.get(url).status_code == 200

@@ -77,6 +77,9 @@ def show(reference: str, document_id: int) -> str:
     document = access.get_document_or_404(current_user, dossier, document_id)
     number = request.args.get("version", type=int) or document.current_version_number
     version = access.get_version_or_404(current_user, document, number) if number else None
+    if version is not None and document.is_confidential:
+        documents.record_read(current_user, version)  # the page shows the version's text
+        db.session.commit()
     return render_template(
         "documents/show.html",
         dossier=dossier,
