@@ -159,6 +159,7 @@ ENDPOINTS: dict[str, str] = {
     "documents.new_version": LOGGED_IN,
     "documents.create_version": LOGGED_IN,
     "documents.download": LOGGED_IN,
+    "documents.download_selected": LOGGED_IN,  # all requested ids readable, or nothing
     "search.index": LOGGED_IN,
     # Members of a dossier: its beheerder and administrators (can_manage_members inside).
     "members.index": LOGGED_IN,
@@ -217,6 +218,15 @@ def get_document_or_404(user: User, dossier: Dossier, document_id: int) -> Docum
     if document is None or not can_view_document(user, document):
         abort(404)
     return document
+
+
+def readable_documents(user: User, dossier: Dossier, ids: set[int]) -> list[Document]:
+    """Those of `ids` that are documents of `dossier` that `user` may read, for bulk actions:
+    the caller compares the count and acts only when every requested id is in it."""
+    if not ids:
+        return []
+    query = visible_documents(user).where(Document.dossier_id == dossier.id, Document.id.in_(ids))
+    return list(db.session.scalars(query.order_by(Document.id)))
 
 
 def get_version_or_404(user: User, document: Document, number: int) -> DocumentVersion:

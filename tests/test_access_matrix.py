@@ -41,6 +41,7 @@ class Case:
 
     own: dict[str, int]
     data: Callable[[], dict[str, Any]] | None = None
+    data_for: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # from the variant's ids
     missing_keeps_403: bool = False
     public: bool = False
     extra: dict[str, int] = field(default_factory=dict)
@@ -122,6 +123,9 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {"file": _upload("brief-v2.txt"), "comment": "ondertekend"},
     ),
     ("documents.download", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("documents.download_selected", "POST"): Case(
+        own=dossier_scoped(200, VIEWERS), data_for=lambda ids: {"ids": [ids["document_id"]]}
+    ),
     ("members.index", "GET"): Case(
         own=dossier_scoped(200, {"beheerder", "admin"}), missing_keeps_403=True
     ),
@@ -242,8 +246,11 @@ def _rules(app: Flask, endpoint: str) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
 
 
-def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(variant, url, leaf kind) for the endpoint: own, forbidden, missing and malformed."""
+Variant = tuple[str, str, str, dict[str, Any]]
+
+
+def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]:
+    """(variant, url, leaf kind, ids) for the endpoint: own, forbidden, missing, malformed."""
     (rule,) = _rules(app, endpoint)
     args = [
         a for a in ("reference", "document_id", "number", "membership_id") if a in rule.arguments
@@ -251,24 +258,24 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[tuple[st
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():
         if endpoint == "static":
-            return [("own", url_for("static", filename="css/app.css"), "")]
+            return [("own", url_for("static", filename="css/app.css"), "", {})]
         if not args:
-            return [("own", url_for(endpoint), "")]
+            return [("own", url_for(endpoint), "", world["own"])]
         own = {a: world["own"][a] for a in args}
-        variants = [("own", url_for(endpoint, **own), "")]
+        variants = [("own", url_for(endpoint, **own), "", world["own"])]
         if "reference" in args:
             forbidden = {a: world["forbidden"][a] for a in args}
-            variants.append(("forbidden", url_for(endpoint, **forbidden), ""))
+            variants.append(("forbidden", url_for(endpoint, **forbidden), "", world["forbidden"]))
         leaf = args[-1]
         kind = "reference" if leaf == "reference" else "int"
         missing = {**own, leaf: "2099-999" if kind == "reference" else MISSING_ID}
-        variants.append(("missing", url_for(endpoint, **missing), kind))
+        variants.append(("missing", url_for(endpoint, **missing), kind, world["own"]))
         if kind == "reference":
             malformed_url = url_for(endpoint, **{**own, leaf: MALFORMED["reference"]})
         else:
             sentinel_url = url_for(endpoint, **{**own, leaf: SENTINEL})
             malformed_url = sentinel_url.replace(str(SENTINEL), MALFORMED["int"])
-        variants.append(("malformed", malformed_url, kind))
+        variants.append(("malformed", malformed_url, kind, world["own"]))
     return variants
 
 
@@ -287,11 +294,14 @@ def expected(case: Case, role: str, variant: str, leaf_kind: str) -> int:
     return 403 if case.missing_keeps_403 and own == 403 else 404
 
 
-def _request(app: Flask, user: User | None, method: str, url: str, case: Case) -> Any:
+def _request(
+    app: Flask, user: User | None, method: str, url: str, case: Case, ids: dict[str, Any]
+) -> Any:
     client = app.test_client(user=user) if user is not None else app.test_client()
     if method == "GET":
         return client.get(url)
-    return client.post(url, data=case.data() if case.data else {})
+    data = case.data_for(ids) if case.data_for else case.data() if case.data else {}
+    return client.post(url, data=data)
 
 
 def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: str) -> list[str]:
@@ -299,10 +309,10 @@ def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: 
     user = world["people"].get(role)
     wrong = []
     # The own object last: a successful change must not alter what the other variants meet.
-    for variant, url, leaf_kind in sorted(
+    for variant, url, leaf_kind, ids in sorted(
         _variants(app, endpoint, world), key=lambda v: v[0] == "own"
     ):
-        response = _request(app, user, method, url, case)
+        response = _request(app, user, method, url, case, ids)
         want = expected(case, role, variant, leaf_kind)
         if response.status_code != want:
             wrong.append(f"{role} {method} {url} ({variant}): {response.status_code}, want {want}")
@@ -313,7 +323,7 @@ def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: 
             and "/login" not in response.headers["Location"]
         ):
             wrong.append(f"{role} {method} {url}: redirected elsewhere than the log-in")
-        assert "Traceback" not in response.get_data(as_text=True)
+        assert b"Traceback" not in response.get_data()
         response.close()  # downloads and static files hold an open file until closed
     return wrong
 
