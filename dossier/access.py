@@ -96,15 +96,19 @@ def can_create_dossier(user: User) -> bool:
 
 
 def can_edit_dossier(user: User, dossier: Dossier) -> bool:
-    return MemberRole.BEHEERDER in roles_in(user, dossier)
+    return not user.is_auditor and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_manage_members(user: User, dossier: Dossier) -> bool:
+    if user.is_auditor:
+        return False
     return user.is_admin or MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_file(user: User, dossier: Dossier, kind: DocumentKind | None = None) -> bool:
     """Whether `user` may file documents (of `kind`, when given) into `dossier`."""
+    if user.is_auditor:  # an auditor changes nothing, whatever role a dossier gives them
+        return False
     roles = roles_in(user, dossier)
     if MemberRole.BEHEERDER in roles:
         return True

@@ -309,3 +309,21 @@ def test_admin_does_not_read_confidential_documents_unless_granted(
     memberships.set_role(admin, dossier, admin, MemberRole.OWNER)
     db.session.commit()
     assert admin_client.get(url).status_code == 200
+
+
+def test_an_auditor_changes_nothing_even_with_a_dossier_role(
+    app: Flask, beheerder: User, make_user: Callable[..., User], dossier: Dossier
+) -> None:
+    auditor = make_user("audit@example.org", GlobalRole.AUDITOR)
+    memberships.set_role(beheerder, dossier, auditor, MemberRole.BEHEERDER)
+    db.session.commit()
+    client = app.test_client(user=auditor)
+    assert client.get("/dossiers/2025-010").status_code == 200
+    assert client.get("/dossiers/2025-010/audit").status_code == 200
+    for url in ("/dossiers/2025-010/edit", "/dossiers/2025-010/documents/new"):
+        assert client.get(url).status_code == 403, url
+    grant = client.post(
+        "/dossiers/2025-010/members", data={"principal": auditor.email, "role": "reader"}
+    )
+    assert grant.status_code == 403
+    assert memberships.membership_of(dossier, auditor).role == MemberRole.BEHEERDER
