@@ -90,6 +90,11 @@ def roles_in(user: User, dossier: Dossier) -> frozenset[MemberRole]:
     return cache[key]
 
 
+def forget_roles() -> None:
+    """Drop the per-request role cache after memberships or groups change."""
+    g.pop("_dossier_roles", None)
+
+
 def can_view_dossier(user: User, dossier: Dossier) -> bool:
     return _sees_all_dossiers(user) or bool(roles_in(user, dossier))
 
@@ -99,15 +104,19 @@ def can_create_dossier(user: User) -> bool:
 
 
 def can_edit_dossier(user: User, dossier: Dossier) -> bool:
-    return MemberRole.BEHEERDER in roles_in(user, dossier)
+    return not user.is_auditor and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_manage_members(user: User, dossier: Dossier) -> bool:
+    if user.is_auditor:
+        return False
     return user.is_admin or MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_file(user: User, dossier: Dossier, kind: DocumentKind | None = None) -> bool:
     """Whether `user` may file documents (of `kind`, when given) into `dossier`."""
+    if user.is_auditor:  # an auditor changes nothing, whatever role a dossier gives them
+        return False
     roles = roles_in(user, dossier)
     if MemberRole.BEHEERDER in roles:
         return True
@@ -135,12 +144,14 @@ def can_manage_deadlines(user: User, dossier: Dossier) -> bool:
 
 
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
+    """Auditors read the whole trail; a dossier's beheerder reads that dossier's events."""
     if user.is_auditor:
         return True
     return dossier is not None and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
 def can_administer(user: User) -> bool:
+    """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
 
 
@@ -168,6 +179,7 @@ ENDPOINTS: dict[str, str] = {
     "documents.new_version": LOGGED_IN,
     "documents.create_version": LOGGED_IN,
     "documents.download": LOGGED_IN,
+    "documents.download_selected": LOGGED_IN,  # all requested ids readable, or nothing
     "search.index": LOGGED_IN,
     "reports.dashboard": LOGGED_IN,
     "reports.index": LOGGED_IN,
@@ -184,6 +196,28 @@ ENDPOINTS: dict[str, str] = {
     "reports.calendar_revoke": LOGGED_IN,
     # Public, but it answers only to a valid, unrevoked secret token (else 404).
     "reports.calendar_feed": PUBLIC,
+    # Members of a dossier: its beheerder and administrators (can_manage_members inside).
+    "members.index": LOGGED_IN,
+    "members.add": LOGGED_IN,
+    "members.update": LOGGED_IN,
+    "members.remove": LOGGED_IN,
+    # Administration: can_administer, checked for the whole blueprint.
+    "admin.users": LOGGED_IN,
+    "admin.create_user": LOGGED_IN,
+    "admin.user": LOGGED_IN,
+    "admin.set_enabled": LOGGED_IN,
+    "admin.reset_password": LOGGED_IN,
+    "admin.set_role": LOGGED_IN,
+    "admin.groups_index": LOGGED_IN,
+    "admin.create_group": LOGGED_IN,
+    "admin.group": LOGGED_IN,
+    "admin.add_group_member": LOGGED_IN,
+    "admin.remove_group_member": LOGGED_IN,
+    # The audit trail: can_view_audit (auditors everything, a beheerder their dossier).
+    "audit.index": LOGGED_IN,
+    "audit.export": LOGGED_IN,
+    "audit.dossier": LOGGED_IN,
+    "audit.dossier_export": LOGGED_IN,
 }
 
 
@@ -219,6 +253,15 @@ def get_document_or_404(user: User, dossier: Dossier, document_id: int) -> Docum
     if document is None or not can_view_document(user, document):
         abort(404)
     return document
+
+
+def readable_documents(user: User, dossier: Dossier, ids: set[int]) -> list[Document]:
+    """Those of `ids` that are documents of `dossier` that `user` may read, for bulk actions:
+    the caller compares the count and acts only when every requested id is in it."""
+    if not ids:
+        return []
+    query = visible_documents(user).where(Document.dossier_id == dossier.id, Document.id.in_(ids))
+    return list(db.session.scalars(query.order_by(Document.id)))
 
 
 def get_version_or_404(user: User, document: Document, number: int) -> DocumentVersion:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -85,3 +87,72 @@ def end_sessions(user_id: int) -> None:
     user = db.session.get(User, user_id)
     if user is not None:
         user.session_token = new_session_token()
+
+
+def find_user(email: str) -> User:
+    """The user with this e-mail address, or a ValidationError naming it."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValidationError({"email": _("no user with e-mail address %(email)s", email=email)})
+    return user
+
+
+def generate_password() -> str:
+    """A random password that meets the policy (about 100 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def set_enabled(actor: User | None, user: User, enabled: bool) -> bool:
+    """Disable (ending every session) or enable an account; False when nothing changes."""
+    if actor is not None and actor.id == user.id and not enabled:
+        raise ValidationError({"user": _("you cannot disable your own account")})
+    if user.is_enabled == enabled:
+        return False
+    user.is_enabled = enabled
+    if not enabled:
+        user.session_token = new_session_token()
+    audit.record(
+        actor,
+        "user.enable" if enabled else "user.disable",
+        "user",
+        user.id,
+        before={"email": user.email, "enabled": not enabled},
+        after={"email": user.email, "enabled": enabled},
+    )
+    return True
+
+
+def reset_password(actor: User | None, user: User, password: str | None = None) -> str:
+    """Give `user` a new password (generated when none is given) and end their sessions."""
+    generated = not password
+    password = password or generate_password()
+    check_password_policy(password, user.email)
+    user.password_hash = generate_password_hash(password)
+    user.session_token = new_session_token()
+    audit.record(
+        actor,
+        "user.password_reset",
+        "user",
+        user.id,
+        after={"email": user.email, "generated": generated},
+    )
+    return password
+
+
+def set_global_role(actor: User | None, user: User, role: GlobalRole | None) -> bool:
+    """Change a user's global role; nobody changes their own (no accidental lock-out)."""
+    if actor is not None and actor.id == user.id:
+        raise ValidationError({"role": _("you cannot change your own global role")})
+    if user.global_role == role:
+        return False
+    before = user.global_role
+    user.global_role = role
+    audit.record(
+        actor,
+        "user.role_change",
+        "user",
+        user.id,
+        before={"email": user.email, "role": before},
+        after={"email": user.email, "role": role},
+    )
+    return True

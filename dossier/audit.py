@@ -105,3 +105,52 @@ def check_chain() -> Iterator[ChainProblem]:
         if _digest(event) != event.hash:
             yield ChainProblem(event.id, "content does not match its hash")
         expected_prev = event.hash
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What the audit viewer narrows the trail to; empty fields do not filter."""
+
+    dossier_id: int | None = None
+    actor: str = ""  # part of the actor's e-mail address
+    action: str = ""  # an action or its prefix, e.g. "membership"
+    since: dt.date | None = None
+    until: dt.date | None = None  # inclusive
+
+
+def events(selection: EventFilter) -> sa.Select[Any]:
+    """The events matching `selection`, newest first."""
+    query = sa.select(AuditEvent)
+    if selection.dossier_id is not None:
+        query = query.where(AuditEvent.dossier_id == selection.dossier_id)
+    if selection.actor:
+        query = query.where(
+            AuditEvent.actor_label.contains(selection.actor.lower(), autoescape=True)
+        )
+    if selection.action:
+        query = query.where(AuditEvent.action.startswith(selection.action, autoescape=True))
+    if selection.since:
+        query = query.where(
+            AuditEvent.at >= dt.datetime.combine(selection.since, dt.time(), dt.UTC)
+        )
+    if selection.until:
+        end = dt.datetime.combine(selection.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        query = query.where(AuditEvent.at < end)
+    return query.order_by(AuditEvent.id.desc())
+
+
+def as_text(values: dict[str, Any] | None) -> str:
+    """Before/after values as one line of plain text: `key: value; ...`."""
+    if not values:
+        return ""
+    return "; ".join(f"{key}: {_text(value)}" for key, value in sorted(values.items()))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return "{" + as_text(value) + "}"
+    return str(value)

@@ -6,7 +6,17 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from dossier.web import auth, documents, dossiers, register, reports, search
+    from dossier.web import (
+        admin,
+        audit_trail,
+        auth,
+        documents,
+        dossiers,
+        members,
+        register,
+        reports,
+        search,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
@@ -14,3 +24,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_trail.bp)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+import tempfile
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -38,6 +49,7 @@ def new(reference: str) -> str:
 @login_required
 def create(reference: str) -> str | Response | tuple[str, int]:
     dossier = access.get_dossier_or_404(current_user, reference)
+    access.require(access.can_file(current_user, dossier))  # before looking at the input
     form = UploadForm()
     if form.validate_on_submit():
         kind = DocumentKind(form.kind.data)
@@ -76,6 +88,9 @@ def show(reference: str, document_id: int) -> str:
     document = access.get_document_or_404(current_user, dossier, document_id)
     number = request.args.get("version", type=int) or document.current_version_number
     version = access.get_version_or_404(current_user, document, number) if number else None
+    if version is not None and document.is_confidential:
+        documents.record_read(current_user, version)  # the page shows the version's text
+        db.session.commit()
     return render_template(
         "documents/show.html",
         dossier=dossier,
@@ -140,6 +155,47 @@ def download(reference: str, document_id: int, number: int) -> Response:
         as_attachment=True,
         download_name=version.original_filename,
         etag=version.blob_key,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+MAX_SELECTED = 100
+
+
+@bp.post("/download")
+@login_required
+def download_selected(reference: str) -> Response:
+    """A zip of the selected documents: all of them, or nothing when any one is not readable."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    raw = request.form.getlist("ids")
+    if not all(value.isdigit() and len(value) < 12 for value in raw):
+        abort(400)
+    ids = {int(value) for value in raw}
+    back = redirect(url_for("dossiers.show", reference=reference), 303)
+    if not ids or len(ids) > MAX_SELECTED:
+        flash(_("Select between 1 and %(max)d documents.", max=MAX_SELECTED), "error")
+        return back
+    chosen = access.readable_documents(current_user, dossier, ids)
+    if len(chosen) != len(ids):
+        flash(
+            _(
+                "Nothing was downloaded: %(num)d of the selected documents are not available.",
+                num=len(ids) - len(chosen),
+            ),
+            "error",
+        )
+        return back
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 (sent)
+    documents.bundle(current_user, chosen, archive)
+    db.session.commit()
+    archive.seek(0)
+    response = send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{dossier.reference}-documents.zip",
         max_age=0,
     )
     response.headers["Cache-Control"] = "no-store"

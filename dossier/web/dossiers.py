@@ -89,6 +89,8 @@ def show(reference: str) -> str:
         by_kind=[(kind, by_kind[kind]) for kind in DocumentKind if by_kind[kind]],
         can_edit=access.can_edit_dossier(current_user, dossier),
         can_file=access.can_file(current_user, dossier),
+        can_manage_members=access.can_manage_members(current_user, dossier),
+        can_view_audit=access.can_view_audit(current_user, dossier),
     )
 
 

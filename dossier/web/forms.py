@@ -186,3 +186,57 @@ class VersionForm(FlaskForm):
     comment = TextAreaField(
         _l("What changed in this version?"), validators=[DataRequired(), Length(max=2000)]
     )
+
+
+GLOBAL_ROLE_CHOICES = [SelectChoice("", _l("none"))] + _choices(labels.GLOBAL_ROLE)
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
+    name = StringField(_l("Name"), validators=[Length(max=255)])
+    role = OptionalSelectField(_l("Global role"), choices=GLOBAL_ROLE_CHOICES)
+    password = PasswordField(
+        _l("Password (leave empty to generate one)"), validators=[Length(max=1024)]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password (leave empty to generate one)"), validators=[Length(max=1024)]
+    )
+
+
+class GlobalRoleForm(FlaskForm):
+    role = OptionalSelectField(_l("Global role"), choices=GLOBAL_ROLE_CHOICES)
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name of the group"), validators=[DataRequired(), Length(max=255)])
+
+
+class GroupMemberForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
+
+
+class MemberForm(FlaskForm):
+    principal = StringField(
+        _l("E-mail address or group name"), validators=[DataRequired(), Length(max=255)]
+    )
+    role = SelectField(_l("Role"), choices=_choices(labels.MEMBER_ROLE))
+
+
+class MemberRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_choices(labels.MEMBER_ROLE))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit viewer's filters: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    dossier = StringField(_l("Dossier"), validators=[Optional(), Length(max=32)])
+    actor = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=255)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Up to and including"), validators=[Optional()])

@@ -13,6 +13,7 @@ from dossier.models import (
     DocumentKind,
     DossierStatus,
     ExtractionStatus,
+    GlobalRole,
     MemberRole,
     NoticeUnit,
     Procedure,
@@ -97,6 +98,11 @@ REQUIREMENT = {
     "sla": _l("Service level agreement"),
     "processing_agreement": _l("Processing agreement"),
 }
+GLOBAL_ROLE = {
+    GlobalRole.ADMIN: _l("Administrator"),
+    GlobalRole.AUDITOR: _l("Auditor"),
+    GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -110,6 +116,7 @@ ALL = {
     "deadline_kind": DEADLINE_KIND,
     "deadline_status": DEADLINE_STATUS,
     "requirement": REQUIREMENT,
+    "global_role": GLOBAL_ROLE,
 }
 
 QUERY_REFUSAL = {

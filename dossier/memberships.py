@@ -1,0 +1,132 @@
+"""Who holds which role on a dossier: grant, change and revoke, each one an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from dossier import access, audit
+from dossier.errors import DomainError
+from dossier.extensions import db
+from dossier.models import Dossier, Group, MemberRole, Membership, User
+
+Principal = User | Group
+
+
+def find_principal(name: str) -> Principal:
+    """A user by e-mail address, or a group by name (group names never contain `@`)."""
+    name = name.strip()
+    if "@" in name:
+        user = db.session.scalar(sa.select(User).where(User.email == name.lower()))
+        if user is None:
+            raise DomainError(_("no user with e-mail address %(email)s", email=name))
+        return user
+    group = db.session.scalar(sa.select(Group).where(Group.name == name))
+    if group is None:
+        raise DomainError(_("no group named %(name)s", name=name))
+    return group
+
+
+def label(principal: Principal) -> str:
+    return principal.email if isinstance(principal, User) else principal.name
+
+
+def describe(membership: Membership) -> dict[str, Any]:
+    """The before/after value of a membership in the audit trail."""
+    who = {"user": membership.user.email} if membership.user else {"group": membership.group.name}
+    return {**who, "role": membership.role}
+
+
+def members_of(dossier: Dossier) -> list[Membership]:
+    """The memberships of `dossier`, users first, then groups, by name."""
+    query = (
+        sa.select(Membership)
+        .outerjoin(User, Membership.user_id == User.id)
+        .outerjoin(Group, Membership.group_id == Group.id)
+        .where(Membership.dossier_id == dossier.id)
+        .order_by(Membership.group_id.is_not(None), User.email, Group.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def membership_of(dossier: Dossier, principal: Principal) -> Membership | None:
+    column = Membership.user_id if isinstance(principal, User) else Membership.group_id
+    return db.session.scalar(
+        sa.select(Membership).where(Membership.dossier_id == dossier.id, column == principal.id)
+    )
+
+
+def set_role(
+    actor: User | None, dossier: Dossier, principal: Principal, role: MemberRole
+) -> tuple[Membership, bool]:
+    """Give `principal` exactly `role` on `dossier`; returns the membership and whether it
+    changed. A new membership is a grant, a different role a change, both audited."""
+    membership = membership_of(dossier, principal)
+    if membership is not None and membership.role == role:
+        return membership, False
+    before = describe(membership) if membership is not None else None
+    if membership is None:
+        is_user = isinstance(principal, User)
+        membership = Membership(
+            dossier_id=dossier.id,
+            user=principal if is_user else None,
+            group=None if is_user else principal,
+            role=role,
+        )
+        db.session.add(membership)
+    else:
+        membership.role = role
+    db.session.flush()
+    action = "membership.grant" if before is None else "membership.change"
+    audit.record(
+        actor,
+        action,
+        "membership",
+        membership.id,
+        dossier_id=dossier.id,
+        before=before,
+        after=describe(membership),
+    )
+    access.forget_roles()
+    return membership, True
+
+
+def revoke(
+    actor: User | None, dossier: Dossier, principal: Principal, role: MemberRole | None = None
+) -> None:
+    """Take away `principal`'s role on `dossier` (only if it is `role`, when given); audited."""
+    membership = membership_of(dossier, principal)
+    if membership is None:
+        raise DomainError(
+            _("%(who)s has no role on dossier %(ref)s", who=label(principal), ref=dossier.reference)
+        )
+    if role is not None and membership.role != role:
+        raise DomainError(
+            _(
+                "%(who)s holds the role %(role)s on dossier %(ref)s, not %(asked)s",
+                who=label(principal),
+                role=membership.role.value,
+                ref=dossier.reference,
+                asked=role.value,
+            )
+        )
+    remove(actor, membership)
+
+
+def remove(actor: User | None, membership: Membership) -> None:
+    """Delete one membership and record what it was."""
+    before, membership_id, dossier_id = describe(membership), membership.id, membership.dossier_id
+    db.session.delete(membership)
+    db.session.flush()
+    audit.record(
+        actor,
+        "membership.revoke",
+        "membership",
+        membership_id,
+        dossier_id=dossier_id,
+        before=before,
+        after=None,
+    )
+    access.forget_roles()

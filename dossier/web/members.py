@@ -1,0 +1,108 @@
+"""The members of one dossier and their roles, managed by its beheerder (and administrators)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from dossier import access, memberships
+from dossier.errors import DomainError
+from dossier.extensions import db
+from dossier.models import Dossier, MemberRole, Membership
+from dossier.web.forms import MemberForm, MemberRoleForm
+
+bp = Blueprint("members", __name__, url_prefix="/dossiers/<reference>/members")
+
+
+def _managed_dossier(reference: str) -> Dossier:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    access.require(access.can_manage_members(current_user, dossier))
+    return dossier
+
+
+def _membership_or_404(dossier: Dossier, membership_id: int) -> Membership:
+    """A membership looked up through its dossier, never by its id alone."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.id == membership_id, Membership.dossier_id == dossier.id
+        )
+    )
+    return membership or abort(404)
+
+
+@bp.get("")
+@login_required
+def index(reference: str, form: MemberForm | None = None) -> str:
+    dossier = _managed_dossier(reference)
+    return render_template(
+        "members/index.html",
+        dossier=dossier,
+        members=memberships.members_of(dossier),
+        form=form or MemberForm(),
+        role_form=MemberRoleForm(),
+        can_view_audit=access.can_view_audit(current_user, dossier),
+    )
+
+
+@bp.post("")
+@login_required
+def add(reference: str) -> str | Response | tuple[str, int]:
+    dossier = _managed_dossier(reference)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            principal = memberships.find_principal(form.principal.data)
+            changed = memberships.set_role(
+                current_user, dossier, principal, MemberRole(form.role.data)
+            )[1]
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            who = memberships.label(principal)
+            flash(
+                _("%(who)s now has this role.", who=who)
+                if changed
+                else _("%(who)s already had this role.", who=who),
+                "success",
+            )
+            return redirect(url_for(".index", reference=dossier.reference))
+    return index(reference, form), 400
+
+
+@bp.post("/<int:membership_id>")
+@login_required
+def update(reference: str, membership_id: int) -> str | Response | tuple[str, int]:
+    dossier = _managed_dossier(reference)
+    membership = _membership_or_404(dossier, membership_id)
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        return index(reference), 400
+    principal = membership.user or membership.group
+    memberships.set_role(current_user, dossier, principal, MemberRole(form.role.data))
+    db.session.commit()
+    flash(_("Role of %(who)s saved.", who=memberships.label(principal)), "success")
+    return _back(dossier)
+
+
+@bp.post("/<int:membership_id>/remove")
+@login_required
+def remove(reference: str, membership_id: int) -> Response:
+    dossier = _managed_dossier(reference)
+    membership = _membership_or_404(dossier, membership_id)
+    who = memberships.label(membership.user or membership.group)
+    memberships.remove(current_user, membership)
+    db.session.commit()
+    flash(_("%(who)s no longer has a role on this dossier.", who=who), "success")
+    return _back(dossier)
+
+
+def _back(dossier: Dossier) -> Response:
+    """To the member list, or to the register when the user just gave up managing it."""
+    if access.can_manage_members(current_user, dossier):
+        return redirect(url_for(".index", reference=dossier.reference))
+    return redirect(url_for("register.index"))

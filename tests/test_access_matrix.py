@@ -1,0 +1,358 @@
+"""R6: every role × every endpoint × (own object, object in a forbidden dossier, missing id,
+malformed id) gives the status the policy promises.
+
+The cases are generated from `app.url_map`: an endpoint (or an HTTP method of one) that has no
+entry in SPEC fails `test_every_route_has_a_matrix_entry`, so a new route cannot slip in
+untested. GET endpoints run all roles in one test (they change nothing that matters); POST
+endpoints get a fresh world per role, so one role's successful change cannot mask another's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+
+from dossier import documents, dossiers, groups, memberships
+from dossier.extensions import db
+from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
+from tests.conftest import _PASSWORD_HASH, PASSWORD
+
+LOGGED_IN = ["plain", "reader", "owner", "manager", "beheerder", "admin", "auditor"]
+ROLES = ["anonymous", *LOGGED_IN, "disabled"]
+SEES_ALL = {"admin", "auditor"}  # know every dossier exists, without being members of it
+MISSING_ID = 999_999
+SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
+MALFORMED = {"reference": "bad ref!", "int": "abc"}
+
+
+def _upload(name: str = "brief.txt") -> tuple[io.BytesIO, str]:
+    return io.BytesIO(b"Geachte heer,\nmet vriendelijke groet\n"), name
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one endpoint promises: the status per role for its own object, and how it behaves
+    when the object is missing (most 404; views that check the dossier right first keep 403)."""
+
+    own: dict[str, int]
+    data: Callable[[], dict[str, Any]] | None = None
+    data_for: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # from the variant's ids
+    missing_keeps_403: bool = False
+    public: bool = False
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def dossier_scoped(ok: int, allowed: set[str], refused: int = 403) -> dict[str, int]:
+    """Members and global viewers see the dossier; of them `allowed` may act; plain users
+    are not members, so for them the dossier does not exist."""
+    return {r: ok if r in allowed else (404 if r == "plain" else refused) for r in LOGGED_IN}
+
+
+def global_only(ok: int, allowed: set[str]) -> dict[str, int]:
+    return {r: ok if r in allowed else 403 for r in LOGGED_IN}
+
+
+VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor"}
+FILERS = {"beheerder", "manager"}  # the own document is correspondence: a manager may file it
+DOSSIER_EDIT = {
+    "title": "Schoonmaak kantoren",
+    "status": "active",
+    "confidentiality": "normal",
+}
+
+SPEC: dict[tuple[str, str], Case] = {
+    ("static", "GET"): Case(
+        own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
+    ("auth.login", "GET"): Case(
+        own={r: 302 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
+    ("auth.login_submit", "POST"): Case(
+        own={r: 400 for r in LOGGED_IN},
+        data=lambda: {"email": "nobody@example.org", "password": "x" * 12},
+        public=True,
+        extra={"anonymous": 400, "disabled": 400},
+    ),
+    ("auth.language", "POST"): Case(
+        own={r: 302 for r in LOGGED_IN},
+        data=lambda: {"lang": "en"},
+        public=True,
+        extra={"anonymous": 302, "disabled": 302},
+    ),
+    ("auth.logout", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
+    ("auth.password", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("auth.password_submit", "POST"): Case(
+        own={r: 302 for r in LOGGED_IN},
+        data=lambda: {
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    ),
+    ("register.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("search.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("dossiers.new", "GET"): Case(own=global_only(200, {"admin", "beheerder"})),
+    ("dossiers.create", "POST"): Case(
+        own=global_only(302, {"admin", "beheerder"}),
+        data=lambda: {**DOSSIER_EDIT, "reference": "2025-777"},
+    ),
+    ("dossiers.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("dossiers.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("dossiers.update", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {**DOSSIER_EDIT, "reference": "2025-001"},
+    ),
+    ("documents.new", "GET"): Case(own=dossier_scoped(200, FILERS)),
+    ("documents.create", "POST"): Case(
+        own=dossier_scoped(302, FILERS),
+        data=lambda: {
+            "file": _upload(),
+            "kind": "correspondence",
+            "confidentiality": "normal",
+        },
+    ),
+    ("documents.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("documents.new_version", "GET"): Case(own=dossier_scoped(200, FILERS)),
+    ("documents.create_version", "POST"): Case(
+        own=dossier_scoped(302, FILERS),
+        data=lambda: {"file": _upload("brief-v2.txt"), "comment": "ondertekend"},
+    ),
+    ("documents.download", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("documents.download_selected", "POST"): Case(
+        own=dossier_scoped(200, VIEWERS), data_for=lambda ids: {"ids": [ids["document_id"]]}
+    ),
+    ("members.index", "GET"): Case(
+        own=dossier_scoped(200, {"beheerder", "admin"}), missing_keeps_403=True
+    ),
+    ("members.add", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "admin"}),
+        data=lambda: {"principal": "plain@example.org", "role": "reader"},
+    ),
+    ("members.update", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "admin"}),
+        data=lambda: {"role": "owner"},
+        missing_keeps_403=True,
+    ),
+    ("members.remove", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "admin"}), data=dict, missing_keeps_403=True
+    ),
+    ("audit.index", "GET"): Case(own=global_only(200, {"auditor"})),
+    ("audit.export", "GET"): Case(own=global_only(200, {"auditor"})),
+    ("audit.dossier", "GET"): Case(own=dossier_scoped(200, {"beheerder", "auditor"})),
+    ("audit.dossier_export", "GET"): Case(own=dossier_scoped(200, {"beheerder", "auditor"})),
+    ("admin.users", "GET"): Case(own=global_only(200, {"admin"})),
+    ("admin.create_user", "POST"): Case(
+        own=global_only(302, {"admin"}),
+        data=lambda: {"email": "new@example.org", "password": "a long enough password"},
+    ),
+    ("admin.user", "GET"): Case(own=global_only(200, {"admin"}), missing_keeps_403=True),
+    ("admin.set_enabled", "POST"): Case(
+        own=global_only(302, {"admin"}), data=lambda: {"enabled": "0"}, missing_keeps_403=True
+    ),
+    ("admin.reset_password", "POST"): Case(
+        own=global_only(302, {"admin"}),
+        data=lambda: {"password": "a long enough password"},
+        missing_keeps_403=True,
+    ),
+    ("admin.set_role", "POST"): Case(
+        own=global_only(302, {"admin"}), data=lambda: {"role": "auditor"}, missing_keeps_403=True
+    ),
+    ("admin.groups_index", "GET"): Case(own=global_only(200, {"admin"})),
+    ("admin.create_group", "POST"): Case(
+        own=global_only(302, {"admin"}), data=lambda: {"name": "Inkoop"}
+    ),
+    ("admin.group", "GET"): Case(own=global_only(200, {"admin"}), missing_keeps_403=True),
+    ("admin.add_group_member", "POST"): Case(
+        own=global_only(302, {"admin"}),
+        data=lambda: {"email": "plain@example.org"},
+        missing_keeps_403=True,
+    ),
+    ("admin.remove_group_member", "POST"): Case(
+        own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
+    ),
+}
+
+
+def _user(email: str, role: GlobalRole | None = None, enabled: bool = True) -> User:
+    user = User(
+        email=email,
+        name=email.split("@")[0],
+        password_hash=_PASSWORD_HASH,
+        global_role=role,
+        is_enabled=enabled,
+    )
+    db.session.add(user)
+    return user
+
+
+def _dossier(beheerder: User, reference: str) -> Dossier:
+    return dossiers.create_dossier(
+        beheerder, {"reference": reference, "title": f"Contract {reference}"}
+    )
+
+
+def _document(actor: User, dossier: Dossier) -> int:
+    with documents.receive(io.BytesIO(b"brief\n"), "brief.txt") as upload:
+        document = documents.file_document(actor, dossier, upload, kind=DocumentKind.CORRESPONDENCE)
+    return document.id
+
+
+def build_world() -> dict[str, Any]:
+    """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does."""
+    people = {
+        "plain": _user("plain@example.org"),
+        "reader": _user("reader@example.org"),
+        "owner": _user("owner@example.org"),
+        "manager": _user("manager@example.org"),
+        "beheerder": _user("beheerder@example.org", GlobalRole.BEHEERDER),
+        "admin": _user("root@example.org", GlobalRole.ADMIN),
+        "auditor": _user("auditor@example.org", GlobalRole.AUDITOR),
+        "disabled": _user("gone@example.org", enabled=False),
+        "other": _user("other@example.org", GlobalRole.BEHEERDER),
+    }
+    db.session.flush()
+    own = _dossier(people["beheerder"], "2025-001")
+    for role in ("reader", "owner", "manager"):
+        memberships.set_role(None, own, people[role], MemberRole(role))
+    memberships.set_role(None, own, people["disabled"], MemberRole.BEHEERDER)
+    forbidden = _dossier(people["other"], "2025-002")
+    group = groups.create_group(None, "ICT", [people["other"]])
+    values = {
+        "own": {
+            "reference": own.reference,
+            "document_id": _document(people["beheerder"], own),
+            "number": 1,
+            "membership_id": memberships.membership_of(own, people["reader"]).id,
+            "user_id": people["other"].id,
+            "group_id": group.id,
+        },
+        "forbidden": {
+            "reference": forbidden.reference,
+            "document_id": _document(people["other"], forbidden),
+            "number": 1,
+            "membership_id": memberships.membership_of(forbidden, people["other"]).id,
+        },
+    }
+    db.session.commit()
+    return {"people": people, **values}
+
+
+def _rules(app: Flask, endpoint: str) -> list[Any]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
+
+
+Variant = tuple[str, str, str, dict[str, Any]]
+
+
+def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]:
+    """(variant, url, leaf kind, ids) for the endpoint: own, forbidden, missing, malformed."""
+    (rule,) = _rules(app, endpoint)
+    args = [
+        a for a in ("reference", "document_id", "number", "membership_id") if a in rule.arguments
+    ]
+    args += [a for a in ("group_id", "user_id") if a in rule.arguments]
+    with app.test_request_context():
+        if endpoint == "static":
+            return [("own", url_for("static", filename="css/app.css"), "", {})]
+        if not args:
+            return [("own", url_for(endpoint), "", world["own"])]
+        own = {a: world["own"][a] for a in args}
+        variants = [("own", url_for(endpoint, **own), "", world["own"])]
+        if "reference" in args:
+            forbidden = {a: world["forbidden"][a] for a in args}
+            variants.append(("forbidden", url_for(endpoint, **forbidden), "", world["forbidden"]))
+        leaf = args[-1]
+        kind = "reference" if leaf == "reference" else "int"
+        missing = {**own, leaf: "2099-999" if kind == "reference" else MISSING_ID}
+        variants.append(("missing", url_for(endpoint, **missing), kind, world["own"]))
+        if kind == "reference":
+            malformed_url = url_for(endpoint, **{**own, leaf: MALFORMED["reference"]})
+        else:
+            sentinel_url = url_for(endpoint, **{**own, leaf: SENTINEL})
+            malformed_url = sentinel_url.replace(str(SENTINEL), MALFORMED["int"])
+        variants.append(("malformed", malformed_url, kind, world["own"]))
+    return variants
+
+
+def expected(case: Case, role: str, variant: str, leaf_kind: str) -> int:
+    if variant == "malformed" and leaf_kind == "int":
+        return 404  # no route matches: nothing is revealed, not even to whom
+    if role in ("anonymous", "disabled"):
+        return case.extra.get(role, 302)
+    own = case.own[role]
+    if variant == "own":
+        return own
+    if variant == "forbidden":
+        return own if role in SEES_ALL else 404
+    if leaf_kind == "reference":
+        return 404
+    return 403 if case.missing_keeps_403 and own == 403 else 404
+
+
+def _request(
+    app: Flask, user: User | None, method: str, url: str, case: Case, ids: dict[str, Any]
+) -> Any:
+    client = app.test_client(user=user) if user is not None else app.test_client()
+    if method == "GET":
+        return client.get(url)
+    data = case.data_for(ids) if case.data_for else case.data() if case.data else {}
+    return client.post(url, data=data)
+
+
+def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: str) -> list[str]:
+    case = SPEC[(endpoint, method)]
+    user = world["people"].get(role)
+    wrong = []
+    # The own object last: a successful change must not alter what the other variants meet.
+    for variant, url, leaf_kind, ids in sorted(
+        _variants(app, endpoint, world), key=lambda v: v[0] == "own"
+    ):
+        response = _request(app, user, method, url, case, ids)
+        want = expected(case, role, variant, leaf_kind)
+        if response.status_code != want:
+            wrong.append(f"{role} {method} {url} ({variant}): {response.status_code}, want {want}")
+        elif (
+            want == 302
+            and role in ("anonymous", "disabled")
+            and not case.public
+            and "/login" not in response.headers["Location"]
+        ):
+            wrong.append(f"{role} {method} {url}: redirected elsewhere than the log-in")
+        assert b"Traceback" not in response.get_data()
+        response.close()  # downloads and static files hold an open file until closed
+    return wrong
+
+
+def test_every_route_has_a_matrix_entry(app: Flask) -> None:
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - SPEC.keys()) == [], "routes without a row in the access matrix"
+    assert sorted(SPEC.keys() - routes) == [], "matrix rows for routes that do not exist"
+    for endpoint, _method in SPEC:
+        assert len(_rules(app, endpoint)) == 1, f"{endpoint}: one rule per endpoint expected"
+
+
+GETS = sorted(key for key in SPEC if key[1] == "GET")
+POSTS = sorted(key for key in SPEC if key[1] == "POST")
+
+
+@pytest.mark.parametrize(("endpoint", "method"), GETS, ids=[e for e, _ in GETS])
+def test_get_matrix(app: Flask, endpoint: str, method: str) -> None:
+    world = build_world()
+    wrong = [line for role in ROLES for line in _check(app, world, endpoint, method, role)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("endpoint", "method"), POSTS, ids=[e for e, _ in POSTS])
+def test_post_matrix(app: Flask, endpoint: str, method: str, role: str) -> None:
+    world = build_world()
+    assert _check(app, world, endpoint, method, role) == []

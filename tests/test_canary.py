@@ -1,0 +1,261 @@
+"""R5: a canary word planted in a dossier a user may not read appears nowhere for that user, on
+every surface this application has (register page, both search tabs with their counts, facets
+and snippets, `dossier search --as`, `dossier register export --as` as CSV and XLSX, the
+dossier and member pages, the audit viewer), and it disappears at once after a revoke.
+
+Each check is paired with a positive control: the same surface shows the canary to someone who
+may read it, so an empty page cannot pass for a safe one."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+from dossier import documents, dossiers, indexing, memberships
+from dossier.cli import cli
+from dossier.extensions import db
+from dossier.models import Confidentiality, DocumentKind, Dossier, GlobalRole, MemberRole, User
+from tests.conftest import PASSWORD
+
+CANARY = "zwartekraai"  # in the forbidden dossier: title, supplier, tag, text, clause, filename
+SECRET = "blauwereiger"  # in a confidential document of the open dossier
+
+
+def _file(actor: User, dossier: Dossier, name: str, text: str, **options: Any) -> None:
+    with documents.receive(io.BytesIO(text.encode()), name) as upload:
+        documents.file_document(actor, dossier, upload, kind=DocumentKind.CONTRACT, **options)
+
+
+@pytest.fixture
+def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
+    people = {
+        "bea": make_user("bea@example.org", GlobalRole.BEHEERDER),
+        "keeper": make_user("keeper@example.org", GlobalRole.BEHEERDER),
+        "reader": make_user("reader@example.org"),
+        "owner": make_user("owner@example.org"),
+        "plain": make_user("plain@example.org"),
+        "admin": make_user("root@example.org", GlobalRole.ADMIN),
+        "auditor": make_user("auditor@example.org", GlobalRole.AUDITOR),
+    }
+    open_dossier = dossiers.create_dossier(
+        people["bea"], {"reference": "2025-017", "title": "Schoonmaak", "supplier": "Conduction"}
+    )
+    for role in ("reader", "owner"):
+        memberships.set_role(people["bea"], open_dossier, people[role], MemberRole(role))
+    hidden = dossiers.create_dossier(
+        people["keeper"],
+        {
+            "reference": "2025-099",
+            "title": f"Project {CANARY.capitalize()}",
+            "description": f"Over {CANARY}",
+            "supplier": f"{CANARY.capitalize()} B.V.",
+            "tags": [CANARY],
+        },
+    )
+    _file(
+        people["bea"],
+        open_dossier,
+        "overeenkomst.txt",
+        "Artikel 1 Looptijd\nDe overeenkomst loopt een jaar.\n",
+    )
+    _file(
+        people["bea"],
+        open_dossier,
+        f"prijzen-{SECRET}.txt",
+        f"Artikel 1 Prijzen\nDe prijs {SECRET} is geheim.\n",
+        confidentiality=Confidentiality.CONFIDENTIAL,
+        title=f"Prijsblad {SECRET}",
+    )
+    _file(
+        people["keeper"],
+        hidden,
+        f"{CANARY}.txt",
+        f"Artikel 1 {CANARY.capitalize()}\nDe overeenkomst over {CANARY} loopt een jaar.\n",
+        title=f"Overeenkomst {CANARY}",
+    )
+    db.session.commit()
+    indexing.drain()
+    return {**people, "open": open_dossier, "hidden": hidden}
+
+
+def _cli(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _xlsx_text(path: Path) -> str:
+    workbook = load_workbook(path, read_only=True)
+    cells = [str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row]
+    workbook.close()
+    return " ".join(cells)
+
+
+def surfaces(app: Flask, user: User, word: str, tmp_path: Path) -> dict[str, str]:
+    """Everything `user` can see that might carry `word`, surface by surface. Queries use a
+    prefix of the word, so a page that repeats the query back does not count as a leak."""
+    client = app.test_client(user=user)
+    prefix = word[:-2]
+    word = prefix + "*"
+    texts = {
+        "register": client.get("/").text,
+        "register filtered": client.get("/", query_string={"q": prefix}).text,
+        "open dossier page": client.get("/dossiers/2025-017").text,
+    }
+    for mode in ("documents", "clauses"):
+        texts[f"search {mode}"] = client.get("/search", query_string={"q": word, "mode": mode}).text
+        # A word every dossier shares: facets and snippets of the other hits must not leak.
+        texts[f"search {mode} facets"] = client.get(
+            "/search", query_string={"q": "overeenkomst", "mode": mode}
+        ).text
+        texts[f"search {mode} supplier filter"] = client.get(
+            "/search",
+            query_string={
+                "q": "overeenkomst",
+                "mode": mode,
+                "supplier": f"{CANARY.capitalize()} B.V.",
+            },
+        ).text
+    texts["search in dossier"] = client.get(
+        "/search", query_string={"q": word, "dossier": "2025-099"}
+    ).text
+    for flags in ([], ["--clauses"]):
+        texts[f"cli search {flags}"] = _cli(
+            app, "search", word, "--as", user.email, "--json", *flags
+        )
+    for suffix in ("csv", "xlsx"):
+        path = tmp_path / f"{user.id}-register.{suffix}"
+        _cli(app, "register", "export", str(path), "--as", user.email)
+        texts[f"register export {suffix}"] = (
+            path.read_text(encoding="utf-8-sig") if suffix == "csv" else _xlsx_text(path)
+        )
+    for url in (
+        "/audit",
+        "/audit/export.csv",
+        "/dossiers/2025-017/audit",
+        "/dossiers/2025-017/members",
+    ):
+        response = client.get(url)
+        texts[url] = response.text if response.status_code == 200 else ""
+    return texts
+
+
+def _leaks(texts: dict[str, str], word: str) -> list[str]:
+    """The surfaces that show `word`, apart from the page's own address echoed back for the
+    language switch (it holds the query the user typed, not anything found)."""
+    return [name for name, text in texts.items() if word in _without_echo(text).lower()]
+
+
+def _without_echo(text: str) -> str:
+    return re.sub(r'name="next" value="[^"]*"', "", text)
+
+
+def test_canary_of_a_forbidden_dossier_is_nowhere(app: Flask, world: dict, tmp_path: Path) -> None:
+    for who in ("reader", "owner", "plain", "bea"):
+        texts = surfaces(app, world[who], CANARY, tmp_path)
+        assert _leaks(texts, CANARY) == [], who
+        assert _leaks(texts, "2025-099") == [], who
+    control = surfaces(app, world["keeper"], CANARY, tmp_path)
+    assert {
+        "register",
+        "search documents",
+        "search clauses",
+        "cli search []",
+        "cli search ['--clauses']",
+        "register export csv",
+        "register export xlsx",
+    } <= set(_leaks(control, CANARY))
+
+
+def test_confidential_canary_only_for_confidential_roles(
+    app: Flask, world: dict, tmp_path: Path
+) -> None:
+    for who in ("reader", "plain", "admin"):  # admin: not a reader of confidential documents
+        assert _leaks(surfaces(app, world[who], SECRET, tmp_path), SECRET) == [], who
+    for who in ("owner", "bea", "auditor"):
+        leaks = set(_leaks(surfaces(app, world[who], SECRET, tmp_path), SECRET))
+        assert {"search documents", "search clauses", "open dossier page"} <= leaks, who
+
+
+def test_canary_disappears_at_once_after_revoke(app: Flask, world: dict, tmp_path: Path) -> None:
+    reader = world["reader"]
+    _cli(app, "grant", reader.email, "2025-099", "reader")
+    granted = set(_leaks(surfaces(app, reader, CANARY, tmp_path), CANARY))
+    assert {"register", "search documents", "cli search []", "register export csv"} <= granted
+    keeper = app.test_client(user=world["keeper"])
+    membership = memberships.membership_of(world["hidden"], reader)
+    assert keeper.post(f"/dossiers/2025-099/members/{membership.id}/remove").status_code == 302
+    assert _leaks(surfaces(app, reader, CANARY, tmp_path), CANARY) == []
+    assert app.test_client(user=reader).get("/dossiers/2025-099").status_code == 404
+
+
+def test_login_and_language_next_stay_on_this_site(app: Flask, world: dict) -> None:
+    for target in (
+        "//evil.example",
+        "https://evil.example/x",
+        "/\\evil.example",
+        "//evil.example/%2F..",
+    ):
+        response = app.test_client().post(
+            "/login",
+            query_string={"next": target},
+            data={"email": "reader@example.org", "password": PASSWORD},
+        )
+        assert response.status_code == 302
+        assert "evil" not in response.headers["Location"], target
+        language = app.test_client().post("/language", data={"lang": "en", "next": target})
+        assert "evil" not in language.headers["Location"], target
+
+
+def test_mass_assignment_in_forms_is_ignored(app: Flask, world: dict) -> None:
+    reader, bea = world["reader"], world["bea"]
+    reader_client = app.test_client(user=reader)
+    new = "another long passphrase"
+    reader_client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new,
+            "is_admin": "true",
+            "global_role": "admin",
+        },
+    )
+    assert (
+        app.test_client(user=bea)
+        .post(
+            "/dossiers/2025-017/members",
+            data={
+                "principal": "plain@example.org",
+                "role": "reader",
+                "global_role": "admin",
+                "is_admin": "true",
+            },
+        )
+        .status_code
+        == 302
+    )
+    bea_client = app.test_client(user=bea)
+    bea_client.post(
+        "/dossiers/2025-017/edit",
+        data={
+            "reference": "2025-017",
+            "title": "Schoonmaak",
+            "status": "active",
+            "confidentiality": "normal",
+            "global_role": "admin",
+            "is_admin": "true",
+        },
+    )
+    db.session.expire_all()
+    for user in (reader, bea, world["plain"]):
+        refreshed = db.session.get(User, user.id)
+        assert not refreshed.is_admin, user.email
+    assert app.test_client(user=reader).get("/admin/users").status_code == 403
