@@ -12,12 +12,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
 from flask import Flask, url_for
 
-from dossier import documents, dossiers, groups, memberships
+from dossier import calendar_feed, documents, dossiers, groups, memberships, reports
 from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD
@@ -28,6 +29,7 @@ SEES_ALL = {"admin", "auditor"}  # know every dossier exists, without being memb
 MISSING_ID = 999_999
 SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
 MALFORMED = {"reference": "bad ref!", "int": "abc"}
+END_ON = {"2025-001": "2026-12-31", "2025-002": "2027-06-30"}  # each dossier has a deadline
 
 
 def _upload(name: str = "brief.txt") -> tuple[io.BytesIO, str]:
@@ -175,6 +177,27 @@ SPEC: dict[tuple[str, str], Case] = {
     ("admin.remove_group_member", "POST"): Case(
         own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
     ),
+    # Reports: every logged-in user gets them, computed over what they may see.
+    ("reports.dashboard", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.index", "GET"): Case(own={r: 302 for r in LOGGED_IN}),
+    ("reports.deadlines", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.tenders", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.value", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.completeness", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.activity", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.export", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.deadline", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("reports.deadline_update", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),  # can_manage_deadlines
+        data=lambda: {"status": "acted_on", "note": "opgezegd"},
+    ),
+    ("reports.calendar", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.calendar_create", "POST"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("reports.calendar_revoke", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
+    # The secret address answers to its token alone, logged in or not; any other token: 404.
+    ("reports.calendar_feed", "GET"): Case(
+        own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
 }
 
 
@@ -192,7 +215,13 @@ def _user(email: str, role: GlobalRole | None = None, enabled: bool = True) -> U
 
 def _dossier(beheerder: User, reference: str) -> Dossier:
     return dossiers.create_dossier(
-        beheerder, {"reference": reference, "title": f"Contract {reference}"}
+        beheerder,
+        {
+            "reference": reference,
+            "title": f"Contract {reference}",
+            "status": "active",
+            "end_on": date.fromisoformat(END_ON[reference]),
+        },
     )
 
 
@@ -203,7 +232,9 @@ def _document(actor: User, dossier: Dossier) -> int:
 
 
 def build_world() -> dict[str, Any]:
-    """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does."""
+    """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does. The
+    auditor is beheerder of 2025-001 as well (and changes nothing there all the same); both
+    dossiers end on a fixed date, so each has an end-of-term deadline."""
     people = {
         "plain": _user("plain@example.org"),
         "reader": _user("reader@example.org"),
@@ -220,7 +251,10 @@ def build_world() -> dict[str, Any]:
     for role in ("reader", "owner", "manager"):
         memberships.set_role(None, own, people[role], MemberRole(role))
     memberships.set_role(None, own, people["disabled"], MemberRole.BEHEERDER)
+    memberships.set_role(None, own, people["auditor"], MemberRole.BEHEERDER)
     forbidden = _dossier(people["other"], "2025-002")
+    revoked = calendar_feed.create_token(people["plain"])
+    calendar_feed.revoke_tokens(people["plain"])
     group = groups.create_group(None, "ICT", [people["other"]])
     values = {
         "own": {
@@ -230,12 +264,17 @@ def build_world() -> dict[str, Any]:
             "membership_id": memberships.membership_of(own, people["reader"]).id,
             "user_id": people["other"].id,
             "group_id": group.id,
+            "due": END_ON[own.reference],
+            # The reader's feed; the tokens below find nothing (revoked, of a disabled user).
+            "token": calendar_feed.create_token(people["reader"]),
+            "gone_tokens": [revoked, calendar_feed.create_token(people["disabled"])],
         },
         "forbidden": {
             "reference": forbidden.reference,
             "document_id": _document(people["other"], forbidden),
             "number": 1,
             "membership_id": memberships.membership_of(forbidden, people["other"]).id,
+            "due": END_ON[forbidden.reference],
         },
     }
     db.session.commit()
@@ -249,8 +288,56 @@ def _rules(app: Flask, endpoint: str) -> list[Any]:
 Variant = tuple[str, str, str, dict[str, Any]]
 
 
+def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | None:
+    """Variants of the report endpoints whose arguments are not ids (call in a request
+    context); None for the other endpoints."""
+    own = world["own"]
+    if endpoint == "reports.export":
+        urls = [
+            url_for(endpoint, name=name, kind=kind)
+            for name in reports.TABLE_NAMES
+            for kind in ("csv", "xlsx")
+        ]
+        variants: list[Variant] = [("own", url, "", own) for url in urls]
+        for name, kind in (("nothing", "csv"), ("deadlines", "pdf"), ("deadlines", "csv.csv")):
+            variants.append(("missing", url_for(endpoint, name=name, kind=kind), "name", own))
+        malformed = url_for(endpoint, name="dead lines!", kind="csv")
+        return [*variants, ("malformed", malformed, "name", own)]
+    if endpoint in ("reports.deadline", "reports.deadline_update"):
+        variants = []
+        for variant in ("own", "forbidden"):
+            ids = world[variant]
+            url = url_for(endpoint, reference=ids["reference"], kind="end", due=ids["due"])
+            variants.append((variant, url, "", ids))
+        wrong = {
+            "missing": [("2099-999", "end", own["due"]), (own["reference"], "end", "2031-01-01")],
+            "malformed": [
+                ("bad ref!", "end", own["due"]),
+                (own["reference"], "ending", own["due"]),
+                (own["reference"], "end", "2026-02-30"),
+                (own["reference"], "end", "morgen"),
+            ],
+        }
+        for variant, triples in wrong.items():
+            for reference, kind, due in triples:
+                url = url_for(endpoint, reference=reference, kind=kind, due=due)
+                variants.append((variant, url, "deadline", own))
+        return variants
+    if endpoint == "reports.calendar_feed":
+        tokens = ["A" * 43, "short", "not a token!", *own["gone_tokens"]]
+        return [
+            ("own", url_for(endpoint, token=own["token"]), "", own),
+            *(("gone", url_for(endpoint, token=t), "token", own) for t in tokens),
+        ]
+    return None
+
+
 def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]:
     """(variant, url, leaf kind, ids) for the endpoint: own, forbidden, missing, malformed."""
+    with app.test_request_context():
+        special = _report_variants(endpoint, world)
+    if special is not None:
+        return special
     (rule,) = _rules(app, endpoint)
     args = [
         a for a in ("reference", "document_id", "number", "membership_id") if a in rule.arguments
@@ -282,6 +369,8 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
 def expected(case: Case, role: str, variant: str, leaf_kind: str) -> int:
     if variant == "malformed" and leaf_kind == "int":
         return 404  # no route matches: nothing is revealed, not even to whom
+    if variant == "gone":
+        return 404  # a public address whose secret does not (or no longer) open anything
     if role in ("anonymous", "disabled"):
         return case.extra.get(role, 302)
     own = case.own[role]
@@ -289,7 +378,7 @@ def expected(case: Case, role: str, variant: str, leaf_kind: str) -> int:
         return own
     if variant == "forbidden":
         return own if role in SEES_ALL else 404
-    if leaf_kind == "reference":
+    if leaf_kind in ("reference", "name", "deadline"):
         return 404
     return 403 if case.missing_keeps_403 and own == 403 else 404
 
