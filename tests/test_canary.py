@@ -1,7 +1,9 @@
 """R5: a canary word planted in a dossier a user may not read appears nowhere for that user, on
 every surface this application has (register page, both search tabs with their counts, facets
 and snippets, `dossier search --as`, `dossier register export --as` as CSV and XLSX, the
-dossier and member pages, the audit viewer), and it disappears at once after a revoke.
+dossier and member pages, the audit viewer, the dashboard, every report page and report export
+as CSV and XLSX, `dossier report --as` in every format, the daily digest and the personal
+iCalendar feed), and it disappears at once after a revoke.
 
 Each check is paired with a positive control: the same surface shows the canary to someone who
 may read it, so an empty page cannot pass for a safe one."""
@@ -11,6 +13,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +22,41 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from dossier import documents, dossiers, indexing, memberships
+from dossier import calendar_feed, digest, documents, dossiers, indexing, memberships, reports
 from dossier.cli import cli
 from dossier.extensions import db
-from dossier.models import Confidentiality, DocumentKind, Dossier, GlobalRole, MemberRole, User
+from dossier.models import (
+    Category,
+    Confidentiality,
+    DocumentKind,
+    Dossier,
+    DossierStatus,
+    GlobalRole,
+    MemberRole,
+    NoticeUnit,
+    User,
+)
 from tests.conftest import PASSWORD
 
 CANARY = "zwartekraai"  # in the forbidden dossier: title, supplier, tag, text, clause, filename
 SECRET = "blauwereiger"  # in a confidential document of the open dossier
+TODAY = date(2026, 1, 15)  # reports, digest and feed are computed as of this day
+
+
+def _contract(end_on: date) -> dict[str, Any]:
+    """Contract data that gives deadlines in every report: an end within the digest window, a
+    missed notice deadline, reviews, and a value that needs a new European tender."""
+    return {
+        "status": DossierStatus.ACTIVE,
+        "start_on": date(2024, 2, 1),
+        "end_on": end_on,
+        "notice_value": 1,
+        "notice_unit": NoticeUnit.MONTHS,
+        "value": Decimal("500000.00"),
+        "annual_value": Decimal("125000.00"),
+        "category": Category.SERVICES,
+        "review_months": 6,
+    }
 
 
 def _file(actor: User, dossier: Dossier, name: str, text: str, **options: Any) -> None:
@@ -35,6 +66,7 @@ def _file(actor: User, dossier: Dossier, name: str, text: str, **options: Any) -
 
 @pytest.fixture
 def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
+    app.config["REPORT_DATE"] = TODAY.isoformat()
     people = {
         "bea": make_user("bea@example.org", GlobalRole.BEHEERDER),
         "keeper": make_user("keeper@example.org", GlobalRole.BEHEERDER),
@@ -45,7 +77,13 @@ def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         "auditor": make_user("auditor@example.org", GlobalRole.AUDITOR),
     }
     open_dossier = dossiers.create_dossier(
-        people["bea"], {"reference": "2025-017", "title": "Schoonmaak", "supplier": "Conduction"}
+        people["bea"],
+        {
+            "reference": "2025-017",
+            "title": "Schoonmaak",
+            "supplier": "Conduction",
+            **_contract(date(2026, 2, 20)),
+        },
     )
     for role in ("reader", "owner"):
         memberships.set_role(people["bea"], open_dossier, people[role], MemberRole(role))
@@ -57,6 +95,7 @@ def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
             "description": f"Over {CANARY}",
             "supplier": f"{CANARY.capitalize()} B.V.",
             "tags": [CANARY],
+            **_contract(date(2026, 2, 10)),
         },
     )
     _file(
@@ -98,7 +137,9 @@ def _xlsx_text(path: Path) -> str:
     return " ".join(cells)
 
 
-def surfaces(app: Flask, user: User, word: str, tmp_path: Path) -> dict[str, str]:
+def surfaces(
+    app: Flask, user: User, word: str, tmp_path: Path, feed_token: str | None = None
+) -> dict[str, str]:
     """Everything `user` can see that might carry `word`, surface by surface. Queries use a
     prefix of the word, so a page that repeats the query back does not count as a leak."""
     client = app.test_client(user=user)
@@ -144,7 +185,67 @@ def surfaces(app: Flask, user: User, word: str, tmp_path: Path) -> dict[str, str
     ):
         response = client.get(url)
         texts[url] = response.text if response.status_code == 200 else ""
+    texts.update(report_surfaces(app, user, tmp_path, feed_token))
     return texts
+
+
+def report_surfaces(
+    app: Flask, user: User, tmp_path: Path, feed_token: str | None = None
+) -> dict[str, str]:
+    """The dashboard, reports, report exports (web and CLI), digest and calendar feed (through
+    `feed_token`, else a new token of `user`)."""
+    client = app.test_client(user=user)
+    texts = {}
+    for url in (
+        "/overview",
+        "/reports/deadlines",
+        "/reports/tenders",
+        "/reports/value",
+        "/reports/completeness",
+        "/reports/activity",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        texts[url] = response.text
+    for name in reports.TABLE_NAMES:
+        for kind in ("csv", "xlsx"):
+            response = client.get(f"/reports/export/{name}.{kind}")
+            assert response.status_code == 200, (name, kind)
+            if kind == "csv":
+                texts[f"export {name}.csv"] = response.data.decode("utf-8-sig")
+            else:
+                path = tmp_path / f"{user.id}-{name}.xlsx"
+                path.write_bytes(response.data)
+                texts[f"export {name}.xlsx"] = _xlsx_text(path)
+    for name in ("deadlines", "tenders", "value", "completeness"):
+        for fmt in ("csv", "json"):
+            texts[f"cli report {name} {fmt}"] = _cli(
+                app, "report", name, "--as", user.email, "--format", fmt
+            )
+        path = tmp_path / f"{user.id}-report-{name}.xlsx"
+        _cli(app, "report", name, "--as", user.email, "--format", "xlsx", "--output", str(path))
+        texts[f"cli report {name} xlsx"] = _xlsx_text(path)
+    texts["digest"] = digest.render_text(digest.compose(user, TODAY))
+    texts["cli digest"] = _digest_of(_cli(app, "digest", "--date", TODAY.isoformat()), user)
+    if feed_token is None:
+        feed_token = calendar_feed.create_token(db.session.get(User, user.id))
+        db.session.commit()
+    texts["calendar feed"] = _feed(app, feed_token)
+    return texts
+
+
+def _digest_of(output: str, user: User) -> str:
+    """The part of `dossier digest` output addressed to `user` (empty when none is)."""
+    parts = re.split(r"^To: ", output, flags=re.MULTILINE)
+    return "".join(p for p in parts if p.startswith(f"{user.email}\n"))
+
+
+def _feed(app: Flask, token: str) -> str:
+    """The iCalendar feed behind `token` (no session needed), its folded lines unfolded."""
+    response = app.test_client().get(f"/calendar/{token}.ics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    return response.data.decode().replace("\r\n ", "")
 
 
 def _leaks(texts: dict[str, str], word: str) -> list[str]:
@@ -171,7 +272,34 @@ def test_canary_of_a_forbidden_dossier_is_nowhere(app: Flask, world: dict, tmp_p
         "cli search ['--clauses']",
         "register export csv",
         "register export xlsx",
+        *REPORT_SURFACES,
     } <= set(_leaks(control, CANARY))
+
+
+# The report surfaces that carry a dossier's title or supplier: each must show the canary to
+# someone who may read the dossier, or it proves nothing for those who may not.
+REPORT_SURFACES = {
+    "/overview",
+    "/reports/deadlines",
+    "/reports/tenders",
+    "/reports/value",
+    "/reports/completeness",
+    *(f"export {n}.{k}" for n in ("deadlines", "tenders", "completeness") for k in ("csv", "xlsx")),
+    *(
+        f"export {n}.{k}"
+        for n in ("value", "value_supplier", "top_suppliers")
+        for k in ("csv", "xlsx")
+    ),
+    *(
+        f"cli report {n} {f}"
+        for n in ("deadlines", "tenders", "completeness")
+        for f in ("csv", "json", "xlsx")
+    ),
+    *(f"cli report value {f}" for f in ("csv", "json", "xlsx")),
+    "digest",
+    "cli digest",
+    "calendar feed",
+}
 
 
 def test_confidential_canary_only_for_confidential_roles(
@@ -186,13 +314,21 @@ def test_confidential_canary_only_for_confidential_roles(
 
 def test_canary_disappears_at_once_after_revoke(app: Flask, world: dict, tmp_path: Path) -> None:
     reader = world["reader"]
-    _cli(app, "grant", reader.email, "2025-099", "reader")
-    granted = set(_leaks(surfaces(app, reader, CANARY, tmp_path), CANARY))
-    assert {"register", "search documents", "cli search []", "register export csv"} <= granted
+    token = calendar_feed.create_token(reader)  # made before the grant, kept after the revoke
+    db.session.commit()
+    _cli(app, "grant", reader.email, "2025-099", "manager")  # a manager also gets the digest
+    granted = set(_leaks(surfaces(app, reader, CANARY, tmp_path, token), CANARY))
+    assert {
+        "register",
+        "search documents",
+        "cli search []",
+        "register export csv",
+        *REPORT_SURFACES,
+    } <= granted
     keeper = app.test_client(user=world["keeper"])
     membership = memberships.membership_of(world["hidden"], reader)
     assert keeper.post(f"/dossiers/2025-099/members/{membership.id}/remove").status_code == 302
-    assert _leaks(surfaces(app, reader, CANARY, tmp_path), CANARY) == []
+    assert _leaks(surfaces(app, reader, CANARY, tmp_path, token), CANARY) == []
     assert app.test_client(user=reader).get("/dossiers/2025-099").status_code == 404
 
 
