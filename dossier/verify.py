@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from dossier import audit
+from dossier import audit, indexing
 from dossier.extensions import db
-from dossier.models import Document, DocumentVersion
+from dossier.models import Clause, Document, DocumentVersion, OutboxItem
+from search.index import IndexUnavailable, VersionEntry
 from storage import BlobNotFound, BlobStore, InvalidKey
 
 # A blob younger than this may belong to an upload whose transaction is still running.
@@ -18,7 +20,9 @@ ORPHAN_GRACE = timedelta(hours=1)
 
 @dataclass
 class Problem:
-    kind: str  # missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap, audit_chain
+    # missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap, audit_chain,
+    # index_unavailable, index_missing, index_extra, index_stale
+    kind: str
     subject: str
     detail: str
 
@@ -28,7 +32,10 @@ class Report:
     versions: int = 0
     blobs: int = 0
     audit_events: int = 0
+    index_units: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Differences still covered by queued outbox work: not violations, the worker catches up.
+    pending: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -38,20 +45,27 @@ class Report:
         return {**asdict(self), "ok": self.ok}
 
 
+@dataclass
+class Context:
+    """What one run checks against, shared by the checks."""
+
+    store: BlobStore
+    now: datetime
+    referenced: set[str] = field(default_factory=set)  # blob keys the version rows name
+
+
 def run(store: BlobStore, now: datetime | None = None) -> Report:
-    """Re-hash every blob, match rows to blobs and blobs to rows, check numbering and the chain."""
+    """Run every check of CHECKS in order; each adds what it finds to one report."""
     report = Report()
-    referenced = _check_versions(store, report)
-    _check_orphans(store, referenced, report, now or datetime.now(UTC))
-    _check_numbering(report)
-    for problem in audit.check_chain():
-        report.problems.append(Problem("audit_chain", f"event {problem.event_id}", problem.problem))
-    report.audit_events = db.session.scalar(sa.text("SELECT count(*) FROM audit_event")) or 0
+    context = Context(store, now or datetime.now(UTC))
+    for check in CHECKS:
+        check(context, report)
     return report
 
 
-def _check_versions(store: BlobStore, report: Report) -> set[str]:
-    referenced: set[str] = set()
+def _check_versions(context: Context, report: Report) -> None:
+    """Every version row has its blob, with the right hash and size."""
+    store, referenced = context.store, context.referenced
     checked: dict[str, bool] = {}
     query = sa.select(DocumentVersion.id, DocumentVersion.blob_key, DocumentVersion.size)
     for version_id, key, size in db.session.execute(query):
@@ -69,23 +83,24 @@ def _check_versions(store: BlobStore, report: Report) -> set[str]:
             report.problems.append(Problem("missing_blob", subject, "blob is not in the store"))
         except InvalidKey:  # an altered row: report it rather than stop the whole check
             report.problems.append(Problem("missing_blob", subject, "not a valid blob key"))
-    return referenced
 
 
-def _check_orphans(store: BlobStore, referenced: set[str], report: Report, now: datetime) -> None:
+def _check_orphans(context: Context, report: Report) -> None:
+    """No blob without a version row, beyond the grace period of a running upload."""
+    store = context.store
     stored = store.keys()
     for key in stored:
         report.blobs += 1
-        if key in referenced:
+        if key in context.referenced:
             continue
-        age = now - datetime.fromtimestamp(store.stored_at(key), UTC)
+        age = context.now - datetime.fromtimestamp(store.stored_at(key), UTC)
         if age >= ORPHAN_GRACE:
             report.problems.append(
                 Problem("orphan_blob", f"blob {key}", "stored but no version refers to it")
             )
 
 
-def _check_numbering(report: Report) -> None:
+def _check_numbering(_context: Context, report: Report) -> None:
     """Versions of each document are numbered 1..n, and the document's counter says n."""
     query = (
         sa.select(
@@ -108,3 +123,119 @@ def _check_numbering(report: Report) -> None:
                     f"{count} versions numbered {low}..{high}, current version {current}",
                 )
             )
+
+
+def _check_audit_chain(_context: Context, report: Report) -> None:
+    """The audit events form one unbroken hash chain."""
+    for problem in audit.check_chain():
+        report.problems.append(Problem("audit_chain", f"event {problem.event_id}", problem.problem))
+    report.audit_events = db.session.scalar(sa.text("SELECT count(*) FROM audit_event")) or 0
+
+
+def _check_index(_context: Context, report: Report) -> None:
+    """The search index holds exactly the units of every version of every live document.
+
+    A unit is a clause of a version's text (or one unit for a version without clauses); the
+    index keeps earlier versions too, flagged not current. Differences on documents with
+    queued outbox work are reported as pending, not as problems.
+    """
+    expected = _expected_index()
+    waiting = _documents_with_pending_work()
+    for document_id, detail in sorted(waiting.items()):
+        report.pending.append(Problem("index_pending", f"document {document_id}", detail))
+    try:
+        actual = indexing.search_index().version_summary()
+    except IndexUnavailable as exc:
+        if any(entry.document_id not in waiting for entry in expected.values()):
+            report.problems.append(
+                Problem(
+                    "index_unavailable",
+                    "search index",
+                    f"{exc}; it is rebuilt by the next indexing run or `dossier reindex`",
+                )
+            )
+        return
+    report.index_units = sum(entry.units for entry in actual.values())
+    for version_id in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(version_id), actual.get(version_id)
+        if want == have:
+            continue
+        problem = _index_difference(version_id, want, have)
+        document_id = (want or have).document_id  # type: ignore[union-attr]
+        (report.pending if document_id in waiting else report.problems).append(problem)
+
+
+def _index_difference(
+    version_id: int, want: VersionEntry | None, have: VersionEntry | None
+) -> Problem:
+    subject = f"version {version_id}"
+    if have is None:
+        return Problem("index_missing", subject, "in the database but not in the search index")
+    if want is None:
+        return Problem(
+            "index_extra", subject, "in the search index but withdrawn or not in the database"
+        )
+    return Problem(
+        "index_stale",
+        subject,
+        f"index has {have.units} units of document {have.document_id} "
+        f"(current: {sorted(have.current)}), the database {want.units} units of document "
+        f"{want.document_id} (current: {sorted(want.current)})",
+    )
+
+
+def _expected_index() -> dict[int, VersionEntry]:
+    """What the index should hold, per version, according to the database."""
+    clauses = (
+        sa.select(Clause.version_id, sa.func.count().label("n"))
+        .group_by(Clause.version_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            DocumentVersion.id,
+            Document.id,
+            DocumentVersion.number == Document.current_version_number,
+            sa.func.coalesce(clauses.c.n, 0),
+        )
+        .join(Document, DocumentVersion.document_id == Document.id)
+        .outerjoin(clauses, clauses.c.version_id == DocumentVersion.id)
+        .where(Document.withdrawn_at.is_(None))
+    )
+    return {
+        version_id: VersionEntry(document_id, max(count, 1), frozenset([bool(current)]))
+        for version_id, document_id, current, count in db.session.execute(query)
+    }
+
+
+def _documents_with_pending_work() -> dict[int, str]:
+    """Documents whose index entries queued outbox work will still change, with why."""
+    waiting: dict[int, str] = {}
+    items = db.session.execute(
+        sa.select(OutboxItem.topic, OutboxItem.object_id, OutboxItem.attempts)
+    ).all()
+    for topic, object_id, attempts in items:
+        if topic == "version.extract":
+            ids = db.session.scalars(
+                sa.select(DocumentVersion.document_id).where(DocumentVersion.id == object_id)
+            ).all()
+        elif topic == "dossier.index":
+            ids = db.session.scalars(
+                sa.select(Document.id).where(Document.dossier_id == object_id)
+            ).all()
+        else:
+            ids = [object_id]
+        note = f"{topic} queued" + (f" ({attempts} failed attempts)" if attempts else "")
+        for document_id in ids:
+            waiting.setdefault(document_id, note)
+    return waiting
+
+
+# The checks `run` performs, in order; each takes the run's context and adds to the report.
+CHECKS: list[Callable[[Context, Report], None]] = [
+    _check_versions,
+    _check_orphans,
+    _check_numbering,
+    _check_audit_chain,
+    _check_index,
+]

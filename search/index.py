@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from typing import NamedTuple
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -19,7 +20,7 @@ from whoosh.searching import Searcher
 from search.index_errors import CORRUPTION, quietly, reclaim
 from search.index_search import empty_result, execute, segments
 from search.index_store import Store
-from search.index_tables import SegmentTable, TableCache
+from search.index_tables import FLAG_CURRENT, SegmentTable, TableCache
 from search.index_types import (
     Hit,
     IndexBusy,
@@ -39,10 +40,21 @@ __all__ = [
     "SearchRequest",
     "SearchResult",
     "Unit",
+    "VersionEntry",
     "validate_query",
 ]
 
 MAX_PER_PAGE = 100
+
+
+class VersionEntry(NamedTuple):
+    """What the index holds of one version: its document, unit count and current flag(s)."""
+
+    document_id: int
+    units: int
+    current: frozenset[bool]
+
+
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
@@ -114,6 +126,35 @@ class SearchIndex:
     def version_ids(self) -> set[int]:
         """Version ids of all live units, for consistency checks against the database."""
         return self._live_values("version")
+
+    def version_summary(self) -> dict[int, VersionEntry]:
+        """Per indexed version: its document, its number of live units and their current flags.
+
+        For consistency checks against the database (`dossier verify`).
+        """
+        summary: dict[int, VersionEntry] = {}
+        with self._searcher() as searcher:
+            for sub, _ in segments(searcher):
+                reader = sub.reader()
+                numbers = self._table(reader).numbers
+                versions, documents, flags = (
+                    numbers["version"],
+                    numbers["document"],
+                    numbers["flags"],
+                )
+                deleted = reader.deleted_docs_set
+                for docnum, version in enumerate(versions):
+                    if docnum in deleted:
+                        continue
+                    entry = summary.get(version)
+                    current = bool(flags[docnum] & FLAG_CURRENT)
+                    if entry is None:
+                        summary[version] = VersionEntry(documents[docnum], 1, frozenset([current]))
+                    else:
+                        summary[version] = VersionEntry(
+                            entry.document_id, entry.units + 1, entry.current | {current}
+                        )
+        return summary
 
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""

@@ -342,7 +342,9 @@ def test_verify_on_an_empty_instance(app: Flask, invoke: Callable[..., Result]) 
         "versions": 0,
         "blobs": 0,
         "audit_events": 0,
+        "index_units": 0,
         "problems": [],
+        "pending": [],
         "ok": True,
     }
 
