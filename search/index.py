@@ -74,13 +74,24 @@ class SearchIndex:
         return self._store.exists()
 
     def check(self) -> None:
-        """Raise IndexUnavailable unless the index opens and every segment can be read."""
-        with self._searcher() as searcher:
-            searcher.doc_count()
-            for sub, _ in segments(searcher):
-                # Loading the segment's tables reads every column (and warms the cache).
-                self._table(sub.reader())
-                _probe(sub.reader())
+        """Raise IndexUnavailable unless the index on disk opens and every segment can be read.
+
+        Opens the index afresh rather than using this thread's searcher: a searcher opened
+        earlier keeps reading files that were deleted or replaced on disk since, and would
+        hide damage that any new process (or a rebuild) would trip over.
+        """
+        try:
+            generation, index = self._store.open()
+            with quietly(), index.searcher() as searcher:
+                searcher.doc_count()
+                for sub, _ in segments(searcher):
+                    reader = sub.reader()
+                    # Loading the segment's tables reads every column (and warms the cache).
+                    self._tables.table(_segment_key(generation, reader), reader)
+                    _probe(reader)
+        except CORRUPTION as failure:
+            reclaim(failure)
+            raise IndexUnavailable(f"the search index cannot be read: {failure!r}") from failure
 
     def create(self) -> None:
         """Replace anything in the directory with an empty index."""
