@@ -48,6 +48,7 @@ from search.index import IndexUnavailable, SearchIndex, Unit
 log = logging.getLogger(__name__)
 
 BATCH = 50
+EXTRACT_BATCH = 10
 MAX_ATTEMPTS = 5
 _kick_lock = threading.Lock()
 _kicked: set[int] = set()
@@ -168,7 +169,12 @@ def _next_items(topics: tuple[str, ...], limit: int) -> list[OutboxItem]:
 
 
 def _process_extractions() -> int:
-    items = _next_items(("version.extract",), 1)
+    """Extract a few versions (each committed on its own) before their index work is done.
+
+    Index work then goes in one batch: a Whoosh commit per document would cost more than the
+    extraction of a small document.
+    """
+    items = _next_items(("version.extract",), EXTRACT_BATCH)
     for item in items:
         try:
             extract_version(item.object_id)

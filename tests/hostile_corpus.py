@@ -12,8 +12,8 @@ import functools
 import io
 import re
 import warnings
-import zlib
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from tests.test_detect import docx_entries, make_zip, patch_central
