@@ -245,7 +245,16 @@ def _lock(document: Document) -> None:
 
 
 def _refuse_closed(dossier: Dossier) -> None:
-    if dossier.status == DossierStatus.ARCHIVED:
+    """Refuse filing into an archived dossier, holding the dossier row until commit.
+
+    The shared row lock makes archiving wait for uploads already past this check, and an
+    upload that comes while the dossier is being archived waits and then sees it archived:
+    a document is never filed into a dossier after its archiving committed.
+    """
+    status = db.session.execute(
+        sa.select(Dossier.status).where(Dossier.id == dossier.id).with_for_update(read=True)
+    ).scalar_one()
+    if status == DossierStatus.ARCHIVED:
         raise UploadRefused(_("the dossier is archived; nothing can be filed into it"))
 
 

@@ -1,0 +1,360 @@
+"""Concurrent use on SQLite and PostgreSQL, with real threads through the web stack: two new
+versions of one document at once, a dossier archived while an upload into it runs, many
+readers searching while one writer indexes. Nothing is half-filed and `dossier verify` stays
+clean."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dossier import crash, database, documents, dossiers, indexing, searching, verify
+from dossier.extensions import db
+from dossier.models import (
+    AuditEvent,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    DossierStatus,
+    MemberRole,
+    User,
+)
+from dossier.services import blob_store
+
+WAIT = 60  # seconds a thread may wait for another before the test fails (never reached)
+ARCHIVED_NL = "het dossier is gearchiveerd"
+
+
+def _file_text(actor: User, dossier: Dossier, text: str, name: str) -> Document:
+    with documents.receive(io.BytesIO(text.encode()), name) as upload:
+        document = documents.file_document(actor, dossier, upload, kind=DocumentKind.CONTRACT)
+    db.session.commit()
+    return document
+
+
+def _post_file(client: FlaskClient, url: str, data: bytes, name: str, **fields: str) -> Any:
+    return client.post(
+        url,
+        data={"file": (io.BytesIO(data), name), **fields},
+        content_type="multipart/form-data",
+    )
+
+
+class Threads:
+    """Run callables in threads; exceptions are collected and re-raised in the test."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def start(self, target: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:  # re-raised by join()
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=WAIT * 2)
+            assert not thread.is_alive(), "a thread hung"
+        if self.errors:
+            raise self.errors[0]
+
+
+@pytest.fixture
+def threads() -> Iterator[Threads]:
+    pool = Threads()
+    yield pool
+    for thread in pool.threads:
+        thread.join(timeout=WAIT * 2)
+
+
+def _clean_verify() -> verify.Report:
+    db.session.rollback()
+    report = verify.run(blob_store())
+    assert report.ok, report.problems
+    return report
+
+
+def _in_app(app: Flask, work: Callable[[], Any]) -> Callable[[], Any]:
+    """Run work in its own application context (its own session), as a server thread would."""
+
+    def run() -> Any:
+        with app.app_context():
+            try:
+                return work()
+            finally:
+                db.session.remove()
+
+    return run
+
+
+# Two new versions of one document at once
+
+
+def test_two_new_versions_at_once_over_http(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], threads: Threads
+) -> None:
+    dossier = make_dossier()
+    document = _file_text(admin, dossier, "Artikel 1\nVersie een.\n", "contract.txt")
+    url = f"/dossiers/{dossier.reference}/documents/{document.id}/versions/new"
+    payloads = [b"Artikel 1\nVersie twee A.\n", b"Artikel 1\nVersie twee B.\n"]
+    barrier = threading.Barrier(len(payloads), timeout=WAIT)
+    statuses: list[int] = []
+    db.session.commit()
+
+    for payload in payloads:
+        client = app.test_client(user=admin)
+
+        def upload(payload: bytes = payload, client: FlaskClient = client) -> None:
+            barrier.wait()
+            response = _post_file(client, url, payload, "contract.txt", comment="race")
+            statuses.append(response.status_code)
+
+        threads.start(_in_app(app, upload))
+    threads.join()
+
+    assert statuses == [302, 302]
+    db.session.rollback()
+    versions = db.session.scalars(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.document_id == document.id)
+        .order_by(DocumentVersion.number)
+    ).all()
+    assert [v.number for v in versions] == [1, 2, 3]
+    assert db.session.get(Document, document.id).current_version_number == 3
+    store = blob_store()
+    later = {v.blob_key for v in versions[1:]}
+    assert later == {hashlib.sha256(p).hexdigest() for p in payloads}
+    assert all(store.verify(key) for key in later), "both blobs are present and intact"
+    indexing.drain()
+    _clean_verify()
+
+
+# A dossier archived while an upload into it runs
+
+
+def _archive(app: Flask, admin_id: int, dossier_id: int) -> Callable[[], None]:
+    def run() -> None:
+        dossier = db.session.get(Dossier, dossier_id)
+        dossiers.update_dossier(
+            db.session.get(User, admin_id), dossier, {"status": DossierStatus.ARCHIVED}
+        )
+        db.session.commit()
+
+    return _in_app(app, run)
+
+
+def _archive_event_ids(dossier_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.id).where(
+                AuditEvent.action == "dossier.update", AuditEvent.object_id == dossier_id
+            )
+        )
+    )
+
+
+def test_an_upload_under_way_completes_before_the_archiving(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    threads: Threads,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The upload is past its check when archiving starts: archiving waits for it."""
+    dossier = make_dossier()
+    reached_blob, archived = threading.Event(), threading.Event()
+    real_point = crash.point
+
+    def pause_upload(name: str) -> None:
+        real_point(name)
+        if name == "upload.after_blob" and threading.current_thread() is uploader:
+            reached_blob.set()
+            # Give archiving every chance to overtake; it must wait for this transaction.
+            archived.wait(timeout=1.0)
+
+    monkeypatch.setattr(crash, "point", pause_upload)
+    responses: list[Any] = []
+    upload_url = f"/dossiers/{dossier.reference}/documents/new"
+    client = app.test_client(user=admin)
+    db.session.commit()
+
+    def upload() -> None:
+        responses.append(
+            _post_file(
+                client,
+                upload_url,
+                b"Artikel 1\nNet op tijd.\n",
+                "laat.txt",
+                kind="other",
+                confidentiality="normal",
+            )
+        )
+
+    uploader = threading.Thread(target=_in_app(app, upload))
+    uploader.start()
+    assert reached_blob.wait(timeout=WAIT)
+    archive = _archive(app, admin.id, dossier.id)
+
+    def archive_then_signal() -> None:
+        archive()
+        archived.set()
+
+    threads.start(archive_then_signal)
+    uploader.join(timeout=WAIT * 2)
+    threads.join()
+
+    assert responses[0].status_code == 302, "the upload that was under way completes"
+    db.session.rollback()
+    assert db.session.get(Dossier, dossier.id).status == DossierStatus.ARCHIVED
+    version = db.session.scalar(
+        sa.select(DocumentVersion).join(Document).where(Document.dossier_id == dossier.id)
+    )
+    assert version is not None and blob_store().verify(version.blob_key)
+    filed_event = db.session.scalar(
+        sa.select(AuditEvent.id).where(
+            AuditEvent.action == "version.create", AuditEvent.object_id == version.id
+        )
+    )
+    assert filed_event is not None
+    assert all(filed_event < event for event in _archive_event_ids(dossier.id)), (
+        "the document was filed before the dossier was archived"
+    )
+    indexing.drain()
+    _clean_verify()
+
+
+def test_an_upload_while_archiving_is_refused_cleanly(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    threads: Threads,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Archiving has changed the row but not committed when the upload checks: it waits and
+    is then refused, leaving no document, version or blob behind."""
+    dossier = make_dossier()
+    admin_id, dossier_id = admin.id, dossier.id
+    changed, upload_started = threading.Event(), threading.Event()
+    db.session.commit()
+
+    def archive_slowly() -> None:
+        target = db.session.get(Dossier, dossier_id)
+        dossiers.update_dossier(
+            db.session.get(User, admin_id), target, {"status": DossierStatus.ARCHIVED}
+        )
+        db.session.flush()
+        changed.set()
+        assert upload_started.wait(timeout=WAIT)
+        # The upload now runs into the changed row (or the write lock) and must wait.
+        threading.Event().wait(0.5)
+        db.session.commit()
+
+    threads.start(_in_app(app, archive_slowly))
+    assert changed.wait(timeout=WAIT)
+    data = b"Artikel 1\nTe laat.\n"
+    client = app.test_client(user=admin)
+    responses: list[Any] = []
+
+    def upload() -> None:
+        upload_started.set()
+        responses.append(
+            _post_file(
+                client,
+                f"/dossiers/{dossier.reference}/documents/new",
+                data,
+                "te-laat.txt",
+                kind="other",
+                confidentiality="normal",
+            )
+        )
+
+    threads.start(_in_app(app, upload))
+    threads.join()
+
+    response = responses[0]
+    assert response.status_code == 400
+    assert ARCHIVED_NL in response.text
+    db.session.rollback()
+    assert db.session.get(Dossier, dossier_id).status == DossierStatus.ARCHIVED
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Document)
+            .where(Document.dossier_id == dossier_id)
+        )
+        == 0
+    )
+    assert hashlib.sha256(data).hexdigest() not in set(blob_store().keys())
+    _clean_verify()
+
+
+# Many readers while one writer indexes
+
+
+def test_readers_search_while_a_writer_indexes(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+    threads: Threads,
+) -> None:
+    reader = make_user("lezer@example.org")
+    visible = make_dossier("2025-801", members={reader: MemberRole.READER})
+    hidden = make_dossier("2025-802")
+    _file_text(admin, visible, "Artikel 1 Betaling\nBetaling binnen dertig dagen.\n", "b0.txt")
+    indexing.drain()
+    reader_id, visible_id = reader.id, visible.id
+    rounds, writer_done = 12, threading.Event()
+    seen: list[list[int]] = []
+    db.session.commit()
+
+    def read() -> None:
+        totals: list[int] = []
+        while True:
+            finished = writer_done.is_set()
+            with database.read_only():
+                user = db.session.get(User, reader_id)
+                outcome = searching.search(user, "betaling")
+                db.session.rollback()
+            assert not outcome.degraded, "the index stays available while it is written"
+            assert all(hit.dossier_id == visible_id for hit in outcome.result.hits)
+            assert all("geheim" not in hit.title for hit in outcome.result.hits)
+            totals.append(outcome.result.total)
+            if finished:
+                break
+        seen.append(totals)
+
+    for _ in range(6):
+        threads.start(_in_app(app, read))
+    try:
+        for number in range(1, rounds + 1):
+            _file_text(admin, visible, f"Artikel 1 Betaling\nTermijn {number}.\n", f"b{number}.txt")
+            _file_text(
+                admin, hidden, f"Artikel 1 Betaling\ngeheim {number}\n", f"geheim{number}.txt"
+            )
+            indexing.drain()
+    finally:
+        writer_done.set()
+    threads.join()
+
+    assert len(seen) == 6
+    for totals in seen:
+        assert totals == sorted(totals), "a reader never sees the index go back in time"
+        assert totals[-1] == rounds + 1
+    _clean_verify()
