@@ -349,6 +349,9 @@ def worker_command(once: bool, interval: float) -> None:
         done = indexing.drain()
         if done:
             click.echo(f"{done} outbox items processed, {indexing.pending()} pending")
+        # End the polling transaction: on SQLite it began as a writer, and an idle worker must
+        # not hold the write lock while it sleeps (web requests would time out waiting for it).
+        db.session.close()
         if once:
             return
         time.sleep(interval)

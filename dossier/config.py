@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Flask
 
-ENV_PREFIX = "DOSSIER_"
+# Flask adds the underscore: DOSSIER_INDEXING=worker sets INDEXING.
+ENV_PREFIX = "DOSSIER"
 
 
 class Defaults:
