@@ -174,34 +174,45 @@ def _process_extractions() -> int:
     Index work then goes in one batch: a Whoosh commit per document would cost more than the
     extraction of a small document.
     """
-    items = _next_items(("version.extract",), EXTRACT_BATCH)
-    for item in items:
+    with database.read_only():
+        items = [(i.id, i.object_id) for i in _next_items(("version.extract",), EXTRACT_BATCH)]
+        db.session.commit()
+    for item_id, version_id in items:
         try:
-            extract_version(item.object_id)
-            db.session.delete(item)
+            extract_version(version_id)
+            item = db.session.get(OutboxItem, item_id)
+            if item is not None:
+                db.session.delete(item)
             db.session.commit()
         except Exception as exc:  # recorded on the item and retried; never lost
             db.session.rollback()
-            _record_failure(item.id, exc)
+            _record_failure(item_id, exc)
     return len(items)
 
 
 def _process_index_work() -> int:
-    items = _next_items(("document.index", "document.remove", "dossier.index"), BATCH)
-    if not items:
+    """Index a batch of documents in one Whoosh commit, then remove their outbox items.
+
+    The units are read and the index written outside any write transaction (on SQLite that
+    would hold the database's write lock through the Whoosh commit).
+    """
+    with database.read_only():
+        items = _next_items(("document.index", "document.remove", "dossier.index"), BATCH)
+        item_ids = [item.id for item in items]
+        changes = [(doc_id, units_for(doc_id)) for doc_id in sorted(_documents_of(items))]
+        db.session.commit()
+    if not item_ids:
         return 0
-    document_ids = _documents_of(items)
     try:
-        search_index().apply((doc_id, units_for(doc_id)) for doc_id in sorted(document_ids))
+        search_index().apply(changes)
         crash.point("indexing.after_index_commit")
-        for item in items:
-            db.session.delete(item)
+        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(item_ids)))
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        for item in items:
-            _record_failure(item.id, exc)
-    return len(items)
+        for item_id in item_ids:
+            _record_failure(item_id, exc)
+    return len(item_ids)
 
 
 def _documents_of(items: list[OutboxItem]) -> set[int]:
@@ -224,17 +235,28 @@ def _record_failure(item_id: int, exc: Exception) -> None:
 
 
 def extract_version(version_id: int) -> None:
-    """Extract one version's text and clauses into the database and queue its indexing."""
-    version = db.session.get(DocumentVersion, version_id)
+    """Extract one version's text and clauses into the database and queue its indexing.
+
+    The extraction child runs outside any transaction: on SQLite a write transaction would
+    hold the database's write lock, and uploads would wait for the slowest document.
+    """
+    with database.read_only():
+        version = db.session.get(DocumentVersion, version_id)
+        todo = version is not None and version.extraction_status == ExtractionStatus.PENDING
+        source = (version.blob_key, version.file_kind) if todo and version else None
+        db.session.commit()
     if version is None:
         return
-    if version.extraction_status == ExtractionStatus.PENDING:
-        with tempfile.TemporaryDirectory(dir=_scratch_dir()) as scratch:
-            result = _extract_blob(version, Path(scratch))
+    with tempfile.TemporaryDirectory(dir=_scratch_dir()) as scratch:
+        result = _extract_blob(*source, Path(scratch)) if source else None
+        version = db.session.get(DocumentVersion, version_id)
+        if version is None:
+            return
+        if result is not None and version.extraction_status == ExtractionStatus.PENDING:
             _store_extraction(version, result)
             _file_attachments(version, result, Path(scratch))
-    db.session.add(OutboxItem(topic="document.index", object_id=version.document_id))
-    db.session.flush()
+        db.session.add(OutboxItem(topic="document.index", object_id=version.document_id))
+        db.session.flush()
 
 
 def _scratch_dir() -> str:
@@ -243,16 +265,16 @@ def _scratch_dir() -> str:
     return path
 
 
-def _extract_blob(version: DocumentVersion, scratch: Path) -> Extraction:
-    source = scratch / f"source.{version.file_kind}"
-    with blob_store().open(version.blob_key) as blob, source.open("wb") as target:
+def _extract_blob(blob_key: str, file_kind: str, scratch: Path) -> Extraction:
+    source = scratch / f"source.{file_kind}"
+    with blob_store().open(blob_key) as blob, source.open("wb") as target:
         shutil.copyfileobj(blob, target)
     attachments = scratch / "attachments"
     attachments.mkdir()
     limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
     return extract(
         source,
-        version.file_kind,
+        file_kind,
         attachments_dir=attachments,
         limits=limits,
         ocr=current_app.config["OCR"],

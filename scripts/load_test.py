@@ -530,7 +530,8 @@ def _print_report(stats: Stats, wall: float, drained: bool, lost: int, verified:
             print(f"  {kind}: {count}  (e.g. {stats.examples[kind]})")
     else:
         print("errors: none")
-    print(f"outbox drained: {'yes' if drained else 'NO'}; dossier verify: {'OK' if verified else 'FAILED'}")
+    outbox = "yes" if drained else "NO"
+    print(f"outbox drained: {outbox}; dossier verify: {'OK' if verified else 'FAILED'}")
 
 
 if __name__ == "__main__":
