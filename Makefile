@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench eval clean translations
+.PHONY: run test lint format bench eval load clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_clauses.py
+
+# Load test on 127.0.0.1 (bounded in time and requests): web processes, a worker, 30 clients;
+# prints throughput, latency percentiles and errors, then `dossier verify`. Exit 1 on a fault.
+LOAD_ARGS ?= --clients 30 --duration 60
+load: $(STAMP)
+	$(BIN)/python scripts/load_test.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
