@@ -65,8 +65,10 @@ class Store:
         """Whether CURRENT names a generation that holds a Whoosh index."""
         path = self.current()
         try:
-            return path is not None and windex.exists_in(str(path))
-        except CORRUPTION:
+            with quietly():
+                return path is not None and windex.exists_in(str(path))
+        except CORRUPTION as exc:
+            reclaim(exc)  # Whoosh leaves the damaged table of contents open
             return False
 
     def open(self) -> tuple[str, Index]:
