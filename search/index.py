@@ -143,28 +143,25 @@ class SearchIndex:
 
         For consistency checks against the database (`dossier verify`).
         """
-        summary: dict[int, VersionEntry] = {}
+        documents: dict[int, int] = {}
+        units: dict[int, int] = {}
+        current: dict[int, set[bool]] = {}
         with self._searcher() as searcher:
             for sub, _ in segments(searcher):
                 reader = sub.reader()
                 numbers = self._table(reader).numbers
-                versions, documents, flags = (
-                    numbers["version"],
-                    numbers["document"],
-                    numbers["flags"],
-                )
                 deleted = reader.deleted_docs_set
-                for docnum, version in enumerate(versions):
+                for docnum, version in enumerate(numbers["version"]):
                     if docnum in deleted:
                         continue
-                    entry = summary.get(version)
-                    current = bool(flags[docnum] & FLAG_CURRENT)
-                    if entry is None:
-                        summary[version] = VersionEntry(documents[docnum], 1, frozenset([current]))
-                    else:
-                        summary[version] = VersionEntry(
-                            entry.document_id, entry.units + 1, entry.current | {current}
-                        )
+                    documents.setdefault(version, numbers["document"][docnum])
+                    units[version] = units.get(version, 0) + 1
+                    flag = bool(numbers["flags"][docnum] & FLAG_CURRENT)
+                    current.setdefault(version, set()).add(flag)
+        summary = {
+            version: VersionEntry(documents[version], count, frozenset(current[version]))
+            for version, count in units.items()
+        }
         return summary
 
     def search(self, request: SearchRequest) -> SearchResult:
