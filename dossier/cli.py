@@ -9,7 +9,7 @@ import signal
 import smtplib
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -312,16 +312,23 @@ def register_export(file: Path, as_email: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @with_appcontext
 def verify_command(as_json: bool) -> None:
-    """Re-hash every blob; check rows, blobs, numbering and the audit chain. Exit 1 on a fault."""
+    """Re-hash every blob; check rows, blobs, numbering, the audit chain and the database.
+
+    Exit status 0 when nothing is wrong, 1 on any violation.
+    """
     _require_database()
-    report = verify.run(services.blob_store())
+    grace = timedelta(hours=float(current_app.config["VERIFY_ORPHAN_GRACE_HOURS"]))
+    with database.read_only():
+        report = verify.run(services.blob_store(), grace=grace)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         click.echo(
             f"{report.versions} versions, {report.blobs} blobs, "
-            f"{report.audit_events} audit events checked"
+            f"{report.audit_events} audit events checked ({', '.join(report.checks)})"
         )
+        for note in report.notes:
+            click.echo(f"info {note.kind}: {note.subject}: {note.detail}")
         for problem in report.problems:
             click.echo(f"PROBLEM {problem.kind}: {problem.subject}: {problem.detail}")
         click.echo(

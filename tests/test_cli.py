@@ -18,7 +18,7 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from dossier import accounts, importer
+from dossier import accounts, importer, verify
 from dossier.cli import FIRST_ADMIN_EMAIL, cli
 from dossier.config import normalise_url
 from dossier.extensions import db
@@ -343,6 +343,8 @@ def test_verify_on_an_empty_instance(app: Flask, invoke: Callable[..., Result]) 
         "blobs": 0,
         "audit_events": 0,
         "problems": [],
+        "notes": [],
+        "checks": [c.__name__.removeprefix("check_") for c in verify.CHECKS],
         "ok": True,
     }
 
