@@ -29,6 +29,7 @@ from dossier import (
     importer,
     indexing,
     memberships,
+    recovery,
     register_io,
     reports,
     searching,
@@ -126,6 +127,8 @@ def run_command(host: str | None, port: int | None) -> None:
     from waitress import create_server
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file-size limit becomes an error
+    _require_database()
+    _recover()
     config = current_app.config
     host, port = host or config["HOST"], port or config["PORT"]
     try:
@@ -143,6 +146,19 @@ def run_command(host: str | None, port: int | None) -> None:
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
     click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
     server.run()
+
+
+def _recover() -> None:
+    """Start-up recovery: clean what a crash left behind before serving or indexing."""
+    found = recovery.recover()
+    if found.staging_files or found.scratch_folders or found.blob_temp_files:
+        click.echo(
+            f"Recovered from an earlier crash: removed {found.staging_files} staging files, "
+            f"{found.scratch_folders} scratch folders, {found.blob_temp_files} blob temp files",
+            err=True,
+        )
+    if found.queued_work:
+        click.echo(f"{found.queued_work} outbox items queued for indexing", err=True)
 
 
 @cli.command("create-user")
@@ -346,6 +362,7 @@ def verify_command(as_json: bool) -> None:
 def worker_command(once: bool, interval: float) -> None:
     """Extract and index filed versions from the outbox (for several web processes)."""
     _require_database()
+    _recover()
     click.echo("Dossier worker started" + (" (once)" if once else "; stop with Ctrl+C"))
     while True:
         done = indexing.drain()

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-ENV_PREFIX = "DOSSIER_"
+ENV_PREFIX = "DOSSIER"  # Flask adds the underscore: DOSSIER_PORT sets PORT
 
 
 class Defaults:
@@ -30,6 +30,8 @@ class Defaults:
     EXTRACT_TIMEOUT = 60.0
     # `dossier verify` reports blobs no version refers to once they are older than this.
     VERIFY_ORPHAN_GRACE_HOURS = 24.0
+    # Start-up recovery removes staging and temp files untouched for this long (crash leftovers).
+    STAGING_GRACE_SECONDS = 600.0
     OCR = True
     HOST = "127.0.0.1"
     PORT = 5000

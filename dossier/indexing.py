@@ -172,8 +172,10 @@ def _process_extractions() -> int:
     for item in items:
         try:
             extract_version(item.object_id)
+            crash.point("indexing.after_extract")
             db.session.delete(item)
             db.session.commit()
+            crash.point("indexing.after_extract_commit")
         except Exception as exc:  # recorded on the item and retried; never lost
             db.session.rollback()
             _record_failure(item.id, exc)
@@ -191,6 +193,7 @@ def _process_index_work() -> int:
         for item in items:
             db.session.delete(item)
         db.session.commit()
+        crash.point("indexing.after_outbox_done")
     except Exception as exc:
         db.session.rollback()
         for item in items:
