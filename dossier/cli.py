@@ -22,6 +22,7 @@ from dossier import (
     access,
     accounts,
     audit,
+    backup,
     database,
     deadlines,
     digest,
@@ -353,6 +354,58 @@ def verify_command(as_json: bool) -> None:
             else f"FAILED: {len(report.problems)} problems"
         )
     sys.exit(0 if report.ok else 1)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@with_appcontext
+def backup_command(path: Path, as_json: bool) -> None:
+    """Back up the database, the blobs and the audit chain head into PATH (never the index)."""
+    _require_database()
+    try:
+        manifest = backup.backup(path)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    head = manifest["audit_head"]
+    click.echo(
+        f"Backup written to {path}: {manifest['database']['file']}, "
+        f"{len(manifest['blobs'])} blobs, audit chain head event {head['id']} "
+        f"({head['events']} events)"
+    )
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that already holds data.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def restore_command(path: Path, force: bool, as_json: bool) -> None:
+    """Restore a backup made by `dossier backup` after checking every checksum in it.
+
+    Stop the server first. Afterwards run `dossier verify` and `dossier reindex`.
+    """
+    try:
+        outcome = backup.restore(path, force=force)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2))
+        return
+    manifest = outcome["manifest"]
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}: {len(manifest['blobs'])} blobs, "
+        f"audit chain head event {manifest['audit_head']['id']} checked"
+    )
+    if outcome["displaced_blobs"]:
+        click.echo(
+            f"{outcome['displaced_blobs']} blobs not in the backup were moved aside into "
+            f"{current_app.instance_path}"
+        )
+    click.echo("Now run `dossier verify` and `dossier reindex`.")
 
 
 @cli.command("worker")
