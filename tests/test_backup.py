@@ -18,6 +18,7 @@ from dossier import documents, indexing
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, User
 from tests import test_crash_points as crash_points
+from tests.conftest import need
 
 DOSSIER = Path(sys.executable).with_name("dossier")
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
@@ -63,6 +64,8 @@ def _searches(app: Flask) -> dict[str, list[tuple[object, ...]]]:
 
 @pytest.fixture
 def seeded(app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path) -> Flask:
+    if db.engine.dialect.name == "postgresql":
+        need(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
     dossier = make_dossier("2025-300")
     for name, kind in FILES.items():
         with (corpus / VNG / name).open("rb") as stream, documents.receive(stream, name) as upload:
