@@ -7,14 +7,14 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import documents, indexing
+from dossier import database, documents, indexing
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, User
 from tests import test_crash_points as crash_points
@@ -63,7 +63,9 @@ def _searches(app: Flask) -> dict[str, list[tuple[object, ...]]]:
 
 
 @pytest.fixture
-def seeded(app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path) -> Flask:
+def seeded(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> Iterator[Flask]:
     if db.engine.dialect.name == "postgresql":
         need(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
     dossier = make_dossier("2025-300")
@@ -75,7 +77,12 @@ def seeded(app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus
     db.session.commit()
     db.session.remove()
     db.engine.dispose()
-    return app
+    yield app
+    # A wiped database that a refused restore left empty gets its tables back for the next test.
+    db.session.remove()
+    db.engine.dispose()
+    database.create_or_upgrade()
+    db.engine.dispose()
 
 
 def _wipe(app: Flask) -> None:
