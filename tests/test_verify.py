@@ -337,15 +337,15 @@ def test_a_row_whose_parent_is_gone_is_a_database_problem(seeded: Seeded) -> Non
     assert "dossier" in report.problems[0].detail
 
 
-def test_a_corrupt_sqlite_file_is_reported(seeded: Seeded, app: Flask) -> None:
-    if db.session.connection().dialect.name != "sqlite":
-        pytest.skip("PRAGMA integrity_check is SQLite's; PostgreSQL has its own tests above")
+def test_a_damaged_database_is_reported(seeded: Seeded, app: Flask) -> None:
+    """SQLite: rows and an index that disagree; PostgreSQL: an index marked invalid."""
+    if db.session.connection().dialect.name == "postgresql":
+        _invalidate_a_postgresql_index()
+        return
     db.session.commit()
     raw = db.engine.raw_connection()
     try:
-        # Swap an index's contents for another table's: rows and index no longer agree.
-        raw.execute("PRAGMA writable_schema=ON")
-        raw.execute("DROP INDEX IF EXISTS ix_probe")
+        # Swap an index's definition behind SQLite's back: rows and index no longer agree.
         raw.execute("CREATE INDEX ix_probe ON document(title)")
         raw.commit()
         raw.execute("PRAGMA writable_schema=ON")
@@ -359,3 +359,20 @@ def test_a_corrupt_sqlite_file_is_reported(seeded: Seeded, app: Flask) -> None:
     db.engine.dispose()
     report = verify.run(_store())
     assert "database_integrity" in _kinds(report)
+
+
+def _invalidate_a_postgresql_index() -> None:
+    index = "ix_document_version_document_id"
+    flag = sa.text(
+        "UPDATE pg_index SET indisvalid = :valid WHERE indexrelid = CAST(:name AS regclass)"
+    )
+    db.session.execute(flag, {"valid": False, "name": index})
+    db.session.commit()
+    try:
+        report = verify.run(_store())
+        assert _kinds(report) == ["database_consistency"]
+        assert index in report.problems[0].subject
+    finally:
+        db.session.rollback()
+        db.session.execute(flag, {"valid": True, "name": index})
+        db.session.commit()
