@@ -44,7 +44,8 @@ DOCUMENT_URL = re.compile(rf"/dossiers/{REFERENCE}/documents/(\d+)$")
 
 @dataclass
 class Tally:
-    acknowledged: dict[int, str] = field(default_factory=dict)  # document id -> sha256
+    acknowledged: dict[int, str] = field(default_factory=dict)  # document id -> sha256 of v1
+    versions: dict[int, set[str]] = field(default_factory=dict)  # acknowledged later versions
     attempts: int = 0
     failed: int = 0  # connection dropped or refused: the client knows it was not acknowledged
     refused: dict[int, int] = field(default_factory=dict)  # other HTTP statuses
@@ -126,16 +127,25 @@ def log_in(session: requests.Session, base: str, password: str) -> None:
 
 
 def upload_once(session: requests.Session, base: str, number: int, tally: Tally) -> None:
+    """File a new document, or (one time in four) a new version of an acknowledged one."""
     body = f"Crashlus upload {number}\n{os.urandom(16).hex()}\n".encode() * random.randint(1, 400)
     digest = hashlib.sha256(body).hexdigest()
-    form_url = f"{base}/dossiers/{REFERENCE}/documents/new"
     with tally.lock:
         tally.attempts += 1
+        known = sorted(tally.acknowledged)
+    target = random.choice(known) if known and random.random() < 0.25 else None
+    documents = f"{base}/dossiers/{REFERENCE}/documents"
+    if target is None:
+        form_url = f"{documents}/new"
+        data = {"kind": "correspondence", "confidentiality": "normal"}
+    else:
+        form_url = f"{documents}/{target}/versions/new"
+        data = {"comment": f"versie uit upload {number}"}
     try:
         token = csrf_token(session.get(form_url, timeout=10).text)
         response = session.post(
             form_url,
-            data={"csrf_token": token, "kind": "correspondence", "confidentiality": "normal"},
+            data={"csrf_token": token, **data},
             files={"file": (f"brief-{number}.txt", body, "text/plain")},
             allow_redirects=False,
             timeout=30,
@@ -146,8 +156,10 @@ def upload_once(session: requests.Session, base: str, number: int, tally: Tally)
         return
     match = DOCUMENT_URL.search(response.headers.get("Location", ""))
     with tally.lock:
-        if response.status_code == 302 and match:
+        if response.status_code == 302 and match and target is None:
             tally.acknowledged[int(match.group(1))] = digest
+        elif response.status_code == 302 and match and int(match.group(1)) == target:
+            tally.versions.setdefault(target, set()).add(digest)
         else:
             tally.refused[response.status_code] = tally.refused.get(response.status_code, 0) + 1
             if len(tally.reasons) < 5:
@@ -174,15 +186,28 @@ def client(
 def check_acknowledged(
     base: str, cookies: requests.cookies.RequestsCookieJar, tally: Tally
 ) -> list[str]:
+    """Download every version of every acknowledged document; each acknowledged file is there."""
     session = requests.Session()
-    session.cookies = cookies.copy()  # the log-in session's cookie, with its domain
+    session.cookies = cookies.copy()
     lost = []
-    for document_id, digest in sorted(tally.acknowledged.items()):
-        url = f"{base}/dossiers/{REFERENCE}/documents/{document_id}/versions/1/download"
-        response = session.get(url, timeout=30)
-        got = hashlib.sha256(response.content).hexdigest() if response.ok else None
-        if response.status_code != 200 or got != digest:
-            lost.append(f"document {document_id}: HTTP {response.status_code}, sha256 {got}")
+    for document_id, first in sorted(tally.acknowledged.items()):
+        stored: list[str] = []
+        while True:
+            url = (
+                f"{base}/dossiers/{REFERENCE}/documents/{document_id}"
+                f"/versions/{len(stored) + 1}/download"
+            )
+            response = session.get(url, timeout=30)
+            if response.status_code == 404:
+                break
+            if response.status_code != 200:
+                lost.append(f"{url}: HTTP {response.status_code}")
+                break
+            stored.append(hashlib.sha256(response.content).hexdigest())
+        if not stored or stored[0] != first:
+            lost.append(f"document {document_id}: version 1 missing or different")
+        for digest in sorted(tally.versions.get(document_id, set()) - set(stored)):
+            lost.append(f"document {document_id}: acknowledged version {digest} missing")
     return lost
 
 
@@ -256,6 +281,7 @@ def main() -> int:
         "kills": kills,
         "attempts": tally.attempts,
         "acknowledged": len(tally.acknowledged),
+        "acknowledged_versions": sum(len(v) for v in tally.versions.values()),
         "unacknowledged": tally.failed,
         "other_statuses": tally.refused,
         "other_texts": tally.reasons,
