@@ -23,6 +23,7 @@ from dossier import (
     accounts,
     audit,
     backup,
+    crash,
     database,
     deadlines,
     digest,
@@ -616,6 +617,7 @@ def grant_command(who: str, reference: str, role: str, as_email: str | None) -> 
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
+    crash.point("membership.after_commit")
     label = memberships.label(principal)
     click.echo(
         f"{label} is now {role} on {reference}"
@@ -641,6 +643,7 @@ def revoke_command(who: str, reference: str, role: str | None, as_email: str | N
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
+    crash.point("membership.revoke_after_commit")
     click.echo(f"{memberships.label(principal)} no longer has a role on {reference}")
 
 

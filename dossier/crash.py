@@ -6,7 +6,10 @@ variable DOSSIER_CRASH_AT names that step. The points, in the order an operation
 - upload / new version: upload.after_staging, upload.after_blob, upload.after_version_row,
   upload.before_commit, upload.after_commit (web views, before the response and the indexing)
 - withdrawal: withdraw.after_mark, withdraw.before_commit
-- membership change: membership.after_row, membership.before_commit
+- membership change (`dossier grant`, the members page): membership.after_row,
+  membership.before_commit, membership.after_commit (CLI)
+- membership removal (`dossier revoke`, the members page): membership.after_delete,
+  membership.revoke_before_commit, membership.revoke_after_commit (CLI)
 - indexing: indexing.after_extract, indexing.after_extract_commit, indexing.after_index_commit
   (index written, outbox items not yet removed), indexing.after_outbox_done
 """

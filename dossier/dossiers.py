@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 
-from dossier import audit, crash
+from dossier import audit
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -302,7 +302,6 @@ def grant(actor: User, dossier: Dossier, user: User, role: MemberRole) -> Member
             return membership
         membership.role = role
     db.session.flush()
-    crash.point("membership.after_row")
     audit.record(
         actor,
         "membership.grant",
@@ -312,7 +311,6 @@ def grant(actor: User, dossier: Dossier, user: User, role: MemberRole) -> Member
         before=before,
         after={"user": user.email, "role": role},
     )
-    crash.point("membership.before_commit")
     return membership
 
 

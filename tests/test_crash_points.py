@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import crash, documents, indexing
+from dossier import crash, documents, indexing, memberships
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
@@ -27,6 +27,7 @@ from dossier.models import (
     DocumentKind,
     DocumentVersion,
     Dossier,
+    MemberRole,
     Membership,
     OutboxItem,
     User,
@@ -44,7 +45,12 @@ EFFECTS = {
     "version": {"versions": 1, "audit": 1},
     "withdraw": {"withdrawn": 1, "audit": 1},
     "grant": {"memberships": 1, "audit": 1},
+    "revoke": {"memberships": -1, "audit": 1},
     "index": {},
+}
+CLI_OPERATIONS = {
+    "grant": ["grant", "lezer@example.org", "2025-001", "reader"],
+    "revoke": ["revoke", "oud-lid@example.org", "2025-001"],
 }
 UPLOAD_POINTS = [
     ("upload.after_staging", False),
@@ -60,6 +66,10 @@ POINTS = [
     ("withdraw", "withdraw.before_commit", False),
     ("grant", "membership.after_row", False),
     ("grant", "membership.before_commit", False),
+    ("grant", "membership.after_commit", True),
+    ("revoke", "membership.after_delete", False),
+    ("revoke", "membership.revoke_before_commit", False),
+    ("revoke", "membership.revoke_after_commit", True),
     ("index", "indexing.after_extract", None),
     ("index", "indexing.after_extract_commit", None),
     ("index", "indexing.after_index_commit", None),
@@ -131,10 +141,17 @@ def _bytes(text: str):  # noqa: ANN202
     return io.BytesIO(text.encode())
 
 
+def memberships_grant(dossier: Dossier, user: User) -> Dossier:
+    memberships.set_role(None, dossier, user, MemberRole.READER)
+    db.session.commit()
+    return dossier
+
+
 @pytest.fixture
 def seeded(app: Flask, admin: User, make_user: Callable[..., User], make_dossier) -> Flask:
     dossier = make_dossier("2025-001")
     make_user("lezer@example.org")
+    dossier = memberships_grant(dossier, make_user("oud-lid@example.org"))
     _file_text(admin, dossier, "contract.txt", "Artikel 1 Levering\nDe leverancier levert.\n")
     indexing.drain()
     db.session.commit()
@@ -159,7 +176,11 @@ def test_a_crash_at_each_step_loses_nothing(
         db.session.remove()
     before = _state()
 
-    crashed = _run(app, sys.executable, DRIVER, operation, *args, crash_at=point)
+    if operation in CLI_OPERATIONS:
+        command = [DOSSIER, *CLI_OPERATIONS[operation], "--as", ADMIN]
+    else:
+        command = [sys.executable, DRIVER, operation, *args]
+    crashed = _run(app, *command, crash_at=point)
     assert crashed.returncode == crash.EXIT_CODE, (crashed.stdout, crashed.stderr)
 
     middle = _state()

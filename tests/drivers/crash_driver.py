@@ -5,20 +5,20 @@ The instance comes from DOSSIER_INSTANCE_PATH (and DOSSIER_DATABASE_URL for Post
 by `dossier init`; DOSSIER_CRASH_AT names the step at which the process dies.
 
 Uploads go through the real web views (Flask's test client, logged in as the administrator),
-so the views' own commit and crash points run; withdrawal and membership changes have no view
-yet and run their domain function and one commit, as a command does. `state` prints counts.
+so the views' own commit and crash points run; withdrawal has no view or command
+yet and runs its domain function and one commit, as a command does (membership changes have
+the real `dossier grant` and `dossier revoke`). `state` prints counts.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 
 import sqlalchemy as sa
 from flask_login import FlaskLoginClient
 
-from dossier import create_app, documents, dossiers, indexing
+from dossier import create_app, documents, indexing
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
@@ -26,14 +26,12 @@ from dossier.models import (
     DocumentVersion,
     Dossier,
     GlobalRole,
-    MemberRole,
     Membership,
     OutboxItem,
     User,
 )
 
 REFERENCE = "2025-001"
-READER = "lezer@example.org"
 
 
 def _admin() -> User:
@@ -48,16 +46,6 @@ def _dossier() -> Dossier:
 
 def _first_document() -> Document:
     return db.session.scalars(sa.select(Document).order_by(Document.id)).first()
-
-
-def seed() -> None:
-    admin = _admin()
-    dossier = dossiers.create_dossier(admin, {"reference": REFERENCE, "title": "Schoonmaak"})
-    db.session.add(User(email=READER, name="Lezer", password_hash="x"))
-    with documents.receive(io.BytesIO(b"Eerste versie van het contract.\n"), "c.txt") as upload:
-        documents.file_document(admin, dossier, upload, kind="contract")
-    db.session.commit()
-    indexing.drain()
 
 
 def upload(path: str, endpoint: str) -> None:
@@ -75,12 +63,6 @@ def upload(path: str, endpoint: str) -> None:
 
 def withdraw() -> None:
     documents.withdraw(_admin(), _first_document(), "ingetrokken")
-    db.session.commit()
-
-
-def grant() -> None:
-    reader = db.session.scalars(sa.select(User).where(User.email == READER)).one()
-    dossiers.grant(_admin(), _dossier(), reader, MemberRole.READER)
     db.session.commit()
 
 
@@ -111,11 +93,9 @@ if __name__ == "__main__":
     operation, *args = sys.argv[1:]
     with app.app_context():
         {
-            "seed": seed,
             "file": lambda: upload(args[0], "file"),
             "version": lambda: upload(args[0], "version"),
             "withdraw": withdraw,
-            "grant": grant,
             "index": lambda: indexing.drain(),
             "state": state,
         }[operation]()
