@@ -17,6 +17,15 @@ def _template_folder() -> str:
     return str(installed if installed.is_dir() else PACKAGE_DIR.parent / "templates")
 
 
+def _ignore_file_size_signal() -> None:
+    """A write past RLIMIT_FSIZE then fails with EFBIG (a clear 507) instead of killing us."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, extensions, web, CLI."""
     from dossier import config, database, i18n, indexing, security, services
@@ -30,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=_template_folder(),
     )
     config.load(app, test_config)
+    _ignore_file_size_signal()
     database.init_app(app)
     services.init_app(app)
     indexing.init_app(app)

@@ -9,7 +9,7 @@ import signal
 import smtplib
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from dossier import (
     access,
     accounts,
     audit,
+    backup,
+    crash,
     database,
     deadlines,
     digest,
@@ -29,6 +31,7 @@ from dossier import (
     importer,
     indexing,
     memberships,
+    recovery,
     register_io,
     reports,
     searching,
@@ -126,6 +129,8 @@ def run_command(host: str | None, port: int | None) -> None:
     from waitress import create_server
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file-size limit becomes an error
+    _require_database()
+    _recover()
     config = current_app.config
     host, port = host or config["HOST"], port or config["PORT"]
     try:
@@ -143,6 +148,19 @@ def run_command(host: str | None, port: int | None) -> None:
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
     click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
     server.run()
+
+
+def _recover() -> None:
+    """Start-up recovery: clean what a crash left behind before serving or indexing."""
+    found = recovery.recover()
+    if found.staging_files or found.scratch_folders or found.blob_temp_files:
+        click.echo(
+            f"Recovered from an earlier crash: removed {found.staging_files} staging files, "
+            f"{found.scratch_folders} scratch folders, {found.blob_temp_files} blob temp files",
+            err=True,
+        )
+    if found.queued_work:
+        click.echo(f"{found.queued_work} outbox items queued for indexing", err=True)
 
 
 @cli.command("create-user")
@@ -312,19 +330,25 @@ def register_export(file: Path, as_email: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @with_appcontext
 def verify_command(as_json: bool) -> None:
-    """Re-hash every blob; check rows, blobs, numbering, the audit chain and the search index.
+    """Re-hash every blob; check rows, blobs, numbering, the audit chain, the database and the
+    search index.
 
     Exit 1 on a fault; index work still queued is listed as pending, not as a fault.
     """
     _require_database()
-    report = verify.run(services.blob_store())
+    grace = timedelta(hours=float(current_app.config["VERIFY_ORPHAN_GRACE_HOURS"]))
+    with database.read_only():
+        report = verify.run(services.blob_store(), grace=grace)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         click.echo(
             f"{report.versions} versions, {report.blobs} blobs, "
-            f"{report.audit_events} audit events, {report.index_units} index units checked"
+            f"{report.audit_events} audit events, {report.index_units} index units checked "
+            f"({', '.join(report.checks)})"
         )
+        for note in report.notes:
+            click.echo(f"info {note.kind}: {note.subject}: {note.detail}")
         for problem in report.problems:
             click.echo(f"PROBLEM {problem.kind}: {problem.subject}: {problem.detail}")
         for note in report.pending:
@@ -337,6 +361,64 @@ def verify_command(as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@cli.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@with_appcontext
+def backup_command(path: Path, as_json: bool) -> None:
+    """Back up the database, the blobs and the audit chain head into PATH (never the index)."""
+    _require_database()
+    try:
+        manifest = backup.backup(path)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    head = manifest["audit_head"]
+    click.echo(
+        f"Backup written to {path}: {manifest['database']['file']}, "
+        f"{len(manifest['blobs'])} blobs, audit chain head event {head['id']} "
+        f"({head['events']} events)"
+    )
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that already holds data.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def restore_command(path: Path, force: bool, as_json: bool) -> None:
+    """Restore a backup made by `dossier backup` after checking every checksum in it, then
+    rebuild the search index from the restored text (a backup never holds the index).
+
+    Stop the server first. Afterwards run `dossier verify`.
+    """
+    try:
+        outcome = backup.restore(path, force=force)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    db.session.remove()
+    with indexing.writer_lock():
+        outcome["indexed_documents"] = indexing.rebuild()
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2))
+        return
+    manifest = outcome["manifest"]
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}: {len(manifest['blobs'])} blobs, "
+        f"audit chain head event {manifest['audit_head']['id']} checked"
+    )
+    if outcome["displaced_blobs"]:
+        click.echo(
+            f"{outcome['displaced_blobs']} blobs not in the backup were moved aside into "
+            f"{current_app.instance_path}"
+        )
+    click.echo(f"Search index rebuilt: {outcome['indexed_documents']} documents")
+    click.echo("Now run `dossier verify`.")
+
+
 @cli.command("worker")
 @click.option("--once", is_flag=True, help="Drain the outbox once and stop.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
@@ -344,6 +426,7 @@ def verify_command(as_json: bool) -> None:
 def worker_command(once: bool, interval: float) -> None:
     """Extract and index filed versions from the outbox (for several web processes)."""
     _require_database()
+    _recover()
     click.echo("Dossier worker started" + (" (once)" if once else "; stop with Ctrl+C"))
     while True:
         done = indexing.drain()
@@ -547,6 +630,7 @@ def grant_command(who: str, reference: str, role: str, as_email: str | None) -> 
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
+    crash.point("membership.after_commit")
     label = memberships.label(principal)
     click.echo(
         f"{label} is now {role} on {reference}"
@@ -572,6 +656,7 @@ def revoke_command(who: str, reference: str, role: str | None, as_email: str | N
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
+    crash.point("membership.revoke_after_commit")
     click.echo(f"{memberships.label(principal)} no longer has a role on {reference}")
 
 

@@ -29,6 +29,10 @@ class Defaults:
     # "worker": a separate `dossier worker` does it (several web processes); "off": tests.
     INDEXING = "thread"
     EXTRACT_TIMEOUT = 60.0
+    # `dossier verify` reports blobs no version refers to once they are older than this.
+    VERIFY_ORPHAN_GRACE_HOURS = 24.0
+    # Start-up recovery removes staging and temp files untouched for this long (crash leftovers).
+    STAGING_GRACE_SECONDS = 600.0
     OCR = True
     HOST = "127.0.0.1"
     PORT = 5000

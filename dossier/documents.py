@@ -65,6 +65,7 @@ def receive(stream: BinaryIO | IO[bytes], filename: str | None) -> Iterator[Uplo
         raise UploadRefused(
             _("the file is larger than the limit of %(limit)s MB", limit=limit)
         ) from exc
+    crash.point("upload.after_staging")
     try:
         name = clean_filename(filename)
         try:
@@ -303,6 +304,8 @@ def record_read(actor: User, version: DocumentVersion) -> None:
 def withdraw(actor: User, document: Document, reason: str) -> None:
     """Take a document out of lists and search; its versions stay stored as evidence."""
     document.withdrawn_at = utcnow()
+    db.session.flush()
+    crash.point("withdraw.after_mark")
     audit.record(
         actor,
         "document.withdraw",
@@ -313,3 +316,4 @@ def withdraw(actor: User, document: Document, reason: str) -> None:
     )
     db.session.add(OutboxItem(topic="document.remove", object_id=document.id))
     db.session.flush()
+    crash.point("withdraw.before_commit")

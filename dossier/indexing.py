@@ -180,10 +180,12 @@ def _process_extractions() -> int:
     for item_id, version_id in items:
         try:
             extract_version(version_id)
+            crash.point("indexing.after_extract")
             item = db.session.get(OutboxItem, item_id)
             if item is not None:
                 db.session.delete(item)
             db.session.commit()
+            crash.point("indexing.after_extract_commit")
         except Exception as exc:  # recorded on the item and retried; never lost
             db.session.rollback()
             _record_failure(item_id, exc)
@@ -208,6 +210,7 @@ def _process_index_work() -> int:
         crash.point("indexing.after_index_commit")
         db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(item_ids)))
         db.session.commit()
+        crash.point("indexing.after_outbox_done")
     except Exception as exc:
         db.session.rollback()
         for item_id in item_ids:

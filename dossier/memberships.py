@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from dossier import access, audit
+from dossier import access, audit, crash
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Dossier, Group, MemberRole, Membership, User
@@ -79,6 +79,7 @@ def set_role(
     else:
         membership.role = role
     db.session.flush()
+    crash.point("membership.after_row")
     action = "membership.grant" if before is None else "membership.change"
     audit.record(
         actor,
@@ -89,6 +90,7 @@ def set_role(
         before=before,
         after=describe(membership),
     )
+    crash.point("membership.before_commit")
     access.forget_roles()
     return membership, True
 
@@ -120,6 +122,7 @@ def remove(actor: User | None, membership: Membership) -> None:
     before, membership_id, dossier_id = describe(membership), membership.id, membership.dossier_id
     db.session.delete(membership)
     db.session.flush()
+    crash.point("membership.after_delete")
     audit.record(
         actor,
         "membership.revoke",
@@ -129,4 +132,5 @@ def remove(actor: User | None, membership: Membership) -> None:
         before=before,
         after=None,
     )
+    crash.point("membership.revoke_before_commit")
     access.forget_roles()

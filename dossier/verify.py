@@ -1,4 +1,9 @@
-"""`dossier verify`: the single "nothing lost, nothing altered" check over database and blobs."""
+"""`dossier verify`: the single "nothing lost, nothing altered" check over database and blobs.
+
+The check is a list of independent check functions (`CHECKS`), each taking the shared
+`Context` and adding problems (violations) or notes (information) to the `Report`. To add a
+check, write one more function and append it to `CHECKS`.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +19,16 @@ from dossier.models import Clause, Document, DocumentVersion, OutboxItem
 from search.index import IndexUnavailable, VersionEntry
 from storage import BlobNotFound, BlobStore, InvalidKey
 
-# A blob younger than this may belong to an upload whose transaction is still running.
-ORPHAN_GRACE = timedelta(hours=1)
+# A blob younger than this may belong to an upload whose transaction is still running, or to a
+# crashed upload that a retry of the same bytes will reuse. Configurable: VERIFY_ORPHAN_GRACE_HOURS.
+ORPHAN_GRACE = timedelta(hours=24)
 
 
 @dataclass
 class Problem:
     # missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap, audit_chain,
-    # index_unavailable, index_missing, index_extra, index_stale
+    # index_unavailable, index_missing, index_extra, index_stale,
+    # database_integrity, foreign_key, database_consistency
     kind: str
     subject: str
     detail: str
@@ -36,6 +43,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     # Differences still covered by queued outbox work: not violations, the worker catches up.
     pending: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # information, not violations
+    checks: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -47,30 +56,35 @@ class Report:
 
 @dataclass
 class Context:
-    """What one run checks against, shared by the checks."""
+    """What the checks share: the store, the clock, and the blob keys the rows refer to."""
 
     store: BlobStore
     now: datetime
-    referenced: set[str] = field(default_factory=set)  # blob keys the version rows name
+    grace: timedelta
+    referenced: set[str] = field(default_factory=set)
 
 
-def run(store: BlobStore, now: datetime | None = None) -> Report:
-    """Run every check of CHECKS in order; each adds what it finds to one report."""
+Check = Callable[[Context, Report], None]
+
+
+def run(store: BlobStore, now: datetime | None = None, grace: timedelta | None = None) -> Report:
+    """Run every check in `CHECKS` in order and return the combined report."""
+    context = Context(store, now or datetime.now(UTC), ORPHAN_GRACE if grace is None else grace)
     report = Report()
-    context = Context(store, now or datetime.now(UTC))
     for check in CHECKS:
+        report.checks.append(check.__name__.removeprefix("check_"))
         check(context, report)
     return report
 
 
-def _check_versions(context: Context, report: Report) -> None:
-    """Every version row has its blob, with the right hash and size."""
-    store, referenced = context.store, context.referenced
+def check_versions(context: Context, report: Report) -> None:
+    """Every version row has its blob, whose content hashes to the key and has the row's size."""
     checked: dict[str, bool] = {}
+    store = context.store
     query = sa.select(DocumentVersion.id, DocumentVersion.blob_key, DocumentVersion.size)
     for version_id, key, size in db.session.execute(query):
         report.versions += 1
-        referenced.add(key)
+        context.referenced.add(key)
         subject = f"version {version_id} (blob {key})"
         try:
             if key not in checked:
@@ -78,29 +92,51 @@ def _check_versions(context: Context, report: Report) -> None:
             if not checked[key]:
                 report.problems.append(Problem("corrupt_blob", subject, "content does not match"))
             elif store.size(key) != size:
-                report.problems.append(Problem("size_mismatch", subject, "size differs from row"))
+                report.problems.append(
+                    Problem(
+                        "size_mismatch",
+                        subject,
+                        f"blob has {store.size(key)} bytes, the row says {size}",
+                    )
+                )
         except BlobNotFound:
             report.problems.append(Problem("missing_blob", subject, "blob is not in the store"))
         except InvalidKey:  # an altered row: report it rather than stop the whole check
             report.problems.append(Problem("missing_blob", subject, "not a valid blob key"))
 
 
-def _check_orphans(context: Context, report: Report) -> None:
-    """No blob without a version row, beyond the grace period of a running upload."""
+def check_orphans(context: Context, report: Report) -> None:
+    """No stored blob without a version beyond the grace period; younger ones are noted."""
     store = context.store
-    stored = store.keys()
-    for key in stored:
+    for key in store.keys():  # noqa: SIM118 (a BlobStore method, not a dict)
         report.blobs += 1
         if key in context.referenced:
             continue
-        age = context.now - datetime.fromtimestamp(store.stored_at(key), UTC)
-        if age >= ORPHAN_GRACE:
+        try:
+            stored = datetime.fromtimestamp(store.stored_at(key), UTC)
+        except BlobNotFound:  # removed while we looked
+            continue
+        age = context.now - stored
+        if age >= context.grace:
             report.problems.append(
                 Problem("orphan_blob", f"blob {key}", "stored but no version refers to it")
             )
+        else:
+            report.notes.append(
+                Problem(
+                    "young_orphan_blob",
+                    f"blob {key}",
+                    f"no version refers to it yet; {_hours(age)} old, within the grace period "
+                    f"of {_hours(context.grace)}",
+                )
+            )
 
 
-def _check_numbering(_context: Context, report: Report) -> None:
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} h"
+
+
+def check_numbering(context: Context, report: Report) -> None:
     """Versions of each document are numbered 1..n, and the document's counter says n."""
     query = (
         sa.select(
@@ -125,14 +161,14 @@ def _check_numbering(_context: Context, report: Report) -> None:
             )
 
 
-def _check_audit_chain(_context: Context, report: Report) -> None:
-    """The audit events form one unbroken hash chain."""
+def check_audit_chain(context: Context, report: Report) -> None:
+    """Every audit event links to the one before and hashes to its stored hash."""
     for problem in audit.check_chain():
         report.problems.append(Problem("audit_chain", f"event {problem.event_id}", problem.problem))
     report.audit_events = db.session.scalar(sa.text("SELECT count(*) FROM audit_event")) or 0
 
 
-def _check_index(_context: Context, report: Report) -> None:
+def check_index(_context: Context, report: Report) -> None:
     """The search index holds exactly the units of every version of every live document.
 
     A unit is a clause of a version's text (or one unit for a version without clauses); the
@@ -231,11 +267,79 @@ def _documents_with_pending_work() -> dict[int, str]:
     return waiting
 
 
-# The checks `run` performs, in order; each takes the run's context and adds to the report.
-CHECKS: list[Callable[[Context, Report], None]] = [
-    _check_versions,
-    _check_orphans,
-    _check_numbering,
-    _check_audit_chain,
-    _check_index,
+def check_database(context: Context, report: Report) -> None:
+    """The database engine's own integrity checks (SQLite) or consistency queries (PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        _check_sqlite(report)
+    else:
+        _check_consistency(report)
+
+
+def _check_sqlite(report: Report) -> None:
+    rows = [r[0] for r in db.session.execute(sa.text("PRAGMA integrity_check"))]
+    if rows != ["ok"]:
+        for row in rows[:50]:
+            report.problems.append(Problem("database_integrity", "sqlite", str(row)))
+    for table, rowid, parent, _fk in db.session.execute(sa.text("PRAGMA foreign_key_check")):
+        report.problems.append(
+            Problem("foreign_key", f"{table} row {rowid}", f"refers to a missing {parent} row")
+        )
+
+
+# Rows whose parent is missing; the foreign keys forbid them, so finding one means the database
+# was altered behind the application's back (or a constraint was dropped).
+_PG_ORPHAN_QUERIES = {
+    "document_version without its document": (
+        "SELECT v.id FROM document_version v LEFT JOIN document d ON d.id = v.document_id "
+        "WHERE d.id IS NULL"
+    ),
+    "document without its dossier": (
+        "SELECT d.id FROM document d LEFT JOIN dossier s ON s.id = d.dossier_id WHERE s.id IS NULL"
+    ),
+    "clause without its version": (
+        "SELECT c.id FROM clause c LEFT JOIN document_version v ON v.id = c.version_id "
+        "WHERE v.id IS NULL"
+    ),
+    "membership without its dossier": (
+        "SELECT m.id FROM membership m LEFT JOIN dossier s ON s.id = m.dossier_id "
+        "WHERE s.id IS NULL"
+    ),
+}
+
+
+def _check_consistency(report: Report) -> None:
+    for what, query in _PG_ORPHAN_QUERIES.items():
+        ids = [r[0] for r in db.session.execute(sa.text(query + " LIMIT 50"))]
+        for row_id in ids:
+            report.problems.append(Problem("foreign_key", f"row {row_id}", what))
+    invalid = db.session.execute(
+        sa.text(
+            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = current_schema() AND NOT c.convalidated"
+        )
+    )
+    for table, name in invalid:
+        report.problems.append(
+            Problem("database_consistency", f"table {table}", f"constraint {name} not validated")
+        )
+    indexes = db.session.execute(
+        sa.text(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND NOT (i.indisvalid AND i.indisready)"
+        )
+    )
+    for (name,) in indexes:
+        report.problems.append(Problem("database_consistency", f"index {name}", "invalid index"))
+
+
+CHECKS: list[Check] = [
+    check_versions,
+    check_orphans,
+    check_numbering,
+    check_audit_chain,
+    check_database,
+    check_index,
 ]

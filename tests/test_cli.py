@@ -18,7 +18,7 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from dossier import accounts, importer
+from dossier import accounts, importer, verify
 from dossier.cli import FIRST_ADMIN_EMAIL, cli
 from dossier.config import normalise_url
 from dossier.extensions import db
@@ -345,6 +345,8 @@ def test_verify_on_an_empty_instance(app: Flask, invoke: Callable[..., Result]) 
         "index_units": 0,
         "problems": [],
         "pending": [],
+        "notes": [],
+        "checks": [c.__name__.removeprefix("check_") for c in verify.CHECKS],
         "ok": True,
     }
 

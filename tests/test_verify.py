@@ -145,7 +145,7 @@ def test_an_old_orphan_blob_is_reported_and_a_fresh_one_is_not(seeded: Seeded) -
     store = _store()
     old = store.put_stream(io.BytesIO(b"left behind by a crashed upload\n")).key
     fresh = store.put_stream(io.BytesIO(b"an upload still committing\n")).key
-    two_hours_ago = time.time() - 2 * 3600
+    two_hours_ago = time.time() - verify.ORPHAN_GRACE.total_seconds() - 3600
     os.utime(store.path_for(old), (two_hours_ago, two_hours_ago))
     report = verify.run(store)
     assert _kinds(report) == ["orphan_blob"]
@@ -192,7 +192,7 @@ def test_a_deleted_version_row_leaves_a_gap_and_an_orphan(seeded: Seeded) -> Non
         )
     )
     db.session.commit()
-    old = time.time() - 2 * 3600
+    old = time.time() - verify.ORPHAN_GRACE.total_seconds() - 3600
     os.utime(_store().path_for(key), (old, old))
     assert sorted(_kinds(verify.run(_store()))) == ["orphan_blob", "version_gap"]
 
@@ -212,7 +212,7 @@ def test_a_document_without_versions(seeded: Seeded) -> None:
         sa.delete(DocumentVersion).where(DocumentVersion.document_id == seeded.prices.id)
     )
     db.session.commit()
-    report = verify.run(_store(), now=datetime.now(UTC) + timedelta(hours=2))
+    report = verify.run(_store(), now=datetime.now(UTC) + verify.ORPHAN_GRACE + timedelta(hours=1))
     assert sorted(_kinds(report)) == ["orphan_blob", "version_gap"]
 
 
@@ -224,7 +224,7 @@ def test_a_row_whose_blob_key_is_no_sha256(seeded: Seeded, key: str) -> None:
         .values(blob_key=key)
     )
     db.session.commit()
-    report = verify.run(_store(), now=datetime.now(UTC) + timedelta(hours=2))
+    report = verify.run(_store(), now=datetime.now(UTC) + verify.ORPHAN_GRACE + timedelta(hours=1))
     assert sorted(_kinds(report)) == ["missing_blob", "orphan_blob"]
     missing = next(p for p in report.problems if p.kind == "missing_blob")
     assert "not a valid blob key" in missing.detail
@@ -290,3 +290,89 @@ def test_several_faults_are_all_reported(seeded: Seeded) -> None:
     report = verify.run(store)
     assert sorted(_kinds(report)) == ["audit_chain", "corrupt_blob", "missing_blob"]
     assert json.loads(json.dumps(report.as_dict()))["ok"] is False
+
+
+def test_a_young_orphan_is_information_not_a_problem(seeded: Seeded) -> None:
+    store = _store()
+    key = store.put_stream(io.BytesIO(b"an upload still committing\n")).key
+    report = verify.run(store)
+    assert report.ok
+    assert [n.kind for n in report.notes] == ["young_orphan_blob"]
+    assert key in report.notes[0].subject
+    # The same blob past a shorter grace period is a violation.
+    shorter = verify.run(store, now=datetime.now(UTC) + timedelta(minutes=2), grace=timedelta(0))
+    assert _kinds(shorter) == ["orphan_blob"]
+
+
+def test_every_check_runs(seeded: Seeded) -> None:
+    report = verify.run(_store())
+    assert report.checks == [c.__name__.removeprefix("check_") for c in verify.CHECKS]
+    assert "database" in report.checks
+
+
+def test_a_row_whose_parent_is_gone_is_a_database_problem(seeded: Seeded) -> None:
+    """Foreign keys forbid this; verify must still notice when the database was altered."""
+    connection = db.session.connection()
+    document_id = seeded.prices.id
+    if connection.dialect.name == "sqlite":
+        db.session.commit()  # end the session's snapshot, so verify sees the change below
+        raw = db.engine.raw_connection()
+        try:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("UPDATE document SET dossier_id = 9999 WHERE id = ?", (document_id,))
+            raw.commit()
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+            raw.close()
+    else:
+        connection.exec_driver_sql("SET session_replication_role = replica")
+        connection.execute(
+            sa.text("UPDATE document SET dossier_id = 9999 WHERE id = :id"),
+            {"id": seeded.prices.id},
+        )
+        connection.exec_driver_sql("SET session_replication_role = DEFAULT")
+        db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["foreign_key"]
+    assert "dossier" in report.problems[0].detail
+
+
+def test_a_damaged_database_is_reported(seeded: Seeded, app: Flask) -> None:
+    """SQLite: rows and an index that disagree; PostgreSQL: an index marked invalid."""
+    if db.session.connection().dialect.name == "postgresql":
+        _invalidate_a_postgresql_index()
+        return
+    db.session.commit()
+    raw = db.engine.raw_connection()
+    try:
+        # Swap an index's definition behind SQLite's back: rows and index no longer agree.
+        raw.execute("CREATE INDEX ix_probe ON document(title)")
+        raw.commit()
+        raw.execute("PRAGMA writable_schema=ON")
+        raw.execute(
+            "UPDATE sqlite_schema SET sql = 'CREATE INDEX ix_probe ON document(kind)' "
+            "WHERE name = 'ix_probe'"
+        )
+        raw.commit()
+    finally:
+        raw.close()
+    db.engine.dispose()
+    report = verify.run(_store())
+    assert "database_integrity" in _kinds(report)
+
+
+def _invalidate_a_postgresql_index() -> None:
+    index = "ix_document_version_document_id"
+    flag = sa.text(
+        "UPDATE pg_index SET indisvalid = :valid WHERE indexrelid = CAST(:name AS regclass)"
+    )
+    db.session.execute(flag, {"valid": False, "name": index})
+    db.session.commit()
+    try:
+        report = verify.run(_store())
+        assert _kinds(report) == ["database_consistency"]
+        assert index in report.problems[0].subject
+    finally:
+        db.session.rollback()
+        db.session.execute(flag, {"valid": True, "name": index})
+        db.session.commit()

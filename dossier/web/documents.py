@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, documents
+from dossier import access, crash, documents
 from dossier.errors import UploadRefused
 from dossier.extensions import db
 from dossier.models import Confidentiality, Direction, DocumentKind
@@ -69,6 +69,7 @@ def create(reference: str) -> str | Response | tuple[str, int]:
                     comment=form.comment.data or "",
                 )
                 db.session.commit()
+                crash.point("upload.after_commit")
         except UploadRefused as error:
             db.session.rollback()
             flash(_("The file was not filed: %(reason)s", reason=str(error)), "error")
@@ -126,6 +127,7 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
                     current_user, document, upload, comment=form.comment.data or ""
                 )
                 db.session.commit()
+                crash.point("upload.after_commit")
         except UploadRefused as error:
             db.session.rollback()
             flash(_("The file was not filed: %(reason)s", reason=str(error)), "error")

@@ -1,0 +1,346 @@
+"""`dossier backup` and `dossier restore`: the database, the blobs and the audit chain head.
+
+A backup folder holds:
+- `database.sqlite3` (SQLite's online backup API) or `database.pgdump` (`pg_dump -Fc`);
+- `blobs/ab/cd/<sha256>`: every blob the copied database refers to; a blob's name is its checksum;
+- `manifest.json`: the database file's SHA-256 and size, every blob's key and size, the audit
+  chain head (last event id and hash, event count) and when and from what it was made. It is
+  written last: a folder without it is an unfinished backup.
+Never the search index: it is a cache (rule 3) and Whoosh stores pickles; `dossier reindex`
+rebuilds it after a restore.
+
+Consistency: the blob list and the chain head are read from the same snapshot as the database
+copy (the backup file itself for SQLite; an exported snapshot shared with pg_dump for
+PostgreSQL). Blobs are immutable and written before the row that refers to them commits, so
+every blob the snapshot refers to is in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from dossier.extensions import db
+from dossier.services import blob_store
+from storage import CHUNK_SIZE, BlobNotFound, FileSystemBlobStore, validate_key
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+SQLITE_FILE = "database.sqlite3"
+PG_FILE = "database.pgdump"
+BLOB_QUERY = "SELECT DISTINCT blob_key, size FROM document_version ORDER BY blob_key"
+HEAD_QUERY = "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"
+COUNT_QUERY = "SELECT count(*) FROM audit_event"
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot go ahead; the message says why and what to do."""
+
+
+@dataclass
+class Snapshot:
+    blobs: list[tuple[str, int]]
+    audit_head: dict[str, Any]
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def libpq_url() -> str:
+    """The database URL as pg_dump and pg_restore understand it (no SQLAlchemy driver name)."""
+    url = db.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _head(row: Any, count: int) -> dict[str, Any]:
+    """The audit chain head: the last event's id and hash, and how many events there are."""
+    return {"id": row[0] if row else None, "hash": row[1] if row else None, "events": count}
+
+
+# ---------------------------------------------------------------------------- backup
+
+
+def backup(target: Path) -> dict[str, Any]:
+    """Write a complete backup into `target` (new or empty) and return its manifest."""
+    target = target.resolve()
+    if target.exists() and any(target.iterdir()):
+        raise BackupError(f"{target} is not empty; choose a new folder for the backup")
+    target.mkdir(parents=True, exist_ok=True)
+    if _dialect() == "sqlite":
+        database_file = target / SQLITE_FILE
+        snapshot = _backup_sqlite(database_file)
+    elif _dialect() == "postgresql":
+        database_file = target / PG_FILE
+        snapshot = _backup_postgresql(database_file)
+    else:
+        raise BackupError(f"backups of {_dialect()} databases are not supported")
+    _fsync(database_file)
+    blobs = _copy_blobs(snapshot.blobs, target / "blobs")
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dialect": _dialect(),
+        "database": {
+            "file": database_file.name,
+            "sha256": _sha256_file(database_file),
+            "size": database_file.stat().st_size,
+        },
+        "blobs": [{"key": key, "size": size} for key, size in blobs],
+        "audit_head": snapshot.audit_head,
+    }
+    _write_manifest(target, manifest)
+    return manifest
+
+
+def _backup_sqlite(destination: Path) -> Snapshot:
+    source_path = db.engine.url.database
+    if not source_path or source_path == ":memory:":
+        raise BackupError("the SQLite database is not a file")
+    db.session.remove()
+    source = sqlite3.connect(source_path, timeout=30)
+    copy = sqlite3.connect(destination)
+    try:
+        source.backup(copy)  # a consistent copy even while others write
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        blobs = [(k, s) for k, s in copy.execute(BLOB_QUERY)]
+        count = copy.execute(COUNT_QUERY).fetchone()[0]
+        head = _head(copy.execute(HEAD_QUERY).fetchone(), count)
+    finally:
+        copy.close()
+        source.close()
+    return Snapshot(blobs, head)
+
+
+def _backup_postgresql(destination: Path) -> Snapshot:
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
+    db.session.remove()
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            snapshot_id = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+            done = subprocess.run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot_id}",
+                    f"--file={destination}",
+                    f"--dbname={libpq_url()}",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+            blobs = [(k, s) for k, s in conn.execute(sa.text(BLOB_QUERY))]
+            count = conn.execute(sa.text(COUNT_QUERY)).scalar_one()
+            head = _head(conn.execute(sa.text(HEAD_QUERY)).first(), count)
+    return Snapshot(blobs, head)
+
+
+def _copy_blobs(blobs: list[tuple[str, int]], folder: Path) -> list[tuple[str, int]]:
+    """Copy each blob, re-hashing it on the way: a damaged blob stops the backup."""
+    store = blob_store()
+    copied: list[tuple[str, int]] = []
+    for key, size in blobs:
+        path = _blob_path(folder, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        try:
+            with store.open(key) as source, path.open("wb") as out:
+                while chunk := source.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BlobNotFound as exc:
+            raise BackupError(f"blob {key} is missing; run `dossier verify`") from exc
+        if digest.hexdigest() != key or path.stat().st_size != size:
+            raise BackupError(f"blob {key} is damaged in the store; run `dossier verify`")
+        copied.append((key, size))
+    return copied
+
+
+def _blob_path(folder: Path, key: str) -> Path:
+    key = validate_key(key)
+    return folder / key[:2] / key[2:4] / key
+
+
+def _write_manifest(target: Path, manifest: dict[str, Any]) -> None:
+    fd, temp = tempfile.mkstemp(dir=target, prefix=".manifest-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, target / MANIFEST)
+    _fsync(target)
+
+
+# ---------------------------------------------------------------------------- restore
+
+
+def check(source: Path) -> dict[str, Any]:
+    """Read the manifest and check every checksum in the backup; raise `BackupError` if off."""
+    try:
+        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BackupError(f"{source} has no {MANIFEST}: not a (finished) backup") from exc
+    except ValueError as exc:
+        raise BackupError(f"{source / MANIFEST} is not valid JSON") from exc
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"backup format {manifest.get('format')} is not supported")
+    database = source / Path(manifest["database"]["file"]).name
+    if not database.is_file() or _sha256_file(database) != manifest["database"]["sha256"]:
+        raise BackupError(f"{database.name} is missing or does not match its checksum")
+    for blob in manifest["blobs"]:
+        path = _blob_path(source / "blobs", blob["key"])
+        if not path.is_file() or path.stat().st_size != blob["size"]:
+            raise BackupError(f"blob {blob['key']} is missing or has the wrong size")
+        if _sha256_file(path) != blob["key"]:
+            raise BackupError(f"blob {blob['key']} does not match its checksum")
+    return manifest
+
+
+def instance_has_data() -> bool:
+    """Dossiers, documents or blobs exist (a fresh `dossier init` with its admin does not count)."""
+    if next(iter(blob_store().keys()), None) is not None:  # noqa: SIM118 (not a dict)
+        return True
+    inspector = sa.inspect(db.engine)
+    for table in ("dossier", "document"):
+        if inspector.has_table(table) and db.session.scalar(
+            sa.text(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (fixed names)
+        ):
+            db.session.rollback()
+            return True
+    db.session.rollback()
+    return False
+
+
+def restore(source: Path, force: bool = False) -> dict[str, Any]:
+    """Check the backup, then replace this instance's database and blobs with it."""
+    source = source.resolve()
+    manifest = check(source)
+    if manifest["dialect"] != _dialect():
+        raise BackupError(
+            f"the backup is of a {manifest['dialect']} database; this instance uses {_dialect()}"
+        )
+    if not force and instance_has_data():
+        raise BackupError(
+            "this instance already holds dossiers, documents or files; restoring would replace "
+            "them. Stop the server and run again with --force to replace them."
+        )
+    database = source / manifest["database"]["file"]
+    if _dialect() == "sqlite":
+        _restore_sqlite(database)
+    else:
+        _restore_postgresql(database)
+    displaced = _restore_blobs(source / "blobs", {b["key"] for b in manifest["blobs"]})
+    _drop_index()
+    head = _current_head()
+    if head != manifest["audit_head"]:
+        raise BackupError(f"the restored audit chain head {head} differs from the manifest")
+    return {"manifest": manifest, "displaced_blobs": displaced}
+
+
+def _restore_sqlite(database: Path) -> None:
+    target = Path(db.engine.url.database or "")
+    db.session.remove()
+    db.engine.dispose()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+    os.close(fd)
+    shutil.copyfile(database, temp)
+    _fsync(Path(temp))
+    # A log left by the replaced database must not be replayed into the restored one.
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    os.replace(temp, target)
+    _fsync(target.parent)
+
+
+def _restore_postgresql(database: Path) -> None:
+    pg_restore = shutil.which("pg_restore")
+    if pg_restore is None:
+        raise BackupError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
+    db.session.remove()
+    db.engine.dispose()
+    done = subprocess.run(
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={libpq_url()}",
+            str(database),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
+
+
+def _restore_blobs(folder: Path, keys: set[str]) -> int:
+    """Install the backup's blobs; move any others aside (never delete them) and count them."""
+    store = blob_store()
+    if not isinstance(store, FileSystemBlobStore):
+        raise BackupError("restore needs the file-system blob store")
+    aside = Path(current_app.instance_path) / f"blobs-displaced-by-restore-{int(time.time())}"
+    displaced = 0
+    for key in list(store.keys()):
+        if key not in keys:
+            path = _blob_path(aside, key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(store.path_for(key), path)
+            displaced += 1
+    for key in sorted(keys):
+        store.put_file(_blob_path(folder, key), key)  # re-hashes; keeps an existing copy
+    return displaced
+
+
+def _drop_index() -> None:
+    """The index of the replaced database is wrong for the restored one: remove it."""
+    shutil.rmtree(current_app.config["INDEX_DIR"], ignore_errors=True)
+
+
+def _current_head() -> dict[str, Any]:
+    count = db.session.scalar(sa.text(COUNT_QUERY))
+    head = _head(db.session.execute(sa.text(HEAD_QUERY)).first(), count)
+    db.session.rollback()
+    return head
