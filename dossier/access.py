@@ -182,6 +182,9 @@ ENDPOINTS: dict[str, str] = {
     "documents.create_version": LOGGED_IN,
     "documents.download": LOGGED_IN,
     "documents.download_selected": LOGGED_IN,  # all requested ids readable, or nothing
+    "documents.view": LOGGED_IN,
+    "documents.status": LOGGED_IN,
+    "documents.compare_versions": LOGGED_IN,
     "search.index": LOGGED_IN,
     "reports.dashboard": LOGGED_IN,
     "reports.index": LOGGED_IN,

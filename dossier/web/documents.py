@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,10 +20,11 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, crash, documents
+from dossier import access, compare, crash, documents
 from dossier.errors import UploadRefused
 from dossier.extensions import db
-from dossier.models import Confidentiality, Direction, DocumentKind
+from dossier.models import Confidentiality, Direction, DocumentKind, DocumentVersion
+from dossier.web import labels
 from dossier.web.forms import UploadForm, VersionForm
 from storage import StorageFull
 
@@ -35,6 +37,14 @@ class InsufficientStorage(HTTPException):
 
 
 bp = Blueprint("documents", __name__, url_prefix="/dossiers/<reference>/documents")
+
+# Types a browser shows itself (PDF viewer, image) and that cannot run script in our origin;
+# everything else, HTML above all, is only ever served as an attachment.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# For an inline response: a sandboxed document with no script, no forms and no plug-ins of ours.
+INLINE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'none'"
+)
 
 
 @bp.get("/new")
@@ -99,6 +109,42 @@ def show(reference: str, document_id: int) -> str:
         version=version,
         target=request.args.get("unit", ""),
         can_add_version=access.can_add_version(current_user, document),
+        inline_types=INLINE_TYPES,
+        pending=version is not None and version.extraction_status.value == "pending",
+    )
+
+
+@bp.get("/<int:document_id>/versions/<int:number>/status")
+@login_required
+def status(reference: str, document_id: int, number: int) -> Response:
+    """The extraction status of one version, for the document page to poll until done."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    document = access.get_document_or_404(current_user, dossier, document_id)
+    version = access.get_version_or_404(current_user, document, number)
+    return jsonify(
+        status=version.extraction_status.value,
+        label=str(labels.EXTRACTION_STATUS[version.extraction_status]),
+        done=version.extraction_status.value != "pending",
+    )
+
+
+@bp.get("/<int:document_id>/compare")
+@login_required
+def compare_versions(reference: str, document_id: int) -> str:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    document = access.get_document_or_404(current_user, dossier, document_id)
+    current = document.current_version_number
+    new_number = request.args.get("new", type=int) or current
+    old_number = request.args.get("old", type=int) or max(new_number - 1, 1)
+    old = access.get_version_or_404(current_user, document, old_number)
+    new = access.get_version_or_404(current_user, document, new_number)
+    return render_template(
+        "documents/compare.html",
+        dossier=dossier,
+        document=document,
+        old=old,
+        new=new,
+        comparison=compare.compare_texts(old.text, new.text),
     )
 
 
@@ -148,13 +194,32 @@ def download(reference: str, document_id: int, number: int) -> Response:
     dossier = access.get_dossier_or_404(current_user, reference)
     document = access.get_document_or_404(current_user, dossier, document_id)
     version = access.get_version_or_404(current_user, document, number)
+    return _send(version, as_attachment=True)
+
+
+@bp.get("/<int:document_id>/versions/<int:number>/view")
+@login_required
+def view(reference: str, document_id: int, number: int) -> Response:
+    """A PDF or image shown by the browser itself, in a sandbox; other types are not viewable."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    document = access.get_document_or_404(current_user, dossier, document_id)
+    version = access.get_version_or_404(current_user, document, number)
+    if version.mime_type not in INLINE_TYPES:
+        abort(404)
+    response = _send(version, as_attachment=False)
+    response.headers["Content-Security-Policy"] = INLINE_CSP
+    return response
+
+
+def _send(version: DocumentVersion, as_attachment: bool) -> Response:
+    """The bytes of `version` under our own type, never cached, with the read recorded."""
     stream = documents.open_version(version)
     documents.record_read(current_user, version)
     db.session.commit()
     response = send_file(
         stream,
         mimetype=version.mime_type,
-        as_attachment=True,
+        as_attachment=as_attachment,
         download_name=version.original_filename,
         etag=version.blob_key,
         max_age=0,

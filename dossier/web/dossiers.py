@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
 from dossier import access, deadlines, dossiers
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
-from dossier.models import Document, DocumentKind, Dossier, User
+from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, User
 from dossier.web.forms import DossierForm
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
+
+DOCUMENT_SORTS: dict[str, Any] = {
+    "title": Document.title,
+    "kind": Document.kind,
+    "date": Document.document_date,
+    "filed": Document.created_at,
+    "version": Document.current_version_number,
+}
 
 
 def _people() -> list[tuple[str, str]]:
@@ -73,25 +82,73 @@ def create() -> str | Response | tuple[str, int]:
 @login_required
 def show(reference: str) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
-    documents = db.session.scalars(
-        access.visible_documents(current_user)
-        .where(Document.dossier_id == dossier.id)
-        .order_by(Document.document_date.desc().nulls_last(), Document.id.desc())
-    ).all()
-    by_kind: dict[DocumentKind, list[Document]] = defaultdict(list)
-    for document in documents:
-        by_kind[document.kind].append(document)
+    filters = _document_filters()
+    documents, total = _documents(dossier, filters)
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         derived=dossiers.derived_dates(dossier),
         deadlines=deadlines.for_dossiers([dossier], deadlines.local_today()),
-        by_kind=[(kind, by_kind[kind]) for kind in DocumentKind if by_kind[kind]],
+        documents=documents,
+        current_versions=_current_versions(dossier),
+        total_documents=total,
+        filters=filters,
         can_edit=access.can_edit_dossier(current_user, dossier),
         can_file=access.can_file(current_user, dossier),
         can_manage_members=access.can_manage_members(current_user, dossier),
         can_view_audit=access.can_view_audit(current_user, dossier),
     )
+
+
+def _document_filters() -> dict[str, str]:
+    """The document list's text filter, kind and sort from the URL, each checked."""
+    kind = request.args.get("kind", "")
+    sort = request.args.get("sort", "-date")
+    return {
+        "q": request.args.get("q", "").strip()[:100],
+        "kind": kind if kind in DocumentKind.__members__.values() else "",
+        "sort": sort if sort.lstrip("-") in DOCUMENT_SORTS else "-date",
+    }
+
+
+def _documents(dossier: Dossier, filters: dict[str, str]) -> tuple[list[Document], int]:
+    """The visible documents of `dossier` that pass `filters`, and how many there are in all."""
+    query = access.visible_documents(current_user).where(Document.dossier_id == dossier.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if filters["q"]:
+        query = query.where(
+            sa.func.lower(Document.title).contains(filters["q"].lower(), autoescape=True)
+        )
+    if filters["kind"]:
+        query = query.where(Document.kind == filters["kind"])
+    sort = filters["sort"]
+    column = DOCUMENT_SORTS[sort.lstrip("-")]
+    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
+    return list(db.session.scalars(query.order_by(order, Document.id.desc()))), total
+
+
+def _current_versions(dossier: Dossier) -> dict[int, DocumentVersion]:
+    """The current version of every document in `dossier`, in one query, without their text."""
+    query = (
+        sa.select(DocumentVersion)
+        .join(Document, DocumentVersion.document_id == Document.id)
+        .where(
+            Document.dossier_id == dossier.id,
+            DocumentVersion.number == Document.current_version_number,
+        )
+        .options(orm.load_only(*_VERSION_LIST_COLUMNS))
+    )
+    return {v.document_id: v for v in db.session.scalars(query)}
+
+
+_VERSION_LIST_COLUMNS = (
+    DocumentVersion.id,
+    DocumentVersion.document_id,
+    DocumentVersion.number,
+    DocumentVersion.original_filename,
+    DocumentVersion.mime_type,
+    DocumentVersion.extraction_status,
+)
 
 
 @bp.get("/<reference>/edit")
