@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench eval load clean translations
+.PHONY: run test e2e lint format bench eval load clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -27,10 +27,16 @@ format: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The browser suite: a real server (dossier init + run) driven by Debian's Chromium
+# (/usr/bin/chromium; Playwright never downloads a browser). Writes docs/screenshots/*.png.
+e2e: $(STAMP)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
 # Benchmarks print numbers; they are never timed tests. BENCH_SIZES=1000,10000 for a quick run.
 BENCH_SIZES ?= 1000,10000,100000
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_search.py --sizes $(BENCH_SIZES)
+	$(BIN)/python scripts/bench_pages.py
 
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_clauses.py
