@@ -147,3 +147,24 @@ def test_dossier_document_list_filters_and_sorts_from_the_url(
         .get(f"/dossiers/{make_dossier(members={reader: MemberRole.READER}).reference}")
         .text
     )
+
+
+def test_register_pages_keep_filters_and_sort(app: Flask, admin: User) -> None:
+    from dossier import dossiers
+    from dossier.extensions import db
+
+    for i in range(1, 103):
+        status = "active" if i % 2 else "draft"
+        dossiers.create_dossier(
+            admin, {"reference": f"2024-{i:03d}", "title": f"Contract {i}", "status": status}
+        )
+    db.session.commit()
+    client = app.test_client(user=admin)
+    first = client.get("/?sort=-reference").text
+    assert "102 dossiers" in first and "Pagina 1 van 2" in first
+    assert "2024-102" in first and "2024-002<" not in first
+    assert 'href="/?sort=-reference&amp;page=2"' in first
+    second = client.get("/?sort=-reference&page=2").text
+    assert "2024-002<" in second and "2024-001<" in second and "2024-102<" not in second
+    active = client.get("/?status=active&page=9").text  # beyond the end: the last page
+    assert "51 dossiers" in active and "2024-001<" in active and "Pagina" not in active

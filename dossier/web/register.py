@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy import orm
 
 from dossier import access, dossiers
 from dossier.extensions import db
@@ -14,6 +15,7 @@ from dossier.models import Dossier, DossierStatus, Party
 
 bp = Blueprint("register", __name__)
 
+PER_PAGE = 100
 SORTS: dict[str, Any] = {
     "reference": Dossier.reference,
     "title": Dossier.title,
@@ -27,7 +29,11 @@ SORTS: dict[str, Any] = {
 @bp.get("/")
 @login_required
 def index() -> str:
-    query = access.visible_dossiers(current_user).outerjoin(Party, Dossier.supplier)
+    query = (
+        access.visible_dossiers(current_user)
+        .outerjoin(Party, Dossier.supplier)
+        .options(orm.contains_eager(Dossier.supplier))
+    )
     text = request.args.get("q", "").strip()[:100]
     if text:
         like = f"%{text.lower()}%"
@@ -44,12 +50,19 @@ def index() -> str:
     sort = request.args.get("sort", "reference")
     column = SORTS.get(sort.lstrip("-"), Dossier.reference)
     order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    rows = db.session.scalars(query.order_by(order, Dossier.id).limit(1000)).unique().all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    query = query.order_by(order, Dossier.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    rows = db.session.scalars(query).unique().all()
     return render_template(
         "register/index.html",
         rows=[(d, dossiers.derived_dates(d)) for d in rows],
         q=text,
         status=status,
         sort=sort,
+        page=page,
+        pages=pages,
+        total=total,
         can_create=access.can_create_dossier(current_user),
     )
