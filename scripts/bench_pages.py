@@ -197,7 +197,7 @@ def main() -> None:
         print(f"seeding took {time.perf_counter() - started:.1f} s\n")
         big, doc = ids["big"], ids["document"]
         pages = [
-            ("register, all 1,000 (admin)", "admin", "/"),
+            ("register, page 1 of 10 (admin)", "admin", "/"),
             ("register, page 5 by value (admin)", "admin", "/?sort=-value&page=5"),
             ("register, filtered (admin)", "admin", "/?q=leverancier+1&status=active"),
             ("register, 100 dossiers (member)", "member", "/"),

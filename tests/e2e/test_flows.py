@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Server, check_accessibility, log_in
+from tests.e2e.conftest import SCREENSHOTS, Server, check_accessibility, log_in
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 CONTRACT = f"{VNG}/Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
@@ -151,6 +151,8 @@ def test_main_flow(page: Any, server: Server, shared_corpus: Path) -> None:
     with page.context.expect_page() as popup:
         view_link.click()
     expect(popup.value).to_have_url(re.compile(r"/versions/2/view$"))
+    popup.value.wait_for_timeout(1500)  # let the PDF viewer draw the first page
+    popup.value.screenshot(path=str(SCREENSHOTS / "pdf-view.png"))
     popup.value.close()
     response = page.request.get(view_link.get_attribute("href"))
     assert response.headers["content-type"] == "application/pdf"
