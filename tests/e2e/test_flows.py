@@ -19,6 +19,7 @@ CONTRACT = f"{VNG}/Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIB
 ANNEX_DOCX = f"{VNG}/Bijlage 8 - Opdracht plan van aanpak versie 0.4.docx"
 ANNEX_PDF = f"{VNG}/Bijlage 8 - Opdracht plan van aanpak versie 0.4.pdf"
 EMAILS = ["eml/attachments_basic_email.eml", "eml/emails_attachment_emails_attachment_pdf.eml"]
+HOSTILE = "pdf-malformed/derived/html_renamed.pdf"
 EXTRACTION_WAIT_MS = 90_000
 
 
@@ -113,9 +114,24 @@ def test_main_flow(page: Any, server: Server, shared_corpus: Path) -> None:
     page.get_by_role("link", name="Terug naar het dossier").click()
     page.wait_for_url(f"**/dossiers/{reference}")
     table = page.locator("#h-docs ~ div table")
-    # contract, annex, two e-mails and the PDF attached to the second one
+    # contract, annex, two e-mails, and the PDF attached to the second one once it is extracted
+    for _ in range(60):
+        if table.locator("tbody tr").count() == 5:
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
     expect(table.locator("tbody tr")).to_have_count(5)
     check_accessibility(page, "dossier")
+
+    # A refused file is reported on its row with the server's reason; nothing else happens.
+    page.goto(f"/dossiers/{reference}/documents/new")
+    _drop_files(page, "[data-dropzone]", [shared_corpus / HOSTILE])
+    page.get_by_role("button", name="Document toevoegen").click()
+    refused = page.locator(".upload-list li.upload-failed")
+    expect(refused).to_contain_text("Niet toegevoegd.")
+    expect(refused).to_contain_text("HTML")
+    expect(page).to_have_url(re.compile(r"/documents/new$"))
+    page.goto(f"/dossiers/{reference}")
 
     # The document list filters and sorts, and keeps both in the URL.
     page.select_option("#doc-kind", "correspondence")
@@ -130,6 +146,8 @@ def test_main_flow(page: Any, server: Server, shared_corpus: Path) -> None:
     expect(titles).to_have_count(2)
     texts = titles.all_inner_texts()
     assert texts == sorted(texts, key=str.lower) or texts == sorted(texts)
+    page.goto(f"/dossiers/{reference}#h-docs")
+    check_accessibility(page, "dossier-documents")
 
     # A new version of the annex (its PDF), then the comparison of the two texts.
     page.goto(annex_url)
@@ -183,6 +201,11 @@ def test_main_flow(page: Any, server: Server, shared_corpus: Path) -> None:
     page.get_by_role("link", name="Contractregister").first.click()
     expect(page.locator("main table")).to_contain_text(reference)
     check_accessibility(page, "register")
+
+    # A page that is not there (or not yours) is a proper page too.
+    page.goto("/dossiers/1999-999")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Niet gevonden")
+    check_accessibility(page)
 
     page.get_by_role("button", name="Uitloggen").click()
     expect(page).to_have_url(re.compile(r"/login"))
