@@ -168,3 +168,39 @@ def test_register_pages_keep_filters_and_sort(app: Flask, admin: User) -> None:
     assert "2024-002<" in second and "2024-001<" in second and "2024-102<" not in second
     active = client.get("/?status=active&page=9").text  # beyond the end: the last page
     assert "51 dossiers" in active and "2024-001<" in active and "Pagina" not in active
+
+
+def test_hints_and_errors_are_tied_to_their_fields(app: Flask, admin: User) -> None:
+    client = app.test_client(user=admin)
+    dossier = client.get("/dossiers/new")
+    assert dossier.status_code == 200
+    refused = client.post("/dossiers/new", data={"reference": "", "title": ""})
+    assert refused.status_code == 400
+    assert 'aria-describedby="reference-hint reference-error"' in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert 'id="reference-error"' in refused.text
+
+
+def test_breadcrumb_names_an_earlier_version(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> None:
+    dossier = make_dossier()
+    client = app.test_client(user=admin)
+    text = _cuad_text(corpus)
+    page = _upload(client, f"/dossiers/{dossier.reference}/documents/new", text, kind="contract")
+    current = client.get(page).text
+    assert "Versie 1</span>" not in current
+    upload = client.get(f"/dossiers/{dossier.reference}/documents/new").text
+    assert 'aria-describedby="file-hint"' in upload and 'id="file-hint"' in upload
+    _upload(client, page + "/versions/new", text, comment="Same text, filed again")
+    earlier = client.get(page + "?version=1").text
+    assert '<span aria-current="page">Versie 1</span>' in earlier
+    assert f'href="{page}">' in earlier  # the document itself is a link one step up
+
+
+def test_empty_register_says_what_to_do(
+    app: Flask, admin: User, make_user: Callable[..., User]
+) -> None:
+    assert "Registreer het eerste dossier" in app.test_client(user=admin).get("/").text
+    reader = app.test_client(user=make_user("reader@example.org")).get("/").text
+    assert "nog geen dossiers" in reader and "Registreer het eerste dossier" not in reader
