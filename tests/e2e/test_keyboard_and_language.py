@@ -50,6 +50,39 @@ def test_keyboard_only_log_in_and_skip_link(page: Any, server: Server) -> None:
     expect(page).to_have_url(re.compile(r"/dossiers/new$"))
 
 
+def _tab_to(page: Any, condition: str, limit: int = 25) -> None:
+    """Press Tab until the focused element satisfies the JavaScript `condition`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => {condition})({ACTIVE})"):
+            return
+    raise AssertionError(f"Tab never reached an element where {condition}")
+
+
+def test_keyboard_only_filing(page: Any, server: Server, shared_corpus: Path) -> None:
+    log_in(page, server)
+    page.goto("/dossiers/new")
+    page.fill("#reference", "2026-800")
+    page.fill("#title", "Toetsenbord")
+    page.get_by_role("button", name="Dossier registreren").click()
+    page.wait_for_url("**/dossiers/2026-800")
+    _tab_to(page, "el.textContent.trim() === 'Document toevoegen'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/documents/new")
+    _tab_to(page, "el.id === 'file'")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(shared_corpus / "eml" / "attachments_basic_email.eml")
+    page.keyboard.press("Tab")
+    assert _focused(page, "id") == "kind"
+    page.keyboard.type("Corr")  # type-ahead in the select
+    assert page.input_value("#kind") == "correspondence"
+    _tab_to(page, "el.type === 'submit'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/documents/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("attachments_basic_email")
+
+
 def test_english_when_chosen(page: Any, server: Server) -> None:
     log_in(page, server)
     assert page.get_attribute("html", "lang") == "nl"
