@@ -125,6 +125,10 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {"file": _upload("brief-v2.txt"), "comment": "ondertekend"},
     ),
     ("documents.download", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("documents.status", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("documents.compare_versions", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    # The own document is plain text, which is never shown inline: 404 for everyone.
+    ("documents.view", "GET"): Case(own=dossier_scoped(404, VIEWERS, refused=404)),
     ("documents.download_selected", "POST"): Case(
         own=dossier_scoped(200, VIEWERS), data_for=lambda ids: {"ids": [ids["document_id"]]}
     ),
