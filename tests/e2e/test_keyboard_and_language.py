@@ -69,6 +69,7 @@ def test_keyboard_only_filing(page: Any, server: Server, shared_corpus: Path) ->
     _tab_to(page, "el.textContent.trim() === 'Document toevoegen'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/documents/new")
+    page.wait_for_load_state("load")
     _tab_to(page, "el.id === 'file'")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
