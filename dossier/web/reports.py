@@ -17,6 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -34,7 +35,7 @@ from dossier.web.forms import DeadlineForm
 bp = Blueprint("reports", __name__)
 
 EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _KEY_LABELS: dict[str, dict[Any, Any]] = {
@@ -224,7 +225,13 @@ def export(name: str, kind: str) -> Response:
     table = reports.table(current_user, name, deadlines.local_today())
     if table is None:
         abort(404)
-    body = table_bytes(kind, table.headings, table.rows, sheet_title=name)
+    body = table_bytes(
+        kind,
+        table.headings,
+        labels.report_rows(table),
+        sheet_title=name,
+        locale=str(get_locale() or "nl"),
+    )
     filename = f"{name}-{deadlines.local_today().isoformat()}.{kind}"
     return Response(
         body,
