@@ -28,6 +28,7 @@ from dossier.models import (
     DocumentKind,
     DocumentVersion,
     Dossier,
+    DossierStatus,
     ExtractionStatus,
     User,
 )
@@ -323,9 +324,10 @@ def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bo
 
 
 def completeness_report(user: User, config: Mapping[str, Any] | None = None) -> tuple[Table, int]:
-    """Open dossiers that miss a required document, with what they miss; and how many are whole."""
+    """Running (active) dossiers that miss a required document, with what they miss; and how
+    many are whole. Drafts are not contracts yet and ended ones are closed: neither counts."""
     rules = requirements(config)
-    dossiers = _open(_dossiers(user))
+    dossiers = [d for d in _dossiers(user) if d.status == DossierStatus.ACTIVE]
     documents: dict[int, list[tuple[DocumentKind, str]]] = defaultdict(list)
     query = access.visible_documents(user).with_only_columns(
         Document.dossier_id, Document.kind, Document.title

@@ -105,12 +105,12 @@ def _csv(dossier: Dossier | None) -> Response:
 
 
 def _all_events() -> None:
-    access.require(access.can_view_audit(current_user))
+    access.require(access.can_view_audit(current_user), access.NEEDS_AUDITOR)
 
 
 def _dossier_events(reference: str) -> Dossier:
     dossier = access.get_dossier_or_404(current_user, reference)
-    access.require(access.can_view_audit(current_user, dossier))
+    access.require(access.can_view_audit(current_user, dossier), access.NEEDS_DOSSIER_AUDIT)
     return dossier
 
 

@@ -124,6 +124,12 @@ QUERY_REFUSAL = {
     "leading_wildcard": _l("a word may not start with * or ?; put the wildcard at the end."),
     "range": _l("ranges such as [a TO z] are not supported."),
     "syntax": _l("the brackets or quotes do not match."),
+    "characters": _l("the characters ^, ~ and \\ cannot be used in a search."),
+    "operator": _l("OR and NOT are not supported; put -word before a word to leave it out."),
+    "only_operators": _l(
+        "the search holds only operators such as AND, OR and NOT; type the words to look for."
+    ),
+    "wildcard": _l("only a * at the end of a word can be used as a wildcard."),
     "field": _l("searching in named fields is not supported; use the filters."),
     "empty": _l("type at least one word."),
 }

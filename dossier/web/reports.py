@@ -17,7 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -89,8 +89,11 @@ def _display(table: reports.Table) -> list[list[Any]]:
     return shown
 
 
-def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> Markup:
+def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> Markup | None:
+    """A bar chart of one table's column; None when there is nothing to draw (all zero)."""
     keys = table.keys
+    if not any(row[keys.index(value_key)] for row in table.rows):
+        return None
     bars = []
     for row in table.rows:
         label = _cell(table, label_key, row[keys.index(label_key)])
@@ -139,7 +142,9 @@ def deadlines_page() -> str:
     items = deadlines.visible(current_user, today)
     counts = [(days, len(found)) for days, found in deadlines.windows(items, _windows())]
     missed = len(deadlines.missed(items))
-    bars = [(_("within %(days)d days", days=d), n, str(n)) for d, n in counts]
+    bars = [
+        (ngettext("within %(num)d day", "within %(num)d days", d), n, str(n)) for d, n in counts
+    ]
     bars.append((_("missed"), missed, str(missed)))
     return _render(
         "reports/deadlines.html",
@@ -205,7 +210,7 @@ def completeness() -> str:
         "reports/completeness.html",
         [table],
         complete=complete,
-        chart=bar_chart(_("Dossiers missing each document"), bars),
+        chart=bar_chart(_("Dossiers missing each document"), bars) if bars else None,
     )
 
 
