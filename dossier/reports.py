@@ -273,11 +273,13 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
             entry[0] += 1
             entry[1] += dossier.value or ZERO
             entry[2] += dossier.annual_value or ZERO
+    # Eight rows of zeros report nothing: then the table is empty, like the others.
+    rows = [[q, *sums[q]] for q in quarters] if any(v[0] for v in sums.values()) else []
     return Table(
         "value_quarter",
         _l("Value of contracts ending per quarter"),
         [("quarter", _l("Quarter")), *_MONEY_COLUMNS],
-        [[q, *sums[q]] for q in quarters],
+        rows,
     )
 
 

@@ -80,7 +80,7 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(items))
 
 
-_OPERATORS = frozenset({"AND", "OR", "NOT", "&&", "||", "-", "+"})
+_OPERATORS = frozenset({"AND", "OR", "NOT", "&&", "||"})
 
 
 def _refuse_syntax(text: str) -> None:

@@ -487,7 +487,7 @@ def test_dashboard_shows_own_dossiers_deadlines_documents_and_digest(
     manager = app.test_client(user=seeded["manager"]).get("/overview").text
     assert "2026-001" in manager and "2026-003" in manager and "2026-002" not in manager
     # Digest: 001 ends in 16 days; missed: 001 notice, 003 review of 1 July 2025.
-    assert "u 1 termijnen in de komende 30 dagen" in manager and "2 zijn gemist" in manager
+    assert "u 1 termijn in de komende 30 dagen" in manager and "2 termijnen zijn gemist" in manager
     reader = app.test_client(user=seeded["reader"]).get("/overview").text
     assert "Uitvoeringsplan 2026" in reader and "Overeenkomst en SLA" not in reader  # confidential
     assert "Geen termijnen vragen" in reader  # a reader acts on no deadlines

@@ -61,7 +61,8 @@ def test_the_role_of_a_new_member_defaults_to_reader(
 ) -> None:
     make_dossier("2025-001")
     page = app.test_client(user=admin).get("/dossiers/2025-001/members").text
-    select = page[page.index('name="role"') :]
+    select = page[page.index('id="h-add"') :]
+    select = select[select.index('name="role"') :]
     select = select[: select.index("</select>")]
     assert re.search(r'<option selected value="reader">|<option value="reader" selected>', select)
     assert select.count("selected") == 1
@@ -142,7 +143,7 @@ def test_password_change_reports_every_problem(app: Flask, make_user: Callable[.
     )
     assert response.status_code == 400
     assert "12 tekens" in response.text
-    assert "De wachtwoorden verschillen." in response.text
+    assert "De wachtwoorden komen niet overeen." in response.text
 
 
 def test_a_query_of_only_operators_gets_an_accurate_message(
