@@ -261,6 +261,10 @@ class AuditFilterForm(FlaskForm):
 
     dossier = StringField(_l("Dossier"), validators=[Optional(), Length(max=32)])
     actor = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=255)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    # Options are set by the view (every recorded action by its label); a code or prefix that
+    # is not among them still filters, for links and scripts.
+    action = SelectField(
+        _l("Action"), choices=[], validate_choice=False, validators=[Optional(), Length(max=64)]
+    )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Up to and including"), validators=[Optional()])
