@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, g
+from werkzeug.exceptions import Forbidden
 
 from dossier.dossiers import REFERENCE_RE
 from dossier.extensions import db
@@ -244,9 +245,30 @@ def get_dossier_or_404(user: User, reference: str) -> Dossier:
     return dossier
 
 
-def require(allowed: bool) -> None:
-    """Refuse with 403 an action on an object the user may see but not change."""
+# Why a 403 was given, when it is not the generic "visible but not allowed": the error page
+# shows a message of its own for each (see templates/errors/error.html).
+NEEDS_AUDITOR = "needs_auditor"
+NEEDS_ADMIN = "needs_admin"
+NEEDS_DOSSIER_AUDIT = "needs_dossier_audit"
+
+
+class Refused(Forbidden):
+    """A 403 with the reason the error page explains."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+def require(allowed: bool, reason: str | None = None) -> None:
+    """Refuse with 403 an action on an object the user may see but not change.
+
+    `reason` names the message of the error page, e.g. NEEDS_AUDITOR for a global page that
+    only a role opens.
+    """
     if not allowed:
+        if reason is not None:
+            raise Refused(reason)
         abort(403)
 
 

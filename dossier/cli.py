@@ -17,6 +17,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from flask_babel import force_locale
 
 from dossier import (
     access,
@@ -40,10 +41,19 @@ from dossier import (
 )
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
+from dossier.i18n import COMMAND_LINE_LOCALE
 from dossier.models import Document, DocumentKind, Dossier, GlobalRole, MemberRole, User
 from dossier.spreadsheets import table_bytes
+from dossier.web import labels
 from search.index import QueryRefused
 
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "nl"]),
+    default=COMMAND_LINE_LOCALE,
+    show_default=True,
+    help="Language of labels; nl also writes CSV with ; and decimal commas for Dutch Excel.",
+)
 FIRST_ADMIN_EMAIL = accounts.FIRST_ADMIN_EMAIL
 FIRST_ADMIN_FILE = accounts.FIRST_ADMIN_FILE
 
@@ -314,13 +324,14 @@ def register_import(file: Path, as_email: str | None, as_json: bool) -> None:
 @register_group.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as", "as_email", default=None, help="Export what this user may see.")
+@LANG_OPTION
 @with_appcontext
-def register_export(file: Path, as_email: str | None) -> None:
+def register_export(file: Path, as_email: str | None, lang: str) -> None:
     """Write the register to FILE (.csv or .xlsx)."""
     if file.suffix.lower() not in (".csv", ".xlsx"):
         _fail("the file name must end in .csv or .xlsx")
     try:
-        count = register_io.export_register(_actor(as_email), file)
+        count = register_io.export_register(_actor(as_email), file, locale=lang)
     except OSError as exc:
         _fail(f"cannot write {file}: {exc.strerror or exc}")
     click.echo(f"{count} dossiers written to {file}")
@@ -562,21 +573,36 @@ def digest_command(send: bool, day: str | None) -> None:
 )
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--date", "day", default=None, help="Compute as of this date (YYYY-MM-DD).")
+@LANG_OPTION
 @with_appcontext
 def report_command(
-    name: str, as_email: str, fmt: str, output: Path | None, day: str | None
+    name: str, as_email: str, fmt: str, output: Path | None, day: str | None, lang: str
 ) -> None:
-    """Print or write one management report (csv, xlsx or json) for scripts."""
+    """Print or write one management report (csv, xlsx or json) for scripts.
+
+    CSV and XLSX cells carry the labels of the screen in --lang; JSON keeps the codes and adds
+    each translated label under "<column>_label".
+    """
     actor = _actor(as_email)
     with database.read_only():
         table = reports.table(actor, name, _parse_day(day))
     assert table is not None
+    with force_locale(lang):
+        shown = labels.report_rows(table)
     if fmt == "json":
-        body = json.dumps(audit.jsonable(table.records()), ensure_ascii=False, indent=2).encode()
+        records = []
+        for record, labelled in zip(table.records(), shown, strict=True):
+            extra = {
+                f"{key}_label": text
+                for key, text, code in zip(table.keys, labelled, record.values(), strict=True)
+                if isinstance(text, str) and text != code
+            }
+            records.append({**record, **extra})
+        body = json.dumps(audit.jsonable(records), ensure_ascii=False, indent=2).encode()
     else:
         if fmt == "xlsx" and output is None:
             _fail("an XLSX report needs --output FILE")
-        body = table_bytes(fmt, table.keys, table.rows, sheet_title=name)
+        body = table_bytes(fmt, table.keys, shown, sheet_title=name, locale=lang)
     if output is None:
         sys.stdout.buffer.write(body if fmt == "json" else body.removeprefix(b"\xef\xbb\xbf"))
         sys.stdout.flush()

@@ -269,8 +269,11 @@ def export_rows(actor: User) -> Iterator[list[Any]]:
         yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]
 
 
-def export_register(actor: User, path: Path) -> int:
-    """Write the register the actor may see to `path` (.csv or .xlsx); returns the row count."""
+def export_register(actor: User, path: Path, locale: str = "en") -> int:
+    """Write the register the actor may see to `path` (.csv or .xlsx); returns the row count.
+
+    A CSV file follows `locale`'s Excel (Dutch: `;` and decimal commas); import reads both.
+    """
     rows = list(export_rows(actor))
-    write_table(path, [*dossiers.FIELDS, *DERIVED], rows)
+    write_table(path, [*dossiers.FIELDS, *DERIVED], rows, locale=locale)
     return len(rows)

@@ -28,6 +28,7 @@ from dossier.models import (
     DocumentKind,
     DocumentVersion,
     Dossier,
+    DossierStatus,
     ExtractionStatus,
     User,
 )
@@ -272,11 +273,13 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
             entry[0] += 1
             entry[1] += dossier.value or ZERO
             entry[2] += dossier.annual_value or ZERO
+    # Eight rows of zeros report nothing: then the table is empty, like the others.
+    rows = [[q, *sums[q]] for q in quarters] if any(v[0] for v in sums.values()) else []
     return Table(
         "value_quarter",
         _l("Value of contracts ending per quarter"),
         [("quarter", _l("Quarter")), *_MONEY_COLUMNS],
-        [[q, *sums[q]] for q in quarters],
+        rows,
     )
 
 
@@ -323,9 +326,10 @@ def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bo
 
 
 def completeness_report(user: User, config: Mapping[str, Any] | None = None) -> tuple[Table, int]:
-    """Open dossiers that miss a required document, with what they miss; and how many are whole."""
+    """Running (active) dossiers that miss a required document, with what they miss; and how
+    many are whole. Drafts are not contracts yet and ended ones are closed: neither counts."""
     rules = requirements(config)
-    dossiers = _open(_dossiers(user))
+    dossiers = [d for d in _dossiers(user) if d.status == DossierStatus.ACTIVE]
     documents: dict[int, list[tuple[DocumentKind, str]]] = defaultdict(list)
     query = access.visible_documents(user).with_only_columns(
         Document.dossier_id, Document.kind, Document.title

@@ -110,7 +110,7 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if error.code is None or error.code < 400:
         return error.get_response()
     db.session.rollback()
-    return _error_page(error.code)
+    return _error_page(error.code, getattr(error, "reason", None))
 
 
 def _error_page(

@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dossier.errors import DomainError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 100_000
+EURO_FORMAT = "€ #,##0.00"
+DATE_FORMAT = "dd-mm-yyyy"
+DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
 
 
 def escape_cell(value: Any) -> Any:
@@ -27,14 +31,27 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-def _csv_value(value: Any) -> str:
+def csv_dialect(locale: str) -> tuple[str, str]:
+    """(separator, decimal mark) of a CSV file for Excel in `locale`.
+
+    Dutch Excel reads `;`-separated files with decimal commas; comma-separated ones land in a
+    single column.
+    """
+    return (";", ",") if locale.split("_")[0] == "nl" else (",", ".")
+
+
+def _csv_value(value: Any, decimal_mark: str = ".") -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return escape_cell(", ".join(str(v) for v in value))
-    return escape_cell(str(value)) if not isinstance(value, int | Decimal) else str(value)
+    if isinstance(value, Decimal | float):
+        return str(value).replace(".", decimal_mark)
+    return escape_cell(str(value)) if not isinstance(value, int) else str(value)
 
 
 def _xlsx_value(value: Any) -> Any:
@@ -47,11 +64,28 @@ def _xlsx_value(value: Any) -> Any:
     return escape_cell(value)
 
 
-def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A cell: amounts as numbers in euros, dates as dates, text escaped."""
+    value = _xlsx_value(value)
+    if isinstance(value, bool) or not isinstance(value, Decimal | date):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, Decimal):
+        cell.number_format = EURO_FORMAT
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    else:
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+def write_table(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str = "en"
+) -> None:
     """Write `rows` under `header` to `path`, as XLSX or CSV by its extension."""
     kind = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
     with path.open("wb") as handle:
-        dump_table(handle, kind, header, rows)
+        dump_table(handle, kind, header, rows, locale=locale)
 
 
 def dump_table(
@@ -60,31 +94,40 @@ def dump_table(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
     sheet_title: str = "register",
+    locale: str = "en",
 ) -> None:
-    """Write a table to a binary stream as "xlsx" or "csv" (UTF-8 with BOM, for Excel)."""
+    """Write a table to a binary stream as "xlsx" or "csv" (UTF-8 with BOM, for Excel).
+
+    A CSV file follows `locale`'s Excel: Dutch gets `;` between cells and decimal commas.
+    """
     if kind == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(sheet_title[:31])
         sheet.append([escape_cell(h) for h in header])
         for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
         workbook.save(handle)
         return
+    separator, decimal_mark = csv_dialect(locale)
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
+    writer = csv.writer(text, delimiter=separator)
     writer.writerow([escape_cell(h) for h in header])
     for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([_csv_value(v, decimal_mark) for v in row])
     text.flush()
     text.detach()
 
 
 def table_bytes(
-    kind: str, header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str = "report"
+    kind: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    sheet_title: str = "report",
+    locale: str = "en",
 ) -> bytes:
     """A table as the bytes of an "xlsx" or "csv" file, for a download."""
     buffer = io.BytesIO()
-    dump_table(buffer, kind, header, rows, sheet_title)
+    dump_table(buffer, kind, header, rows, sheet_title, locale)
     return buffer.getvalue()
 
 

@@ -80,6 +80,9 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(items))
 
 
+_OPERATORS = frozenset({"AND", "OR", "NOT", "&&", "||"})
+
+
 def _refuse_syntax(text: str) -> None:
     """Refuse ranges, unbalanced quotes or brackets, and operators we do not support."""
     if any(c in text for c in "[]{}"):
@@ -87,7 +90,9 @@ def _refuse_syntax(text: str) -> None:
     if text.count('"') % 2:
         raise QueryRefused("syntax", "Close the quotation marks around a phrase.")
     if any(c in text for c in "^~\\"):
-        raise QueryRefused("syntax", "The characters ^, ~ and \\ are not supported in a search.")
+        raise QueryRefused(
+            "characters", "The characters ^, ~ and \\ are not supported in a search."
+        )
     depth = 0
     for c in text:
         depth += {"(": 1, ")": -1}.get(c, 0)
@@ -95,8 +100,13 @@ def _refuse_syntax(text: str) -> None:
             raise QueryRefused("syntax", "Brackets in the search text do not match up.")
     if depth:
         raise QueryRefused("syntax", "Brackets in the search text do not match up.")
+    words = text.replace("(", " ").replace(")", " ").split()
+    if words and all(word in _OPERATORS for word in words):
+        raise QueryRefused("only_operators", "The search holds only operators; type words too.")
     if re.search(r"(^|\s)(OR|NOT|\|\||&&)(\s|$)", text):
-        raise QueryRefused("syntax", "OR and NOT are not supported; use -word to leave a word out.")
+        raise QueryRefused(
+            "operator", "OR and NOT are not supported; use -word to leave a word out."
+        )
 
 
 def _chunk_items(chunk: str) -> list[Item]:
@@ -124,7 +134,7 @@ def _wildcard(body: str) -> tuple[str, bool]:
     if stripped.startswith(("*", "?")) or body.startswith(("*", "?")):
         raise QueryRefused("leading_wildcard", "A search word cannot start with * or ?.")
     if "?" in stripped or "*" in stripped[:-1]:
-        raise QueryRefused("syntax", "Only a * at the end of a word is supported as a wildcard.")
+        raise QueryRefused("wildcard", "Only a * at the end of a word is supported as a wildcard.")
     if not stripped.endswith("*"):
         return body, False
     prefix = stripped[:-1]

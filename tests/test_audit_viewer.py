@@ -45,7 +45,7 @@ def test_auditor_sees_every_event_and_filters_them(app: Flask, trail: dict) -> N
     by_dossier = client.get("/audit", query_string={"dossier": "2025-002"}).text
     assert "Kraanvogelzaak" in by_dossier and "Schoonmaak" not in by_dossier
     grants = client.get("/audit", query_string={"action": "membership"}).text
-    assert _rows(grants) == 3 and "dossier.create" not in grants
+    assert _rows(grants) == 3 and "<td>Dossier geregistreerd</td>" not in grants
     by_actor = client.get("/audit", query_string={"actor": "bea@"}).text
     assert "Kraanvogelzaak" not in by_actor and "Schoonmaak" in by_actor
     future = client.get("/audit", query_string={"since": "2999-01-01"}).text
@@ -65,14 +65,15 @@ def test_audit_pages_fifty_events_at_a_time(app: Flask, trail: dict) -> None:
     first = client.get("/audit", query_string={"action": "test.ping"}).text
     second = client.get("/audit", query_string={"action": "test.ping", "page": 2}).text
     assert _rows(first) == 50 and _rows(second) == 10
-    assert "n: 59" in first and "n: 9<" in second and "n: 10<" not in second
+    assert "n:</strong> 59<" in first and "n:</strong> 9<" in second
+    assert "n:</strong> 10<" not in second
 
 
 def test_beheerder_sees_only_the_events_of_their_dossier(app: Flask, trail: dict) -> None:
     client = app.test_client(user=trail["bea"])
     page = client.get("/dossiers/2025-001/audit")
     assert page.status_code == 200
-    assert "membership.grant" in page.text and "reader@example.org" in page.text
+    assert "<td>Lid toegevoegd</td>" in page.text and "reader@example.org" in page.text
     assert "Kraanvogelzaak" not in page.text and "2025-002" not in page.text
     assert client.get("/audit").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
@@ -99,3 +100,78 @@ def test_dossier_page_links_to_its_audit_trail_for_its_beheerder(app: Flask, tra
     mine: Dossier = trail["mine"]
     text = app.test_client(user=trail["bea"]).get(f"/dossiers/{mine.reference}").text
     assert f"/dossiers/{mine.reference}/audit" in text
+
+
+def test_events_read_as_sentences_with_named_linked_objects_and_labelled_values(
+    app: Flask, trail: dict
+) -> None:
+    from datetime import UTC, datetime
+
+    from dossier import documents
+    from dossier.models import AuditEvent, Confidentiality, DocumentKind, Procedure
+
+    mine = trail["mine"]
+    bea = trail["bea"]
+    dossiers.update_dossier(
+        bea,
+        mine,
+        {"title": "Schoonmaak kantoren", "procedure": Procedure.EU_OPEN, "personal_data": True},
+    )
+    with documents.receive(io.BytesIO(b"geheim\n"), "plan.txt") as upload:
+        document = documents.file_document(
+            bea,
+            mine,
+            upload,
+            kind=DocumentKind.CONTRACT,
+            title="Getekende overeenkomst",
+            confidentiality=Confidentiality.CONFIDENTIAL,
+        )
+    documents.record_read(bea, document.current_version)
+    membership = memberships.membership_of(mine, trail["reader"])
+    memberships.remove(bea, membership)
+    db.session.commit()
+
+    page = app.test_client(user=trail["auditor"]).get("/audit").text
+    for label in (
+        "Dossiergegevens gewijzigd",
+        "Vertrouwelijk document gelezen",
+        "Lid verwijderd",
+        "Document gearchiveerd",
+    ):
+        assert f"<td>{label}</td>" in page, label
+    for code in ("dossier.update", "version.read", "membership.revoke", "membership 1"):
+        assert f"<td>{code}</td>" not in page and f"<td>{code} " not in page
+    # Objects are named and linked: the document with its version, the dossier.
+    link = f'<a href="/dossiers/2025-001/documents/{document.id}">'
+    assert link + "Getekende overeenkomst, versie 1</a>" in page
+    assert '<a href="/dossiers/2025-001">2025-001</a>' in page
+    assert "reader@example.org (Lezer)" in page
+    # An update shows the changed fields by their labels and values by the label tables.
+    update = page[page.index("<td>Dossiergegevens gewijzigd</td>") :]
+    update = update[: update.index("</tr>")]
+    assert "Europees openbaar" in update and "eu_open" not in update
+    assert "ja" in update and "True" not in update
+    assert "Titel:" in update and "Schoonmaak kantoren" in update
+    assert "Status" not in update  # unchanged fields are not shown
+    # Times in the interface's time zone and format.
+    first = db.session.query(AuditEvent).order_by(AuditEvent.id).first()
+    first.at = datetime(2026, 1, 15, 12, 0, 5, tzinfo=UTC)  # shown only; the chain is not checked
+    db.session.commit()
+    page = app.test_client(user=trail["auditor"]).get("/audit").text
+    assert '<time datetime="2026-01-15T12:00:05+00:00">15 januari 2026 13:00</time>' in page
+    # The action filter is a select of labels, and still filters.
+    assert '<select id="action" name="action"' in page
+    assert '<option value="membership.revoke">Lid verwijderd</option>' in page
+    only = app.test_client(user=trail["auditor"]).get(
+        "/audit", query_string={"action": "version.read"}
+    )
+    assert _rows(only.text) == 1
+    # The bea (beheerder of 2025-001) reads the same labels in English.
+    client = app.test_client(user=bea)
+    client.post("/language", data={"lang": "en"})
+    english = client.get("/dossiers/2025-001/audit").text
+    assert "<td>Member removed</td>" in english and "<td>Confidential document read</td>" in english
+    export = client.get("/dossiers/2025-001/audit/export.csv").text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(export)))
+    assert rows[0][3:5] == ["action", "action_label"]
+    assert ["membership.revoke", "Member removed"] in [r[3:5] for r in rows[1:]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import zipfile
 from collections.abc import Callable, Sequence
@@ -675,3 +676,24 @@ def test_export_as_a_user_shows_only_their_dossiers(
     assert exported() == ["2025-031", "2025-032", "2025-033"]
     result = invoke("register", "export", str(tmp_path / f"x{suffix}"), "--as", "nobody@x.org")
     assert result.exit_code == 1 and "no enabled user" in result.stderr
+
+
+def test_dutch_csv_export_uses_semicolons_and_decimal_commas_and_reads_back(
+    people: dict[str, User], invoke: Callable[..., Result], tmp_path: Path
+) -> None:
+    _full_register(people, invoke, tmp_path)
+    before = {d.reference: dossiers.snapshot(d) for d in db.session.scalars(sa.select(Dossier))}
+    out = tmp_path / "nl.csv"
+    assert invoke("register", "export", str(out), "--lang", "nl").exit_code == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    rows = {r[0]: dict(zip(table[0], r, strict=True)) for r in table[1:]}
+    assert rows["2025-001"]["value"] == "1234567,89"
+    assert rows["2025-020"]["title"] == "'" + FORMULAS[0]  # formula escaping kept
+    report = _import(invoke, out)
+    assert report["errors"] == [] and sorted(report["unchanged"]) == sorted(before)
+    english = tmp_path / "en.csv"
+    assert invoke("register", "export", str(english)).exit_code == 0
+    header = english.read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("reference,")

@@ -365,9 +365,58 @@ def test_exports_escape_formulas(app: Flask, seeded: dict[str, User]) -> None:
     assert cells[1][1] == "'=1+2 Catering"
     assert cells[1][4] == 500000  # amounts stay numbers
     text = client.get("/reports/export/tenders.csv").data.decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(text)))[1][1] == "'=1+2 Catering"
+    assert list(csv.reader(io.StringIO(text), delimiter=";"))[1][1] == "'=1+2 Catering"
     assert client.get("/reports/export/tenders.pdf").status_code == 404
     assert client.get("/reports/export/secrets.csv").status_code == 404
+
+
+def test_exports_carry_the_labels_of_the_screen_in_the_language_of_the_request(
+    app: Flask, seeded: dict[str, User]
+) -> None:
+    client = app.test_client(user=seeded["admin"])
+    response = client.get("/reports/export/deadlines.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    text = response.data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))  # Dutch Excel: `;`
+    assert rows[0][:4] == ["Kenmerk", "Titel", "Leverancier", "Termijn"]
+    kinds, statuses = {r[3] for r in rows[1:]}, {r[6] for r in rows[1:]}
+    assert "Uiterste opzegdatum" in kinds and "Gemist" in statuses and "Open" in statuses
+    assert not kinds & {"review", "notice", "option", "end", "tender"}
+    assert not statuses & {"missed", "open"}
+    value = list(
+        csv.reader(
+            io.StringIO(client.get("/reports/export/value.csv").text.lstrip("\ufeff")),
+            delimiter=";",
+        )
+    )
+    assert ["Soort opdracht", "Diensten", "3", "900000,00", "350000,00"] in value
+    assert any(r[1] == "Europees openbaar" for r in value)
+    cells = _xlsx_cells(client.get("/reports/export/completeness.xlsx").data)
+    assert cells[1][2] == "Diensten" and "Uitvoeringsplan" in cells[2][3]
+    assert "execution_plan" not in json.dumps(cells)
+    tenders = _xlsx_cells(client.get("/reports/export/tenders.xlsx").data)
+    assert {r[3] for r in tenders[1:]} <= {"Diensten", "Werken"}
+    assert {r[8] for r in tenders[1:]} <= {"ja", "nee"}
+
+    client.post("/language", data={"lang": "en"})
+    text = client.get("/reports/export/value_procedure.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))  # English keeps `,` and `.`
+    assert rows[0][0] == "Procurement procedure"
+    assert ["European open", "2", "800000.00", "300000.00"] in rows
+    cells = _xlsx_cells(client.get("/reports/export/deadlines.xlsx").data)
+    assert {r[3] for r in cells[1:]} >= {"Notice deadline", "End of term"}
+    assert {r[6] for r in cells[1:]} >= {"Missed", "Open"}
+
+
+def test_xlsx_exports_hold_typed_amounts_and_dates(app: Flask, seeded: dict[str, User]) -> None:
+    client = app.test_client(user=seeded["reader"])
+    sheet = load_workbook(io.BytesIO(client.get("/reports/export/tenders.xlsx").data)).active
+    amount, threshold, max_end = sheet["E2"], sheet["F2"], sheet["G2"]
+    assert amount.value == 500000 and amount.number_format == "€ #,##0.00"
+    assert threshold.number_format == "€ #,##0.00"
+    assert max_end.is_date and max_end.value.date() == date(2026, 12, 30)
+    assert max_end.number_format == "dd-mm-yyyy"
 
 
 def _feed_url(client: Any) -> str:
@@ -440,7 +489,7 @@ def test_dashboard_shows_own_dossiers_deadlines_documents_and_digest(
     manager = app.test_client(user=seeded["manager"]).get("/overview").text
     assert "2026-001" in manager and "2026-003" in manager and "2026-002" not in manager
     # Digest: 001 ends in 16 days; missed: 001 notice, 003 review of 1 July 2025.
-    assert "u 1 termijnen in de komende 30 dagen" in manager and "2 zijn gemist" in manager
+    assert "u 1 termijn in de komende 30 dagen" in manager and "2 termijnen zijn gemist" in manager
     reader = app.test_client(user=seeded["reader"]).get("/overview").text
     assert "Uitvoeringsplan 2026" in reader and "Overeenkomst en SLA" not in reader  # confidential
     assert "Geen termijnen vragen" in reader  # a reader acts on no deadlines
@@ -527,10 +576,10 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
     ]
     result = runner.invoke(cli, [*base[:1], "value", *base[1:], "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    supplier = [r for r in rows if r["dimension"] == "supplier"]
+    supplier = [r for r in rows if r["dimension"] == "Supplier"]
     assert supplier == [
         {
-            "dimension": "supplier",
+            "dimension": "Supplier",
             "key": "Acme",
             "count": "3",
             "value": "900000.00",
@@ -546,5 +595,15 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
     assert cells[0] == ["reference", "title", "category", "missing"]
     assert [c[0] for c in cells[1:]] == ["2026-001", "2026-002", "2026-005"]
     assert cells[3][1] == "'=1+2 Catering"
+    assert cells[1][2] == "Services" and cells[1][3].startswith("Service level")
     result = runner.invoke(cli, [*base[:1], "deadlines", *base[1:], "--format", "xlsx"])
     assert result.exit_code == 1 and "needs --output" in result.output
+    # Scripts keep the codes in JSON, with the label beside them.
+    result = runner.invoke(cli, [*base[:1], "deadlines", *base[1:], "--format", "json"])
+    first = json.loads(result.output)[0]
+    assert first["kind"] in ("review", "notice", "option", "end", "tender")
+    assert first["kind_label"] and first["kind_label"] != first["kind"]
+    # --lang nl: Dutch labels, `;` and decimal commas.
+    result = runner.invoke(cli, [*base[:1], "value", *base[1:], "--lang", "nl"])
+    rows = list(csv.reader(io.StringIO(result.output), delimiter=";"))
+    assert ["Soort opdracht", "Diensten", "3", "900000,00", "350000,00"] in rows

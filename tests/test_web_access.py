@@ -209,3 +209,6 @@ def test_login_attempts_are_throttled_with_a_clear_message(
     assert codes == [400, 400, 400, 429]
     response = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
     assert "Traceback" not in response.text and response.status_code == 429
+    # A logged-out visitor is sent to the log-in page, not to the register they cannot open.
+    assert "Terug naar het contractregister" not in response.text
+    assert '<a href="/login">Naar de inlogpagina</a>' in response.text

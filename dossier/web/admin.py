@@ -26,7 +26,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 def _administrators_only() -> None:
     """Every page here is for administrators; the app-wide policy has already required a log-in."""
-    access.require(current_user.is_authenticated and access.can_administer(current_user))
+    access.require(
+        current_user.is_authenticated and access.can_administer(current_user), access.NEEDS_ADMIN
+    )
 
 
 def _user_or_404(user_id: int) -> User:

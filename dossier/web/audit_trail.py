@@ -14,6 +14,7 @@ from dossier import access, audit
 from dossier.extensions import db
 from dossier.models import AuditEvent, Dossier
 from dossier.spreadsheets import escape_cell
+from dossier.web import audit_view
 from dossier.web.forms import AuditFilterForm
 
 bp = Blueprint("audit", __name__)
@@ -42,8 +43,14 @@ def _page() -> int:
     return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
 
 
-def _render(dossier: Dossier | None) -> str | tuple[str, int]:
+def _form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
+    form.action.choices = audit_view.action_choices()
+    return form
+
+
+def _render(dossier: Dossier | None) -> str | tuple[str, int]:
+    form = _form()
     valid = form.validate()
     selection = _selection(form, dossier) if valid else None
     page, events, total, references = _page(), [], 0, {}
@@ -55,7 +62,7 @@ def _render(dossier: Dossier | None) -> str | tuple[str, int]:
     context: dict[str, Any] = {
         "form": form,
         "dossier": dossier,
-        "events": events,
+        "events": audit_view.Presenter(current_user, list(events)).shown(),
         "references": references,
         "total": total,
         "page": page,
@@ -75,7 +82,7 @@ def _references(events: list[AuditEvent]) -> dict[int, str]:
 
 
 def _csv(dossier: Dossier | None) -> Response:
-    form = AuditFilterForm(request.args)
+    form = _form()
     if not form.validate():
         abort(400)
     selection = _selection(form, dossier)
@@ -83,13 +90,16 @@ def _csv(dossier: Dossier | None) -> Response:
     references = _references(list(events))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "at", "actor", "action", "object", "dossier", "before", "after"])
+    writer.writerow(
+        ["id", "at", "actor", "action", "action_label", "object", "dossier", "before", "after"]
+    )
     for e in events:
         row = [
             e.id,
             e.at.isoformat(),
             e.actor_label,
             e.action,
+            audit_view.action_label(e.action),
             f"{e.object_type} {e.object_id or ''}".strip(),
             references.get(e.dossier_id or 0, ""),
             audit.as_text(e.before),
@@ -105,12 +115,12 @@ def _csv(dossier: Dossier | None) -> Response:
 
 
 def _all_events() -> None:
-    access.require(access.can_view_audit(current_user))
+    access.require(access.can_view_audit(current_user), access.NEEDS_AUDITOR)
 
 
 def _dossier_events(reference: str) -> Dossier:
     dossier = access.get_dossier_or_404(current_user, reference)
-    access.require(access.can_view_audit(current_user, dossier))
+    access.require(access.can_view_audit(current_user, dossier), access.NEEDS_DOSSIER_AUDIT)
     return dossier
 
 

@@ -21,13 +21,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from dossier import dossiers
 from dossier.models import (
     Category,
     Confidentiality,
     DossierStatus,
+    MemberRole,
     NoticeUnit,
     Procedure,
 )
@@ -84,6 +92,19 @@ class PasswordForm(FlaskForm):
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", _l("The passwords differ."))],
     )
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        """The password policy, checked with the other fields so every problem shows at once."""
+        from flask_login import current_user
+
+        from dossier import accounts
+        from dossier.errors import ValidationError as DomainValidationError
+
+        email = current_user.email if current_user.is_authenticated else ""
+        try:
+            accounts.check_password_policy(field.data or "", email)
+        except DomainValidationError as error:
+            raise StopValidation(list(error.errors.values())[0]) from None
 
 
 class DossierForm(FlaskForm):
@@ -222,7 +243,10 @@ class MemberForm(FlaskForm):
     principal = StringField(
         _l("E-mail address or group name"), validators=[DataRequired(), Length(max=255)]
     )
-    role = SelectField(_l("Role"), choices=_choices(labels.MEMBER_ROLE))
+    # The least powerful role is the default: more power is a deliberate choice.
+    role = SelectField(
+        _l("Role"), choices=_choices(labels.MEMBER_ROLE), default=MemberRole.READER.value
+    )
 
 
 class MemberRoleForm(FlaskForm):
@@ -237,6 +261,10 @@ class AuditFilterForm(FlaskForm):
 
     dossier = StringField(_l("Dossier"), validators=[Optional(), Length(max=32)])
     actor = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=255)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    # Options are set by the view (every recorded action by its label); a code or prefix that
+    # is not among them still filters, for links and scripts.
+    action = SelectField(
+        _l("Action"), choices=[], validate_choice=False, validators=[Optional(), Length(max=64)]
+    )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Up to and including"), validators=[Optional()])

@@ -124,6 +124,12 @@ QUERY_REFUSAL = {
     "leading_wildcard": _l("a word may not start with * or ?; put the wildcard at the end."),
     "range": _l("ranges such as [a TO z] are not supported."),
     "syntax": _l("the brackets or quotes do not match."),
+    "characters": _l("the characters ^, ~ and \\ cannot be used in a search."),
+    "operator": _l("OR and NOT are not supported; put -word before a word to leave it out."),
+    "only_operators": _l(
+        "the search holds only operators such as AND, OR and NOT; type the words to look for."
+    ),
+    "wildcard": _l("only a * at the end of a word can be used as a wildcard."),
     "field": _l("searching in named fields is not supported; use the filters."),
     "empty": _l("type at least one word."),
 }
@@ -158,3 +164,60 @@ ALL.update(
     facet_value=facet_value,
     document_kind_value=document_kind_value,
 )
+
+
+# Report cells: which label table translates the codes of a column.
+REPORT_COLUMN = {
+    "kind": DEADLINE_KIND,
+    "status": DEADLINE_STATUS,
+    "category": CATEGORY,
+    "procedure": PROCEDURE,
+    "extraction_status": EXTRACTION_STATUS,
+}
+# The "key" column of a grouped money table holds codes of the table's dimension.
+REPORT_KEY = {
+    "value_category": CATEGORY,
+    "value_procedure": PROCEDURE,
+    "category": CATEGORY,
+    "procedure": PROCEDURE,
+}
+REPORT_DIMENSION = {
+    "supplier": _l("Supplier"),
+    "category": _l("Category"),
+    "procedure": _l("Procurement procedure"),
+    "quarter": _l("Quarter"),
+    "year": _l("Year"),
+}
+
+
+def report_value(table_name: str, key: str, value: object, row: dict[str, object]) -> object:
+    """A report cell as a person reads it: codes become labels, booleans yes/no.
+
+    Amounts, dates and numbers are returned as they are, for the page or file to format.
+    """
+    from flask_babel import gettext
+
+    if value is None or value == "":
+        return value
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key == "missing" and isinstance(value, list | tuple):
+        return ", ".join(str(REQUIREMENT.get(k, k)) for k in value)
+    mapping: dict | None = REPORT_COLUMN.get(key)
+    if key == "key":
+        mapping = REPORT_KEY.get(table_name) or REPORT_KEY.get(str(row.get("dimension")))
+    if key == "dimension":
+        mapping = REPORT_DIMENSION
+    if mapping is not None and isinstance(value, str):
+        return str(mapping.get(value, value))  # type: ignore[call-overload]
+    return value
+
+
+def report_rows(table: object) -> list[list[object]]:
+    """The rows of a `reports.Table` with every code replaced by its translated label."""
+    keys = table.keys  # type: ignore[attr-defined]
+    shown = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        record = dict(zip(keys, row, strict=True))
+        shown.append([report_value(table.name, k, v, record) for k, v in record.items()])  # type: ignore[attr-defined]
+    return shown

@@ -17,6 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -34,7 +35,7 @@ from dossier.web.forms import DeadlineForm
 bp = Blueprint("reports", __name__)
 
 EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _KEY_LABELS: dict[str, dict[Any, Any]] = {
@@ -88,8 +89,11 @@ def _display(table: reports.Table) -> list[list[Any]]:
     return shown
 
 
-def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> Markup:
+def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> Markup | None:
+    """A bar chart of one table's column; None when there is nothing to draw (all zero)."""
     keys = table.keys
+    if not any(row[keys.index(value_key)] for row in table.rows):
+        return None
     bars = []
     for row in table.rows:
         label = _cell(table, label_key, row[keys.index(label_key)])
@@ -138,7 +142,9 @@ def deadlines_page() -> str:
     items = deadlines.visible(current_user, today)
     counts = [(days, len(found)) for days, found in deadlines.windows(items, _windows())]
     missed = len(deadlines.missed(items))
-    bars = [(_("within %(days)d days", days=d), n, str(n)) for d, n in counts]
+    bars = [
+        (ngettext("within %(num)d day", "within %(num)d days", d), n, str(n)) for d, n in counts
+    ]
     bars.append((_("missed"), missed, str(missed)))
     return _render(
         "reports/deadlines.html",
@@ -204,7 +210,7 @@ def completeness() -> str:
         "reports/completeness.html",
         [table],
         complete=complete,
-        chart=bar_chart(_("Dossiers missing each document"), bars),
+        chart=bar_chart(_("Dossiers missing each document"), bars) if bars else None,
     )
 
 
@@ -224,7 +230,13 @@ def export(name: str, kind: str) -> Response:
     table = reports.table(current_user, name, deadlines.local_today())
     if table is None:
         abort(404)
-    body = table_bytes(kind, table.headings, table.rows, sheet_title=name)
+    body = table_bytes(
+        kind,
+        table.headings,
+        labels.report_rows(table),
+        sheet_title=name,
+        locale=str(get_locale() or "nl"),
+    )
     filename = f"{name}-{deadlines.local_today().isoformat()}.{kind}"
     return Response(
         body,

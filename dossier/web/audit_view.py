@@ -1,0 +1,302 @@
+"""Audit events as a person reads them: translated actions, named objects with links where the
+viewer may follow them, and before/after values through the label tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from dossier import access
+from dossier.extensions import db
+from dossier.i18n import format_money
+from dossier.models import (
+    AuditEvent,
+    Document,
+    DocumentVersion,
+    Dossier,
+    Group,
+    User,
+)
+from dossier.web import labels
+
+# Every action the code records (grep `audit.record(`), with its readable name.
+ACTIONS: dict[str, Any] = {
+    "dossier.create": _l("Dossier registered"),
+    "dossier.update": _l("Dossier details changed"),
+    "membership.grant": _l("Member added"),
+    "membership.change": _l("Member's role changed"),
+    "membership.revoke": _l("Member removed"),
+    "document.create": _l("Document filed"),
+    "document.withdraw": _l("Document withdrawn"),
+    "version.create": _l("New version filed"),
+    "version.read": _l("Confidential document read"),
+    "attachment.refused": _l("E-mail attachment refused"),
+    "deadline.status": _l("Deadline status set"),
+    "user.create": _l("User created"),
+    "user.enable": _l("User enabled"),
+    "user.disable": _l("User disabled"),
+    "user.password_change": _l("Own password changed"),
+    "user.password_reset": _l("Password reset by administrator"),
+    "user.role_change": _l("Global role changed"),
+    "group.create": _l("Group created"),
+    "group.member_add": _l("Group member added"),
+    "group.member_remove": _l("Group member removed"),
+    "calendar.create": _l("Calendar address created"),
+    "calendar.revoke": _l("Calendar address revoked"),
+}
+
+# Names of the values events carry that are not dossier fields (those use the form's labels).
+_VALUE_NAMES: dict[str, Any] = {
+    "user": _l("User"),
+    "group": _l("Group"),
+    "role": _l("Role"),
+    "email": _l("E-mail address"),
+    "enabled": _l("Enabled"),
+    "generated": _l("Password generated"),
+    "name": _l("Name"),
+    "members": _l("Members"),
+    "kind": _l("Kind"),
+    "due_on": _l("Date"),
+    "note": _l("Note"),
+    "reason": _l("Reason"),
+    "filename": _l("File"),
+    "number": _l("Version"),
+    "document_id": _l("Document"),
+    "confidentiality": _l("Confidentiality"),
+    "comment": _l("Comment"),
+    "sha256": _l("Checksum (SHA-256)"),
+    "size": _l("Size"),
+    "original_filename": _l("File"),
+    "mime_type": _l("File type"),
+}
+_MONEY_KEYS = frozenset({"value", "annual_value"})
+_DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on"})
+
+
+def action_label(action: str) -> str:
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """The action filter's options: every known action by its label, all actions first."""
+    options = sorted(((code, str(label)) for code, label in ACTIONS.items()), key=lambda o: o[1])
+    return [("", _("All actions")), *options]
+
+
+def _dossier_field_names() -> dict[str, Any]:
+    from dossier.web.forms import DossierForm
+
+    names = {}
+    for name in dir(DossierForm):
+        unbound = getattr(DossierForm, name, None)
+        args = getattr(unbound, "args", None)
+        if args and hasattr(unbound, "field_class"):
+            names[name] = args[0]
+    return names
+
+
+@dataclass
+class Change:
+    name: str
+    before: str
+    after: str
+
+
+@dataclass
+class Shown:
+    """One event ready for the page."""
+
+    event: AuditEvent
+    action: str
+    object_text: str
+    object_url: str | None
+    dossier_reference: str | None
+    dossier_url: str | None
+    changes: list[Change] = field(default_factory=list)
+
+
+class Presenter:
+    """Shows a page of events to `viewer`: objects are looked up once per page."""
+
+    def __init__(self, viewer: User, events: list[AuditEvent]) -> None:
+        self.viewer = viewer
+        self.events = events
+        self.field_names = _dossier_field_names()
+        self.dossiers = self._load(Dossier, {e.dossier_id for e in events if e.dossier_id})
+        document_ids = {e.object_id for e in events if e.object_type == "document"}
+        version_ids = {e.object_id for e in events if e.object_type == "version"}
+        self.versions = self._load(DocumentVersion, version_ids)
+        document_ids |= {v.document_id for v in self.versions.values()}
+        self.documents = self._load(Document, document_ids)
+        self.users = self._load(User, {e.object_id for e in events if e.object_type == "user"})
+        self.groups = self._load(Group, {e.object_id for e in events if e.object_type == "group"})
+
+    @staticmethod
+    def _load(model: Any, ids: set[int | None]) -> dict[int, Any]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        return {
+            row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(wanted)))
+        }
+
+    def shown(self) -> list[Shown]:
+        return [self.show(e) for e in self.events]
+
+    def show(self, event: AuditEvent) -> Shown:
+        dossier = self.dossiers.get(event.dossier_id or 0)
+        dossier_url = None
+        if dossier is not None and access.can_view_dossier(self.viewer, dossier):
+            dossier_url = url_for("dossiers.show", reference=dossier.reference)
+        text, url = self._object(event, dossier)
+        return Shown(
+            event=event,
+            action=action_label(event.action),
+            object_text=text,
+            object_url=url,
+            dossier_reference=dossier.reference if dossier else None,
+            dossier_url=dossier_url,
+            changes=self.changes(event),
+        )
+
+    # Objects
+
+    def _object(self, event: AuditEvent, dossier: Dossier | None) -> tuple[str, str | None]:
+        kind, object_id = event.object_type, event.object_id or 0
+        values = {**(event.before or {}), **(event.after or {})}
+        if kind == "dossier" and dossier is not None:
+            return dossier.reference, self._dossier_url(dossier)
+        if kind == "document":
+            return self._document(self.documents.get(object_id), dossier)
+        if kind == "version":
+            version = self.versions.get(object_id)
+            if version is None:
+                return _("a version that no longer exists"), None
+            text, url = self._document(self.documents.get(version.document_id), dossier)
+            return _("%(title)s, version %(number)s", title=text, number=version.number), url
+        if kind == "membership":
+            who = values.get("user") or values.get("group") or ""
+            role = values.get("role")
+            role_text = self._value("role", role, event) if role else ""
+            return (f"{who} ({role_text})" if role_text else str(who)), None
+        if kind == "user":
+            user = self.users.get(object_id)
+            email = user.email if user else values.get("email", "")
+            url = None
+            if user is not None and access.can_administer(self.viewer):
+                url = url_for("admin.user", user_id=user.id)
+            return str(email or _("a removed user")), url
+        if kind == "group":
+            group = self.groups.get(object_id)
+            name = group.name if group else values.get("name", "")
+            url = None
+            if group is not None and access.can_administer(self.viewer):
+                url = url_for("admin.group", group_id=group.id)
+            return str(name), url
+        if kind == "deadline_action":
+            kind_value = values.get("kind")
+            due = values.get("due_on")
+            parts = [self._value("kind", kind_value, event) if kind_value else ""]
+            if due:
+                parts.append(self._value("due_on", due, event))
+            return " ".join(p for p in parts if p), self._dossier_url(dossier)
+        if kind == "calendar_token":
+            return _("Calendar address"), None
+        return f"{kind} {event.object_id or ''}".strip(), None
+
+    def _dossier_url(self, dossier: Dossier | None) -> str | None:
+        if dossier is None or not access.can_view_dossier(self.viewer, dossier):
+            return None
+        return url_for("dossiers.show", reference=dossier.reference)
+
+    def _document(
+        self, document: Document | None, dossier: Dossier | None
+    ) -> tuple[str, str | None]:
+        if document is None:
+            return _("a document that no longer exists"), None
+        if dossier is None or not access.can_view_document(self.viewer, document):
+            return _("document %(id)s", id=document.id), None
+        url = url_for("documents.show", reference=dossier.reference, document_id=document.id)
+        return document.title, url
+
+    # Values
+
+    def changes(self, event: AuditEvent) -> list[Change]:
+        """Before → after per value; for an update only the values that changed."""
+        before, after = event.before or {}, event.after or {}
+        keys = [k for k in after if k in before] if before and after else []
+        keys += [k for k in (after or before) if k not in keys]
+        keys += [k for k in before if k not in keys]
+        rows = []
+        for key in keys:
+            old, new = before.get(key), after.get(key)
+            if before and after and old == new:
+                continue  # unchanged: an update shows only what changed
+            if not before and new in (None, "", [], False) and event.action == "dossier.create":
+                continue  # an empty field of a new dossier says nothing
+            rows.append(
+                Change(
+                    str(self.field_names.get(key) or _VALUE_NAMES.get(key) or key),
+                    self._value(key, old, event) if key in before else "",
+                    self._value(key, new, event) if key in after else "",
+                )
+            )
+        return rows
+
+    def _value(self, key: str, value: Any, event: AuditEvent) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if isinstance(value, list):
+            return ", ".join(self._value(key, v, event) for v in value) or "—"
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {self._value(k, v, event)}" for k, v in value.items())
+        mapping = self._mapping(key, event)
+        if mapping is not None:
+            return str(mapping.get(value, value))
+        if key in _MONEY_KEYS:
+            try:
+                return format_money(Decimal(str(value)))
+            except InvalidOperation:
+                return str(value)
+        if key in _DATE_KEYS:
+            try:
+                from flask import current_app
+
+                return current_app.jinja_env.filters["date_nl"](dt.date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+        if key == "document_id":
+            document = self.documents.get(value) if isinstance(value, int) else None
+            return (
+                document.title
+                if document is not None and access.can_view_document(self.viewer, document)
+                else str(value)
+            )
+        return str(value)
+
+    @staticmethod
+    def _mapping(key: str, event: AuditEvent) -> dict[Any, Any] | None:
+        deadline = event.object_type == "deadline_action"
+        if key == "kind":
+            return labels.DEADLINE_KIND if deadline else labels.DOCUMENT_KIND
+        if key == "status":
+            return labels.DEADLINE_STATUS if deadline else labels.STATUS
+        if key == "role":
+            return labels.GLOBAL_ROLE if event.object_type == "user" else labels.MEMBER_ROLE
+        return {
+            "procedure": labels.PROCEDURE,
+            "category": labels.CATEGORY,
+            "confidentiality": labels.CONFIDENTIALITY,
+            "notice_unit": labels.NOTICE_UNIT,
+            "extraction_status": labels.EXTRACTION_STATUS,
+        }.get(key)
