@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -40,18 +42,7 @@ def add_member(actor: User | None, group: Group, user: User) -> bool:
     """Put `user` in `group`; False when already a member (nothing recorded)."""
     if user in group.members:
         return False
-    before = _member_emails(group)
-    group.members.append(user)
-    db.session.flush()
-    audit.record(
-        actor,
-        "group.member_add",
-        "group",
-        group.id,
-        before={"name": group.name, "members": before},
-        after={"name": group.name, "members": _member_emails(group)},
-    )
-    access.forget_roles()
+    _change_members(actor, group, "group.member_add", lambda: group.members.append(user))
     return True
 
 
@@ -59,16 +50,23 @@ def remove_member(actor: User | None, group: Group, user: User) -> bool:
     """Take `user` out of `group`; False when not a member (nothing recorded)."""
     if user not in group.members:
         return False
+    _change_members(actor, group, "group.member_remove", lambda: group.members.remove(user))
+    return True
+
+
+def _change_members(
+    actor: User | None, group: Group, action: str, change: Callable[[], None]
+) -> None:
+    """Apply a change to the member list and record it with the list before and after."""
     before = _member_emails(group)
-    group.members.remove(user)
+    change()
     db.session.flush()
     audit.record(
         actor,
-        "group.member_remove",
+        action,
         "group",
         group.id,
         before={"name": group.name, "members": before},
         after={"name": group.name, "members": _member_emails(group)},
     )
     access.forget_roles()
-    return True
