@@ -38,8 +38,14 @@ def create_user(
     name: str,
     password: str,
     role: GlobalRole | None = None,
+    *,
+    must_change_password: bool = False,
 ) -> User:
-    """Add a user; the e-mail address is the log-in name and is stored lower-case."""
+    """Add a user; the e-mail address is the log-in name and is stored lower-case.
+
+    `must_change_password` marks a one-time password (generated, or chosen by an
+    administrator): the user has to replace it at the first log-in.
+    """
     email = email.strip().lower()
     if "@" not in email or len(email) > 255:
         raise ValidationError({"email": _("give a valid e-mail address")})
@@ -53,6 +59,7 @@ def create_user(
         name=name.strip() or email,
         password_hash=generate_password_hash(password),
         global_role=role,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -77,8 +84,13 @@ def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
         raise ValidationError({"current_password": _("the current password is not correct")})
     check_password_policy(new, user.email)
+    if new == current:
+        raise ValidationError(
+            {"new_password": _("choose a password different from the current one")}
+        )
     user.password_hash = generate_password_hash(new)
     user.session_token = new_session_token()
+    user.must_change_password = False
     audit.record(user, "user.password_change", "user", user.id)
 
 
@@ -129,6 +141,7 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     check_password_policy(password, user.email)
     user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
+    user.must_change_password = True  # a one-time password: the user replaces it at log-in
     audit.record(
         actor,
         "user.password_reset",

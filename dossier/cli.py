@@ -28,6 +28,7 @@ from dossier import (
     database,
     deadlines,
     digest,
+    dossiers,
     groups,
     importer,
     indexing,
@@ -111,7 +112,14 @@ def init_command() -> None:
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         password = secrets.token_urlsafe(12)
         _write_private(password_file, password + "\n")  # first, so the password is never lost
-        accounts.create_user(None, FIRST_ADMIN_EMAIL, "Beheerder", password, GlobalRole.ADMIN)
+        accounts.create_user(
+            None,
+            FIRST_ADMIN_EMAIL,
+            "Beheerder",
+            password,
+            GlobalRole.ADMIN,
+            must_change_password=True,
+        )
         db.session.commit()
     click.echo(f"Instance ready in {current_app.instance_path}")
     if password_file.exists():
@@ -230,6 +238,14 @@ def import_command(
         targets = list(importer.iter_targets(path))
     except DomainError as exc:
         _fail(str(exc))
+    if reference is None:
+        for folder in dict.fromkeys(folder for folder, _path in targets):
+            if importer.reference_shortened(folder):
+                click.echo(
+                    f"Folder name {folder.name!r} is longer than {dossiers.REFERENCE_MAX} "
+                    f"characters: dossier reference {importer.reference_for(folder)}",
+                    err=True,
+                )
     outcomes: dict[str, importer.Outcome] = {}
     with click.progressbar(
         targets,

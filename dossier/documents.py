@@ -128,12 +128,83 @@ _REFUSALS = {
 }
 
 
+# The structural findings of search.detect.DETAILS, translated (same keys and values).
+_DETAILS = {
+    "pdf_no_header": _l("there is no %%PDF- header in the first %(bytes)s bytes"),
+    "pdf_html_before_header": _l("there is HTML or script markup before the %%PDF- header"),
+    "pdf_bad_version": _l("the %%PDF- header has no valid version number"),
+    "zip_unreadable": _l("it is not a readable ZIP archive (%(error)s)"),
+    "zip_declares_too_many": _l("it declares %(entries)s entries (at most %(limit)s are allowed)"),
+    "zip_directory_too_large": _l("its central directory takes %(size)s, far too much"),
+    "zip_too_many": _l("it has %(entries)s entries (at most %(limit)s are allowed)"),
+    "zip_duplicate_name": _l("the entry name %(name)s occurs more than once"),
+    "zip_name_outside": _l("the entry name %(name)s points outside the archive"),
+    "zip_entry_too_large": _l(
+        "the entry %(name)s would expand to %(size)s (at most %(limit)s per entry)"
+    ),
+    "zip_ratio": _l(
+        "the entry %(name)s expands from %(compressed)s bytes to %(size)s, "
+        "more than %(ratio)s times; this looks like a ZIP bomb"
+    ),
+    "zip_total_too_large": _l("its entries would expand to %(size)s (at most %(limit)s)"),
+    "zip_overlap": _l("the entry %(name)s overlaps the data after it"),
+    "zip_past_end": _l("the entry %(name)s points past the end of the file"),
+    "zip_no_local_header": _l("the entry %(name)s has no valid local header"),
+    "zip_part_too_large": _l("the part %(name)s is implausibly large"),
+    "zip_part_unreadable": _l("the part %(name)s is unreadable (%(error)s)"),
+    "package_missing_part": _l("the package has no %(part)s part"),
+    "macros": _l("it contains macros; macro-enabled documents are not accepted"),
+    "odt_no_mimetype": _l("the package has no mimetype entry"),
+    "odt_wrong_mimetype": _l("its mimetype entry does not say OpenDocument text"),
+    "eml_first_line": _l("the first line is not an e-mail header"),
+    "eml_header_not_ended": _l("its header block does not end within the first %(kib)s KiB"),
+    "eml_no_mail_headers": _l(
+        "it has none of the headers From, To, Subject, Date, Message-ID, Received or MIME-Version"
+    ),
+    "eml_too_many_headers": _l("it has more than %(limit)s header lines"),
+    "eml_header_too_long": _l("a header is longer than %(kib)s KiB"),
+    "msg_no_signature": _l("it does not start with the OLE2 compound-file signature"),
+    "msg_unreadable": _l("its OLE2 structure is unreadable (%(error)s)"),
+    "msg_no_properties": _l("the compound file holds no Outlook message properties"),
+    "txt_utf16": _l("it is UTF-16 text; save it as UTF-8"),
+    "txt_nul": _l("it contains NUL bytes in the first %(kib)s KiB"),
+    "txt_control": _l("it contains the control character %(char)s"),
+    "txt_encoding": _l("it is neither UTF-8 nor Windows-1252 text"),
+    "png_no_signature": _l("it does not start with the PNG signature"),
+    "png_no_ihdr": _l("the PNG signature is not followed by an IHDR chunk"),
+    "jpeg_no_soi": _l("it does not start with a JPEG start-of-image marker"),
+    "jpeg_early_marker": _l("the JPEG has marker %(marker)s before any image data"),
+    "jpeg_too_many_segments": _l("the JPEG has more than %(limit)s segments before the image data"),
+    "jpeg_broken": _l("the JPEG segment structure is broken"),
+    "jpeg_truncated": _l("the JPEG ends before its image data"),
+    "jpeg_bad_length": _l("a JPEG segment has an impossible length"),
+    "tiff_no_header": _l("it does not start with a TIFF header"),
+    "tiff_truncated": _l("the TIFF header is truncated"),
+    "tiff_outside": _l("the TIFF header points outside the file"),
+    "image_script": _l("an image header is followed by HTML or script markup (%(markup)s)"),
+}
+
+
+def _detail(params: dict[str, str]) -> str:
+    """The structural finding in the active language; detect's English one when unknown."""
+    template = _DETAILS.get(params.get("detail_code", ""))
+    if template is None:
+        return params.get("detail", "")
+    values = {k.removeprefix("detail_"): v for k, v in params.items() if k.startswith("detail_")}
+    try:
+        return str(template) % values
+    except (KeyError, ValueError, TypeError):
+        return params.get("detail", "")
+
+
 def refusal_message(refused: Refused) -> str:
     """Why search.detect refused a file, in the active language; English for unknown codes."""
     template = _REFUSALS.get(refused.code)
     if template is None:
         return refused.reason
     params = dict(refused.params)
+    if "detail" in params:
+        params["detail"] = _detail(params)
     if "kind" in params:
         params["kind"] = str(_KIND_NOUNS.get(params["kind"], params["kind"]))
     try:
@@ -161,6 +232,7 @@ def file_document(
     confidentiality: Confidentiality = Confidentiality.NORMAL,
     comment: str = "",
     parent: Document | None = None,
+    imported_from: str = "",
 ) -> Document:
     """File `upload` as a new document of `kind` in `dossier`, as its version 1."""
     _refuse_closed(dossier)
@@ -185,14 +257,23 @@ def file_document(
         dossier_id=dossier.id,
         after={"kind": kind, "title": document.title, "confidentiality": confidentiality},
     )
-    add_version(actor, document, upload, comment=comment, locked=True)
+    add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
     return document
 
 
 def add_version(
-    actor: User, document: Document, upload: Upload, *, comment: str = "", locked: bool = False
+    actor: User,
+    document: Document,
+    upload: Upload,
+    *,
+    comment: str = "",
+    locked: bool = False,
+    imported_from: str = "",
 ) -> DocumentVersion:
-    """Store `upload` as the next version of `document`; numbers stay contiguous under races."""
+    """Store `upload` as the next version of `document`; numbers stay contiguous under races.
+
+    `imported_from` (the file a folder import read) goes into the audit event, not the comment.
+    """
     if not locked:
         _lock(document)
         _refuse_closed(document.dossier)
@@ -227,7 +308,8 @@ def add_version(
             "sha256": version.blob_key,
             "size": version.size,
             "filename": version.original_filename,
-        },
+        }
+        | ({"imported_from": imported_from} if imported_from else {}),
     )
     db.session.add(OutboxItem(topic="version.extract", object_id=version.id))
     db.session.flush()

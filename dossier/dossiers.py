@@ -27,7 +27,8 @@ from dossier.models import (
     User,
 )
 
-REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+REFERENCE_MAX = 64
 CPV_RE = re.compile(r"^\d{8}-\d$")
 KVK_RE = re.compile(r"^\d{8}$")
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
@@ -132,7 +133,7 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
     merged = {**(snapshot(dossier) if dossier else {}), **values}
     reference = merged.get("reference") or ""
     if not REFERENCE_RE.match(reference):
-        errors["reference"] = _("use 1-32 letters, digits and . _ - (for example 2025-017)")
+        errors["reference"] = _("use 1-64 letters, digits and . _ - (for example 2025-017)")
     elif _reference_taken(reference, dossier):
         errors["reference"] = _("reference %(reference)s is already in use", reference=reference)
     if not (merged.get("title") or "").strip():

@@ -16,6 +16,9 @@ from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, User
 
+# A name that starts with "Bijlage 3.01 - ..." is an annex (of a tender, a contract, ...)
+# whatever it is about: the annex "Overeenkomst" of a tender is not the signed contract.
+_ANNEX_PREFIX = re.compile(r"^\W*(bijlage|annex|appendix|exhibit)\b")
 # Words in a file name that tell what kind of document it is, checked in this order.
 _KIND_HINTS = (
     (DocumentKind.AMENDMENT, r"wijziging|amendment|addendum"),
@@ -36,18 +39,42 @@ def guess_kind(path: Path) -> DocumentKind:
     if path.suffix.lower() in (".eml", ".msg"):
         return DocumentKind.CORRESPONDENCE
     name = path.stem.lower()
+    if _ANNEX_PREFIX.search(name):
+        return DocumentKind.ANNEX
     for kind, pattern in _KIND_HINTS:
         if re.search(pattern, name):
             return kind
     return DocumentKind.OTHER
 
 
-def reference_for(folder: Path) -> str:
-    """A dossier reference made from a folder name (letters, digits, - . _ ; at most 32)."""
+def _reference_chars(folder: Path) -> str:
     decomposed = unicodedata.normalize("NFKD", folder.name)
     ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-._")
-    return cleaned[:32].rstrip("-._") or "import"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-._")
+
+
+def reference_for(folder: Path) -> str:
+    """A dossier reference made from a folder name (letters, digits, - . _ ; at most 64).
+
+    A longer name is cut after its last whole word that fits; `reference_shortened` tells.
+    """
+    cleaned = _reference_chars(folder)
+    if len(cleaned) > dossiers.REFERENCE_MAX:
+        cut = cleaned[: dossiers.REFERENCE_MAX + 1]
+        boundary = max(cut.rfind(sep) for sep in "-._")
+        cleaned = cut[:boundary] if boundary > 0 else cut[: dossiers.REFERENCE_MAX]
+    return cleaned[: dossiers.REFERENCE_MAX].rstrip("-._") or "import"
+
+
+def reference_shortened(folder: Path) -> bool:
+    """Whether the folder name was too long to be the reference as a whole."""
+    return len(_reference_chars(folder)) > dossiers.REFERENCE_MAX
+
+
+def title_for(folder: Path) -> str:
+    """A readable dossier title from a folder name: separators become spaces, first letter up."""
+    words = re.sub(r"[-_\s]+", " ", folder.name).strip(" .")
+    return (words[:1].upper() + words[1:])[:255] or reference_for(folder)
 
 
 def plan(root: Path) -> list[tuple[Path, list[Path]]]:
@@ -89,7 +116,7 @@ def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> 
         return existing
     if not access.can_create_dossier(actor):
         raise DomainError(f"{actor.email} may not register new dossiers")
-    return dossiers.create_dossier(actor, {"reference": reference, "title": folder.name[:255]})
+    return dossiers.create_dossier(actor, {"reference": reference, "title": title_for(folder)})
 
 
 def import_file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind | None) -> str:
@@ -116,13 +143,13 @@ def import_file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind | 
                 upload,
                 kind=kind or guess_kind(path),
                 title=title,
-                comment="imported",
+                imported_from=str(path),
             )
             return "filed"
         current = existing.current_version
         if current is not None and current.blob_key == upload.staged.sha256:
             return "unchanged"
-        documents.add_version(actor, existing, upload, comment="imported")
+        documents.add_version(actor, existing, upload, imported_from=str(path))
         return "version"
 
 

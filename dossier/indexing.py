@@ -295,7 +295,8 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
             number=c.number[:32],
             heading=c.heading[:500],
             text=c.text,
-            page=c.page,
+            # Only paged formats (PDF, scans) have pages; DOCX, XLSX, text and mail have none.
+            page=c.page if result.page_count else None,
             position=c.position,
         )
         for c in segment(result.text)
@@ -382,7 +383,7 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
             unit_id=f"{version.id}:{c.position}",
             clause_number=c.number,
             heading=heading,
-            page=c.page,
+            page=c.page if version.page_count else None,
             position=c.position,
             is_clause=bool(c.number or c.heading),
             text=c.text,

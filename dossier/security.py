@@ -6,7 +6,8 @@ import logging
 import secrets
 
 import sqlalchemy as sa
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     """Wire log-in, CSRF, headers and error handlers into `app`."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     csrf.init_app(app)
@@ -84,7 +87,19 @@ def _enforce_endpoint_policy() -> Response | None:
         abort(404)
     if rule != access.PUBLIC and not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
+    ):
+        return redirect(url_for("auth.password"))  # type: ignore[return-value]
     return None
+
+
+# What a user with a one-time password may still reach: nothing else until it is replaced.
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {"static", "auth.password", "auth.password_submit", "auth.logout", "auth.language"}
+)
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -140,20 +140,89 @@ class Refused(Exception):
         self.params = dict(params or {})
 
 
+# The structural findings, in English; the keys are stable so a caller can word them itself.
+# `Refused.params` carries the key as ``detail_code`` and each value as ``detail_<name>``.
+DETAILS = {
+    "pdf_no_header": "there is no %%PDF- header in the first %(bytes)s bytes",
+    "pdf_html_before_header": "there is HTML or script markup before the %%PDF- header",
+    "pdf_bad_version": "the %%PDF- header has no valid version number",
+    "zip_unreadable": "it is not a readable ZIP archive (%(error)s)",
+    "zip_declares_too_many": "it declares %(entries)s entries (at most %(limit)s are allowed)",
+    "zip_directory_too_large": "its central directory takes %(size)s, far too much",
+    "zip_too_many": "it has %(entries)s entries (at most %(limit)s are allowed)",
+    "zip_duplicate_name": "the entry name %(name)s occurs more than once",
+    "zip_name_outside": "the entry name %(name)s points outside the archive",
+    "zip_entry_too_large": (
+        "the entry %(name)s would expand to %(size)s (at most %(limit)s per entry)"
+    ),
+    "zip_ratio": (
+        "the entry %(name)s expands from %(compressed)s bytes to %(size)s, "
+        "more than %(ratio)s times; this looks like a ZIP bomb"
+    ),
+    "zip_total_too_large": "its entries would expand to %(size)s (at most %(limit)s)",
+    "zip_overlap": "the entry %(name)s overlaps the data after it",
+    "zip_past_end": "the entry %(name)s points past the end of the file",
+    "zip_no_local_header": "the entry %(name)s has no valid local header",
+    "zip_part_too_large": "the part %(name)s is implausibly large",
+    "zip_part_unreadable": "the part %(name)s is unreadable (%(error)s)",
+    "package_missing_part": "the package has no %(part)s part",
+    "macros": (
+        "it contains macros (a macro-enabled file renamed); macro-enabled documents "
+        "are not accepted"
+    ),
+    "odt_no_mimetype": "the package has no mimetype entry",
+    "odt_wrong_mimetype": "its mimetype entry does not say OpenDocument text",
+    "eml_first_line": "the first line is not an e-mail header",
+    "eml_header_not_ended": "its header block does not end within the first %(kib)s KiB",
+    "eml_no_mail_headers": (
+        "it has none of the headers From, To, Subject, Date, Message-ID, Received or MIME-Version"
+    ),
+    "eml_too_many_headers": "it has more than %(limit)s header lines",
+    "eml_header_too_long": "a header is longer than %(kib)s KiB",
+    "msg_no_signature": "it does not start with the OLE2 compound-file signature",
+    "msg_unreadable": "its OLE2 structure is unreadable (%(error)s)",
+    "msg_no_properties": "the compound file holds no Outlook message properties",
+    "txt_utf16": "it is UTF-16 text; save it as UTF-8",
+    "txt_nul": "it contains NUL bytes in the first %(kib)s KiB",
+    "txt_control": "it contains the control character %(char)s",
+    "txt_encoding": "it is neither UTF-8 nor Windows-1252 text",
+    "png_no_signature": "it does not start with the PNG signature",
+    "png_no_ihdr": "the PNG signature is not followed by an IHDR chunk",
+    "jpeg_no_soi": "it does not start with a JPEG start-of-image marker",
+    "jpeg_early_marker": "the JPEG has marker %(marker)s before any image data",
+    "jpeg_too_many_segments": "the JPEG has more than %(limit)s segments before the image data",
+    "jpeg_broken": "the JPEG segment structure is broken",
+    "jpeg_truncated": "the JPEG ends before its image data",
+    "jpeg_bad_length": "a JPEG segment has an impossible length",
+    "tiff_no_header": "it does not start with a TIFF header",
+    "tiff_truncated": "the TIFF header is truncated",
+    "tiff_outside": "the TIFF header points outside the file",
+    "image_script": "an image header is followed by HTML or script markup (%(markup)s)",
+}
+
+
 class _Invalid(Exception):
     """A structural check failed; the message completes "the content is not a ...: <message>".
 
-    ``code`` is the `Refused` code the failure becomes.
+    ``detail_code`` is a key of `DETAILS` and ``detail_params`` its values; ``code`` is the
+    `Refused` code the failure becomes.
     """
 
-    def __init__(self, message: str, code: str = "invalid_structure") -> None:
-        super().__init__(message)
+    def __init__(self, detail_code: str, code: str = "invalid_structure", **params: object) -> None:
+        self.detail_code = detail_code
+        self.detail_params = {name: str(value) for name, value in params.items()}
+        super().__init__(DETAILS[detail_code] % self.detail_params)
         self.code = code
 
+    def refused_params(self) -> dict[str, str]:
+        """The detail as `Refused` params: English text, its code and its values."""
+        prefixed = {f"detail_{name}": value for name, value in self.detail_params.items()}
+        return {"detail": str(self), "detail_code": self.detail_code, **prefixed}
 
-def _zip_invalid(message: str) -> _Invalid:
+
+def _zip_invalid(detail_code: str, **params: object) -> _Invalid:
     """A failure of the archive itself rather than of the document inside it."""
-    return _Invalid(message, "zip_refused")
+    return _Invalid(detail_code, "zip_refused", **params)
 
 
 @dataclass(frozen=True)
@@ -196,11 +265,11 @@ def _check_pdf(sample: _Sample) -> None:
     window = sample.head[:PDF_HEADER_WINDOW]
     start = window.find(b"%PDF-")
     if start < 0:
-        raise _Invalid(f"there is no %PDF- header in the first {PDF_HEADER_WINDOW} bytes")
+        raise _Invalid("pdf_no_header", bytes=PDF_HEADER_WINDOW)
     if HTML_BEFORE_PDF.search(window[:start]):
-        raise _Invalid("there is HTML or script markup before the %PDF- header", "html_before_pdf")
+        raise _Invalid("pdf_html_before_header", "html_before_pdf")
     if not re.match(rb"%PDF-[12]\.\d", window[start:]):
-        raise _Invalid("the %PDF- header has no valid version number")
+        raise _Invalid("pdf_bad_version")
 
 
 # --- ZIP-based office formats ------------------------------------------------------------
@@ -218,7 +287,7 @@ def check_zip(path: str | os.PathLike[str]) -> None:
             pass
     except _Invalid as exc:
         raise Refused(
-            f"The ZIP archive is refused: {exc}.", "zip_refused", {"detail": str(exc)}
+            f"The ZIP archive is refused: {exc}.", "zip_refused", exc.refused_params()
         ) from None
 
 
@@ -230,7 +299,7 @@ def _open_checked_zip(path: Path) -> Iterator[zipfile.ZipFile]:
         try:
             archive = zipfile.ZipFile(file)
         except _ZIP_ERRORS as exc:
-            raise _zip_invalid(f"it is not a readable ZIP archive ({_exc_text(exc)})") from None
+            raise _zip_invalid("zip_unreadable", error=_exc_text(exc)) from None
         with archive:
             infos = archive.infolist()
             _check_zip_count_and_names(infos)
@@ -257,24 +326,24 @@ def _check_zip_directory_size(file: BinaryIO) -> None:
         return
     _, entries, directory_size, _, _ = ZIP_END_RECORD.unpack_from(tail, start)
     if entries > ZIP_MAX_ENTRIES:
-        raise _zip_invalid(f"it declares {entries} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+        raise _zip_invalid("zip_declares_too_many", entries=entries, limit=ZIP_MAX_ENTRIES)
     if directory_size > ZIP_MAX_CENTRAL_DIRECTORY:
-        raise _zip_invalid(f"its central directory takes {_mib(directory_size)}, far too much")
+        raise _zip_invalid("zip_directory_too_large", size=_mib(directory_size))
 
 
 def _check_zip_count_and_names(infos: list[zipfile.ZipInfo]) -> None:
     """Refuse too many entries, duplicate names and names that escape the extraction folder."""
     if len(infos) > ZIP_MAX_ENTRIES:
-        raise _zip_invalid(f"it has {len(infos)} entries (at most {ZIP_MAX_ENTRIES} are allowed)")
+        raise _zip_invalid("zip_too_many", entries=len(infos), limit=ZIP_MAX_ENTRIES)
     seen: set[str] = set()
     for info in infos:
         name = info.filename
         if name in seen:
-            raise _zip_invalid(f"the entry name {_show(name)} occurs more than once")
+            raise _zip_invalid("zip_duplicate_name", name=_show(name))
         seen.add(name)
         parts = re.split(r"[/\\]", name)
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
-            raise _zip_invalid(f"the entry name {_show(name)} points outside the archive")
+            raise _zip_invalid("zip_name_outside", name=_show(name))
 
 
 def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
@@ -283,22 +352,24 @@ def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         if info.file_size > ZIP_MAX_ENTRY_SIZE:
             raise _zip_invalid(
-                f"the entry {_show(info.filename)} would expand to {_mib(info.file_size)} "
-                f"(at most {_mib(ZIP_MAX_ENTRY_SIZE)} per entry)"
+                "zip_entry_too_large",
+                name=_show(info.filename),
+                size=_mib(info.file_size),
+                limit=_mib(ZIP_MAX_ENTRY_SIZE),
             )
         total += info.file_size
         if info.file_size > ZIP_RATIO_MIN_SIZE and (
             info.compress_size == 0 or info.file_size / info.compress_size > ZIP_MAX_RATIO
         ):
             raise _zip_invalid(
-                f"the entry {_show(info.filename)} expands from {info.compress_size} bytes to "
-                f"{_mib(info.file_size)}, more than {ZIP_MAX_RATIO} times; this looks like a "
-                "ZIP bomb"
+                "zip_ratio",
+                name=_show(info.filename),
+                compressed=info.compress_size,
+                size=_mib(info.file_size),
+                ratio=ZIP_MAX_RATIO,
             )
     if total > ZIP_MAX_TOTAL_SIZE:
-        raise _zip_invalid(
-            f"its entries would expand to {_mib(total)} (at most {_mib(ZIP_MAX_TOTAL_SIZE)})"
-        )
+        raise _zip_invalid("zip_total_too_large", size=_mib(total), limit=_mib(ZIP_MAX_TOTAL_SIZE))
 
 
 def _check_zip_layout(
@@ -315,7 +386,7 @@ def _check_zip_layout(
     for info, next_start in zip(ordered, ends, strict=True):
         end = info.header_offset + _local_header_size(file, info) + info.compress_size
         if end > next_start:
-            raise _zip_invalid(f"the entry {_show(info.filename)} overlaps the data after it")
+            raise _zip_invalid("zip_overlap", name=_show(info.filename))
 
 
 def _local_header_size(file: BinaryIO, info: zipfile.ZipInfo) -> int:
@@ -323,10 +394,10 @@ def _local_header_size(file: BinaryIO, info: zipfile.ZipInfo) -> int:
     file.seek(info.header_offset)
     raw = file.read(ZIP_LOCAL_HEADER.size)
     if len(raw) < ZIP_LOCAL_HEADER.size:
-        raise _zip_invalid(f"the entry {_show(info.filename)} points past the end of the file")
+        raise _zip_invalid("zip_past_end", name=_show(info.filename))
     signature, name_length, extra_length = ZIP_LOCAL_HEADER.unpack(raw)
     if signature != b"PK\x03\x04":
-        raise _zip_invalid(f"the entry {_show(info.filename)} has no valid local header")
+        raise _zip_invalid("zip_no_local_header", name=_show(info.filename))
     return ZIP_LOCAL_HEADER.size + name_length + extra_length
 
 
@@ -334,13 +405,13 @@ def _read_small_part(archive: zipfile.ZipFile, name: str) -> bytes:
     """Read one small entry; ZipExtFile never returns more than the declared size."""
     info = archive.getinfo(name)
     if info.file_size > ZIP_MAX_SMALL_PART:
-        raise _zip_invalid(f"the part {_show(name)} is implausibly large")
+        raise _zip_invalid("zip_part_too_large", name=_show(name))
     try:
         with archive.open(info) as part:
             return part.read(ZIP_MAX_SMALL_PART)
     except _ZIP_ERRORS as exc:
         # RuntimeError: encrypted entry; NotImplementedError: unknown compression method.
-        raise _zip_invalid(f"the part {_show(name)} is unreadable ({_exc_text(exc)})") from None
+        raise _zip_invalid("zip_part_unreadable", name=_show(name), error=_exc_text(exc)) from None
 
 
 def _check_ooxml(sample: _Sample, main_part: str, vba_part: str) -> None:
@@ -349,15 +420,11 @@ def _check_ooxml(sample: _Sample, main_part: str, vba_part: str) -> None:
         names = set(archive.namelist())
         for required in ("[Content_Types].xml", main_part):
             if required not in names:
-                raise _Invalid(f"the package has no {required} part")
+                raise _Invalid("package_missing_part", part=required)
         content_types = _read_small_part(archive, "[Content_Types].xml")
         has_vba = vba_part in names or any(n.lower().endswith("vbaproject.bin") for n in names)
         if has_vba or b"macroenabled" in content_types.lower():
-            raise _Invalid(
-                "it contains macros (a macro-enabled file renamed); macro-enabled documents "
-                "are not accepted",
-                "macro_enabled",
-            )
+            raise _Invalid("macros", "macro_enabled")
 
 
 def _check_docx(sample: _Sample) -> None:
@@ -375,9 +442,9 @@ def _check_odt(sample: _Sample) -> None:
     expected = b"application/vnd.oasis.opendocument.text"
     with _open_checked_zip(sample.path) as archive:
         if "mimetype" not in archive.namelist():
-            raise _Invalid("the package has no mimetype entry")
+            raise _Invalid("odt_no_mimetype")
         if _read_small_part(archive, "mimetype") != expected:
-            raise _Invalid("its mimetype entry does not say OpenDocument text")
+            raise _Invalid("odt_wrong_mimetype")
 
 
 # --- e-mail --------------------------------------------------------------------------------
@@ -389,23 +456,18 @@ def _check_eml(sample: _Sample) -> None:
         data = file.read(EML_HEADER_CAP).removeprefix(codecs.BOM_UTF8)
     first_line = data.split(b"\n", 1)[0]
     if not (HEADER_LINE.match(first_line) or first_line.startswith(b"From ")):
-        raise _Invalid("the first line is not an e-mail header")
+        raise _Invalid("eml_first_line")
     block, ended = _header_block(data)
     # Sizes first: a giant header is the likelier reason a header block does not end in time.
     _check_header_sizes(block)
     if not ended and sample.size > len(data):
-        raise _Invalid(
-            f"its header block does not end within the first {EML_HEADER_CAP // 1024} KiB"
-        )
+        raise _Invalid("eml_header_not_ended", kib=EML_HEADER_CAP // 1024)
     # headersonly parsing stores raw header values; nothing below triggers their slow parse.
     message = BytesHeaderParser(policy=default_policy).parsebytes(block)
     names = {name.lower() for name in message}
     names |= {m.group(1).decode("ascii").lower() for m in OBSOLETE_HEADER_LINE.finditer(block)}
     if not names & MAIL_HEADERS:
-        raise _Invalid(
-            "it has none of the headers From, To, Subject, Date, Message-ID, Received "
-            "or MIME-Version"
-        )
+        raise _Invalid("eml_no_mail_headers")
 
 
 def _header_block(data: bytes) -> tuple[bytes, bool]:
@@ -418,13 +480,19 @@ def _header_block(data: bytes) -> tuple[bytes, bool]:
 
 def _check_header_sizes(block: bytes) -> None:
     """Cap header count and length before the email package sees them; it is slow on huge ones."""
-    problem = header_block_problem(block)
+    problem = _header_block_problem(block)
     if problem:
-        raise _Invalid(problem)
+        raise _Invalid(problem[0], **problem[1])
 
 
 def header_block_problem(block: bytes) -> str | None:
     """Why a raw e-mail header block is too big to hand to `email`, or None when it fits."""
+    problem = _header_block_problem(block)
+    return DETAILS[problem[0]] % problem[1] if problem else None
+
+
+def _header_block_problem(block: bytes) -> tuple[str, dict[str, object]] | None:
+    """`header_block_problem` as a `DETAILS` code and its values."""
     count = 0
     length = 0
     for line in block.split(b"\n"):
@@ -434,9 +502,9 @@ def header_block_problem(block: bytes) -> str | None:
             count += 1
             length = len(line) + 1
         if count > EML_MAX_HEADERS:
-            return f"it has more than {EML_MAX_HEADERS} header lines"
+            return "eml_too_many_headers", {"limit": EML_MAX_HEADERS}
         if length > EML_MAX_HEADER_BYTES:
-            return f"a header is longer than {EML_MAX_HEADER_BYTES // 1024} KiB"
+            return "eml_header_too_long", {"kib": EML_MAX_HEADER_BYTES // 1024}
     return None
 
 
@@ -446,16 +514,16 @@ def header_block_problem(block: bytes) -> str | None:
 def _check_msg(sample: _Sample) -> None:
     """Require an OLE2 compound file that holds Outlook message property streams."""
     if not sample.head.startswith(OLE_SIGNATURE):
-        raise _Invalid("it does not start with the OLE2 compound-file signature")
+        raise _Invalid("msg_no_signature")
     try:
         with olefile.OleFileIO(str(sample.path)) as ole:
             streams = ["/".join(entry) for entry in ole.listdir(streams=True, storages=False)]
     except (OSError, ValueError, IndexError, struct.error) as exc:
-        raise _Invalid(f"its OLE2 structure is unreadable ({_exc_text(exc)})") from None
+        raise _Invalid("msg_unreadable", error=_exc_text(exc)) from None
     if "__properties_version1.0" not in streams or not any(
         s.startswith("__substg1.0_") for s in streams
     ):
-        raise _Invalid("the compound file holds no Outlook message properties")
+        raise _Invalid("msg_no_properties")
 
 
 # --- plain text ----------------------------------------------------------------------------
@@ -468,9 +536,9 @@ def _check_txt(sample: _Sample) -> str:
     """
     head = sample.head
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _Invalid("it is UTF-16 text; save it as UTF-8", "utf16_text")
+        raise _Invalid("txt_utf16", "utf16_text")
     if b"\x00" in head:
-        raise _Invalid(f"it contains NUL bytes in the first {HEAD_BYTES // 1024} KiB")
+        raise _Invalid("txt_nul", kib=HEAD_BYTES // 1024)
     whole = sample.size <= len(head)
     for encoding, charset in (("utf-8-sig", "utf-8"), ("cp1252", "windows-1252")):
         try:
@@ -480,9 +548,9 @@ def _check_txt(sample: _Sample) -> str:
             continue
         control = TEXT_CONTROL.search(text)
         if control:
-            raise _Invalid(f"it contains the control character U+{ord(control.group()):04X}")
+            raise _Invalid("txt_control", char=f"U+{ord(control.group()):04X}")
         return f"text/plain; charset={charset}"
-    raise _Invalid("it is neither UTF-8 nor Windows-1252 text")
+    raise _Invalid("txt_encoding")
 
 
 # --- images --------------------------------------------------------------------------------
@@ -493,24 +561,22 @@ def _refuse_script(sample: _Sample) -> None:
     found = SCRIPT_IN_IMAGE.search(sample.head)
     if found:
         shown = found.group().decode("ascii")
-        raise _Invalid(
-            f"an image header is followed by HTML or script markup ({shown})", "script_in_image"
-        )
+        raise _Invalid("image_script", "script_in_image", markup=shown)
 
 
 def _check_png(sample: _Sample) -> None:
     """Require the PNG signature followed by an IHDR chunk."""
     if not sample.head.startswith(PNG_SIGNATURE):
-        raise _Invalid("it does not start with the PNG signature")
+        raise _Invalid("png_no_signature")
     if sample.head[8:16] != b"\x00\x00\x00\x0dIHDR":
-        raise _Invalid("the PNG signature is not followed by an IHDR chunk")
+        raise _Invalid("png_no_ihdr")
     _refuse_script(sample)
 
 
 def _check_jpeg(sample: _Sample) -> None:
     """Require SOI and a chain of well-formed JPEG segments up to start-of-scan."""
     if not sample.head.startswith(b"\xff\xd8\xff"):
-        raise _Invalid("it does not start with a JPEG start-of-image marker")
+        raise _Invalid("jpeg_no_soi")
     _refuse_script(sample)
     with open(sample.path, "rb") as file:
         file.seek(2)
@@ -521,20 +587,20 @@ def _check_jpeg(sample: _Sample) -> None:
             if marker == 0x01 or 0xD0 <= marker <= 0xD7:
                 continue  # Standalone markers carry no length.
             if marker in (0xD8, 0xD9):
-                raise _Invalid(f"the JPEG has marker 0x{marker:02X} before any image data")
+                raise _Invalid("jpeg_early_marker", marker=f"0x{marker:02X}")
             _skip_jpeg_segment(file, sample.size)
-    raise _Invalid(f"the JPEG has more than {JPEG_MAX_SEGMENTS} segments before the image data")
+    raise _Invalid("jpeg_too_many_segments", limit=JPEG_MAX_SEGMENTS)
 
 
 def _next_jpeg_marker(file: BinaryIO) -> int:
     """Read the next marker code, skipping fill bytes; refuse anything that is not a marker."""
     if file.read(1) != b"\xff":
-        raise _Invalid("the JPEG segment structure is broken")
+        raise _Invalid("jpeg_broken")
     byte = file.read(1)
     while byte == b"\xff":
         byte = file.read(1)
     if byte in (b"", b"\x00"):
-        raise _Invalid("the JPEG segment structure is broken")
+        raise _Invalid("jpeg_broken")
     return byte[0]
 
 
@@ -542,10 +608,10 @@ def _skip_jpeg_segment(file: BinaryIO, size: int) -> None:
     """Skip one length-prefixed segment, refusing a length that is impossible."""
     raw = file.read(2)
     if len(raw) < 2:
-        raise _Invalid("the JPEG ends before its image data")
+        raise _Invalid("jpeg_truncated")
     (length,) = struct.unpack(">H", raw)
     if length < 2 or file.tell() + length - 2 > size:
-        raise _Invalid("a JPEG segment has an impossible length")
+        raise _Invalid("jpeg_bad_length")
     file.seek(length - 2, os.SEEK_CUR)
 
 
@@ -557,12 +623,12 @@ def _check_tiff(sample: _Sample) -> None:
     elif head.startswith(b"MM\x00*"):
         order = ">"
     else:
-        raise _Invalid("it does not start with a TIFF header")
+        raise _Invalid("tiff_no_header")
     if len(head) < 8:
-        raise _Invalid("the TIFF header is truncated")
+        raise _Invalid("tiff_truncated")
     (offset,) = struct.unpack(order + "I", head[4:8])
     if not 8 <= offset < sample.size:
-        raise _Invalid("the TIFF header points outside the file")
+        raise _Invalid("tiff_outside")
 
 
 # --- the table of accepted kinds -----------------------------------------------------------
@@ -846,6 +912,6 @@ def detect(path: str | os.PathLike[str], filename: str) -> FileType:
             f"The file name says {ext} but the content is not {kind.label}: {exc}. "
             f"It was detected as {detected}.",
             exc.code,
-            {**params, "detail": str(exc)},
+            {**params, **exc.refused_params()},
         ) from None
     return FileType(kind.kind, served or kind.mime, magic_mime)

@@ -23,6 +23,7 @@ from dossier.cli import FIRST_ADMIN_EMAIL, cli
 from dossier.config import normalise_url
 from dossier.extensions import db
 from dossier.models import (
+    AuditEvent,
     Base,
     Document,
     DocumentKind,
@@ -36,7 +37,7 @@ from dossier.services import blob_store
 from storage import FileSystemBlobStore
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
-VNG_REFERENCE = "vng-softwarecatalogus-aanbestedi"
+VNG_REFERENCE = "vng-softwarecatalogus-aanbesteding"
 CONTRACT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
 PG_URL = os.environ.get("DOSSIER_TEST_DATABASE_URL", "")
 LOGIN = re.compile(rf"{re.escape(FIRST_ADMIN_EMAIL)} with password (\S+)")
@@ -160,14 +161,23 @@ def test_import_files_the_vng_folder_once(
     assert f"{VNG_REFERENCE}: 18 filed, 0 new versions, 0 unchanged, 0 refused" in first.stdout
     dossier = db.session.scalar(sa.select(Dossier))
     assert dossier is not None and dossier.reference == VNG_REFERENCE
-    assert dossier.title == folder.name
+    assert dossier.title == "Vng softwarecatalogus aanbesteding"
     assert _count(Document, Document.dossier_id == dossier.id) == 18
+    # No English "imported" as the version comment; the audit event names the source file.
+    assert set(db.session.scalars(sa.select(DocumentVersion.comment))) == {""}
+    sources = [
+        e.after["imported_from"]
+        for e in db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "version.create")
+        )
+    ]
+    assert str(folder / "Bijlage 6 - Prijzenblad SWC.xlsx") in sources and len(sources) == 18
     kinds = dict(
         db.session.execute(
             sa.select(DocumentVersion.original_filename, Document.kind).join(Document)
         ).all()
     )
-    assert kinds[CONTRACT] == DocumentKind.CONTRACT
+    assert kinds[CONTRACT] == DocumentKind.ANNEX  # the tender's draft contract is an annex
     assert kinds["Bijlage 6 - Prijzenblad SWC.xlsx"] == DocumentKind.ANNEX
 
     second = invoke("import", str(folder), "--json")

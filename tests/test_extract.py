@@ -404,8 +404,8 @@ def test_vng_xlsx_gives_sheets_and_cells() -> None:
     result = extract(workbook, "xlsx")
     assert result.status == Status.OK
     assert [page.splitlines()[0] for page in result.pages] == [
-        "Sheet: Toelichting",
-        "Sheet: Prijzenblad",
+        "[Toelichting]",
+        "[Prijzenblad]",
     ]
     assert "Opdrachtgever\tVNG Realisatie" in result.pages[1].splitlines()
 

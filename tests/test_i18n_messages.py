@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 import struct
 from collections.abc import Callable
 
@@ -213,6 +214,47 @@ def test_refusals_without_a_wording_fall_back_to_the_english_reason(app: Flask) 
         "Word-document (the package has no word/document.xml part). "
         "Herkend als: ZIP archive (application/zip)."
     )
+
+
+def test_every_detail_of_detect_has_a_translation() -> None:
+    from search.detect import DETAILS
+
+    assert set(documents._DETAILS) == set(DETAILS)
+    for code, english in DETAILS.items():
+        # Same placeholders, so the translated wording can always be filled in.
+        assert sorted(re.findall(r"%\((\w+)\)s", english)) == sorted(
+            re.findall(r"%\((\w+)\)s", str(documents._DETAILS[code]._args[0]))
+        ), code
+
+
+def test_a_pdf_without_header_is_refused_with_a_dutch_detail(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier()
+    client = app.test_client(user=admin)
+    # Text that claims to be a PDF: libmagic accepts text for .pdf? If not, the header check
+    # speaks; either way no English detail may leak.
+    response = _file(client, dossier.reference, b"%%EOF\n" + b"hallo " * 400, "brief.pdf")
+    assert response.status_code == 400
+    text = _text(response)
+    assert "there is no" not in text and "first 1024 bytes" not in text
+    with force_locale("nl"):
+        message = documents.refusal_message(
+            Refused(
+                "...",
+                "invalid_structure",
+                {
+                    "extension": ".pdf",
+                    "kind": "pdf",
+                    "detail": "there is no %PDF- header in the first 1024 bytes",
+                    "detail_code": "pdf_no_header",
+                    "detail_bytes": "1024",
+                    "detected": "Windows or DOS executable",
+                },
+            )
+        )
+    assert "(er staat geen %PDF-kop in de eerste 1024 bytes)" in message
+    assert "Herkend als: Windows or DOS executable" in message
 
 
 def test_commands_get_english_messages_that_serialise(app: Flask) -> None:

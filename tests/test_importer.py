@@ -19,11 +19,17 @@ VNG = "dutch/vng-softwarecatalogus-aanbesteding"
     ("name", "kind"),
     [
         # Real names from the VNG tender folder.
+        # An annex of a tender is an annex even when it is the draft contract or the SLA.
         (
             "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx",
-            DocumentKind.CONTRACT,
+            DocumentKind.ANNEX,
         ),
-        ("Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx", DocumentKind.CONTRACT),
+        ("Bijlage 3.02 - Concept overeenkomst toelichting per artikel.pdf", DocumentKind.ANNEX),
+        ("Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx", DocumentKind.ANNEX),
+        ("Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx", DocumentKind.ANNEX),
+        ("Bijlage 8 - Opdracht plan van aanpak versie 0.4.pdf", DocumentKind.ANNEX),
+        ("Verwerkersovereenkomst getekend.pdf", DocumentKind.CONTRACT),
+        ("Annex B - Amendment procedure.pdf", DocumentKind.ANNEX),
         ("Bijlage 6 - Prijzenblad SWC.xlsx", DocumentKind.ANNEX),
         ("Bijlage 1.2 - Programma van eisen.xlsx", DocumentKind.ANNEX),
         ("Bijlage 2 - Hosting eisen Softwarecatalogus.docx", DocumentKind.ANNEX),
@@ -63,14 +69,11 @@ def test_guess_kind_on_the_whole_vng_folder(corpus: Path) -> None:
     files = sorted(p for p in (corpus / VNG).iterdir() if p.is_file())
     assert len(files) == 18
     kinds = {p.name: importer.guess_kind(p) for p in files}
-    assert kinds["Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"] == (
-        DocumentKind.CONTRACT
-    )
-    assert kinds["Bijlage 6 - Prijzenblad SWC.xlsx"] == DocumentKind.ANNEX
-    # Every "Bijlage" is at least an annex, never "other".
-    for name, kind in kinds.items():
-        if name.startswith("Bijlage"):
-            assert kind != DocumentKind.OTHER, name
+    # Every "Bijlage" of the tender is an annex, also the draft contract, SLA and DPA.
+    annexes = {name for name in kinds if name.startswith("Bijlage")}
+    assert len(annexes) == 14
+    assert {kinds[name] for name in annexes} == {DocumentKind.ANNEX}
+    assert kinds["20250128_kennismaking.pdf"] == DocumentKind.MINUTES
 
 
 def test_eml_files_from_the_corpus_are_correspondence(corpus: Path) -> None:
@@ -84,14 +87,20 @@ def test_eml_files_from_the_corpus_are_correspondence(corpus: Path) -> None:
     [
         ("2025-017", "2025-017"),
         ("Contract 2024 Schoonmaak", "Contract-2024-Schoonmaak"),
-        ("vng-softwarecatalogus-aanbesteding", "vng-softwarecatalogus-aanbestedi"),
+        ("vng-softwarecatalogus-aanbesteding", "vng-softwarecatalogus-aanbesteding"),
+        # Longer than 64: cut after the last whole word that fits, not mid-word.
+        (
+            "raamovereenkomst-schoonmaak-gemeentelijke-gebouwen-en-sportaccommodaties-2025",
+            "raamovereenkomst-schoonmaak-gemeentelijke-gebouwen-en",
+        ),
         ("  ..verborgen map  ", "verborgen-map"),
         ("Coöperatie Zorg & Welzijn", "Cooperatie-Zorg-Welzijn"),
         ("Één contract", "Een-contract"),
         ("€€€", "import"),
         ("", "import"),
         ("___", "import"),
-        ("a" * 31 + " b", "a" * 31),  # no dangling separator after cutting to 32
+        ("a" * 63 + " b", "a" * 63),  # no dangling separator after cutting to 64
+        ("a" * 70, "a" * 64),  # one long word: cut at the limit
     ],
 )
 def test_reference_for(folder: str, reference: str) -> None:
@@ -106,7 +115,7 @@ def test_reference_for(folder: str, reference: str) -> None:
         ".hidden",
         "Ærø ÿ ß",
         "x" * 200,
-        "a" * 31 + "-" + "b" * 10,
+        "a" * 63 + "-" + "b" * 10,
         "2025/017",
         "日本語の契約",
     ],
@@ -114,7 +123,25 @@ def test_reference_for(folder: str, reference: str) -> None:
 def test_reference_for_is_always_a_valid_reference(folder: str) -> None:
     reference = importer.reference_for(Path(folder))
     assert dossiers.REFERENCE_RE.match(reference), reference
-    assert len(reference) <= 32
+    assert len(reference) <= 64
+
+
+@pytest.mark.parametrize(
+    ("folder", "title"),
+    [
+        ("vng-softwarecatalogus-aanbesteding", "Vng softwarecatalogus aanbesteding"),
+        ("Contract_2024__Schoonmaak", "Contract 2024 Schoonmaak"),
+        ("2025-017", "2025 017"),
+        ("---", "import"),
+    ],
+)
+def test_title_for(folder: str, title: str) -> None:
+    assert importer.title_for(Path("/data") / folder) == title
+
+
+def test_reference_shortened_says_when_the_name_was_cut() -> None:
+    assert not importer.reference_shortened(Path("vng-softwarecatalogus-aanbesteding"))
+    assert importer.reference_shortened(Path("x" * 65))
 
 
 def test_plan_a_folder_of_files_is_one_dossier(corpus: Path) -> None:

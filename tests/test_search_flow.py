@@ -238,3 +238,29 @@ def test_email_attachments_are_filed_as_linked_documents(
     children = db.session.scalars(sa.select(Document).where(Document.parent_id.is_not(None)))
     assert list(children), "at least one attachment became a document of its own"
     assert message is not None
+
+
+def test_unpaged_formats_show_no_page_and_pdf_pages_do(
+    app: Flask, world: dict, corpus: Path
+) -> None:
+    """DOCX, text and mail have no pages: no "pagina 1" on their clauses or search hits."""
+    admin, dossier = world["admin"], world["open"]
+    docx = db.session.scalar(sa.select(Document).where(Document.kind == DocumentKind.CONTRACT))
+    version = docx.current_version
+    assert version.page_count is None and version.clauses
+    assert {c.page for c in version.clauses} == {None}
+    client = app.test_client(user=admin)
+    page = client.get(f"/dossiers/{dossier.reference}/documents/{docx.id}")
+    assert page.status_code == 200
+    assert "pagina " not in page.text
+    hits = client.get("/search?q=opdrachtnemer&mode=clauses")
+    assert hits.status_code == 200 and "GIBIT" in hits.text
+    assert "pagina " not in hits.text
+    # A PDF keeps its page numbers.
+    pdf = next(p for p in sorted((corpus / VNG).glob("*.pdf")) if "kennismaking" in p.name)
+    filed = _file(admin, dossier, pdf, DocumentKind.MINUTES)
+    indexing.drain()
+    db.session.refresh(filed)
+    assert filed.current_version.page_count
+    shown = client.get(f"/dossiers/{dossier.reference}/documents/{filed.id}")
+    assert re.search(r"pagina \d", shown.text), shown.text[:2000]

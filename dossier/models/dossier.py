@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dossier.models.base import Base, created_at, enum_column, intpk, str32, str255, utcnow
+from dossier.models.base import Base, created_at, enum_column, intpk, str255, utcnow
 from dossier.models.user import Group, User
 
 
@@ -91,7 +91,7 @@ class Dossier(Base):
     )
 
     id: Mapped[intpk]
-    reference: Mapped[str32] = mapped_column(unique=True)  # e.g. 2025-017
+    reference: Mapped[str] = mapped_column(sa.String(64), unique=True)  # e.g. 2025-017
     title: Mapped[str255]
     description: Mapped[str] = mapped_column(sa.Text, default="")
     supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id"), index=True)

@@ -36,6 +36,9 @@ class User(UserMixin, Base):
     # Part of the login cookie; rotated on logout, disable and password change.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    # Set for generated or administrator-given one-time passwords; until the user chooses
+    # their own password every page leads to the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None]
 

@@ -63,7 +63,12 @@ def create_user() -> str | Response | tuple[str, int]:
         password = form.password.data or accounts.generate_password()
         try:
             user = accounts.create_user(
-                current_user, form.email.data, form.name.data or "", password, _role(form.role.data)
+                current_user,
+                form.email.data,
+                form.name.data or "",
+                password,
+                _role(form.role.data),
+                must_change_password=True,
             )
         except ValidationError as error:
             db.session.rollback()

@@ -67,6 +67,8 @@ def login_submit() -> str | Response | tuple[str, int]:
             db.session.commit()
             session.clear()  # a fresh session at log-in: no fixation
             login_user(user, remember=form.remember.data)
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
             return redirect(next_url or url_for("register.index"))
         flash(_("Unknown e-mail address or wrong password."), "error")
     return render_template("auth/login.html", form=form, next=next_url), 400

@@ -109,7 +109,7 @@ class PasswordForm(FlaskForm):
 
 class DossierForm(FlaskForm):
     row_version = HiddenField()
-    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=32)])
+    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=64)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     supplier = StringField(_l("Supplier"), validators=[Length(max=255)])
@@ -259,7 +259,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    dossier = StringField(_l("Dossier"), validators=[Optional(), Length(max=32)])
+    dossier = StringField(_l("Dossier"), validators=[Optional(), Length(max=64)])
     actor = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=255)])
     # Options are set by the view (every recorded action by its label); a code or prefix that
     # is not among them still filters, for links and scripts.

@@ -21,7 +21,8 @@ METADATA = {"title": "title", "author": "creator", "subject": "subject", "keywor
 
 
 def parse_xlsx(job: Job) -> Extraction:
-    """Each worksheet becomes a page: "Sheet: name", then its rows as tab-separated values."""
+    """Each worksheet becomes a page: "[name]" (no word of any language), then its rows as
+    tab-separated values."""
     check_container(job)
     try:
         workbook = openpyxl.load_workbook(
@@ -49,7 +50,7 @@ def _read_sheets(workbook: Any, job: Job, draft: Draft) -> None:
         # The stored dimension can be wrong (too small drops cells, too large pads rows).
         sheet.reset_dimensions()
         lines, cells_left = _sheet_lines(sheet, cells_left, draft)
-        draft.add_page("\n".join([f"Sheet: {clean_line(sheet.title, 200)}", *lines]))
+        draft.add_page("\n".join([f"[{clean_line(sheet.title, 200)}]", *lines]))
 
 
 def _sheet_lines(sheet: Any, cells_left: int, draft: Draft) -> tuple[list[str], int]:
