@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_nl"] = _format_date
     app.jinja_env.filters["datetime_nl"] = _format_datetime
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["sentence"] = sentence
     app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.globals["labels"] = _labels()
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "nl")
@@ -77,3 +78,10 @@ def format_filesize(value: int | None) -> str:
         size /= 1000
         index += 1
     return f"{format_decimal(size, format='#,##0.0')}\u00a0{_SIZE_UNITS[index]}"
+
+
+def sentence(message: object) -> str:
+    """A message as shown on its own: with a capital first letter (domain messages are written
+    to follow a field name, so they start lower-case)."""
+    text = str(message)
+    return text[:1].upper() + text[1:]

@@ -98,12 +98,12 @@ def test_a_validation_error_shows_on_the_form_in_the_chosen_language(
     }
     dutch = client.post("/dossiers/new", data=values)
     assert dutch.status_code == 400
-    assert "de einddatum ligt vóór de ingangsdatum" in _text(dutch)
+    assert "De einddatum ligt vóór de ingangsdatum" in _text(dutch)
 
     _english(client)
     english = client.post("/dossiers/new", data=values)
     assert english.status_code == 400
-    assert "the end date lies before the start date" in _text(english)
+    assert "The end date lies before the start date" in _text(english)
 
 
 def test_a_stale_edit_is_reported_in_dutch(

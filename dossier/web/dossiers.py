@@ -46,9 +46,31 @@ def _show_errors(form: DossierForm, error: ValidationError) -> None:
     for field, message in error.errors.items():
         target = getattr(form, field, None)
         if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
+            if not target.errors:  # the field's own error (a bad date, say) says it already
+                target.errors = [*target.errors, message]
         else:
             flash(message, "error")
+
+
+def _validate(form: DossierForm, dossier: Dossier | None = None) -> bool:
+    """Check the fields and the register rules in one round, so every error shows at once.
+
+    The rules between fields (end before start, notice unit, ...) are checked on the values
+    that did parse even when another field has an error.
+    """
+    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return False
+    try:
+        values = form.values()
+    except ValueError:  # a choice outside the list: the field error already says so
+        return False
+    try:
+        dossiers.validate(values, dossier)
+    except ValidationError as error:
+        _show_errors(form, error)
+        return False
+    return valid
 
 
 @bp.get("/new")
@@ -65,7 +87,7 @@ def new() -> str:
 def create() -> str | Response | tuple[str, int]:
     access.require(access.can_create_dossier(current_user))
     form = _form()
-    if form.validate_on_submit():
+    if _validate(form):
         try:
             dossier = dossiers.create_dossier(current_user, form.values())
         except ValidationError as error:
@@ -165,7 +187,7 @@ def update(reference: str) -> str | Response | tuple[str, int]:
     dossier = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_edit_dossier(current_user, dossier))
     form = _form(dossier)
-    if form.validate_on_submit():
+    if _validate(form, dossier):
         try:
             row_version = int(form.row_version.data or 0) or None
             dossiers.update_dossier(current_user, dossier, form.values(), row_version)

@@ -72,7 +72,10 @@ class AmountField(StringField):
             raise ValueError(_l("Not an amount; write for example 450.000,00")) from exc
 
     def _value(self) -> str:
-        return format_decimal(self.data, "#,##0.00") if self.data is not None else ""
+        if self.data is not None:
+            return format_decimal(self.data, "#,##0.00")
+        # What the user typed stays in the field next to its error, so nothing is lost.
+        return self.raw_data[0] if self.raw_data else ""
 
 
 class LoginForm(FlaskForm):
