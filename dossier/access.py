@@ -136,6 +136,19 @@ def can_add_version(user: User, document: Document) -> bool:
     return can_view_document(user, document) and can_file(user, document.dossier, document.kind)
 
 
+def can_edit_document(user: User, document: Document, kind: DocumentKind | None = None) -> bool:
+    """Whether `user` may correct a document's details (and make it of `kind`, when given):
+    who may file its kind into the dossier; a manager only for the kinds a manager files."""
+    if not can_add_version(user, document):
+        return False
+    return kind is None or can_file(user, document.dossier, kind)
+
+
+def can_set_confidentiality(user: User, dossier: Dossier) -> bool:
+    """Marking a filed document confidential or normal: the dossier's beheerder only."""
+    return not user.is_auditor and MemberRole.BEHEERDER in roles_in(user, dossier)
+
+
 # Roles that act on deadlines: they set a deadline's status and receive the daily digest.
 DEADLINE_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER})
 
@@ -181,6 +194,8 @@ ENDPOINTS: dict[str, str] = {
     "documents.show": LOGGED_IN,
     "documents.new_version": LOGGED_IN,
     "documents.create_version": LOGGED_IN,
+    "documents.edit": LOGGED_IN,
+    "documents.update": LOGGED_IN,
     "documents.download": LOGGED_IN,
     "documents.download_selected": LOGGED_IN,  # all requested ids readable, or nothing
     "documents.view": LOGGED_IN,

@@ -8,6 +8,8 @@ unreferenced blob, which `dossier verify` reports and a later upload of the same
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import zipfile
@@ -24,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dossier import audit, crash
-from dossier.errors import IntegrityFailure, UploadRefused
+from dossier.errors import IntegrityFailure, StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import (
@@ -325,6 +327,74 @@ def _lock(document: Document) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+# The fields of a document that can be corrected after filing (its versions never change).
+METADATA_FIELDS = (
+    "kind",
+    "title",
+    "document_date",
+    "direction",
+    "correspondent",
+    "confidentiality",
+)
+
+
+def metadata_snapshot(document: Document) -> dict[str, object]:
+    """The editable fields as plain JSON values, for audit events and the edit token."""
+    values = {name: getattr(document, name) for name in METADATA_FIELDS}
+    values["document_date"] = document.document_date.isoformat() if document.document_date else None
+    for name in ("kind", "direction", "confidentiality"):
+        values[name] = values[name].value if values[name] is not None else None
+    return values
+
+
+def edit_token(document: Document) -> str:
+    """A fingerprint of the editable fields: a form carries it, so a stale edit is noticed."""
+    encoded = json.dumps(metadata_snapshot(document), sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def update_metadata(
+    actor: User, document: Document, values: dict[str, object], token: str | None = None
+) -> dict[str, tuple[object, object]]:
+    """Correct kind, title, date, direction, correspondent or confidentiality of a document.
+
+    Returns what changed as (old, new). The caller has checked the rights (`access`); a form
+    loaded before someone else's change is refused, and the search index follows through the
+    outbox.
+    """
+    _lock(document)
+    _refuse_closed(document.dossier)
+    if token is not None and token != edit_token(document):
+        raise StaleEdit(
+            _("Someone else changed this document in the meantime; reload the page and try again.")
+        )
+    title = str(values.get("title") or "").strip()
+    if not title:
+        raise ValidationError({"title": _("a title is required")})
+    before = metadata_snapshot(document)
+    document.kind = values["kind"]  # type: ignore[assignment]
+    document.title = title[:255]
+    document.document_date = values.get("document_date")  # type: ignore[assignment]
+    document.direction = values.get("direction")  # type: ignore[assignment]
+    document.correspondent = str(values.get("correspondent") or "").strip()[:255]
+    document.confidentiality = values["confidentiality"]  # type: ignore[assignment]
+    after = metadata_snapshot(document)
+    changes = {k: (before[k], after[k]) for k in METADATA_FIELDS if before[k] != after[k]}
+    if changes:
+        audit.record(
+            actor,
+            "document.update",
+            "document",
+            document.id,
+            dossier_id=document.dossier_id,
+            before={k: v[0] for k, v in changes.items()},
+            after={k: v[1] for k, v in changes.items()},
+        )
+        db.session.add(OutboxItem(topic="document.index", object_id=document.id))
+        db.session.flush()
+    return changes
 
 
 def _refuse_closed(dossier: Dossier) -> None:

@@ -124,6 +124,15 @@ SPEC: dict[tuple[str, str], Case] = {
         own=dossier_scoped(302, FILERS),
         data=lambda: {"file": _upload("brief-v2.txt"), "comment": "ondertekend"},
     ),
+    ("documents.edit", "GET"): Case(own=dossier_scoped(200, FILERS)),
+    ("documents.update", "POST"): Case(
+        own=dossier_scoped(302, FILERS),
+        data=lambda: {
+            "kind": "minutes",
+            "title": "Brief (gecorrigeerd)",
+            "confidentiality": "normal",
+        },
+    ),
     ("documents.download", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("documents.status", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("documents.compare_versions", "GET"): Case(own=dossier_scoped(200, VIEWERS)),

@@ -21,11 +21,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from dossier import access, compare, crash, documents
-from dossier.errors import UploadRefused
+from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
-from dossier.models import Confidentiality, Direction, DocumentKind, DocumentVersion
+from dossier.models import (
+    Confidentiality,
+    Direction,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+)
 from dossier.web import labels
-from dossier.web.forms import UploadForm, VersionForm
+from dossier.web.forms import DocumentEditForm, UploadForm, VersionForm
 from storage import StorageFull
 
 
@@ -109,6 +116,7 @@ def show(reference: str, document_id: int) -> str:
         version=version,
         target=request.args.get("unit", ""),
         can_add_version=access.can_add_version(current_user, document),
+        can_edit=access.can_edit_document(current_user, document),
         inline_types=INLINE_TYPES,
         pending=version is not None and version.extraction_status.value == "pending",
     )
@@ -146,6 +154,90 @@ def compare_versions(reference: str, document_id: int) -> str:
         new=new,
         comparison=compare.compare_texts(old.text, new.text),
     )
+
+
+def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
+    """The edit form, offering only the kinds the user may file and, to all but the beheerder,
+    the current confidentiality only."""
+    form = DocumentEditForm()
+    if not form.is_submitted():
+        form.process(
+            data={
+                "token": documents.edit_token(document),
+                "kind": document.kind.value,
+                "title": document.title,
+                "document_date": document.document_date,
+                "direction": document.direction.value if document.direction else "",
+                "correspondent": document.correspondent,
+                "confidentiality": document.confidentiality.value,
+            }
+        )
+    form.kind.choices = [
+        choice
+        for choice in form.kind.choices
+        if access.can_file(current_user, dossier, DocumentKind(choice.value))
+    ]
+    if not access.can_set_confidentiality(current_user, dossier):
+        form.confidentiality.choices = [
+            c for c in form.confidentiality.choices if c.value == document.confidentiality.value
+        ]
+    return form
+
+
+@bp.get("/<int:document_id>/edit")
+@login_required
+def edit(reference: str, document_id: int) -> str:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    document = access.get_document_or_404(current_user, dossier, document_id)
+    access.require(access.can_edit_document(current_user, document))
+    return render_template(
+        "documents/edit.html",
+        dossier=dossier,
+        document=document,
+        form=_edit_form(dossier, document),
+    )
+
+
+@bp.post("/<int:document_id>/edit")
+@login_required
+def update(reference: str, document_id: int) -> str | Response | tuple[str, int]:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    document = access.get_document_or_404(current_user, dossier, document_id)
+    access.require(access.can_edit_document(current_user, document))  # before the input
+    form = _edit_form(dossier, document)
+    if form.validate_on_submit():
+        kind = DocumentKind(form.kind.data)
+        confidentiality = Confidentiality(form.confidentiality.data)
+        access.require(access.can_edit_document(current_user, document, kind))
+        if confidentiality != document.confidentiality:
+            access.require(access.can_set_confidentiality(current_user, dossier))
+        values = {
+            "kind": kind,
+            "title": form.title.data or "",
+            "document_date": form.document_date.data,
+            "direction": Direction(form.direction.data) if form.direction.data else None,
+            "correspondent": form.correspondent.data or "",
+            "confidentiality": confidentiality,
+        }
+        try:
+            changes = documents.update_metadata(
+                current_user, document, values, form.token.data or None
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(message, "error")
+        except (StaleEdit, UploadRefused) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("Changes saved."), "success")
+            return redirect(url_for(".show", reference=reference, document_id=document.id))
+    return render_template(
+        "documents/edit.html", dossier=dossier, document=document, form=form
+    ), 400
 
 
 @bp.get("/<int:document_id>/versions/new")

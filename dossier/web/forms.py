@@ -205,6 +205,16 @@ class UploadForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
 
+class DocumentEditForm(FlaskForm):
+    token = HiddenField()
+    kind = SelectField(_l("Kind of document"), choices=_choices(labels.DOCUMENT_KIND))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    document_date = DateField(_l("Document date"), validators=[Optional()])
+    direction = OptionalSelectField(_l("Direction"), choices=_choices(labels.DIRECTION, True))
+    correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
+    confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
+
+
 class VersionForm(FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     comment = TextAreaField(
