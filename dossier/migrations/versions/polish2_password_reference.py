@@ -36,8 +36,9 @@ def _sqlite_reference_length(old: int, new: int) -> None:
 
 
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ALTER TABLE ADD COLUMN, also on SQLite: a batch rebuild of the user table
+    # would trip the foreign keys that point at it.
+    op.add_column('user', sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     if op.get_bind().dialect.name == 'sqlite':
         _sqlite_reference_length(32, 64)
@@ -51,5 +52,9 @@ def downgrade():
     else:
         op.alter_column('dossier', 'reference', existing_type=sa.String(length=64), type_=sa.String(length=32), existing_nullable=False)
 
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('must_change_password')
+    if op.get_bind().dialect.name == 'sqlite':
+        # Native since SQLite 3.35; a batch rebuild would drop the user table, and its
+        # ON DELETE CASCADE would take memberships with it.
+        op.execute('ALTER TABLE "user" DROP COLUMN must_change_password')
+    else:
+        op.drop_column('user', 'must_change_password')
