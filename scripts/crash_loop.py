@@ -124,6 +124,23 @@ def log_in(session: requests.Session, base: str, password: str) -> None:
     )
     if response.status_code != 302:
         raise RuntimeError(f"log-in failed with {response.status_code}")
+    if response.headers.get("Location", "").endswith("/account/password"):
+        # The generated first password is one-time: choose a new one, as a person would.
+        token = csrf_token(session.get(base + "/account/password", timeout=10).text)
+        new = password + "-changed"
+        changed = session.post(
+            base + "/account/password",
+            data={
+                "current_password": password,
+                "new_password": new,
+                "confirm": new,
+                "csrf_token": token,
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        if changed.status_code != 302:
+            raise RuntimeError(f"changing the one-time password failed with {changed.status_code}")
 
 
 def upload_once(session: requests.Session, base: str, number: int, tally: Tally) -> None:

@@ -196,5 +196,6 @@ def test_import_of_a_folder_files_into_a_new_dossier(
     db.session.commit()
     assert results == ["filed"] * 18
     kinds = db.session.scalars(sa.select(Document.kind).where(Document.dossier_id == dossier.id))
-    assert DocumentKind.CONTRACT in set(kinds)
+    # A tender folder: its "Bijlage" files (draft contract, SLA, DPA) are annexes.
+    assert set(kinds) == {DocumentKind.ANNEX, DocumentKind.MINUTES, DocumentKind.OTHER}
     assert dossiers.derived_dates(dossier).max_end_on is None
