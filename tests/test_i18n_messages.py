@@ -134,7 +134,7 @@ def test_a_wrong_current_password_is_reported_in_dutch(app: Flask, admin: User) 
         },
     )
     assert response.status_code == 400
-    assert "het huidige wachtwoord is onjuist" in _text(response)
+    assert "Het huidige wachtwoord is onjuist" in _text(response)
 
 
 def test_pages_word_sizes_plurals_and_authors_in_the_locale(
