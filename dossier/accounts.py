@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dossier import audit
+from dossier import audit, calendar_feed
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import GlobalRole, User, new_session_token, utcnow
@@ -123,6 +123,7 @@ def set_enabled(actor: User | None, user: User, enabled: bool) -> bool:
     user.is_enabled = enabled
     if not enabled:
         user.session_token = new_session_token()
+        calendar_feed.revoke_tokens(user)  # a feed address must not outlive the account
     audit.record(
         actor,
         "user.enable" if enabled else "user.disable",
@@ -142,6 +143,8 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
     user.must_change_password = True  # a one-time password: the user replaces it at log-in
+    # A reset usually means the account was at risk: old calendar addresses stop working too.
+    calendar_feed.revoke_tokens(user)
     audit.record(
         actor,
         "user.password_reset",

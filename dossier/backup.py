@@ -220,18 +220,43 @@ def check(source: Path) -> dict[str, Any]:
         raise BackupError(f"{source} has no {MANIFEST}: not a (finished) backup") from exc
     except ValueError as exc:
         raise BackupError(f"{source / MANIFEST} is not valid JSON") from exc
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"backup format {manifest.get('format')} is not supported")
-    database = source / Path(manifest["database"]["file"]).name
-    if not database.is_file() or _sha256_file(database) != manifest["database"]["sha256"]:
-        raise BackupError(f"{database.name} is missing or does not match its checksum")
-    for blob in manifest["blobs"]:
-        path = _blob_path(source / "blobs", blob["key"])
-        if not path.is_file() or path.stat().st_size != blob["size"]:
-            raise BackupError(f"blob {blob['key']} is missing or has the wrong size")
-        if _sha256_file(path) != blob["key"]:
-            raise BackupError(f"blob {blob['key']} does not match its checksum")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"backup format {_format_of(manifest)} is not supported")
+    try:
+        database = database_file(source, manifest)
+        if _sha256_file(database) != manifest["database"]["sha256"]:
+            raise BackupError(f"{database.name} does not match its checksum")
+        for blob in manifest["blobs"]:
+            path = _blob_path(source / "blobs", blob["key"])
+            if path.is_symlink() or not path.is_file() or path.stat().st_size != blob["size"]:
+                raise BackupError(f"blob {blob['key']} is missing or has the wrong size")
+            if _sha256_file(path) != blob["key"]:
+                raise BackupError(f"blob {blob['key']} does not match its checksum")
+        manifest["audit_head"]["id"]  # noqa: B018 (present, or the manifest is malformed)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BackupError(f"{source / MANIFEST} is malformed ({exc!r})") from exc
     return manifest
+
+
+def database_file(source: Path, manifest: dict[str, Any]) -> Path:
+    """The backup's database file: only the fixed name for its dialect, never a link.
+
+    The manifest is untrusted input; a name such as "../x" or "/x" must not make restore read
+    a file the checksum check did not look at.
+    """
+    expected = {"sqlite": SQLITE_FILE, "postgresql": PG_FILE}.get(manifest["dialect"])
+    if expected is None or manifest["database"]["file"] != expected:
+        raise BackupError(
+            f"the manifest names an unexpected database file for {manifest['dialect']}"
+        )
+    path = source / expected
+    if path.is_symlink() or not path.is_file():
+        raise BackupError(f"{expected} is missing or not a plain file")
+    return path
+
+
+def _format_of(manifest: object) -> object:
+    return manifest.get("format") if isinstance(manifest, dict) else None
 
 
 def instance_has_data() -> bool:
@@ -262,9 +287,9 @@ def restore(source: Path, force: bool = False) -> dict[str, Any]:
             "this instance already holds dossiers, documents or files; restoring would replace "
             "them. Stop the server and run again with --force to replace them."
         )
-    database = source / manifest["database"]["file"]
+    database = database_file(source, manifest)
     if _dialect() == "sqlite":
-        _restore_sqlite(database)
+        _restore_sqlite(database, manifest)
     else:
         _restore_postgresql(database)
     displaced = _restore_blobs(source / "blobs", {b["key"] for b in manifest["blobs"]})
@@ -275,20 +300,49 @@ def restore(source: Path, force: bool = False) -> dict[str, Any]:
     return {"manifest": manifest, "displaced_blobs": displaced}
 
 
-def _restore_sqlite(database: Path) -> None:
+def _restore_sqlite(database: Path, manifest: dict[str, Any]) -> None:
+    """Install a checked copy of the backup's database; the replaced one is kept aside.
+
+    The copy is re-hashed and its audit chain head compared with the manifest before anything
+    of this instance changes.
+    """
     target = Path(db.engine.url.database or "")
     db.session.remove()
     db.engine.dispose()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
     os.close(fd)
-    shutil.copyfile(database, temp)
-    _fsync(Path(temp))
-    # A log left by the replaced database must not be replayed into the restored one.
-    for suffix in ("-wal", "-shm", "-journal"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    os.replace(temp, target)
-    _fsync(target.parent)
+    temp = Path(temp_name)
+    try:
+        shutil.copyfile(database, temp)
+        if _sha256_file(temp) != manifest["database"]["sha256"]:
+            raise BackupError(f"{database.name} changed while it was copied")
+        head = _sqlite_head(temp)
+        if head != manifest["audit_head"]:
+            raise BackupError(f"the backup's audit chain head {head} differs from the manifest")
+        _fsync(temp)
+        if target.exists():
+            os.replace(target, target.with_name(f"{target.name}.before-restore-{int(time.time())}"))
+        # A log left by the replaced database must not be replayed into the restored one.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        os.replace(temp, target)
+        _fsync(target.parent)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _sqlite_head(path: Path) -> dict[str, Any]:
+    """The audit chain head of an SQLite database file, read without touching this instance."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            count = connection.scalar(sa.text(COUNT_QUERY))
+            return _head(connection.execute(sa.text(HEAD_QUERY)).first(), count)
+    except sa.exc.DatabaseError as exc:
+        raise BackupError(f"the backup's database cannot be read ({exc.orig})") from exc
+    finally:
+        engine.dispose()
 
 
 def _restore_postgresql(database: Path) -> None:

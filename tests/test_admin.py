@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import documents, dossiers, groups, memberships
+from dossier import calendar_feed, documents, dossiers, groups, memberships
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
@@ -147,6 +147,23 @@ def test_reset_password_generated_or_chosen_ends_old_sessions(
     _login(app, user.email, "chosen by the admin")
     assert [e.after["generated"] for e in _events("user.password_reset")] == [True, False]
     assert all("chosen" not in str(e.after) for e in _events("user.password_reset"))
+
+
+def test_a_password_reset_or_disable_revokes_calendar_addresses(
+    app: Flask, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("feed@example.org")
+    token = calendar_feed.create_token(user)
+    db.session.commit()
+    feed = app.test_client()
+    assert feed.get(f"/calendar/{token}.ics").status_code == 200
+    app.test_client(user=admin).post(f"/admin/users/{user.id}/password", data={"password": ""})
+    assert feed.get(f"/calendar/{token}.ics").status_code == 404
+    second = calendar_feed.create_token(user)
+    db.session.commit()
+    assert feed.get(f"/calendar/{second}.ics").status_code == 200
+    app.test_client(user=admin).post(f"/admin/users/{user.id}/enabled", data={"enabled": "0"})
+    assert calendar_feed.active_token(user) is None
 
 
 def test_changing_the_global_role_is_audited_with_before_and_after(
@@ -305,6 +322,9 @@ def test_admin_does_not_read_confidential_documents_unless_granted(
     shown = app.test_client(user=auditor).get(url)
     assert shown.status_code == 200 and "prijzen" in shown.text
     assert len(_events("version.read")) == reads + 2, "reading the text on the page is a read"
+    compared = app.test_client(user=auditor).get(url + "/compare?old=1&new=1")
+    assert compared.status_code == 200
+    assert len(_events("version.read")) == reads + 3, "a comparison shows the text too"
 
     memberships.set_role(admin, dossier, admin, MemberRole.OWNER)
     db.session.commit()

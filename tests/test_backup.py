@@ -173,3 +173,20 @@ def test_a_damaged_backup_is_refused_before_anything_is_replaced(
     assert not Path(app.config["BLOB_ROOT"]).exists() or not any(
         Path(app.config["BLOB_ROOT"]).rglob("*/*/*")
     )
+
+
+def test_a_manifest_naming_another_database_file_is_refused(seeded: Flask, tmp_path: Path) -> None:
+    # The manifest is untrusted: pointing it at an unchecked file must not replace the database.
+    app = seeded
+    target = tmp_path / "backup"
+    manifest = json.loads(_ok(_cli(app, "backup", str(target), "--json")))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / manifest["database"]["file"]).write_bytes(b"garbage, not a database")
+    manifest["database"]["file"] = str(elsewhere / manifest["database"]["file"])
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = _searches(app)
+    refused = _cli(app, "restore", str(target), "--force")
+    assert refused.returncode == 1, refused.stdout
+    assert "unexpected database file" in refused.stderr and "Traceback" not in refused.stderr
+    assert _searches(app) == before, "the instance is untouched"

@@ -146,6 +146,11 @@ def compare_versions(reference: str, document_id: int) -> str:
     old_number = request.args.get("old", type=int) or max(new_number - 1, 1)
     old = access.get_version_or_404(current_user, document, old_number)
     new = access.get_version_or_404(current_user, document, new_number)
+    if document.is_confidential:  # the comparison shows the text of both versions
+        documents.record_read(current_user, old)
+        if new.id != old.id:
+            documents.record_read(current_user, new)
+        db.session.commit()
     return render_template(
         "documents/compare.html",
         dossier=dossier,
