@@ -102,8 +102,7 @@ def create(reference: str) -> str | Response | tuple[str, int]:
 @bp.get("/<int:document_id>")
 @login_required
 def show(reference: str, document_id: int) -> str:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     number = request.args.get("version", type=int) or document.current_version_number
     version = access.get_version_or_404(current_user, document, number) if number else None
     if version is not None and document.is_confidential:
@@ -126,8 +125,7 @@ def show(reference: str, document_id: int) -> str:
 @login_required
 def status(reference: str, document_id: int, number: int) -> Response:
     """The extraction status of one version, for the document page to poll until done."""
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
     return jsonify(
         status=version.extraction_status.value,
@@ -139,8 +137,7 @@ def status(reference: str, document_id: int, number: int) -> Response:
 @bp.get("/<int:document_id>/compare")
 @login_required
 def compare_versions(reference: str, document_id: int) -> str:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     current = document.current_version_number
     new_number = request.args.get("new", type=int) or current
     old_number = request.args.get("old", type=int) or max(new_number - 1, 1)
@@ -192,8 +189,7 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
 @bp.get("/<int:document_id>/edit")
 @login_required
 def edit(reference: str, document_id: int) -> str:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     access.require(access.can_edit_document(current_user, document))
     return render_template(
         "documents/edit.html",
@@ -206,8 +202,7 @@ def edit(reference: str, document_id: int) -> str:
 @bp.post("/<int:document_id>/edit")
 @login_required
 def update(reference: str, document_id: int) -> str | Response | tuple[str, int]:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     access.require(access.can_edit_document(current_user, document))  # before the input
     form = _edit_form(dossier, document)
     if form.validate_on_submit():
@@ -248,8 +243,7 @@ def update(reference: str, document_id: int) -> str | Response | tuple[str, int]
 @bp.get("/<int:document_id>/versions/new")
 @login_required
 def new_version(reference: str, document_id: int) -> str:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     access.require(access.can_add_version(current_user, document))
     return render_template(
         "documents/new_version.html", dossier=dossier, document=document, form=VersionForm()
@@ -259,8 +253,7 @@ def new_version(reference: str, document_id: int) -> str:
 @bp.post("/<int:document_id>/versions/new")
 @login_required
 def create_version(reference: str, document_id: int) -> str | Response | tuple[str, int]:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     access.require(access.can_add_version(current_user, document))
     form = VersionForm()
     if form.validate_on_submit():
@@ -288,8 +281,7 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
 @bp.get("/<int:document_id>/versions/<int:number>/download")
 @login_required
 def download(reference: str, document_id: int, number: int) -> Response:
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
     return _send(version, as_attachment=True)
 
@@ -298,14 +290,19 @@ def download(reference: str, document_id: int, number: int) -> Response:
 @login_required
 def view(reference: str, document_id: int, number: int) -> Response:
     """A PDF or image shown by the browser itself, in a sandbox; other types are not viewable."""
-    dossier = access.get_dossier_or_404(current_user, reference)
-    document = access.get_document_or_404(current_user, dossier, document_id)
+    dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
     if version.mime_type not in INLINE_TYPES:
         abort(404)
     response = _send(version, as_attachment=False)
     response.headers["Content-Security-Policy"] = INLINE_CSP
     return response
+
+
+def _document(reference: str, document_id: int) -> tuple[Dossier, Document]:
+    """The dossier and, looked up through it, the document, both as the user may see them."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    return dossier, access.get_document_or_404(current_user, dossier, document_id)
 
 
 def _send(version: DocumentVersion, as_attachment: bool) -> Response:
