@@ -468,8 +468,15 @@ def worker_command(once: bool, interval: float) -> None:
 
 
 @cli.command("reindex")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 16),
+    default=lambda: min(2, os.cpu_count() or 1),
+    show_default="2 on a machine with two or more cores",
+    help="Indexing processes (each takes up to about 500 MB).",
+)
 @with_appcontext
-def reindex_command() -> None:
+def reindex_command(processes: int) -> None:
     """Rebuild the search index from the text stored in the database."""
     _require_database()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
@@ -483,7 +490,7 @@ def reindex_command() -> None:
             bar.update(documents_done - seen["n"])
             seen["n"] = documents_done
 
-        count = indexing.rebuild(progress)
+        count = indexing.rebuild(progress, processes=processes)
     click.echo(f"Index rebuilt: {count} documents")
 
 

@@ -409,10 +409,13 @@ def all_units() -> Iterator[Unit]:
             session.expunge_all()
 
 
-def rebuild(progress: object = None) -> int:
-    """Rebuild the whole index from the text stored in the database; returns documents."""
+def rebuild(progress: object = None, processes: int = 1) -> int:
+    """Rebuild the whole index from the text stored in the database; returns documents.
+
+    ``processes`` > 1 forks indexing processes: only from a command, never in a web server.
+    """
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(Document).where(Document.withdrawn_at.is_(None))
     )
-    search_index().rebuild(all_units(), progress)  # type: ignore[arg-type]
+    search_index().rebuild(all_units(), progress, processes=processes)  # type: ignore[arg-type]
     return count or 0

@@ -114,6 +114,19 @@ class _FieldWriter(W3FieldWriter):
         if last_field is not None:
             self.finish_field()
 
+    def add_term_postings(self, docnums: Any, weights: Any, values: list[bytes]) -> None:
+        """All postings of the current term at once, a block at a time (see index_writer)."""
+        writer = self._postwriter
+        limit = writer._blocklimit
+        for start in range(0, len(docnums), limit):
+            if start:
+                writer._write_block()
+            block_weights = weights[start : start + limit]
+            writer._ids = docnums[start : start + limit]
+            writer._weights = block_weights
+            writer._values = values[start : start + limit] if values else []
+            writer._maxweight = max(block_weights)
+
 
 class _PostingsWriter(W3PostingsWriter):
     """Whoosh's postings writer without per-posting type assertions and length statistics."""

@@ -19,10 +19,12 @@ from whoosh.system import _INT_SIZE, pack_uint, unpack_uint
 
 from search.analysis import WordTokenizer, occurrences
 
-__all__ = ["PackedPositions"]
+__all__ = ["PackedPositions", "pack_into"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
 _TYPECODES = {"H": b"H", "I": b"I"}
+# Headers (count and typecode) of the common short 16-bit postings, made once.
+_HEADERS_H = [pack_uint(count) + b"H" for count in range(256)]
 
 
 def _pack(positions: list[int]) -> bytes:
@@ -32,6 +34,20 @@ def _pack(positions: list[int]) -> bytes:
     if _BIG_ENDIAN:
         packed.byteswap()
     return b"".join((pack_uint(len(positions)), _TYPECODES[typecode], packed.tobytes()))
+
+
+def pack_into(buffer: bytearray, positions: list[int]) -> None:
+    """Append what _pack(positions) returns to a buffer, without the intermediate bytes."""
+    count = len(positions)
+    if positions[-1] < 65536:
+        buffer += _HEADERS_H[count] if count < len(_HEADERS_H) else pack_uint(count) + b"H"
+        packed = array("H", positions)
+    else:
+        buffer += pack_uint(count) + b"I"
+        packed = array("I", positions)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    buffer += packed
 
 
 def _unpack(value: bytes) -> array[int]:

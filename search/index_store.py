@@ -23,23 +23,17 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
-from whoosh.writing import IndexWriter
 
-from search.index_codec import UnitCodec
 from search.index_errors import CORRUPTION, quietly, reclaim
 from search.index_schema import SCHEMA_VERSION, make_schema, to_document
 from search.index_types import IndexBusy, IndexUnavailable, Unit
+from search.index_writer import UnitWriter, index_units
 
 __all__ = ["Store"]
 
 CURRENT = "CURRENT"
 LOCK = "writer.lock"
 GENERATION_PREFIX = "gen-"
-# Writer buffer per batch; a rebuild flushes a segment every REBUILD_SEGMENT_UNITS units so its
-# memory stays bounded however many documents there are.
-WRITER_LIMIT_MB = 128
-REBUILD_LIMIT_MB = 256
-REBUILD_SEGMENT_UNITS = 250_000
 PROGRESS_EVERY = 500
 OPEN_ATTEMPTS = 5
 
@@ -126,7 +120,7 @@ class Store:
         with self.locked():
             _, ix = self.open()
             try:
-                with _writer(ix, WRITER_LIMIT_MB) as writer:
+                with _writer(ix) as writer:
                     for document_id, documents in latest.items():
                         writer.delete_by_term("document", str(document_id))
                         for document in documents:
@@ -142,7 +136,7 @@ class Store:
             path = self._new_generation()
             try:
                 ix = windex.create_in(str(path), make_schema())
-                documents = _fill(ix, units, progress, processes)
+                documents = index_units(ix, units, progress, processes, PROGRESS_EVERY)
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
@@ -172,47 +166,11 @@ class Store:
                 shutil.rmtree(other, ignore_errors=True)
 
 
-def _fill(
-    ix: Index, units: Iterable[Unit], progress: Callable[[int], None] | None, processes: int
-) -> int:
-    """Stream units into an index, one segment per REBUILD_SEGMENT_UNITS; return documents seen."""
-    seen: set[int] = set()
-    writer = _bulk_writer(ix, processes)
-    try:
-        for count, unit in enumerate(units, 1):
-            if unit.document_id not in seen:
-                seen.add(unit.document_id)
-                if progress is not None and len(seen) % PROGRESS_EVERY == 0:
-                    progress(len(seen))
-            writer.add_document(**to_document(unit))
-            if count % REBUILD_SEGMENT_UNITS == 0:
-                writer.commit(merge=False)
-                writer = _bulk_writer(ix, processes)
-        writer.commit(merge=False)
-    except BaseException:
-        writer.cancel()
-        raise
-    return len(seen)
-
-
-def _bulk_writer(ix: Index, processes: int) -> IndexWriter:
-    """A writer for a rebuild; with processes > 1, Whoosh's writer that indexes in subprocesses.
-
-    Whoosh starts those with multiprocessing's default method (fork on Linux), so use more than
-    one process only from a command or worker process, not from a threaded web server.
-    """
-    if processes > 1:
-        return ix.writer(
-            procs=processes, multisegment=True, limitmb=REBUILD_LIMIT_MB, codec=UnitCodec()
-        )
-    return ix.writer(limitmb=REBUILD_LIMIT_MB, codec=UnitCodec())
-
-
 @contextmanager
-def _writer(ix: Index, limit_mb: int) -> Iterator[IndexWriter]:
-    """A Whoosh writer that commits on success and cancels on any error."""
+def _writer(ix: Index) -> Iterator[UnitWriter]:
+    """A writer that commits on success and cancels on any error."""
     try:
-        writer = ix.writer(limitmb=limit_mb, timeout=5.0, codec=UnitCodec())
+        writer = UnitWriter(ix, timeout=5.0)
     except windex.LockError as exc:
         raise IndexBusy("the search index's own lock is held") from exc
     try:

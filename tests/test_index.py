@@ -522,6 +522,77 @@ def test_rebuild_in_subprocesses(tmp_path: Path) -> None:
     index.close()
 
 
+def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(tmp_path: Path) -> None:
+    words = ["liability", "termination", "opzegging", "aansprakelijkheid", "2025-017"]
+
+    def units() -> Iterator[Unit]:
+        for n in range(1, 120):
+            for p in range(4):
+                text = f"Article {p}. {words[(n + p) % 5]} and {words[(n * p) % 5]} of {n}"
+                yield unit(n, p, text, dossier_id=n % 3 + 1)
+
+    single, parallel = SearchIndex(tmp_path / "one"), SearchIndex(tmp_path / "two")
+    single.rebuild(units())
+    parallel.rebuild(units(), processes=2)
+    for text in [*words, '"liability and termination"', "opzeggen"]:
+        for mode in ("documents", "clauses"):
+            one = search(single, text, mode=mode, per_page=100)
+            two = search(parallel, text, mode=mode, per_page=100)
+            assert one.total == two.total > 0, text
+            assert sorted((h.unit_id, round(h.score, 6)) for h in one.hits) == sorted(
+                (h.unit_id, round(h.score, 6)) for h in two.hits
+            )
+            assert one.facets == two.facets
+    single.close()
+    parallel.close()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_unit_that_fails_to_index_fails_the_rebuild(
+    index: SearchIndex, tmp_path: Path, processes: int
+) -> None:
+    index.replace_document(1, [unit(1, 0, "kept")])
+    bad = dataclasses.replace(unit(3, 0, "broken"), kind=None)  # type: ignore[arg-type]
+    units = [unit(2, p, f"new {p}") for p in range(3000)] + [bad]
+    with pytest.raises((RuntimeError, AttributeError), match="encode"):
+        index.rebuild(iter(units), processes=processes)
+    assert documents(search(index, "kept")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+def test_a_killed_indexing_process_fails_the_rebuild(
+    index: SearchIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import index_writer
+
+    index.replace_document(1, [unit(1, 0, "kept")])
+
+    def killed(*_: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    # Workers are forked, so they inherit the patch and die on their first unit.
+    monkeypatch.setattr(index_writer, "_index_here", killed)
+    units = (unit(n, p, f"new {p}") for n in range(2, 200) for p in range(30))
+    with pytest.raises(RuntimeError, match="exit code -9"):
+        index.rebuild(units, processes=2)
+    assert documents(search(index, "kept")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> None:
+    from search.index_writer import TermPool
+
+    pool = TermPool()
+    for docnum in (5, 2, 9, 1):
+        pool.add(("document", b"x", docnum, float(docnum), b"v%d" % docnum))
+    docs, weights, values = pool.fields["document"][b"x"].columns()
+    assert (list(docs), list(weights), values) == (
+        [1, 2, 5, 9],
+        [1.0, 2.0, 5.0, 9.0],
+        [b"v1", b"v2", b"v5", b"v9"],
+    )
+
+
 def test_failed_rebuild_keeps_the_old_index(index: SearchIndex, tmp_path: Path) -> None:
     index.replace_document(1, [unit(1, 0, "kept")])
 
