@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -172,6 +173,7 @@ def build(
         "text_mb_per_s": text_bytes / 1e6 / wall,
         "text_mb": text_bytes / 1e6,
         "units": index.unit_count(),
+        "processes": args.processes,
     }
 
 
@@ -284,7 +286,8 @@ def print_report(report: dict) -> None:
 def _print_build(report: dict) -> None:
     """Print the build line of a report."""
     print(
-        f"build: {report['build_s']:.0f} s wall ({report['build_cpu_s']:.0f} s CPU), "
+        f"build ({report['processes']} processes): {report['build_s']:.0f} s wall "
+        f"({report['build_cpu_s']:.0f} s CPU), "
         f"{report['documents_per_s']:.1f} documents/s, {report['text_mb_per_s']:.2f} MB text/s; "
         f"apply() in batches of 10: {report['apply_documents_per_s']:.1f} documents/s "
         f"({report['text_mb']:.0f} MB of text)"
@@ -304,7 +307,12 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="search an index left by --keep instead of building"
     )
-    parser.add_argument("--processes", type=int, default=1, help="indexing processes")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="indexing processes for the build, as `dossier reindex` (default: up to 2)",
+    )
     parser.add_argument("--max-build-minutes", type=float, default=300.0)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

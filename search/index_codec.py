@@ -1,7 +1,10 @@
 """The Whoosh codec and segment type used for every segment this package writes.
 
-Changes to Whoosh's W3 codec, all about cost rather than format (the files are W3 files):
+Changes to Whoosh's W3 codec, all about cost (the files are W3 files except for the layout of
+a block of postings):
 
+- a block of postings keeps docnums, weights and values apart, as arrays rather than one
+  compressed pickle, so matching reads docnums without unpickling positions (see _BLOCK);
 - no per-posting field-length statistics while flushing (see UnitCodec), and a leaner flush
   loop (see _FieldWriter);
 - segment files are read through memory-mapped views instead of copies (see index_mmap);
@@ -13,6 +16,10 @@ Changes to Whoosh's W3 codec, all about cost rather than format (the files are W
 
 from __future__ import annotations
 
+import struct
+import sys
+import zlib
+from array import array
 from bisect import bisect_left
 from itertools import accumulate
 from typing import Any
@@ -20,6 +27,7 @@ from weakref import WeakKeyDictionary
 
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
+    WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
     W3LeafMatcher,
@@ -38,6 +46,18 @@ from whoosh.system import _INT_SIZE
 from search.index_mmap import MappedStorage
 
 __all__ = ["UnitCodec", "UnitSegment", "collect"]
+
+# A block of postings: its length (negative for a term's last block, as in W3; the length
+# counts what follows it), the number of postings, the last docnum, the highest weight and
+# flags; then the docnums as uint32, the weights as float32 unless all are 1, and, when the
+# format has values, each value's end offset as uint32 followed by the values, compressed.
+# Whoosh pickles and compresses the three together, so reading the docnums of a block (all a
+# match needs) unpickled the positions too; here docnums and weights are read as arrays.
+_BLOCK = struct.Struct("<iHIfB")
+_WEIGHTS, _VALUES = 1, 2
+_VALUE_COMPRESSION = 1
+_BIG_ENDIAN = sys.byteorder == "big"
+_ONES = [1.0] * 128
 
 
 class UnitCodec(W3Codec):
@@ -129,7 +149,35 @@ class _FieldWriter(W3FieldWriter):
 
 
 class _PostingsWriter(W3PostingsWriter):
-    """Whoosh's postings writer without per-posting type assertions and length statistics."""
+    """Whoosh's postings writer without per-posting type assertions and length statistics,
+    writing blocks in the layout _SkippingMatcher reads (see _BLOCK)."""
+
+    def _write_block(self, last: bool = False) -> None:
+        if self._byteids:  # term vectors (none in our schema) keep Whoosh's layout
+            super()._write_block(last)
+            return
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = array("I", self._ids)
+        weights = self._weights
+        flags = 0
+        parts = [_little(ids)]
+        if weights.count(1.0) != len(weights):
+            flags |= _WEIGHTS
+            parts.append(_little(array("f", weights)))
+        if self._values:
+            flags |= _VALUES
+            values = self._values
+            parts.append(_little(array("I", accumulate(map(len, values)))))
+            parts.append(zlib.compress(b"".join(values), _VALUE_COMPRESSION))
+        data = b"".join(parts)
+        length = _BLOCK.size - _INT_SIZE + len(data)
+        header = _BLOCK.pack(-length if last else length, len(ids), ids[-1], self._maxweight, flags)
+        self._postfile.write(header)
+        self._postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
 
     def add_posting(
         self, id_: int, weight: float, vbytes: bytes, length: int | None = None
@@ -176,12 +224,45 @@ class _SkippingMatcher(W3LeafMatcher):
                 self.next()
         return found
 
+    def _goto(self, position: int) -> None:
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length, count, maxid, maxweight, flags = _BLOCK.unpack(
+            self._postfile.get(position, _BLOCK.size)
+        )
+        self._lastblock = length < 0
+        self._nextoffset = position + _INT_SIZE + abs(length)
+        self._dataoffset = position + _BLOCK.size
+        self._blocklength, self._maxid, self._maxweight, self._flags = (
+            count,
+            maxid,
+            maxweight,
+            flags,
+        )
+        self._minlength = self._maxlength = 0
+
     def _read_ids(self) -> None:
-        # Whoosh undoes the delta coding with a Python generator; accumulate does it in C.
-        if self._data is None:
-            self._read_data()
-        ids = self._data[0]
-        self._ids = ids if self._byteids else tuple(accumulate(ids))
+        self._ids = _array("I", self._postfile.get(self._dataoffset, 4 * self._blocklength))
+
+    def _read_weights(self) -> None:
+        count = self._blocklength
+        if self._flags & _WEIGHTS:
+            self._weights = _array("f", self._postfile.get(self._dataoffset + 4 * count, 4 * count))
+        else:
+            self._weights = (
+                array("f", _ONES[:count]) if count <= len(_ONES) else array("f", [1.0]) * count
+            )
+
+    def _read_values(self) -> None:
+        count = self._blocklength
+        if not self._flags & _VALUES:
+            self._values = (None,) * count
+            return
+        start = self._dataoffset + (8 if self._flags & _WEIGHTS else 4) * count
+        ends = _array("I", self._postfile.get(start, 4 * count))
+        start += 4 * count
+        data = zlib.decompress(self._postfile.get(start, self._nextoffset - start))
+        self._values = tuple(data[a:b] for a, b in zip((0, *ends), ends, strict=False))
 
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
@@ -246,13 +327,29 @@ def _scan_blocks(postfile: StructFile, position: int) -> tuple[list[int], list[i
     maxids: list[int] = []
     offsets: list[int] = []
     while True:
-        postfile.seek(position)
-        length = postfile.read_int()
-        maxids.append(postfile.read_pickle()[1])
+        length, _, maxid, _, _ = _BLOCK.unpack(postfile.get(position, _BLOCK.size))
+        maxids.append(maxid)
         offsets.append(position)
         position += _INT_SIZE + abs(length)
         if length < 0:
             return maxids, offsets
+
+
+def _little(numbers: array[Any]) -> bytes:
+    """An array's bytes in little-endian order."""
+    if _BIG_ENDIAN:
+        numbers = array(numbers.typecode, numbers)
+        numbers.byteswap()
+    return numbers.tobytes()
+
+
+def _array(typecode: str, data: bytes) -> array[Any]:
+    """An array from little-endian bytes."""
+    numbers = array(typecode)
+    numbers.frombytes(data)
+    if _BIG_ENDIAN:
+        numbers.byteswap()
+    return numbers
 
 
 class UnitSegment(W3Segment):

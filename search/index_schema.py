@@ -24,7 +24,7 @@ __all__ = ["SCHEMA_VERSION", "StoredUnit", "make_schema", "stored_unit", "to_doc
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _STORED = (
     "unit_id",
     "document_id",

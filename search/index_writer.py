@@ -298,11 +298,17 @@ def _index_in_workers(ix: Index, batches: _Batches, processes: int) -> list[Any]
         for worker in workers:
             worker.join()
         return segments
+    except BaseException:
+        # Batches no worker will take must not keep this process from exiting.
+        jobs.cancel_join_thread()
+        raise
     finally:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+        jobs.close()
+        results.close()
 
 
 def _work(ix: Index, jobs: Any, results: Any) -> None:
