@@ -262,7 +262,7 @@ class _SkippingMatcher(W3LeafMatcher):
         ends = _array("I", self._postfile.get(start, 4 * count))
         start += 4 * count
         data = zlib.decompress(self._postfile.get(start, self._nextoffset - start))
-        self._values = tuple(data[a:b] for a, b in zip((0, *ends), ends, strict=False))
+        self._values = _Values(data, ends)
 
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
@@ -333,6 +333,25 @@ def _scan_blocks(postfile: StructFile, position: int) -> tuple[list[int], list[i
         position += _INT_SIZE + abs(length)
         if length < 0:
             return maxids, offsets
+
+
+class _Values:
+    """The values of a block, cut out of its decompressed bytes only when asked for.
+
+    A phrase check wants the positions of a few units in each block of a common word.
+    """
+
+    __slots__ = ("_data", "_ends")
+
+    def __init__(self, data: bytes, ends: array[int]) -> None:
+        self._data, self._ends = data, ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> bytes:
+        ends = self._ends
+        return self._data[ends[i - 1] if i else 0 : ends[i]]
 
 
 def _little(numbers: array[Any]) -> bytes:
