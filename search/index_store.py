@@ -27,7 +27,7 @@ from whoosh.index import Index
 from search.index_errors import CORRUPTION, quietly, reclaim
 from search.index_schema import SCHEMA_VERSION, make_schema, to_document
 from search.index_types import IndexBusy, IndexUnavailable, Unit
-from search.index_writer import UnitWriter, index_units
+from search.index_writer import UnitWriter, index_units, merge_small
 
 __all__ = ["Store"]
 
@@ -178,7 +178,7 @@ def _writer(ix: Index) -> Iterator[UnitWriter]:
     except BaseException:
         writer.cancel()
         raise
-    writer.commit()
+    writer.commit(mergetype=merge_small)
 
 
 def _acquire(fd: int, timeout: float) -> None:

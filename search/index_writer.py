@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from whoosh.index import Index
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from search.analysis import WordTokenizer, occurrences
 from search.index_codec import UnitCodec
@@ -28,11 +28,13 @@ from search.index_format import PackedPositions, pack_into
 from search.index_schema import to_document
 from search.index_types import Unit
 
-__all__ = ["TermPool", "UnitWriter", "index_units"]
+__all__ = ["TermPool", "UnitWriter", "index_units", "merge_small"]
 
 # A segment of a rebuild holds about this many units; the pool of one segment stays near
 # 20 bytes per posting (about 80 postings per unit), so its memory is bounded.
 SEGMENT_UNITS = 200_000
+# Segments of at least this many units are never merged by a commit (see merge_small).
+MERGE_LIMIT_UNITS = 50_000
 # Units handed to a worker process at a time (always whole documents).
 BATCH_UNITS = 2_000
 WORKER_POLL_SECONDS = 1.0
@@ -85,7 +87,11 @@ class TermPool:
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Whoosh's pool interface: one (field, term, docnum, weight, value) posting."""
         fieldname, term, docnum, weight, value = item
-        self._terms(fieldname).setdefault(term, _Postings()).add(docnum, weight, value or b"")
+        terms = self._terms(fieldname)
+        postings = terms.get(term)
+        if postings is None:
+            postings = terms[term] = _Postings()
+        postings.add(docnum, weight, value or b"")
 
     def add_positions(self, fieldname: str, docnum: int, found: dict[str, list[int]]) -> int:
         """Add one unit's terms with their positions (PackedPositions); return the field length."""
@@ -187,6 +193,19 @@ class UnitWriter(SegmentWriter):
         return self._finalize_segment()
 
 
+def merge_small(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Whoosh's MERGE_SMALL policy over the segments under MERGE_LIMIT_UNITS only.
+
+    MERGE_SMALL merges the smallest segments while their running total stays under a Fibonacci
+    number of their rank; with the thirty or so segments of a large rebuild the rank outgrows
+    the total and the first commit after it merged the largest segments, re-indexing hundreds
+    of thousands of units in memory. Large segments are left as they are (a rebuild compacts).
+    """
+    large = [s for s in segments if s.doc_count_all() >= MERGE_LIMIT_UNITS]
+    small = [s for s in segments if s.doc_count_all() < MERGE_LIMIT_UNITS]
+    return large + MERGE_SMALL(writer, small)
+
+
 def index_units(
     ix: Index,
     units: Iterable[Unit],
@@ -202,7 +221,7 @@ def index_units(
     """
     owner = UnitWriter(ix)
     try:
-        batches = _batches(units, progress, progress_every)
+        batches = _Batches(units, progress, progress_every)
         if processes > 1:
             segments = _index_in_workers(ix, batches, processes)
         else:
@@ -240,10 +259,6 @@ class _Batches:
             batch.append(unit)
         if batch:
             yield batch
-
-
-def _batches(units: Iterable[Unit], progress: Callable[[int], None] | None, every: int) -> _Batches:
-    return _Batches(units, progress, every)
 
 
 def _index_here(ix: Index, units: Iterable[Unit]) -> list[Any]:

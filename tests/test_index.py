@@ -579,6 +579,32 @@ def test_a_killed_indexing_process_fails_the_rebuild(
     assert len(list((tmp_path / "index").glob("gen-*"))) == 1
 
 
+def test_a_write_after_a_large_rebuild_leaves_its_segments_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import index_writer
+
+    # Scaled down: 36 segments of 40 units stand for the 200,000-unit segments of a large
+    # rebuild. Whoosh's own policy merged the largest of them on the next commit.
+    monkeypatch.setattr(index_writer, "SEGMENT_UNITS", 40)
+    monkeypatch.setattr(index_writer, "MERGE_LIMIT_UNITS", 40)
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild(unit(n, p, f"clause {p} of {n}") for n in range(1, 361) for p in range(4))
+
+    def segment_sizes() -> list[int]:
+        _, ix = index._store.open()
+        return sorted(s.doc_count_all() for s in ix._segments())
+
+    before = segment_sizes()
+    assert before == [40] * 36
+    for n in range(1000, 1012):
+        index.replace_document(n, [unit(n, 0, "new")])
+    after = segment_sizes()
+    assert after[-36:] == before and len(after) < 36 + 12  # only the small ones merged
+    assert (index.document_count(), search(index, "new").total) == (372, 12)
+    index.close()
+
+
 def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> None:
     from search.index_writer import TermPool
 
