@@ -26,13 +26,13 @@ def check_adjacency(
     if not checks or not docnums:
         return docnums
     found = _positions(reader, docnums, _terms(checks, stop_words=False))
-    undecided = [d for d in docnums if _undecided(checks, d, found)]
-    decided = set(docnums).difference(undecided)
-    kept = [d for d in decided if _keep(checks, d, found)]
-    if undecided:
-        found |= _positions(reader, undecided, _terms(checks, stop_words=True))
-        kept += [d for d in undecided if _keep(checks, d, found, exact=True)]
-    return sorted(kept)
+    passed = [d for d in docnums if _keep(checks, d, found)]
+    if not passed or not any(any(check.stop) for check in checks):
+        return passed
+    # With stop words as gaps a unit may pass that the stop words themselves rule out; an
+    # exact pass can only narrow (never widen) what the first pass kept.
+    found |= _positions(reader, passed, _terms(checks, stop_words=True))
+    return [d for d in passed if _keep(checks, d, found, exact=True)]
 
 
 def _terms(checks: tuple[Adjacency, ...], stop_words: bool) -> set[tuple[str, str]]:
@@ -48,11 +48,6 @@ def _terms(checks: tuple[Adjacency, ...], stop_words: bool) -> set[tuple[str, st
     if not stop_words:
         wanted |= {("ident", ident) for check in checks for ident in check.idents}
     return wanted
-
-
-def _undecided(checks: tuple[Adjacency, ...], docnum: int, found: Positions) -> bool:
-    """Whether a unit passes every check with stop words as gaps and some check has stop words."""
-    return _keep(checks, docnum, found) and any(any(check.stop) for check in checks)
 
 
 def _keep(

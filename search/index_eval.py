@@ -65,9 +65,7 @@ def evaluate(
     in_text: set[int] = set()
     for item in plan.items:
         found, text = _item(item, segment)
-        scores = (
-            found if scores is None else {d: s + found[d] for d, s in scores.items() if d in found}
-        )
+        scores = found if scores is None else _both(scores, found)
         in_text |= text
         if not scores:
             return {}
@@ -87,8 +85,11 @@ def _item(item: PlanItem, segment: _Segment) -> tuple[Scores, set[int]]:
     in_text: set[int] = set()
     for alternative in item.alternatives:
         scores = _alternative(alternative, segment)
-        for docnum, score in scores.items():
-            found[docnum] = found.get(docnum, 0.0) + score
+        if not found:
+            found = dict(scores)
+        else:
+            for docnum, score in scores.items():
+                found[docnum] = found.get(docnum, 0.0) + score
         if alternative.field != "meta":
             in_text.update(scores)
     return found, in_text
@@ -98,17 +99,29 @@ def _alternative(alternative: Alternative, segment: _Segment) -> Scores:
     """Units holding every word of an alternative in its field (each word by any of its terms)."""
     result: Scores | None = None
     for terms in alternative.words:
-        word: Scores = {}
-        for term in terms:
-            for docnum, score in segment.term(alternative.field, term).items():
-                word[docnum] = word.get(docnum, 0.0) + score
-        result = (
-            word if result is None else {d: s + word[d] for d, s in result.items() if d in word}
-        )
+        word = _any_term(alternative.field, terms, segment)
+        result = word if result is None else _both(result, word)
         if not result:
             return {}
     boost = alternative.boost
-    return {d: s * boost for d, s in (result or {}).items()}
+    if boost == 1.0 or not result:
+        return result or {}
+    return {d: s * boost for d, s in result.items()}
+
+
+def _any_term(field: str, terms: tuple[str, ...], segment: _Segment) -> Scores:
+    """Units holding any of a word's terms, with their scores added (OR)."""
+    if len(terms) == 1:
+        return segment.term(field, terms[0])
+    word: Scores = {}
+    for term in terms:
+        scores = segment.term(field, term)
+        if not word:
+            word = dict(scores)
+            continue
+        for docnum, score in scores.items():
+            word[docnum] = word.get(docnum, 0.0) + score
+    return word
 
 
 def _both(first: Scores, second: Scores) -> Scores:

@@ -109,12 +109,18 @@ def group_documents(leaves: list[Leaf]) -> dict[int, list[Ref]]:
     return groups
 
 
-def count_facets(leaves: list[Leaf], refs: list[Ref]) -> dict[str, list[tuple[str, int]]]:
-    """Facet counts over the given units (in documents mode, one unit per document)."""
+def count_facets(
+    leaves: list[Leaf], refs: list[Ref] | None = None
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over the given units (in documents mode, one unit per document), or over
+    every matched unit when no refs are given."""
     counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     per_leaf: dict[int, list[int]] = {}
-    for index, d in refs:
-        per_leaf.setdefault(index, []).append(d)
+    if refs is None:
+        per_leaf = {index: leaf.matched for index, leaf in enumerate(leaves) if leaf.matched}
+    else:
+        for index, d in refs:
+            per_leaf.setdefault(index, []).append(d)
     for index, docnums in per_leaf.items():
         _count_leaf(leaves[index].table, docnums, counters)
     return {name: _ordered(name, counter) for name, counter in counters.items()}
@@ -129,13 +135,13 @@ def _count_leaf(table: SegmentTable, docnums: list[int], counters: dict[str, Cou
         ("status", "status"),
     ):
         codes, labels = table.codes[attribute], table.labels[attribute]
-        for code, count in Counter(codes[d] for d in docnums).items():
+        for code, count in Counter(map(codes.__getitem__, docnums)).items():
             if labels[code]:
                 counters[name][labels[code]] += count
-    dates = table.numbers["date"]
-    years: Counter[int] = Counter(dates[d] for d in docnums if dates[d])
+    years: Counter[int] = Counter(map(table.numbers["date"].__getitem__, docnums))
     for ordinal, count in years.items():
-        counters["year"][str(date.fromordinal(ordinal).year)] += count
+        if ordinal:
+            counters["year"][str(date.fromordinal(ordinal).year)] += count
 
 
 def _ordered(name: str, counter: Counter[str]) -> list[tuple[str, int]]:

@@ -7,6 +7,8 @@ the score of its best unit; in date order a document shows its best unit too.
 
 from __future__ import annotations
 
+import heapq
+
 from search.index_match import Leaf, Ref
 
 __all__ = ["rank_clauses", "rank_documents"]
@@ -19,15 +21,19 @@ def _scored(leaves: list[Leaf], refs: list[Ref]) -> list[Scored]:
     return [(leaves[index].scores.get(d, 0.0), (index, d)) for index, d in refs]
 
 
-def _best_first(scored: list[Scored]) -> list[Scored]:
-    """Highest score first; ties in index order."""
-    return sorted(scored, key=lambda item: (-item[0], item[1]))
+def _best_first(scored: list[Scored], stop: int) -> list[Scored]:
+    """The `stop` highest scores, highest first; ties in index order (no sort of them all)."""
+    keyed = heapq.nsmallest(stop, [(-score, ref) for score, ref in scored])
+    return [(-negated, ref) for negated, ref in keyed]
 
 
 def rank_clauses(leaves: list[Leaf], refs: list[Ref], stop: int, by_date: bool) -> list[Scored]:
     """The first `stop` units in the requested order, with scores."""
     if not by_date:
-        return _best_first(_scored(leaves, refs))[:stop]
+        keyed = heapq.nsmallest(
+            stop, [(-leaves[index].scores.get(d, 0.0), (index, d)) for index, d in refs]
+        )
+        return [(-negated, ref) for negated, ref in keyed]
     dates = [leaf.table.numbers["date"] for leaf in leaves]
     chosen = sorted(refs, key=lambda ref: (-dates[ref[0]][ref[1]], ref))[:stop]
     return _scored(leaves, chosen)
@@ -37,12 +43,15 @@ def rank_documents(
     leaves: list[Leaf], groups: dict[int, list[Ref]], stop: int, by_date: bool
 ) -> list[Scored]:
     """The best unit of each of the first `stop` documents in the requested order."""
-    best = {
-        document: max(_scored(leaves, refs), key=lambda item: item[0])
-        for document, refs in groups.items()
-    }
+    best: dict[int, Scored] = {}
+    for document, refs in groups.items():
+        if len(refs) == 1:
+            index, d = refs[0]
+            best[document] = (leaves[index].scores.get(d, 0.0), refs[0])
+        else:
+            best[document] = max(_scored(leaves, refs), key=lambda item: item[0])
     if not by_date:
-        return _best_first(list(best.values()))[:stop]
+        return _best_first(list(best.values()), stop)
     dates = [leaf.table.numbers["date"] for leaf in leaves]
 
     def newest(document: int) -> tuple[int, int]:

@@ -52,7 +52,7 @@ def execute(
     else:
         refs = [(index, d) for index, leaf in enumerate(leaves) for d in leaf.matched]
         total = len(refs)
-        facets = count_facets(leaves, refs)
+        facets = count_facets(leaves)
         ranked = rank_clauses(leaves, refs, stop, by_date) if first < total else []
     page = ranked[first:stop]
     hits = _hits(leaves, page, plan.highlight, request)
