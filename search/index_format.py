@@ -22,22 +22,19 @@ from search.analysis import WordTokenizer, occurrences
 __all__ = ["PackedPositions", "pack_into"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
-_TYPECODES = {"H": b"H", "I": b"I"}
 # Headers (count and typecode) of the common short 16-bit postings, made once.
 _HEADERS_H = [pack_uint(count) + b"H" for count in range(256)]
 
 
 def _pack(positions: list[int]) -> bytes:
     """Occurrence count, then the ascending positions as uint16 (uint32 if the last is larger)."""
-    typecode = "H" if positions[-1] < 65536 else "I"
-    packed = array(typecode, positions)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return b"".join((pack_uint(len(positions)), _TYPECODES[typecode], packed.tobytes()))
+    packed = bytearray()
+    pack_into(packed, positions)
+    return bytes(packed)
 
 
 def pack_into(buffer: bytearray, positions: list[int]) -> None:
-    """Append what _pack(positions) returns to a buffer, without the intermediate bytes."""
+    """Append a packed posting value (see _pack) to a buffer."""
     count = len(positions)
     if positions[-1] < 65536:
         buffer += _HEADERS_H[count] if count < len(_HEADERS_H) else pack_uint(count) + b"H"

@@ -30,10 +30,7 @@ def _best_first(scored: list[Scored], stop: int) -> list[Scored]:
 def rank_clauses(leaves: list[Leaf], refs: list[Ref], stop: int, by_date: bool) -> list[Scored]:
     """The first `stop` units in the requested order, with scores."""
     if not by_date:
-        keyed = heapq.nsmallest(
-            stop, [(-leaves[index].scores.get(d, 0.0), (index, d)) for index, d in refs]
-        )
-        return [(-negated, ref) for negated, ref in keyed]
+        return _best_first(_scored(leaves, refs), stop)
     dates = [leaf.table.numbers["date"] for leaf in leaves]
     chosen = sorted(refs, key=lambda ref: (-dates[ref[0]][ref[1]], ref))[:stop]
     return _scored(leaves, chosen)
