@@ -151,13 +151,18 @@ class SearchIndex:
                 reader = sub.reader()
                 numbers = self._table(reader).numbers
                 deleted = reader.deleted_docs_set
-                for docnum, version in enumerate(numbers["version"]):
+                rows = zip(
+                    numbers["version"].tolist(),
+                    numbers["document"].tolist(),
+                    numbers["flags"].tolist(),
+                    strict=True,
+                )
+                for docnum, (version, document, flags) in enumerate(rows):
                     if docnum in deleted:
                         continue
-                    documents.setdefault(version, numbers["document"][docnum])
+                    documents.setdefault(version, document)
                     units[version] = units.get(version, 0) + 1
-                    flag = bool(numbers["flags"][docnum] & FLAG_CURRENT)
-                    current.setdefault(version, set()).add(flag)
+                    current.setdefault(version, set()).add(bool(flags & FLAG_CURRENT))
         summary = {
             version: VersionEntry(documents[version], count, frozenset(current[version]))
             for version, count in units.items()
@@ -187,7 +192,7 @@ class SearchIndex:
         with self._searcher() as searcher:
             for sub, _ in segments(searcher):
                 reader = sub.reader()
-                column = self._table(reader).numbers[attribute]
+                column = self._table(reader).numbers[attribute].tolist()
                 deleted = reader.deleted_docs_set
                 values.update(v for d, v in enumerate(column) if d not in deleted)
         return values

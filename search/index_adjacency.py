@@ -1,126 +1,107 @@
 """Checking multi-word items (phrases, ``7:408``, ``non-compete``) on candidate units.
 
-Positions come from the postings of each word's stems, read once per term for a sorted batch
-of candidates, so the cost grows with the candidates a user may read, not with the index. Stop
+Positions come from the postings of each word's stems, read in bulk for a sorted array of
+candidates, so the cost grows with the candidates a user may read, not with the index. Stop
 words ("of" in "limitation of liability") have the longest posting lists, so the content words
 are checked first with the stop words as one-word gaps, and the stop words' positions are read
 only for the units that still qualify.
+
+A sequence is found with keys, not loops: word i at position p in unit d gives the key
+(d, p - i), and a unit holds the words in sequence when one key occurs for every word.
 """
 
 from __future__ import annotations
 
-from whoosh.reading import IndexReader, TermNotFound
+import numpy as np
+from whoosh.reading import IndexReader
 
+from search.index_codec import positions
 from search.index_plan import FIELDS, Adjacency
 
 __all__ = ["check_adjacency"]
 
-Positions = dict[tuple[str, str], dict[int, frozenset[int]]]
-_EMPTY: frozenset[int] = frozenset()
+# Keys pack (unit, start) into one integer; starts are shifted so that they are never negative.
+_SHIFT = 32
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+class _Positions:
+    """Positions of terms in candidate units, read once per term and narrowing set of units."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self._read: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def of(self, field: str, term: str, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(unit, position) of each occurrence of a term in the given sorted units."""
+        known = self._read.get((field, term))
+        if known is not None and np.all(np.isin(docnums, known[0], assume_unique=True)):
+            units, places = known[1], known[2]
+        else:
+            units, places = positions(self.reader, field, term, docnums)
+            self._read[(field, term)] = (docnums, units, places)
+        keep = np.isin(units, docnums)
+        return units[keep], places[keep]
 
 
 def check_adjacency(
-    reader: IndexReader, docnums: list[int], checks: tuple[Adjacency, ...]
-) -> list[int]:
+    reader: IndexReader, docnums: np.ndarray, checks: tuple[Adjacency, ...]
+) -> np.ndarray:
     """The docnums (sorted) whose positive items are adjacent and negative items are not."""
-    if not checks or not docnums:
+    if not checks or not len(docnums):
         return docnums
-    found = _positions(reader, docnums, _terms(checks, stop_words=False))
-    passed = [d for d in docnums if _keep(checks, d, found)]
-    if not passed or not any(any(check.stop) for check in checks):
-        return passed
-    # With stop words as gaps a unit may pass that the stop words themselves rule out; an
-    # exact pass can only narrow (never widen) what the first pass kept.
-    found |= _positions(reader, passed, _terms(checks, stop_words=True))
-    return [d for d in passed if _keep(checks, d, found, exact=True)]
-
-
-def _terms(checks: tuple[Adjacency, ...], stop_words: bool) -> set[tuple[str, str]]:
-    """(field, term) pairs of the content words (with identifiers), or of the stop words."""
-    wanted = {
-        (field, stem)
-        for check in checks
-        for field, _ in FIELDS
-        for word, stop in zip(check.words, check.stop, strict=True)
-        if stop == stop_words
-        for stem in word
-    }
-    if not stop_words:
-        wanted |= {("ident", ident) for check in checks for ident in check.idents}
-    return wanted
-
-
-def _keep(
-    checks: tuple[Adjacency, ...], docnum: int, found: Positions, exact: bool = False
-) -> bool:
-    """Whether a unit passes the checks: positive items hold, negative items do not.
-
-    Without `exact` the stop words are gaps, so a negative item that might hold keeps the unit
-    and a positive item that might hold passes; the exact pass decides those.
-    """
+    found = _Positions(reader)
+    kept = docnums
+    # With stop words as gaps a positive item may seem to hold where the stop words rule it
+    # out, and a negative one too: the first pass only narrows by what it can decide, the exact
+    # pass (reading the stop words' positions for the units left) decides the rest.
     for check in checks:
-        holds = _holds(check, docnum, found, exact or not any(check.stop))
-        if check.negated and holds and (exact or not any(check.stop)):
-            return False
-        if not check.negated and not holds:
-            return False
-    return True
+        exact = not any(check.stop)
+        if exact or not check.negated:
+            kept = _narrow(kept, _holding(found, kept, check, exact), check.negated)
+        if not len(kept):
+            return kept
+    for check in checks:
+        if any(check.stop):
+            kept = _narrow(kept, _holding(found, kept, check, exact=True), check.negated)
+    return kept
 
 
-def _holds(check: Adjacency, docnum: int, found: Positions, exact: bool) -> bool:
-    """Whether a unit has the item's identifier, or its words in sequence in one field."""
-    if any(docnum in found.get(("ident", ident), {}) for ident in check.idents):
-        return True
+def _narrow(kept: np.ndarray, holding: np.ndarray, negated: bool) -> np.ndarray:
+    """The kept units that hold a positive item, or that do not hold a negative one."""
+    if negated:
+        return np.setdiff1d(kept, holding, assume_unique=True)
+    return np.intersect1d(kept, holding, assume_unique=True)
+
+
+def _holding(found: _Positions, docnums: np.ndarray, check: Adjacency, exact: bool) -> np.ndarray:
+    """The units (sorted) that have the item's identifier, or its words in sequence in one
+    field; without `exact` stop words match any word."""
+    holding = [found.of("ident", ident, docnums)[0] for ident in check.idents]
     for field, _ in FIELDS:
-        per_word = [
-            None if stop and not exact else _word_positions(field, stems, docnum, found)
-            for stems, stop in zip(check.words, check.stop, strict=True)
-        ]
-        if _in_sequence(per_word):
-            return True
-    return False
+        holding.append(_in_sequence(found, field, docnums, check, exact))
+    return np.unique(np.concatenate(holding)) if holding else _NONE
 
 
-def _in_sequence(per_word: list[frozenset[int] | None]) -> bool:
-    """Whether some start p has word i at position p + i for every word (None: any word)."""
-    known = [(i, positions) for i, positions in enumerate(per_word) if positions is not None]
-    if not known or not all(positions for _, positions in known):
-        return False
-    first, anchor = known[0]
-    return any(
-        all(start + i in positions for i, positions in known)
-        for start in (position - first for position in anchor)
-    )
-
-
-def _word_positions(
-    field: str, stems: tuple[str, ...], docnum: int, found: Positions
-) -> frozenset[int]:
-    """Positions of any stem of a word in one field of one unit."""
-    sets = [found.get((field, stem), {}).get(docnum, _EMPTY) for stem in stems]
-    return sets[0] if len(sets) == 1 else frozenset().union(*sets)
-
-
-def _positions(reader: IndexReader, docnums: list[int], wanted: set[tuple[str, str]]) -> Positions:
-    """For each wanted (field, term), the positions in each of the given units that hold it."""
-    found: Positions = {}
-    for field, term in wanted:
-        if (field, term) not in reader:
-            continue
-        try:
-            matcher = reader.postings(field, term)
-        except TermNotFound:
-            continue
-        has_positions = matcher.supports("positions")
-        per_unit: dict[int, frozenset[int]] = {}
-        for docnum in docnums:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                per_unit[docnum] = (
-                    frozenset(matcher.value_as("positions")) if has_positions else frozenset({0})
-                )
-        found[(field, term)] = per_unit
-    return found
+def _in_sequence(
+    found: _Positions, field: str, docnums: np.ndarray, check: Adjacency, exact: bool
+) -> np.ndarray:
+    """Units in which every (known) word i occurs at some start + i in one field."""
+    words = [
+        (i, stems)
+        for i, (stems, stop) in enumerate(zip(check.words, check.stop, strict=True))
+        if exact or not stop
+    ]
+    count = len(check.words)
+    keys: np.ndarray | None = None
+    units = docnums
+    for i, stems in words:
+        parts = [found.of(field, stem, units) for stem in stems]
+        word_units = np.concatenate([part[0] for part in parts])
+        starts = np.concatenate([part[1] for part in parts]) + (count - i)
+        word_keys = np.unique((word_units << _SHIFT) | starts)
+        keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
+        if not len(keys):
+            return _NONE
+        units = np.unique(keys >> _SHIFT)
+    return units if keys is not None else _NONE

@@ -25,6 +25,7 @@ from itertools import accumulate
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import numpy as np
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
@@ -43,9 +44,10 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermInfo
 from whoosh.system import _INT_SIZE
 
+from search.index_format import unpack_positions
 from search.index_mmap import MappedStorage
 
-__all__ = ["UnitCodec", "UnitSegment", "collect"]
+__all__ = ["UnitCodec", "UnitSegment", "postings", "positions"]
 
 # A block of postings: its length (negative for a term's last block, as in W3; the length
 # counts what follows it), the number of postings, the last docnum, the highest weight and
@@ -58,6 +60,10 @@ _WEIGHTS, _VALUES = 1, 2
 _VALUE_COMPRESSION = 1
 _BIG_ENDIAN = sys.byteorder == "big"
 _ONES = [1.0] * 128
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
+# The typecode byte after the count in a packed posting value (see index_format).
+_UINT16 = ord("H")
 
 
 class UnitCodec(W3Codec):
@@ -192,37 +198,114 @@ class _PostingsWriter(W3PostingsWriter):
             self._values.append(vbytes)
 
 
-# Block boundaries per postings file and term start offset; rebuilt with each new searcher.
-_BLOCKS: WeakKeyDictionary[StructFile, dict[int, tuple[list[int], list[int]]]] = WeakKeyDictionary()
+class _Blocks:
+    """The block headers of one term's posting list: last id, offset, count and flags of each
+    block, as lists (for skip_to) and as arrays (for choosing blocks in bulk)."""
+
+    __slots__ = ("counts", "ends", "firsts", "flags", "lasts", "maxids", "offsets")
+
+    def __init__(
+        self,
+        maxids: list[int],
+        offsets: list[int],
+        counts: list[int],
+        flags: list[int],
+        ends: list[int],
+    ) -> None:
+        self.maxids, self.offsets, self.counts, self.flags = maxids, offsets, counts, flags
+        self.ends = ends
+        self.lasts = np.array(maxids, dtype=np.int64)
+        # The lowest id a block can hold: one past the previous block's last.
+        self.firsts = np.concatenate(([0], self.lasts[:-1] + 1))
+
+
+# Block headers per postings file and term start offset; rebuilt with each new searcher.
+_BLOCKS: WeakKeyDictionary[StructFile, dict[int, _Blocks]] = WeakKeyDictionary()
 
 
 class _SkippingMatcher(W3LeafMatcher):
-    """W3 postings whose skip_to jumps straight to the block holding the target."""
+    """W3 postings whose skip_to jumps straight to the block holding the target, and which
+    hand out whole blocks as numpy arrays."""
 
-    def collect(self, runs: list[tuple[int, int]]) -> dict[int, float]:
-        """Docnum -> weight (term frequency) of the postings inside sorted [start, end) ranges.
+    def arrays(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Docnums and weights of every block that overlaps one of the sorted [start, end)
+        ranges; the caller drops the postings outside them (with a mask over the segment)."""
+        blocks = self._blocks()
+        following = np.searchsorted(ends, blocks.firsts, side="right")
+        overlaps = following < len(ends)
+        overlaps[overlaps] = starts[following[overlaps]] <= blocks.lasts[overlaps]
+        get, offsets, counts, flags = (
+            self._postfile.get,
+            blocks.offsets,
+            blocks.counts,
+            blocks.flags,
+        )
+        ids, weights = [], []
+        for block in np.flatnonzero(overlaps).tolist():
+            position, count = offsets[block] + _BLOCK.size, counts[block]
+            ids.append(np.frombuffer(get(position, 4 * count), dtype="<u4"))
+            if flags[block] & _WEIGHTS:
+                weights.append(np.frombuffer(get(position + 4 * count, 4 * count), dtype="<f4"))
+            else:
+                weights.append(np.ones(count, dtype=np.float32))
+        if not ids:
+            return _NO_IDS, _NO_WEIGHTS
+        return (
+            np.concatenate(ids).astype(np.int64),
+            np.concatenate(weights).astype(np.float64),
+        )
 
-        Whole slices of each decoded block are taken at once instead of stepping id by id.
-        """
-        found: dict[int, float] = {}
-        for start, end in runs:
-            if not self.is_active():
-                break
-            self.skip_to(start)
-            while self.is_active():
-                if self._ids is None:
-                    self._read_ids()
-                if self._weights is None:
-                    self._read_weights()
-                first, ids = self._i, self._ids
-                stop = bisect_left(ids, end, first)
-                found.update(zip(ids[first:stop], self._weights[first:stop], strict=True))
-                if stop < self._blocklength:
-                    self._i = stop
-                    break
-                self._i = self._blocklength - 1
-                self.next()
-        return found
+    def positions_of(self, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(docnum, position) of every occurrence of the term in the given sorted units; a
+        format without positions gives position 0 once per unit."""
+        blocks = self._blocks()
+        which = np.searchsorted(blocks.lasts, docnums, side="left")
+        inside = which < len(blocks.lasts)
+        docnums, which = docnums[inside], which[inside]
+        chosen, firsts = np.unique(which, return_index=True)
+        bounds = np.append(firsts, len(which)).tolist()
+        units, places = [], []
+        for k, block in enumerate(chosen.tolist()):
+            found = self._block_positions(blocks, block, docnums[bounds[k] : bounds[k + 1]])
+            if found is not None:
+                units.append(found[0])
+                places.append(found[1])
+        if not units:
+            return _NO_IDS, _NO_IDS
+        return np.concatenate(units), np.concatenate(places)
+
+    def _block_positions(
+        self, blocks: _Blocks, block: int, wanted: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """positions_of() inside one block, for the wanted units that may be in it."""
+        get = self._postfile.get
+        position = blocks.offsets[block] + _BLOCK.size
+        count, flags = blocks.counts[block], blocks.flags[block]
+        ids = np.frombuffer(get(position, 4 * count), dtype="<u4").astype(np.int64)
+        at = np.searchsorted(ids, wanted)
+        present = at < count
+        present[present] = ids[at[present]] == wanted[present]
+        selected = at[present]
+        if not len(selected):
+            return None
+        if not flags & _VALUES or not self.supports("positions"):
+            return ids[selected], np.zeros(len(selected), dtype=np.int64)
+        start = position + (8 if flags & _WEIGHTS else 4) * count
+        ends = np.frombuffer(get(start, 4 * count), dtype="<u4").astype(np.int64)
+        start += 4 * count
+        compressed = get(start, blocks.ends[block] - start)
+        data = np.frombuffer(zlib.decompress(compressed), dtype=np.uint8)
+        begins = np.concatenate(([0], ends[:-1]))[selected]
+        finishes = ends[selected]
+        if not np.all(data[begins + _INT_SIZE] == _UINT16):
+            return _decode_each(ids[selected], data, begins, finishes)
+        # Each value is a 5-byte header and uint16 positions: gather the position bytes of the
+        # selected values into one buffer and read it as uint16.
+        lengths = finishes - begins - (_INT_SIZE + 1)
+        shifts = np.repeat(begins + _INT_SIZE + 1 - (np.cumsum(lengths) - lengths), lengths)
+        packed = data[np.arange(int(lengths.sum())) + shifts]
+        places = packed.view("<u2").astype(np.int64)
+        return np.repeat(ids[selected], lengths // 2), places
 
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
@@ -270,18 +353,18 @@ class _SkippingMatcher(W3LeafMatcher):
         if targetid <= self.id():
             return
         if targetid > self._maxid:
-            maxids, offsets = self._blocks()
-            block = bisect_left(maxids, targetid)
-            if block == len(maxids):
+            blocks = self._blocks()
+            block = bisect_left(blocks.maxids, targetid)
+            if block == len(blocks.maxids):
                 self._atend = True
                 return
-            self._goto(offsets[block])
+            self._goto(blocks.offsets[block])
         if self._ids is None:
             self._read_ids()
         self._i = bisect_left(self._ids, targetid, self._i)
 
-    def _blocks(self) -> tuple[list[int], list[int]]:
-        """(last id, offset) of every block of this term, read once per postings file."""
+    def _blocks(self) -> _Blocks:
+        """The block headers of this term, read once per postings file."""
         known = _BLOCKS.setdefault(self._postfile, {})
         found = known.get(self._baseoffset)
         if found is None:
@@ -289,50 +372,82 @@ class _SkippingMatcher(W3LeafMatcher):
         return found
 
 
-def collect(
-    reader: IndexReader, field: str, term: str, runs: list[tuple[int, int]]
-) -> dict[int, float]:
-    """Docnum -> term frequency of one term's live postings inside the given docnum ranges."""
+def postings(
+    reader: IndexReader, field: str, term: str, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Docnums (ascending) and term frequencies of a term's postings in one segment, at least
+    those inside the sorted [start, end) ranges. Deleted units are not removed here: the caller
+    masks the result with the units it may see, which leaves the deleted ones out."""
     if (field, term) not in reader:
-        return {}
+        return _NO_IDS, _NO_WEIGHTS
     matcher = reader.postings(field, term)
-    deleted: frozenset[int] = frozenset()
     if isinstance(matcher, FilterMatcher):
-        matcher, deleted = matcher.child, reader.deleted_docs_set
+        matcher = matcher.child
     if isinstance(matcher, _SkippingMatcher):
-        found = matcher.collect(runs)
-    else:
-        found = _step_collect(matcher, runs)
-    for docnum in deleted.intersection(found):
-        del found[docnum]
-    return found
+        return matcher.arrays(starts, ends)
+    # Postings that are not ours: an inlined single posting, an older segment.
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
-def _step_collect(matcher: Matcher, runs: list[tuple[int, int]]) -> dict[int, float]:
-    """collect() for postings that are not ours (inlined single postings, older segments)."""
-    found: dict[int, float] = {}
-    for start, end in runs:
-        if not matcher.is_active():
-            break
-        if matcher.id() < start:
-            matcher.skip_to(start)
-        while matcher.is_active() and matcher.id() < end:
-            found[matcher.id()] = matcher.weight()
-            matcher.next()
-    return found
+def positions(
+    reader: IndexReader, field: str, term: str, docnums: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(docnum, position) of each occurrence of a term in the given sorted units of a segment
+    (position 0 once per unit for a field without positions)."""
+    if not len(docnums) or (field, term) not in reader:
+        return _NO_IDS, _NO_IDS
+    matcher = reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if isinstance(matcher, _SkippingMatcher):
+        return matcher.positions_of(docnums)
+    has_positions = matcher.supports("positions")
+    wanted = set(docnums.tolist())
+    units, places = [], []
+    while matcher.is_active():
+        if matcher.id() in wanted:
+            found = matcher.value_as("positions") if has_positions else [0]
+            units += [matcher.id()] * len(found)
+            places += found
+        matcher.next()
+    return np.array(units, dtype=np.int64), np.array(places, dtype=np.int64)
 
 
-def _scan_blocks(postfile: StructFile, position: int) -> tuple[list[int], list[int]]:
-    """Walk the block headers of one posting list: each block's last id and its offset."""
+def _decode_each(
+    ids: np.ndarray, data: np.ndarray, begins: np.ndarray, finishes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of some packed values one by one (a block holding uint32 positions)."""
+    units, places = [], []
+    raw = data.tobytes()
+    for docnum, begin, finish in zip(ids.tolist(), begins.tolist(), finishes.tolist(), strict=True):
+        found = unpack_positions(raw[begin:finish]).tolist()
+        units += [docnum] * len(found)
+        places += found
+    return np.array(units, dtype=np.int64), np.array(places, dtype=np.int64)
+
+
+def _scan_blocks(postfile: StructFile, position: int) -> _Blocks:
+    """Walk the block headers of one posting list."""
     maxids: list[int] = []
     offsets: list[int] = []
+    counts: list[int] = []
+    flags: list[int] = []
+    ends: list[int] = []
     while True:
-        length, _, maxid, _, _ = _BLOCK.unpack(postfile.get(position, _BLOCK.size))
+        length, count, maxid, _, flag = _BLOCK.unpack(postfile.get(position, _BLOCK.size))
         maxids.append(maxid)
         offsets.append(position)
+        counts.append(count)
+        flags.append(flag)
         position += _INT_SIZE + abs(length)
+        ends.append(position)
         if length < 0:
-            return maxids, offsets
+            return _Blocks(maxids, offsets, counts, flags, ends)
 
 
 class _Values:

@@ -19,7 +19,7 @@ from whoosh.system import _INT_SIZE, pack_uint, unpack_uint
 
 from search.analysis import WordTokenizer, occurrences
 
-__all__ = ["PackedPositions", "pack_into"]
+__all__ = ["PackedPositions", "pack_into", "unpack_positions"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
 # Headers (count and typecode) of the common short 16-bit postings, made once.
@@ -47,7 +47,7 @@ def pack_into(buffer: bytearray, positions: list[int]) -> None:
     buffer += packed
 
 
-def _unpack(value: bytes) -> array[int]:
+def unpack_positions(value: bytes) -> array[int]:
     """The numbers of a packed posting value."""
     typecode = chr(value[_INT_SIZE])
     numbers = array(typecode)
@@ -86,7 +86,7 @@ class PackedPositions(Positions):
         return _pack(list(positions))
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        return _unpack(valuestring).tolist()
+        return unpack_positions(valuestring).tolist()
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return unpack_uint(valuestring[:_INT_SIZE])[0]

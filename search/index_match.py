@@ -14,18 +14,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 from whoosh.searching import Searcher
 
 from search.index_adjacency import check_adjacency
-from search.index_eval import evaluate
+from search.index_eval import NOTHING, Scores, evaluate
 from search.index_plan import Plan
 from search.index_tables import FLAG_CURRENT, SegmentTable
 from search.index_types import FACETS, SearchRequest
 
-__all__ = ["Leaf", "Ref", "count_facets", "group_documents", "match_leaf"]
-
-# A matched unit: (index of its leaf, docnum inside that leaf's segment).
-Ref = tuple[int, int]
+__all__ = ["Leaf", "Matches", "count_facets", "first_per_document", "gather", "match_leaf"]
 
 
 @dataclass
@@ -35,55 +33,52 @@ class Leaf:
     searcher: Searcher
     offset: int
     table: SegmentTable
-    matched: list[int] = field(default_factory=list)
-    scores: dict[int, float] = field(default_factory=dict)
+    matches: Scores = field(default=NOTHING)
 
 
 def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
     """Set the leaf's permitted matches and their scores."""
-    allowed = request.allowed_dossiers
+    dossiers = request.allowed_dossiers
     if request.dossier_id is not None:
-        allowed = allowed & {request.dossier_id}
-    runs = leaf.table.allowed_runs(allowed)
-    if not runs:
+        dossiers = dossiers & {request.dossier_id}
+    allowed = leaf.table.allowed(dossiers)
+    if not allowed.runs:
         return
-    leaf.scores = evaluate(plan, leaf.searcher.reader(), leaf.table, runs)
-    leaf.matched = _filter(sorted(leaf.scores), leaf, plan, request)
-
-
-def _filter(found: list[int], leaf: Leaf, plan: Plan, request: SearchRequest) -> list[int]:
-    """Keep the units that pass versions, confidentiality, interface filters and adjacency."""
-    numbers = leaf.table.numbers
+    reader = leaf.searcher.reader()
+    visible = allowed.mask
     if not request.include_old_versions:
-        flags = numbers["flags"]
-        found = [d for d in found if flags[d] & FLAG_CURRENT]
+        visible = visible & (leaf.table.numbers["flags"] & FLAG_CURRENT).astype(bool)
+    deleted = reader.deleted_docs_set
+    if deleted:
+        visible = visible.copy() if visible is allowed.mask else visible
+        visible[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+    scores = evaluate(plan, reader, leaf.table, allowed, visible)
+    scores = scores.only(_passes(scores.ids, leaf.table, request))
+    kept = check_adjacency(reader, scores.ids, plan.checks)
+    if len(kept) < len(scores):
+        scores = scores.only(np.isin(scores.ids, kept, assume_unique=True))
+    leaf.matches = scores
+
+
+def _passes(found: np.ndarray, table: SegmentTable, request: SearchRequest) -> np.ndarray:
+    """Which units pass confidentiality and the interface filters (kind, supplier, status,
+    year and date range)."""
+    keep = np.ones(len(found), dtype=bool)
     if request.denied_documents:
-        document, denied = numbers["document"], request.denied_documents
-        found = [d for d in found if document[d] not in denied]
-    found = _filter_codes(_filter_dates(found, numbers["date"], request), leaf.table, request)
-    return check_adjacency(leaf.searcher.reader(), found, plan.checks)
-
-
-def _filter_codes(found: list[int], table: SegmentTable, request: SearchRequest) -> list[int]:
-    """Keep units whose kind, supplier and dossier status are among the chosen ones."""
+        document = table.numbers["document"][found]
+        keep &= np.isin(document, list(request.denied_documents), invert=True)
     for attribute, chosen in (
         ("kind", request.kinds),
         ("supplier", request.suppliers),
         ("status", request.statuses),
     ):
         if chosen:
-            codes, wanted = table.codes[attribute], table.code_set(attribute, chosen)
-            found = [d for d in found if codes[d] in wanted]
-    return found
-
-
-def _filter_dates(found: list[int], dates: object, request: SearchRequest) -> list[int]:
-    """Keep units dated within the chosen year and date range (undated units never pass)."""
+            keep &= np.isin(table.codes[attribute][found], table.code_set(attribute, chosen))
     low, high = date_bounds(request)
-    if low is None and high is None:
-        return found
-    low, high = low or 1, high or date.max.toordinal()
-    return [d for d in found if low <= dates[d] <= high]  # type: ignore[index]
+    if low is not None or high is not None:
+        dates = table.numbers["date"][found]
+        keep &= (dates >= (low or 1)) & (dates <= (high or date.max.toordinal()))
+    return keep
 
 
 def date_bounds(request: SearchRequest) -> tuple[int | None, int | None]:
@@ -99,34 +94,70 @@ def date_bounds(request: SearchRequest) -> tuple[int | None, int | None]:
     return (max(lows) if lows else None), (min(highs) if highs else None)
 
 
-def group_documents(leaves: list[Leaf]) -> dict[int, list[Ref]]:
-    """Permitted matches grouped by document id, in index order."""
-    groups: dict[int, list[Ref]] = {}
-    for index, leaf in enumerate(leaves):
-        document = leaf.table.numbers["document"]
-        for d in leaf.matched:
-            groups.setdefault(document[d], []).append((index, d))
-    return groups
+@dataclass(frozen=True)
+class Matches:
+    """Every permitted match of a search, in index order (leaf, then docnum), as arrays."""
+
+    leaf: np.ndarray
+    docnum: np.ndarray
+    score: np.ndarray
+    document: np.ndarray
+    date: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docnum)
+
+    def only(self, chosen: np.ndarray) -> Matches:
+        """The matches at some positions (indices or a boolean array)."""
+        return Matches(
+            self.leaf[chosen],
+            self.docnum[chosen],
+            self.score[chosen],
+            self.document[chosen],
+            self.date[chosen],
+        )
 
 
-def count_facets(
-    leaves: list[Leaf], refs: list[Ref] | None = None
-) -> dict[str, list[tuple[str, int]]]:
-    """Facet counts over the given units (in documents mode, one unit per document), or over
-    every matched unit when no refs are given."""
+def gather(leaves: list[Leaf]) -> Matches:
+    """The matches of all leaves, with the attributes that ranking and grouping need."""
+    parts = [(index, leaf) for index, leaf in enumerate(leaves) if len(leaf.matches)]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Matches(empty, empty, np.zeros(0), empty, empty)
+
+    def joined(values: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(values)
+
+    return Matches(
+        joined([np.full(len(leaf.matches), index) for index, leaf in parts]),
+        joined([leaf.matches.ids for _, leaf in parts]),
+        joined([leaf.matches.values for _, leaf in parts]),
+        joined([leaf.table.numbers["document"][leaf.matches.ids] for _, leaf in parts]).astype(
+            np.int64
+        ),
+        joined([leaf.table.numbers["date"][leaf.matches.ids] for _, leaf in parts]).astype(
+            np.int64
+        ),
+    )
+
+
+def first_per_document(matches: Matches) -> np.ndarray:
+    """Positions of each document's first match (in index order), in index order."""
+    return np.sort(np.unique(matches.document, return_index=True)[1])
+
+
+def count_facets(leaves: list[Leaf], matches: Matches) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over the given matches (in documents mode, one per document)."""
     counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    per_leaf: dict[int, list[int]] = {}
-    if refs is None:
-        per_leaf = {index: leaf.matched for index, leaf in enumerate(leaves) if leaf.matched}
-    else:
-        for index, d in refs:
-            per_leaf.setdefault(index, []).append(d)
-    for index, docnums in per_leaf.items():
+    for index in np.unique(matches.leaf).tolist():
+        docnums = matches.docnum[matches.leaf == index]
         _count_leaf(leaves[index].table, docnums, counters)
     return {name: _ordered(name, counter) for name, counter in counters.items()}
 
 
-def _count_leaf(table: SegmentTable, docnums: list[int], counters: dict[str, Counter[str]]) -> None:
+def _count_leaf(
+    table: SegmentTable, docnums: np.ndarray, counters: dict[str, Counter[str]]
+) -> None:
     """Add the facet values of some units of one segment to the counters."""
     for name, attribute in (
         ("kind", "kind"),
@@ -134,12 +165,13 @@ def _count_leaf(table: SegmentTable, docnums: list[int], counters: dict[str, Cou
         ("supplier", "supplier"),
         ("status", "status"),
     ):
-        codes, labels = table.codes[attribute], table.labels[attribute]
-        for code, count in Counter(map(codes.__getitem__, docnums)).items():
+        labels = table.labels[attribute]
+        counts = np.bincount(table.codes[attribute][docnums], minlength=len(labels))
+        for code in np.flatnonzero(counts).tolist():
             if labels[code]:
-                counters[name][labels[code]] += count
-    years: Counter[int] = Counter(map(table.numbers["date"].__getitem__, docnums))
-    for ordinal, count in years.items():
+                counters[name][labels[code]] += int(counts[code])
+    ordinals, counts = np.unique(table.numbers["date"][docnums], return_counts=True)
+    for ordinal, count in zip(ordinals.tolist(), counts.tolist(), strict=True):
         if ordinal:
             counters["year"][str(date.fromordinal(ordinal).year)] += count
 

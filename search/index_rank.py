@@ -1,57 +1,56 @@
 """Ordering permitted matches (relevance or date) and cutting out one page.
 
-Every permitted match was scored while it was matched (only postings inside the permitted
-docnum ranges are read), so ranking is exact and needs no second pass. A document's score is
-the score of its best unit; in date order a document shows its best unit too.
+Every permitted match was scored while it was matched (only the postings of visible units are
+scored), so ranking is exact and needs no second pass. A document's score is the score of its
+best unit; in date order a document shows its best unit too. Ties keep index order (leaf, then
+docnum), so a page never depends on how the sort happened to break them.
 """
 
 from __future__ import annotations
 
-import heapq
+import numpy as np
 
-from search.index_match import Leaf, Ref
+from search.index_match import Matches
 
-__all__ = ["rank_clauses", "rank_documents"]
-
-Scored = tuple[float, Ref]
+__all__ = ["best_per_document", "rank_clauses", "rank_documents"]
 
 
-def _scored(leaves: list[Leaf], refs: list[Ref]) -> list[Scored]:
-    """Units with their scores."""
-    return [(leaves[index].scores.get(d, 0.0), (index, d)) for index, d in refs]
+def _top(keys: tuple[np.ndarray, ...], stop: int) -> np.ndarray:
+    """Positions of the `stop` smallest rows by the keys (last key first, as np.lexsort)."""
+    primary = keys[-1]
+    if stop < len(primary):
+        # Only rows whose primary key reaches the stop-th smallest can be among the first.
+        bound = np.partition(primary, stop - 1)[stop - 1]
+        candidates = np.flatnonzero(primary <= bound)
+        order = np.lexsort(tuple(key[candidates] for key in keys))
+        return candidates[order[:stop]]
+    return np.lexsort(keys)[:stop]
 
 
-def _best_first(scored: list[Scored], stop: int) -> list[Scored]:
-    """The `stop` highest scores, highest first; ties in index order (no sort of them all)."""
-    keyed = heapq.nsmallest(stop, [(-score, ref) for score, ref in scored])
-    return [(-negated, ref) for negated, ref in keyed]
+def rank_clauses(matches: Matches, stop: int, by_date: bool) -> Matches:
+    """The first `stop` matches in the requested order."""
+    position = np.arange(len(matches))
+    primary = -matches.date if by_date else -matches.score
+    return matches.only(_top((position, primary), stop))
 
 
-def rank_clauses(leaves: list[Leaf], refs: list[Ref], stop: int, by_date: bool) -> list[Scored]:
-    """The first `stop` units in the requested order, with scores."""
-    if not by_date:
-        return _best_first(_scored(leaves, refs), stop)
-    dates = [leaf.table.numbers["date"] for leaf in leaves]
-    chosen = sorted(refs, key=lambda ref: (-dates[ref[0]][ref[1]], ref))[:stop]
-    return _scored(leaves, chosen)
+def best_per_document(matches: Matches) -> tuple[Matches, np.ndarray]:
+    """Each document's best match (highest score, then first in index order) in document order,
+    with the newest date of each document's matches."""
+    position = np.arange(len(matches))
+    order = np.lexsort((position, -matches.score, matches.document))
+    documents = matches.document[order]
+    starts = np.flatnonzero(np.diff(documents, prepend=documents[:1] - 1))
+    newest = np.maximum.reduceat(matches.date[order], starts) if len(order) else matches.date
+    return matches.only(order[starts]), newest
 
 
-def rank_documents(
-    leaves: list[Leaf], groups: dict[int, list[Ref]], stop: int, by_date: bool
-) -> list[Scored]:
-    """The best unit of each of the first `stop` documents in the requested order."""
-    best: dict[int, Scored] = {}
-    for document, refs in groups.items():
-        if len(refs) == 1:
-            index, d = refs[0]
-            best[document] = (leaves[index].scores.get(d, 0.0), refs[0])
-        else:
-            best[document] = max(_scored(leaves, refs), key=lambda item: item[0])
-    if not by_date:
-        return _best_first(list(best.values()), stop)
-    dates = [leaf.table.numbers["date"] for leaf in leaves]
-
-    def newest(document: int) -> tuple[int, int]:
-        return (-max(dates[i][d] for i, d in groups[document]), -document)
-
-    return [best[document] for document in sorted(groups, key=newest)[:stop]]
+def rank_documents(best: Matches, newest: np.ndarray, stop: int, by_date: bool) -> Matches:
+    """The best match of each of the first `stop` documents in the requested order."""
+    if by_date:
+        return best.only(_top((-best.document, -newest), stop))
+    # Ties in index order of each document's best unit.
+    index_order = np.lexsort((best.docnum, best.leaf))
+    rank = np.empty(len(best), dtype=np.int64)
+    rank[index_order] = np.arange(len(best))
+    return best.only(_top((rank, -best.score), stop))

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search.index_match import Leaf, Ref, count_facets, group_documents, match_leaf
+from search.index_match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
 from search.index_plan import make_plan
-from search.index_rank import rank_clauses, rank_documents
+from search.index_rank import best_per_document, rank_clauses, rank_documents
 from search.index_schema import StoredUnit, stored_unit
 from search.index_snippets import snippet
 from search.index_tables import SegmentTable
@@ -44,27 +44,29 @@ def execute(
     first = (request.page - 1) * request.per_page
     stop = first + request.per_page
     by_date = request.sort == "date"
+    matches = gather(leaves)
     if request.mode == "documents":
-        groups = group_documents(leaves)
-        total = len(groups)
-        facets = count_facets(leaves, [refs[0] for refs in groups.values()])
-        ranked = rank_documents(leaves, groups, stop, by_date) if first < total else []
+        best, newest = best_per_document(matches)
+        total = len(best)
+        facets = count_facets(leaves, matches.only(first_per_document(matches)))
+        ranked = rank_documents(best, newest, stop, by_date) if first < total else None
     else:
-        refs = [(index, d) for index, leaf in enumerate(leaves) for d in leaf.matched]
-        total = len(refs)
-        facets = count_facets(leaves)
-        ranked = rank_clauses(leaves, refs, stop, by_date) if first < total else []
-    page = ranked[first:stop]
-    hits = _hits(leaves, page, plan.highlight, request)
+        total = len(matches)
+        facets = count_facets(leaves, matches)
+        ranked = rank_clauses(matches, stop, by_date) if first < total else None
+    page = ranked.only(slice(first, stop)) if ranked is not None else None
+    hits = _hits(leaves, page, plan.highlight, request) if page is not None else []
     return SearchResult(hits, total, request.page, request.per_page, facets)
 
 
 def _hits(
-    leaves: list[Leaf], page: list[tuple[float, Ref]], terms: frozenset[str], request: SearchRequest
+    leaves: list[Leaf], page: Matches, terms: frozenset[str], request: SearchRequest
 ) -> list[Hit]:
     """Hit objects for the scored units of one page, with snippets when asked for."""
     hits = []
-    for score, (index, d) in page:
+    for index, d, score in zip(
+        page.leaf.tolist(), page.docnum.tolist(), page.score.tolist(), strict=True
+    ):
         unit = stored_unit(leaves[index].searcher.stored_fields(d))
         text = snippet(unit.body, terms) if request.snippets else ""
         hits.append(_hit(unit, score, text, request.mode == "clauses"))

@@ -2,8 +2,9 @@
 
 Permission filtering and facet counting touch every matched unit, so reading Whoosh column values
 one at a time (a struct unpack each) would dominate a search. A segment never changes once
-written (deletions are kept aside and already hidden from matchers), so its columns are loaded
-once into plain arrays and cached by segment id until the segment disappears.
+written (deletions are kept aside and applied per search), so its columns are loaded once into
+numpy arrays and cached by segment id until the segment disappears. Searches filter, count and
+rank whole arrays of matches at once (see index_match and index_rank).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from whoosh.reading import IndexReader
 
 from search.index_columns import length_codes, numeric_array, reference_array
@@ -34,8 +36,9 @@ CODE_COLUMNS = {
 }
 # Text fields whose per-unit lengths BM25 needs.
 SCORED_FIELDS = ("body", "meta", "ident")
-# The merged ranges of this many permission sets (users searching again) are kept per segment.
-RECENT_PERMISSION_SETS = 16
+# The ranges and unit mask of this many permission sets (users searching again) are kept per
+# segment; a mask costs one byte per unit.
+RECENT_PERMISSION_SETS = 8
 FLAG_CURRENT = 1
 FLAG_CLAUSE = 2
 
@@ -49,22 +52,28 @@ class SegmentTable:
     ``lengths`` holds Whoosh's one-byte length code of each scored field per unit.
     """
 
-    numbers: dict[str, Any]
-    codes: dict[str, Any]
+    numbers: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
     labels: dict[str, list[str]]
     runs: dict[int, list[tuple[int, int]]]
-    lengths: dict[str, Any]
-    recent: dict[frozenset[int], list[tuple[int, int]]] = field(default_factory=dict)
+    lengths: dict[str, np.ndarray]
+    recent: dict[frozenset[int], Allowed] = field(default_factory=dict)
 
-    def code_set(self, attribute: str, values: frozenset[str]) -> set[int]:
+    @property
+    def size(self) -> int:
+        """Units in the segment, live or deleted."""
+        return len(self.numbers["dossier"])
+
+    def code_set(self, attribute: str, values: frozenset[str]) -> list[int]:
         """The codes in this segment of a set of string values."""
-        return {code for code, label in enumerate(self.labels[attribute]) if label in values}
+        return [code for code, label in enumerate(self.labels[attribute]) if label in values]
 
-    def allowed_runs(self, dossiers: frozenset[int]) -> list[tuple[int, int]]:
-        """Sorted, merged docnum ranges of the units of the given dossiers (recent sets cached)."""
+    def allowed(self, dossiers: frozenset[int]) -> Allowed:
+        """The units of the given dossiers, as ranges and as a mask (recent sets cached)."""
         found = self.recent.get(dossiers)
         if found is None:
-            found = self.recent[dossiers] = self._merged_runs(dossiers)
+            runs = self._merged_runs(dossiers)
+            found = self.recent[dossiers] = Allowed(runs, _mask(runs, self.size))
             if len(self.recent) > RECENT_PERMISSION_SETS:
                 self.recent.pop(next(iter(self.recent)), None)
         return found
@@ -85,21 +94,49 @@ class SegmentTable:
         return merged
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """The units of some dossiers in one segment: sorted, merged [start, end) ranges of docnums,
+    the same as two arrays, and a boolean mask over the segment."""
+
+    runs: list[tuple[int, int]]
+    mask: np.ndarray
+    starts: np.ndarray = field(init=False)
+    ends: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        bounds = np.array(self.runs, dtype=np.int64).reshape(-1, 2)
+        object.__setattr__(self, "starts", bounds[:, 0].copy())
+        object.__setattr__(self, "ends", bounds[:, 1].copy())
+
+
+def _mask(runs: list[tuple[int, int]], size: int) -> np.ndarray:
+    """A boolean mask over `size` units, true inside the ranges."""
+    edges = np.zeros(size + 1, dtype=np.int32)
+    if runs:
+        bounds = np.array(runs, dtype=np.int64)
+        np.add.at(edges, bounds[:, 0], 1)
+        np.add.at(edges, bounds[:, 1], -1)
+    return np.cumsum(edges[:-1]) > 0
+
+
 def load_table(reader: IndexReader) -> SegmentTable:
     """Read every column of one segment reader into arrays."""
     count = reader.doc_count_all()
     numbers = {
-        name: numeric_array(reader.column_reader(column, translate=False), count)
+        name: np.asarray(numeric_array(reader.column_reader(column, translate=False), count))
         for name, column in NUMBER_COLUMNS.items()
     }
-    codes: dict[str, Any] = {}
+    codes: dict[str, np.ndarray] = {}
     labels: dict[str, list[str]] = {}
     for name, column in CODE_COLUMNS.items():
-        codes[name], labels[name] = reference_array(
-            reader.column_reader(column, translate=False), count
-        )
-    lengths = {name: length_codes(reader, name) for name in SCORED_FIELDS}
-    return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"]), lengths)
+        found, labels[name] = reference_array(reader.column_reader(column, translate=False), count)
+        codes[name] = np.asarray(found, dtype=np.int64)
+    lengths = {
+        name: np.frombuffer(bytes(length_codes(reader, name)), dtype=np.uint8)
+        for name in SCORED_FIELDS
+    }
+    return SegmentTable(numbers, codes, labels, _runs(numbers["dossier"].tolist()), lengths)
 
 
 def _runs(dossiers: Any) -> dict[int, list[tuple[int, int]]]:
