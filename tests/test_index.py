@@ -122,6 +122,35 @@ def test_index_and_query_analysis_agree_on_real_contracts(corpus: Path) -> None:
         assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
 
 
+def test_phrase_found_far_into_a_long_unit(index: SearchIndex) -> None:
+    # Positions past 65,535 are stored as 32-bit numbers, which phrase checks decode apart.
+    filler = "word " * 70_000
+    index.apply(
+        [
+            (1, [unit(1, 0, f"{filler} limitation of liability here")]),
+            (2, [unit(2, 0, f"limitation {filler} of liability")]),
+        ]
+    )
+    assert documents(search(index, '"limitation of liability"')) == [1]
+    assert sorted(documents(search(index, "limitation liability"))) == [1, 2]
+
+
+def test_phrase_checks_across_many_blocks_of_postings(index: SearchIndex) -> None:
+    # 300 units hold both words (postings spread over several blocks); only every third holds
+    # them as the phrase, with the stop word between them.
+    texts = [
+        "the limitation of liability applies",
+        "a limitation on liability applies",
+        "liability without limitation applies",
+    ]
+    index.apply([(d, [unit(d, 0, texts[d % 3])]) for d in range(1, 301)])
+    found = search(index, '"limitation of liability"', mode="clauses", per_page=100)
+    assert found.total == 100
+    assert {hit.document_id % 3 for hit in found.hits} == {0}
+    negated = search(index, 'liability -"limitation of liability"', mode="clauses")
+    assert negated.total == 200
+
+
 def test_phrase_keeps_stop_words_exact(index: SearchIndex) -> None:
     index.apply(
         [
