@@ -35,13 +35,13 @@ class _Positions:
     def of(self, field: str, term: str, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(unit, position) of each occurrence of a term in the given sorted units."""
         known = self._read.get((field, term))
-        if known is not None and np.all(np.isin(docnums, known[0], assume_unique=True)):
-            units, places = known[1], known[2]
-        else:
+        if known is None or not np.all(np.isin(docnums, known[0], assume_unique=True)):
             units, places = positions(self.reader, field, term, docnums)
             self._read[(field, term)] = (docnums, units, places)
-        keep = np.isin(units, docnums)
-        return units[keep], places[keep]
+            return units, places
+        # Read before for more units: keep those of the units asked for now.
+        keep = np.isin(known[1], docnums)
+        return known[1][keep], known[2][keep]
 
 
 def check_adjacency(
@@ -99,9 +99,18 @@ def _in_sequence(
         parts = [found.of(field, stem, units) for stem in stems]
         word_units = np.concatenate([part[0] for part in parts])
         starts = np.concatenate([part[1] for part in parts]) + (count - i)
-        word_keys = np.unique((word_units << _SHIFT) | starts)
+        # One stem's keys come sorted (units ascending, positions ascending in a unit).
+        word_keys = (word_units << _SHIFT) | starts
+        word_keys = _distinct(np.sort(word_keys) if len(parts) > 1 else word_keys)
         keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
         if not len(keys):
             return _NONE
-        units = np.unique(keys >> _SHIFT)
+        units = _distinct(keys >> _SHIFT)
     return units if keys is not None else _NONE
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]

@@ -257,55 +257,45 @@ class _SkippingMatcher(W3LeafMatcher):
 
     def positions_of(self, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(docnum, position) of every occurrence of the term in the given sorted units; a
-        format without positions gives position 0 once per unit."""
+        format without positions gives position 0 once per unit.
+
+        Only the blocks that may hold a wanted unit are read; their docnums, value ends and
+        decompressed values are joined and decoded together.
+        """
         blocks = self._blocks()
         which = np.searchsorted(blocks.lasts, docnums, side="left")
-        inside = which < len(blocks.lasts)
-        docnums, which = docnums[inside], which[inside]
-        chosen, firsts = np.unique(which, return_index=True)
-        bounds = np.append(firsts, len(which)).tolist()
-        units, places = [], []
-        for k, block in enumerate(chosen.tolist()):
-            found = self._block_positions(blocks, block, docnums[bounds[k] : bounds[k + 1]])
-            if found is not None:
-                units.append(found[0])
-                places.append(found[1])
-        if not units:
+        chosen = np.unique(which[which < len(blocks.lasts)]).tolist()
+        with_positions = self.supports("positions")
+        get, offsets, counts, flags = (
+            self._postfile.get,
+            blocks.offsets,
+            blocks.counts,
+            blocks.flags,
+        )
+        id_parts, end_parts, value_parts = [], [], []
+        for block in chosen:
+            position, count = offsets[block] + _BLOCK.size, counts[block]
+            id_parts.append(get(position, 4 * count))
+            if with_positions and flags[block] & _VALUES:
+                start = position + (8 if flags[block] & _WEIGHTS else 4) * count
+                end_parts.append(get(start, 4 * count))
+                start += 4 * count
+                value_parts.append(zlib.decompress(get(start, blocks.ends[block] - start)))
+        if not id_parts:
             return _NO_IDS, _NO_IDS
-        return np.concatenate(units), np.concatenate(places)
-
-    def _block_positions(
-        self, blocks: _Blocks, block: int, wanted: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """positions_of() inside one block, for the wanted units that may be in it."""
-        get = self._postfile.get
-        position = blocks.offsets[block] + _BLOCK.size
-        count, flags = blocks.counts[block], blocks.flags[block]
-        ids = np.frombuffer(get(position, 4 * count), dtype="<u4").astype(np.int64)
-        at = np.searchsorted(ids, wanted)
-        present = at < count
-        present[present] = ids[at[present]] == wanted[present]
-        selected = at[present]
-        if not len(selected):
-            return None
-        if not flags & _VALUES or not self.supports("positions"):
-            return ids[selected], np.zeros(len(selected), dtype=np.int64)
-        start = position + (8 if flags & _WEIGHTS else 4) * count
-        ends = np.frombuffer(get(start, 4 * count), dtype="<u4").astype(np.int64)
-        start += 4 * count
-        compressed = get(start, blocks.ends[block] - start)
-        data = np.frombuffer(zlib.decompress(compressed), dtype=np.uint8)
-        begins = np.concatenate(([0], ends[:-1]))[selected]
-        finishes = ends[selected]
-        if not np.all(data[begins + _INT_SIZE] == _UINT16):
-            return _decode_each(ids[selected], data, begins, finishes)
-        # Each value is a 5-byte header and uint16 positions: gather the position bytes of the
-        # selected values into one buffer and read it as uint16.
-        lengths = finishes - begins - (_INT_SIZE + 1)
-        shifts = np.repeat(begins + _INT_SIZE + 1 - (np.cumsum(lengths) - lengths), lengths)
-        packed = data[np.arange(int(lengths.sum())) + shifts]
-        places = packed.view("<u2").astype(np.int64)
-        return np.repeat(ids[selected], lengths // 2), places
+        ids = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
+        at = np.minimum(np.searchsorted(docnums, ids), len(docnums) - 1)
+        wanted = docnums[at] == ids
+        if not with_positions:
+            return ids[wanted], np.zeros(int(wanted.sum()), dtype=np.int64)
+        # Value ends restart at each block; the values of the blocks are joined in order, so
+        # shifting each block's ends by the bytes before it gives ends in the joined values.
+        sizes = np.array([len(part) for part in value_parts], dtype=np.int64)
+        shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
+        ends = np.frombuffer(b"".join(end_parts), dtype="<u4").astype(np.int64) + shifts
+        begins = np.concatenate(([0], ends[:-1]))[wanted]
+        data = np.frombuffer(b"".join(value_parts), dtype=np.uint8)
+        return _decode(ids[wanted], data, begins, ends[wanted])
 
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
@@ -416,6 +406,23 @@ def positions(
             places += found
         matcher.next()
     return np.array(units, dtype=np.int64), np.array(places, dtype=np.int64)
+
+
+def _decode(
+    ids: np.ndarray, data: np.ndarray, begins: np.ndarray, finishes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(docnum, position) pairs from packed posting values (see index_format) at the given
+    spans of the data: in bulk when every value holds uint16 positions, else one by one."""
+    if not len(ids):
+        return _NO_IDS, _NO_IDS
+    if not np.all(data[begins + _INT_SIZE] == _UINT16):
+        return _decode_each(ids, data, begins, finishes)
+    # Each value is a 5-byte header and uint16 positions: gather the position bytes of all
+    # values into one buffer and read it as uint16.
+    lengths = finishes - begins - (_INT_SIZE + 1)
+    shifts = np.repeat(begins + _INT_SIZE + 1 - (np.cumsum(lengths) - lengths), lengths)
+    packed = data[np.arange(int(lengths.sum())) + shifts]
+    return np.repeat(ids, lengths // 2), packed.view("<u2").astype(np.int64)
 
 
 def _decode_each(
