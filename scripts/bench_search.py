@@ -331,7 +331,12 @@ def main() -> None:
         print("RESULT " + json.dumps(run_one(args.one, args)), flush=True)
         return
     for size in (int(s) for s in args.sizes.split(",") if s):
-        print(f"building {size:,} documents (estimate: ~{size / 40 / 60:.0f} min)...", flush=True)
+        if args.reuse:
+            print(f"{size:,} documents: searching a kept index if there is one...", flush=True)
+        else:
+            print(
+                f"building {size:,} documents (estimate: ~{size / 60 / 60:.0f} min)...", flush=True
+            )
         command = [sys.executable, __file__, "--one", str(size), *_passed(args)]
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
             assert child.stdout is not None

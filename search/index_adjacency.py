@@ -20,8 +20,9 @@ from search.index_plan import FIELDS, Adjacency
 
 __all__ = ["check_adjacency"]
 
-# Keys pack (unit, start) into one integer; starts are shifted so that they are never negative.
-_SHIFT = 32
+# Keys pack (unit, start) into one integer; starts are shifted so that they are never negative
+# and may reach 2**32 (positions are uint32), units stay far below 2**30.
+_SHIFT = 33
 _NONE = np.zeros(0, dtype=np.int64)
 
 

@@ -273,10 +273,13 @@ class _SkippingMatcher(W3LeafMatcher):
             blocks.flags,
         )
         id_parts, end_parts, value_parts = [], [], []
+        if with_positions:
+            # A block without values has no positions to offer (our formats always write some).
+            chosen = [block for block in chosen if flags[block] & _VALUES]
         for block in chosen:
             position, count = offsets[block] + _BLOCK.size, counts[block]
             id_parts.append(get(position, 4 * count))
-            if with_positions and flags[block] & _VALUES:
+            if with_positions:
                 start = position + (8 if flags[block] & _WEIGHTS else 4) * count
                 end_parts.append(get(start, 4 * count))
                 start += 4 * count

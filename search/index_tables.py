@@ -58,6 +58,8 @@ class SegmentTable:
     runs: dict[int, list[tuple[int, int]]]
     lengths: dict[str, np.ndarray]
     recent: dict[frozenset[int], Allowed] = field(default_factory=dict)
+    # Searches in several threads share a table.
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -70,12 +72,13 @@ class SegmentTable:
 
     def allowed(self, dossiers: frozenset[int]) -> Allowed:
         """The units of the given dossiers, as ranges and as a mask (recent sets cached)."""
-        found = self.recent.get(dossiers)
-        if found is None:
-            runs = self._merged_runs(dossiers)
-            found = self.recent[dossiers] = Allowed(runs, _mask(runs, self.size))
-            if len(self.recent) > RECENT_PERMISSION_SETS:
-                self.recent.pop(next(iter(self.recent)), None)
+        with self.lock:
+            found = self.recent.get(dossiers)
+            if found is None:
+                runs = self._merged_runs(dossiers)
+                found = self.recent[dossiers] = Allowed(runs, _mask(runs, self.size))
+                if len(self.recent) > RECENT_PERMISSION_SETS:
+                    del self.recent[next(iter(self.recent))]
         return found
 
     def _merged_runs(self, dossiers: frozenset[int]) -> list[tuple[int, int]]:
@@ -117,7 +120,10 @@ def _mask(runs: list[tuple[int, int]], size: int) -> np.ndarray:
         bounds = np.array(runs, dtype=np.int64)
         np.add.at(edges, bounds[:, 0], 1)
         np.add.at(edges, bounds[:, 1], -1)
-    return np.cumsum(edges[:-1]) > 0
+    mask = np.cumsum(edges[:-1]) > 0
+    # Shared by every search with the same permissions: nobody may change it in place.
+    mask.flags.writeable = False
+    return mask
 
 
 def load_table(reader: IndexReader) -> SegmentTable:
