@@ -66,6 +66,8 @@ def set_role(
     membership = membership_of(dossier, principal)
     if membership is not None and membership.role == role:
         return membership, False
+    if membership is not None:
+        _keep_a_beheerder(membership)
     before = describe(membership) if membership is not None else None
     if membership is None:
         is_user = isinstance(principal, User)
@@ -119,6 +121,7 @@ def revoke(
 
 def remove(actor: User | None, membership: Membership) -> None:
     """Delete one membership and record what it was."""
+    _keep_a_beheerder(membership)
     before, membership_id, dossier_id = describe(membership), membership.id, membership.dossier_id
     db.session.delete(membership)
     db.session.flush()
@@ -134,3 +137,23 @@ def remove(actor: User | None, membership: Membership) -> None:
     )
     crash.point("membership.revoke_before_commit")
     access.forget_roles()
+
+
+def _keep_a_beheerder(membership: Membership) -> None:
+    """Refuse to take the role of a dossier's last beheerder (user or group) away: nobody but a
+    functioneel beheerder could then file into it or manage its members."""
+    if membership.role != MemberRole.BEHEERDER:
+        return
+    others = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(
+            Membership.dossier_id == membership.dossier_id,
+            Membership.role == MemberRole.BEHEERDER,
+            Membership.id != membership.id,
+        )
+    )
+    if not others:
+        raise DomainError(
+            _("A dossier keeps at least one beheerder: first make someone else beheerder.")
+        )

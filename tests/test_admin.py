@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from dossier import calendar_feed, documents, dossiers, groups, memberships
+from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
@@ -239,6 +240,32 @@ def test_beheerder_grants_changes_and_revokes_roles_each_audited(
     assert revoked.before == {"user": colleague.email, "role": "manager"}
     assert revoked.after is None
     assert {grant.dossier_id, changed.dossier_id, revoked.dossier_id} == {dossier.id}
+
+
+def test_the_last_beheerder_cannot_leave_or_step_down(
+    app: Flask, beheerder: User, make_user: Callable[..., User], dossier: Dossier
+) -> None:
+    own = memberships.membership_of(dossier, beheerder)
+    client = app.test_client(user=beheerder)
+    for url, data in (
+        (f"/dossiers/2025-010/members/{own.id}/remove", {}),
+        (f"/dossiers/2025-010/members/{own.id}", {"role": "reader"}),
+    ):
+        refused = client.post(url, data=data, follow_redirects=True)
+        assert refused.status_code == 200
+        assert "minstens één beheerder" in refused.text
+        assert memberships.membership_of(dossier, beheerder).role == MemberRole.BEHEERDER
+    assert not _events("membership.revoke") and not _events("membership.change")
+
+    colleague = make_user("colleague@example.org")
+    memberships.set_role(beheerder, dossier, colleague, MemberRole.BEHEERDER)
+    db.session.commit()
+    left = client.post(f"/dossiers/2025-010/members/{own.id}/remove")
+    assert left.status_code == 302 and "/members" not in left.headers["Location"]
+    assert memberships.membership_of(dossier, beheerder) is None
+    last = memberships.membership_of(dossier, colleague)
+    with pytest.raises(DomainError):
+        memberships.remove(colleague, last)
 
 
 def test_members_form_refuses_unknown_people_and_bad_roles(

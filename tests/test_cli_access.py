@@ -67,6 +67,19 @@ def test_grant_change_and_revoke_a_user(app: Flask, world: dict) -> None:
     assert _actions()[-3:] == ["membership.grant", "membership.change", "membership.revoke"]
 
 
+def test_the_last_beheerder_is_kept(app: Flask, world: dict) -> None:
+    for args in (
+        ("revoke", "bea@example.org", "2025-017"),
+        ("grant", "bea@example.org", "2025-017", "reader"),
+    ):
+        refused = _run(app, *args)
+        assert refused.exit_code == 1 and "beheerder" in refused.output
+        assert _role(world["dossier"], world["bea"]) == MemberRole.BEHEERDER
+    assert _run(app, "grant", "reader@example.org", "2025-017", "beheerder").exit_code == 0
+    assert _run(app, "revoke", "bea@example.org", "2025-017").exit_code == 0
+    assert _role(world["dossier"], world["bea"]) is None
+
+
 def test_grant_and_revoke_a_group(app: Flask, world: dict) -> None:
     made = _run(app, "create-group", "Inkoop", "--member", "plain@example.org")
     assert made.exit_code == 0 and "1 members" in made.output

@@ -83,7 +83,12 @@ def update(reference: str, membership_id: int) -> str | Response | tuple[str, in
     if not form.validate_on_submit():
         return index(reference), 400
     principal = membership.user or membership.group
-    memberships.set_role(current_user, dossier, principal, MemberRole(form.role.data))
+    try:
+        memberships.set_role(current_user, dossier, principal, MemberRole(form.role.data))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".index", reference=dossier.reference))
     db.session.commit()
     flash(_("Role of %(who)s saved.", who=memberships.label(principal)), "success")
     return _back(dossier)
@@ -95,7 +100,12 @@ def remove(reference: str, membership_id: int) -> Response:
     dossier = _managed_dossier(reference)
     membership = _membership_or_404(dossier, membership_id)
     who = memberships.label(membership.user or membership.group)
-    memberships.remove(current_user, membership)
+    try:
+        memberships.remove(current_user, membership)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".index", reference=dossier.reference))
     db.session.commit()
     flash(_("%(who)s no longer has a role on this dossier.", who=who), "success")
     return _back(dossier)
