@@ -149,6 +149,12 @@ def can_set_confidentiality(user: User, dossier: Dossier) -> bool:
     return not user.is_auditor and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
+def can_withdraw(user: User, document: Document) -> bool:
+    """Taking a filed document out of lists and search (its versions stay stored): the
+    dossier's beheerder only."""
+    return can_view_document(user, document) and can_edit_dossier(user, document.dossier)
+
+
 # Roles that act on deadlines: they set a deadline's status and receive the daily digest.
 DEADLINE_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER})
 
@@ -196,6 +202,7 @@ ENDPOINTS: dict[str, str] = {
     "documents.create_version": LOGGED_IN,
     "documents.edit": LOGGED_IN,
     "documents.update": LOGGED_IN,
+    "documents.withdraw": LOGGED_IN,
     "documents.download": LOGGED_IN,
     "documents.download_selected": LOGGED_IN,  # all requested ids readable, or nothing
     "documents.view": LOGGED_IN,

@@ -133,6 +133,9 @@ SPEC: dict[tuple[str, str], Case] = {
             "confidentiality": "normal",
         },
     ),
+    ("documents.withdraw", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=lambda: {"reason": "dubbel ingediend"}
+    ),
     ("documents.download", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("documents.status", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("documents.compare_versions", "GET"): Case(own=dossier_scoped(200, VIEWERS)),

@@ -190,3 +190,53 @@ def test_readers_and_owners_cannot_edit(
     )
     db.session.refresh(document)
     assert document.title == "brief" and _events() == []
+
+
+def _withdraw_url(dossier: Dossier, document: Document) -> str:
+    return f"/dossiers/{dossier.reference}/documents/{document.id}/withdraw"
+
+
+def test_the_beheerder_withdraws_a_document_with_a_reason(
+    app: Flask, dossier: Dossier, people: dict[str, User]
+) -> None:
+    beheerder = people["beheerder"]
+    document = _file(beheerder, dossier, DocumentKind.CORRESPONDENCE, "dubbele-brief")
+    indexing.drain()
+    assert searching.search(beheerder, "dubbele", mode="documents").result.total == 1
+    client = app.test_client(user=beheerder)
+    page = client.get(_url(dossier, document))
+    assert "Dit document intrekken" in page.text
+
+    # No reason: refused with a message, nothing changes.
+    empty = client.post(_withdraw_url(dossier, document), data={"reason": "  "})
+    assert empty.status_code == 400 and "Dit document intrekken" in empty.text
+    db.session.refresh(document)
+    assert document.withdrawn_at is None
+
+    done = client.post(_withdraw_url(dossier, document), data={"reason": "Dubbel ingediend"})
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"/dossiers/{dossier.reference}")
+    db.session.refresh(document)
+    assert document.withdrawn_at is not None
+    assert client.get(f"/dossiers/{dossier.reference}/documents/{document.id}").status_code == 404
+    assert "dubbele-brief" not in client.get(f"/dossiers/{dossier.reference}").text
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "document.withdraw"))
+    assert event.actor_id == beheerder.id and event.after == {"reason": "Dubbel ingediend"}
+    indexing.drain()
+    assert searching.search(beheerder, "dubbele", mode="documents").result.total == 0
+    # Its versions stay stored.
+    assert document.versions and all(version.blob_key for version in document.versions)
+
+
+@pytest.mark.parametrize("role", ["manager", "owner", "reader"])
+def test_only_the_beheerder_may_withdraw(
+    app: Flask, dossier: Dossier, people: dict[str, User], role: str
+) -> None:
+    document = _file(people["beheerder"], dossier, DocumentKind.CORRESPONDENCE, "brief")
+    client = app.test_client(user=people[role])
+    if role == "manager":
+        assert "Dit document intrekken" not in client.get(_url(dossier, document)).text
+    refused = client.post(_withdraw_url(dossier, document), data={"reason": "weg ermee"})
+    assert refused.status_code == 403
+    db.session.refresh(document)
+    assert document.withdrawn_at is None

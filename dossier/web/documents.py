@@ -32,7 +32,7 @@ from dossier.models import (
     Dossier,
 )
 from dossier.web import labels
-from dossier.web.forms import DocumentEditForm, UploadForm, VersionForm
+from dossier.web.forms import DocumentEditForm, UploadForm, VersionForm, WithdrawForm
 from storage import StorageFull
 
 
@@ -158,6 +158,23 @@ def compare_versions(reference: str, document_id: int) -> str:
     )
 
 
+def _edit_page(
+    dossier: Dossier,
+    document: Document,
+    form: DocumentEditForm,
+    withdraw_form: WithdrawForm | None = None,
+) -> str:
+    """The edit page, with the withdrawal form for those who may withdraw the document."""
+    return render_template(
+        "documents/edit.html",
+        dossier=dossier,
+        document=document,
+        form=form,
+        withdraw_form=withdraw_form or WithdrawForm(),
+        can_withdraw=access.can_withdraw(current_user, document),
+    )
+
+
 def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
     """The edit form, offering only the kinds the user may file and, to all but the beheerder,
     the current confidentiality only."""
@@ -191,12 +208,7 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
 def edit(reference: str, document_id: int) -> str:
     dossier, document = _document(reference, document_id)
     access.require(access.can_edit_document(current_user, document))
-    return render_template(
-        "documents/edit.html",
-        dossier=dossier,
-        document=document,
-        form=_edit_form(dossier, document),
-    )
+    return _edit_page(dossier, document, _edit_form(dossier, document))
 
 
 @bp.post("/<int:document_id>/edit")
@@ -235,9 +247,21 @@ def update(reference: str, document_id: int) -> str | Response | tuple[str, int]
             if changes:
                 flash(_("Changes saved."), "success")
             return redirect(url_for(".show", reference=reference, document_id=document.id))
-    return render_template(
-        "documents/edit.html", dossier=dossier, document=document, form=form
-    ), 400
+    return _edit_page(dossier, document, form), 400
+
+
+@bp.post("/<int:document_id>/withdraw")
+@login_required
+def withdraw(reference: str, document_id: int) -> str | Response | tuple[str, int]:
+    dossier, document = _document(reference, document_id)
+    access.require(access.can_withdraw(current_user, document))
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _edit_page(dossier, document, _edit_form(dossier, document), form), 400
+    documents.withdraw(current_user, document, form.reason.data.strip())
+    db.session.commit()
+    flash(_("%(title)s is withdrawn.", title=document.title), "success")
+    return redirect(url_for("dossiers.show", reference=dossier.reference))
 
 
 @bp.get("/<int:document_id>/versions/new")

@@ -215,6 +215,12 @@ class DocumentEditForm(FlaskForm):
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
 
 
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is this document withdrawn?"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
 class VersionForm(FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     comment = TextAreaField(
