@@ -541,7 +541,9 @@ def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> Non
         return
     if outcome.degraded:
         click.echo("(the index is being rebuilt; these results come from a simpler search)")
-    click.echo(f"{outcome.result.total} results")
+    shown, total = len(outcome.result.hits), outcome.result.total
+    more = f", the first {shown} shown (--limit to see more)" if shown < total else ""
+    click.echo(f"{total} results{more}")
     for hit in hits:
         where = f"{hit.dossier_reference} · {hit.title} · v{hit.version_number}"
         clause = (

@@ -25,6 +25,13 @@ FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
 # A trailing wildcard expands to at most this many stems, so "con*" cannot build a huge OR.
 MAX_EXPANSION = 64
+# Word endings that stemming removes (English, then Dutch), tried after a wildcard's prefix.
+ENDINGS = (
+    *("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "or", "ors", "er", "ers"),
+    *("al", "ally", "ly", "ment", "ments", "ance", "ence", "ity", "ities", "y", "ies", "able"),
+    *("en", "ingen", "ie", "heid", "heden", "lijk", "lijke", "baar", "te", "ten"),
+    *("de", "den", "t", "st", "ster", "isch", "ische"),
+)
 
 
 @dataclass(frozen=True)
@@ -128,13 +135,25 @@ def _terms(field: str, word: str, reader: IndexReader, prefix: bool) -> tuple[st
 
 
 def _expand(reader: IndexReader, field: str, prefix: str) -> list[str]:
-    """Up to MAX_EXPANSION indexed stems of a field that start with a prefix."""
-    found = []
+    """Up to MAX_EXPANSION indexed stems of a field for the words that start with a prefix.
+
+    The index holds stems only, and a stem may be shorter than the prefix ("termination" and
+    "terminate" are indexed as "termin", which "terminat" does not start). So the stems of
+    the prefix with common English and Dutch endings come first, then every indexed stem that
+    starts with the prefix.
+    """
+    found = list(
+        dict.fromkeys(
+            stem for ending in ENDINGS for stem in stems(prefix + ending) if (field, stem) in reader
+        )
+    )
     for term in reader.expand_prefix(field, prefix):
-        found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        if text not in found:
+            found.append(text)
         if len(found) >= MAX_EXPANSION:
             break
-    return found
+    return found[:MAX_EXPANSION]
 
 
 def _highlight(parsed: ParsedQuery, reader: IndexReader) -> frozenset[str]:

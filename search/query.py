@@ -140,7 +140,7 @@ def _wildcard(body: str) -> tuple[str, bool]:
     prefix = stripped[:-1]
     if len([w for w, _, _ in words(prefix)]) != 1 or len(prefix) < MIN_PREFIX:
         raise QueryRefused(
-            "leading_wildcard", f"Put at least {MIN_PREFIX} letters before a * wildcard."
+            "short_prefix", f"Put at least {MIN_PREFIX} letters before a * wildcard."
         )
     return prefix, True
 

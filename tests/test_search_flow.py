@@ -167,13 +167,43 @@ def test_search_page_shows_clause_hits_with_links(app: Flask, world: dict) -> No
     assert "prijzen" not in hidden.lower()
 
 
+def test_facets_are_links_that_add_and_remove_their_filter(app: Flask, world: dict) -> None:
+    client = app.test_client(user=world["reader"])
+    page = client.get("/search?q=looptijd&mode=clauses").text
+    link = re.search(r'<a href="([^"]*kind=contract[^"]*)">Contract</a>', page)
+    assert link, "the kind facet links to its filter"
+    filtered = client.get(link.group(1).replace("&amp;", "&")).text
+    assert 'name="kind" value="contract" checked' in filtered
+    removal = re.search(r'<a href="([^"]*)" aria-label="Filter Contract weghalen">', filtered)
+    assert removal and "kind=contract" not in removal.group(1)
+    to_dossier = re.search(r'<a href="([^"]*dossier=2025-017[^"]*)">2025-017</a>', page)
+    assert to_dossier
+    within = client.get(to_dossier.group(1).replace("&amp;", "&")).text
+    assert "Zoeken in dossier 2025-017" in within
+
+
+def test_an_unreadable_dossier_filter_says_so_and_past_the_end_says_so(
+    app: Flask, world: dict
+) -> None:
+    client = app.test_client(user=world["reader"])
+    for reference in ("2025-099", "2025-404"):  # hidden, missing: the same answer
+        page = client.get(f"/search?q=looptijd&dossier={reference}").text
+        assert f"Er is geen dossier {reference} dat u mag inzien" in page
+        assert "Zoeken in dossier" not in page
+    beyond = client.get("/search?q=looptijd&page=99").text
+    assert "Deze pagina ligt na het laatste resultaat" in beyond
+    assert "Niets gevonden" not in beyond
+
+
 @pytest.mark.parametrize(
-    "query", ["*", "*a*", "?????????*", "content:[a TO z]", "(((", "x" * 10_000]
+    "query", ["*", "*a*", "?????????*", "content:[a TO z]", "(((", "x" * 10_000, "ab*"]
 )
 def test_hostile_queries_get_a_clear_message(app: Flask, world: dict, query: str) -> None:
     response = app.test_client(user=world["reader"]).get("/search", query_string={"q": query})
     assert response.status_code == 400
     assert "Traceback" not in response.text
+    if query == "ab*":
+        assert "zet minstens 3 letters voor een jokerteken" in response.text
 
 
 def test_cli_search_json(app: Flask, world: dict) -> None:

@@ -130,6 +130,7 @@ QUERY_REFUSAL = {
         "the search holds only operators such as AND, OR and NOT; type the words to look for."
     ),
     "wildcard": _l("only a * at the end of a word can be used as a wildcard."),
+    "short_prefix": _l("put at least 3 letters before a * wildcard."),
     "field": _l("searching in named fields is not supported; use the filters."),
     "empty": _l("type at least one word."),
 }

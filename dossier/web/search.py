@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from dossier import searching
@@ -48,23 +48,70 @@ def index() -> str | tuple[str, int]:
     text = request.args.get("q", "")
     options = _options()
     reference = request.args.get("dossier", "")
+    unknown_dossier = ""
     if reference:
         options["dossier_id"] = searching.dossier_id_for(current_user, reference)
         if options["dossier_id"] is None:
-            reference = ""
+            # Missing or not readable: the same answer, and the search covers every dossier.
+            unknown_dossier, reference = reference[:64], ""
             del options["dossier_id"]
     context = {
         "q": text,
         "options": options,
         "dossier_ref": reference,
+        "unknown_dossier": unknown_dossier,
         "outcome": None,
         "refusal": None,
+        "facet_links": {},
         "today": date.today(),
     }
     if text.strip():
         try:
-            context["outcome"] = searching.search(current_user, text, **options)
+            context["outcome"] = outcome = searching.search(current_user, text, **options)
         except QueryRefused as refusal:
             context["refusal"] = refusal
             return render_template("search/index.html", **context), 400
+        context["facet_links"] = {
+            name: [_facet_link(name, value, count, options, reference) for value, count in values]
+            for name, values in outcome.facets.items()
+        }
     return render_template("search/index.html", **context)
+
+
+# Facet -> the query-string parameter that filters on it.
+FACET_PARAMETERS = {
+    "kind": "kind",
+    "status": "status",
+    "supplier": "supplier",
+    "year": "year",
+    "dossier": "dossier",
+}
+
+
+def _facet_link(
+    name: str, value: str, count: int, options: dict[str, object], reference: str
+) -> dict[str, object]:
+    """A facet value with the address that adds it as a filter, or removes it when it is on."""
+    parameter = FACET_PARAMETERS[name]
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    chosen = {
+        "kind": options["kinds"],
+        "status": options["statuses"],
+        "supplier": options["suppliers"],
+        "year": {str(options["year"])} if options["year"] else set(),
+        "dossier": {reference} if reference else set(),
+    }[name]
+    active = value in chosen  # type: ignore[operator]
+    if active:
+        args[parameter] = [v for v in args.get(parameter, []) if v != value]
+    elif parameter in ("year", "dossier"):
+        args[parameter] = [value]
+    else:
+        args[parameter] = [*args.get(parameter, []), value]
+    return {
+        "value": value,
+        "count": count,
+        "active": active,
+        "url": url_for("search.index", **args),
+    }
