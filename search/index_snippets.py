@@ -34,18 +34,23 @@ PLAIN_CHARS = 240
 # Matched words are looked for in this much of a unit (Whoosh's own fragmenter limit).
 ANALYSED_CHARS = 2**15
 _WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_ELLIPSES = re.compile(r"…(?:\s*…)+")
 
 
 class MarkFormatter(Formatter):
     """Escapes all text and wraps matched words in <mark>."""
 
-    between = " … "
+    between = " … "  # collapsed with the fragments' own ellipses, see format()
 
     def _text(self, text: str) -> str:
         return html.escape(_WHITESPACE.sub(" ", text))
 
     def format_token(self, text: str, token: Token, replace: bool = False) -> str:
         return f"<mark>{self._text(text[token.startchar : token.endchar])}</mark>"
+
+    def format(self, fragments: list[Fragment], replace: bool = False) -> str:
+        # A fragment's own ellipses and the separator would read "… … …".
+        return _ELLIPSES.sub(" … ", super().format(fragments, replace)).strip()
 
     def format_fragment(self, fragment: Fragment, replace: bool = False) -> str:
         inner = super().format_fragment(fragment, replace)
@@ -64,6 +69,8 @@ def snippet(text: str, terms: frozenset[str]) -> str:
     tokens = _tokens(text[:ANALYSED_CHARS], terms)
     if not tokens:
         return _plain(text)
+    if len(text) <= PLAIN_CHARS:  # a short unit is shown whole
+        return _FORMATTER.format([Fragment(text, tokens, 0, len(text))]).strip()
     fragments = list(_FRAGMENTER.fragment_matches(text, tokens))
     best = top_fragments(fragments, FRAGMENTS, _SCORER, FIRST, minscore=0)
     return _FORMATTER.format(best) if best else _plain(text)

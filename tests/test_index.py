@@ -433,6 +433,21 @@ def test_filters(index: SearchIndex) -> None:
     assert documents(search(index, "audit", date_to=date(2023, 12, 31))) == [1]
 
 
+def test_snippets_show_a_short_unit_whole_and_join_fragments_once(index: SearchIndex) -> None:
+    filler = "woord " * 60
+    long_text = f"Aansprakelijkheid. {filler}de aansprakelijkheid van partijen {filler}einde."
+    index.apply(
+        [
+            (1, [unit(1, 0, "Kort over aansprakelijkheid hier.")]),
+            (2, [unit(2, 0, long_text)]),
+        ]
+    )
+    found = {hit.document_id: hit.snippet for hit in search(index, "aansprakelijkheid").hits}
+    assert found[1] == "Kort over <mark>aansprakelijkheid</mark> hier."
+    assert found[2].count("<mark>") == 2
+    assert "… …" not in found[2] and "……" not in found[2] and " … " in found[2]
+
+
 def test_snippets_escape_everything_but_mark(index: SearchIndex) -> None:
     text = 'Termination <script>alert("x")</script> & <b>termination</b> fee.'
     index.replace_document(1, [unit(1, 0, text)])
