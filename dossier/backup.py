@@ -378,13 +378,15 @@ def _restore_blobs(folder: Path, keys: set[str]) -> int:
     aside = Path(current_app.instance_path) / f"blobs-displaced-by-restore-{int(time.time())}"
     displaced = 0
     for key in list(store.keys()):
-        if key not in keys:
+        # A blob the backup does not hold, or a local copy whose bytes no longer match its
+        # hash (the backup's copy replaces it), is moved aside, never deleted.
+        if key not in keys or not store.verify(key):
             path = _blob_path(aside, key)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(store.path_for(key), path)
             displaced += 1
     for key in sorted(keys):
-        store.put_file(_blob_path(folder, key), key)  # re-hashes; keeps an existing copy
+        store.put_file(_blob_path(folder, key), key)  # re-hashes the backup's copy
     return displaced
 
 

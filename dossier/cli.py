@@ -439,8 +439,8 @@ def restore_command(path: Path, force: bool, as_json: bool) -> None:
     )
     if outcome["displaced_blobs"]:
         click.echo(
-            f"{outcome['displaced_blobs']} blobs not in the backup were moved aside into "
-            f"{current_app.instance_path}"
+            f"{outcome['displaced_blobs']} blobs not in the backup, or damaged, were moved "
+            f"aside into {current_app.instance_path}"
         )
     click.echo(f"Search index rebuilt: {outcome['indexed_documents']} documents")
     click.echo("Now run `dossier verify`.")

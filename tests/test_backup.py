@@ -17,6 +17,8 @@ from flask import Flask
 from dossier import database, documents, indexing
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, User
+from dossier.services import blob_store
+from storage import FileSystemBlobStore
 from tests import test_crash_points as crash_points
 from tests.conftest import need
 
@@ -140,6 +142,28 @@ def test_restore_refuses_to_overwrite_a_non_empty_instance(seeded: Flask, tmp_pa
     forced = _cli(app, "restore", str(target), "--force")
     _ok(forced)
     assert json.loads(_ok(_cli(app, "verify", "--json")))["ok"]
+
+
+def test_a_damaged_local_blob_is_replaced_from_the_backup(seeded: Flask, tmp_path: Path) -> None:
+    app = seeded
+    target = tmp_path / "backup"
+    manifest = json.loads(_ok(_cli(app, "backup", str(target), "--json")))
+    key = manifest["blobs"][0]["key"]
+    with app.app_context():
+        store = blob_store()
+        assert isinstance(store, FileSystemBlobStore)
+        local = store.path_for(key)
+    damaged = bytearray(local.read_bytes())
+    damaged[0] ^= 0xFF
+    local.chmod(0o600)
+    local.write_bytes(bytes(damaged))
+    assert json.loads(_cli(app, "verify", "--json").stdout)["ok"] is False
+
+    restored = _ok(_cli(app, "restore", str(target), "--force"))
+    assert "moved aside" in restored
+    assert json.loads(_ok(_cli(app, "verify", "--json")))["ok"]
+    aside = list(Path(app.instance_path).glob(f"blobs-displaced-by-restore-*/*/*/{key}"))
+    assert aside and aside[0].read_bytes() == bytes(damaged)  # kept, never deleted
 
 
 def test_a_backup_into_a_non_empty_folder_is_refused(seeded: Flask, tmp_path: Path) -> None:
