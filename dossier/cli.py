@@ -238,6 +238,8 @@ def import_command(
         targets = list(importer.iter_targets(path))
     except DomainError as exc:
         _fail(str(exc))
+    if not targets:
+        _fail(f"{path} holds no files to import (hidden files and empty folders are skipped)")
     if reference is None:
         for folder in dict.fromkeys(folder for folder, _path in targets):
             if importer.reference_shortened(folder):

@@ -562,6 +562,16 @@ def test_import_refuses_a_file_instead_of_a_folder(instance: dict[str, str], cor
     assert "is a file" in result.stderr
 
 
+def test_import_of_an_empty_folder_says_so(instance: dict[str, str], tmp_path: Path) -> None:
+    _ok(_run(instance, "init"))
+    empty = tmp_path / "leeg"
+    (empty / ".hidden").mkdir(parents=True)
+    (empty / ".DS_Store").write_bytes(b"x")
+    result = _run(instance, "import", str(empty))
+    assert result.returncode == 1
+    assert "holds no files to import" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_plan_is_what_the_command_imports(tmp_path: Path, corpus: Path) -> None:
     root = _folder_of_folders(tmp_path, corpus)
     targets = [(f.name, p.name) for f, p in importer.iter_targets(root)]
