@@ -16,6 +16,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import is_stop_word, stems
+from search.index_tables import SCORED_FIELDS
 from search.query import Item, ParsedQuery
 
 __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
@@ -100,7 +101,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
         checks,
         _highlight(parsed, reader),
         {term: searcher.idf(*term) for term in terms},
-        {field: searcher.avg_field_length(field) or 1.0 for field in ("body", "meta", "ident")},
+        {field: searcher.avg_field_length(field) or 1.0 for field in SCORED_FIELDS},
     )
 
 
@@ -124,6 +125,15 @@ def _item(item: Item, reader: IndexReader) -> PlanItem:
         Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
         if ("ident", ident) in reader
+    ]
+    # The unit that is clause 12.3 (or article 12) itself, above those that mention it.
+    numbers = item.idents or (
+        item.words if len(item.words) == 1 and item.words[0].isdigit() else ()
+    )
+    alternatives += [
+        Alternative("number", IDENT_BOOST, ((number,),))
+        for number in numbers
+        if ("number", number) in reader
     ]
     return PlanItem(tuple(alternatives))
 

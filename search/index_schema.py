@@ -1,8 +1,10 @@
 """The Whoosh schema of a unit and the conversion of units to and from index documents.
 
-Searchable text lives in three fields: ``body`` (heading and text; stems with positions),
+Searchable text lives in four fields: ``body`` (heading and text; stems with positions),
 ``meta`` (document title, supplier and dossier reference, so "acme termination" finds the
-termination clauses of Acme's contracts) and ``ident`` (identifiers kept whole). Everything a
+termination clauses of Acme's contracts), ``ident`` (identifiers kept whole) and ``number`` (the
+unit's own clause number, so a search for "12.3" puts clause 12.3 above clauses that mention
+it). Everything a
 filter, facet or grouping reads per match is a column; everything a hit shows is one stored
 tuple. Nothing about permissions is stored.
 """
@@ -15,16 +17,23 @@ from typing import Any
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 
-from search.analysis import IdentTokenizer, WordTokenizer
+from search.analysis import IdentTokenizer, WordTokenizer, fold
 from search.index_format import PackedPositions
 from search.index_tables import FLAG_CLAUSE, FLAG_CURRENT
 from search.index_types import Unit
 
-__all__ = ["SCHEMA_VERSION", "StoredUnit", "make_schema", "stored_unit", "to_document"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "StoredUnit",
+    "clause_number_term",
+    "make_schema",
+    "stored_unit",
+    "to_document",
+]
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _STORED = (
     "unit_id",
     "document_id",
@@ -53,6 +62,7 @@ def make_schema() -> Schema:
         body=body,
         meta=meta,
         ident=TEXT(analyzer=IdentTokenizer(), phrase=False),
+        number=ID(),
         document=ID(),
         info=STORED(),
         c_document=COLUMN(columns.NumericColumn("i")),
@@ -75,6 +85,11 @@ def body_text(unit: Unit) -> tuple[str, int]:
     return f"{heading}\n{unit.text}", len(heading) + 1
 
 
+def clause_number_term(number: str) -> str:
+    """The term of a clause number in the ``number`` field: folded, without a trailing dot."""
+    return fold(number.strip().rstrip(".")) if number else ""
+
+
 def to_document(unit: Unit) -> dict[str, Any]:
     """The Whoosh fields of one unit."""
     body, text_start = body_text(unit)
@@ -82,7 +97,9 @@ def to_document(unit: Unit) -> dict[str, Any]:
     ordinal = unit.document_date.toordinal() if unit.document_date else 0
     flags = (FLAG_CURRENT if unit.is_current else 0) | (FLAG_CLAUSE if unit.is_clause else 0)
     values = {**unit.__dict__, "date": ordinal, "text_start": text_start}
+    number = {"number": clause_number_term(unit.clause_number)} if unit.clause_number else {}
     return {
+        **number,
         "body": body,
         "meta": meta,
         "ident": f"{body}\n{meta}",

@@ -35,7 +35,7 @@ CODE_COLUMNS = {
     "reference": "c_reference",
 }
 # Text fields whose per-unit lengths BM25 needs.
-SCORED_FIELDS = ("body", "meta", "ident")
+SCORED_FIELDS = ("body", "meta", "ident", "number")
 # The ranges and unit mask of this many permission sets (users searching again) are kept per
 # segment; a mask costs one byte per unit.
 RECENT_PERMISSION_SETS = 8

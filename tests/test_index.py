@@ -178,6 +178,24 @@ def test_identifiers_are_findable_as_written(index: SearchIndex, query: str) -> 
     assert documents(search(index, query))[0] == 1
 
 
+def test_a_clause_number_ranks_that_clause_above_clauses_that_mention_it(
+    index: SearchIndex,
+) -> None:
+    long_clause = "4.4 De overeenkomst wordt aangegaan voor een periode van vier jaar. " + (
+        "De opdrachtgever kan de overeenkomst telkens met een jaar verlengen. " * 8
+    )
+    index.apply(
+        [
+            (1, [unit(1, 3, long_clause, clause_number="4.4", heading="Looptijd")]),
+            (2, [unit(2, 8, "Zie artikel 4.4.", clause_number="9.1")]),
+            (3, [unit(3, 0, "Artikel 12 gaat over de prijs; zie ook 12.", clause_number="3")]),
+            (4, [unit(4, 11, "De prijs is vast.", clause_number="12")]),
+        ]
+    )
+    assert documents(search(index, "4.4", mode="clauses")) == [1, 2]
+    assert documents(search(index, "12", mode="clauses"))[0] == 4
+
+
 def test_identifier_ranks_exact_form_first(index: SearchIndex) -> None:
     index.apply(
         [
