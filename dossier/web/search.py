@@ -48,12 +48,13 @@ def index() -> str | tuple[str, int]:
     text = request.args.get("q", "")
     options = _options()
     reference = request.args.get("dossier", "")
-    unknown_dossier = ""
+    unknown_dossier = False
     if reference:
         options["dossier_id"] = searching.dossier_id_for(current_user, reference)
         if options["dossier_id"] is None:
             # Missing or not readable: the same answer, and the search covers every dossier.
-            unknown_dossier, reference = reference[:64], ""
+            # The reference is not echoed: the page never names a dossier the user cannot read.
+            unknown_dossier, reference = True, ""
             del options["dossier_id"]
     context = {
         "q": text,
