@@ -371,11 +371,9 @@ def postings(
     """Docnums (ascending) and term frequencies of a term's postings in one segment, at least
     those inside the sorted [start, end) ranges. Deleted units are not removed here: the caller
     masks the result with the units it may see, which leaves the deleted ones out."""
-    if (field, term) not in reader:
+    matcher = _matcher(reader, field, term)
+    if matcher is None:
         return _NO_IDS, _NO_WEIGHTS
-    matcher = reader.postings(field, term)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
     if isinstance(matcher, _SkippingMatcher):
         return matcher.arrays(starts, ends)
     # Postings that are not ours: an inlined single posting, an older segment.
@@ -392,11 +390,9 @@ def positions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(docnum, position) of each occurrence of a term in the given sorted units of a segment
     (position 0 once per unit for a field without positions)."""
-    if not len(docnums) or (field, term) not in reader:
+    matcher = _matcher(reader, field, term) if len(docnums) else None
+    if matcher is None:
         return _NO_IDS, _NO_IDS
-    matcher = reader.postings(field, term)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
     if isinstance(matcher, _SkippingMatcher):
         return matcher.positions_of(docnums)
     has_positions = matcher.supports("positions")
@@ -409,6 +405,15 @@ def positions(
             places += found
         matcher.next()
     return np.array(units, dtype=np.int64), np.array(places, dtype=np.int64)
+
+
+def _matcher(reader: IndexReader, field: str, term: str) -> Matcher | None:
+    """A term's postings in one segment, deleted units included (callers mask them out), or
+    None when the segment does not hold the term."""
+    if (field, term) not in reader:
+        return None
+    matcher = reader.postings(field, term)
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
 
 
 def _decode(

@@ -42,7 +42,7 @@ def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
     if request.dossier_id is not None:
         dossiers = dossiers & {request.dossier_id}
     allowed = leaf.table.allowed(dossiers)
-    if not allowed.runs:
+    if not len(allowed.starts):
         return
     reader = leaf.searcher.reader()
     visible = allowed.mask
@@ -125,17 +125,14 @@ def gather(leaves: list[Leaf]) -> Matches:
         empty = np.zeros(0, dtype=np.int64)
         return Matches(empty, empty, np.zeros(0), empty, empty)
 
-    def joined(values: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(values)
-
     return Matches(
-        joined([np.full(len(leaf.matches), index) for index, leaf in parts]),
-        joined([leaf.matches.ids for _, leaf in parts]),
-        joined([leaf.matches.values for _, leaf in parts]),
-        joined([leaf.table.numbers["document"][leaf.matches.ids] for _, leaf in parts]).astype(
-            np.int64
-        ),
-        joined([leaf.table.numbers["date"][leaf.matches.ids] for _, leaf in parts]).astype(
+        np.concatenate([np.full(len(leaf.matches), index) for index, leaf in parts]),
+        np.concatenate([leaf.matches.ids for _, leaf in parts]),
+        np.concatenate([leaf.matches.values for _, leaf in parts]),
+        np.concatenate(
+            [leaf.table.numbers["document"][leaf.matches.ids] for _, leaf in parts]
+        ).astype(np.int64),
+        np.concatenate([leaf.table.numbers["date"][leaf.matches.ids] for _, leaf in parts]).astype(
             np.int64
         ),
     )

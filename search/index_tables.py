@@ -75,8 +75,7 @@ class SegmentTable:
         with self.lock:
             found = self.recent.get(dossiers)
             if found is None:
-                runs = self._merged_runs(dossiers)
-                found = self.recent[dossiers] = Allowed(runs, _mask(runs, self.size))
+                found = self.recent[dossiers] = _allowed(self._merged_runs(dossiers), self.size)
                 if len(self.recent) > RECENT_PERMISSION_SETS:
                     del self.recent[next(iter(self.recent))]
         return found
@@ -99,31 +98,25 @@ class SegmentTable:
 
 @dataclass(frozen=True)
 class Allowed:
-    """The units of some dossiers in one segment: sorted, merged [start, end) ranges of docnums,
-    the same as two arrays, and a boolean mask over the segment."""
+    """The units of some dossiers in one segment: sorted, merged [start, end) ranges of docnums
+    as two arrays, and the same as a read-only boolean mask over the segment."""
 
-    runs: list[tuple[int, int]]
+    starts: np.ndarray
+    ends: np.ndarray
     mask: np.ndarray
-    starts: np.ndarray = field(init=False)
-    ends: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        bounds = np.array(self.runs, dtype=np.int64).reshape(-1, 2)
-        object.__setattr__(self, "starts", bounds[:, 0].copy())
-        object.__setattr__(self, "ends", bounds[:, 1].copy())
 
 
-def _mask(runs: list[tuple[int, int]], size: int) -> np.ndarray:
-    """A boolean mask over `size` units, true inside the ranges."""
+def _allowed(runs: list[tuple[int, int]], size: int) -> Allowed:
+    """The Allowed of some sorted, merged ranges in a segment of `size` units."""
+    bounds = np.array(runs, dtype=np.int64).reshape(-1, 2)
+    starts, ends = bounds[:, 0].copy(), bounds[:, 1].copy()
     edges = np.zeros(size + 1, dtype=np.int32)
-    if runs:
-        bounds = np.array(runs, dtype=np.int64)
-        np.add.at(edges, bounds[:, 0], 1)
-        np.add.at(edges, bounds[:, 1], -1)
+    np.add.at(edges, starts, 1)
+    np.add.at(edges, ends, -1)
     mask = np.cumsum(edges[:-1]) > 0
     # Shared by every search with the same permissions: nobody may change it in place.
     mask.flags.writeable = False
-    return mask
+    return Allowed(starts, ends, mask)
 
 
 def load_table(reader: IndexReader) -> SegmentTable:
