@@ -10,7 +10,7 @@ from dossier.text import clean_line, clean_text, has_nul
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
-        ("Leverancier\x0bB.V.", "LeverancierB.V."),
+        ("Leverancier\x0bB.V.", "Leverancier B.V."),
         ("  Acme\tB.V.\r\n ", "Acme B.V."),
         ("invoice\u202efdp.exe", "invoicefdp.exe"),
         ("a\x00b\x1fc\x7fd\x85e", "abcde"),
