@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import fcntl
 import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
 
 from dossier.extensions import db
 from dossier.models import AuditEvent, User, utcnow
@@ -19,6 +25,8 @@ from dossier.models import AuditEvent, User, utcnow
 GENESIS = "0" * 64
 # Any constant works; it names the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_ID = 0x0D055E1
+ANCHOR_FILE = "audit-anchor.json"
+_PENDING_HEAD = "dossier.audit_head"  # session.info key: the newest event flushed, not committed
 
 
 def jsonable(value: Any) -> Any:
@@ -105,6 +113,114 @@ def check_chain() -> Iterator[ChainProblem]:
         if _digest(event) != event.hash:
             yield ChainProblem(event.id, "content does not match its hash")
         expected_prev = event.hash
+
+
+# ---------------------------------------------------------------------------- the anchor
+# The chain proves that no event was edited or removed from the middle; it cannot prove that the
+# newest events were not deleted. So the head is also kept outside the table: after every commit
+# that appended events, the newest one's id and hash go into a file in the instance folder (and
+# every backup manifest holds the head at its moment). `dossier verify` checks the table still
+# holds each anchored event unchanged (R15).
+
+
+def init_app(app: Flask) -> None:
+    """Keep the chain head anchored in `AUDIT_ANCHOR_PATH` (default: the instance folder)."""
+    app.config.setdefault("AUDIT_ANCHOR_PATH", os.path.join(app.instance_path, ANCHOR_FILE))
+    if not sa.event.contains(sa.orm.Session, "after_flush", _remember_head):
+        sa.event.listen(sa.orm.Session, "after_flush", _remember_head)
+        sa.event.listen(sa.orm.Session, "after_commit", _anchor_head)
+        sa.event.listen(sa.orm.Session, "after_rollback", _forget_head)
+
+
+def _remember_head(session: sa.orm.Session, _context: object) -> None:
+    for obj in session.new:
+        if isinstance(obj, AuditEvent) and obj.id is not None:
+            pending = session.info.get(_PENDING_HEAD)
+            if pending is None or obj.id > pending[0]:
+                session.info[_PENDING_HEAD] = (obj.id, obj.hash)
+
+
+def _anchor_head(session: sa.orm.Session) -> None:
+    head = session.info.pop(_PENDING_HEAD, None)
+    if head is not None and has_app_context() and current_app.config.get("AUDIT_ANCHOR_PATH"):
+        advance_anchor(current_app.config["AUDIT_ANCHOR_PATH"], *head)
+
+
+def _forget_head(session: sa.orm.Session) -> None:
+    session.info.pop(_PENDING_HEAD, None)
+
+
+def read_anchor(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The anchored head `{"id": ..., "hash": ...}`, or None when there is none yet."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            anchor = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"id": None, "hash": None}  # damaged: verify reports it
+    return anchor if isinstance(anchor, dict) else {"id": None, "hash": None}
+
+
+def advance_anchor(path: str | os.PathLike[str], event_id: int, event_hash: str) -> None:
+    """Move the anchor to a newer event; an older head (another process was slower) is kept."""
+    with _anchor_lock(path):
+        current = read_anchor(path)
+        if current and isinstance(current.get("id"), int) and current["id"] >= event_id:
+            return
+        _write_anchor(path, {"id": event_id, "hash": event_hash})
+
+
+def reset_anchor(path: str | os.PathLike[str], head: dict[str, Any]) -> None:
+    """Set the anchor to `head` as it is (after a restore, the restored chain's head)."""
+    with _anchor_lock(path):
+        if head.get("id") is None:
+            Path(path).unlink(missing_ok=True)
+        else:
+            _write_anchor(path, {"id": head["id"], "hash": head["hash"]})
+
+
+@contextmanager
+def _anchor_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Serialise anchor updates across threads and processes."""
+    fd = os.open(f"{os.fspath(path)}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_anchor(path: str | os.PathLike[str], anchor: dict[str, Any]) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".audit-anchor-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(anchor, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def check_anchor(anchor: dict[str, Any], source: str) -> Iterator[ChainProblem]:
+    """Yield a problem when the table no longer holds the anchored event unchanged."""
+    event_id, event_hash = anchor.get("id"), anchor.get("hash")
+    if not isinstance(event_id, int) or not isinstance(event_hash, str):
+        yield ChainProblem(0, f"the anchor in {source} is damaged")
+        return
+    stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.id == event_id))
+    if stored is None:
+        last = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+        yield ChainProblem(
+            event_id,
+            f"{source} anchors event {event_id}, but the trail ends at event {last or 0}: "
+            "events were removed",
+        )
+    elif stored != event_hash:
+        yield ChainProblem(event_id, f"event {event_id} differs from the head anchored in {source}")
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from dossier import audit
 from dossier.extensions import db
 from dossier.services import blob_store
-from storage import CHUNK_SIZE, BlobNotFound, FileSystemBlobStore, validate_key
+from storage import (
+    CHUNK_SIZE,
+    BlobNotFound,
+    FileSystemBlobStore,
+    InvalidKey,
+    make_private_dir,
+    validate_key,
+)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -95,12 +103,12 @@ def backup(target: Path) -> dict[str, Any]:
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty; choose a new folder for the backup")
-    target.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target)  # a backup holds every document: the owner's alone (R16)
     if _dialect() == "sqlite":
-        database_file = target / SQLITE_FILE
+        database_file = _private_file(target / SQLITE_FILE)
         snapshot = _backup_sqlite(database_file)
     elif _dialect() == "postgresql":
-        database_file = target / PG_FILE
+        database_file = _private_file(target / PG_FILE)
         snapshot = _backup_postgresql(database_file)
     else:
         raise BackupError(f"backups of {_dialect()} databases are not supported")
@@ -120,6 +128,12 @@ def backup(target: Path) -> dict[str, Any]:
     }
     _write_manifest(target, manifest)
     return manifest
+
+
+def _private_file(path: Path) -> Path:
+    """Create an empty file readable by its owner only, for a writer that keeps its mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600))
+    return path
 
 
 def _backup_sqlite(destination: Path) -> Snapshot:
@@ -177,10 +191,10 @@ def _copy_blobs(blobs: list[tuple[str, int]], folder: Path) -> list[tuple[str, i
     copied: list[tuple[str, int]] = []
     for key, size in blobs:
         path = _blob_path(folder, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         digest = hashlib.sha256()
         try:
-            with store.open(key) as source, path.open("wb") as out:
+            with store.open(key) as source, _private_file(path).open("wb") as out:
                 while chunk := source.read(CHUNK_SIZE):
                     digest.update(chunk)
                     out.write(chunk)
@@ -212,16 +226,31 @@ def _write_manifest(target: Path, manifest: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------- restore
 
 
-def check(source: Path) -> dict[str, Any]:
-    """Read the manifest and check every checksum in the backup; raise `BackupError` if off."""
+def _read_manifest(source: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise BackupError(f"{source} has no {MANIFEST}: not a (finished) backup") from exc
     except ValueError as exc:
         raise BackupError(f"{source / MANIFEST} is not valid JSON") from exc
+    except OSError as exc:
+        raise BackupError(f"{source / MANIFEST} cannot be read ({exc.strerror})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"backup format {_format_of(manifest)} is not supported")
+    return manifest
+
+
+def manifest_head(source: Path) -> dict[str, Any]:
+    """The audit chain head a backup recorded, without checking the rest of the backup."""
+    head = _read_manifest(source).get("audit_head")
+    if not isinstance(head, dict):
+        raise BackupError(f"{source / MANIFEST} is malformed (no audit chain head)")
+    return head
+
+
+def check(source: Path) -> dict[str, Any]:
+    """Read the manifest and check every checksum in the backup; raise `BackupError` if off."""
+    manifest = _read_manifest(source)
     try:
         database = database_file(source, manifest)
         if _sha256_file(database) != manifest["database"]["sha256"]:
@@ -233,8 +262,10 @@ def check(source: Path) -> dict[str, Any]:
             if _sha256_file(path) != blob["key"]:
                 raise BackupError(f"blob {blob['key']} does not match its checksum")
         manifest["audit_head"]["id"]  # noqa: B018 (present, or the manifest is malformed)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise BackupError(f"{source / MANIFEST} is malformed ({exc!r})") from exc
+    except (KeyError, TypeError, AttributeError, InvalidKey) as exc:
+        raise BackupError(f"{source / MANIFEST} is malformed ({exc})") from exc
+    except OSError as exc:  # a folder where a file should be, an unreadable file
+        raise BackupError(f"the backup cannot be read: {exc.strerror} ({exc.filename})") from exc
     return manifest
 
 
@@ -297,6 +328,8 @@ def restore(source: Path, force: bool = False) -> dict[str, Any]:
     head = _current_head()
     if head != manifest["audit_head"]:
         raise BackupError(f"the restored audit chain head {head} differs from the manifest")
+    # The instance's anchor named the replaced trail's head; the restored one starts over.
+    audit.reset_anchor(current_app.config["AUDIT_ANCHOR_PATH"], head)
     return {"manifest": manifest, "displaced_blobs": displaced}
 
 
@@ -382,7 +415,7 @@ def _restore_blobs(folder: Path, keys: set[str]) -> int:
         # hash (the backup's copy replaces it), is moved aside, never deleted.
         if key not in keys or not store.verify(key):
             path = _blob_path(aside, key)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
             os.replace(store.path_for(key), path)
             displaced += 1
     for key in sorted(keys):

@@ -43,10 +43,19 @@ from dossier import (
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.i18n import COMMAND_LINE_LOCALE
-from dossier.models import Document, DocumentKind, Dossier, GlobalRole, MemberRole, User
+from dossier.models import (
+    AuditEvent,
+    Document,
+    DocumentKind,
+    Dossier,
+    GlobalRole,
+    MemberRole,
+    User,
+)
 from dossier.spreadsheets import table_bytes
 from dossier.web import labels
 from search.index import QueryRefused
+from storage import make_private_dir
 
 LANG_OPTION = click.option(
     "--lang",
@@ -72,6 +81,9 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point of the `dossier` console script."""
+    # Whatever the command writes (index segments, exports, backups) is the owner's alone;
+    # the code also sets explicit modes where it creates the instance's files (R16).
+    os.umask(0o077)
     cli(obj=ScriptInfo(create_app=_create_app, set_debug_flag=False))
 
 
@@ -104,10 +116,10 @@ def _actor(email: str | None) -> User:
 @with_appcontext
 def init_command() -> None:
     """Create or migrate the instance and make a first administrator if there is none."""
-    os.makedirs(current_app.instance_path, exist_ok=True)
     for key in ("STAGING_DIR", "BLOB_ROOT"):
-        os.makedirs(current_app.config[key], exist_ok=True)
+        make_private_dir(current_app.config[key])
     database.create_or_upgrade()
+    _anchor_audit_head()
     password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         password = secrets.token_urlsafe(12)
@@ -127,6 +139,18 @@ def init_command() -> None:
             f"Log in as {FIRST_ADMIN_EMAIL} with password {password_file.read_text().strip()}"
             f"  (kept in {password_file} until you change it)"
         )
+
+
+def _anchor_audit_head() -> None:
+    """Anchor the chain head of an instance made before heads were anchored (once)."""
+    path = current_app.config["AUDIT_ANCHOR_PATH"]
+    if audit.read_anchor(path) is None:
+        head = db.session.execute(
+            sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).first()
+        if head is not None:
+            audit.advance_anchor(path, head.id, head.hash)
+        db.session.rollback()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -357,17 +381,28 @@ def register_export(file: Path, as_email: str | None, lang: str) -> None:
 
 @cli.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--backup",
+    "backups",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also check that the audit trail still holds this backup's chain head (repeatable).",
+)
 @with_appcontext
-def verify_command(as_json: bool) -> None:
-    """Re-hash every blob; check rows, blobs, numbering, the audit chain, the database and the
-    search index.
+def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
+    """Re-hash every blob; check rows, blobs, numbering, the audit chain and its anchored head,
+    the database and the search index.
 
     Exit 1 on a fault; index work still queued is listed as pending, not as a fault.
     """
     _require_database()
     grace = timedelta(hours=float(current_app.config["VERIFY_ORPHAN_GRACE_HOURS"]))
+    try:
+        anchors = [(backup.manifest_head(path), str(path / backup.MANIFEST)) for path in backups]
+    except backup.BackupError as exc:
+        _fail(str(exc))
     with database.read_only():
-        report = verify.run(services.blob_store(), grace=grace)
+        report = verify.run(services.blob_store(), grace=grace, anchors=anchors)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -427,6 +462,8 @@ def restore_command(path: Path, force: bool, as_json: bool) -> None:
         outcome = backup.restore(path, force=force)
     except backup.BackupError as exc:
         _fail(str(exc))
+    except OSError as exc:  # an unreadable file or folder in the backup, or a full disk
+        _fail(f"the restore stopped: {exc.strerror or exc} ({exc.filename or path})")
     db.session.remove()
     with indexing.writer_lock():
         outcome["indexed_documents"] = indexing.rebuild()

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from storage import make_private_dir
+
 # Flask adds the underscore: DOSSIER_INDEXING=worker sets INDEXING.
 ENV_PREFIX = "DOSSIER"
 
@@ -124,6 +126,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.update(test_config)
     _fill_instance_paths(app)
+    # The instance holds the database, the documents and the index: the owner's alone (R16).
+    make_private_dir(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
@@ -140,7 +144,7 @@ def read_or_create_secret_key(instance_path: str) -> str:
             return handle.read().strip()
     except FileNotFoundError:
         pass
-    os.makedirs(instance_path, exist_ok=True)
+    make_private_dir(instance_path)
     key = secrets.token_hex(32)
     fd, temp = tempfile.mkstemp(dir=instance_path, prefix=".secret-")
     try:

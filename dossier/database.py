@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from flask import Flask, has_request_context, request
 from flask_migrate import upgrade
 
 from dossier.extensions import db, migrate
+from storage import make_private_dir
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,7 +27,22 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
+            _create_private(db.engine.url.database)
             _tune_sqlite(db.engine)
+
+
+def _create_private(path: str | None) -> None:
+    """Create the SQLite file owner-only before SQLite does (its -wal and -shm files take the
+    main file's mode), and tighten a file that an older version left readable by others."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    make_private_dir(os.path.dirname(os.path.abspath(path)))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:

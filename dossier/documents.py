@@ -59,7 +59,6 @@ class Upload:
 def receive(stream: BinaryIO | IO[bytes], filename: str | None) -> Iterator[Upload]:
     """Stage and check an uploaded stream; the staging file is removed when the block ends."""
     config = current_app.config
-    os.makedirs(config["STAGING_DIR"], exist_ok=True)
     try:
         staged = stage_stream(stream, config["STAGING_DIR"], config["MAX_UPLOAD_BYTES"])
     except TooLarge as exc:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from dossier import audit, indexing
 from dossier.extensions import db
@@ -27,7 +28,7 @@ ORPHAN_GRACE = timedelta(hours=24)
 @dataclass
 class Problem:
     # missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap, audit_chain,
-    # index_unavailable, index_missing, index_extra, index_stale,
+    # audit_truncated, index_unavailable, index_missing, index_extra, index_stale,
     # database_integrity, foreign_key, database_consistency
     kind: str
     subject: str
@@ -62,14 +63,22 @@ class Context:
     now: datetime
     grace: timedelta
     referenced: set[str] = field(default_factory=set)
+    # Chain heads recorded elsewhere (a backup manifest's), with where they come from.
+    anchors: list[tuple[dict[str, object], str]] = field(default_factory=list)
 
 
 Check = Callable[[Context, Report], None]
 
 
-def run(store: BlobStore, now: datetime | None = None, grace: timedelta | None = None) -> Report:
+def run(
+    store: BlobStore,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+    anchors: list[tuple[dict[str, object], str]] | None = None,
+) -> Report:
     """Run every check in `CHECKS` in order and return the combined report."""
     context = Context(store, now or datetime.now(UTC), ORPHAN_GRACE if grace is None else grace)
+    context.anchors = list(anchors or [])
     report = Report()
     for check in CHECKS:
         report.checks.append(check.__name__.removeprefix("check_"))
@@ -166,6 +175,25 @@ def check_audit_chain(context: Context, report: Report) -> None:
     for problem in audit.check_chain():
         report.problems.append(Problem("audit_chain", f"event {problem.event_id}", problem.problem))
     report.audit_events = db.session.scalar(sa.text("SELECT count(*) FROM audit_event")) or 0
+
+
+def check_audit_anchor(context: Context, report: Report) -> None:
+    """The newest events were not removed: the table still holds every anchored head (the
+    instance's anchor file, and the heads of the backups named on the command line)."""
+    path = current_app.config.get("AUDIT_ANCHOR_PATH")
+    anchors = list(context.anchors)
+    anchor = audit.read_anchor(path) if path else None
+    if anchor is not None:
+        anchors.insert(0, (anchor, path))
+    elif report.audit_events:
+        report.notes.append(
+            Problem("audit_anchor", "audit trail", "no anchor yet; the next change writes one")
+        )
+    for anchor, source in anchors:
+        for problem in audit.check_anchor(anchor, str(source)):
+            report.problems.append(
+                Problem("audit_truncated", f"event {problem.event_id}", problem.problem)
+            )
 
 
 def check_index(_context: Context, report: Report) -> None:
@@ -340,6 +368,7 @@ CHECKS: list[Check] = [
     check_orphans,
     check_numbering,
     check_audit_chain,
+    check_audit_anchor,
     check_database,
     check_index,
 ]

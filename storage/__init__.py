@@ -12,6 +12,7 @@ from .blobstore import (
     BlobStore,
     StagedFile,
     cleanup_staging,
+    make_private_dir,
     stage_stream,
     validate_key,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "StorageFull",
     "TooLarge",
     "cleanup_staging",
+    "make_private_dir",
     "stage_stream",
     "validate_key",
 ]

@@ -20,6 +20,8 @@ StrPath = str | os.PathLike[str]
 
 CHUNK_SIZE = 64 * 1024
 STAGING_PREFIX = "staged-"
+# Blob and staging directories are the owner's alone, whatever the umask (files are 0600/0400).
+PRIVATE_DIR_MODE = 0o700
 KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 FULL_ERRNOS = frozenset(
     code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if code is not None
@@ -98,8 +100,24 @@ def stage_stream(
     """Stream into a new fsynced file in staging_dir while hashing, so uploads are hashed once."""
     directory = Path(staging_dir)
     with translate_os_errors("cannot create the staging directory"):
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
     return write_temp_file(directory, stream, prefix=STAGING_PREFIX, max_bytes=max_bytes)
+
+
+def make_private_dir(directory: StrPath) -> Path:
+    """Create `directory` (and missing parents) and make it readable by its owner only."""
+    path = Path(directory)
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for level in reversed(missing):  # each new level private, not only the last one
+        level.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        level.chmod(PRIVATE_DIR_MODE)
+    path = Path(directory)
+    if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
 
 
 def cleanup_staging(staging_dir: StrPath, older_than_seconds: float) -> int:

@@ -15,6 +15,7 @@ from .blobstore import (
     StrPath,
     fsync_directory,
     hash_stream,
+    make_private_dir,
     remove_stale_files,
     translate_os_errors,
     unlink_quietly,
@@ -24,7 +25,8 @@ from .blobstore import (
 from .errors import BlobNotFound, StorageError
 
 TEMP_PREFIX = "blob-"
-BLOB_MODE = 0o444
+# Read-only, and for the owner alone: other local users never read a stored document.
+BLOB_MODE = 0o400
 _FANOUT_PATTERN = re.compile(r"[0-9a-f]{2}")
 
 
@@ -40,7 +42,8 @@ class FileSystemBlobStore:
         """Use root as the store, creating it and its temp directory when missing."""
         self._root = Path(root)
         with translate_os_errors(f"cannot create the blob store at {self._root}"):
-            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self._root)
+            make_private_dir(self.tmp_dir)
 
     @property
     def root(self) -> Path:
@@ -144,7 +147,7 @@ class FileSystemBlobStore:
         try:
             with translate_os_errors(f"cannot store blob {target.name}"):
                 os.chmod(staged.path, BLOB_MODE)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(target.parent)
                 os.replace(staged.path, target)
         except BaseException:
             unlink_quietly(staged.path)

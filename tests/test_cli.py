@@ -503,7 +503,7 @@ def test_end_to_end(instance: dict[str, str], tmp_path: Path, corpus: Path) -> N
     blobs = sorted(p for p in (folder / "blobs").glob("??/??/*") if p.is_file())
     assert len(blobs) == 18
     victim = blobs[7]
-    assert victim.stat().st_mode & 0o777 == 0o444
+    assert victim.stat().st_mode & 0o777 == 0o400
     _flip_byte(victim)
     broken = _run(instance, "verify")
     assert broken.returncode == 1, broken.stdout + broken.stderr

@@ -71,7 +71,7 @@ def test_blobs_are_read_only_on_disk(
     store = blob_store()
     assert isinstance(store, FileSystemBlobStore)
     path = store.path_for(document.versions[0].blob_key)
-    assert path.stat().st_mode & 0o777 == 0o444
+    assert path.stat().st_mode & 0o777 == 0o400
 
 
 def test_upload_over_the_limit_is_refused(

@@ -193,7 +193,7 @@ def test_filesystem_blobs_are_read_only(fs_store: FileSystemBlobStore, source_fi
     fs_store.put_file(source_file, DATA_KEY)
     key = fs_store.put_stream(io.BytesIO(b"other")).key
     for blob_key in (DATA_KEY, key):
-        assert stat.S_IMODE(fs_store.path_for(blob_key).stat().st_mode) == 0o444
+        assert stat.S_IMODE(fs_store.path_for(blob_key).stat().st_mode) == 0o400
 
 
 def test_filesystem_keys_ignore_foreign_files(fs_store: FileSystemBlobStore) -> None:

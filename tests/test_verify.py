@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import documents, verify
+from dossier import audit, documents, verify
 from dossier.extensions import db
 from dossier.models import AuditEvent, Document, DocumentKind, DocumentVersion, Dossier, User
 from dossier.services import blob_store
@@ -376,3 +376,54 @@ def _invalidate_a_postgresql_index() -> None:
         db.session.rollback()
         db.session.execute(flag, {"valid": True, "name": index})
         db.session.commit()
+
+
+def _anchor_path(app: Flask) -> str:
+    return app.config["AUDIT_ANCHOR_PATH"]
+
+
+def test_every_commit_with_events_anchors_the_newest(app: Flask, seeded: Seeded) -> None:
+    anchor = audit.read_anchor(_anchor_path(app))
+    newest = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
+    assert anchor == {"id": newest.id, "hash": newest.hash}
+    assert oct(os.stat(_anchor_path(app)).st_mode & 0o777) == oct(0o600)
+    audit.advance_anchor(_anchor_path(app), newest.id - 1, "older")  # a slower process
+    assert audit.read_anchor(_anchor_path(app)) == anchor, "the anchor never moves back"
+
+
+def test_deleting_the_newest_audit_events_is_detected(seeded: Seeded) -> None:
+    ids = _event_ids()
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id >= ids[-2]))
+    db.session.commit()
+    report = verify.run(_store())
+    assert _kinds(report) == ["audit_truncated"]
+    assert "removed" in report.problems[0].detail
+    assert report.problems[0].subject == f"event {ids[-1]}"
+
+
+def test_a_rehashed_newest_event_differs_from_the_anchor(seeded: Seeded) -> None:
+    # An editor who also recomputes the hash keeps the chain intact; the anchor still differs.
+    newest = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert newest is not None
+    newest.actor_label = "iemand@anders"
+    newest.hash = audit._digest(newest)
+    db.session.commit()
+    assert _kinds(verify.run(_store())) == ["audit_truncated"]
+
+
+def test_a_backup_head_is_an_anchor_too(seeded: Seeded) -> None:
+    ids = _event_ids()
+    head = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.id == ids[-1]))
+    assert verify.run(_store(), anchors=[({"id": ids[-1], "hash": head}, "backup")]).ok
+    report = verify.run(_store(), anchors=[({"id": ids[-1] + 5, "hash": head}, "backup")])
+    assert _kinds(report) == ["audit_truncated"]
+    assert "backup anchors event" in report.problems[0].detail
+
+
+def test_a_missing_anchor_is_information(app: Flask, seeded: Seeded) -> None:
+    os.unlink(_anchor_path(app))
+    report = verify.run(_store())
+    assert report.ok
+    assert "audit_anchor" in [n.kind for n in report.notes]
