@@ -319,6 +319,19 @@ def add_version(
     return version
 
 
+def versions_with_content(dossier: Dossier, sha256: str) -> list[DocumentVersion]:
+    """Every version in `dossier` (withdrawn documents too) whose bytes have this SHA-256,
+    oldest document and version first: a file filed twice is usually a mistake."""
+    return list(
+        db.session.scalars(
+            sa.select(DocumentVersion)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(Document.dossier_id == dossier.id, DocumentVersion.blob_key == sha256)
+            .order_by(DocumentVersion.document_id, DocumentVersion.number)
+        )
+    )
+
+
 def _lock(document: Document) -> None:
     """Take the document row lock and reload its counter, so two uploads number in order."""
     db.session.execute(
