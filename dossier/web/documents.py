@@ -100,6 +100,13 @@ def create(reference: str) -> str | Response | tuple[str, int]:
     return render_template("documents/new.html", dossier=dossier, form=form), 400
 
 
+def _readable(document: Document | None) -> Document | None:
+    """The document when the user may read it (a message, an attachment), else None."""
+    if document is not None and access.can_view_document(current_user, document):
+        return document
+    return None
+
+
 def _warn_if_duplicate(version: DocumentVersion | None) -> None:
     """Say so when the dossier already held these bytes under a document the user may read.
 
@@ -136,6 +143,8 @@ def show(reference: str, document_id: int) -> str:
         target=request.args.get("unit", ""),
         can_add_version=access.can_add_version(current_user, document),
         can_edit=access.can_edit_document(current_user, document),
+        message=_readable(document.parent),
+        attachments=[a for a in document.attachments if _readable(a)],
         inline_types=INLINE_TYPES,
         pending=version is not None and version.extraction_status.value == "pending",
     )
