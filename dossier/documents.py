@@ -462,7 +462,7 @@ def carry_confidentiality(actor: User | None, message: Document) -> list[Documen
             child.id,
             dossier_id=child.dossier_id,
             before={"confidentiality": Confidentiality.NORMAL.value},
-            after={"confidentiality": Confidentiality.CONFIDENTIAL.value, "parent_id": message.id},
+            after={"confidentiality": Confidentiality.CONFIDENTIAL.value},
         )
         db.session.add(OutboxItem(topic="document.index", object_id=child.id))
     db.session.flush()
