@@ -259,28 +259,34 @@ def import_command(
     """
     actor = _actor(as_email)
     try:
-        targets = list(importer.iter_targets(path))
-    except DomainError as exc:
-        _fail(str(exc))
-    if not targets:
+        plan = importer.scan(path)
+    except (DomainError, OSError) as exc:
+        _fail(str(exc) if isinstance(exc, DomainError) else f"cannot read {path}: {exc.strerror}")
+    targets = [(folder, file) for folder, files in plan.groups for file in files]
+    if not targets and not plan.refused:
         _fail(f"{path} holds no files to import (hidden files and empty folders are skipped)")
     if reference is None:
         for folder in dict.fromkeys(folder for folder, _path in targets):
             if importer.reference_shortened(folder):
                 click.echo(
-                    f"Folder name {folder.name!r} is longer than {dossiers.REFERENCE_MAX} "
-                    f"characters: dossier reference {importer.reference_for(folder)}",
+                    f"Folder name {importer.readable_name(folder.name)!r} is longer than "
+                    f"{dossiers.REFERENCE_MAX} characters: dossier reference "
+                    f"{importer.reference_for(folder)}",
                     err=True,
                 )
     outcomes: dict[str, importer.Outcome] = {}
+    for entry, reason in plan.refused:
+        ref = reference or importer.reference_for(entry.parent)
+        outcome = outcomes.setdefault(ref, importer.Outcome())
+        outcome.refused.append((importer.readable_name(entry.name), reason))
     with click.progressbar(
         targets,
         label="Importing",
         file=sys.stderr,
-        item_show_func=lambda t: t[1].name[:40] if t else "",
+        item_show_func=lambda t: importer.readable_name(t[1].name)[:40] if t else "",
     ) as bar:
         for folder, file_path in bar:
-            _import_one(actor, folder, file_path, reference, kind, outcomes)
+            _import_one(actor, path, folder, file_path, reference, kind, outcomes)
     if not as_json:
         click.echo(f"Extracting text and indexing {indexing.pending()} queued items ...")
     indexing.drain()
@@ -291,31 +297,37 @@ def import_command(
 
 def _import_one(
     actor: User,
+    root: Path,
     folder: Path,
     file_path: Path,
     reference: str | None,
     kind: str | None,
     outcomes: dict[str, importer.Outcome],
 ) -> None:
+    name = importer.readable_name(file_path.name)
     try:
         dossier = importer.find_or_create_dossier(actor, folder, reference)
         outcome = outcomes.setdefault(dossier.reference, importer.Outcome())
         result = importer.import_file(
-            actor, dossier, file_path, DocumentKind(kind) if kind else None
+            actor, dossier, file_path, DocumentKind(kind) if kind else None, root=root
         )
         db.session.commit()
+    except importer.DuplicateFile as exc:
+        db.session.rollback()
+        outcome.duplicates.append((name, str(exc)))
+        return
     except (DomainError, OSError) as exc:  # OSError: the file cannot be read
         db.session.rollback()
         reason = f"cannot read the file: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
         ref = reference or importer.reference_for(folder)
-        outcomes.setdefault(ref, importer.Outcome()).refused.append((file_path.name, reason))
+        outcomes.setdefault(ref, importer.Outcome()).refused.append((name, reason))
         return
     target = {
         "filed": outcome.filed,
         "version": outcome.new_versions,
         "unchanged": outcome.unchanged,
     }[result]
-    target.append(file_path.name)
+    target.append(name)
 
 
 def _print_import(outcomes: dict[str, importer.Outcome], as_json: bool) -> None:
@@ -325,10 +337,13 @@ def _print_import(outcomes: dict[str, importer.Outcome], as_json: bool) -> None:
     for ref, outcome in outcomes.items():
         click.echo(
             f"{ref}: {len(outcome.filed)} filed, {len(outcome.new_versions)} new versions, "
-            f"{len(outcome.unchanged)} unchanged, {len(outcome.refused)} refused"
+            f"{len(outcome.unchanged)} unchanged, {len(outcome.refused)} refused, "
+            f"{len(outcome.duplicates)} duplicates"
         )
         for name, reason in outcome.refused:
             click.echo(f"  refused {name}: {reason}")
+        for name, where in outcome.duplicates:
+            click.echo(f"  duplicate {name}: {where}")
 
 
 @cli.group("register")

@@ -240,7 +240,7 @@ def file_document(
     document = Document(
         dossier_id=dossier.id,
         kind=kind,
-        title=(title.strip() or Path(upload.filename).stem or upload.filename)[:255],
+        title=(title.strip() or default_title(upload.filename))[:255],
         document_date=document_date,
         direction=direction,
         correspondent=correspondent.strip()[:255],
@@ -260,6 +260,12 @@ def file_document(
     )
     add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
     return document
+
+
+def default_title(filename: str) -> str:
+    """The title a document gets when the filer leaves it blank: its file name without
+    extension. E-mail headers may replace such a title later; a typed one never."""
+    return (Path(filename).stem or filename)[:255]
 
 
 def add_version(
@@ -318,6 +324,24 @@ def add_version(
     return version
 
 
+def versions_with_content(dossier: Dossier, sha256: str) -> list[DocumentVersion]:
+    """Every version in `dossier` (withdrawn documents too) whose bytes have this SHA-256,
+    oldest document and version first: a file filed twice is usually a mistake."""
+    return list(
+        db.session.scalars(
+            sa.select(DocumentVersion)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(Document.dossier_id == dossier.id, DocumentVersion.blob_key == sha256)
+            .order_by(DocumentVersion.document_id, DocumentVersion.number)
+        )
+    )
+
+
+def lock(document: Document) -> None:
+    """Take the document row lock and reload the row, so concurrent changes apply in order."""
+    _lock(document)
+
+
 def _lock(document: Document) -> None:
     """Take the document row lock and reload its counter, so two uploads number in order."""
     db.session.execute(
@@ -372,6 +396,11 @@ def update_metadata(
     title = str(values.get("title") or "").strip()
     if not title:
         raise ValidationError({"title": _("a title is required")})
+    lowered = values["confidentiality"] != Confidentiality.CONFIDENTIAL
+    if lowered and document.is_confidential and _confidential_parent(document):
+        raise ValidationError(
+            {"confidentiality": _("An attachment of a confidential e-mail stays confidential.")}
+        )
     before = metadata_snapshot(document)
     document.kind = values["kind"]  # type: ignore[assignment]
     document.title = title[:255]
@@ -393,7 +422,50 @@ def update_metadata(
         )
         db.session.add(OutboxItem(topic="document.index", object_id=document.id))
         db.session.flush()
+    if document.is_confidential:
+        carry_confidentiality(actor, document)
     return changes
+
+
+def _confidential_parent(document: Document) -> bool:
+    parent = document.parent
+    return parent is not None and parent.is_confidential
+
+
+def carry_confidentiality(actor: User | None, message: Document) -> list[Document]:
+    """Make the attachments of a confidential message confidential too, and theirs (a
+    forwarded message's attachments); returns those that changed.
+
+    Each change is audited and re-indexed like an edit. Making the message normal again
+    leaves its attachments as they are: the beheerder decides per attachment.
+    """
+    changed: list[Document] = []
+    seen = {message.id}
+    level = [message.id]
+    while level:
+        children = db.session.scalars(
+            sa.select(Document)
+            .where(Document.parent_id.in_(level))
+            .order_by(Document.id)
+            .with_for_update()
+        ).all()
+        level = [child.id for child in children if child.id not in seen]
+        seen.update(level)
+        changed.extend(child for child in children if not child.is_confidential)
+    for child in changed:
+        child.confidentiality = Confidentiality.CONFIDENTIAL
+        audit.record(
+            actor,
+            "document.update",
+            "document",
+            child.id,
+            dossier_id=child.dossier_id,
+            before={"confidentiality": Confidentiality.NORMAL.value},
+            after={"confidentiality": Confidentiality.CONFIDENTIAL.value},
+        )
+        db.session.add(OutboxItem(topic="document.index", object_id=child.id))
+    db.session.flush()
+    return changed
 
 
 def _refuse_closed(dossier: Dossier) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import sqlalchemy as sa
 
 from dossier import access, documents, dossiers
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.filenames import clean_filename
 from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, User
+from dossier.text import clean_line
 
 # A name that starts with "Bijlage 3.01 - ..." is an annex (of a tender, a contract, ...)
 # whatever it is about: the annex "Overeenkomst" of a tender is not the signed contract.
@@ -47,8 +51,22 @@ def guess_kind(path: Path) -> DocumentKind:
     return DocumentKind.OTHER
 
 
+def readable_name(name: str) -> str:
+    """A file or folder name (or path) as text that can be stored and printed.
+
+    The file system hands over bytes; a name that is not UTF-8 (an old Windows share writes
+    Windows-1252) arrives with surrogate escapes, which neither the database nor a terminal
+    takes. Such a name is read as Windows-1252 instead; a UTF-8 name is returned unchanged.
+    """
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
 def _reference_chars(folder: Path) -> str:
-    decomposed = unicodedata.normalize("NFKD", folder.name)
+    decomposed = unicodedata.normalize("NFKD", readable_name(folder.name))
     ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-._")
 
@@ -73,26 +91,110 @@ def reference_shortened(folder: Path) -> bool:
 
 def title_for(folder: Path) -> str:
     """A readable dossier title from a folder name: separators become spaces, first letter up."""
-    words = re.sub(r"[-_\s]+", " ", folder.name).strip(" .")
+    words = re.sub(r"[-_\s]+", " ", clean_line(readable_name(folder.name))).strip(" .")
     return (words[:1].upper() + words[1:])[:255] or reference_for(folder)
 
 
-def plan(root: Path) -> list[tuple[Path, list[Path]]]:
+# Why an entry of an imported folder is listed as refused instead of imported.
+LINK_REFUSAL = "a symbolic link; links are never followed"
+SPECIAL_REFUSAL = "not a regular file or folder"
+
+
+@dataclass
+class Plan:
+    """What an import reads: the files per dossier folder, and the entries it will not read."""
+
+    groups: list[tuple[Path, list[Path]]]
+    refused: list[tuple[Path, str]]  # symbolic links and special files, with the reason
+
+
+def scan(root: Path) -> Plan:
     """Which files go into which dossier: the files of a folder are one dossier, and each
-    subfolder is one dossier of its own. Hidden files and folders are skipped."""
+    subfolder is one dossier of its own. Hidden files and folders are skipped.
+
+    Nothing is followed: a symbolic link (to a file or a folder) and a special file (a pipe,
+    a device) are listed as refused, so a link to a file outside the folder is never filed.
+    """
     if not root.is_dir():
-        raise DomainError(f"{root} is not a folder")
-    files = _files(root)
+        raise DomainError(f"{readable_name(str(root))} is not a folder")
+    files, folders, refused = _listing(root)
     groups = [(root, files)] if files else []
-    return groups + [(sub, _files(sub)) for sub in sorted(root.iterdir()) if _visible_dir(sub)]
+    for folder in folders:
+        folder_files, _deeper, folder_refused = _listing(folder)
+        groups.append((folder, folder_files))
+        refused.extend(folder_refused)
+    return Plan(groups, refused)
 
 
-def _visible_dir(path: Path) -> bool:
-    return path.is_dir() and not path.name.startswith(".")
+def plan(root: Path) -> list[tuple[Path, list[Path]]]:
+    """The files per dossier folder that `scan` finds."""
+    return scan(root).groups
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _listing(folder: Path) -> tuple[list[Path], list[Path], list[tuple[Path, str]]]:
+    """The visible files, subfolders and refused entries of a folder, by name, without
+    following any link (`os.scandir` answers from lstat)."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            path = folder / entry.name
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                refused.append((path, LINK_REFUSAL))
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                files.append(path)
+            else:
+                refused.append((path, SPECIAL_REFUSAL))
+    return files, folders, refused
+
+
+def open_beneath(root: Path, path: Path) -> BinaryIO:
+    """Open a listed file for reading without following a link anywhere below `root`.
+
+    Every step from `root` down is opened with O_NOFOLLOW relative to the folder above it,
+    so a file or folder swapped for a link after the listing is refused, not read.
+    """
+    parts = path.relative_to(root).parts
+    if not parts:
+        raise DomainError(SPECIAL_REFUSAL)
+    folder_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+            inner = _open_step(part, flags, folder_fd)
+            os.close(folder_fd)
+            folder_fd = inner
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        file_fd = _open_step(parts[-1], flags, folder_fd)
+    finally:
+        os.close(folder_fd)
+    if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+        os.close(file_fd)
+        raise DomainError(SPECIAL_REFUSAL)
+    return os.fdopen(file_fd, "rb")
+
+
+def _open_step(name: str, flags: int, folder_fd: int) -> int:
+    try:
+        return os.open(name, flags, dir_fd=folder_fd)
+    except OSError as exc:
+        # O_NOFOLLOW on a link fails with ELOOP, or ENOTDIR together with O_DIRECTORY.
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(name, folder_fd):
+            raise DomainError(LINK_REFUSAL) from exc
+        raise
+
+
+def _is_link(name: str, folder_fd: int) -> bool:
+    try:
+        mode = os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return False
+    return stat.S_ISLNK(mode)
 
 
 @dataclass
@@ -101,6 +203,12 @@ class Outcome:
     new_versions: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    # Files whose bytes the dossier already holds, with the document and version that has them.
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+
+
+class DuplicateFile(Exception):
+    """The file's bytes are already in the dossier; the message names where."""
 
 
 def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> Dossier:
@@ -119,38 +227,67 @@ def find_or_create_dossier(actor: User, folder: Path, reference: str | None) -> 
     return dossiers.create_dossier(actor, {"reference": reference, "title": title_for(folder)})
 
 
-def import_file(actor: User, dossier: Dossier, path: Path, kind: DocumentKind | None) -> str:
+def import_file(
+    actor: User,
+    dossier: Dossier,
+    path: Path,
+    kind: DocumentKind | None,
+    *,
+    root: Path | None = None,
+) -> str:
     """File one file: a new document, or a new version of the document filed from the same name.
 
-    Returns "filed", "version" or "unchanged"; raises UploadRefused with the reason.
+    The file is opened without following links below `root` (default: its own folder).
+    Returns "filed", "version" or "unchanged"; raises UploadRefused with the reason, and
+    DuplicateFile when any version of any document in the dossier has the same bytes.
     """
-    title = path.stem[:255]
-    existing = db.session.scalar(
+    name = readable_name(path.name)
+    with (
+        open_beneath(root or path.parent, path) as stream,
+        documents.receive(stream, name) as upload,
+    ):
+        existing = _document_named(dossier, upload.filename)
+        current = existing.current_version if existing is not None else None
+        if current is not None and current.blob_key == upload.staged.sha256:
+            return "unchanged"
+        same = documents.versions_with_content(dossier, upload.staged.sha256)
+        if same:
+            raise DuplicateFile(_where(same[0]))
+        source = readable_name(str(path))
+        if existing is None:
+            documents.file_document(
+                actor,
+                dossier,
+                upload,
+                kind=kind or guess_kind(Path(upload.filename)),
+                imported_from=source,
+            )
+            return "filed"
+        documents.add_version(actor, existing, upload, imported_from=source)
+        return "version"
+
+
+def _document_named(dossier: Dossier, filename: str) -> Document | None:
+    """The document of `dossier` whose current version was filed under this (cleaned) name."""
+    return db.session.scalar(
         sa.select(Document)
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
         .where(
             Document.dossier_id == dossier.id,
             Document.withdrawn_at.is_(None),
             DocumentVersion.number == Document.current_version_number,
-            DocumentVersion.original_filename == clean_filename(path.name),
+            DocumentVersion.original_filename == filename,
         )
     )
-    with path.open("rb") as stream, documents.receive(stream, path.name) as upload:
-        if existing is None:
-            documents.file_document(
-                actor,
-                dossier,
-                upload,
-                kind=kind or guess_kind(path),
-                title=title,
-                imported_from=str(path),
-            )
-            return "filed"
-        current = existing.current_version
-        if current is not None and current.blob_key == upload.staged.sha256:
-            return "unchanged"
-        documents.add_version(actor, existing, upload, imported_from=str(path))
-        return "version"
+
+
+def _where(version: DocumentVersion) -> str:
+    document = version.document
+    withdrawn = ", withdrawn" if document.withdrawn_at is not None else ""
+    return (
+        f"already in the dossier as {document.title!r} "
+        f"(document {document.id}{withdrawn}), version {version.number}"
+    )
 
 
 def iter_targets(root: Path) -> Iterator[tuple[Path, Path]]:

@@ -2,7 +2,8 @@
 
 Outbox topics:
 - `version.extract`: extract the version's text in a sandboxed child, store text, status and
-  clauses, file e-mail attachments as documents of their own, then queue `document.index`.
+  clauses, fill an e-mail's blank details from its headers and file its attachments as
+  documents linked to it (`dossier.messages`), then queue `document.index`.
 - `document.index`: (re)write every unit of one document in the search index.
 - `document.remove`: take a withdrawn document out of the index.
 - `dossier.index`: a dossier's reference, supplier or status changed; re-index its documents.
@@ -27,8 +28,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import audit, crash, database, documents, importer
-from dossier.errors import DomainError
+from dossier import crash, database, messages
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -37,7 +37,6 @@ from dossier.models import (
     Dossier,
     ExtractionStatus,
     OutboxItem,
-    User,
     utcnow,
 )
 from dossier.services import blob_store
@@ -257,7 +256,7 @@ def extract_version(version_id: int) -> None:
             return
         if result is not None and version.extraction_status == ExtractionStatus.PENDING:
             _store_extraction(version, result)
-            _file_attachments(version, result, Path(scratch))
+            messages.file_from_extraction(version, result)
         db.session.add(OutboxItem(topic="document.index", object_id=version.document_id))
         db.session.flush()
 
@@ -302,36 +301,6 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
         for c in segment(result.text)
     ]
     db.session.flush()
-
-
-def _file_attachments(version: DocumentVersion, result: Extraction, scratch: Path) -> None:
-    """E-mail attachments become documents of their own, linked to the message."""
-    document = version.document
-    uploader = db.session.get(User, version.uploaded_by_id) if version.uploaded_by_id else None
-    for attachment in result.attachments:
-        try:
-            with (
-                open(attachment.path, "rb") as stream,
-                documents.receive(stream, attachment.filename) as upload,
-            ):
-                documents.file_document(
-                    uploader,
-                    document.dossier,
-                    upload,
-                    kind=importer.guess_kind(Path(upload.filename)),
-                    confidentiality=document.confidentiality,
-                    comment=f"attachment of {document.title}"[:2000],
-                    parent=document,
-                )
-        except DomainError as exc:
-            audit.record(
-                uploader,
-                "attachment.refused",
-                "version",
-                version.id,
-                dossier_id=document.dossier_id,
-                after={"filename": attachment.filename[:255], "reason": str(exc)},
-            )
 
 
 def units_for(document_id: int, session: Session | None = None) -> list[Unit] | None:

@@ -172,7 +172,7 @@ def _seed(env: dict[str, str], workdir: Path, clients: int) -> dict[str, Any]:
         (root / name).mkdir(parents=True)
         for path in files:
             if path.is_file():
-                (root / name / path.name).symlink_to(path)
+                shutil.copyfile(path, root / name / path.name)  # import follows no links
     _checked(_dossier(env, "import", str(root), "--json", timeout=900))
     code = f"""
 import sys

@@ -266,12 +266,14 @@ def test_a_file_that_cannot_be_read_is_refused_and_the_rest_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = _folder_with_a_letter(tmp_path)
-    listed = importer._files
+    listed = importer._listing
 
-    def files_then_one_vanishes(path: Path) -> list[Path]:
-        return [path / "verdwenen.pdf", *listed(path)]  # listed, then deleted before reading
+    def files_then_one_vanishes(path: Path) -> tuple[list[Path], list[Path], list]:
+        files, folders, refused = listed(path)
+        # Listed, then deleted before reading.
+        return [path / "verdwenen.pdf", *files], folders, refused
 
-    monkeypatch.setattr(importer, "_files", files_then_one_vanishes)
+    monkeypatch.setattr(importer, "_listing", files_then_one_vanishes)
     result = invoke("import", str(folder))
     assert result.exit_code == 2, result.output
     assert "refused verdwenen.pdf: cannot read the file: No such file or directory" in (

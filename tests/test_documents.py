@@ -192,7 +192,8 @@ def test_import_of_a_folder_files_into_a_new_dossier(
 
     folder = corpus / "dutch/vng-softwarecatalogus-aanbesteding"
     dossier = importer.find_or_create_dossier(admin, folder, None)
-    results = [importer.import_file(admin, dossier, p, None) for p in importer._files(folder)]
+    [(_folder, files)] = importer.plan(folder)
+    results = [importer.import_file(admin, dossier, p, None) for p in files]
     db.session.commit()
     assert results == ["filed"] * 18
     kinds = db.session.scalars(sa.select(Document.kind).where(Document.dossier_id == dossier.id))

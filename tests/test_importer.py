@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from click.testing import Result
 from flask import Flask
 
 from dossier import dossiers, importer
+from dossier.cli import cli
 from dossier.errors import DomainError
-from dossier.models import DocumentKind, Dossier, MemberRole, User
+from dossier.extensions import db
+from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, MemberRole, User
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 
@@ -194,3 +202,146 @@ def test_import_refuses_a_user_who_may_not_file(
         importer.find_or_create_dossier(reader, tmp_path, "ABC-1")
     with pytest.raises(DomainError, match="may not register"):
         importer.find_or_create_dossier(reader, tmp_path, "NEW-1")
+
+
+# The import command on hostile folders: links, special files, names that are not UTF-8, and
+# files the dossier already holds.
+
+
+def _import(app: Flask, *args: str) -> Result:
+    result = app.test_cli_runner().invoke(cli, ["import", *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def _filed_names() -> list[str]:
+    return sorted(db.session.scalars(sa.select(DocumentVersion.original_filename)))
+
+
+def test_import_never_follows_a_symbolic_link(app: Flask, admin: User, tmp_path: Path) -> None:
+    secret = tmp_path / "root-only.txt"
+    secret.write_text("geheimwachtwoord van root\n")
+    outside = tmp_path / "elders"
+    outside.mkdir()
+    (outside / "buiten.txt").write_text("buiten de map\n")
+    root = tmp_path / "archief"
+    (root / "2025-001").mkdir(parents=True)
+    (root / "brief.txt").write_text("Geachte leverancier,\n")
+    (root / "2025-001" / "notitie.txt").write_text("een notitie\n")
+    (root / "link.txt").symlink_to(secret)
+    (root / "2025-001" / "ook-link.txt").symlink_to(secret)
+    (root / "map-link").symlink_to(outside, target_is_directory=True)
+    (root / "kapot.txt").symlink_to(tmp_path / "bestaat-niet")
+    os.mkfifo(root / "pijp.txt")
+
+    result = _import(app, str(root), "--json")
+
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    refused = {name: reason for outcome in report.values() for name, reason in outcome["refused"]}
+    assert refused == {
+        "link.txt": importer.LINK_REFUSAL,
+        "ook-link.txt": importer.LINK_REFUSAL,
+        "map-link": importer.LINK_REFUSAL,
+        "kapot.txt": importer.LINK_REFUSAL,
+        "pijp.txt": importer.SPECIAL_REFUSAL,
+    }
+    assert _filed_names() == ["brief.txt", "notitie.txt"]
+    secret_hash = hashlib.sha256(secret.read_bytes()).hexdigest()
+    assert (
+        db.session.scalar(sa.select(DocumentVersion).where(DocumentVersion.blob_key == secret_hash))
+        is None
+    )
+
+
+def test_a_file_swapped_for_a_link_after_listing_is_not_read(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    dossier = make_dossier("2025-050")
+    secret = tmp_path / "root-only.txt"
+    secret.write_text("geheim\n")
+    root = tmp_path / "archief"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "brief.txt").write_text("brief\n")
+    [(_folder, [listed])] = importer.plan(root / "sub")
+    listed.unlink()
+    listed.symlink_to(secret)  # swapped between the listing and the reading
+    with pytest.raises(DomainError, match="symbolic link"):
+        importer.import_file(admin, dossier, listed, None, root=root)
+    # A folder swapped for a link to another folder is not followed either.
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    (elsewhere / "brief.txt").write_text("van elders\n")
+    shutil.rmtree(root / "sub")
+    (root / "sub").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(DomainError, match="symbolic link"):
+        importer.import_file(admin, dossier, root / "sub" / "brief.txt", None, root=root)
+    db.session.rollback()
+    assert _filed_names() == []
+
+
+def test_a_folder_name_that_is_not_utf8_is_imported_readably(
+    app: Flask, admin: User, tmp_path: Path
+) -> None:
+    root = os.fsencode(tmp_path / "archief")
+    os.mkdir(root)
+    folder = root + b"/Caf\xe9 contract"  # Windows-1252, as an old file share writes it
+    os.mkdir(folder)
+    with open(folder + b"/brief \xe9\xe9n.txt", "wb") as file:
+        file.write(b"Geachte leverancier,\n")
+
+    result = _import(app, os.fsdecode(root))
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "Cafe-contract: 1 filed" in result.stdout
+    dossier = db.session.scalar(sa.select(Dossier))
+    assert dossier is not None
+    assert (dossier.reference, dossier.title) == ("Cafe-contract", "Café contract")
+    assert _filed_names() == ["brief één.txt"]
+
+
+def test_import_skips_a_file_the_dossier_holds_as_an_older_version(
+    app: Flask, admin: User, tmp_path: Path
+) -> None:
+    folder = tmp_path / "brieven"
+    folder.mkdir()
+    (folder / "brief.txt").write_text("eerste versie\n")
+    assert _import(app, str(folder)).exit_code == 0
+    (folder / "brief.txt").write_text("tweede versie\n")
+    assert _import(app, str(folder)).exit_code == 0  # version 2 of the same document
+    (folder / "kopie van brief.txt").write_text("eerste versie\n")  # the bytes of version 1
+    (folder / "nog een kopie.txt").write_text("tweede versie\n")  # the bytes of version 2
+
+    result = _import(app, str(folder), "--json")
+
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)["brieven"]
+    assert outcome["unchanged"] == ["brief.txt"]
+    assert outcome["filed"] == outcome["new_versions"] == outcome["refused"] == []
+    document = db.session.scalar(sa.select(Document))
+    assert document is not None
+    assert dict(outcome["duplicates"]) == {
+        "kopie van brief.txt": f"already in the dossier as 'brief' (document {document.id}), "
+        "version 1",
+        "nog een kopie.txt": f"already in the dossier as 'brief' (document {document.id}), "
+        "version 2",
+    }
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 1
+    text = _import(app, str(folder))
+    assert "0 refused, 2 duplicates" in text.stdout
+    assert "  duplicate kopie van brief.txt: already in the dossier as 'brief'" in text.stdout
+
+
+def test_two_copies_in_one_folder_are_filed_once(app: Flask, admin: User, tmp_path: Path) -> None:
+    folder = tmp_path / "brieven"
+    folder.mkdir()
+    (folder / "a.txt").write_text("dezelfde brief\n")
+    (folder / "b.txt").write_text("dezelfde brief\n")
+    result = _import(app, str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)["brieven"]
+    assert outcome["filed"] == ["a.txt"]
+    assert [name for name, _where in outcome["duplicates"]] == ["b.txt"]
+    assert _filed_names() == ["a.txt"]

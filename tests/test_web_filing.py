@@ -241,3 +241,46 @@ def test_amounts_in_dutch_notation_round_trip_through_the_form(
         },
     )
     assert bad.status_code == 400 and "Geen bedrag" in bad.text
+
+
+def test_uploading_bytes_the_dossier_holds_warns_and_still_files(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    make_dossier("2025-031")
+    client = app.test_client(user=admin)
+    first, second = tmp_path / "brief.txt", tmp_path / "brief-v2.txt"
+    first.write_text("Geachte leverancier,\n")
+    second.write_text("Geachte leverancier, tweede versie.\n")
+    assert _upload(client, "2025-031", first, "correspondence", title="Brief").status_code == 302
+    document = db.session.scalar(sa.select(Document))
+    with second.open("rb") as handle:
+        response = client.post(
+            f"/dossiers/2025-031/documents/{document.id}/versions/new",
+            data={"file": (handle, second.name), "comment": "aangevuld"},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 302
+    copy = tmp_path / "kopie.txt"
+    copy.write_bytes(first.read_bytes())  # the bytes of version 1, under another name
+
+    response = _upload(client, "2025-031", copy, "correspondence")
+
+    assert response.status_code == 302  # a warning, not a refusal
+    page = client.get(response.headers["Location"]).text
+    assert 'class="flash flash-warning"' in page
+    assert "Dit bestand staat al in het dossier als &#34;Brief&#34;, versie 1." in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 2
+    # A new version with the bytes of an earlier one is filed with the same warning.
+    with copy.open("rb") as handle:
+        response = client.post(
+            f"/dossiers/2025-031/documents/{document.id}/versions/new",
+            data={"file": (handle, copy.name), "comment": "terug naar de eerste"},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 302
+    assert "versie 1." in client.get(response.headers["Location"]).text
+    # A file that is new to the dossier gets no warning.
+    fresh = tmp_path / "nieuw.txt"
+    fresh.write_text("Iets nieuws.\n")
+    page = client.get(_upload(client, "2025-031", fresh, "correspondence").headers["Location"])
+    assert "flash-warning" not in page.text

@@ -70,6 +70,13 @@ class Document(Base):
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number"
     )
+    # The message an attachment came with, and the attachments of a message.
+    parent: Mapped[Document | None] = relationship(
+        remote_side="Document.id", back_populates="attachments"
+    )
+    attachments: Mapped[list[Document]] = relationship(
+        back_populates="parent", order_by="Document.id"
+    )
 
     @property
     def is_confidential(self) -> bool:

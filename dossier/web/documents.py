@@ -95,8 +95,35 @@ def create(reference: str) -> str | Response | tuple[str, int]:
             raise InsufficientStorage() from error
         else:
             flash(_("%(title)s filed.", title=document.title), "success")
+            _warn_if_duplicate(document.current_version)
             return redirect(url_for(".show", reference=reference, document_id=document.id))
     return render_template("documents/new.html", dossier=dossier, form=form), 400
+
+
+def _readable(document: Document | None) -> Document | None:
+    """The document when the user may read it (a message, an attachment), else None."""
+    if document is not None and access.can_view_document(current_user, document):
+        return document
+    return None
+
+
+def _warn_if_duplicate(version: DocumentVersion | None) -> None:
+    """Say so when the dossier already held these bytes under a document the user may read.
+
+    The file is filed all the same: a beheerder may mean to file the same bytes twice.
+    """
+    if version is None:
+        return
+    dossier = version.document.dossier
+    for other in documents.versions_with_content(dossier, version.blob_key):
+        if other.id != version.id and access.can_view_document(current_user, other.document):
+            message = _(
+                'This file is already in the dossier as "%(title)s", version %(number)s.',
+                title=other.document.title,
+                number=other.number,
+            )
+            flash(message, "warning")
+            return
 
 
 @bp.get("/<int:document_id>")
@@ -116,6 +143,8 @@ def show(reference: str, document_id: int) -> str:
         target=request.args.get("unit", ""),
         can_add_version=access.can_add_version(current_user, document),
         can_edit=access.can_edit_document(current_user, document),
+        message=_readable(document.parent),
+        attachments=[a for a in document.attachments if _readable(a)],
         inline_types=INLINE_TYPES,
         pending=version is not None and version.extraction_status.value == "pending",
     )
@@ -296,6 +325,7 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
             raise InsufficientStorage() from error
         else:
             flash(_("Version %(number)s filed.", number=version.number), "success")
+            _warn_if_duplicate(version)
             return redirect(url_for(".show", reference=reference, document_id=document.id))
     return render_template(
         "documents/new_version.html", dossier=dossier, document=document, form=form
