@@ -28,6 +28,7 @@ from dossier import (
     database,
     deadlines,
     digest,
+    documents,
     dossiers,
     groups,
     importer,
@@ -120,6 +121,9 @@ def init_command() -> None:
         make_private_dir(current_app.config[key])
     database.create_or_upgrade()
     _anchor_audit_head()
+    if repaired := documents.repair_confidential_attachments():
+        db.session.commit()
+        click.echo(f"{repaired} attachments of confidential e-mails made confidential")
     password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         password = secrets.token_urlsafe(12)

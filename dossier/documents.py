@@ -540,3 +540,15 @@ def withdraw(actor: User, document: Document, reason: str) -> None:
     db.session.add(OutboxItem(topic="document.remove", object_id=document.id))
     db.session.flush()
     crash.point("withdraw.before_commit")
+
+
+def repair_confidential_attachments() -> int:
+    """Carry confidentiality to the attachments of every confidential message, as an audited
+    change by the system; for data filed before it was carried. Returns how many changed."""
+    parents = sa.select(Document.parent_id).where(Document.parent_id.is_not(None))
+    messages = db.session.scalars(
+        sa.select(Document)
+        .where(Document.id.in_(parents), Document.confidentiality == Confidentiality.CONFIDENTIAL)
+        .order_by(Document.id)
+    ).all()
+    return sum(len(carry_confidentiality(None, message)) for message in messages)

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from dossier import documents, indexing, searching
 from dossier.extensions import db
 from dossier.models import (
+    AuditEvent,
     Confidentiality,
     Direction,
     Document,
@@ -250,3 +251,33 @@ def test_attachments_filed_after_the_message_became_confidential_are_confidentia
     assert len(attachments) == 2
     assert all(a.is_confidential for a in attachments.values())
     assert _hits(reader, CANARY) == 0
+
+
+def test_init_carries_confidentiality_to_attachments_filed_before_it_was_carried(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    from dossier.cli import cli
+
+    make_dossier("2025-046")
+    message = _upload(app.test_client(user=admin), "2025-046", _message())
+    offer = _attachments(message)["offerte.txt"]
+    # What an older version left behind: the message confidential, its attachments not.
+    db.session.execute(
+        sa.update(Document)
+        .where(Document.id == message.id)
+        .values(confidentiality=Confidentiality.CONFIDENTIAL)
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "2 attachments of confidential e-mails made confidential" in result.output
+    db.session.expire_all()
+    assert offer.is_confidential
+    event = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_id == offer.id, AuditEvent.action == "document.update")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None and event.actor_label == "system"
+    again = app.test_cli_runner().invoke(cli, ["init"])
+    assert "made confidential" not in again.output
