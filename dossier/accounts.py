@@ -12,6 +12,7 @@ from dossier import audit, calendar_feed
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import GlobalRole, User, new_session_token, utcnow
+from dossier.text import clean_line
 
 MIN_PASSWORD_LENGTH = 12
 # `dossier init` creates this administrator and shows its generated password from this file
@@ -56,7 +57,7 @@ def create_user(
     check_password_policy(password, email)
     user = User(
         email=email,
-        name=name.strip() or email,
+        name=clean_line(name) or email,
         password_hash=generate_password_hash(password),
         global_role=role,
         must_change_password=must_change_password,

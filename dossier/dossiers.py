@@ -26,9 +26,14 @@ from dossier.models import (
     PartyKind,
     User,
 )
+from dossier.text import has_nul
 
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 REFERENCE_MAX = 64
+# The ninth digit of a CPV code is a check digit, but it is not checked: the algorithm in the
+# EU's CPV documentation does not reproduce the check digits of the official 2008 list
+# (03300000-2, for one), as the Commission confirmed in 2024 (OP-TED/ePO discussion 589), and
+# a check that refused official codes would be worse than none.
 CPV_RE = re.compile(r"^\d{8}-\d$")
 KVK_RE = re.compile(r"^\d{8}$")
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
@@ -130,6 +135,10 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
     The messages are in the active language (see `dossier.i18n.select_locale`).
     """
     errors: dict[str, str] = {}
+    for name, value in values.items():
+        if isinstance(value, str) and has_nul(value):
+            # SQLite would store it, PostgreSQL refuses it: refuse it everywhere, and say so.
+            errors[name] = _("holds a NUL character; remove it")
     merged = {**(snapshot(dossier) if dossier else {}), **values}
     reference = merged.get("reference") or ""
     if not REFERENCE_RE.match(reference):

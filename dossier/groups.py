@@ -11,6 +11,7 @@ from dossier import access, audit
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import Group, User
+from dossier.text import clean_line
 
 
 def _member_emails(group: Group) -> list[str]:
@@ -19,7 +20,7 @@ def _member_emails(group: Group) -> list[str]:
 
 def create_group(actor: User | None, name: str, members: list[User] | None = None) -> Group:
     """Add a group; its name is how the CLI and the member forms name it, so no `@`."""
-    name = name.strip()
+    name = clean_line(name)
     if not name or len(name) > 255 or "@" in name:
         raise ValidationError({"name": _("give a name of 1-255 characters without @")})
     if db.session.scalar(sa.select(Group.id).where(Group.name == name)) is not None:

@@ -63,7 +63,8 @@ def _format_datetime(value: datetime | None) -> str:
 
 
 def format_money(value: Decimal | None) -> str:
-    return format_currency(value, "EUR") if value is not None else ""
+    """An amount in euros; an amount nobody recorded is unknown ("—"), never € 0,00."""
+    return format_currency(value, "EUR") if value is not None else "—"
 
 
 def format_filesize(value: int | None) -> str:

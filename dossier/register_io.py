@@ -26,6 +26,7 @@ from dossier.models import (
     User,
 )
 from dossier.spreadsheets import read_table, write_table
+from dossier.text import clean_line, clean_text, has_nul
 
 # Dutch column names that registers commonly use, mapped to our field names.
 ALIASES = {
@@ -161,12 +162,18 @@ def _enum(enum_cls: Any, synonyms: dict[str, str] | None = None) -> Callable[[An
     return parse
 
 
-def _text(value: Any) -> str:
-    text = "" if value is None else str(value).strip()
+def _text(value: Any, clean: Callable[[str | None], str] = clean_line) -> str:
+    """A cell as text, cleaned of control and bidi-override characters like form input."""
+    text = clean("" if value is None else str(value)).strip()
     # Undo the apostrophe that export puts before formula-like text, so a round trip is exact.
     if text.startswith("'") and text[1:].startswith(_FORMULA_START):
         return text[1:]
     return text
+
+
+def _text_block(value: Any) -> str:
+    """A multi-line cell (the description): its lines and tabs are kept."""
+    return _text(value, clean_text)
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -190,7 +197,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
         Confidentiality, {"normaal": "normal", "vertrouwelijk": "confidential"}
     ),
     "tags": lambda v: [t.strip() for t in _text(v).split(",") if t.strip()],
+    "description": _text_block,
 }
+NUL_MESSAGE = "holds a NUL character; save the file again as UTF-8 text"
 
 
 def parse_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +209,10 @@ def parse_row(row: dict[str, Any]) -> dict[str, Any]:
     for header, raw in row.items():
         name = _column(header or "")
         if name is None or name in DERIVED:
+            continue
+        if isinstance(raw, str) and has_nul(raw):
+            # Refused, not stripped: a NUL means the file was read wrongly (UTF-16 as UTF-8).
+            problems[header] = NUL_MESSAGE
             continue
         try:
             values[name] = PARSERS.get(name, _text)(raw)

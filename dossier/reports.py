@@ -164,6 +164,26 @@ _MONEY_COLUMNS = [
 ]
 
 
+def total(amounts: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum of the known amounts; None (unknown, shown as "—") when there are amounts and
+    none of them is known, so a group whose value nobody recorded does not read € 0,00.
+    Nothing at all sums to a known zero."""
+    amounts = list(amounts)
+    known = [a for a in amounts if a is not None]
+    if amounts and not known:
+        return None
+    return sum(known, ZERO)
+
+
+def _money(dossiers: list[Dossier]) -> list[Any]:
+    """Count, contract value and annual value of a group of dossiers."""
+    return [
+        len(dossiers),
+        total(d.value for d in dossiers),
+        total(d.annual_value for d in dossiers),
+    ]
+
+
 def _grouped(
     name: str,
     title: Any,
@@ -171,14 +191,11 @@ def _grouped(
     dossiers: Iterable[Dossier],
     key: Callable[[Dossier], str],
 ) -> Table:
-    sums: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    groups: dict[str, list[Dossier]] = defaultdict(list)
     for dossier in dossiers:
-        entry = sums[key(dossier)]
-        entry[0] += 1
-        entry[1] += dossier.value or ZERO
-        entry[2] += dossier.annual_value or ZERO
-    rows = [[k, *v] for k, v in sums.items()]
-    rows.sort(key=lambda row: (-row[2], row[0]))
+        groups[key(dossier)].append(dossier)
+    rows = [[k, *_money(group)] for k, group in groups.items()]
+    rows.sort(key=lambda row: (-(row[2] or ZERO), row[0]))
     return Table(name, title, [("key", heading), *_MONEY_COLUMNS], rows)
 
 
@@ -240,8 +257,8 @@ def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
             [
                 year,
                 len(started),
-                sum((d.value or ZERO for d in started), ZERO),
-                sum((d.annual_value or ZERO for d in in_force), ZERO),
+                total(d.value for d in started),
+                total(d.annual_value for d in in_force),
             ]
         )
     return table
@@ -264,17 +281,15 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
     """Value of open contracts whose running term ends in each of the coming quarters."""
     start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarters = [_quarter(start + relativedelta(months=3 * n)) for n in range(QUARTERS_AHEAD)]
-    sums: dict[str, list[Any]] = {q: [0, ZERO, ZERO] for q in quarters}
+    ending: dict[str, list[Dossier]] = {q: [] for q in quarters}
     for dossier in _open(dossiers):
         if dossier.end_on is None:
             continue
-        entry = sums.get(_quarter(deadlines.current_end(dossier, today)))
-        if entry is not None:
-            entry[0] += 1
-            entry[1] += dossier.value or ZERO
-            entry[2] += dossier.annual_value or ZERO
+        group = ending.get(_quarter(deadlines.current_end(dossier, today)))
+        if group is not None:
+            group.append(dossier)
     # Eight rows of zeros report nothing: then the table is empty, like the others.
-    rows = [[q, *sums[q]] for q in quarters] if any(v[0] for v in sums.values()) else []
+    rows = [[q, *_money(ending[q])] for q in quarters] if any(ending.values()) else []
     return Table(
         "value_quarter",
         _l("Value of contracts ending per quarter"),

@@ -1,9 +1,13 @@
-"""Reading and writing tables as CSV or XLSX, with formula injection escaped on the way out."""
+"""Reading and writing tables as CSV or XLSX; every cell written is made safe on the way out:
+no characters that XML or a reader chokes on, formula injection escaped."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -13,6 +17,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dossier.errors import DomainError
@@ -22,11 +27,29 @@ MAX_ROWS = 100_000
 EURO_FORMAT = "€ #,##0.00"
 DATE_FORMAT = "dd-mm-yyyy"
 DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+# Characters XML 1.0 forbids (openpyxl refuses the whole workbook for one of them), the other
+# C1 controls, lone surrogates, and bidi embeddings, overrides and isolates. Tab and line ends
+# stay: they are legal, and a description keeps its lines.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# Controls that separate words (vertical tab, form feed, the separators) become a space.
+_SPACING = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+# Columns are as wide as their widest text among the header and this many first rows.
+WIDTH_SAMPLE = 200
+MIN_WIDTH, MAX_WIDTH = 8, 60
 
 
 def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """A value made safe for a spreadsheet cell: text loses the characters a file may not hold
+    (an old row with a vertical tab must still export), and text that a spreadsheet would run
+    as a formula gets a leading apostrophe. Cleaning comes first, and leading spaces do not
+    count, so a control character cannot hide a formula from the escape."""
+    if not isinstance(value, str):
+        return value
+    value = _UNSAFE.sub("", _SPACING.sub(" ", value))
+    if value.lstrip().startswith(_FORMULA_START):
         return "'" + value
     return value
 
@@ -101,12 +124,7 @@ def dump_table(
     A CSV file follows `locale`'s Excel: Dutch gets `;` between cells and decimal commas.
     """
     if kind == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(sheet_title[:31])
-        sheet.append([escape_cell(h) for h in header])
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, v) for v in row])
-        workbook.save(handle)
+        _dump_xlsx(handle, header, rows, sheet_title)
         return
     separator, decimal_mark = csv_dialect(locale)
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
@@ -116,6 +134,60 @@ def dump_table(
         writer.writerow([_csv_value(v, decimal_mark) for v in row])
     text.flush()
     text.detach()
+
+
+def _dump_xlsx(
+    handle: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str
+) -> None:
+    """Write one sheet, streamed (write-only mode), laid out by `lay_out`."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])
+    rows = iter(rows)
+    # Widths go into the file before the first row: they are measured on a first batch only,
+    # so a large register still streams.
+    first = list(itertools.islice(rows, WIDTH_SAMPLE))
+    lay_out(sheet, header, first)
+    count = 0
+    sheet.append([escape_cell(h) for h in header])
+    for row in itertools.chain(first, rows):
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+        count += 1
+    finish_layout(sheet, len(header), count)
+    workbook.save(handle)
+
+
+def lay_out(sheet: Any, header: Sequence[str], sample: Iterable[Sequence[Any]]) -> None:
+    """Column widths that fit the header and `sample`, and the header row frozen, so every
+    export opens readable; call before the first row is written."""
+    widths = [_width(h) for h in header]
+    for row in sample:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _width(value))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(
+            max(width + 2, MIN_WIDTH), MAX_WIDTH
+        )
+    sheet.freeze_panes = "A2"
+
+
+def finish_layout(sheet: Any, columns: int, rows: int) -> None:
+    """An autofilter over the header and the `rows` written under it."""
+    if columns:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
+
+
+def _width(value: Any) -> int:
+    """About how many characters wide `value` shows in its cell (its longest line)."""
+    value = _xlsx_value(value)
+    if isinstance(value, datetime):
+        return len(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return len(DATE_FORMAT)
+    if isinstance(value, Decimal):
+        return len(f"€ {value:,.2f}")
+    if value is None:
+        return 0
+    return max((len(line) for line in str(value).splitlines()), default=0)
 
 
 def table_bytes(
@@ -173,7 +245,12 @@ def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
 def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        # Excel's "Unicode text" is UTF-16 with a byte-order mark; read as UTF-8 or cp1252 it
+        # would put a NUL between every two letters.
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252")
     # Only the delimiter is sniffed: from a header without quotes the Sniffer also guesses

@@ -32,7 +32,8 @@ def clean_text(value: str | None) -> str:
     """Multi-line text (a description, a note): NFC, LF line ends, tabs kept, other controls
     and bidi overrides removed, trailing white space trimmed."""
     value = unicodedata.normalize("NFC", value or "")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    # Word writes a manual line break as a vertical tab (and a page break as a form feed).
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\v", "\n").replace("\f", "\n")
     return _TEXT_UNSAFE.sub("", value).rstrip()
 
 

@@ -30,3 +30,7 @@ def test_has_nul() -> None:
     assert has_nul("ti\x00tle")
     assert not has_nul("title")
     assert not has_nul(None)
+
+
+def test_clean_text_keeps_a_word_line_break_as_a_line() -> None:
+    assert clean_text("Leverancier\x0bB.V.\x0cpagina 2") == "Leverancier\nB.V.\npagina 2"

@@ -372,6 +372,10 @@ def _send(version: DocumentVersion, as_attachment: bool) -> Response:
         etag=version.blob_key,
         max_age=0,
     )
+    if "charset=" in version.mime_type.lower():
+        # The stored type names the charset detection found; werkzeug would append a second
+        # "; charset=utf-8" to any text type, which for cp1252 text contradicts the first.
+        response.content_type = version.mime_type
     response.headers["Cache-Control"] = "no-store"
     return response
 

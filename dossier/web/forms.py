@@ -39,7 +39,29 @@ from dossier.models import (
     NoticeUnit,
     Procedure,
 )
+from dossier.text import clean_line, clean_text, has_nul
 from dossier.web import labels
+
+NUL_MESSAGE = _l(
+    "This text holds a NUL character (often left by a file saved as UTF-16); remove it and try "
+    "again."
+)
+
+
+def _refuse_nul(value: Any) -> Any:
+    """A NUL is refused, not removed: it only comes with binary or wrongly decoded input, so
+    the text around it is suspect too, and the user should see it (PostgreSQL cannot store it)."""
+    if isinstance(value, str) and has_nul(value):
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
+def _line(value: Any) -> Any:
+    return clean_line(value) if isinstance(value, str) else value
+
+
+def _text(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def _choices(enum_labels: dict[Any, Any], blank: bool = False) -> list[SelectChoice]:
@@ -78,13 +100,31 @@ class AmountField(StringField):
         return self.raw_data[0] if self.raw_data else ""
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """The base of every form: free text is cleaned where it comes in, in one place.
+
+    A text area keeps its lines and tabs (`clean_text`), any other text field becomes one line
+    (`clean_line`); both lose control and bidi-override characters, after a NUL is refused.
+    Passwords are left exactly as typed, and amounts parse themselves.
+    """
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            kind = unbound_field.field_class
+            if issubclass(kind, StringField) and not issubclass(kind, PasswordField | AmountField):
+                clean = _text if issubclass(kind, TextAreaField) else _line
+                filters = unbound_field.kwargs.get("filters", ())
+                options["filters"] = (_refuse_nul, clean, *filters)
+            return unbound_field.bind(form=form, **options)
+
+
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField(_l("Stay logged in on this computer"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=1024)]
     )
@@ -110,7 +150,7 @@ class PasswordForm(FlaskForm):
             raise StopValidation(list(error.errors.values())[0]) from None
 
 
-class DossierForm(FlaskForm):
+class DossierForm(Form):
     row_version = HiddenField()
     reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=64)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
@@ -189,12 +229,12 @@ class DossierForm(FlaskForm):
         return [f.name for f in self if f.name not in ("csrf_token", "row_version")]
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(Form):
     status = SelectField(_l("Status"), choices=_choices(labels.DEADLINE_STATUS))
     note = TextAreaField(_l("Note (what was done or decided)"), validators=[Length(max=2000)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("File"), validators=[FileRequired()])
     kind = SelectField(_l("Kind of document"), choices=_choices(labels.DOCUMENT_KIND))
     title = StringField(_l("Title (default: the file name)"), validators=[Length(max=255)])
@@ -205,7 +245,7 @@ class UploadForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
 
-class DocumentEditForm(FlaskForm):
+class DocumentEditForm(Form):
     token = HiddenField()
     kind = SelectField(_l("Kind of document"), choices=_choices(labels.DOCUMENT_KIND))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
@@ -215,13 +255,13 @@ class DocumentEditForm(FlaskForm):
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(
         _l("Why is this document withdrawn?"), validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class VersionForm(FlaskForm):
+class VersionForm(Form):
     file = FileField(_l("File"), validators=[FileRequired()])
     comment = TextAreaField(
         _l("What changed in this version?"), validators=[DataRequired(), Length(max=2000)]
@@ -231,7 +271,7 @@ class VersionForm(FlaskForm):
 GLOBAL_ROLE_CHOICES = [SelectChoice("", _l("none"))] + _choices(labels.GLOBAL_ROLE)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
     name = StringField(_l("Name"), validators=[Length(max=255)])
     role = OptionalSelectField(_l("Global role"), choices=GLOBAL_ROLE_CHOICES)
@@ -240,25 +280,25 @@ class UserForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         _l("New password (leave empty to generate one)"), validators=[Length(max=1024)]
     )
 
 
-class GlobalRoleForm(FlaskForm):
+class GlobalRoleForm(Form):
     role = OptionalSelectField(_l("Global role"), choices=GLOBAL_ROLE_CHOICES)
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(_l("Name of the group"), validators=[DataRequired(), Length(max=255)])
 
 
-class GroupMemberForm(FlaskForm):
+class GroupMemberForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=255)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     principal = StringField(
         _l("E-mail address or group name"), validators=[DataRequired(), Length(max=255)]
     )
@@ -268,11 +308,11 @@ class MemberForm(FlaskForm):
     )
 
 
-class MemberRoleForm(FlaskForm):
+class MemberRoleForm(Form):
     role = SelectField(_l("Role"), choices=_choices(labels.MEMBER_ROLE))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """The audit viewer's filters: a GET form, so no CSRF token."""
 
     class Meta:

@@ -98,7 +98,9 @@ def _chart(title: str, table: reports.Table, label_key: str, value_key: str) -> 
     for row in table.rows:
         label = _cell(table, label_key, row[keys.index(label_key)])
         value = row[keys.index(value_key)]
-        value = 0 if value is None else value
+        if value is None:  # unknown: no bar, and a dash rather than a made-up zero
+            bars.append((str(label), 0, "—"))
+            continue
         text = format_money(value) if isinstance(value, Decimal) else str(value)
         bars.append((str(label), value, text))
     return bar_chart(title, bars)
