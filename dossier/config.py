@@ -37,6 +37,14 @@ class Defaults:
     HOST = "127.0.0.1"
     PORT = 5000
     THREADS = 8
+    # The waitress server of `dossier run`. Open connections (idle ones included) beyond the
+    # limit wait in the listen backlog; a connection without a request and silent for
+    # CHANNEL_TIMEOUT seconds is closed (checked every CLEANUP_INTERVAL seconds). A reverse proxy
+    # in front still belongs in production: it buffers slow clients (see the README).
+    CONNECTION_LIMIT = 1000
+    CHANNEL_TIMEOUT = 30
+    CLEANUP_INTERVAL = 10
+    BACKLOG = 1024
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES = ("nl", "en")
