@@ -61,6 +61,10 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMITS = "10 per minute;50 per hour"
+    # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
+    # the limiter's storage (shared between web processes when that is Redis).
+    SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
+    SEARCH_TIME_LIMIT = 5.0  # seconds of matching before a search is refused as too slow
 
     # Management information (dossier/deadlines.py, dossier/reports.py).
     # European thresholds (EUR excl. VAT) for sub-central contracting authorities, per category,
