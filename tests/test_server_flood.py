@@ -108,3 +108,25 @@ def test_login_page_answers_during_a_slow_client_flood(server: str) -> None:
         for sock in flood:
             sock.close()
     assert requests.get(server + "/login", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(("soft", "hard", "expected"), [(300, 2000, 1000), (300, 300, 44)])
+def test_connection_limit_fits_the_open_files_limit(soft: int, hard: int, expected: int) -> None:
+    """The soft open-files limit is raised when the hard one allows, else the limit is lowered."""
+    code = (
+        "import resource\n"
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
+        "from dossier.cli import _connection_limit\n"
+        "print(_connection_limit(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    limit, files = map(int, run.stdout.split())
+    assert (limit, files) == (expected, 1000 + 256 if expected == 1000 else soft)
+    assert ("allows 44 connections" in run.stderr) == (expected == 44)
