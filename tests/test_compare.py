@@ -112,13 +112,14 @@ def _two_versions(
 def test_compare_page_of_the_pathological_pair_answers_quickly(
     app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
 ) -> None:
-    """The issue is a hang (91 s), so a generous wall-clock bound is the test."""
+    """The issue is a hang (91 s of CPU), so a generous bound on this thread's CPU time is the
+    test: unlike wall-clock time it does not grow when other processes share the cores."""
     client, page = _two_versions(
         app, admin, make_dossier(), tmp_path, PATHOLOGICAL_OLD, PATHOLOGICAL_NEW
     )
-    started = time.monotonic()
+    started = time.thread_time()
     response = client.get(page + "/compare")
-    assert time.monotonic() - started < 5
+    assert time.thread_time() - started < 5
     assert response.status_code == 200
     assert "500 regels toegevoegd, 500 regels verwijderd" in response.text
 
