@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import secrets
 import signal
 import smtplib
@@ -186,6 +188,11 @@ def run_command(host: str | None, port: int | None) -> None:
             port=port,
             threads=config["THREADS"],
             max_request_body_size=config["MAX_CONTENT_LENGTH"],
+            connection_limit=_connection_limit(config["CONNECTION_LIMIT"]),
+            channel_timeout=config["CHANNEL_TIMEOUT"],
+            cleanup_interval=config["CLEANUP_INTERVAL"],
+            backlog=config["BACKLOG"],
+            asyncore_use_poll=True,  # select() cannot watch descriptors numbered above 1023
             ident="dossier",
         )
     except OSError as exc:
@@ -194,6 +201,34 @@ def run_command(host: str | None, port: int | None) -> None:
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
     click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
     server.run()
+
+
+# Descriptors kept free beside the connections: database, blobs, index segments, extraction.
+RESERVED_FILES = 256
+
+
+def _connection_limit(wanted: int) -> int:
+    """The connection limit the open-files limit allows, raising the soft limit when it can.
+
+    A waitress that runs out of descriptors cannot accept or open anything, so rather than
+    failing under a flood the limit is lowered to what the process may open.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        allowed = max(soft - RESERVED_FILES, 16)
+        click.echo(
+            f"The open-files limit ({soft}) allows {allowed} connections instead of {wanted}; "
+            "raise it (ulimit -n, LimitNOFILE=) to serve more.",
+            err=True,
+        )
+        return allowed
+    return wanted
 
 
 def _recover() -> None:

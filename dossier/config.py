@@ -39,6 +39,14 @@ class Defaults:
     HOST = "127.0.0.1"
     PORT = 5000
     THREADS = 8
+    # The waitress server of `dossier run`. Open connections (idle ones included) beyond the
+    # limit wait in the listen backlog; a connection without a request and silent for
+    # CHANNEL_TIMEOUT seconds is closed (checked every CLEANUP_INTERVAL seconds). A reverse proxy
+    # in front still belongs in production: it buffers slow clients (see the README).
+    CONNECTION_LIMIT = 1000
+    CHANNEL_TIMEOUT = 30
+    CLEANUP_INTERVAL = 10
+    BACKLOG = 1024
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES = ("nl", "en")
@@ -55,6 +63,10 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMITS = "10 per minute;50 per hour"
+    # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
+    # the limiter's storage (shared between web processes when that is Redis).
+    SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
+    SEARCH_TIME_LIMIT = 5.0  # seconds of matching before a search is refused as too slow
 
     # Management information (dossier/deadlines.py, dossier/reports.py).
     # European thresholds (EUR excl. VAT) for sub-central contracting authorities, per category,

@@ -20,6 +20,7 @@ from dossier import access, indexing
 from dossier.extensions import db
 from dossier.models import Clause, Document, DocumentVersion, Dossier, User
 from search.index import Hit, IndexUnavailable, SearchRequest, SearchResult, validate_query
+from search.query import parse_query
 
 FALLBACK_LIMIT = 200
 
@@ -49,6 +50,7 @@ def search(user: User, text: str, **options: Any) -> Outcome:
     """Run a permission-filtered search; raises search.index.QueryRefused for bad queries."""
     validate_query(text)
     allowed, denied = permission_sets(user)
+    options.setdefault("time_limit", current_app.config["SEARCH_TIME_LIMIT"])
     request = SearchRequest(text=text, allowed_dossiers=allowed, denied_documents=denied, **options)
     try:
         result = indexing.search_index().search(request)
@@ -56,6 +58,11 @@ def search(user: User, text: str, **options: Any) -> Outcome:
         indexing.kick(current_app._get_current_object())
         return Outcome(_fallback(request), degraded=True)
     return Outcome(result, facets=result.facets)
+
+
+def is_expensive(text: str) -> bool:
+    """Whether a query expands wildcards (rate-limited per user); raises QueryRefused."""
+    return parse_query(text).expensive
 
 
 def hit_as_dict(hit: Hit, clause: bool) -> dict[str, Any]:

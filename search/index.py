@@ -203,6 +203,8 @@ class SearchIndex:
         try:
             yield self._current_searcher()
             return
+        except QueryRefused:  # a ValueError, but about the query (too broad, too slow)
+            raise
         except CORRUPTION as exc:
             failure = exc
         self._forget()

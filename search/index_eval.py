@@ -66,6 +66,7 @@ class _Segment:
         key = (field, term)
         found = self._terms.get(key)
         if found is None:
+            self.plan.check_time()
             found = self._terms[key] = self._score(field, term)
         return found
 

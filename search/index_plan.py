@@ -10,22 +10,29 @@ from the same statistics Whoosh uses (collection idf and average field length).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import is_stop_word, stems
 from search.index_tables import SCORED_FIELDS
-from search.query import Item, ParsedQuery
+from search.query import Item, ParsedQuery, QueryRefused
 
 __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
 
 # Fields an item's words may match in, with their weight; "body" is the unit's own text.
 FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
-# A trailing wildcard expands to at most this many stems, so "con*" cannot build a huge OR.
+# A trailing wildcard expands to at most this many stems per field, so "con*" cannot build a
+# huge OR; a broader prefix is refused with a message rather than silently cut off.
 MAX_EXPANSION = 64
+# All wildcards of one query together expand to at most this many (field, stem) terms.
+MAX_QUERY_EXPANSION = 192
+TOO_BROAD = "A * wildcard matches too many words; type more letters before the * or use fewer."
+TOO_SLOW = "This search takes too long; make it more specific."
 # Word endings that stemming removes (English, then Dutch), tried after a wildcard's prefix.
 ENDINGS = (
     *("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "or", "ors", "er", "ers"),
@@ -71,22 +78,38 @@ class Plan:
     highlight: frozenset[str] = frozenset()
     idf: dict[tuple[str, str], float] | None = None
     average_length: dict[str, float] | None = None
+    deadline: float | None = None  # time.monotonic() after which matching gives up
+
+    def check_time(self) -> None:
+        """Raise QueryRefused once the plan's deadline has passed."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise QueryRefused("too_slow", TOO_SLOW)
 
 
 EMPTY = Plan(())
 
 
+Expansions = dict[tuple[str, str], list[str]]
+
+
 def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
-    """Build the plan of a parsed query against the terms that exist in the index."""
+    """Build the plan of a parsed query against the terms that exist in the index.
+
+    Raises QueryRefused when its wildcards expand to more terms than MAX_EXPANSION (one
+    wildcard in one field) or MAX_QUERY_EXPANSION (the whole query).
+    """
     reader = searcher.reader()
-    items = [_item(item, reader) for item in parsed.positive]
+    expansions: Expansions = {}
+    items = [_item(item, reader, expansions) for item in parsed.positive]
     if len(items) == 1:
         # A single item must match the text itself: metadata only narrows a query with
         # several items ("acme termination"), it never makes every clause of a document a hit.
         items = [PlanItem(tuple(a for a in items[0].alternatives if a.field != "meta"))]
     if any(not item.alternatives for item in items):
         return EMPTY
-    excluded = [_item(item, reader) for item in parsed.negative if len(item.words) == 1]
+    excluded = [_item(item, reader, expansions) for item in parsed.negative if len(item.words) == 1]
+    if sum(len(found) for found in expansions.values()) > MAX_QUERY_EXPANSION:
+        raise QueryRefused("too_broad", TOO_BROAD)
     checks = tuple(_adjacency(item) for item in parsed.items if len(item.words) > 1)
     terms = {
         (a.field, t)
@@ -99,7 +122,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
         tuple(items),
         tuple(item for item in excluded if item.alternatives),
         checks,
-        _highlight(parsed, reader),
+        _highlight(parsed, reader, expansions),
         {term: searcher.idf(*term) for term in terms},
         {field: searcher.avg_field_length(field) or 1.0 for field in SCORED_FIELDS},
     )
@@ -113,12 +136,12 @@ def _adjacency(item: Item) -> Adjacency:
     return Adjacency(item.negated, tuple(stems(word) for word in item.words), item.idents, stop)
 
 
-def _item(item: Item, reader: IndexReader) -> PlanItem:
+def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
     """The alternatives of an item that can match at all, given the terms in the index."""
     words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
     alternatives = []
     for field, boost in FIELDS:
-        terms = tuple(_terms(field, word, reader, item.prefix) for word in words)
+        terms = tuple(_terms(field, word, reader, item.prefix, expansions) for word in words)
         if terms and all(terms):
             alternatives.append(Alternative(field, boost, terms))
     alternatives += [
@@ -138,35 +161,45 @@ def _item(item: Item, reader: IndexReader) -> PlanItem:
     return PlanItem(tuple(alternatives))
 
 
-def _terms(field: str, word: str, reader: IndexReader, prefix: bool) -> tuple[str, ...]:
+def _terms(
+    field: str, word: str, reader: IndexReader, prefix: bool, expansions: Expansions
+) -> tuple[str, ...]:
     """Those of a word's stems (and prefix expansions) that the field holds."""
-    terms = list(stems(word)) + (_expand(reader, field, word) if prefix else [])
+    terms = list(stems(word)) + (_expand(reader, field, word, expansions) if prefix else [])
     return tuple(t for t in dict.fromkeys(terms) if (field, t) in reader)
 
 
-def _expand(reader: IndexReader, field: str, prefix: str) -> list[str]:
-    """Up to MAX_EXPANSION indexed stems of a field for the words that start with a prefix.
+@lru_cache(maxsize=1024)
+def _ending_stems(prefix: str) -> tuple[str, ...]:
+    """The stems of a prefix with each of the common endings (pure, so cached)."""
+    return tuple(dict.fromkeys(stem for ending in ENDINGS for stem in stems(prefix + ending)))
+
+
+def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions) -> list[str]:
+    """The indexed stems of a field for the words that start with a prefix, at most
+    MAX_EXPANSION (QueryRefused beyond), each prefix and field looked up once per query.
 
     The index holds stems only, and a stem may be shorter than the prefix ("termination" and
     "terminate" are indexed as "termin", which "terminat" does not start). So the stems of
     the prefix with common English and Dutch endings come first, then every indexed stem that
     starts with the prefix.
     """
-    found = list(
-        dict.fromkeys(
-            stem for ending in ENDINGS for stem in stems(prefix + ending) if (field, stem) in reader
-        )
-    )
+    if (field, prefix) in expansions:
+        return expansions[(field, prefix)]
+    found = [stem for stem in _ending_stems(prefix) if (field, stem) in reader]
+    if len(found) > MAX_EXPANSION:
+        raise QueryRefused("too_broad", TOO_BROAD)
     for term in reader.expand_prefix(field, prefix):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
         if text not in found:
             found.append(text)
-        if len(found) >= MAX_EXPANSION:
-            break
-    return found[:MAX_EXPANSION]
+        if len(found) > MAX_EXPANSION:
+            raise QueryRefused("too_broad", TOO_BROAD)
+    expansions[(field, prefix)] = found
+    return found
 
 
-def _highlight(parsed: ParsedQuery, reader: IndexReader) -> frozenset[str]:
+def _highlight(parsed: ParsedQuery, reader: IndexReader, expansions: Expansions) -> frozenset[str]:
     """Body stems to mark in snippets: those of positive words (stop words only if alone)."""
     items = parsed.positive
     chosen = [w for item in items for w in item.words if not is_stop_word(w)]
@@ -175,5 +208,5 @@ def _highlight(parsed: ParsedQuery, reader: IndexReader) -> frozenset[str]:
     terms = {stem for word in chosen for stem in stems(word)}
     for item in items:
         if item.prefix:
-            terms.update(_expand(reader, "body", item.words[-1]))
+            terms.update(_expand(reader, "body", item.words[-1], expansions))
     return frozenset(terms)

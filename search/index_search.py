@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 
 from whoosh.reading import IndexReader
@@ -35,12 +37,17 @@ def execute(
     top: Searcher, table_for: TableFor, request: SearchRequest, parsed: ParsedQuery
 ) -> SearchResult:
     """Run a parsed query with the request's permission sets and filters."""
+    started = time.monotonic()
     plan = make_plan(parsed, top)
     if not plan.items:
         return empty_result(request)
+    if request.time_limit is not None:
+        plan = dataclasses.replace(plan, deadline=started + request.time_limit)
     leaves = [Leaf(sub, offset, table_for(sub.reader())) for sub, offset in segments(top)]
     for leaf in leaves:
+        plan.check_time()
         match_leaf(plan, leaf, request)
+    plan.check_time()
     first = (request.page - 1) * request.per_page
     stop = first + request.per_page
     by_date = request.sort == "date"

@@ -70,6 +70,9 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     snippets: bool = True
+    # Seconds of matching after which the search is refused (QueryRefused "too_slow"), a net
+    # under the limits on wildcards and expansions; None: no limit.
+    time_limit: float | None = 5.0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """User query text: refusal of dangerous syntax and parsing into words and phrases.
 
 Users type plain words (all must occur in one unit: AND), phrases in double quotes, ``-word`` or
-``-"a phrase"`` to exclude, and a trailing ``*`` after at least three letters. Nothing else of
+``-"a phrase"`` to exclude, and a trailing ``*`` after at least three letters (in at most
+MAX_WILDCARDS words of one query, since each expands to many indexed words). Nothing else of
 Whoosh's query language is understood: field names, ranges, boosts, fuzzy terms and grouping are
 refused before anything runs, because Whoosh's time limit does not work outside the main thread.
 """
@@ -18,6 +19,7 @@ __all__ = ["Item", "ParsedQuery", "QueryRefused", "parse_query", "validate_query
 MAX_QUERY_CHARS = 256
 MAX_ITEMS = 24
 MIN_PREFIX = 3
+MAX_WILDCARDS = 4
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 _CHUNK_RE = re.compile(r'-?"[^"]*"|\S+')
@@ -54,6 +56,11 @@ class ParsedQuery:
         return tuple(item for item in self.items if not item.negated)
 
     @property
+    def expensive(self) -> bool:
+        """Whether the query expands wildcards, the costly kind that is rate-limited per user."""
+        return any(item.prefix for item in self.items)
+
+    @property
     def negative(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.negated)
 
@@ -74,6 +81,10 @@ def parse_query(text: str) -> ParsedQuery:
     items = [item for chunk in _CHUNK_RE.findall(text) for item in _chunk_items(chunk)]
     if len(items) > MAX_ITEMS:
         raise QueryRefused("too_long", f"Use at most {MAX_ITEMS} words or phrases.")
+    if sum(item.prefix for item in items) > MAX_WILDCARDS:
+        raise QueryRefused(
+            "too_many_wildcards", f"Use a * wildcard in at most {MAX_WILDCARDS} words."
+        )
     items = _drop_loose_stop_words(items)
     if not any(not item.negated for item in items):
         raise QueryRefused("empty", "Type one or more words to search for.")

@@ -133,6 +133,11 @@ QUERY_REFUSAL = {
     "short_prefix": _l("put at least 3 letters before a * wildcard."),
     "field": _l("searching in named fields is not supported; use the filters."),
     "empty": _l("type at least one word."),
+    "too_many_wildcards": _l("use a * wildcard in at most 4 words."),
+    "too_broad": _l(
+        "a * wildcard matches too many words; type more letters before the * or use fewer."
+    ),
+    "too_slow": _l("this search takes too long; make it more specific."),
 }
 FACET = {
     "kind": _l("Kind of document"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
+from limits import parse_many
 
 from dossier import searching
+from dossier.extensions import limiter
 from dossier.models import DocumentKind, DossierStatus
 from search.index import QueryRefused
 
@@ -63,11 +65,15 @@ def index() -> str | tuple[str, int]:
         "unknown_dossier": unknown_dossier,
         "outcome": None,
         "refusal": None,
+        "throttled": False,
         "facet_links": {},
         "today": date.today(),
     }
     if text.strip():
         try:
+            if searching.is_expensive(text) and not _wildcard_search_allowed():
+                context["throttled"] = True
+                return render_template("search/index.html", **context), 429
             context["outcome"] = outcome = searching.search(current_user, text, **options)
         except QueryRefused as refusal:
             context["refusal"] = refusal
@@ -77,6 +83,22 @@ def index() -> str | tuple[str, int]:
             for name, values in outcome.facets.items()
         }
     return render_template("search/index.html", **context)
+
+
+def _wildcard_search_allowed() -> bool:
+    """Count one wildcard search of the current user; False once over SEARCH_WILDCARD_LIMITS.
+
+    The count lives in the limiter's storage, as the log-in throttle's does, so with Redis
+    configured it holds across web processes.
+    """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    keys = [*([prefix] if prefix else []), "search-wildcards", f"user:{current_user.id}"]
+    return all(
+        limiter.limiter.hit(limit, *keys)
+        for limit in parse_many(current_app.config["SEARCH_WILDCARD_LIMITS"])
+    )
 
 
 # Facet -> the query-string parameter that filters on it.
