@@ -30,6 +30,7 @@ from dossier.errors import IntegrityFailure, StaleEdit, UploadRefused, Validatio
 from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import (
+    AuditAction,
     Confidentiality,
     Direction,
     Document,
@@ -38,6 +39,7 @@ from dossier.models import (
     Dossier,
     DossierStatus,
     OutboxItem,
+    OutboxTopic,
     User,
     utcnow,
 )
@@ -253,7 +255,7 @@ def file_document(
     db.session.flush()
     audit.record(
         actor,
-        "document.create",
+        AuditAction.DOCUMENT_CREATE,
         "document",
         document.id,
         dossier_id=dossier.id,
@@ -300,7 +302,7 @@ def add_version(
     crash.point("upload.after_version_row")
     audit.record(
         actor,
-        "version.create",
+        AuditAction.VERSION_CREATE,
         "version",
         version.id,
         dossier_id=document.dossier_id,
@@ -313,7 +315,7 @@ def add_version(
         }
         | ({"imported_from": imported_from} if imported_from else {}),
     )
-    db.session.add(OutboxItem(topic="version.extract", object_id=version.id))
+    db.session.add(OutboxItem(topic=OutboxTopic.VERSION_EXTRACT, object_id=version.id))
     db.session.flush()
     crash.point("upload.before_commit")
     return version
@@ -385,14 +387,14 @@ def update_metadata(
     if changes:
         audit.record(
             actor,
-            "document.update",
+            AuditAction.DOCUMENT_UPDATE,
             "document",
             document.id,
             dossier_id=document.dossier_id,
             before={k: v[0] for k, v in changes.items()},
             after={k: v[1] for k, v in changes.items()},
         )
-        db.session.add(OutboxItem(topic="document.index", object_id=document.id))
+        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=document.id))
         db.session.flush()
     return changes
 
@@ -445,7 +447,7 @@ def record_read(actor: User, version: DocumentVersion) -> None:
     if version.document.confidentiality == Confidentiality.CONFIDENTIAL:
         audit.record(
             actor,
-            "version.read",
+            AuditAction.VERSION_READ,
             "version",
             version.id,
             dossier_id=version.document.dossier_id,
@@ -460,12 +462,12 @@ def withdraw(actor: User, document: Document, reason: str) -> None:
     crash.point("withdraw.after_mark")
     audit.record(
         actor,
-        "document.withdraw",
+        AuditAction.DOCUMENT_WITHDRAW,
         "document",
         document.id,
         dossier_id=document.dossier_id,
         after={"reason": reason},
     )
-    db.session.add(OutboxItem(topic="document.remove", object_id=document.id))
+    db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_REMOVE, object_id=document.id))
     db.session.flush()
     crash.point("withdraw.before_commit")
