@@ -190,6 +190,7 @@ ENDPOINTS: dict[str, str] = {
     "auth.password": LOGGED_IN,
     "auth.password_submit": LOGGED_IN,
     "register.index": LOGGED_IN,
+    "register.export": LOGGED_IN,
     "dossiers.new": LOGGED_IN,
     "dossiers.create": LOGGED_IN,
     "dossiers.show": LOGGED_IN,

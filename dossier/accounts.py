@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from dossier import audit, calendar_feed
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import GlobalRole, User, new_session_token, utcnow
+from dossier.models import AuditAction, GlobalRole, User, new_session_token, utcnow
 from dossier.text import clean_line
 
 MIN_PASSWORD_LENGTH = 12
@@ -64,7 +64,9 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", "user", user.id, after={"email": email, "role": role})
+    audit.record(
+        actor, AuditAction.USER_CREATE, "user", user.id, after={"email": email, "role": role}
+    )
     return user
 
 
@@ -92,7 +94,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = generate_password_hash(new)
     user.session_token = new_session_token()
     user.must_change_password = False
-    audit.record(user, "user.password_change", "user", user.id)
+    audit.record(user, AuditAction.USER_PASSWORD_CHANGE, "user", user.id)
 
 
 def end_sessions(user_id: int) -> None:
@@ -127,7 +129,7 @@ def set_enabled(actor: User | None, user: User, enabled: bool) -> bool:
         calendar_feed.revoke_tokens(user)  # a feed address must not outlive the account
     audit.record(
         actor,
-        "user.enable" if enabled else "user.disable",
+        AuditAction.USER_ENABLE if enabled else AuditAction.USER_DISABLE,
         "user",
         user.id,
         before={"email": user.email, "enabled": not enabled},
@@ -148,7 +150,7 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     calendar_feed.revoke_tokens(user)
     audit.record(
         actor,
-        "user.password_reset",
+        AuditAction.USER_PASSWORD_RESET,
         "user",
         user.id,
         after={"email": user.email, "generated": generated},
@@ -166,7 +168,7 @@ def set_global_role(actor: User | None, user: User, role: GlobalRole | None) -> 
     user.global_role = role
     audit.record(
         actor,
-        "user.role_change",
+        AuditAction.USER_ROLE_CHANGE,
         "user",
         user.id,
         before={"email": user.email, "role": before},

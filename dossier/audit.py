@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
 from dossier.extensions import db
-from dossier.models import AuditEvent, User, utcnow
+from dossier.models import AuditAction, AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
 # Any constant works; it names the PostgreSQL advisory lock that serialises chain appends.
@@ -70,7 +70,7 @@ def _chain_head() -> str:
 
 def record(
     actor: User | None,
-    action: str,
+    action: AuditAction,
     object_type: str,
     object_id: int | None,
     *,
@@ -78,12 +78,16 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain; the caller's transaction commits it with the change."""
+    """Append one event to the chain; the caller's transaction commits it with the change.
+
+    An action that is not an AuditAction raises ValueError: the trail holds no code that the
+    audit viewer cannot name.
+    """
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor.id if actor else None,
         actor_label=actor.email if actor else "system",
-        action=action,
+        action=AuditAction(action).value,
         object_type=object_type,
         object_id=object_id,
         dossier_id=dossier_id,

@@ -20,7 +20,7 @@ from icalendar import Calendar, Event
 
 from dossier import audit, deadlines
 from dossier.extensions import db
-from dossier.models import CalendarToken, User, utcnow
+from dossier.models import AuditAction, CalendarToken, User, utcnow
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # Past deadlines stay in the feed this long, so a calendar still shows what was missed.
@@ -46,7 +46,7 @@ def create_token(user: User) -> str:
     row = CalendarToken(user_id=user.id, token_hash=_hash(token))
     db.session.add(row)
     db.session.flush()
-    audit.record(user, "calendar.create", "calendar_token", row.id)
+    audit.record(user, AuditAction.CALENDAR_CREATE, "calendar_token", row.id)
     return token
 
 
@@ -60,7 +60,7 @@ def revoke_tokens(user: User, record: bool = True) -> int:
     for row in rows:
         row.revoked_at = utcnow()
         if record:
-            audit.record(user, "calendar.revoke", "calendar_token", row.id)
+            audit.record(user, AuditAction.CALENDAR_REVOKE, "calendar_token", row.id)
     db.session.flush()
     return len(rows)
 

@@ -197,9 +197,11 @@ def run_command(host: str | None, port: int | None) -> None:
         )
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror} (is Dossier already running?)")
+    # Links in mails sent by this process point at where it really listens (unless BASE_URL).
+    config["HOST"], config["PORT"] = host, getattr(server, "effective_port", port)
     if config["INDEXING"] == "thread":
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
-    click.echo(f"Dossier is running at http://{host}:{port}/  (stop with Ctrl+C)")
+    click.echo(f"Dossier is running at http://{host}:{config['PORT']}/  (stop with Ctrl+C)")
     server.run()
 
 

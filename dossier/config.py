@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -123,8 +125,9 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_SECURITY = "none"
     MAIL_TIMEOUT = 30.0
-    # The address links in mails and calendar feeds point at (no request to take it from).
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address links in mails and calendar feeds point at (no request to take it from),
+    # e.g. "https://dossier.example.org". Unset: the address this process serves on (`public_url`).
+    BASE_URL: str | None = None
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -201,3 +204,20 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+def public_url(config: Mapping[str, Any]) -> str:
+    """The address links in mails point at, without a trailing slash.
+
+    BASE_URL when configured (it should be, behind a reverse proxy); otherwise the host and port
+    this installation serves on: `dossier run` records the ones it listens on, and a command such
+    as `dossier digest --send` uses the configured HOST and PORT.
+    """
+    if config.get("BASE_URL"):
+        return str(config["BASE_URL"]).rstrip("/")
+    host = str(config["HOST"])
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: name this machine instead
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config['PORT']}"

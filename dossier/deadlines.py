@@ -25,6 +25,7 @@ from dossier.dossiers import derived_dates, subtract_period
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import (
+    AuditAction,
     DeadlineAction,
     DeadlineKind,
     DeadlineStatus,
@@ -242,7 +243,7 @@ def set_status(
     db.session.flush()
     audit.record(
         actor,
-        "deadline.status",
+        AuditAction.DEADLINE_STATUS,
         "deadline_action",
         action.id,
         dossier_id=dossier.id,

@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from dossier import access, deadlines
+from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Dossier, User
 
@@ -63,7 +64,7 @@ def recipients() -> list[User]:
 def render_text(digest: Digest) -> str:
     with force_locale(_locale(digest.user)):
         return render_template(
-            "reports/digest.txt", digest=digest, base_url=current_app.config["BASE_URL"]
+            "reports/digest.txt", digest=digest, base_url=public_url(current_app.config)
         )
 
 

@@ -30,6 +30,7 @@ from dossier.errors import IntegrityFailure, StaleEdit, UploadRefused, Validatio
 from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import (
+    AuditAction,
     Confidentiality,
     Direction,
     Document,
@@ -38,6 +39,7 @@ from dossier.models import (
     Dossier,
     DossierStatus,
     OutboxItem,
+    OutboxTopic,
     User,
     utcnow,
 )
@@ -252,7 +254,7 @@ def file_document(
     db.session.flush()
     audit.record(
         actor,
-        "document.create",
+        AuditAction.DOCUMENT_CREATE,
         "document",
         document.id,
         dossier_id=dossier.id,
@@ -305,7 +307,7 @@ def add_version(
     crash.point("upload.after_version_row")
     audit.record(
         actor,
-        "version.create",
+        AuditAction.VERSION_CREATE,
         "version",
         version.id,
         dossier_id=document.dossier_id,
@@ -318,7 +320,7 @@ def add_version(
         }
         | ({"imported_from": imported_from} if imported_from else {}),
     )
-    db.session.add(OutboxItem(topic="version.extract", object_id=version.id))
+    db.session.add(OutboxItem(topic=OutboxTopic.VERSION_EXTRACT, object_id=version.id))
     db.session.flush()
     crash.point("upload.before_commit")
     return version
@@ -413,14 +415,14 @@ def update_metadata(
     if changes:
         audit.record(
             actor,
-            "document.update",
+            AuditAction.DOCUMENT_UPDATE,
             "document",
             document.id,
             dossier_id=document.dossier_id,
             before={k: v[0] for k, v in changes.items()},
             after={k: v[1] for k, v in changes.items()},
         )
-        db.session.add(OutboxItem(topic="document.index", object_id=document.id))
+        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=document.id))
         db.session.flush()
     if document.is_confidential:
         carry_confidentiality(actor, document)
@@ -456,14 +458,14 @@ def carry_confidentiality(actor: User | None, message: Document) -> list[Documen
         child.confidentiality = Confidentiality.CONFIDENTIAL
         audit.record(
             actor,
-            "document.update",
+            AuditAction.DOCUMENT_UPDATE,
             "document",
             child.id,
             dossier_id=child.dossier_id,
             before={"confidentiality": Confidentiality.NORMAL.value},
             after={"confidentiality": Confidentiality.CONFIDENTIAL.value},
         )
-        db.session.add(OutboxItem(topic="document.index", object_id=child.id))
+        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=child.id))
     db.session.flush()
     return changed
 
@@ -516,7 +518,7 @@ def record_read(actor: User, version: DocumentVersion) -> None:
     if version.document.confidentiality == Confidentiality.CONFIDENTIAL:
         audit.record(
             actor,
-            "version.read",
+            AuditAction.VERSION_READ,
             "version",
             version.id,
             dossier_id=version.document.dossier_id,
@@ -531,13 +533,13 @@ def withdraw(actor: User, document: Document, reason: str) -> None:
     crash.point("withdraw.after_mark")
     audit.record(
         actor,
-        "document.withdraw",
+        AuditAction.DOCUMENT_WITHDRAW,
         "document",
         document.id,
         dossier_id=document.dossier_id,
         after={"reason": reason},
     )
-    db.session.add(OutboxItem(topic="document.remove", object_id=document.id))
+    db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_REMOVE, object_id=document.id))
     db.session.flush()
     crash.point("withdraw.before_commit")
 

@@ -16,12 +16,14 @@ from dossier import audit
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
+    AuditAction,
     Dossier,
     DossierTag,
     MemberRole,
     Membership,
     NoticeUnit,
     OutboxItem,
+    OutboxTopic,
     Party,
     PartyKind,
     User,
@@ -202,7 +204,7 @@ def create_dossier(actor: User, values: dict[str, Any]) -> Dossier:
     _grant_named_people(actor, dossier)
     audit.record(
         actor,
-        "dossier.create",
+        AuditAction.DOSSIER_CREATE,
         "dossier",
         dossier.id,
         dossier_id=dossier.id,
@@ -228,10 +230,10 @@ def update_dossier(
     if changes:
         _grant_named_people(actor, dossier)
         if changes.keys() & INDEXED_FIELDS:
-            db.session.add(OutboxItem(topic="dossier.index", object_id=dossier.id))
+            db.session.add(OutboxItem(topic=OutboxTopic.DOSSIER_INDEX, object_id=dossier.id))
         audit.record(
             actor,
-            "dossier.update",
+            AuditAction.DOSSIER_UPDATE,
             "dossier",
             dossier.id,
             dossier_id=dossier.id,
@@ -314,7 +316,7 @@ def grant(actor: User, dossier: Dossier, user: User, role: MemberRole) -> Member
     db.session.flush()
     audit.record(
         actor,
-        "membership.grant",
+        AuditAction.MEMBERSHIP_GRANT,
         "membership",
         membership.id,
         dossier_id=dossier.id,

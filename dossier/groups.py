@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from dossier import access, audit
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import Group, User
+from dossier.models import AuditAction, Group, User
 from dossier.text import clean_line
 
 
@@ -31,7 +31,7 @@ def create_group(actor: User | None, name: str, members: list[User] | None = Non
     db.session.flush()
     audit.record(
         actor,
-        "group.create",
+        AuditAction.GROUP_CREATE,
         "group",
         group.id,
         after={"name": name, "members": _member_emails(group)},
@@ -43,7 +43,7 @@ def add_member(actor: User | None, group: Group, user: User) -> bool:
     """Put `user` in `group`; False when already a member (nothing recorded)."""
     if user in group.members:
         return False
-    _change_members(actor, group, "group.member_add", lambda: group.members.append(user))
+    _change_members(actor, group, AuditAction.GROUP_MEMBER_ADD, lambda: group.members.append(user))
     return True
 
 
@@ -51,12 +51,14 @@ def remove_member(actor: User | None, group: Group, user: User) -> bool:
     """Take `user` out of `group`; False when not a member (nothing recorded)."""
     if user not in group.members:
         return False
-    _change_members(actor, group, "group.member_remove", lambda: group.members.remove(user))
+    _change_members(
+        actor, group, AuditAction.GROUP_MEMBER_REMOVE, lambda: group.members.remove(user)
+    )
     return True
 
 
 def _change_members(
-    actor: User | None, group: Group, action: str, change: Callable[[], None]
+    actor: User | None, group: Group, action: AuditAction, change: Callable[[], None]
 ) -> None:
     """Apply a change to the member list and record it with the list before and after."""
     before = _member_emails(group)

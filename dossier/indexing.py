@@ -1,12 +1,12 @@
 """Turning filed versions into text, clauses and index entries, driven by the outbox.
 
-Outbox topics:
-- `version.extract`: extract the version's text in a sandboxed child, store text, status and
-  clauses, fill an e-mail's blank details from its headers and file its attachments as
-  documents linked to it (`dossier.messages`), then queue `document.index`.
-- `document.index`: (re)write every unit of one document in the search index.
-- `document.remove`: take a withdrawn document out of the index.
-- `dossier.index`: a dossier's reference, supplier or status changed; re-index its documents.
+Outbox topics (`OutboxTopic`), each handled by one stage below:
+- `version.extract` (extraction stage): extract the version's text in a sandboxed child, store
+  text, status and clauses, fill an e-mail's blank details from its headers and file its
+  attachments as documents linked to it (`dossier.messages`), then queue `document.index`.
+- `document.index` (index stage): (re)write every unit of one document in the search index.
+- `document.remove` (index stage): take a withdrawn document out of the index.
+- `dossier.index` (index stage): a dossier's indexed fields changed; re-index its documents.
 
 Work is taken in order and removed only after it succeeded, so a crash repeats work and never
 loses it; every step is idempotent. One process at a time writes the index (a file lock).
@@ -37,6 +37,7 @@ from dossier.models import (
     Dossier,
     ExtractionStatus,
     OutboxItem,
+    OutboxTopic,
     utcnow,
 )
 from dossier.services import blob_store
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 BATCH = 50
 EXTRACT_BATCH = 10
 MAX_ATTEMPTS = 5
+# The stage that handles each topic; `drain` runs both, so every topic listed here is worked off.
+EXTRACTION_TOPICS = (OutboxTopic.VERSION_EXTRACT,)
+INDEX_TOPICS = (OutboxTopic.DOCUMENT_INDEX, OutboxTopic.DOCUMENT_REMOVE, OutboxTopic.DOSSIER_INDEX)
 _kick_lock = threading.Lock()
 _kicked: set[int] = set()
 
@@ -156,7 +160,7 @@ def ensure_index() -> None:
         rebuild()
 
 
-def _next_items(topics: tuple[str, ...], limit: int) -> list[OutboxItem]:
+def _next_items(topics: tuple[OutboxTopic, ...], limit: int) -> list[OutboxItem]:
     return list(
         db.session.scalars(
             sa.select(OutboxItem)
@@ -174,7 +178,7 @@ def _process_extractions() -> int:
     extraction of a small document.
     """
     with database.read_only():
-        items = [(i.id, i.object_id) for i in _next_items(("version.extract",), EXTRACT_BATCH)]
+        items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
         db.session.commit()
     for item_id, version_id in items:
         try:
@@ -198,7 +202,7 @@ def _process_index_work() -> int:
     would hold the database's write lock through the Whoosh commit).
     """
     with database.read_only():
-        items = _next_items(("document.index", "document.remove", "dossier.index"), BATCH)
+        items = _next_items(INDEX_TOPICS, BATCH)
         item_ids = [item.id for item in items]
         changes = [(doc_id, units_for(doc_id)) for doc_id in sorted(_documents_of(items))]
         db.session.commit()
@@ -218,8 +222,8 @@ def _process_index_work() -> int:
 
 
 def _documents_of(items: list[OutboxItem]) -> set[int]:
-    ids = {i.object_id for i in items if i.topic != "dossier.index"}
-    dossier_ids = [i.object_id for i in items if i.topic == "dossier.index"]
+    ids = {i.object_id for i in items if i.topic != OutboxTopic.DOSSIER_INDEX}
+    dossier_ids = [i.object_id for i in items if i.topic == OutboxTopic.DOSSIER_INDEX]
     if dossier_ids:
         ids |= set(
             db.session.scalars(sa.select(Document.id).where(Document.dossier_id.in_(dossier_ids)))
@@ -257,7 +261,7 @@ def extract_version(version_id: int) -> None:
         if result is not None and version.extraction_status == ExtractionStatus.PENDING:
             _store_extraction(version, result)
             messages.file_from_extraction(version, result)
-        db.session.add(OutboxItem(topic="document.index", object_id=version.document_id))
+        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id))
         db.session.flush()
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from dossier import access, audit, crash
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.models import Dossier, Group, MemberRole, Membership, User
+from dossier.models import AuditAction, Dossier, Group, MemberRole, Membership, User
 
 Principal = User | Group
 
@@ -82,7 +82,7 @@ def set_role(
         membership.role = role
     db.session.flush()
     crash.point("membership.after_row")
-    action = "membership.grant" if before is None else "membership.change"
+    action = AuditAction.MEMBERSHIP_GRANT if before is None else AuditAction.MEMBERSHIP_CHANGE
     audit.record(
         actor,
         action,
@@ -128,7 +128,7 @@ def remove(actor: User | None, membership: Membership) -> None:
     crash.point("membership.after_delete")
     audit.record(
         actor,
-        "membership.revoke",
+        AuditAction.MEMBERSHIP_REVOKE,
         "membership",
         membership_id,
         dossier_id=dossier_id,

@@ -21,11 +21,13 @@ from dossier import access, audit, documents, importer
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
+    AuditAction,
     Direction,
     Document,
     DocumentKind,
     DocumentVersion,
     OutboxItem,
+    OutboxTopic,
     User,
 )
 from dossier.text import clean_line
@@ -72,14 +74,14 @@ def fill_from_headers(document: Document, headers: dict[str, str]) -> dict[str, 
     after = documents.metadata_snapshot(document)
     audit.record(
         None,
-        "document.update",
+        AuditAction.DOCUMENT_UPDATE,
         "document",
         document.id,
         dossier_id=document.dossier_id,
         before={name: before[name] for name in filled},
         after={name: after[name] for name in filled},
     )
-    db.session.add(OutboxItem(topic="document.index", object_id=document.id))
+    db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=document.id))
     db.session.flush()
     return filled
 
@@ -173,7 +175,7 @@ def file_attachments(version: DocumentVersion, attachments: list[Attachment]) ->
         except DomainError as exc:
             audit.record(
                 uploader,
-                "attachment.refused",
+                AuditAction.ATTACHMENT_REFUSED,
                 "version",
                 version.id,
                 dossier_id=message.dossier_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -276,7 +276,12 @@ def _import_row(actor: User, row: dict[str, Any], report: ImportReport) -> None:
 def export_rows(actor: User) -> Iterator[list[Any]]:
     """Every visible dossier as a register row, derived dates last."""
     query = access.visible_dossiers(actor).order_by(Dossier.reference)
-    for dossier in db.session.scalars(query):
+    return register_rows(db.session.scalars(query))
+
+
+def register_rows(rows: Iterable[Dossier]) -> Iterator[list[Any]]:
+    """Each dossier as a register row (the columns of FIELDS, then DERIVED)."""
+    for dossier in rows:
         snap = dossiers.snapshot(dossier)
         derived = dossiers.derived_dates(dossier)
         yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]

@@ -16,7 +16,7 @@ from flask import current_app
 
 from dossier import audit, indexing
 from dossier.extensions import db
-from dossier.models import Clause, Document, DocumentVersion, OutboxItem
+from dossier.models import Clause, Document, DocumentVersion, OutboxItem, OutboxTopic
 from search.index import IndexUnavailable, VersionEntry
 from storage import BlobNotFound, BlobStore, InvalidKey
 
@@ -279,11 +279,11 @@ def _documents_with_pending_work() -> dict[int, str]:
         sa.select(OutboxItem.topic, OutboxItem.object_id, OutboxItem.attempts)
     ).all()
     for topic, object_id, attempts in items:
-        if topic == "version.extract":
+        if topic == OutboxTopic.VERSION_EXTRACT:
             ids = db.session.scalars(
                 sa.select(DocumentVersion.document_id).where(DocumentVersion.id == object_id)
             ).all()
-        elif topic == "dossier.index":
+        elif topic == OutboxTopic.DOSSIER_INDEX:
             ids = db.session.scalars(
                 sa.select(Document.id).where(Document.dossier_id == object_id)
             ).all()

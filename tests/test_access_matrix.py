@@ -97,6 +97,7 @@ SPEC: dict[tuple[str, str], Case] = {
         },
     ),
     ("register.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("register.export", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("search.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("dossiers.new", "GET"): Case(own=global_only(200, {"admin", "beheerder"})),
     ("dossiers.create", "POST"): Case(
@@ -308,6 +309,10 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
     """Variants of the report endpoints whose arguments are not ids (call in a request
     context); None for the other endpoints."""
     own = world["own"]
+    if endpoint == "register.export":
+        urls = [url_for(endpoint, kind=kind, status="active") for kind in ("csv", "xlsx")]
+        missing = url_for(endpoint, kind="pdf")
+        return [*(("own", url, "", own) for url in urls), ("missing", missing, "kind", own)]
     if endpoint == "reports.export":
         urls = [
             url_for(endpoint, name=name, kind=kind)

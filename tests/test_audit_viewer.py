@@ -13,7 +13,7 @@ from flask import Flask
 
 from dossier import audit, dossiers, memberships
 from dossier.extensions import db
-from dossier.models import Dossier, GlobalRole, MemberRole, User
+from dossier.models import AuditAction, Dossier, GlobalRole, MemberRole, User
 
 
 @pytest.fixture
@@ -59,11 +59,11 @@ def test_auditor_sees_every_event_and_filters_them(app: Flask, trail: dict) -> N
 
 def test_audit_pages_fifty_events_at_a_time(app: Flask, trail: dict) -> None:
     for number in range(60):
-        audit.record(trail["bea"], "test.ping", "test", number, after={"n": number})
+        audit.record(trail["bea"], AuditAction.CALENDAR_CREATE, "test", number, after={"n": number})
     db.session.commit()
     client = app.test_client(user=trail["auditor"])
-    first = client.get("/audit", query_string={"action": "test.ping"}).text
-    second = client.get("/audit", query_string={"action": "test.ping", "page": 2}).text
+    first = client.get("/audit", query_string={"action": "calendar.create"}).text
+    second = client.get("/audit", query_string={"action": "calendar.create", "page": 2}).text
     assert _rows(first) == 50 and _rows(second) == 10
     assert "n:</strong> 59<" in first and "n:</strong> 9<" in second
     assert "n:</strong> 10<" not in second
@@ -136,7 +136,7 @@ def test_events_read_as_sentences_with_named_linked_objects_and_labelled_values(
         "Dossiergegevens gewijzigd",
         "Vertrouwelijk document gelezen",
         "Lid verwijderd",
-        "Document gearchiveerd",
+        "Document toegevoegd",
     ):
         assert f"<td>{label}</td>" in page, label
     for code in ("dossier.update", "version.read", "membership.revoke", "membership 1"):
@@ -175,3 +175,69 @@ def test_events_read_as_sentences_with_named_linked_objects_and_labelled_values(
     rows = list(csv.reader(io.StringIO(export)))
     assert rows[0][3:5] == ["action", "action_label"]
     assert ["membership.revoke", "Member removed"] in [r[3:5] for r in rows[1:]]
+
+
+def test_every_audit_action_has_a_translated_label(app: Flask) -> None:
+    """Walks AuditAction: a new action without a label (or a Dutch one) fails here."""
+    from flask_babel import force_locale
+
+    from dossier.web import audit_view, labels
+
+    assert set(labels.AUDIT_ACTION) == set(AuditAction)
+    with app.test_request_context():
+        for action in AuditAction:
+            with force_locale("en"):
+                english = audit_view.action_label(action)
+            with force_locale("nl"):
+                dutch = audit_view.action_label(action)
+            assert english != action.value, action
+            assert dutch != english, f"{action}: {english!r} has no Dutch translation"
+            assert "archiv" not in dutch.lower(), f"{action}: filing is not archiving ({dutch!r})"
+
+
+def test_an_action_outside_the_enum_is_refused(app: Flask, trail: dict) -> None:
+    with pytest.raises(ValueError):
+        audit.record(trail["bea"], "made.up", "test", 1)
+    db.session.rollback()
+
+
+def test_every_recorded_action_comes_from_the_enum() -> None:
+    """Each `audit.record(...)` call in the code names its action through AuditAction."""
+    import ast
+    from pathlib import Path
+
+    import dossier
+
+    offenders = []
+    for path in Path(dossier.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "audit"
+                and len(node.args) > 1
+                and any(isinstance(n, ast.Constant) for n in ast.walk(node.args[1]))
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
+
+
+def test_a_document_edit_reads_as_a_sentence(app: Flask, trail: dict) -> None:
+    """The audit viewer showed the raw code `document.update` (it had no label)."""
+    from dossier import documents
+    from dossier.models import Confidentiality, DocumentKind
+
+    with documents.receive(io.BytesIO(b"tekst\n"), "brief.txt") as upload:
+        document = documents.file_document(
+            trail["bea"], trail["mine"], upload, kind=DocumentKind.CORRESPONDENCE
+        )
+    values = {"kind": document.kind, "title": "Brief aan leverancier"}
+    documents.update_metadata(
+        trail["bea"], document, values | {"confidentiality": Confidentiality.NORMAL}
+    )
+    db.session.commit()
+    page = app.test_client(user=trail["auditor"]).get("/audit").text
+    assert "<td>Documentgegevens gewijzigd</td>" in page
+    assert "document.update" not in page.replace('value="document.update"', "")

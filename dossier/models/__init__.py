@@ -1,6 +1,6 @@
 """The database models; import them from here."""
 
-from dossier.models.audit import AuditEvent, OutboxItem
+from dossier.models.audit import AuditAction, AuditEvent, OutboxItem, OutboxTopic
 from dossier.models.base import Base, utcnow
 from dossier.models.document import (
     Clause,
@@ -32,6 +32,7 @@ from dossier.models.report import (
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
+    "AuditAction",
     "AuditEvent",
     "Base",
     "CalendarToken",
@@ -56,6 +57,7 @@ __all__ = [
     "Membership",
     "NoticeUnit",
     "OutboxItem",
+    "OutboxTopic",
     "Party",
     "PartyKind",
     "Procedure",

@@ -2,13 +2,55 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from dossier.models.base import Base, created_at, intpk, sha256_hex, str32, utcnow
+
+
+class AuditAction(enum.StrEnum):
+    """Every action the audit trail records.
+
+    A StrEnum, so stored values and comparisons with plain strings keep working. Adding one is
+    one line here plus its label in dossier/web/labels.py (a test walks every member).
+    """
+
+    DOSSIER_CREATE = "dossier.create"
+    DOSSIER_UPDATE = "dossier.update"
+    MEMBERSHIP_GRANT = "membership.grant"
+    MEMBERSHIP_CHANGE = "membership.change"
+    MEMBERSHIP_REVOKE = "membership.revoke"
+    DOCUMENT_CREATE = "document.create"
+    DOCUMENT_UPDATE = "document.update"
+    DOCUMENT_WITHDRAW = "document.withdraw"
+    VERSION_CREATE = "version.create"
+    VERSION_READ = "version.read"
+    ATTACHMENT_REFUSED = "attachment.refused"
+    DEADLINE_STATUS = "deadline.status"
+    USER_CREATE = "user.create"
+    USER_ENABLE = "user.enable"
+    USER_DISABLE = "user.disable"
+    USER_PASSWORD_CHANGE = "user.password_change"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_ROLE_CHANGE = "user.role_change"
+    GROUP_CREATE = "group.create"
+    GROUP_MEMBER_ADD = "group.member_add"
+    GROUP_MEMBER_REMOVE = "group.member_remove"
+    CALENDAR_CREATE = "calendar.create"
+    CALENDAR_REVOKE = "calendar.revoke"
+
+
+class OutboxTopic(enum.StrEnum):
+    """The kinds of work the outbox holds; dossier/indexing.py has a handler for each."""
+
+    VERSION_EXTRACT = "version.extract"  # extract text and clauses, then queue DOCUMENT_INDEX
+    DOCUMENT_INDEX = "document.index"  # (re)write one document's units in the index
+    DOCUMENT_REMOVE = "document.remove"  # take a withdrawn document out of the index
+    DOSSIER_INDEX = "dossier.index"  # a dossier's indexed fields changed: its documents
 
 
 class AuditEvent(Base):
@@ -20,7 +62,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     actor_label: Mapped[str] = mapped_column(sa.String(255))  # e-mail at the time, or "system"
-    action: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(64))  # an AuditAction value
     object_type: Mapped[str32]
     object_id: Mapped[int | None]
     dossier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dossier.id"), index=True)
@@ -36,8 +78,13 @@ class OutboxItem(Base):
     __tablename__ = "outbox"
 
     id: Mapped[intpk]
-    topic: Mapped[str32]  # "version.extract", "document.reindex", "document.remove", ...
+    topic: Mapped[str32]  # an OutboxTopic value
     object_id: Mapped[int]
     created_at: Mapped[created_at]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+    @validates("topic")
+    def _known_topic(self, _key: str, topic: str) -> str:
+        """Refuse a topic no worker handles: such work would wait in the outbox forever."""
+        return OutboxTopic(topic).value

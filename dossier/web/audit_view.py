@@ -17,6 +17,7 @@ from dossier import access
 from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import (
+    AuditAction,
     AuditEvent,
     Document,
     DocumentVersion,
@@ -25,32 +26,6 @@ from dossier.models import (
     User,
 )
 from dossier.web import labels
-
-# Every action the code records (grep `audit.record(`), with its readable name.
-ACTIONS: dict[str, Any] = {
-    "dossier.create": _l("Dossier registered"),
-    "dossier.update": _l("Dossier details changed"),
-    "membership.grant": _l("Member added"),
-    "membership.change": _l("Member's role changed"),
-    "membership.revoke": _l("Member removed"),
-    "document.create": _l("Document filed"),
-    "document.withdraw": _l("Document withdrawn"),
-    "version.create": _l("New version filed"),
-    "version.read": _l("Confidential document read"),
-    "attachment.refused": _l("E-mail attachment refused"),
-    "deadline.status": _l("Deadline status set"),
-    "user.create": _l("User created"),
-    "user.enable": _l("User enabled"),
-    "user.disable": _l("User disabled"),
-    "user.password_change": _l("Own password changed"),
-    "user.password_reset": _l("Password reset by administrator"),
-    "user.role_change": _l("Global role changed"),
-    "group.create": _l("Group created"),
-    "group.member_add": _l("Group member added"),
-    "group.member_remove": _l("Group member removed"),
-    "calendar.create": _l("Calendar address created"),
-    "calendar.revoke": _l("Calendar address revoked"),
-}
 
 # Names of the values events carry that are not dossier fields (those use the form's labels).
 _VALUE_NAMES: dict[str, Any] = {
@@ -81,13 +56,17 @@ _DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on"})
 
 
 def action_label(action: str) -> str:
-    label = ACTIONS.get(action)
+    """An action's label; a code from outside AuditAction (an old trail) shows as it is."""
+    label = labels.AUDIT_ACTION.get(action)  # type: ignore[call-overload]
     return str(label) if label is not None else action
 
 
 def action_choices() -> list[tuple[str, str]]:
     """The action filter's options: every known action by its label, all actions first."""
-    options = sorted(((code, str(label)) for code, label in ACTIONS.items()), key=lambda o: o[1])
+    options = sorted(
+        ((str(code), str(label)) for code, label in labels.AUDIT_ACTION.items()),
+        key=lambda o: o[1],
+    )
     return [("", _("All actions")), *options]
 
 
@@ -240,7 +219,11 @@ class Presenter:
             old, new = before.get(key), after.get(key)
             if before and after and old == new:
                 continue  # unchanged: an update shows only what changed
-            if not before and new in (None, "", [], False) and event.action == "dossier.create":
+            if (
+                not before
+                and new in (None, "", [], False)
+                and event.action == AuditAction.DOSSIER_CREATE
+            ):
                 continue  # an empty field of a new dossier says nothing
             rows.append(
                 Change(

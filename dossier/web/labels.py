@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from dossier.models import (
+    AuditAction,
     Category,
     Confidentiality,
     DeadlineKind,
@@ -18,6 +19,7 @@ from dossier.models import (
     NoticeUnit,
     Procedure,
 )
+from dossier.web import extraction_notes
 
 STATUS = {
     DossierStatus.DRAFT: _l("Draft"),
@@ -103,6 +105,32 @@ GLOBAL_ROLE = {
     GlobalRole.AUDITOR: _l("Auditor"),
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
 }
+# Every member of AuditAction, by what happened (tests/test_audit_viewer.py walks the enum).
+AUDIT_ACTION = {
+    AuditAction.DOSSIER_CREATE: _l("Dossier registered"),
+    AuditAction.DOSSIER_UPDATE: _l("Dossier details changed"),
+    AuditAction.MEMBERSHIP_GRANT: _l("Member added"),
+    AuditAction.MEMBERSHIP_CHANGE: _l("Member's role changed"),
+    AuditAction.MEMBERSHIP_REVOKE: _l("Member removed"),
+    AuditAction.DOCUMENT_CREATE: _l("Document filed"),
+    AuditAction.DOCUMENT_UPDATE: _l("Document details changed"),
+    AuditAction.DOCUMENT_WITHDRAW: _l("Document withdrawn"),
+    AuditAction.VERSION_CREATE: _l("New version filed"),
+    AuditAction.VERSION_READ: _l("Confidential document read"),
+    AuditAction.ATTACHMENT_REFUSED: _l("E-mail attachment refused"),
+    AuditAction.DEADLINE_STATUS: _l("Deadline status set"),
+    AuditAction.USER_CREATE: _l("User created"),
+    AuditAction.USER_ENABLE: _l("User enabled"),
+    AuditAction.USER_DISABLE: _l("User disabled"),
+    AuditAction.USER_PASSWORD_CHANGE: _l("Own password changed"),
+    AuditAction.USER_PASSWORD_RESET: _l("Password reset by administrator"),
+    AuditAction.USER_ROLE_CHANGE: _l("Global role changed"),
+    AuditAction.GROUP_CREATE: _l("Group created"),
+    AuditAction.GROUP_MEMBER_ADD: _l("Group member added"),
+    AuditAction.GROUP_MEMBER_REMOVE: _l("Group member removed"),
+    AuditAction.CALENDAR_CREATE: _l("Calendar address created"),
+    AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -169,6 +197,8 @@ ALL.update(
     facet=FACET,
     facet_value=facet_value,
     document_kind_value=document_kind_value,
+    extraction_note=extraction_notes.note_text,
+    version_comment=extraction_notes.comment_text,
 )
 
 
@@ -216,6 +246,8 @@ def report_value(table_name: str, key: str, value: object, row: dict[str, object
         mapping = REPORT_DIMENSION
     if mapping is not None and isinstance(value, str):
         return str(mapping.get(value, value))  # type: ignore[call-overload]
+    if table_name == "extraction" and key == "detail" and isinstance(value, str):
+        return extraction_notes.note_text(value)
     return value
 
 

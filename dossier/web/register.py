@@ -2,67 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy import orm
 
-from dossier import access, dossiers
-from dossier.extensions import db
-from dossier.models import Dossier, DossierStatus, Party
+from dossier import access, deadlines, dossiers, register, register_io
+from dossier.spreadsheets import table_bytes
+from dossier.web.reports import EXPORT_TYPES
 
 bp = Blueprint("register", __name__)
 
 PER_PAGE = 100
-SORTS: dict[str, Any] = {
-    "reference": Dossier.reference,
-    "title": Dossier.title,
-    "supplier": Party.name,
-    "status": Dossier.status,
-    "end_on": Dossier.end_on,
-    "value": Dossier.value,
-}
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
-    query = (
-        access.visible_dossiers(current_user)
-        .outerjoin(Party, Dossier.supplier)
-        .options(orm.contains_eager(Dossier.supplier))
+    selection = register.Selection.from_args(request.args)
+    rows, total, pages, page = register.page(
+        current_user,
+        selection,
+        deadlines.local_today(),
+        request.args.get("page", 1, type=int) or 1,
+        PER_PAGE,
     )
-    text = request.args.get("q", "").strip()[:100]
-    if text:
-        like = f"%{text.lower()}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Dossier.reference).like(like),
-                sa.func.lower(Dossier.title).like(like),
-                sa.func.lower(Party.name).like(like),
-            )
-        )
-    status = request.args.get("status", "")
-    if status in DossierStatus.__members__.values():
-        query = query.where(Dossier.status == status)
-    sort = request.args.get("sort", "reference")
-    column = SORTS.get(sort.lstrip("-"), Dossier.reference)
-    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    query = query.order_by(order, Dossier.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
-    rows = db.session.scalars(query).unique().all()
     return render_template(
         "register/index.html",
         rows=[(d, dossiers.derived_dates(d)) for d in rows],
-        q=text,
-        status=status,
-        sort=sort,
+        selection=selection,
+        filters=selection.args(),
+        people=register.people(current_user),
+        sort=selection.sort,
         page=page,
         pages=pages,
         total=total,
         can_create=access.can_create_dossier(current_user),
+    )
+
+
+@bp.get("/register/export.<kind>")
+@login_required
+def export(kind: str) -> Response:
+    """The register as the page shows it (same filters and order), every row, as CSV or XLSX."""
+    if kind not in EXPORT_TYPES:
+        abort(404)
+    selection = register.Selection.from_args(request.args)
+    rows = register.sorted_all(current_user, selection, deadlines.local_today())
+    header = [*dossiers.FIELDS, *register_io.DERIVED]
+    locale = str(get_locale() or "nl")
+    body = table_bytes(kind, header, register_io.register_rows(rows), "register", locale)
+    filename = f"register-{deadlines.local_today().isoformat()}.{kind}"
+    return Response(
+        body,
+        mimetype=EXPORT_TYPES[kind],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )

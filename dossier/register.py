@@ -1,0 +1,172 @@
+"""The contract register as a list: the dossiers a user sees, filtered and sorted.
+
+The web page, its pages and its exports read the same `Selection`, so what is exported is what
+the page showed. Notice deadline and maximum end date are derived in Python (`derived_dates`),
+so sorting on them sorts the filtered dossiers here instead of in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from dossier import access, dossiers
+from dossier.extensions import db
+from dossier.models import Category, Dossier, DossierStatus, Party, Procedure, User
+
+SQL_SORTS: dict[str, Any] = {
+    "reference": Dossier.reference,
+    "title": Dossier.title,
+    "supplier": Party.name,
+    "status": Dossier.status,
+    "end_on": Dossier.end_on,
+    "value": Dossier.value,
+}
+DERIVED_SORTS: dict[str, Callable[[dossiers.DerivedDates], date | None]] = {
+    "notice_deadline": lambda d: d.notice_deadline,
+    "max_end_on": lambda d: d.max_end_on,
+}
+MAX_ENDS_WITHIN = 3660  # days; a longer horizon is no filter
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the register shows; empty fields do not filter."""
+
+    text: str = ""  # part of the reference, title or supplier
+    status: str = ""
+    supplier: str = ""  # part of the supplier's name
+    procedure: str = ""
+    category: str = ""
+    person: int | None = None  # the dossier's contract manager or beheerder (a user id)
+    ends_within: int | None = None  # the current term ends within this many days from today
+    sort: str = "reference"  # a key of SQL_SORTS or DERIVED_SORTS, "-" first for descending
+
+    @classmethod
+    def from_args(cls, args: Any) -> Selection:
+        """Read a selection from request arguments, dropping what is not a valid value."""
+        person = args.get("person", "")
+        days = args.get("ends_within", "")
+        sort = args.get("sort", "reference")
+        return cls(
+            text=args.get("q", "").strip()[:100],
+            status=_member(DossierStatus, args.get("status", "")),
+            supplier=args.get("supplier", "").strip()[:100],
+            procedure=_member(Procedure, args.get("procedure", "")),
+            category=_member(Category, args.get("category", "")),
+            person=int(person) if person.isdigit() and len(person) < 10 else None,
+            ends_within=int(days) if days.isdigit() and int(days) <= MAX_ENDS_WITHIN else None,
+            sort=sort if sort.lstrip("-") in SQL_SORTS | DERIVED_SORTS else "reference",
+        )
+
+    def args(self) -> dict[str, Any]:
+        """The selection as URL arguments (empty ones left out), for links and exports."""
+        values = {
+            "q": self.text,
+            "status": self.status,
+            "supplier": self.supplier,
+            "procedure": self.procedure,
+            "category": self.category,
+            "person": self.person,
+            "ends_within": self.ends_within,
+            "sort": self.sort if self.sort != "reference" else None,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def filters(self) -> bool:
+        return bool(set(self.args()) - {"sort"})
+
+
+def _member(enum_cls: Any, value: str) -> str:
+    return value if value in {m.value for m in enum_cls} else ""
+
+
+def query(user: User, selection: Selection, today: date) -> sa.Select[Any]:
+    """The visible dossiers that match `selection`, with their supplier loaded, unordered."""
+    query = (
+        access.visible_dossiers(user)
+        .outerjoin(Party, Dossier.supplier)
+        .options(orm.contains_eager(Dossier.supplier))
+    )
+    if selection.text:
+        like = f"%{selection.text.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Dossier.reference).like(like),
+                sa.func.lower(Dossier.title).like(like),
+                sa.func.lower(Party.name).like(like),
+            )
+        )
+    if selection.supplier:
+        query = query.where(sa.func.lower(Party.name).contains(selection.supplier.lower()))
+    for column, value in (
+        (Dossier.status, selection.status),
+        (Dossier.procedure, selection.procedure),
+        (Dossier.category, selection.category),
+    ):
+        if value:
+            query = query.where(column == value)
+    if selection.person is not None:
+        query = query.where(
+            sa.or_(Dossier.manager_id == selection.person, Dossier.beheerder_id == selection.person)
+        )
+    if selection.ends_within is not None:
+        query = query.where(
+            Dossier.end_on.between(today, today + timedelta(days=selection.ends_within))
+        )
+    return query
+
+
+def page(
+    user: User, selection: Selection, today: date, number: int, per_page: int
+) -> tuple[list[Dossier], int, int, int]:
+    """One page of the sorted selection: its dossiers, the total, the page count and the page."""
+    base = query(user, selection, today)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * per_page
+    if selection.sort.lstrip("-") in DERIVED_SORTS:
+        return sorted_all(user, selection, today)[start : start + per_page], total, pages, number
+    rows = db.session.scalars(_ordered(base, selection).offset(start).limit(per_page))
+    return list(rows.unique()), total, pages, number
+
+
+def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
+    """Every dossier of the selection in its order (for exports and derived-date sorts)."""
+    key = selection.sort.lstrip("-")
+    if key not in DERIVED_SORTS:
+        return list(db.session.scalars(_ordered(query(user, selection, today), selection)).unique())
+    rows = db.session.scalars(
+        query(user, selection, today).order_by(Dossier.reference, Dossier.id)
+    ).unique()
+    derive = DERIVED_SORTS[key]
+    keyed = [(derive(dossiers.derived_dates(d)), d) for d in rows]
+    dated = sorted((k, d.reference, d) for k, d in keyed if k is not None)
+    if selection.sort.startswith("-"):
+        dated.sort(key=lambda item: (-item[0].toordinal(), item[1]))
+    return [d for _k, _r, d in dated] + [d for k, d in keyed if k is None]
+
+
+def _ordered(query: sa.Select[Any], selection: Selection) -> sa.Select[Any]:
+    column = SQL_SORTS.get(selection.sort.lstrip("-"), Dossier.reference)
+    descending = selection.sort.startswith("-")
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return query.order_by(order, Dossier.id)
+
+
+def people(user: User) -> list[User]:
+    """The contract managers and beheerders of the dossiers `user` sees, for the filter."""
+    visible = access.visible_dossiers(user).subquery()
+    ids = sa.union(sa.select(visible.c.manager_id), sa.select(visible.c.beheerder_id)).subquery()
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.id.in_(sa.select(ids.c[0]))).order_by(User.name, User.email)
+        )
+    )

@@ -1,0 +1,98 @@
+"""The register sorts on the derived dates and filters on more than status; the filters stay in
+the links (sort, pages) and in the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask
+
+from dossier.models import (
+    Category,
+    Dossier,
+    DossierStatus,
+    GlobalRole,
+    NoticeUnit,
+    Procedure,
+    User,
+)
+
+TODAY = date(2026, 1, 15)
+
+
+def _world(app: Flask, make_user: Callable[..., User], make: Callable[..., Dossier]) -> User:
+    app.config["REPORT_DATE"] = TODAY.isoformat()
+    mia = make_user("mia@example.org", GlobalRole.BEHEERDER, name="Mia Manager")
+    active = {"status": DossierStatus.ACTIVE}
+    # Notice deadlines: A 2026-03-31 (3 months), B 2026-01-31 (1 month), C 2026-06-29 (2 days).
+    # Maximum end dates: A 2026-06-30, B 2028-02-29 (two options of a year), C 2026-07-01.
+    make("2026-A", end_on=date(2026, 6, 30), notice_value=3, notice_unit=NoticeUnit.MONTHS,
+         supplier="Acme B.V.", procedure=Procedure.NATIONAL, category=Category.SERVICES,
+         manager=mia.email, **active)  # fmt: skip
+    make("2026-B", end_on=date(2026, 2, 28), notice_value=1, notice_unit=NoticeUnit.MONTHS,
+         option_count=2, option_months=12, supplier="Bouw B.V.", procedure=Procedure.EU_OPEN,
+         category=Category.WORKS, **active)  # fmt: skip
+    make("2026-C", end_on=date(2026, 7, 1), notice_value=2, notice_unit=NoticeUnit.DAYS,
+         supplier="Acme B.V.", procedure=Procedure.EU_OPEN, category=Category.SERVICES,
+         **active)  # fmt: skip
+    make("2026-D", supplier="Zonder Datum", **active)
+    return mia
+
+
+def _order(page: str) -> list[str]:
+    return re.findall(r'<td><a href="/dossiers/[^"]+">(2026-[A-D])</a></td>', page)
+
+
+def test_register_sorts_on_notice_deadline_and_maximum_end_date(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    _world(app, make_user, make_dossier)
+    client = app.test_client(user=admin)
+    # A dossier without the date comes last either way.
+    assert _order(client.get("/?sort=notice_deadline").text) == ["2026-B", "2026-A", "2026-C", "2026-D"]  # fmt: skip  # noqa: E501
+    assert _order(client.get("/?sort=-notice_deadline").text) == ["2026-C", "2026-A", "2026-B", "2026-D"]  # fmt: skip  # noqa: E501
+    assert _order(client.get("/?sort=max_end_on").text) == ["2026-A", "2026-C", "2026-B", "2026-D"]  # fmt: skip  # noqa: E501
+    page = client.get("/?sort=max_end_on").text
+    assert 'href="/?sort=-max_end_on"' in page and 'href="/?sort=notice_deadline"' in page
+
+
+def test_register_filters_on_supplier_procedure_category_person_and_end(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    mia = _world(app, make_user, make_dossier)
+    client = app.test_client(user=admin)
+    assert _order(client.get("/?supplier=acme").text) == ["2026-A", "2026-C"]
+    assert _order(client.get("/?procedure=eu_open").text) == ["2026-B", "2026-C"]
+    assert _order(client.get("/?category=works").text) == ["2026-B"]
+    assert _order(client.get(f"/?person={mia.id}").text) == ["2026-A"]
+    assert _order(client.get("/?ends_within=60").text) == ["2026-B"]
+    assert _order(client.get("/?ends_within=200").text) == ["2026-A", "2026-B", "2026-C"]
+    combined = client.get("/?supplier=acme&procedure=eu_open&sort=-end_on").text
+    assert _order(combined) == ["2026-C"]
+    # The filters stay in the sort links and in the export links.
+    assert 'href="/?supplier=acme&amp;procedure=eu_open&amp;sort=end_on"' in combined
+    assert "/register/export.csv?supplier=acme&amp;procedure=eu_open&amp;sort=-end_on" in combined
+    assert 'value="acme"' in combined and '<option value="eu_open" selected>' in combined
+    assert _order(client.get("/?procedure=nonsense&ends_within=-3").text) == [
+        "2026-A", "2026-B", "2026-C", "2026-D"
+    ]  # fmt: skip
+
+
+def test_register_export_holds_the_selection_in_its_order(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    _world(app, make_user, make_dossier)
+    client = app.test_client(user=admin)
+    response = client.get("/register/export.csv?supplier=acme&sort=-notice_deadline")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.split("\n")[0] else ","))
+    references = [row[0] for row in rows[1:]]
+    assert references == ["2026-C", "2026-A"]
+    assert rows[0][-2:] == ["notice_deadline", "max_end_on"]
+    assert client.get("/register/export.pdf").status_code == 404
