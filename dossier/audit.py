@@ -17,6 +17,7 @@ from dossier.extensions import db
 from dossier.models import AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
+ANONYMOUS = "anonymous"  # the actor label of events caused by someone not logged in
 # Any constant works; it names the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_ID = 0x0D055E1
 
@@ -69,12 +70,17 @@ def record(
     dossier_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> AuditEvent:
-    """Append one event to the chain; the caller's transaction commits it with the change."""
+    """Append one event to the chain; the caller's transaction commits it with the change.
+
+    Without an actor the event is the system's, or, with `anonymous`, a visitor's who has not
+    logged in (a failed log-in).
+    """
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "system",
+        actor_label=actor.email if actor else ANONYMOUS if anonymous else "system",
         action=action,
         object_type=object_type,
         object_id=object_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import smtplib
 import sys
@@ -110,7 +109,7 @@ def init_command() -> None:
     database.create_or_upgrade()
     password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
-        password = secrets.token_urlsafe(12)
+        password = accounts.generate_password()
         _write_private(password_file, password + "\n")  # first, so the password is never lost
         accounts.create_user(
             None,
