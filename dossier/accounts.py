@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from dossier import audit, calendar_feed
 from dossier.errors import ValidationError
@@ -15,6 +18,13 @@ from dossier.models import AuditAction, GlobalRole, User, new_session_token, utc
 from dossier.text import clean_line
 
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score: 3 means about 10^8 guesses or more ("safely unguessable" for an offline
+# attack on a slow hash). It knows the 30,000 most common passwords, words, names, dates,
+# keyboard patterns, sequences and repeats; it reads at most its first 72 characters.
+MIN_PASSWORD_SCORE = 3
+_ZXCVBN_MAX_LENGTH = 72
+# Words a guesser tries first against this system, besides the user's own e-mail address.
+_OBVIOUS_WORDS = ["dossier", "contract", "contractbeheer", "contractdossier", "wachtwoord"]
 # `dossier init` creates this administrator and shows its generated password from this file
 # (in the instance folder) until the password is changed.
 FIRST_ADMIN_EMAIL = "admin@dossier.local"
@@ -31,6 +41,28 @@ def check_password_policy(password: str, email: str = "") -> None:
         )
     if email and password.lower() == email.lower():
         raise ValidationError({"password": _("the password cannot be the e-mail address")})
+    if reason := _weakness(password, email):
+        raise ValidationError({"password": reason})
+
+
+def _weakness(password: str, email: str) -> str | None:
+    """Why zxcvbn finds `password` too easy to guess, from the pattern covering most of it."""
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_user_words(email))
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    longest: dict[str, Any] = max(result["sequence"], key=lambda m: len(m["token"]))
+    pattern = longest["pattern"]
+    if pattern == "dictionary" and longest.get("dictionary_name") == "passwords":
+        return _("this password is on a list of commonly used passwords")
+    if pattern == "repeat":
+        return _("this password repeats the same characters or words")
+    if pattern in ("sequence", "spatial"):
+        return _("this password is a simple sequence or keyboard pattern (like abcd, 1234, qwerty)")
+    return _("this password is too easy to guess; a few unrelated words make a strong one")
+
+
+def _user_words(email: str) -> list[str]:
+    return [*_OBVIOUS_WORDS, *(w for w in re.split(r"[^a-z0-9]+", email.lower()) if w)]
 
 
 def create_user(
@@ -113,8 +145,46 @@ def find_user(email: str) -> User:
 
 
 def generate_password() -> str:
-    """A random password that meets the policy (about 100 bits)."""
-    return secrets.token_urlsafe(12)
+    """A random password that meets the policy (about 100 bits; a draw that zxcvbn happens to
+    find weak, say one holding a long word, is drawn again)."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if _weakness(password, "") is None:
+            return password
+
+
+def record_failed_login(email: str, address: str | None) -> None:
+    """Audit a failed log-in: the address tried (cleaned and capped, never a new user) and
+    where from; the account it names, when there is one, is the event's object."""
+    email = _attempted(email)
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
+    audit.record(
+        None,
+        AuditAction.LOGIN_FAILED,
+        "user",
+        user_id,
+        after={"email": email, "address": address},
+        anonymous=True,
+    )
+
+
+def record_lockout(email: str, address: str | None, scope: str) -> None:
+    """Audit that failed log-ins closed a throttle (`scope`: the address or the account)."""
+    email = _attempted(email)
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
+    audit.record(
+        None,
+        AuditAction.LOGIN_LOCKED,
+        "user",
+        user_id,
+        after={"email": email, "address": address, "scope": scope},
+        anonymous=True,
+    )
+
+
+def _attempted(email: str) -> str:
+    """A typed e-mail address as it may be stored: one clean line, lower-case, capped."""
+    return clean_line(email).lower()[:255]
 
 
 def set_enabled(actor: User | None, user: User, enabled: bool) -> bool:
@@ -175,3 +245,10 @@ def set_global_role(actor: User | None, user: User, role: GlobalRole | None) -> 
         after={"email": user.email, "role": role},
     )
     return True
+
+
+def record_password_lockout(user: User, scope: str) -> None:
+    """Audit that wrong current passwords closed the password page's check for `user`."""
+    audit.record(
+        user, AuditAction.LOGIN_LOCKED, "user", user.id, after={"email": user.email, "scope": scope}
+    )

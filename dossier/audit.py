@@ -23,6 +23,7 @@ from dossier.extensions import db
 from dossier.models import AuditAction, AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
+ANONYMOUS = "anonymous"  # the actor label of events caused by someone not logged in
 # Any constant works; it names the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_ID = 0x0D055E1
 ANCHOR_FILE = "audit-anchor.json"
@@ -77,16 +78,19 @@ def record(
     dossier_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> AuditEvent:
     """Append one event to the chain; the caller's transaction commits it with the change.
 
     An action that is not an AuditAction raises ValueError: the trail holds no code that the
     audit viewer cannot name.
+    Without an actor the event is the system's, or, with `anonymous`, a visitor's who has not
+    logged in (a failed log-in).
     """
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "system",
+        actor_label=actor.email if actor else ANONYMOUS if anonymous else "system",
         action=AuditAction(action).value,
         object_type=object_type,
         object_id=object_id,

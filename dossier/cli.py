@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import resource
-import secrets
 import signal
 import smtplib
 import sys
@@ -128,7 +127,7 @@ def init_command() -> None:
         click.echo(f"{repaired} attachments of confidential e-mails made confidential")
     password_file = Path(current_app.instance_path) / FIRST_ADMIN_FILE
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
-        password = secrets.token_urlsafe(12)
+        password = accounts.generate_password()
         _write_private(password_file, password + "\n")  # first, so the password is never lost
         accounts.create_user(
             None,

@@ -54,17 +54,28 @@ class Defaults:
     LANGUAGES = ("nl", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # True when served over https: then every cookie (session and remember-me) is Secure.
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "dossier_session"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # Strict-Transport-Security max-age in seconds on https responses; 0 sends none.
+    HSTS_SECONDS = 0
+    HSTS_INCLUDE_SUBDOMAINS = False
+    # Reverse proxies in front of the app whose X-Forwarded-For and -Proto are believed; 0 when
+    # clients connect directly (then those headers are ignored, so nobody can fake an address).
+    TRUSTED_PROXIES = 0
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PREFERRED_URL_SCHEME = "http"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # Failed log-ins allowed per network address, and per account (then only addresses that
+    # failed for it are refused: see dossier/throttling.py); wrong current passwords per user.
     LOGIN_LIMITS = "10 per minute;50 per hour"
+    LOGIN_ACCOUNT_LIMITS = "10 per minute;50 per hour"
+    PASSWORD_CHECK_LIMITS = "5 per minute;20 per hour"
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
     # the limiter's storage (shared between web processes when that is Redis).
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
@@ -146,6 +157,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
+    _secure_cookies_together(app)
+
+
+def _secure_cookies_together(app: Flask) -> None:
+    """One switch for every cookie: a Secure session beside a clear-text remember-me cookie
+    would hand the long-lived one to anybody on the network."""
+    secure = bool(app.config["SESSION_COOKIE_SECURE"] or app.config.get("REMEMBER_COOKIE_SECURE"))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
 
 
 SECRET_KEY_FILE = "secret_key"

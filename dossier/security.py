@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dossier import access, database
+from dossier import access, database, throttling
 from dossier.errors import IntegrityFailure
 from dossier.extensions import csrf, db, limiter, login_manager
 from dossier.models import User
@@ -51,12 +64,41 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     csrf.init_app(app)
     limiter.init_app(app)
+    throttling.init_app(app)
+    _trust_proxies(app)
     app.before_request(_enforce_endpoint_policy)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityFailure, _integrity_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client's address and scheme from the headers they
+    set (so per-address limits, logs and Secure cookies see the real client); otherwise
+    ignore those headers, which any client can send."""
+    count = app.config["TRUSTED_PROXIES"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number 0 or more, not {count!r}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
+def log_event(event: str, level: int = logging.WARNING, **fields: Any) -> None:
+    """One JSON line for a security event (failed log-in, throttle, denial), with the request's
+    address, method, path and user, for whoever watches the logs. JSON escapes control
+    characters, so nothing typed by a client can forge a line."""
+    record: dict[str, Any] = {"event": event}
+    if has_request_context():
+        record |= {
+            "address": request.remote_addr,
+            "method": request.method,
+            "path": request.path[:500],
+            "user_id": current_user.id if current_user.is_authenticated else None,
+        }
+    record |= fields
+    log.log(level, json.dumps(record, sort_keys=True, default=str))
 
 
 def load_user(cookie_id: str) -> User | None:
@@ -107,10 +149,15 @@ def _add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    seconds = current_app.config["HSTS_SECONDS"]
+    if seconds and request.is_secure:  # browsers ignore it over http (RFC 6797 section 8.1)
+        subdomains = "; includeSubDomains" if current_app.config["HSTS_INCLUDE_SUBDOMAINS"] else ""
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}{subdomains}")
     return response
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    log_event("request.csrf_failed")
     return _error_page(400, "csrf")
 
 
@@ -125,7 +172,18 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if error.code is None or error.code < 400:
         return error.get_response()
     db.session.rollback()
+    _log_denial(error.code)
     return _error_page(error.code, getattr(error, "reason", None))
+
+
+def _log_denial(code: int) -> None:
+    """Log refusals; a 404 (also what an invisible object gives) at INFO, as scanners make many."""
+    if code in (401, 403):
+        log_event("access.denied", status=code, endpoint=request.endpoint)
+    elif code == 404:
+        log_event("access.not_found", logging.INFO, status=code, endpoint=request.endpoint)
+    elif code == 429:
+        log_event("request.throttled", status=code, endpoint=request.endpoint)
 
 
 def _error_page(

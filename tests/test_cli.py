@@ -128,6 +128,8 @@ def test_create_user_without_role(app: Flask, invoke: Callable[..., Result]) -> 
     [
         ("x@example.org", "kort", "at least 12 characters"),
         ("x@example.org", "x@example.org", "cannot be the e-mail address"),
+        ("x@example.org", "password1234", "on a list of commonly used passwords"),
+        ("x@example.org", "aaaaaaaaaaaa", "repeats the same characters"),
         ("geen-adres", "een lang genoeg wachtwoord", "valid e-mail address"),
     ],
 )

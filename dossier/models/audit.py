@@ -37,6 +37,8 @@ class AuditAction(enum.StrEnum):
     USER_PASSWORD_CHANGE = "user.password_change"
     USER_PASSWORD_RESET = "user.password_reset"
     USER_ROLE_CHANGE = "user.role_change"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_LOCKED = "login.locked"
     GROUP_CREATE = "group.create"
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"

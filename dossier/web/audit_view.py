@@ -50,6 +50,14 @@ _VALUE_NAMES: dict[str, Any] = {
     "size": _l("Size"),
     "original_filename": _l("File"),
     "mime_type": _l("File type"),
+    "address": _l("Network address"),
+    "scope": _l("Blocked"),
+}
+# What a lock-out closed (dossier/throttling.py).
+_LOCK_SCOPE: dict[str, Any] = {
+    "address": _l("log-ins from this network address"),
+    "account": _l("log-ins to this account from addresses that failed"),
+    "password": _l("the current-password check"),
 }
 _MONEY_KEYS = frozenset({"value", "annual_value"})
 _DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on"})
@@ -277,6 +285,7 @@ class Presenter:
         if key == "role":
             return labels.GLOBAL_ROLE if event.object_type == "user" else labels.MEMBER_ROLE
         return {
+            "scope": _LOCK_SCOPE,
             "procedure": labels.PROCEDURE,
             "category": labels.CATEGORY,
             "confidentiality": labels.CONFIDENTIALITY,

@@ -19,10 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from dossier import accounts
+from dossier import accounts, throttling
 from dossier.errors import ValidationError
-from dossier.extensions import db, limiter
+from dossier.extensions import db
 from dossier.models import User
+from dossier.security import log_event
 from dossier.web.forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -47,20 +48,15 @@ def login() -> str | Response:
     return render_template("auth/login.html", form=LoginForm(), next=request.args.get("next"))
 
 
-def _login_limits() -> str:
-    return current_app.config["LOGIN_LIMITS"]
-
-
-def _email_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()[:255]
-
-
 @bp.post("/login")
-@limiter.limit(_login_limits)
-@limiter.limit(_login_limits, key_func=_email_key)
 def login_submit() -> str | Response | tuple[str, int]:
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
+    email, address = request.form.get("email", ""), request.remote_addr or ""
+    # Refused before any password is checked: a throttled guess learns nothing.
+    if refusal := throttling.login_refusal(email, address):
+        log_event("login.throttled", email=email[:255], scope=refusal.scope)
+        return _throttled(refusal)
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
@@ -70,8 +66,27 @@ def login_submit() -> str | Response | tuple[str, int]:
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
             return redirect(next_url or url_for("register.index"))
+        _record_failed_login(email, address)
         flash(_("Unknown e-mail address or wrong password."), "error")
     return render_template("auth/login.html", form=form, next=next_url), 400
+
+
+def _record_failed_login(email: str, address: str) -> None:
+    """Log, audit and count a wrong password; audit a throttle this failure closes."""
+    log_event("login.failed", email=email[:255])
+    accounts.record_failed_login(email, address)
+    for scope in throttling.record_login_failure(email, address):
+        log_event("login.locked", email=email[:255], scope=scope)
+        accounts.record_lockout(email, address, scope)
+    db.session.commit()
+
+
+def _throttled(refusal: throttling.Refusal) -> tuple[str, int, dict[str, str]]:
+    """The error page saying why and for how long, with Retry-After for programs."""
+    page = render_template(
+        "errors/error.html", code=429, reason=f"throttled_{refusal.scope}", minutes=refusal.minutes
+    )
+    return page, 429, {"Retry-After": str(refusal.retry_after)}
 
 
 @bp.post("/logout")
@@ -95,12 +110,17 @@ def password() -> str:
 @login_required
 def password_submit() -> str | Response | tuple[str, int]:
     form = PasswordForm()
+    if refusal := throttling.password_refusal(current_user.id):
+        log_event("password.throttled", scope=refusal.scope)
+        return _throttled(refusal)
     if form.validate_on_submit():
         user = db.session.get(User, current_user.id)
         try:
             accounts.change_password(user, form.current_password.data, form.new_password.data)
         except ValidationError as error:
             db.session.rollback()
+            if "current_password" in error.errors:
+                _record_wrong_current_password(user)
             for message in error.errors.values():
                 flash(message, "error")
         else:
@@ -110,6 +130,15 @@ def password_submit() -> str | Response | tuple[str, int]:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("register.index"))
     return render_template("auth/password.html", form=form), 400
+
+
+def _record_wrong_current_password(user: User) -> None:
+    """Count a wrong current password (a guess at it from an open session); audit a lock."""
+    log_event("password.check_failed")
+    if throttling.record_password_failure(user.id):
+        log_event("password.locked", scope=throttling.PASSWORD)
+        accounts.record_password_lockout(user, throttling.PASSWORD)
+        db.session.commit()
 
 
 def forget_initial_password(user: User) -> None:

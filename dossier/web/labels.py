@@ -125,6 +125,8 @@ AUDIT_ACTION = {
     AuditAction.USER_PASSWORD_CHANGE: _l("Own password changed"),
     AuditAction.USER_PASSWORD_RESET: _l("Password reset by administrator"),
     AuditAction.USER_ROLE_CHANGE: _l("Global role changed"),
+    AuditAction.LOGIN_FAILED: _l("Failed log-in"),
+    AuditAction.LOGIN_LOCKED: _l("Log-ins blocked after failed attempts"),
     AuditAction.GROUP_CREATE: _l("Group created"),
     AuditAction.GROUP_MEMBER_ADD: _l("Group member added"),
     AuditAction.GROUP_MEMBER_REMOVE: _l("Group member removed"),
