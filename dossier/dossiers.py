@@ -80,7 +80,9 @@ _PEOPLE_ROLES = {
 class DerivedDates:
     """Dates computed from the contract data, never typed twice."""
 
-    notice_deadline: date | None  # last day to give notice before the current end date
+    # Last day to give notice before the end date; only a contract that renews automatically
+    # has one (a fixed term ends by itself; an option is decided by its own deadline).
+    notice_deadline: date | None
     max_end_on: date | None  # end date with every remaining option used
 
 
@@ -96,7 +98,7 @@ def derived_dates(dossier: Dossier) -> DerivedDates:
     if dossier.end_on is None:
         return DerivedDates(None, None)
     notice = None
-    if dossier.notice_value is not None and dossier.notice_unit is not None:
+    if dossier.auto_renewal and dossier.notice_value is not None and dossier.notice_unit:
         notice = subtract_period(dossier.end_on, dossier.notice_value, dossier.notice_unit)
     max_end = dossier.end_on
     if dossier.option_count and dossier.option_months:

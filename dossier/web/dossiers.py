@@ -106,11 +106,13 @@ def show(reference: str) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
     filters = _document_filters()
     documents, total = _documents(dossier, filters)
+    today = deadlines.local_today()
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         derived=dossiers.derived_dates(dossier),
-        deadlines=deadlines.for_dossiers([dossier], deadlines.local_today()),
+        deadlines=deadlines.for_dossiers([dossier], today, history=True),
+        past_end=deadlines.past_end(dossier, today),
         documents=documents,
         current_versions=_current_versions(dossier),
         total_documents=total,

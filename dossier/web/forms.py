@@ -30,7 +30,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from dossier import dossiers
+from dossier import deadlines, dossiers
 from dossier.models import (
     Category,
     Confidentiality,
@@ -190,7 +190,11 @@ class DossierForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=_choices(labels.DEADLINE_STATUS))
+    # Only what a person records; "elapsed" and "before registration" follow from the dates.
+    status = SelectField(
+        _l("Status"),
+        choices=_choices({k: labels.DEADLINE_STATUS[k] for k in deadlines.RECORDABLE}),
+    )
     note = TextAreaField(_l("Note (what was done or decided)"), validators=[Length(max=2000)])
 
 

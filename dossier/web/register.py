@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import orm
 
-from dossier import access, dossiers
+from dossier import access, deadlines, dossiers
 from dossier.extensions import db
 from dossier.models import Dossier, DossierStatus, Party
 
@@ -55,9 +55,10 @@ def index() -> str:
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     query = query.order_by(order, Dossier.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     rows = db.session.scalars(query).unique().all()
+    today = deadlines.local_today()
     return render_template(
         "register/index.html",
-        rows=[(d, dossiers.derived_dates(d)) for d in rows],
+        rows=[(d, dossiers.derived_dates(d), deadlines.past_end(d, today)) for d in rows],
         q=text,
         status=status,
         sort=sort,
