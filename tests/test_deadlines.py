@@ -314,6 +314,7 @@ def test_an_exercised_option_keeps_its_decision_and_note(
     assert "niet meer actueel" in page
     detail = client.get(old_url)
     assert detail.status_code == 200 and note in detail.text
+    assert "blijft bewaard als geschiedenis" in detail.text
     items = deadlines.for_dossiers([d], TODAY, history=True)
     old = next(i for i in items if i.due_on == date(2026, 3, 30))
     assert old.superseded and old.status == DeadlineStatus.ACTED_ON
