@@ -1,16 +1,22 @@
 """Deadlines derived from the contract data, and the status people record on them.
 
 A deadline is (dossier, kind, due date). It is computed, never typed: end of the current term,
-notice deadline, option decision, execution-plan review and the start of a new (European)
-procurement. What someone did about it is a `DeadlineAction` with the same key; without one a
-deadline is open until its date passes, then missed.
+notice deadline (only where notice stops a tacit renewal), option decision, execution-plan review
+and the start of a new (European) procurement. What someone did about it is a `DeadlineAction`
+with the same key; without one a deadline is open until its date passes, then missed, except an
+end of term (it elapses: nothing had to be done on the day itself) and a deadline that passed
+before the dossier was registered (nobody could act on it here).
+
+A recorded action is a fact: when a change of the contract data moves or removes its deadline
+(an option exercised, a new end date), the action stays visible as a superseded deadline on its
+original date, beside the newly derived one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +43,8 @@ from dossier.models import (
 
 # Contracts in these states drive no more action.
 CLOSED = frozenset({DossierStatus.ENDED, DossierStatus.TERMINATED, DossierStatus.ARCHIVED})
+# The statuses a person records on a deadline; the others are derived.
+RECORDABLE = (DeadlineStatus.OPEN, DeadlineStatus.ACTED_ON, DeadlineStatus.MISSED)
 # The estimated value of a contract without a total is its monthly value times 48 (Directive
 # 2014/24/EU art. 5(14)(b)), i.e. four annual values.
 _YEARS_FOR_ANNUAL_VALUE = 4
@@ -53,6 +61,8 @@ class Deadline:
     status: DeadlineStatus
     days_left: int  # negative once the date has passed
     action: DeadlineAction | None = None
+    # A recorded action whose deadline the contract data no longer gives (history, not a task).
+    superseded: bool = False
 
     @property
     def key(self) -> tuple[int, DeadlineKind, date]:
@@ -131,7 +141,8 @@ def due_dates(
         notice = None
         if dossier.notice_value is not None and dossier.notice_unit is not None:
             notice = subtract_period(end, dossier.notice_value, dossier.notice_unit)
-            found.append((DeadlineKind.NOTICE, notice))
+            if dossier.auto_renewal:  # a fixed term ends by itself: no notice to give
+                found.append((DeadlineKind.NOTICE, notice))
         if dossier.option_count:
             lead = _settings(config)["OPTION_LEAD_MONTHS"]
             found.append((DeadlineKind.OPTION, notice or end - relativedelta(months=lead)))
@@ -159,25 +170,79 @@ def _reviews(
     return [(DeadlineKind.REVIEW, d) for d in kept]
 
 
-def effective_status(action: DeadlineAction | None, due_on: date, today: date) -> DeadlineStatus:
-    """What people recorded, else open until the date passes and missed after."""
+def effective_status(
+    action: DeadlineAction | None,
+    due_on: date,
+    today: date,
+    *,
+    kind: DeadlineKind | None = None,
+    registered_on: date | None = None,
+) -> DeadlineStatus:
+    """What people recorded; else open until the date passes, then missed, unless nothing
+    was to be done: an end of term elapses, and a deadline before the dossier's registration
+    (`registered_on`) was never one anybody could act on here."""
     if action is not None and action.status != DeadlineStatus.OPEN:
         return action.status
-    return DeadlineStatus.MISSED if due_on < today else DeadlineStatus.OPEN
+    if due_on >= today:
+        return DeadlineStatus.OPEN
+    if kind == DeadlineKind.END:
+        return DeadlineStatus.ELAPSED
+    if registered_on is not None and due_on < registered_on:
+        return DeadlineStatus.BEFORE_REGISTRATION
+    return DeadlineStatus.MISSED
+
+
+def registered_on(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> date | None:
+    """The calendar day the dossier was registered, where it matters as of `today`.
+
+    A registration after `today` (a report computed as of an earlier day) is unknown on that
+    day and cuts nothing off.
+    """
+    if dossier.created_at is None:
+        return None
+    zone = ZoneInfo(_settings(config)["BABEL_DEFAULT_TIMEZONE"])
+    created = dossier.created_at
+    day = (created if created.tzinfo else created.replace(tzinfo=UTC)).astimezone(zone).date()
+    return day if day <= today else None
+
+
+def past_end(dossier: Dossier, today: date, config: Mapping[str, Any] | None = None) -> bool:
+    """An active contract whose (running) term has ended: its status or term needs updating."""
+    if dossier.status != DossierStatus.ACTIVE or dossier.end_on is None:
+        return False
+    return current_end(dossier, today, config) < today
 
 
 def for_dossiers(
-    dossiers: Iterable[Dossier], today: date, config: Mapping[str, Any] | None = None
+    dossiers: Iterable[Dossier],
+    today: date,
+    config: Mapping[str, Any] | None = None,
+    *,
+    history: bool = False,
 ) -> list[Deadline]:
-    """The deadlines of `dossiers` (already filtered by visibility), ordered by date."""
+    """The deadlines of `dossiers` (already filtered by visibility), ordered by date.
+
+    With `history`, recorded actions whose deadline the contract data no longer gives come
+    along as superseded deadlines, so no recorded decision drops out of sight.
+    """
     dossiers = list(dossiers)
     actions = _actions_for([d.id for d in dossiers])
     result = []
     for dossier in dossiers:
+        registered = registered_on(dossier, today, config)
         for kind, due in due_dates(dossier, today, config):
-            action = actions.get((dossier.id, kind, due))
-            status = effective_status(action, due, today)
+            action = actions.pop((dossier.id, kind, due), None)
+            status = effective_status(action, due, today, kind=kind, registered_on=registered)
             result.append(Deadline(dossier, kind, due, status, (due - today).days, action))
+    if history:
+        by_id = {d.id: d for d in dossiers}
+        for (dossier_id, kind, due), action in actions.items():
+            days_left = (due - today).days
+            result.append(
+                Deadline(by_id[dossier_id], kind, due, action.status, days_left, action, True)
+            )
     return sorted(result, key=lambda d: (d.due_on, d.dossier.reference, d.kind.value))
 
 
@@ -199,16 +264,21 @@ def visible(user: User, today: date, query: sa.Select[Any] | None = None) -> lis
 
 def upcoming(deadlines: Iterable[Deadline], days: int) -> list[Deadline]:
     """Open deadlines due from today up to `days` days ahead."""
-    return [d for d in deadlines if d.status == DeadlineStatus.OPEN and 0 <= d.days_left <= days]
+    return [
+        d
+        for d in deadlines
+        if d.status == DeadlineStatus.OPEN and not d.superseded and 0 <= d.days_left <= days
+    ]
 
 
 def missed(deadlines: Iterable[Deadline]) -> list[Deadline]:
-    return [d for d in deadlines if d.status == DeadlineStatus.MISSED]
+    return [d for d in deadlines if d.status == DeadlineStatus.MISSED and not d.superseded]
 
 
 def find(dossier: Dossier, kind: DeadlineKind, due_on: date, today: date) -> Deadline | None:
-    """The deadline of `dossier` with this kind and date, if the contract data has it."""
-    for deadline in for_dossiers([dossier], today):
+    """The deadline of `dossier` with this kind and date, if the contract data has it or an
+    action was recorded on it."""
+    for deadline in for_dossiers([dossier], today, history=True):
         if deadline.kind == kind and deadline.due_on == due_on:
             return deadline
     return None
@@ -225,6 +295,8 @@ def set_status(
 ) -> DeadlineAction:
     """Record what was done about a deadline (open, acted on, missed) with a note; audited."""
     today = today or local_today()
+    if status not in RECORDABLE:
+        raise ValidationError({"status": _("this status follows from the dates; it is not set")})
     if find(dossier, kind, due_on, today) is None:
         raise ValidationError({"due_on": _("this dossier has no such deadline (any more)")})
     action = db.session.scalar(

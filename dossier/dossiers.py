@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from dossier import audit
-from dossier.errors import StaleEdit, ValidationError
+from dossier.errors import DomainError, StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
     AuditAction,
@@ -41,7 +42,9 @@ KVK_RE = re.compile(r"^\d{8}$")
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
 
 # The contract-register fields a dossier carries, in register order; `supplier` is a party name
-# and the three people are users. Import, export, forms and audit all use this list.
+# and the three people are lists of users' e-mail addresses: views of the dossier's memberships,
+# which are the one record of who holds which role. Import, export, forms and audit all use
+# this list.
 FIELDS = (
     "reference",
     "title",
@@ -76,10 +79,16 @@ FIELDS = (
 _PEOPLE = ("owner", "manager", "beheerder")
 # Register fields that the search index copies into every unit of the dossier.
 INDEXED_FIELDS = frozenset({"reference", "supplier", "status"})
+# Beheerder first: a new beheerder is in place before the old one changes role.
 _PEOPLE_ROLES = {
+    "beheerder": MemberRole.BEHEERDER,
     "owner": MemberRole.OWNER,
     "manager": MemberRole.MANAGER,
-    "beheerder": MemberRole.BEHEERDER,
+}
+_ROLE_NAMES = {
+    "owner": _l("contract owner"),
+    "manager": _l("contract manager"),
+    "beheerder": _l("contract administrator"),
 }
 
 
@@ -87,7 +96,9 @@ _PEOPLE_ROLES = {
 class DerivedDates:
     """Dates computed from the contract data, never typed twice."""
 
-    notice_deadline: date | None  # last day to give notice before the current end date
+    # Last day to give notice before the end date; only a contract that renews automatically
+    # has one (a fixed term ends by itself; an option is decided by its own deadline).
+    notice_deadline: date | None
     max_end_on: date | None  # end date with every remaining option used
 
 
@@ -103,7 +114,7 @@ def derived_dates(dossier: Dossier) -> DerivedDates:
     if dossier.end_on is None:
         return DerivedDates(None, None)
     notice = None
-    if dossier.notice_value is not None and dossier.notice_unit is not None:
+    if dossier.auto_renewal and dossier.notice_value is not None and dossier.notice_unit:
         notice = subtract_period(dossier.end_on, dossier.notice_value, dossier.notice_unit)
     max_end = dossier.end_on
     if dossier.option_count and dossier.option_months:
@@ -122,8 +133,7 @@ def snapshot(dossier: Dossier) -> dict[str, Any]:
         elif name == "supplier_kvk":
             values[name] = (dossier.supplier.kvk_number or "") if dossier.supplier else ""
         elif name in _PEOPLE:
-            person = getattr(dossier, name)
-            values[name] = person.email if person else ""
+            values[name] = [user.email for user in people(dossier, _PEOPLE_ROLES[name])]
         elif name == "tags":
             values[name] = dossier.tag_names
         else:
@@ -156,6 +166,7 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
         if merged.get(name) is not None and merged[name] < 0:
             errors[name] = _("an amount cannot be negative")
     _validate_counts(merged, errors)
+    _validate_people(merged, errors)
     if merged.get("cpv_code") and not CPV_RE.match(merged["cpv_code"]):
         errors["cpv_code"] = _("a CPV code looks like 72000000-5")
     if merged.get("supplier_kvk") and not KVK_RE.match(merged["supplier_kvk"]):
@@ -187,6 +198,60 @@ def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
         errors["retention_years"] = _("a retention period is 0 to 100 years")
 
 
+def emails(value: str | list[str] | None) -> list[str]:
+    """A people field as lower-case e-mail addresses: from a list, or a comma-separated text."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    found: list[str] = []
+    for item in items:
+        email = item.strip().lower()
+        if email and email not in found:
+            found.append(email)
+    return found
+
+
+def _validate_people(merged: dict[str, Any], errors: dict[str, str]) -> None:
+    """One person holds one role per dossier (a membership is unique per person): naming
+    someone in two role fields is refused, never resolved by silently dropping one."""
+    seen: dict[str, str] = {}
+    for name in _PEOPLE:
+        for email in emails(merged.get(name)):
+            if email in seen and name not in errors:
+                errors[name] = _(
+                    "a person holds one role per dossier: %(email)s cannot be both %(first)s "
+                    "and %(second)s; choose one of the two",
+                    email=email,
+                    first=_ROLE_NAMES[seen[email]],
+                    second=_ROLE_NAMES[name],
+                )
+            seen.setdefault(email, name)
+
+
+def people(dossier: Dossier, role: MemberRole) -> list[User]:
+    """The users holding `role` on `dossier`, by e-mail address (groups are not people)."""
+    if dossier.id is None:
+        return []
+    query = (
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.dossier_id == dossier.id, Membership.role == role)
+        .order_by(User.email)
+    )
+    return list(db.session.scalars(query))
+
+
+def role_holders(dossier: Dossier) -> dict[MemberRole, list[str]]:
+    """Who holds each role on `dossier`, by name (groups too), as the dossier page shows it."""
+    from dossier import memberships  # memberships -> access -> dossiers: import when used
+
+    found: dict[MemberRole, list[str]] = {role: [] for role in MemberRole}
+    for membership in memberships.members_of(dossier):
+        if membership.user is not None:
+            found[membership.role].append(membership.user.name or membership.user.email)
+        else:
+            found[membership.role].append(_("%(name)s (group)", name=membership.group.name))
+    return found
+
+
 def _reference_taken(reference: str, dossier: Dossier | None) -> bool:
     query = sa.select(Dossier.id).where(sa.func.lower(Dossier.reference) == reference.lower())
     if dossier is not None:
@@ -196,12 +261,14 @@ def _reference_taken(reference: str, dossier: Dossier | None) -> bool:
 
 def create_dossier(actor: User, values: dict[str, Any]) -> Dossier:
     """Register a new dossier; `actor` becomes its beheerder unless another is named."""
+    if not emails(values.get("beheerder")):
+        values = {**values, "beheerder": [actor.email]}
     validate(values)
     dossier = Dossier(reference=values["reference"], title=values["title"])
     db.session.add(dossier)
-    _apply(dossier, {"beheerder": actor.email, **values})
+    _apply(dossier, values)
     db.session.flush()
-    _grant_named_people(actor, dossier)
+    _set_people(actor, dossier, values)
     audit.record(
         actor,
         AuditAction.DOSSIER_CREATE,
@@ -225,10 +292,10 @@ def update_dossier(
     before = snapshot(dossier)
     _apply(dossier, values)
     db.session.flush()
+    _set_people(actor, dossier, values)
     after = snapshot(dossier)
     changes = {k: (before[k], after[k]) for k in FIELDS if before[k] != after[k]}
     if changes:
-        _grant_named_people(actor, dossier)
         if changes.keys() & INDEXED_FIELDS:
             db.session.add(OutboxItem(topic=OutboxTopic.DOSSIER_INDEX, object_id=dossier.id))
         audit.record(
@@ -253,7 +320,7 @@ def _apply_one(dossier: Dossier, name: str, value: Any, values: dict[str, Any]) 
     if name == "supplier":
         dossier.supplier = find_or_create_party(value, values.get("supplier_kvk"))
     elif name in _PEOPLE:
-        setattr(dossier, name, find_user(value) if value else None)
+        pass  # memberships, set by `_set_people` once the dossier has an id
     elif name == "tags":
         _set_tags(dossier, value or [])
     elif name != "supplier_kvk":
@@ -288,12 +355,34 @@ def find_or_create_party(name: str | None, kvk_number: str | None = None) -> Par
     return party
 
 
-def _grant_named_people(actor: User, dossier: Dossier) -> None:
-    """Everyone named owner, manager or beheerder holds that role on the dossier."""
-    for field, role in _PEOPLE_ROLES.items():
-        person = getattr(dossier, field)
-        if person is not None:
-            grant(actor, dossier, person, role)
+def _set_people(actor: User, dossier: Dossier, values: dict[str, Any]) -> None:
+    """Make the memberships match the people fields in `values`: everyone named holds that
+    role; someone who held it and is named in no field any more stays on as a reader (a
+    beheerder removes them on the members page). Each change is a membership audit event."""
+    from dossier import memberships  # memberships -> access -> dossiers: import when used
+
+    fields = [name for name in _PEOPLE_ROLES if name in values]
+    named = {name: _find_users(name, values[name]) for name in fields}
+    everyone = {user.id for users in named.values() for user in users}
+    try:
+        for name in fields:
+            for user in named[name]:
+                memberships.set_role(actor, dossier, user, _PEOPLE_ROLES[name])
+        for name in fields:
+            for user in people(dossier, _PEOPLE_ROLES[name]):
+                if user.id not in everyone:
+                    memberships.set_role(actor, dossier, user, MemberRole.READER)
+    except ValidationError:
+        raise
+    except DomainError as error:
+        raise ValidationError({"beheerder": str(error)}) from error
+
+
+def _find_users(name: str, value: str | list[str] | None) -> list[User]:
+    try:
+        return [find_user(email) for email in emails(value)]
+    except ValidationError as error:
+        raise ValidationError({name: error.errors["user"]}) from error
 
 
 def grant(actor: User, dossier: Dossier, user: User, role: MemberRole) -> Membership:

@@ -17,7 +17,16 @@ from sqlalchemy import orm
 
 from dossier import access, dossiers
 from dossier.extensions import db
-from dossier.models import Category, Dossier, DossierStatus, Party, Procedure, User
+from dossier.models import (
+    Category,
+    Dossier,
+    DossierStatus,
+    MemberRole,
+    Membership,
+    Party,
+    Procedure,
+    User,
+)
 
 SQL_SORTS: dict[str, Any] = {
     "reference": Dossier.reference,
@@ -31,6 +40,8 @@ DERIVED_SORTS: dict[str, Callable[[dossiers.DerivedDates], date | None]] = {
     "notice_deadline": lambda d: d.notice_deadline,
     "max_end_on": lambda d: d.max_end_on,
 }
+# The roles the "contract manager or beheerder" filter looks for.
+_MANAGING = (MemberRole.MANAGER, MemberRole.BEHEERDER)
 MAX_ENDS_WITHIN = 3660  # days; a longer horizon is no filter
 
 
@@ -114,7 +125,11 @@ def query(user: User, selection: Selection, today: date) -> sa.Select[Any]:
             query = query.where(column == value)
     if selection.person is not None:
         query = query.where(
-            sa.or_(Dossier.manager_id == selection.person, Dossier.beheerder_id == selection.person)
+            Dossier.id.in_(
+                sa.select(Membership.dossier_id).where(
+                    Membership.user_id == selection.person, Membership.role.in_(_MANAGING)
+                )
+            )
         )
     if selection.ends_within is not None:
         query = query.where(
@@ -163,10 +178,10 @@ def _ordered(query: sa.Select[Any], selection: Selection) -> sa.Select[Any]:
 
 def people(user: User) -> list[User]:
     """The contract managers and beheerders of the dossiers `user` sees, for the filter."""
-    visible = access.visible_dossiers(user).subquery()
-    ids = sa.union(sa.select(visible.c.manager_id), sa.select(visible.c.beheerder_id)).subquery()
+    visible = access.visible_dossiers(user).with_only_columns(Dossier.id)
+    ids = sa.select(Membership.user_id).where(
+        Membership.dossier_id.in_(visible), Membership.role.in_(_MANAGING)
+    )
     return list(
-        db.session.scalars(
-            sa.select(User).where(User.id.in_(sa.select(ids.c[0]))).order_by(User.name, User.email)
-        )
+        db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.name, User.email))
     )

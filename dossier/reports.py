@@ -111,6 +111,34 @@ def deadline_report(user: User, today: date) -> Table:
     return deadline_table(deadlines.for_dossiers(_dossiers(user), today))
 
 
+def past_end_report(user: User, today: date) -> Table:
+    """Active contracts whose term has ended: the status or the end date needs updating."""
+    table = Table(
+        "past_end",
+        _l("Active contracts past their end date"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("end_on", _l("End date")),
+            ("days_past", _l("Days past the end")),
+        ],
+    )
+    for dossier in _dossiers(user):
+        if deadlines.past_end(dossier, today):
+            assert dossier.end_on is not None
+            table.rows.append(
+                [
+                    dossier.reference,
+                    dossier.title,
+                    _supplier(dossier),
+                    dossier.end_on,
+                    (today - dossier.end_on).days,
+                ]
+            )
+    return table
+
+
 # Tenders
 
 
@@ -484,6 +512,7 @@ def table(user: User, name: str, today: date) -> Table | None:
     """One report table by name, computed for `user`; None for an unknown name."""
     builders: dict[str, Callable[[], Table | None]] = {
         "deadlines": lambda: deadline_report(user, today),
+        "past_end": lambda: past_end_report(user, today),
         "tenders": lambda: tender_report(user, today),
         "completeness": lambda: completeness_report(user)[0],
         "value": lambda: value_totals(user, today),
@@ -500,6 +529,7 @@ def table(user: User, name: str, today: date) -> Table | None:
 
 TABLE_NAMES = (
     "deadlines",
+    "past_end",
     "tenders",
     "value",
     "value_supplier",

@@ -108,7 +108,14 @@ SPEC: dict[tuple[str, str], Case] = {
     ("dossiers.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
     ("dossiers.update", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),
-        data=lambda: {**DOSSIER_EDIT, "reference": "2025-001"},
+        # The people as the form shows them: the dossier's memberships.
+        data=lambda: {
+            **DOSSIER_EDIT,
+            "reference": "2025-001",
+            "owner": ["owner@example.org"],
+            "manager": ["manager@example.org"],
+            "beheerder": ["beheerder@example.org", "gone@example.org", "auditor@example.org"],
+        },
     ),
     ("documents.new", "GET"): Case(own=dossier_scoped(200, FILERS)),
     ("documents.create", "POST"): Case(

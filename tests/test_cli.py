@@ -18,7 +18,7 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from dossier import accounts, importer, verify
+from dossier import accounts, dossiers, importer, verify
 from dossier.cli import FIRST_ADMIN_EMAIL, cli
 from dossier.config import normalise_url
 from dossier.extensions import db
@@ -315,7 +315,8 @@ def test_import_files_as_the_named_user(
     version = db.session.scalar(sa.select(DocumentVersion))
     assert version is not None and version.uploaded_by_id == beheerder.id
     dossier = db.session.scalar(sa.select(Dossier))
-    assert dossier is not None and dossier.beheerder_id == beheerder.id
+    assert dossier is not None
+    assert dossiers.people(dossier, MemberRole.BEHEERDER) == [beheerder]
 
 
 def test_verify_reports_ok_then_the_corrupt_blob(

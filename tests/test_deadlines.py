@@ -1,25 +1,34 @@
 """Deadline arithmetic on unsaved dossiers: month ends, leap years, days versus months,
 automatic renewal, options, reviews and the tender start. Every expected date is worked out by
-hand in the comment next to it."""
+hand in the comment next to it. Then, on saved dossiers: which deadlines may turn "missed", the
+warning for an active contract past its end, and recorded decisions surviving a change of term."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
-from dossier import deadlines
+from dossier import deadlines, dossiers, reports
+from dossier.errors import ValidationError
+from dossier.extensions import db
 from dossier.models import (
+    AuditEvent,
     Category,
     DeadlineAction,
     DeadlineKind,
     DeadlineStatus,
     Dossier,
     DossierStatus,
+    MemberRole,
     NoticeUnit,
+    User,
 )
 
 K = DeadlineKind
@@ -57,8 +66,9 @@ def dates(d: Dossier, today: date) -> dict[DeadlineKind, list[date]]:
     ],
 )
 def test_notice_deadline(app: Flask, end: date, value: int, unit: NoticeUnit, notice: date) -> None:
-    found = dates(dossier(end_on=end, notice_value=value, notice_unit=unit), date(2020, 1, 1))
-    assert found == {K.END: [end], K.NOTICE: [notice]}
+    # Notice matters where it stops a tacit renewal.
+    renewing = dossier(end_on=end, notice_value=value, notice_unit=unit, auto_renewal=True)
+    assert dates(renewing, date(2020, 1, 1)) == {K.END: [end], K.NOTICE: [notice]}
 
 
 def test_a_contract_without_end_date_has_no_deadlines(app: Flask) -> None:
@@ -158,3 +168,170 @@ def test_status_open_until_the_date_passes_then_missed_unless_acted_on(app: Flas
     assert deadlines.effective_status(acted, due, today) == DeadlineStatus.ACTED_ON
     reopened = DeadlineAction(status=DeadlineStatus.OPEN)
     assert deadlines.effective_status(reopened, due, today) == DeadlineStatus.MISSED
+
+
+# Noise: only deadlines someone could and had to act on turn "missed".
+
+TODAY = date(2026, 1, 15)
+
+
+def _registered(d: Dossier, day: date) -> Dossier:
+    d.created_at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    db.session.commit()
+    return d
+
+
+def test_a_fixed_term_without_renewal_has_no_notice_deadline(app: Flask) -> None:
+    fixed = dossier(end_on=date(2026, 6, 30), notice_value=3, notice_unit=NoticeUnit.MONTHS)
+    assert dates(fixed, date(2026, 1, 1)) == {K.END: [date(2026, 6, 30)]}
+    assert dossiers.derived_dates(fixed).notice_deadline is None
+    # With an option, the decision on it is what is due (by the notice period), once.
+    with_option = dossier(
+        end_on=date(2026, 6, 30),
+        notice_value=3,
+        notice_unit=NoticeUnit.MONTHS,
+        option_count=1,
+        option_months=12,
+    )
+    assert dates(with_option, date(2026, 1, 1)) == {
+        K.OPTION: [date(2026, 3, 30)],
+        K.END: [date(2026, 6, 30)],
+    }
+
+
+def test_the_end_of_a_term_elapses_and_is_not_missed(
+    app: Flask, make_dossier: Callable[..., Dossier]
+) -> None:
+    ended = _registered(
+        make_dossier("2025-300", status=DossierStatus.ACTIVE, end_on=date(2025, 11, 15)),
+        date(2025, 1, 1),
+    )
+    [end] = deadlines.for_dossiers([ended], TODAY)
+    assert (end.kind, end.status) == (K.END, DeadlineStatus.ELAPSED)
+    assert deadlines.missed([end]) == []
+
+
+def test_registering_a_running_contract_gives_no_pile_of_missed_deadlines(
+    app: Flask, make_dossier: Callable[..., Dossier]
+) -> None:
+    running = {
+        "status": DossierStatus.ACTIVE,
+        "start_on": date(2024, 1, 1),
+        "end_on": date(2026, 2, 28),
+        "option_count": 1,
+        "option_months": 12,
+        "review_months": 6,
+        "value": Decimal("1000000"),
+    }
+    # The option decision (28 November 2025) and the review (1 January 2026) both passed
+    # before the registration on 10 January: nobody could act on them here.
+    late = _registered(make_dossier("2025-301", **running), date(2026, 1, 10))
+    found = {(d.kind, d.due_on): d.status for d in deadlines.for_dossiers([late], TODAY)}
+    assert found == {
+        (K.OPTION, date(2025, 11, 28)): DeadlineStatus.BEFORE_REGISTRATION,
+        (K.REVIEW, date(2026, 1, 1)): DeadlineStatus.BEFORE_REGISTRATION,
+        (K.END, date(2026, 2, 28)): DeadlineStatus.OPEN,
+        (K.TENDER, date(2026, 5, 28)): DeadlineStatus.OPEN,  # max end 28 Feb 2027 - 9 months
+        (K.REVIEW, date(2026, 7, 1)): DeadlineStatus.OPEN,
+        (K.REVIEW, date(2027, 1, 1)): DeadlineStatus.OPEN,
+    }
+    # Registered on 15 December, the review of 1 January was missed here; the option not.
+    earlier = _registered(make_dossier("2025-302", **running), date(2025, 12, 15))
+    missed = deadlines.missed(deadlines.for_dossiers([earlier], TODAY))
+    assert [(d.kind, d.due_on) for d in missed] == [(K.REVIEW, date(2026, 1, 1))]
+
+
+def test_an_active_contract_past_its_end_is_flagged_in_register_page_and_report(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["REPORT_DATE"] = TODAY.isoformat()
+    active = {"status": DossierStatus.ACTIVE, "end_on": date(2025, 11, 15)}
+    stale = make_dossier("2025-310", title="Verlopen schoonmaak", **active)
+    make_dossier("2025-311", **active, auto_renewal=True)  # renewed tacitly: still running
+    make_dossier("2025-312", status=DossierStatus.ENDED, end_on=date(2025, 11, 15))
+    make_dossier("2025-313", status=DossierStatus.ACTIVE, end_on=date(2026, 3, 1))
+    assert [d.reference for d in _all() if deadlines.past_end(d, TODAY)] == [stale.reference]
+    client = app.test_client(user=admin)
+    register = client.get("/").text
+    rows = {ref: row for ref, row in re.findall(r"(2025-31\d)</a></td>(.*?)</tr>", register, re.S)}
+    assert "Einddatum verstreken" in rows["2025-310"]
+    assert not any("Einddatum verstreken" in rows[r] for r in ("2025-311", "2025-312", "2025-313"))
+    page = client.get("/dossiers/2025-310").text
+    assert "De einddatum is verstreken, maar het contract is nog actief." in page
+    assert "Verlopen" in page and "Gemist" not in page  # the end of term elapsed
+    assert "De einddatum is verstreken" not in client.get("/dossiers/2025-313").text
+    report = reports.past_end_report(admin, TODAY)
+    assert [(r["reference"], r["days_past"]) for r in report.records()] == [("2025-310", 61)]
+    assert "Verlopen schoonmaak" in client.get("/reports/deadlines").text
+    export = client.get("/reports/export/past_end.csv")
+    assert export.status_code == 200 and "2025-310" in export.text
+
+
+def _all() -> list[Dossier]:
+    return list(db.session.scalars(sa.select(Dossier).order_by(Dossier.reference)))
+
+
+# A recorded decision is a fact: a change of the contract data never makes it disappear.
+
+
+def test_an_exercised_option_keeps_its_decision_and_note(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["REPORT_DATE"] = TODAY.isoformat()
+    manager = make_user("manager@example.org")
+    d = make_dossier(
+        "2025-320",
+        {manager: MemberRole.MANAGER},
+        status=DossierStatus.ACTIVE,
+        end_on=date(2026, 6, 30),
+        option_count=2,
+        option_months=12,
+    )
+    old_url = "/deadlines/2025-320/option/2026-03-30"  # 30 June - 3 months
+    client = app.test_client(user=manager)
+    note = "Optie 1 gelicht per brief van 12 januari"
+    response = client.post(old_url, data={"status": "acted_on", "note": note})
+    assert response.status_code == 302
+    # Recording the exercise: a year longer, one option fewer.
+    changes = dossiers.update_dossier(
+        admin, d, {"end_on": date(2027, 6, 30), "option_count": 1}, d.row_version
+    )
+    db.session.commit()
+    assert changes == {
+        "end_on": (date(2026, 6, 30), date(2027, 6, 30)),
+        "option_count": (2, 1),
+    }
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "dossier.update")
+    ).one()
+    assert event.before == {"end_on": "2026-06-30", "option_count": 2}
+    assert event.after == {"end_on": "2027-06-30", "option_count": 1}
+
+    page = client.get("/dossiers/2025-320").text
+    assert note in page and "Afgehandeld" in page
+    assert f'href="{old_url}"' in page  # the old decision, on its own date
+    assert 'href="/deadlines/2025-320/option/2027-03-30"' in page  # the next one, beside it
+    assert "niet meer actueel" in page
+    detail = client.get(old_url)
+    assert detail.status_code == 200 and note in detail.text
+    assert "blijft bewaard als geschiedenis" in detail.text
+    items = deadlines.for_dossiers([d], TODAY, history=True)
+    old = next(i for i in items if i.due_on == date(2026, 3, 30))
+    assert old.superseded and old.status == DeadlineStatus.ACTED_ON
+    assert old.action is not None and old.action.note == note
+    # History is no task: the reports and the digest count only the current deadlines.
+    assert all(not i.superseded for i in deadlines.for_dossiers([d], TODAY))
+    # Ending the contract keeps the decision too.
+    dossiers.update_dossier(admin, d, {"status": DossierStatus.ENDED})
+    db.session.commit()
+    assert note in client.get("/dossiers/2025-320").text
+
+
+def test_only_recorded_statuses_can_be_set(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    d = make_dossier("2025-330", status=DossierStatus.ACTIVE, end_on=date(2026, 6, 30))
+    with pytest.raises(ValidationError):
+        deadlines.set_status(
+            admin, d, K.END, date(2026, 6, 30), DeadlineStatus.ELAPSED, "", today=TODAY
+        )

@@ -1,16 +1,19 @@
-"""The dossier form shows every error in one round and keeps what the user typed."""
+"""The dossier form shows every error in one round and keeps what the user typed; its people
+fields are the dossier's memberships."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
+from dossier import memberships
 from dossier.extensions import db
-from dossier.models import Dossier, User
+from dossier.models import Dossier, MemberRole, User
 
 BAD = {
     "reference": "2025-060",
@@ -74,3 +77,108 @@ def test_edit_dossier_shows_field_and_rule_errors_together(
     _check_all_errors_at_once(response.text)
     db.session.refresh(dossier)
     assert dossier.end_on is None
+
+
+# Who holds which role: the dossier's memberships, and nothing else.
+
+
+def _roles_on_page(text: str) -> dict[str, str]:
+    found = re.findall(r"<dt>(Contract\w+)</dt><dd>([^<]*)</dd>", text)
+    return {term: html.unescape(value) for term, value in found}
+
+
+def _edit(client: Any, dossier: Dossier, **people: list[str]) -> Any:
+    data: dict[str, Any] = {
+        "reference": dossier.reference,
+        "title": dossier.title,
+        "status": "active",
+        "confidentiality": "normal",
+        "row_version": str(dossier.row_version),
+        **people,
+    }
+    return client.post(f"/dossiers/{dossier.reference}/edit", data=data)
+
+
+def _role(dossier: Dossier, user: User) -> MemberRole | None:
+    membership = memberships.membership_of(dossier, user)
+    return membership.role if membership is not None else None
+
+
+def test_a_manager_demoted_on_the_members_page_is_no_longer_named_manager(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    max_ = make_user("max@example.org", name="Max Manager")
+    dossier = make_dossier("2025-070", manager=max_.email)
+    client = app.test_client(user=admin)
+    assert _roles_on_page(client.get("/dossiers/2025-070").text)["Contractmanager"] == (
+        "Max Manager"
+    )
+    membership = memberships.membership_of(dossier, max_)
+    assert membership is not None
+    response = client.post(f"/dossiers/2025-070/members/{membership.id}", data={"role": "reader"})
+    assert response.status_code == 302
+    assert _roles_on_page(client.get("/dossiers/2025-070").text)["Contractmanager"] == "—"
+    # The edit form shows the same truth: nobody is selected as manager.
+    form = client.get("/dossiers/2025-070/edit").text
+    manager_select = form[
+        form.index('id="manager"') : form.index("</select>", form.index('id="manager"'))
+    ]
+    assert "selected" not in manager_select
+
+
+def test_the_owner_cannot_silently_become_manager_too(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    eva = make_user("eva@example.org", name="Eva Eigenaar")
+    dossier = make_dossier("2025-071", owner=eva.email)
+    client = app.test_client(user=admin)
+    response = _edit(
+        client, dossier, owner=[eva.email], manager=[eva.email], beheerder=[admin.email]
+    )
+    assert response.status_code == 400
+    errors = _errors(response.text)
+    assert "eva@example.org" in errors["manager"] and "één rol per dossier" in errors["manager"]
+    db.session.expire_all()
+    assert _role(dossier, eva) == MemberRole.OWNER
+    roles = _roles_on_page(client.get("/dossiers/2025-071").text)
+    assert roles["Contracteigenaar"] == "Eva Eigenaar" and roles["Contractmanager"] == "—"
+
+
+def test_the_form_edits_the_memberships_and_keeps_every_holder(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    max_ = make_user("max@example.org", name="Max Manager")
+    mia = make_user("mia@example.org", name="Mia Manager")
+    bo = make_user("bo@example.org", name="Bo Beheerder")
+    dossier = make_dossier("2025-072", {mia: MemberRole.MANAGER}, manager=max_.email)
+    client = app.test_client(user=admin)
+    # Both managers are selected in the form, so saving it unchanged keeps both.
+    form = client.get("/dossiers/2025-072/edit").text
+    assert re.search(r'<option selected value="max@example.org"', form), form
+    assert re.search(r'<option selected value="mia@example.org"', form)
+    assert _roles_on_page(client.get("/dossiers/2025-072").text)["Contractmanager"] == (
+        "Max Manager, Mia Manager"
+    )
+    # A new beheerder: the old one stays on as a reader; Mia is no longer manager.
+    response = _edit(client, dossier, manager=[max_.email], beheerder=[bo.email])
+    assert response.status_code == 302, response.text
+    db.session.expire_all()
+    assert (_role(dossier, bo), _role(dossier, admin)) == (MemberRole.BEHEERDER, MemberRole.READER)
+    assert (_role(dossier, max_), _role(dossier, mia)) == (MemberRole.MANAGER, MemberRole.READER)
+    # Nobody as beheerder: refused with the rule's message, nothing changed.
+    bo_client = app.test_client(user=bo)
+    db.session.refresh(dossier)
+    response = _edit(bo_client, dossier, manager=[max_.email])
+    assert response.status_code == 400
+    assert "minstens één beheerder" in response.text, response.text
+    db.session.expire_all()
+    assert _role(dossier, bo) == MemberRole.BEHEERDER

@@ -36,7 +36,9 @@ from dossier.models import (
     ],
 )
 def test_notice_deadline(end: date, value: int, unit: NoticeUnit, expected: date) -> None:
-    dossier = Dossier(end_on=end, notice_value=value, notice_unit=unit, option_count=0)
+    dossier = Dossier(
+        end_on=end, notice_value=value, notice_unit=unit, option_count=0, auto_renewal=True
+    )
     assert dossiers.derived_dates(dossier).notice_deadline == expected
 
 

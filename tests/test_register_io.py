@@ -18,7 +18,7 @@ from click.testing import Result
 from flask import Flask
 from openpyxl import Workbook, load_workbook
 
-from dossier import dossiers
+from dossier import dossiers, memberships
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -209,9 +209,9 @@ def _assert_first_row(dossier: Dossier, people: dict[str, User]) -> None:
         "12345678",
     )
     assert dossier.client_department == "Informatievoorziening"
-    assert dossier.owner_id == people["owner"].id
-    assert dossier.manager_id == people["manager"].id
-    assert dossier.beheerder_id == people["beheerder"].id
+    assert dossiers.people(dossier, MemberRole.OWNER) == [people["owner"]]
+    assert dossiers.people(dossier, MemberRole.MANAGER) == [people["manager"]]
+    assert dossiers.people(dossier, MemberRole.BEHEERDER) == [people["beheerder"]]
     assert dossier.status == DossierStatus.ACTIVE
     assert dossier.signed_on == date(2025, 1, 15)
     assert dossier.start_on == date(2025, 2, 1)
@@ -257,9 +257,10 @@ def _assert_second_row(dossier: Dossier, people: dict[str, User]) -> None:
     assert dossier.annual_value == Decimal("50000.00")
     assert dossier.procedure is None and dossier.category is None
     assert dossier.confidentiality == Confidentiality.NORMAL
-    assert dossier.owner_id is None and dossier.manager_id is None
+    assert dossiers.people(dossier, MemberRole.OWNER) == []
+    assert dossiers.people(dossier, MemberRole.MANAGER) == []
     # Without a named beheerder, the importing user becomes the beheerder.
-    assert dossier.beheerder_id == people["admin"].id
+    assert dossiers.people(dossier, MemberRole.BEHEERDER) == [people["admin"]]
 
 
 def test_csv_import_creates_dossiers_with_every_field(
@@ -330,15 +331,19 @@ def test_english_field_names_are_read_too(
 
 
 def test_second_import_updates_changed_rows(
-    people: dict[str, User], invoke: Callable[..., Result], tmp_path: Path
+    people: dict[str, User],
+    make_user: Callable[..., User],
+    invoke: Callable[..., Result],
+    tmp_path: Path,
 ) -> None:
     _import(invoke, _write_csv(tmp_path / "v1.csv", [_row(), _second_row()]))
+    successor = make_user("opvolger@example.org")
     changed = _row(
         Einddatum="31-01-2030",
         Contractwaarde="1.500.000,00",
         Status="opgezegd",
         Labels="ICT",
-        Contractmanager="eigenaar@example.org",
+        Contractmanager="opvolger@example.org",
     )
     report = _import(invoke, _write_csv(tmp_path / "v2.csv", [changed, _second_row()]))
     assert report == {
@@ -352,7 +357,11 @@ def test_second_import_updates_changed_rows(
     assert dossier.value == Decimal("1500000.00")
     assert dossier.status == DossierStatus.TERMINATED
     assert dossier.tag_names == ["ICT"]
-    assert dossier.manager_id == people["owner"].id
+    # The register's manager is a view of the memberships: the successor holds the role, the
+    # former manager stays on as a reader.
+    assert dossiers.people(dossier, MemberRole.MANAGER) == [successor]
+    former = memberships.membership_of(dossier, people["manager"])
+    assert former is not None and former.role == MemberRole.READER
     event = db.session.scalar(
         sa.select(AuditEvent)
         .where(AuditEvent.action == "dossier.update", AuditEvent.object_id == dossier.id)
@@ -697,3 +706,18 @@ def test_dutch_csv_export_uses_semicolons_and_decimal_commas_and_reads_back(
     assert invoke("register", "export", str(english)).exit_code == 0
     header = english.read_bytes().decode("utf-8-sig").splitlines()[0]
     assert header.startswith("reference,")
+
+
+def test_a_row_naming_one_person_in_two_roles_is_refused(
+    people: dict[str, User], invoke: Callable[..., Result], tmp_path: Path
+) -> None:
+    _import(invoke, _write_csv(tmp_path / "v1.csv", [_row()]))
+    both = _row(Contractmanager="eigenaar@example.org", Einddatum="31-01-2030")
+    report = _import(invoke, _write_csv(tmp_path / "v2.csv", [both]))
+    assert report["updated"] == [] and len(report["errors"]) == 1
+    assert "eigenaar@example.org" in report["errors"][0][1]
+    assert "one role per dossier" in report["errors"][0][1]
+    dossier = _dossier("2025-001")
+    assert dossier.end_on == date(2029, 1, 31)  # the row changed nothing
+    assert dossiers.people(dossier, MemberRole.OWNER) == [people["owner"]]
+    assert dossiers.people(dossier, MemberRole.MANAGER) == [people["manager"]]

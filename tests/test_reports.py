@@ -10,7 +10,9 @@ below. Reports are computed as of Thursday 15 January 2026 (REPORT_DATE).
 | 005 | Acme       | services | 500,000   | 200,000 | 2025-07-01 | 2026-06-30 | 30 d.; 1 x 6 m. |
 | 006 | Geheim BV  | works    | 9,000,000 | -       | -          | 2026-02-15 | the canary      |
 
-(m. = months of notice or per option, d. = days; 003 renews automatically every year.)
+(m. = months of notice or per option, d. = days; 001 and 003 renew automatically, 003 every
+year. Only a contract that renews automatically has a notice deadline: for the others an option
+decision or nothing is due.)
 The reader is a member of 001, 002 and 005 only; the manager manages 001 and 003.
 """
 
@@ -85,6 +87,7 @@ def seeded(
         start_on=date(2024, 2, 1),
         end_on=date(2026, 1, 31),
         notice_value=1,
+        auto_renewal=True,
         **months,
         **common,
     )
@@ -187,19 +190,17 @@ def test_deadline_windows_and_missed_for_the_reader(app: Flask, seeded: dict[str
     assert found == {
         ("2026-001", "end", date(2026, 1, 31), "open"),  # 16 days
         ("2026-001", "notice", date(2025, 12, 31), "missed"),  # 31 Jan - 1 month
-        ("2026-002", "notice", date(2026, 2, 28), "open"),  # 31 Mar - 1 month: 28 Feb
-        ("2026-002", "option", date(2026, 2, 28), "open"),  # = notice deadline
+        ("2026-002", "option", date(2026, 2, 28), "open"),  # 31 Mar - 1 month of notice
         ("2026-002", "end", date(2026, 3, 31), "open"),
         ("2026-002", "tender", date(2027, 6, 30), "open"),  # max end 31 Mar 2028 - 9 months
         ("2026-005", "tender", date(2026, 3, 30), "open"),  # max end 30 Dec 2026 - 9 months
-        ("2026-005", "notice", date(2026, 5, 31), "open"),  # 30 days before 30 June
-        ("2026-005", "option", date(2026, 5, 31), "open"),
+        ("2026-005", "option", date(2026, 5, 31), "open"),  # 30 days before 30 June
         ("2026-005", "end", date(2026, 6, 30), "open"),
     }
     client = app.test_client(user=seeded["reader"])
     page = client.get("/reports/deadlines").text
-    # 30 days: 001 end. 90: + 002 notice, option (44), 005 tender (74), 002 end (75). 180: + 3.
-    for count, days in ((1, 30), (5, 90), (8, 180)):
+    # 30 days: 001 end. 90: + 002 option (44), 005 tender (74), 002 end (75). 180: + 2.
+    for count, days in ((1, 30), (4, 90), (6, 180)):
         assert f"<strong>{count}</strong> binnen {days} dagen" in page
     assert "<strong>1</strong> gemist" in page
 
@@ -437,8 +438,9 @@ def test_calendar_feed_by_secret_token(app: Flask, seeded: dict[str, User]) -> N
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = Calendar.from_ical(response.data)
     events = {(str(e["SUMMARY"]), e.decoded("DTSTART")) for e in calendar.walk("VEVENT")}
-    assert len(events) == 10  # the reader's ten deadlines (the missed one is recent)
-    assert ("Uiterste opzegdatum: 2026-002 Beveiliging", date(2026, 2, 28)) in events
+    assert len(events) == 8  # the reader's eight deadlines (the missed one is recent)
+    assert ("Uiterste opzegdatum: 2026-001 Schoonmaak kantoren", date(2025, 12, 31)) in events
+    assert ("Besluit over optie: 2026-002 Beveiliging", date(2026, 2, 28)) in events
     assert CANARY not in response.text
     assert app.test_client().get(url.replace(token[:4], "AAAA")).status_code == 404
     # A new address replaces the old one; revoking ends the new one too.

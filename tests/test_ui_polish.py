@@ -46,7 +46,9 @@ def test_overview_counts_use_the_right_plural(
         {manager: MemberRole.MANAGER},
         status=DossierStatus.ACTIVE,
         start_on=date(2025, 1, 1),
-        end_on=date(2026, 1, 10),  # ended five days ago: one missed deadline
+        end_on=date(2026, 1, 10),  # ended five days ago: the end itself is not missed,
+        option_count=1,  # but the option decision three months before it (10 October) is
+        option_months=12,
     )
     client = app.test_client(user=manager)
     page = client.get("/overview").text

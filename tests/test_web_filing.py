@@ -101,7 +101,7 @@ def test_full_filing_flow(app: Flask, admin: User, corpus: Path) -> None:
     )
     assert response.status_code == 302, response.text
     page = client.get("/dossiers/2025-017").text
-    assert "28 november 2026" in page  # notice deadline: 28 Feb 2027 - 3 months
+    assert "28 november 2026" in page  # option decision: 28 Feb 2027 - 3 months of notice
     assert "28 februari 2029" in page  # maximum end date with two options of 12 months
     contract = (
         corpus / "cuad-dev/pdf" / sorted(p.name for p in (corpus / "cuad-dev/pdf").iterdir())[0]

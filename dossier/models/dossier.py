@@ -96,6 +96,8 @@ class Dossier(Base):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id"), index=True)
     client_department: Mapped[str] = mapped_column(sa.String(255), default="")
+    # No longer read or written: who holds which role is recorded only in `Membership` (these
+    # copies drifted from it). Kept so the schema needs no migration; a later one may drop them.
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     beheerder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
@@ -132,9 +134,6 @@ class Dossier(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     supplier: Mapped[Party | None] = relationship(lazy="joined")
-    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
-    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
-    beheerder: Mapped[User | None] = relationship(foreign_keys=[beheerder_id])
     tags: Mapped[list[DossierTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="DossierTag.name"
     )

@@ -25,6 +25,10 @@ class DeadlineStatus(enum.StrEnum):
     OPEN = "open"
     ACTED_ON = "acted_on"
     MISSED = "missed"
+    # Derived only, never recorded: an end of term that passed (nothing had to be done on it),
+    # and a deadline that passed before the dossier was registered (nobody could act on it here).
+    ELAPSED = "elapsed"
+    BEFORE_REGISTRATION = "before_registration"
 
 
 class DeadlineAction(Base):

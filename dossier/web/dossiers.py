@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from dossier import access, deadlines, dossiers
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
-from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, User
+from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, Membership, User
 from dossier.web.forms import DossierForm
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -28,14 +28,19 @@ DOCUMENT_SORTS: dict[str, Any] = {
 }
 
 
-def _people() -> list[tuple[str, str]]:
-    users = db.session.scalars(sa.select(User).where(User.is_enabled.is_(True)).order_by(User.name))
+def _people(dossier: Dossier | None) -> list[tuple[str, str]]:
+    """Enabled users, and whoever holds a role on `dossier` now (so an edit keeps them)."""
+    wanted = User.is_enabled.is_(True)
+    if dossier is not None:
+        holders = sa.select(Membership.user_id).where(Membership.dossier_id == dossier.id)
+        wanted = sa.or_(wanted, User.id.in_(holders))
+    users = db.session.scalars(sa.select(User).where(wanted).order_by(User.name))
     return [(u.email, f"{u.name} <{u.email}>") for u in users]
 
 
 def _form(dossier: Dossier | None = None) -> DossierForm:
     form = DossierForm()
-    form.set_people(_people())
+    form.set_people(_people(dossier))
     if dossier is not None and not form.is_submitted():
         form.process(data={**dossiers.snapshot(dossier), "row_version": dossier.row_version})
         form.tags.data = ", ".join(dossier.tag_names)
@@ -78,7 +83,7 @@ def _validate(form: DossierForm, dossier: Dossier | None = None) -> bool:
 def new() -> str:
     access.require(access.can_create_dossier(current_user))
     form = _form()
-    form.beheerder.data = current_user.email
+    form.beheerder.data = [current_user.email]
     return render_template("dossiers/new.html", form=form)
 
 
@@ -106,11 +111,14 @@ def show(reference: str) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
     filters = _document_filters()
     documents, total = _documents(dossier, filters)
+    today = deadlines.local_today()
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         derived=dossiers.derived_dates(dossier),
-        deadlines=deadlines.for_dossiers([dossier], deadlines.local_today()),
+        deadlines=deadlines.for_dossiers([dossier], today, history=True),
+        past_end=deadlines.past_end(dossier, today),
+        holders=dossiers.role_holders(dossier),
         documents=documents,
         current_versions=_current_versions(dossier),
         total_documents=total,

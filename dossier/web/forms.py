@@ -18,6 +18,7 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -30,7 +31,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from dossier import dossiers
+from dossier import deadlines, dossiers
 from dossier.models import (
     Category,
     Confidentiality,
@@ -158,9 +159,10 @@ class DossierForm(Form):
     supplier = StringField(_l("Supplier"), validators=[Length(max=255)])
     supplier_kvk = StringField(_l("Supplier KvK number"), validators=[Length(max=8)])
     client_department = StringField(_l("Client department"), validators=[Length(max=255)])
-    owner = OptionalSelectField(_l("Contract owner"), choices=[])
-    manager = OptionalSelectField(_l("Contract manager"), choices=[])
-    beheerder = OptionalSelectField(_l("Contract administrator"), choices=[])
+    # Each lists everyone holding the role (the dossier's memberships); a person holds one.
+    owner = SelectMultipleField(_l("Contract owner"), choices=[], render_kw={"size": 4})
+    manager = SelectMultipleField(_l("Contract manager"), choices=[], render_kw={"size": 4})
+    beheerder = SelectMultipleField(_l("Contract administrator"), choices=[], render_kw={"size": 4})
     status = SelectField(_l("Status"), choices=_choices(labels.STATUS))
     signed_on = DateField(_l("Signed on"), validators=[Optional()])
     start_on = DateField(_l("Start date"), validators=[Optional()])
@@ -197,7 +199,7 @@ class DossierForm(Form):
 
     def set_people(self, people: list[tuple[str, str]]) -> None:
         """Offer the users that can be named owner, manager or beheerder."""
-        choices = [SelectChoice("", "—"), *(SelectChoice(v, label) for v, label in people)]
+        choices = [SelectChoice(v, label) for v, label in people]
         self.owner.choices = self.manager.choices = self.beheerder.choices = choices
 
     def values(self) -> dict[str, Any]:
@@ -216,6 +218,8 @@ class DossierForm(Form):
                 data[name] = enums[name](raw) if raw else None
             elif name == "tags":
                 data[name] = [t.strip() for t in (raw or "").split(",") if t.strip()]
+            elif isinstance(self[name], SelectMultipleField):
+                data[name] = [v for v in (raw or []) if v]
             elif isinstance(self[name], AmountField):
                 data[name] = raw
             elif isinstance(raw, str) or isinstance(self[name], StringField):
@@ -230,7 +234,11 @@ class DossierForm(Form):
 
 
 class DeadlineForm(Form):
-    status = SelectField(_l("Status"), choices=_choices(labels.DEADLINE_STATUS))
+    # Only what a person records; "elapsed" and "before registration" follow from the dates.
+    status = SelectField(
+        _l("Status"),
+        choices=_choices({k: labels.DEADLINE_STATUS[k] for k in deadlines.RECORDABLE}),
+    )
     note = TextAreaField(_l("Note (what was done or decided)"), validators=[Length(max=2000)])
 
 

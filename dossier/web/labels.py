@@ -92,6 +92,8 @@ DEADLINE_STATUS = {
     DeadlineStatus.OPEN: _l("Open"),
     DeadlineStatus.ACTED_ON: _l("Acted on"),
     DeadlineStatus.MISSED: _l("Missed"),
+    DeadlineStatus.ELAPSED: _l("Elapsed"),
+    DeadlineStatus.BEFORE_REGISTRATION: _l("Before registration"),
 }
 # The document requirements of the default configuration; others show their key.
 REQUIREMENT = {

@@ -19,16 +19,17 @@ PER_PAGE = 100
 @login_required
 def index() -> str:
     selection = register.Selection.from_args(request.args)
+    today = deadlines.local_today()
     rows, total, pages, page = register.page(
         current_user,
         selection,
-        deadlines.local_today(),
+        today,
         request.args.get("page", 1, type=int) or 1,
         PER_PAGE,
     )
     return render_template(
         "register/index.html",
-        rows=[(d, dossiers.derived_dates(d)) for d in rows],
+        rows=[(d, dossiers.derived_dates(d), deadlines.past_end(d, today)) for d in rows],
         selection=selection,
         filters=selection.args(),
         people=register.people(current_user),

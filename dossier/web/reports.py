@@ -150,7 +150,7 @@ def deadlines_page() -> str:
     bars.append((_("missed"), missed, str(missed)))
     return _render(
         "reports/deadlines.html",
-        [table],
+        [table, reports.past_end_report(current_user, today)],
         chart=bar_chart(_("Open deadlines"), bars),
         counts=counts,
         missed=missed,

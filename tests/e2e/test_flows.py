@@ -56,6 +56,7 @@ def _register_dossier(page: Any, reference: str) -> None:
     page.fill("#end_on", "2027-01-31")
     page.fill("#notice_value", "3")
     page.select_option("#notice_unit", "months")
+    page.check("#auto_renewal")  # notice matters where it stops a tacit renewal
     page.fill("#value", "1.234.567,00")
     page.get_by_role("button", name="Dossier registreren").click()
     page.wait_for_url(f"**/dossiers/{reference}")
