@@ -183,6 +183,7 @@ PUBLIC = "public"  # reachable without logging in
 LOGGED_IN = "logged_in"  # any enabled user; object rules apply inside
 ENDPOINTS: dict[str, str] = {
     "static": PUBLIC,
+    "favicon": PUBLIC,
     "auth.login": PUBLIC,
     "auth.login_submit": PUBLIC,
     "auth.language": PUBLIC,

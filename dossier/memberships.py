@@ -16,7 +16,11 @@ Principal = User | Group
 
 
 def find_principal(name: str) -> Principal:
-    """A user by e-mail address, or a group by name (group names never contain `@`)."""
+    """A user by e-mail address, else a group by name, else a user by full name.
+
+    People type a colleague's name as often as an address; a name that two users share is
+    refused rather than guessed, since a role opens confidential documents.
+    """
     name = name.strip()
     if "@" in name:
         user = db.session.scalar(sa.select(User).where(User.email == name.lower()))
@@ -24,9 +28,18 @@ def find_principal(name: str) -> Principal:
             raise DomainError(_("no user with e-mail address %(email)s", email=name))
         return user
     group = db.session.scalar(sa.select(Group).where(Group.name == name))
-    if group is None:
-        raise DomainError(_("no group named %(name)s", name=name))
-    return group
+    if group is not None:
+        return group
+    users = list(
+        db.session.scalars(sa.select(User).where(sa.func.lower(User.name) == name.lower()).limit(2))
+    )
+    if len(users) > 1:
+        raise DomainError(
+            _("several users are named %(name)s: type the e-mail address instead", name=name)
+        )
+    if not users:
+        raise DomainError(_("no user or group named %(name)s", name=name))
+    return users[0]
 
 
 def label(principal: Principal) -> str:

@@ -71,6 +71,9 @@ SPEC: dict[tuple[str, str], Case] = {
     ("static", "GET"): Case(
         own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
     ),
+    ("favicon", "GET"): Case(
+        own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
     ("auth.login", "GET"): Case(
         own={r: 302 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
     ),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, send_from_directory
+from werkzeug.wrappers import Response
 
 
 def register_blueprints(app: Flask) -> None:
@@ -27,3 +28,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+
+
+def favicon() -> Response:
+    """The site icon, at the address every browser asks for whatever the page links to."""
+    return send_from_directory(
+        current_app.static_folder or "",
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=7 * 24 * 3600,
+    )

@@ -308,7 +308,7 @@ class GroupMemberForm(Form):
 
 class MemberForm(Form):
     principal = StringField(
-        _l("E-mail address or group name"), validators=[DataRequired(), Length(max=255)]
+        _l("E-mail address, name or group"), validators=[DataRequired(), Length(max=255)]
     )
     # The least powerful role is the default: more power is a deliberate choice.
     role = SelectField(

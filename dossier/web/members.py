@@ -12,6 +12,7 @@ from dossier import access, memberships
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Dossier, MemberRole, Membership
+from dossier.web import labels
 from dossier.web.forms import MemberForm, MemberRoleForm
 
 bp = Blueprint("members", __name__, url_prefix="/dossiers/<reference>/members")
@@ -63,13 +64,7 @@ def add(reference: str) -> str | Response | tuple[str, int]:
             flash(str(error), "error")
         else:
             db.session.commit()
-            who = memberships.label(principal)
-            flash(
-                _("%(who)s now has this role.", who=who)
-                if changed
-                else _("%(who)s already had this role.", who=who),
-                "success",
-            )
+            flash(_role_message(principal, MemberRole(form.role.data), changed), "success")
             return redirect(url_for(".index", reference=dossier.reference))
     return index(reference, form), 400
 
@@ -90,7 +85,7 @@ def update(reference: str, membership_id: int) -> str | Response | tuple[str, in
         flash(str(error), "error")
         return redirect(url_for(".index", reference=dossier.reference))
     db.session.commit()
-    flash(_("Role of %(who)s saved.", who=memberships.label(principal)), "success")
+    flash(_role_message(principal, MemberRole(form.role.data), True), "success")
     return _back(dossier)
 
 
@@ -107,8 +102,17 @@ def remove(reference: str, membership_id: int) -> Response:
         flash(str(error), "error")
         return redirect(url_for(".index", reference=dossier.reference))
     db.session.commit()
-    flash(_("%(who)s no longer has a role on this dossier.", who=who), "success")
+    flash(_("Removed from this dossier: %(who)s.", who=who), "success")
     return _back(dossier)
+
+
+def _role_message(principal: memberships.Principal, role: MemberRole, changed: bool) -> str:
+    """What a role change did, naming the role; worded so that an e-mail address never opens
+    the sentence (a flash message gets a capital first letter)."""
+    who, label = memberships.label(principal), labels.MEMBER_ROLE[role]
+    if changed:
+        return _("Role of %(who)s is now %(role)s.", who=who, role=label)
+    return _("Role of %(who)s was already %(role)s; nothing changed.", who=who, role=label)
 
 
 def _back(dossier: Dossier) -> Response:

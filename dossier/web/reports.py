@@ -85,6 +85,13 @@ def _display(table: reports.Table) -> list[list[Any]]:
             )
             index = table.keys.index("kind")
             cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
+        if "document_id" in table.keys:  # the title links to the document; the id stays hidden
+            record = dict(zip(table.keys, row, strict=True))
+            url = url_for(
+                "documents.show", reference=record["reference"], document_id=record["document_id"]
+            )
+            index = table.keys.index("title")
+            cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
         shown.append(cells)
     return shown
 

@@ -6,13 +6,21 @@
 (function () {
   "use strict";
 
-  function errorsIn(html) {
-    /* The messages of a refused upload, read from the form page the server sent back. */
+  function texts(doc, selector) {
+    var found = [];
+    doc.querySelectorAll(selector).forEach(function (el) { found.push(el.textContent.trim()); });
+    return found.filter(Boolean).join(" ");
+  }
+
+  function refusal(form, html) {
+    /* Why an upload was refused, said once: the server's message already says that nothing
+     * was filed; only field errors and error pages get "Not filed." in front. The form's
+     * introduction (main h1 + p on the upload page) is not a reason. */
     var doc = new DOMParser().parseFromString(html, "text/html");
-    var found = doc.querySelectorAll(".flash-error, .field-error, main h1 + p");
-    var messages = [];
-    found.forEach(function (el) { messages.push(el.textContent.trim()); });
-    return messages.filter(Boolean).join(" ");
+    var flashed = texts(doc, ".flash-error");
+    if (flashed) { return flashed; }
+    var reason = texts(doc, ".field-error") || (doc.querySelector("form[data-upload]") ? "" : texts(doc, "main h1 + p"));
+    return (form.dataset.msgFailed + " " + reason).trim();
   }
 
   function row(list, name) {
@@ -49,7 +57,7 @@
           link.textContent = form.dataset.msgDone;
           ui.state.appendChild(link);
         } else {
-          ui.state.textContent = form.dataset.msgFailed + " " + errorsIn(xhr.responseText);
+          ui.state.textContent = refusal(form, xhr.responseText);
         }
         ui.item.className = filed ? "upload-ok" : "upload-failed";
         resolve(filed ? xhr.responseURL : null);
@@ -96,10 +104,11 @@
       });
     }
 
+    var chosen = form.querySelector("[data-chosen]");
     input.addEventListener("change", function () {
       var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
-      var chosen = form.querySelector("[data-chosen]");
       if (chosen) { chosen.textContent = names.length ? form.dataset.msgChosen + " " + names.join(", ") : ""; }
+      button.disabled = false;
     });
 
     form.addEventListener("submit", function (event) {
@@ -109,6 +118,7 @@
       var many = files.length > 1;
       list.textContent = "";
       list.hidden = false;
+      list.scrollIntoView({ block: "nearest" });
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
       var results = [];
@@ -117,15 +127,18 @@
           return send(form, input, file, many, row(list, file.name)).then(function (url) { results.push(url); });
         });
       }, Promise.resolve()).then(function () {
-        button.disabled = false;
         button.removeAttribute("aria-busy");
         if (!many && results[0]) {
           window.location.assign(results[0]);
           return;
         }
+        /* These files are done: the choice is cleared, and the button waits for new files
+         * (sending the empty form again would only get "choose a file" back). */
         var done = form.querySelector("[data-upload-done]");
         if (done) { done.hidden = false; }
         input.value = "";
+        if (chosen) { chosen.textContent = ""; }
+        list.scrollIntoView({ block: "nearest" });
       });
     });
   }

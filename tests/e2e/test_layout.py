@@ -1,0 +1,204 @@
+"""The layout on a phone (390 px) and a laptop (1,366 px): no main page scrolls sideways, not
+even a contract with 80 articles; the navigation folds away behind a menu button on a phone;
+chart labels stay inside their chart; and the upload form says a refusal once, where it can be
+seen, and is ready for the next files after a batch."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server, log_in
+
+REFERENCE = "2026-870"  # unique among the e2e tests, which share one server
+WIDTHS = (390, 1366)
+ARTICLES = 80
+AUDITOR = "anna.auditor@example.org"
+AUDITOR_PASSWORD = "een lang genoeg wachtwoord voor anna"
+# Longer than the room a label had before its bar (it was cut off on the left).
+SUPPLIER = "Gemeenschappelijke Regeling Werkvoorzieningsschap Noord-Veluwe B.V."
+
+
+def _contract_text() -> bytes:
+    lines = ["OVEREENKOMST VOOR SCHOONMAAKDIENSTEN", ""]
+    for n in range(1, ARTICLES + 1):
+        lines += [
+            f"Artikel {n} Afspraken over onderwerp {n}",
+            f"Partijen regelen onderwerp {n}.",
+            "",
+        ]
+    return "\n".join(lines).encode()
+
+
+def _submit(page: Any) -> None:
+    page.locator("main form button[type=submit]").last.click()
+
+
+def _register_dossier(page: Any) -> None:
+    page.goto("/dossiers/new")
+    page.fill("#reference", REFERENCE)
+    page.fill("#title", "Schoonmaak van alle kantoren en buitenlocaties van de gemeente")
+    page.fill("#supplier", SUPPLIER)
+    page.select_option("#status", "active")
+    page.fill("#end_on", "2027-01-31")
+    page.fill("#value", "250.000,00")
+    _submit(page)
+    page.wait_for_url(f"**/dossiers/{REFERENCE}")
+
+
+def _file_long_contract(page: Any) -> str:
+    """File a TXT contract of 80 articles through the form; the URL of its page once its
+    clauses are there."""
+    page.goto(f"/dossiers/{REFERENCE}/documents/new")
+    page.set_input_files(
+        "#file",
+        {"name": "overeenkomst.txt", "mimeType": "text/plain", "buffer": _contract_text()},
+    )
+    page.select_option("#kind", "contract")
+    _submit(page)
+    page.wait_for_url(re.compile(r"/documents/\d+$"))
+    expect(page.locator("article.clause").first).to_be_visible(timeout=90_000)
+    expect(page.locator("nav.toc li")).to_have_count(ARTICLES)
+    return page.url
+
+
+def _create_auditor(page: Any) -> None:
+    page.goto("/admin/users")
+    page.fill("#email", AUDITOR)
+    page.fill("#name", "Anna Auditor")
+    page.select_option("#role", "auditor")
+    page.fill("#password", AUDITOR_PASSWORD)
+    _submit(page)
+    expect(page.locator("main")).to_contain_text(AUDITOR)
+
+
+def _log_out(page: Any) -> None:
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def _sideways(page: Any, paths: list[str]) -> list[str]:
+    """The pages, at each width, whose document is wider than the window."""
+    wide = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in paths:
+            page.goto(path)
+            scroll, client = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            if scroll > client:
+                wide.append(f"{path} at {width} px: {scroll} px wide in {client} px")
+    return wide
+
+
+def test_no_main_page_scrolls_sideways(page: Any, server: Server) -> None:
+    log_in(page, server)
+    _register_dossier(page)
+    document = _file_long_contract(page)
+    _create_auditor(page)
+    paths = [
+        "/overview",
+        "/",
+        f"/dossiers/{REFERENCE}",
+        document,
+        "/search?q=onderwerp",
+        "/reports/deadlines",
+        "/reports/value",
+        "/reports/activity",
+        f"/dossiers/{REFERENCE}/members",
+        "/admin/users",
+    ]
+    wide = _sideways(page, paths)
+    _log_out(page)
+    log_in(page, server, AUDITOR, AUDITOR_PASSWORD)
+    wide += _sideways(page, ["/audit", f"/dossiers/{REFERENCE}/audit"])
+    assert wide == []
+
+
+def test_chart_labels_stay_inside_the_chart(page: Any, server: Server) -> None:
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.goto("/reports/value")
+    labels = page.locator("svg.chart text.chart-label")
+    expect(labels.first).to_be_visible()
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart text.chart-label')].map(t => {
+            const box = t.getBBox();
+            return [t.textContent, box.x, box.x + box.width,
+                    t.ownerSVGElement.viewBox.baseVal.width];
+        })"""
+    )
+    assert any(text.startswith(SUPPLIER[:20]) for text, *_ in boxes)
+    outside = [b for b in boxes if b[1] < 0 or b[2] > b[3]]
+    assert outside == []
+
+
+def test_the_navigation_folds_away_on_a_phone(page: Any, server: Server) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, server)
+    nav = page.get_by_role("navigation", name="Hoofdnavigatie")
+    log_out = nav.get_by_role("button", name="Uitloggen")
+    expect(log_out).to_be_hidden()
+    expect(nav.get_by_role("link", name="Rapportages")).to_be_hidden()
+    assert nav.bounding_box()["height"] < 120  # one line: the name and the menu button
+
+    toggle = page.locator("label[for=nav-toggle]")
+    expect(toggle).to_have_text(re.compile("Menu"))
+    toggle.click()
+    expect(log_out).to_be_visible()
+    box = log_out.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    log_out.click()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+    # A wide window shows the whole navigation, without the menu button.
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, server)
+    expect(page.locator("label[for=nav-toggle]")).to_be_hidden()
+    expect(nav.get_by_role("button", name="Uitloggen")).to_be_visible()
+
+
+def test_upload_form_reports_once_and_is_ready_for_new_files(page: Any, server: Server) -> None:
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"/dossiers/{REFERENCE}/documents/new")
+    form = page.locator("form[data-upload]")
+    button = form.locator("button[type=submit]")
+    page.set_input_files(
+        "#file",
+        [
+            {"name": f"brief-{n}.txt", "mimeType": "text/plain", "buffer": f"Brief {n}\n".encode()}
+            for n in (1, 2)
+        ],
+    )
+    page.select_option("#kind", "correspondence")
+    button.click()
+    rows = page.locator(".upload-list li")
+    expect(rows).to_have_count(2)
+    expect(rows.locator("a")).to_have_count(2)
+    # The files are done: the choice is cleared and the button waits for new files.
+    expect(page.locator("[data-chosen]")).to_have_text("")
+    expect(button).to_be_disabled()
+    page.set_input_files(
+        "#file", {"name": "nep.txt", "mimeType": "text/plain", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    )
+    expect(button).to_be_enabled()
+
+    button.click()
+    refused = page.locator(".upload-list li.upload-failed")
+    expect(refused).to_have_count(1)
+    expect(refused).to_be_in_viewport()
+    text = refused.inner_text().lower()
+    failed = form.get_attribute("data-msg-failed").rstrip(".").lower()
+    assert text.count(failed) <= 1, text  # "not filed" once, not "Not filed. … not filed: …"
+    intro = page.locator("main h1 + p").inner_text().lower()
+    assert intro not in text  # the form's introduction is no reason
+    assert "pdf" in text  # the server's reason is there
