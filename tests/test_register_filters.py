@@ -27,7 +27,8 @@ TODAY = date(2026, 1, 15)
 def _world(app: Flask, make_user: Callable[..., User], make: Callable[..., Dossier]) -> User:
     app.config["REPORT_DATE"] = TODAY.isoformat()
     mia = make_user("mia@example.org", GlobalRole.BEHEERDER, name="Mia Manager")
-    active = {"status": DossierStatus.ACTIVE}
+    # Notice deadlines exist only for contracts that renew automatically.
+    active = {"status": DossierStatus.ACTIVE, "auto_renewal": True}
     # Notice deadlines: A 2026-03-31 (3 months), B 2026-01-31 (1 month), C 2026-06-29 (2 days).
     # Maximum end dates: A 2026-06-30, B 2028-02-29 (two options of a year), C 2026-07-01.
     make("2026-A", end_on=date(2026, 6, 30), notice_value=3, notice_unit=NoticeUnit.MONTHS,
