@@ -15,6 +15,15 @@
     return messages.filter(Boolean).join(" ");
   }
 
+  function filedAt(text) {
+    /* The address of the filed document, from the server's JSON answer. */
+    try {
+      return JSON.parse(text).url || null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function row(list, name) {
     var item = document.createElement("li");
     var label = document.createElement("span");
@@ -37,22 +46,24 @@
       if (many) { data.set("title", ""); }  // several files: each keeps its own name as title
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
+      // Filed: 201 with the document's address, instead of a redirect to a page nobody sees.
+      xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) { ui.bar.value = Math.round(100 * event.loaded / event.total); }
       });
       xhr.addEventListener("load", function () {
-        var filed = xhr.status === 200 && xhr.responseURL && xhr.responseURL !== form.action;
+        var filed = xhr.status === 201 ? filedAt(xhr.responseText) : null;
         ui.bar.value = 100;
         if (filed) {
           var link = document.createElement("a");
-          link.href = xhr.responseURL;
+          link.href = filed;
           link.textContent = form.dataset.msgDone;
           ui.state.appendChild(link);
         } else {
           ui.state.textContent = form.dataset.msgFailed + " " + errorsIn(xhr.responseText);
         }
         ui.item.className = filed ? "upload-ok" : "upload-failed";
-        resolve(filed ? xhr.responseURL : null);
+        resolve(filed);
       });
       xhr.addEventListener("error", function () {
         ui.state.textContent = form.dataset.msgFailed + " " + form.dataset.msgNetwork;
@@ -135,7 +146,10 @@
     var started = Date.now();
     function tick() {
       fetch(element.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (response) {
+          if (response.status === 503) { window.setTimeout(tick, 10000); return null; }  // busy
+          return response.ok ? response.json() : null;
+        })
         .then(function (state) {
           if (!state) { return; }
           if (state.done) { window.location.reload(); return; }
