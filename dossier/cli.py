@@ -629,7 +629,12 @@ def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> Non
     if as_json:
         click.echo(
             json.dumps(
-                [searching.hit_as_dict(h, clauses) for h in hits], indent=2, ensure_ascii=False
+                [
+                    searching.hit_as_dict(h, clauses, h.document_id in outcome.withheld)
+                    for h in hits
+                ],
+                indent=2,
+                ensure_ascii=False,
             )
         )
         return
@@ -647,7 +652,10 @@ def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> Non
         )
         page = f" · p.{hit.page}" if hit.page else ""
         click.echo(f"- {where}{clause}{page}  [{hit.score:.2f}]")
-        click.echo(f"    {searching.plain_snippet(hit.snippet)}")
+        if hit.document_id in outcome.withheld:
+            click.echo("    (confidential: the text shows when the document is opened)")
+        else:
+            click.echo(f"    {searching.plain_snippet(hit.snippet)}")
 
 
 def _parse_day(value: str | None) -> date:

@@ -25,6 +25,9 @@ class Defaults:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # How long an SQLite connection waits for another's write lock before giving up (the
+    # request then answers 503 with Retry-After, never 500).
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
     BLOB_ROOT: str | None = None  # None: <instance>/blobs
     STAGING_DIR: str | None = None  # None: <instance>/staging
     INDEX_DIR: str | None = None  # None: <instance>/index

@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _create_private(db.engine.url.database)
-            _tune_sqlite(db.engine)
+            _tune_sqlite(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 
 
 def _create_private(path: str | None) -> None:
@@ -45,7 +45,7 @@ def _create_private(path: str | None) -> None:
         os.close(fd)
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
+def _tune_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
     """WAL, full fsync, foreign keys; write requests take the write lock when they begin."""
 
     @sa.event.listens_for(engine, "connect")
@@ -55,7 +55,7 @@ def _tune_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -69,10 +69,13 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 # tests that share one thread with the requests they make switch it off.
 writes_outside_requests: ContextVar[bool] = ContextVar("writes_outside_requests", default=True)
 _read_only: ContextVar[bool] = ContextVar("read_only", default=False)
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
 def _wants_write() -> bool:
     """Requests that may change state, and CLI commands, begin as writers."""
+    if _writing.get():
+        return True
     if _read_only.get():
         return False
     if has_request_context():
@@ -88,6 +91,46 @@ def read_only() -> Iterator[None]:
         yield
     finally:
         _read_only.reset(token)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Run the block in a short write transaction of its own, committed at its end.
+
+    For a read request that must also write (the audit event of a confidential read). Its read
+    transaction is ended first: on SQLite a transaction that has read cannot start writing once
+    another connection has written since (SQLITE_BUSY at once, without waiting), while one that
+    begins as a writer waits its turn for the lock. Objects loaded before are expired and reload
+    on their next use.
+    """
+    db.session.commit()
+    token = _writing.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _writing.reset(token)
+
+
+# SQLite result codes (low byte) and PostgreSQL SQLSTATEs that mean "another transaction held
+# on too long": serialization failure, deadlock, lock not available.
+_SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+_SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked")
+_POSTGRES_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_contention(error: sa.exc.DBAPIError) -> bool:
+    """Whether `error` is lock contention, which a retry a moment later would get past."""
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    if getattr(original, "sqlstate", None) in _POSTGRES_BUSY_STATES:
+        return True
+    return any(message in str(original) for message in _SQLITE_BUSY_MESSAGES)
 
 
 def create_or_upgrade() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from flask import current_app
 
 from dossier import access, indexing
 from dossier.extensions import db
-from dossier.models import Clause, Document, DocumentVersion, Dossier, User
+from dossier.models import Clause, Confidentiality, Document, DocumentVersion, Dossier, User
 from search.index import Hit, IndexUnavailable, SearchRequest, SearchResult, validate_query
 from search.query import parse_query
 
@@ -30,6 +30,7 @@ class Outcome:
     result: SearchResult
     degraded: bool = False  # the index was unavailable: database fallback, no facets
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    withheld: frozenset[int] = frozenset()  # confidential documents whose text is not shown
 
 
 def permission_sets(user: User) -> tuple[frozenset[int], frozenset[int]]:
@@ -56,8 +57,10 @@ def search(user: User, text: str, **options: Any) -> Outcome:
         result = indexing.search_index().search(request)
     except IndexUnavailable:
         indexing.kick(current_app._get_current_object())
-        return Outcome(_fallback(request), degraded=True)
-    return Outcome(result, facets=result.facets)
+        shown, withheld = _withhold_confidential_text(_fallback(request))
+        return Outcome(shown, degraded=True, withheld=withheld)
+    shown, withheld = _withhold_confidential_text(result)
+    return Outcome(shown, facets=result.facets, withheld=withheld)
 
 
 def is_expensive(text: str) -> bool:
@@ -65,8 +68,35 @@ def is_expensive(text: str) -> bool:
     return parse_query(text).expensive
 
 
-def hit_as_dict(hit: Hit, clause: bool) -> dict[str, Any]:
-    """A hit for `dossier search --json`: ids, where it is, and the text of a clause hit."""
+def _withhold_confidential_text(result: SearchResult) -> tuple[SearchResult, frozenset[int]]:
+    """The result without the text of confidential documents, and those documents' ids.
+
+    Showing their text is a read, and reads of confidential documents are audited one by one
+    when a document is opened; a result list shows where they match (title, clause number,
+    page), and opening one shows the text and records the read.
+    """
+    found = {hit.document_id for hit in result.hits}
+    withheld = frozenset(
+        db.session.scalars(
+            sa.select(Document.id).where(
+                Document.id.in_(found), Document.confidentiality == Confidentiality.CONFIDENTIAL
+            )
+        )
+        if found
+        else ()
+    )
+    if not withheld:
+        return result, withheld
+    hits = [
+        replace(hit, heading="", snippet="", text="") if hit.document_id in withheld else hit
+        for hit in result.hits
+    ]
+    return replace(result, hits=hits), withheld
+
+
+def hit_as_dict(hit: Hit, clause: bool, withheld: bool = False) -> dict[str, Any]:
+    """A hit for `dossier search --json`: ids, where it is, and the text of a clause hit
+    (`text_withheld`: a confidential document, whose text shows only when it is opened)."""
     return {
         "document_id": hit.document_id,
         "dossier": hit.dossier_reference,
@@ -78,6 +108,7 @@ def hit_as_dict(hit: Hit, clause: bool) -> dict[str, Any]:
         "page": hit.page,
         "score": round(hit.score, 4),
         "snippet": plain_snippet(hit.snippet),
+        "text_withheld": withheld,
     }
 
 

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityFailure, _integrity_error)
+    app.register_error_handler(sa.exc.OperationalError, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -166,6 +167,20 @@ def _integrity_error(error: IntegrityFailure) -> tuple[str, int]:
     log.critical("integrity failure %s on %s: %s", error_id, request.path, error)
     db.session.rollback()
     return _error_page(500, "integrity", error_id)
+
+
+# Seconds a client is asked to wait after a 503 for lock contention.
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_error(error: sa.exc.OperationalError) -> tuple[str, int, dict[str, str]]:
+    """Lock contention (another writer held the database too long) is a 503 with Retry-After:
+    nothing was changed and the same request succeeds a moment later. Anything else is a 500."""
+    if not database.is_contention(error):
+        return (*_unexpected_error(error), {})
+    log.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+    db.session.rollback()
+    return (*_error_page(503, "busy"), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:

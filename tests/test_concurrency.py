@@ -9,6 +9,8 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,21 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dossier import crash, database, documents, dossiers, indexing, searching, verify
+from dossier import (
+    audit,
+    crash,
+    create_app,
+    database,
+    documents,
+    dossiers,
+    indexing,
+    searching,
+    verify,
+)
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
+    Confidentiality,
     Document,
     DocumentKind,
     DocumentVersion,
@@ -29,14 +42,23 @@ from dossier.models import (
     User,
 )
 from dossier.services import blob_store
+from tests.conftest import Client, _config
 
 WAIT = 60  # seconds a thread may wait for another before the test fails (never reached)
 ARCHIVED_NL = "het dossier is gearchiveerd"
 
 
-def _file_text(actor: User, dossier: Dossier, text: str, name: str) -> Document:
+def _file_text(
+    actor: User,
+    dossier: Dossier,
+    text: str,
+    name: str,
+    confidentiality: Confidentiality = Confidentiality.NORMAL,
+) -> Document:
     with documents.receive(io.BytesIO(text.encode()), name) as upload:
-        document = documents.file_document(actor, dossier, upload, kind=DocumentKind.CONTRACT)
+        document = documents.file_document(
+            actor, dossier, upload, kind=DocumentKind.CONTRACT, confidentiality=confidentiality
+        )
     db.session.commit()
     return document
 
@@ -358,3 +380,177 @@ def test_readers_search_while_a_writer_indexes(
         assert totals == sorted(totals), "a reader never sees the index go back in time"
         assert totals[-1] == rounds + 1
     _clean_verify()
+
+
+# Confidential reads, each writing an audit event, while uploads run
+
+
+def _reads_of(version_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == "version.read", AuditEvent.object_id == version_id
+            )
+        )
+    )
+
+
+def test_confidential_reads_while_uploads_run_never_fail_and_are_each_audited_once(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+    threads: Threads,
+) -> None:
+    """Each read of a confidential document writes its audit event; a read transaction that
+    then writes must not fail because an upload wrote in between (SQLite: database is locked).
+    """
+    manager = make_user("manager@example.org")
+    dossier = make_dossier(members={manager: MemberRole.MANAGER})
+    secret = _file_text(
+        admin,
+        dossier,
+        "Artikel 1 Prijzen\nDe prijs per uur is geheim.\n",
+        "prijzen.txt",
+        Confidentiality.CONFIDENTIAL,
+    )
+    indexing.drain()  # its text is extracted, so the document page shows it
+    page = f"/dossiers/{dossier.reference}/documents/{secret.id}"
+    reads = [page, page + "/versions/1/download"]
+    readers, rounds, uploaders, uploads = 6, 5, 2, 5
+    barrier = threading.Barrier(readers + uploaders, timeout=WAIT)
+    read_statuses: list[int] = []
+    upload_statuses: list[int] = []
+    version_id, admin_id, manager_id = secret.current_version.id, admin.id, manager.id
+    db.session.commit()
+
+    def read(client: FlaskClient) -> None:
+        barrier.wait()
+        for _ in range(rounds):
+            for url in reads:
+                response = client.get(url)
+                read_statuses.append(response.status_code)
+                response.close()
+
+    def upload(client: FlaskClient, number: int) -> None:
+        barrier.wait()
+        for round_ in range(uploads):
+            response = _post_file(
+                client,
+                f"/dossiers/{dossier.reference}/documents/new",
+                f"Artikel 1\nBrief {number}.{round_}\n".encode(),
+                f"brief-{number}-{round_}.txt",
+                kind="correspondence",
+                confidentiality="normal",
+            )
+            upload_statuses.append(response.status_code)
+
+    # Clients are made here: a thread must not load the test's User objects in its session.
+    for number in range(readers):
+        client = app.test_client(user=(admin, manager)[number % 2])
+        threads.start(_in_app(app, lambda client=client: read(client)))
+    for number in range(uploaders):
+        client = app.test_client(user=admin)
+        threads.start(_in_app(app, lambda client=client, number=number: upload(client, number)))
+    threads.join()
+
+    assert sorted(set(read_statuses)) == [200], f"{len(read_statuses)} reads: {read_statuses}"
+    assert upload_statuses == [302] * uploaders * uploads
+    db.session.rollback()
+    events = _reads_of(version_id)
+    assert len(events) == readers * rounds * len(reads), "every read is audited exactly once"
+    assert {e.actor_id for e in events} == {admin_id, manager_id}
+    indexing.drain()
+    _clean_verify()
+
+
+# A writer that holds the database too long: a clear 503 with Retry-After, never a 500
+
+
+@contextmanager
+def _database_held(url: str) -> Iterator[None]:
+    """Another connection holds what writers need: SQLite's write lock, or on PostgreSQL the
+    lock that serialises audit-chain appends."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(audit._CHAIN_LOCK_ID)))
+            try:
+                yield
+            finally:
+                connection.rollback()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def impatient(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """A second application on the same database and files that waits only 0.1 s for a lock."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    waits = (
+        {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c lock_timeout=100"}}}
+        if url.startswith("postgresql")
+        else {"SQLITE_BUSY_TIMEOUT_MS": 100}
+    )
+    impatient = create_app(_config(tmp_path, url) | waits)
+    impatient.test_client_class = Client
+    yield impatient
+    with impatient.app_context():
+        db.engine.dispose()
+
+
+def test_a_writer_holding_the_database_too_long_gives_503_and_nothing_half_done(
+    app: Flask, impatient: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier()
+    secret = _file_text(
+        admin, dossier, "Artikel 1\nGeheim.\n", "geheim.txt", Confidentiality.CONFIDENTIAL
+    )
+    version_id = secret.current_version.id
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    client = impatient.test_client(user=admin)
+    download = f"/dossiers/{dossier.reference}/documents/{secret.id}/versions/1/download"
+    db.session.commit()
+
+    with _database_held(url):
+        busy = client.get(download)
+        busy.close()
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"].isdigit()
+    assert "probeer het zo opnieuw" in busy.text
+    db.session.rollback()
+    assert _reads_of(version_id) == [], "the refused read is not recorded"
+
+    response = client.get(download)
+    response.close()
+    assert response.status_code == 200, "the same request succeeds once the lock is free"
+    db.session.rollback()
+    assert len(_reads_of(version_id)) == 1
+    _clean_verify()
+
+
+def test_a_write_request_waiting_too_long_for_sqlite_gives_503(
+    app: Flask, impatient: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    dossier = make_dossier()
+    client = impatient.test_client(user=admin)
+    db.session.commit()
+
+    with _database_held(url):
+        busy = _post_file(
+            client,
+            f"/dossiers/{dossier.reference}/documents/new",
+            b"Artikel 1\nBrief.\n",
+            "brief.txt",
+            kind="correspondence",
+            confidentiality="normal",
+        )
+    assert busy.status_code == 503 and "Retry-After" in busy.headers
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, compare, crash, documents
+from dossier import access, compare, crash, database, documents
 from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -94,10 +94,27 @@ def create(reference: str) -> str | Response | tuple[str, int]:
             db.session.rollback()
             raise InsufficientStorage() from error
         else:
-            flash(_("%(title)s filed.", title=document.title), "success")
-            _warn_if_duplicate(document.current_version)
-            return redirect(url_for(".show", reference=reference, document_id=document.id))
+            return _filed(
+                document,
+                _("%(title)s filed.", title=document.title),
+                _duplicate_warning(document.current_version),
+            )
     return render_template("documents/new.html", dossier=dossier, form=form), 400
+
+
+def _filed(
+    document: Document, message: str, warning: str | None = None
+) -> Response | tuple[Response, int]:
+    """After filing: on to the document's page, or, for the upload script (which asks for
+    JSON), its address and any warning, so that no page is fetched that nobody sees (a
+    confidential one would count as a read)."""
+    url = url_for(".show", reference=document.dossier.reference, document_id=document.id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(url=url, warning=warning), 201
+    flash(message, "success")
+    if warning:
+        flash(warning, "warning")
+    return redirect(url)
 
 
 def _readable(document: Document | None) -> Document | None:
@@ -107,34 +124,35 @@ def _readable(document: Document | None) -> Document | None:
     return None
 
 
-def _warn_if_duplicate(version: DocumentVersion | None) -> None:
-    """Say so when the dossier already held these bytes under a document the user may read.
-
-    The file is filed all the same: a beheerder may mean to file the same bytes twice.
+def _duplicate_warning(version: DocumentVersion | None) -> str | None:
+    """A warning when the dossier already held these bytes under a document the user may
+    read. The file is filed all the same: a beheerder may mean to file the same bytes twice.
     """
     if version is None:
-        return
+        return None
     dossier = version.document.dossier
     for other in documents.versions_with_content(dossier, version.blob_key):
         if other.id != version.id and access.can_view_document(current_user, other.document):
-            message = _(
+            return _(
                 'This file is already in the dossier as "%(title)s", version %(number)s.',
                 title=other.document.title,
                 number=other.number,
             )
-            flash(message, "warning")
-            return
+    return None
 
 
 @bp.get("/<int:document_id>")
 @login_required
-def show(reference: str, document_id: int) -> str:
+def show(reference: str, document_id: int) -> str | tuple[str, int]:
     dossier, document = _document(reference, document_id)
     number = request.args.get("version", type=int) or document.current_version_number
     version = access.get_version_or_404(current_user, document, number) if number else None
-    if version is not None and document.is_confidential:
-        documents.record_read(current_user, version)  # the page shows the version's text
-        db.session.commit()
+    # Only a page that shows the text reads it: not one waiting for extraction (which reloads
+    # itself), nor one of a version without text.
+    if version is not None and version.clauses and document.is_confidential:
+        if _from_elsewhere():
+            return _confirm_read(dossier, document, version)
+        _record_reads(version)
     return render_template(
         "documents/show.html",
         dossier=dossier,
@@ -165,18 +183,18 @@ def status(reference: str, document_id: int, number: int) -> Response:
 
 @bp.get("/<int:document_id>/compare")
 @login_required
-def compare_versions(reference: str, document_id: int) -> str:
+def compare_versions(reference: str, document_id: int) -> str | tuple[str, int]:
     dossier, document = _document(reference, document_id)
     current = document.current_version_number
     new_number = request.args.get("new", type=int) or current
     old_number = request.args.get("old", type=int) or max(new_number - 1, 1)
     old = access.get_version_or_404(current_user, document, old_number)
     new = access.get_version_or_404(current_user, document, new_number)
-    if document.is_confidential:  # the comparison shows the text of both versions
-        documents.record_read(current_user, old)
-        if new.id != old.id:
-            documents.record_read(current_user, new)
-        db.session.commit()
+    shown = [v for v in ([old] if new.id == old.id else [old, new]) if v.text]
+    if shown and document.is_confidential:  # the comparison shows the text of both versions
+        if _from_elsewhere():
+            return _confirm_read(dossier, document, new)
+        _record_reads(*shown)
     return render_template(
         "documents/compare.html",
         dossier=dossier,
@@ -324,9 +342,11 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
             db.session.rollback()
             raise InsufficientStorage() from error
         else:
-            flash(_("Version %(number)s filed.", number=version.number), "success")
-            _warn_if_duplicate(version)
-            return redirect(url_for(".show", reference=reference, document_id=document.id))
+            return _filed(
+                document,
+                _("Version %(number)s filed.", number=version.number),
+                _duplicate_warning(version),
+            )
     return render_template(
         "documents/new_version.html", dossier=dossier, document=document, form=form
     ), 400
@@ -334,20 +354,24 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
 
 @bp.get("/<int:document_id>/versions/<int:number>/download")
 @login_required
-def download(reference: str, document_id: int, number: int) -> Response:
+def download(reference: str, document_id: int, number: int) -> Response | tuple[str, int]:
     dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
+    if document.is_confidential and _from_elsewhere():
+        return _confirm_read(dossier, document, version)
     return _send(version, as_attachment=True)
 
 
 @bp.get("/<int:document_id>/versions/<int:number>/view")
 @login_required
-def view(reference: str, document_id: int, number: int) -> Response:
+def view(reference: str, document_id: int, number: int) -> Response | tuple[str, int]:
     """A PDF or image shown by the browser itself, in a sandbox; other types are not viewable."""
     dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
     if version.mime_type not in INLINE_TYPES:
         abort(404)
+    if document.is_confidential and _from_elsewhere():
+        return _confirm_read(dossier, document, version)
     response = _send(version, as_attachment=False)
     response.headers["Content-Security-Policy"] = INLINE_CSP
     return response
@@ -359,11 +383,55 @@ def _document(reference: str, document_id: int) -> tuple[Dossier, Document]:
     return dossier, access.get_document_or_404(current_user, dossier, document_id)
 
 
+# Fetch Metadata (Sec-Fetch-Site) values of requests a user started here: "same-origin" from
+# our own pages, "none" when typed, from a bookmark or from another program such as a mail
+# client. "same-site" (a sibling host name) and "cross-site" are other sites.
+OWN_SITES = frozenset({"same-origin", "none"})
+
+
+def _from_elsewhere() -> bool:
+    """Whether another site started this request: its link, image or frame, not the user here.
+
+    Such a request must not read a confidential document in the user's name (the audit trail
+    would record a read the user never chose).
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in OWN_SITES
+    referrer = request.referrer  # a browser without Fetch Metadata still names the page
+    return bool(referrer) and not referrer.startswith(request.host_url)
+
+
+def _confirm_read(
+    dossier: Dossier, document: Document, version: DocumentVersion
+) -> tuple[str, int]:
+    """Instead of a confidential document opened from elsewhere: the same address to click, so
+    opening it, and the read in the audit trail, is the user's own choice."""
+    return render_template(
+        "documents/confirm_read.html",
+        dossier=dossier,
+        document=document,
+        version=version,
+        target=request.full_path.rstrip("?"),
+    ), 200
+
+
+def _record_reads(*versions: DocumentVersion) -> None:
+    """Audit reads of confidential versions in a short write transaction of their own."""
+    with database.writing():
+        for version in versions:
+            documents.record_read(current_user, version)
+
+
 def _send(version: DocumentVersion, as_attachment: bool) -> Response:
     """The bytes of `version` under our own type, never cached, with the read recorded."""
     stream = documents.open_version(version)
-    documents.record_read(current_user, version)
-    db.session.commit()
+    if version.document.is_confidential:
+        try:
+            _record_reads(version)
+        except BaseException:
+            stream.close()
+            raise
     response = send_file(
         stream,
         mimetype=version.mime_type,

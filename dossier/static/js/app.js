@@ -23,6 +23,16 @@
     return (form.dataset.msgFailed + " " + reason).trim();
   }
 
+  function filedAt(text) {
+    /* The server's JSON answer for a filed document: its address and any warning. */
+    try {
+      var answer = JSON.parse(text);
+      return answer.url ? answer : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function row(list, name) {
     var item = document.createElement("li");
     var label = document.createElement("span");
@@ -45,22 +55,30 @@
       if (many) { data.set("title", ""); }  // several files: each keeps its own name as title
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
+      // Filed: 201 with the document's address, instead of a redirect to a page nobody sees.
+      xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) { ui.bar.value = Math.round(100 * event.loaded / event.total); }
       });
       xhr.addEventListener("load", function () {
-        var filed = xhr.status === 200 && xhr.responseURL && xhr.responseURL !== form.action;
+        var filed = xhr.status === 201 ? filedAt(xhr.responseText) : null;
         ui.bar.value = 100;
         if (filed) {
           var link = document.createElement("a");
-          link.href = xhr.responseURL;
+          link.href = filed.url;
           link.textContent = form.dataset.msgDone;
           ui.state.appendChild(link);
+          if (filed.warning) {
+            var warning = document.createElement("span");
+            warning.className = "upload-warning";
+            warning.textContent = " " + filed.warning;
+            ui.state.appendChild(warning);
+          }
         } else {
           ui.state.textContent = refusal(form, xhr.responseText);
         }
         ui.item.className = filed ? "upload-ok" : "upload-failed";
-        resolve(filed ? xhr.responseURL : null);
+        resolve(filed);
       });
       xhr.addEventListener("error", function () {
         ui.state.textContent = form.dataset.msgFailed + " " + form.dataset.msgNetwork;
@@ -124,12 +142,13 @@
       var results = [];
       files.reduce(function (previous, file) {
         return previous.then(function () {
-          return send(form, input, file, many, row(list, file.name)).then(function (url) { results.push(url); });
+          return send(form, input, file, many, row(list, file.name)).then(function (filed) { results.push(filed); });
         });
       }, Promise.resolve()).then(function () {
         button.removeAttribute("aria-busy");
-        if (!many && results[0]) {
-          window.location.assign(results[0]);
+        // One file goes on to its page, unless there is a warning to read here first.
+        if (!many && results[0] && !results[0].warning) {
+          window.location.assign(results[0].url);
           return;
         }
         /* These files are done: the choice is cleared, and the button waits for new files
@@ -148,7 +167,10 @@
     var started = Date.now();
     function tick() {
       fetch(element.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (response) {
+          if (response.status === 503) { window.setTimeout(tick, 10000); return null; }  // busy
+          return response.ok ? response.json() : null;
+        })
         .then(function (state) {
           if (!state) { return; }
           if (state.done) { window.location.reload(); return; }
