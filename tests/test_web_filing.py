@@ -284,3 +284,32 @@ def test_uploading_bytes_the_dossier_holds_warns_and_still_files(
     fresh.write_text("Iets nieuws.\n")
     page = client.get(_upload(client, "2025-031", fresh, "correspondence").headers["Location"])
     assert "flash-warning" not in page.text
+
+
+def test_the_upload_script_gets_the_duplicate_warning_in_its_answer(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    make_dossier("2025-032")
+    client = app.test_client(user=admin)
+    letter = tmp_path / "brief.txt"
+    letter.write_text("Geachte leverancier,\n")
+    assert _upload(client, "2025-032", letter, "correspondence", title="Brief").status_code == 302
+
+    def scripted(name: str) -> dict[str, object]:
+        with letter.open("rb") as handle:
+            response = client.post(
+                "/dossiers/2025-032/documents/new",
+                data={
+                    "file": (handle, name),
+                    "kind": "correspondence",
+                    "confidentiality": "normal",
+                },
+                content_type="multipart/form-data",
+                headers={"Accept": "application/json"},
+            )
+        assert response.status_code == 201, response.text
+        return response.get_json()
+
+    answer = scripted("kopie.txt")
+    assert str(answer["url"]).startswith("/dossiers/2025-032/documents/")
+    assert answer["warning"] == 'Dit bestand staat al in het dossier als "Brief", versie 1.'
