@@ -104,7 +104,7 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The enabled user with these credentials, or None; the same work either way."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    user = db.session.scalar(sa.select(User).where(User.email == normalised_email(email)))
     if user is None or not user.is_enabled:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -154,37 +154,42 @@ def generate_password() -> str:
 
 
 def record_failed_login(email: str, address: str | None) -> None:
-    """Audit a failed log-in: the address tried (cleaned and capped, never a new user) and
-    where from; the account it names, when there is one, is the event's object."""
-    email = _attempted(email)
-    user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
-    audit.record(
-        None,
-        AuditAction.LOGIN_FAILED,
-        "user",
-        user_id,
-        after={"email": email, "address": address},
-        anonymous=True,
-    )
+    """Audit a failed log-in and where from; the account it names, if any, is the object."""
+    _record_login_event(AuditAction.LOGIN_FAILED, email, address)
 
 
 def record_lockout(email: str, address: str | None, scope: str) -> None:
     """Audit that failed log-ins closed a throttle (`scope`: the address or the account)."""
-    email = _attempted(email)
-    user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
+    _record_login_event(AuditAction.LOGIN_LOCKED, email, address, scope=scope)
+
+
+def _record_login_event(action: AuditAction, email: str, address: str | None, **extra: str) -> None:
+    user_id, recordable = attempted_account(email)
     audit.record(
         None,
-        AuditAction.LOGIN_LOCKED,
+        action,
         "user",
         user_id,
-        after={"email": email, "address": address, "scope": scope},
+        after={"email": recordable, "address": address, **extra},
         anonymous=True,
     )
 
 
-def _attempted(email: str) -> str:
-    """A typed e-mail address as it may be stored: one clean line, lower-case, capped."""
+def normalised_email(email: str) -> str:
+    """A typed e-mail address as log-in compares it: one clean line, lower-case, capped."""
     return clean_line(email).lower()[:255]
+
+
+def attempted_account(email: str) -> tuple[int | None, str]:
+    """The account a typed address names (or None), and what a log or the audit trail may keep
+    of it: the address of an account, else only its domain, for a password typed in the
+    e-mail field must not live on in an append-only trail."""
+    email = normalised_email(email)
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == email))
+    if user_id is not None:
+        return user_id, email
+    domain = email.rpartition("@")[2] if "@" in email else ""
+    return None, f"…@{domain}" if domain else "…"
 
 
 def set_enabled(actor: User | None, user: User, enabled: bool) -> bool:

@@ -7,6 +7,7 @@ import enum
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -27,7 +28,10 @@ ANONYMOUS = "anonymous"  # the actor label of events caused by someone not logge
 # Any constant works; it names the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_ID = 0x0D055E1
 ANCHOR_FILE = "audit-anchor.json"
-_PENDING_HEAD = "dossier.audit_head"  # session.info key: the newest event flushed, not committed
+# session.info keys: events were flushed in this transaction; the head read before it commits.
+_EVENTS_FLUSHED = "dossier.audit_events_flushed"
+_PENDING_HEAD = "dossier.audit_head"
+log = logging.getLogger(__name__)
 
 
 def jsonable(value: Any) -> Any:
@@ -134,28 +138,52 @@ def check_chain() -> Iterator[ChainProblem]:
 def init_app(app: Flask) -> None:
     """Keep the chain head anchored in `AUDIT_ANCHOR_PATH` (default: the instance folder)."""
     app.config.setdefault("AUDIT_ANCHOR_PATH", os.path.join(app.instance_path, ANCHOR_FILE))
-    if not sa.event.contains(sa.orm.Session, "after_flush", _remember_head):
-        sa.event.listen(sa.orm.Session, "after_flush", _remember_head)
+    if not sa.event.contains(sa.orm.Session, "after_flush", _note_events):
+        sa.event.listen(sa.orm.Session, "after_flush", _note_events)
+        sa.event.listen(sa.orm.Session, "before_commit", _read_head)
         sa.event.listen(sa.orm.Session, "after_commit", _anchor_head)
         sa.event.listen(sa.orm.Session, "after_rollback", _forget_head)
 
 
-def _remember_head(session: sa.orm.Session, _context: object) -> None:
-    for obj in session.new:
-        if isinstance(obj, AuditEvent) and obj.id is not None:
-            pending = session.info.get(_PENDING_HEAD)
-            if pending is None or obj.id > pending[0]:
-                session.info[_PENDING_HEAD] = (obj.id, obj.hash)
+# Savepoints (register import wraps each row in one) also fire the commit and rollback events;
+# only the outermost transaction counts. The head is read inside that transaction just before it
+# commits, so an event flushed in a savepoint that was rolled back is never anchored.
+
+
+def _note_events(session: sa.orm.Session, _context: object) -> None:
+    if any(isinstance(obj, AuditEvent) for obj in session.new):
+        session.info[_EVENTS_FLUSHED] = True
+
+
+def _read_head(session: sa.orm.Session) -> None:
+    if session.in_nested_transaction() or not session.info.pop(_EVENTS_FLUSHED, False):
+        return
+    head = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if head is not None:
+        session.info[_PENDING_HEAD] = (head.id, head.hash)
 
 
 def _anchor_head(session: sa.orm.Session) -> None:
+    if session.in_nested_transaction():
+        return
     head = session.info.pop(_PENDING_HEAD, None)
-    if head is not None and has_app_context() and current_app.config.get("AUDIT_ANCHOR_PATH"):
-        advance_anchor(current_app.config["AUDIT_ANCHOR_PATH"], *head)
+    if head is None or not has_app_context():
+        return
+    path = current_app.config.get("AUDIT_ANCHOR_PATH")
+    if not path:
+        return
+    try:
+        advance_anchor(path, *head)
+    except OSError as exc:  # the change is committed; a lagging anchor is safe, so carry on
+        log.warning("could not anchor the audit chain head in %s: %s", path, exc)
 
 
 def _forget_head(session: sa.orm.Session) -> None:
-    session.info.pop(_PENDING_HEAD, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_HEAD, None)
+        session.info.pop(_EVENTS_FLUSHED, None)
 
 
 def read_anchor(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -165,9 +193,9 @@ def read_anchor(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             anchor = json.load(handle)
     except FileNotFoundError:
         return None
-    except ValueError:
-        return {"id": None, "hash": None}  # damaged: verify reports it
-    return anchor if isinstance(anchor, dict) else {"id": None, "hash": None}
+    except ValueError:  # torn by a crash (it is written without fsync): as good as none
+        return None
+    return anchor if isinstance(anchor, dict) else None
 
 
 def advance_anchor(path: str | os.PathLike[str], event_id: int, event_hash: str) -> None:
@@ -204,9 +232,7 @@ def _write_anchor(path: str | os.PathLike[str], anchor: dict[str, Any]) -> None:
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".audit-anchor-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(anchor, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            json.dump(anchor, handle)  # no fsync: after a crash the anchor may lag, never lead
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

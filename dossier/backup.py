@@ -103,7 +103,7 @@ def backup(target: Path) -> dict[str, Any]:
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty; choose a new folder for the backup")
-    make_private_dir(target)  # a backup holds every document: the owner's alone (R16)
+    make_private_dir(target, tighten=True)  # a backup holds every document: the owner's alone (R16)
     if _dialect() == "sqlite":
         database_file = _private_file(target / SQLITE_FILE)
         snapshot = _backup_sqlite(database_file)

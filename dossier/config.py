@@ -156,7 +156,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.update(test_config)
     _fill_instance_paths(app)
     # The instance holds the database, the documents and the index: the owner's alone (R16).
-    make_private_dir(app.instance_path)
+    make_private_dir(app.instance_path, tighten=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
@@ -181,7 +181,7 @@ def read_or_create_secret_key(instance_path: str) -> str:
             return handle.read().strip()
     except FileNotFoundError:
         pass
-    make_private_dir(instance_path)
+    make_private_dir(instance_path, tighten=True)
     key = secrets.token_hex(32)
     fd, temp = tempfile.mkstemp(dir=instance_path, prefix=".secret-")
     try:

@@ -36,10 +36,11 @@ def _create_private(path: str | None) -> None:
     main file's mode), and tighten a file that an older version left readable by others."""
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    make_private_dir(os.path.dirname(os.path.abspath(path)))
+    make_private_dir(os.path.dirname(os.path.abspath(path)))  # an existing folder is kept
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        if os.fstat(fd).st_mode & 0o077:
+        info = os.fstat(fd)
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
             os.fchmod(fd, 0o600)
     finally:
         os.close(fd)

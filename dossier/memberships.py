@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from dossier import access, audit, crash
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.models import AuditAction, Dossier, Group, MemberRole, Membership, User
+from dossier.models import AuditAction, Dossier, Group, MemberRole, Membership, User, utcnow
 
 Principal = User | Group
 
@@ -106,6 +106,7 @@ def set_role(
         after=describe(membership),
     )
     crash.point("membership.before_commit")
+    _touch(dossier)
     access.forget_roles()
     return membership, True
 
@@ -136,6 +137,7 @@ def remove(actor: User | None, membership: Membership) -> None:
     """Delete one membership and record what it was."""
     _keep_a_beheerder(membership)
     before, membership_id, dossier_id = describe(membership), membership.id, membership.dossier_id
+    _touch(membership.dossier)
     db.session.delete(membership)
     db.session.flush()
     crash.point("membership.after_delete")
@@ -150,6 +152,13 @@ def remove(actor: User | None, membership: Membership) -> None:
     )
     crash.point("membership.revoke_before_commit")
     access.forget_roles()
+
+
+def _touch(dossier: Dossier) -> None:
+    """A new row version for the dossier: roles are part of its register data, so a form opened
+    before this change is refused as stale instead of undoing it."""
+    dossier.updated_at = utcnow()
+    db.session.flush()
 
 
 def _keep_a_beheerder(membership: Membership) -> None:

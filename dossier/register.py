@@ -70,8 +70,8 @@ class Selection:
             supplier=args.get("supplier", "").strip()[:100],
             procedure=_member(Procedure, args.get("procedure", "")),
             category=_member(Category, args.get("category", "")),
-            person=int(person) if person.isdigit() and len(person) < 10 else None,
-            ends_within=int(days) if days.isdigit() and int(days) <= MAX_ENDS_WITHIN else None,
+            person=_small_int(person, 2**31 - 1),
+            ends_within=_small_int(days, MAX_ENDS_WITHIN),
             sort=sort if sort.lstrip("-") in SQL_SORTS | DERIVED_SORTS else "reference",
         )
 
@@ -136,6 +136,15 @@ def query(user: User, selection: Selection, today: date) -> sa.Select[Any]:
             Dossier.end_on.between(today, today + timedelta(days=selection.ends_within))
         )
     return query
+
+
+def _small_int(text: str, maximum: int) -> int | None:
+    """ASCII digits up to `maximum` as a number, anything else None ("²" is a digit to Python
+    but no number to int(), and a 5,000-digit number is refused by int())."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
 
 
 def page(

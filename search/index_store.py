@@ -91,8 +91,9 @@ class Store:
     def locked(self) -> Iterator[None]:
         """Hold the writer lock, waiting up to lock_timeout seconds for another writer."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.directory.stat().st_mode & 0o777 != 0o700:  # the index holds document text
-            self.directory.chmod(0o700)
+        info = self.directory.stat()  # the index holds document text: the owner's alone
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            self.directory.chmod(info.st_mode & 0o700)
         fd = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             _acquire(fd, self.lock_timeout)

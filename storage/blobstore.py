@@ -104,19 +104,27 @@ def stage_stream(
     return write_temp_file(directory, stream, prefix=STAGING_PREFIX, max_bytes=max_bytes)
 
 
-def make_private_dir(directory: StrPath) -> Path:
-    """Create `directory` (and missing parents) and make it readable by its owner only."""
+def make_private_dir(directory: StrPath, *, tighten: bool = False) -> Path:
+    """Create `directory` and any missing parents readable by the owner only.
+
+    An existing folder is left as it is unless `tighten` (a folder that is this store's or
+    this installation's own, such as the instance folder): then, when this user owns it, its
+    group and other bits are cleared. A shared folder someone points a setting at (/var/tmp,
+    the parent of a database file) is never changed.
+    """
     path = Path(directory)
     missing = []
     while not path.exists() and path != path.parent:
         missing.append(path)
         path = path.parent
-    for level in reversed(missing):  # each new level private, not only the last one
+    for level in reversed(missing):
         level.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
-        level.chmod(PRIVATE_DIR_MODE)
+        level.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask
     path = Path(directory)
-    if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
-        path.chmod(PRIVATE_DIR_MODE)
+    if tighten and not missing:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            path.chmod(info.st_mode & 0o700)
     return path
 
 

@@ -42,8 +42,8 @@ class FileSystemBlobStore:
         """Use root as the store, creating it and its temp directory when missing."""
         self._root = Path(root)
         with translate_os_errors(f"cannot create the blob store at {self._root}"):
-            make_private_dir(self._root)
-            make_private_dir(self.tmp_dir)
+            make_private_dir(self._root, tighten=True)
+            make_private_dir(self.tmp_dir, tighten=True)
 
     @property
     def root(self) -> Path:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dossier import dossiers
+from dossier import dossiers, memberships
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -164,3 +164,17 @@ def test_stale_form_is_refused(app: Any, admin: User, make_dossier: Callable) ->
 )
 def test_amounts_in_dutch_and_english_notation(text: str, expected: str) -> None:
     assert dossiers.coerce_decimal(text) == Decimal(expected)
+
+
+def test_a_form_opened_before_a_role_change_is_stale(
+    admin: User, make_dossier: Callable[..., Dossier], make_user: Callable[..., User]
+) -> None:
+    dossier = make_dossier("2025-077")
+    person = make_user("x@example.org")
+    form_values, opened = dossiers.snapshot(dossier), dossier.row_version
+    memberships.set_role(admin, dossier, person, MemberRole.MANAGER)  # on the members page
+    db.session.commit()
+    with pytest.raises(StaleEdit):  # saving the old form would demote the manager
+        dossiers.update_dossier(admin, dossier, {**form_values, "title": "Nieuw"}, opened)
+    db.session.rollback()
+    assert memberships.membership_of(dossier, person).role == MemberRole.MANAGER

@@ -72,3 +72,21 @@ def test_the_app_tightens_an_instance_an_older_version_left_open(tmp_path: Path)
     create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "x", "TESTING": True})
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_a_shared_folder_a_setting_points_at_is_never_changed(tmp_path: Path) -> None:
+    from storage import make_private_dir
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /var/tmp
+    make_private_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    make_private_dir(shared / "a" / "b")  # what it creates is private, every level
+    assert stat.S_IMODE((shared / "a").stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared / "a" / "b").stat().st_mode) == 0o700
+    own = tmp_path / "own"
+    own.mkdir()
+    own.chmod(0o775)
+    make_private_dir(own, tighten=True)  # an installation's own folder loses group and other
+    assert stat.S_IMODE(own.stat().st_mode) == 0o700

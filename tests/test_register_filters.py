@@ -97,3 +97,10 @@ def test_register_export_holds_the_selection_in_its_order(
     assert references == ["2026-C", "2026-A"]
     assert rows[0][-2:] == ["notice_deadline", "max_end_on"]
     assert client.get("/register/export.pdf").status_code == 404
+
+
+def test_odd_numbers_in_the_filters_are_ignored_not_a_500(app: Flask, admin: User) -> None:
+    client = app.test_client(user=admin)
+    for query in ("person=%C2%B2", "ends_within=%C2%B2", "ends_within=" + "9" * 5000, "person=-1"):
+        assert client.get(f"/?{query}").status_code == 200, query
+        assert client.get(f"/register/export.csv?{query}").status_code == 200, query

@@ -111,7 +111,7 @@ def test_failed_logins_and_lockouts_are_audited_logged_and_filterable(
     failed = _events("login.failed")
     assert [(e.object_id, e.after["email"], e.after["address"]) for e in failed] == [
         (admin.id, admin.email, ATTACKER),
-        (None, "nobody@example.org", ATTACKER),
+        (None, "…@example.org", ATTACKER),  # an address of no account: only its domain
         (admin.id, admin.email, ATTACKER),
     ]
     assert {e.actor_label for e in failed} == {"anonymous"} and failed[0].actor_id is None
@@ -128,7 +128,7 @@ def test_failed_logins_and_lockouts_are_audited_logged_and_filterable(
     viewer = throttled.test_client(user=auditor)
     page = viewer.get("/audit", query_string={"action": "login.failed"}).text
     assert page.count("<td>Mislukte inlogpoging</td>") == 3
-    assert "nobody@example.org" in page and ATTACKER in page
+    assert "…@example.org" in page and "nobody" not in page and ATTACKER in page
     assert "<td>Inloggen geblokkeerd na mislukte pogingen</td>" not in page
     locks = viewer.get("/audit", query_string={"action": "login.locked"}).text
     assert locks.count("<td>Inloggen geblokkeerd na mislukte pogingen</td>") == 1
@@ -157,3 +157,22 @@ def test_the_current_password_check_is_throttled(throttled: Flask, admin: User, 
     assert _events("login.locked")[0].actor_id == admin.id
     assert len(_logged(caplog, "password.check_failed")) == 2
     assert len(_logged(caplog, "password.throttled")) == 2
+
+
+def test_invisible_characters_make_no_fresh_account_to_guess(throttled: Flask, admin: User) -> None:
+    client = throttled.test_client()
+    for number, address in enumerate(("203.0.113.1", "203.0.113.2", "203.0.113.3")):
+        assert _login(client, admin.email, f"wrong guess {number}000", address) == 400
+    # The account is closed to addresses that failed for it; variants of its e-mail address
+    # with invisible characters are the same account, not new keys with a fresh allowance.
+    variants = [admin.email.replace("@", mark + "@") for mark in ("\u200e", "\u200f", "\x01")]
+    assert [_login(client, v, "wrong guess 4000", "203.0.113.1") for v in variants] == [429] * 3
+
+
+def test_a_password_typed_in_the_e_mail_field_is_not_kept(
+    throttled: Flask, admin: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="dossier.security")
+    assert _login(throttled.test_client(), "Geheim-Wachtwoord-2026", PASSWORD, ATTACKER) == 400
+    assert [e.after["email"] for e in _events("login.failed")] == ["…"]
+    assert "geheim" not in json.dumps(_logged(caplog, "login.failed")).lower()

@@ -17,7 +17,15 @@ from flask import Flask
 
 from dossier import audit, documents, verify
 from dossier.extensions import db
-from dossier.models import AuditEvent, Document, DocumentKind, DocumentVersion, Dossier, User
+from dossier.models import (
+    AuditAction,
+    AuditEvent,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    User,
+)
 from dossier.services import blob_store
 from storage import FileSystemBlobStore
 
@@ -427,3 +435,34 @@ def test_a_missing_anchor_is_information(app: Flask, seeded: Seeded) -> None:
     report = verify.run(_store())
     assert report.ok
     assert "audit_anchor" in [n.kind for n in report.notes]
+
+
+def test_only_the_outermost_commit_anchors_and_a_rolled_back_savepoint_never(
+    app: Flask, seeded: Seeded, admin: User
+) -> None:
+    before = audit.read_anchor(_anchor_path(app))
+    with db.session.begin_nested():  # the register import wraps each row like this
+        audit.record(admin, AuditAction.DOSSIER_UPDATE, "dossier", seeded.dossier.id)
+    assert audit.read_anchor(_anchor_path(app)) == before, "a savepoint is no commit"
+    db.session.rollback()  # the import was interrupted: nothing was committed
+    assert verify.run(_store()).ok
+    # A savepoint rolled back inside a transaction that commits: its event is not anchored.
+    audit.record(admin, AuditAction.DOSSIER_UPDATE, "dossier", seeded.dossier.id)
+    nested = db.session.begin_nested()
+    audit.record(admin, AuditAction.DOSSIER_UPDATE, "dossier", seeded.dossier.id)
+    nested.rollback()
+    db.session.commit()
+    newest = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
+    assert audit.read_anchor(_anchor_path(app)) == {"id": newest.id, "hash": newest.hash}
+    assert verify.run(_store()).ok
+
+
+def test_an_anchor_that_cannot_be_written_does_not_fail_the_change(
+    app: Flask, seeded: Seeded, admin: User, tmp_path: Path
+) -> None:
+    app.config["AUDIT_ANCHOR_PATH"] = str(tmp_path / "missing-folder" / "audit-anchor.json")
+    audit.record(admin, AuditAction.DOSSIER_UPDATE, "dossier", seeded.dossier.id)
+    db.session.commit()  # committed; the anchor lags, which is safe
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) > 0

@@ -52,10 +52,14 @@ def login() -> str | Response:
 def login_submit() -> str | Response | tuple[str, int]:
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
-    email, address = request.form.get("email", ""), request.remote_addr or ""
+    # Throttled on the address as log-in compares it: invisible characters make no new account.
+    email = accounts.normalised_email(request.form.get("email", ""))
+    address = request.remote_addr or ""
     # Refused before any password is checked: a throttled guess learns nothing.
     if refusal := throttling.login_refusal(email, address):
-        log_event("login.throttled", email=email[:255], scope=refusal.scope)
+        log_event(
+            "login.throttled", email=accounts.attempted_account(email)[1], scope=refusal.scope
+        )
         return _throttled(refusal)
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
@@ -73,10 +77,11 @@ def login_submit() -> str | Response | tuple[str, int]:
 
 def _record_failed_login(email: str, address: str) -> None:
     """Log, audit and count a wrong password; audit a throttle this failure closes."""
-    log_event("login.failed", email=email[:255])
+    recordable = accounts.attempted_account(email)[1]
+    log_event("login.failed", email=recordable)
     accounts.record_failed_login(email, address)
     for scope in throttling.record_login_failure(email, address):
-        log_event("login.locked", email=email[:255], scope=scope)
+        log_event("login.locked", email=recordable, scope=scope)
         accounts.record_lockout(email, address, scope)
     db.session.commit()
 
