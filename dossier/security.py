@@ -32,6 +32,7 @@ from dossier.extensions import csrf, db, limiter, login_manager
 from dossier.models import User
 
 log = logging.getLogger(__name__)
+_PROXY_NOTICED = "dossier.untrusted_proxy_noticed"
 
 CSP = "; ".join(
     [
@@ -84,6 +85,22 @@ def _trust_proxies(app: Flask) -> None:
         raise ValueError(f"TRUSTED_PROXIES must be a whole number 0 or more, not {count!r}")
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+    else:
+        app.before_request(_notice_an_untrusted_proxy)
+
+
+def _notice_an_untrusted_proxy() -> None:
+    """Say once that requests come through a proxy nobody told us about: every client then has
+    the proxy's address, so one address's log-in limit would close log-in for everybody."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "X-Forwarded-For" in request.headers and not app.extensions.get(_PROXY_NOTICED):
+        app.extensions[_PROXY_NOTICED] = True
+        log_event(
+            "config.untrusted_proxy",
+            advice="requests carry X-Forwarded-For but DOSSIER_TRUSTED_PROXIES is 0: set it to "
+            "the number of reverse proxies in front, or per-address log-in limits count the "
+            "proxy's address for every client",
+        )
 
 
 def log_event(event: str, level: int = logging.WARNING, **fields: Any) -> None:

@@ -157,3 +157,19 @@ def test_access_denials_are_logged_not_audited(
     assert all("\n" not in r.getMessage() for r in caplog.records)  # one line each
     after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     assert after == events_before
+
+
+def test_an_untrusted_proxy_in_front_is_reported_once(
+    build: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="dossier.security")
+    client = build().test_client()
+    for _ in range(3):
+        client.get("/login", headers={"X-Forwarded-For": "203.0.113.5"})
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "dossier.security"]
+    noticed = [line for line in lines if line["event"] == "config.untrusted_proxy"]
+    assert len(noticed) == 1 and "DOSSIER_TRUSTED_PROXIES" in noticed[0]["advice"]
+    trusted = build(TRUSTED_PROXIES=1).test_client()
+    caplog.clear()
+    trusted.get("/login", headers={"X-Forwarded-For": "203.0.113.5"})
+    assert "config.untrusted_proxy" not in caplog.text
