@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -124,8 +125,14 @@ def derived_dates(dossier: Dossier) -> DerivedDates:
     return DerivedDates(notice, max_end)
 
 
-def snapshot(dossier: Dossier) -> dict[str, Any]:
-    """The register fields of `dossier` as plain values, for audit events and exports."""
+def snapshot(
+    dossier: Dossier, holders: dict[MemberRole, list[str]] | None = None
+) -> dict[str, Any]:
+    """The register fields of `dossier` as plain values, for audit events and exports.
+
+    `holders`: the e-mail addresses per role when the caller read them for many dossiers at
+    once (`people_of`); otherwise they are read here.
+    """
     values: dict[str, Any] = {}
     for name in FIELDS:
         if name == "supplier":
@@ -133,7 +140,12 @@ def snapshot(dossier: Dossier) -> dict[str, Any]:
         elif name == "supplier_kvk":
             values[name] = (dossier.supplier.kvk_number or "") if dossier.supplier else ""
         elif name in _PEOPLE:
-            values[name] = [user.email for user in people(dossier, _PEOPLE_ROLES[name])]
+            role = _PEOPLE_ROLES[name]
+            values[name] = (
+                list(holders.get(role, []))
+                if holders is not None
+                else [user.email for user in people(dossier, role)]
+            )
         elif name == "tags":
             values[name] = dossier.tag_names
         else:
@@ -237,6 +249,22 @@ def people(dossier: Dossier, role: MemberRole) -> list[User]:
         .order_by(User.email)
     )
     return list(db.session.scalars(query))
+
+
+def people_of(dossier_ids: Iterable[int]) -> dict[int, dict[MemberRole, list[str]]]:
+    """The users' e-mail addresses per role for many dossiers, in one query (for exports)."""
+    ids = list(dossier_ids)
+    found: dict[int, dict[MemberRole, list[str]]] = {i: {} for i in ids}
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(
+            sa.select(Membership.dossier_id, Membership.role, User.email)
+            .join(User, Membership.user_id == User.id)
+            .where(Membership.dossier_id.in_(ids[start : start + 500]))
+            .order_by(User.email)
+        )
+        for dossier_id, role, email in rows:
+            found[dossier_id].setdefault(role, []).append(email)
+    return found
 
 
 def role_holders(dossier: Dossier) -> dict[MemberRole, list[str]]:

@@ -281,8 +281,10 @@ def export_rows(actor: User) -> Iterator[list[Any]]:
 
 def register_rows(rows: Iterable[Dossier]) -> Iterator[list[Any]]:
     """Each dossier as a register row (the columns of FIELDS, then DERIVED)."""
+    rows = list(rows)
+    holders = dossiers.people_of(d.id for d in rows)
     for dossier in rows:
-        snap = dossiers.snapshot(dossier)
+        snap = dossiers.snapshot(dossier, holders[dossier.id])
         derived = dossiers.derived_dates(dossier)
         yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]
 

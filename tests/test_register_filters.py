@@ -9,13 +9,16 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+import sqlalchemy as sa
 from flask import Flask
 
+from dossier.extensions import db
 from dossier.models import (
     Category,
     Dossier,
     DossierStatus,
     GlobalRole,
+    MemberRole,
     NoticeUnit,
     Procedure,
     User,
@@ -104,3 +107,26 @@ def test_odd_numbers_in_the_filters_are_ignored_not_a_500(app: Flask, admin: Use
     for query in ("person=%C2%B2", "ends_within=%C2%B2", "ends_within=" + "9" * 5000, "person=-1"):
         assert client.get(f"/?{query}").status_code == 200, query
         assert client.get(f"/register/export.csv?{query}").status_code == 200, query
+
+
+def test_the_register_export_reads_the_people_in_bulk(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    manager = make_user("mia@example.org")
+    client = app.test_client(user=admin)
+
+    def queries(count: int) -> int:
+        for number in range(count):
+            make_dossier(f"2027-{count}-{number}", members={manager: MemberRole.MANAGER})
+        statements: list[str] = []
+        listener = lambda *args, **kwargs: statements.append(args[2])  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/register/export.csv").status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = queries(2)
+    many = queries(20)  # 22 dossiers now: the count must not grow with them
+    assert many - few <= 2, (few, many)
