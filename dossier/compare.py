@@ -79,12 +79,15 @@ def compare_texts(old: str | None, new: str | None, context: int = 3) -> Compari
         with _cache_lock:
             if key in _cache:
                 return _cache[key]
-        result = _compare(old, new, context)
+        try:
+            result = _compare(old, new, context)
+        finally:  # an error leaves no lock behind for the pair
+            with _cache_lock:
+                _pending.pop(key, None)
         with _cache_lock:
             _cache[key] = result
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
-            _pending.pop(key, None)
     return result
 
 

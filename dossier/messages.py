@@ -179,7 +179,7 @@ def file_attachments(version: DocumentVersion, attachments: list[Attachment]) ->
                 "version",
                 version.id,
                 dossier_id=message.dossier_id,
-                after={"filename": attachment.filename[:255], "reason": str(exc)},
+                after={"filename": clean_line(attachment.filename)[:255], "reason": str(exc)},
             )
     return filed
 

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dossier.errors import DomainError
+from dossier.text import BIDI, NONCHARACTERS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 100_000
@@ -30,10 +31,7 @@ DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
 # Characters XML 1.0 forbids (openpyxl refuses the whole workbook for one of them), the other
 # C1 controls, lone surrogates, and bidi embeddings, overrides and isolates. Tab and line ends
 # stay: they are legal, and a description keeps its lines.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-    "\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NONCHARACTERS}{BIDI}]")
 # Controls that separate words (vertical tab, form feed, the separators) become a space.
 _SPACING = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 # Columns are as wide as their widest text among the header and this many first rows.

@@ -132,6 +132,7 @@ def old_rows(
         end_on=date(2026, 6, 30),
         notice_value=1,
         notice_unit=NoticeUnit.MONTHS,
+        auto_renewal=True,  # only a contract that renews by itself has a notice deadline
         review_months=6,
     )
     due = next(

@@ -13,7 +13,7 @@ from dossier.text import clean_line, clean_text, has_nul
         ("Leverancier\x0bB.V.", "Leverancier B.V."),
         ("  Acme\tB.V.\r\n ", "Acme B.V."),
         ("invoice\u202efdp.exe", "invoicefdp.exe"),
-        ("a\x00b\x1fc\x7fd\x85e", "abcde"),
+        ("a\x00b\x1fc\x7fd\x85e", "abcd e"),  # NEL ends a line: a space in one line
         ("Cafe\u0301", "Café"),
         (None, ""),
     ],
@@ -34,3 +34,8 @@ def test_has_nul() -> None:
 
 def test_clean_text_keeps_a_word_line_break_as_a_line() -> None:
     assert clean_text("Leverancier\x0bB.V.\x0cpagina 2") == "Leverancier\nB.V.\npagina 2"
+
+
+def test_unicode_line_separators_and_the_arabic_letter_mark() -> None:
+    assert clean_line("Acme\u2028B.V.\u061c") == "Acme B.V."
+    assert clean_text("een\u2029twee\x85drie") == "een\ntwee\ndrie"

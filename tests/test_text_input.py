@@ -57,7 +57,7 @@ def test_every_text_field_of_every_form_is_cleaned(app: Flask, form_class: type)
         form = form_class(formdata=MultiDict({n: f"  {DIRTY}\r\nregel\x0b2 " for n in names}))
         for field in _text_fields(form):
             if isinstance(field, TextAreaField):
-                assert field.data == "  Acme\nB.V.\nregel\n2", field.name  # \v: a line
+                assert field.data == "  Acme\nB.V.\n\nregel\n2", field.name  # \v, NEL: lines
             else:
                 assert field.data == f"{LINE} regel 2", field.name
         for field in form:
