@@ -33,21 +33,27 @@ FIRST_ADMIN_FILE = "initial-admin-password.txt"
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0123456789")
 
 
-def check_password_policy(password: str, email: str = "") -> None:
-    """Long enough, not the e-mail address: length beats composition rules (NIST SP 800-63B)."""
+def check_password_policy(password: str, email: str = "", name: str = "") -> None:
+    """Long enough, not the e-mail address, not easy to guess from common passwords, patterns
+    or the user's own name and address: length beats composition rules (NIST SP 800-63B)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             {"password": _("use at least %(num)d characters", num=MIN_PASSWORD_LENGTH)}
         )
     if email and password.lower() == email.lower():
         raise ValidationError({"password": _("the password cannot be the e-mail address")})
-    if reason := _weakness(password, email):
+    if _personal(password, email, name):
+        raise ValidationError(
+            {"password": _("the password is made of your own name or e-mail address")}
+        )
+    if reason := _weakness(password, email, name):
         raise ValidationError({"password": reason})
 
 
-def _weakness(password: str, email: str) -> str | None:
+def _weakness(password: str, email: str, name: str = "") -> str | None:
     """Why zxcvbn finds `password` too easy to guess, from the pattern covering most of it."""
-    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_user_words(email))
+    words = _user_words(f"{email} {name}")
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=words)
     if result["score"] >= MIN_PASSWORD_SCORE:
         return None
     longest: dict[str, Any] = max(result["sequence"], key=lambda m: len(m["token"]))
@@ -61,8 +67,22 @@ def _weakness(password: str, email: str) -> str | None:
     return _("this password is too easy to guess; a few unrelated words make a strong one")
 
 
-def _user_words(email: str) -> list[str]:
-    return [*_OBVIOUS_WORDS, *(w for w in re.split(r"[^a-z0-9]+", email.lower()) if w)]
+def _personal(password: str, email: str, name: str) -> bool:
+    """Whether the letters of `password` are mostly the user's name or the e-mail address's
+    name part ("Petra de Vries 1", "petradevries2026"), which zxcvbn scores as strong."""
+    letters = re.sub(r"[^a-z]", "", password.lower())
+    local = email.lower().partition("@")[0]
+    candidates = {re.sub(r"[^a-z]", "", part) for part in (name.lower(), local)}
+    candidates |= {w for w in re.split(r"[^a-z]+", f"{name} {local}".lower())}
+    return bool(letters) and any(
+        len(c) >= 4 and c in letters and 2 * len(c) >= len(letters) for c in candidates
+    )
+
+
+def _user_words(text: str) -> list[str]:
+    """The words of a user's address and name, each alone and all joined ("petradevries")."""
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    return [*_OBVIOUS_WORDS, *words, "".join(words)]
 
 
 def create_user(
@@ -86,7 +106,7 @@ def create_user(
         raise ValidationError(
             {"email": _("a user with e-mail address %(email)s already exists", email=email)}
         )
-    check_password_policy(password, email)
+    check_password_policy(password, email, name)
     user = User(
         email=email,
         name=clean_line(name) or email,
@@ -118,7 +138,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; every other session ends."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationError({"current_password": _("the current password is not correct")})
-    check_password_policy(new, user.email)
+    check_password_policy(new, user.email, user.name)
     if new == current:
         raise ValidationError(
             {"new_password": _("choose a password different from the current one")}
@@ -217,7 +237,7 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     """Give `user` a new password (generated when none is given) and end their sessions."""
     generated = not password
     password = password or generate_password()
-    check_password_policy(password, user.email)
+    check_password_policy(password, user.email, user.name)
     user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
     user.must_change_password = True  # a one-time password: the user replaces it at log-in

@@ -70,3 +70,11 @@ def test_an_administrator_cannot_set_a_repetitive_password(app: Flask, admin: Us
     reset = client.post(f"/admin/users/{admin.id}/password", data={"password": "123456789012"})
     assert reset.status_code == 400
     assert accounts.authenticate(admin.email, PASSWORD) is not None
+
+
+@pytest.mark.parametrize("password", ["petradevries2026", "Petra de Vries 1", "p.devries-2026!"])
+def test_a_password_made_of_the_users_own_name_is_refused(app: Flask, password: str) -> None:
+    with force_locale("en"), pytest.raises(ValidationError) as caught:
+        accounts.check_password_policy(password, "p.devries@gemeente.nl", "Petra de Vries")
+    assert "your own name or e-mail address" in caught.value.errors["password"]
+    accounts.check_password_policy(PASSWORD, "p.devries@gemeente.nl", "Petra de Vries")

@@ -145,8 +145,9 @@ class PasswordForm(Form):
         from dossier.errors import ValidationError as DomainValidationError
 
         email = current_user.email if current_user.is_authenticated else ""
+        name = current_user.name if current_user.is_authenticated else ""
         try:
-            accounts.check_password_policy(field.data or "", email)
+            accounts.check_password_policy(field.data or "", email, name or "")
         except DomainValidationError as error:
             raise StopValidation(list(error.errors.values())[0]) from None
 
