@@ -14,7 +14,7 @@ from flask import Flask
 
 from dossier import documents
 from dossier.extensions import db
-from dossier.models import DocumentKind, Dossier, User
+from dossier.models import DocumentKind, Dossier, ExtractionStatus, User
 
 DUTCH_PO = Path(__file__).resolve().parents[1] / "dossier/translations/nl/LC_MESSAGES/messages.po"
 _FILING = re.compile(r"\bfil(?:e|ed|ing)\b(?! (?:name|type|is|was|contains|ending|too))", re.I)
@@ -118,3 +118,18 @@ def test_document_page_shows_extraction_notes_and_attachment_comment_in_dutch(
     assert "an odd note" in page  # an unknown note is shown as recorded
     assert "were read" not in page and "could not be saved" not in page
     assert "Bijlage van Brief" in page and "attachment of" not in page
+
+
+def test_the_activity_report_shows_extraction_notes_in_dutch(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier("2025-018")
+    with documents.receive(io.BytesIO(b"Scan van een brief\n"), "scan.txt") as upload:
+        document = documents.file_document(admin, dossier, upload, kind=DocumentKind.ANNEX)
+    version = document.current_version
+    version.extraction_status = ExtractionStatus.OCR_UNAVAILABLE
+    version.extraction_detail = "OCR is not installed (tesseract with the nld and eng languages)"
+    db.session.commit()
+    page = app.test_client(user=admin).get("/reports/activity").text
+    assert "OCR is not installed" not in page
+    assert "scan.txt" in page or document.title in page

@@ -29,7 +29,7 @@ from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import DeadlineKind, DeadlineStatus, User
 from dossier.spreadsheets import table_bytes
-from dossier.web import labels
+from dossier.web import extraction_notes, labels
 from dossier.web.forms import DeadlineForm
 
 bp = Blueprint("reports", __name__)
@@ -68,6 +68,8 @@ def _cell(table: reports.Table, key: str, value: Any) -> Any:
         return format_money(value)
     if isinstance(value, date):
         return current_app.jinja_env.filters["date_nl"](value)
+    if table.name == "extraction" and key == "detail" and isinstance(value, str):
+        return extraction_notes.note_text(value)  # as the export and the document page say it
     return value
 
 
