@@ -253,7 +253,7 @@ def test_the_last_beheerder_cannot_leave_or_step_down(
     ):
         refused = client.post(url, data=data, follow_redirects=True)
         assert refused.status_code == 200
-        assert "minstens één beheerder" in refused.text
+        assert "minstens één contractbeheerder" in refused.text
         assert memberships.membership_of(dossier, beheerder).role == MemberRole.BEHEERDER
     assert not _events("membership.revoke") and not _events("membership.change")
 

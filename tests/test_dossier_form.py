@@ -179,6 +179,6 @@ def test_the_form_edits_the_memberships_and_keeps_every_holder(
     db.session.refresh(dossier)
     response = _edit(bo_client, dossier, manager=[max_.email])
     assert response.status_code == 400
-    assert "minstens één beheerder" in response.text, response.text
+    assert "minstens één contractbeheerder" in response.text, response.text
     db.session.expire_all()
     assert _role(dossier, bo) == MemberRole.BEHEERDER
