@@ -168,8 +168,10 @@ def _write_private(path: Path, text: str) -> None:
 
 
 @cli.command("run")
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default 5000).")
+@click.option(
+    "--host", default=None, help="Address to listen on (default: DOSSIER_HOST, else 127.0.0.1)."
+)
+@click.option("--port", default=None, type=int, help="Port (default: DOSSIER_PORT, else 5000).")
 @with_appcontext
 def run_command(host: str | None, port: int | None) -> None:
     """Serve the web UI with waitress, a production WSGI server."""
