@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from dossier import access, audit
-from dossier.dossiers import derived_dates, subtract_period
+from dossier.dossiers import DerivedDates, derived_dates, subtract_period
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -116,6 +116,24 @@ def final_end(
     max_end = derived_dates(dossier).max_end_on
     assert max_end is not None
     return max(max_end, current_end(dossier, today, config))
+
+
+def running_dates(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> DerivedDates:
+    """The derived dates of the running term, as the deadlines show them: a contract that
+    renews automatically has rolled on past its recorded end date, and so have its notice
+    deadline and its maximum end."""
+    stored = derived_dates(dossier)
+    if dossier.end_on is None or not dossier.auto_renewal:
+        return stored
+    end = current_end(dossier, today, config)
+    if end == dossier.end_on:
+        return stored
+    notice = None
+    if dossier.notice_value is not None and dossier.notice_unit is not None:
+        notice = subtract_period(end, dossier.notice_value, dossier.notice_unit)
+    return DerivedDates(notice, final_end(dossier, today, config), current_end_on=end)
 
 
 def tender_start(

@@ -101,6 +101,9 @@ class DerivedDates:
     # has one (a fixed term ends by itself; an option is decided by its own deadline).
     notice_deadline: date | None
     max_end_on: date | None  # end date with every remaining option used
+    # The end of the running term when a contract that renews automatically has rolled on past
+    # its recorded end date (`deadlines.running_dates`); None when it is the recorded one.
+    current_end_on: date | None = None
 
 
 def subtract_period(day: date, value: int, unit: NoticeUnit) -> date:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from dossier import access, dossiers
+from dossier import access, deadlines, dossiers
 from dossier.extensions import db
 from dossier.models import (
     Category,
@@ -171,7 +171,7 @@ def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
         query(user, selection, today).order_by(Dossier.reference, Dossier.id)
     ).unique()
     derive = DERIVED_SORTS[key]
-    keyed = [(derive(dossiers.derived_dates(d)), d) for d in rows]
+    keyed = [(derive(deadlines.running_dates(d, today)), d) for d in rows]
     dated = sorted((k, d.reference, d) for k, d in keyed if k is not None)
     if selection.sort.startswith("-"):
         dated.sort(key=lambda item: (-item[0].toordinal(), item[1]))

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from dossier import access, dossiers
+from dossier import access, deadlines, dossiers
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -276,16 +276,17 @@ def _import_row(actor: User, row: dict[str, Any], report: ImportReport) -> None:
 def export_rows(actor: User) -> Iterator[list[Any]]:
     """Every visible dossier as a register row, derived dates last."""
     query = access.visible_dossiers(actor).order_by(Dossier.reference)
-    return register_rows(db.session.scalars(query))
+    return register_rows(db.session.scalars(query), deadlines.local_today())
 
 
-def register_rows(rows: Iterable[Dossier]) -> Iterator[list[Any]]:
-    """Each dossier as a register row (the columns of FIELDS, then DERIVED)."""
+def register_rows(rows: Iterable[Dossier], today: date) -> Iterator[list[Any]]:
+    """Each dossier as a register row (the columns of FIELDS, then DERIVED, of the running
+    term on `today`)."""
     rows = list(rows)
     holders = dossiers.people_of(d.id for d in rows)
     for dossier in rows:
         snap = dossiers.snapshot(dossier, holders[dossier.id])
-        derived = dossiers.derived_dates(dossier)
+        derived = deadlines.running_dates(dossier, today)
         yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]
 
 

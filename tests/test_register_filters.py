@@ -130,3 +130,27 @@ def test_the_register_export_reads_the_people_in_bulk(
     few = queries(2)
     many = queries(20)  # 22 dossiers now: the count must not grow with them
     assert many - few <= 2, (few, many)
+
+
+def test_a_contract_that_renewed_by_itself_shows_its_running_term_everywhere(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["REPORT_DATE"] = "2026-12-05"
+    make_dossier(
+        "2026-SCH-001",
+        status=DossierStatus.ACTIVE,
+        end_on=date(2026, 3, 31),
+        auto_renewal=True,
+        option_months=12,
+        notice_value=1,
+        notice_unit=NoticeUnit.MONTHS,
+    )
+    client = app.test_client(user=admin)
+    register = client.get("/").text
+    assert "31 maart 2027" in register and "28 februari 2027" in register
+    assert "2026" not in register.split("2026-SCH-001")[2].split("</tr>")[0]
+    page = client.get("/dossiers/2026-SCH-001").text
+    assert "de lopende termijn eindigt op 31 maart 2027" in page
+    assert "28 februari 2027" in page and "28 februari 2026" not in page
+    export = client.get("/register/export.csv").get_data(as_text=True)
+    assert "2027-02-28" in export.replace("28-02-2027", "2027-02-28")

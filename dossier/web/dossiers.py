@@ -115,7 +115,7 @@ def show(reference: str) -> str:
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
-        derived=dossiers.derived_dates(dossier),
+        derived=deadlines.running_dates(dossier, deadlines.local_today()),
         deadlines=deadlines.for_dossiers([dossier], today, history=True),
         past_end=deadlines.past_end(dossier, today),
         holders=dossiers.role_holders(dossier),

@@ -29,7 +29,7 @@ def index() -> str:
     )
     return render_template(
         "register/index.html",
-        rows=[(d, dossiers.derived_dates(d), deadlines.past_end(d, today)) for d in rows],
+        rows=[(d, deadlines.running_dates(d, today), deadlines.past_end(d, today)) for d in rows],
         selection=selection,
         filters=selection.args(),
         people=register.people(current_user),
@@ -51,7 +51,9 @@ def export(kind: str) -> Response:
     rows = register.sorted_all(current_user, selection, deadlines.local_today())
     header = [*dossiers.FIELDS, *register_io.DERIVED]
     locale = str(get_locale() or "nl")
-    body = table_bytes(kind, header, register_io.register_rows(rows), "register", locale)
+    body = table_bytes(
+        kind, header, register_io.register_rows(rows, deadlines.local_today()), "register", locale
+    )
     filename = f"register-{deadlines.local_today().isoformat()}.{kind}"
     return Response(
         body,
