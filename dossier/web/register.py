@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from dossier import access, deadlines, dossiers, register, register_io
-from dossier.spreadsheets import table_bytes
-from dossier.web.reports import EXPORT_TYPES
+from dossier.web.reports import EXPORT_TYPES, table_download
 
 bp = Blueprint("register", __name__)
 
@@ -50,16 +48,5 @@ def export(kind: str) -> Response:
     selection = register.Selection.from_args(request.args)
     rows = register.sorted_all(current_user, selection, deadlines.local_today())
     header = [*dossiers.FIELDS, *register_io.DERIVED]
-    locale = str(get_locale() or "nl")
-    body = table_bytes(
-        kind, header, register_io.register_rows(rows, deadlines.local_today()), "register", locale
-    )
-    filename = f"register-{deadlines.local_today().isoformat()}.{kind}"
-    return Response(
-        body,
-        mimetype=EXPORT_TYPES[kind],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    today = deadlines.local_today()
+    return table_download(kind, "register", header, register_io.register_rows(rows, today))

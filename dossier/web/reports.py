@@ -241,13 +241,12 @@ def export(name: str, kind: str) -> Response:
     table = reports.table(current_user, name, deadlines.local_today())
     if table is None:
         abort(404)
-    body = table_bytes(
-        kind,
-        table.headings,
-        labels.report_rows(table),
-        sheet_title=name,
-        locale=str(get_locale() or "nl"),
-    )
+    return table_download(kind, name, table.headings, labels.report_rows(table))
+
+
+def table_download(kind: str, name: str, header: list[Any], rows: Any) -> Response:
+    """A table as a CSV or XLSX download named after it and today, never cached."""
+    body = table_bytes(kind, header, rows, sheet_title=name, locale=str(get_locale() or "nl"))
     filename = f"{name}-{deadlines.local_today().isoformat()}.{kind}"
     return Response(
         body,
