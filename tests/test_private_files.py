@@ -9,10 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import PG_URL
-
 DOSSIER = Path(sys.executable).with_name("dossier")
 
 
@@ -40,8 +36,6 @@ def _open_to_others(folder: Path) -> list[str]:
 
 
 def test_instance_index_and_backup_are_owner_only(tmp_path: Path) -> None:
-    if PG_URL:
-        pytest.skip("the SQLite instance is the one with files; run once")
     instance = tmp_path / "instance"
     env = {**os.environ, "DOSSIER_INSTANCE_PATH": str(instance)}
     env.pop("DOSSIER_DATABASE_URL", None)
