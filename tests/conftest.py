@@ -139,6 +139,9 @@ def make_user(app: Flask) -> Callable[..., User]:
 
     def make(email: str | None = None, role: GlobalRole | None = None, name: str = "") -> User:
         email = email or f"user{next(counter)}@example.org"
+        # End a read transaction the test's session may hold from before its requests wrote:
+        # SQLite cannot turn an outdated read into a write ("database is locked" at once).
+        db.session.commit()
         user = User(
             email=email,
             name=name or email.split("@")[0],
