@@ -6,6 +6,11 @@ its hash, then runs `dossier verify`. Exit status 1 on any error, failed upload 
 
     .venv/bin/python scripts/load_test.py [--clients 30] [--duration 60] [--web 2] [--threads 8]
 
+With --wildcard-clients N, N of the clients send nothing but expensive wildcard searches (three
+letters and a star, no pause), as an abuser would; the other clients' page and search latencies
+then show what that costs everyone else. A wildcard search refused by the per-user budget (429)
+is counted as refused, not as an error.
+
 Needs the shared corpus at ../shared/corpus (seed documents). Only ever talks to 127.0.0.1.
 """
 
@@ -57,6 +62,21 @@ QUERIES = [
     "artikel 5",
     "levering",
 ]
+# Three-letter prefixes that expand to many terms in Dutch and English contract text.
+WILDCARD_PREFIXES = [
+    "con",
+    "ver",
+    "ter",
+    "pro",
+    "ove",
+    "aan",
+    "sta",
+    "inf",
+    "pre",
+    "com",
+    "be?",
+    "in?",
+]
 # Request mix (relative weights); hostile uploads must come back refused (400 with a reason).
 MIX = {"search": 35, "page": 33, "download": 15, "upload": 13, "hostile": 4}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -70,6 +90,7 @@ class Stats:
     examples: dict[str, str] = field(default_factory=dict)
     acknowledged: list[tuple[str, int, str]] = field(default_factory=list)  # ref, doc, sha256
     refused_hostile: int = 0
+    refused_wildcard: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float) -> None:
@@ -126,6 +147,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--web", type=int, default=2, help="`dossier run` processes")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
     parser.add_argument("--port", type=int, default=5311, help="first port on 127.0.0.1")
+    parser.add_argument(
+        "--wildcard-clients", type=int, default=0, help="clients that only send wildcard searches"
+    )
     parser.add_argument("--think", type=float, default=0.25, help="mean pause between requests")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--database-url", default="", help="an EMPTY PostgreSQL database")
@@ -133,6 +157,8 @@ def _arguments() -> argparse.Namespace:
     args = parser.parse_args()
     if not 1 <= args.clients <= 50:
         parser.error("--clients must be between 1 and 50")
+    if not 0 <= args.wildcard_clients < args.clients:
+        parser.error("--wildcard-clients must leave at least one ordinary client")
     if args.duration > 600 or args.max_requests > 100_000:
         parser.error("the load test is bounded: at most 600 s and 100,000 requests")
     return args
@@ -294,6 +320,7 @@ class Client:
         self.can_file = number % 3 != 0
         self.random = random.Random(number)
         self.token = ""
+        self.wildcard_only = 0
 
     def timed(self, kind: str, method: str, path: str, **kwargs: Any) -> requests.Response | None:
         started = time.perf_counter()
@@ -334,7 +361,22 @@ class Client:
         else:
             self.token = token.group(1)
 
+    def wildcard(self) -> None:
+        query = " ".join(self.random.sample(WILDCARD_PREFIXES, 2)).replace(" ", "* ") + "*"
+        mode = self.random.choice(["documents", "clauses"])
+        response = self.timed("wildcard", "GET", "/search", params={"q": query, "mode": mode})
+        if response is None:
+            return
+        if response.status_code == 429:
+            with self.stats.lock:
+                self.stats.refused_wildcard += 1
+        elif response.status_code != 200:
+            self.stats.error(f"wildcard: HTTP {response.status_code}", query)
+
     def step(self) -> None:
+        if self.number < self.wildcard_only:
+            self.wildcard()
+            return
         kinds = list(MIX)
         kind = self.random.choices(kinds, weights=[MIX[k] for k in kinds])[0]
         if kind in ("upload", "hostile") and not self.can_file:
@@ -430,6 +472,7 @@ def _run_clients(args: argparse.Namespace, ports: list[int], seeded: dict[str, A
     ]
     for client in clients:
         client.login()
+        client.wildcard_only = args.wildcard_clients
     budget = threading.Semaphore(args.max_requests)
     started = time.monotonic()
     deadline = started + args.duration
@@ -440,7 +483,8 @@ def _run_clients(args: argparse.Namespace, ports: list[int], seeded: dict[str, A
                 client.step()
             except Exception as exc:  # counted, never hides a failure
                 stats.error(f"client: {type(exc).__name__}", repr(exc))
-            time.sleep(client.random.expovariate(1 / args.think) if args.think else 0)
+            if client.number >= args.wildcard_clients and args.think:
+                time.sleep(client.random.expovariate(1 / args.think))
 
     threads = [threading.Thread(target=run, args=(c,)) for c in clients]
     for thread in threads:
@@ -513,7 +557,7 @@ def _print_report(stats: Stats, wall: float, drained: bool, lost: int, verified:
     total = sum(len(v) for k, v in stats.latencies.items() if k != "login")
     print(f"\n{total} requests in {wall:.1f} s: {total / wall:.1f} requests/s")
     print(f"{'kind':<10} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for kind in ("search", "page", "download", "upload", "hostile", "login"):
+    for kind in ("search", "page", "download", "upload", "hostile", "login", "wildcard"):
         values = stats.latencies.get(kind, [])
         if not values:
             continue
@@ -524,6 +568,8 @@ def _print_report(stats: Stats, wall: float, drained: bool, lost: int, verified:
         )
     print(f"uploads acknowledged: {len(stats.acknowledged)}, missing or altered: {lost}")
     print(f"hostile uploads refused cleanly: {stats.refused_hostile}")
+    if "wildcard" in stats.latencies:
+        print(f"wildcard searches refused by the per-user budget: {stats.refused_wildcard}")
     if stats.errors:
         print("errors:")
         for kind, count in stats.errors.most_common():
