@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format bench eval load clean translations
+.PHONY: run test e2e screenshots lint format bench eval load clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,20 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Tests run in parallel (pytest-xdist, one worker per core; TEST_WORKERS=0 runs them in one
+# process). Each worker has its own PostgreSQL database beside DOSSIER_TEST_DATABASE_URL's.
+TEST_WORKERS ?= auto
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser suite: a real server (dossier init + run) driven by Debian's Chromium
-# (/usr/bin/chromium; Playwright never downloads a browser). Writes docs/screenshots/*.png.
+# (/usr/bin/chromium; Playwright never downloads a browser). Screenshots go to build/screenshots;
+# `make screenshots` runs the same suite and writes the README's pictures to docs/screenshots.
 e2e: $(STAMP)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+screenshots: $(STAMP)
+	DOSSIER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
 # Benchmarks print numbers; they are never timed tests. BENCH_SIZES=1000,10000 for a quick run.
 BENCH_SIZES ?= 1000,10000,100000

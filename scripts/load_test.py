@@ -9,7 +9,7 @@ its hash, then runs `dossier verify`. Exit status 1 on any error, failed upload 
 With --wildcard-clients N, N of the clients send nothing but expensive wildcard searches (three
 letters and a star, no pause), as an abuser would; the other clients' page and search latencies
 then show what that costs everyone else. A wildcard search refused by the per-user budget (429)
-is counted as refused, not as an error.
+or refused as too broad (400) is counted as refused, not as an error.
 
 Needs the shared corpus at ../shared/corpus (seed documents). Only ever talks to 127.0.0.1.
 """
@@ -367,7 +367,7 @@ class Client:
         response = self.timed("wildcard", "GET", "/search", params={"q": query, "mode": mode})
         if response is None:
             return
-        if response.status_code == 429:
+        if response.status_code in (400, 429):  # too broad, or over the user's budget
             with self.stats.lock:
                 self.stats.refused_wildcard += 1
         elif response.status_code != 200:
@@ -569,7 +569,7 @@ def _print_report(stats: Stats, wall: float, drained: bool, lost: int, verified:
     print(f"uploads acknowledged: {len(stats.acknowledged)}, missing or altered: {lost}")
     print(f"hostile uploads refused cleanly: {stats.refused_hostile}")
     if "wildcard" in stats.latencies:
-        print(f"wildcard searches refused by the per-user budget: {stats.refused_wildcard}")
+        print(f"wildcard searches refused (too broad or over budget): {stats.refused_wildcard}")
     if stats.errors:
         print("errors:")
         for kind, count in stats.errors.most_common():

@@ -24,7 +24,36 @@ from dossier.models import Base, Dossier, GlobalRole, MemberRole, User
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("DOSSIER_TEST_DATABASE_URL", "")
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database beside the configured one
+    (`test` becomes `test_gw0`, `test_gw1`, ...), created when missing: the fixtures drop and
+    truncate whole schemas, so workers may never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base = sa.engine.make_url(normalise_url(url))
+    own = base.set(database=f"{base.database}_{worker}")
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+    except sa.exc.OperationalError:
+        return url  # unreachable: postgres_schema reports it
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+# Modules that read the variable themselves (CLI and crash-loop tests) see the worker's database.
+PG_URL = _worker_database(os.environ.get("DOSSIER_TEST_DATABASE_URL", ""))
+if PG_URL:
+    os.environ["DOSSIER_TEST_DATABASE_URL"] = PG_URL
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)
 

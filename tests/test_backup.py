@@ -3,6 +3,7 @@ searches return the same ids; plus the refusals (non-empty instance, damaged bac
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -64,15 +65,23 @@ def _searches(app: Flask) -> dict[str, list[tuple[object, ...]]]:
     return results
 
 
-@pytest.fixture
-def seeded(
-    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+# Two small text documents: enough for the refusals, which need a backup, not a corpus
+# (extracting the VNG files for every refusal made these the slowest tests of the suite).
+SMALL = {
+    "overeenkomst.txt": b"Artikel 1 Overeenkomst\nDe softwarecatalogus en de prijs.\n",
+    "brief.txt": b"Artikel 2 Intellectuele eigendom\nDe intellectuele eigendom blijft.\n",
+}
+
+
+def _filed(
+    app: Flask, admin: User, dossier: Dossier, files: dict[str, tuple[bytes, str]]
 ) -> Iterator[Flask]:
+    """File the documents, index them, and hand the app over with no connection open; afterwards
+    a database that a refused restore left empty gets its tables back for the next test."""
     if db.engine.dialect.name == "postgresql":
         need(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
-    dossier = make_dossier("2025-300")
-    for name, kind in FILES.items():
-        with (corpus / VNG / name).open("rb") as stream, documents.receive(stream, name) as upload:
+    for name, (data, kind) in files.items():
+        with documents.receive(io.BytesIO(data), name) as upload:
             documents.file_document(admin, dossier, upload, kind=DocumentKind(kind))
         db.session.commit()
     indexing.drain()
@@ -80,11 +89,24 @@ def seeded(
     db.session.remove()
     db.engine.dispose()
     yield app
-    # A wiped database that a refused restore left empty gets its tables back for the next test.
     db.session.remove()
     db.engine.dispose()
     database.create_or_upgrade()
     db.engine.dispose()
+
+
+@pytest.fixture
+def seeded(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> Iterator[Flask]:
+    files = {name: ((corpus / VNG / name).read_bytes(), kind) for name, kind in FILES.items()}
+    yield from _filed(app, admin, make_dossier("2025-300"), files)
+
+
+@pytest.fixture
+def small(app: Flask, admin: User, make_dossier: Callable[..., Dossier]) -> Iterator[Flask]:
+    files = {name: (data, "contract") for name, data in SMALL.items()}
+    yield from _filed(app, admin, make_dossier("2025-301"), files)
 
 
 def _wipe(app: Flask) -> None:
@@ -132,8 +154,8 @@ def test_the_restore_drill(seeded: Flask, tmp_path: Path) -> None:
     assert len(titles) == len(FILES)
 
 
-def test_restore_refuses_to_overwrite_a_non_empty_instance(seeded: Flask, tmp_path: Path) -> None:
-    app = seeded
+def test_restore_refuses_to_overwrite_a_non_empty_instance(small: Flask, tmp_path: Path) -> None:
+    app = small
     target = tmp_path / "backup"
     _ok(_cli(app, "backup", str(target)))
     refused = _cli(app, "restore", str(target))
@@ -144,8 +166,8 @@ def test_restore_refuses_to_overwrite_a_non_empty_instance(seeded: Flask, tmp_pa
     assert json.loads(_ok(_cli(app, "verify", "--json")))["ok"]
 
 
-def test_a_damaged_local_blob_is_replaced_from_the_backup(seeded: Flask, tmp_path: Path) -> None:
-    app = seeded
+def test_a_damaged_local_blob_is_replaced_from_the_backup(small: Flask, tmp_path: Path) -> None:
+    app = small
     target = tmp_path / "backup"
     manifest = json.loads(_ok(_cli(app, "backup", str(target), "--json")))
     key = manifest["blobs"][0]["key"]
@@ -166,18 +188,18 @@ def test_a_damaged_local_blob_is_replaced_from_the_backup(seeded: Flask, tmp_pat
     assert aside and aside[0].read_bytes() == bytes(damaged)  # kept, never deleted
 
 
-def test_a_backup_into_a_non_empty_folder_is_refused(seeded: Flask, tmp_path: Path) -> None:
+def test_a_backup_into_a_non_empty_folder_is_refused(small: Flask, tmp_path: Path) -> None:
     (tmp_path / "occupied").mkdir()
     (tmp_path / "occupied" / "something.txt").write_text("x")
-    refused = _cli(seeded, "backup", str(tmp_path / "occupied"))
+    refused = _cli(small, "backup", str(tmp_path / "occupied"))
     assert refused.returncode == 1 and "not empty" in refused.stderr
 
 
 @pytest.mark.parametrize("damage", ["blob", "database", "manifest"])
 def test_a_damaged_backup_is_refused_before_anything_is_replaced(
-    seeded: Flask, tmp_path: Path, damage: str
+    small: Flask, tmp_path: Path, damage: str
 ) -> None:
-    app = seeded
+    app = small
     target = tmp_path / "backup"
     manifest = json.loads(_ok(_cli(app, "backup", str(target), "--json")))
     if damage == "blob":
@@ -199,9 +221,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_replaced(
     )
 
 
-def test_a_manifest_naming_another_database_file_is_refused(seeded: Flask, tmp_path: Path) -> None:
+def test_a_manifest_naming_another_database_file_is_refused(small: Flask, tmp_path: Path) -> None:
     # The manifest is untrusted: pointing it at an unchecked file must not replace the database.
-    app = seeded
+    app = small
     target = tmp_path / "backup"
     manifest = json.loads(_ok(_cli(app, "backup", str(target), "--json")))
     elsewhere = tmp_path / "elsewhere"
@@ -209,8 +231,15 @@ def test_a_manifest_naming_another_database_file_is_refused(seeded: Flask, tmp_p
     (elsewhere / manifest["database"]["file"]).write_bytes(b"garbage, not a database")
     manifest["database"]["file"] = str(elsewhere / manifest["database"]["file"])
     (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    before = _searches(app)
+    before = _titles()
     refused = _cli(app, "restore", str(target), "--force")
     assert refused.returncode == 1, refused.stdout
     assert "unexpected database file" in refused.stderr and "Traceback" not in refused.stderr
-    assert _searches(app) == before, "the instance is untouched"
+    assert _titles() == before == sorted(Path(name).stem for name in SMALL), "database untouched"
+    assert json.loads(_ok(_cli(app, "verify", "--json")))["ok"], "and so are the blobs"
+
+
+def _titles() -> list[str]:
+    db.session.remove()
+    db.engine.dispose()
+    return sorted(db.session.scalars(sa.select(Document.title)))
