@@ -13,12 +13,15 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import Server, log_in
 
 REFERENCE = "2026-870"  # unique among the e2e tests, which share one server
-WIDTHS = (390, 1366)
+LAPTOP = 1366
+WIDTHS = (390, LAPTOP)
 ARTICLES = 80
 AUDITOR = "anna.auditor@example.org"
 AUDITOR_PASSWORD = "een lang genoeg wachtwoord voor anna"
 # Longer than the room a label had before its bar (it was cut off on the left).
 SUPPLIER = "Gemeenschappelijke Regeling Werkvoorzieningsschap Noord-Veluwe B.V."
+# A register row as wide as rows get: words longer than a column, two badges, a large amount.
+WIDE_ROW = "2026-871"
 
 
 def _contract_text() -> bytes:
@@ -46,6 +49,20 @@ def _register_dossier(page: Any) -> None:
     page.fill("#value", "250.000,00")
     _submit(page)
     page.wait_for_url(f"**/dossiers/{REFERENCE}")
+
+
+def _register_wide_row(page: Any) -> None:
+    """A dossier whose register row is as wide as rows get: words longer than their column,
+    an "end date passed" badge next to its status, and a nine-digit value."""
+    page.goto("/dossiers/new")
+    page.fill("#reference", WIDE_ROW)
+    page.fill("#title", "Onderhoudswerkzaamhedenraamovereenkomst gemeentelijke sportaccommodaties")
+    page.fill("#supplier", "Internationale Bouwcombinatiemaatschappij Waterstaatsprojecten B.V.")
+    page.select_option("#status", "active")
+    page.fill("#end_on", "2025-01-31")
+    page.fill("#value", "123.456.789,00")
+    _submit(page)
+    page.wait_for_url(f"**/dossiers/{WIDE_ROW}")
 
 
 def _file_long_contract(page: Any) -> str:
@@ -79,8 +96,18 @@ def _log_out(page: Any) -> None:
     expect(page).to_have_url(re.compile(r"/login"))
 
 
+# Every box in the page that scrolls sideways itself (a table's container): its widths.
+_SCROLLING_BOXES = """() => [...document.querySelectorAll('main *')]
+    .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)
+                 && e.scrollWidth > e.clientWidth)
+    .map(e => [e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.tagName,
+               e.scrollWidth, e.clientWidth])"""
+
+
 def _sideways(page: Any, paths: list[str]) -> list[str]:
-    """The pages, at each width, whose document is wider than the window."""
+    """The pages, at each width, whose document is wider than the window; on a laptop also
+    the pages with a box that scrolls sideways inside itself (a table wider than its box). On a
+    phone a wide table may scroll inside its box; the page itself never."""
     wide = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
@@ -91,12 +118,18 @@ def _sideways(page: Any, paths: list[str]) -> list[str]:
             )
             if scroll > client:
                 wide.append(f"{path} at {width} px: {scroll} px wide in {client} px")
+            if width >= LAPTOP:
+                for box, box_scroll, box_client in page.evaluate(_SCROLLING_BOXES):
+                    wide.append(
+                        f"{path} at {width} px: {box} is {box_scroll} px wide in {box_client} px"
+                    )
     return wide
 
 
 def test_no_main_page_scrolls_sideways(page: Any, server: Server) -> None:
     log_in(page, server)
     _register_dossier(page)
+    _register_wide_row(page)
     document = _file_long_contract(page)
     _create_auditor(page)
     paths = [
