@@ -1,7 +1,8 @@
 """The layout on a phone (390 px) and a laptop (1,366 px): no main page scrolls sideways, not
-even a contract with 80 articles; the navigation folds away behind a menu button on a phone;
-chart labels stay inside their chart; and the upload form says a refusal once, where it can be
-seen, and is ready for the next files after a batch."""
+even a contract with 80 articles, and on a laptop no table scrolls inside its box either; the
+navigation folds away behind a menu button on a phone; a dossier's members can be managed on a
+phone; chart labels stay inside their chart; and the upload form says a refusal once, where it
+can be seen, and is ready for the next files after a batch."""
 
 from __future__ import annotations
 
@@ -235,3 +236,47 @@ def test_upload_form_reports_once_and_is_ready_for_new_files(page: Any, server: 
     intro = page.locator("main h1 + p").inner_text().lower()
     assert intro not in text  # the form's introduction is no reason
     assert "pdf" in text  # the server's reason is there
+
+
+# Form controls in the page that a phone user cannot fully see or read: a control outside the
+# window or cut off by a box around it, or a menu too narrow for the option it shows.
+_CUT_OFF_CONTROLS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  for (const control of document.querySelectorAll('main select, main button, main input')) {
+    const box = control.getBoundingClientRect();
+    if (box.width === 0 || getComputedStyle(control).visibility === 'hidden') continue;
+    const name = control.getAttribute('aria-label') || control.name || control.textContent.trim();
+    let clipped = box.left < 0 || box.right > document.documentElement.clientWidth;
+    for (let up = control.parentElement; up && !clipped; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX === 'visible') continue;
+      const room = up.getBoundingClientRect();
+      clipped = box.left < room.left - 1 || box.right > room.right + 1;
+    }
+    if (clipped) problems.push(`${control.tagName} ${name} is cut off`);
+    if (control.tagName === 'SELECT' && control.selectedOptions.length) {
+      const style = getComputedStyle(control);
+      canvas.font = style.font;
+      const text = canvas.measureText(control.selectedOptions[0].text).width;
+      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      if (text + padding > control.clientWidth + 1) {
+        problems.push(`SELECT ${name} shows ${Math.round(control.clientWidth - padding)} px`
+                      + ` of its ${Math.round(text)} px choice`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+def test_the_members_page_works_on_a_phone(page: Any, server: Server) -> None:
+    """Every member's role menu, its save button and the remove button are whole at 390 px,
+    and the menu is wide enough for the role it shows."""
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)  # its registrar becomes its contract administrator
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"/dossiers/{REFERENCE}/members")
+    role = page.locator("main table tbody tr").first.get_by_label("Rol")
+    expect(role).to_have_value("beheerder")  # the longest name: "Contractbeheerder"
+    assert page.evaluate(_CUT_OFF_CONTROLS) == []
