@@ -280,3 +280,48 @@ def test_the_members_page_works_on_a_phone(page: Any, server: Server) -> None:
     role = page.locator("main table tbody tr").first.get_by_label("Rol")
     expect(role).to_have_value("beheerder")  # the longest name: "Contractbeheerder"
     assert page.evaluate(_CUT_OFF_CONTROLS) == []
+
+
+def test_search_results_come_before_the_facets_on_a_phone(page: Any, server: Server) -> None:
+    """On a phone the facets fold away behind "Verfijnen", below which the results start; the
+    toggle shows them. A laptop shows them beside the results, as always."""
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)
+    page.goto(f"/dossiers/{REFERENCE}/documents/new")
+    page.set_input_files(
+        "#file",
+        {"name": "brief.txt", "mimeType": "text/plain", "buffer": b"Over de volgordetoets.\n"},
+    )
+    page.select_option("#kind", "correspondence")
+    _submit(page)
+    page.wait_for_url(re.compile(r"/documents/\d+$"))
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    first_hit = page.locator("ol.hits li.hit").first
+    for _ in range(30):  # the index follows the database a moment after extraction
+        page.goto("/search?q=volgordetoets")
+        if first_hit.count():
+            break
+        page.wait_for_timeout(1000)
+    facets = page.get_by_role("complementary", name="Verfijnen")
+    toggle = page.locator("label[for=facets-toggle]")
+    expect(first_hit).to_be_in_viewport()
+    expect(facets).to_be_hidden()
+    expect(toggle).to_have_text(re.compile("Verfijnen"))
+    assert toggle.bounding_box()["y"] < first_hit.bounding_box()["y"]
+    toggle.click()
+    expect(facets).to_be_visible()
+    expect(facets.get_by_role("link", name="Correspondentie")).to_be_visible()
+    # With a facet on, the toggle says so.
+    facets.get_by_role("link", name="Correspondentie").click()
+    expect(toggle).to_have_text(re.compile(r"Verfijnen \(1 filter actief\)"))
+    expect(facets).to_be_hidden()
+
+    page.set_viewport_size({"width": LAPTOP, "height": 800})
+    page.goto("/search?q=volgordetoets")
+    expect(toggle).to_be_hidden()
+    expect(facets).to_be_visible()
+    facets_box, hits_box = facets.bounding_box(), page.locator("ol.hits").bounding_box()
+    assert facets_box["x"] + facets_box["width"] <= hits_box["x"]  # beside, to the left
+    assert abs(facets_box["y"] - hits_box["y"]) < 40
