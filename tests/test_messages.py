@@ -312,7 +312,7 @@ def test_the_upload_form_leaves_the_kind_to_the_file_by_default(
     form = app.test_client(user=admin).get("/dossiers/2025-050/documents/new").text
     options = re.findall(r"<option[^>]*>[^<]*</option>", form.split('id="kind"')[1])
     assert 'value="auto"' in options[0] and "selected" in options[0]
-    assert "Automatisch (op bestandstype)" in options[0]
+    assert ">Automatisch</option>" in options[0]
     assert "een e-mail (.eml, .msg) wordt correspondentie, elk ander bestand een contract" in form
 
 

@@ -253,7 +253,7 @@ class UploadForm(Form):
     kind = SelectField(
         _l("Kind of document"),
         choices=[
-            SelectChoice(AUTOMATIC_KIND, _l("Automatic (by file type)")),
+            SelectChoice(AUTOMATIC_KIND, _l("Automatic")),
             *_choices(labels.DOCUMENT_KIND),
         ],
         default=AUTOMATIC_KIND,

@@ -1,8 +1,9 @@
 """The layout on a phone (390 px) and a laptop (1,366 px): no main page scrolls sideways, not
-even a contract with 80 articles, and on a laptop no table scrolls inside its box either; the
-navigation folds away behind a menu button on a phone; a dossier's members can be managed on a
-phone; chart labels stay inside their chart; and the upload form says a refusal once, where it
-can be seen, and is ready for the next files after a batch."""
+even a contract with 80 articles, and on a laptop no table scrolls inside its box either; no
+form control is cut off, not even a member's role on a phone; the navigation folds away behind a
+menu button on a phone, and so do the search facets, below which the results start; chart
+labels stay inside their chart; and the upload form says a refusal once, where it can be seen,
+and is ready for the next files after a batch."""
 
 from __future__ import annotations
 
@@ -105,10 +106,42 @@ _SCROLLING_BOXES = """() => [...document.querySelectorAll('main *')]
                e.scrollWidth, e.clientWidth])"""
 
 
+# Form controls in the page that a user cannot fully see or read: a control outside the
+# window or cut off by a box around it, or a menu too narrow for the option it shows.
+_CUT_OFF_CONTROLS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  for (const control of document.querySelectorAll('main select, main button, main input')) {
+    const box = control.getBoundingClientRect();
+    if (box.width === 0 || getComputedStyle(control).visibility === 'hidden') continue;
+    const name = control.getAttribute('aria-label') || control.name || control.textContent.trim();
+    let clipped = box.left < 0 || box.right > document.documentElement.clientWidth;
+    for (let up = control.parentElement; up && !clipped; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX === 'visible') continue;
+      const room = up.getBoundingClientRect();
+      clipped = box.left < room.left - 1 || box.right > room.right + 1;
+    }
+    if (clipped) problems.push(`${control.tagName} ${name} is cut off`);
+    if (control.tagName === 'SELECT' && control.selectedOptions.length) {
+      const style = getComputedStyle(control);
+      canvas.font = style.font;
+      const text = canvas.measureText(control.selectedOptions[0].text).width;
+      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      if (text + padding > control.clientWidth + 1) {
+        problems.push(`SELECT ${name} shows ${Math.round(control.clientWidth - padding)} px`
+                      + ` of its ${Math.round(text)} px choice`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
 def _sideways(page: Any, paths: list[str]) -> list[str]:
     """The pages, at each width, whose document is wider than the window; on a laptop also
     the pages with a box that scrolls sideways inside itself (a table wider than its box). On a
-    phone a wide table may scroll inside its box; the page itself never."""
+    phone a wide table may scroll inside its box; the page itself never. And at each width the
+    form controls that are cut off or too narrow for their choice."""
     wide = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
@@ -124,6 +157,7 @@ def _sideways(page: Any, paths: list[str]) -> list[str]:
                     wide.append(
                         f"{path} at {width} px: {box} is {box_scroll} px wide in {box_client} px"
                     )
+            wide += [f"{path} at {width} px: {p}" for p in page.evaluate(_CUT_OFF_CONTROLS)]
     return wide
 
 
@@ -137,6 +171,7 @@ def test_no_main_page_scrolls_sideways(page: Any, server: Server) -> None:
         "/overview",
         "/",
         f"/dossiers/{REFERENCE}",
+        f"/dossiers/{REFERENCE}/documents/new",
         document,
         "/search?q=onderwerp",
         "/reports/deadlines",
@@ -236,37 +271,6 @@ def test_upload_form_reports_once_and_is_ready_for_new_files(page: Any, server: 
     intro = page.locator("main h1 + p").inner_text().lower()
     assert intro not in text  # the form's introduction is no reason
     assert "pdf" in text  # the server's reason is there
-
-
-# Form controls in the page that a phone user cannot fully see or read: a control outside the
-# window or cut off by a box around it, or a menu too narrow for the option it shows.
-_CUT_OFF_CONTROLS = """() => {
-  const canvas = document.createElement('canvas').getContext('2d');
-  const problems = [];
-  for (const control of document.querySelectorAll('main select, main button, main input')) {
-    const box = control.getBoundingClientRect();
-    if (box.width === 0 || getComputedStyle(control).visibility === 'hidden') continue;
-    const name = control.getAttribute('aria-label') || control.name || control.textContent.trim();
-    let clipped = box.left < 0 || box.right > document.documentElement.clientWidth;
-    for (let up = control.parentElement; up && !clipped; up = up.parentElement) {
-      if (getComputedStyle(up).overflowX === 'visible') continue;
-      const room = up.getBoundingClientRect();
-      clipped = box.left < room.left - 1 || box.right > room.right + 1;
-    }
-    if (clipped) problems.push(`${control.tagName} ${name} is cut off`);
-    if (control.tagName === 'SELECT' && control.selectedOptions.length) {
-      const style = getComputedStyle(control);
-      canvas.font = style.font;
-      const text = canvas.measureText(control.selectedOptions[0].text).width;
-      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
-      if (text + padding > control.clientWidth + 1) {
-        problems.push(`SELECT ${name} shows ${Math.round(control.clientWidth - padding)} px`
-                      + ` of its ${Math.round(text)} px choice`);
-      }
-    }
-  }
-  return problems;
-}"""
 
 
 def test_the_members_page_works_on_a_phone(page: Any, server: Server) -> None:
