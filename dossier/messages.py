@@ -36,6 +36,14 @@ from search.extract import Attachment, Extraction
 MAIL_KINDS = frozenset({"eml", "msg"})
 
 
+def automatic_kind(upload: documents.Upload) -> DocumentKind:
+    """The kind of a document whose filer left it to the file: an e-mail (by its detected
+    type, .eml or .msg) is correspondence, any other file a contract."""
+    if upload.file_type.kind in MAIL_KINDS:
+        return DocumentKind.CORRESPONDENCE
+    return DocumentKind.CONTRACT
+
+
 def file_from_extraction(version: DocumentVersion, result: Extraction) -> None:
     """Fill a message's blank details from its headers, then file its attachments."""
     if version.file_kind not in MAIL_KINDS and not result.attachments:

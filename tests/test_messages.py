@@ -4,9 +4,12 @@ linked to them, and a message's confidentiality carries to its attachments whene
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -281,3 +284,96 @@ def test_init_carries_confidentiality_to_attachments_filed_before_it_was_carried
     assert event is not None and event.actor_label == "system"
     again = app.test_cli_runner().invoke(cli, ["init"])
     assert "made confidential" not in again.output
+
+
+def _file(client: FlaskClient, reference: str, data: bytes, name: str, **fields: str) -> Any:
+    """Post the upload form as a browser does with the kind left at the form's default."""
+    return client.post(
+        f"/dossiers/{reference}/documents/new",
+        data={"file": (io.BytesIO(data), name), "kind": "auto", "confidentiality": "normal"}
+        | fields,
+        content_type="multipart/form-data",
+    )
+
+
+def _filed(response: Any) -> Document:
+    assert response.status_code == 302, response.text
+    indexing.drain()  # extraction files the attachments
+    document = db.session.get(Document, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert document is not None
+    db.session.refresh(document)
+    return document
+
+
+def test_the_upload_form_leaves_the_kind_to_the_file_by_default(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-050")
+    form = app.test_client(user=admin).get("/dossiers/2025-050/documents/new").text
+    options = re.findall(r"<option[^>]*>[^<]*</option>", form.split('id="kind"')[1])
+    assert 'value="auto"' in options[0] and "selected" in options[0]
+    assert ">Automatisch</option>" in options[0]
+    assert "een e-mail (.eml, .msg) wordt correspondentie, elk ander bestand een contract" in form
+
+
+def test_an_uploaded_email_is_correspondence_with_its_attachments(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> None:
+    """A real .eml with a PDF attached, its kind left to the form's default: the message is
+    correspondence, and so is the attachment, whose name says no kind of its own."""
+    make_dossier("2025-051")
+    eml = corpus / "eml" / "emails_attachment_emails_attachment_pdf.eml"
+    client = app.test_client(user=admin)
+    message = _filed(_file(client, "2025-051", eml.read_bytes(), eml.name))
+    assert message.kind == DocumentKind.CORRESPONDENCE
+    attachments = _attachments(message)
+    assert list(attachments) == ["broken.pdf"]
+    assert attachments["broken.pdf"].kind == DocumentKind.CORRESPONDENCE
+
+    # Any other file still becomes a contract, as the form's default made it before.
+    contract = _filed(_file(client, "2025-051", b"Overeenkomst.\n", "afspraken.txt"))
+    assert contract.kind == DocumentKind.CONTRACT
+    # A client that sends no kind at all gets the same.
+    response = client.post(
+        "/dossiers/2025-051/documents/new",
+        data={
+            "file": (io.BytesIO(eml.read_bytes()), "zonder-soort.eml"),
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+    assert _filed(response).kind == DocumentKind.CORRESPONDENCE
+
+
+def test_a_kind_chosen_for_an_email_is_kept_and_its_attachments_follow_it(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-052")
+    client = app.test_client(user=admin)
+    message = _filed(_file(client, "2025-052", _message(), "overleg.eml", kind="minutes"))
+    assert message.kind == DocumentKind.MINUTES
+    attachments = _attachments(message)
+    assert attachments["offerte.txt"].kind == DocumentKind.MINUTES  # the message's kind
+    assert attachments["Factuur 12.txt"].kind == DocumentKind.INVOICE  # its name says so
+    contract = _filed(_file(client, "2025-052", _message(), "getekend.eml", kind="contract"))
+    assert contract.kind == DocumentKind.CONTRACT
+
+
+def test_a_manager_is_asked_to_choose_a_kind_the_file_does_not_give(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    """A contract manager files correspondence and minutes only: an e-mail left to the form's
+    default is filed, any other file is refused with a message, not a bare 403."""
+    manager = make_user("manager@example.org")
+    make_dossier("2025-053", members={manager: MemberRole.MANAGER})
+    client = app.test_client(user=manager)
+    assert _filed(_file(client, "2025-053", _message(), "bericht.eml")).kind == (
+        DocumentKind.CORRESPONDENCE
+    )
+    refused = _file(client, "2025-053", b"Overeenkomst.\n", "afspraken.txt")
+    assert refused.status_code == 400
+    assert "geen document van de soort contract" in refused.text
+    assert "kies de soort document" in refused.text
+    assert "afspraken" not in set(db.session.scalars(sa.select(Document.title)))

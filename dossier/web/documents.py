@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, compare, crash, database, documents
+from dossier import access, compare, crash, database, documents, messages
 from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -32,7 +32,13 @@ from dossier.models import (
     Dossier,
 )
 from dossier.web import labels
-from dossier.web.forms import DocumentEditForm, UploadForm, VersionForm, WithdrawForm
+from dossier.web.forms import (
+    AUTOMATIC_KIND,
+    DocumentEditForm,
+    UploadForm,
+    VersionForm,
+    WithdrawForm,
+)
 from storage import StorageFull
 
 
@@ -69,15 +75,15 @@ def create(reference: str) -> str | Response | tuple[str, int]:
     access.require(access.can_file(current_user, dossier))  # before looking at the input
     form = UploadForm()
     if form.validate_on_submit():
-        kind = DocumentKind(form.kind.data)
-        access.require(access.can_file(current_user, dossier, kind))
+        chosen = None if form.kind.data == AUTOMATIC_KIND else DocumentKind(form.kind.data)
+        access.require(chosen is None or access.can_file(current_user, dossier, chosen))
         try:
             with documents.receive(form.file.data.stream, form.file.data.filename) as upload:
                 document = documents.file_document(
                     current_user,
                     dossier,
                     upload,
-                    kind=kind,
+                    kind=chosen or _automatic_kind(dossier, upload),
                     title=form.title.data or "",
                     document_date=form.document_date.data,
                     direction=Direction(form.direction.data) if form.direction.data else None,
@@ -100,6 +106,22 @@ def create(reference: str) -> str | Response | tuple[str, int]:
                 _duplicate_warning(document.current_version),
             )
     return render_template("documents/new.html", dossier=dossier, form=form), 400
+
+
+def _automatic_kind(dossier: Dossier, upload: documents.Upload) -> DocumentKind:
+    """The kind the file says (see messages.automatic_kind); when the user may not file that
+    kind (a contract manager files only correspondence and minutes), a refusal that asks them
+    to choose one."""
+    kind = messages.automatic_kind(upload)
+    if not access.can_file(current_user, dossier, kind):
+        raise UploadRefused(
+            _(
+                "you may not file a document of the kind %(kind)s here; choose the kind of "
+                "document",
+                kind=str(labels.DOCUMENT_KIND[kind]).lower(),
+            )
+        )
+    return kind
 
 
 def _filed(

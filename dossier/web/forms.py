@@ -243,9 +243,21 @@ class DeadlineForm(Form):
     note = TextAreaField(_l("Note (what was done or decided)"), validators=[Length(max=2000)])
 
 
+# The upload form's first (and default) kind: left to the file. An e-mail becomes
+# correspondence, any other file a contract, the kind this form chose before it had this option.
+AUTOMATIC_KIND = "auto"
+
+
 class UploadForm(Form):
     file = FileField(_l("File"), validators=[FileRequired()])
-    kind = SelectField(_l("Kind of document"), choices=_choices(labels.DOCUMENT_KIND))
+    kind = SelectField(
+        _l("Kind of document"),
+        choices=[
+            SelectChoice(AUTOMATIC_KIND, _l("Automatic")),
+            *_choices(labels.DOCUMENT_KIND),
+        ],
+        default=AUTOMATIC_KIND,
+    )
     title = StringField(_l("Title (default: the file name)"), validators=[Length(max=255)])
     document_date = DateField(_l("Document date"), validators=[Optional()])
     direction = OptionalSelectField(_l("Direction"), choices=_choices(labels.DIRECTION, True))

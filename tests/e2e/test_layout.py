@@ -1,7 +1,9 @@
 """The layout on a phone (390 px) and a laptop (1,366 px): no main page scrolls sideways, not
-even a contract with 80 articles; the navigation folds away behind a menu button on a phone;
-chart labels stay inside their chart; and the upload form says a refusal once, where it can be
-seen, and is ready for the next files after a batch."""
+even a contract with 80 articles, and on a laptop no table scrolls inside its box either; no
+form control is cut off, not even a member's role on a phone; the navigation folds away behind a
+menu button on a phone, and so do the search facets, below which the results start; chart
+labels stay inside their chart; and the upload form says a refusal once, where it can be seen,
+and is ready for the next files after a batch."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import Server, log_in
 
 REFERENCE = "2026-870"  # unique among the e2e tests, which share one server
-WIDTHS = (390, 1366)
+LAPTOP = 1366
+WIDTHS = (390, LAPTOP)
 ARTICLES = 80
 AUDITOR = "anna.auditor@example.org"
 AUDITOR_PASSWORD = "een lang genoeg wachtwoord voor anna"
 # Longer than the room a label had before its bar (it was cut off on the left).
 SUPPLIER = "Gemeenschappelijke Regeling Werkvoorzieningsschap Noord-Veluwe B.V."
+# A register row as wide as rows get: words longer than a column, two badges, a large amount.
+WIDE_ROW = "2026-871"
 
 
 def _contract_text() -> bytes:
@@ -46,6 +51,20 @@ def _register_dossier(page: Any) -> None:
     page.fill("#value", "250.000,00")
     _submit(page)
     page.wait_for_url(f"**/dossiers/{REFERENCE}")
+
+
+def _register_wide_row(page: Any) -> None:
+    """A dossier whose register row is as wide as rows get: words longer than their column,
+    an "end date passed" badge next to its status, and a nine-digit value."""
+    page.goto("/dossiers/new")
+    page.fill("#reference", WIDE_ROW)
+    page.fill("#title", "Onderhoudswerkzaamhedenraamovereenkomst gemeentelijke sportaccommodaties")
+    page.fill("#supplier", "Internationale Bouwcombinatiemaatschappij Waterstaatsprojecten B.V.")
+    page.select_option("#status", "active")
+    page.fill("#end_on", "2025-01-31")
+    page.fill("#value", "123.456.789,00")
+    _submit(page)
+    page.wait_for_url(f"**/dossiers/{WIDE_ROW}")
 
 
 def _file_long_contract(page: Any) -> str:
@@ -79,8 +98,50 @@ def _log_out(page: Any) -> None:
     expect(page).to_have_url(re.compile(r"/login"))
 
 
+# Every box in the page that scrolls sideways itself (a table's container): its widths.
+_SCROLLING_BOXES = """() => [...document.querySelectorAll('main *')]
+    .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)
+                 && e.scrollWidth > e.clientWidth)
+    .map(e => [e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.tagName,
+               e.scrollWidth, e.clientWidth])"""
+
+
+# Form controls in the page that a user cannot fully see or read: a control outside the
+# window or cut off by a box around it, or a menu too narrow for the option it shows.
+_CUT_OFF_CONTROLS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  for (const control of document.querySelectorAll('main select, main button, main input')) {
+    const box = control.getBoundingClientRect();
+    if (box.width === 0 || getComputedStyle(control).visibility === 'hidden') continue;
+    const name = control.getAttribute('aria-label') || control.name || control.textContent.trim();
+    let clipped = box.left < 0 || box.right > document.documentElement.clientWidth;
+    for (let up = control.parentElement; up && !clipped; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX === 'visible') continue;
+      const room = up.getBoundingClientRect();
+      clipped = box.left < room.left - 1 || box.right > room.right + 1;
+    }
+    if (clipped) problems.push(`${control.tagName} ${name} is cut off`);
+    if (control.tagName === 'SELECT' && control.selectedOptions.length) {
+      const style = getComputedStyle(control);
+      canvas.font = style.font;
+      const text = canvas.measureText(control.selectedOptions[0].text).width;
+      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      if (text + padding > control.clientWidth + 1) {
+        problems.push(`SELECT ${name} shows ${Math.round(control.clientWidth - padding)} px`
+                      + ` of its ${Math.round(text)} px choice`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
 def _sideways(page: Any, paths: list[str]) -> list[str]:
-    """The pages, at each width, whose document is wider than the window."""
+    """The pages, at each width, whose document is wider than the window; on a laptop also
+    the pages with a box that scrolls sideways inside itself (a table wider than its box). On a
+    phone a wide table may scroll inside its box; the page itself never. And at each width the
+    form controls that are cut off or too narrow for their choice."""
     wide = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
@@ -91,18 +152,26 @@ def _sideways(page: Any, paths: list[str]) -> list[str]:
             )
             if scroll > client:
                 wide.append(f"{path} at {width} px: {scroll} px wide in {client} px")
+            if width >= LAPTOP:
+                for box, box_scroll, box_client in page.evaluate(_SCROLLING_BOXES):
+                    wide.append(
+                        f"{path} at {width} px: {box} is {box_scroll} px wide in {box_client} px"
+                    )
+            wide += [f"{path} at {width} px: {p}" for p in page.evaluate(_CUT_OFF_CONTROLS)]
     return wide
 
 
 def test_no_main_page_scrolls_sideways(page: Any, server: Server) -> None:
     log_in(page, server)
     _register_dossier(page)
+    _register_wide_row(page)
     document = _file_long_contract(page)
     _create_auditor(page)
     paths = [
         "/overview",
         "/",
         f"/dossiers/{REFERENCE}",
+        f"/dossiers/{REFERENCE}/documents/new",
         document,
         "/search?q=onderwerp",
         "/reports/deadlines",
@@ -202,3 +271,61 @@ def test_upload_form_reports_once_and_is_ready_for_new_files(page: Any, server: 
     intro = page.locator("main h1 + p").inner_text().lower()
     assert intro not in text  # the form's introduction is no reason
     assert "pdf" in text  # the server's reason is there
+
+
+def test_the_members_page_works_on_a_phone(page: Any, server: Server) -> None:
+    """Every member's role menu, its save button and the remove button are whole at 390 px,
+    and the menu is wide enough for the role it shows."""
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)  # its registrar becomes its contract administrator
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"/dossiers/{REFERENCE}/members")
+    role = page.locator("main table tbody tr").first.get_by_label("Rol")
+    expect(role).to_have_value("beheerder")  # the longest name: "Contractbeheerder"
+    assert page.evaluate(_CUT_OFF_CONTROLS) == []
+
+
+def test_search_results_come_before_the_facets_on_a_phone(page: Any, server: Server) -> None:
+    """On a phone the facets fold away behind "Verfijnen", below which the results start; the
+    toggle shows them. A laptop shows them beside the results, as always."""
+    log_in(page, server)
+    if page.goto(f"/dossiers/{REFERENCE}").status == 404:
+        _register_dossier(page)
+    page.goto(f"/dossiers/{REFERENCE}/documents/new")
+    page.set_input_files(
+        "#file",
+        {"name": "brief.txt", "mimeType": "text/plain", "buffer": b"Over de volgordetoets.\n"},
+    )
+    page.select_option("#kind", "correspondence")
+    _submit(page)
+    page.wait_for_url(re.compile(r"/documents/\d+$"))
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    first_hit = page.locator("ol.hits li.hit").first
+    for _ in range(30):  # the index follows the database a moment after extraction
+        page.goto("/search?q=volgordetoets")
+        if first_hit.count():
+            break
+        page.wait_for_timeout(1000)
+    facets = page.get_by_role("complementary", name="Verfijnen")
+    toggle = page.locator("label[for=facets-toggle]")
+    expect(first_hit).to_be_in_viewport()
+    expect(facets).to_be_hidden()
+    expect(toggle).to_have_text(re.compile("Verfijnen"))
+    assert toggle.bounding_box()["y"] < first_hit.bounding_box()["y"]
+    toggle.click()
+    expect(facets).to_be_visible()
+    expect(facets.get_by_role("link", name="Correspondentie")).to_be_visible()
+    # With a facet on, the toggle says so.
+    facets.get_by_role("link", name="Correspondentie").click()
+    expect(toggle).to_have_text(re.compile(r"Verfijnen \(1 filter actief\)"))
+    expect(facets).to_be_hidden()
+
+    page.set_viewport_size({"width": LAPTOP, "height": 800})
+    page.goto("/search?q=volgordetoets")
+    expect(toggle).to_be_hidden()
+    expect(facets).to_be_visible()
+    facets_box, hits_box = facets.bounding_box(), page.locator("ol.hits").bounding_box()
+    assert facets_box["x"] + facets_box["width"] <= hits_box["x"]  # beside, to the left
+    assert abs(facets_box["y"] - hits_box["y"]) < 40
