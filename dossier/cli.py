@@ -426,7 +426,11 @@ def register_import(file: Path, as_email: str | None, as_json: bool) -> None:
 @LANG_OPTION
 @with_appcontext
 def register_export(file: Path, as_email: str | None, lang: str) -> None:
-    """Write the register to FILE (.csv or .xlsx)."""
+    """Write the register to FILE (.csv or .xlsx).
+
+    The header holds the field names (reference, cpv_code, ...) whatever --lang, which only
+    chooses the CSV dialect; `dossier register import` reads them, and the labels too.
+    """
     if file.suffix.lower() not in (".csv", ".xlsx"):
         _fail("the file name must end in .csv or .xlsx")
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,12 +78,68 @@ def current_end(dossier: Dossier, today: date, config: Mapping[str, Any] | None 
     assert dossier.end_on is not None
     if not dossier.auto_renewal or dossier.end_on >= today:
         return dossier.end_on
-    months = dossier.option_months or _settings(config)["AUTO_RENEWAL_MONTHS"]
+    months = _renewal_months(dossier.option_months, config)
     periods = 1
     # Always count from the original date, so 31 January keeps ending on the 31st.
     while dossier.end_on + relativedelta(months=periods * months) < today:
         periods += 1
     return dossier.end_on + relativedelta(months=periods * months)
+
+
+def _renewal_months(option_months: int | None, config: Mapping[str, Any] | None) -> int:
+    """The length of one automatic renewal: the option length, else the configured default
+    (also for a length below one month, which would never reach today)."""
+    if option_months is not None and option_months > 0:
+        return option_months
+    return int(_settings(config)["AUTO_RENEWAL_MONTHS"])
+
+
+def _sql_int(part: str, column: Any) -> sa.ColumnElement[int]:
+    return sa.cast(sa.extract(part, column), sa.Integer)
+
+
+def _rolled_on(today: date) -> sa.ColumnElement[bool]:
+    """SQL: the dossier renews automatically and its recorded end date has passed."""
+    return sa.and_(Dossier.auto_renewal.is_(True), Dossier.end_on < today)
+
+
+def running_end_sql(
+    today: date, config: Mapping[str, Any] | None = None
+) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """SQL for the end of each dossier's running term (`current_end`) as two whole numbers:
+    its month (counted from year 0) and the day of the month of the recorded end date.
+
+    Month arithmetic that clamps like `relativedelta` (31 January + 1 month = 28 February)
+    cannot be written the same way for SQLite and PostgreSQL, but it is not needed: the running
+    end lies in month `month + periods * months`, on the recorded day or the month's last day
+    if that is earlier. Ordering by the pair orders by the date (a clamped day ties with the
+    month's last day and sorts after it); `ends_between` compares the pair with a date.
+    NULL for a dossier without an end date.
+    """
+    default = int(_settings(config)["AUTO_RENEWAL_MONTHS"])
+    months = sa.case((Dossier.option_months > 0, Dossier.option_months), else_=default)
+    month = _sql_int("year", Dossier.end_on) * 12 + _sql_int("month", Dossier.end_on) - 1
+    day = _sql_int("day", Dossier.end_on)
+    behind = (today.year * 12 + today.month - 1) - month  # whole months to today's month
+    # The fewest renewals (at least one) that bring the end on or after today, as in
+    # `current_end`: in today's month only when the end's day is not before today's.
+    periods = sa.case(
+        (day >= today.day, (behind + months - 1) // months),
+        else_=behind // months + 1,
+    )
+    return sa.case((_rolled_on(today), month + periods * months), else_=month), day
+
+
+def ends_between(
+    today: date, last: date, config: Mapping[str, Any] | None = None
+) -> sa.ColumnElement[bool]:
+    """SQL: the running term (`current_end`) ends from `today` up to and including `last`."""
+    month, day = running_end_sql(today, config)
+    last_month = last.year * 12 + last.month - 1
+    # A day clamped to a shorter month ends on its last day: on `last` if `last` is one.
+    on_last_month = sa.true() if (last + timedelta(days=1)).day == 1 else day <= last.day
+    rolled_by_last = sa.or_(month < last_month, sa.and_(month == last_month, on_last_month))
+    return sa.or_(Dossier.end_on.between(today, last), sa.and_(_rolled_on(today), rolled_by_last))
 
 
 def estimated_value(dossier: Dossier) -> Decimal | None:

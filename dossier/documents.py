@@ -22,6 +22,7 @@ from typing import IO, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -94,8 +95,49 @@ _KIND_NOUNS = {
     "tiff": _l("TIFF image"),
 }
 
+# What search.detect saw (its DETECTED_NOUNS, by the same keys), in the active language.
+_DETECTED_NOUNS = {
+    "application/pdf": _l("PDF document"),
+    "text/html": _l("HTML document"),
+    "image/svg+xml": _l("SVG image"),
+    "text/xml": _l("XML document"),
+    "application/xml": _l("XML document"),
+    "text/plain": _l("plain text"),
+    "text/rtf": _l("RTF document"),
+    "text/x-shellscript": _l("shell script"),
+    "text/javascript": _l("JavaScript file"),
+    "application/javascript": _l("JavaScript file"),
+    "application/x-executable": _l("ELF executable"),
+    "application/x-pie-executable": _l("ELF executable"),
+    "application/x-sharedlib": _l("ELF shared library"),
+    "application/x-dosexec": _l("Windows executable"),
+    "application/vnd.microsoft.portable-executable": _l("Windows executable"),
+    "application/x-mach-binary": _l("macOS executable"),
+    "application/zip": _l("ZIP archive"),
+    "application/x-empty": _l("empty file"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _l("Word document"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _l("Excel workbook"),
+    "application/vnd.ms-word.document.macroEnabled.12": _l("macro-enabled Word document"),
+    "application/vnd.oasis.opendocument.text": _l("OpenDocument text"),
+    "application/msword": _l("Word 97-2003 document"),
+    "application/vnd.ms-excel": _l("Excel 97-2003 workbook"),
+    "application/vnd.ms-outlook": _l("Outlook message"),
+    "application/CDFV2": _l("OLE2 compound file"),
+    "application/x-ole-storage": _l("OLE2 compound file"),
+    "message/rfc822": _l("e-mail message"),
+    "image/png": _l("PNG image"),
+    "image/jpeg": _l("JPEG image"),
+    "image/tiff": _l("TIFF image"),
+    "image/gif": _l("GIF image"),
+    "image/webp": _l("WebP image"),
+    "signature:elf": _l("ELF executable"),
+    "signature:mz": _l("Windows or DOS executable"),
+    "signature:script": _l("script"),
+    "unrecognised": _l("unrecognised binary data"),
+}
+
 # The refusals of search.detect, worded in the active language from their code and params.
-# `detected` and `detail` stay as detect words them (libmagic's type names, English detail).
+# `detected` is worded here from its key (`_detected`); `detail` from its code (`_detail`).
 _REFUSALS = {
     "empty": _l("The file is empty."),
     "extension_missing": _l(
@@ -200,6 +242,20 @@ def _detail(params: dict[str, str]) -> str:
         return params.get("detail", "")
 
 
+def _detected(params: dict[str, str]) -> str:
+    """What the content looked like, in the active language: our noun for a known key, with
+    the MIME type; for a type without one, libmagic's English prose only in English, else
+    the bare MIME type (a refusal made without one, not by detect, keeps its text)."""
+    mime = params.get("magic_mime", "")
+    noun = _DETECTED_NOUNS.get(params.get("detected_key", ""))
+    if noun is not None:
+        return f"{noun} ({mime})" if mime else str(noun)
+    english = getattr(get_locale(), "language", "") == "en"
+    if english or not mime:
+        return params.get("detected", mime)
+    return mime
+
+
 def refusal_message(refused: Refused) -> str:
     """Why search.detect refused a file, in the active language; English for unknown codes."""
     template = _REFUSALS.get(refused.code)
@@ -208,6 +264,8 @@ def refusal_message(refused: Refused) -> str:
     params = dict(refused.params)
     if "detail" in params:
         params["detail"] = _detail(params)
+    if "detected" in params:
+        params["detected"] = _detected(params)
     if "kind" in params:
         params["kind"] = str(_KIND_NOUNS.get(params["kind"], params["kind"]))
     try:

@@ -2,7 +2,9 @@
 
 The web page, its pages and its exports read the same `Selection`, so what is exported is what
 the page showed. Notice deadline and maximum end date are derived in Python (`derived_dates`),
-so sorting on them sorts the filtered dossiers here instead of in SQL.
+so sorting on them sorts the filtered dossiers here instead of in SQL. The end date is the end
+of the running term (a contract that renews automatically rolls past its recorded end date);
+its filter and its sort compute it in SQL (`deadlines.running_end_sql`), so pages stay queries.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dossier.models import (
     Category,
     Dossier,
     DossierStatus,
+    GroupMember,
     MemberRole,
     Membership,
     Party,
@@ -33,7 +36,7 @@ SQL_SORTS: dict[str, Any] = {
     "title": Dossier.title,
     "supplier": Party.name,
     "status": Dossier.status,
-    "end_on": Dossier.end_on,
+    "end_on": None,  # the end of the running term, as the column shows it: see `_ordered`
     "value": Dossier.value,
 }
 DERIVED_SORTS: dict[str, Callable[[dossiers.DerivedDates], date | None]] = {
@@ -127,15 +130,22 @@ def query(user: User, selection: Selection, today: date) -> sa.Select[Any]:
         query = query.where(
             Dossier.id.in_(
                 sa.select(Membership.dossier_id).where(
-                    Membership.user_id == selection.person, Membership.role.in_(_MANAGING)
+                    _held_by(selection.person), Membership.role.in_(_MANAGING)
                 )
             )
         )
     if selection.ends_within is not None:
-        query = query.where(
-            Dossier.end_on.between(today, today + timedelta(days=selection.ends_within))
-        )
+        # The running term: a contract that renews automatically has rolled past its
+        # recorded end date (the column, the sort and the dossier page show the same date).
+        last = today + timedelta(days=selection.ends_within)
+        query = query.where(deadlines.ends_between(today, last))
     return query
+
+
+def _held_by(user_id: int) -> sa.ColumnElement[bool]:
+    """A membership of the user, or of a group the user is in (its members hold its roles)."""
+    groups = sa.select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    return sa.or_(Membership.user_id == user_id, Membership.group_id.in_(groups))
 
 
 def _small_int(text: str, maximum: int) -> int | None:
@@ -158,7 +168,7 @@ def page(
     start = (number - 1) * per_page
     if selection.sort.lstrip("-") in DERIVED_SORTS:
         return sorted_all(user, selection, today)[start : start + per_page], total, pages, number
-    rows = db.session.scalars(_ordered(base, selection).offset(start).limit(per_page))
+    rows = db.session.scalars(_ordered(base, selection, today).offset(start).limit(per_page))
     return list(rows.unique()), total, pages, number
 
 
@@ -166,7 +176,8 @@ def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
     """Every dossier of the selection in its order (for exports and derived-date sorts)."""
     key = selection.sort.lstrip("-")
     if key not in DERIVED_SORTS:
-        return list(db.session.scalars(_ordered(query(user, selection, today), selection)).unique())
+        ordered = _ordered(query(user, selection, today), selection, today)
+        return list(db.session.scalars(ordered).unique())
     rows = db.session.scalars(
         query(user, selection, today).order_by(Dossier.reference, Dossier.id)
     ).unique()
@@ -178,19 +189,26 @@ def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
     return [d for _k, _r, d in dated] + [d for k, d in keyed if k is None]
 
 
-def _ordered(query: sa.Select[Any], selection: Selection) -> sa.Select[Any]:
-    column = SQL_SORTS.get(selection.sort.lstrip("-"), Dossier.reference)
+def _ordered(query: sa.Select[Any], selection: Selection, today: date) -> sa.Select[Any]:
+    key = selection.sort.lstrip("-")
+    columns = [SQL_SORTS.get(key, Dossier.reference)]
+    if key == "end_on":
+        columns = list(deadlines.running_end_sql(today))
     descending = selection.sort.startswith("-")
-    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-    return query.order_by(order, Dossier.id)
+    order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
+    return query.order_by(*order, Dossier.id)
 
 
 def people(user: User) -> list[User]:
-    """The contract managers and beheerders of the dossiers `user` sees, for the filter."""
+    """The contract managers and beheerders of the dossiers `user` sees (directly or as a
+    member of a group that holds the role), for the filter."""
     visible = access.visible_dossiers(user).with_only_columns(Dossier.id)
-    ids = sa.select(Membership.user_id).where(
-        Membership.dossier_id.in_(visible), Membership.role.in_(_MANAGING)
+    managing = sa.and_(Membership.dossier_id.in_(visible), Membership.role.in_(_MANAGING))
+    direct = sa.select(Membership.user_id).where(managing)
+    by_group = sa.select(GroupMember.user_id).join(
+        Membership, Membership.group_id == GroupMember.group_id
     )
+    ids = sa.union(direct, by_group.where(managing))
     return list(
         db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.name, User.email))
     )

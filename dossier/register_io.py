@@ -1,4 +1,15 @@
-"""The contract register as a spreadsheet: import (create or update dossiers) and export."""
+"""The contract register as a spreadsheet: import (create or update dossiers) and export.
+
+Column headers. Import reads each column by its machine key (`cpv_code`, `end_on`: the names
+of `dossiers.FIELDS` and `DERIVED`), by its label (`LABELS`) in English and in every language
+of the interface ("CPV code", "CPV-code"), or by a common Dutch register name (`ALIASES`),
+ignoring case, accents, underscores and extra spaces; the derived dates are read and skipped.
+The web export (`header_labels`) heads its columns with the labels in the user's language
+(Dutch by default): it is meant for people, and imports back as it is. `dossier register
+export` keeps the machine keys whatever `--lang` (which only chooses the CSV dialect): its
+files feed scripts and diffs, so their header does not change with the language or with a
+reworded label.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from dossier import access, deadlines, dossiers
 from dossier.errors import DomainError, ValidationError
@@ -65,6 +79,41 @@ ALIASES = {
     "evaluatietermijn": "review_months",
 }
 DERIVED = ("notice_deadline", "max_end_on")
+COLUMNS = (*dossiers.FIELDS, *DERIVED)
+# The label of each column: the dossier form's, and the register page's for the derived dates.
+LABELS = {
+    "reference": _l("Reference"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "supplier": _l("Supplier"),
+    "supplier_kvk": _l("Supplier KvK number"),
+    "client_department": _l("Client department"),
+    "owner": _l("Contract owner"),
+    "manager": _l("Contract manager"),
+    "beheerder": _l("Contract administrator"),
+    "status": _l("Status"),
+    "signed_on": _l("Signed on"),
+    "start_on": _l("Start date"),
+    "end_on": _l("End date"),
+    "option_count": _l("Renewal options left"),
+    "option_months": _l("Length of each option (months)"),
+    "notice_value": _l("Notice period"),
+    "notice_unit": _l("Notice period unit"),
+    "auto_renewal": _l("Renews automatically"),
+    "value": _l("Contract value (EUR, excl. VAT)"),
+    "annual_value": _l("Annual value (EUR, excl. VAT)"),
+    "procedure": _l("Procurement procedure"),
+    "tender_reference": _l("Tender reference"),
+    "cpv_code": _l("CPV code"),
+    "category": _l("Category"),
+    "confidentiality": _l("Confidentiality"),
+    "retention_years": _l("Retention period (years)"),
+    "personal_data": _l("The supplier processes personal data"),
+    "review_months": _l("Review the execution plan every (months)"),
+    "tags": _l("Tags (comma separated)"),
+    "notice_deadline": _l("Notice deadline"),
+    "max_end_on": _l("Maximum end date"),
+}
 _STATUS_NL = {
     "concept": "draft",
     "actief": "active",
@@ -93,11 +142,35 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
 
 
-def _column(header: str) -> str | None:
-    key = _fold(header).replace("_", " ")
-    if key.replace(" ", "_") in dossiers.FIELDS:
-        return key.replace(" ", "_")
-    return ALIASES.get(key)
+def _header_key(header: str) -> str:
+    return " ".join(_fold(header).replace("_", " ").split())
+
+
+def header_labels() -> list[str]:
+    """The labels of `COLUMNS` in the active language, for an export meant for people."""
+    return [str(LABELS[name]) for name in COLUMNS]
+
+
+def header_names() -> dict[str, str]:
+    """Every header import reads (as `_header_key` folds it), with the column it names.
+
+    The first claim on a name wins: machine keys, then the Dutch aliases, then the labels in
+    English and in each interface language (tests/test_register_io.py checks that no label
+    names a second column).
+    """
+    names = {_header_key(name): name for name in COLUMNS}
+    for alias, name in ALIASES.items():
+        names.setdefault(_header_key(alias), name)
+    languages = ["en", *(lang for lang in current_app.config["LANGUAGES"] if lang != "en")]
+    for language in languages:  # English (the msgids) first
+        with force_locale(language):
+            for name, label in LABELS.items():
+                names.setdefault(_header_key(str(label)), name)
+    return names
+
+
+def _column(header: str, names: dict[str, str]) -> str | None:
+    return names.get(_header_key(header))
 
 
 def _date(value: Any) -> date | None:
@@ -202,12 +275,16 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 NUL_MESSAGE = "holds a NUL character; save the file again as UTF-8 text"
 
 
-def parse_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Domain values from one spreadsheet row; unknown columns are ignored."""
+def parse_row(row: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Domain values from one spreadsheet row; unknown columns are ignored.
+
+    `names`: `header_names()`, when the caller reads many rows.
+    """
+    names = names if names is not None else header_names()
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for header, raw in row.items():
-        name = _column(header or "")
+        name = _column(header or "", names)
         if name is None or name in DERIVED:
             continue
         if isinstance(raw, str) and has_nul(raw):
@@ -231,10 +308,11 @@ def import_register(actor: User, path: Path) -> ImportReport:
     rows = list(read_table(path))
     if not rows:
         raise DomainError(f"{path.name} has no rows under its header")
+    names = header_names()
     for number, row in rows:
         try:
             with db.session.begin_nested():
-                _import_row(actor, row, report)
+                _import_row(actor, row, report, names)
         except (ValidationError, DomainError) as exc:
             report.errors.append((number, str(exc)))
         except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
@@ -244,8 +322,10 @@ def import_register(actor: User, path: Path) -> ImportReport:
     return report
 
 
-def _import_row(actor: User, row: dict[str, Any], report: ImportReport) -> None:
-    values = parse_row(row)
+def _import_row(
+    actor: User, row: dict[str, Any], report: ImportReport, names: dict[str, str]
+) -> None:
+    values = parse_row(row, names)
     reference = values.get("reference")
     if not reference:
         raise ValidationError({"reference": "every row needs a reference"})
@@ -294,7 +374,8 @@ def export_register(actor: User, path: Path, locale: str = "en") -> int:
     """Write the register the actor may see to `path` (.csv or .xlsx); returns the row count.
 
     A CSV file follows `locale`'s Excel (Dutch: `;` and decimal commas); import reads both.
+    The header holds the machine keys in every language (see the module's docstring).
     """
     rows = list(export_rows(actor))
-    write_table(path, [*dossiers.FIELDS, *DERIVED], rows, locale=locale)
+    write_table(path, list(COLUMNS), rows, locale=locale)
     return len(rows)

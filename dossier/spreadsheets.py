@@ -251,10 +251,33 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
             text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252")
-    # Only the delimiter is sniffed: from a header without quotes the Sniffer also guesses
-    # doublequote=False, which splits every cell holding "" (an escaped quote) in two.
-    try:
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r"))
     yield from csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
+
+
+_DELIMITERS = ",;\t"
+
+
+def _delimiter(header: str) -> str:
+    """The delimiter of a CSV file: the one that splits its header line into the most columns
+    (quotes respected); the Sniffer only breaks a tie.
+
+    The Sniffer alone prefers a comma wherever one occurs, so a Dutch Excel file (`;`) with a
+    header like "Contractwaarde (EUR, excl. btw)" was read as comma-separated. Only the
+    delimiter is taken from it: from a header without quotes the Sniffer also guesses
+    doublequote=False, which splits every cell holding "" (an escaped quote) in two.
+    """
+    widths = {}
+    for candidate in _DELIMITERS:
+        try:
+            widths[candidate] = len(next(csv.reader([header], csv.excel, delimiter=candidate)))
+        except (csv.Error, StopIteration):
+            widths[candidate] = 0
+    widest = max(widths.values())
+    tied = "".join(d for d in _DELIMITERS if widths[d] == widest)
+    if len(tied) == 1:
+        return tied
+    try:
+        return csv.Sniffer().sniff(header, delimiters=tied).delimiter
+    except csv.Error:
+        return ","

@@ -120,9 +120,14 @@ class Refused(Exception):
     - ``zip_refused``: an unsafe or unreadable ZIP archive; ``detail``, and from `detect` also
       the params of ``invalid_structure``.
 
+    Wherever ``detected`` is given, ``detected_key`` and ``magic_mime`` are too.
+
     ``extension`` is the lower-cased extension with its dot, ``kind`` the accepted kind the
     extension stands for (``"pdf"``, ``"docx"``, ...), ``detected`` what the content looks
-    like without an article (``"ELF executable (application/x-executable)"``), ``detail`` the
+    like without an article, in English (``"ELF executable (application/x-executable)"``),
+    ``detected_key`` the language-neutral key of that noun in `DETECTED_NOUNS`
+    (``"signature:elf"``, ``"application/pdf"``; empty when the noun is libmagic's own English
+    prose), ``magic_mime`` libmagic's MIME type, ``detail`` the
     structural finding in English, ``accepted`` the accepted extensions, comma separated. All
     values are printable ASCII, safe to put in a message.
     """
@@ -793,34 +798,57 @@ _MIME_NOUNS = {
     "image/webp": "a WebP image",
 }
 
-# Our own sniffing for the dangerous cases, so the reason is clear whatever libmagic says.
+# Our own sniffing for the dangerous cases, so the reason is clear whatever libmagic says:
+# (signature, key, noun).
 _SIGNATURE_NOUNS = (
-    (b"\x7fELF", "an ELF executable"),
-    (b"MZ", "a Windows or DOS executable"),
-    (b"#!", "a script"),
+    (b"\x7fELF", "signature:elf", "an ELF executable"),
+    (b"MZ", "signature:mz", "a Windows or DOS executable"),
+    (b"#!", "signature:script", "a script"),
 )
+_UNRECOGNISED = ("unrecognised", "unrecognised binary data")
 
 
-def _describe(head: bytes, magic_mime: str) -> tuple[str, str]:
-    """Name what the content looks like, with and without an English article.
+def _bare(noun: str) -> str:
+    # Our own nouns start with "a " or "an " unless they are uncountable ("plain text").
+    return noun.removeprefix("an ").removeprefix("a ")
+
+
+# Every noun of our own by its language-neutral key (a MIME type, "signature:<name>" or
+# "unrecognised"), without article: `Refused.params["detected_key"]` names one, so a caller
+# can word what was detected in another language.
+DETECTED_NOUNS: dict[str, str] = {
+    **{mime: _bare(noun) for mime, noun in _MIME_NOUNS.items()},
+    **{key: _bare(noun) for _sig, key, noun in _SIGNATURE_NOUNS},
+    _UNRECOGNISED[0]: _UNRECOGNISED[1],
+}
+
+
+def _describe(head: bytes, magic_mime: str) -> tuple[str, str, str]:
+    """Name what the content looks like, with and without an English article, and the key of
+    the noun in `DETECTED_NOUNS` ("" when the noun is libmagic's own prose).
 
     E.g. ("an ELF executable (application/x-executable)", "ELF executable
-    (application/x-executable)"); the second form is for callers that word the reason.
+    (application/x-executable)", "signature:elf"); the second form and the key are for
+    callers that word the reason.
     """
-    noun = next((noun for sig, noun in _SIGNATURE_NOUNS if head.startswith(sig)), None)
-    noun = noun or _MIME_NOUNS.get(magic_mime)
-    if noun is None:
+    key, noun = next(((k, n) for sig, k, n in _SIGNATURE_NOUNS if head.startswith(sig)), ("", ""))
+    if not noun and magic_mime in _MIME_NOUNS:
+        key, noun = magic_mime, _MIME_NOUNS[magic_mime]
+    if noun:
+        bare = _bare(noun)
+    else:
         # libmagic's prose may quote file content; keep only a short printable-ASCII clause.
         try:
             prose = _show(magic.from_buffer(head).split(",")[0], quote=False, limit=60)
         except magic.MagicException:
             prose = ""
-        noun = bare = "unrecognised binary data" if prose in ("", "data") else prose
-    else:
-        # Our own nouns start with "a " or "an " unless they are uncountable ("plain text").
-        bare = noun.removeprefix("an ").removeprefix("a ")
+        if prose in ("", "data"):
+            key, noun = _UNRECOGNISED
+        else:
+            noun = prose
+        bare = noun
     mime = _show(magic_mime, quote=False, limit=80)
-    return f"{noun} ({mime})", f"{bare} ({mime})"
+    return f"{noun} ({mime})", f"{bare} ({mime})", key
 
 
 def _show(text: str, *, quote: bool = True, limit: int = 40) -> str:
@@ -866,8 +894,9 @@ def _extension(filename: str) -> str:
 def _refuse_extension(ext: str, head: bytes, magic_mime: str) -> Refused:
     """Build the refusal for a name whose extension is not on the allowlist."""
     accepted = ", ".join(sorted(ACCEPTED_EXTENSIONS))
-    detected, bare = _describe(head, magic_mime)
+    detected, bare, key = _describe(head, magic_mime)
     params = {"detected": bare, "magic_mime": _show(magic_mime, quote=False, limit=80)}
+    params["detected_key"] = key
     params["accepted"] = accepted
     if ext in ("", "."):
         start = "The file name has no extension"
@@ -894,11 +923,12 @@ def detect(path: str | os.PathLike[str], filename: str) -> FileType:
     kind = _BY_EXTENSION.get(ext)
     if kind is None:
         raise _refuse_extension(ext, head, magic_mime)
-    detected, bare = _describe(head, magic_mime)
+    detected, bare, key = _describe(head, magic_mime)
     params = {
         "extension": ext,
         "kind": kind.kind,
         "detected": bare,
+        "detected_key": key,
         "magic_mime": _show(magic_mime, quote=False, limit=80),
     }
     if not kind.tolerates(magic_mime):

@@ -111,6 +111,14 @@ def test_automatic_renewal_by_the_option_length(app: Flask) -> None:
     assert dates(d, date(2024, 9, 1))[K.END] == [date(2025, 2, 28)]
 
 
+def test_a_renewal_length_below_one_month_renews_by_the_default(app: Flask) -> None:
+    """An imported negative option length (import checks it only with options) once made the
+    renewal loop count backwards until the date left the calendar (an error, not a page); it
+    renews by the default 12 months, as the register's SQL does."""
+    d = dossier(end_on=date(2025, 3, 31), auto_renewal=True, option_months=-3)
+    assert deadlines.current_end(d, date(2026, 1, 15)) == date(2026, 3, 31)
+
+
 def test_option_decision_is_the_notice_deadline_or_a_lead_before_the_end(app: Flask) -> None:
     with_notice = dossier(
         end_on=date(2026, 3, 31),

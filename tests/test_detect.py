@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from search.detect import ACCEPTED_EXTENSIONS, FileType, Refused, check_zip, detect
+from search.detect import (
+    ACCEPTED_EXTENSIONS,
+    DETECTED_NOUNS,
+    FileType,
+    Refused,
+    check_zip,
+    detect,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -641,8 +648,25 @@ def test_a_mismatch_names_the_extension_and_what_was_detected(tmp_path: Path) ->
         "extension": ".pdf",
         "kind": "pdf",
         "detected": "ELF executable (application/x-executable)",
+        "detected_key": "signature:elf",
         "magic_mime": "application/x-executable",
     }
+
+
+def test_what_was_detected_has_a_language_neutral_key(tmp_path: Path) -> None:
+    """A caller words the detected type from `detected_key` (a noun of DETECTED_NOUNS), or
+    from the MIME type when libmagic's own prose named it (no key)."""
+    cases = [
+        (fake_elf(), "contract.pdf", "signature:elf"),
+        (fake_pe(), "setup", "signature:mz"),
+        (b"%PDF-1.7\n" + b"x" * 200, "brief.txt", "application/pdf"),
+        (b"\x1f\x8b\x08\x00" + bytes(200), "archief.gz", ""),  # gzip: libmagic's prose
+    ]
+    for data, name, key in cases:
+        exc = refused(write(tmp_path, data), name)
+        assert exc.params["detected_key"] == key, (name, exc.params)
+        assert not key or key in DETECTED_NOUNS
+        assert exc.params["detected"].startswith(DETECTED_NOUNS.get(key, ""))
 
 
 def test_an_unaccepted_extension_names_the_accepted_ones(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_register_export_holds_the_selection_in_its_order(
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.split("\n")[0] else ","))
     references = [row[0] for row in rows[1:]]
     assert references == ["2026-C", "2026-A"]
-    assert rows[0][-2:] == ["notice_deadline", "max_end_on"]
+    assert rows[0][-2:] == ["Uiterste opzegdatum", "Maximale einddatum"]  # labels, in Dutch
     assert client.get("/register/export.pdf").status_code == 404
 
 
@@ -154,3 +154,95 @@ def test_a_contract_that_renewed_by_itself_shows_its_running_term_everywhere(
     assert "28 februari 2027" in page and "28 februari 2026" not in page
     export = client.get("/register/export.csv").get_data(as_text=True)
     assert "2027-02-28" in export.replace("28-02-2027", "2027-02-28")
+
+
+def test_ends_within_and_the_end_sort_use_the_running_term_of_a_tacit_renewal(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["REPORT_DATE"] = TODAY.isoformat()  # 2026-01-15
+    renewing = {"status": DossierStatus.ACTIVE, "auto_renewal": True}
+    # Recorded end in 2025, renewed by itself each year: the running term ends 2026-03-31.
+    make_dossier("2026-R", end_on=date(2025, 3, 31), option_months=12, **renewing)
+    # A fixed term that ended in 2025 ends within no horizon.
+    make_dossier("2026-F", end_on=date(2025, 3, 31), status=DossierStatus.ACTIVE)
+    make_dossier("2026-G", end_on=date(2026, 2, 15), status=DossierStatus.ACTIVE)
+    make_dossier("2026-H", end_on=date(2026, 6, 1), status=DossierStatus.ACTIVE)
+    client = app.test_client(user=admin)
+
+    def order(query: str) -> list[str]:
+        return re.findall(r'<td><a href="/dossiers/[^"]+">(2026-[A-Z])</a></td>', client.get(query).text)  # fmt: skip  # noqa: E501
+
+    assert order("/?ends_within=90") == ["2026-G", "2026-R"]
+    assert order("/?ends_within=75") == ["2026-G", "2026-R"]  # 2026-03-31 is day 75
+    assert order("/?ends_within=74") == ["2026-G"]
+    # The end column shows the running term; the sort orders by what it shows.
+    assert order("/?sort=end_on") == ["2026-F", "2026-G", "2026-R", "2026-H"]
+    assert order("/?sort=-end_on") == ["2026-H", "2026-R", "2026-G", "2026-F"]
+    export = client.get("/register/export.csv?ends_within=90&sort=-end_on").get_data(as_text=True)
+    assert [line.split(";")[0].split(",")[0] for line in export.splitlines()[1:]] == [
+        "2026-R", "2026-G"
+    ]  # fmt: skip
+
+
+def test_the_running_end_in_sql_is_the_one_python_derives(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """Filter bounds and sort order from SQL agree with `deadlines.current_end`, also where a
+    day is clamped to a shorter month (31 January + 1 month) and across leap days."""
+    from dossier import deadlines, register
+
+    ends = [
+        (date(2025, 1, 31), 1),
+        (date(2024, 2, 29), 12),
+        (date(2025, 8, 31), 6),
+        (date(2025, 12, 30), 2),
+        (date(2023, 5, 15), None),  # the default renewal length
+        (date(2025, 11, 28), 3),
+        (date(2026, 3, 1), 1),  # not yet rolled
+        (date(2025, 10, 31), 0),  # no length: the default, as in Python
+    ]
+    made = [
+        make_dossier(f"2026-S{n}", end_on=end, option_months=months, auto_renewal=True)
+        for n, (end, months) in enumerate(ends)
+    ]
+    for today in (date(2026, 1, 15), date(2026, 2, 28), date(2028, 2, 28), date(2026, 1, 31)):
+        expected = {d.reference: deadlines.current_end(d, today) for d in made}
+        for reference, end in expected.items():
+            days = (end - today).days
+
+            def found(within: int, today: date = today) -> set[str]:
+                selection = register.Selection(ends_within=within)
+                rows = db.session.scalars(register.query(admin, selection, today)).unique()
+                return {d.reference for d in rows}
+
+            assert reference in found(days), (today, reference, end)
+            if days > 0:
+                assert reference not in found(days - 1), (today, reference, end)
+        for sort in ("end_on", "-end_on"):
+            rows = register.sorted_all(admin, register.Selection(sort=sort), today)
+            dates = [deadlines.current_end(d, today) for d in rows]
+            assert dates == sorted(dates, reverse=sort.startswith("-")), (today, sort)
+
+
+def test_the_person_filter_finds_roles_held_through_a_group(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    from dossier import groups, memberships
+
+    gert = make_user("gert@example.org", name="Gert Groep")
+    make_user("lid@example.org", name="Alleen Lezer")
+    inkoop = groups.create_group(admin, "Inkoop", [gert])
+    lezers = groups.create_group(admin, "Lezers", [])
+    held = make_dossier("2026-G1")
+    memberships.set_role(admin, held, inkoop, MemberRole.MANAGER)
+    read = make_dossier("2026-G2")
+    memberships.set_role(admin, read, lezers, MemberRole.READER)
+    groups.add_member(admin, lezers, gert)
+    make_dossier("2026-G3")
+    db.session.commit()
+    client = app.test_client(user=admin)
+    page = client.get(f"/?person={gert.id}").text
+    assert re.findall(r'<td><a href="/dossiers/[^"]+">(2026-G\d)</a></td>', page) == ["2026-G1"]
+    # The filter offers the person, who holds the role only through the group.
+    assert f'<option value="{gert.id}" selected>Gert Groep</option>' in page
+    assert "Alleen Lezer" not in page

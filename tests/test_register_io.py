@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
+from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 
 from dossier import dossiers, memberships
@@ -721,3 +722,90 @@ def test_a_row_naming_one_person_in_two_roles_is_refused(
     assert dossier.end_on == date(2029, 1, 31)  # the row changed nothing
     assert dossiers.people(dossier, MemberRole.OWNER) == [people["owner"]]
     assert dossiers.people(dossier, MemberRole.MANAGER) == [people["manager"]]
+
+
+def _english_ui(client: Any) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_web_export_is_headed_in_the_users_language_and_imports_back_unchanged(
+    app: Flask,
+    people: dict[str, User],
+    invoke: Callable[..., Result],
+    tmp_path: Path,
+    suffix: str,
+) -> None:
+    _full_register(people, invoke, tmp_path)
+    before = {d.reference: dossiers.snapshot(d) for d in db.session.scalars(sa.select(Dossier))}
+    client = app.test_client(user=people["admin"])
+    for language, first, derived in (
+        ("nl", ["Kenmerk", "Titel"], ["Uiterste opzegdatum", "Maximale einddatum"]),
+        ("en", ["Reference", "Title"], ["Notice deadline", "Maximum end date"]),
+    ):
+        if language == "en":
+            _english_ui(client)
+        response = client.get(f"/register/export.{suffix}")
+        assert response.status_code == 200
+        out = tmp_path / f"web-{language}.{suffix}"
+        out.write_bytes(response.get_data())
+        if suffix == "csv":
+            text = out.read_bytes().decode("utf-8-sig")
+            table = list(csv.reader(io.StringIO(text), delimiter=";" if language == "nl" else ","))
+        else:
+            table = _read_xlsx(out)
+        assert table[0][:2] == first and table[0][-2:] == derived, table[0]
+        assert "cpv_code" not in table[0]
+        report = _import(invoke, out)
+        assert report["errors"] == [], report
+        assert report["created"] == report["updated"] == []
+        assert sorted(report["unchanged"]) == sorted(before)
+    after = {d.reference: dossiers.snapshot(d) for d in db.session.scalars(sa.select(Dossier))}
+    assert after == before
+
+
+def test_import_reads_the_key_the_english_and_the_dutch_label_of_each_column(
+    app: Flask, people: dict[str, User], invoke: Callable[..., Result], tmp_path: Path
+) -> None:
+    from dossier import register_io
+
+    values = {
+        "reference": "2025-050",
+        "title": "Printers",
+        "cpv_code": "30232110-8",
+        "end_on": "2026-12-31",
+        "value": "1000",
+        "tender_reference": "EU-17",
+    }
+    spellings = {
+        "key": {
+            "reference": "REFERENCE", "title": "title", "cpv_code": "Cpv_Code",
+            "end_on": "end on", "value": "value", "tender_reference": "tender_reference",
+        },
+        "english": {
+            "reference": "reference", "title": "TITLE", "cpv_code": "cpv code",
+            "end_on": "End Date", "value": "contract value (eur, excl. vat)",
+            "tender_reference": "Tender  reference",
+        },
+        "dutch": {
+            "reference": "KENMERK", "title": "titel", "cpv_code": "cpv-code",
+            "end_on": "einddatum", "value": "Contractwaarde (EUR, excl. BTW)",
+            "tender_reference": "kenmerk aanbesteding",
+        },
+    }  # fmt: skip
+    for number, (style, headers) in enumerate(spellings.items()):
+        row = {**values, "reference": f"2025-05{number}", "title": f"Printers {style}"}
+        path = _write_csv(
+            tmp_path / f"{style}.csv", [[row[k] for k in values]], [headers[k] for k in values]
+        )
+        report = _import(invoke, path)
+        assert report["created"] == [row["reference"]], (style, report)
+        dossier = _dossier(row["reference"])
+        assert dossier.cpv_code == "30232110-8" and dossier.tender_reference == "EU-17", style
+        assert dossier.end_on == date(2026, 12, 31) and dossier.value == Decimal("1000"), style
+    # No label, in any language, names a second column.
+    names = register_io.header_names()
+    for column, label in register_io.LABELS.items():
+        for language in ("en", "nl"):
+            with force_locale(language):
+                assert names[register_io._header_key(str(label))] == column, (column, language)

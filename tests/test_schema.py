@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,7 +12,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from dossier.extensions import db
-from dossier.models import Dossier
+from dossier.models import Dossier, User
 
 
 def test_migrations_match_the_models(app: Flask) -> None:
@@ -77,3 +79,75 @@ def test_the_polish2_migration_keeps_every_row_both_ways(tmp_path: Path) -> None
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_dropping_the_people_columns_keeps_every_row_both_ways(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    """The migration that drops dossier.owner_id, manager_id and beheerder_id runs on a
+    database with data: no row of any table goes (on SQLite a table rebuild would delete the
+    dossiers first, failing or cascading to their memberships), and back down and up again."""
+    import io
+
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import deadlines, documents, groups, memberships
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import Base, DeadlineKind, DeadlineStatus, DocumentKind, MemberRole
+
+    app.config["REPORT_DATE"] = "2026-01-15"
+    reader = make_user("lezer@example.org")
+    dossier = make_dossier(
+        "2026-MIG", members={reader: MemberRole.READER}, tags=["schoonmaak"],
+        end_on=date(2026, 6, 30),
+    )  # fmt: skip
+    memberships.set_role(admin, dossier, groups.create_group(admin, "Inkoop"), MemberRole.OWNER)
+    with documents.receive(io.BytesIO(b"contract\n"), "contract.txt") as upload:
+        documents.file_document(admin, dossier, upload, kind=DocumentKind.CONTRACT)
+    deadlines.set_status(
+        admin, dossier, DeadlineKind.END, date(2026, 6, 30), DeadlineStatus.ACTED_ON, "verlengd"
+    )
+    db.session.commit()
+    admin_id, dossier_id = admin.id, dossier.id
+    counts = {t.name: _count(t.name) for t in Base.metadata.sorted_tables}
+    assert counts["membership"] == 3 and counts["document"] == 1 and counts["deadline_action"] == 1
+
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(db.engine).get_columns("dossier")}
+
+    old = {"owner_id", "manager_id", "beheerder_id"}
+    assert not columns() & old
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="polish2_password_reference")
+        assert columns() >= old
+        with db.engine.begin() as connection:  # as an old version may have left them
+            connection.execute(
+                sa.text("UPDATE dossier SET owner_id = :u, manager_id = :u, beheerder_id = :u"),
+                {"u": admin_id},
+            )
+    finally:
+        upgrade(directory=MIGRATIONS_DIR)
+    assert not columns() & old
+    assert {name: _count(name) for name in counts} == counts
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    # Twice down and up: the downgrade's own declaration is dropped again as well.
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="polish2_password_reference")
+    finally:
+        upgrade(directory=MIGRATIONS_DIR)
+    assert {name: _count(name) for name in counts} == counts
+    assert db.session.get(Dossier, dossier_id).tag_names == ["schoonmaak"]
+
+
+def _count(table: str) -> int:
+    return db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"'))  # noqa: S608

@@ -112,6 +112,30 @@ def test_a_utf16_csv_from_excel_is_read_as_text(tmp_path: Path) -> None:
     assert list(read_table(path)) == [(2, {"Kenmerk": "2025-001", "Titel": "Schoonmaak"})]
 
 
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        # Dutch Excel: `;`, and a comma inside a header (the Sniffer alone chose the comma).
+        (
+            "Kenmerk;Contractwaarde (EUR, excl. btw);Labels\r\n2025-001;1234,50;a, b\r\n",
+            {"Kenmerk": "2025-001", "Contractwaarde (EUR, excl. btw)": "1234,50", "Labels": "a, b"},
+        ),
+        # Commas, with the comma inside a header quoted; a semicolon in a cell.
+        (
+            'reference,"Contract value (EUR, excl. VAT)",title\n2025-001,1234.50,a;b\n',
+            {"reference": "2025-001", "Contract value (EUR, excl. VAT)": "1234.50", "title": "a;b"},
+        ),
+        ("reference\n2025-001\n", {"reference": "2025-001"}),
+    ],
+)
+def test_the_csv_delimiter_is_the_one_that_splits_the_header(
+    tmp_path: Path, text: str, row: dict[str, str]
+) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text(text, encoding="utf-8")
+    assert list(read_table(path)) == [(2, row)]
+
+
 @pytest.fixture
 def old_rows(
     app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]

@@ -96,11 +96,8 @@ class Dossier(Base):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id"), index=True)
     client_department: Mapped[str] = mapped_column(sa.String(255), default="")
-    # No longer read or written: who holds which role is recorded only in `Membership` (these
-    # copies drifted from it). Kept so the schema needs no migration; a later one may drop them.
-    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    beheerder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Who holds which role (owner, manager, beheerder) is recorded only in `Membership`; the
+    # copies this table once held drifted from it and were dropped (drop_dossier_people_columns).
     status: Mapped[DossierStatus] = enum_column(DossierStatus, default=DossierStatus.DRAFT)
     signed_on: Mapped[date | None]
     start_on: Mapped[date | None]

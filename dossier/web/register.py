@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from dossier import access, deadlines, dossiers, register, register_io
+from dossier import access, deadlines, register, register_io
 from dossier.web.reports import EXPORT_TYPES, table_download
 
 bp = Blueprint("register", __name__)
@@ -42,11 +42,12 @@ def index() -> str:
 @bp.get("/register/export.<kind>")
 @login_required
 def export(kind: str) -> Response:
-    """The register as the page shows it (same filters and order), every row, as CSV or XLSX."""
+    """The register as the page shows it (same filters and order), every row, as CSV or XLSX,
+    headed by the column labels in the user's language (`dossier register import` reads them)."""
     if kind not in EXPORT_TYPES:
         abort(404)
     selection = register.Selection.from_args(request.args)
     rows = register.sorted_all(current_user, selection, deadlines.local_today())
-    header = [*dossiers.FIELDS, *register_io.DERIVED]
+    header = register_io.header_labels()
     today = deadlines.local_today()
     return table_download(kind, "register", header, register_io.register_rows(rows, today))
