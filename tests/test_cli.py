@@ -523,6 +523,7 @@ def test_end_to_end(instance: dict[str, str], tmp_path: Path, corpus: Path) -> N
     assert victim.name in report["problems"][0]["subject"]
 
 
+@pytest.mark.any_database  # folder handling: the same on every database
 def test_end_to_end_folder_of_folders_and_a_refused_file(
     instance: dict[str, str], tmp_path: Path, corpus: Path
 ) -> None:
@@ -560,6 +561,7 @@ def test_end_to_end_without_init_says_what_to_do(tmp_path: Path, corpus: Path) -
     assert "run `dossier init`" in created.stderr
 
 
+@pytest.mark.any_database  # folder handling: the same on every database
 def test_import_refuses_a_file_instead_of_a_folder(instance: dict[str, str], corpus: Path) -> None:
     _ok(_run(instance, "init"))
     result = _run(instance, "import", str(corpus / VNG / CONTRACT))
@@ -567,6 +569,7 @@ def test_import_refuses_a_file_instead_of_a_folder(instance: dict[str, str], cor
     assert "is a file" in result.stderr
 
 
+@pytest.mark.any_database  # folder handling: the same on every database
 def test_import_of_an_empty_folder_says_so(instance: dict[str, str], tmp_path: Path) -> None:
     _ok(_run(instance, "init"))
     empty = tmp_path / "leeg"

@@ -9,11 +9,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from dossier import compare, indexing
 from dossier.models import Dossier, User
+
+pytestmark = pytest.mark.any_database
 
 # Two 2 KB texts that made difflib's matcher cubic: 91 s for one compare page.
 PATHOLOGICAL_OLD = "Artikel 1\n" + "x\n" * 1000

@@ -19,6 +19,8 @@ from flask import Flask
 from dossier import dossiers
 from dossier.errors import ValidationError
 
+pytestmark = pytest.mark.any_database
+
 # Codes with the check digits of the official list (Regulation (EC) No 213/2008).
 OFFICIAL = [
     "03300000-2",

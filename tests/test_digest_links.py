@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from flask import Flask
 
 from dossier import digest
 from dossier.cli import cli
 from dossier.config import public_url
 from dossier.models import Dossier, DossierStatus, MemberRole, User
+
+pytestmark = pytest.mark.any_database
 
 TODAY = date(2026, 1, 15)
 

@@ -33,6 +33,8 @@ from dossier.models import Document, DocumentVersion, Dossier, ExtractionStatus,
 from dossier.services import blob_store
 from tests.hostile_corpus import ANY_STATUS, REFUSED, Hostile, generate
 
+pytestmark = pytest.mark.any_database
+
 REFUSAL_NL = "Het bestand is niet toegevoegd: "
 # Growth of the test process's peak resident memory allowed over a whole run of uploads and
 # extractions: the bombs inflate to gigabytes, but only inside the rlimited extraction child.

@@ -25,6 +25,8 @@ from dossier.i18n import format_filesize
 from dossier.models import Dossier, NoticeUnit, User
 from search.detect import Refused
 
+pytestmark = pytest.mark.any_database
+
 # An ELF64 header for an x86-64 executable, enough for libmagic to say so.
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + struct.pack("<HHI", 2, 0x3E, 1) + bytes(200)
 

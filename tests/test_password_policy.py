@@ -12,6 +12,8 @@ from dossier.errors import ValidationError
 from dossier.models import User
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.any_database
+
 WEAK = {
     "aaaaaaaaaaaa": "repeats the same characters",
     "abcabcabcabc": "repeats the same characters",

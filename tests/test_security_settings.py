@@ -18,6 +18,8 @@ from dossier.extensions import db
 from dossier.models import AuditEvent, Dossier, GlobalRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD, _config
 
+pytestmark = pytest.mark.any_database
+
 HTTPS = "https://dossier.example.org"
 
 

@@ -32,6 +32,8 @@ from dossier.models import (
 )
 from dossier.spreadsheets import escape_cell, read_table, table_bytes
 
+pytestmark = pytest.mark.any_database
+
 TODAY = date(2026, 1, 15)
 # As an old row holds it: stored before input was cleaned.
 SUPPLIER = "Leverancier\x0bB.V."

@@ -9,6 +9,7 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -16,6 +17,8 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from werkzeug.test import TestResponse
+
+pytestmark = pytest.mark.any_database
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "dossier" / "translations"

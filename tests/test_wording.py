@@ -9,12 +9,15 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 
 from dossier import documents
 from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, ExtractionStatus, User
+
+pytestmark = pytest.mark.any_database
 
 DUTCH_PO = Path(__file__).resolve().parents[1] / "dossier/translations/nl/LC_MESSAGES/messages.po"
 _FILING = re.compile(r"\bfil(?:e|ed|ing)\b(?! (?:name|type|is|was|contains|ending|too))", re.I)
