@@ -45,7 +45,7 @@ from dossier.models import (
     utcnow,
 )
 from dossier.services import blob_store
-from search.detect import FileType, Refused, detect
+from ingest.detect import FileType, Refused, detect
 from storage import StagedFile, TooLarge, stage_stream
 
 
@@ -95,7 +95,7 @@ _KIND_NOUNS = {
     "tiff": _l("TIFF image"),
 }
 
-# What search.detect saw (its DETECTED_NOUNS, by the same keys), in the active language.
+# What ingest.detect saw (its DETECTED_NOUNS, by the same keys), in the active language.
 _DETECTED_NOUNS = {
     "application/pdf": _l("PDF document"),
     "text/html": _l("HTML document"),
@@ -136,7 +136,7 @@ _DETECTED_NOUNS = {
     "unrecognised": _l("unrecognised binary data"),
 }
 
-# The refusals of search.detect, worded in the active language from their code and params.
+# The refusals of ingest.detect, worded in the active language from their code and params.
 # `detected` is worded here from its key (`_detected`); `detail` from its code (`_detail`).
 _REFUSALS = {
     "empty": _l("The file is empty."),
@@ -173,7 +173,7 @@ _REFUSALS = {
 }
 
 
-# The structural findings of search.detect.DETAILS, translated (same keys and values).
+# The structural findings of ingest.detect.DETAILS, translated (same keys and values).
 _DETAILS = {
     "pdf_no_header": _l("there is no %%PDF- header in the first %(bytes)s bytes"),
     "pdf_html_before_header": _l("there is HTML or script markup before the %%PDF- header"),
@@ -257,7 +257,7 @@ def _detected(params: dict[str, str]) -> str:
 
 
 def refusal_message(refused: Refused) -> str:
-    """Why search.detect refused a file, in the active language; English for unknown codes."""
+    """Why ingest.detect refused a file, in the active language; English for unknown codes."""
     template = _REFUSALS.get(refused.code)
     if template is None:
         return refused.reason

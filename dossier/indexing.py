@@ -41,8 +41,8 @@ from dossier.models import (
     utcnow,
 )
 from dossier.services import blob_store
-from search.clauses import context_headings, segment
-from search.extract import Extraction, Limits, extract
+from ingest.clauses import context_headings, segment
+from ingest.extract import Extraction, Limits, extract
 from search.index import IndexUnavailable, SearchIndex, Unit
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from dossier.models import (
     User,
 )
 from dossier.text import clean_line
-from search.extract import Attachment, Extraction
+from ingest.extract import Attachment, Extraction
 
 MAIL_KINDS = frozenset({"eml", "msg"})
 

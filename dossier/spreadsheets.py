@@ -223,7 +223,7 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
-    from search.detect import Refused, check_zip
+    from ingest.detect import Refused, check_zip
 
     try:
         check_zip(path)

@@ -1,7 +1,7 @@
 """Benchmark the search index: build throughput, search latency, memory and size on disk.
 
 Collections of N documents are made from the CUAD contract texts (repeated with distinct
-document, dossier and supplier ids), split into clauses with ``search.clauses.segment`` (or a
+document, dossier and supplier ids), split into clauses with ``ingest.clauses.segment`` (or a
 paragraph splitter when that module is missing). Each size runs in a child process so its peak
 memory is its own. Latencies are for a user who may read 10% of the dossiers.
 
@@ -85,9 +85,9 @@ def load_corpus(folder: Path) -> list[tuple[str, list[Piece]]]:
 
 
 def _segmenter() -> Callable[[str], list[Piece]]:
-    """search.clauses.segment when available, else a splitter on blank lines into ~2000 chars."""
+    """ingest.clauses.segment when available, else a splitter on blank lines into ~2000 chars."""
     try:
-        from search.clauses import context_headings, segment
+        from ingest.clauses import context_headings, segment
     except ImportError:
         return _paragraphs
 

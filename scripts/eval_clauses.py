@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.clauses import context_headings, segment  # noqa: E402
+from ingest.clauses import context_headings, segment  # noqa: E402
 from search.index import SearchIndex, SearchRequest, Unit  # noqa: E402
 
 # The categories that name a clause, each with the query a stakeholder would type. The wording

@@ -1,1 +1,2 @@
-"""Search, text extraction and upload type detection; plain library code without Flask."""
+"""Indexing and querying: analysis, query parsing and the Whoosh-based index. Plain library code
+without Flask; it imports neither `dossier` nor `ingest`."""

@@ -1,4 +1,4 @@
-"""Tests for search.clauses: handwritten Dutch and English contracts with the hard cases, real
+"""Tests for ingest.clauses: handwritten Dutch and English contracts with the hard cases, real
 CUAD contracts and the Dutch GIBIT agreement from the shared corpus, pages and tiling."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.clauses import Clause, context_headings, segment
+from ingest.clauses import Clause, context_headings, segment
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CUAD = "cuad-dev"

@@ -1,4 +1,4 @@
-"""Tests for search.detect: the real corpus is accepted, generated hostile files are refused."""
+"""Tests for ingest.detect: the real corpus is accepted, generated hostile files are refused."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.detect import (
+from ingest.detect import (
     ACCEPTED_EXTENSIONS,
     DETECTED_NOUNS,
     FileType,

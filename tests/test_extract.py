@@ -1,4 +1,4 @@
-"""Tests for search.extract: real corpus files give text, hostile files end with a status.
+"""Tests for ingest.extract: real corpus files give text, hostile files end with a status.
 
 Hostile files are generated here (bombs, huge paragraph counts, crashing and looping children);
 real documents come from the shared corpus. Tests that need tesseract or pdftoppm skip when
@@ -23,8 +23,8 @@ import pypdf
 import pytest
 from extract_msg.ole_writer import OleWriter
 
-from search.clauses import segment
-from search.extract import (
+from ingest.clauses import segment
+from ingest.extract import (
     Attachment,
     Extraction,
     Limits,
@@ -33,8 +33,8 @@ from search.extract import (
     extract_here,
     ocr_available,
 )
-from search.extract.pdf import PYPDF_LIMITS
-from search.extract.runner import ChildFailed, run_isolated
+from ingest.extract.pdf import PYPDF_LIMITS
+from ingest.extract.runner import ChildFailed, run_isolated
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 IN_CI = os.environ.get("CI") == "true"

@@ -1,6 +1,6 @@
 """Messages made by domain code follow the interface language: Dutch by default, English on request.
 
-Refusals of search.detect are worded from their code and params, validation errors are
+Refusals of ingest.detect are worded from their code and params, validation errors are
 translated where they are raised, and the pages put numbers, plurals and sizes in the locale.
 """
 
@@ -23,7 +23,7 @@ from dossier import accounts, documents
 from dossier.errors import ValidationError
 from dossier.i18n import format_filesize
 from dossier.models import Dossier, NoticeUnit, User
-from search.detect import Refused
+from ingest.detect import Refused
 
 pytestmark = pytest.mark.any_database
 
@@ -223,7 +223,7 @@ def test_refusals_without_a_wording_fall_back_to_the_english_reason(app: Flask) 
 
 
 def test_every_detail_of_detect_has_a_translation() -> None:
-    from search.detect import DETAILS
+    from ingest.detect import DETAILS
 
     assert set(documents._DETAILS) == set(DETAILS)
     for code, english in DETAILS.items():
@@ -290,7 +290,7 @@ def test_a_type_without_a_noun_of_ours_shows_its_mime_type_in_dutch(
 
 
 def test_every_noun_detect_words_has_a_label_that_reads_the_same_in_english(app: Flask) -> None:
-    from search.detect import DETECTED_NOUNS
+    from ingest.detect import DETECTED_NOUNS
 
     assert set(documents._DETECTED_NOUNS) == set(DETECTED_NOUNS)
     for key, english in DETECTED_NOUNS.items():

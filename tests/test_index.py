@@ -814,15 +814,6 @@ def test_killed_writer_does_not_block_the_next_one(index: SearchIndex, tmp_path:
     assert len(list((tmp_path / "index").glob("gen-*"))) >= 1
 
 
-def test_search_package_stands_alone() -> None:
-    code = (
-        "import sys, search.index\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'dossier')))"
-    )
-    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert output.stdout.strip() == "[]", output.stderr
-
-
 def test_units_are_frozen_values() -> None:
     assert dataclasses.is_dataclass(Unit)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -41,7 +41,7 @@ _WRITERS = {"note", "failure", "finish", "Unreadable", "TooLarge", "ChildFailed"
 
 
 def _rendered(node: ast.expr) -> str | None:
-    """A string literal or f-string as search/extract would write it, with 7 for each value."""
+    """A string literal or f-string as ingest/extract would write it, with 7 for each value."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if not isinstance(node, ast.JoinedStr):
@@ -62,10 +62,10 @@ def _rendered(node: ast.expr) -> str | None:
 
 
 def _notes_written_by_search_extract() -> list[str]:
-    import search.extract
+    import ingest.extract
 
     found = []
-    for path in Path(search.extract.__file__).parent.glob("*.py"):
+    for path in Path(ingest.extract.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             candidates: list[ast.expr] = []
             if isinstance(node, ast.Call):
@@ -84,7 +84,7 @@ def _notes_written_by_search_extract() -> list[str]:
 
 
 def test_every_extraction_note_has_a_dutch_text(app: Flask) -> None:
-    """search/extract writes English notes; the document page shows each in Dutch."""
+    """ingest/extract writes English notes; the document page shows each in Dutch."""
     from dossier.web import extraction_notes
 
     written = _notes_written_by_search_extract()
@@ -108,7 +108,7 @@ def test_document_page_shows_extraction_notes_and_attachment_comment_in_dutch(
             admin, dossier, upload, kind=DocumentKind.CORRESPONDENCE, comment="attachment of Brief"
         )
     version = document.current_version
-    # As search/extract records them: notes joined by "; ", a library message inside one.
+    # As ingest/extract records them: notes joined by "; ", a library message inside one.
     version.extraction_detail = (
         "only the first 500 of 812 pages were read; 2 attachments could not be saved; "
         "the PDF structure is unreadable (Stream has ended unexpectedly); an odd note"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from search.extract.wordnumbering import WordNumbering, format_number
+from ingest.extract.wordnumbering import WordNumbering, format_number
 
 NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 NUMBERING = f"""<w:numbering {NS}>

@@ -1,10 +1,10 @@
 """The extraction detail of a version, and automatic version comments, in the reader's language.
 
-search/extract knows nothing of Flask: it records why a result is partial or failed as short
+ingest/extract knows nothing of Flask: it records why a result is partial or failed as short
 English notes joined by "; ". Its fixed notes are matched here and shown through the catalog;
 the variable parts (numbers, names, a library's own message) are kept as recorded, and a note
 nobody listed here is shown as it is. tests/test_wording.py holds this table to the notes
-search/extract can write.
+ingest/extract can write.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex + r"(?=; |$)")
 
 
-# (English note as search/extract writes it, its catalog text with the same placeholders).
+# (English note as ingest/extract writes it, its catalog text with the same placeholders).
 _NOTES: list[tuple[str, Any]] = [
     ("ocr", _l("text read by OCR")),
     ("text truncated", _l("text truncated")),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from search.clauses_layout import Layout, is_toc_entry
-from search.clauses_patterns import (
+from ingest.clauses_layout import Layout, is_toc_entry
+from ingest.clauses_patterns import (
     DIVIDER_LABELS,
     KEYWORD,
     NUMBER,

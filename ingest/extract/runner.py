@@ -1,6 +1,6 @@
 """Run extraction in a child process under limits and turn how the child ended into a status.
 
-The child is a fresh interpreter (``python -m search.extract.child``), not a fork: the parent
+The child is a fresh interpreter (``python -m ingest.extract.child``), not a fork: the parent
 is a threaded web server holding database connections, which a forked child would share.
 """
 
@@ -24,8 +24,8 @@ from .model import RESULT_BYTES_PER_CHAR, Extraction, Limits, Status, failure, f
 
 log = logging.getLogger(__name__)
 
-CHILD_MODULE = "search.extract.child"
-EXTRACT_TARGET = "search.extract.core:extract_request"
+CHILD_MODULE = "ingest.extract.child"
+EXTRACT_TARGET = "ingest.extract.core:extract_request"
 # The folder that holds the search package, so the child imports this very copy of it.
 IMPORT_ROOT = Path(__file__).resolve().parents[2]
 STDERR_TAIL_BYTES = 4096

@@ -1,6 +1,6 @@
 """The child process: apply resource limits, call one function, write its result as JSON.
 
-Run as ``python -m search.extract.child REQUEST.json`` by `search.extract.runner`; the request
+Run as ``python -m ingest.extract.child REQUEST.json`` by `ingest.extract.runner`; the request
 names the function ("module:function"), its JSON arguments, the limits and the result file.
 """
 

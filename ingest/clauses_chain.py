@@ -7,8 +7,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
-from search.clauses_layout import Layout, is_toc_entry
-from search.clauses_scan import HARD, INLINE, Candidate
+from ingest.clauses_layout import Layout, is_toc_entry
+from ingest.clauses_scan import HARD, INLINE, Candidate
 
 __all__ = ["select"]
 

@@ -4,8 +4,8 @@ Clauses are recognised at line starts ("Artikel 12 – Aansprakelijkheid", "12.3
 "ARTICLE V", "5. Termination.", "Bijlage 2", "Schedule A") and, for text whose paragraphs were
 flattened into long lines, after a run of spaces or a sentence end. Amounts, dates, page numbers,
 running headers, table-of-contents entries and cross-references are kept out by the patterns
-(search.clauses_patterns), the page layout (search.clauses_layout) and by keeping only the
-longest plausibly increasing numbering (search.clauses_chain). Unnumbered headings
+(ingest.clauses_patterns), the page layout (ingest.clauses_layout) and by keeping only the
+longest plausibly increasing numbering (ingest.clauses_chain). Unnumbered headings
 ("Begripsbepalingen") open clauses only in documents with fewer than three numbered ones.
 
 The clauses tile the text: each character belongs to exactly one clause. Text before the first
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from search.clauses_chain import select
-from search.clauses_layout import Layout, split_points
-from search.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
+from ingest.clauses_chain import select
+from ingest.clauses_layout import Layout, split_points
+from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
 __all__ = ["Clause", "segment"]
 
