@@ -20,6 +20,7 @@ from icalendar import Calendar, Event
 
 from dossier import audit, deadlines
 from dossier.extensions import db
+from dossier.labels import DEADLINE_KIND, DEADLINE_STATUS
 from dossier.models import AuditAction, CalendarToken, User, utcnow
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -89,8 +90,6 @@ def feed(user: User, today: date, dossier_url: Callable[[str], str]) -> bytes:
 
 
 def _calendar(items: Iterable[deadlines.Deadline], dossier_url: Callable[[str], str]) -> Calendar:
-    from dossier.web.labels import DEADLINE_KIND, DEADLINE_STATUS
-
     calendar = Calendar()
     calendar.add("prodid", "-//Dossier//contract deadlines//NL")
     calendar.add("version", "2.0")

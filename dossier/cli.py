@@ -34,6 +34,7 @@ from dossier import (
     groups,
     importer,
     indexing,
+    labels,
     memberships,
     recovery,
     register_io,
@@ -55,7 +56,6 @@ from dossier.models import (
     User,
 )
 from dossier.spreadsheets import table_bytes
-from dossier.web import labels
 from search.index import QueryRefused
 from storage import make_private_dir
 

@@ -16,6 +16,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
+from dossier import labels
 from dossier.extensions import babel
 
 # The `dossier` commands print English, so the domain messages they show are English too.
@@ -36,8 +37,6 @@ def init_app(app: Flask) -> None:
 
 
 def _labels() -> dict[str, object]:
-    from dossier.web import labels
-
     return labels.ALL
 
 

@@ -181,7 +181,8 @@ def test_every_audit_action_has_a_translated_label(app: Flask) -> None:
     """Walks AuditAction: a new action without a label (or a Dutch one) fails here."""
     from flask_babel import force_locale
 
-    from dossier.web import audit_view, labels
+    from dossier import labels
+    from dossier.web import audit_view
 
     assert set(labels.AUDIT_ACTION) == set(AuditAction)
     with app.test_request_context():

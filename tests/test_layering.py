@@ -1,6 +1,7 @@
 """The packages keep their places: `storage`, `ingest` and `search` are plain libraries (no
-Flask, no `dossier`), and `ingest` and `search` do not import each other. Every import counts,
-also one hidden inside a function."""
+Flask, no `dossier`), `ingest` and `search` do not import each other, and the domain modules of
+`dossier` never reach up into its web layer. Every import counts, also one hidden inside a
+function."""
 
 from __future__ import annotations
 
@@ -20,15 +21,22 @@ FORBIDDEN = {
 }
 
 
-def _imported(path: Path) -> set[str]:
-    """Top-level names of every module the file imports, wherever the import statement is."""
+def _modules(path: Path) -> set[str]:
+    """Every module the file imports, wherever the import statement is; `from a import b`
+    counts as both `a` and `a.b` (b may be a module)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _imported(path: Path) -> set[str]:
+    """Top-level names of every module the file imports."""
+    return {name.split(".")[0] for name in _modules(path)}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -40,10 +48,27 @@ def test_a_library_package_imports_nothing_above_or_beside_it(package: str) -> N
     assert {path: names for path, names in offences.items() if names} == {}
 
 
+def test_the_domain_never_imports_the_web_layer() -> None:
+    """dossier/web and the CLI sit on top of the domain modules; only the application factory
+    (dossier/__init__.py) wires the blueprints in."""
+    top = {ROOT / "dossier" / "__init__.py"}
+    offences = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _modules(path) if name.startswith("dossier.web")
+        )
+        for path in sorted((ROOT / "dossier").rglob("*.py"))
+        if path not in top
+        and "web" not in path.relative_to(ROOT / "dossier").parts[:1]
+        and not path.relative_to(ROOT / "dossier").parts[0].startswith("cli")
+    }
+    assert {path: names for path, names in offences.items() if names} == {}
+
+
 def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "module.py"
     module.write_text("def f():\n    from dossier.web import labels\n    import flask.json\n")
     assert _imported(module) == {"dossier", "flask"}
+    assert "dossier.web.labels" in _modules(module)
 
 
 @pytest.mark.parametrize("module", ["storage", "ingest.detect", "ingest.clauses", "search.index"])

@@ -85,7 +85,7 @@ def _notes_written_by_search_extract() -> list[str]:
 
 def test_every_extraction_note_has_a_dutch_text(app: Flask) -> None:
     """ingest/extract writes English notes; the document page shows each in Dutch."""
-    from dossier.web import extraction_notes
+    from dossier import extraction_notes
 
     written = _notes_written_by_search_extract()
     assert len(written) > 40  # the scan found the notes

@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import access
+from dossier import access, labels
 from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import (
@@ -25,7 +25,6 @@ from dossier.models import (
     Group,
     User,
 )
-from dossier.web import labels
 
 # Names of the values events carry that are not dossier fields (those use the form's labels).
 _VALUE_NAMES: dict[str, Any] = {

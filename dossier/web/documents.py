@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, compare, crash, database, documents, messages
+from dossier import access, compare, crash, database, documents, labels, messages
 from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -31,7 +31,6 @@ from dossier.models import (
     DocumentVersion,
     Dossier,
 )
-from dossier.web import labels
 from dossier.web.forms import (
     AUTOMATIC_KIND,
     DocumentEditForm,

@@ -31,7 +31,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from dossier import deadlines, dossiers
+from dossier import deadlines, dossiers, labels
 from dossier.models import (
     Category,
     Confidentiality,
@@ -41,7 +41,6 @@ from dossier.models import (
     Procedure,
 )
 from dossier.text import clean_line, clean_text, has_nul
-from dossier.web import labels
 
 NUL_MESSAGE = _l(
     "This text holds a NUL character (often left by a file saved as UTF-16); remove it and try "

@@ -8,11 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from dossier import access, memberships
+from dossier import access, labels, memberships
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Dossier, MemberRole, Membership
-from dossier.web import labels
 from dossier.web.forms import MemberForm, MemberRoleForm
 
 bp = Blueprint("members", __name__, url_prefix="/dossiers/<reference>/members")

@@ -22,14 +22,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from dossier import access, calendar_feed, deadlines, digest, reports
+from dossier import access, calendar_feed, deadlines, digest, extraction_notes, labels, reports
 from dossier.charts import bar_chart
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import DeadlineKind, DeadlineStatus, User
 from dossier.spreadsheets import table_bytes
-from dossier.web import extraction_notes, labels
 from dossier.web.forms import DeadlineForm
 
 bp = Blueprint("reports", __name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from dossier import extraction_notes
 from dossier.models import (
     AuditAction,
     Category,
@@ -19,7 +20,6 @@ from dossier.models import (
     NoticeUnit,
     Procedure,
 )
-from dossier.web import extraction_notes
 
 STATUS = {
     DossierStatus.DRAFT: _l("Draft"),
