@@ -9,7 +9,7 @@ its filter and its sort compute it in SQL (`deadlines.running_end_sql`), so page
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import orm
 
 from dossier import access, deadlines, dossiers
 from dossier.extensions import db
+from dossier.listing import Page, order, paginate
 from dossier.models import (
     Category,
     Dossier,
@@ -31,13 +32,13 @@ from dossier.models import (
     User,
 )
 
-SQL_SORTS: dict[str, Any] = {
-    "reference": Dossier.reference,
-    "title": Dossier.title,
-    "supplier": Party.name,
-    "status": Dossier.status,
-    "end_on": None,  # the end of the running term, as the column shows it: see `_ordered`
-    "value": Dossier.value,
+SQL_SORTS: dict[str, Sequence[Any]] = {
+    "reference": [Dossier.reference],
+    "title": [Dossier.title],
+    "supplier": [Party.name],
+    "status": [Dossier.status],
+    "end_on": [],  # the end of the running term, as the column shows it: see `_ordered`
+    "value": [Dossier.value],
 }
 DERIVED_SORTS: dict[str, Callable[[dossiers.DerivedDates], date | None]] = {
     "notice_deadline": lambda d: d.notice_deadline,
@@ -157,19 +158,15 @@ def _small_int(text: str, maximum: int) -> int | None:
     return value if value <= maximum else None
 
 
-def page(
-    user: User, selection: Selection, today: date, number: int, per_page: int
-) -> tuple[list[Dossier], int, int, int]:
-    """One page of the sorted selection: its dossiers, the total, the page count and the page."""
-    base = query(user, selection, today)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+def page(user: User, selection: Selection, today: date, number: int, per_page: int) -> Page:
+    """One page of the sorted selection."""
+    if selection.sort.lstrip("-") not in DERIVED_SORTS:
+        return paginate(_ordered(query(user, selection, today), selection, today), number, per_page)
+    rows = sorted_all(user, selection, today)  # derived dates are computed, not stored
+    pages = max(1, -(-len(rows) // per_page))
     number = min(max(number, 1), pages)
     start = (number - 1) * per_page
-    if selection.sort.lstrip("-") in DERIVED_SORTS:
-        return sorted_all(user, selection, today)[start : start + per_page], total, pages, number
-    rows = db.session.scalars(_ordered(base, selection, today).offset(start).limit(per_page))
-    return list(rows.unique()), total, pages, number
+    return Page(rows[start : start + per_page], len(rows), pages, number)
 
 
 def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
@@ -190,13 +187,8 @@ def sorted_all(user: User, selection: Selection, today: date) -> list[Dossier]:
 
 
 def _ordered(query: sa.Select[Any], selection: Selection, today: date) -> sa.Select[Any]:
-    key = selection.sort.lstrip("-")
-    columns = [SQL_SORTS.get(key, Dossier.reference)]
-    if key == "end_on":
-        columns = list(deadlines.running_end_sql(today))
-    descending = selection.sort.startswith("-")
-    order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
-    return query.order_by(*order, Dossier.id)
+    columns = {**SQL_SORTS, "end_on": deadlines.running_end_sql(today)}
+    return query.order_by(*order(selection.sort, columns), Dossier.id)
 
 
 def people(user: User) -> list[User]:

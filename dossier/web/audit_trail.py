@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from dossier import access, audit
 from dossier.extensions import db
+from dossier.listing import Page, paginate
 from dossier.models import AuditEvent, Dossier
 from dossier.spreadsheets import escape_cell
 from dossier.web import audit_view
@@ -53,20 +54,18 @@ def _render(dossier: Dossier | None) -> str | tuple[str, int]:
     form = _form()
     valid = form.validate()
     selection = _selection(form, dossier) if valid else None
-    page, events, total, references = _page(), [], 0, {}
+    shown, references = Page([], 0, 1, 1), {}
     if selection is not None:
-        query = audit.events(selection)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-        events = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-        references = _references(events)
+        shown = paginate(audit.events(selection), _page(), PER_PAGE)
+        references = _references(shown.items)
     context: dict[str, Any] = {
         "form": form,
         "dossier": dossier,
-        "events": audit_view.Presenter(current_user, list(events)).shown(),
+        "events": audit_view.Presenter(current_user, shown.items).shown(),
         "references": references,
-        "total": total,
-        "page": page,
-        "pages": max(1, -(-total // PER_PAGE)),
+        "total": shown.total,
+        "page": shown.number,
+        "pages": shown.pages,
         "as_text": audit.as_text,
         "unknown_dossier": valid and selection is None,
     }

@@ -14,17 +14,18 @@ from werkzeug.wrappers import Response
 from dossier import access, deadlines, dossiers
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
+from dossier.listing import order
 from dossier.models import Document, DocumentKind, DocumentVersion, Dossier, Membership, User
 from dossier.web.forms import DossierForm
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
-DOCUMENT_SORTS: dict[str, Any] = {
-    "title": Document.title,
-    "kind": Document.kind,
-    "date": Document.document_date,
-    "filed": Document.created_at,
-    "version": Document.current_version_number,
+DOCUMENT_SORTS: dict[str, list[Any]] = {
+    "title": [Document.title],
+    "kind": [Document.kind],
+    "date": [Document.document_date],
+    "filed": [Document.created_at],
+    "version": [Document.current_version_number],
 }
 
 
@@ -151,10 +152,8 @@ def _documents(dossier: Dossier, filters: dict[str, str]) -> tuple[list[Document
         )
     if filters["kind"]:
         query = query.where(Document.kind == filters["kind"])
-    sort = filters["sort"]
-    column = DOCUMENT_SORTS[sort.lstrip("-")]
-    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    return list(db.session.scalars(query.order_by(order, Document.id.desc()))), total
+    ordered = query.order_by(*order(filters["sort"], DOCUMENT_SORTS), Document.id.desc())
+    return list(db.session.scalars(ordered)), total
 
 
 def _current_versions(dossier: Dossier) -> dict[int, DocumentVersion]:

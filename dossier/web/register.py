@@ -18,23 +18,22 @@ PER_PAGE = 100
 def index() -> str:
     selection = register.Selection.from_args(request.args)
     today = deadlines.local_today()
-    rows, total, pages, page = register.page(
-        current_user,
-        selection,
-        today,
-        request.args.get("page", 1, type=int) or 1,
-        PER_PAGE,
+    shown = register.page(
+        current_user, selection, today, request.args.get("page", 1, type=int) or 1, PER_PAGE
     )
     return render_template(
         "register/index.html",
-        rows=[(d, deadlines.running_dates(d, today), deadlines.past_end(d, today)) for d in rows],
+        rows=[
+            (d, deadlines.running_dates(d, today), deadlines.past_end(d, today))
+            for d in shown.items
+        ],
         selection=selection,
         filters=selection.args(),
         people=register.people(current_user),
         sort=selection.sort,
-        page=page,
-        pages=pages,
-        total=total,
+        page=shown.number,
+        pages=shown.pages,
+        total=shown.total,
         can_create=access.can_create_dossier(current_user),
     )
 
