@@ -56,7 +56,7 @@ from dossier.models import (
     User,
 )
 from dossier.spreadsheets import table_bytes
-from search.index import QueryRefused
+from search.query import QueryRefused
 from storage import make_private_dir
 
 LANG_OPTION = click.option(

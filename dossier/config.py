@@ -31,6 +31,8 @@ class Defaults:
     BLOB_ROOT: str | None = None  # None: <instance>/blobs
     STAGING_DIR: str | None = None  # None: <instance>/staging
     INDEX_DIR: str | None = None  # None: <instance>/index
+    # The search backend (search.backend.BACKENDS): "whoosh", the embedded index in INDEX_DIR.
+    SEARCH_BACKEND = "whoosh"
     MAX_UPLOAD_BYTES = 200 * 1024 * 1024
     # "thread": this process drains the outbox after each commit (the embedded default);
     # "worker": a separate `dossier worker` does it (several web processes); "off": tests.

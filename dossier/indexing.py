@@ -43,7 +43,8 @@ from dossier.models import (
 from dossier.services import blob_store
 from ingest.clauses import context_headings, segment
 from ingest.extract import Extraction, Limits, extract
-from search.index import IndexUnavailable, SearchIndex, Unit
+from search.backend import SearchBackend, open_backend
+from search.types import IndexUnavailable, Unit
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,15 @@ _kicked: set[int] = set()
 
 def init_app(app: Flask) -> None:
     """Open the index and, in the embedded set-up, drain the outbox after each commit."""
-    app.extensions["dossier.index"] = SearchIndex(app.config["INDEX_DIR"])
+    app.extensions["dossier.index"] = open_backend(
+        app.config["SEARCH_BACKEND"], directory=app.config["INDEX_DIR"]
+    )
     if app.config["INDEXING"] == "thread":
         sa.event.listen(db.session, "after_commit", _after_commit)
         sa.event.listen(db.session, "after_flush", _after_flush)
 
 
-def search_index() -> SearchIndex:
+def search_index() -> SearchBackend:
     return current_app.extensions["dossier.index"]
 
 

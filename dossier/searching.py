@@ -19,8 +19,8 @@ from flask import current_app
 from dossier import access, indexing
 from dossier.extensions import db
 from dossier.models import Clause, Confidentiality, Document, DocumentVersion, Dossier, User
-from search.index import Hit, IndexUnavailable, SearchRequest, SearchResult, validate_query
-from search.query import parse_query
+from search.query import parse_query, validate_query
+from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult
 
 FALLBACK_LIMIT = 200
 
@@ -48,7 +48,7 @@ def permission_sets(user: User) -> tuple[frozenset[int], frozenset[int]]:
 
 
 def search(user: User, text: str, **options: Any) -> Outcome:
-    """Run a permission-filtered search; raises search.index.QueryRefused for bad queries."""
+    """Run a permission-filtered search; raises search.query.QueryRefused for bad queries."""
     validate_query(text)
     allowed, denied = permission_sets(user)
     options.setdefault("time_limit", current_app.config["SEARCH_TIME_LIMIT"])

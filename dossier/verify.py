@@ -17,7 +17,7 @@ from flask import current_app
 from dossier import audit, indexing
 from dossier.extensions import db
 from dossier.models import Clause, Document, DocumentVersion, OutboxItem, OutboxTopic
-from search.index import IndexUnavailable, VersionEntry
+from search.types import IndexUnavailable, VersionEntry
 from storage import BlobNotFound, BlobStore, InvalidKey
 
 # A blob younger than this may belong to an upload whose transaction is still running, or to a

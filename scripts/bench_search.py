@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.index import SearchIndex, SearchRequest, Unit  # noqa: E402
+from search.types import SearchRequest, Unit  # noqa: E402
+from search.whoosh import WhooshBackend as SearchIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "cuad-dev" / "txt"
 DOCUMENTS_PER_DOSSIER = 10

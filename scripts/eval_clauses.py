@@ -20,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.clauses import context_headings, segment  # noqa: E402
-from search.index import SearchIndex, SearchRequest, Unit  # noqa: E402
+from search.types import SearchRequest, Unit  # noqa: E402
+from search.whoosh import WhooshBackend as SearchIndex  # noqa: E402
 
 # The categories that name a clause, each with the query a stakeholder would type. The wording
 # was chosen on this development set (e.g. "may terminate this agreement" finds 0.88 of the

@@ -17,16 +17,9 @@ from pathlib import Path
 import pytest
 
 from search import analysis
-from search.index import (
-    IndexBusy,
-    IndexUnavailable,
-    QueryRefused,
-    SearchIndex,
-    SearchRequest,
-    SearchResult,
-    Unit,
-    validate_query,
-)
+from search.query import QueryRefused, validate_query
+from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
+from search.whoosh import WhooshBackend as SearchIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "zwartekraai"
@@ -644,7 +637,7 @@ def test_a_unit_that_fails_to_index_fails_the_rebuild(
 def test_a_killed_indexing_process_fails_the_rebuild(
     index: SearchIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from search import index_writer
+    from search.whoosh import _writer as index_writer
 
     index.replace_document(1, [unit(1, 0, "kept")])
 
@@ -663,7 +656,7 @@ def test_a_killed_indexing_process_fails_the_rebuild(
 def test_a_write_after_a_large_rebuild_leaves_its_segments_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from search import index_writer
+    from search.whoosh import _writer as index_writer
 
     # Scaled down: 36 segments of 40 units stand for the 200,000-unit segments of a large
     # rebuild. Whoosh's own policy merged the largest of them on the next commit.
@@ -687,7 +680,7 @@ def test_a_write_after_a_large_rebuild_leaves_its_segments_alone(
 
 
 def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> None:
-    from search.index_writer import TermPool
+    from search.whoosh._writer import TermPool
 
     pool = TermPool()
     for docnum in (5, 2, 9, 1):
@@ -779,8 +772,8 @@ def test_missing_or_foreign_index_is_unavailable(tmp_path: Path) -> None:
 
 _HOLD_LOCK = """
 import sys, time
-from search.index import SearchIndex
-from search.index_types import Unit
+from search.types import Unit
+from search.whoosh import WhooshBackend as SearchIndex
 
 def units():
     print("holding", flush=True)

@@ -29,7 +29,8 @@ from dossier.models import (
     utcnow,
 )
 from dossier.services import blob_store
-from search.index import IndexUnavailable, SearchIndex, Unit
+from search.types import IndexUnavailable, Unit
+from search.whoosh import WhooshBackend as SearchIndex
 
 REBUILDING_NL = "De zoekindex wordt opnieuw opgebouwd"
 CONTRACT = (

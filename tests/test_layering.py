@@ -64,6 +64,24 @@ def test_the_domain_never_imports_the_web_layer() -> None:
     assert {path: names for path, names in offences.items() if names} == {}
 
 
+def test_only_the_whoosh_backend_reads_its_private_modules() -> None:
+    """The application, the scripts and the other packages use a backend through
+    `search.backend` and `search.types`; `search.whoosh._*` is the engine's own business."""
+    outside = [
+        path
+        for folder in ("dossier", "ingest", "search", "storage", "scripts")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (ROOT / "search" / "whoosh") not in path.parents
+    ]
+    offences = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _modules(path) if name.startswith("search.whoosh._")
+        )
+        for path in outside
+    }
+    assert {path: names for path, names in offences.items() if names} == {}
+
+
 def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "module.py"
     module.write_text("def f():\n    from dossier.web import labels\n    import flask.json\n")
@@ -71,7 +89,7 @@ def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     assert "dossier.web.labels" in _modules(module)
 
 
-@pytest.mark.parametrize("module", ["storage", "ingest.detect", "ingest.clauses", "search.index"])
+@pytest.mark.parametrize("module", ["storage", "ingest.detect", "ingest.clauses", "search.backend"])
 def test_importing_a_library_loads_no_flask(module: str) -> None:
     code = (
         f"import sys, {module}\n"

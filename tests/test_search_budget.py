@@ -17,9 +17,10 @@ from flask_login import FlaskLoginClient
 from dossier import create_app
 from dossier.extensions import db
 from dossier.models import User
-from search.index import QueryRefused, SearchIndex, SearchRequest, validate_query
-from search.index_plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
-from search.query import MAX_WILDCARDS
+from search.query import MAX_WILDCARDS, QueryRefused, validate_query
+from search.types import SearchRequest
+from search.whoosh import WhooshBackend as SearchIndex
+from search.whoosh._plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
 from tests.conftest import _PASSWORD_HASH, _config, need
 from tests.test_index import documents, unit
 

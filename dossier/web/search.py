@@ -11,7 +11,7 @@ from limits import parse_many
 from dossier import searching
 from dossier.extensions import limiter
 from dossier.models import DocumentKind, DossierStatus
-from search.index import QueryRefused
+from search.query import QueryRefused
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 PER_PAGE = 20

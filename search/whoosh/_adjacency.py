@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from whoosh.reading import IndexReader
 
-from search.index_codec import positions
-from search.index_plan import FIELDS, Adjacency
+from search.whoosh._codec import positions
+from search.whoosh._plan import FIELDS, Adjacency
 
 __all__ = ["check_adjacency"]
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 __all__ = [
     "FACETS",
+    "MAX_PER_PAGE",
     "Hit",
     "IndexBusy",
     "IndexUnavailable",
     "SearchRequest",
     "SearchResult",
     "Unit",
+    "VersionEntry",
+    "check_request",
 ]
 
 FACETS = ("kind", "dossier", "supplier", "year", "status")
+MAX_PER_PAGE = 100
 
 
 class IndexUnavailable(Exception):
@@ -106,3 +111,22 @@ class SearchResult:
     page: int
     per_page: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class VersionEntry(NamedTuple):
+    """What the index holds of one version: its document, unit count and current flag(s)."""
+
+    document_id: int
+    units: int
+    current: frozenset[bool]
+
+
+def check_request(request: SearchRequest) -> None:
+    """Reject programming errors in a request (bad mode, sort or paging); every backend calls
+    this first."""
+    if request.mode not in ("documents", "clauses"):
+        raise ValueError(f"unknown search mode {request.mode!r}")
+    if request.sort not in ("relevance", "date"):
+        raise ValueError(f"unknown sort order {request.sort!r}")
+    if request.page < 1 or not 1 <= request.per_page <= MAX_PER_PAGE:
+        raise ValueError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")

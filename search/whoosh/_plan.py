@@ -18,8 +18,8 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import is_stop_word, stems
-from search.index_tables import SCORED_FIELDS
 from search.query import Item, ParsedQuery, QueryRefused
+from search.whoosh._tables import SCORED_FIELDS
 
 __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.reading import IndexReader
 
-from search.index_codec import postings
-from search.index_columns import BYTE_LENGTHS
-from search.index_plan import Alternative, Plan, PlanItem
-from search.index_tables import Allowed, SegmentTable
+from search.whoosh._codec import postings
+from search.whoosh._columns import BYTE_LENGTHS
+from search.whoosh._plan import Alternative, Plan, PlanItem
+from search.whoosh._tables import Allowed, SegmentTable
 
 __all__ = ["Scores", "evaluate"]
 

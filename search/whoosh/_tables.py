@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from whoosh.reading import IndexReader
 
-from search.index_columns import length_codes, numeric_array, reference_array
+from search.whoosh._columns import length_codes, numeric_array, reference_array
 
 __all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache", "load_table"]
 

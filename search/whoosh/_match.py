@@ -17,11 +17,11 @@ from datetime import date
 import numpy as np
 from whoosh.searching import Searcher
 
-from search.index_adjacency import check_adjacency
-from search.index_eval import NOTHING, Scores, evaluate
-from search.index_plan import Plan
-from search.index_tables import FLAG_CURRENT, SegmentTable
-from search.index_types import FACETS, SearchRequest
+from search.types import FACETS, SearchRequest
+from search.whoosh._adjacency import check_adjacency
+from search.whoosh._eval import NOTHING, Scores, evaluate
+from search.whoosh._plan import Plan
+from search.whoosh._tables import FLAG_CURRENT, SegmentTable
 
 __all__ = ["Leaf", "Matches", "count_facets", "first_per_document", "gather", "match_leaf"]
 

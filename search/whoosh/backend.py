@@ -1,9 +1,9 @@
-"""Full-text index of document units (clauses or sections) with permission filtering at query time.
+"""The embedded search backend: a Whoosh index in one directory, evaluated by our own code.
 
-A plain library on Whoosh: the caller passes units to index and, with every search, the sets of
-dossiers and documents the user may read; the index stores no permissions. Clause hits are units;
-document hits are assembled from units. Missing or damaged index files raise IndexUnavailable so
-the caller can rebuild from the database (the index is a cache).
+The files are written through Whoosh (pinned: see pyproject.toml) and read by the private
+modules beside this one (`_store`, `_tables`, `_search`, ...), which evaluate queries over
+numpy arrays of each segment's columns. Nothing outside this package imports those modules:
+callers use `WhooshBackend` through the `search.backend.SearchBackend` protocol.
 """
 
 from __future__ import annotations
@@ -12,53 +12,30 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import NamedTuple
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search.index_errors import CORRUPTION, quietly, reclaim
-from search.index_search import empty_result, execute, segments
-from search.index_store import Store
-from search.index_tables import FLAG_CURRENT, SegmentTable, TableCache
-from search.index_types import (
-    Hit,
-    IndexBusy,
+from search.query import QueryRefused, parse_query
+from search.types import (
     IndexUnavailable,
     SearchRequest,
     SearchResult,
     Unit,
+    VersionEntry,
+    check_request,
 )
-from search.query import QueryRefused, parse_query, validate_query
+from search.whoosh._errors import CORRUPTION, quietly, reclaim
+from search.whoosh._search import empty_result, execute, segments
+from search.whoosh._store import Store
+from search.whoosh._tables import FLAG_CURRENT, SegmentTable, TableCache
 
-__all__ = [
-    "Hit",
-    "IndexBusy",
-    "IndexUnavailable",
-    "QueryRefused",
-    "SearchIndex",
-    "SearchRequest",
-    "SearchResult",
-    "Unit",
-    "VersionEntry",
-    "validate_query",
-]
-
-MAX_PER_PAGE = 100
-
-
-class VersionEntry(NamedTuple):
-    """What the index holds of one version: its document, unit count and current flag(s)."""
-
-    document_id: int
-    units: int
-    current: frozenset[bool]
-
+__all__ = ["WhooshBackend"]
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
-class SearchIndex:
+class WhooshBackend:
     """The search index in one directory; safe to share between threads."""
 
     def __init__(
@@ -171,7 +148,7 @@ class SearchIndex:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
-        _check_request(request)
+        check_request(request)
         parsed = parse_query(request.text)
         if not request.allowed_dossiers:
             return empty_result(request)
@@ -257,16 +234,6 @@ class SearchIndex:
         if searcher is not None:
             with suppress(CORRUPTION):
                 searcher.close()
-
-
-def _check_request(request: SearchRequest) -> None:
-    """Reject programming errors in a request (bad mode, sort or paging)."""
-    if request.mode not in ("documents", "clauses"):
-        raise ValueError(f"unknown search mode {request.mode!r}")
-    if request.sort not in ("relevance", "date"):
-        raise ValueError(f"unknown sort order {request.sort!r}")
-    if request.page < 1 or not 1 <= request.per_page <= MAX_PER_PAGE:
-        raise ValueError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
 
 
 def _segment_key(generation: str | None, reader: IndexReader) -> str:

@@ -44,8 +44,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermInfo
 from whoosh.system import _INT_SIZE
 
-from search.index_format import unpack_positions
-from search.index_mmap import MappedStorage
+from search.whoosh._format import unpack_positions
+from search.whoosh._mmap import MappedStorage
 
 __all__ = ["UnitCodec", "UnitSegment", "postings", "positions"]
 

@@ -24,10 +24,10 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
-from search.index_errors import CORRUPTION, quietly, reclaim
-from search.index_schema import SCHEMA_VERSION, make_schema, to_document
-from search.index_types import IndexBusy, IndexUnavailable, Unit
-from search.index_writer import UnitWriter, index_units, merge_small
+from search.types import IndexBusy, IndexUnavailable, Unit
+from search.whoosh._errors import CORRUPTION, quietly, reclaim
+from search.whoosh._schema import SCHEMA_VERSION, make_schema, to_document
+from search.whoosh._writer import UnitWriter, index_units, merge_small
 
 __all__ = ["Store"]
 

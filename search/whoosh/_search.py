@@ -9,14 +9,14 @@ from collections.abc import Callable
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search.index_match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
-from search.index_plan import make_plan
-from search.index_rank import best_per_document, rank_clauses, rank_documents
-from search.index_schema import StoredUnit, stored_unit
-from search.index_snippets import snippet
-from search.index_tables import SegmentTable
-from search.index_types import FACETS, Hit, SearchRequest, SearchResult
 from search.query import ParsedQuery
+from search.types import FACETS, Hit, SearchRequest, SearchResult
+from search.whoosh._match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
+from search.whoosh._plan import make_plan
+from search.whoosh._rank import best_per_document, rank_clauses, rank_documents
+from search.whoosh._schema import StoredUnit, stored_unit
+from search.whoosh._snippets import snippet
+from search.whoosh._tables import SegmentTable
 
 __all__ = ["empty_result", "execute", "segments"]
 

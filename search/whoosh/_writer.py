@@ -23,10 +23,10 @@ from whoosh.index import Index
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from search.analysis import WordTokenizer, occurrences
-from search.index_codec import UnitCodec
-from search.index_format import PackedPositions, pack_into
-from search.index_schema import to_document
-from search.index_types import Unit
+from search.types import Unit
+from search.whoosh._codec import UnitCodec
+from search.whoosh._format import PackedPositions, pack_into
+from search.whoosh._schema import to_document
 
 __all__ = ["TermPool", "UnitWriter", "index_units", "merge_small"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.index_match import Matches
+from search.whoosh._match import Matches
 
 __all__ = ["best_per_document", "rank_clauses", "rank_documents"]
 

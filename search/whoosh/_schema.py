@@ -18,9 +18,9 @@ from whoosh import columns
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 
 from search.analysis import IdentTokenizer, WordTokenizer, fold
-from search.index_format import PackedPositions
-from search.index_tables import FLAG_CLAUSE, FLAG_CURRENT
-from search.index_types import Unit
+from search.types import Unit
+from search.whoosh._format import PackedPositions
+from search.whoosh._tables import FLAG_CLAUSE, FLAG_CURRENT
 
 __all__ = [
     "SCHEMA_VERSION",

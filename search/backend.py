@@ -1,0 +1,95 @@
+"""The seam between the application and a search engine.
+
+`dossier` talks to search only through `SearchBackend`: it hands over units to index (one
+document at a time, or all of them for a rebuild), asks one question per search with the
+caller's permission sets inside the request, and checks the index against the database.
+Everything a backend returns is a plain value from `search.types`. Query parsing and analysis
+(`search.query`, `search.analysis`) sit above the backends and are shared by them.
+
+Backends: "whoosh", the embedded index in a directory (`search.whoosh`). A setting chooses
+one (`open_backend`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Protocol, runtime_checkable
+
+from search.types import SearchRequest, SearchResult, Unit, VersionEntry
+from search.whoosh import WhooshBackend
+
+__all__ = ["BACKENDS", "SearchBackend", "open_backend"]
+
+BACKENDS = ("whoosh",)
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """A search index: a cache derived from the database, rebuilt from it at any time.
+
+    Raises `search.types.IndexUnavailable` when the index is missing or damaged (the caller
+    rebuilds), `search.types.IndexBusy` when a writer waited too long for another, and
+    `search.query.QueryRefused` for a query it will not run (too broad, too slow).
+    """
+
+    def exists(self) -> bool:
+        """Whether an index is there (it may still be damaged: see `check`)."""
+        ...
+
+    def check(self) -> None:
+        """Raise IndexUnavailable unless the whole index can be read."""
+        ...
+
+    def create(self) -> None:
+        """Replace whatever is there with an empty index."""
+        ...
+
+    def apply(self, changes: Iterable[tuple[int, list[Unit] | None]]) -> None:
+        """Replace (units) or delete (None) documents by id, all in one commit."""
+        ...
+
+    def replace_document(self, document_id: int, units: Iterable[Unit]) -> None:
+        """Delete every unit of a document and add these, in one commit."""
+        ...
+
+    def delete_document(self, document_id: int) -> None:
+        """Delete every unit of a document."""
+        ...
+
+    def rebuild(
+        self,
+        units: Iterable[Unit],
+        progress: Callable[[int], None] | None = None,
+        *,
+        processes: int = 1,
+    ) -> None:
+        """Index all units afresh and switch to the result at once (searches go on meanwhile)."""
+        ...
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """One page of hits, the total and the facets, limited to what the request allows."""
+        ...
+
+    def version_summary(self) -> dict[int, VersionEntry]:
+        """Per indexed version: its document, unit count and current flags (`dossier verify`)."""
+        ...
+
+    def document_count(self) -> int:
+        """Number of documents with at least one unit."""
+        ...
+
+    def unit_count(self) -> int:
+        """Number of units."""
+        ...
+
+    def close(self) -> None:
+        """Release what this thread holds open."""
+        ...
+
+
+def open_backend(name: str, *, directory: str | os.PathLike[str]) -> SearchBackend:
+    """The backend a setting names, on its storage."""
+    if name == "whoosh":
+        return WhooshBackend(directory)
+    raise ValueError(f"unknown search backend {name!r}; known: {', '.join(BACKENDS)}")
