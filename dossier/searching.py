@@ -3,13 +3,15 @@
 The index holds no permissions (rule 2 and R5): for every query we pass the dossiers the user
 may see and the documents inside them the user may not read, and the index applies both to
 hits, totals, facets and snippets alike. When the index is missing or damaged, search falls
-back to a slower database search over the same permitted documents while it is rebuilt.
+back to a slower database search over the same permitted documents while it is rebuilt: the
+scanning backend of `search.scan` over the clauses this module selects with SQL.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +22,8 @@ from dossier import access, indexing
 from dossier.extensions import db
 from dossier.models import Clause, Confidentiality, Document, DocumentVersion, Dossier, User
 from search.query import parse_query, validate_query
-from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult
+from search.scan import ScanBackend
+from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult, Unit
 
 FALLBACK_LIMIT = 200
 
@@ -57,7 +60,7 @@ def search(user: User, text: str, **options: Any) -> Outcome:
         result = indexing.search_index().search(request)
     except IndexUnavailable:
         indexing.kick(current_app._get_current_object())
-        shown, withheld = _withhold_confidential_text(_fallback(request))
+        shown, withheld = _withhold_confidential_text(_FALLBACK.search(request))
         return Outcome(shown, degraded=True, withheld=withheld)
     shown, withheld = _withhold_confidential_text(result)
     return Outcome(shown, facets=result.facets, withheld=withheld)
@@ -125,9 +128,9 @@ def dossier_id_for(user: User, reference: str) -> int | None:
     return dossier.id
 
 
-def _fallback(request: SearchRequest) -> SearchResult:
-    """A plain database search over permitted current versions, while the index rebuilds."""
-    words = [w for w in re.findall(r"\w[\w.:-]*", request.text.lower()) if len(w) > 1][:8]
+def _permitted_units(request: SearchRequest, words: Sequence[str]) -> Iterator[Unit]:
+    """The clauses of permitted current versions that contain every word: the database
+    fallback's source (search.scan), with the permission filter in its SQL."""
     query = (
         sa.select(Clause, DocumentVersion, Document, Dossier)
         .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
@@ -145,44 +148,27 @@ def _fallback(request: SearchRequest) -> SearchResult:
     for word in words:
         query = query.where(sa.func.lower(Clause.text).contains(word, autoescape=True))
     rows = db.session.execute(query.order_by(Document.id, Clause.position).limit(FALLBACK_LIMIT))
-    hits = [_fallback_hit(*row, words) for row in rows]
-    if request.mode == "documents":
-        seen: set[int] = set()
-        hits = [h for h in hits if not (h.document_id in seen or seen.add(h.document_id))]
-    start = (request.page - 1) * request.per_page
-    return SearchResult(
-        hits=hits[start : start + request.per_page],
-        total=len(hits),
-        page=request.page,
-        per_page=request.per_page,
-        facets={},
-    )
-
-
-def _fallback_hit(
-    clause: Clause, version: DocumentVersion, document: Document, dossier: Dossier, words: list[str]
-) -> Hit:
-    excerpt = clause.text[:300]
-    snippet = html.escape(excerpt)
-    for word in words:
-        snippet = re.sub(
-            f"({re.escape(html.escape(word))})", r"<mark>\1</mark>", snippet, flags=re.IGNORECASE
+    for clause, version, document, dossier in rows:
+        yield Unit(
+            unit_id=f"{version.id}:{clause.position}",
+            document_id=document.id,
+            version_id=version.id,
+            version_number=version.number,
+            is_current=True,
+            dossier_id=dossier.id,
+            dossier_reference=dossier.reference,
+            supplier=dossier.supplier.name if dossier.supplier else "",
+            dossier_status=dossier.status.value,
+            kind=document.kind.value,
+            title=document.title,
+            document_date=document.document_date,
+            clause_number=clause.number,
+            heading=clause.heading,
+            page=clause.page,
+            position=clause.position,
+            is_clause=True,
+            text=clause.text,
         )
-    return Hit(
-        document_id=document.id,
-        version_id=version.id,
-        version_number=version.number,
-        dossier_id=dossier.id,
-        dossier_reference=dossier.reference,
-        title=document.title,
-        kind=document.kind.value,
-        supplier=dossier.supplier.name if dossier.supplier else "",
-        document_date=document.document_date,
-        clause_number=clause.number,
-        heading=clause.heading,
-        page=clause.page,
-        unit_id=f"{version.id}:{clause.position}",
-        score=0.0,
-        snippet=snippet,
-        text=clause.text,
-    )
+
+
+_FALLBACK = ScanBackend(_permitted_units, limit=FALLBACK_LIMIT)

@@ -6,8 +6,9 @@ caller's permission sets inside the request, and checks the index against the da
 Everything a backend returns is a plain value from `search.types`. Query parsing and analysis
 (`search.query`, `search.analysis`) sit above the backends and are shared by them.
 
-Backends: "whoosh", the embedded index in a directory (`search.whoosh`). A setting chooses
-one (`open_backend`).
+Backends: "whoosh", the embedded index in a directory (`search.whoosh`), chosen by a setting
+(`open_backend`); and the scanning backend (`search.scan`), which `dossier` falls back on
+while the index is unavailable. Both build their snippets with `search.highlight`.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search.highlight import snippet
 from search.query import ParsedQuery
 from search.types import FACETS, Hit, SearchRequest, SearchResult
 from search.whoosh._match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
 from search.whoosh._plan import make_plan
 from search.whoosh._rank import best_per_document, rank_clauses, rank_documents
 from search.whoosh._schema import StoredUnit, stored_unit
-from search.whoosh._snippets import snippet
 from search.whoosh._tables import SegmentTable
 
 __all__ = ["empty_result", "execute", "segments"]

@@ -1,4 +1,6 @@
-"""HTML-safe snippets: matched words found by re-analysing one unit, fragments by Whoosh.
+"""HTML-safe snippets: the one place that escapes document text and marks matched words, for
+every backend. Matched words are found by re-analysing one unit, fragments by Whoosh's
+highlighting functions (public API).
 
 Units are short (clauses, at most a few thousand characters), so re-analysing the stored text
 of the twenty units of a page takes about a millisecond, while reading character offsets from

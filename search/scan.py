@@ -1,0 +1,117 @@
+"""A backend without an index: it scans the units that its source finds for each search.
+
+`dossier` uses it as the fallback while the real index is missing or being rebuilt: the
+source is a database query over the permitted current versions (so the permission filter is
+part of the source's SQL), and this backend turns the units into the same hits, with the same
+snippets (`search.highlight`), as every other backend. It has nothing to write: indexing,
+deleting and rebuilding are no-ops, and it never has facets or scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from search.analysis import stems
+from search.highlight import snippet
+from search.query import parse_query
+from search.types import Hit, SearchRequest, SearchResult, Unit, VersionEntry, check_request
+
+__all__ = ["ScanBackend", "Source"]
+
+# The words a source must find (all of them, case-insensitively) in a unit's text.
+Source = Callable[[SearchRequest, Sequence[str]], Iterable[Unit]]
+MAX_WORDS = 8
+_WORD = re.compile(r"\w[\w.:-]*")
+
+
+class ScanBackend:
+    """Search by scanning what `source` yields (at most `limit` units per search)."""
+
+    def __init__(self, source: Source, *, limit: int = 200) -> None:
+        self._source = source
+        self._limit = limit
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Every unit containing every word of the query, in the source's order."""
+        check_request(request)
+        parsed = parse_query(request.text)
+        words = [w for w in _WORD.findall(request.text.lower()) if len(w) > 1][:MAX_WORDS]
+        terms = frozenset(s for item in parsed.positive for w in item.words for s in stems(w))
+        units = list(_first(self._source(request, words), self._limit)) if words else []
+        if request.mode == "documents":
+            seen: set[int] = set()
+            units = [u for u in units if not (u.document_id in seen or seen.add(u.document_id))]
+        start = (request.page - 1) * request.per_page
+        page = units[start : start + request.per_page]
+        hits = [_hit(u, terms, request) for u in page]
+        return SearchResult(hits, len(units), request.page, request.per_page, {})
+
+    # Nothing is stored here: the source is the truth.
+
+    def exists(self) -> bool:
+        return True
+
+    def check(self) -> None:
+        return None
+
+    def create(self) -> None:
+        return None
+
+    def apply(self, changes: Iterable[tuple[int, list[Unit] | None]]) -> None:
+        return None
+
+    def replace_document(self, document_id: int, units: Iterable[Unit]) -> None:
+        return None
+
+    def delete_document(self, document_id: int) -> None:
+        return None
+
+    def rebuild(
+        self,
+        units: Iterable[Unit],
+        progress: Callable[[int], None] | None = None,
+        *,
+        processes: int = 1,
+    ) -> None:
+        return None
+
+    def version_summary(self) -> dict[int, VersionEntry]:
+        return {}
+
+    def document_count(self) -> int:
+        return 0
+
+    def unit_count(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+
+def _first(units: Iterable[Unit], limit: int) -> Iterable[Unit]:
+    for count, unit in enumerate(units):
+        if count >= limit:
+            return
+        yield unit
+
+
+def _hit(unit: Unit, terms: frozenset[str], request: SearchRequest) -> Hit:
+    return Hit(
+        document_id=unit.document_id,
+        version_id=unit.version_id,
+        version_number=unit.version_number,
+        dossier_id=unit.dossier_id,
+        dossier_reference=unit.dossier_reference,
+        title=unit.title,
+        kind=unit.kind,
+        supplier=unit.supplier,
+        document_date=unit.document_date,
+        clause_number=unit.clause_number,
+        heading=unit.heading,
+        page=unit.page,
+        unit_id=unit.unit_id,
+        score=0.0,
+        snippet=snippet(unit.text, terms) if request.snippets else "",
+        text=unit.text,
+    )
