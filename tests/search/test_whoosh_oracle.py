@@ -1,6 +1,6 @@
 """Oracle: the search engine finds, counts, scores and ranks as stock Whoosh's BM25F does.
 
-The engine (search/index_*.py) is built inside Whoosh's internals and evaluates queries with its
+The engine (search/whoosh/) is built inside Whoosh's internals and evaluates queries with its
 own numpy code; its docstrings promise "the same BM25F sums Whoosh would compute for the
 equivalent OR/AND query". This test holds it to that. One generated corpus (deterministic: Dutch,
 English and mixed clause and document units drawn from a Zipf-like vocabulary, identifiers,
@@ -78,9 +78,10 @@ from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from search.analysis import IdentTokenizer, WordTokenizer, fold, is_stop_word, stems
-from search.index import QueryRefused, SearchIndex, SearchRequest, Unit
-from search.index_plan import ENDINGS
-from search.query import Item, ParsedQuery, parse_query
+from search.query import Item, ParsedQuery, QueryRefused, parse_query
+from search.types import SearchRequest, Unit
+from search.whoosh import WhooshBackend as SearchIndex
+from search.whoosh._plan import ENDINGS
 
 # The engine's BM25F parameters (Whoosh's defaults) and field boosts, spelled out here on
 # purpose: a change in the engine must show up as a difference, not be copied into the oracle.
@@ -374,7 +375,7 @@ def stock_schema() -> Schema:
 
 
 def stock_document(unit: Unit) -> dict[str, object]:
-    """A unit as the engine indexes it (see search/index_schema.py), spelled out again."""
+    """A unit as the engine indexes it (see search/whoosh/_schema.py), spelled out again."""
     heading = unit.heading.strip()
     repeated = not heading or unit.text.lstrip().startswith(heading)
     body = unit.text if repeated else f"{heading}\n{unit.text}"
