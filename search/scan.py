@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from search.analysis import stems
 from search.highlight import snippet
 from search.query import parse_query
-from search.types import Hit, SearchRequest, SearchResult, Unit, VersionEntry, check_request
+from search.types import SearchRequest, SearchResult, Unit, VersionEntry, check_request, hit_for
 
 __all__ = ["ScanBackend", "Source"]
 
@@ -44,7 +44,9 @@ class ScanBackend:
             units = [u for u in units if not (u.document_id in seen or seen.add(u.document_id))]
         start = (request.page - 1) * request.per_page
         page = units[start : start + request.per_page]
-        hits = [_hit(u, terms, request) for u in page]
+        hits = [
+            hit_for(u, 0.0, snippet(u.text, terms) if request.snippets else "", True) for u in page
+        ]
         return SearchResult(hits, len(units), request.page, request.per_page, {})
 
     # Nothing is stored here: the source is the truth.
@@ -94,24 +96,3 @@ def _first(units: Iterable[Unit], limit: int) -> Iterable[Unit]:
         if count >= limit:
             return
         yield unit
-
-
-def _hit(unit: Unit, terms: frozenset[str], request: SearchRequest) -> Hit:
-    return Hit(
-        document_id=unit.document_id,
-        version_id=unit.version_id,
-        version_number=unit.version_number,
-        dossier_id=unit.dossier_id,
-        dossier_reference=unit.dossier_reference,
-        title=unit.title,
-        kind=unit.kind,
-        supplier=unit.supplier,
-        document_date=unit.document_date,
-        clause_number=unit.clause_number,
-        heading=unit.heading,
-        page=unit.page,
-        unit_id=unit.unit_id,
-        score=0.0,
-        snippet=snippet(unit.text, terms) if request.snippets else "",
-        text=unit.text,
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "FACETS",
@@ -17,6 +17,7 @@ __all__ = [
     "Unit",
     "VersionEntry",
     "check_request",
+    "hit_for",
 ]
 
 FACETS = ("kind", "dossier", "supplier", "year", "status")
@@ -130,3 +131,26 @@ def check_request(request: SearchRequest) -> None:
         raise ValueError(f"unknown sort order {request.sort!r}")
     if request.page < 1 or not 1 <= request.per_page <= MAX_PER_PAGE:
         raise ValueError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+
+
+def hit_for(unit: Any, score: float, snippet: str, with_text: bool) -> Hit:
+    """A hit for a unit (a `Unit`, or a backend's own record with the same attributes), with
+    its score, its HTML snippet, and its whole text when `with_text` (clause hits)."""
+    return Hit(
+        document_id=unit.document_id,
+        version_id=unit.version_id,
+        version_number=unit.version_number,
+        dossier_id=unit.dossier_id,
+        dossier_reference=unit.dossier_reference,
+        title=unit.title,
+        kind=unit.kind,
+        supplier=unit.supplier,
+        document_date=unit.document_date,
+        clause_number=unit.clause_number,
+        heading=unit.heading,
+        page=unit.page,
+        unit_id=unit.unit_id,
+        score=float(score),
+        snippet=snippet,
+        text=unit.text if with_text else "",
+    )

@@ -11,11 +11,11 @@ from whoosh.searching import Searcher
 
 from search.highlight import snippet
 from search.query import ParsedQuery
-from search.types import FACETS, Hit, SearchRequest, SearchResult
+from search.types import FACETS, Hit, SearchRequest, SearchResult, hit_for
 from search.whoosh._match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
 from search.whoosh._plan import make_plan
 from search.whoosh._rank import best_per_document, rank_clauses, rank_documents
-from search.whoosh._schema import StoredUnit, stored_unit
+from search.whoosh._schema import stored_unit
 from search.whoosh._tables import SegmentTable
 
 __all__ = ["empty_result", "execute", "segments"]
@@ -76,27 +76,5 @@ def _hits(
     ):
         unit = stored_unit(leaves[index].searcher.stored_fields(d))
         text = snippet(unit.body, terms) if request.snippets else ""
-        hits.append(_hit(unit, score, text, request.mode == "clauses"))
+        hits.append(hit_for(unit, score, text, request.mode == "clauses"))
     return hits
-
-
-def _hit(unit: StoredUnit, score: float, snippet_html: str, with_text: bool) -> Hit:
-    """A hit from a unit's stored values."""
-    return Hit(
-        document_id=unit.document_id,
-        version_id=unit.version_id,
-        version_number=unit.version_number,
-        dossier_id=unit.dossier_id,
-        dossier_reference=unit.dossier_reference,
-        title=unit.title,
-        kind=unit.kind,
-        supplier=unit.supplier,
-        document_date=unit.document_date,
-        clause_number=unit.clause_number,
-        heading=unit.heading,
-        page=unit.page,
-        unit_id=unit.unit_id,
-        score=float(score),
-        snippet=snippet_html,
-        text=unit.text if with_text else "",
-    )
