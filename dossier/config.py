@@ -78,7 +78,9 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     # Failed log-ins allowed per network address, and per account (then only addresses that
     # failed for it are refused: see dossier/throttling.py); wrong current passwords per user.
-    LOGIN_LIMITS = "10 per minute;50 per hour"
+    # The address limit is the wider one: a whole town hall may share one address, and one
+    # person's typos must not lock out the rest; guessing one account is held by its own limit.
+    LOGIN_LIMITS = "30 per minute;300 per hour"
     LOGIN_ACCOUNT_LIMITS = "10 per minute;50 per hour"
     PASSWORD_CHECK_LIMITS = "5 per minute;20 per hour"
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in

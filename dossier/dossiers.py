@@ -40,6 +40,11 @@ REFERENCE_MAX = 64
 # a check that refused official codes would be worse than none.
 CPV_RE = re.compile(r"^\d{8}-\d$")
 KVK_RE = re.compile(r"^\d{8}$")
+# Register dates and renewal options stay where every derived date (notice deadline, maximum
+# end, tender start, running term) can still be computed.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+MAX_OPTIONS = 20
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
 
 # The contract-register fields a dossier carries, in register order; `supplier` is a party name
@@ -174,6 +179,15 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
         errors["reference"] = _("reference %(reference)s is already in use", reference=reference)
     if not (merged.get("title") or "").strip():
         errors["title"] = _("a title is required")
+    for name in ("signed_on", "start_on", "end_on"):
+        day = merged.get(name)
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            # Far-off placeholders (31-12-9999) would break every date derived from them.
+            errors[name] = _(
+                "give a date between %(first)s and %(last)s; leave it empty when it is unknown",
+                first=EARLIEST_DATE.year,
+                last=LATEST_DATE.year,
+            )
     start, end = merged.get("start_on"), merged.get("end_on")
     if start and end and start > end:
         errors["end_on"] = _("the end date lies before the start date")
@@ -201,10 +215,10 @@ def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
         errors["notice_value"] = _("a notice period is a number of days or months from 0")
     elif notice_value is not None and notice_unit is None:
         errors["notice_unit"] = _("say whether the notice period is in days or months")
-    if (merged.get("option_count") or 0) < 0:
-        errors["option_count"] = _("the number of options cannot be negative")
-    elif merged.get("option_count") and not (merged.get("option_months") or 0) > 0:
-        errors["option_months"] = _("give the length of each option in months")
+    if not 0 <= (merged.get("option_count") or 0) <= MAX_OPTIONS:
+        errors["option_count"] = _("the number of options is 0 to %(most)d", most=MAX_OPTIONS)
+    elif merged.get("option_count") and not 0 < (merged.get("option_months") or 0) <= 120:
+        errors["option_months"] = _("give the length of each option in months (1 to 120)")
     review = merged.get("review_months")
     if review is not None and not 1 <= review <= 120:
         errors["review_months"] = _("review the execution plan every 1 to 120 months")

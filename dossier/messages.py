@@ -38,10 +38,11 @@ MAIL_KINDS = frozenset({"eml", "msg"})
 
 def automatic_kind(upload: documents.Upload) -> DocumentKind:
     """The kind of a document whose filer left it to the file: an e-mail (by its detected
-    type, .eml or .msg) is correspondence, any other file a contract."""
+    type, .eml or .msg) is correspondence; any other file gets the kind its name gives, as
+    `dossier import` does ("Overeenkomst ...": contract, "Bijlage 3 ...": annex), else other."""
     if upload.file_type.kind in MAIL_KINDS:
         return DocumentKind.CORRESPONDENCE
-    return DocumentKind.CONTRACT
+    return importer.guess_kind(Path(upload.filename))
 
 
 def file_from_extraction(version: DocumentVersion, result: Extraction) -> None:

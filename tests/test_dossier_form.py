@@ -6,14 +6,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
-from dossier import memberships
+from dossier import dossiers, memberships
+from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import Dossier, MemberRole, User
+from dossier.models import Dossier, MemberRole, NoticeUnit, User
 
 BAD = {
     "reference": "2025-060",
@@ -182,3 +186,42 @@ def test_the_form_edits_the_memberships_and_keeps_every_holder(
     assert "minstens één contractbeheerder" in response.text, response.text
     db.session.expire_all()
     assert _role(dossier, bo) == MemberRole.BEHEERDER
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"end_on": date(9999, 12, 31), "option_count": 1, "option_months": 12}, "end_on"),
+        ({"start_on": date(1, 1, 1)}, "start_on"),
+        ({"signed_on": date(2200, 1, 1)}, "signed_on"),
+        ({"option_count": 21, "option_months": 12}, "option_count"),
+        ({"option_count": 1, "option_months": 121}, "option_months"),
+    ],
+)
+def test_dates_and_options_that_no_derived_date_survives_are_refused(
+    app: Flask, values: dict[str, object], field: str
+) -> None:
+    """An end date of 31-12-9999 with one option made every page that derives dates from it
+    (register, dossier, overview, reports, exports) answer 500 for everyone who saw it."""
+    with pytest.raises(ValidationError) as caught:
+        dossiers.validate({"reference": "2025-001", "title": "Contract", **values})
+    assert set(caught.value.errors) == {field}
+
+
+def test_the_widest_accepted_term_still_derives_its_dates(
+    app: Flask, make_dossier: Callable[..., Dossier], client_for: Callable[..., FlaskClient]
+) -> None:
+    dossier = make_dossier(
+        start_on=date(1900, 1, 1),
+        end_on=date(2199, 12, 31),
+        option_count=20,
+        option_months=120,
+        auto_renewal=True,
+        notice_value=3660,
+        notice_unit=NoticeUnit.DAYS,
+    )
+    assert dossiers.derived_dates(dossier).max_end_on == date(2399, 12, 31)
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@example.org"))
+    client = client_for(admin)
+    for path in ("/", f"/dossiers/{dossier.reference}", "/overview", "/reports/deadlines"):
+        assert client.get(path).status_code == 200, path

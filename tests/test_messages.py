@@ -313,7 +313,7 @@ def test_the_upload_form_leaves_the_kind_to_the_file_by_default(
     options = re.findall(r"<option[^>]*>[^<]*</option>", form.split('id="kind"')[1])
     assert 'value="auto"' in options[0] and "selected" in options[0]
     assert ">Automatisch</option>" in options[0]
-    assert "een e-mail (.eml, .msg) wordt correspondentie, elk ander bestand een contract" in form
+    assert "een e-mail (.eml, .msg) wordt correspondentie; andere bestanden" in form
 
 
 def test_an_uploaded_email_is_correspondence_with_its_attachments(
@@ -330,9 +330,13 @@ def test_an_uploaded_email_is_correspondence_with_its_attachments(
     assert list(attachments) == ["broken.pdf"]
     assert attachments["broken.pdf"].kind == DocumentKind.CORRESPONDENCE
 
-    # Any other file still becomes a contract, as the form's default made it before.
-    contract = _filed(_file(client, "2025-051", b"Overeenkomst.\n", "afspraken.txt"))
+    # Any other file gets the kind its name gives, as `dossier import` does, else "other".
+    contract = _filed(_file(client, "2025-051", b"Overeenkomst.\n", "Overeenkomst ICT.txt"))
     assert contract.kind == DocumentKind.CONTRACT
+    annex = _filed(_file(client, "2025-051", b"Prijzen.\n", "Bijlage 6 - Prijzenblad.txt"))
+    assert annex.kind == DocumentKind.ANNEX
+    other = _filed(_file(client, "2025-051", b"Afspraken.\n", "afspraken.txt"))
+    assert other.kind == DocumentKind.OTHER
     # A client that sends no kind at all gets the same.
     response = client.post(
         "/dossiers/2025-051/documents/new",
@@ -372,8 +376,8 @@ def test_a_manager_is_asked_to_choose_a_kind_the_file_does_not_give(
     assert _filed(_file(client, "2025-053", _message(), "bericht.eml")).kind == (
         DocumentKind.CORRESPONDENCE
     )
-    refused = _file(client, "2025-053", b"Overeenkomst.\n", "afspraken.txt")
+    refused = _file(client, "2025-053", b"Overeenkomst.\n", "overeenkomst.txt")
     assert refused.status_code == 400
     assert "geen document van de soort contract" in refused.text
     assert "kies de soort document" in refused.text
-    assert "afspraken" not in set(db.session.scalars(sa.select(Document.title)))
+    assert "overeenkomst" not in set(db.session.scalars(sa.select(Document.title)))

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, send_from_directory
+from typing import Any
+
+from flask import Flask, current_app, request, send_from_directory
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
+
+# The largest id an INTEGER column holds on PostgreSQL (SQLite's are larger).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route, bounded by the largest row id: a larger number is a 404 like
+    any unknown id, instead of an overflow inside the database driver (a 500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """A whole-number query argument from 0 to MAX_ROW_ID, else `default` (a 30-digit page or
+    version number is no number to look up, not an overflow)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value <= MAX_ROW_ID else default
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from dossier.web import (
         admin,
         audit_trail,

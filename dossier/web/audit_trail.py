@@ -15,7 +15,7 @@ from dossier.extensions import db
 from dossier.listing import Page, paginate
 from dossier.models import AuditEvent, Dossier
 from dossier.spreadsheets import escape_cell
-from dossier.web import audit_view
+from dossier.web import audit_view, int_arg
 from dossier.web.forms import AuditFilterForm
 
 bp = Blueprint("audit", __name__)
@@ -41,7 +41,7 @@ def _selection(form: AuditFilterForm, dossier: Dossier | None) -> audit.EventFil
 
 
 def _page() -> int:
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    return max(1, min(int_arg("page", 1) or 1, 10_000))
 
 
 def _form() -> AuditFilterForm:

@@ -31,6 +31,7 @@ from dossier.models import (
     DocumentVersion,
     Dossier,
 )
+from dossier.web import int_arg
 from dossier.web.forms import (
     AUTOMATIC_KIND,
     DocumentEditForm,
@@ -166,7 +167,7 @@ def _duplicate_warning(version: DocumentVersion | None) -> str | None:
 @login_required
 def show(reference: str, document_id: int) -> str | tuple[str, int]:
     dossier, document = _document(reference, document_id)
-    number = request.args.get("version", type=int) or document.current_version_number
+    number = int_arg("version") or document.current_version_number
     version = access.get_version_or_404(current_user, document, number) if number else None
     # Only a page that shows the text reads it: not one waiting for extraction (which reloads
     # itself), nor one of a version without text.
@@ -207,8 +208,8 @@ def status(reference: str, document_id: int, number: int) -> Response:
 def compare_versions(reference: str, document_id: int) -> str | tuple[str, int]:
     dossier, document = _document(reference, document_id)
     current = document.current_version_number
-    new_number = request.args.get("new", type=int) or current
-    old_number = request.args.get("old", type=int) or max(new_number - 1, 1)
+    new_number = int_arg("new") or current
+    old_number = int_arg("old") or max(new_number - 1, 1)
     old = access.get_version_or_404(current_user, document, old_number)
     new = access.get_version_or_404(current_user, document, new_number)
     shown = [v for v in ([old] if new.id == old.id else [old, new]) if v.text]

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from dossier import access, deadlines, register, register_io
+from dossier.web import int_arg
 from dossier.web.reports import EXPORT_TYPES, table_download
 
 bp = Blueprint("register", __name__)
@@ -19,7 +20,7 @@ def index() -> str:
     selection = register.Selection.from_args(request.args)
     today = deadlines.local_today()
     shown = register.page(
-        current_user, selection, today, request.args.get("page", 1, type=int) or 1, PER_PAGE
+        current_user, selection, today, min(int_arg("page", 1) or 1, 10_000), PER_PAGE
     )
     return render_template(
         "register/index.html",

@@ -130,6 +130,8 @@ def dashboard() -> str:
         "reports/dashboard.html",
         today=today,
         dossiers=mine,
+        # The end of the running term, as the register shows it (tacit renewals roll on).
+        ends={d.id: deadlines.current_end(d, today) for d in mine if d.end_on},
         windows=windows,
         longest=windows[-1][1] if windows else [],
         missed=deadlines.missed(items),
