@@ -185,6 +185,15 @@ def test_no_main_page_scrolls_sideways(page: Any, server: Server) -> None:
     log_in(page, server, AUDITOR, AUDITOR_PASSWORD)
     wide += _sideways(page, ["/audit", f"/dossiers/{REFERENCE}/audit"])
     assert wide == []
+    # On a phone the audit trail is one block an event, not seven squeezed columns (a row of
+    # changed values was once 3,973 px tall, with hashes wrapped two characters a line).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/dossiers/{REFERENCE}/audit")
+    tallest = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.audit-table tbody tr')]"
+        ".map(r => r.getBoundingClientRect().height))"
+    )
+    assert 0 < tallest < 900, tallest
 
 
 def test_chart_labels_stay_inside_the_chart(page: Any, server: Server) -> None:
