@@ -22,6 +22,7 @@ from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
     AuditAction,
+    AuditEvent,
     Direction,
     Document,
     DocumentKind,
@@ -157,40 +158,67 @@ def file_attachments(version: DocumentVersion, attachments: list[Attachment]) ->
     uploader = db.session.get(User, version.uploaded_by_id) if version.uploaded_by_id else None
     if uploader is None or not attachments:
         return []
-    filed = []
     comment = attachment_comment(message)
-    for attachment in attachments:
-        try:
-            with (
-                open(attachment.path, "rb") as stream,
-                documents.receive(stream, clean_line(attachment.filename)) as upload,
-            ):
-                kind = _attachment_kind(uploader, message, upload.filename)
-                mail_details = kind == DocumentKind.CORRESPONDENCE
-                filed.append(
-                    documents.file_document(
-                        uploader,
-                        message.dossier,
-                        upload,
-                        kind=kind,
-                        document_date=message.document_date,
-                        direction=message.direction if mail_details else None,
-                        correspondent=message.correspondent if mail_details else "",
-                        confidentiality=message.confidentiality,
-                        comment=comment,
-                        parent=message,
-                    )
-                )
-        except DomainError as exc:
-            audit.record(
+    # A refusal's reason is stored in the installation's language, as the comment is: this
+    # runs in a worker or after the request, where no user's language applies.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        filed = [_file_attachment(uploader, version, a, comment) for a in attachments]
+    return [document for document in filed if document is not None]
+
+
+def _file_attachment(
+    uploader: User, version: DocumentVersion, attachment: Attachment, comment: str
+) -> Document | None:
+    """File one attachment, or audit why it was refused (and return None)."""
+    message = version.document
+    try:
+        with (
+            open(attachment.path, "rb") as stream,
+            documents.receive(stream, clean_line(attachment.filename)) as upload,
+        ):
+            kind = _attachment_kind(uploader, message, upload.filename)
+            mail_details = kind == DocumentKind.CORRESPONDENCE
+            return documents.file_document(
                 uploader,
-                AuditAction.ATTACHMENT_REFUSED,
-                "version",
-                version.id,
-                dossier_id=message.dossier_id,
-                after={"filename": clean_line(attachment.filename)[:255], "reason": str(exc)},
+                message.dossier,
+                upload,
+                kind=kind,
+                document_date=message.document_date,
+                direction=message.direction if mail_details else None,
+                correspondent=message.correspondent if mail_details else "",
+                confidentiality=message.confidentiality,
+                comment=comment,
+                parent=message,
             )
-    return filed
+    except DomainError as exc:
+        audit.record(
+            uploader,
+            AuditAction.ATTACHMENT_REFUSED,
+            "version",
+            version.id,
+            dossier_id=message.dossier_id,
+            after={"filename": clean_line(attachment.filename)[:255], "reason": str(exc)},
+        )
+        return None
+
+
+def refused_attachments(document: Document) -> list[tuple[str, str]]:
+    """The attachments of a message that were not filed: (file name, reason), oldest first."""
+    versions = sa.select(DocumentVersion.id).where(DocumentVersion.document_id == document.id)
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.action == AuditAction.ATTACHMENT_REFUSED,
+            AuditEvent.object_type == "version",
+            AuditEvent.object_id.in_(versions),
+        )
+        .order_by(AuditEvent.id)
+    )
+    return [
+        (str(e.after.get("filename", "")), str(e.after.get("reason", "")))
+        for e in events
+        if e.after
+    ]
 
 
 def attachment_comment(message: Document) -> str:

@@ -381,3 +381,22 @@ def test_a_manager_is_asked_to_choose_a_kind_the_file_does_not_give(
     assert "geen document van de soort contract" in refused.text
     assert "kies de soort document" in refused.text
     assert "overeenkomst" not in set(db.session.scalars(sa.select(Document.title)))
+
+
+def test_a_refused_attachment_is_listed_on_the_message_with_its_reason_in_dutch(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """A program posing as a PDF inside an e-mail is not filed; the message says so, in the
+    installation's language, instead of only the audit trail knowing (in English)."""
+    make_dossier("2025-054")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@b.nl", "c@d.nl", "Offerte"
+    message.set_content("Zie bijlage.\n")
+    program = b"MZ\x90\x00" + b"\x00" * 200
+    message.add_attachment(program, maintype="application", subtype="pdf", filename="Offerte.pdf")
+    client = app.test_client(user=admin)
+    filed = _filed(_file(client, "2025-054", bytes(message), "offerte.eml"))
+    assert _attachments(filed) == {}
+    page = client.get(f"/dossiers/2025-054/documents/{filed.id}").text
+    assert "Niet toegevoegd:" in page and "Offerte.pdf" in page
+    assert "De bestandsnaam eindigt op .pdf" in page and "The file name says" not in page

@@ -185,6 +185,7 @@ def show(reference: str, document_id: int) -> str | tuple[str, int]:
         can_edit=access.can_edit_document(current_user, document),
         message=_readable(document.parent),
         attachments=[a for a in document.attachments if _readable(a)],
+        refused_attachments=messages.refused_attachments(document),
         inline_types=INLINE_TYPES,
         pending=version is not None and version.extraction_status.value == "pending",
     )
