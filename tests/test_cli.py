@@ -19,7 +19,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from dossier import accounts, dossiers, importer, verify
-from dossier.cli import FIRST_ADMIN_EMAIL, cli
+from dossier.accounts import FIRST_ADMIN_EMAIL
+from dossier.cli import cli
 from dossier.config import normalise_url
 from dossier.extensions import db
 from dossier.models import (

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dossier.cli import FIRST_ADMIN_EMAIL, cli
+from dossier.accounts import FIRST_ADMIN_EMAIL
+from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import Dossier, User
 

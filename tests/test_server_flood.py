@@ -116,7 +116,7 @@ def test_connection_limit_fits_the_open_files_limit(soft: int, hard: int, expect
     code = (
         "import resource\n"
         f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
-        "from dossier.cli import _connection_limit\n"
+        "from dossier.cli.instance import _connection_limit\n"
         "print(_connection_limit(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
     )
     run = subprocess.run(

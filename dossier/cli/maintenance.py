@@ -1,0 +1,155 @@
+"""Keeping the data safe: `verify`, `backup`, `restore` and `reindex`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from dossier import backup, database, indexing, services, verify
+from dossier.cli.common import fail, require_database
+from dossier.extensions import db
+from dossier.models import Document
+
+
+@click.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--backup",
+    "backups",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also check that the audit trail still holds this backup's chain head (repeatable).",
+)
+@with_appcontext
+def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
+    """Re-hash every blob; check rows, blobs, numbering, the audit chain and its anchored head,
+    the database and the search index.
+
+    Exit 1 on a fault; index work still queued is listed as pending, not as a fault.
+    """
+    require_database()
+    grace = timedelta(hours=float(current_app.config["VERIFY_ORPHAN_GRACE_HOURS"]))
+    try:
+        anchors = [(backup.manifest_head(path), str(path / backup.MANIFEST)) for path in backups]
+    except backup.BackupError as exc:
+        fail(str(exc))
+    with database.read_only():
+        report = verify.run(services.blob_store(), grace=grace, anchors=anchors)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(
+            f"{report.versions} versions, {report.blobs} blobs, "
+            f"{report.audit_events} audit events, {report.index_units} index units checked "
+            f"({', '.join(report.checks)})"
+        )
+        for note in report.notes:
+            click.echo(f"info {note.kind}: {note.subject}: {note.detail}")
+        for problem in report.problems:
+            click.echo(f"PROBLEM {problem.kind}: {problem.subject}: {problem.detail}")
+        for note in report.pending:
+            click.echo(f"PENDING {note.kind}: {note.subject}: {note.detail}")
+        click.echo(
+            "OK: nothing lost, nothing altered"
+            if report.ok
+            else f"FAILED: {len(report.problems)} problems"
+        )
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@with_appcontext
+def backup_command(path: Path, as_json: bool) -> None:
+    """Back up the database, the blobs and the audit chain head into PATH (never the index)."""
+    require_database()
+    try:
+        manifest = backup.backup(path)
+    except backup.BackupError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    head = manifest["audit_head"]
+    click.echo(
+        f"Backup written to {path}: {manifest['database']['file']}, "
+        f"{len(manifest['blobs'])} blobs, audit chain head event {head['id']} "
+        f"({head['events']} events)"
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that already holds data.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def restore_command(path: Path, force: bool, as_json: bool) -> None:
+    """Restore a backup made by `dossier backup` after checking every checksum in it, then
+    rebuild the search index from the restored text (a backup never holds the index).
+
+    Stop the server first. Afterwards run `dossier verify`.
+    """
+    try:
+        outcome = backup.restore(path, force=force)
+    except backup.BackupError as exc:
+        fail(str(exc))
+    except OSError as exc:  # an unreadable file or folder in the backup, or a full disk
+        fail(f"the restore stopped: {exc.strerror or exc} ({exc.filename or path})")
+    db.session.remove()
+    with indexing.writer_lock():
+        outcome["indexed_documents"] = indexing.rebuild()
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2))
+        return
+    manifest = outcome["manifest"]
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}: {len(manifest['blobs'])} blobs, "
+        f"audit chain head event {manifest['audit_head']['id']} checked"
+    )
+    if outcome["displaced_blobs"]:
+        click.echo(
+            f"{outcome['displaced_blobs']} blobs not in the backup, or damaged, were moved "
+            f"aside into {current_app.instance_path}"
+        )
+    click.echo(f"Search index rebuilt: {outcome['indexed_documents']} documents")
+    click.echo("Now run `dossier verify`.")
+
+
+@click.command("reindex")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 16),
+    default=lambda: min(2, os.cpu_count() or 1),
+    show_default="2 on a machine with two or more cores",
+    help="Indexing processes (each takes up to about 500 MB).",
+)
+@with_appcontext
+def reindex_command(processes: int) -> None:
+    """Rebuild the search index from the text stored in the database."""
+    require_database()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
+    with (
+        indexing.writer_lock(),
+        click.progressbar(length=total, label="Indexing documents", file=sys.stderr) as bar,
+    ):
+        seen = {"n": 0}
+
+        def progress(documents_done: int) -> None:
+            bar.update(documents_done - seen["n"])
+            seen["n"] = documents_done
+
+        count = indexing.rebuild(progress, processes=processes)
+    click.echo(f"Index rebuilt: {count} documents")
+
+
+COMMANDS = [verify_command, backup_command, restore_command, reindex_command]
