@@ -36,7 +36,7 @@ from ingest.extract import (
 from ingest.extract.pdf import PYPDF_LIMITS
 from ingest.extract.runner import ChildFailed, run_isolated
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 IN_CI = os.environ.get("CI") == "true"
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 CUAD_SAMPLES = (

@@ -26,9 +26,9 @@ from flask import Flask
 from dossier.extensions import db
 from dossier.models import AuditEvent, Document, DocumentVersion, Dossier, OutboxItem, User
 from storage import FileSystemBlobStore
-from tests import test_crash_points as crash_points
+from tests.system import test_crash_points as crash_points
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOSSIER = Path(sys.executable).with_name("dossier")
 DUTCH_507 = "Er is onvoldoende opslagruimte"
 KB = 1024

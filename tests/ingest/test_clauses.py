@@ -13,7 +13,7 @@ import pytest
 
 from ingest.clauses import Clause, context_headings, segment
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 CUAD = "cuad-dev"
 GIBIT = (
     "dutch/vng-softwarecatalogus-aanbesteding/"

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 pytestmark = pytest.mark.any_database
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "dossier" / "translations"
 DUTCH_PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
 DUTCH_MO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.mo"

@@ -21,7 +21,7 @@ from search.index import QueryRefused, SearchIndex, SearchRequest, validate_quer
 from search.index_plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
 from search.query import MAX_WILDCARDS
 from tests.conftest import _PASSWORD_HASH, _config, need
-from tests.test_index import documents, unit
+from tests.search.test_index import documents, unit
 
 
 def _words(prefix: str, count: int) -> list[str]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from dossier.config import normalise_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "crash_loop.py"
 PG_URL = os.environ.get("DOSSIER_TEST_DATABASE_URL", "")
 SCHEMA = "crashloop"  # its own schema, so the rest of the suite's tables are left alone

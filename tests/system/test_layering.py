@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Package -> the top-level names it may never import.
 FORBIDDEN = {
     "storage": {"flask", "dossier", "ingest", "search"},

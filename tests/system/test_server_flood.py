@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLOOD = 300  # three times waitress's default connection limit
 CHANNEL_TIMEOUT = 3
 

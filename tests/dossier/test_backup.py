@@ -20,8 +20,8 @@ from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, User
 from dossier.services import blob_store
 from storage import FileSystemBlobStore
-from tests import test_crash_points as crash_points
 from tests.conftest import need
+from tests.system import test_crash_points as crash_points
 
 DOSSIER = Path(sys.executable).with_name("dossier")
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"

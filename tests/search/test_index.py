@@ -28,7 +28,7 @@ from search.index import (
     validate_query,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CANARY = "zwartekraai"
 
 

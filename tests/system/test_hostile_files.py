@@ -31,7 +31,7 @@ from dossier.extensions import db
 from dossier.filenames import clean_filename
 from dossier.models import Document, DocumentVersion, Dossier, ExtractionStatus, User
 from dossier.services import blob_store
-from tests.hostile_corpus import ANY_STATUS, REFUSED, Hostile, generate
+from tests.ingest.hostile_corpus import ANY_STATUS, REFUSED, Hostile, generate
 
 pytestmark = pytest.mark.any_database
 

@@ -31,7 +31,7 @@ from storage import (
 )
 from storage.filesystem import TEMP_PREFIX
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = bytes(range(256)) * 700
 DATA_KEY = hashlib.sha256(DATA).hexdigest()
 BAD_KEYS = [

@@ -20,7 +20,7 @@ from ingest.detect import (
     detect,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 MACRO_CONTENT_TYPES = (
     '<?xml version="1.0"?><Types><Override PartName="/word/document.xml" '

@@ -33,8 +33,8 @@ from dossier.models import (
     User,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DRIVER = ROOT / "tests" / "drivers" / "crash_driver.py"
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "system" / "crash_driver.py"
 DOSSIER = Path(sys.executable).with_name("dossier")
 WORD = "bureaustoelenleverantie"
 ADMIN = "admin@example.org"  # the `admin` fixture

@@ -1,6 +1,6 @@
 """Run one real Dossier operation in its own process, so a test can crash it at a named step.
 
-Usage: python tests/drivers/crash_driver.py OPERATION [ARG]
+Usage: python tests/system/crash_driver.py OPERATION [ARG]
 The instance comes from DOSSIER_INSTANCE_PATH (and DOSSIER_DATABASE_URL for PostgreSQL), made
 by `dossier init`; DOSSIER_CRASH_AT names the step at which the process dies.
 

@@ -21,7 +21,7 @@ from dossier import documents, indexing, searching
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import AuditEvent, Confidentiality, Document, DocumentKind, Dossier, User
-from tests.test_index_faults import wait_for_background_indexing
+from tests.system.test_index_faults import wait_for_background_indexing
 
 SECRET = "zwartezwaan"  # only in the text of the confidential document
 TEXT = f"Artikel 1 Prijzen\nDe prijs {SECRET} geldt het hele jaar.\n"

@@ -16,8 +16,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from tests.test_detect import docx_entries, make_zip, patch_central
-from tests.test_extract import (
+from tests.ingest.test_detect import docx_entries, make_zip, patch_central
+from tests.ingest.test_extract import (
     DOCX_CONTENT_TYPES,
     DOCX_RELS,
     W_NS,
