@@ -1,7 +1,10 @@
-"""Passwords that are common or trivially repetitive are refused with the reason, wherever a
-password is set: the password page, an administrator, the command line."""
+"""`dossier/accounts.py`: passwords that are common or trivially repetitive are refused with the
+reason, wherever a password is set: the password page, an administrator, the command line.
+Outside a request (the `dossier` commands) the policy speaks English, in errors that serialise."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from flask import Flask
@@ -80,3 +83,11 @@ def test_a_password_made_of_the_users_own_name_is_refused(app: Flask, password: 
         accounts.check_password_policy(password, "p.devries@gemeente.nl", "Petra de Vries")
     assert "your own name or e-mail address" in caught.value.errors["password"]
     accounts.check_password_policy(PASSWORD, "p.devries@gemeente.nl", "Petra de Vries")
+
+
+def test_commands_get_english_messages_that_serialise(app: Flask) -> None:
+    # No request: the `dossier` commands, whose own output is English.
+    with pytest.raises(ValidationError) as caught:
+        accounts.check_password_policy("short")
+    assert str(caught.value) == "password: use at least 12 characters"
+    assert json.loads(json.dumps(caught.value.errors)) == {"password": "use at least 12 characters"}

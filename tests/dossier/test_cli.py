@@ -30,11 +30,13 @@ from dossier.models import (
     DocumentVersion,
     Dossier,
     GlobalRole,
+    Group,
     MemberRole,
     User,
 )
 from dossier.services import blob_store
 from storage import FileSystemBlobStore
+from tests.conftest import PASSWORD
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 VNG_REFERENCE = "vng-softwarecatalogus-aanbesteding"
@@ -602,3 +604,21 @@ def test_member_roles_come_from_the_importing_user(
     assert invoke("import", str(_folder_with_a_letter(tmp_path))).exit_code == 0
     roles = db.session.scalars(sa.select(Membership.role)).all()
     assert roles == [MemberRole.BEHEERDER]
+
+
+# Names the commands take lose control and bidi-override characters.
+
+
+def test_names_given_to_the_cli_are_cleaned(app: Flask, admin: User) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        cli,
+        ["create-user", "ada@example.org", "--name", "Ada\x0bLovelace\u202e", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["create-group", "\u202eInkoop\x0bteam "])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
+    assert user is not None and user.name == "Ada Lovelace"
+    assert db.session.scalars(sa.select(Group.name)).all() == ["Inkoop team"]

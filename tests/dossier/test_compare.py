@@ -1,5 +1,6 @@
 """The version comparison is bounded: a correct shortest diff within a step budget, a clear
-message beyond it, and one computation per pair of texts."""
+message beyond it, and one computation per pair of texts. Changes come in groups with their
+context."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dossier import compare, indexing
+from dossier.compare import compare_texts
 from dossier.models import Dossier, User
-
-pytestmark = pytest.mark.any_database
 
 # Two 2 KB texts that made difflib's matcher cubic: 91 s for one compare page.
 PATHOLOGICAL_OLD = "Artikel 1\n" + "x\n" * 1000
@@ -33,6 +33,7 @@ def _lcs_length(a: list[str], b: list[str]) -> int:
     return previous[-1]
 
 
+@pytest.mark.any_database
 def test_line_opcodes_are_a_shortest_edit_script() -> None:
     for seed in range(500):
         rng = random.Random(seed)
@@ -51,12 +52,14 @@ def test_line_opcodes_are_a_shortest_edit_script() -> None:
         assert kept == _lcs_length(a, b), (a, b)
 
 
+@pytest.mark.any_database
 def test_pathological_pair_gets_a_correct_diff_within_the_budget() -> None:
     result = compare._compare(PATHOLOGICAL_OLD, PATHOLOGICAL_NEW, 3)
     assert not result.too_different
     assert (result.added, result.removed) == (500, 500)
 
 
+@pytest.mark.any_database
 def test_texts_beyond_the_budget_are_too_different() -> None:
     """Every line changed in 20,000-line texts: the search stops at its step budget."""
     old = "\n".join(f"old {i}" for i in range(compare.MAX_LINES))
@@ -70,6 +73,7 @@ def test_texts_beyond_the_budget_are_too_different() -> None:
     assert (result.too_different, result.added, result.removed) == (False, 1, 1)
 
 
+@pytest.mark.any_database
 def test_a_pair_is_compared_once() -> None:
     old, new = "a\nb\nc\n" * 300, "a\nc\nb\n" * 300
     results: list[compare.Comparison] = []
@@ -112,6 +116,7 @@ def _two_versions(
     return client, page
 
 
+@pytest.mark.any_database
 def test_compare_page_of_the_pathological_pair_answers_quickly(
     app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
 ) -> None:
@@ -127,6 +132,7 @@ def test_compare_page_of_the_pathological_pair_answers_quickly(
     assert "500 regels toegevoegd, 500 regels verwijderd" in response.text
 
 
+@pytest.mark.any_database
 def test_compare_page_says_when_versions_are_too_different(
     app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
 ) -> None:
@@ -136,3 +142,13 @@ def test_compare_page_says_when_versions_are_too_different(
     text = client.get(page + "/compare").text
     assert "Deze versies verschillen te veel om ze regel voor regel te vergelijken." in text
     assert "Regel 1 van" not in text
+
+
+def test_compare_texts_groups_changes_with_context() -> None:
+    old = "\n".join(f"line {i}" for i in range(1, 21))
+    new = old.replace("line 3", "line three").replace("line 18\n", "")
+    result = compare_texts(old, new, context=1)
+    kinds = [line.kind for line in result.lines]
+    assert kinds == ["same", "removed", "added", "same", "gap", "same", "removed", "same"]
+    assert (result.added, result.removed) == (1, 2)
+    assert compare_texts("a\nb", "a\nb").lines == []

@@ -9,19 +9,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from dossier import dossiers, memberships
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
-from dossier.models import (
-    AuditEvent,
-    Dossier,
-    MemberRole,
-    Membership,
-    NoticeUnit,
-    Party,
-    User,
-)
+from dossier.models import AuditEvent, Dossier, MemberRole, Membership, NoticeUnit, Party, User
 
 
 @pytest.mark.parametrize(
@@ -178,3 +171,16 @@ def test_a_form_opened_before_a_role_change_is_stale(
         dossiers.update_dossier(admin, dossier, {**form_values, "title": "Nieuw"}, opened)
     db.session.rollback()
     assert memberships.membership_of(dossier, person).role == MemberRole.MANAGER
+
+
+# A NUL cannot be stored (PostgreSQL refuses it): the domain refuses it with a message.
+
+
+def test_the_domain_refuses_a_nul_in_any_register_text(app: Flask, admin: User) -> None:
+    with pytest.raises(ValidationError) as caught:
+        dossiers.create_dossier(
+            admin, {"reference": "2025-072", "title": "Ti\x00tel", "supplier": "A\x00cme"}
+        )
+    assert set(caught.value.errors) == {"title", "supplier"}
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Dossier)) is None

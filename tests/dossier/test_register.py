@@ -246,3 +246,27 @@ def test_the_person_filter_finds_roles_held_through_a_group(
     # The filter offers the person, who holds the role only through the group.
     assert f'<option value="{gert.id}" selected>Gert Groep</option>' in page
     assert "Alleen Lezer" not in page
+
+
+# Pages of the register.
+
+
+def test_register_pages_keep_filters_and_sort(app: Flask, admin: User) -> None:
+    from dossier import dossiers
+    from dossier.extensions import db
+
+    for i in range(1, 103):
+        status = "active" if i % 2 else "draft"
+        dossiers.create_dossier(
+            admin, {"reference": f"2024-{i:03d}", "title": f"Contract {i}", "status": status}
+        )
+    db.session.commit()
+    client = app.test_client(user=admin)
+    first = client.get("/?sort=-reference").text
+    assert "102 dossiers" in first and "Pagina 1 van 2" in first
+    assert "2024-102" in first and "2024-002<" not in first
+    assert 'href="/?sort=-reference&amp;page=2"' in first
+    second = client.get("/?sort=-reference&page=2").text
+    assert "2024-002<" in second and "2024-001<" in second and "2024-102<" not in second
+    active = client.get("/?status=active&page=9").text  # beyond the end: the last page
+    assert "51 dossiers" in active and "2024-001<" in active and "Pagina" not in active

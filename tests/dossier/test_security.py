@@ -1,8 +1,11 @@
-"""Deployment settings behind https and reverse proxies: Secure on every cookie, HSTS, the
-client's real address from trusted proxies only; access denials logged as JSON lines."""
+"""`dossier/security.py`: log-in sessions end at log-out and when the user is disabled, a form
+without its CSRF token is refused, and error pages (also for a request over the size limit)
+show nothing internal. Deployment behind https and reverse proxies: Secure on every cookie,
+HSTS, the client's real address from trusted proxies only; access denials logged as JSON lines."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -17,8 +20,6 @@ from dossier import create_app
 from dossier.extensions import db
 from dossier.models import AuditEvent, Dossier, GlobalRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD, _config
-
-pytestmark = pytest.mark.any_database
 
 HTTPS = "https://dossier.example.org"
 
@@ -56,6 +57,7 @@ def _log_in(app: Flask, base_url: str = HTTPS, **environ: str):
     return response
 
 
+@pytest.mark.any_database
 def test_secure_cookies_make_the_remember_me_cookie_secure_too(
     build: Callable[..., Flask],
 ) -> None:
@@ -67,6 +69,7 @@ def test_secure_cookies_make_the_remember_me_cookie_secure_too(
     assert all("; Secure" in c for c in cookies), cookies
 
 
+@pytest.mark.any_database
 def test_secure_cookies_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,11 +80,13 @@ def test_secure_cookies_from_the_environment(
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
+@pytest.mark.any_database
 def test_cookies_are_not_secure_unless_configured(build: Callable[..., Flask]) -> None:
     cookies = _log_in(build(), base_url="http://localhost").headers.getlist("Set-Cookie")
     assert cookies and not any("Secure" in c for c in cookies)
 
 
+@pytest.mark.any_database
 def test_hsts_is_sent_over_https_when_configured(build: Callable[..., Flask]) -> None:
     client = build(HSTS_SECONDS=31536000).test_client()
     secure = client.get("/login", base_url=HTTPS)
@@ -94,6 +99,7 @@ def test_hsts_is_sent_over_https_when_configured(build: Callable[..., Flask]) ->
     assert "Strict-Transport-Security" not in plain.headers
 
 
+@pytest.mark.any_database
 def test_a_trusted_proxy_tells_the_scheme(build: Callable[..., Flask]) -> None:
     """TLS ends at the proxy: its X-Forwarded-Proto says https, but only when trusted."""
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
@@ -116,6 +122,7 @@ def _failures(app: Flask, client_address: str, count: int) -> list[int]:
     ]
 
 
+@pytest.mark.any_database
 def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(
     build: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -131,11 +138,13 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(
     assert _failures(direct, "198.51.100.7", 1) == [429]
 
 
+@pytest.mark.any_database
 def test_trusted_proxies_must_be_a_count(build: Callable[..., Flask]) -> None:
     with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
         build(TRUSTED_PROXIES="yes")
 
 
+@pytest.mark.any_database
 def test_access_denials_are_logged_not_audited(
     app: Flask,
     make_user: Callable[..., User],
@@ -161,6 +170,7 @@ def test_access_denials_are_logged_not_audited(
     assert after == events_before
 
 
+@pytest.mark.any_database
 def test_an_untrusted_proxy_in_front_is_reported_once(
     build: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -175,3 +185,63 @@ def test_an_untrusted_proxy_in_front_is_reported_once(
     caplog.clear()
     trusted.get("/login", headers={"X-Forwarded-For": "203.0.113.5"})
     assert "config.untrusted_proxy" not in caplog.text
+
+
+# CSRF, sessions and error pages.
+
+
+def test_post_without_csrf_token_is_refused(app: Flask, admin: User) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = app.test_client(user=admin).post(
+        "/dossiers/new",
+        data={
+            "reference": "2025-060",
+            "title": "x",
+            "status": "draft",
+            "confidentiality": "normal",
+        },
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(db.select(Dossier).where(Dossier.reference == "2025-060")) is None
+
+
+def test_logout_ends_the_session_cookie_everywhere(app: Flask, admin: User) -> None:
+    first, second = app.test_client(), app.test_client()
+    for client in (first, second):
+        client.post("/login", data={"email": admin.email, "password": PASSWORD})
+        assert client.get("/").status_code == 200
+    first.post("/logout")
+    response = second.get("/")
+    assert response.status_code == 302, "a session from before log-out must not survive it"
+
+
+def test_disabled_user_is_logged_out(app: Flask, admin: User) -> None:
+    client = app.test_client()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    admin.is_enabled = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_errors_show_no_internals(app: Flask, admin: User) -> None:
+    response = app.test_client(user=admin).get("/dossiers/%00%ff")
+    assert response.status_code == 404
+    assert "Traceback" not in response.text
+
+
+def test_request_over_the_size_limit_is_refused_before_reading(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-070")
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = app.test_client(user=admin).post(
+        "/dossiers/2025-070/documents/new",
+        data={
+            "file": (io.BytesIO(b"x" * 20_000), "big.txt"),
+            "kind": "other",
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "Traceback" not in response.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -176,3 +177,36 @@ def test_a_password_typed_in_the_e_mail_field_is_not_kept(
     assert _login(throttled.test_client(), "Geheim-Wachtwoord-2026", PASSWORD, ATTACKER) == 400
     assert [e.after["email"] for e in _events("login.failed")] == ["…"]
     assert "geheim" not in json.dumps(_logged(caplog, "login.failed")).lower()
+
+
+# The page a throttled visitor gets.
+
+
+def test_login_attempts_are_throttled_with_a_clear_message(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+
+    from dossier import create_app
+    from tests.conftest import _config
+
+    target = tmp_path / "throttle.sqlite3"
+    shutil.copy(sqlite_template, target)
+    config = _config(tmp_path, f"sqlite:///{target}") | {
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_LIMITS": "3 per minute",
+    }
+    throttled = create_app(config)
+    client = throttled.test_client()
+    codes = [
+        client.post(
+            "/login", data={"email": "nobody@example.org", "password": "x" * 12}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
+    response = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
+    assert "Traceback" not in response.text and response.status_code == 429
+    # A logged-out visitor is sent to the log-in page, not to the register they cannot open.
+    assert "Terug naar het contractregister" not in response.text
+    assert '<a href="/login">Naar de inlogpagina</a>' in response.text

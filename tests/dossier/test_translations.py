@@ -1,4 +1,6 @@
 """The Dutch catalog covers every interface text, its .mo is current, and English can be chosen.
+Filing a document is "toevoegen" in Dutch, never "archiveren" (that is the dossier status
+Gearchiveerd and the Archiefwet's archiving).
 
 After changing a `_()` text in a template or in dossier/: run `make translations`, translate the
 new or fuzzy entries in dossier/translations/nl/LC_MESSAGES/messages.po, then run it again.
@@ -6,6 +8,7 @@ new or fuzzy entries in dossier/translations/nl/LC_MESSAGES/messages.po, then ru
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -113,3 +116,20 @@ def test_dutch_by_default_and_english_on_request(app: Flask) -> None:
     assert "Password" in english.text
     assert "Inloggen" not in english.text
     assert 'lang="en"' in english.text
+
+
+_FILING = re.compile(r"\bfil(?:e|ed|ing)\b(?! (?:name|type|is|was|contains|ending|too))", re.I)
+
+
+def test_filing_is_never_translated_as_archiving() -> None:
+    with DUTCH_PO.open("rb") as handle:
+        catalog = read_po(handle)
+    wrong = []
+    for message in catalog:
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string if isinstance(message.string, str) else message.string[0]
+        if not msgid or not _FILING.search(msgid) or "archiv" in msgid.lower():
+            continue  # not about filing, or about an archived dossier as well
+        if "archiv" in string.lower():
+            wrong.append((msgid, string))
+    assert wrong == []

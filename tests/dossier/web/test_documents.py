@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -313,3 +314,31 @@ def test_the_upload_script_gets_the_duplicate_warning_in_its_answer(
     answer = scripted("kopie.txt")
     assert str(answer["url"]).startswith("/dossiers/2025-032/documents/")
     assert answer["warning"] == 'Dit bestand staat al in het dossier als "Brief", versie 1.'
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"Geachte heer,\n", "text/plain; charset=utf-8"),
+        ("Caf\u00e9 au lait\n".encode("cp1252"), "text/plain; charset=windows-1252"),
+    ],
+)
+def test_a_text_download_names_its_charset_once(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    content: bytes,
+    content_type: str,
+) -> None:
+    dossier = make_dossier("2025-090")
+    with documents.receive(io.BytesIO(content), "brief.txt") as upload:
+        document = documents.file_document(admin, dossier, upload, kind=DocumentKind.OTHER)
+    db.session.commit()
+    response = app.test_client(user=admin).get(
+        f"/dossiers/2025-090/documents/{document.id}/versions/1/download"
+    )
+    body = response.get_data()
+    response.close()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    assert body == content

@@ -1,11 +1,15 @@
-"""The dossier form shows every error in one round and keeps what the user typed; its people
-fields are the dossier's memberships."""
+"""`dossier/web/dossiers.py`: the dossier form shows every error in one round, each tied to its
+field, and keeps what the user typed; its people fields are the dossier's memberships. The
+dossier page lists the documents, filtered and sorted from the URL, and its own deadlines
+without repeating the dossier."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +17,8 @@ from flask import Flask
 
 from dossier import memberships
 from dossier.extensions import db
-from dossier.models import Dossier, MemberRole, User
+from dossier.models import Dossier, DossierStatus, GlobalRole, MemberRole, User
+from tests.dossier.helpers import VNG, _section, _upload
 
 BAD = {
     "reference": "2025-060",
@@ -182,3 +187,70 @@ def test_the_form_edits_the_memberships_and_keeps_every_holder(
     assert "minstens één contractbeheerder" in response.text, response.text
     db.session.expire_all()
     assert _role(dossier, bo) == MemberRole.BEHEERDER
+
+
+# The dossier page.
+
+
+def test_a_dossiers_own_deadline_table_does_not_repeat_the_dossier(
+    app: Flask, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["REPORT_DATE"] = "2026-01-15"
+    manager = make_user("manager@example.org", GlobalRole.BEHEERDER)
+    make_dossier(
+        "2026-030",
+        {manager: MemberRole.MANAGER},
+        title="Catering hoofdkantoor",
+        status=DossierStatus.ACTIVE,
+        start_on=date(2025, 1, 1),
+        end_on=date(2026, 6, 30),
+    )
+    client = app.test_client(user=manager)
+    section = _section(client.get("/dossiers/2026-030").text, "h-deadlines")
+    assert "/deadlines/2026-030/end/2026-06-30" in section  # the deadlines are there
+    assert ">Dossier</th>" not in section
+    assert "Catering hoofdkantoor" not in section
+
+
+def test_dossier_document_list_filters_and_sorts_from_the_url(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+    corpus: Path,
+) -> None:
+    reader = make_user("reader@example.org")
+    dossier = make_dossier(members={reader: MemberRole.READER})
+    client = app.test_client(user=admin)
+    new = f"/dossiers/{dossier.reference}/documents/new"
+    _upload(client, new, corpus / VNG / "Nieuwe planning.docx", kind="other", title="Planning")
+    xlsx = corpus / VNG / "Bijlage 4 - Vragenformulier VNGR EA Vernieuwen Softwarecatalogus.xlsx"
+    _upload(client, new, xlsx, kind="minutes", title="Aa")
+    _upload(client, new, corpus / "eml" / "attachments_basic_email.eml", kind="correspondence")
+    base = f"/dossiers/{dossier.reference}"
+    assert client.get(base + "?kind=minutes").text.count("/versions/1/download") == 1
+    by_title = client.get(base + "?sort=title").text
+    assert by_title.index(">Aa<") < by_title.index(">Planning<")
+    by_title_desc = client.get(base + "?sort=-title").text
+    assert by_title_desc.index(">Planning<") < by_title_desc.index(">Aa<")
+    filtered = client.get(base + "?q=plan").text
+    assert ">Planning<" in filtered and ">Aa<" not in filtered
+    assert "Geen enkel document voldoet" in client.get(base + "?q=%25_nothing").text
+    assert client.get(base + "?sort=evil&kind=evil").status_code == 200
+    assert (
+        "Er zijn nog geen documenten"
+        in app.test_client(user=reader)
+        .get(f"/dossiers/{make_dossier(members={reader: MemberRole.READER}).reference}")
+        .text
+    )
+
+
+def test_hints_and_errors_are_tied_to_their_fields(app: Flask, admin: User) -> None:
+    client = app.test_client(user=admin)
+    dossier = client.get("/dossiers/new")
+    assert dossier.status_code == 200
+    refused = client.post("/dossiers/new", data={"reference": "", "title": ""})
+    assert refused.status_code == 400
+    assert 'aria-describedby="reference-hint reference-error"' in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert 'id="reference-error"' in refused.text

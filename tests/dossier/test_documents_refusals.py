@@ -1,54 +1,28 @@
-"""Messages made by domain code follow the interface language: Dutch by default, English on request.
-
-Refusals of ingest.detect are worded from their code and params, validation errors are
-translated where they are raised, and the pages put numbers, plurals and sizes in the locale.
-"""
+"""`dossier/documents.py`, refused uploads: the refusals of ingest.detect are worded from their
+code and params in the interface language (Dutch by default, English on request); a refusal or
+a detected type without a wording of ours falls back to the English reason or the MIME type."""
 
 from __future__ import annotations
 
 import gzip
-import html
-import io
-import json
 import re
 import struct
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from flask_babel import force_locale
 
-from dossier import accounts, documents
-from dossier.errors import ValidationError
-from dossier.i18n import format_filesize
-from dossier.models import Dossier, NoticeUnit, User
+from dossier import documents
+from dossier.models import Dossier, User
 from ingest.detect import Refused
+from tests.dossier.helpers import _english, _file, _text
 
 pytestmark = pytest.mark.any_database
 
+
 # An ELF64 header for an x86-64 executable, enough for libmagic to say so.
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + struct.pack("<HHI", 2, 0x3E, 1) + bytes(200)
-
-
-def _file(client: FlaskClient, reference: str, data: bytes, filename: str):
-    return client.post(
-        f"/dossiers/{reference}/documents/new",
-        data={
-            "file": (io.BytesIO(data), filename),
-            "kind": "contract",
-            "confidentiality": "normal",
-        },
-        content_type="multipart/form-data",
-    )
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _english(client: FlaskClient) -> None:
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
 
 
 def test_a_renamed_executable_is_refused_in_dutch_then_in_english(
@@ -86,106 +60,6 @@ def test_an_unaccepted_extension_is_refused_in_dutch(
     assert "Bestanden met de extensie .exe worden niet geaccepteerd" in text
     assert "herkend als: uitvoerbaar ELF-bestand (application/x-executable)" in text
     assert "Toegestaan zijn .docx, .eml," in text
-
-
-def test_a_validation_error_shows_on_the_form_in_the_chosen_language(
-    app: Flask, admin: User
-) -> None:
-    client = app.test_client(user=admin)
-    values = {
-        "reference": "2025-050",
-        "title": "Schoonmaak",
-        "status": "active",
-        "confidentiality": "normal",
-        "start_on": "2025-06-01",
-        "end_on": "2025-01-31",
-    }
-    dutch = client.post("/dossiers/new", data=values)
-    assert dutch.status_code == 400
-    assert "De einddatum ligt vóór de ingangsdatum" in _text(dutch)
-
-    _english(client)
-    english = client.post("/dossiers/new", data=values)
-    assert english.status_code == 400
-    assert "The end date lies before the start date" in _text(english)
-
-
-def test_a_stale_edit_is_reported_in_dutch(
-    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
-) -> None:
-    dossier = make_dossier()
-    response = app.test_client(user=admin).post(
-        f"/dossiers/{dossier.reference}/edit",
-        data={
-            "row_version": str(dossier.row_version + 5),
-            "reference": dossier.reference,
-            "title": dossier.title,
-            "status": "active",
-            "confidentiality": "normal",
-        },
-    )
-    assert response.status_code == 400
-    assert "Iemand anders heeft dit dossier intussen gewijzigd" in _text(response)
-
-
-def test_a_wrong_current_password_is_reported_in_dutch(app: Flask, admin: User) -> None:
-    response = app.test_client(user=admin).post(
-        "/account/password",
-        data={
-            "current_password": "not the password",
-            "new_password": "a new long password",
-            "confirm": "a new long password",
-        },
-    )
-    assert response.status_code == 400
-    assert "Het huidige wachtwoord is onjuist" in _text(response)
-
-
-def test_pages_word_sizes_plurals_and_authors_in_the_locale(
-    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
-) -> None:
-    dossier = make_dossier(notice_value=1, notice_unit=NoticeUnit.MONTHS)
-    client = app.test_client(user=admin)
-    filed = _file(client, dossier.reference, b"Hallo wereld\n" * 100, "notitie.txt")
-    assert filed.status_code == 302, _text(filed)
-    document_page = _text(client.get(filed.headers["Location"]))
-    assert "1,3\u00a0kB" in document_page
-    assert " door Ada Admin" in document_page
-    dossier_page = _text(client.get(f"/dossiers/{dossier.reference}"))
-    assert "1 maand<" in dossier_page
-    edit_page = _text(client.get(f"/dossiers/{dossier.reference}/edit"))
-    assert f"<title>{dossier.reference} bewerken" in edit_page
-
-    _english(client)
-    document_page = _text(client.get(filed.headers["Location"]))
-    assert "1.3\u00a0kB" in document_page
-    assert " by Ada Admin" in document_page
-    assert "1 month<" in _text(client.get(f"/dossiers/{dossier.reference}"))
-
-
-def test_a_notice_period_in_days_is_pluralised(
-    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
-) -> None:
-    dossier = make_dossier(notice_value=30, notice_unit=NoticeUnit.DAYS)
-    page = _text(app.test_client(user=admin).get(f"/dossiers/{dossier.reference}"))
-    assert "30 dagen<" in page
-
-
-@pytest.mark.parametrize(
-    ("size", "dutch", "english"),
-    [
-        (1, "1 byte", "1 byte"),
-        (999, "999 bytes", "999 bytes"),
-        (1_234, "1,2\u00a0kB", "1.2\u00a0kB"),
-        (25_400_000, "25,4\u00a0MB", "25.4\u00a0MB"),
-        (3_000_000_000, "3,0\u00a0GB", "3.0\u00a0GB"),
-    ],
-)
-def test_file_sizes_follow_the_locale(app: Flask, size: int, dutch: str, english: str) -> None:
-    with force_locale("nl"):
-        assert format_filesize(size) == dutch
-    with force_locale("en"):
-        assert format_filesize(size) == english
 
 
 def test_refusals_without_a_wording_fall_back_to_the_english_reason(app: Flask) -> None:
@@ -263,14 +137,6 @@ def test_a_pdf_without_header_is_refused_with_a_dutch_detail(
         )
     assert "(er staat geen %PDF-kop in de eerste 1024 bytes)" in message
     assert "Herkend als: uitvoerbaar Windows- of DOS-bestand (application/x-dosexec)" in message
-
-
-def test_commands_get_english_messages_that_serialise(app: Flask) -> None:
-    # No request: the `dossier` commands, whose own output is English.
-    with pytest.raises(ValidationError) as caught:
-        accounts.check_password_policy("short")
-    assert str(caught.value) == "password: use at least 12 characters"
-    assert json.loads(json.dumps(caught.value.errors)) == {"password": "use at least 12 characters"}
 
 
 def test_a_type_without_a_noun_of_ours_shows_its_mime_type_in_dutch(

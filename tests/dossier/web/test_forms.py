@@ -1,17 +1,12 @@
-"""Text is cleaned where it comes in: every form's text fields, the register import and the
-names the CLI takes lose control and bidi-override characters; a NUL is refused with a clear
-message (PostgreSQL cannot store it). Text downloads name their charset once."""
+"""`dossier/web/forms.py`: every text field of every form loses control and bidi-override
+characters and refuses a NUL with a clear message (PostgreSQL cannot store it); a password is
+taken as typed; amounts are read and shown in Dutch notation."""
 
 from __future__ import annotations
 
-import csv
 import html
 import inspect
-import io
-import json
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,16 +14,10 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, StringField, TextAreaField
 
-from dossier import documents, dossiers
-from dossier.cli import cli
-from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import DocumentKind, Dossier, Group, User
+from dossier.models import Dossier, User
 from dossier.web import forms
-from tests.conftest import PASSWORD
-
-DIRTY = "Acme\x0bB.V.\u202e\x85"
-LINE = "Acme B.V."
+from tests.dossier.helpers import DIRTY, LINE
 
 
 def _form_classes() -> list[type[forms.Form]]:
@@ -122,83 +111,3 @@ def test_the_dossier_form_refuses_a_nul_and_keeps_the_rest(app: Flask, admin: Us
     assert html.unescape(errors["title"]).startswith("Deze tekst bevat een NUL-teken")
     assert 'value="Acme"' in response.text  # what else was typed is not lost
     assert db.session.scalar(sa.select(Dossier)) is None
-
-
-def test_the_domain_refuses_a_nul_in_any_register_text(app: Flask, admin: User) -> None:
-    with pytest.raises(ValidationError) as caught:
-        dossiers.create_dossier(
-            admin, {"reference": "2025-072", "title": "Ti\x00tel", "supplier": "A\x00cme"}
-        )
-    assert set(caught.value.errors) == {"title", "supplier"}
-    db.session.rollback()
-    assert db.session.scalar(sa.select(Dossier)) is None
-
-
-def _import(app: Flask, path: Path) -> dict[str, list]:
-    result = app.test_cli_runner().invoke(cli, ["register", "import", str(path), "--json"])
-    return json.loads(result.stdout)
-
-
-def test_the_register_import_cleans_text_and_refuses_a_nul(
-    app: Flask, admin: User, tmp_path: Path
-) -> None:
-    path = tmp_path / "register.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Kenmerk", "Titel", "Omschrijving", "Leverancier", "Labels"])
-        writer.writerow(["2025-080", "Schoon\x0bmaak", "een\r\ntwee\x0b", DIRTY, "IC\u202eT, x"])
-        writer.writerow(["2025-081", "Ti\x00tel", "", "Acme", ""])
-    report = _import(app, path)
-    assert report["created"] == ["2025-080"]
-    assert report["errors"] == [
-        [3, "Titel: holds a NUL character; save the file again as UTF-8 text"]
-    ]
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == "2025-080"))
-    assert dossier is not None and dossier.supplier is not None
-    assert (dossier.title, dossier.description) == ("Schoon maak", "een\ntwee")
-    assert dossier.supplier.name == LINE
-    assert dossier.tag_names == ["ICT", "x"]
-    assert db.session.scalar(sa.select(Dossier).where(Dossier.reference == "2025-081")) is None
-
-
-def test_names_given_to_the_cli_are_cleaned(app: Flask, admin: User) -> None:
-    runner = app.test_cli_runner()
-    result = runner.invoke(
-        cli,
-        ["create-user", "ada@example.org", "--name", "Ada\x0bLovelace\u202e", "--password-stdin"],
-        input=PASSWORD + "\n",
-    )
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(cli, ["create-group", "\u202eInkoop\x0bteam "])
-    assert result.exit_code == 0, result.output
-    user = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
-    assert user is not None and user.name == "Ada Lovelace"
-    assert db.session.scalars(sa.select(Group.name)).all() == ["Inkoop team"]
-
-
-@pytest.mark.parametrize(
-    ("content", "content_type"),
-    [
-        (b"Geachte heer,\n", "text/plain; charset=utf-8"),
-        ("Caf\u00e9 au lait\n".encode("cp1252"), "text/plain; charset=windows-1252"),
-    ],
-)
-def test_a_text_download_names_its_charset_once(
-    app: Flask,
-    admin: User,
-    make_dossier: Callable[..., Dossier],
-    content: bytes,
-    content_type: str,
-) -> None:
-    dossier = make_dossier("2025-090")
-    with documents.receive(io.BytesIO(content), "brief.txt") as upload:
-        document = documents.file_document(admin, dossier, upload, kind=DocumentKind.OTHER)
-    db.session.commit()
-    response = app.test_client(user=admin).get(
-        f"/dossiers/2025-090/documents/{document.id}/versions/1/download"
-    )
-    body = response.get_data()
-    response.close()
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == content_type
-    assert body == content
