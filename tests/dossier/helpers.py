@@ -1,14 +1,19 @@
 """Helpers shared by several test modules of tests/dossier and tests/dossier/web: reading a
-section of a page, uploading through the filing form, switching a client to English, and text
-that holds control and bidi-override characters."""
+section of a page, uploading through the filing form, switching a client to English, text that
+holds control and bidi-override characters, audit events and rows of the audit viewer."""
 
 from __future__ import annotations
 
 import html
 import io
+import re
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
+
+from dossier.extensions import db
+from dossier.models import AuditEvent
 
 # Pages
 
@@ -62,3 +67,18 @@ def _english(client: FlaskClient) -> None:
 
 DIRTY = "Acme\x0bB.V.\u202e\x85"
 LINE = "Acme B.V."
+
+
+# The audit trail
+
+
+def _events(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
+def _rows(text: str) -> int:
+    return len(re.findall(r"<td class=\"audit-values\">", text)) // 2

@@ -1,8 +1,9 @@
 """`dossier/access.py`, the access policy as the web applies it: deny by default (every route is
 named by the policy, an unnamed one is refused, anonymous users are sent to log in); a dossier
 the user may not see is 404 everywhere, a forbidden action on a visible one 403 with a page that
-names the missing role; a confidential document is invisible to a reader. The full role ×
-endpoint matrix is in test_access_matrix.py."""
+names the missing role; a confidential document is invisible to a reader and to an
+administrator without a role in its dossier, while auditors read it (audited) and change
+nothing. The full role × endpoint matrix is in test_access_matrix.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from dossier import access, documents
+from dossier import access, documents, indexing, memberships
 from dossier.extensions import db
-from dossier.models import Confidentiality, DocumentKind, Dossier, MemberRole, User
+from dossier.models import Confidentiality, DocumentKind, Dossier, GlobalRole, MemberRole, User
+from tests.dossier.helpers import _events
 
 
 def test_every_endpoint_is_named_by_the_policy(app: Flask) -> None:
@@ -132,3 +134,64 @@ def test_document_of_another_dossier_is_not_reachable_through_this_one(
 def test_anonymous_is_sent_to_login(app: Flask) -> None:
     response = app.test_client().get("/dossiers/2025-050")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# Admin is not a reader of confidential documents; auditors are, and their reads are logged
+
+
+def test_admin_does_not_read_confidential_documents_unless_granted(
+    app: Flask, admin: User, beheerder: User, make_user: Callable[..., User], dossier: Dossier
+) -> None:
+    auditor = make_user("audit@example.org", GlobalRole.AUDITOR)
+    with documents.receive(io.BytesIO(b"prijzen\n"), "prijzen.txt") as upload:
+        secret = documents.file_document(
+            beheerder,
+            dossier,
+            upload,
+            kind=DocumentKind.ANNEX,
+            confidentiality=Confidentiality.CONFIDENTIAL,
+        )
+    db.session.commit()
+    indexing.drain()  # the text is extracted, so the document page shows it
+    url = f"/dossiers/2025-010/documents/{secret.id}"
+    admin_client = app.test_client(user=admin)
+    assert admin_client.get("/dossiers/2025-010").status_code == 200
+    assert "prijzen" not in admin_client.get("/dossiers/2025-010").text
+    assert admin_client.get(url).status_code == 404
+    assert admin_client.get(url + "/versions/1/download").status_code == 404
+
+    reads = len(_events("version.read"))
+    response = app.test_client(user=auditor).get(url + "/versions/1/download")
+    assert response.status_code == 200
+    response.close()
+    read = _events("version.read")
+    assert len(read) == reads + 1 and read[-1].actor_id == auditor.id
+
+    shown = app.test_client(user=auditor).get(url)
+    assert shown.status_code == 200 and "prijzen" in shown.text
+    assert len(_events("version.read")) == reads + 2, "reading the text on the page is a read"
+    compared = app.test_client(user=auditor).get(url + "/compare?old=1&new=1")
+    assert compared.status_code == 200
+    assert len(_events("version.read")) == reads + 3, "a comparison shows the text too"
+
+    memberships.set_role(admin, dossier, admin, MemberRole.OWNER)
+    db.session.commit()
+    assert admin_client.get(url).status_code == 200
+
+
+def test_an_auditor_changes_nothing_even_with_a_dossier_role(
+    app: Flask, beheerder: User, make_user: Callable[..., User], dossier: Dossier
+) -> None:
+    auditor = make_user("audit@example.org", GlobalRole.AUDITOR)
+    memberships.set_role(beheerder, dossier, auditor, MemberRole.BEHEERDER)
+    db.session.commit()
+    client = app.test_client(user=auditor)
+    assert client.get("/dossiers/2025-010").status_code == 200
+    assert client.get("/dossiers/2025-010/audit").status_code == 200
+    for url in ("/dossiers/2025-010/edit", "/dossiers/2025-010/documents/new"):
+        assert client.get(url).status_code == 403, url
+    grant = client.post(
+        "/dossiers/2025-010/members", data={"principal": auditor.email, "role": "reader"}
+    )
+    assert grant.status_code == 403
+    assert memberships.membership_of(dossier, auditor).role == MemberRole.BEHEERDER

@@ -1,4 +1,5 @@
-"""Settings from the environment: DOSSIER_<NAME> sets <NAME>, as the README documents."""
+"""`dossier/config.py`: settings from the environment (DOSSIER_<NAME> sets <NAME>, as the README
+documents), and the public address that links are built from."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dossier import create_app
+from dossier.config import public_url
 
 
 def test_environment_variables_set_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -20,3 +22,10 @@ def test_environment_variables_set_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert app.config["OCR"] is False
     assert app.config["THREADS"] == 4
     assert app.config["LOGIN_LIMITS"] == "100 per minute"
+
+
+@pytest.mark.any_database
+def test_public_url_names_the_host_when_listening_everywhere() -> None:
+    assert public_url({"BASE_URL": "", "HOST": "::1", "PORT": 8080}) == "http://[::1]:8080"
+    url = public_url({"BASE_URL": None, "HOST": "0.0.0.0", "PORT": 8080})
+    assert url.endswith(":8080") and "0.0.0.0" not in url

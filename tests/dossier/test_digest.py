@@ -10,7 +10,6 @@ from flask import Flask
 
 from dossier import digest
 from dossier.cli import cli
-from dossier.config import public_url
 from dossier.models import Dossier, DossierStatus, MemberRole, User
 
 pytestmark = pytest.mark.any_database
@@ -52,9 +51,3 @@ def test_a_configured_base_url_wins(
     app.config.update(BASE_URL="https://dossier.example.org/", PORT=5109)
     text = digest.render_text(digest.compose(manager, TODAY))
     assert "https://dossier.example.org/dossiers/2026-001" in text and "5109" not in text
-
-
-def test_public_url_names_the_host_when_listening_everywhere() -> None:
-    assert public_url({"BASE_URL": "", "HOST": "::1", "PORT": 8080}) == "http://[::1]:8080"
-    url = public_url({"BASE_URL": None, "HOST": "0.0.0.0", "PORT": 8080})
-    assert url.endswith(":8080") and "0.0.0.0" not in url

@@ -6,13 +6,12 @@ import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import database, documents, dossiers
+from dossier import database, documents
 from dossier.errors import UploadRefused
 from dossier.extensions import db
 from dossier.models import (
@@ -183,20 +182,3 @@ def test_reading_a_confidential_document_is_audited(
         )
         == 1
     )
-
-
-def test_import_of_a_folder_files_into_a_new_dossier(
-    app: Flask, admin: User, corpus: Path, **_: Any
-) -> None:
-    from dossier import importer
-
-    folder = corpus / "dutch/vng-softwarecatalogus-aanbesteding"
-    dossier = importer.find_or_create_dossier(admin, folder, None)
-    [(_folder, files)] = importer.plan(folder)
-    results = [importer.import_file(admin, dossier, p, None) for p in files]
-    db.session.commit()
-    assert results == ["filed"] * 18
-    kinds = db.session.scalars(sa.select(Document.kind).where(Document.dossier_id == dossier.id))
-    # A tender folder: its "Bijlage" files (draft contract, SLA, DPA) are annexes.
-    assert set(kinds) == {DocumentKind.ANNEX, DocumentKind.MINUTES, DocumentKind.OTHER}
-    assert dossiers.derived_dates(dossier).max_end_on is None

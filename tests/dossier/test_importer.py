@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -345,3 +346,20 @@ def test_two_copies_in_one_folder_are_filed_once(app: Flask, admin: User, tmp_pa
     assert outcome["filed"] == ["a.txt"]
     assert [name for name, _where in outcome["duplicates"]] == ["b.txt"]
     assert _filed_names() == ["a.txt"]
+
+
+def test_import_of_a_folder_files_into_a_new_dossier(
+    app: Flask, admin: User, corpus: Path, **_: Any
+) -> None:
+    from dossier import importer
+
+    folder = corpus / "dutch/vng-softwarecatalogus-aanbesteding"
+    dossier = importer.find_or_create_dossier(admin, folder, None)
+    [(_folder, files)] = importer.plan(folder)
+    results = [importer.import_file(admin, dossier, p, None) for p in files]
+    db.session.commit()
+    assert results == ["filed"] * 18
+    kinds = db.session.scalars(sa.select(Document.kind).where(Document.dossier_id == dossier.id))
+    # A tender folder: its "Bijlage" files (draft contract, SLA, DPA) are annexes.
+    assert set(kinds) == {DocumentKind.ANNEX, DocumentKind.MINUTES, DocumentKind.OTHER}
+    assert dossiers.derived_dates(dossier).max_end_on is None

@@ -1,7 +1,8 @@
 """`dossier/security.py`: log-in sessions end at log-out and when the user is disabled, a form
-without its CSRF token is refused, and error pages (also for a request over the size limit)
-show nothing internal. Deployment behind https and reverse proxies: Secure on every cookie,
-HSTS, the client's real address from trusted proxies only; access denials logged as JSON lines."""
+without its CSRF token is refused, error pages (also for a request over the size limit) show
+nothing internal, pages escape user text and carry the security headers. Deployment behind
+https and reverse proxies: Secure on every cookie, HSTS, the client's real address from trusted
+proxies only; access denials logged as JSON lines."""
 
 from __future__ import annotations
 
@@ -245,3 +246,20 @@ def test_request_over_the_size_limit_is_refused_before_reading(
     )
     assert response.status_code == 413
     assert "Traceback" not in response.text
+
+
+# Escaping and security headers.
+
+
+def test_pages_escape_user_text(app: Flask, admin: User, make_dossier) -> None:
+    make_dossier("2025-003", title="<script>alert(1)</script> {{7*7}}")
+    page = app.test_client(user=admin).get("/dossiers/2025-003").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page and "{{7*7}}" in page
+
+
+def test_security_headers_on_pages(app: Flask, admin: User) -> None:
+    response = app.test_client(user=admin).get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

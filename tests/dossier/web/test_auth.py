@@ -11,6 +11,44 @@ from flask import Flask
 from dossier.models import User
 from tests.conftest import PASSWORD
 
+# Logging in
+
+
+def test_login_page_is_dutch_by_default(app: Flask) -> None:
+    response = app.test_client().get("/login")
+    assert response.status_code == 200
+    assert "Inloggen" in response.text, "Dutch is the default language"
+
+
+def test_login_with_password_then_register_is_shown(app: Flask, admin: User) -> None:
+    client = app.test_client()
+    response = client.post("/login", data={"email": "ADMIN@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message(app: Flask, admin: User) -> None:
+    response = app.test_client().post(
+        "/login", data={"email": admin.email, "password": "wrong password 123"}
+    )
+    assert response.status_code == 400
+    assert "wachtwoord" in response.text
+
+
+def test_login_next_only_to_local_paths(app: Flask, admin: User) -> None:
+    for target, expected in [
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/dossiers/new", "/dossiers/new"),
+    ]:
+        response = app.test_client().post(
+            f"/login?next={target}", data={"email": admin.email, "password": PASSWORD}
+        )
+        assert response.headers["Location"] == expected
+
+
+# Changing one's password
+
 
 def test_password_change_reports_every_problem(app: Flask, make_user: Callable[..., User]) -> None:
     user = make_user("someone@example.org")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import inspect
 import re
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -111,3 +112,40 @@ def test_the_dossier_form_refuses_a_nul_and_keeps_the_rest(app: Flask, admin: Us
     assert html.unescape(errors["title"]).startswith("Deze tekst bevat een NUL-teken")
     assert 'value="Acme"' in response.text  # what else was typed is not lost
     assert db.session.scalar(sa.select(Dossier)) is None
+
+
+def test_amounts_in_dutch_notation_round_trip_through_the_form(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier("2025-080")
+    client = app.test_client(user=admin)
+    response = client.post(
+        "/dossiers/2025-080/edit",
+        data={
+            "reference": "2025-080",
+            "title": "Schoonmaak",
+            "status": "active",
+            "confidentiality": "normal",
+            "value": "1.250.000,50",
+            "annual_value": "250.000",
+            "beheerder": admin.email,
+            "row_version": str(dossier.row_version),
+        },
+    )
+    assert response.status_code == 302, response.text
+    db.session.refresh(dossier)
+    assert str(dossier.value) == "1250000.50" and str(dossier.annual_value) == "250000.00"
+    form = client.get("/dossiers/2025-080/edit").text
+    assert 'value="1.250.000,50"' in form
+    bad = client.post(
+        "/dossiers/2025-080/edit",
+        data={
+            "reference": "2025-080",
+            "title": "Schoonmaak",
+            "status": "active",
+            "confidentiality": "normal",
+            "value": "veel",
+            "row_version": str(dossier.row_version),
+        },
+    )
+    assert bad.status_code == 400 and "Geen bedrag" in bad.text
