@@ -3,8 +3,8 @@
 ingest/extract knows nothing of Flask: it records why a result is partial or failed as short
 English notes joined by "; ". Its fixed notes are matched here and shown through the catalog;
 the variable parts (numbers, names, a library's own message) are kept as recorded, and a note
-nobody listed here is shown as it is. tests/test_wording.py holds this table to the notes
-ingest/extract can write.
+nobody listed here is shown as it is. tests/dossier/web/test_extraction_notes.py holds this
+table to the notes ingest/extract can write.
 """
 
 from __future__ import annotations

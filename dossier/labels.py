@@ -107,7 +107,7 @@ GLOBAL_ROLE = {
     GlobalRole.AUDITOR: _l("Auditor"),
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
 }
-# Every member of AuditAction, by what happened (tests/test_audit_viewer.py walks the enum).
+# Every member of AuditAction, by what happened (tests/dossier/web/test_audit_view.py walks it).
 AUDIT_ACTION = {
     AuditAction.DOSSIER_CREATE: _l("Dossier registered"),
     AuditAction.DOSSIER_UPDATE: _l("Dossier details changed"),

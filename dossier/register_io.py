@@ -155,7 +155,7 @@ def header_names() -> dict[str, str]:
     """Every header import reads (as `_header_key` folds it), with the column it names.
 
     The first claim on a name wins: machine keys, then the Dutch aliases, then the labels in
-    English and in each interface language (tests/test_register_io.py checks that no label
+    English and in each interface language (tests/dossier/test_register_io.py checks that no label
     names a second column).
     """
     names = {_header_key(name): name for name in COLUMNS}

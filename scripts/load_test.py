@@ -302,7 +302,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 def _hostile_files() -> list[tuple[str, bytes]]:
     sys.path.insert(0, str(ROOT))
-    from tests.hostile_corpus import REFUSED, generate
+    from tests.ingest.hostile_corpus import REFUSED, generate
 
     return [(h.filename, h.data) for h in generate() if h.outcomes == {REFUSED}]
 

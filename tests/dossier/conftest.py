@@ -1,0 +1,40 @@
+"""Fixtures several test modules of tests/dossier and tests/dossier/web share: a beheerder with a
+dossier of their own, and an audit trail over two dossiers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from dossier import dossiers, memberships
+from dossier.extensions import db
+from dossier.models import Dossier, GlobalRole, MemberRole, User
+
+
+@pytest.fixture
+def beheerder(make_user: Callable[..., User]) -> User:
+    return make_user("bea@example.org", GlobalRole.BEHEERDER, "Bea Beheer")
+
+
+@pytest.fixture
+def dossier(beheerder: User) -> Dossier:
+    made = dossiers.create_dossier(beheerder, {"reference": "2025-010", "title": "Schoonmaak"})
+    db.session.commit()
+    return made
+
+
+@pytest.fixture
+def trail(app: Flask, make_user: Callable[..., User]) -> dict[str, object]:
+    bea = make_user("bea@example.org", GlobalRole.BEHEERDER)
+    other = make_user("=cmd|' /c calc'!a0@example.org", GlobalRole.BEHEERDER)
+    reader = make_user("reader@example.org")
+    auditor = make_user("auditor@example.org", GlobalRole.AUDITOR)
+    mine = dossiers.create_dossier(
+        bea, {"reference": "2025-001", "title": "Schoonmaak <script>alert(1)</script>"}
+    )
+    dossiers.create_dossier(other, {"reference": "2025-002", "title": "Kraanvogelzaak"})
+    memberships.set_role(bea, mine, reader, MemberRole.READER)
+    db.session.commit()
+    return {"bea": bea, "other": other, "reader": reader, "auditor": auditor, "mine": mine}

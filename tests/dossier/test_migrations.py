@@ -1,0 +1,143 @@
+"""The migrations (`dossier/migrations`) build exactly the schema the models describe, and each
+keeps every row, upgraded and downgraded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+
+from dossier.extensions import db
+from dossier.models import Dossier, User
+
+
+def test_migrations_match_the_models(app: Flask) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_the_polish2_migration_keeps_every_row_both_ways(tmp_path: Path) -> None:
+    """The reference widening and the new user column change no stored row (on SQLite the
+    dossier table is not rebuilt, so ON DELETE CASCADE never fires)."""
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import create_app, dossiers
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import Membership, User
+    from tests.conftest import _config
+
+    app = create_app(_config(tmp_path, f"sqlite:///{tmp_path / 'old.sqlite3'}"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        user = User(email="b@example.org", name="B", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        dossiers.create_dossier(user, {"reference": "2025-001", "title": "Schoonmaak"})
+        db.session.commit()
+
+        def rows() -> tuple[int, int, int]:
+            return tuple(  # type: ignore[return-value]
+                db.session.scalar(sa.select(sa.func.count()).select_from(table))
+                for table in (User, Membership, Dossier)
+            )
+
+        before = rows()
+        assert before == (1, 1, 1)
+        db.session.remove()
+        downgrade(directory=MIGRATIONS_DIR, revision="reports_deadlines")
+        with db.engine.connect() as connection:
+            columns = [r[1] for r in connection.exec_driver_sql('PRAGMA table_info("user")')]
+            assert "must_change_password" not in columns
+            assert connection.exec_driver_sql("SELECT count(*) FROM membership").scalar() == 1
+        upgrade(directory=MIGRATIONS_DIR)
+        assert rows() == before
+        long_reference = "raamovereenkomst-schoonmaak-gemeentelijke-gebouwen-en-sport-2025"
+        assert len(long_reference) == 64
+        user = db.session.scalar(sa.select(User))
+        dossiers.create_dossier(user, {"reference": long_reference, "title": "Lang"})
+        db.session.commit()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_dropping_the_people_columns_keeps_every_row_both_ways(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    """The migration that drops dossier.owner_id, manager_id and beheerder_id runs on a
+    database with data: no row of any table goes (on SQLite a table rebuild would delete the
+    dossiers first, failing or cascading to their memberships), and back down and up again."""
+    import io
+
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import deadlines, documents, groups, memberships
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import Base, DeadlineKind, DeadlineStatus, DocumentKind, MemberRole
+
+    app.config["REPORT_DATE"] = "2026-01-15"
+    reader = make_user("lezer@example.org")
+    dossier = make_dossier(
+        "2026-MIG", members={reader: MemberRole.READER}, tags=["schoonmaak"],
+        end_on=date(2026, 6, 30),
+    )  # fmt: skip
+    memberships.set_role(admin, dossier, groups.create_group(admin, "Inkoop"), MemberRole.OWNER)
+    with documents.receive(io.BytesIO(b"contract\n"), "contract.txt") as upload:
+        documents.file_document(admin, dossier, upload, kind=DocumentKind.CONTRACT)
+    deadlines.set_status(
+        admin, dossier, DeadlineKind.END, date(2026, 6, 30), DeadlineStatus.ACTED_ON, "verlengd"
+    )
+    db.session.commit()
+    admin_id, dossier_id = admin.id, dossier.id
+    counts = {t.name: _count(t.name) for t in Base.metadata.sorted_tables}
+    assert counts["membership"] == 3 and counts["document"] == 1 and counts["deadline_action"] == 1
+
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(db.engine).get_columns("dossier")}
+
+    old = {"owner_id", "manager_id", "beheerder_id"}
+    assert not columns() & old
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="polish2_password_reference")
+        assert columns() >= old
+        with db.engine.begin() as connection:  # as an old version may have left them
+            connection.execute(
+                sa.text("UPDATE dossier SET owner_id = :u, manager_id = :u, beheerder_id = :u"),
+                {"u": admin_id},
+            )
+    finally:
+        upgrade(directory=MIGRATIONS_DIR)
+    assert not columns() & old
+    assert {name: _count(name) for name in counts} == counts
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    # Twice down and up: the downgrade's own declaration is dropped again as well.
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="polish2_password_reference")
+    finally:
+        upgrade(directory=MIGRATIONS_DIR)
+    assert {name: _count(name) for name in counts} == counts
+    assert db.session.get(Dossier, dossier_id).tag_names == ["schoonmaak"]
+
+
+def _count(table: str) -> int:
+    return db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"'))  # noqa: S608

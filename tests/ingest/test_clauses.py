@@ -1,0 +1,589 @@
+"""Tests for ingest.clauses: handwritten Dutch and English contracts with the hard cases, real
+CUAD contracts and the Dutch GIBIT agreement from the shared corpus, pages and tiling."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+
+from ingest.clauses import Clause, context_headings, segment
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CUAD = "cuad-dev"
+GIBIT = (
+    "dutch/vng-softwarecatalogus-aanbesteding/"
+    "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
+)
+ARBIT = "dutch/ARBIT-2010_BWBR0027935.md"
+GIBIT_NOTES = (
+    "dutch/vng-softwarecatalogus-aanbesteding/"
+    "Bijlage 3.02 - Concept overeenkomst toelichting per artikel.pdf"
+)
+
+# Pages are separated by form feeds, as text extraction from a PDF delivers them. The table of
+# contents, running header, page footers, the amount and date at line starts, the wrapped
+# "12.3 miljoen", the list items a./b. and the cross-reference "2.1 Looptijd" in 4.2 must not
+# open clauses; the annex restarts its numbering.
+DUTCH = """OVEREENKOMST VOOR DE LEVERING VAN SOFTWARE
+
+Ondergetekenden:
+De Gemeente Voorbeeld, gevestigd te Utrecht, hierna "Opdrachtgever",
+en Leverancier B.V., gevestigd te Delft, hierna "Leverancier",
+
+Inhoudsopgave
+Artikel 1 Begripsbepalingen .................... 2
+Artikel 2 Looptijd ............................. 2
+Artikel 3 Prijzen en betaling .................. 3
+Artikel 4 Aansprakelijkheid .................... 3
+Bijlage 1 Prijzen .............................. 4
+\f
+Overeenkomst softwarelevering – vertrouwelijk
+Artikel 1 – Begripsbepalingen
+In deze overeenkomst wordt verstaan onder:
+1.1 Programmatuur: de door Leverancier te leveren software.
+1.2 Dienst: het beheer van de Programmatuur, zoals nader omschreven in
+artikel 3.2 van deze overeenkomst.
+Artikel 2. Looptijd
+2.1 De overeenkomst gaat in op 1 januari 2025 en eindigt op
+31.12.2025 tenzij partijen anders overeenkomen.
+2.2 Opdrachtgever kan de overeenkomst twee maal verlengen met telkens
+12 maanden.
+Pagina 2 van 4
+\f
+Overeenkomst softwarelevering – vertrouwelijk
+ARTIKEL 3 PRIJZEN EN BETALING
+3.1 De totale vergoeding bedraagt EUR
+1.250.000 exclusief btw.
+3.2 Betaling geschiedt binnen 30 dagen na ontvangst van de factuur, mits:
+a. de factuur voldoet aan de eisen van de wet;
+b. de Dienst is geaccepteerd.
+Artikel 4 Aansprakelijkheid
+4.1 De aansprakelijkheid van Leverancier is beperkt tot
+12.3 miljoen euro per gebeurtenis.
+4.2 Voor de toepassing van dit artikel geldt de termijn uit
+2.1 Looptijd. Deze termijn geldt ook na het einde van de overeenkomst.
+Pagina 3 van 4
+\f
+Overeenkomst softwarelevering – vertrouwelijk
+BIJLAGE 1 - Prijzen
+1. Licenties
+De licentievergoeding bedraagt EUR 100.000 per jaar.
+2. Beheer
+De beheervergoeding bedraagt EUR 50.000 per jaar.
+Pagina 4 van 4
+"""
+
+DUTCH_CLAUSES = [
+    ("", "", 1),
+    ("1", "Begripsbepalingen", 2),
+    ("1.1", "Programmatuur", 2),
+    ("1.2", "Dienst", 2),
+    ("2", "Looptijd", 2),
+    ("2.1", "", 2),
+    ("2.2", "", 2),
+    ("3", "PRIJZEN EN BETALING", 3),
+    ("3.1", "", 3),
+    ("3.2", "", 3),
+    ("4", "Aansprakelijkheid", 3),
+    ("4.1", "", 3),
+    ("4.2", "", 3),
+    ("Bijlage 1", "Prijzen", 4),
+    ("1", "Licenties", 4),
+    ("2", "Beheer", 4),
+]
+
+# A table of contents without leaders (only trailing page numbers), "(a)" sub-items, "1." +
+# lower case list items, "Section 4" and "12.3 million" at line starts, "Page N of M" footers,
+# and a cross-reference line "1.1 Fees and Charges" after clause 5.
+ENGLISH = """MASTER SERVICES AGREEMENT
+
+This Master Services Agreement is entered into by Acme Ltd ("Supplier") and Beta Inc.
+
+TABLE OF CONTENTS
+1. Definitions 1
+2. Services 2
+3. Fees 2
+4. Term and Termination 3
+5. Limitation of Liability 3
+
+1. Definitions.
+In this Agreement the following terms have the following meanings:
+(a) "Services" means the services described in Schedule A;
+(b) "Fees" means the fees set out in Exhibit B.
+2. Services. The Supplier shall provide the Services in accordance with
+Section 4 and the service levels. The Supplier shall:
+1. the Supplier shall appoint a service manager; and
+2. the Supplier shall report monthly.
+Page 1 of 3
+\f
+3. Fees. The Customer shall pay the Fees, which amount to USD
+12.3 million per year, within 30 days.
+4. Term and Termination.
+4.1 Term. This Agreement starts on the Effective Date and continues for three years.
+4.2 Termination. Either party may terminate this Agreement by written notice if
+the other party commits a material breach.
+5. Limitation of Liability. Neither party's liability shall exceed the Fees paid in the
+twelve months before the claim, as set out in
+1.1 Fees and Charges of the price list.
+Page 2 of 3
+\f
+SCHEDULE A
+Services
+The Supplier hosts the platform and gives support during business hours.
+EXHIBIT B - Fees
+The Fees are USD 10,000 per month.
+Page 3 of 3
+"""
+
+ENGLISH_CLAUSES = [
+    ("", "", 1),
+    ("1", "Definitions", 1),
+    ("2", "Services", 1),
+    ("3", "Fees", 2),
+    ("4", "Term and Termination", 2),
+    ("4.1", "Term", 2),
+    ("4.2", "Termination", 2),
+    ("5", "Limitation of Liability", 2),
+    ("Schedule A", "Services", 3),
+    ("Exhibit B", "Fees", 3),
+]
+
+
+BODIES = [
+    "Deze bepaling geldt voor beide partijen.",
+    "The parties agree to what follows here.",
+    "Leverancier draagt zorg voor de uitvoering.",
+    "Payment is due within thirty days of the invoice.",
+]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def corpus_path(relative: str) -> Path:
+    """A corpus file or folder, skipping (or failing on CI) when the shared corpus lacks it."""
+    path = CORPUS / relative
+    if not path.exists():
+        message = f"the shared corpus does not have {path}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def labels(clauses: list[Clause]) -> list[tuple[str, str]]:
+    """(number, heading) of each clause."""
+    return [(clause.number, clause.heading) for clause in clauses]
+
+
+def assert_tiles(text: str, clauses: list[Clause]) -> None:
+    """The clauses cover `text` in order, without gaps or overlaps, and their fields agree."""
+    assert clauses, "no clauses"
+    assert clauses[0].start == 0
+    assert clauses[-1].end == len(text)
+    for position, clause in enumerate(clauses):
+        assert clause.position == position
+        assert clause.start < clause.end
+        assert clause.text == text[clause.start : clause.end]
+        assert clause.page == text.count("\f", 0, clause.start + _lead(clause.text)) + 1
+        assert len(clause.heading) <= 300
+    for before, after in zip(clauses, clauses[1:], strict=False):
+        assert before.end == after.start
+    assert "".join(clause.text for clause in clauses) == text
+
+
+def _lead(text: str) -> int:
+    """Length of the white space a clause text starts with."""
+    return len(text) - len(text.lstrip())
+
+
+def find(clauses: list[Clause], number: str) -> Clause:
+    """The first clause with `number`."""
+    matches = [clause for clause in clauses if clause.number == number]
+    assert matches, f"no clause {number!r} in {labels(clauses)}"
+    return matches[0]
+
+
+def cuad_text(name: str) -> str:
+    """Plain text of a CUAD contract whose file name starts with `name`."""
+    folder = corpus_path(f"{CUAD}/txt")
+    paths = sorted(folder.glob(f"{name}*.txt"))
+    assert paths, f"no CUAD text starting with {name!r}"
+    return paths[0].read_text(encoding="utf-8")
+
+
+def docx_text(path: Path, *, numbering: bool) -> str:
+    """Paragraph text of a .docx joined with newlines; with `numbering`, the Word list numbers
+    of the GIBIT "Article Level" styles ("Artikel 4.", "4.2.") are written out as Word shows
+    them, since python-docx leaves automatic numbering out of the text."""
+    docx = pytest.importorskip("docx")
+    lines = []
+    article = item = 0
+    for paragraph in docx.Document(str(path)).paragraphs:
+        text = paragraph.text
+        if numbering and paragraph.style.name == "Article Level 1":
+            article, item = article + 1, 0
+            text = f"Artikel {article}. {text}"
+        elif numbering and paragraph.style.name == "Article Level 2":
+            item += 1
+            text = f"{article}.{item}. {text}"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+# --- handwritten contracts -----------------------------------------------------------------
+
+
+def test_dutch_contract_with_toc_amounts_dates_headers_and_annex() -> None:
+    clauses = segment(DUTCH)
+    assert [(c.number, c.heading, c.page) for c in clauses] == DUTCH_CLAUSES
+    assert_tiles(DUTCH, clauses)
+    assert "31.12.2025" in find(clauses, "2.1").text
+    assert "1.250.000" in find(clauses, "3.1").text
+    assert "b. de Dienst" in find(clauses, "3.2").text
+    assert "2.1 Looptijd" in find(clauses, "4.2").text
+    assert "Inhoudsopgave" in clauses[0].text
+
+
+def test_english_contract_with_bare_toc_lists_and_cross_reference() -> None:
+    clauses = segment(ENGLISH)
+    assert [(c.number, c.heading, c.page) for c in clauses] == ENGLISH_CLAUSES
+    assert_tiles(ENGLISH, clauses)
+    assert "TABLE OF CONTENTS" in clauses[0].text
+    assert '(b) "Fees"' in find(clauses, "1").text
+    assert "2. the Supplier shall report monthly" in find(clauses, "2").text
+    assert "12.3 million" in find(clauses, "3").text
+    assert "1.1 Fees and Charges" in find(clauses, "5").text
+
+
+@pytest.mark.parametrize(("text", "expected"), [(DUTCH, DUTCH_CLAUSES), (ENGLISH, ENGLISH_CLAUSES)])
+def test_windows_line_endings_give_the_same_clauses(
+    text: str, expected: list[tuple[str, str, int]]
+) -> None:
+    crlf = text.replace("\n", "\r\n")
+    clauses = segment(crlf)
+    assert [(c.number, c.heading, c.page) for c in clauses] == expected
+    assert_tiles(crlf, clauses)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            ["Artikel 1 – Definities", "Artikel 2. Looptijd", "ARTIKEL 3 AANSPRAKELIJKHEID"],
+            [("1", "Definities"), ("2", "Looptijd"), ("3", "AANSPRAKELIJKHEID")],
+        ),
+        (["Art. 1 Definities", "Art. 2 Looptijd"], [("1", "Definities"), ("2", "Looptijd")]),
+        (["ARTICLE IV\nPayment", "ARTICLE V\nTerm"], [("IV", "Payment"), ("V", "Term")]),
+        (
+            ["Section 1. Definitions", "SECTION 2. TERM", "Section 3 – Fees"],
+            [("1", "Definitions"), ("2", "TERM"), ("3", "Fees")],
+        ),
+        (
+            ["Hoofdstuk 1 Algemeen", "Paragraaf 1.1 Toepassing", "Paragraaf 1.2 Looptijd"],
+            [("Hoofdstuk 1", "Algemeen"), ("1.1", "Toepassing"), ("1.2", "Looptijd")],
+        ),
+        (
+            ["7.2 Onderhoud", "7.2.1 Correctief onderhoud", "7.2.2 Preventief onderhoud"],
+            [
+                ("7.2", "Onderhoud"),
+                ("7.2.1", "Correctief onderhoud"),
+                ("7.2.2", "Preventief onderhoud"),
+            ],
+        ),
+        (
+            ["12.2 Garanties", "12.3Aansprakelijkheid", "12.4 Overmacht"],
+            [("12.2", "Garanties"), ("12.3", "Aansprakelijkheid"), ("12.4", "Overmacht")],
+        ),
+        (
+            [
+                "1. Term. This Agreement runs for a year.",
+                "2. Termination. Either party may end it.",
+            ],
+            [("1", "Term"), ("2", "Termination")],
+        ),
+        (
+            ["Schedule A", "Annex 1 Service Levels", "Exhibit B - Prices", "Bijlage 2"],
+            [
+                ("Schedule A", ""),
+                ("Annex 1", "Service Levels"),
+                ("Exhibit B", "Prices"),
+                ("Bijlage 2", ""),
+            ],
+        ),
+    ],
+)
+def test_recognised_headings(lines: list[str], expected: list[tuple[str, str]]) -> None:
+    text = "Overeenkomst tussen partijen.\n" + "".join(
+        f"{line}\n{body}\n" for line, body in zip(lines, BODIES, strict=False)
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [("", ""), *expected]
+    assert_tiles(text, clauses)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1.250.000 euro is het maximum.",
+        "31.12.2025 is de einddatum.",
+        "12.3 million is the cap.",
+        "Page 3 of 12",
+        "- 3 -",
+        "1. the Supplier shall deliver.",
+        "(a) Exclusions.",
+        "Artikel 12 van de Algemene Voorwaarden is van toepassing.",
+        "Section 5.2 applies to this clause.",
+        "Exhibit A attached hereto.",
+        "2.5 3.7 4.1",
+    ],
+)
+def test_lines_that_do_not_open_clauses(line: str) -> None:
+    text = (
+        "1. Scope. The Supplier delivers the goods.\n"
+        f"{line}\n"
+        "The remainder of the paragraph.\n"
+        "2. Price. The Customer pays the price.\n"
+    )
+    assert labels(segment(text)) == [("1", "Scope"), ("2", "Price")]
+
+
+def test_cross_reference_out_of_sequence_is_not_a_clause() -> None:
+    text = "".join(
+        f"{number}.1 Heading {number}\nBody text of clause {number}, long enough.\n"
+        for number in range(10, 15)
+    )
+    text = text.replace("Body text of clause 14", "See\n3.2 Definitions, which applies. Body")
+    assert [clause.number for clause in segment(text)] == [f"{n}.1" for n in range(10, 15)]
+
+
+def test_running_header_repeated_on_every_page_is_not_a_heading() -> None:
+    page = (
+        "Acme Confidential Report\n{n}. Clause {n}\nThe text of clause {n} goes here at length.\n"
+    )
+    text = "\f".join(page.format(n=n) for n in range(1, 6))
+    clauses = segment(text)
+    assert [(c.number, c.page) for c in clauses] == [("", 1)] + [(str(n), n) for n in range(1, 6)]
+    assert clauses[0].text == "Acme Confidential Report\n"
+    assert_tiles(text, clauses)
+
+
+def test_unnumbered_headings_in_a_document_without_numbers() -> None:
+    text = (
+        "Samenwerkingsovereenkomst\n\n"
+        "Partijen zijn het volgende overeengekomen.\n\n"
+        "Begripsbepalingen\n"
+        "In deze overeenkomst hebben begrippen met een hoofdletter de betekenis hieronder.\n\n"
+        "Looptijd\n"
+        "De overeenkomst geldt voor twee jaar en wordt daarna stilzwijgend verlengd.\n\n"
+        "Geheimhouding\n"
+        "Partijen houden vertrouwelijke informatie geheim, ook na het einde.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("", "Samenwerkingsovereenkomst"),
+        ("", "Begripsbepalingen"),
+        ("", "Looptijd"),
+        ("", "Geheimhouding"),
+    ]
+    assert_tiles(text, clauses)
+
+
+def test_text_without_structure_yields_bounded_sections() -> None:
+    sentence = "dit is een zin zonder enige structuur die maar doorgaat en doorgaat. "
+    text = "\n\n".join(sentence * 12 for _ in range(40)) + "\f" + sentence * 30
+    clauses = segment(text, max_clause_chars=2000)
+    assert len(clauses) > len(text) // 2000
+    assert all(len(clause.text) <= 2000 for clause in clauses)
+    assert {(clause.number, clause.heading) for clause in clauses} == {("", "")}
+    assert clauses[-1].page == 2
+    assert_tiles(text, clauses)
+    cut_at_paragraphs = [c for c in clauses[:-1] if c.text.endswith("\n\n") or "\f" in c.text]
+    assert len(cut_at_paragraphs) >= len(clauses) - 2
+
+
+def test_long_clause_is_split_into_parts_with_the_same_number() -> None:
+    paragraph = "The Supplier shall keep all information confidential at all times.\n"
+    text = "1. Scope. Short.\n2. Confidentiality. " + paragraph * 200 + "3. Term. Short.\n"
+    clauses = segment(text, max_clause_chars=3000)
+    parts = [clause for clause in clauses if clause.number == "2"]
+    assert len(parts) >= 5
+    assert all(part.heading == "Confidentiality" for part in parts)
+    assert all(len(clause.text) <= 3000 for clause in clauses)
+    assert [clause.number for clause in clauses] == ["1", *["2"] * len(parts), "3"]
+    assert_tiles(text, clauses)
+
+
+def test_empty_and_blank_text() -> None:
+    assert segment("") == []
+    assert segment(" \n\f\n ") == []
+    with pytest.raises(ValueError):
+        segment("text", max_clause_chars=0)
+
+
+def test_leading_white_space_goes_to_the_first_clause() -> None:
+    text = "\n\n  1. Scope. Text.\n2. Price. Text.\n"
+    clauses = segment(text)
+    assert labels(clauses) == [("1", "Scope"), ("2", "Price")]
+    assert_tiles(text, clauses)
+
+
+# --- real contracts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "TRANSMONTAIGNEPARTNERSLLC",
+            [
+                ("I", "Services"),
+                ("1.2", "Reimbursement and Allocation"),
+                ("2.1", "Choice of Law; Submission to Jurisdiction"),
+                ("2.5", "Assignment"),
+            ],
+        ),
+        (
+            "EtonPharmaceuticalsInc",
+            [
+                ("11", "TERM AND TERMINATION"),
+                ("11.2", "Termination for Breach"),
+                ("14", "LIMITATION OF LIABILITY"),
+                ("15.1", "Governing Law; English Language"),
+                ("15.8", "Assignment"),
+            ],
+        ),
+        (
+            "Quaker Chemical",
+            [("2", "Notices"), ("4", "Governing Law"), ("8", "Severability")],
+        ),
+        (
+            "GopageCorp",
+            [("6.2", "Termination"), ("11.7", "Assignment")],
+        ),
+        (
+            "Sonos",
+            [("15.0", "TERM AND TERMINATION"), ("15.3", "Termination for Convenience")],
+        ),
+    ],
+)
+def test_cuad_contracts(name: str, expected: list[tuple[str, str]]) -> None:
+    text = cuad_text(name)
+    clauses = segment(text)
+    assert_tiles(text, clauses)
+    found = set(labels(clauses))
+    for clause in expected:
+        assert clause in found
+    assert all(len(clause.text) <= 6000 for clause in clauses)
+
+
+def test_cuad_governing_law_clause_holds_the_annotated_span() -> None:
+    text = cuad_text("GopageCorp")
+    clause = next(c for c in segment(text) if c.heading.startswith("Governing Law"))
+    assert clause.number == "11.11"
+    assert "governed by" in clause.text
+
+
+def test_cuad_annotated_spans_fall_inside_one_clause() -> None:
+    data = json.loads(corpus_path(f"{CUAD}/cuad_dev.json").read_text(encoding="utf-8"))["data"]
+    categories = {"Governing Law", "Anti-Assignment", "Cap On Liability", "Renewal Term"}
+    inside = total = 0
+    counts = []
+    for document in data:
+        context = document["paragraphs"][0]
+        clauses = segment(context["context"])
+        counts.append(len(clauses))
+        for question in context["qas"]:
+            if question["id"].split("__")[-1] not in categories:
+                continue
+            for answer in question["answers"]:
+                start = answer["answer_start"]
+                end = start + len(answer["text"])
+                if start < 0:  # a few annotations were never located in the text
+                    continue
+                total += 1
+                inside += any(c.start <= start and end <= c.end for c in clauses)
+    assert total > 100
+    assert inside / total > 0.95
+    assert statistics.median(counts) >= 15
+
+
+def test_gibit_agreement_unnumbered_article_headings() -> None:
+    text = docx_text(corpus_path(GIBIT), numbering=False)
+    clauses = segment(text)
+    assert_tiles(text, clauses)
+    headings = [clause.heading for clause in clauses]
+    for heading in (
+        "Voorwerp van de Overeenkomst",
+        "Looptijd",
+        "Verwerking van persoonsgegevens",
+        "Contactpersonen en bevoegdheden",
+    ):
+        assert heading in headings
+    term = clauses[headings.index("Looptijd")]
+    assert "looptijd tot vier (4) jaar" in term.text
+    assert term.number == ""
+
+
+def test_gibit_agreement_with_word_numbering() -> None:
+    text = docx_text(corpus_path(GIBIT), numbering=True)
+    clauses = segment(text)
+    assert_tiles(text, clauses)
+    term = find(clauses, "4")
+    assert term.heading == "Looptijd"
+    assert "looptijd tot vier (4) jaar" in find(clauses, "4.2").text
+    assert find(clauses, "11").heading == "Intellectuele eigendom"
+    assert find(clauses, "12").heading == "Verwerking van persoonsgegevens"
+    assert find(clauses, "12.2").text.startswith("12.2. De standaard Verwerkersovereenkomst")
+    numbers = [clause.number for clause in clauses if clause.number]
+    assert numbers == sorted(set(numbers), key=numbers.index)
+
+
+def test_arbit_general_conditions_liability_article() -> None:
+    text = corpus_path(ARBIT).read_text(encoding="utf-8")
+    clauses = segment(text)
+    assert_tiles(text, clauses)
+    liability = find(clauses, "26")
+    assert liability.heading == "Aansprakelijkheid"
+    assert "1.250.000" in find(clauses, "26.2").text
+    articles = [int(c.number) for c in clauses if re.fullmatch(r"\d+", c.number)]
+    assert len(articles) >= 80
+
+
+def test_gibit_explanation_pdf_pages_and_wrapped_headings() -> None:
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(str(corpus_path(GIBIT_NOTES)))
+    text = "\f".join(page.extract_text() or "" for page in reader.pages)
+    clauses = segment(text)
+    assert_tiles(text, clauses)
+    articles = [clause for clause in clauses if clause.number]
+    assert list(dict.fromkeys(clause.number for clause in articles)) == [
+        str(number) for number in range(1, 37)
+    ]
+    assert min(clause.page for clause in articles) == 5  # pages 2-4 hold the contents list
+    liability = find(clauses, "16")
+    assert (liability.heading, liability.page) == ("Aansprakelijkheid", 29)
+    assert find(clauses, "8").heading == (
+        "Gemeentelijke ICT-kwaliteitsnormen, Interoperabiliteitseisen, normen en standaarden"
+    )
+    assert all(len(clause.text) <= 6000 for clause in clauses)
+
+
+def test_sub_clauses_take_their_article_heading_as_context() -> None:
+    text = (
+        "Artikel 4 Looptijd\n"
+        "4.1 De overeenkomst gaat in op 1 januari.\n"
+        "4.2 Zij kan worden verlengd.\n"
+        "4.2.1 Telkens met een jaar.\n"
+        "Artikel 5 Prijzen\n"
+        "5.1 Prijzen zijn vast.\n"
+    )
+    clauses = segment(text)
+    assert [c.number for c in clauses] == ["4", "4.1", "4.2", "4.2.1", "5", "5.1"]
+    assert context_headings(clauses) == ["Looptijd"] * 4 + ["Prijzen"] * 2
+    assert [c.heading for c in clauses][1:4] == ["", "", ""], "the clauses themselves keep theirs"

@@ -1,0 +1,813 @@
+"""The search index: analysis, refused queries, permission filtering, modes, writes, damage."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from search import analysis
+from search.query import QueryRefused, validate_query
+from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
+from search.whoosh import WhooshBackend as SearchIndex
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "zwartekraai"
+
+
+def unit(document_id: int, position: int, text: str, **changes: object) -> Unit:
+    """A unit of document `document_id` (dossier 1, current version 1) with the given text."""
+    values: dict[str, object] = {
+        "unit_id": f"{document_id * 10}:{position}",
+        "document_id": document_id,
+        "version_id": document_id * 10,
+        "version_number": 1,
+        "is_current": True,
+        "dossier_id": 1,
+        "dossier_reference": "2025-001",
+        "supplier": "Acme B.V.",
+        "dossier_status": "active",
+        "kind": "contract",
+        "title": f"Document {document_id}",
+        "document_date": date(2024, 3, 1),
+        "clause_number": str(position + 1),
+        "heading": "",
+        "page": 1,
+        "position": position,
+        "is_clause": True,
+        "text": text,
+    }
+    values.update(changes)
+    return Unit(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+    created.create()
+    yield created
+    created.close()
+
+
+def search(index: SearchIndex, text: str, dossiers: set[int] | None = None, **options: object):
+    allowed = frozenset(dossiers if dossiers is not None else {1, 2, 3})
+    return index.search(SearchRequest(text, allowed, **options))  # type: ignore[arg-type]
+
+
+def documents(result: SearchResult) -> list[int]:
+    return [hit.document_id for hit in result.hits]
+
+
+# Analysis
+
+
+@pytest.mark.parametrize(
+    ("indexed", "query"),
+    [
+        ("De opzegging geschiedt schriftelijk.", "opzeggen"),
+        ("Partijen kunnen de overeenkomst opzeggen.", "opzegging"),
+        ("Lieferung an die Straße 5", "strasse"),
+        ("Lieferung an die Strasse 5", "Straße"),
+        ("Na beëindiging van de overeenkomst", "beeindiging"),
+        ("Na beeindiging van de overeenkomst", "beëindiging"),
+        ("The parties agree on liquidated damages.", "liquidate"),
+        ("Damages are liquidated at once.", "liquidated"),
+        ("The supplier shall liquidate the stock.", "liquidated"),
+    ],
+)
+def test_stemming_and_folding_match_at_index_and_query_time(
+    index: SearchIndex, indexed: str, query: str
+) -> None:
+    index.replace_document(1, [unit(1, 0, indexed)])
+    assert documents(search(index, query)) == [1]
+
+
+def test_decomposed_accents_are_folded_like_composed_ones(index: SearchIndex) -> None:
+    index.replace_document(1, [unit(1, 0, "Na be\u0065\u0308indiging van de overeenkomst")])
+    assert documents(search(index, "beëindiging")) == [1]
+    assert documents(search(index, "beeindiging")) == [1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Straße, beëindiging en be\u0065\u0308indiging; İstanbul ǅemal ﬁnal 7:408 BW 12.3",
+        "x" * 70 + " kort " + "y" * 64,
+    ],
+)
+def test_index_and_query_analysis_see_the_same_words(text: str) -> None:
+    assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
+
+
+def test_index_and_query_analysis_agree_on_real_contracts(corpus: Path) -> None:
+    for path in sorted((corpus / "cuad-dev" / "txt").glob("*.txt"))[:5]:
+        text = path.read_text(errors="replace")
+        assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
+
+
+def test_phrase_found_far_into_a_long_unit(index: SearchIndex) -> None:
+    # Positions past 65,535 are stored as 32-bit numbers, which phrase checks decode apart.
+    filler = "word " * 70_000
+    index.apply(
+        [
+            (1, [unit(1, 0, f"{filler} limitation of liability here")]),
+            (2, [unit(2, 0, f"limitation {filler} of liability")]),
+        ]
+    )
+    assert documents(search(index, '"limitation of liability"')) == [1]
+    assert sorted(documents(search(index, "limitation liability"))) == [1, 2]
+
+
+def test_phrase_checks_across_many_blocks_of_postings(index: SearchIndex) -> None:
+    # 300 units hold both words (postings spread over several blocks); only every third holds
+    # them as the phrase, with the stop word between them.
+    texts = [
+        "the limitation of liability applies",
+        "a limitation on liability applies",
+        "liability without limitation applies",
+    ]
+    index.apply([(d, [unit(d, 0, texts[d % 3])]) for d in range(1, 301)])
+    found = search(index, '"limitation of liability"', mode="clauses", per_page=100)
+    assert found.total == 100
+    assert {hit.document_id % 3 for hit in found.hits} == {0}
+    negated = search(index, 'liability -"limitation of liability"', mode="clauses")
+    assert negated.total == 200
+
+
+def test_phrase_keeps_stop_words_exact(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "This clause sets the limitation of liability for both parties.")]),
+            (2, [unit(2, 0, "This clause sets a limitation on liability for the supplier.")]),
+            (3, [unit(3, 0, "Liability: there is no limitation of any kind.")]),
+        ]
+    )
+    assert documents(search(index, '"limitation of liability"')) == [1]
+    assert documents(search(index, '"limitation on liability"')) == [2]
+    assert sorted(documents(search(index, "limitation liability"))) == [1, 2, 3]
+    assert documents(search(index, '"sets the limitation of liability"')) == [1]
+    assert sorted(documents(search(index, 'limitation -"limitation of liability"'))) == [2, 3]
+    assert documents(search(index, '"there is no"')) == [3]
+
+
+@pytest.mark.parametrize("query", ["2025-017", "7:408 BW", '"artikel 7:408 BW"', "12.3"])
+def test_identifiers_are_findable_as_written(index: SearchIndex, query: str) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Zie artikel 7:408 BW en clausule 12.3 van dossier 2025-017.")]),
+            (2, [unit(2, 0, "Zie artikel 7 en clausule 12 van dossier 2025, pagina 408 en 3.")]),
+        ]
+    )
+    assert documents(search(index, query))[0] == 1
+
+
+def test_a_clause_number_ranks_that_clause_above_clauses_that_mention_it(
+    index: SearchIndex,
+) -> None:
+    long_clause = "4.4 De overeenkomst wordt aangegaan voor een periode van vier jaar. " + (
+        "De opdrachtgever kan de overeenkomst telkens met een jaar verlengen. " * 8
+    )
+    index.apply(
+        [
+            (1, [unit(1, 3, long_clause, clause_number="4.4", heading="Looptijd")]),
+            (2, [unit(2, 8, "Zie artikel 4.4.", clause_number="9.1")]),
+            (3, [unit(3, 0, "Artikel 12 gaat over de prijs; zie ook 12.", clause_number="3")]),
+            (4, [unit(4, 11, "De prijs is vast.", clause_number="12")]),
+        ]
+    )
+    assert documents(search(index, "4.4", mode="clauses")) == [1, 2]
+    assert documents(search(index, "12", mode="clauses"))[0] == 4
+
+
+def test_identifier_ranks_exact_form_first(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Versie 2025 017 van het contract.")]),
+            (2, [unit(2, 0, "Dossier 2025-017 van het contract.")]),
+        ]
+    )
+    assert documents(search(index, "2025-017")) == [2, 1]
+
+
+def test_metadata_words_combine_with_clause_words(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Termination for convenience.", supplier="Globex")]),
+            (2, [unit(2, 0, "Termination for convenience.", supplier="Initech")]),
+        ]
+    )
+    assert documents(search(index, "globex termination")) == [1]
+
+
+def test_trailing_wildcard_and_exclusion(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Termination of the agreement by notice.")]),
+            (2, [unit(2, 0, "The agreement terminates automatically.")]),
+            (3, [unit(3, 0, "Renewal of the agreement.")]),
+        ]
+    )
+    assert sorted(documents(search(index, "termin*"))) == [1, 2]
+    assert documents(search(index, "agreement -notice -renewal")) == [2]
+    assert sorted(documents(search(index, 'agreement -"by notice"'))) == [2, 3]
+    assert sorted(documents(search(index, 'agreement -"notice by"'))) == [1, 2, 3]
+
+
+def test_a_wildcard_finds_words_whose_stem_is_shorter_than_the_prefix(
+    index: SearchIndex,
+) -> None:
+    # "termination" and "terminate" are indexed as "termin" (English units get English stems
+    # only), which "terminat" does not start.
+    texts = {
+        1: "Either party may terminate this agreement if the other is in breach of it.",
+        2: "Termination for convenience is excluded by the parties to this agreement.",
+        3: "The term of this agreement is five years from the date it is signed.",
+        4: "De opzegging gebeurt schriftelijk.",
+        5: "Partijen kunnen de overeenkomst opzeggen.",
+    }
+    index.apply([(d, [unit(d, 0, text)]) for d, text in texts.items()])
+    found = search(index, "terminat*", mode="clauses")
+    assert sorted(documents(found)) == [1, 2]
+    assert all("<mark>" in hit.snippet for hit in found.hits)
+    assert sorted(documents(search(index, "opzeg*"))) == [4, 5]
+
+
+def test_loose_stop_words_are_optional_but_a_stop_word_query_still_works(
+    index: SearchIndex,
+) -> None:
+    index.apply([(1, [unit(1, 0, "Governing law is Dutch law.")]), (2, [unit(2, 0, "Of.")])])
+    assert documents(search(index, "the governing law")) == [1]
+    assert documents(search(index, "of")) == [2]
+
+
+# Refused queries
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("*", "leading_wildcard"),
+        ("*a*", "leading_wildcard"),
+        ("?????????*", "leading_wildcard"),
+        ("ab*", "short_prefix"),
+        ("te?t", "wildcard"),
+        ("content:[a TO z]", "range"),
+        ("{a TO z}", "range"),
+        ("(((", "syntax"),
+        ("a)", "syntax"),
+        ('"unclosed phrase', "syntax"),
+        ("term^5", "characters"),
+        ("termination OR renewal", "operator"),
+        ("AND OR NOT", "only_operators"),
+        ("(OR) NOT", "only_operators"),
+        ("x" * 10_000, "too_long"),
+        ("word " * 30, "too_long"),
+        ("dossier_id:5", "field"),
+        ("content:termination", "field"),
+        ("", "empty"),
+        ("  - ", "empty"),
+        ("-termination", "empty"),
+    ],
+)
+def test_refused_queries_never_run(index: SearchIndex, text: str, code: str) -> None:
+    index.replace_document(1, [unit(1, 0, "dossier_id 5 content termination test a x word")])
+    with pytest.raises(QueryRefused) as refused:
+        validate_query(text)
+    assert refused.value.code == code
+    assert str(refused.value)
+    with pytest.raises(QueryRefused):
+        search(index, text)
+
+
+@pytest.mark.parametrize("text", ["termination?", "Straße", "7:408", "co-branding", "abc*"])
+def test_ordinary_queries_are_accepted(text: str) -> None:
+    validate_query(text)
+
+
+# Permission filtering
+
+
+def _canary_world(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Contract terms for delivery.")]),
+            (
+                2,
+                [
+                    unit(
+                        2,
+                        0,
+                        f"Contract terms {CANARY} secret.",
+                        dossier_id=2,
+                        dossier_reference="2025-099",
+                        supplier="Geheim B.V.",
+                        kind="report",
+                        dossier_status="draft",
+                        document_date=date(2019, 1, 1),
+                    )
+                ],
+            ),
+            (3, [unit(3, 0, f"Contract terms {CANARY} confidential price list.", kind="annex")]),
+        ]
+    )
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+@pytest.mark.parametrize(
+    "text", [CANARY, CANARY[:6] + "*", f'"terms {CANARY}"', f"contract {CANARY}", "geheim"]
+)
+def test_forbidden_dossier_never_matches(index: SearchIndex, mode: str, text: str) -> None:
+    _canary_world(index)
+    for sort in ("relevance", "date"):
+        hidden = search(index, text, {1}, mode=mode, denied_documents=frozenset({3}), sort=sort)
+        assert (hidden.total, hidden.hits) == (0, [])
+        assert all(values == [] for values in hidden.facets.values())
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_forbidden_dossier_never_shows(index: SearchIndex, mode: str) -> None:
+    _canary_world(index)
+    shared = search(index, "contract terms", {1}, mode=mode, denied_documents=frozenset({3}))
+    assert documents(shared) == [1]
+    assert shared.total == 1
+    flat = repr(shared)
+    for secret in (CANARY, "2025-099", "Geheim", "report", "draft", "2019", "annex"):
+        assert secret not in flat
+
+
+def test_denied_document_is_excluded_but_its_dossier_is_not(index: SearchIndex) -> None:
+    _canary_world(index)
+    assert sorted(documents(search(index, CANARY, {1, 2}))) == [2, 3]
+    assert documents(search(index, CANARY, {1, 2}, denied_documents=frozenset({3}))) == [2]
+    assert documents(search(index, "contract", {1}, denied_documents=frozenset({3}))) == [1]
+    assert search(index, CANARY, {1}, denied_documents=frozenset({3})).total == 0
+
+
+def test_no_allowed_dossiers_means_no_hits(index: SearchIndex) -> None:
+    _canary_world(index)
+    result = search(index, "contract", set())
+    assert (result.total, result.hits) == (0, [])
+
+
+def test_dossier_filter_cannot_widen_permissions(index: SearchIndex) -> None:
+    _canary_world(index)
+    assert search(index, "contract", {1}, dossier_id=2).total == 0
+    assert documents(search(index, "contract", {1, 2}, dossier_id=2)) == [2]
+
+
+def test_old_versions_only_on_request(index: SearchIndex) -> None:
+    index.replace_document(
+        1,
+        [
+            unit(1, 0, "Old wording about penalties.", version_id=10, is_current=False),
+            unit(1, 0, "New wording about bonuses.", version_id=11, version_number=2),
+        ],
+    )
+    assert search(index, "penalties").total == 0
+    old = search(index, "penalties", include_old_versions=True)
+    assert [(hit.document_id, hit.version_id) for hit in old.hits] == [(1, 10)]
+    assert search(index, "bonuses").hits[0].version_number == 2
+
+
+# Modes, facets, snippets, order, pages
+
+
+def test_documents_mode_groups_units_and_clauses_mode_lists_them(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (
+                1,
+                [
+                    unit(1, 0, "Payment within thirty days.", heading="Payment"),
+                    unit(1, 1, "Late payment interest applies."),
+                    unit(1, 2, "Nothing relevant here."),
+                ],
+            ),
+            (2, [unit(2, 0, "Payment by invoice.", dossier_id=2, dossier_reference="2025-002")]),
+        ]
+    )
+    grouped = search(index, "payment")
+    assert grouped.total == 2 and sorted(documents(grouped)) == [1, 2]
+    assert all(hit.text == "" for hit in grouped.hits)
+    clauses = search(index, "payment", mode="clauses")
+    assert clauses.total == 3
+    texts = {hit.unit_id: hit.text for hit in clauses.hits}
+    assert texts["10:0"] == "Payment within thirty days."
+    assert texts["10:1"] == "Late payment interest applies."
+    assert grouped.facets["dossier"] == [("2025-001", 1), ("2025-002", 1)]
+    assert clauses.facets["dossier"] == [("2025-001", 2), ("2025-002", 1)]
+
+
+def test_heading_is_searchable_but_not_part_of_the_text(index: SearchIndex) -> None:
+    index.replace_document(1, [unit(1, 0, "Either party may end it.", heading="Termination")])
+    hit = search(index, "termination", mode="clauses").hits[0]
+    assert (hit.heading, hit.text) == ("Termination", "Either party may end it.")
+
+
+def test_facets_count_every_permitted_match(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (n, [unit(n, 0, "Insurance cover.", kind=kind, document_date=date(year, 5, 1))])
+            for n, kind, year in [(1, "contract", 2023), (2, "annex", 2024), (3, "annex", 2024)]
+        ]
+    )
+    facets = search(index, "insurance", per_page=1).facets
+    assert facets["kind"] == [("annex", 2), ("contract", 1)]
+    assert facets["year"] == [("2024", 2), ("2023", 1)]
+    assert facets["supplier"] == [("Acme B.V.", 3)]
+    assert facets["status"] == [("active", 3)]
+
+
+def test_filters(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (1, [unit(1, 0, "Audit rights.", kind="contract", document_date=date(2023, 1, 5))]),
+            (2, [unit(2, 0, "Audit rights.", kind="annex", document_date=date(2024, 6, 1))]),
+            (3, [unit(3, 0, "Audit rights.", supplier="Initech", dossier_status="ended")]),
+        ]
+    )
+    assert documents(search(index, "audit", kinds=frozenset({"annex"}))) == [2]
+    assert documents(search(index, "audit", suppliers=frozenset({"Initech"}))) == [3]
+    assert documents(search(index, "audit", statuses=frozenset({"ended"}))) == [3]
+    assert documents(search(index, "audit", year=2023)) == [1]
+    assert sorted(documents(search(index, "audit", date_from=date(2024, 1, 1)))) == [2, 3]
+    assert documents(search(index, "audit", date_to=date(2023, 12, 31))) == [1]
+
+
+def test_snippets_show_a_short_unit_whole_and_join_fragments_once(index: SearchIndex) -> None:
+    filler = "woord " * 60
+    long_text = f"Aansprakelijkheid. {filler}de aansprakelijkheid van partijen {filler}einde."
+    index.apply(
+        [
+            (1, [unit(1, 0, "Kort over aansprakelijkheid hier.")]),
+            (2, [unit(2, 0, long_text)]),
+        ]
+    )
+    found = {hit.document_id: hit.snippet for hit in search(index, "aansprakelijkheid").hits}
+    assert found[1] == "Kort over <mark>aansprakelijkheid</mark> hier."
+    assert found[2].count("<mark>") == 2
+    assert "… …" not in found[2] and "……" not in found[2] and " … " in found[2]
+
+
+def test_snippets_escape_everything_but_mark(index: SearchIndex) -> None:
+    text = 'Termination <script>alert("x")</script> & <b>termination</b> fee.'
+    index.replace_document(1, [unit(1, 0, text)])
+    snippet = search(index, "termination").hits[0].snippet
+    assert set(re.findall(r"<[^>]*>", snippet)) == {"<mark>", "</mark>"}
+    assert "&lt;script&gt;" in snippet and "&amp;" in snippet
+    assert snippet.count("<mark>") == 2
+    assert search(index, "termination", snippets=False).hits[0].snippet == ""
+
+
+def test_snippets_are_bounded(index: SearchIndex) -> None:
+    text = " ".join(["filler"] * 400 + ["indemnification"] + ["filler"] * 400)
+    index.replace_document(1, [unit(1, 0, text)])
+    snippet = search(index, "indemnification").hits[0].snippet
+    assert "<mark>indemnification</mark>" in snippet
+    assert len(snippet) < 400
+
+
+def test_sort_by_date_and_pages(index: SearchIndex) -> None:
+    index.apply(
+        [
+            (n, [unit(n, 0, "Warranty " * n, document_date=date(2020 + n % 5, 1, n))])
+            for n in range(1, 8)
+        ]
+    )
+    newest = search(index, "warranty", sort="date", per_page=3)
+    assert newest.total == 7
+    dates = [hit.document_date for hit in newest.hits]
+    assert dates == sorted(dates, reverse=True)
+    pages = [documents(search(index, "warranty", page=p, per_page=3)) for p in (1, 2, 3, 4)]
+    assert [len(page) for page in pages] == [3, 3, 1, 0]
+    assert sorted(sum(pages, [])) == list(range(1, 8))
+    scores = [hit.score for p in (1, 2, 3) for hit in search(index, "warranty", page=p).hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bad_request_values_are_programming_errors(index: SearchIndex) -> None:
+    for change in ({"mode": "x"}, {"sort": "x"}, {"page": 0}, {"per_page": 1000}):
+        with pytest.raises(ValueError):
+            search(index, "x", **change)
+
+
+# Writes
+
+
+def test_empty_index_answers(index: SearchIndex) -> None:
+    index.check()
+    assert (index.document_count(), index.unit_count(), index.version_ids()) == (0, 0, set())
+    assert search(index, "anything").total == 0
+    index.replace_document(1, [])
+    assert search(index, "anything").total == 0
+
+
+def test_replace_delete_apply_and_counts(index: SearchIndex) -> None:
+    index.replace_document(1, [unit(1, 0, "alpha"), unit(1, 1, "beta")])
+    index.replace_document(2, [unit(2, 0, "gamma")])
+    assert (index.document_count(), index.unit_count(), index.version_ids()) == (2, 3, {10, 20})
+    index.replace_document(1, [unit(1, 0, "delta", version_id=11)])
+    assert search(index, "alpha").total == 0 and documents(search(index, "delta")) == [1]
+    index.delete_document(2)
+    assert (index.document_count(), index.unit_count(), index.version_ids()) == (1, 1, {11})
+    index.apply([(3, [unit(3, 0, "epsilon")]), (1, None), (3, [unit(3, 0, "zeta")])])
+    assert index.version_ids() == {30}
+    assert (search(index, "epsilon").total, search(index, "zeta").total) == (0, 1)
+
+
+def test_apply_commits_once_per_batch(index: SearchIndex, tmp_path: Path) -> None:
+    def generations() -> int:
+        return len(list((tmp_path / "index").glob("gen-*/*.toc")))
+
+    index.replace_document(1, [unit(1, 0, "one")])
+    before = max(_toc_numbers(tmp_path / "index"))
+    index.apply([(n, [unit(n, 0, f"word{n}")]) for n in range(2, 12)])
+    assert max(_toc_numbers(tmp_path / "index")) == before + 1
+    assert generations() >= 1
+
+
+def _toc_numbers(directory: Path) -> list[int]:
+    return [int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("gen-*/*.toc")]
+
+
+def test_searches_in_threads_while_documents_change(index: SearchIndex) -> None:
+    index.apply([(n, [unit(n, 0, f"shared wording {n}")]) for n in range(1, 30)])
+    errors: list[BaseException] = []
+
+    def searching() -> None:
+        try:
+            for _ in range(30):
+                assert search(index, "shared wording").total >= 29
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=searching) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for n in range(30, 40):
+        index.replace_document(n, [unit(n, 0, f"shared wording {n}")])
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert search(index, "shared wording").total == 39
+
+
+def test_rebuild_switches_atomically_while_searches_continue(tmp_path: Path) -> None:
+    reader = SearchIndex(tmp_path / "index")
+    reader.create()
+    reader.replace_document(1, [unit(1, 0, "original wording")])
+    seen_during: list[int] = []
+
+    def fresh_units() -> Iterator[Unit]:
+        yield unit(1, 0, "rebuilt wording")
+        seen_during.append(search(reader, "original").total)
+        seen_during.append(search(reader, "rebuilt").total)
+        for n in range(2, 5):
+            yield unit(n, 0, "rebuilt wording")
+
+    progress: list[int] = []
+    SearchIndex(tmp_path / "index").rebuild(fresh_units(), progress.append)
+    assert seen_during == [1, 0]
+    assert (search(reader, "original").total, search(reader, "rebuilt").total) == (0, 4)
+    assert progress[-1] == 4
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+    reader.close()
+
+
+def test_rebuild_in_subprocesses(tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild(
+        (unit(n, p, f"clause {p} of {n}") for n in range(1, 40) for p in range(3)), processes=2
+    )
+    assert (index.document_count(), index.unit_count()) == (39, 117)
+    assert search(index, "clause", mode="clauses").total == 117
+    index.close()
+
+
+def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(tmp_path: Path) -> None:
+    words = ["liability", "termination", "opzegging", "aansprakelijkheid", "2025-017"]
+
+    def units() -> Iterator[Unit]:
+        for n in range(1, 120):
+            for p in range(4):
+                text = f"Article {p}. {words[(n + p) % 5]} and {words[(n * p) % 5]} of {n}"
+                yield unit(n, p, text, dossier_id=n % 3 + 1)
+
+    single, parallel = SearchIndex(tmp_path / "one"), SearchIndex(tmp_path / "two")
+    single.rebuild(units())
+    parallel.rebuild(units(), processes=2)
+    for text in [*words, '"liability and termination"', "opzeggen"]:
+        for mode in ("documents", "clauses"):
+            one = search(single, text, mode=mode, per_page=100)
+            two = search(parallel, text, mode=mode, per_page=100)
+            assert one.total == two.total > 0, text
+            assert sorted((h.unit_id, round(h.score, 6)) for h in one.hits) == sorted(
+                (h.unit_id, round(h.score, 6)) for h in two.hits
+            )
+            assert one.facets == two.facets
+    single.close()
+    parallel.close()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_unit_that_fails_to_index_fails_the_rebuild(
+    index: SearchIndex, tmp_path: Path, processes: int
+) -> None:
+    index.replace_document(1, [unit(1, 0, "kept")])
+    bad = dataclasses.replace(unit(3, 0, "broken"), kind=None)  # type: ignore[arg-type]
+    units = [unit(2, p, f"new {p}") for p in range(3000)] + [bad]
+    with pytest.raises((RuntimeError, AttributeError), match="encode"):
+        index.rebuild(iter(units), processes=processes)
+    assert documents(search(index, "kept")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+def test_a_killed_indexing_process_fails_the_rebuild(
+    index: SearchIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.whoosh import _writer as index_writer
+
+    index.replace_document(1, [unit(1, 0, "kept")])
+
+    def killed(*_: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    # Workers are forked, so they inherit the patch and die on their first unit.
+    monkeypatch.setattr(index_writer, "_index_here", killed)
+    units = (unit(n, p, f"new {p}") for n in range(2, 200) for p in range(30))
+    with pytest.raises(RuntimeError, match="exit code -9"):
+        index.rebuild(units, processes=2)
+    assert documents(search(index, "kept")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+def test_a_write_after_a_large_rebuild_leaves_its_segments_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.whoosh import _writer as index_writer
+
+    # Scaled down: 36 segments of 40 units stand for the 200,000-unit segments of a large
+    # rebuild. Whoosh's own policy merged the largest of them on the next commit.
+    monkeypatch.setattr(index_writer, "SEGMENT_UNITS", 40)
+    monkeypatch.setattr(index_writer, "MERGE_LIMIT_UNITS", 40)
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild(unit(n, p, f"clause {p} of {n}") for n in range(1, 361) for p in range(4))
+
+    def segment_sizes() -> list[int]:
+        _, ix = index._store.open()
+        return sorted(s.doc_count_all() for s in ix._segments())
+
+    before = segment_sizes()
+    assert before == [40] * 36
+    for n in range(1000, 1012):
+        index.replace_document(n, [unit(n, 0, "new")])
+    after = segment_sizes()
+    assert after[-36:] == before and len(after) < 36 + 12  # only the small ones merged
+    assert (index.document_count(), search(index, "new").total) == (372, 12)
+    index.close()
+
+
+def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> None:
+    from search.whoosh._writer import TermPool
+
+    pool = TermPool()
+    for docnum in (5, 2, 9, 1):
+        pool.add(("document", b"x", docnum, float(docnum), b"v%d" % docnum))
+    docs, weights, values = pool.fields["document"][b"x"].columns()
+    assert (list(docs), list(weights), values) == (
+        [1, 2, 5, 9],
+        [1.0, 2.0, 5.0, 9.0],
+        [b"v1", b"v2", b"v5", b"v9"],
+    )
+
+
+def test_failed_rebuild_keeps_the_old_index(index: SearchIndex, tmp_path: Path) -> None:
+    index.replace_document(1, [unit(1, 0, "kept")])
+
+    def broken() -> Iterator[Unit]:
+        yield unit(2, 0, "lost")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(broken())
+    assert documents(search(index, "kept")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+# Damage
+
+
+def _segment_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("gen-*/*.seg"))
+
+
+def _damage_toc(directory: Path) -> None:
+    toc = max(directory.glob("gen-*/*.toc"))
+    toc.write_bytes(toc.read_bytes()[:20])
+
+
+def _delete_segment(directory: Path) -> None:
+    _segment_files(directory)[0].unlink()
+
+
+def _garbage_segment(directory: Path) -> None:
+    segment = _segment_files(directory)[0]
+    segment.write_bytes(os.urandom(segment.stat().st_size))
+
+
+def _garbage_toc(directory: Path) -> None:
+    toc = max(directory.glob("gen-*/*.toc"))
+    toc.write_bytes(b"\x80\x04garbage" * 10)
+
+
+def _remove_generation(directory: Path) -> None:
+    for path in directory.glob("gen-*/*"):
+        path.unlink()
+
+
+@pytest.mark.parametrize(
+    "damage", [_damage_toc, _delete_segment, _garbage_segment, _garbage_toc, _remove_generation]
+)
+def test_damage_is_reported_as_unavailable(tmp_path: Path, damage: object) -> None:
+    directory = tmp_path / "index"
+    writer = SearchIndex(directory)
+    writer.create()
+    writer.apply([(n, [unit(n, p, f"clause {p} of {n}") for p in range(5)]) for n in (1, 2)])
+    assert search(writer, "clause").total == 2
+    writer.close()
+    damage(directory)  # type: ignore[operator]
+    damaged = SearchIndex(directory)
+    with pytest.raises(IndexUnavailable):
+        damaged.check()
+    with pytest.raises(IndexUnavailable):
+        search(damaged, "clause")
+    damaged.rebuild(unit(n, 0, "clause") for n in (1, 2, 3))
+    damaged.check()
+    assert search(damaged, "clause").total == 3
+    damaged.close()
+
+
+def test_missing_or_foreign_index_is_unavailable(tmp_path: Path) -> None:
+    missing = SearchIndex(tmp_path / "nothing")
+    assert not missing.exists()
+    with pytest.raises(IndexUnavailable):
+        missing.check()
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "CURRENT").write_text("v0 gen-1\n")
+    assert not SearchIndex(old).exists()
+
+
+_HOLD_LOCK = """
+import sys, time
+from search.types import Unit
+from search.whoosh import WhooshBackend as SearchIndex
+
+def units():
+    print("holding", flush=True)
+    time.sleep(120)
+    yield from ()
+
+SearchIndex(sys.argv[1]).rebuild(units())
+"""
+
+
+def test_killed_writer_does_not_block_the_next_one(index: SearchIndex, tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(tmp_path / "index")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+        busy = SearchIndex(tmp_path / "index", lock_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(IndexBusy):
+            busy.replace_document(1, [unit(1, 0, "waiting")])
+        assert time.monotonic() - started >= 0.3
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+    index.replace_document(1, [unit(1, 0, "after the crash")])
+    assert documents(search(index, "crash")) == [1]
+    assert len(list((tmp_path / "index").glob("gen-*"))) >= 1
+
+
+def test_units_are_frozen_values() -> None:
+    assert dataclasses.is_dataclass(Unit)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        unit(1, 0, "x").text = "y"  # type: ignore[misc]

@@ -1,0 +1,75 @@
+"""`search/index_plan.py`: every search has a bounded cost: a cap on what each wildcard and the
+whole query expand to, and a time limit on matching. (At most a few wildcards per query:
+test_query.py; the per-user rate limit on wildcard searches: tests/dossier/web/test_search.py.)"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.query import QueryRefused
+from search.types import SearchRequest
+from search.whoosh import WhooshBackend as SearchIndex
+from search.whoosh._plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
+from tests.search.test_index import documents, unit
+
+
+def _words(prefix: str, count: int) -> list[str]:
+    """`count` distinct made-up words starting with `prefix` (stemming leaves them whole)."""
+    letters = "bdfgklmnprstvz"
+    return [
+        f"{prefix}{a}{b}ok" for a, b in itertools.islice(itertools.product(letters, letters), count)
+    ]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+    created.create()
+    yield created
+    created.close()
+
+
+def _fill(index: SearchIndex, prefixes: dict[str, int]) -> None:
+    """One document per prefix holding that many distinct words with it."""
+    index.apply(
+        [
+            (number, [unit(number, 0, " ".join(_words(prefix, count)) + ".")])
+            for number, (prefix, count) in enumerate(prefixes.items(), start=1)
+        ]
+    )
+
+
+def _search(index: SearchIndex, text: str, **options: object):
+    return index.search(SearchRequest(text, frozenset({1}), **options))  # type: ignore[arg-type]
+
+
+def test_a_wildcard_matching_too_many_words_is_refused_not_cut_off(index: SearchIndex) -> None:
+    _fill(index, {"zor": MAX_EXPANSION + 1, "kal": MAX_EXPANSION})
+    with pytest.raises(QueryRefused) as refused:
+        _search(index, "zor*")
+    assert refused.value.code == "too_broad" and "type more letters" in str(refused.value)
+    assert documents(_search(index, "kal*")) == [2]  # exactly at the cap: searched
+    assert documents(_search(index, "zorbb*")) == [1]  # narrower: searched
+
+
+def test_the_wildcards_of_one_query_share_one_expansion_budget(index: SearchIndex) -> None:
+    each = MAX_QUERY_EXPANSION // 3 - 1  # three fit, four do not
+    assert each <= MAX_EXPANSION and 4 * each > MAX_QUERY_EXPANSION
+    _fill(index, {prefix: each for prefix in ("kap", "kep", "kip", "kop")})
+    assert _search(index, "kap* kep* kip*").total == 0  # searched: no unit has all three
+    assert sorted(documents(_search(index, "kap*"))) == [1]
+    with pytest.raises(QueryRefused) as refused:
+        _search(index, "kap* kep* kip* kop*")
+    assert refused.value.code == "too_broad"
+
+
+def test_matching_stops_at_the_time_limit(index: SearchIndex) -> None:
+    _fill(index, {"kap": 3})
+    with pytest.raises(QueryRefused) as refused:
+        _search(index, "kapbbok", time_limit=0.0)
+    assert refused.value.code == "too_slow"
+    assert documents(_search(index, "kapbbok", time_limit=None)) == [1]

@@ -1,0 +1,99 @@
+"""The packages keep their places: `storage`, `ingest` and `search` are plain libraries (no
+Flask, no `dossier`), `ingest` and `search` do not import each other, and the domain modules of
+`dossier` never reach up into its web layer. Every import counts, also one hidden inside a
+function."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Package -> the top-level names it may never import.
+FORBIDDEN = {
+    "storage": {"flask", "dossier", "ingest", "search"},
+    "ingest": {"flask", "dossier", "search"},
+    "search": {"flask", "dossier", "ingest"},
+}
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module the file imports, wherever the import statement is; `from a import b`
+    counts as both `a` and `a.b` (b may be a module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _imported(path: Path) -> set[str]:
+    """Top-level names of every module the file imports."""
+    return {name.split(".")[0] for name in _modules(path)}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_library_package_imports_nothing_above_or_beside_it(package: str) -> None:
+    offences = {
+        str(path.relative_to(ROOT)): sorted(_imported(path) & FORBIDDEN[package])
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+    assert {path: names for path, names in offences.items() if names} == {}
+
+
+def test_the_domain_never_imports_the_web_layer() -> None:
+    """dossier/web and the CLI sit on top of the domain modules; only the application factory
+    (dossier/__init__.py) wires the blueprints in."""
+    top = {ROOT / "dossier" / "__init__.py"}
+    offences = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _modules(path) if name.startswith("dossier.web")
+        )
+        for path in sorted((ROOT / "dossier").rglob("*.py"))
+        if path not in top
+        and "web" not in path.relative_to(ROOT / "dossier").parts[:1]
+        and not path.relative_to(ROOT / "dossier").parts[0].startswith("cli")
+    }
+    assert {path: names for path, names in offences.items() if names} == {}
+
+
+def test_only_the_whoosh_backend_reads_its_private_modules() -> None:
+    """The application, the scripts and the other packages use a backend through
+    `search.backend` and `search.types`; `search.whoosh._*` is the engine's own business."""
+    outside = [
+        path
+        for folder in ("dossier", "ingest", "search", "storage", "scripts")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (ROOT / "search" / "whoosh") not in path.parents
+    ]
+    offences = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _modules(path) if name.startswith("search.whoosh._")
+        )
+        for path in outside
+    }
+    assert {path: names for path, names in offences.items() if names} == {}
+
+
+def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("def f():\n    from dossier.web import labels\n    import flask.json\n")
+    assert _imported(module) == {"dossier", "flask"}
+    assert "dossier.web.labels" in _modules(module)
+
+
+@pytest.mark.parametrize("module", ["storage", "ingest.detect", "ingest.clauses", "search.backend"])
+def test_importing_a_library_loads_no_flask(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'dossier')))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert output.stdout.strip() == "[]", output.stderr
