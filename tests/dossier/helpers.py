@@ -81,4 +81,4 @@ def _events(action: str) -> list[AuditEvent]:
 
 
 def _rows(text: str) -> int:
-    return len(re.findall(r"<td class=\"audit-values\">", text)) // 2
+    return len(re.findall(r"<td class=\"audit-values\"", text)) // 2

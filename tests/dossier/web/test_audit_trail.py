@@ -24,7 +24,7 @@ def test_auditor_sees_every_event_and_filters_them(app: Flask, trail: dict) -> N
     by_dossier = client.get("/audit", query_string={"dossier": "2025-002"}).text
     assert "Kraanvogelzaak" in by_dossier and "Schoonmaak" not in by_dossier
     grants = client.get("/audit", query_string={"action": "membership"}).text
-    assert _rows(grants) == 3 and "<td>Dossier geregistreerd</td>" not in grants
+    assert _rows(grants) == 3 and ">Dossier geregistreerd</td>" not in grants
     by_actor = client.get("/audit", query_string={"actor": "bea@"}).text
     assert "Kraanvogelzaak" not in by_actor and "Schoonmaak" in by_actor
     future = client.get("/audit", query_string={"since": "2999-01-01"}).text
@@ -52,7 +52,7 @@ def test_beheerder_sees_only_the_events_of_their_dossier(app: Flask, trail: dict
     client = app.test_client(user=trail["bea"])
     page = client.get("/dossiers/2025-001/audit")
     assert page.status_code == 200
-    assert "<td>Lid toegevoegd</td>" in page.text and "reader@example.org" in page.text
+    assert ">Lid toegevoegd</td>" in page.text and "reader@example.org" in page.text
     assert "Kraanvogelzaak" not in page.text and "2025-002" not in page.text
     assert client.get("/audit").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
