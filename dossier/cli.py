@@ -41,6 +41,7 @@ from dossier import (
     reports,
     searching,
     services,
+    timings,
     verify,
 )
 from dossier.errors import DomainError, ValidationError
@@ -328,10 +329,12 @@ def import_command(
         item_show_func=lambda t: importer.readable_name(t[1].name)[:40] if t else "",
     ) as bar:
         for folder, file_path in bar:
-            _import_one(actor, path, folder, file_path, reference, kind, outcomes)
+            with timings.timed("filing"):
+                _import_one(actor, path, folder, file_path, reference, kind, outcomes)
     if not as_json:
         click.echo(f"Extracting text and indexing {indexing.pending()} queued items ...")
     indexing.drain()
+    timings.report()
     _print_import(outcomes, as_json)
     if any(o.refused for o in outcomes.values()):
         sys.exit(2)

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import crash, database, messages
+from dossier import crash, database, messages, timings
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -133,7 +133,8 @@ def drain(max_items: int | None = None) -> int:
     """Process pending outbox work until none is left (or `max_items`); returns items done."""
     done = 0
     with writer_lock() as _:
-        ensure_index()
+        with timings.timed("indexing"):
+            ensure_index()
         while max_items is None or done < max_items:
             step = _process_extractions() + _process_index_work()
             if step == 0:
@@ -177,6 +178,11 @@ def _process_extractions() -> int:
     Index work then goes in one batch: a Whoosh commit per document would cost more than the
     extraction of a small document.
     """
+    with timings.timed("storing"):
+        return _extract_batch()
+
+
+def _extract_batch() -> int:
     with database.read_only():
         items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
         db.session.commit()
@@ -201,6 +207,11 @@ def _process_index_work() -> int:
     The units are read and the index written outside any write transaction (on SQLite that
     would hold the database's write lock through the Whoosh commit).
     """
+    with timings.timed("indexing"):
+        return _index_batch()
+
+
+def _index_batch() -> int:
     with database.read_only():
         items = _next_items(INDEX_TOPICS, BATCH)
         item_ids = [item.id for item in items]
@@ -278,13 +289,14 @@ def _extract_blob(blob_key: str, file_kind: str, scratch: Path) -> Extraction:
     attachments = scratch / "attachments"
     attachments.mkdir()
     limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
-    return extract(
-        source,
-        file_kind,
-        attachments_dir=attachments,
-        limits=limits,
-        ocr=current_app.config["OCR"],
-    )
+    with timings.timed("extraction"):
+        return extract(
+            source,
+            file_kind,
+            attachments_dir=attachments,
+            limits=limits,
+            ocr=current_app.config["OCR"],
+        )
 
 
 def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
@@ -293,6 +305,8 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     version.page_count = result.page_count
     version.text = result.text
     version.extracted_at = utcnow()
+    with timings.timed("clauses"):
+        clauses = segment(result.text)
     version.clauses = [
         Clause(
             number=c.number[:32],
@@ -302,7 +316,7 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
             page=c.page if result.page_count else None,
             position=c.position,
         )
-        for c in segment(result.text)
+        for c in clauses
     ]
     db.session.flush()
 
