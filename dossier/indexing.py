@@ -14,6 +14,7 @@ loses it; every step is idempotent. One process at a time writes the index (a fi
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -21,6 +22,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +46,7 @@ from dossier.services import blob_store
 from ingest.clauses import context_headings, segment
 from ingest.extract import Extraction, Limits, extract
 from search.index import IndexUnavailable, SearchIndex, Unit
+from storage import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -183,21 +186,36 @@ def _process_extractions() -> int:
 
 
 def _extract_batch() -> int:
+    """Extract up to EXTRACT_WORKERS versions at once; store them one by one, in outbox order.
+
+    The extractions run in sandboxed worker processes, waited for by threads that touch
+    neither the database nor the app; this thread alone reads and writes the database, so
+    there is one writer and every version still commits on its own (rule 1).
+    """
     with database.read_only():
         items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
         db.session.commit()
-    for item_id, version_id in items:
-        try:
-            extract_version(version_id)
-            crash.point("indexing.after_extract")
-            item = db.session.get(OutboxItem, item_id)
-            if item is not None:
-                db.session.delete(item)
-            db.session.commit()
-            crash.point("indexing.after_extract_commit")
-        except Exception as exc:  # recorded on the item and retried; never lost
-            db.session.rollback()
-            _record_failure(item_id, exc)
+    if not items:
+        return 0
+    workers = max(1, int(current_app.config["EXTRACT_WORKERS"]))
+    with _Extractions(workers) as extractions:
+        for item_id, version_id in items[:workers]:
+            extractions.start(item_id, version_id)
+        for position, (item_id, _version_id) in enumerate(items):
+            # Keep the workers busy while this thread waits for and stores the next result.
+            if position + workers < len(items):
+                extractions.start(*items[position + workers])
+            try:
+                extractions.store(item_id)
+                crash.point("indexing.after_extract")
+                item = db.session.get(OutboxItem, item_id)
+                if item is not None:
+                    db.session.delete(item)
+                db.session.commit()
+                crash.point("indexing.after_extract_commit")
+            except Exception as exc:  # recorded on the item and retried; never lost
+                db.session.rollback()
+                _record_failure(item_id, exc)
     return len(items)
 
 
@@ -254,26 +272,104 @@ def _record_failure(item_id: int, exc: Exception) -> None:
 def extract_version(version_id: int) -> None:
     """Extract one version's text and clauses into the database and queue its indexing.
 
-    The extraction child runs outside any transaction: on SQLite a write transaction would
-    hold the database's write lock, and uploads would wait for the slowest document.
+    The extraction runs outside any transaction: on SQLite a write transaction would hold the
+    database's write lock, and uploads would wait for the slowest document.
     """
-    with database.read_only():
-        version = db.session.get(DocumentVersion, version_id)
-        todo = version is not None and version.extraction_status == ExtractionStatus.PENDING
-        source = (version.blob_key, version.file_kind) if todo and version else None
-        db.session.commit()
-    if version is None:
-        return
-    with tempfile.TemporaryDirectory(dir=_scratch_dir()) as scratch:
-        result = _extract_blob(*source, Path(scratch)) if source else None
-        version = db.session.get(DocumentVersion, version_id)
-        if version is None:
+    with _Extractions(1) as extractions:
+        extractions.start(0, version_id)
+        extractions.store(0)
+
+
+class _Extraction:
+    """One version's extraction: its scratch folder and the thread's pending result."""
+
+    def __init__(self, version_id: int, scratch: tempfile.TemporaryDirectory[str]) -> None:
+        self.version_id = version_id
+        self.scratch = scratch
+        self.found = False  # the version exists
+        self.error: Exception | None = None  # reading the version failed
+        self.result: Future[Extraction] | None = None  # None when there is nothing to extract
+
+
+class _Extractions:
+    """Extractions running in threads (each waiting on a sandboxed worker), stored in order.
+
+    `start` reads what to extract in this thread and hands the work to a thread; `store`
+    waits for it and writes the outcome in this thread's session, leaving the commit to the
+    caller. Each scratch folder lives until its version is stored (e-mail attachments are
+    filed from it), and at most `workers` extractions run at once.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract")
+        self._started: dict[int, _Extraction] = {}
+        self._store = blob_store()
+        self._limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
+        self._ocr = bool(current_app.config["OCR"])
+
+    def __enter__(self) -> _Extractions:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for extraction in self._started.values():
+            if extraction.result is not None:
+                extraction.result.cancel()
+        self._threads.shutdown(wait=True)
+        for extraction in self._started.values():
+            extraction.scratch.cleanup()
+        self._started.clear()
+
+    def start(self, key: int, version_id: int) -> None:
+        """Begin extracting a version that is still pending (read in a read-only transaction)."""
+        scratch = tempfile.TemporaryDirectory(dir=_scratch_dir())
+        extraction = self._started[key] = _Extraction(version_id, scratch)
+        try:
+            with database.read_only():
+                version = db.session.get(DocumentVersion, version_id)
+                todo = version is not None and version.extraction_status == ExtractionStatus.PENDING
+                source = (version.blob_key, version.file_kind) if todo and version else None
+                extraction.found = version is not None
+                db.session.commit()
+        except Exception as exc:  # raised again by store(), for this version's item
+            db.session.rollback()
+            extraction.error = exc
             return
-        if result is not None and version.extraction_status == ExtractionStatus.PENDING:
-            _store_extraction(version, result)
-            messages.file_from_extraction(version, result)
-        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id))
-        db.session.flush()
+        if source is not None:
+            extraction.result = self._threads.submit(
+                _extract_blob, self._store, *source, Path(scratch.name), self._limits, self._ocr
+            )
+
+    def store(self, key: int) -> None:
+        """Wait for a started extraction and store it in the session (flushed, not committed).
+
+        Raises what the extraction raised (a missing blob, ...), for the caller to record.
+        """
+        extraction = self._started.pop(key)
+        try:
+            if extraction.error is not None:
+                raise extraction.error
+            if not extraction.found:
+                return
+            result = None
+            if extraction.result is not None:
+                with timings.timed("extraction"):
+                    result = extraction.result.result()
+            version = db.session.get(DocumentVersion, extraction.version_id)
+            if version is None:
+                return
+            if result is not None and version.extraction_status == ExtractionStatus.PENDING:
+                _store_extraction(version, result)
+                messages.file_from_extraction(version, result)
+            db.session.add(
+                OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id)
+            )
+            db.session.flush()
+        finally:
+            if extraction.result is not None:
+                extraction.result.cancel()
+                with contextlib.suppress(Exception):
+                    extraction.result.exception()  # never remove a folder still in use
+            extraction.scratch.cleanup()
 
 
 def _scratch_dir() -> str:
@@ -282,21 +378,19 @@ def _scratch_dir() -> str:
     return path
 
 
-def _extract_blob(blob_key: str, file_kind: str, scratch: Path) -> Extraction:
-    source = scratch / f"source.{file_kind}"
-    with blob_store().open(blob_key) as blob, source.open("wb") as target:
-        shutil.copyfileobj(blob, target)
-    attachments = scratch / "attachments"
-    attachments.mkdir()
-    limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
-    with timings.timed("extraction"):
-        return extract(
-            source,
-            file_kind,
-            attachments_dir=attachments,
-            limits=limits,
-            ocr=current_app.config["OCR"],
-        )
+def _extract_blob(
+    store: BlobStore, blob_key: str, file_kind: str, scratch: Path, limits: Limits, ocr: bool
+) -> Extraction:
+    """Copy a blob into scratch and extract it in a sandboxed worker (runs in a thread)."""
+    with timings.timed("extraction_busy"):
+        source = scratch / f"source.{file_kind}"
+        with store.open(blob_key) as blob, source.open("wb") as target:
+            shutil.copyfileobj(blob, target)
+        attachments = scratch / "attachments"
+        attachments.mkdir()
+        result = extract(source, file_kind, attachments_dir=attachments, limits=limits, ocr=ocr)
+        source.unlink()  # the attachments stay until the version is stored
+        return result
 
 
 def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
