@@ -135,11 +135,11 @@ def _lock_path() -> str:
 def drain(max_items: int | None = None) -> int:
     """Process pending outbox work until none is left (or `max_items`); returns items done."""
     done = 0
-    with writer_lock() as _:
+    with writer_lock() as _, _Extractions(_extract_workers()) as extractions:
         with timings.timed("indexing"):
             ensure_index()
         while max_items is None or done < max_items:
-            step = _process_extractions() + _process_index_work()
+            step = _process_extractions(extractions) + _process_index_work()
             if step == 0:
                 break
             done += step
@@ -175,47 +175,57 @@ def _next_items(topics: tuple[OutboxTopic, ...], limit: int) -> list[OutboxItem]
     )
 
 
-def _process_extractions() -> int:
+def _process_extractions(extractions: _Extractions) -> int:
     """Extract a few versions (each committed on its own) before their index work is done.
 
     Index work then goes in one batch: a Whoosh commit per document would cost more than the
     extraction of a small document.
     """
     with timings.timed("storing"):
-        return _extract_batch()
+        return _extract_batch(extractions)
 
 
-def _extract_batch() -> int:
+def _extract_workers() -> int:
+    return max(1, int(current_app.config["EXTRACT_WORKERS"]))
+
+
+def _extract_batch(extractions: _Extractions) -> int:
     """Extract up to EXTRACT_WORKERS versions at once; store them one by one, in outbox order.
 
     The extractions run in sandboxed worker processes, waited for by threads that touch
     neither the database nor the app; this thread alone reads and writes the database, so
-    there is one writer and every version still commits on its own (rule 1).
+    there is one writer and every version still commits on its own (rule 1). Before it
+    returns, the first files of the next batch are begun, to be extracted during the index work.
     """
     with database.read_only():
         items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
         db.session.commit()
     if not items:
         return 0
-    workers = max(1, int(current_app.config["EXTRACT_WORKERS"]))
-    with _Extractions(workers) as extractions:
-        for item_id, version_id in items[:workers]:
-            extractions.start(item_id, version_id)
-        for position, (item_id, _version_id) in enumerate(items):
-            # Keep the workers busy while this thread waits for and stores the next result.
-            if position + workers < len(items):
-                extractions.start(*items[position + workers])
-            try:
-                extractions.store(item_id)
-                crash.point("indexing.after_extract")
-                item = db.session.get(OutboxItem, item_id)
-                if item is not None:
-                    db.session.delete(item)
-                db.session.commit()
-                crash.point("indexing.after_extract_commit")
-            except Exception as exc:  # recorded on the item and retried; never lost
-                db.session.rollback()
-                _record_failure(item_id, exc)
+    ahead = extractions.workers
+    extractions.keep_only({item_id for item_id, _version_id in items})
+    for item_id, version_id in items[:ahead]:
+        extractions.start(item_id, version_id)
+    for position, (item_id, _version_id) in enumerate(items):
+        # Keep the workers busy while this thread waits for and stores the next result.
+        if position + ahead < len(items):
+            extractions.start(*items[position + ahead])
+        try:
+            extractions.store(item_id)
+            crash.point("indexing.after_extract")
+            item = db.session.get(OutboxItem, item_id)
+            if item is not None:
+                db.session.delete(item)
+            db.session.commit()
+            crash.point("indexing.after_extract_commit")
+        except Exception as exc:  # recorded on the item and retried; never lost
+            db.session.rollback()
+            _record_failure(item_id, exc)
+    with database.read_only():
+        upcoming = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, extractions.ahead)]
+        db.session.commit()
+    for item_id, version_id in upcoming:
+        extractions.start(item_id, version_id)
     return len(items)
 
 
@@ -294,13 +304,16 @@ class _Extraction:
 class _Extractions:
     """Extractions running in threads (each waiting on a sandboxed worker), stored in order.
 
-    `start` reads what to extract in this thread and hands the work to a thread; `store`
-    waits for it and writes the outcome in this thread's session, leaving the commit to the
-    caller. Each scratch folder lives until its version is stored (e-mail attachments are
-    filed from it), and at most `workers` extractions run at once.
+    `start` reads what to extract in this thread and hands the work to a thread (once per
+    key: an outbox item's id); `store` waits for it and writes the outcome in this thread's
+    session, leaving the commit to the caller. Each scratch folder lives until its version is
+    stored (e-mail attachments are filed from it), and at most `workers` extractions run at once.
     """
 
     def __init__(self, workers: int) -> None:
+        self.workers = workers
+        # How many files of the next batch begin before the index work (which runs here).
+        self.ahead = 2 * workers
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract")
         self._started: dict[int, _Extraction] = {}
         self._store = blob_store()
@@ -311,16 +324,28 @@ class _Extractions:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        for extraction in self._started.values():
-            if extraction.result is not None:
-                extraction.result.cancel()
+        self.keep_only(set())
         self._threads.shutdown(wait=True)
-        for extraction in self._started.values():
-            extraction.scratch.cleanup()
-        self._started.clear()
+
+    def keep_only(self, keys: set[int]) -> None:
+        """Drop the extractions begun for other keys (waiting for any that already runs)."""
+        for key in [k for k in self._started if k not in keys]:
+            extraction = self._started.pop(key)
+            self._finish(extraction)
+
+    @staticmethod
+    def _finish(extraction: _Extraction) -> None:
+        """Cancel or wait for the extraction's thread, then remove its scratch folder."""
+        if extraction.result is not None:
+            extraction.result.cancel()
+            with contextlib.suppress(BaseException):
+                extraction.result.exception()  # never remove a folder still in use
+        extraction.scratch.cleanup()
 
     def start(self, key: int, version_id: int) -> None:
         """Begin extracting a version that is still pending (read in a read-only transaction)."""
+        if key in self._started:
+            return
         scratch = tempfile.TemporaryDirectory(dir=_scratch_dir())
         extraction = self._started[key] = _Extraction(version_id, scratch)
         try:
@@ -365,11 +390,7 @@ class _Extractions:
             )
             db.session.flush()
         finally:
-            if extraction.result is not None:
-                extraction.result.cancel()
-                with contextlib.suppress(Exception):
-                    extraction.result.exception()  # never remove a folder still in use
-            extraction.scratch.cleanup()
+            self._finish(extraction)
 
 
 def _scratch_dir() -> str:
@@ -388,7 +409,9 @@ def _extract_blob(
             shutil.copyfileobj(blob, target)
         attachments = scratch / "attachments"
         attachments.mkdir()
-        result = extract(source, file_kind, attachments_dir=attachments, limits=limits, ocr=ocr)
+        result = extract(
+            source, file_kind, attachments_dir=attachments, limits=limits, ocr=ocr, clauses=True
+        )
         source.unlink()  # the attachments stay until the version is stored
         return result
 
@@ -399,8 +422,10 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     version.page_count = result.page_count
     version.text = result.text
     version.extracted_at = utcnow()
-    with timings.timed("clauses"):
-        clauses = segment(result.text)
+    clauses = result.clauses  # segmented in the extraction worker
+    if clauses is None:
+        with timings.timed("clauses"):
+            clauses = segment(result.text)
     version.clauses = [
         Clause(
             number=c.number[:32],

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest.clauses import segment
 from ingest.extract import Limits, Status, extract
 from ingest.extract import pool as pool_module
+from ingest.extract.model import from_plain
 from ingest.extract.pool import ChildFailed, WorkerPool, shared_pool
 from ingest.extract.runner import run_isolated
 
@@ -214,3 +216,29 @@ def test_cuad_pdfs_through_one_worker_match_extraction_in_fresh_workers(
     fresh = [extract(path, "pdf") for path in paths]
     assert reused == fresh
     assert all(result.status == Status.OK for result in reused)
+
+
+def test_clauses_segmented_in_the_worker_equal_those_segmented_here() -> None:
+    path = sorted(CUAD_PDF.glob("*"))[0]
+    result = extract(path, "pdf", clauses=True)
+    assert result.clauses is not None and len(result.clauses) > 5
+    assert result.clauses == segment(result.text)
+    assert extract(path, "pdf").clauses is None  # only when asked
+
+
+@pytest.mark.parametrize(
+    "clauses",
+    [
+        "not a list",
+        [["1", "Looptijd", 1, 0, 0]],  # five fields
+        [["1", "Looptijd", 1, 0, 0, 999]],  # past the end of the text
+        [["1", "Looptijd", 1, 0, 5, 2]],  # ends before it starts
+        [["1", None, 1, 0, 0, 2]],
+        [["1", "Looptijd", True, 0, 0, 2]],
+    ],
+)
+def test_malformed_clauses_from_a_worker_are_refused(clauses: object) -> None:
+    data = {"status": "ok", "detail": "", "pages": ["Artikel 1"], "page_count": 1}
+    data |= {"attachments": [], "metadata": {}, "clauses": clauses}
+    with pytest.raises(ValueError):
+        from_plain(data)

@@ -25,6 +25,7 @@ from dossier.models import (
     User,
 )
 from dossier.services import blob_store
+from ingest import clauses
 from ingest.extract import Extraction
 
 
@@ -131,3 +132,18 @@ def test_a_failed_extraction_among_parallel_ones_is_recorded_on_its_own_item(
     for document in (filed[0], filed[2]):
         version = db.session.get(DocumentVersion, document.current_version.id)
         assert version.extraction_status == ExtractionStatus.OK
+
+
+def test_drain_stores_the_clauses_that_the_extraction_worker_segmented(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_segmenting_here(text: str) -> list[object]:
+        raise AssertionError("segmented in the application process")
+
+    monkeypatch.setattr(indexing, "segment", no_segmenting_here)
+    (document,) = _file_texts(admin, make_dossier("2025-020"), 1)
+    indexing.drain()
+    version = db.session.get(DocumentVersion, document.current_version.id)
+    assert version.extraction_status == ExtractionStatus.OK
+    expected = [(c.number, c.heading, c.text) for c in clauses.segment(version.text)]
+    assert expected and [(c.number, c.heading, c.text) for c in version.clauses] == expected

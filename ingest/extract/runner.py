@@ -36,8 +36,12 @@ def extract(
     attachments_dir: str | os.PathLike[str] | None = None,
     limits: Limits = Limits(),  # noqa: B008 - Limits is frozen, a shared default is safe
     ocr: bool = True,
+    clauses: bool = False,
 ) -> Extraction:
     """Run extraction of path (already type-checked as kind) in a sandboxed worker process.
+
+    With clauses=True the worker also segments the text (`Extraction.clauses`), so that work
+    runs beside other extractions instead of in the caller.
 
     Never raises for bad content: a crash, a hang or a memory blow-up of the worker becomes
     a status. Attachments appear in attachments_dir only when the worker finished. Safe to
@@ -45,7 +49,7 @@ def extract(
     """
     staging = _staging_dir(attachments_dir)
     try:
-        extraction = _extract_in_child(Path(path).resolve(), kind, staging, limits, ocr)
+        extraction = _extract_in_child(Path(path).resolve(), kind, staging, limits, ocr, clauses)
         if staging is None or attachments_dir is None:
             return extraction
         return _publish_attachments(extraction, staging, Path(attachments_dir).resolve())
@@ -55,7 +59,7 @@ def extract(
 
 
 def _extract_in_child(
-    path: Path, kind: str, staging: Path | None, limits: Limits, ocr: bool
+    path: Path, kind: str, staging: Path | None, limits: Limits, ocr: bool, clauses: bool
 ) -> Extraction:
     """Run extract_here in a worker and rebuild its result; failures become statuses."""
     request = {
@@ -64,6 +68,7 @@ def _extract_in_child(
         "attachments_dir": str(staging) if staging else None,
         "limits": asdict(limits),
         "ocr": ocr,
+        "clauses": clauses,
     }
     try:
         value, fresh = _call(EXTRACT_TARGET, [request], limits)
