@@ -13,6 +13,9 @@ command's wall-clock time is measured from outside; the split comes from the sta
 - indexing: reading index units and writing the search index;
 - other: the rest (interpreter and application start, printing).
 
+CPU time is that of the command and the extraction processes it started (what the load of other
+programs on the machine changes least), split into the command's own and theirs.
+
     .venv/bin/python scripts/bench_ingest.py [--corpus FOLDER] [--runs 3]
 """
 
@@ -140,6 +143,12 @@ def report(run: dict[str, Any]) -> None:
         print(f"  {name:<11} {value:6.2f} s  {share:4.0f} %{extra}")
     if "extraction_busy" in stages:
         print(f"  (extraction workers busy {stages['extraction_busy']:.2f} s in all)")
+    if "cpu_self" in stages:
+        own = stages["cpu_self"]
+        print(
+            f"  CPU time: {own:.1f} s in the dossier process, "
+            f"{max(run['cpu'] - own, 0.0):.1f} s in extraction processes"
+        )
 
 
 def main() -> None:
