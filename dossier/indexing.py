@@ -1,9 +1,11 @@
 """Turning filed versions into text, clauses and index entries, driven by the outbox.
 
 Outbox topics (`OutboxTopic`), each handled by one stage below:
-- `version.extract` (extraction stage): extract the version's text in a sandboxed child, store
-  text, status and clauses, fill an e-mail's blank details from its headers and file its
-  attachments as documents linked to it (`dossier.messages`), then queue `document.index`.
+- `version.extract` (extraction stage): extract the version's text and clauses in a sandboxed
+  worker process (`EXTRACT_WORKERS` versions at once), store text, status and clauses, fill an
+  e-mail's blank details from its headers and file its attachments as documents linked to it
+  (`dossier.messages`), then queue `document.index`. Versions are stored and committed one by
+  one, in outbox order, by the draining thread alone.
 - `document.index` (index stage): (re)write every unit of one document in the search index.
 - `document.remove` (index stage): take a withdrawn document out of the index.
 - `dossier.index` (index stage): a dossier's indexed fields changed; re-index its documents.
