@@ -92,6 +92,24 @@ def test_a_worker_killed_mid_file_is_replaced_and_the_next_file_succeeds(
     assert gone(pid)
 
 
+def test_a_worker_killed_while_idle_is_not_handed_the_next_file(pool: WorkerPool) -> None:
+    pid, _calls = call(pool, "count")  # type: ignore[misc]
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    new_pid, calls = call(pool, "count")  # type: ignore[misc]
+    assert new_pid != pid and calls == 1
+
+
+def test_an_idle_worker_is_replaced_after_idle_seconds(
+    pool: WorkerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid, _calls = call(pool, "count")  # type: ignore[misc]
+    monkeypatch.setattr(pool_module, "IDLE_SECONDS", 0.0)
+    new_pid, calls = call(pool, "count")  # type: ignore[misc]
+    assert new_pid != pid and calls == 1
+    assert gone(pid)
+
+
 def test_a_worker_over_its_memory_limit_is_replaced(pool: WorkerPool) -> None:
     pid, _calls = call(pool, "count")  # type: ignore[misc]
     with pytest.raises(ChildFailed) as failed:

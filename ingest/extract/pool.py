@@ -306,7 +306,8 @@ class WorkerPool:
         with self._lock:
             now = time.monotonic()
             for worker in list(self._idle):
-                if now - worker.last_used > IDLE_SECONDS:
+                # Expired, or ended while idle (killed from outside): never handed a file.
+                if now - worker.last_used > IDLE_SECONDS or worker.process.poll() is not None:
                     self._idle.remove(worker)
                     expired.append(worker)
                 elif chosen is None and worker.key == key and worker.env == env:
