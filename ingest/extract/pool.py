@@ -6,7 +6,9 @@ share. It runs in a session of its own with its resource limits set inside it (a
 CPU time per request, file size, no core dumps) and talks to us over two pipes, one JSON line
 per request and per reply; results travel in files, so their size is checked before they are
 read. We enforce the wall clock: a request that has not answered in time gets the worker's
-whole process group killed.
+whole process group killed. (A program a request starts, pdftoppm or tesseract, inherits the
+worker's CPU soft limit at that moment, so its own CPU limit can be up to one budget higher
+than with a process per file; the request's wall clock bounds it as before.)
 
 A worker is used for one request at a time and replaced after any fault (a crash, a kill, a
 limit reached, a timeout, an exception, a malformed reply, a process or thread left running),
