@@ -46,7 +46,7 @@ from dossier.models import (
 )
 from dossier.services import blob_store
 from ingest.clauses import context_headings, segment
-from ingest.extract import Extraction, Limits, extract
+from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.index import IndexUnavailable, SearchIndex, Unit
 from storage import BlobStore
 
@@ -134,10 +134,20 @@ def _lock_path() -> str:
     )
 
 
-def drain(max_items: int | None = None) -> int:
-    """Process pending outbox work until none is left (or `max_items`); returns items done."""
+def drain(max_items: int | None = None, extractions: Extractions | None = None) -> int:
+    """Process pending outbox work until none is left (or `max_items`); returns items done.
+
+    `extractions` may hold extractions a caller began with `begin_extractions` (and closes).
+    """
+    with contextlib.ExitStack() as stack:
+        if extractions is None:
+            extractions = stack.enter_context(Extractions())
+        return _drain(max_items, extractions)
+
+
+def _drain(max_items: int | None, extractions: Extractions) -> int:
     done = 0
-    with writer_lock() as _, _Extractions(_extract_workers()) as extractions:
+    with writer_lock() as _:
         with timings.timed("indexing"):
             ensure_index()
         while max_items is None or done < max_items:
@@ -177,7 +187,7 @@ def _next_items(topics: tuple[OutboxTopic, ...], limit: int) -> list[OutboxItem]
     )
 
 
-def _process_extractions(extractions: _Extractions) -> int:
+def _process_extractions(extractions: Extractions) -> int:
     """Extract a few versions (each committed on its own) before their index work is done.
 
     Index work then goes in one batch: a Whoosh commit per document would cost more than the
@@ -187,11 +197,7 @@ def _process_extractions(extractions: _Extractions) -> int:
         return _extract_batch(extractions)
 
 
-def _extract_workers() -> int:
-    return max(1, int(current_app.config["EXTRACT_WORKERS"]))
-
-
-def _extract_batch(extractions: _Extractions) -> int:
+def _extract_batch(extractions: Extractions) -> int:
     """Extract up to EXTRACT_WORKERS versions at once; store them one by one, in outbox order.
 
     The extractions run in sandboxed worker processes, waited for by threads that touch
@@ -223,12 +229,27 @@ def _extract_batch(extractions: _Extractions) -> int:
         except Exception as exc:  # recorded on the item and retried; never lost
             db.session.rollback()
             _record_failure(item_id, exc)
-    with database.read_only():
-        upcoming = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, extractions.ahead)]
-        db.session.commit()
+    begin_extractions(extractions, extractions.ahead)
+    return len(items)
+
+
+def begin_extractions(extractions: Extractions, count: int = EXTRACT_BATCH) -> None:
+    """Begin extracting the first `count` versions waiting in the outbox (those not begun yet).
+
+    The drain that later takes them stores what was extracted: `dossier import` calls this
+    after each filed file, so the workers extract while the next files are filed. Only a
+    head start: if reading the outbox fails, the drain does the work as usual.
+    """
+    try:
+        with database.read_only():
+            upcoming = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, count)]
+            db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("could not look ahead in the outbox: %s", exc)
+        return
     for item_id, version_id in upcoming:
         extractions.start(item_id, version_id)
-    return len(items)
 
 
 def _process_index_work() -> int:
@@ -287,7 +308,7 @@ def extract_version(version_id: int) -> None:
     The extraction runs outside any transaction: on SQLite a write transaction would hold the
     database's write lock, and uploads would wait for the slowest document.
     """
-    with _Extractions(1) as extractions:
+    with Extractions(workers=1) as extractions:
         extractions.start(0, version_id)
         extractions.store(0)
 
@@ -303,8 +324,11 @@ class _Extraction:
         self.result: Future[Extraction] | None = None  # None when there is nothing to extract
 
 
-class _Extractions:
+class Extractions:
     """Extractions running in threads (each waiting on a sandboxed worker), stored in order.
+
+    Use as a context manager: leaving it waits for running extractions and removes what they
+    left. By default EXTRACT_WORKERS run at once.
 
     `start` reads what to extract in this thread and hands the work to a thread (once per
     key: an outbox item's id); `store` waits for it and writes the outcome in this thread's
@@ -312,7 +336,9 @@ class _Extractions:
     stored (e-mail attachments are filed from it), and at most `workers` extractions run at once.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is None:
+            workers = max(1, int(current_app.config["EXTRACT_WORKERS"]))
         self.workers = workers
         # How many files of the next batch begin before the index work (which runs here).
         self.ahead = 2 * workers
@@ -322,10 +348,13 @@ class _Extractions:
         self._limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
         self._ocr = bool(current_app.config["OCR"])
 
-    def __enter__(self) -> _Extractions:
+    def __enter__(self) -> Extractions:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            # Interrupted (Ctrl-C): end the extractions now rather than wait for their files.
+            abort_extractions()
         self.keep_only(set())
         self._threads.shutdown(wait=True)
 

@@ -110,6 +110,26 @@ def test_an_idle_worker_is_replaced_after_idle_seconds(
     assert gone(pid)
 
 
+def test_an_interrupt_ends_running_requests_at_once(pool: WorkerPool) -> None:
+    failures: list[ChildFailed] = []
+
+    def sleep_in_worker() -> None:
+        try:
+            call(pool, "sleep_then_pid", 60)
+        except ChildFailed as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=sleep_in_worker)
+    thread.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    pool.abort_busy()
+    thread.join(30)
+    assert time.monotonic() - started < 10
+    assert failures and failures[0].status == Status.TIMED_OUT
+    assert pool.idle_pids() == []
+
+
 def test_a_worker_over_its_memory_limit_is_replaced(pool: WorkerPool) -> None:
     pid, _calls = call(pool, "count")  # type: ignore[misc]
     with pytest.raises(ChildFailed) as failed:

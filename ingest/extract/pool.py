@@ -280,6 +280,7 @@ class WorkerPool:
         self.max_idle = max_idle
         self._lock = threading.Lock()
         self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
         self.started = 0  # workers started, for tests and diagnosis
 
     def call(
@@ -298,7 +299,13 @@ class WorkerPool:
             with self._lock:
                 self.started += 1
         was_fresh = worker.jobs == 0
-        value = worker.call(target, args, limits)
+        with self._lock:
+            self._busy.add(worker)
+        try:
+            value = worker.call(target, args, limits)
+        finally:
+            with self._lock:
+                self._busy.discard(worker)
         self._give_back(worker)
         return value, was_fresh
 
@@ -329,6 +336,14 @@ class WorkerPool:
             del self._idle[: len(surplus)]
         for old in surplus:
             old.close()
+
+    def abort_busy(self) -> None:
+        """Kill the workers serving requests now (on an interrupt): their callers get a failure
+        at once instead of waiting for the file to finish."""
+        with self._lock:
+            busy = list(self._busy)
+        for worker in busy:
+            _kill_group(worker.pid)
 
     def idle_pids(self) -> list[int]:
         with self._lock:

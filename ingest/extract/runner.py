@@ -20,7 +20,7 @@ from typing import Any
 from .model import Extraction, Limits, Status, failure, from_plain
 from .pool import ChildFailed, shared_pool
 
-__all__ = ["ChildFailed", "extract", "run_isolated"]
+__all__ = ["ChildFailed", "abort_extractions", "extract", "run_isolated"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,11 @@ def _extract_in_child(
         return failure(exc.status, exc.detail)
     except ValueError as exc:
         return failure(Status.UNREADABLE, f"the parser returned a malformed result ({exc})")
+
+
+def abort_extractions() -> None:
+    """Kill the workers of extractions running now; each returns a failure at once."""
+    shared_pool().abort_busy()
 
 
 def run_isolated(target: str, args: list[Any], limits: Limits) -> Any:
