@@ -40,10 +40,12 @@ screenshots: $(STAMP)
 	DOSSIER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
 # Benchmarks print numbers; they are never timed tests. BENCH_SIZES=1000,10000 for a quick run.
+# bench_ingest.py: `dossier import` of the CUAD PDFs, pages/s and the split of its time.
 BENCH_SIZES ?= 1000,10000,100000
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_search.py --sizes $(BENCH_SIZES)
 	$(BIN)/python scripts/bench_pages.py
+	$(BIN)/python scripts/bench_ingest.py
 
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_clauses.py

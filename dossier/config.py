@@ -38,6 +38,8 @@ class Defaults:
     # "worker": a separate `dossier worker` does it (several web processes); "off": tests.
     INDEXING = "thread"
     EXTRACT_TIMEOUT = 60.0
+    # Files the outbox drain extracts at once, each in a sandboxed worker process of its own.
+    EXTRACT_WORKERS = min(2, os.cpu_count() or 1)
     # `dossier verify` reports blobs no version refers to once they are older than this.
     VERIFY_ORPHAN_GRACE_HOURS = 24.0
     # Start-up recovery removes staging and temp files untouched for this long (crash leftovers).

@@ -1,9 +1,11 @@
 """Turning filed versions into text, clauses and index entries, driven by the outbox.
 
 Outbox topics (`OutboxTopic`), each handled by one stage below:
-- `version.extract` (extraction stage): extract the version's text in a sandboxed child, store
-  text, status and clauses, fill an e-mail's blank details from its headers and file its
-  attachments as documents linked to it (`dossier.messages`), then queue `document.index`.
+- `version.extract` (extraction stage): extract the version's text and clauses in a sandboxed
+  worker process (`EXTRACT_WORKERS` versions at once), store text, status and clauses, fill an
+  e-mail's blank details from its headers and file its attachments as documents linked to it
+  (`dossier.messages`), then queue `document.index`. Versions are stored and committed one by
+  one, in outbox order, by the draining thread alone.
 - `document.index` (index stage): (re)write every unit of one document in the search index.
 - `document.remove` (index stage): take a withdrawn document out of the index.
 - `dossier.index` (index stage): a dossier's indexed fields changed; re-index its documents.
@@ -14,6 +16,7 @@ loses it; every step is idempotent. One process at a time writes the index (a fi
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -21,6 +24,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +32,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import crash, database, messages
+from dossier import crash, database, messages, timings
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -42,9 +46,10 @@ from dossier.models import (
 )
 from dossier.services import blob_store
 from ingest.clauses import context_headings, segment
-from ingest.extract import Extraction, Limits, extract
+from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
 from search.types import IndexUnavailable, Unit
+from storage import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +137,24 @@ def _lock_path() -> str:
     )
 
 
-def drain(max_items: int | None = None) -> int:
-    """Process pending outbox work until none is left (or `max_items`); returns items done."""
+def drain(max_items: int | None = None, extractions: Extractions | None = None) -> int:
+    """Process pending outbox work until none is left (or `max_items`); returns items done.
+
+    `extractions` may hold extractions a caller began with `begin_extractions` (and closes).
+    """
+    with contextlib.ExitStack() as stack:
+        if extractions is None:
+            extractions = stack.enter_context(Extractions())
+        return _drain(max_items, extractions)
+
+
+def _drain(max_items: int | None, extractions: Extractions) -> int:
     done = 0
     with writer_lock() as _:
-        ensure_index()
+        with timings.timed("indexing"):
+            ensure_index()
         while max_items is None or done < max_items:
-            step = _process_extractions() + _process_index_work()
+            step = _process_extractions(extractions) + _process_index_work()
             if step == 0:
                 break
             done += step
@@ -174,18 +190,39 @@ def _next_items(topics: tuple[OutboxTopic, ...], limit: int) -> list[OutboxItem]
     )
 
 
-def _process_extractions() -> int:
+def _process_extractions(extractions: Extractions) -> int:
     """Extract a few versions (each committed on its own) before their index work is done.
 
     Index work then goes in one batch: a Whoosh commit per document would cost more than the
     extraction of a small document.
     """
+    with timings.timed("storing"):
+        return _extract_batch(extractions)
+
+
+def _extract_batch(extractions: Extractions) -> int:
+    """Extract up to EXTRACT_WORKERS versions at once; store them one by one, in outbox order.
+
+    The extractions run in sandboxed worker processes, waited for by threads that touch
+    neither the database nor the app; this thread alone reads and writes the database, so
+    there is one writer and every version still commits on its own (rule 1). Before it
+    returns, the first files of the next batch are begun, to be extracted during the index work.
+    """
     with database.read_only():
         items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
         db.session.commit()
-    for item_id, version_id in items:
+    if not items:
+        return 0
+    ahead = extractions.workers
+    extractions.keep_only({item_id for item_id, _version_id in items})
+    for item_id, version_id in items[:ahead]:
+        extractions.start(item_id, version_id)
+    for position, (item_id, _version_id) in enumerate(items):
+        # Keep the workers busy while this thread waits for and stores the next result.
+        if position + ahead < len(items):
+            extractions.start(*items[position + ahead])
         try:
-            extract_version(version_id)
+            extractions.store(item_id)
             crash.point("indexing.after_extract")
             item = db.session.get(OutboxItem, item_id)
             if item is not None:
@@ -195,7 +232,27 @@ def _process_extractions() -> int:
         except Exception as exc:  # recorded on the item and retried; never lost
             db.session.rollback()
             _record_failure(item_id, exc)
+    begin_extractions(extractions, extractions.ahead)
     return len(items)
+
+
+def begin_extractions(extractions: Extractions, count: int = EXTRACT_BATCH) -> None:
+    """Begin extracting the first `count` versions waiting in the outbox (those not begun yet).
+
+    The drain that later takes them stores what was extracted: `dossier import` calls this
+    after each filed file, so the workers extract while the next files are filed. Only a
+    head start: if reading the outbox fails, the drain does the work as usual.
+    """
+    try:
+        with database.read_only():
+            upcoming = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, count)]
+            db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("could not look ahead in the outbox: %s", exc)
+        return
+    for item_id, version_id in upcoming:
+        extractions.start(item_id, version_id)
 
 
 def _process_index_work() -> int:
@@ -204,6 +261,11 @@ def _process_index_work() -> int:
     The units are read and the index written outside any write transaction (on SQLite that
     would hold the database's write lock through the Whoosh commit).
     """
+    with timings.timed("indexing"):
+        return _index_batch()
+
+
+def _index_batch() -> int:
     with database.read_only():
         items = _next_items(INDEX_TOPICS, BATCH)
         item_ids = [item.id for item in items]
@@ -246,26 +308,123 @@ def _record_failure(item_id: int, exc: Exception) -> None:
 def extract_version(version_id: int) -> None:
     """Extract one version's text and clauses into the database and queue its indexing.
 
-    The extraction child runs outside any transaction: on SQLite a write transaction would
-    hold the database's write lock, and uploads would wait for the slowest document.
+    The extraction runs outside any transaction: on SQLite a write transaction would hold the
+    database's write lock, and uploads would wait for the slowest document.
     """
-    with database.read_only():
-        version = db.session.get(DocumentVersion, version_id)
-        todo = version is not None and version.extraction_status == ExtractionStatus.PENDING
-        source = (version.blob_key, version.file_kind) if todo and version else None
-        db.session.commit()
-    if version is None:
-        return
-    with tempfile.TemporaryDirectory(dir=_scratch_dir()) as scratch:
-        result = _extract_blob(*source, Path(scratch)) if source else None
-        version = db.session.get(DocumentVersion, version_id)
-        if version is None:
+    with Extractions(workers=1) as extractions:
+        extractions.start(0, version_id)
+        extractions.store(0)
+
+
+class _Extraction:
+    """One version's extraction: its scratch folder and the thread's pending result."""
+
+    def __init__(self, version_id: int, scratch: tempfile.TemporaryDirectory[str]) -> None:
+        self.version_id = version_id
+        self.scratch = scratch
+        self.found = False  # the version exists
+        self.error: Exception | None = None  # reading the version failed
+        self.result: Future[Extraction] | None = None  # None when there is nothing to extract
+
+
+class Extractions:
+    """Extractions running in threads (each waiting on a sandboxed worker), stored in order.
+
+    Use as a context manager: leaving it waits for running extractions and removes what they
+    left. By default EXTRACT_WORKERS run at once.
+
+    `start` reads what to extract in this thread and hands the work to a thread (once per
+    key: an outbox item's id); `store` waits for it and writes the outcome in this thread's
+    session, leaving the commit to the caller. Each scratch folder lives until its version is
+    stored (e-mail attachments are filed from it), and at most `workers` extractions run at once.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is None:
+            workers = max(1, int(current_app.config["EXTRACT_WORKERS"]))
+        self.workers = workers
+        # How many files of the next batch begin before the index work (which runs here).
+        self.ahead = 2 * workers
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract")
+        self._started: dict[int, _Extraction] = {}
+        self._store = blob_store()
+        self._limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
+        self._ocr = bool(current_app.config["OCR"])
+
+    def __enter__(self) -> Extractions:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            # Interrupted (Ctrl-C): end the extractions now rather than wait for their files.
+            abort_extractions()
+        self.keep_only(set())
+        self._threads.shutdown(wait=True)
+
+    def keep_only(self, keys: set[int]) -> None:
+        """Drop the extractions begun for other keys (waiting for any that already runs)."""
+        for key in [k for k in self._started if k not in keys]:
+            extraction = self._started.pop(key)
+            self._finish(extraction)
+
+    @staticmethod
+    def _finish(extraction: _Extraction) -> None:
+        """Cancel or wait for the extraction's thread, then remove its scratch folder."""
+        if extraction.result is not None:
+            extraction.result.cancel()
+            with contextlib.suppress(BaseException):
+                extraction.result.exception()  # never remove a folder still in use
+        extraction.scratch.cleanup()
+
+    def start(self, key: int, version_id: int) -> None:
+        """Begin extracting a version that is still pending (read in a read-only transaction)."""
+        if key in self._started:
             return
-        if result is not None and version.extraction_status == ExtractionStatus.PENDING:
-            _store_extraction(version, result)
-            messages.file_from_extraction(version, result)
-        db.session.add(OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id))
-        db.session.flush()
+        scratch = tempfile.TemporaryDirectory(dir=_scratch_dir())
+        extraction = self._started[key] = _Extraction(version_id, scratch)
+        try:
+            with database.read_only():
+                version = db.session.get(DocumentVersion, version_id)
+                todo = version is not None and version.extraction_status == ExtractionStatus.PENDING
+                source = (version.blob_key, version.file_kind) if todo and version else None
+                extraction.found = version is not None
+                db.session.commit()
+        except Exception as exc:  # raised again by store(), for this version's item
+            db.session.rollback()
+            extraction.error = exc
+            return
+        if source is not None:
+            extraction.result = self._threads.submit(
+                _extract_blob, self._store, *source, Path(scratch.name), self._limits, self._ocr
+            )
+
+    def store(self, key: int) -> None:
+        """Wait for a started extraction and store it in the session (flushed, not committed).
+
+        Raises what the extraction raised (a missing blob, ...), for the caller to record.
+        """
+        extraction = self._started.pop(key)
+        try:
+            if extraction.error is not None:
+                raise extraction.error
+            if not extraction.found:
+                return
+            result = None
+            if extraction.result is not None:
+                with timings.timed("extraction"):
+                    result = extraction.result.result()
+            version = db.session.get(DocumentVersion, extraction.version_id)
+            if version is None:
+                return
+            if result is not None and version.extraction_status == ExtractionStatus.PENDING:
+                _store_extraction(version, result)
+                messages.file_from_extraction(version, result)
+            db.session.add(
+                OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id)
+            )
+            db.session.flush()
+        finally:
+            self._finish(extraction)
 
 
 def _scratch_dir() -> str:
@@ -274,20 +433,21 @@ def _scratch_dir() -> str:
     return path
 
 
-def _extract_blob(blob_key: str, file_kind: str, scratch: Path) -> Extraction:
-    source = scratch / f"source.{file_kind}"
-    with blob_store().open(blob_key) as blob, source.open("wb") as target:
-        shutil.copyfileobj(blob, target)
-    attachments = scratch / "attachments"
-    attachments.mkdir()
-    limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
-    return extract(
-        source,
-        file_kind,
-        attachments_dir=attachments,
-        limits=limits,
-        ocr=current_app.config["OCR"],
-    )
+def _extract_blob(
+    store: BlobStore, blob_key: str, file_kind: str, scratch: Path, limits: Limits, ocr: bool
+) -> Extraction:
+    """Copy a blob into scratch and extract it in a sandboxed worker (runs in a thread)."""
+    with timings.timed("extraction_busy"):
+        source = scratch / f"source.{file_kind}"
+        with store.open(blob_key) as blob, source.open("wb") as target:
+            shutil.copyfileobj(blob, target)
+        attachments = scratch / "attachments"
+        attachments.mkdir()
+        result = extract(
+            source, file_kind, attachments_dir=attachments, limits=limits, ocr=ocr, clauses=True
+        )
+        source.unlink()  # the attachments stay until the version is stored
+        return result
 
 
 def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
@@ -296,6 +456,10 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     version.page_count = result.page_count
     version.text = result.text
     version.extracted_at = utcnow()
+    clauses = result.clauses  # segmented in the extraction worker
+    if clauses is None:
+        with timings.timed("clauses"):
+            clauses = segment(result.text)
     version.clauses = [
         Clause(
             number=c.number[:32],
@@ -305,7 +469,7 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
             page=c.page if result.page_count else None,
             position=c.position,
         )
-        for c in segment(result.text)
+        for c in clauses
     ]
     db.session.flush()
 

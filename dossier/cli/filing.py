@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from dossier import dossiers, importer, indexing, register_io
+from dossier import dossiers, importer, indexing, register_io, timings
 from dossier.cli.common import LANG_OPTION, acting_user, fail
 from dossier.errors import DomainError
 from dossier.extensions import db
@@ -62,17 +62,22 @@ def import_command(
         ref = reference or importer.reference_for(entry.parent)
         outcome = outcomes.setdefault(ref, importer.Outcome())
         outcome.refused.append((importer.readable_name(entry.name), reason))
-    with click.progressbar(
-        targets,
-        label="Importing",
-        file=sys.stderr,
-        item_show_func=lambda t: importer.readable_name(t[1].name)[:40] if t else "",
-    ) as bar:
-        for folder, file_path in bar:
-            _import_one(actor, path, folder, file_path, reference, kind, outcomes)
-    if not as_json:
-        click.echo(f"Extracting text and indexing {indexing.pending()} queued items ...")
-    indexing.drain()
+    # The extraction workers start on the first filed files while the next ones are filed.
+    with indexing.Extractions() as extractions:
+        with click.progressbar(
+            targets,
+            label="Importing",
+            file=sys.stderr,
+            item_show_func=lambda t: importer.readable_name(t[1].name)[:40] if t else "",
+        ) as bar:
+            for folder, file_path in bar:
+                with timings.timed("filing"):
+                    _import_one(actor, path, folder, file_path, reference, kind, outcomes)
+                    indexing.begin_extractions(extractions)
+        if not as_json:
+            click.echo(f"Extracting text and indexing {indexing.pending()} queued items ...")
+        indexing.drain(extractions=extractions)
+    timings.report()
     _print_import(outcomes, as_json)
     if any(o.refused for o in outcomes.values()):
         sys.exit(2)

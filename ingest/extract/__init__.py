@@ -10,13 +10,14 @@ from __future__ import annotations
 from .core import extract_here
 from .model import Attachment, Extraction, Limits, Status
 from .ocr import ocr_available
-from .runner import extract
+from .runner import abort_extractions, extract
 
 __all__ = [
     "Attachment",
     "Extraction",
     "Limits",
     "Status",
+    "abort_extractions",
     "extract",
     "extract_here",
     "ocr_available",

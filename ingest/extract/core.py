@@ -5,13 +5,17 @@ Parsers are imported on first use, so a child that reads a PDF never pays for op
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import tempfile
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from ingest.clauses import segment
 
 from .model import (
     Extraction,
@@ -69,7 +73,11 @@ def extract_here(
 
 
 def extract_request(request: dict[str, Any]) -> dict[str, Any]:
-    """The child's entry point: run extract_here for a JSON request, return JSON-ready data."""
+    """The worker's entry point: run extract_here for a JSON request, return JSON-ready data.
+
+    With "clauses" set, the text is also segmented into clauses here, under the sandbox's
+    limits and beside other extractions; if that fails the caller segments it itself.
+    """
     extraction = extract_here(
         request["path"],
         request["kind"],
@@ -77,6 +85,10 @@ def extract_request(request: dict[str, Any]) -> dict[str, Any]:
         limits=Limits(**request["limits"]),
         ocr=request["ocr"],
     )
+    if request.get("clauses"):
+        # On failure the caller segments: this is only the faster place for it.
+        with contextlib.suppress(Exception, MemoryError):
+            extraction = replace(extraction, clauses=segment(extraction.text))
     return to_plain(extraction)
 
 

@@ -9,6 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ingest.clauses import Clause
+
 # Characters no extracted text should carry: C0 and C1 controls except tab and newline. Form
 # feed is reserved as the page separator of Extraction.text, so it is removed from page text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -57,6 +59,9 @@ class Extraction:
     page_count: int | None
     attachments: list[Attachment]
     metadata: dict[str, str]
+    # The text's clauses when the caller asked the worker to segment it (None: not asked, or
+    # segmentation failed there and is the caller's to do).
+    clauses: list[Clause] | None = None
 
     @property
     def text(self) -> str:
@@ -216,6 +221,11 @@ def to_plain(extraction: Extraction) -> dict[str, Any]:
         "page_count": extraction.page_count,
         "attachments": [[a.filename, a.path, a.size] for a in extraction.attachments],
         "metadata": extraction.metadata,
+        "clauses": None
+        if extraction.clauses is None
+        else [
+            [c.number, c.heading, c.page, c.position, c.start, c.end] for c in extraction.clauses
+        ],
     }
 
 
@@ -232,6 +242,7 @@ def from_plain(data: Any) -> Extraction:
         raise ValueError("metadata is not a mapping of strings")
     if not (count is None or (isinstance(count, int) and count >= 0)):
         raise ValueError("page_count is not a count")
+    clauses = data.get("clauses")
     return Extraction(
         status=Status(data.get("status")),
         detail=str(data.get("detail", "")),
@@ -239,7 +250,27 @@ def from_plain(data: Any) -> Extraction:
         page_count=count,
         attachments=[_attachment(item) for item in data.get("attachments", [])],
         metadata={str(k): v for k, v in metadata.items()},
+        clauses=None if clauses is None else _clauses(clauses, "\f".join(pages)),
     )
+
+
+def _clauses(items: Any, text: str) -> list[Clause]:
+    """Rebuild clauses sent as [number, heading, page, position, start, end] over text."""
+    if not isinstance(items, list):
+        raise ValueError("clauses is not a list")
+    clauses = []
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 6):
+            raise ValueError("a clause is not a list of six fields")
+        number, heading, page, position, start, end = item
+        if not (isinstance(number, str) and isinstance(heading, str)):
+            raise ValueError("a clause number or heading is not text")
+        if not all(type(value) is int for value in (page, position, start, end)):
+            raise ValueError("a clause page, position or offset is not a whole number")
+        if not 0 <= start <= end <= len(text):
+            raise ValueError("a clause lies outside the text")
+        clauses.append(Clause(number, heading, text[start:end], page, position, start, end))
+    return clauses
 
 
 def _attachment(item: Any) -> Attachment:

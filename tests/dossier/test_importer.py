@@ -363,3 +363,39 @@ def test_import_of_a_folder_files_into_a_new_dossier(
     # A tender folder: its "Bijlage" files (draft contract, SLA, DPA) are annexes.
     assert set(kinds) == {DocumentKind.ANNEX, DocumentKind.MINUTES, DocumentKind.OTHER}
     assert dossiers.derived_dates(dossier).max_end_on is None
+
+
+def test_import_extracts_while_it_files_and_reports_as_before(
+    app: Flask, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers start on the first filed files before the drain; the output is unchanged."""
+    from dossier import indexing
+
+    root = tmp_path / "2025-031"
+    root.mkdir()
+    for number in range(6):
+        (root / f"brief-{number}.txt").write_text(f"Artikel 1 Brief {number}\n")
+    began_before_drain: list[int] = []
+    real_extract = indexing.extract
+    real_drain = indexing.drain
+    extracted = [0]
+
+    def counting_extract(*args: object, **kwargs: object) -> object:
+        extracted[0] += 1
+        return real_extract(*args, **kwargs)  # type: ignore[arg-type]
+
+    def recording_drain(*args: object, **kwargs: object) -> int:
+        began_before_drain.append(extracted[0])
+        return real_drain(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indexing, "extract", counting_extract)
+    monkeypatch.setattr(indexing, "drain", recording_drain)
+    result = _import(app, str(root))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "2025-031: 6 filed, 0 new versions, 0 unchanged, 0 refused, 0 duplicates"
+    )
+    assert began_before_drain[0] >= 1  # extraction began while the files were filed
+    assert extracted[0] == 6  # and no file was extracted twice
+    texts = db.session.scalars(sa.select(DocumentVersion.text)).all()
+    assert sorted(texts) == [f"Artikel 1 Brief {number}" for number in range(6)]

@@ -1,8 +1,11 @@
-"""Outbox topics are an enum, and every topic has a worker stage that takes its items out."""
+"""Outbox topics are an enum, every topic has a worker stage that takes its items out, and the
+extraction stage extracts several files at once while one thread writes the database."""
 
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +14,19 @@ from flask import Flask
 
 from dossier import documents, indexing
 from dossier.extensions import db
-from dossier.models import Document, DocumentKind, Dossier, OutboxItem, OutboxTopic, User
+from dossier.models import (
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    ExtractionStatus,
+    OutboxItem,
+    OutboxTopic,
+    User,
+)
+from dossier.services import blob_store
+from ingest import clauses
+from ingest.extract import Extraction
 
 
 def test_every_topic_belongs_to_exactly_one_stage() -> None:
@@ -48,3 +63,87 @@ def test_drain_works_off_every_topic(
 def test_an_unknown_topic_is_refused_when_written(app: Flask) -> None:
     with pytest.raises(ValueError):
         OutboxItem(topic="document.reindex", object_id=1)
+
+
+def _file_texts(admin: User, dossier: Dossier, count: int) -> list[Document]:
+    filed = []
+    for number in range(count):
+        text = f"Artikel {number} Looptijd\nBrief nummer {number}.\n".encode()
+        with documents.receive(io.BytesIO(text), f"brief-{number}.txt") as upload:
+            filed.append(
+                documents.file_document(admin, dossier, upload, kind=DocumentKind.CORRESPONDENCE)
+            )
+        db.session.commit()
+    return filed
+
+
+def test_drain_extracts_two_files_at_once_and_stores_them_in_order_in_one_thread(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["EXTRACT_WORKERS"] = 2
+    filed = _file_texts(admin, make_dossier("2025-018"), 5)
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    real_extract = indexing.extract
+
+    def slow_extract(*args: object, **kwargs: object) -> Extraction:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.5)
+        try:
+            return real_extract(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running[0] -= 1
+
+    stored: list[tuple[int, str]] = []
+    real_store = indexing._store_extraction
+
+    def record_store(version: DocumentVersion, result: Extraction) -> None:
+        stored.append((version.id, threading.current_thread().name))
+        real_store(version, result)
+
+    monkeypatch.setattr(indexing, "extract", slow_extract)
+    monkeypatch.setattr(indexing, "_store_extraction", record_store)
+    indexing.drain()
+    assert most[0] == 2
+    main = threading.current_thread().name
+    assert stored == [(d.current_version.id, main) for d in filed]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) == 0
+    for number, document in enumerate(filed):
+        version = db.session.get(DocumentVersion, document.current_version.id)
+        assert version.extraction_status == ExtractionStatus.OK
+        assert f"Brief nummer {number}." in version.text
+
+
+def test_a_failed_extraction_among_parallel_ones_is_recorded_on_its_own_item(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    app.config["EXTRACT_WORKERS"] = 2
+    filed = _file_texts(admin, make_dossier("2025-019"), 3)
+    broken = filed[1].current_version
+    blob_store().delete(broken.blob_key)
+    indexing.drain()
+    left = db.session.scalars(sa.select(OutboxItem)).all()
+    assert [(i.topic, i.object_id) for i in left] == [(OutboxTopic.VERSION_EXTRACT, broken.id)]
+    assert "BlobNotFound" in left[0].last_error
+    for document in (filed[0], filed[2]):
+        version = db.session.get(DocumentVersion, document.current_version.id)
+        assert version.extraction_status == ExtractionStatus.OK
+
+
+def test_drain_stores_the_clauses_that_the_extraction_worker_segmented(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_segmenting_here(text: str) -> list[object]:
+        raise AssertionError("segmented in the application process")
+
+    monkeypatch.setattr(indexing, "segment", no_segmenting_here)
+    (document,) = _file_texts(admin, make_dossier("2025-020"), 1)
+    indexing.drain()
+    version = db.session.get(DocumentVersion, document.current_version.id)
+    assert version.extraction_status == ExtractionStatus.OK
+    expected = [(c.number, c.heading, c.text) for c in clauses.segment(version.text)]
+    assert expected and [(c.number, c.heading, c.text) for c in version.clauses] == expected
