@@ -85,7 +85,13 @@ def _after_flush(session: sa.orm.Session, _context: object) -> None:
 def _after_commit(session: sa.orm.Session) -> None:
     # Only web requests hand work to the background thread; a CLI command would exit under it,
     # so commands drain the outbox themselves (and `dossier run` picks up anything left).
-    if session.info.pop("outbox_written", False) and has_request_context():
+    # The hook sits on the process-wide session, so it asks the app of this request: another app
+    # in the process (tests make several) may have registered it.
+    if (
+        session.info.pop("outbox_written", False)
+        and has_request_context()
+        and current_app.config["INDEXING"] == "thread"
+    ):
         kick(current_app._get_current_object())
 
 

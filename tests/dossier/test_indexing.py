@@ -1,5 +1,6 @@
-"""Outbox topics are an enum, every topic has a worker stage that takes its items out, and the
-extraction stage extracts several files at once while one thread writes the database."""
+"""`dossier/indexing.py`: outbox topics are an enum, every topic has a worker stage that takes its
+items out, the extraction stage extracts several files at once while one thread writes the
+database, and only an app set to index in a thread starts background indexing."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import documents, indexing
+from dossier import create_app, documents, indexing
 from dossier.extensions import db
 from dossier.models import (
     Document,
@@ -27,6 +29,7 @@ from dossier.models import (
 from dossier.services import blob_store
 from ingest import clauses
 from ingest.extract import Extraction
+from tests.conftest import _config
 
 
 def test_every_topic_belongs_to_exactly_one_stage() -> None:
@@ -147,3 +150,30 @@ def test_drain_stores_the_clauses_that_the_extraction_worker_segmented(
     assert version.extraction_status == ExtractionStatus.OK
     expected = [(c.number, c.heading, c.text) for c in clauses.segment(version.text)]
     assert expected and [(c.number, c.heading, c.text) for c in version.clauses] == expected
+
+
+# The after-commit hook sits on the process-wide session: only an app set to "thread" kicks.
+
+
+def test_an_app_with_indexing_off_never_indexes_in_the_background(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    """An app made earlier in the same process with INDEXING "thread" (the default) once made
+    every later app's uploads start background indexing, INDEXING "off" or not; with the
+    staging folder on a full disk, that indexing broke the full-disk test."""
+    other = tmp_path / "other"
+    create_app(_config(other, f"sqlite:///{other / 'db.sqlite3'}") | {"INDEXING": "thread"})
+    dossier = make_dossier("2025-017")
+    response = app.test_client(user=admin).post(
+        f"/dossiers/{dossier.reference}/documents/new",
+        data={
+            "file": (io.BytesIO(b"Geachte heer,\n"), "brief.txt"),
+            "kind": "correspondence",
+            "confidentiality": "normal",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.text
+    assert not any(thread.name == "indexer" for thread in threading.enumerate())
+    pending = db.session.scalars(sa.select(OutboxItem.topic)).all()
+    assert OutboxTopic.VERSION_EXTRACT in pending  # left for the test to drain
