@@ -455,14 +455,17 @@ def test_a_too_long_value_is_a_row_error_not_a_crash(
     report = json.loads(result.stdout)
     assert report["created"][0] == "2025-001"
     assert _dossier("2025-001").title == "Vernieuwen Softwarecatalogus"
+    errors = dict(report["errors"])
+    # An option of 99,999,999,999 months is refused by the register's own rules on every database.
+    assert "option_months" in errors.pop(5) and "2025-004" not in report["created"]
     if db.engine.dialect.name == "postgresql":
         assert report["created"] == ["2025-001"]
-        assert [number for number, _ in report["errors"]] == [3, 4, 5]
-        assert all("database refused" in message for _, message in report["errors"])
+        assert sorted(errors) == [3, 4]
+        assert all("database refused" in message for message in errors.values())
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Dossier)) == 1
     else:  # SQLite does not enforce lengths and sizes: the values are stored whole
-        assert report["errors"] == []
-        assert len(report["created"]) == 4
+        assert errors == {}
+        assert len(report["created"]) == 3
 
 
 def test_the_reference_is_matched_ignoring_case(
