@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import access, labels
+from dossier import access, audit, labels
 from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import (
@@ -107,6 +107,16 @@ class Shown:
     dossier_reference: str | None
     dossier_url: str | None
     changes: list[Change] = field(default_factory=list)
+    actor: str = ""  # who, as the page names them (the stored label is an e-mail or a code)
+
+
+# Stored actor labels that are no e-mail address (see dossier.audit.record).
+_ACTORS = {"system": _l("the system"), audit.ANONYMOUS: _l("not logged in")}
+
+
+def actor_name(label: str) -> str:
+    """The actor of an event as the page shows it: an e-mail address, or who else acted."""
+    return str(_ACTORS.get(label, label))
 
 
 class Presenter:
@@ -151,6 +161,7 @@ class Presenter:
             dossier_reference=dossier.reference if dossier else None,
             dossier_url=dossier_url,
             changes=self.changes(event),
+            actor=actor_name(event.actor_label),
         )
 
     # Objects

@@ -129,6 +129,7 @@ def test_failed_logins_and_lockouts_are_audited_logged_and_filterable(
     viewer = throttled.test_client(user=auditor)
     page = viewer.get("/audit", query_string={"action": "login.failed"}).text
     assert page.count(">Mislukte inlogpoging</td>") == 3
+    assert page.count(">niet ingelogd</td>") == 3 and ">anonymous<" not in page  # in Dutch
     assert "…@example.org" in page and "nobody" not in page and ATTACKER in page
     assert ">Inloggen geblokkeerd na mislukte pogingen</td>" not in page
     locks = viewer.get("/audit", query_string={"action": "login.locked"}).text
