@@ -177,6 +177,7 @@ _NOTES: list[tuple[str, Any]] = [
         _l("the parser crashed (signal %(number)s, %(name)s)"),
     ),
     ("the parser returned an oversized result", _l("the parser returned an oversized result")),
+    ("the parser wrote no result", _l("the parser wrote no result")),
     (
         "the parser returned a malformed result ({error})",
         _l("the parser returned a malformed result (%(error)s)"),

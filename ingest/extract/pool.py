@@ -175,7 +175,7 @@ class Worker:
         except ValueError:
             reply = None
         if not isinstance(reply, dict) or reply.get("done") is not True:
-            raise ChildFailed(Status.UNREADABLE, "the parser returned a malformed reply")
+            raise ChildFailed(Status.UNREADABLE, "the parser returned a malformed result")
         try:
             data = _read_result(result, limits)
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, replace
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 EXTRACT_TARGET = "ingest.extract.core:extract_request"
 # The detail of a failure for lack of memory (the worker's or a parser's own MemoryError).
-MEMORY_DETAIL = "MB of memory"
+# The note of a parser that ran out of memory (see pool.py), as it ends up in the detail.
+MEMORY_FAILURE = re.compile(r"needs more than \d+ MB of memory")
 
 
 def extract(
@@ -76,7 +78,7 @@ def _extract_in_child(
         if (
             not fresh
             and extraction.status == Status.TOO_LARGE
-            and MEMORY_DETAIL in extraction.detail
+            and MEMORY_FAILURE.search(extraction.detail)
         ):
             # A parser's MemoryError in a worker whose heap earlier files had grown. What the
             # first try left in staging is never published: only listed attachments are.
