@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 
 from search.analysis import stems
 from search.highlight import snippet
@@ -38,7 +39,7 @@ class ScanBackend:
         parsed = parse_query(request.text)
         words = [w for w in _WORD.findall(request.text.lower()) if len(w) > 1][:MAX_WORDS]
         terms = frozenset(s for item in parsed.positive for w in item.words for s in stems(w))
-        units = list(_first(self._source(request, words), self._limit)) if words else []
+        units = list(islice(self._source(request, words), self._limit)) if words else []
         if request.mode == "documents":
             seen: set[int] = set()
             units = [u for u in units if not (u.document_id in seen or seen.add(u.document_id))]
@@ -89,10 +90,3 @@ class ScanBackend:
 
     def close(self) -> None:
         return None
-
-
-def _first(units: Iterable[Unit], limit: int) -> Iterable[Unit]:
-    for count, unit in enumerate(units):
-        if count >= limit:
-            return
-        yield unit
