@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import abort, g
 from werkzeug.exceptions import Forbidden
 
-from dossier.dossiers import REFERENCE_RE
 from dossier.extensions import db
 from dossier.models import (
+    REFERENCE_RE,
     Document,
     DocumentKind,
     DocumentVersion,

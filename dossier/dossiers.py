@@ -14,10 +14,11 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit
+from dossier import audit, memberships
 from dossier.errors import DomainError, StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
+    REFERENCE_RE,
     AuditAction,
     Dossier,
     DossierTag,
@@ -32,7 +33,6 @@ from dossier.models import (
 )
 from dossier.text import has_nul
 
-REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 REFERENCE_MAX = 64
 # The ninth digit of a CPV code is a check digit, but it is not checked: the algorithm in the
 # EU's CPV documentation does not reproduce the check digits of the official 2008 list
@@ -286,7 +286,6 @@ def people_of(dossier_ids: Iterable[int]) -> dict[int, dict[MemberRole, list[str
 
 def role_holders(dossier: Dossier) -> dict[MemberRole, list[str]]:
     """Who holds each role on `dossier`, by name (groups too), as the dossier page shows it."""
-    from dossier import memberships  # memberships -> access -> dossiers: import when used
 
     found: dict[MemberRole, list[str]] = {role: [] for role in MemberRole}
     for membership in memberships.members_of(dossier):
@@ -404,7 +403,6 @@ def _set_people(actor: User, dossier: Dossier, values: dict[str, Any]) -> None:
     """Make the memberships match the people fields in `values`: everyone named holds that
     role; someone who held it and is named in no field any more stays on as a reader (a
     beheerder removes them on the members page). Each change is a membership audit event."""
-    from dossier import memberships  # memberships -> access -> dossiers: import when used
 
     fields = [name for name in _PEOPLE_ROLES if name in values]
     named = {name: _find_users(name, values[name]) for name in fields}

@@ -11,6 +11,7 @@ from dossier.models.document import (
     ExtractionStatus,
 )
 from dossier.models.dossier import (
+    REFERENCE_RE,
     Category,
     Confidentiality,
     Dossier,
@@ -32,6 +33,7 @@ from dossier.models.report import (
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
+    "REFERENCE_RE",
     "AuditAction",
     "AuditEvent",
     "Base",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dossier.models.base import Base, created_at, enum_column, intpk, str255, utcnow
 from dossier.models.user import Group, User
+
+# A dossier reference (2025-017, ICT.2024.3): what URLs, file names and exports can carry as is.
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class PartyKind(enum.StrEnum):

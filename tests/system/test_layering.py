@@ -97,3 +97,65 @@ def test_importing_a_library_loads_no_flask(module: str) -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert output.stdout.strip() == "[]", output.stderr
+
+
+PACKAGES = ("dossier", "ingest", "search", "storage")
+
+
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _load_time_imports(path: Path, known: set[str], root: Path) -> set[str]:
+    """The project modules a file imports when it is loaded: statements at module level, not
+    inside functions or `if TYPE_CHECKING:` (those run later or never, so they cannot tie a
+    knot at import time, and the layering tests above already watch their direction)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    # `from dossier import access` names the module dossier.access; `from dossier.models import
+    # User` names a class, which resolves to the module dossier.models.
+    return {name for name in found if name in known} - {_module_name(path, root)}
+
+
+def _import_graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
+    paths = [path for package in packages for path in sorted((root / package).rglob("*.py"))]
+    known = {_module_name(path, root) for path in paths}
+    graph = {_module_name(path, root): _load_time_imports(path, known, root) for path in paths}
+    # A package's __init__ is loaded by its modules' import, so it is not an edge of its own.
+    return {
+        module: {n for n in names if not module.startswith(n + ".")}
+        for module, names in graph.items()
+    }
+
+
+def test_no_import_cycle_among_the_project_modules() -> None:
+    """Modules form layers: none imports, at load time, a module that imports it back (a cycle
+    between dossier/access.py, dossiers.py and memberships.py was found and cut this way)."""
+    import graphlib
+
+    try:
+        tuple(graphlib.TopologicalSorter(_import_graph()).static_order())
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
+
+
+def test_the_cycle_check_sees_a_cycle_but_not_a_deferred_import(tmp_path: Path) -> None:
+    import graphlib
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("from pkg import c\nthing = 1\n")
+    (package / "c.py").write_text("def f():\n    from pkg import a\n")
+    graph = _import_graph(tmp_path, ("pkg",))
+    assert graph == {"pkg": set(), "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.c"}, "pkg.c": set()}
+    (package / "c.py").write_text("import pkg.a\n")
+    with pytest.raises(graphlib.CycleError):
+        tuple(graphlib.TopologicalSorter(_import_graph(tmp_path, ("pkg",))).static_order())
