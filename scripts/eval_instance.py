@@ -92,6 +92,21 @@ def version_texts() -> dict[str, str]:
     return {name: text or "" for name, text in rows}
 
 
+def current_files() -> dict[int, str]:
+    """The original file name of every document's current version, by document id."""
+    import sqlalchemy as sa
+
+    from dossier.extensions import db
+    from dossier.models import Document, DocumentVersion
+
+    rows = db.session.execute(
+        sa.select(Document.id, DocumentVersion.original_filename)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .where(DocumentVersion.number == Document.current_version_number)
+    )
+    return dict(rows.tuples().all())
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens without accents; a word broken by a hyphen at a line end is
     joined again ("termi-\\nnation" -> "termination")."""
