@@ -9,8 +9,9 @@ act. They are imported with `dossier import` into a fresh temporary instance as 
 and every query runs through the search behind `dossier search --clauses --json` with the first
 administrator's rights, over the whole instance.
 
-A judged passage is named by its file, the words it starts with (`start`) and, for a passage
-longer than one paragraph, the words it ends with (`end`); both are looked up in the text the
+A judged passage is named by its file, the words it starts with (`start`), for a passage
+longer than one paragraph the words it ends with (`end`), and where the start words occur more
+than once in the file, a title they follow (`after`); all are looked up in the text the
 application extracted, after reducing it to lower-case words without accents, so they survive
 re-segmentation. A hit is relevant with grade g when its clause text overlaps a passage of
 grade g in the same file (at least 10 characters of the reduced text; the best grade counts);
@@ -62,8 +63,10 @@ def _reduced(text: str) -> str:
     return " ".join(eval_instance.words(text))
 
 
-def _stem(name: str) -> str:
-    return Path(name).stem
+def _key(name: str) -> str:
+    """A file's key: a Markdown file filed as .txt keeps its judged name's stem."""
+    path = Path(name)
+    return path.stem if path.suffix.lower() in (".md", ".txt") else path.name
 
 
 def prepare(corpus: Path, folder: Path) -> None:
@@ -89,12 +92,13 @@ def locate(judged: list[dict[str, Any]], texts: dict[str, str]) -> list[list[Pas
     for query in judged:
         passages = []
         for item in query["relevant"]:
-            text = texts.get(_stem(item["file"]))
+            text = texts.get(_key(item["file"]))
             if text is None:
                 problems.append(f"{query['text']!r}: no file {item['file']}")
                 continue
             start_words = _reduced(item["start"])
-            start = text.find(start_words)
+            after = text.find(_reduced(item["after"])) if "after" in item else 0
+            start = text.find(start_words, max(after, 0)) if after >= 0 else -1
             if start < 0:
                 problems.append(f"{query['text']!r}: {item['file']} has no {item['start']!r}")
                 continue
@@ -106,7 +110,7 @@ def locate(judged: list[dict[str, Any]], texts: dict[str, str]) -> list[list[Pas
                     problems.append(f"{query['text']!r}: {item['file']} has no {item['end']!r}")
                     continue
                 end = at + len(end_words)
-            passages.append(Passage(_stem(item["file"]), start, end, int(item["grade"])))
+            passages.append(Passage(_key(item["file"]), start, end, int(item["grade"])))
         located.append(passages)
     if problems:
         sys.exit("judged passages not found in the extracted text:\n  " + "\n  ".join(problems))
@@ -196,13 +200,13 @@ def main() -> None:
                     (args.dump_texts / (name + ".txt")).write_text(text, encoding="utf-8")
                 print(f"{len(stored)} texts written to {args.dump_texts}")
                 return
-            texts = {_stem(name): _reduced(text) for name, text in stored.items()}
+            texts = {_key(name): _reduced(text) for name, text in stored.items()}
             located = locate(judged, texts)
             files = eval_instance.current_files()
             rows = []
             for query, passages in zip(judged, located, strict=True):
                 hits = eval_instance.search(actor, query["text"], 10)
-                grades = [grade(_stem(files[h.document_id]), h.text, texts, passages) for h in hits]
+                grades = [grade(_key(files[h.document_id]), h.text, texts, passages) for h in hits]
                 rows.append((query["text"], len(hits), len(passages), *score(grades, passages)))
     report(rows, args.verbose, time.perf_counter() - started)
 
