@@ -91,7 +91,10 @@ QUERIES = {
 
 
 def load(corpus: Path) -> list[dict]:
-    return json.loads((corpus / "cuad_dev.json").read_text(encoding="utf-8"))["data"]
+    path = corpus / "cuad_dev.json"
+    if not path.is_file():
+        sys.exit(f"no CUAD development set at {path} (see ../shared/corpus/README.md)")
+    return json.loads(path.read_text(encoding="utf-8"))["data"]
 
 
 def build(index: SearchIndex, contracts: list[dict]) -> dict[str, tuple[int, int]]:

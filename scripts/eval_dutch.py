@@ -74,6 +74,8 @@ def prepare(corpus: Path, folder: Path) -> None:
     sys.path.insert(0, str(eval_instance.ROOT))
     from ingest.detect import ACCEPTED_EXTENSIONS
 
+    if not corpus.is_dir():
+        sys.exit(f"no Dutch corpus at {corpus} (see ../shared/corpus/README.md)")
     markdown_accepted = "md" in ACCEPTED_EXTENSIONS or ".md" in ACCEPTED_EXTENSIONS
     folder.mkdir(parents=True)
     for path in sorted(corpus.rglob("*")):
