@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_pages.py
 	$(BIN)/python scripts/bench_ingest.py
 
-# Clause search against fixed yardsticks (about a minute): CUAD from its text files and as PDFs
+# Clause search against fixed yardsticks (one to two minutes): CUAD from its text files and as PDFs
 # through `dossier import`, and the judged Dutch queries of eval/dutch_queries.toml.
 # EVAL_ARGS=-v prints the Dutch scores per query.
 eval: $(STAMP)

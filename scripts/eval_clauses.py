@@ -16,7 +16,8 @@ Two sections, each a table per category and overall:
   letters and digits (accents folded, everything else dropped), or, failing that, when at least
   80 % of the span's words appear in the clause in the same order (difflib's matching blocks
   over word lists; this forgives a page header or footer inside a span, but not a span split
-  over two clauses).
+  over two clauses). Applied to the text section's results, this rule agrees with the offset
+  rule on 1,390 of 1,396 returned clauses and counts 6 more as hits, none fewer.
 
 "no result" is the share of queries that returned nothing at all. A script, not a test.
 
@@ -217,6 +218,7 @@ def pipeline_section(contracts: list[dict], pdfs: Path) -> tuple[dict[str, list[
         outcome = json.loads(eval_instance.build(Path(work) / "instance", folder))
         reference = {name: ref for ref, o in outcome.items() for name in o["filed"]}
         with eval_instance.session(Path(work) / "instance") as actor:
+            print(f"\nCUAD PDFs imported ({eval_instance.extraction_summary()})")
             for number, category, answers in queries(contracts):
                 if number not in names:
                     continue

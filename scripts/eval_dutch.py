@@ -196,6 +196,7 @@ def main() -> None:
         eval_instance.build(Path(work) / "instance", folder)
         with eval_instance.session(Path(work) / "instance") as actor:
             stored = eval_instance.version_texts()
+            print(f"\nDutch corpus imported ({eval_instance.extraction_summary()})")
             if args.dump_texts:
                 args.dump_texts.mkdir(parents=True, exist_ok=True)
                 for name, text in stored.items():

@@ -107,6 +107,23 @@ def current_files() -> dict[int, str]:
     return dict(rows.tuples().all())
 
 
+def extraction_summary() -> str:
+    """How many files the instance holds, by extraction outcome, and how many clauses."""
+    import sqlalchemy as sa
+
+    from dossier.extensions import db
+    from dossier.models import Clause, DocumentVersion
+
+    statuses = db.session.execute(
+        sa.select(DocumentVersion.extraction_status, sa.func.count())
+        .group_by(DocumentVersion.extraction_status)
+        .order_by(DocumentVersion.extraction_status)
+    ).all()
+    clauses = db.session.scalar(sa.select(sa.func.count()).select_from(Clause))
+    files = ", ".join(f"{count} {status}" for status, count in statuses)
+    return f"files: {files}; {clauses} clauses"
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens without accents; a word broken by a hyphen at a line end is
     joined again ("termi-\\nnation" -> "termination")."""
