@@ -1,5 +1,8 @@
 """Content-addressed blob storage for uploaded documents, independent of the web application.
 
+Stores: `FileSystemBlobStore`, `MemoryBlobStore` and, with boto3 installed (the `s3` extra),
+`storage.s3.S3BlobStore` (imported from its module, so this package imports without boto3).
+
 Writes that exceed `RLIMIT_FSIZE` raise `StorageFull` only if the process ignores SIGXFSZ,
 so the application should run `signal.signal(signal.SIGXFSZ, signal.SIG_IGN)` at start-up.
 """
@@ -16,15 +19,25 @@ from .blobstore import (
     stage_stream,
     validate_key,
 )
-from .errors import BlobNotFound, InvalidKey, StorageError, StorageFull, TooLarge
+from .errors import (
+    BlobCorrupted,
+    BlobNotFound,
+    ChecksumRefused,
+    InvalidKey,
+    StorageError,
+    StorageFull,
+    TooLarge,
+)
 from .filesystem import FileSystemBlobStore
 from .memory import MemoryBlobStore
 
 __all__ = [
     "CHUNK_SIZE",
+    "BlobCorrupted",
     "BlobInfo",
     "BlobNotFound",
     "BlobStore",
+    "ChecksumRefused",
     "FileSystemBlobStore",
     "InvalidKey",
     "MemoryBlobStore",

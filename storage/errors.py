@@ -21,3 +21,11 @@ class InvalidKey(StorageError, ValueError):
 
 class StorageFull(StorageError):
     """Raised when the disk, a quota or the file size limit stops a write, so callers can say so."""
+
+
+class BlobCorrupted(StorageError):
+    """Raised when stored bytes no longer hash to their key, so they are never passed on as good."""
+
+
+class ChecksumRefused(StorageError):
+    """Raised when the object store refused data as not matching the checksum sent with it."""
