@@ -383,7 +383,7 @@ class S3BlobStore:
         message = error.get("Message") or code or f"HTTP {status}"
         if key is not None and (code in _NOT_FOUND_CODES or status == 404):
             raise BlobNotFound(key) from None
-        if code == "NoSuchBucket":
+        if code == "NoSuchBucket" or (key is None and status == 404):
             raise StorageError(f"{action}: the bucket {self.bucket!r} does not exist") from exc
         if code in ("PreconditionFailed", "ConditionalRequestConflict") or status == 412:
             raise _AlreadyThere(action) from exc
