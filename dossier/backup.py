@@ -9,6 +9,9 @@ A backup folder holds:
 Never the search index: it is a cache (rule 3) and Whoosh stores pickles; `dossier reindex`
 rebuilds it after a restore.
 
+The blobs come from whichever store is configured (the file system or S3) and go back into it
+on restore.
+
 Consistency: the blob list and the chain head are read from the same snapshot as the database
 copy (the backup file itself for SQLite; an exported snapshot shared with pg_dump for
 PostgreSQL). Blobs are immutable and written before the row that refers to them commits, so
@@ -38,9 +41,12 @@ from dossier.extensions import db
 from dossier.services import blob_store
 from storage import (
     CHUNK_SIZE,
+    BlobCorrupted,
     BlobNotFound,
+    BlobStore,
     FileSystemBlobStore,
     InvalidKey,
+    StorageError,
     make_private_dir,
     validate_key,
 )
@@ -202,6 +208,10 @@ def _copy_blobs(blobs: list[tuple[str, int]], folder: Path) -> list[tuple[str, i
                 os.fsync(out.fileno())
         except BlobNotFound as exc:
             raise BackupError(f"blob {key} is missing; run `dossier verify`") from exc
+        except BlobCorrupted as exc:
+            raise BackupError(f"blob {key} is damaged in the store; run `dossier verify`") from exc
+        except StorageError as exc:
+            raise BackupError(f"blob {key} cannot be read from the store: {exc}") from exc
         if digest.hexdigest() != key or path.stat().st_size != size:
             raise BackupError(f"blob {key} is damaged in the store; run `dossier verify`")
         copied.append((key, size))
@@ -292,8 +302,11 @@ def _format_of(manifest: object) -> object:
 
 def instance_has_data() -> bool:
     """Dossiers, documents or blobs exist (a fresh `dossier init` with its admin does not count)."""
-    if next(iter(blob_store().keys()), None) is not None:  # noqa: SIM118 (not a dict)
-        return True
+    try:
+        if next(iter(blob_store().keys()), None) is not None:  # noqa: SIM118 (not a dict)
+            return True
+    except StorageError as exc:
+        raise BackupError(f"the blob store cannot be read: {exc}") from exc
     inspector = sa.inspect(db.engine)
     for table in ("dossier", "document"):
         if inspector.has_table(table) and db.session.scalar(
@@ -323,7 +336,13 @@ def restore(source: Path, force: bool = False) -> dict[str, Any]:
         _restore_sqlite(database, manifest)
     else:
         _restore_postgresql(database)
-    displaced = _restore_blobs(source / "blobs", {b["key"] for b in manifest["blobs"]})
+    try:
+        displaced = _restore_blobs(source / "blobs", {b["key"] for b in manifest["blobs"]})
+    except StorageError as exc:
+        raise BackupError(
+            f"the blobs could not be written back: {exc}. The database is restored; run the "
+            "restore again once the blob store is reachable."
+        ) from exc
     _drop_index()
     head = _current_head()
     if head != manifest["audit_head"]:
@@ -404,23 +423,41 @@ def _restore_postgresql(database: Path) -> None:
 
 
 def _restore_blobs(folder: Path, keys: set[str]) -> int:
-    """Install the backup's blobs; move any others aside (never delete them) and count them."""
+    """Install the backup's blobs; move any others aside (never delete them) and count them.
+
+    Aside means a folder in the instance folder, for the object store too: its objects are
+    copied there (and fsynced) before they are deleted from the bucket.
+    """
     store = blob_store()
-    if not isinstance(store, FileSystemBlobStore):
-        raise BackupError("restore needs the file-system blob store")
     aside = Path(current_app.instance_path) / f"blobs-displaced-by-restore-{int(time.time())}"
     displaced = 0
     for key in list(store.keys()):
-        # A blob the backup does not hold, or a local copy whose bytes no longer match its
+        # A blob the backup does not hold, or a stored copy whose bytes no longer match its
         # hash (the backup's copy replaces it), is moved aside, never deleted.
         if key not in keys or not store.verify(key):
             path = _blob_path(aside, key)
             make_private_dir(path.parent)
-            os.replace(store.path_for(key), path)
+            _move_aside(store, key, path)
             displaced += 1
     for key in sorted(keys):
         store.put_file(_blob_path(folder, key), key)  # re-hashes the backup's copy
     return displaced
+
+
+def _move_aside(store: BlobStore, key: str, path: Path) -> None:
+    """Take a blob out of the store into `path`, as it is (damaged or not)."""
+    if isinstance(store, FileSystemBlobStore):
+        os.replace(store.path_for(key), path)
+        return
+    # The S3 store checks the hash while reading; a damaged blob is moved aside as it is.
+    opener = getattr(store, "open_unchecked", store.open)
+    with _private_file(path).open("wb") as out:
+        with opener(key) as source:
+            while chunk := source.read(CHUNK_SIZE):
+                out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    store.delete(key)
 
 
 def _drop_index() -> None:

@@ -28,7 +28,26 @@ class Defaults:
     # How long an SQLite connection waits for another's write lock before giving up (the
     # request then answers 503 with Retry-After, never 500).
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # Where blobs are kept: "filesystem" (BLOB_ROOT) or "s3" (an S3-compatible object store,
+    # the S3_* settings below; needs the `s3` extra, boto3). "memory" is for tests only.
+    BLOB_STORE = "filesystem"
     BLOB_ROOT: str | None = None  # None: <instance>/blobs
+    # The S3 store: endpoint (None: AWS itself), bucket (must exist), credentials (None: boto3's
+    # own chain: AWS_* variables, ~/.aws, an instance role), region, and a key prefix
+    # ("dossier/" keeps blobs under dossier/ab/cd/<sha256>). Files above the threshold go up in
+    # parts of S3_PART_SIZE bytes (at least 5 MiB); each request gets the timeouts (seconds) and
+    # is tried S3_MAX_ATTEMPTS times in all.
+    S3_ENDPOINT: str | None = None
+    S3_BUCKET: str | None = None
+    S3_ACCESS_KEY: str | None = None
+    S3_SECRET_KEY: str | None = None
+    S3_REGION: str | None = None
+    S3_PREFIX = ""
+    S3_MULTIPART_THRESHOLD = 16 * 1024 * 1024
+    S3_PART_SIZE = 8 * 1024 * 1024
+    S3_CONNECT_TIMEOUT = 5.0
+    S3_READ_TIMEOUT = 60.0
+    S3_MAX_ATTEMPTS = 3
     STAGING_DIR: str | None = None  # None: <instance>/staging
     INDEX_DIR: str | None = None  # None: <instance>/index
     # The search backend (search.backend.BACKENDS): "whoosh", the embedded index in INDEX_DIR.
@@ -158,6 +177,10 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_prefixed_env(ENV_PREFIX, loads=_loads)
         if url := os.environ.get("DOSSIER_DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = url
+        # Names and secrets stay text, even when they look like JSON ("12345", "true").
+        for name in TEXT_SETTINGS:
+            if (value := os.environ.get(f"{ENV_PREFIX}_{name}")) is not None:
+                app.config[name] = value
     else:
         app.config.update(test_config)
     _fill_instance_paths(app)
@@ -167,6 +190,16 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = read_or_create_secret_key(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
     _secure_cookies_together(app)
+
+
+TEXT_SETTINGS = (
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_REGION",
+    "S3_PREFIX",
+)
 
 
 def _secure_cookies_together(app: Flask) -> None:

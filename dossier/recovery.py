@@ -3,7 +3,8 @@
 A crash (kill -9, power loss, `crash.point`) at any step of filing leaves at worst:
 - a staging file or an extraction scratch folder in STAGING_DIR: removed here once it has not
   been touched for STAGING_GRACE_SECONDS (other processes may be using younger ones);
-- a half-written temp file under the blob store's `tmp/`: removed here after the same grace;
+- a half-written temp file under the blob store's `tmp/`, or an unfinished multipart upload in
+  the S3 store (invisible, but holding space): removed here after the same grace;
 - a complete blob that no version refers to: left alone, because a retry of the same upload
   reuses it; `dossier verify` reports it only after VERIFY_ORPHAN_GRACE_HOURS;
 - outbox items whose work was half done (the index written, the item not yet removed): outbox
@@ -27,7 +28,7 @@ from flask import current_app
 from dossier.extensions import db
 from dossier.models import OutboxItem
 from dossier.services import blob_store
-from storage import FileSystemBlobStore, cleanup_staging
+from storage import StorageError, cleanup_staging
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,13 @@ def recover() -> Recovered:
         scratch_folders=_remove_stale_folders(Path(staging), grace),
     )
     store = blob_store()
-    if isinstance(store, FileSystemBlobStore):
-        result.blob_temp_files = store.cleanup_tmp(grace)
+    # The file-system store's temp files; the S3 store's unfinished multipart uploads.
+    cleanup = getattr(store, "cleanup_tmp", None)
+    if cleanup is not None:
+        try:
+            result.blob_temp_files = cleanup(grace)
+        except StorageError as exc:  # the object store is unreachable: the next start retries
+            log.warning("start-up recovery could not clean the blob store: %s", exc)
     result.queued_work = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) or 0
     db.session.rollback()  # end the read, so the caller starts its own transaction
     if result.staging_files or result.scratch_folders or result.blob_temp_files:

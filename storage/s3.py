@@ -287,10 +287,18 @@ class S3BlobStore:
     def open(self, key: str) -> BinaryIO:
         """Stream a blob, re-hashing it; the read that reaches the end raises `BlobCorrupted`
         when the bytes do not hash to the key. `BlobNotFound` when it is missing."""
+        return self._open(key, check=True)
+
+    def open_unchecked(self, key: str) -> BinaryIO:
+        """The stored bytes as they are, without the integrity check: for taking a damaged blob
+        out of the store (restore moves it aside) and for nothing else."""
+        return self._open(key, check=False)
+
+    def _open(self, key: str, *, check: bool) -> BinaryIO:
         key = validate_key(key)
         with self._translate(f"cannot read blob {key}", key):
             answer = self._client.get_object(Bucket=self.bucket, Key=self.object_name(key))
-        raw = _VerifyingReader(answer["Body"], key, int(answer["ContentLength"]), self)
+        raw = _VerifyingReader(answer["Body"], key, int(answer["ContentLength"]), self, check)
         return io.BufferedReader(raw, CHUNK_SIZE)  # type: ignore[return-value]
 
     def exists(self, key: str) -> bool:
@@ -411,7 +419,9 @@ class _AlreadyThere(StorageError):
 class _VerifyingReader(io.RawIOBase):
     """A response body that hashes what passes through and checks it at the end of the stream."""
 
-    def __init__(self, body: Any, key: str, length: int, store: S3BlobStore) -> None:
+    def __init__(
+        self, body: Any, key: str, length: int, store: S3BlobStore, check: bool = True
+    ) -> None:
         super().__init__()
         self._body = body
         self._key = key
@@ -419,7 +429,7 @@ class _VerifyingReader(io.RawIOBase):
         self._store = store
         self._digest = hashlib.sha256()
         self._seen = 0
-        self._checked = False
+        self._checked = not check
 
     def readable(self) -> bool:
         return True

@@ -17,6 +17,7 @@ from dossier import backup, database, indexing, services, verify
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import Document
+from storage import StorageError
 
 
 @click.command("verify")
@@ -41,8 +42,11 @@ def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
         anchors = [(backup.manifest_head(path), str(path / backup.MANIFEST)) for path in backups]
     except backup.BackupError as exc:
         fail(str(exc))
-    with database.read_only():
-        report = verify.run(services.blob_store(), grace=grace, anchors=anchors)
+    try:
+        with database.read_only():
+            report = verify.run(services.blob_store(), grace=grace, anchors=anchors)
+    except StorageError as exc:  # the object store is unreachable, or refused a read
+        fail(f"the blob store cannot be checked: {exc}")
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
