@@ -134,6 +134,7 @@ AUDIT_ACTION = {
     AuditAction.GROUP_MEMBER_REMOVE: _l("Group member removed"),
     AuditAction.CALENDAR_CREATE: _l("Calendar address created"),
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
+    AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
 }
 ALL = {
     "status": STATUS,

@@ -1,9 +1,9 @@
 """The `dossier` command line: the root group and the console script's entry point.
 
 The commands live in one module per group: `instance` (init, run, worker), `maintenance`
-(verify, backup, restore, reindex), `users` (create-user, disable-user, create-group, grant,
-revoke), `filing` (import, register import/export) and `information` (search, digest, report);
-`common` holds what they share.
+(verify, backup, restore, reindex, migrate-storage), `users` (create-user, disable-user,
+create-group, grant, revoke), `filing` (import, register import/export) and `information`
+(search, digest, report); `common` holds what they share.
 """
 
 from __future__ import annotations

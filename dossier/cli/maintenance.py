@@ -1,4 +1,4 @@
-"""Keeping the data safe: `verify`, `backup`, `restore` and `reindex`."""
+"""Keeping the data safe: `verify`, `backup`, `restore`, `reindex` and `migrate-storage`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from dossier import backup, database, indexing, services, verify
+from dossier import backup, database, indexing, services, storage_migration, verify
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import Document
-from storage import StorageError
+from storage import FileSystemBlobStore, StorageError
 
 
 @click.command("verify")
@@ -156,4 +156,70 @@ def reindex_command(processes: int) -> None:
     click.echo(f"Index rebuilt: {count} documents")
 
 
-COMMANDS = [verify_command, backup_command, restore_command, reindex_command]
+@click.command("migrate-storage")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["s3"]),
+    required=True,
+    help="The store to copy into, as the DOSSIER_S3_* settings describe it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def migrate_storage_command(to: str, as_json: bool) -> None:
+    """Copy every blob of the file-system store (BLOB_ROOT) into the object store, verifying each.
+
+    Resumable and idempotent: run it again after an interruption, or once more with the server
+    stopped, and it copies only what is missing or damaged. It does not switch the store: set
+    DOSSIER_BLOB_STORE=s3 afterwards, then run `dossier verify`. Exit 1 on a problem.
+    """
+    require_database()
+    root = Path(current_app.config["BLOB_ROOT"])
+    if not root.is_dir():
+        fail(f"there is no file-system blob store at {root} (BLOB_ROOT)")
+    try:
+        source = FileSystemBlobStore(root)
+        target = services.s3_store(current_app.config)
+        target.check()  # type: ignore[attr-defined]
+    except (ValueError, StorageError) as exc:
+        fail(f"the object store cannot be used: {exc}")
+
+    def progress(result: storage_migration.Migration) -> None:
+        if result.source_blobs % 100 == 0:
+            click.echo(f"{result.source_blobs} blobs done", err=True)
+
+    try:
+        with database.read_only():  # the copy never holds the database's write lock
+            result = storage_migration.migrate(source, target, progress)
+    except StorageError as exc:
+        fail(f"the copy stopped: {exc}. What was copied stays; run the command again to go on.")
+    finally:
+        db.session.rollback()
+    with database.writing():
+        storage_migration.record(result, to, target)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(
+            f"{result.source_blobs} blobs in {root}: {result.copied} copied "
+            f"({result.bytes_copied} bytes), {result.already_there} already there and intact, "
+            f"{result.replaced} damaged copies replaced; every copy read back and re-hashed "
+            f"into {target!r}"
+        )
+        for problem in result.problems:
+            click.echo(f"PROBLEM {problem}")
+        if result.ok:
+            click.echo(
+                "OK. To switch: stop the server, run this command once more, set "
+                "DOSSIER_BLOB_STORE=s3, start the server and run `dossier verify`."
+            )
+    sys.exit(0 if result.ok else 1)
+
+
+COMMANDS = [
+    verify_command,
+    backup_command,
+    restore_command,
+    reindex_command,
+    migrate_storage_command,
+]

@@ -44,6 +44,7 @@ class AuditAction(enum.StrEnum):
     GROUP_MEMBER_REMOVE = "group.member_remove"
     CALENDAR_CREATE = "calendar.create"
     CALENDAR_REVOKE = "calendar.revoke"
+    STORAGE_MIGRATE = "storage.migrate"
 
 
 class OutboxTopic(enum.StrEnum):
