@@ -169,14 +169,41 @@ def _config(folder: Path, url: str) -> dict[str, Any]:
 @pytest.fixture(params=_backends())
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """A fresh application with an empty, migrated database and its own blob folder."""
-    if request.param == "sqlite":
+    yield from _app(request, tmp_path, request.param, getattr(request, "param_config", {}))
+
+
+@pytest.fixture
+def s3_app(
+    request: pytest.FixtureRequest, tmp_path: Path, s3_settings: dict[str, Any]
+) -> Iterator[Flask]:
+    """`app` on SQLite with its blobs in the session's SeaweedFS server (a prefix of its own).
+    A test module uses it as its `app` with `app = s3_app` in a fixture of its own."""
+    yield from _app(request, tmp_path, "sqlite", s3_config(s3_settings))
+
+
+def s3_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings (DOSSIER_BLOB_STORE=s3, DOSSIER_S3_*) of an `S3BlobStore`'s arguments."""
+    return {
+        "BLOB_STORE": "s3",
+        "S3_ENDPOINT": settings["endpoint_url"],
+        "S3_BUCKET": settings["bucket"],
+        "S3_ACCESS_KEY": settings["access_key"],
+        "S3_SECRET_KEY": settings["secret_key"],
+        "S3_PREFIX": settings.get("prefix", ""),
+    }
+
+
+def _app(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str, extra: dict[str, Any]
+) -> Iterator[Flask]:
+    if backend == "sqlite":
         target = tmp_path / "dossier.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         url = f"sqlite:///{target}"
     else:
         url = request.getfixturevalue("postgres_schema")
         _truncate_all(url)
-    app = create_app(_config(tmp_path, url) | getattr(request, "param_config", {}))
+    app = create_app(_config(tmp_path, url) | extra)
     app.test_client_class = Client
     token = database.writes_outside_requests.set(False)
     with app.app_context():
