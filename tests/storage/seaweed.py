@@ -160,13 +160,16 @@ class SeaweedServer:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=3)  # its data is thrown away: no need to wait longer
-        except subprocess.TimeoutExpired:
-            self.kill()
+        """Stop the server and remove the Unix sockets it made in /tmp beside its ports."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=3)  # its data is thrown away: no need to wait longer
+            except subprocess.TimeoutExpired:
+                self.kill()
+        for port in (self.master, self.volume, self.filer, self.s3, *self.grpc):
+            for socket_file in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                socket_file.unlink(missing_ok=True)
 
     def log_tail(self) -> str:
         try:
