@@ -206,6 +206,11 @@ def migrate_storage_command(to: str, as_json: bool) -> None:
             f"{result.replaced} damaged copies replaced; every copy read back and re-hashed "
             f"into {target!r}"
         )
+        if result.arrived_during_copy:
+            click.echo(
+                f"{result.arrived_during_copy} blobs were filed during the copy: run the command "
+                "again (with the server stopped before the switch) to copy them"
+            )
         for problem in result.problems:
             click.echo(f"PROBLEM {problem}")
         if result.ok:
