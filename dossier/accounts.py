@@ -277,3 +277,8 @@ def record_password_lockout(user: User, scope: str) -> None:
     audit.record(
         user, AuditAction.LOGIN_LOCKED, "user", user.id, after={"email": user.email, "scope": scope}
     )
+
+
+def set_locale(user_id: int, locale: str) -> None:
+    """Remember a user's interface language (a preference: not audited)."""
+    db.session.execute(sa.update(User).where(User.id == user_id).values(locale=locale))

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from dossier.models import (
 from dossier.text import has_nul
 
 REFERENCE_MAX = 64
+MAX_AMOUNT = Decimal("999999999999.99")
 # The ninth digit of a CPV code is a check digit, but it is not checked: the algorithm in the
 # EU's CPV documentation does not reproduce the check digits of the official 2008 list
 # (03300000-2, for one), as the Commission confirmed in 2024 (OP-TED/ePO discussion 589), and
@@ -192,8 +193,16 @@ def validate(values: dict[str, Any], dossier: Dossier | None = None) -> None:
     if start and end and start > end:
         errors["end_on"] = _("the end date lies before the start date")
     for name in ("value", "annual_value"):
-        if merged.get(name) is not None and merged[name] < 0:
+        amount = merged.get(name)
+        if amount is None:
+            continue
+        if not amount.is_finite():
+            errors[name] = _("not an amount; write for example 450.000,00")
+        elif amount < 0:
             errors[name] = _("an amount cannot be negative")
+        elif amount > MAX_AMOUNT:
+            # The column holds 14 digits, 2 of them cents; more would be rounded or refused.
+            errors[name] = _("an amount can be at most %(max)s", max="999.999.999.999,99")
     _validate_counts(merged, errors)
     _validate_people(merged, errors)
     if merged.get("cpv_code") and not CPV_RE.match(merged["cpv_code"]):
@@ -476,4 +485,7 @@ def coerce_decimal(text: str) -> Decimal:
         cleaned = cleaned.replace(".", "").replace(",", ".")
     else:
         cleaned = cleaned.replace(",", "")
-    return Decimal(cleaned)
+    amount = Decimal(cleaned)
+    if not amount.is_finite():  # "NaN" and "Infinity" parse, but are no amounts
+        raise InvalidOperation(text)
+    return amount

@@ -203,7 +203,7 @@ def _int(value: Any) -> int | None:
 def _decimal(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float | Decimal) and Decimal(str(value)).is_finite():
         return Decimal(str(value)).quantize(Decimal("0.01"))
     try:
         return dossiers.coerce_decimal(str(value)).quantize(Decimal("0.01"))

@@ -42,7 +42,7 @@ def init_command() -> None:
         accounts.create_user(
             None,
             FIRST_ADMIN_EMAIL,
-            "Beheerder",
+            "Applicatiebeheerder",  # the system's administrator, not a dossier's beheerder
             password,
             GlobalRole.ADMIN,
             must_change_password=True,

@@ -51,6 +51,11 @@ _VALUE_NAMES: dict[str, Any] = {
     "mime_type": _l("File type"),
     "address": _l("Network address"),
     "scope": _l("Blocked"),
+    # A document's details, as its edit form names them (extraction fills the blank ones).
+    "title": _l("Title"),
+    "document_date": _l("Document date"),
+    "direction": _l("Direction"),
+    "correspondent": _l("Correspondent"),
 }
 # What a lock-out closed (dossier/throttling.py).
 _LOCK_SCOPE: dict[str, Any] = {
@@ -59,7 +64,7 @@ _LOCK_SCOPE: dict[str, Any] = {
     "password": _l("the current-password check"),
 }
 _MONEY_KEYS = frozenset({"value", "annual_value"})
-_DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on"})
+_DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on", "document_date"})
 
 
 def action_label(action: str) -> str:
@@ -300,5 +305,6 @@ class Presenter:
             "category": labels.CATEGORY,
             "confidentiality": labels.CONFIDENTIALITY,
             "notice_unit": labels.NOTICE_UNIT,
+            "direction": labels.DIRECTION,
             "extraction_status": labels.EXTRACTION_STATUS,
         }.get(key)

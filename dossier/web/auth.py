@@ -65,7 +65,10 @@ def login_submit() -> str | Response | tuple[str, int]:
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             db.session.commit()
+            chosen = session.get("lang")  # the language picked on the log-in page stays
             session.clear()  # a fresh session at log-in: no fixation
+            if chosen in current_app.config["LANGUAGES"]:
+                session["lang"] = chosen
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
@@ -157,4 +160,8 @@ def language() -> Response:
     chosen = request.form.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
+        if current_user.is_authenticated and current_user.locale != chosen:
+            # Kept for the next log-in and the e-mailed digest (current_user is detached).
+            accounts.set_locale(current_user.id, chosen)
+            db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("register.index"))

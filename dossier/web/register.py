@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from dossier import access, deadlines, register, register_io
@@ -18,6 +19,16 @@ PER_PAGE = 100
 @login_required
 def index() -> str:
     selection = register.Selection.from_args(request.args)
+    if request.args.get("ends_within", "").strip() and selection.ends_within is None:
+        # Dropped, not guessed at: say so, or the list looks filtered when it is not.
+        flash(
+            _(
+                '"Ends within" takes a number of days from 0 to %(max)s; '
+                "that filter is not applied.",
+                max=register.MAX_ENDS_WITHIN,
+            ),
+            "warning",
+        )
     today = deadlines.local_today()
     shown = register.page(
         current_user, selection, today, min(int_arg("page", 1) or 1, 10_000), PER_PAGE

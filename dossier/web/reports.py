@@ -276,7 +276,8 @@ def _deadline_or_404(reference: str, kind: str, due: str) -> deadlines.Deadline:
 @login_required
 def deadline(reference: str, kind: str, due: str) -> str:
     item = _deadline_or_404(reference, kind, due)
-    form = DeadlineForm(status=DeadlineStatus.ACTED_ON.value)
+    # The form shows the status as it stands: one click on "save" must not record a decision.
+    form = DeadlineForm(status=DeadlineStatus.OPEN.value)
     if item.action is not None:
         form.status.data = item.action.status.value
         form.note.data = item.action.note

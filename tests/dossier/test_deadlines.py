@@ -343,3 +343,31 @@ def test_only_recorded_statuses_can_be_set(
         deadlines.set_status(
             admin, d, K.END, date(2026, 6, 30), DeadlineStatus.ELAPSED, "", today=TODAY
         )
+
+
+def test_the_deadline_form_starts_at_the_status_as_it_stands(
+    app: Flask, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    """One click on "save" must not record a decision nobody made (a trial found the form
+    preset to "acted on" for an open deadline)."""
+    app.config["REPORT_DATE"] = TODAY.isoformat()
+    manager = make_user("manager@example.org")
+    make_dossier(
+        "2025-321",
+        {manager: MemberRole.MANAGER},
+        status=DossierStatus.ACTIVE,
+        end_on=date(2026, 6, 30),
+        option_count=1,
+        option_months=12,
+    )
+    url = "/deadlines/2025-321/option/2026-03-30"
+    client = app.test_client(user=manager)
+
+    def selected() -> list[str]:
+        return re.findall(
+            r'<option selected value="(\w+)"|<option value="(\w+)" selected', client.get(url).text
+        )
+
+    assert [a or b for a, b in selected()] == ["open"]
+    assert client.post(url, data={"status": "missed", "note": ""}).status_code == 302
+    assert [a or b for a, b in selected()] == ["missed"]

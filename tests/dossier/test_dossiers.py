@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
@@ -60,6 +60,9 @@ def _values(**overrides: Any) -> dict[str, Any]:
         ({"start_on": date(2026, 2, 1), "end_on": date(2026, 1, 1)}, "end_on"),
         ({"value": Decimal("-1")}, "value"),
         ({"annual_value": Decimal("-0.01")}, "annual_value"),
+        ({"value": Decimal("NaN")}, "value"),
+        ({"annual_value": Decimal("Infinity")}, "annual_value"),
+        ({"value": Decimal("1000000000000.00")}, "value"),
         ({"notice_value": 3}, "notice_unit"),
         ({"notice_value": -1, "notice_unit": NoticeUnit.DAYS}, "notice_value"),
         ({"option_count": 2}, "option_months"),
@@ -157,6 +160,12 @@ def test_stale_form_is_refused(app: Any, admin: User, make_dossier: Callable) ->
 )
 def test_amounts_in_dutch_and_english_notation(text: str, expected: str) -> None:
     assert dossiers.coerce_decimal(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["NaN", "nan", "-Infinity", "sNaN"])
+def test_what_decimal_parses_but_is_no_amount_is_refused(text: str) -> None:
+    with pytest.raises(InvalidOperation):
+        dossiers.coerce_decimal(text)
 
 
 def test_a_form_opened_before_a_role_change_is_stale(

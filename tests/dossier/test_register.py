@@ -107,6 +107,11 @@ def test_odd_numbers_in_the_filters_are_ignored_not_a_500(app: Flask, admin: Use
     for query in ("person=%C2%B2", "ends_within=%C2%B2", "ends_within=" + "9" * 5000, "person=-1"):
         assert client.get(f"/?{query}").status_code == 200, query
         assert client.get(f"/register/export.csv?{query}").status_code == 200, query
+    # A dropped "ends within" is said, not silently ignored (a trial took the list as filtered).
+    for days in ("abc", "-5", "1e400", "99999"):
+        assert "dat filter is niet toegepast" in client.get(f"/?ends_within={days}").text, days
+    for days in ("", "30"):
+        assert "niet toegepast" not in client.get(f"/?ends_within={days}").text, days
 
 
 def test_the_register_export_reads_the_people_in_bulk(

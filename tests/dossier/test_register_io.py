@@ -399,13 +399,15 @@ def test_rows_with_errors_are_reported_and_leave_nothing(
         _row(Kenmerk="2025-008", Einddatum="31-02-2029", **ghost),
         _row(Kenmerk="2025-009", Opties="twee", **ghost),
         _row(Kenmerk="", **ghost),
+        _row(Kenmerk="2025-010", Contractwaarde="NaN", **ghost),
+        _row(Kenmerk="2025-011", Jaarwaarde="1.000.000.000.000,00", **ghost),
     ]
     write = _write_csv if suffix == ".csv" else _write_xlsx
     events_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     report = _import(invoke, write(tmp_path / f"register{suffix}", rows))
     assert report["created"] == ["2025-001", "2025-002"]
     errors = {number: message for number, message in report["errors"]}
-    assert sorted(errors) == [3, 4, 6, 7, 8, 9, 10, 11]
+    assert sorted(errors) == [3, 4, 6, 7, 8, 9, 10, 11, 12, 13]
     assert "end date lies before the start date" in errors[3]
     assert "cannot be negative" in errors[4]
     assert "CPV code" in errors[6]
@@ -413,6 +415,8 @@ def test_rows_with_errors_are_reported_and_leave_nothing(
     assert "niemand@example.org" in errors[8]
     assert "31-02-2029" in errors[9] and "not a date" in errors[9]
     assert "twee" in errors[10]
+    assert "NaN" in errors[12] and "amount" in errors[12]
+    assert "at most" in errors[13]
     assert "reference" in errors[11]
     references = db.session.scalars(sa.select(Dossier.reference).order_by(Dossier.reference))
     assert list(references) == ["2025-001", "2025-002"]

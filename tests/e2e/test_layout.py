@@ -24,6 +24,9 @@ AUDITOR_PASSWORD = "een lang genoeg wachtwoord voor anna"
 SUPPLIER = "Gemeenschappelijke Regeling Werkvoorzieningsschap Noord-Veluwe B.V."
 # A register row as wide as rows get: words longer than a column, two badges, a large amount.
 WIDE_ROW = "2026-871"
+# A file name without a space, as long as names get: it becomes the title, the heading and the
+# breadcrumb of the document page (a trial found that page 1,772 px wide).
+LONG_NAME = "Overeenkomst_" + "schoonmaakdiensten_kantoren_en_buitenlocaties_" * 3 + "def.txt"
 
 
 def _contract_text() -> bytes:
@@ -68,12 +71,12 @@ def _register_wide_row(page: Any) -> None:
 
 
 def _file_long_contract(page: Any) -> str:
-    """File a TXT contract of 80 articles through the form; the URL of its page once its
-    clauses are there."""
+    """File a TXT contract of 80 articles, under a long name, through the form; the URL of its
+    page once its clauses are there."""
     page.goto(f"/dossiers/{REFERENCE}/documents/new")
     page.set_input_files(
         "#file",
-        {"name": "overeenkomst.txt", "mimeType": "text/plain", "buffer": _contract_text()},
+        {"name": LONG_NAME, "mimeType": "text/plain", "buffer": _contract_text()},
     )
     page.select_option("#kind", "contract")
     _submit(page)

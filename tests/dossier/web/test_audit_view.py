@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from flask import Flask
 
@@ -111,13 +112,19 @@ def test_every_audit_action_has_a_translated_label(app: Flask) -> None:
 def test_a_document_edit_reads_as_a_sentence(app: Flask, trail: dict) -> None:
     """The audit viewer showed the raw code `document.update` (it had no label)."""
     from dossier import documents
-    from dossier.models import Confidentiality, DocumentKind
+    from dossier.models import Confidentiality, Direction, DocumentKind
 
     with documents.receive(io.BytesIO(b"tekst\n"), "brief.txt") as upload:
         document = documents.file_document(
             trail["bea"], trail["mine"], upload, kind=DocumentKind.CORRESPONDENCE
         )
-    values = {"kind": document.kind, "title": "Brief aan leverancier"}
+    values = {
+        "kind": document.kind,
+        "title": "Brief aan leverancier",
+        "document_date": date(2026, 3, 2),
+        "direction": Direction.OUTGOING,
+        "correspondent": "Acme B.V.",
+    }
     documents.update_metadata(
         trail["bea"], document, values | {"confidentiality": Confidentiality.NORMAL}
     )
@@ -125,3 +132,8 @@ def test_a_document_edit_reads_as_a_sentence(app: Flask, trail: dict) -> None:
     page = app.test_client(user=trail["auditor"]).get("/audit").text
     assert ">Documentgegevens gewijzigd</td>" in page
     assert "document.update" not in page.replace('value="document.update"', "")
+    # Every changed detail by its Dutch name and value (the keys showed as they are stored).
+    for shown in ("Documentdatum", "2 maart 2026", "Richting", "Uitgaand", "Correspondent"):
+        assert shown in page, shown
+    for code in ("document_date", "correspondent", "outgoing"):
+        assert code not in page, code

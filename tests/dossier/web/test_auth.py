@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from dossier.extensions import db
 from dossier.models import User
 from tests.conftest import PASSWORD
 
@@ -25,6 +26,28 @@ def test_login_with_password_then_register_is_shown(app: Flask, admin: User) -> 
     response = client.post("/login", data={"email": "ADMIN@example.org", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_the_language_chosen_before_log_in_stays_and_is_remembered(app: Flask, admin: User) -> None:
+    """The log-in starts a fresh session (no fixation), but the language picked on the log-in
+    page is no secret: it carries over, and a choice made while logged in is the account's."""
+    client = app.test_client()
+
+    def page(path: str) -> str:
+        with app.app_context():  # Flask-Babel caches the locale per app context
+            return client.get(path).text
+
+    client.post("/language", data={"lang": "en", "next": "/login"})
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert 'lang="en"' in page("/")
+    client.post("/language", data={"lang": "nl"})
+    client.post("/logout")
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).locale == "nl"
+    client.post("/language", data={"lang": "en", "next": "/login"})
+    client.post("/language", data={"lang": "nl", "next": "/login"})
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert 'lang="nl"' in page("/")
 
 
 def test_wrong_password_is_refused_with_a_message(app: Flask, admin: User) -> None:

@@ -149,3 +149,19 @@ def test_amounts_in_dutch_notation_round_trip_through_the_form(
         },
     )
     assert bad.status_code == 400 and "Geen bedrag" in bad.text
+    for typed, message in (("NaN", "Geen bedrag"), ("99999999999999999999999", "hoogstens")):
+        refused = client.post(
+            "/dossiers/2025-080/edit",
+            data={
+                "reference": "2025-080",
+                "title": "Schoonmaak",
+                "status": "active",
+                "confidentiality": "normal",
+                "annual_value": typed,
+                "beheerder": admin.email,
+                "row_version": str(dossier.row_version),
+            },
+        )
+        assert refused.status_code == 400 and message in refused.text, typed
+    db.session.refresh(dossier)
+    assert str(dossier.annual_value) == "250000.00"
