@@ -452,8 +452,9 @@ def _locked_version(version_id: int) -> DocumentVersion | None:
     """The version reloaded under its row lock: a second worker storing the same extraction
     waits here, then finds it stored and leaves it (and its attachments) alone."""
     return db.session.scalars(
-        database.lock_row(sa.select(DocumentVersion).where(DocumentVersion.id == version_id))
-        .execution_options(populate_existing=True)
+        database.lock_row(
+            sa.select(DocumentVersion).where(DocumentVersion.id == version_id)
+        ).execution_options(populate_existing=True)
     ).one_or_none()
 
 

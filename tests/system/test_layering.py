@@ -97,3 +97,11 @@ def test_importing_a_library_loads_no_flask(module: str) -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert output.stdout.strip() == "[]", output.stderr
+
+
+def test_the_indexing_stage_files_nothing() -> None:
+    """Extraction returns an e-mail's attachments and `dossier/indexing.py` stores text and
+    clauses; filing the attachments is the filing step's (`dossier.messages`), handed to
+    indexing by the application factory, so indexing imports no filing module."""
+    filing = {"dossier.messages", "dossier.documents", "dossier.importer"}
+    assert _modules(ROOT / "dossier" / "indexing.py") & filing == set()
