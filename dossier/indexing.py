@@ -490,7 +490,7 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     clauses = result.clauses  # segmented in the extraction worker
     if clauses is None:
         with timings.timed("clauses"):
-            clauses = segment(result.text)
+            clauses = segment(result.text, markdown=version.file_kind == "md")
     version.clauses = [
         Clause(
             number=c.number[:32],
