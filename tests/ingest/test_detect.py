@@ -261,7 +261,7 @@ def test_every_dutch_markdown_text_is_accepted_as_markdown() -> None:
 @pytest.mark.parametrize(
     ("data", "mime"),
     [
-        ("## Artikel 5 Aansprakelijkheid\n\nDe leverancier is aansprakelijk.\n".encode(), "utf-8"),
+        ("## Artikel 5 \u2013 Aansprakelijkheid\n\nEén keer.\n".encode(), "utf-8"),
         ("# Prijs\n\nPrijs per jaar: \u20ac 1.200.\n".encode("cp1252"), "windows-1252"),
     ],
 )
