@@ -28,7 +28,7 @@ def _ignore_file_size_signal() -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, extensions, web, CLI."""
-    from dossier import audit, config, database, i18n, indexing, security, services
+    from dossier import audit, config, database, i18n, indexing, messages, security, services
     from dossier.web import register_blueprints
 
     instance = os.environ.get("DOSSIER_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     audit.init_app(app)
     services.init_app(app)
-    indexing.init_app(app)
+    indexing.init_app(app, filing=messages.file_from_extraction)
     security.init_app(app)
     i18n.init_app(app)
     register_blueprints(app)

@@ -11,7 +11,8 @@ variable DOSSIER_CRASH_AT names that step. The points, in the order an operation
 - membership removal (`dossier revoke`, the members page): membership.after_delete,
   membership.revoke_before_commit, membership.revoke_after_commit (CLI)
 - indexing: indexing.after_extract, indexing.after_extract_commit, indexing.after_index_commit
-  (index written, outbox items not yet removed), indexing.after_outbox_done
+  (index written, outbox items not yet removed), indexing.after_outbox_done; filing an e-mail's
+  attachments during the extraction passes the upload points from upload.after_blob on
 """
 
 from __future__ import annotations

@@ -90,6 +90,7 @@ _KIND_NOUNS = {
     "eml": _l("e-mail message"),
     "msg": _l("Outlook message"),
     "txt": _l("plain-text file"),
+    "md": _l("Markdown file"),
     "png": _l("PNG image"),
     "jpeg": _l("JPEG image"),
     "tiff": _l("TIFF image"),

@@ -2,16 +2,24 @@
 
 Outbox topics (`OutboxTopic`), each handled by one stage below:
 - `version.extract` (extraction stage): extract the version's text and clauses in a sandboxed
-  worker process (`EXTRACT_WORKERS` versions at once), store text, status and clauses, fill an
-  e-mail's blank details from its headers and file its attachments as documents linked to it
-  (`dossier.messages`), then queue `document.index`. Versions are stored and committed one by
-  one, in outbox order, by the draining thread alone.
+  worker process (`EXTRACT_WORKERS` versions at once), store text, status and clauses, hand the
+  result to the filing step, then queue `document.index`. Versions are stored and committed one
+  by one, in outbox order, by the draining thread alone.
 - `document.index` (index stage): (re)write every unit of one document in the search index.
 - `document.remove` (index stage): take a withdrawn document out of the index.
 - `dossier.index` (index stage): a dossier's indexed fields changed; re-index its documents.
 
+Extraction returns what it found besides text (an e-mail's headers and attachments, saved as
+files in the extraction's scratch folder); this module stores only text and clauses and never
+files documents. The filing step (`FilingStep`, given by the application factory:
+`dossier.messages.file_from_extraction`) files them, called by the drain right after a version's
+text is stored and in the same transaction, so both commit together with the removal of the
+outbox item. Why there and not in an outbox topic of its own: see `dossier.messages`.
+
 Work is taken in order and removed only after it succeeded, so a crash repeats work and never
-loses it; every step is idempotent. One process at a time writes the index (a file lock).
+loses it; every step is idempotent. One process at a time writes the index (a file lock), and
+a version's outcome is stored under its row lock, so two workers never store (or file from)
+one extraction twice.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +40,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import crash, database, messages, timings
+from dossier import crash, database, timings
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -59,12 +67,17 @@ MAX_ATTEMPTS = 5
 # The stage that handles each topic; `drain` runs both, so every topic listed here is worked off.
 EXTRACTION_TOPICS = (OutboxTopic.VERSION_EXTRACT,)
 INDEX_TOPICS = (OutboxTopic.DOCUMENT_INDEX, OutboxTopic.DOCUMENT_REMOVE, OutboxTopic.DOSSIER_INDEX)
+# What filing does with a stored extraction (file an e-mail's attachments, fill its blank
+# details): called in the transaction that stores the version's text, it flushes, never commits,
+# and copies what it keeps out of the scratch folder, which is removed once it returns.
+FilingStep = Callable[[DocumentVersion, Extraction], None]
 _kick_lock = threading.Lock()
 _kicked: set[int] = set()
 
 
-def init_app(app: Flask) -> None:
-    """Open the index and, in the embedded set-up, drain the outbox after each commit."""
+def init_app(app: Flask, *, filing: FilingStep) -> None:
+    """Open the index, take the filing step and, embedded, drain the outbox after each commit."""
+    app.extensions["dossier.filing"] = filing
     app.extensions["dossier.index"] = open_backend(
         app.config["SEARCH_BACKEND"], directory=app.config["INDEX_DIR"]
     )
@@ -342,7 +355,8 @@ class Extractions:
     `start` reads what to extract in this thread and hands the work to a thread (once per
     key: an outbox item's id); `store` waits for it and writes the outcome in this thread's
     session, leaving the commit to the caller. Each scratch folder lives until its version is
-    stored (e-mail attachments are filed from it), and at most `workers` extractions run at once.
+    stored and the filing step has filed the e-mail attachments in it; at most `workers`
+    extractions run at once.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -356,6 +370,7 @@ class Extractions:
         self._store = blob_store()
         self._limits = Limits(wall_seconds=current_app.config["EXTRACT_TIMEOUT"])
         self._ocr = bool(current_app.config["OCR"])
+        self._filing: FilingStep = current_app.extensions["dossier.filing"]
 
     def __enter__(self) -> Extractions:
         return self
@@ -419,18 +434,28 @@ class Extractions:
             if extraction.result is not None:
                 with timings.timed("extraction"):
                     result = extraction.result.result()
-            version = db.session.get(DocumentVersion, extraction.version_id)
+            version = _locked_version(extraction.version_id)
             if version is None:
                 return
             if result is not None and version.extraction_status == ExtractionStatus.PENDING:
                 _store_extraction(version, result)
-                messages.file_from_extraction(version, result)
+                self._filing(version, result)  # before the scratch folder goes, below
             db.session.add(
                 OutboxItem(topic=OutboxTopic.DOCUMENT_INDEX, object_id=version.document_id)
             )
             db.session.flush()
         finally:
             self._finish(extraction)
+
+
+def _locked_version(version_id: int) -> DocumentVersion | None:
+    """The version reloaded under its row lock: a second worker storing the same extraction
+    waits here, then finds it stored and leaves it (and its attachments) alone."""
+    return db.session.scalars(
+        database.lock_row(
+            sa.select(DocumentVersion).where(DocumentVersion.id == version_id)
+        ).execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def _scratch_dir() -> str:
@@ -465,7 +490,7 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     clauses = result.clauses  # segmented in the extraction worker
     if clauses is None:
         with timings.timed("clauses"):
-            clauses = segment(result.text)
+            clauses = segment(result.text, markdown=version.file_kind == "md")
     version.clauses = [
         Clause(
             number=c.number[:32],

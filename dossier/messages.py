@@ -4,6 +4,21 @@ When a filed .eml or .msg has been extracted, its Subject, Date, From and To fil
 document date, correspondent and direction that the filer left blank (a typed value is never
 replaced), and each attachment is filed as a document of its own, linked to the message and
 as confidential as the message is at that moment.
+
+Where this runs: extraction (`ingest.extract`) only returns the attachments, as files in the
+extraction's scratch folder with their names and sizes; the indexing stage stores text and
+clauses and never files; `file_from_extraction` is the filing step the application factory
+hands to `dossier.indexing`, which calls it right after it stored a version's text, in the
+same transaction. That keeps every guarantee of filing in one commit: the version leaves
+"pending" (under its row lock), its attachments become documents (each refusal audited) and
+its outbox item goes, all together or not at all, so a retry or a second worker files each
+attachment exactly once and a crash at any step refiles from a fresh extraction; the scratch
+folder is removed once this returns, whatever happened. A separate outbox topic ("file the
+attachments of version N") was the other choice, and it would have had to keep the attachment
+bytes somewhere durable between the two commits: the scratch folder is one node's disk (another
+worker has no copy, and start-up recovery removes it), the blob store would keep the bytes of
+refused attachments as orphans that `dossier verify` reports, and extracting the message a
+second time doubles the slowest step.
 """
 
 from __future__ import annotations
@@ -47,7 +62,8 @@ def automatic_kind(upload: documents.Upload) -> DocumentKind:
 
 
 def file_from_extraction(version: DocumentVersion, result: Extraction) -> None:
-    """Fill a message's blank details from its headers, then file its attachments."""
+    """Fill a message's blank details from its headers, then file its attachments (the
+    filing step of `dossier.indexing`: flushes, never commits)."""
     if version.file_kind not in MAIL_KINDS and not result.attachments:
         return
     # The row lock orders this after (or before) an edit of the message, so attachments

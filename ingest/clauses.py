@@ -17,11 +17,12 @@ heading, so no part is longer than `max_clause_chars`. Blank text has no clauses
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ingest.clauses_chain import select
 from ingest.clauses_layout import Layout, split_points
+from ingest.clauses_markdown import heading_view
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
 __all__ = ["Clause", "segment"]
@@ -54,16 +55,25 @@ class _Piece:
     heading: str
 
 
-def segment(text: str, *, max_clause_chars: int = 6000) -> list[Clause]:
+def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) -> list[Clause]:
     """Numbered (and headed) clauses of `text`; a document without recognisable structure yields
-    sections of about `max_clause_chars` split at paragraph ends, with number "" and page set."""
+    sections of about `max_clause_chars` split at paragraph ends, with number "" and page set.
+
+    `markdown`: the text is Markdown, whose headings ("## Artikel 5 Aansprakelijkheid") open
+    clauses as the same lines without their marks would; offsets and clause texts stay those
+    of `text`, marks included.
+    """
     if max_clause_chars < 1:
         raise ValueError("max_clause_chars must be positive")
     if not text.strip():
         return []
-    layout = Layout.of(text)
-    pieces = _pieces(text, _openings(layout))
-    return _clauses(layout, pieces, max_clause_chars)
+    view = heading_view(text) if markdown else text
+    layout = Layout.of(view)
+    pieces = _pieces(view, _openings(layout))
+    clauses = _clauses(layout, pieces, max_clause_chars)
+    if markdown:
+        clauses = [replace(clause, text=text[clause.start : clause.end]) for clause in clauses]
+    return clauses
 
 
 def _openings(layout: Layout) -> list[Candidate]:

@@ -539,6 +539,17 @@ def _check_txt(sample: _Sample) -> str:
 
     Returns the Content-Type with the charset we found, so cp1252 text is not served as UTF-8.
     """
+    return f"text/plain; charset={_text_charset(sample)}"
+
+
+def _check_md(sample: _Sample) -> str:
+    """Markdown is plain text with a convention for headings: the same check as text, served
+    as text/markdown (RFC 7763) with the charset we found."""
+    return f"text/markdown; charset={_text_charset(sample)}"
+
+
+def _text_charset(sample: _Sample) -> str:
+    """The charset of NUL-free UTF-8 or Windows-1252 text without control characters."""
     head = sample.head
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _Invalid("txt_utf16", "utf16_text")
@@ -554,7 +565,7 @@ def _check_txt(sample: _Sample) -> str:
         control = TEXT_CONTROL.search(text)
         if control:
             raise _Invalid("txt_control", char=f"U+{ord(control.group()):04X}")
-        return f"text/plain; charset={charset}"
+        return charset
     raise _Invalid("txt_encoding")
 
 
@@ -656,6 +667,17 @@ _SCRIPT_MAGIC = frozenset(
         "text/x-msdos-batch",
     }
 )
+# Text that libmagic mistakes for something else (HPGL: a text starting with "SP").
+_TEXT_MAGIC = frozenset(
+    {
+        "application/octet-stream",
+        "application/csv",
+        "application/json",
+        "application/vnd.hp-HPGL",
+    }
+)
+# HTML, XML and scripts must not be filed as text even though they are text.
+_TEXT_REFUSED = _SCRIPT_MAGIC | {"text/html", "text/xml", "text/rtf"}
 
 _KINDS: tuple[_Kind, ...] = (
     _Kind(
@@ -723,18 +745,20 @@ _KINDS: tuple[_Kind, ...] = (
         "text/plain; charset=utf-8",
         (".txt",),
         _check_txt,
-        # Text that libmagic mistakes for something else (HPGL: a text starting with "SP").
-        frozenset(
-            {
-                "application/octet-stream",
-                "application/csv",
-                "application/json",
-                "application/vnd.hp-HPGL",
-            }
-        ),
+        _TEXT_MAGIC,
         magic_prefixes=("text/",),
-        # HTML, XML and scripts must not be filed as text even though they are text.
-        magic_refused=_SCRIPT_MAGIC | {"text/html", "text/xml", "text/rtf"},
+        magic_refused=_TEXT_REFUSED,
+    ),
+    _Kind(
+        "md",
+        "a Markdown text",
+        "text/markdown; charset=utf-8",
+        (".md",),
+        _check_md,
+        # libmagic says text/plain, text/markdown or text/x-markdown, or mistakes it as text.
+        _TEXT_MAGIC,
+        magic_prefixes=("text/",),
+        magic_refused=_TEXT_REFUSED,
     ),
     _Kind("png", "a PNG image", "image/png", (".png",), _check_png, frozenset({"image/png"})),
     _Kind(

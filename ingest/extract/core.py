@@ -39,6 +39,7 @@ PARSERS: dict[str, tuple[str, str]] = {
     "eml": ("mail", "parse_eml"),
     "msg": ("outlook", "parse_msg"),
     "txt": ("plain", "parse_txt"),
+    "md": ("plain", "parse_txt"),  # Markdown is read as the plain text it is
     "png": ("ocr", "parse_image"),
     "jpeg": ("ocr", "parse_image"),
     "tiff": ("ocr", "parse_image"),
@@ -88,7 +89,8 @@ def extract_request(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("clauses"):
         # On failure the caller segments: this is only the faster place for it.
         with contextlib.suppress(Exception, MemoryError):
-            extraction = replace(extraction, clauses=segment(extraction.text))
+            clauses = segment(extraction.text, markdown=request["kind"] == "md")
+            extraction = replace(extraction, clauses=clauses)
     return to_plain(extraction)
 
 

@@ -20,6 +20,7 @@ from dossier.models import (
     DocumentVersion,
     Dossier,
     DossierStatus,
+    ExtractionStatus,
     OutboxItem,
     User,
 )
@@ -182,3 +183,32 @@ def test_reading_a_confidential_document_is_audited(
         )
         == 1
     )
+
+
+def test_a_markdown_text_is_filed_unchanged_and_its_clauses_are_found(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], corpus: Path
+) -> None:
+    """A Dutch regulation in Markdown (ARBIT-2010): its bytes are kept as they are, its text is
+    the plain text, marks included, and its articles ("### Artikel 26", "####Aansprakelijkheid")
+    are clauses that search finds."""
+    from dossier import indexing, searching
+
+    path = corpus / "dutch" / "ARBIT-2010_BWBR0027935.md"
+    data = path.read_bytes()
+    document = _file(admin, make_dossier("2025-060"), data, path.name)
+    indexing.drain()
+    version = db.session.get(DocumentVersion, document.current_version.id)
+    assert (version.file_kind, version.mime_type) == ("md", "text/markdown; charset=utf-8")
+    with blob_store().open(version.blob_key) as blob:
+        assert blob.read() == data
+    assert version.extraction_status == ExtractionStatus.OK
+    assert "### Artikel  26  \n\n####Aansprakelijkheid\n" in data.decode()
+    assert "### Artikel  26\n\n####Aansprakelijkheid\n" in version.text  # trailing spaces go
+    assert "".join(clause.text for clause in version.clauses) == version.text
+    liability = next(c for c in version.clauses if c.number == "26")
+    assert liability.heading == "Aansprakelijkheid"
+    assert liability.text.startswith("### Artikel  26\n")
+
+    hits = searching.search(admin, "aansprakelijkheid beperkt", mode="clauses").result.hits
+    assert hits and all(hit.document_id == document.id for hit in hits)
+    assert any(hit.clause_number.startswith("26") for hit in hits[:5])

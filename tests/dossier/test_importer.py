@@ -399,3 +399,29 @@ def test_import_extracts_while_it_files_and_reports_as_before(
     assert extracted[0] == 6  # and no file was extracted twice
     texts = db.session.scalars(sa.select(DocumentVersion.text)).all()
     assert sorted(texts) == [f"Artikel 1 Brief {number}" for number in range(6)]
+
+
+def test_import_files_markdown_as_text_with_clauses(
+    app: Flask, admin: User, corpus: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "rijksvoorwaarden"
+    folder.mkdir()
+    names = [
+        "ARBIT-2010_BWBR0027935.md",
+        "AlgExterneVoorwaarden-Rijksgebouwendienst-2011_BWBR0029013.md",
+    ]
+    for name in names:
+        shutil.copyfile(corpus / "dutch" / name, folder / name)
+    (folder / "notitie.txt").write_text("Artikel 1 Notitie\n")
+    result = _import(app, str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)["rijksvoorwaarden"]
+    assert sorted(outcome["filed"]) == sorted([*names, "notitie.txt"])
+    assert outcome["refused"] == []
+    versions = db.session.scalars(
+        sa.select(DocumentVersion).where(DocumentVersion.file_kind == "md")
+    ).all()
+    assert sorted(v.original_filename for v in versions) == sorted(names)
+    for version in versions:  # the import extracted them before it ended
+        assert version.text and len(version.clauses) > 10, version.original_filename
+        assert (corpus / "dutch" / version.original_filename).stat().st_size == version.size

@@ -1,6 +1,7 @@
 """`dossier/indexing.py`: outbox topics are an enum, every topic has a worker stage that takes its
 items out, the extraction stage extracts several files at once while one thread writes the
-database, and only an app set to index in a thread starts background indexing."""
+database, hands each stored extraction to the filing step once, and only an app set to index in
+a thread starts background indexing."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import create_app, documents, indexing
+from dossier import create_app, documents, indexing, messages
 from dossier.extensions import db
 from dossier.models import (
     Document,
@@ -177,3 +179,40 @@ def test_an_app_with_indexing_off_never_indexes_in_the_background(
     assert not any(thread.name == "indexer" for thread in threading.enumerate())
     pending = db.session.scalars(sa.select(OutboxItem.topic)).all()
     assert OutboxTopic.VERSION_EXTRACT in pending  # left for the test to drain
+
+
+def test_the_filing_step_gets_each_stored_extraction_once_with_its_attachments_readable(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """Indexing stores text and hands the result to the filing step the application factory
+    gave it (here one that only reads the attachments): once per version, while the scratch
+    files exist, in the transaction that stores the text; the scratch folder goes afterwards."""
+    assert app.extensions["dossier.filing"] is messages.file_from_extraction
+    seen: list[tuple[int, str, dict[str, bytes]]] = []
+
+    def read_attachments(version: DocumentVersion, result: Extraction) -> None:
+        assert version.extraction_status == ExtractionStatus.OK  # stored, not yet committed
+        files = {a.filename: Path(a.path).read_bytes() for a in result.attachments}
+        seen.append((version.id, result.metadata.get("subject", ""), files))
+
+    app.extensions["dossier.filing"] = read_attachments
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@leverancier.nl", "b@x.nl", "Offerte 2025"
+    mail.set_content("Zie bijlage.\n")
+    mail.add_attachment(b"Prijs 100 euro.\n", "text", "plain", filename="prijs.txt")
+    with documents.receive(io.BytesIO(bytes(mail)), "bericht.eml") as upload:
+        dossier = make_dossier("2025-030")
+        message = documents.file_document(admin, dossier, upload, kind=DocumentKind.OTHER)
+    db.session.commit()
+    version_id = message.current_version.id
+    indexing.drain()
+    assert seen == [(version_id, "Offerte 2025", {"prijs.txt": b"Prijs 100 euro.\n"})]
+    assert list(Path(app.config["STAGING_DIR"]).iterdir()) == []
+    assert (
+        db.session.scalars(sa.select(Document).where(Document.parent_id.is_not(None))).all() == []
+    )
+
+    db.session.add(OutboxItem(topic=OutboxTopic.VERSION_EXTRACT, object_id=version_id))
+    db.session.commit()
+    indexing.drain()  # a repeated item finds the version stored: nothing is filed again
+    assert len(seen) == 1

@@ -587,3 +587,79 @@ def test_sub_clauses_take_their_article_heading_as_context() -> None:
     assert [c.number for c in clauses] == ["4", "4.1", "4.2", "4.2.1", "5", "5.1"]
     assert context_headings(clauses) == ["Looptijd"] * 4 + ["Prijzen"] * 2
     assert [c.heading for c in clauses][1:4] == ["", "", ""], "the clauses themselves keep theirs"
+
+
+# Markdown as converted regulations write it: a number and its title as two headings
+# ("### 1", "#### Begrippen"), emphasis around a title, closing marks.
+MARKDOWN = """# Algemene voorwaarden
+
+Deze voorwaarden gelden voor elke opdracht van de gemeente.
+
+### 1
+
+#### Begrippen
+
+1.1 Opdrachtgever: de gemeente.
+
+1.2 Opdrachtnemer: de leverancier.
+
+### 2
+
+####*Looptijd*
+
+2.1 De overeenkomst loopt vier jaar.
+
+2.2 Verlenging is twee keer mogelijk.
+
+## Artikel 3 Aansprakelijkheid ##
+
+3.1 De aansprakelijkheid is beperkt tot de opdrachtsom.
+"""
+
+
+def test_markdown_headings_open_clauses_at_offsets_into_the_markdown() -> None:
+    clauses = segment(MARKDOWN, markdown=True)
+    assert_tiles(MARKDOWN, clauses)  # texts and offsets are the Markdown's, marks included
+    assert [(c.number, c.heading) for c in clauses] == [
+        ("", ""),
+        ("1", "Begrippen"),
+        ("1.1", "Opdrachtgever"),
+        ("1.2", "Opdrachtnemer"),
+        ("2", "Looptijd"),
+        ("2.1", ""),
+        ("2.2", ""),
+        ("3", "Aansprakelijkheid"),
+        ("3.1", ""),
+    ]
+    assert find(clauses, "2").text.startswith("### 2\n\n####*Looptijd*\n")
+    assert context_headings(clauses)[5] == "Looptijd"  # 2.1 is found under its article's title
+    # Read as plain text, the split headings hide articles 1 and 2.
+    assert [c.number for c in segment(MARKDOWN)] == ["", "1.1", "1.2", "2.1", "2.2", "3", "3.1"]
+
+
+def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:
+    """ "### Bijlage 1" then "####bij de Regeling ..." is a number and a subtitle, not a title:
+    joined, "Bijlage 1 bij de Regeling" would read as a reference in running text."""
+    text = (
+        "Den Haag, 19 december 2007\n\n### Bijlage 1 \n\n####bij de Regeling Verhuur 2008\n\n"
+        "1.  Partijen verplichten zich.\n\n2.  Het object.\n\n3.  De duur.\n"
+    )
+    clauses = segment(text, markdown=True)
+    assert_tiles(text, clauses)
+    assert labels(clauses) == labels(segment(text))
+    assert ("Bijlage 1", "") in labels(clauses)
+
+
+def test_the_dutch_markdown_regulations_lose_no_headed_clause_as_markdown() -> None:
+    folder = corpus_path("dutch")
+    paths = sorted(folder.glob("*.md"))
+    assert len(paths) >= 8
+    gained = 0
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        plain, markdown = segment(text), segment(text, markdown=True)
+        assert_tiles(text, markdown)
+        headed = sum(1 for c in markdown if c.heading) - sum(1 for c in plain if c.heading)
+        assert headed >= 0, path.name
+        gained += headed
+    assert gained > 0

@@ -249,6 +249,42 @@ def test_every_cuad_text_is_accepted_as_utf8_text() -> None:
     assert set(kinds.values()) == {("txt", "text/plain; charset=utf-8")}
 
 
+def test_every_dutch_markdown_text_is_accepted_as_markdown() -> None:
+    """The converted Dutch regulations (libmagic: text/plain) are Markdown, served as such."""
+    folder = corpus_folder("dutch")
+    paths = files_in(folder, "*.md")
+    assert len(paths) >= 8
+    found = {(detect(path, path.name).kind, detect(path, path.name).mime) for path in paths}
+    assert found == {("md", "text/markdown; charset=utf-8")}
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [
+        ("## Artikel 5 \u2013 Aansprakelijkheid\n\nEén keer.\n".encode(), "utf-8"),
+        ("# Prijs\n\nPrijs per jaar: \u20ac 1.200.\n".encode("cp1252"), "windows-1252"),
+    ],
+)
+def test_a_markdown_file_is_text_with_its_charset(tmp_path: Path, data: bytes, mime: str) -> None:
+    detected = detect(write(tmp_path, data), "Voorwaarden.MD")
+    assert (detected.kind, detected.mime) == ("md", f"text/markdown; charset={mime}")
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<html><body><h1>Contract</h1></body></html>\n", "an HTML document (text/html)"),
+        (b"# Titel\n\x1b[31mrood\n", "control character U+001B"),
+        (b"#!/bin/sh\nrm -rf /\n", "script"),
+        (fake_pe(), "Windows"),
+    ],
+)
+def test_markdown_files_that_are_not_text_are_refused(
+    tmp_path: Path, data: bytes, words: str
+) -> None:
+    assert words in refusal(write(tmp_path, data), "README.md")
+
+
 def test_the_dutch_tender_dossier_is_accepted_with_the_right_kinds() -> None:
     folder = corpus_folder("dutch/vng-softwarecatalogus-aanbesteding")
     expected = {".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx"}
@@ -282,6 +318,7 @@ def test_accepted_extensions() -> None:
         ".eml",
         ".jpeg",
         ".jpg",
+        ".md",
         ".msg",
         ".odt",
         ".pdf",

@@ -264,6 +264,24 @@ def test_clauses_segmented_in_the_worker_equal_those_segmented_here() -> None:
     assert extract(path, "pdf").clauses is None  # only when asked
 
 
+def test_a_markdown_file_is_read_as_text_and_segmented_as_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "voorwaarden.md"
+    path.write_text(
+        "# Voorwaarden\n\nInleiding.\n\n### 1\n\n####Begrippen\n\n1.1 Dienst: de dienst.\n\n"
+        "### 2\n\n####Looptijd\n\n2.1 Vier jaar.\n\n### 3\n\n####Prijs\n\n3.1 Vast.\n",
+        encoding="utf-8",
+    )
+    result = extract(path, "md", clauses=True)
+    assert result.status == Status.OK
+    assert result.text == path.read_text(encoding="utf-8").strip("\n")  # the marks stay
+    assert result.clauses == segment(result.text, markdown=True)
+    assert [(c.number, c.heading) for c in result.clauses if not c.number.count(".")][1:] == [
+        ("1", "Begrippen"),
+        ("2", "Looptijd"),
+        ("3", "Prijs"),
+    ]
+
+
 @pytest.mark.parametrize(
     "clauses",
     [

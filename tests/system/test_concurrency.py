@@ -1,15 +1,17 @@
 """Concurrent use on SQLite and PostgreSQL, with real threads through the web stack: two new
 versions of one document at once, a dossier archived while an upload into it runs, many
-readers searching while one writer indexes. Nothing is half-filed and `dossier verify` stays
-clean."""
+readers searching while one writer indexes, two workers storing one e-mail's extraction.
+Nothing is half-filed or filed twice and `dossier verify` stays clean."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +165,53 @@ def test_two_new_versions_at_once_over_http(
     later = {v.blob_key for v in versions[1:]}
     assert later == {hashlib.sha256(p).hexdigest() for p in payloads}
     assert all(store.verify(key) for key in later), "both blobs are present and intact"
+    indexing.drain()
+    _clean_verify()
+
+
+# Two workers storing one e-mail's extraction
+
+
+def _email_with_two_attachments() -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@leverancier.nl", "b@x.nl", "Offerte"
+    message.set_content("Zie de bijlagen.\n")
+    for name in ("offerte.txt", "planning.txt"):
+        message.add_attachment(f"Inhoud van {name}.\n".encode(), "text", "plain", filename=name)
+    return bytes(message)
+
+
+def test_two_workers_storing_one_email_file_its_attachments_once(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], threads: Threads
+) -> None:
+    """Both workers extracted the message while it was pending; the second to store waits for
+    the first one's commit (the version's row lock), then finds it stored and files nothing."""
+    dossier = make_dossier()
+    with documents.receive(io.BytesIO(_email_with_two_attachments()), "bericht.eml") as upload:
+        message = documents.file_document(admin, dossier, upload, kind=DocumentKind.CORRESPONDENCE)
+    db.session.commit()
+    version_id, message_id = message.current_version.id, message.id
+    with indexing.Extractions(workers=1) as first, indexing.Extractions(workers=1) as second:
+        first.start(1, version_id)
+        second.start(2, version_id)
+        first.store(1)  # flushed: the first worker's transaction holds the version
+
+        def store_second() -> None:
+            second.store(2)
+            db.session.commit()
+
+        threads.start(_in_app(app, store_second))
+        time.sleep(1.0)
+        assert threads.threads[0].is_alive(), "the second worker did not wait for the first"
+        db.session.commit()
+        threads.join()
+
+    db.session.rollback()
+    children = db.session.scalars(sa.select(Document).where(Document.parent_id == message_id))
+    assert sorted(c.current_version.original_filename for c in children) == [
+        "offerte.txt",
+        "planning.txt",
+    ]
     indexing.drain()
     _clean_verify()
 

@@ -220,3 +220,52 @@ def test_a_retried_upload_after_a_crash_reuses_the_orphan_blob(seeded: Flask, tm
     assert json.loads(retried.stdout) == {"status": 302}
     report = json.loads(_run(app, DOSSIER, "verify", "--json").stdout)
     assert report["ok"] and report["notes"] == [] and report["blobs"] == 2
+
+
+# The points an e-mail's extraction passes: filing an attachment is an upload inside the drain.
+MAIL_POINTS = [
+    "upload.after_blob",
+    "upload.before_commit",
+    "indexing.after_extract",
+    "indexing.after_extract_commit",
+]
+
+
+@pytest.mark.parametrize("point", MAIL_POINTS)
+def test_a_crash_while_an_email_is_extracted_files_each_attachment_once(
+    seeded: Flask, point: str
+) -> None:
+    from email.message import EmailMessage
+
+    app = seeded
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@leverancier.nl", ADMIN, "Offerte"
+    mail.set_content("Zie de bijlagen.\n")
+    for name in ("offerte.txt", "planning.txt"):
+        mail.add_attachment(f"{name}: {WORD}.\n".encode(), "text", "plain", filename=name)
+    dossier = db.session.scalars(sa.select(Dossier)).one()
+    actor = db.session.scalars(sa.select(User).where(User.email == ADMIN)).one()
+    with documents.receive(_bytes(mail.as_string()), "bericht.eml") as upload:
+        message = documents.file_document(actor, dossier, upload, kind=DocumentKind.CORRESPONDENCE)
+    db.session.commit()
+    message_id = message.id
+    db.session.remove()
+
+    crashed = _run(app, sys.executable, DRIVER, "index", crash_at=point)
+    assert crashed.returncode == crash.EXIT_CODE, (crashed.stdout, crashed.stderr)
+    restarted = _run(app, DOSSIER, "worker", "--once")
+    assert restarted.returncode == 0, restarted.stderr
+    assert not list(Path(app.config["STAGING_DIR"]).iterdir()), "scratch files left"
+    verified = _run(app, DOSSIER, "verify", "--json")
+    assert verified.returncode == 0, json.loads(verified.stdout)["problems"]
+
+    db.session.rollback()
+    names = db.session.scalars(
+        sa.select(DocumentVersion.original_filename)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.parent_id == message_id)
+    ).all()
+    assert sorted(names) == ["offerte.txt", "planning.txt"]
+    assert _state()["outbox"] == 0
+    found = _run(app, DOSSIER, "search", WORD, "--as", ADMIN, "--json")
+    assert len(json.loads(found.stdout)) == 2, found.stdout

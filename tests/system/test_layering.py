@@ -159,3 +159,11 @@ def test_the_cycle_check_sees_a_cycle_but_not_a_deferred_import(tmp_path: Path) 
     (package / "c.py").write_text("import pkg.a\n")
     with pytest.raises(graphlib.CycleError):
         tuple(graphlib.TopologicalSorter(_import_graph(tmp_path, ("pkg",))).static_order())
+
+
+def test_the_indexing_stage_files_nothing() -> None:
+    """Extraction returns an e-mail's attachments and `dossier/indexing.py` stores text and
+    clauses; filing the attachments is the filing step's (`dossier.messages`), handed to
+    indexing by the application factory, so indexing imports no filing module."""
+    filing = {"dossier.messages", "dossier.documents", "dossier.importer"}
+    assert _modules(ROOT / "dossier" / "indexing.py") & filing == set()

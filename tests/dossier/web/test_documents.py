@@ -259,3 +259,36 @@ def test_a_text_download_names_its_charset_once(
     assert response.status_code == 200
     assert response.headers["Content-Type"] == content_type
     assert body == content
+
+
+def test_the_upload_form_lists_markdown_among_the_accepted_types_in_both_languages(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-061")
+    client = app.test_client(user=admin)
+    dutch = client.get("/dossiers/2025-061/documents/new").text
+    assert (
+        "Toegestaan: PDF, DOCX, XLSX, ODT, EML, MSG, TXT, Markdown (MD), PNG, JPEG en TIFF."
+        in dutch
+    )
+    client.post("/language", data={"lang": "en"})
+    english = client.get("/dossiers/2025-061/documents/new").text
+    assert (
+        "Accepted: PDF, DOCX, XLSX, ODT, EML, MSG, TXT, Markdown (MD), PNG, JPEG and TIFF."
+        in english
+    )
+
+
+def test_a_markdown_file_is_downloaded_byte_for_byte_as_markdown(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    make_dossier("2025-062")
+    path = tmp_path / "Voorwaarden.md"
+    path.write_bytes("## Artikel 5 Aansprakelijkheid  \n\nBeperkt tot \u20ac 1 miljoen.\n".encode())
+    client = app.test_client(user=admin)
+    response = _upload(client, "2025-062", path, "contract")
+    assert response.status_code == 302, response.text
+    download = _download(client, response.headers["Location"] + "/versions/1/download")
+    assert download.data == path.read_bytes()
+    assert download.headers["Content-Type"] == "text/markdown; charset=utf-8"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
