@@ -154,14 +154,17 @@ def _is_bare(layout: Layout, piece: _Piece) -> bool:
     title += opening.kind == "article" and text[opening.anchor].isalnum()
     body, last = 0, ""
     for line in range(layout.line_at(opening.anchor), layout.line_at(piece.end - 1) + 1):
+        if line in layout.furniture:
+            continue
         begin, stop = max(opening.anchor, layout.starts[line]), min(piece.end, layout.ends[line])
         words = len(_WORD.findall(text, begin, stop))
-        if line in layout.furniture or not words:
+        if not words:
             continue
-        if title >= words or (not title and _sub_heading(text[begin:stop])):
+        content = text[begin:stop]
+        if title >= words or (not title and _sub_heading(content)):
             title = max(0, title - words)
             continue
-        body, title, last = body + words - title, 0, text[begin:stop].rstrip()[-1:]
+        body, title, last = body + words - title, 0, content.rstrip()[-1:]
         if body > LEAD_IN_WORDS:
             return False
     return not body or last == ":"
