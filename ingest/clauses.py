@@ -42,6 +42,7 @@ MIN_NUMBERED = 3
 # overeenkomst wordt verstaan onder:" joins its heading to the first definition.
 LEAD_IN_WORDS = 20
 _WORD = re.compile(r"[^\W_]+")
+_PART_LEVELS = {"Part": 1, "Deel": 1, "Chapter": 2, "Hoofdstuk": 2}
 
 
 @dataclass(frozen=True)
@@ -179,16 +180,21 @@ def _sub_heading(line: str) -> bool:
 def _heads(head: Candidate, following: Candidate) -> bool:
     """Whether a bare heading heads the clause opened by `following`: a number heads its
     sub-clauses ("26" of "26.1", "23.0" of "23.1", "ARTICLE V" of "5.1") and unnumbered clauses;
-    an annex or chapter title or an unnumbered heading heads anything but the next annex or
-    chapter."""
+    an annex, part or chapter title or an unnumbered heading heads anything but the next annex,
+    part or chapter (an annex heads its parts and chapters, a part its chapters)."""
     if following.kind == "divider":
-        return head.kind == "divider" and head.label.split()[0] != following.label.split()[0]
+        return head.kind == "divider" and _part_level(head) < _part_level(following)
     if head.key is None or following.key is None:
         return True
     parent = head.key
     while len(parent) > 1 and parent[-1] == 0:
         parent = parent[:-1]
     return len(following.key) > len(parent) and following.key[: len(parent)] == parent
+
+
+def _part_level(divider: Candidate) -> int:
+    """0 for an annex ("Bijlage 2", "Schedule A"), 1 for a part, 2 for a chapter."""
+    return _PART_LEVELS.get(divider.label.split()[0], 0)
 
 
 def _joined(run: list[_Piece]) -> _Piece:

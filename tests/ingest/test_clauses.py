@@ -693,6 +693,31 @@ def test_two_headings_in_a_row_join_the_clause_under_them() -> None:
     assert_tiles(text, clauses)
 
 
+def test_part_and_chapter_titles_join_the_article_under_them_but_annexes_stay_apart() -> None:
+    text = (
+        "Deel II Bijzondere bepalingen\n"
+        "Hoofdstuk 5 Levering\n"
+        "Artikel 12 Plaats\n"
+        "12.1 Leverancier levert op de locatie van Opdrachtgever.\n"
+        "12.2 Levering geschiedt op werkdagen.\n"
+        "Artikel 13 Tijdstip\n"
+        "Levering geschiedt binnen dertig dagen na de bestelling.\n"
+        "Schedule A\n"
+        "Exhibit B Planning\n"
+        "De planning volgt uit het plan van aanpak van Leverancier.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("12", "Plaats"),
+        ("12.2", ""),
+        ("13", "Tijdstip"),
+        ("Schedule A", ""),
+        ("Exhibit B", "Planning"),
+    ]
+    assert clauses[0].text.startswith("Deel II Bijzondere bepalingen\nHoofdstuk 5 Levering\n")
+    assert_tiles(text, clauses)
+
+
 def test_one_line_clauses_and_headings_of_nothing_stay_clauses() -> None:
     text = (
         "Artikel 1 Toepasselijkheid\n"
