@@ -53,6 +53,7 @@ from dossier.models import (
     utcnow,
 )
 from dossier.services import blob_store
+from ingest.clauses import Clause as SegmentedClause
 from ingest.clauses import context_headings, segment
 from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
@@ -491,18 +492,57 @@ def _store_extraction(version: DocumentVersion, result: Extraction) -> None:
     if clauses is None:
         with timings.timed("clauses"):
             clauses = segment(result.text, markdown=version.file_kind == "md")
-    version.clauses = [
+    version.clauses = _clause_rows(clauses, paged=bool(result.page_count))
+    db.session.flush()
+
+
+def _clause_rows(clauses: list[SegmentedClause], paged: bool) -> list[Clause]:
+    return [
         Clause(
             number=c.number[:32],
             heading=c.heading[:500],
             text=c.text,
             # Only paged formats (PDF, scans) have pages; DOCX, XLSX, text and mail have none.
-            page=c.page if result.page_count else None,
+            page=c.page if paged else None,
             position=c.position,
         )
         for c in clauses
     ]
+
+
+def versions_with_text() -> list[int]:
+    """Ids of the versions whose stored text is split into clauses, in id order."""
+    return list(
+        db.session.scalars(
+            sa.select(DocumentVersion.id)
+            .where(DocumentVersion.text.is_not(None))
+            .order_by(DocumentVersion.id)
+        )
+    )
+
+
+def resegment(version_ids: list[int]) -> int:
+    """Split the stored text of these versions into clauses again, as an upgrade that changes
+    clause segmentation needs; returns how many versions' clauses changed. Flushes; the caller
+    commits and then rebuilds the index, whose units are the clauses."""
+    changed = 0
+    versions = db.session.scalars(
+        sa.select(DocumentVersion).where(DocumentVersion.id.in_(version_ids))
+    )
+    for version in versions:
+        rows = _clause_rows(
+            segment(version.text or "", markdown=version.file_kind == "md"),
+            paged=bool(version.page_count),
+        )
+        if _clause_fields(rows) != _clause_fields(version.clauses):
+            version.clauses = rows
+            changed += 1
     db.session.flush()
+    return changed
+
+
+def _clause_fields(clauses: list[Clause]) -> list[tuple[object, ...]]:
+    return [(c.position, c.number, c.heading, c.page, c.text) for c in clauses]
 
 
 def units_for(document_id: int, session: Session | None = None) -> list[Unit] | None:

@@ -8,6 +8,13 @@ running headers, table-of-contents entries and cross-references are kept out by 
 longest plausibly increasing numbering (ingest.clauses_chain). Unnumbered headings
 ("Begripsbepalingen") open clauses only in documents with fewer than three numbered ones.
 
+A bare heading (an opening with no body, or only a lead-in such as "De leverancier garandeert
+dat:") is no clause of its own: it joins the clause it heads, so that every clause reads
+as text. "Artikel 26 Aansprakelijkheid" followed by "26.1 ..." becomes one clause numbered 26
+with heading "Aansprakelijkheid" that holds the heading line and 26.1; a chapter or annex title
+joins the clause that follows it. A heading followed by a clause it does not head ("4. Reserved."
+before "5. Price") stays a clause, as does the last one of a text.
+
 The clauses tile the text: each character belongs to exactly one clause. Text before the first
 clause is a preamble (number and heading ""). A clause longer than `max_clause_chars` is cut at
 paragraph (else line, else sentence) boundaries into near-equal parts that keep its number and
@@ -16,6 +23,7 @@ heading, so no part is longer than `max_clause_chars`. Blank text has no clauses
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -23,6 +31,7 @@ from typing import Protocol
 from ingest.clauses_chain import select
 from ingest.clauses_layout import Layout, split_points
 from ingest.clauses_markdown import heading_view
+from ingest.clauses_patterns import looks_like_heading, roman_value
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
 __all__ = ["Clause", "segment"]
@@ -30,6 +39,11 @@ __all__ = ["Clause", "segment"]
 # Below this many numbered clauses a document counts as unnumbered, and headings alone
 # ("Looptijd", "Governing Law") open clauses.
 MIN_NUMBERED = 3
+# A body of at most this many words that ends in a colon is a lead-in, not a clause: "In deze
+# overeenkomst wordt verstaan onder:" joins its heading to the first definition.
+LEAD_IN_WORDS = 20
+_WORD = re.compile(r"[^\W_]+")
+_PART_LEVELS = {"Part": 1, "Deel": 1, "Chapter": 2, "Hoofdstuk": 2}
 
 
 @dataclass(frozen=True)
@@ -47,12 +61,13 @@ class Clause:
 
 @dataclass(frozen=True)
 class _Piece:
-    """A clause before cutting to size: where it runs and what it is called."""
+    """A clause before cutting to size: where it runs, what it is called and what opened it."""
 
     start: int
     end: int
     number: str
     heading: str
+    opening: Candidate
 
 
 def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) -> list[Clause]:
@@ -69,7 +84,7 @@ def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) 
         return []
     view = heading_view(text) if markdown else text
     layout = Layout.of(view)
-    pieces = _pieces(view, _openings(layout))
+    pieces = _merge_bare_headings(layout, _pieces(view, _openings(layout)))
     clauses = _clauses(layout, pieces, max_clause_chars)
     if markdown:
         clauses = [replace(clause, text=text[clause.start : clause.end]) for clause in clauses]
@@ -101,7 +116,7 @@ def _pieces(text: str, openings: list[Candidate]) -> list[_Piece]:
     starts[0] = 0
     ends = [*starts[1:], len(text)]
     return [
-        _Piece(start, end, opening.label, opening.heading)
+        _Piece(start, end, opening.label, opening.heading, opening)
         for opening, start, end in zip(openings, starts, ends, strict=True)
     ]
 
@@ -119,6 +134,90 @@ def _preamble() -> Candidate:
         weak=False,
         head_end=0,
     )
+
+
+def _merge_bare_headings(layout: Layout, pieces: list[_Piece]) -> list[_Piece]:
+    """The pieces with each run of bare headings joined to the clause they head."""
+    merged: list[_Piece] = []
+    waiting: list[_Piece] = []  # short pieces, each heading the next
+    for piece in pieces:
+        if waiting and not _heads(waiting[-1].opening, piece.opening):
+            # The last short piece heads nothing: a short clause, with the headings above it.
+            merged.append(_joined(waiting))
+            waiting = []
+        waiting.append(piece)
+        if not _is_bare(layout, piece):
+            merged.append(_joined(waiting))
+            waiting = []
+    return merged + ([_joined(waiting)] if waiting else [])
+
+
+def _is_bare(layout: Layout, piece: _Piece) -> bool:
+    """Whether a piece is a heading without a body of its own: after its number and heading
+    only page furniture, unnumbered sub-headings ("Definitions") or a lead-in to what follows
+    ("In deze overeenkomst wordt verstaan onder:")."""
+    opening = piece.opening
+    if not (opening.label or opening.heading):
+        return False
+    text = layout.text
+    # The words of the number, its keyword ("Artikel", not "§") and the heading are no body.
+    title = len(_WORD.findall(f"{opening.label} {opening.heading}"))
+    title += opening.kind == "article" and text[opening.anchor].isalnum()
+    body, last = 0, ""
+    for line in range(layout.line_at(opening.anchor), layout.line_at(piece.end - 1) + 1):
+        if line in layout.furniture:
+            continue
+        begin, stop = max(opening.anchor, layout.starts[line]), min(piece.end, layout.ends[line])
+        words = len(_WORD.findall(text, begin, stop))
+        if not words:
+            continue
+        content = text[begin:stop]
+        if title >= words or (not title and _sub_heading(content)):
+            title = max(0, title - words)
+            continue
+        body, title, last = body + words - title, 0, content.rstrip()[-1:]
+        if body > LEAD_IN_WORDS:
+            return False
+    return not body or last == ":"
+
+
+def _sub_heading(line: str) -> bool:
+    """Whether a line reads as an unnumbered heading; one that ends in a full stop only when it
+    cannot be a sentence ("Definitions.", not "Leverancier draagt zorg voor de uitvoering.")."""
+    return looks_like_heading(line, strict=line.rstrip().endswith("."))
+
+
+def _heads(head: Candidate, following: Candidate) -> bool:
+    """Whether a bare heading heads the clause opened by `following`: a number heads its
+    sub-clauses ("26" of "26.1", "23.0" of "23.1", "ARTICLE V" of "5.1") and unnumbered clauses;
+    an annex, part or chapter title or an unnumbered heading heads anything but the next annex,
+    part or chapter (an annex heads its parts and chapters, a part its chapters)."""
+    if following.kind == "divider":
+        return head.kind == "divider" and _part_level(head) < _part_level(following)
+    if head.key is None or following.key is None:
+        return True
+    parent = head.key
+    while len(parent) > 1 and parent[-1] == 0:
+        parent = parent[:-1]
+    return len(following.key) > len(parent) and following.key[: len(parent)] == parent
+
+
+def _part_level(divider: Candidate) -> int:
+    """0 for an annex ("Bijlage 2", "Schedule A"), 1 for a part, 2 for a chapter."""
+    return _PART_LEVELS.get(divider.label.split()[0], 0)
+
+
+def _joined(run: list[_Piece]) -> _Piece:
+    """One piece from bare headings and the clause they head (the last piece). It is named by
+    the outermost numbered heading (the article over its first paragraph, so that its other
+    sub-clauses find the article's heading), else by the clause itself; without a heading of
+    its own it takes the nearest one above it (an annex title)."""
+    named = next(
+        (index for index, piece in enumerate(run[:-1]) if piece.opening.key is not None),
+        len(run) - 1,
+    )
+    heading = next((piece.heading for piece in run[named::-1] if piece.heading), "")
+    return replace(run[named], start=run[0].start, end=run[-1].end, heading=heading)
 
 
 def _clauses(layout: Layout, pieces: list[_Piece], limit: int) -> list[Clause]:
@@ -158,12 +257,13 @@ def context_headings(clauses: Sequence[Headed]) -> list[str]:
     """Each clause's heading, or for an unheaded sub-clause ("4.4") its article's ("Looptijd").
 
     Contracts head the article and number the paragraphs under it: indexing 4.4 with the
-    heading of article 4 lets "looptijd verlengen" find the paragraph that says how.
+    heading of article 4 lets "looptijd verlengen" find the paragraph that says how. The article
+    may be numbered "4.0" or "ARTICLE IV".
     """
     headings: dict[str, str] = {}
     result = []
     for clause in clauses:
-        number = clause.number.rstrip(".")
+        number = _outline_number(clause.number)
         heading = clause.heading
         if number and heading:
             headings[number] = heading
@@ -176,3 +276,14 @@ def context_headings(clauses: Sequence[Headed]) -> list[str]:
                 headings[number] = heading
         result.append(heading)
     return result
+
+
+def _outline_number(number: str) -> str:
+    """A clause number as its sub-clauses extend it: "4.0" and "IV" are "4" (of "4.1")."""
+    number = number.rstrip(".")
+    if number and set(number) <= set("IVXLC"):
+        value = roman_value(number)
+        return str(value) if value else number
+    while number.endswith(".0"):
+        number = number[:-2]
+    return number

@@ -19,6 +19,9 @@ from dossier.extensions import db
 from dossier.models import Document
 from storage import FileSystemBlobStore, StorageError
 
+# Versions whose clauses `reindex --clauses` splits again between two commits.
+RESEGMENT_BATCH = 100
+
 
 @click.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -137,10 +140,18 @@ def restore_command(path: Path, force: bool, as_json: bool) -> None:
     show_default="2 on a machine with two or more cores",
     help="Indexing processes (each takes up to about 500 MB).",
 )
+@click.option(
+    "--clauses",
+    is_flag=True,
+    help="First split the stored text of every version into clauses again "
+    "(once after an upgrade that changes clause segmentation).",
+)
 @with_appcontext
-def reindex_command(processes: int) -> None:
+def reindex_command(processes: int, clauses: bool) -> None:
     """Rebuild the search index from the text stored in the database."""
     require_database()
+    if clauses:
+        _resegment()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
     with (
         indexing.writer_lock(),
@@ -219,6 +230,23 @@ def migrate_storage_command(to: str, as_json: bool) -> None:
                 "DOSSIER_BLOB_STORE=s3, start the server and run `dossier verify`."
             )
     sys.exit(0 if result.ok else 1)
+
+
+def _resegment() -> None:
+    """Split every version's stored text into clauses again, committing every batch, so an
+    interrupted run keeps what it did (running it again is harmless)."""
+    version_ids = indexing.versions_with_text()
+    changed = 0
+    with click.progressbar(
+        length=len(version_ids), label="Splitting clauses", file=sys.stderr
+    ) as bar:
+        for start in range(0, len(version_ids), RESEGMENT_BATCH):
+            batch = version_ids[start : start + RESEGMENT_BATCH]
+            changed += indexing.resegment(batch)
+            db.session.commit()
+            db.session.expunge_all()
+            bar.update(len(batch))
+    click.echo(f"Clauses split again: {changed} of {len(version_ids)} versions changed")
 
 
 COMMANDS = [

@@ -1,7 +1,8 @@
 """`dossier/indexing.py`: outbox topics are an enum, every topic has a worker stage that takes its
 items out, the extraction stage extracts several files at once while one thread writes the
-database, hands each stored extraction to the filing step once, and only an app set to index in
-a thread starts background indexing."""
+database, hands each stored extraction to the filing step once, only an app set to index in a
+thread starts background indexing, and `reindex --clauses` splits stored texts into clauses
+again."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import create_app, documents, indexing, messages
+from dossier import create_app, documents, indexing, messages, searching
+from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
+    Clause,
     Document,
     DocumentKind,
     DocumentVersion,
@@ -216,3 +219,65 @@ def test_the_filing_step_gets_each_stored_extraction_once_with_its_attachments_r
     db.session.commit()
     indexing.drain()  # a repeated item finds the version stored: nothing is filed again
     assert len(seen) == 1
+
+
+LIABILITY = (
+    "Artikel 26 Aansprakelijkheid\n"
+    "26.1 Leverancier is aansprakelijk voor directe schade door een toerekenbare tekortkoming.\n"
+    "26.2 De aansprakelijkheid is beperkt tot het bedrag van de opdracht.\n"
+    "Artikel 27 Overmacht\n"
+    "Geen van de partijen is gehouden tot nakoming bij overmacht.\n"
+)
+
+
+def test_reindex_with_clauses_splits_stored_texts_again(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    dossier = make_dossier("2025-021")
+    with documents.receive(io.BytesIO(LIABILITY.encode()), "voorwaarden.txt") as upload:
+        document = documents.file_document(admin, dossier, upload, kind=DocumentKind.CONTRACT)
+    db.session.commit()
+    indexing.drain()
+    version_id, admin_id = document.current_version.id, admin.id
+    version = db.session.get(DocumentVersion, version_id)
+    # The clauses an earlier release stored: the bare heading of article 26 as a clause.
+    old = [("26", "Aansprakelijkheid"), ("26.1", ""), ("26.2", ""), ("27", "Overmacht")]
+    lines = LIABILITY.splitlines(keepends=True)
+    version.clauses = [
+        Clause(number=number, heading=heading, text=text, page=None, position=position)
+        for position, ((number, heading), text) in enumerate(
+            zip(old, [*lines[:3], "".join(lines[3:])], strict=True)
+        )
+    ]
+    db.session.commit()
+    assert indexing.rebuild() == 1
+
+    def first_hit() -> tuple[str, str, str]:
+        reader = db.session.get(User, admin_id)
+        hit = searching.search(reader, "aansprakelijkheid", mode="clauses").result.hits[0]
+        return hit.clause_number, hit.heading, hit.text
+
+    assert first_hit() == ("26", "Aansprakelijkheid", "Artikel 26 Aansprakelijkheid\n")
+
+    result = app.test_cli_runner().invoke(cli, ["reindex", "--clauses"])
+    assert result.exit_code == 0, result.output
+    assert "Splitting clauses" in result.stderr
+    assert result.stdout.splitlines() == [
+        "Clauses split again: 1 of 1 versions changed",
+        "Index rebuilt: 1 documents",
+    ]
+    version = db.session.get(DocumentVersion, version_id)
+    stored = [(c.position, c.number, c.heading, c.text) for c in version.clauses]
+    assert stored == [
+        (c.position, c.number, c.heading, c.text) for c in clauses.segment(version.text)
+    ]
+    assert [(number, heading) for _, number, heading, _ in stored] == [
+        ("26", "Aansprakelijkheid"),
+        ("26.2", ""),
+        ("27", "Overmacht"),
+    ]
+    assert first_hit() == ("26", "Aansprakelijkheid", "".join(lines[:2]))
+
+    again = app.test_cli_runner().invoke(cli, ["reindex", "--clauses"])
+    assert again.exit_code == 0, again.output
+    assert "Clauses split again: 0 of 1 versions changed" in again.stdout

@@ -28,7 +28,8 @@ GIBIT_NOTES = (
 # Pages are separated by form feeds, as text extraction from a PDF delivers them. The table of
 # contents, running header, page footers, the amount and date at line starts, the wrapped
 # "12.3 miljoen", the list items a./b. and the cross-reference "2.1 Looptijd" in 4.2 must not
-# open clauses; the annex restarts its numbering.
+# open clauses; the annex restarts its numbering. The bare article headings (and article 1 with
+# only its lead-in) join their first sub-clause, the annex title its first clause.
 DUTCH = """OVEREENKOMST VOOR DE LEVERING VAN SOFTWARE
 
 Ondergetekenden:
@@ -81,18 +82,13 @@ Pagina 4 van 4
 DUTCH_CLAUSES = [
     ("", "", 1),
     ("1", "Begripsbepalingen", 2),
-    ("1.1", "Programmatuur", 2),
     ("1.2", "Dienst", 2),
     ("2", "Looptijd", 2),
-    ("2.1", "", 2),
     ("2.2", "", 2),
     ("3", "PRIJZEN EN BETALING", 3),
-    ("3.1", "", 3),
     ("3.2", "", 3),
     ("4", "Aansprakelijkheid", 3),
-    ("4.1", "", 3),
     ("4.2", "", 3),
-    ("Bijlage 1", "Prijzen", 4),
     ("1", "Licenties", 4),
     ("2", "Beheer", 4),
 ]
@@ -146,7 +142,6 @@ ENGLISH_CLAUSES = [
     ("2", "Services", 1),
     ("3", "Fees", 2),
     ("4", "Term and Termination", 2),
-    ("4.1", "Term", 2),
     ("4.2", "Termination", 2),
     ("5", "Limitation of Liability", 2),
     ("Schedule A", "Services", 3),
@@ -243,11 +238,16 @@ def test_dutch_contract_with_toc_amounts_dates_headers_and_annex() -> None:
     clauses = segment(DUTCH)
     assert [(c.number, c.heading, c.page) for c in clauses] == DUTCH_CLAUSES
     assert_tiles(DUTCH, clauses)
-    assert "31.12.2025" in find(clauses, "2.1").text
-    assert "1.250.000" in find(clauses, "3.1").text
+    assert find(clauses, "1").text.endswith(
+        "1.1 Programmatuur: de door Leverancier te leveren software.\n"
+    )
+    assert find(clauses, "2").text.startswith("Artikel 2. Looptijd\n2.1 De overeenkomst")
+    assert "31.12.2025" in find(clauses, "2").text
+    assert "1.250.000" in find(clauses, "3").text
     assert "b. de Dienst" in find(clauses, "3.2").text
     assert "2.1 Looptijd" in find(clauses, "4.2").text
     assert "Inhoudsopgave" in clauses[0].text
+    assert clauses[-2].text.startswith("BIJLAGE 1 - Prijzen\n1. Licenties\nDe licentievergoeding")
 
 
 def test_english_contract_with_bare_toc_lists_and_cross_reference() -> None:
@@ -258,6 +258,7 @@ def test_english_contract_with_bare_toc_lists_and_cross_reference() -> None:
     assert '(b) "Fees"' in find(clauses, "1").text
     assert "2. the Supplier shall report monthly" in find(clauses, "2").text
     assert "12.3 million" in find(clauses, "3").text
+    assert find(clauses, "4").text.startswith("4. Term and Termination.\n4.1 Term. This Agreement")
     assert "1.1 Fees and Charges" in find(clauses, "5").text
 
 
@@ -444,7 +445,7 @@ def test_leading_white_space_goes_to_the_first_clause() -> None:
             [
                 ("I", "Services"),
                 ("1.2", "Reimbursement and Allocation"),
-                ("2.1", "Choice of Law; Submission to Jurisdiction"),
+                ("II", "Miscellaneous"),  # holds 2.1 Choice of Law, its first paragraph
                 ("2.5", "Assignment"),
             ],
         ),
@@ -454,7 +455,7 @@ def test_leading_white_space_goes_to_the_first_clause() -> None:
                 ("11", "TERM AND TERMINATION"),
                 ("11.2", "Termination for Breach"),
                 ("14", "LIMITATION OF LIABILITY"),
-                ("15.1", "Governing Law; English Language"),
+                ("15", "MISCELLANEOUS"),  # holds 15.1 Governing Law, its first paragraph
                 ("15.8", "Assignment"),
             ],
         ),
@@ -584,9 +585,9 @@ def test_sub_clauses_take_their_article_heading_as_context() -> None:
         "5.1 Prijzen zijn vast.\n"
     )
     clauses = segment(text)
-    assert [c.number for c in clauses] == ["4", "4.1", "4.2", "4.2.1", "5", "5.1"]
-    assert context_headings(clauses) == ["Looptijd"] * 4 + ["Prijzen"] * 2
-    assert [c.heading for c in clauses][1:4] == ["", "", ""], "the clauses themselves keep theirs"
+    assert [c.number for c in clauses] == ["4", "4.2", "4.2.1", "5"]
+    assert context_headings(clauses) == ["Looptijd"] * 3 + ["Prijzen"]
+    assert [c.heading for c in clauses][1:3] == ["", ""], "the clauses themselves keep theirs"
 
 
 # Markdown as converted regulations write it: a number and its title as two headings
@@ -620,21 +621,19 @@ Deze voorwaarden gelden voor elke opdracht van de gemeente.
 def test_markdown_headings_open_clauses_at_offsets_into_the_markdown() -> None:
     clauses = segment(MARKDOWN, markdown=True)
     assert_tiles(MARKDOWN, clauses)  # texts and offsets are the Markdown's, marks included
+    # Each article's headings join its first sub-clause (a bare heading is no clause of its own).
     assert [(c.number, c.heading) for c in clauses] == [
         ("", ""),
         ("1", "Begrippen"),
-        ("1.1", "Opdrachtgever"),
         ("1.2", "Opdrachtnemer"),
         ("2", "Looptijd"),
-        ("2.1", ""),
         ("2.2", ""),
         ("3", "Aansprakelijkheid"),
-        ("3.1", ""),
     ]
-    assert find(clauses, "2").text.startswith("### 2\n\n####*Looptijd*\n")
-    assert context_headings(clauses)[5] == "Looptijd"  # 2.1 is found under its article's title
+    assert find(clauses, "2").text.startswith("### 2\n\n####*Looptijd*\n\n2.1 De overeenkomst")
+    assert context_headings(clauses)[4] == "Looptijd"  # 2.2 is found under its article's title
     # Read as plain text, the split headings hide articles 1 and 2.
-    assert [c.number for c in segment(MARKDOWN)] == ["", "1.1", "1.2", "2.1", "2.2", "3", "3.1"]
+    assert [c.number for c in segment(MARKDOWN)] == ["", "1.1", "1.2", "2.1", "2.2", "3"]
 
 
 def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:
@@ -663,3 +662,188 @@ def test_the_dutch_markdown_regulations_lose_no_headed_clause_as_markdown() -> N
         assert headed >= 0, path.name
         gained += headed
     assert gained > 0
+
+
+def test_sub_clauses_of_articles_numbered_with_zero_or_roman_take_their_heading() -> None:
+    text = (
+        "ARTICLE V\nTERM AND TERMINATION\n"
+        "5.1 Term. This Agreement runs for two years.\n"
+        "5.2 Either party may terminate this Agreement on notice.\n"
+        "6.0 CONFIDENTIALITY\n"
+        "6.1 Each party keeps the information of the other secret.\n"
+        "6.2 This survives termination.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("V", "TERM AND TERMINATION"),
+        ("5.2", ""),
+        ("6.0", "CONFIDENTIALITY"),
+        ("6.2", ""),
+    ]
+    assert context_headings(clauses) == ["TERM AND TERMINATION"] * 2 + ["CONFIDENTIALITY"] * 2
+
+
+# --- bare headings join the clause they head -----------------------------------------------
+
+
+def body_words(clause: Clause) -> int:
+    """Words of a clause beyond its keyword, number and heading (and page numbers): 0 for a
+    bare heading such as "Artikel 26 Aansprakelijkheid"."""
+    lines = [line for line in clause.text.splitlines() if not PAGE_LINE.fullmatch(line)]
+    body = "\n".join(lines)
+    title = re.findall(r"[^\W_]+", f"{clause.number} {clause.heading}")
+    return len(re.findall(r"[^\W_]+", body)) - len(title) - bool(KEYWORD_START.match(body))
+
+
+PAGE_LINE = re.compile(r"(?i)\s*(?:\d{1,4}|(?:page|pagina)\s*\d+(?:\s*(?:of|van)\s*\d+)?)?\s*")
+KEYWORD_START = re.compile(
+    r"(?i)\W*(?:artikel|article|section|bijlage|schedule|exhibit|annex|hoofdstuk|part)\b"
+)
+
+
+def test_bare_article_heading_joins_its_first_paragraph() -> None:
+    text = (
+        "### Artikel  26  \n\n####Aansprakelijkheid\n\n"
+        "26.1. Indien een partij tekortschiet, is zij aansprakelijk voor de schade.\n\n"
+        "26.2. De aansprakelijkheid is beperkt tot EUR 1.250.000 per gebeurtenis.\n\n"
+        "### Artikel  27  \n\n####Overmacht\n\n"
+        "Een partij is niet aansprakelijk voor een tekortkoming door overmacht.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [("26", "Aansprakelijkheid"), ("26.2", ""), ("27", "Overmacht")]
+    assert clauses[0].text == text[: text.index("26.2.")]
+    assert clauses[2].text.endswith("door overmacht.\n"), "a heading with its body stays as is"
+    assert context_headings(clauses) == ["Aansprakelijkheid"] * 2 + ["Overmacht"]
+    assert_tiles(text, clauses)
+
+
+def test_heading_at_the_end_of_a_page_joins_the_paragraph_on_the_next() -> None:
+    header = "Contract Acme – vertrouwelijk\n"
+    text = "\f".join(
+        [
+            f"{header}Artikel 1 Levering\nLeverancier levert de goederen op de afgesproken"
+            " plaats.\nArtikel 2 Aansprakelijkheid\nPagina 1 van 3\n",
+            f"{header}2.1 Leverancier is aansprakelijk voor directe schade.\n"
+            "2.2 Indirecte schade is uitgesloten.\nPagina 2 van 3\n",
+            f"{header}Artikel 3 Slotbepalingen\nOp deze overeenkomst is Nederlands recht van"
+            " toepassing.\nPagina 3 van 3\n",
+        ]
+    )
+    clauses = segment(text)
+    assert [(c.number, c.heading, c.page) for c in clauses] == [
+        ("", "", 1),
+        ("1", "Levering", 1),
+        ("2", "Aansprakelijkheid", 1),
+        ("2.2", "", 2),
+        ("3", "Slotbepalingen", 3),
+    ]
+    assert "2.1 Leverancier is aansprakelijk" in find(clauses, "2").text
+    assert_tiles(text, clauses)
+
+
+def test_two_headings_in_a_row_join_the_clause_under_them() -> None:
+    text = (
+        "Hoofdstuk 3 Uitvoering\n"
+        "Artikel 7 Levering\n"
+        "7.1 Leverancier levert binnen dertig dagen.\n"
+        "7.2 Levering geschiedt franco.\n"
+        "Artikel 8 Garanties\n"
+        "8.1 Algemeen\n"
+        "8.1.1 Leverancier garandeert de werking.\n"
+        "8.1.2 De garantie geldt een jaar.\n"
+        "8.2 Leverancier herstelt gebreken kosteloos.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("7", "Levering"),
+        ("7.2", ""),
+        ("8", "Garanties"),
+        ("8.1.2", ""),
+        ("8.2", ""),
+    ]
+    assert clauses[0].text.startswith("Hoofdstuk 3 Uitvoering\nArtikel 7 Levering\n7.1 ")
+    assert clauses[2].text.endswith("8.1 Algemeen\n8.1.1 Leverancier garandeert de werking.\n")
+    assert context_headings(clauses) == ["Levering"] * 2 + ["Garanties"] * 3
+    assert_tiles(text, clauses)
+
+
+def test_part_and_chapter_titles_join_the_article_under_them_but_annexes_stay_apart() -> None:
+    text = (
+        "Deel II Bijzondere bepalingen\n"
+        "Hoofdstuk 5 Levering\n"
+        "Artikel 12 Plaats\n"
+        "12.1 Leverancier levert op de locatie van Opdrachtgever.\n"
+        "12.2 Levering geschiedt op werkdagen.\n"
+        "Artikel 13 Tijdstip\n"
+        "Levering geschiedt binnen dertig dagen na de bestelling.\n"
+        "Schedule A\n"
+        "Exhibit B Planning\n"
+        "De planning volgt uit het plan van aanpak van Leverancier.\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("12", "Plaats"),
+        ("12.2", ""),
+        ("13", "Tijdstip"),
+        ("Schedule A", ""),
+        ("Exhibit B", "Planning"),
+    ]
+    assert clauses[0].text.startswith("Deel II Bijzondere bepalingen\nHoofdstuk 5 Levering\n")
+    assert_tiles(text, clauses)
+
+
+def test_one_line_clauses_and_headings_of_nothing_stay_clauses() -> None:
+    text = (
+        "Artikel 1 Toepasselijkheid\n"
+        "Deze voorwaarden gelden voor alle opdrachten.\n"
+        "Artikel 2 Vervallen\n"
+        "Artikel 3 Deze overeenkomst wordt beheerst door Nederlands recht.\n"
+        "Artikel 4 Geschillen\n"
+        "4.1 Geschillen gaan naar de rechter te Utrecht.\n"
+        "Artikel 5 Slotbepaling\n"
+    )
+    clauses = segment(text)
+    assert labels(clauses) == [
+        ("1", "Toepasselijkheid"),
+        ("2", "Vervallen"),
+        ("3", ""),
+        ("4", "Geschillen"),
+        ("5", "Slotbepaling"),
+    ]
+    assert find(clauses, "3").text == (
+        "Artikel 3 Deze overeenkomst wordt beheerst door Nederlands recht.\n"
+    )
+    assert_tiles(text, clauses)
+
+
+def test_short_clause_ending_in_a_sentence_does_not_join_its_sub_clause() -> None:
+    text = (
+        "1. Scope. The Supplier delivers the goods and the services.\n"
+        "2. Support. The Supplier gives support.\n"
+        "2.1 Hours. Support is given on working days.\n"
+        "3. Reserved.\n"
+        "4. Price. The Customer pays the price within thirty days.\n"
+    )
+    assert labels(segment(text)) == [
+        ("1", "Scope"),
+        ("2", "Support"),
+        ("2.1", "Hours"),
+        ("3", "Reserved"),
+        ("4", "Price"),
+    ]
+
+
+def test_real_contracts_have_hardly_any_bare_heading_clauses() -> None:
+    arbit = segment(corpus_path(ARBIT).read_text(encoding="utf-8"))
+    assert [labels([c]) for c in arbit if body_words(c) <= 0] == []
+    gibit = segment(docx_text(corpus_path(GIBIT), numbering=True))
+    articles = [c for c in gibit if "." not in c.number]
+    assert len(articles) > 15
+    assert [labels([c]) for c in articles if body_words(c) <= 0] == []
+    bare = total = 0
+    for path in sorted(corpus_path(f"{CUAD}/txt").glob("*.txt")):
+        clauses = segment(path.read_text(encoding="utf-8"))
+        total += len(clauses)
+        bare += sum(1 for clause in clauses if body_words(clause) <= 0 and clause.number)
+    # Left: one-line clauses ("4. Reserved."), redacted ones ("6.4 [ * * * ]"), empty annexes.
+    assert bare < 0.02 * total
