@@ -136,10 +136,12 @@ def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = 
 def hint_words(query: ParsedQuery) -> list[str]:
     """Lower-case words that a source may require (as substrings) of what it yields.
 
-    Each is the part of a positive content word that its stems share with it (``opzeg`` for
-    ``opzeggen``), so other forms of the word are still found; a source may ignore them, and
-    the backend matches every unit it gets anyway. Words that fold to another spelling in the
-    stored text (accents, ``ß``) may be missed by a source that compares raw text.
+    Each is the part of a positive content word that its stems share with it, less its last
+    letter when stemming changed the word (``opzeg`` for ``opzeggen``, ``bro`` for ``broden``,
+    whose stem ``brod`` is also that of ``brood``), so other forms of the word are found too.
+    A source may ignore them; the backend matches every unit it gets anyway. Words written
+    with accents or ``ß`` where the query has none may be missed by a source that compares
+    raw text.
     """
     hints: list[str] = []
     for item in query.positive:
@@ -148,6 +150,8 @@ def hint_words(query: ParsedQuery) -> list[str]:
             common = word
             for stem in stems(word):
                 common = _common_prefix(common, stem)
+            if common != word and len(common) > 3:
+                common = common[:-1]
             if common and common not in hints:
                 hints.append(common)
     return hints[:MAX_HINTS]

@@ -30,6 +30,7 @@ from dossier.models import (
     User,
     utcnow,
 )
+from search.types import SearchRequest
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 GIBIT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
@@ -334,3 +335,36 @@ def test_year_facet_uses_the_document_date(
     indexing.drain()
     years = dict(searching.search(admin, "aansprakelijk").facets["year"])
     assert years == {filed_year: 1, "2021": 1}
+
+
+FALLBACK_QUERIES = (
+    "looptijd overeenkomst",
+    "maximaal 2 maal verlengd",
+    '"maal worden verlengd"',
+    '"worden maal verlengd"',
+    "opdrachtnemer",
+    "opdrachtnemer -looptijd",
+    "verleng*",
+    "conduction looptijd",
+    "4.4",
+    "prijzen",
+    CANARY,
+)
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_the_fallback_finds_what_the_index_finds(app: Flask, world: dict, mode: str) -> None:
+    """The database fallback matches units as the index does, for every reader's permissions
+    (it only does not rank them)."""
+    for who in ("reader", "owner", "admin", "outsider"):
+        allowed, denied = searching.permission_sets(world[who])
+        for text in FALLBACK_QUERIES:
+            request = SearchRequest(text, allowed, denied, mode=mode, per_page=100)
+            index = indexing.search_index().search(request)
+            fallback = searching.FALLBACK.search(request)
+            assert fallback.total == index.total, (who, text)
+            assert fallback.facets == index.facets, (who, text)
+            if index.total <= request.per_page:
+                key = "unit_id" if mode == "clauses" else "document_id"
+                found = sorted(getattr(hit, key) for hit in fallback.hits)
+                assert found == sorted(getattr(hit, key) for hit in index.hits), (who, text)
