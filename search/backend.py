@@ -26,6 +26,7 @@ from search.whoosh import WhooshBackend
 __all__ = ["BACKENDS", "CAPABILITIES", "SearchBackend", "open_backend"]
 
 BACKENDS = ("whoosh",)
+# Every capability a backend may list in `SearchBackend.capabilities`.
 CAPABILITIES = frozenset({"ranks"})
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from search import analysis
-from search.backend import SearchBackend
+from search.backend import CAPABILITIES, SearchBackend
 from search.query import QueryRefused, validate_query
 from search.scan import ScanBackend
 from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
@@ -82,7 +82,9 @@ def make_backend(
         return backend
 
     marker = request.node.get_closest_marker("needs")
-    missing = set(marker.args if marker else ()) - make("probe").capabilities
+    needed = set(marker.args if marker else ())
+    assert needed <= CAPABILITIES, f"unknown capabilities {needed - CAPABILITIES}"
+    missing = needed - make("probe").capabilities
     if missing:
         pytest.skip(f"the {request.param} backend lacks {', '.join(sorted(missing))}")
     yield make
@@ -116,6 +118,11 @@ def search(
 
 def documents(result: SearchResult) -> list[int]:
     return [hit.document_id for hit in result.hits]
+
+
+def test_every_backend_meets_the_protocol(backend: SearchBackend) -> None:
+    assert isinstance(backend, SearchBackend)
+    assert backend.capabilities <= CAPABILITIES and backend.exists()
 
 
 # Analysis
