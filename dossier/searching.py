@@ -42,6 +42,7 @@ from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult, Uni
 # The fallback counts at most this many matching units, from at most this many documents.
 FALLBACK_LIMIT = 200
 FALLBACK_DOCUMENTS = 200
+FALLBACK_BATCH = 20  # documents loaded at once
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,36 @@ def dossier_id_for(user: User, reference: str) -> int | None:
 
 
 def _permitted_units(request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
-    """The database fallback's source (search.scan): the index units of the permitted
-    documents that hold every hint word somewhere, built as indexing builds them."""
-    for document_id in db.session.scalars(_candidate_documents(request, hints)):
-        yield from indexing.units_for(document_id) or []
+    """The database fallback's source (search.scan): the index units, built as indexing
+    builds them, of the permitted documents that hold every hint word somewhere, and of those
+    the units that hold them all (matching analyses every unit it gets, which costs time)."""
+    candidates = list(db.session.scalars(_candidate_documents(request, hints)))
+    for start in range(0, len(candidates), FALLBACK_BATCH):
+        batch = candidates[start : start + FALLBACK_BATCH]
+        # Loaded here in a few queries, so units_for finds everything in the session (which
+        # holds objects only while someone refers to them: `loaded` does).
+        loaded = (
+            db.session.scalars(
+                sa.select(Document)
+                .where(Document.id.in_(batch))
+                .options(
+                    sa.orm.joinedload(Document.dossier),
+                    sa.orm.selectinload(Document.versions).selectinload(DocumentVersion.clauses),
+                )
+            )
+            .unique()
+            .all()
+        )
+        for document_id in batch:
+            yield from (u for u in indexing.units_for(document_id) or [] if _holds(u, hints))
+        del loaded
+
+
+def _holds(unit: Unit, hints: Sequence[str]) -> bool:
+    """Whether a unit's searched text and metadata hold every hint (lower-case)."""
+    fields = (unit.heading, unit.text, unit.clause_number, unit.title, unit.supplier)
+    searched = " ".join((*fields, unit.dossier_reference)).lower()
+    return all(hint in searched for hint in hints)
 
 
 def _candidate_documents(request: SearchRequest, hints: Sequence[str]) -> sa.Select:
