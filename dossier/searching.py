@@ -152,24 +152,19 @@ def _permitted_units(request: SearchRequest, hints: Sequence[str]) -> Iterator[U
     the units that hold them all (matching analyses every unit it gets, which costs time)."""
     candidates = list(db.session.scalars(_candidate_documents(request, hints)))
     for start in range(0, len(candidates), FALLBACK_BATCH):
-        batch = candidates[start : start + FALLBACK_BATCH]
-        # Loaded here in a few queries, so units_for finds everything in the session (which
-        # holds objects only while someone refers to them: `loaded` does).
-        loaded = (
-            db.session.scalars(
-                sa.select(Document)
-                .where(Document.id.in_(batch))
-                .options(
-                    sa.orm.joinedload(Document.dossier),
-                    sa.orm.selectinload(Document.versions).selectinload(DocumentVersion.clauses),
-                )
+        # A few queries per batch load what units_for reads; it finds the documents in the
+        # session for as long as `loaded` holds them (the session only refers to them weakly).
+        loaded = db.session.scalars(
+            sa.select(Document)
+            .where(Document.id.in_(candidates[start : start + FALLBACK_BATCH]))
+            .order_by(Document.id)
+            .options(
+                sa.orm.joinedload(Document.dossier),
+                sa.orm.selectinload(Document.versions).selectinload(DocumentVersion.clauses),
             )
-            .unique()
-            .all()
-        )
-        for document_id in batch:
-            yield from (u for u in indexing.units_for(document_id) or [] if _holds(u, hints))
-        del loaded
+        ).unique()
+        for document in loaded.all():
+            yield from (u for u in indexing.units_for(document.id) or [] if _holds(u, hints))
 
 
 def _holds(unit: Unit, hints: Sequence[str]) -> bool:
