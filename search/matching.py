@@ -64,6 +64,7 @@ class _Field:
 
 
 def _starts(word: str, found: tuple[str, ...], prefix: str) -> bool:
+    """Whether a word or one of its stems starts with a wildcard's prefix."""
     return word.startswith(prefix) or any(stem.startswith(prefix) for stem in found)
 
 
@@ -88,14 +89,16 @@ class Matcher:
     def matches(self, unit: Unit) -> frozenset[str] | None:
         """None when the unit does not match; else the body stems to mark in its snippet."""
         fields = _Fields(unit)
+        return self._marked(fields) if self._accepts(fields) else None
+
+    def _accepts(self, fields: _Fields) -> bool:
+        """The combination of search.query: every positive item holds (in the metadata only
+        when there are several), no negative one does."""
         positive = self.query.positive
         with_meta = len(positive) > 1
         if not all(_item_matches(item, fields, with_meta) for item in positive):
-            return None
-        for item in self.query.negative:
-            if _item_matches(item, fields, True, negated=True):
-                return None
-        return self._marked(fields)
+            return False
+        return not any(_item_matches(i, fields, True, negated=True) for i in self.query.negative)
 
     def _marked(self, fields: _Fields) -> frozenset[str]:
         """Stems of the positive words (stop words only when alone) and of the body words that

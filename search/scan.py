@@ -34,7 +34,7 @@ from search.types import (
     hit_for,
 )
 
-__all__ = ["ScanBackend", "Source", "permitted"]
+__all__ = ["ScanBackend", "Source"]
 
 # Units that may match a request. A source may narrow by the hint words (every match contains
 # each of them, lower-case, in its text, heading, clause number, title, supplier or dossier
@@ -191,7 +191,7 @@ def _matching(
     for unit in units:
         if deadline is not None and time.monotonic() >= deadline:
             raise QueryRefused("too_slow", TOO_SLOW)
-        if not permitted(unit, request):
+        if not _permitted(unit, request):
             continue
         marked = matcher.matches(unit)
         if marked is None:
@@ -202,7 +202,7 @@ def _matching(
             return
 
 
-def permitted(unit: Unit, request: SearchRequest) -> bool:
+def _permitted(unit: Unit, request: SearchRequest) -> bool:
     """Whether a request may see a unit: its dossier is allowed (and the chosen one), its
     document is not denied, it is current (unless old versions are asked for) and it passes
     the filters of kind, supplier, status, year and dates."""
