@@ -4,11 +4,15 @@ The index holds no permissions (rule 2 and R5): for every query we pass the doss
 may see and the documents inside them the user may not read, and the index applies both to
 hits, totals, facets and snippets alike. When the index is missing or damaged, search falls
 back to a slower database search over the same permitted documents while it is rebuilt: the
-scanning backend of `search.scan` over the clauses this module selects with SQL.
+scanning backend of `search.scan` over the units (built as indexing builds them) of the
+documents this module selects with SQL. That backend applies the permission sets and filters
+again and matches every unit as the index would, so the fallback differs from the index only
+in having no ranking and in being cut off (FALLBACK_LIMIT matching units).
 """
 
 from __future__ import annotations
 
+import enum
 import html
 import re
 from collections.abc import Iterator, Sequence
@@ -20,18 +24,31 @@ from flask import current_app
 
 from dossier import access, indexing
 from dossier.extensions import db
-from dossier.models import Clause, Confidentiality, Document, DocumentVersion, Dossier, User
+from dossier.models import (
+    Clause,
+    Confidentiality,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Dossier,
+    DossierStatus,
+    Party,
+    User,
+)
 from search.query import parse_query, validate_query
 from search.scan import ScanBackend
 from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult, Unit
 
+# The fallback counts at most this many matching units, from at most this many documents.
 FALLBACK_LIMIT = 200
+FALLBACK_DOCUMENTS = 200
+FALLBACK_BATCH = 20  # documents loaded at once
 
 
 @dataclass(frozen=True)
 class Outcome:
     result: SearchResult
-    degraded: bool = False  # the index was unavailable: database fallback, no facets
+    degraded: bool = False  # the index was unavailable: database fallback, not ranked
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     withheld: frozenset[int] = frozenset()  # confidential documents whose text is not shown
 
@@ -60,8 +77,9 @@ def search(user: User, text: str, **options: Any) -> Outcome:
         result = indexing.search_index().search(request)
     except IndexUnavailable:
         indexing.kick(current_app._get_current_object())
-        shown, withheld = _withhold_confidential_text(_FALLBACK.search(request))
-        return Outcome(shown, degraded=True, withheld=withheld)
+        fallback = FALLBACK.search(request)
+        shown, withheld = _withhold_confidential_text(fallback)
+        return Outcome(shown, degraded=True, facets=fallback.facets, withheld=withheld)
     shown, withheld = _withhold_confidential_text(result)
     return Outcome(shown, facets=result.facets, withheld=withheld)
 
@@ -128,47 +146,98 @@ def dossier_id_for(user: User, reference: str) -> int | None:
     return dossier.id
 
 
-def _permitted_units(request: SearchRequest, words: Sequence[str]) -> Iterator[Unit]:
-    """The clauses of permitted current versions that contain every word: the database
-    fallback's source (search.scan), with the permission filter in its SQL."""
+def _permitted_units(request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
+    """The database fallback's source (search.scan): the index units, built as indexing
+    builds them, of the permitted documents that hold every hint word somewhere, and of those
+    the units that hold them all (matching analyses every unit it gets, which costs time)."""
+    candidates = list(db.session.scalars(_candidate_documents(request, hints)))
+    for start in range(0, len(candidates), FALLBACK_BATCH):
+        # A few queries per batch load what units_for reads; it finds the documents in the
+        # session for as long as `loaded` holds them (the session only refers to them weakly).
+        loaded = db.session.scalars(
+            sa.select(Document)
+            .where(Document.id.in_(candidates[start : start + FALLBACK_BATCH]))
+            .order_by(Document.id)
+            .options(
+                sa.orm.joinedload(Document.dossier),
+                sa.orm.selectinload(Document.versions).selectinload(DocumentVersion.clauses),
+            )
+        ).unique()
+        for document in loaded.all():
+            yield from (u for u in indexing.units_for(document.id) or [] if _holds(u, hints))
+
+
+def _holds(unit: Unit, hints: Sequence[str]) -> bool:
+    """Whether a unit's searched text and metadata hold every hint (lower-case)."""
+    fields = (unit.heading, unit.text, unit.clause_number, unit.title, unit.supplier)
+    searched = " ".join((*fields, unit.dossier_reference)).lower()
+    return all(hint in searched for hint in hints)
+
+
+def _candidate_documents(request: SearchRequest, hints: Sequence[str]) -> sa.Select:
+    """Ids of the permitted documents (filtered as the request asks) that contain each hint,
+    lower-case, in a searched version's clauses or file name, or in their metadata."""
     query = (
-        sa.select(Clause, DocumentVersion, Document, Dossier)
-        .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
-        .join(Document, DocumentVersion.document_id == Document.id)
+        sa.select(Document.id)
         .join(Dossier, Document.dossier_id == Dossier.id)
+        .outerjoin(Party, Dossier.supplier_id == Party.id)
         .where(
             Document.dossier_id.in_(request.allowed_dossiers),
             Document.id.not_in(request.denied_documents),
             Document.withdrawn_at.is_(None),
-            DocumentVersion.number == Document.current_version_number,
         )
     )
     if request.dossier_id is not None:
         query = query.where(Document.dossier_id == request.dossier_id)
-    for word in words:
-        query = query.where(sa.func.lower(Clause.text).contains(word, autoescape=True))
-    rows = db.session.execute(query.order_by(Document.id, Clause.position).limit(FALLBACK_LIMIT))
-    for clause, version, document, dossier in rows:
-        yield Unit(
-            unit_id=f"{version.id}:{clause.position}",
-            document_id=document.id,
-            version_id=version.id,
-            version_number=version.number,
-            is_current=True,
-            dossier_id=dossier.id,
-            dossier_reference=dossier.reference,
-            supplier=dossier.supplier.name if dossier.supplier else "",
-            dossier_status=dossier.status.value,
-            kind=document.kind.value,
-            title=document.title,
-            document_date=document.document_date,
-            clause_number=clause.number,
-            heading=clause.heading,
-            page=clause.page,
-            position=clause.position,
-            is_clause=True,
-            text=clause.text,
+    for column, chosen, kind in (
+        (Document.kind, request.kinds, DocumentKind),
+        (Dossier.status, request.statuses, DossierStatus),
+    ):
+        if chosen:
+            query = query.where(column.in_(_members(kind, chosen)))
+    if request.suppliers:
+        query = query.where(Party.name.in_(request.suppliers))
+    for hint in hints:
+        query = query.where(sa.or_(*_meta_holding(hint), _version_holding(hint, request)))
+    return query.order_by(Document.id).limit(FALLBACK_DOCUMENTS)
+
+
+def _members(kind: type[enum.Enum], values: frozenset[str]) -> list[enum.Enum]:
+    """The members of an enum among some values (an unknown value matches nothing)."""
+    return [kind(value) for value in values if value in kind._value2member_map_]
+
+
+def _meta_holding(hint: str) -> list[sa.ColumnElement[bool]]:
+    """Conditions: a document's title, correspondent, dossier reference or supplier holds it."""
+    columns = (Document.title, Document.correspondent, Dossier.reference, Party.name)
+    return [sa.func.lower(column).contains(hint, autoescape=True) for column in columns]
+
+
+def _version_holding(hint: str, request: SearchRequest) -> sa.Exists:
+    """Condition: a searched version of the document holds the hint in a clause (text,
+    heading, number) or in its file name."""
+    query = (
+        sa.select(DocumentVersion.id)
+        .outerjoin(Clause, Clause.version_id == DocumentVersion.id)
+        .where(
+            DocumentVersion.document_id == Document.id,
+            sa.or_(
+                *(
+                    sa.func.lower(column).contains(hint, autoescape=True)
+                    for column in (
+                        Clause.text,
+                        Clause.heading,
+                        Clause.number,
+                        DocumentVersion.original_filename,
+                    )
+                )
+            ),
         )
+    )
+    if not request.include_old_versions:
+        query = query.where(DocumentVersion.number == Document.current_version_number)
+    return query.exists()
 
 
-_FALLBACK = ScanBackend(_permitted_units, limit=FALLBACK_LIMIT)
+# The backend of the database fallback: what search answers while the index is unavailable.
+FALLBACK = ScanBackend(_permitted_units, limit=FALLBACK_LIMIT)

@@ -8,7 +8,10 @@ Everything a backend returns is a plain value from `search.types`. Query parsing
 
 Backends: "whoosh", the embedded index in a directory (`search.whoosh`), chosen by a setting
 (`open_backend`); and the scanning backend (`search.scan`), which `dossier` falls back on
-while the index is unavailable. Both build their snippets with `search.highlight`.
+while the index is unavailable (over the database) and which keeps units in memory when it has
+no source. Both apply the permission sets themselves, return the same `Hit`s and facets, and
+build their snippets with `search.highlight`. What a backend cannot do it leaves out of its
+`capabilities`; the contract tests (tests/search/test_index.py) run against every backend.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from typing import Protocol, runtime_checkable
 from search.types import SearchRequest, SearchResult, Unit, VersionEntry
 from search.whoosh import WhooshBackend
 
-__all__ = ["BACKENDS", "SearchBackend", "open_backend"]
+__all__ = ["BACKENDS", "CAPABILITIES", "SearchBackend", "open_backend"]
 
 BACKENDS = ("whoosh",)
+# Every capability a backend may list in `SearchBackend.capabilities`.
+CAPABILITIES = frozenset({"ranks"})
 
 
 @runtime_checkable
@@ -33,6 +38,11 @@ class SearchBackend(Protocol):
     rebuilds), `search.types.IndexBusy` when a writer waited too long for another, and
     `search.query.QueryRefused` for a query it will not run (too broad, too slow).
     """
+
+    # What the backend can do beyond the contract every backend meets: "ranks" when hits
+    # carry relevance scores and relevance order follows them (without it every score is 0.0
+    # and relevance order is the order the backend found them in).
+    capabilities: frozenset[str]
 
     def exists(self) -> bool:
         """Whether an index is there (it may still be damaged: see `check`)."""

@@ -38,6 +38,8 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 class WhooshBackend:
     """The search index in one directory; safe to share between threads."""
 
+    capabilities = frozenset({"ranks"})  # BM25F scores (search.backend.SearchBackend)
+
     def __init__(
         self, directory: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> None:

@@ -30,6 +30,7 @@ from dossier.models import (
     User,
     utcnow,
 )
+from search.types import SearchRequest
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 GIBIT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
@@ -334,3 +335,74 @@ def test_year_facet_uses_the_document_date(
     indexing.drain()
     years = dict(searching.search(admin, "aansprakelijk").facets["year"])
     assert years == {filed_year: 1, "2021": 1}
+
+
+FALLBACK_QUERIES = (
+    "looptijd overeenkomst",
+    "maximaal 2 maal verlengd",
+    '"maal worden verlengd"',
+    '"worden maal verlengd"',
+    "opdrachtnemer",
+    "opdrachtnemer -looptijd",
+    "verleng*",
+    "conduction looptijd",
+    "4.4",
+    "prijzen",
+    CANARY,
+)
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_the_fallback_finds_what_the_index_finds(app: Flask, world: dict, mode: str) -> None:
+    """The database fallback matches units as the index does, for every reader's permissions
+    (it only does not rank them)."""
+    for who in ("reader", "owner", "admin", "outsider"):
+        allowed, denied = searching.permission_sets(world[who])
+        for text in FALLBACK_QUERIES:
+            request = SearchRequest(text, allowed, denied, mode=mode, per_page=100)
+            index = indexing.search_index().search(request)
+            fallback = searching.FALLBACK.search(request)
+            assert fallback.total == index.total, (who, text)
+            assert fallback.facets == index.facets, (who, text)
+            if index.total <= request.per_page:
+                key = "unit_id" if mode == "clauses" else "document_id"
+                found = sorted(getattr(hit, key) for hit in fallback.hits)
+                assert found == sorted(getattr(hit, key) for hit in index.hits), (who, text)
+
+
+def test_the_fallback_honours_old_versions_filters_and_withdrawal_as_the_index_does(
+    app: Flask, world: dict
+) -> None:
+    admin, dossier = world["admin"], world["open"]
+    document = _file_text(admin, dossier, "Artikel 1 Boete\nDe boete is 100 euro.\n", "a.txt")
+    with documents.receive(
+        io.BytesIO(b"Artikel 1 Korting\nDe korting is 5 procent.\n"), "a.txt"
+    ) as upload:
+        documents.add_version(admin, document, upload, comment="nieuw")
+    db.session.commit()
+    indexing.drain()
+    allowed, denied = searching.permission_sets(admin)
+    cases = [
+        ("boete", {}),
+        ("boete", {"include_old_versions": True}),
+        ("korting", {"kinds": frozenset({"other"})}),
+        ("korting", {"kinds": frozenset({"contract"})}),
+        ("korting", {"statuses": frozenset({"nonsense"})}),
+        ("korting", {"dossier_id": world["secret"].id}),
+        ("looptijd", {"suppliers": frozenset({"Conduction"})}),
+        ("looptijd", {"suppliers": frozenset({"Geheim B.V."})}),
+    ]
+    found = []
+    for text, options in cases:
+        request = SearchRequest(text, allowed, denied, mode="clauses", **options)
+        index = indexing.search_index().search(request)
+        fallback = searching.FALLBACK.search(request)
+        assert sorted(h.unit_id for h in fallback.hits) == sorted(h.unit_id for h in index.hits)
+        found.append(fallback.total)
+    assert found[:2] == [0, 1] and found[2] > 0 and found[3:6] == [0, 0, 0]
+    assert found[6] > 0 and found[7] == 0
+    request = SearchRequest("korting", allowed, denied, mode="clauses")
+    assert document.id in {hit.document_id for hit in searching.FALLBACK.search(request).hits}
+    documents.withdraw(admin, document, "vergissing")
+    db.session.commit()
+    assert document.id not in {hit.document_id for hit in searching.FALLBACK.search(request).hits}

@@ -1,4 +1,12 @@
-"""The search index: analysis, refused queries, permission filtering, modes, writes, damage."""
+"""The contract of every search backend, and what the Whoosh backend does beyond it.
+
+Every test taking `backend` (or `make_backend`) runs once per backend, through the public
+protocol of `search.backend.SearchBackend`: analysis, refused queries, permission filtering,
+modes, facets, snippets, paging, writes and rebuilds. A test marked ``needs("ranks")`` runs
+only on a backend that lists that capability and is skipped, with the reason, on the others.
+The tests taking `whoosh` check what only the index on disk has: generations, segments, locks,
+subprocesses and damage.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +18,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from search import analysis
+from search.backend import CAPABILITIES, SearchBackend
 from search.query import QueryRefused, validate_query
+from search.scan import ScanBackend
 from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
 from search.whoosh import WhooshBackend as SearchIndex
 
@@ -51,21 +61,68 @@ def unit(document_id: int, position: int, text: str, **changes: object) -> Unit:
     return Unit(**values)  # type: ignore[arg-type]
 
 
+# Every backend, made on its own storage under a test's folder.
+BACKENDS: dict[str, Callable[[Path], SearchBackend]] = {
+    "whoosh": lambda path: SearchIndex(path, lock_timeout=2.0),
+    "scan": lambda path: ScanBackend(),
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def make_backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[str], SearchBackend]]:
+    """Backends of the kind under test, each on its own storage; skips a test marked
+    ``needs(...)`` when that kind lacks one of the capabilities it names."""
+    made: list[SearchBackend] = []
+
+    def make(name: str = "index") -> SearchBackend:
+        backend = BACKENDS[request.param](tmp_path / name)
+        made.append(backend)
+        return backend
+
+    marker = request.node.get_closest_marker("needs")
+    needed = set(marker.args if marker else ())
+    assert needed <= CAPABILITIES, f"unknown capabilities {needed - CAPABILITIES}"
+    missing = needed - make("probe").capabilities
+    if missing:
+        pytest.skip(f"the {request.param} backend lacks {', '.join(sorted(missing))}")
+    yield make
+    for backend in made:
+        backend.close()
+
+
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
+def backend(make_backend: Callable[[str], SearchBackend]) -> SearchBackend:
+    """An empty backend of the kind under test."""
+    created = make_backend("index")
+    created.create()
+    return created
+
+
+@pytest.fixture
+def whoosh(tmp_path: Path) -> Iterator[SearchIndex]:
+    """An empty Whoosh index, for what only an index on disk does."""
     created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
     created.create()
     yield created
     created.close()
 
 
-def search(index: SearchIndex, text: str, dossiers: set[int] | None = None, **options: object):
+def search(
+    backend: SearchBackend, text: str, dossiers: set[int] | None = None, **options: object
+) -> SearchResult:
     allowed = frozenset(dossiers if dossiers is not None else {1, 2, 3})
-    return index.search(SearchRequest(text, allowed, **options))  # type: ignore[arg-type]
+    return backend.search(SearchRequest(text, allowed, **options))  # type: ignore[arg-type]
 
 
 def documents(result: SearchResult) -> list[int]:
     return [hit.document_id for hit in result.hits]
+
+
+def test_every_backend_meets_the_protocol(backend: SearchBackend) -> None:
+    assert isinstance(backend, SearchBackend)
+    assert backend.capabilities <= CAPABILITIES and backend.exists()
 
 
 # Analysis
@@ -86,16 +143,16 @@ def documents(result: SearchResult) -> list[int]:
     ],
 )
 def test_stemming_and_folding_match_at_index_and_query_time(
-    index: SearchIndex, indexed: str, query: str
+    backend: SearchBackend, indexed: str, query: str
 ) -> None:
-    index.replace_document(1, [unit(1, 0, indexed)])
-    assert documents(search(index, query)) == [1]
+    backend.replace_document(1, [unit(1, 0, indexed)])
+    assert documents(search(backend, query)) == [1]
 
 
-def test_decomposed_accents_are_folded_like_composed_ones(index: SearchIndex) -> None:
-    index.replace_document(1, [unit(1, 0, "Na be\u0065\u0308indiging van de overeenkomst")])
-    assert documents(search(index, "beëindiging")) == [1]
-    assert documents(search(index, "beeindiging")) == [1]
+def test_decomposed_accents_are_folded_like_composed_ones(backend: SearchBackend) -> None:
+    backend.replace_document(1, [unit(1, 0, "Na be\u0065\u0308indiging van de overeenkomst")])
+    assert documents(search(backend, "beëindiging")) == [1]
+    assert documents(search(backend, "beeindiging")) == [1]
 
 
 @pytest.mark.parametrize(
@@ -115,20 +172,20 @@ def test_index_and_query_analysis_agree_on_real_contracts(corpus: Path) -> None:
         assert analysis.word_list(text) == [word for word, _, _ in analysis.words(text)]
 
 
-def test_phrase_found_far_into_a_long_unit(index: SearchIndex) -> None:
+def test_phrase_found_far_into_a_long_unit(backend: SearchBackend) -> None:
     # Positions past 65,535 are stored as 32-bit numbers, which phrase checks decode apart.
     filler = "word " * 70_000
-    index.apply(
+    backend.apply(
         [
             (1, [unit(1, 0, f"{filler} limitation of liability here")]),
             (2, [unit(2, 0, f"limitation {filler} of liability")]),
         ]
     )
-    assert documents(search(index, '"limitation of liability"')) == [1]
-    assert sorted(documents(search(index, "limitation liability"))) == [1, 2]
+    assert documents(search(backend, '"limitation of liability"')) == [1]
+    assert sorted(documents(search(backend, "limitation liability"))) == [1, 2]
 
 
-def test_phrase_checks_across_many_blocks_of_postings(index: SearchIndex) -> None:
+def test_phrase_checks_across_many_blocks_of_postings(backend: SearchBackend) -> None:
     # 300 units hold both words (postings spread over several blocks); only every third holds
     # them as the phrase, with the stop word between them.
     texts = [
@@ -136,48 +193,49 @@ def test_phrase_checks_across_many_blocks_of_postings(index: SearchIndex) -> Non
         "a limitation on liability applies",
         "liability without limitation applies",
     ]
-    index.apply([(d, [unit(d, 0, texts[d % 3])]) for d in range(1, 301)])
-    found = search(index, '"limitation of liability"', mode="clauses", per_page=100)
+    backend.apply([(d, [unit(d, 0, texts[d % 3])]) for d in range(1, 301)])
+    found = search(backend, '"limitation of liability"', mode="clauses", per_page=100)
     assert found.total == 100
     assert {hit.document_id % 3 for hit in found.hits} == {0}
-    negated = search(index, 'liability -"limitation of liability"', mode="clauses")
+    negated = search(backend, 'liability -"limitation of liability"', mode="clauses")
     assert negated.total == 200
 
 
-def test_phrase_keeps_stop_words_exact(index: SearchIndex) -> None:
-    index.apply(
+def test_phrase_keeps_stop_words_exact(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "This clause sets the limitation of liability for both parties.")]),
             (2, [unit(2, 0, "This clause sets a limitation on liability for the supplier.")]),
             (3, [unit(3, 0, "Liability: there is no limitation of any kind.")]),
         ]
     )
-    assert documents(search(index, '"limitation of liability"')) == [1]
-    assert documents(search(index, '"limitation on liability"')) == [2]
-    assert sorted(documents(search(index, "limitation liability"))) == [1, 2, 3]
-    assert documents(search(index, '"sets the limitation of liability"')) == [1]
-    assert sorted(documents(search(index, 'limitation -"limitation of liability"'))) == [2, 3]
-    assert documents(search(index, '"there is no"')) == [3]
+    assert documents(search(backend, '"limitation of liability"')) == [1]
+    assert documents(search(backend, '"limitation on liability"')) == [2]
+    assert sorted(documents(search(backend, "limitation liability"))) == [1, 2, 3]
+    assert documents(search(backend, '"sets the limitation of liability"')) == [1]
+    assert sorted(documents(search(backend, 'limitation -"limitation of liability"'))) == [2, 3]
+    assert documents(search(backend, '"there is no"')) == [3]
 
 
 @pytest.mark.parametrize("query", ["2025-017", "7:408 BW", '"artikel 7:408 BW"', "12.3"])
-def test_identifiers_are_findable_as_written(index: SearchIndex, query: str) -> None:
-    index.apply(
+def test_identifiers_are_findable_as_written(backend: SearchBackend, query: str) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Zie artikel 7:408 BW en clausule 12.3 van dossier 2025-017.")]),
             (2, [unit(2, 0, "Zie artikel 7 en clausule 12 van dossier 2025, pagina 408 en 3.")]),
         ]
     )
-    assert documents(search(index, query))[0] == 1
+    assert documents(search(backend, query))[0] == 1
 
 
+@pytest.mark.needs("ranks")
 def test_a_clause_number_ranks_that_clause_above_clauses_that_mention_it(
-    index: SearchIndex,
+    backend: SearchBackend,
 ) -> None:
     long_clause = "4.4 De overeenkomst wordt aangegaan voor een periode van vier jaar. " + (
         "De opdrachtgever kan de overeenkomst telkens met een jaar verlengen. " * 8
     )
-    index.apply(
+    backend.apply(
         [
             (1, [unit(1, 3, long_clause, clause_number="4.4", heading="Looptijd")]),
             (2, [unit(2, 8, "Zie artikel 4.4.", clause_number="9.1")]),
@@ -185,46 +243,47 @@ def test_a_clause_number_ranks_that_clause_above_clauses_that_mention_it(
             (4, [unit(4, 11, "De prijs is vast.", clause_number="12")]),
         ]
     )
-    assert documents(search(index, "4.4", mode="clauses")) == [1, 2]
-    assert documents(search(index, "12", mode="clauses"))[0] == 4
+    assert documents(search(backend, "4.4", mode="clauses")) == [1, 2]
+    assert documents(search(backend, "12", mode="clauses"))[0] == 4
 
 
-def test_identifier_ranks_exact_form_first(index: SearchIndex) -> None:
-    index.apply(
+@pytest.mark.needs("ranks")
+def test_identifier_ranks_exact_form_first(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Versie 2025 017 van het contract.")]),
             (2, [unit(2, 0, "Dossier 2025-017 van het contract.")]),
         ]
     )
-    assert documents(search(index, "2025-017")) == [2, 1]
+    assert documents(search(backend, "2025-017")) == [2, 1]
 
 
-def test_metadata_words_combine_with_clause_words(index: SearchIndex) -> None:
-    index.apply(
+def test_metadata_words_combine_with_clause_words(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Termination for convenience.", supplier="Globex")]),
             (2, [unit(2, 0, "Termination for convenience.", supplier="Initech")]),
         ]
     )
-    assert documents(search(index, "globex termination")) == [1]
+    assert documents(search(backend, "globex termination")) == [1]
 
 
-def test_trailing_wildcard_and_exclusion(index: SearchIndex) -> None:
-    index.apply(
+def test_trailing_wildcard_and_exclusion(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Termination of the agreement by notice.")]),
             (2, [unit(2, 0, "The agreement terminates automatically.")]),
             (3, [unit(3, 0, "Renewal of the agreement.")]),
         ]
     )
-    assert sorted(documents(search(index, "termin*"))) == [1, 2]
-    assert documents(search(index, "agreement -notice -renewal")) == [2]
-    assert sorted(documents(search(index, 'agreement -"by notice"'))) == [2, 3]
-    assert sorted(documents(search(index, 'agreement -"notice by"'))) == [1, 2, 3]
+    assert sorted(documents(search(backend, "termin*"))) == [1, 2]
+    assert documents(search(backend, "agreement -notice -renewal")) == [2]
+    assert sorted(documents(search(backend, 'agreement -"by notice"'))) == [2, 3]
+    assert sorted(documents(search(backend, 'agreement -"notice by"'))) == [1, 2, 3]
 
 
 def test_a_wildcard_finds_words_whose_stem_is_shorter_than_the_prefix(
-    index: SearchIndex,
+    backend: SearchBackend,
 ) -> None:
     # "termination" and "terminate" are indexed as "termin" (English units get English stems
     # only), which "terminat" does not start.
@@ -235,19 +294,19 @@ def test_a_wildcard_finds_words_whose_stem_is_shorter_than_the_prefix(
         4: "De opzegging gebeurt schriftelijk.",
         5: "Partijen kunnen de overeenkomst opzeggen.",
     }
-    index.apply([(d, [unit(d, 0, text)]) for d, text in texts.items()])
-    found = search(index, "terminat*", mode="clauses")
+    backend.apply([(d, [unit(d, 0, text)]) for d, text in texts.items()])
+    found = search(backend, "terminat*", mode="clauses")
     assert sorted(documents(found)) == [1, 2]
     assert all("<mark>" in hit.snippet for hit in found.hits)
-    assert sorted(documents(search(index, "opzeg*"))) == [4, 5]
+    assert sorted(documents(search(backend, "opzeg*"))) == [4, 5]
 
 
 def test_loose_stop_words_are_optional_but_a_stop_word_query_still_works(
-    index: SearchIndex,
+    backend: SearchBackend,
 ) -> None:
-    index.apply([(1, [unit(1, 0, "Governing law is Dutch law.")]), (2, [unit(2, 0, "Of.")])])
-    assert documents(search(index, "the governing law")) == [1]
-    assert documents(search(index, "of")) == [2]
+    backend.apply([(1, [unit(1, 0, "Governing law is Dutch law.")]), (2, [unit(2, 0, "Of.")])])
+    assert documents(search(backend, "the governing law")) == [1]
+    assert documents(search(backend, "of")) == [2]
 
 
 # Refused queries
@@ -279,14 +338,14 @@ def test_loose_stop_words_are_optional_but_a_stop_word_query_still_works(
         ("-termination", "empty"),
     ],
 )
-def test_refused_queries_never_run(index: SearchIndex, text: str, code: str) -> None:
-    index.replace_document(1, [unit(1, 0, "dossier_id 5 content termination test a x word")])
+def test_refused_queries_never_run(backend: SearchBackend, text: str, code: str) -> None:
+    backend.replace_document(1, [unit(1, 0, "dossier_id 5 content termination test a x word")])
     with pytest.raises(QueryRefused) as refused:
         validate_query(text)
     assert refused.value.code == code
     assert str(refused.value)
     with pytest.raises(QueryRefused):
-        search(index, text)
+        search(backend, text)
 
 
 @pytest.mark.parametrize("text", ["termination?", "Straße", "7:408", "co-branding", "abc*"])
@@ -297,8 +356,8 @@ def test_ordinary_queries_are_accepted(text: str) -> None:
 # Permission filtering
 
 
-def _canary_world(index: SearchIndex) -> None:
-    index.apply(
+def _canary_world(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Contract terms for delivery.")]),
             (
@@ -326,18 +385,18 @@ def _canary_world(index: SearchIndex) -> None:
 @pytest.mark.parametrize(
     "text", [CANARY, CANARY[:6] + "*", f'"terms {CANARY}"', f"contract {CANARY}", "geheim"]
 )
-def test_forbidden_dossier_never_matches(index: SearchIndex, mode: str, text: str) -> None:
-    _canary_world(index)
+def test_forbidden_dossier_never_matches(backend: SearchBackend, mode: str, text: str) -> None:
+    _canary_world(backend)
     for sort in ("relevance", "date"):
-        hidden = search(index, text, {1}, mode=mode, denied_documents=frozenset({3}), sort=sort)
+        hidden = search(backend, text, {1}, mode=mode, denied_documents=frozenset({3}), sort=sort)
         assert (hidden.total, hidden.hits) == (0, [])
         assert all(values == [] for values in hidden.facets.values())
 
 
 @pytest.mark.parametrize("mode", ["documents", "clauses"])
-def test_forbidden_dossier_never_shows(index: SearchIndex, mode: str) -> None:
-    _canary_world(index)
-    shared = search(index, "contract terms", {1}, mode=mode, denied_documents=frozenset({3}))
+def test_forbidden_dossier_never_shows(backend: SearchBackend, mode: str) -> None:
+    _canary_world(backend)
+    shared = search(backend, "contract terms", {1}, mode=mode, denied_documents=frozenset({3}))
     assert documents(shared) == [1]
     assert shared.total == 1
     flat = repr(shared)
@@ -345,45 +404,45 @@ def test_forbidden_dossier_never_shows(index: SearchIndex, mode: str) -> None:
         assert secret not in flat
 
 
-def test_denied_document_is_excluded_but_its_dossier_is_not(index: SearchIndex) -> None:
-    _canary_world(index)
-    assert sorted(documents(search(index, CANARY, {1, 2}))) == [2, 3]
-    assert documents(search(index, CANARY, {1, 2}, denied_documents=frozenset({3}))) == [2]
-    assert documents(search(index, "contract", {1}, denied_documents=frozenset({3}))) == [1]
-    assert search(index, CANARY, {1}, denied_documents=frozenset({3})).total == 0
+def test_denied_document_is_excluded_but_its_dossier_is_not(backend: SearchBackend) -> None:
+    _canary_world(backend)
+    assert sorted(documents(search(backend, CANARY, {1, 2}))) == [2, 3]
+    assert documents(search(backend, CANARY, {1, 2}, denied_documents=frozenset({3}))) == [2]
+    assert documents(search(backend, "contract", {1}, denied_documents=frozenset({3}))) == [1]
+    assert search(backend, CANARY, {1}, denied_documents=frozenset({3})).total == 0
 
 
-def test_no_allowed_dossiers_means_no_hits(index: SearchIndex) -> None:
-    _canary_world(index)
-    result = search(index, "contract", set())
+def test_no_allowed_dossiers_means_no_hits(backend: SearchBackend) -> None:
+    _canary_world(backend)
+    result = search(backend, "contract", set())
     assert (result.total, result.hits) == (0, [])
 
 
-def test_dossier_filter_cannot_widen_permissions(index: SearchIndex) -> None:
-    _canary_world(index)
-    assert search(index, "contract", {1}, dossier_id=2).total == 0
-    assert documents(search(index, "contract", {1, 2}, dossier_id=2)) == [2]
+def test_dossier_filter_cannot_widen_permissions(backend: SearchBackend) -> None:
+    _canary_world(backend)
+    assert search(backend, "contract", {1}, dossier_id=2).total == 0
+    assert documents(search(backend, "contract", {1, 2}, dossier_id=2)) == [2]
 
 
-def test_old_versions_only_on_request(index: SearchIndex) -> None:
-    index.replace_document(
+def test_old_versions_only_on_request(backend: SearchBackend) -> None:
+    backend.replace_document(
         1,
         [
             unit(1, 0, "Old wording about penalties.", version_id=10, is_current=False),
             unit(1, 0, "New wording about bonuses.", version_id=11, version_number=2),
         ],
     )
-    assert search(index, "penalties").total == 0
-    old = search(index, "penalties", include_old_versions=True)
+    assert search(backend, "penalties").total == 0
+    old = search(backend, "penalties", include_old_versions=True)
     assert [(hit.document_id, hit.version_id) for hit in old.hits] == [(1, 10)]
-    assert search(index, "bonuses").hits[0].version_number == 2
+    assert search(backend, "bonuses").hits[0].version_number == 2
 
 
 # Modes, facets, snippets, order, pages
 
 
-def test_documents_mode_groups_units_and_clauses_mode_lists_them(index: SearchIndex) -> None:
-    index.apply(
+def test_documents_mode_groups_units_and_clauses_mode_lists_them(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (
                 1,
@@ -396,10 +455,10 @@ def test_documents_mode_groups_units_and_clauses_mode_lists_them(index: SearchIn
             (2, [unit(2, 0, "Payment by invoice.", dossier_id=2, dossier_reference="2025-002")]),
         ]
     )
-    grouped = search(index, "payment")
+    grouped = search(backend, "payment")
     assert grouped.total == 2 and sorted(documents(grouped)) == [1, 2]
     assert all(hit.text == "" for hit in grouped.hits)
-    clauses = search(index, "payment", mode="clauses")
+    clauses = search(backend, "payment", mode="clauses")
     assert clauses.total == 3
     texts = {hit.unit_id: hit.text for hit in clauses.hits}
     assert texts["10:0"] == "Payment within thirty days."
@@ -408,130 +467,151 @@ def test_documents_mode_groups_units_and_clauses_mode_lists_them(index: SearchIn
     assert clauses.facets["dossier"] == [("2025-001", 2), ("2025-002", 1)]
 
 
-def test_heading_is_searchable_but_not_part_of_the_text(index: SearchIndex) -> None:
-    index.replace_document(1, [unit(1, 0, "Either party may end it.", heading="Termination")])
-    hit = search(index, "termination", mode="clauses").hits[0]
+def test_heading_is_searchable_but_not_part_of_the_text(backend: SearchBackend) -> None:
+    backend.replace_document(1, [unit(1, 0, "Either party may end it.", heading="Termination")])
+    hit = search(backend, "termination", mode="clauses").hits[0]
     assert (hit.heading, hit.text) == ("Termination", "Either party may end it.")
 
 
-def test_facets_count_every_permitted_match(index: SearchIndex) -> None:
-    index.apply(
+def test_facets_count_every_permitted_match(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (n, [unit(n, 0, "Insurance cover.", kind=kind, document_date=date(year, 5, 1))])
             for n, kind, year in [(1, "contract", 2023), (2, "annex", 2024), (3, "annex", 2024)]
         ]
     )
-    facets = search(index, "insurance", per_page=1).facets
+    facets = search(backend, "insurance", per_page=1).facets
     assert facets["kind"] == [("annex", 2), ("contract", 1)]
     assert facets["year"] == [("2024", 2), ("2023", 1)]
     assert facets["supplier"] == [("Acme B.V.", 3)]
     assert facets["status"] == [("active", 3)]
 
 
-def test_filters(index: SearchIndex) -> None:
-    index.apply(
+def test_filters(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (1, [unit(1, 0, "Audit rights.", kind="contract", document_date=date(2023, 1, 5))]),
             (2, [unit(2, 0, "Audit rights.", kind="annex", document_date=date(2024, 6, 1))]),
             (3, [unit(3, 0, "Audit rights.", supplier="Initech", dossier_status="ended")]),
         ]
     )
-    assert documents(search(index, "audit", kinds=frozenset({"annex"}))) == [2]
-    assert documents(search(index, "audit", suppliers=frozenset({"Initech"}))) == [3]
-    assert documents(search(index, "audit", statuses=frozenset({"ended"}))) == [3]
-    assert documents(search(index, "audit", year=2023)) == [1]
-    assert sorted(documents(search(index, "audit", date_from=date(2024, 1, 1)))) == [2, 3]
-    assert documents(search(index, "audit", date_to=date(2023, 12, 31))) == [1]
+    assert documents(search(backend, "audit", kinds=frozenset({"annex"}))) == [2]
+    assert documents(search(backend, "audit", suppliers=frozenset({"Initech"}))) == [3]
+    assert documents(search(backend, "audit", statuses=frozenset({"ended"}))) == [3]
+    assert documents(search(backend, "audit", year=2023)) == [1]
+    assert sorted(documents(search(backend, "audit", date_from=date(2024, 1, 1)))) == [2, 3]
+    assert documents(search(backend, "audit", date_to=date(2023, 12, 31))) == [1]
 
 
-def test_snippets_show_a_short_unit_whole_and_join_fragments_once(index: SearchIndex) -> None:
+def test_snippets_show_a_short_unit_whole_and_join_fragments_once(backend: SearchBackend) -> None:
     filler = "woord " * 60
     long_text = f"Aansprakelijkheid. {filler}de aansprakelijkheid van partijen {filler}einde."
-    index.apply(
+    backend.apply(
         [
             (1, [unit(1, 0, "Kort over aansprakelijkheid hier.")]),
             (2, [unit(2, 0, long_text)]),
         ]
     )
-    found = {hit.document_id: hit.snippet for hit in search(index, "aansprakelijkheid").hits}
+    found = {hit.document_id: hit.snippet for hit in search(backend, "aansprakelijkheid").hits}
     assert found[1] == "Kort over <mark>aansprakelijkheid</mark> hier."
     assert found[2].count("<mark>") == 2
     assert "… …" not in found[2] and "……" not in found[2] and " … " in found[2]
 
 
-def test_snippets_escape_everything_but_mark(index: SearchIndex) -> None:
+def test_snippets_escape_everything_but_mark(backend: SearchBackend) -> None:
     text = 'Termination <script>alert("x")</script> & <b>termination</b> fee.'
-    index.replace_document(1, [unit(1, 0, text)])
-    snippet = search(index, "termination").hits[0].snippet
+    backend.replace_document(1, [unit(1, 0, text)])
+    snippet = search(backend, "termination").hits[0].snippet
     assert set(re.findall(r"<[^>]*>", snippet)) == {"<mark>", "</mark>"}
     assert "&lt;script&gt;" in snippet and "&amp;" in snippet
     assert snippet.count("<mark>") == 2
-    assert search(index, "termination", snippets=False).hits[0].snippet == ""
+    assert search(backend, "termination", snippets=False).hits[0].snippet == ""
 
 
-def test_snippets_are_bounded(index: SearchIndex) -> None:
+def test_snippets_are_bounded(backend: SearchBackend) -> None:
     text = " ".join(["filler"] * 400 + ["indemnification"] + ["filler"] * 400)
-    index.replace_document(1, [unit(1, 0, text)])
-    snippet = search(index, "indemnification").hits[0].snippet
+    backend.replace_document(1, [unit(1, 0, text)])
+    snippet = search(backend, "indemnification").hits[0].snippet
     assert "<mark>indemnification</mark>" in snippet
     assert len(snippet) < 400
 
 
-def test_sort_by_date_and_pages(index: SearchIndex) -> None:
-    index.apply(
+def test_sort_by_date_and_pages(backend: SearchBackend) -> None:
+    backend.apply(
         [
             (n, [unit(n, 0, "Warranty " * n, document_date=date(2020 + n % 5, 1, n))])
             for n in range(1, 8)
         ]
     )
-    newest = search(index, "warranty", sort="date", per_page=3)
+    newest = search(backend, "warranty", sort="date", per_page=3)
     assert newest.total == 7
     dates = [hit.document_date for hit in newest.hits]
     assert dates == sorted(dates, reverse=True)
-    pages = [documents(search(index, "warranty", page=p, per_page=3)) for p in (1, 2, 3, 4)]
+    pages = [documents(search(backend, "warranty", page=p, per_page=3)) for p in (1, 2, 3, 4)]
     assert [len(page) for page in pages] == [3, 3, 1, 0]
     assert sorted(sum(pages, [])) == list(range(1, 8))
-    scores = [hit.score for p in (1, 2, 3) for hit in search(index, "warranty", page=p).hits]
+    scores = [hit.score for p in (1, 2, 3) for hit in search(backend, "warranty", page=p).hits]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_bad_request_values_are_programming_errors(index: SearchIndex) -> None:
+def test_bad_request_values_are_programming_errors(backend: SearchBackend) -> None:
     for change in ({"mode": "x"}, {"sort": "x"}, {"page": 0}, {"per_page": 1000}):
         with pytest.raises(ValueError):
-            search(index, "x", **change)
+            search(backend, "x", **change)
 
 
 # Writes
 
 
-def test_empty_index_answers(index: SearchIndex) -> None:
-    index.check()
-    assert (index.document_count(), index.unit_count(), index.version_ids()) == (0, 0, set())
-    assert search(index, "anything").total == 0
-    index.replace_document(1, [])
-    assert search(index, "anything").total == 0
+def version_ids(backend: SearchBackend) -> set[int]:
+    return set(backend.version_summary())
 
 
-def test_replace_delete_apply_and_counts(index: SearchIndex) -> None:
-    index.replace_document(1, [unit(1, 0, "alpha"), unit(1, 1, "beta")])
-    index.replace_document(2, [unit(2, 0, "gamma")])
-    assert (index.document_count(), index.unit_count(), index.version_ids()) == (2, 3, {10, 20})
-    index.replace_document(1, [unit(1, 0, "delta", version_id=11)])
-    assert search(index, "alpha").total == 0 and documents(search(index, "delta")) == [1]
-    index.delete_document(2)
-    assert (index.document_count(), index.unit_count(), index.version_ids()) == (1, 1, {11})
-    index.apply([(3, [unit(3, 0, "epsilon")]), (1, None), (3, [unit(3, 0, "zeta")])])
-    assert index.version_ids() == {30}
-    assert (search(index, "epsilon").total, search(index, "zeta").total) == (0, 1)
+def test_empty_index_answers(backend: SearchBackend) -> None:
+    backend.check()
+    assert (backend.document_count(), backend.unit_count(), version_ids(backend)) == (0, 0, set())
+    assert search(backend, "anything").total == 0
+    backend.replace_document(1, [])
+    assert search(backend, "anything").total == 0
 
 
-def test_apply_commits_once_per_batch(index: SearchIndex, tmp_path: Path) -> None:
+def test_replace_delete_apply_and_counts(backend: SearchBackend) -> None:
+    backend.replace_document(1, [unit(1, 0, "alpha"), unit(1, 1, "beta")])
+    backend.replace_document(2, [unit(2, 0, "gamma")])
+    assert (backend.document_count(), backend.unit_count(), version_ids(backend)) == (
+        2,
+        3,
+        {10, 20},
+    )
+    backend.replace_document(1, [unit(1, 0, "delta", version_id=11)])
+    assert search(backend, "alpha").total == 0 and documents(search(backend, "delta")) == [1]
+    backend.delete_document(2)
+    assert (backend.document_count(), backend.unit_count(), version_ids(backend)) == (1, 1, {11})
+    backend.apply([(3, [unit(3, 0, "epsilon")]), (1, None), (3, [unit(3, 0, "zeta")])])
+    assert version_ids(backend) == {30}
+    assert (search(backend, "epsilon").total, search(backend, "zeta").total) == (0, 1)
+
+
+def test_version_summary_tells_documents_units_and_current_flags(backend: SearchBackend) -> None:
+    backend.replace_document(
+        1,
+        [
+            unit(1, 0, "old", version_id=10, is_current=False),
+            unit(1, 0, "new", version_id=11, version_number=2),
+            unit(1, 1, "newer", version_id=11, version_number=2),
+        ],
+    )
+    summary = backend.version_summary()
+    assert summary == {10: (1, 1, frozenset({False})), 11: (1, 2, frozenset({True}))}
+
+
+def test_apply_commits_once_per_batch(whoosh: SearchIndex, tmp_path: Path) -> None:
     def generations() -> int:
         return len(list((tmp_path / "index").glob("gen-*/*.toc")))
 
-    index.replace_document(1, [unit(1, 0, "one")])
+    whoosh.replace_document(1, [unit(1, 0, "one")])
     before = max(_toc_numbers(tmp_path / "index"))
-    index.apply([(n, [unit(n, 0, f"word{n}")]) for n in range(2, 12)])
+    whoosh.apply([(n, [unit(n, 0, f"word{n}")]) for n in range(2, 12)])
     assert max(_toc_numbers(tmp_path / "index")) == before + 1
     assert generations() >= 1
 
@@ -540,31 +620,50 @@ def _toc_numbers(directory: Path) -> list[int]:
     return [int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("gen-*/*.toc")]
 
 
-def test_searches_in_threads_while_documents_change(index: SearchIndex) -> None:
-    index.apply([(n, [unit(n, 0, f"shared wording {n}")]) for n in range(1, 30)])
+def test_searches_in_threads_while_documents_change(backend: SearchBackend) -> None:
+    backend.apply([(n, [unit(n, 0, f"shared wording {n}")]) for n in range(1, 30)])
     errors: list[BaseException] = []
 
     def searching() -> None:
         try:
             for _ in range(30):
-                assert search(index, "shared wording").total >= 29
+                assert search(backend, "shared wording").total >= 29
         except BaseException as exc:
             errors.append(exc)
         finally:
-            index.close()
+            backend.close()
 
     threads = [threading.Thread(target=searching) for _ in range(4)]
     for thread in threads:
         thread.start()
     for n in range(30, 40):
-        index.replace_document(n, [unit(n, 0, f"shared wording {n}")])
+        backend.replace_document(n, [unit(n, 0, f"shared wording {n}")])
     for thread in threads:
         thread.join()
     assert errors == []
-    assert search(index, "shared wording").total == 39
+    assert search(backend, "shared wording").total == 39
 
 
-def test_rebuild_switches_atomically_while_searches_continue(tmp_path: Path) -> None:
+def test_rebuild_switches_at_once_while_searches_continue(backend: SearchBackend) -> None:
+    backend.replace_document(1, [unit(1, 0, "original wording")])
+    seen_during: list[int] = []
+
+    def fresh_units() -> Iterator[Unit]:
+        yield unit(1, 0, "rebuilt wording")
+        seen_during.append(search(backend, "original").total)
+        seen_during.append(search(backend, "rebuilt").total)
+        for n in range(2, 5):
+            yield unit(n, 0, "rebuilt wording")
+
+    progress: list[int] = []
+    backend.rebuild(fresh_units(), progress.append)
+    assert seen_during == [1, 0]
+    assert (search(backend, "original").total, search(backend, "rebuilt").total) == (0, 4)
+    assert progress[-1] == 4
+    assert (backend.document_count(), backend.unit_count()) == (4, 4)
+
+
+def test_rebuild_switches_generations_under_another_reader(tmp_path: Path) -> None:
     reader = SearchIndex(tmp_path / "index")
     reader.create()
     reader.replace_document(1, [unit(1, 0, "original wording")])
@@ -586,17 +685,18 @@ def test_rebuild_switches_atomically_while_searches_continue(tmp_path: Path) -> 
     reader.close()
 
 
-def test_rebuild_in_subprocesses(tmp_path: Path) -> None:
-    index = SearchIndex(tmp_path / "index")
-    index.rebuild(
+def test_rebuild_in_subprocesses(make_backend: Callable[[str], SearchBackend]) -> None:
+    backend = make_backend("index")
+    backend.rebuild(
         (unit(n, p, f"clause {p} of {n}") for n in range(1, 40) for p in range(3)), processes=2
     )
-    assert (index.document_count(), index.unit_count()) == (39, 117)
-    assert search(index, "clause", mode="clauses").total == 117
-    index.close()
+    assert (backend.document_count(), backend.unit_count()) == (39, 117)
+    assert search(backend, "clause", mode="clauses").total == 117
 
 
-def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(tmp_path: Path) -> None:
+def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(
+    make_backend: Callable[[str], SearchBackend],
+) -> None:
     words = ["liability", "termination", "opzegging", "aansprakelijkheid", "2025-017"]
 
     def units() -> Iterator[Unit]:
@@ -605,7 +705,7 @@ def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(tmp_path: Pa
                 text = f"Article {p}. {words[(n + p) % 5]} and {words[(n * p) % 5]} of {n}"
                 yield unit(n, p, text, dossier_id=n % 3 + 1)
 
-    single, parallel = SearchIndex(tmp_path / "one"), SearchIndex(tmp_path / "two")
+    single, parallel = make_backend("one"), make_backend("two")
     single.rebuild(units())
     parallel.rebuild(units(), processes=2)
     for text in [*words, '"liability and termination"', "opzeggen"]:
@@ -617,29 +717,27 @@ def test_parallel_rebuild_finds_what_a_single_process_rebuild_finds(tmp_path: Pa
                 (h.unit_id, round(h.score, 6)) for h in two.hits
             )
             assert one.facets == two.facets
-    single.close()
-    parallel.close()
 
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_unit_that_fails_to_index_fails_the_rebuild(
-    index: SearchIndex, tmp_path: Path, processes: int
+    whoosh: SearchIndex, tmp_path: Path, processes: int
 ) -> None:
-    index.replace_document(1, [unit(1, 0, "kept")])
+    whoosh.replace_document(1, [unit(1, 0, "kept")])
     bad = dataclasses.replace(unit(3, 0, "broken"), kind=None)  # type: ignore[arg-type]
     units = [unit(2, p, f"new {p}") for p in range(3000)] + [bad]
     with pytest.raises((RuntimeError, AttributeError), match="encode"):
-        index.rebuild(iter(units), processes=processes)
-    assert documents(search(index, "kept")) == [1]
+        whoosh.rebuild(iter(units), processes=processes)
+    assert documents(search(whoosh, "kept")) == [1]
     assert len(list((tmp_path / "index").glob("gen-*"))) == 1
 
 
 def test_a_killed_indexing_process_fails_the_rebuild(
-    index: SearchIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    whoosh: SearchIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from search.whoosh import _writer as index_writer
 
-    index.replace_document(1, [unit(1, 0, "kept")])
+    whoosh.replace_document(1, [unit(1, 0, "kept")])
 
     def killed(*_: object) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -648,8 +746,8 @@ def test_a_killed_indexing_process_fails_the_rebuild(
     monkeypatch.setattr(index_writer, "_index_here", killed)
     units = (unit(n, p, f"new {p}") for n in range(2, 200) for p in range(30))
     with pytest.raises(RuntimeError, match="exit code -9"):
-        index.rebuild(units, processes=2)
-    assert documents(search(index, "kept")) == [1]
+        whoosh.rebuild(units, processes=2)
+    assert documents(search(whoosh, "kept")) == [1]
     assert len(list((tmp_path / "index").glob("gen-*"))) == 1
 
 
@@ -662,21 +760,21 @@ def test_a_write_after_a_large_rebuild_leaves_its_segments_alone(
     # rebuild. Whoosh's own policy merged the largest of them on the next commit.
     monkeypatch.setattr(index_writer, "SEGMENT_UNITS", 40)
     monkeypatch.setattr(index_writer, "MERGE_LIMIT_UNITS", 40)
-    index = SearchIndex(tmp_path / "index")
-    index.rebuild(unit(n, p, f"clause {p} of {n}") for n in range(1, 361) for p in range(4))
+    backend = SearchIndex(tmp_path / "index")
+    backend.rebuild(unit(n, p, f"clause {p} of {n}") for n in range(1, 361) for p in range(4))
 
     def segment_sizes() -> list[int]:
-        _, ix = index._store.open()
+        _, ix = backend._store.open()
         return sorted(s.doc_count_all() for s in ix._segments())
 
     before = segment_sizes()
     assert before == [40] * 36
     for n in range(1000, 1012):
-        index.replace_document(n, [unit(n, 0, "new")])
+        backend.replace_document(n, [unit(n, 0, "new")])
     after = segment_sizes()
     assert after[-36:] == before and len(after) < 36 + 12  # only the small ones merged
-    assert (index.document_count(), search(index, "new").total) == (372, 12)
-    index.close()
+    assert (backend.document_count(), search(backend, "new").total) == (372, 12)
+    backend.close()
 
 
 def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> None:
@@ -693,17 +791,16 @@ def test_postings_added_out_of_order_are_written_in_order(tmp_path: Path) -> Non
     )
 
 
-def test_failed_rebuild_keeps_the_old_index(index: SearchIndex, tmp_path: Path) -> None:
-    index.replace_document(1, [unit(1, 0, "kept")])
+def test_failed_rebuild_keeps_the_old_index(backend: SearchBackend) -> None:
+    backend.replace_document(1, [unit(1, 0, "kept")])
 
     def broken() -> Iterator[Unit]:
         yield unit(2, 0, "lost")
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        index.rebuild(broken())
-    assert documents(search(index, "kept")) == [1]
-    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+        backend.rebuild(broken())
+    assert documents(search(backend, "kept")) == [1]
 
 
 # Damage
@@ -784,7 +881,7 @@ SearchIndex(sys.argv[1]).rebuild(units())
 """
 
 
-def test_killed_writer_does_not_block_the_next_one(index: SearchIndex, tmp_path: Path) -> None:
+def test_killed_writer_does_not_block_the_next_one(whoosh: SearchIndex, tmp_path: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, str(tmp_path / "index")],
         cwd=ROOT,
@@ -802,8 +899,8 @@ def test_killed_writer_does_not_block_the_next_one(index: SearchIndex, tmp_path:
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()  # type: ignore[union-attr]
-    index.replace_document(1, [unit(1, 0, "after the crash")])
-    assert documents(search(index, "crash")) == [1]
+    whoosh.replace_document(1, [unit(1, 0, "after the crash")])
+    assert documents(search(whoosh, "crash")) == [1]
     assert len(list((tmp_path / "index").glob("gen-*"))) >= 1
 
 
