@@ -129,8 +129,9 @@ def dossier_id_for(user: User, reference: str) -> int | None:
 
 
 def _permitted_units(request: SearchRequest, words: Sequence[str]) -> Iterator[Unit]:
-    """The clauses of permitted current versions that contain every word: the database
-    fallback's source (search.scan), with the permission filter in its SQL."""
+    """The clauses of permitted current versions that contain any of the words: the database
+    fallback's source (search.scan, which decides the matches and their order), with the
+    permission filter in its SQL."""
     query = (
         sa.select(Clause, DocumentVersion, Document, Dossier)
         .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
@@ -145,8 +146,9 @@ def _permitted_units(request: SearchRequest, words: Sequence[str]) -> Iterator[U
     )
     if request.dossier_id is not None:
         query = query.where(Document.dossier_id == request.dossier_id)
-    for word in words:
-        query = query.where(sa.func.lower(Clause.text).contains(word, autoescape=True))
+    query = query.where(
+        sa.or_(*(sa.func.lower(Clause.text).contains(word, autoescape=True) for word in words))
+    )
     rows = db.session.execute(query.order_by(Document.id, Clause.position).limit(FALLBACK_LIMIT))
     for clause, version, document, dossier in rows:
         yield Unit(

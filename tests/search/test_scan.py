@@ -39,13 +39,14 @@ UNITS = [
     _unit(1, 1, "De opzegtermijn is drie maanden <b>vet</b> & meer."),
     _unit(1, 2, "Opzegging geschiedt schriftelijk."),
     _unit(2, 1, "Opzegging door de leverancier."),
+    _unit(3, 1, "De leverancier levert schriftelijk, na opzegging door de klant."),
 ]
 
 
 def _backend(seen: list[Sequence[str]]) -> ScanBackend:
     def source(request: SearchRequest, words: Sequence[str]) -> list[Unit]:
         seen.append(list(words))
-        return [u for u in UNITS if all(w in u.text.lower() for w in words)]
+        return [u for u in UNITS if any(w in u.text.lower() for w in words)]
 
     return ScanBackend(source, limit=50)
 
@@ -60,14 +61,14 @@ def test_it_is_a_backend_and_hands_the_query_words_to_its_source() -> None:
     assert isinstance(backend, SearchBackend)
     result = backend.search(_request("Opzegging", mode="clauses"))
     assert seen == [["opzegging"]]
-    assert [h.unit_id for h in result.hits] == ["1:2", "2:1"] and result.total == 2
+    assert [h.unit_id for h in result.hits] == ["1:2", "2:1", "3:1"] and result.total == 3
 
 
 def test_documents_mode_shows_each_document_once_and_pages() -> None:
     backend = _backend([])
-    first = backend.search(_request("opzeg", per_page=1))
-    second = backend.search(_request("opzeg", per_page=1, page=2))
-    assert first.total == second.total == 2
+    first = backend.search(_request("opzegging", per_page=1))
+    second = backend.search(_request("opzegging", per_page=1, page=2))
+    assert first.total == second.total == 3
     assert [h.document_id for h in first.hits + second.hits] == [1, 2]
 
 
@@ -86,3 +87,24 @@ def test_a_query_without_words_finds_nothing_and_asks_the_source_nothing() -> No
 def test_a_bad_request_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown search mode"):
         _backend([]).search(_request("opzegging", mode="everything"))
+
+
+def test_words_are_optional_and_units_holding_more_of_them_come_first() -> None:
+    seen: list[Sequence[str]] = []
+    result = _backend(seen).search(_request("schriftelijk opzegging leverancier", mode="clauses"))
+    # The source is asked for units holding any word; those holding all three come first,
+    # then two, in the source's order within.
+    assert seen == [["schriftelijk", "opzegging", "leverancier"]]
+    assert [h.unit_id for h in result.hits] == ["3:1", "1:2", "2:1"]
+
+
+def test_plus_word_and_phrases_require_and_minus_word_excludes() -> None:
+    backend = _backend([])
+
+    def found(text: str) -> list[str]:
+        return [h.unit_id for h in backend.search(_request(text, mode="clauses")).hits]
+
+    assert found("opzegging +leverancier") == ["2:1", "3:1"]
+    assert found('"opzegging door" schriftelijk') == ["3:1", "2:1"]
+    assert found("opzegging -schriftelijk") == ["2:1"]
+    assert found('opzegging -"door de leverancier"') == ["1:2", "3:1"]
