@@ -178,10 +178,19 @@ def _count_leaf(
         for code in np.flatnonzero(counts).tolist():
             if labels[code]:
                 counters[name][labels[code]] += int(counts[code])
-    ordinals, counts = np.unique(table.numbers["date"][docnums], return_counts=True)
-    for ordinal, count in zip(ordinals.tolist(), counts.tolist(), strict=True):
-        if ordinal:
-            counters["year"][str(date.fromordinal(ordinal).year)] += count
+    ordinals = table.numbers["date"][docnums].astype(np.int64)
+    ordinals = ordinals[ordinals > 0]  # 0: no date
+    if len(ordinals):
+        # Years from day ordinals in bulk (a match set may hold hundreds of thousands).
+        days = (ordinals - _EPOCH).astype("datetime64[D]")
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        first = int(years.min())
+        counts = np.bincount(years - first)
+        for offset in np.flatnonzero(counts).tolist():
+            counters["year"][str(first + offset)] += int(counts[offset])
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
 def _ordered(name: str, counter: Counter[str]) -> list[tuple[str, int]]:
