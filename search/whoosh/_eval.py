@@ -180,7 +180,11 @@ def evaluate(
     if required is not None:
         ids = required
     else:
-        ids = np.unique(np.concatenate([scores.ids for scores, _ in parts]))
+        # The union as a mask over the segment: linear, where np.unique sorts.
+        union = np.zeros(len(visible), dtype=bool)
+        for scores, _ in parts:
+            union[scores.ids] = True
+        ids = np.flatnonzero(union)
     for item in plan.excluded:
         ids = ids[np.isin(ids, _item(item, segment)[0].ids, invert=True)]
     if not len(ids):
