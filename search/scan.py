@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
-from search.analysis import identifiers, occurrences, stems, word_list
+from search.analysis import fold, identifiers, is_stop_word, occurrences, stems, word_list
 from search.highlight import snippet
 from search.query import Item, ParsedQuery, parse_query
 from search.types import SearchRequest, SearchResult, Unit, VersionEntry, check_request, hit_for
@@ -47,7 +47,10 @@ class ScanBackend:
         check_request(request)
         parsed = parse_query(request.text)
         positive = _EXCLUDED.sub(" ", request.text.lower())
-        words = list(dict.fromkeys(w for w in _WORD.findall(positive) if len(w) > 1))[:MAX_WORDS]
+        found = list(dict.fromkeys(w for w in _WORD.findall(positive) if len(w) > 1))
+        # Loose stop words would make the source return nearly every clause: asked for only
+        # when the query has nothing else (as search.query drops them).
+        words = ([w for w in found if not is_stop_word(fold(w))] or found)[:MAX_WORDS]
         terms = frozenset(s for item in parsed.positive for w in item.words for s in stems(w))
         units = list(islice(self._source(request, words), self._limit)) if words else []
         units = _ranked(parsed, units)

@@ -108,3 +108,11 @@ def test_plus_word_and_phrases_require_and_minus_word_excludes() -> None:
     assert found('"opzegging door" schriftelijk') == ["3:1", "2:1"]
     assert found("opzegging -schriftelijk") == ["2:1"]
     assert found('opzegging -"door de leverancier"') == ["1:2", "3:1"]
+
+
+def test_the_source_is_not_asked_for_loose_stop_words_or_excluded_words() -> None:
+    seen: list[Sequence[str]] = []
+    backend = _backend(seen)
+    backend.search(_request("de opzegging -leverancier"))
+    backend.search(_request("de door"))
+    assert seen == [["opzegging"], ["de", "door"]]
