@@ -158,7 +158,10 @@ QUERY_REFUSAL = {
     "range": _l("ranges such as [a TO z] are not supported."),
     "syntax": _l("the brackets or quotes do not match."),
     "characters": _l("the characters ^, ~ and \\ cannot be used in a search."),
-    "operator": _l("OR and NOT are not supported; put -word before a word to leave it out."),
+    "operator": _l(
+        "OR and NOT are not needed: every word counts, results with all of them come first; "
+        "+word must be in it, -word must not."
+    ),
     "only_operators": _l(
         "the search holds only operators such as AND, OR and NOT; type the words to look for."
     ),

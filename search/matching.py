@@ -7,9 +7,12 @@ identifiers (``7:408``, ``2025-017``, kept whole) and its own clause number. A w
 through any of its stems; an item (word, compound word or phrase) matches when all its content
 words occur in one field, or one of its identifiers does, or it is the unit's clause number;
 a multi-word item must moreover have its words in sequence (stop words included) in one field,
-or its identifier. Every positive item must match, metadata only together with another item;
-an excluded word or phrase must not. A trailing ``*`` matches a word that starts with the prefix
-or whose stem does.
+or its identifier. The items combine as ranked OR (`search.query`): every required item
+(``+word``, a phrase) must match, and at least one item must match outside the metadata; an
+excluded word or phrase must not. Metadata counts only when the query has several items. A
+matching unit's coordination is how many of the query's counted items (`ParsedQuery.coordination`)
+it holds: the scanning backend orders by it, as the index orders its tiers. A trailing ``*``
+matches a word that starts with the prefix or whose stem does.
 """
 
 from __future__ import annotations
@@ -88,17 +91,33 @@ class Matcher:
 
     def matches(self, unit: Unit) -> frozenset[str] | None:
         """None when the unit does not match; else the body stems to mark in its snippet."""
-        fields = _Fields(unit)
-        return self._marked(fields) if self._accepts(fields) else None
+        found = self.match(unit)
+        return None if found is None else found[0]
 
-    def _accepts(self, fields: _Fields) -> bool:
-        """The combination of search.query: every positive item holds (in the metadata only
-        when there are several), no negative one does."""
+    def match(self, unit: Unit) -> tuple[frozenset[str], int] | None:
+        """None when the unit does not match; else the body stems to mark in its snippet and
+        the number of coordination groups it holds."""
+        fields = _Fields(unit)
+        groups = self._accepts(fields)
+        return None if groups is None else (self._marked(fields), groups)
+
+    def _accepts(self, fields: _Fields) -> int | None:
+        """The combination of search.query (ranked OR): every required item holds, at least
+        one item holds outside the metadata (which counts only when there are several items),
+        no negative one holds. Returns the coordination groups held, or None."""
         positive = self.query.positive
         with_meta = len(positive) > 1
-        if not all(_item_matches(item, fields, with_meta) for item in positive):
-            return False
-        return not any(_item_matches(i, fields, True, negated=True) for i in self.query.negative)
+        held = [_item_matches(item, fields, with_meta) for item in positive]
+        if not all(h for h, item in zip(held, positive, strict=True) if item.required):
+            return None
+        if not any(
+            _item_matches(item, fields, False) for item, h in zip(positive, held, strict=True) if h
+        ):
+            return None
+        if any(_item_matches(i, fields, True, negated=True) for i in self.query.negative):
+            return None
+        keys = self.query.coordination()
+        return len({key for key, h in zip(keys, held, strict=True) if h and key is not None})
 
     def _marked(self, fields: _Fields) -> frozenset[str]:
         """Stems of the positive words (stop words only when alone) and of the body words that
@@ -137,7 +156,9 @@ def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = 
 
 
 def hint_words(query: ParsedQuery) -> list[str]:
-    """Lower-case words that a source may require (as substrings) of what it yields.
+    """Lower-case words that a source may require (as substrings) of what it yields: those of
+    the required items when the query has any, else those of the optional items, of which a
+    match holds at least one (`ScanBackend` then asks its source once per hint).
 
     Each is the part of a positive content word that its stems share with it, less its last
     letter when stemming changed the word (``opzeg`` for ``opzeggen``, ``bro`` for ``broden``,
@@ -147,7 +168,7 @@ def hint_words(query: ParsedQuery) -> list[str]:
     raw text.
     """
     hints: list[str] = []
-    for item in query.positive:
+    for item in query.required or query.positive:
         content = [w for w in item.words if not is_stop_word(w)] or list(item.words)
         for word in content:
             common = word

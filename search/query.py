@@ -1,10 +1,23 @@
 """User query text: refusal of dangerous syntax and parsing into words and phrases.
 
-Users type plain words (all must occur in one unit: AND), phrases in double quotes, ``-word`` or
+Users type plain words, phrases in double quotes, ``+word`` to require a word, ``-word`` or
 ``-"a phrase"`` to exclude, and a trailing ``*`` after at least three letters (in at most
 MAX_WILDCARDS words of one query, since each expands to many indexed words). Nothing else of
 Whoosh's query language is understood: field names, ranges, boosts, fuzzy terms and grouping are
 refused before anything runs, because Whoosh's time limit does not work outside the main thread.
+
+Meaning (ranked OR with coordination; every backend implements it):
+- a plain word (or compound such as ``non-compete`` or ``7:408``) is optional: a unit matches
+  when it holds at least one of the optional items, unless the query has required items;
+- ``+word`` and every phrase are required (``Item.required``); ``-word`` excludes;
+- units holding every counted item come first, then by how many they hold, then by score
+  (see the backends' ranking). An item's ``weight`` multiplies its score contribution; items
+  with a weight below 1 are expansions (a thesaurus adds them, with a ``concept``): they add
+  score, and count for coordination only through a concept shared with an item of the user's.
+- stop words: a loose stop word ("the", "van") is dropped when the query has any other word, so
+  it neither matches nor counts for coordination; a query of only stop words searches them as
+  ordinary optional words; inside phrases stop words are part of the exact sequence, and
+  ``+the`` keeps a stop word as a required word.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ MIN_PREFIX = 3
 MAX_WILDCARDS = 4
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
-_CHUNK_RE = re.compile(r'-?"[^"]*"|\S+')
+_CHUNK_RE = re.compile(r'[-+]?"[^"]*"|\S+')
 _FIELD_RE = re.compile(r"^[A-Za-z_]+:[\w\"*?(]")
 
 
@@ -36,13 +49,27 @@ class QueryRefused(ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One word, compound word (``7:408``) or phrase of a query, with its folded words."""
+    """One word, compound word (``7:408``) or phrase of a query, with its folded words.
+
+    `required`: the unit must hold it (``+word``, phrases); otherwise it is optional. `weight`
+    multiplies its score contribution (below 1: an expansion, not one of the user's words).
+    `concept`: items with the same concept count as one for coordination (a user's word and its
+    expansions); None: the item counts on its own.
+    """
 
     words: tuple[str, ...]
     idents: tuple[str, ...] = ()
     negated: bool = False
     prefix: bool = False
     phrase: bool = False
+    required: bool = False
+    weight: float = 1.0
+    concept: str | None = None
+
+    @property
+    def expansion(self) -> bool:
+        """Whether the item was added to the user's words (a lower weight) rather than typed."""
+        return self.weight < 1.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,35 @@ class ParsedQuery:
     @property
     def positive(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if not item.negated)
+
+    @property
+    def required(self) -> tuple[Item, ...]:
+        """The positive items a unit must hold."""
+        return tuple(item for item in self.positive if item.required)
+
+    @property
+    def optional(self) -> tuple[Item, ...]:
+        """The positive items a unit may hold (at least one of them when none is required)."""
+        return tuple(item for item in self.positive if not item.required)
+
+    def coordination(self) -> list[object]:
+        """Per positive item, the key it counts under for coordination, or None when it does
+        not count (an expansion whose concept no user item shares); see `counted`."""
+        user = {item.concept for item in self.positive if not item.expansion}
+        keys: list[object] = []
+        for index, item in enumerate(self.positive):
+            if item.concept is not None and item.concept in user:
+                keys.append(("concept", item.concept))
+            elif item.expansion:
+                keys.append(None)
+            else:
+                keys.append(("item", index))
+        return keys
+
+    @property
+    def counted(self) -> int:
+        """How many coordination keys a unit holding all of the user's items holds."""
+        return len({key for key in self.coordination() if key is not None})
 
     @property
     def expensive(self) -> bool:
@@ -116,17 +172,20 @@ def _refuse_syntax(text: str) -> None:
         raise QueryRefused("only_operators", "The search holds only operators; type words too.")
     if re.search(r"(^|\s)(OR|NOT|\|\||&&)(\s|$)", text):
         raise QueryRefused(
-            "operator", "OR and NOT are not supported; use -word to leave a word out."
+            "operator",
+            "OR and NOT are not needed: every word is optional (results holding all of them "
+            "come first); use +word to require a word and -word to leave one out.",
         )
 
 
 def _chunk_items(chunk: str) -> list[Item]:
     """Turn one whitespace-separated chunk or quoted phrase into zero or more items."""
     negated = chunk.startswith("-")
-    body = chunk[1:] if negated or chunk.startswith("+") else chunk
+    required = chunk.startswith("+")
+    body = chunk[1:] if negated or required else chunk
     if body.startswith('"'):
         found = tuple(word for word, _, _ in words(body))
-        return [Item(found, negated=negated, phrase=True)] if found else []
+        return [Item(found, negated=negated, phrase=True, required=True)] if found else []
     body = body.strip("()")
     if _FIELD_RE.match(body):
         raise QueryRefused(
@@ -136,7 +195,7 @@ def _chunk_items(chunk: str) -> list[Item]:
     found = tuple(word for word, _, _ in words(body))
     if not found:
         return []
-    return [Item(found, tuple(identifiers(body)), negated, prefix)]
+    return [Item(found, tuple(identifiers(body)), negated, prefix, required=required)]
 
 
 def _wildcard(body: str) -> tuple[str, bool]:
@@ -157,10 +216,14 @@ def _wildcard(body: str) -> tuple[str, bool]:
 
 
 def _drop_loose_stop_words(items: list[Item]) -> list[Item]:
-    """Leave out unquoted single stop words unless nothing else is left."""
+    """Leave out unquoted single stop words (not ``+the``) unless nothing else is left."""
     kept = [
         item
         for item in items
-        if item.phrase or item.negated or len(item.words) > 1 or not is_stop_word(item.words[0])
+        if item.phrase
+        or item.negated
+        or item.required
+        or len(item.words) > 1
+        or not is_stop_word(item.words[0])
     ]
     return kept if any(not item.negated for item in kept) else items

@@ -65,8 +65,16 @@ class ScanBackend:
         if not request.allowed_dossiers:
             return _result(request, [], [])
         deadline = None if request.time_limit is None else time.monotonic() + request.time_limit
-        units = self._scan(request, hint_words(parsed))
+        hints = hint_words(parsed)
+        if parsed.required or len(hints) < 2:
+            units = self._scan(request, hints)
+        else:  # optional words: a unit holds at least one of them (ranked OR)
+            units = _unique(self._scan(request, [hint]) for hint in hints)
         found = list(_matching(request, units, Matcher(parsed), deadline, self._limit))
+        # Most coordination groups held first, as the index ranks its tiers (stable: within a
+        # tier the source's order stands, there being no scores here).
+        found.sort(key=lambda match: -match[2])
+        found = [(unit, marked) for unit, marked, _ in found]
         if request.mode == "documents":
             found = _first_per_document(found, request.sort == "date")
         elif request.sort == "date":
@@ -185,21 +193,32 @@ def _matching(
     matcher: Matcher,
     deadline: float | None,
     limit: int | None,
-) -> Iterator[Match]:
-    """The permitted units that match, with the stems to mark, at most `limit` of them."""
+) -> Iterator[tuple[Unit, frozenset[str], int]]:
+    """The permitted units that match, with the stems to mark and the coordination groups
+    they hold, at most `limit` of them."""
     count = 0
     for unit in units:
         if deadline is not None and time.monotonic() >= deadline:
             raise QueryRefused("too_slow", TOO_SLOW)
         if not _permitted(unit, request):
             continue
-        marked = matcher.matches(unit)
-        if marked is None:
+        matched = matcher.match(unit)
+        if matched is None:
             continue
-        yield unit, marked
+        yield unit, *matched
         count += 1
         if limit is not None and count >= limit:
             return
+
+
+def _unique(scans: Iterable[Iterator[Unit]]) -> Iterator[Unit]:
+    """The units of several scans, each unit once (in the order first seen)."""
+    seen: set[str] = set()
+    for units in scans:
+        for unit in units:
+            if unit.unit_id not in seen:
+                seen.add(unit.unit_id)
+                yield unit
 
 
 def _permitted(unit: Unit, request: SearchRequest) -> bool:

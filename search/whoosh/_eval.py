@@ -6,6 +6,13 @@ overlap the docnum ranges of the permitted dossiers, and cut down to the units t
 see with one mask over the segment. The AND/OR of words, fields and items are operations on
 sorted arrays of docnums with aligned scores. Scores are the same BM25F sums Whoosh would
 compute for the equivalent OR/AND query, added in the same order.
+
+The items of a query combine as ranked OR (see search.query): the candidates are the units
+holding every required item, or, without required items, any item. Per candidate the result
+keeps each item's (weighted) score, whether the item was held and whether it was held outside
+``meta``, so that the adjacency of optional multi-word items can still take an item away from
+a unit (`Found.drop`) before the scores are added up and the coordination is counted
+(`Found.totals`).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from search.whoosh._columns import BYTE_LENGTHS
 from search.whoosh._plan import Alternative, Plan, PlanItem
 from search.whoosh._tables import Allowed, SegmentTable
 
-__all__ = ["Scores", "evaluate"]
+__all__ = ["Found", "Scores", "evaluate"]
 
 # Whoosh's BM25F defaults.
 B = 0.75
@@ -44,6 +51,67 @@ class Scores:
 
 
 NOTHING = Scores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class Found:
+    """Candidate units (ascending docnums) with, per plan item (rows), its weighted score, and
+    whether the unit holds it at all and outside ``meta``."""
+
+    ids: np.ndarray
+    scores: np.ndarray  # (items, units) float
+    held: np.ndarray  # (items, units) bool
+    in_text: np.ndarray  # (items, units) bool
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def only(self, keep: np.ndarray) -> Found:
+        """The units where a boolean array aligned with ids is true."""
+        return Found(
+            self.ids[keep], self.scores[:, keep], self.held[:, keep], self.in_text[:, keep]
+        )
+
+    def drop(self, row: int, ids: np.ndarray) -> Found:
+        """The same units, with item `row` taken away from the given units (sorted docnums)."""
+        away = np.isin(self.ids, ids, assume_unique=True)
+        if not away.any():
+            return self
+        scores, held, in_text = self.scores.copy(), self.held.copy(), self.in_text.copy()
+        scores[row, away], held[row, away], in_text[row, away] = 0.0, False, False
+        return Found(self.ids, scores, held, in_text)
+
+    def totals(self, plan: Plan) -> tuple[Scores, np.ndarray]:
+        """The units that still match (every required item, or any item when none is, and at
+        least one item outside ``meta``), their summed scores in item order, and how many
+        coordination groups each holds."""
+        required = [i for i, item in enumerate(plan.items) if item.required]
+        keep = self.in_text.any(axis=0)
+        if required:
+            keep &= self.held[required].all(axis=0)
+        ids, scores, held = self.ids[keep], self.scores[:, keep], self.held[:, keep]
+        total = np.zeros(len(ids), dtype=np.float64)
+        for row in scores:
+            total += row
+        groups = np.zeros(len(ids), dtype=np.int64)
+        for group in range(plan.groups):
+            rows = [i for i, item in enumerate(plan.items) if item.group == group]
+            if rows:
+                groups += held[rows].any(axis=0)
+        return Scores(ids, total), groups
+
+
+NO_UNITS = np.zeros(0, dtype=np.int64)
+
+
+def _empty(plan: Plan) -> Found:
+    rows = len(plan.items)
+    return Found(
+        NO_UNITS,
+        np.zeros((rows, 0), dtype=np.float64),
+        np.zeros((rows, 0), dtype=bool),
+        np.zeros((rows, 0), dtype=bool),
+    )
 
 
 class _Segment:
@@ -87,27 +155,65 @@ class _Segment:
 
 def evaluate(
     plan: Plan, reader: IndexReader, table: SegmentTable, allowed: Allowed, visible: np.ndarray
-) -> Scores:
-    """The visible units (a mask over the segment) that match every item of a plan, scored.
+) -> Found:
+    """The visible units (a mask over the segment) that are candidates for a plan, with each
+    item's score; `Found.totals` decides the matches.
 
     `allowed` bounds the blocks of postings that are read; `visible` is the exact set.
     """
     segment = _Segment(reader, table, allowed, visible, plan)
-    scores: Scores | None = None
-    in_text: list[np.ndarray] = []
-    for item in plan.items:
-        found, text = _item(item, segment)
-        scores = found if scores is None else _both(scores, found)
-        in_text.append(text)
-        if not len(scores):
-            return NOTHING
-    if scores is None:
-        return NOTHING
-    if len(plan.items) > 1:
-        scores = scores.only(np.isin(scores.ids, np.concatenate(in_text)))
+    required: np.ndarray | None = None
+    # Required items first: when they leave nothing, the optional ones are never read.
+    order = sorted(range(len(plan.items)), key=lambda i: not plan.items[i].required)
+    found: dict[int, tuple[Scores, np.ndarray]] = {}
+    for index in order:
+        item = plan.items[index]
+        scores, text = _item(item, segment)
+        if item.weight != 1.0:
+            scores = Scores(scores.ids, scores.values * item.weight)
+        found[index] = (scores, text)
+        if item.required:
+            required = scores.ids if required is None else _common(required, scores.ids)
+            if not len(required):
+                return _empty(plan)
+    parts = [found[index] for index in range(len(plan.items))]
+    if required is not None:
+        ids = required
+    else:
+        # The union as a mask over the segment: linear, where np.unique sorts.
+        union = np.zeros(len(visible), dtype=bool)
+        for scores, _ in parts:
+            union[scores.ids] = True
+        ids = np.flatnonzero(union)
     for item in plan.excluded:
-        scores = scores.only(np.isin(scores.ids, _item(item, segment)[0].ids, invert=True))
-    return scores
+        ids = ids[np.isin(ids, _item(item, segment)[0].ids, invert=True)]
+    if not len(ids):
+        return _empty(plan)
+    rows = len(parts)
+    values = np.zeros((rows, len(ids)), dtype=np.float64)
+    held = np.zeros((rows, len(ids)), dtype=bool)
+    in_text = np.zeros((rows, len(ids)), dtype=bool)
+    for row, (scores, text) in enumerate(parts):
+        at, present = _positions(ids, scores.ids)
+        values[row, at] = scores.values[present]
+        held[row, at] = True
+        in_text[row, _positions(ids, text)[0]] = True
+    return Found(ids, values, held, in_text)
+
+
+def _positions(ids: np.ndarray, some: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the values of `some` that occur in the sorted `ids` are, and which those are."""
+    if not len(some):
+        return NO_UNITS, np.zeros(0, dtype=bool)
+    at = np.searchsorted(ids, some)
+    present = at < len(ids)
+    present[present] = ids[at[present]] == some[present]
+    return at[present], present
+
+
+def _common(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The sorted units in both."""
+    return np.intersect1d(first, second, assume_unique=True)
 
 
 def _item(item: PlanItem, segment: _Segment) -> tuple[Scores, np.ndarray]:

@@ -1,5 +1,6 @@
 """Matching units inside the permitted dossiers, then filtering by version, confidentiality,
-the interface filters and phrase adjacency, per segment.
+the interface filters and phrase adjacency, per segment; each match carries its score and
+its coordination (how many of the query's counted items it holds).
 
 Postings are only read inside the docnum ranges of the dossiers the caller may read (each
 segment knows the ranges of every dossier), skipping the postings in between. Every match left after
@@ -34,6 +35,7 @@ class Leaf:
     offset: int
     table: SegmentTable
     matches: Scores = field(default=NOTHING)
+    coordination: np.ndarray = field(default_factory=lambda: NOTHING.ids)
 
 
 def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
@@ -52,12 +54,18 @@ def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
     if deleted:
         visible = visible.copy() if visible is allowed.mask else visible
         visible[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-    scores = evaluate(plan, reader, leaf.table, allowed, visible)
-    scores = scores.only(_passes(scores.ids, leaf.table, request))
-    kept = check_adjacency(reader, scores.ids, plan.checks)
-    if len(kept) < len(scores):
-        scores = scores.only(np.isin(scores.ids, kept, assume_unique=True))
-    leaf.matches = scores
+    found = evaluate(plan, reader, leaf.table, allowed, visible)
+    found = found.only(_passes(found.ids, leaf.table, request))
+    kept = check_adjacency(reader, found.ids, plan.checks)
+    if len(kept) < len(found):
+        found = found.only(np.isin(found.ids, kept, assume_unique=True))
+    for row, item in enumerate(plan.items):
+        if item.check >= 0:
+            # An optional multi-word item whose words are not in sequence is not held.
+            candidates = found.ids[found.held[row]]
+            holding = check_adjacency(reader, candidates, (plan.optional_checks[item.check],))
+            found = found.drop(row, np.setdiff1d(candidates, holding, assume_unique=True))
+    leaf.matches, leaf.coordination = found.totals(plan)
 
 
 def _passes(found: np.ndarray, table: SegmentTable, request: SearchRequest) -> np.ndarray:
@@ -103,6 +111,7 @@ class Matches:
     score: np.ndarray
     document: np.ndarray
     date: np.ndarray
+    coordination: np.ndarray  # counted items held: the first key of relevance order
 
     def __len__(self) -> int:
         return len(self.docnum)
@@ -115,6 +124,7 @@ class Matches:
             self.score[chosen],
             self.document[chosen],
             self.date[chosen],
+            self.coordination[chosen],
         )
 
 
@@ -123,7 +133,7 @@ def gather(leaves: list[Leaf]) -> Matches:
     parts = [(index, leaf) for index, leaf in enumerate(leaves) if len(leaf.matches)]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return Matches(empty, empty, np.zeros(0), empty, empty)
+        return Matches(empty, empty, np.zeros(0), empty, empty, empty)
 
     return Matches(
         np.concatenate([np.full(len(leaf.matches), index) for index, leaf in parts]),
@@ -135,6 +145,7 @@ def gather(leaves: list[Leaf]) -> Matches:
         np.concatenate([leaf.table.numbers["date"][leaf.matches.ids] for _, leaf in parts]).astype(
             np.int64
         ),
+        np.concatenate([leaf.coordination for _, leaf in parts]).astype(np.int64),
     )
 
 
@@ -167,10 +178,19 @@ def _count_leaf(
         for code in np.flatnonzero(counts).tolist():
             if labels[code]:
                 counters[name][labels[code]] += int(counts[code])
-    ordinals, counts = np.unique(table.numbers["date"][docnums], return_counts=True)
-    for ordinal, count in zip(ordinals.tolist(), counts.tolist(), strict=True):
-        if ordinal:
-            counters["year"][str(date.fromordinal(ordinal).year)] += count
+    ordinals = table.numbers["date"][docnums].astype(np.int64)
+    ordinals = ordinals[ordinals > 0]  # 0: no date
+    if len(ordinals):
+        # Years from day ordinals in bulk (a match set may hold hundreds of thousands).
+        days = (ordinals - _EPOCH).astype("datetime64[D]")
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        first = int(years.min())
+        counts = np.bincount(years - first)
+        for offset in np.flatnonzero(counts).tolist():
+            counters["year"][str(first + offset)] += int(counts[offset])
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
 def _ordered(name: str, counter: Counter[str]) -> list[tuple[str, int]]:

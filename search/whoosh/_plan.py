@@ -4,14 +4,19 @@ An item (word, compound word or phrase) matches a unit when all its content word
 one field (each word through any of its stems), or when one of its identifiers does. Exact
 adjacency of multi-word items, stop words included, is checked afterwards on the permitted
 candidates only (see index_adjacency): Whoosh's phrase matching decoded the positions of "of"
-in nearly every unit before any permission filter applied. Scores are Whoosh's BM25F, computed
-from the same statistics Whoosh uses (collection idf and average field length).
+in nearly every unit before any permission filter applied. For a required item (a phrase,
+``+non-compete``) the check removes units; for an optional one (``non-compete``) it only
+decides whether the item counts as held. Scores are Whoosh's BM25F, computed from the same
+statistics Whoosh uses (collection idf and average field length), times the item's weight.
+
+Each item carries its coordination group: the index of the distinct key it counts under
+(`ParsedQuery.coordination`), or -1 when it does not count (an expansion of its own).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from whoosh.reading import IndexReader
@@ -53,9 +58,18 @@ class Alternative:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """The alternatives of one item; it matches a unit when any alternative does."""
+    """The alternatives of one item; it matches a unit when any alternative does.
+
+    `required`: a unit must hold it; `weight` multiplies its score; `group`: its coordination
+    group (-1: not counted); `check`: index in Plan.optional_checks of the adjacency check
+    that decides whether an optional multi-word item is held, or -1.
+    """
 
     alternatives: tuple[Alternative, ...]
+    required: bool = True
+    weight: float = 1.0
+    group: int = -1
+    check: int = -1
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,9 @@ class Plan:
 
     items: tuple[PlanItem, ...]
     excluded: tuple[PlanItem, ...] = ()
-    checks: tuple[Adjacency, ...] = ()
+    checks: tuple[Adjacency, ...] = ()  # filters: required and excluded multi-word items
+    optional_checks: tuple[Adjacency, ...] = ()  # decide whether an optional item is held
+    groups: int = 0  # coordination groups a unit holding all of the user's items holds
     highlight: frozenset[str] = frozenset()
     idf: dict[tuple[str, str], float] | None = None
     average_length: dict[str, float] | None = None
@@ -100,17 +116,48 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     """
     reader = searcher.reader()
     expansions: Expansions = {}
-    items = [_item(item, reader, expansions) for item in parsed.positive]
+    positive = parsed.positive
+    keys = parsed.coordination()
+    groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
+    optional_checks: list[Adjacency] = []
+    items = []
+    for item, key in zip(positive, keys, strict=True):
+        planned = _item(item, reader, expansions)
+        check = -1
+        if len(item.words) > 1 and not item.required:
+            check = len(optional_checks)
+            optional_checks.append(_adjacency(item))
+        items.append(
+            PlanItem(
+                planned.alternatives,
+                item.required,
+                item.weight,
+                groups[key] if key is not None else -1,
+                check,
+            )
+        )
     if len(items) == 1:
         # A single item must match the text itself: metadata only narrows a query with
         # several items ("acme termination"), it never makes every clause of a document a hit.
-        items = [PlanItem(tuple(a for a in items[0].alternatives if a.field != "meta"))]
-    if any(not item.alternatives for item in items):
+        alone = items[0]
+        items = [
+            replace(alone, alternatives=tuple(a for a in alone.alternatives if a.field != "meta"))
+        ]
+    if any(item.required and not item.alternatives for item in items):
+        return EMPTY
+    # An optional item that the index cannot match still counts in `groups`: no unit then
+    # holds every word, and the ranking goes by how many words a unit does hold.
+    items = [item for item in items if item.alternatives]
+    if not items:
         return EMPTY
     excluded = [_item(item, reader, expansions) for item in parsed.negative if len(item.words) == 1]
     if sum(len(found) for found in expansions.values()) > MAX_QUERY_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
-    checks = tuple(_adjacency(item) for item in parsed.items if len(item.words) > 1)
+    checks = tuple(
+        _adjacency(item)
+        for item in parsed.items
+        if len(item.words) > 1 and (item.negated or item.required)
+    )
     terms = {
         (a.field, t)
         for i in (*items, *excluded)
@@ -122,6 +169,8 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
         tuple(items),
         tuple(item for item in excluded if item.alternatives),
         checks,
+        tuple(optional_checks),
+        len(groups),
         _highlight(parsed, reader, expansions),
         {term: searcher.idf(*term) for term in terms},
         {field: searcher.avg_field_length(field) or 1.0 for field in SCORED_FIELDS},

@@ -102,7 +102,7 @@ def backend(make_backend: Callable[[str], SearchBackend]) -> SearchBackend:
 
 @pytest.fixture
 def whoosh(tmp_path: Path) -> Iterator[SearchIndex]:
-    """An empty Whoosh index, for what only an index on disk does."""
+    """An empty Whoosh backend, for what only an index on disk does."""
     created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
     created.create()
     yield created
@@ -265,7 +265,9 @@ def test_metadata_words_combine_with_clause_words(backend: SearchBackend) -> Non
             (2, [unit(2, 0, "Termination for convenience.", supplier="Initech")]),
         ]
     )
-    assert documents(search(backend, "globex termination")) == [1]
+    # Both words (one in the supplier name) first; the other unit holds one word only.
+    assert documents(search(backend, "globex termination")) == [1, 2]
+    assert documents(search(backend, "+globex termination")) == [1]
 
 
 def test_trailing_wildcard_and_exclusion(backend: SearchBackend) -> None:
@@ -383,7 +385,7 @@ def _canary_world(backend: SearchBackend) -> None:
 
 @pytest.mark.parametrize("mode", ["documents", "clauses"])
 @pytest.mark.parametrize(
-    "text", [CANARY, CANARY[:6] + "*", f'"terms {CANARY}"', f"contract {CANARY}", "geheim"]
+    "text", [CANARY, CANARY[:6] + "*", f'"terms {CANARY}"', f"contract +{CANARY}", "geheim"]
 )
 def test_forbidden_dossier_never_matches(backend: SearchBackend, mode: str, text: str) -> None:
     _canary_world(backend)
@@ -400,6 +402,24 @@ def test_forbidden_dossier_never_shows(backend: SearchBackend, mode: str) -> Non
     assert documents(shared) == [1]
     assert shared.total == 1
     flat = repr(shared)
+    for secret in (CANARY, "2025-099", "Geheim", "report", "draft", "2019", "annex"):
+        assert secret not in flat
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_an_or_query_counts_and_shows_only_permitted_matches(
+    backend: SearchBackend, mode: str
+) -> None:
+    # "contract" is in every document, the canary only in forbidden ones: under ranked OR the
+    # permitted document is found by one word and nothing of the others leaks into the
+    # total, the facets, the hit or its score.
+    _canary_world(backend)
+    hidden = search(backend, f"contract {CANARY}", {1}, mode=mode, denied_documents=frozenset({3}))
+    alone = search(backend, "contract", {1}, mode=mode, denied_documents=frozenset({3}))
+    assert documents(hidden) == [1] and hidden.total == 1
+    assert hidden.facets == alone.facets
+    assert hidden.hits[0].score == pytest.approx(alone.hits[0].score)
+    flat = repr(hidden)
     for secret in (CANARY, "2025-099", "Geheim", "report", "draft", "2019", "annex"):
         assert secret not in flat
 
@@ -436,6 +456,105 @@ def test_old_versions_only_on_request(backend: SearchBackend) -> None:
     old = search(backend, "penalties", include_old_versions=True)
     assert [(hit.document_id, hit.version_id) for hit in old.hits] == [(1, 10)]
     assert search(backend, "bonuses").hits[0].version_number == 2
+
+
+# Ranked OR: optional words, +word, phrases, -word, coordination
+
+
+def _liability_world(backend: SearchBackend) -> None:
+    """Units holding both, one or none of "limitation" and "liability"; "limitation" common
+    (a low idf) so that a unit repeating "liability" outscores one holding both words."""
+    filler = "The parties agree on the terms set out in this agreement and its annexes. " * 3
+    backend.apply(
+        [
+            (1, [unit(1, 0, "Liability liability liability: liability is liability.")]),
+            (2, [unit(2, 0, f"{filler} A limitation of liability applies to both.")]),
+            (3, [unit(3, 0, "Limitation of the term.")]),
+            (4, [unit(4, 0, "Payment within thirty days.")]),
+            (5, [unit(5, 0, "The liability of the supplier is capped at the price.")]),
+            *[(n, [unit(n, 0, f"Limitation number {n}.")]) for n in range(6, 12)],
+        ]
+    )
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_plain_words_are_optional_and_units_holding_all_come_first(
+    backend: SearchBackend, mode: str
+) -> None:
+    _liability_world(backend)
+    found = search(backend, "limitation liability", mode=mode, per_page=100)
+    ranked = documents(found)
+    # Every unit with either word is found; the one with both first, although a unit holding
+    # one word scores higher by BM25F alone.
+    assert sorted(ranked) == [1, 2, 3, 5, *range(6, 12)]
+    assert ranked[0] == 2
+    if "ranks" not in backend.capabilities:
+        return  # a backend without scores orders by coordination only
+    scores = {hit.document_id: hit.score for hit in found.hits}
+    assert scores[1] > scores[2]
+    # Within the units holding one word: by score.
+    rest = [hit.score for hit in found.hits[1:]]
+    assert rest == sorted(rest, reverse=True)
+    assert found.total == len(ranked)
+
+
+def test_a_query_whose_words_no_unit_holds_together_still_finds_each(
+    backend: SearchBackend,
+) -> None:
+    _liability_world(backend)
+    # No unit holds "payment" and "liability" together; both kinds are found.
+    assert sorted(documents(search(backend, "payment liability"))) == [1, 2, 4, 5]
+    # A word the index does not hold at all takes nothing away from the others.
+    assert sorted(documents(search(backend, "payment zzzyxw"))) == [4]
+
+
+def test_plus_word_and_phrases_are_required_and_minus_word_excludes(backend: SearchBackend) -> None:
+    _liability_world(backend)
+    assert sorted(documents(search(backend, "+limitation liability"))) == [2, 3, *range(6, 12)]
+    assert documents(search(backend, "+limitation +liability")) == [2]
+    assert documents(search(backend, "limitation +liability", per_page=100))[0] == 2
+    assert documents(search(backend, '"limitation of liability" supplier')) == [2]
+    assert documents(search(backend, '+"limitation of liability"')) == [2]
+    assert sorted(documents(search(backend, "limitation liability -number"))) == [1, 2, 3, 5]
+    assert sorted(documents(search(backend, 'liability -"limitation of liability"'))) == [1, 5]
+
+
+def test_an_optional_compound_counts_only_where_its_words_are_in_sequence(
+    backend: SearchBackend,
+) -> None:
+    backend.apply(
+        [
+            (1, [unit(1, 0, "A non-compete clause binds the seller.")]),
+            (2, [unit(2, 0, "Non-exclusive: the parties compete freely.")]),
+            (3, [unit(3, 0, "The seller shall not solicit employees.")]),
+        ]
+    )
+    # Unit 2 holds "non" and "compete", but not as "non-compete": that item is not held.
+    assert documents(search(backend, "non-compete seller")) == [1, 3]
+    assert documents(search(backend, "non-compete")) == [1]
+
+
+def test_a_stop_word_query_searches_its_stop_words(backend: SearchBackend) -> None:
+    backend.apply([(1, [unit(1, 0, "Of.")]), (2, [unit(2, 0, "Of the.")]), (3, [unit(3, 0, "X.")])])
+    # Only stop words: they are searched as ordinary optional words, both first.
+    assert documents(search(backend, "the of")) == [2, 1]
+    # With a content word, a loose stop word neither matches nor counts; +the keeps it.
+    assert documents(search(backend, "the x")) == [3]
+    assert documents(search(backend, "+the of")) == [2]
+
+
+def test_or_totals_pages_and_facets_describe_the_same_matches(backend: SearchBackend) -> None:
+    _liability_world(backend)
+    for mode in ("documents", "clauses"):
+        first = search(backend, "limitation liability", mode=mode, per_page=3)
+        pages = [
+            search(backend, "limitation liability", mode=mode, per_page=3, page=p)
+            for p in range(1, 6)
+        ]
+        seen = [hit.unit_id for page in pages for hit in page.hits]
+        assert len(seen) == len(set(seen)) == first.total == 10
+        assert sum(count for _, count in first.facets["kind"]) == first.total
+        assert all(page.total == first.total and page.facets == first.facets for page in pages)
 
 
 # Modes, facets, snippets, order, pages

@@ -1,10 +1,20 @@
-"""`search/query.py`: a query holds at most a few wildcards."""
+"""`search/query.py`: a query holds at most a few wildcards; plain words are optional,
+``+word`` and phrases required, ``-word`` excluded; coordination keys."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from search.query import MAX_WILDCARDS, QueryRefused, validate_query
+from search.query import (
+    MAX_WILDCARDS,
+    Item,
+    ParsedQuery,
+    QueryRefused,
+    parse_query,
+    validate_query,
+)
 
 
 def test_a_query_holds_at_most_a_few_wildcards() -> None:
@@ -14,3 +24,55 @@ def test_a_query_holds_at_most_a_few_wildcards() -> None:
         with pytest.raises(QueryRefused) as refused:
             validate_query(text)
         assert refused.value.code == "too_many_wildcards"
+
+
+def test_plain_words_are_optional_plus_words_and_phrases_required() -> None:
+    parsed = parse_query('limitation +liability "force majeure" +"notice period" -penalty')
+    flags = [(item.words, item.required, item.negated, item.phrase) for item in parsed.items]
+    assert flags == [
+        (("limitation",), False, False, False),
+        (("liability",), True, False, False),
+        (("force", "majeure"), True, False, True),
+        (("notice", "period"), True, False, True),
+        (("penalty",), False, True, False),
+    ]
+    assert [item.words for item in parsed.required] == [
+        ("liability",),
+        ("force", "majeure"),
+        ("notice", "period"),
+    ]
+    assert [item.words for item in parsed.optional] == [("limitation",)]
+
+
+def test_loose_stop_words_drop_unless_alone_or_required() -> None:
+    assert [item.words for item in parse_query("the governing law").items] == [
+        ("governing",),
+        ("law",),
+    ]
+    assert [item.words for item in parse_query("the of").items] == [("the",), ("of",)]
+    kept = parse_query("+the law").items
+    assert [(item.words, item.required) for item in kept] == [(("the",), True), (("law",), False)]
+
+
+def test_coordination_counts_user_items_and_concepts_they_share() -> None:
+    user = parse_query("audit rights").items
+    audit = replace(user[0], concept="audit")
+    books = Item(("books",), weight=0.5, concept="audit")  # an expansion of "audit"
+    other = Item(("inspection",), weight=0.5, concept="inspection")  # a concept of its own
+    loose = Item(("records",), weight=0.5)
+    parsed = ParsedQuery((audit, user[1], books, other, loose))
+    assert parsed.coordination() == [
+        ("concept", "audit"),
+        ("item", 1),
+        ("concept", "audit"),
+        None,
+        None,
+    ]
+    assert parsed.counted == 2
+    assert books.expansion and not audit.expansion
+
+
+def test_or_and_not_as_operators_are_explained() -> None:
+    with pytest.raises(QueryRefused) as refused:
+        validate_query("termination OR renewal")
+    assert refused.value.code == "operator" and "+word" in str(refused.value)

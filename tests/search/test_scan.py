@@ -106,7 +106,7 @@ def test_what_a_leaky_source_yields_is_filtered_again(
 ) -> None:
     hidden = _unit(9, 1, f"Opzegging {SECRET}.", **change)
     backend = ScanBackend(Leaky([*UNITS, hidden]))
-    request = dataclasses.replace(_request(f"opzegging {SECRET}", mode=mode), **options)
+    request = dataclasses.replace(_request(f"opzegging +{SECRET}", mode=mode), **options)
     result = backend.search(request)
     assert (result.total, result.hits) == (0, [])
     assert all(values == [] for values in result.facets.values())

@@ -10,9 +10,12 @@ that add versions, replace and delete documents) and by stock Whoosh through its
 (RamStorage, a schema with the same scored fields, analyzers and boosts, the default writer,
 codec and merge policy, the same batches of delete_by_term and add_document). Generated searches
 (single words, several words, phrases, identifiers, -exclusions, wildcards, stop words, filters,
-both modes, both sort orders, several pages) then run on both. Shared with the engine by design:
-the analysis (WordTokenizer, IdentTokenizer, stems, stop words) and the parsing of the query text
-into items (search.query.parse_query): what is compared is indexing, matching and scoring.
+both modes, both sort orders, several pages) then run on both, some of them with expansion
+items added as a thesaurus adds them (a lower weight, with or without a concept shared with a
+word of the user's). Shared with the engine by design: the analysis (WordTokenizer,
+IdentTokenizer, stems, stop words) and the parsing of the query text into items
+(search.query.parse_query, ParsedQuery.coordination): what is compared is indexing, matching,
+scoring and the coordination order.
 
 Compared, per search: the total; every hit of every page fetched (unit, document, score within
 rel 1e-4) at its rank, where hits whose scores are equal within the tolerance (or whose dates
@@ -24,9 +27,17 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
   stock Whoosh's Prefix query scores a constant by default and knows no endings);
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only when the query has several items), Term
-  ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below);
-- the query is the And of its items (the language has no OR or NOT: AND is implicit, ``-word``
-  and ``-"phrase"`` exclude). Boosts are those of Whoosh Term queries (score times boost).
+  ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
+  item's weight as the boost of that Or; an optional multi-word item (``non-compete``) is that
+  query Require'd by its exact sequence (see below), so where the words are not in sequence it
+  neither matches nor scores;
+- the query is ranked OR: the Or of the items when none is required, else AndMaybe(And of the
+  required items, Or of the optional ones) (``+word`` and phrases are required; ``-word`` and
+  ``-"phrase"`` exclude). Boosts are those of Whoosh queries (score times boost);
+- the order (relevance): the number of coordination groups a unit holds (each item counts
+  under its ParsedQuery.coordination key; an item is held when its own stock query matches
+  the unit), most first, then the stock score. Stock Whoosh has no such order (its Or
+  ``scale`` is a factor, not tiers), so it is applied here to the stock hits.
 
 Where the engine deliberately differs from plain Whoosh, the part meant to be equal is compared:
 - permissions and interface filters (dossiers, denied documents, current versions only, kind,
@@ -36,13 +47,14 @@ Where the engine deliberately differs from plain Whoosh, the part meant to be eq
 - a phrase or other multi-word item is scored as the And of its content words, not by phrase
   frequency; its exact adjacency (stop words included) is a condition only: here a Phrase
   query per combination of the words' stems in ``body`` or ``meta`` (or the identifier Term),
-  in the filter (taken out of it when excluded). With several items, a unit must match at least
-  one item outside ``meta`` (metadata only narrows): the Or of those parts, in the filter;
+  in the filter (taken out of it when excluded) for required and excluded items. A unit must
+  match at least one item outside ``meta`` (metadata only narrows): the Or of those parts, in
+  the filter;
 - documents mode groups units per document, which Whoosh does not: the expected documents are
-  grouped here from stock Whoosh's unit hits (a document scores its best unit; the hit shown
-  is one of its best units; facets count each document once, by its first matching unit in
-  index order). Date order (newest first; documents by their newest matching unit, then by
-  document id) is also applied here to the stock hits;
+  grouped here from stock Whoosh's unit hits (a document ranks by its best unit, most groups
+  held then highest score; the hit shown is one of its best units; facets count each document
+  once, by its first matching unit in index order). Date order (newest first; documents by
+  their newest matching unit, then by document id) is also applied here to the stock hits;
 - snippets are the engine's own highlighter, not Whoosh scoring: not compared (snippets=False).
 
 Not compared: snippets; the order among tied hits (the engine keeps index order, deliberately);
@@ -69,19 +81,23 @@ from datetime import date
 from itertools import product
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import scoring
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import Index
-from whoosh.query import And, Or, Phrase, Query, Term
+from whoosh.query import And, AndMaybe, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
 from search.analysis import IdentTokenizer, WordTokenizer, fold, is_stop_word, stems
 from search.query import Item, ParsedQuery, QueryRefused, parse_query
 from search.types import SearchRequest, Unit
 from search.whoosh import WhooshBackend as SearchIndex
-from search.whoosh._plan import ENDINGS
+from search.whoosh import _eval, _match, _search
+from search.whoosh._eval import Found
+from search.whoosh._plan import ENDINGS, Plan
+from search.whoosh._search import execute
 
 # The engine's BM25F parameters (Whoosh's defaults) and field boosts, spelled out here on
 # purpose: a change in the engine must show up as a difference, not be copied into the oracle.
@@ -437,6 +453,7 @@ class StockHit:
     score: float
     date: int
     facets: dict[str, str]
+    groups: int = 0  # coordination groups held
 
 
 class Stock:
@@ -462,42 +479,62 @@ class Stock:
         return Or([Term(field, t, boost=boost) for t in dict.fromkeys(terms)])
 
     def item(self, item: Item, with_meta: bool) -> tuple[Query, Query]:
-        """An item's query, and the part of it outside ``meta``."""
+        """An item's query (boosted by its weight), and the part of it outside ``meta``; an
+        optional multi-word item only where its words are in sequence."""
         words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
         body = And([self.word("body", w, item.prefix, BODY_BOOST) for w in words])
         meta = And([self.word("meta", w, item.prefix, META_BOOST) for w in words])
         idents = [Term("ident", ident, boost=IDENT_BOOST) for ident in item.idents]
         clause = [Term("number", n, boost=NUMBER_BOOST) for n in numbers(item)]
         alternatives = [body, *([meta] if with_meta else []), *idents, *clause]
-        return Or(alternatives), Or([body, *idents, *clause])
+        whole: Query = Or(alternatives, boost=item.weight)
+        text: Query = Or([body, *idents, *clause])
+        if len(item.words) > 1 and not item.required:
+            whole, text = Require(whole, self.sequence(item)), Require(text, self.sequence(item))
+        return whole, text
 
-    def holding(self, item: Item) -> set[int]:
-        """Units holding a multi-word item: its words in sequence in body or meta (any stem of
-        each, stop words included), or one of its identifiers."""
+    def sequence(self, item: Item) -> Query:
+        """A multi-word item's words in sequence in body or meta (any stem of each, stop words
+        included), or one of its identifiers."""
         options: list[Query] = [Term("ident", ident) for ident in item.idents]
         for field_name in ("body", "meta"):
             # Only stems the field holds: a Phrase with any other term matches nothing.
             held = [[s for s in stems(w) if (field_name, s) in self.reader] for w in item.words]
             for combination in product(*held):
                 options.append(Phrase(field_name, list(combination)))
-        return set(self.searcher.docs_for_query(Or(options)))
+        return Or(options)
+
+    def holding(self, item: Item) -> set[int]:
+        """Units holding a multi-word item's words in sequence (see `sequence`)."""
+        return set(self.searcher.docs_for_query(self.sequence(item)))
 
     def search(self, parsed: ParsedQuery, request: SearchRequest) -> list[StockHit]:
-        """Every matching unit with its stock BM25F score, best first (ties by docnum)."""
+        """Every matching unit with its stock BM25F score and coordination, best first (most
+        groups held, then score, ties by docnum)."""
         allowed = {d for d, stored in self.stored.items() if passes(stored, request)}
         positives = parsed.positive
         several = len(positives) > 1
         parts = [self.item(item, several) for item in positives]
-        query = And([whole for whole, _ in parts])
-        if several:
-            allowed &= set(self.searcher.docs_for_query(Or([t for _, t in parts])))
+        required = [whole for (whole, _), i in zip(parts, positives, strict=True) if i.required]
+        optional = [whole for (whole, _), i in zip(parts, positives, strict=True) if not i.required]
+        if required and optional:
+            query: Query = AndMaybe(And(required), Or(optional))
+        else:
+            query = And(required) if required else Or(optional)
+        allowed &= set(self.searcher.docs_for_query(Or([t for _, t in parts])))
+        keys = parsed.coordination()
+        groups: dict[object, set[int]] = defaultdict(set)
+        for (whole, _), key in zip(parts, keys, strict=True):
+            if key is not None:
+                groups[key] |= set(self.searcher.docs_for_query(whole))
+        counted = list(groups.values())
         masked: set[int] = set()
         for item in parsed.negative:
             if len(item.words) == 1:
                 whole, _ = self.item(item, with_meta=True)
                 masked |= set(self.searcher.docs_for_query(whole))
         for item in parsed.items:
-            if len(item.words) > 1:
+            if len(item.words) > 1 and (item.negated or item.required):
                 held = self.holding(item)
                 if item.negated:
                     masked |= held
@@ -526,9 +563,10 @@ class Stock:
                         if stored["date"]
                         else "",
                     },
+                    sum(hit.docnum in held for held in counted),
                 )
             )
-        hits.sort(key=lambda h: (-h.score, h.docnum))
+        hits.sort(key=lambda h: (-h.groups, -h.score, h.docnum))
         return hits
 
 
@@ -605,7 +643,10 @@ def expected_clauses(hits: list[StockHit], by_date: bool) -> list[Expected]:
     return _with_ties(
         [
             Expected(
-                (-h.date,) if by_date else (-h.score,), h.unit_id, h.score, frozenset([h.unit_id])
+                (-h.date,) if by_date else (-h.groups, -h.score),
+                h.unit_id,
+                h.score,
+                frozenset([h.unit_id]),
             )
             for h in order
         ]
@@ -618,10 +659,11 @@ def expected_documents(hits: list[StockHit], by_date: bool) -> list[Expected]:
         grouped[hit.document].append(hit)
     entries = []
     for document, units in grouped.items():
-        best = max(h.score for h in units)
+        most = max(h.groups for h in units)
+        best = max(h.score for h in units if h.groups == most)
         newest = max(h.date for h in units)
-        chosen = frozenset(h.unit_id for h in units if _close(h.score, best))
-        key = (-newest, -document) if by_date else (-best,)
+        chosen = frozenset(h.unit_id for h in units if h.groups == most and _close(h.score, best))
+        key = (-newest, -document) if by_date else (-most, -best)
         entries.append(Expected(key, document, best, chosen))
     entries.sort(key=lambda e: e.key)
     return _with_ties(entries)
@@ -645,7 +687,10 @@ def expected_facets(hits: list[StockHit], documents: bool) -> dict[str, dict[str
 # Generated searches ---------------------------------------------------------------------------
 
 
-QUERY_KINDS = ("one", "several", "meta", "phrase", "exclude", "wildcard", "ident", "stop")
+QUERY_KINDS = (
+    *("one", "several", "meta", "phrase", "exclude", "wildcard", "ident", "stop", "plus"),
+    *("compound", "expansion"),
+)
 
 
 class QueryMaker:
@@ -693,8 +738,25 @@ class QueryMaker:
 
     def text(self) -> tuple[str, str]:
         """A kind of query and a query of that kind."""
-        kind = self.rng.choices(QUERY_KINDS, (20, 20, 8, 16, 12, 11, 8, 5))[0]
+        kind = self.rng.choices(QUERY_KINDS, (20, 20, 8, 16, 12, 11, 8, 5, 10, 6, 12))[0]
         return kind, self._text(kind)
+
+    def expand(self, parsed: ParsedQuery) -> ParsedQuery:
+        """The parsed query with one or two expansion items as a thesaurus adds them: a lower
+        weight, and a concept shared with one of the user's items, one of its own, or none."""
+        rng = self.rng
+        items = list(parsed.items)
+        for number in range(rng.randint(1, 2)):
+            how = rng.choice(("shared", "own", "none"))
+            concept = None if how == "none" else f"concept{number}"
+            if how == "shared":
+                users = [i for i, item in enumerate(items) if not item.negated]
+                chosen = rng.choice(users)
+                items[chosen] = replace(items[chosen], concept=concept)
+            words = (fold(self.word()),)
+            weight = rng.choice((0.3, 0.5, 0.8))
+            items.append(Item(words, weight=weight, concept=concept))
+        return ParsedQuery(tuple(items))
 
     def _text(self, kind: str) -> str:
         rng = self.rng
@@ -719,6 +781,17 @@ class QueryMaker:
         if kind == "ident":
             extra = f" {self.word()}" if rng.random() < 0.4 else ""
             return rng.choice(IDENTIFIERS[:6]) + extra
+        if kind == "plus":
+            words = [self.word() for _ in range(rng.randint(2, 3))]
+            chosen = rng.randrange(len(words))
+            words[chosen] = "+" + words[chosen]
+            return " ".join(words)
+        if kind == "compound":
+            # An optional multi-word item: held only where its words are in sequence.
+            compound = self.phrase().strip('"').replace(" ", "-")
+            return f"{compound} {self.word()}"
+        if kind == "expansion":
+            return " ".join(self.word() for _ in range(rng.randint(1, 3)))
         return f"{self.stop()} {self.word()}" if rng.random() < 0.7 else self.stop()
 
     def request(self, text: str, documents: list[int]) -> SearchRequest:
@@ -767,10 +840,26 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
 
 
-def compare(engine: SearchIndex, stock: Stock, request: SearchRequest, tally: Tally) -> int:
-    """Run one request in both modes on both sides and compare totals, pages and facets;
-    return the number of matching units."""
-    parsed = parse_query(request.text)
+def engine_search(engine: SearchIndex, request: SearchRequest, parsed: ParsedQuery | None):
+    """The engine's result for a request, or for a parsed query given instead of its text
+    (expansion items cannot be typed; a thesaurus adds them after parsing)."""
+    if parsed is None:
+        return engine.search(request)
+    with engine._searcher() as searcher:
+        return execute(searcher, engine._table, request, parsed)
+
+
+def compare(
+    engine: SearchIndex,
+    stock: Stock,
+    request: SearchRequest,
+    tally: Tally,
+    parsed: ParsedQuery | None = None,
+) -> int:
+    """Run one request (or a parsed query under its options) in both modes on both sides and
+    compare totals, pages and facets; return the number of matching units."""
+    given = parsed
+    parsed = parsed or parse_query(request.text)
     hits = stock.search(parsed, request)
     by_date = request.sort == "date"
     tally.nonempty += bool(hits)
@@ -784,7 +873,7 @@ def compare(engine: SearchIndex, stock: Stock, request: SearchRequest, tally: Ta
         page = 1
         while True:
             asked = replace(request, mode=mode, page=page)
-            result = engine.search(asked)
+            result = engine_search(engine, asked, given)
             tally.searches += 1
             where = repr(asked)
             assert result.total == len(expected), where
@@ -803,7 +892,7 @@ def compare(engine: SearchIndex, stock: Stock, request: SearchRequest, tally: Ta
         if seen and len(seen) == len(expected):
             assert seen == {e.identity for e in expected}, request
         if page < 4 and len(expected):  # the page after the last
-            past = engine.search(replace(request, mode=mode, page=page + 1))
+            past = engine_search(engine, replace(request, mode=mode, page=page + 1), given)
             assert past.hits == [] and past.total == len(expected), request
     return len(hits)
 
@@ -851,8 +940,9 @@ def run_oracle(tmp_path: Path, seed: int, documents: int, queries: int) -> Tally
                 tally.number_queries += 1
                 continue
             request = maker.request(text, all_documents)
+            expanded = maker.expand(parsed) if kind == "expansion" else None
             try:
-                found = compare(engine, stock, request, tally)
+                found = compare(engine, stock, request, tally, expanded)
             except QueryRefused:
                 tally.refused += 1
                 continue
@@ -871,6 +961,55 @@ def test_engine_equals_stock_whoosh_bm25f(tmp_path: Path) -> None:
     assert tally.hits >= 3000, tally
     assert tally.refused + tally.number_queries <= 30, tally
     assert min(tally.kinds[kind] for kind in QUERY_KINDS) >= 5, tally
+
+
+def _without_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluate = _match.evaluate
+
+    def unweighted(plan: Plan, *args: object) -> object:
+        items = tuple(replace(item, weight=1.0) for item in plan.items)
+        return evaluate(replace(plan, items=items), *args)
+
+    monkeypatch.setattr(_match, "evaluate", unweighted)
+
+
+def _without_coordination(monkeypatch: pytest.MonkeyPatch) -> None:
+    totals = Found.totals
+
+    def uncoordinated(self: Found, plan: Plan) -> tuple[object, np.ndarray]:
+        scores, groups = totals(self, plan)
+        return scores, np.zeros_like(groups)
+
+    monkeypatch.setattr(Found, "totals", uncoordinated)
+
+
+def _without_sequence_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    match_leaf = _search.match_leaf
+
+    def unchecked(plan: Plan, *args: object) -> None:
+        items = tuple(replace(item, check=-1) for item in plan.items)
+        match_leaf(replace(plan, items=items), *args)
+
+    monkeypatch.setattr(_search, "match_leaf", unchecked)
+
+
+@pytest.mark.parametrize(
+    "perturb",
+    [
+        lambda monkeypatch: monkeypatch.setattr(_eval, "K1", 1.25),
+        _without_weights,
+        _without_coordination,
+        _without_sequence_check,
+    ],
+    ids=["bm25-k1", "weights-ignored", "coordination-ignored", "optional-sequence-unchecked"],
+)
+def test_the_oracle_notices_a_perturbed_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, perturb: object
+) -> None:
+    """The comparison is not vacuous: each of these small changes to the engine fails it."""
+    perturb(monkeypatch)  # type: ignore[operator]
+    with pytest.raises(AssertionError):
+        run_oracle(tmp_path, seed=20261124, documents=70, queries=300)
 
 
 @pytest.mark.slow
