@@ -23,7 +23,13 @@ from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 from whoosh.lang.stopwords import stoplists
 
-__all__ = ["lemma", "parts"]
+__all__ = ["known", "lemma", "parts"]
+
+
+def _words(text: str) -> frozenset[str]:
+    """The words of a whitespace-separated list."""
+    return frozenset(text.split())
+
 
 # Parts shorter than this are too often prefixes or suffixes (ver|zekering, eigen|dom).
 MIN_PART = 4
@@ -32,18 +38,17 @@ MIN_COMPOUND = 2 * MIN_PART
 MAX_COMPOUND = 40
 # Particles and prepositions start derived words rather than compounds: voor|waarden,
 # over|eenkomst, door|looptijd, onder|aannemer are read as one word, not two.
-PARTICLES = frozenset(
-    "aan achter binnen boven buiten door mede onder over rond samen tegen terug tussen voor "
-    "vooruit weder weer vast vrij goed neer open thuis toe waar dien dient".split()
-)
-# Dictionary words that end derived words as suffixes (vennoot|schap, betaal|baar, rede|lijk).
-SUFFIXES = frozenset(
-    "schap schappen baar bare baarheid lijk lijke lijken lijkheid loos loze matig matige "
-    "achtig achtige ling lingen ster sters heid heden tuur chap kundig kundige ratuur sten "
-    # nouns of verbs (contracte|ring, aanvaar|ding, vastleg|ging) and verbs in -eren
-    "ring ringen ding dingen ging gingen king kingen sing singen eren rijk rijke keurig keurige "
-    "ment tig".split()
-)
+PARTICLES = _words("""
+    aan achter binnen boven buiten door mede onder over rond samen tegen terug tussen voor
+    vooruit weder weer vast vrij goed neer open thuis toe waar dien dient
+""")
+# Dictionary words that end derived words as suffixes (vennoot|schap, betaal|baar, rede|lijk),
+# and nouns of verbs (contracte|ring, aanvaar|ding, vastleg|ging) and verbs in -eren.
+SUFFIXES = _words("""
+    schap schappen baar bare baarheid lijk lijke lijken lijkheid loos loze matig matige achtig
+    achtige ling lingen ster sters heid heden tuur chap kundig kundige ratuur sten ring ringen
+    ding dingen ging gingen king kingen sing singen eren rijk rijke keurig keurige ment tig
+""")
 # Starts of suffixes that make adjectives and nouns (vergelijk|baar, maat|schappelijk).
 SUFFIX_STARTS = ("lijk", "schap", "baar", "heid")
 _STOP_WORDS = frozenset(stoplists["nl"])
@@ -121,7 +126,9 @@ def parts(folded: str) -> tuple[str, ...]:
     return found if found is not None and len(found) > 1 else ()
 
 
-def _segment(word: str, start: int, memo: dict[int, tuple[str, ...] | None]) -> tuple[str, ...] | None:
+def _segment(
+    word: str, start: int, memo: dict[int, tuple[str, ...] | None]
+) -> tuple[str, ...] | None:
     """The best segmentation of word[start:] into dictionary words, or None."""
     if start in memo:
         return memo[start]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
-from search.analysis import stems
+from search.analysis import alternatives
 from search.highlight import snippet
 from search.query import parse_query
 from search.types import SearchRequest, SearchResult, Unit, VersionEntry, check_request, hit_for
@@ -38,7 +38,14 @@ class ScanBackend:
         check_request(request)
         parsed = parse_query(request.text)
         words = [w for w in _WORD.findall(request.text.lower()) if len(w) > 1][:MAX_WORDS]
-        terms = frozenset(s for item in parsed.positive for w in item.words for s in stems(w))
+        terms = frozenset(
+            s
+            for item in parsed.positive
+            for w in item.words
+            for way in alternatives(w)
+            for part in way
+            for s in part
+        )
         units = list(islice(self._source(request, words), self._limit)) if words else []
         if request.mode == "documents":
             seen: set[int] = set()
