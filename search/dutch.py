@@ -118,12 +118,20 @@ def parts(folded: str) -> tuple[str, ...]:
     if not MIN_COMPOUND <= len(folded) <= MAX_COMPOUND or not folded.isalpha():
         return ()
     base = _lemma(folded)
-    if (base.endswith("en") and known(folded)) or (base.endswith("end") and known(base[:-1])):
+    if _verb_form(folded, base):
         return ()  # a verb or its participle (verrekenen, strekkende): its parts mislead
     found = _segment(base if _related(folded, base) else folded, 0, {})
     # A part is a dictionary word and is not split further: splitting those found more false
     # parts (stand|aard, hoofd|stuk) than real ones.
     return found if found is not None and len(found) > 1 else ()
+
+
+def _verb_form(folded: str, base: str) -> bool:
+    """Whether a word (with its lemma) is an infinitive or a present participle."""
+    if base.endswith("en") and known(folded):
+        return True
+    participle = folded[:-1] if folded.endswith("ende") else folded
+    return participle.endswith("end") and known(participle[:-1])
 
 
 def _segment(
