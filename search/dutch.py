@@ -9,7 +9,13 @@ aansprakelijkheidsverzekering), so a search for "termijn" or "opzegging" did not
 
 Both work on folded words (see search.analysis.fold): the dictionary's few accented forms are
 also looked up folded, so beeindigd finds its lemma like beëindigd does. The dictionary (about
-370,000 forms) is loaded on first use, in about a second.
+370,000 forms) is loaded on first use, in about half a second.
+
+Splitting by dictionary words alone over-splits derived words (aanvaar|ding, voor|waarden), so
+particles, suffix-like endings, verbs and linking-s look-alikes are ruled out. Judged by hand on
+a random 120 of the long words of the Dutch corpus that it splits, 113 splits were right (94%);
+the n-gram splitter of the compound-split package got 43% at its best split, 85% when keeping
+only its confident ones, and keeps the linking s on the first part.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 from whoosh.lang.stopwords import stoplists
 
-__all__ = ["known", "lemma", "parts"]
+__all__ = ["known", "lemma", "load", "parts"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -70,6 +76,11 @@ def _dictionary() -> tuple[Mapping[str, str], dict[str, str], Lemmatizer]:
     return forms, {k: v for k, v in folded.items() if k not in forms}, lemmatizer
 
 
+def load() -> None:
+    """Load the dictionary now (it is otherwise loaded by the first Dutch word analysed)."""
+    _dictionary()
+
+
 def _fold(word: str) -> str:
     """Strip accents (the dictionary is not folded; search.analysis folds everything else)."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -79,7 +90,7 @@ def _fold(word: str) -> str:
 def known(folded: str) -> bool:
     """Whether a folded word is a Dutch dictionary form."""
     forms, accented, _ = _dictionary()
-    return folded in forms or folded in accented
+    return forms.get(folded) is not None or folded in accented
 
 
 def lemma(folded: str) -> str | None:
@@ -185,7 +196,7 @@ def _part(head: str, first: bool) -> str | None:
 
 def _verb(head: str) -> str | None:
     """The infinitive of a verb stem that starts a compound (opzeg -> opzeggen, betaal ->
-    betalen, huur -> huren), or None."""
+    betalen, bestel -> bestellen), or None."""
     if len(head) <= MIN_PART or head[-1] in "aeiouy":
         return None
     vowel = head[-3:-1]
