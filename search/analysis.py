@@ -8,6 +8,12 @@ language, and phrases stay exact because each position carries that word's stems
 words are never removed at index time: Whoosh's default analysis drops them inside phrases, which
 made ``"limitation of liability"`` also match ``limitation on liability``. Identifiers such as
 ``2025-017``, ``7:408`` or ``12.3`` additionally go, whole, into a separate field.
+
+Dutch (in Dutch and undetected units) has two more steps, from `search.dutch`: a content word
+whose dictionary form (lemma) stems differently also gets that stem (garanties and garantie,
+verlengd and verlenging meet there), and a compound also gets its parts' stems at its own
+position (`terms`), so "termijn" finds opzegtermijn. A compound query word matches the compound
+or all of its parts in one unit (`alternatives`): opzegtermijn finds "termijn van opzegging".
 """
 
 from __future__ import annotations
@@ -21,15 +27,20 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 
+from search import dutch
+
 __all__ = [
     "IdentTokenizer",
     "WordTokenizer",
+    "alternatives",
     "fold",
     "identifiers",
     "is_stop_word",
     "language",
     "occurrences",
+    "prepare",
     "stems",
+    "terms",
     "word_list",
     "words",
 ]
@@ -50,6 +61,8 @@ _dutch = stemmer_for_language("nl")
 # Snowball stemming in pure Python is the slowest step of indexing; legal text reuses a small
 # vocabulary, so bounded caches (word -> stems, one per language choice) pay for themselves.
 _STEM_CACHES: dict[str | None, dict[str, tuple[str, ...]]] = {None: {}, "en": {}, "nl": {}}
+# The same for every indexed term of a word (stems and compound parts' stems).
+_TERM_CACHES: dict[str | None, dict[str, tuple[str, ...]]] = {None: {}, "en": {}, "nl": {}}
 _STEM_CACHE_LIMIT = 400_000
 _STOP_WORDS = frozenset(stoplists["en"]) | frozenset(stoplists["nl"])
 _ENGLISH_ONLY = frozenset(stoplists["en"]) - frozenset(stoplists["nl"])
@@ -59,6 +72,11 @@ _DUTCH_ONLY = frozenset(stoplists["nl"]) - frozenset(stoplists["en"])
 LANGUAGE_SAMPLE = 400
 LANGUAGE_MIN = 3
 LANGUAGE_RATIO = 4
+
+
+def prepare() -> None:
+    """Load the Dutch dictionary now, so that no search waits for it (about half a second)."""
+    dutch.load()
 
 
 def fold(word: str) -> str:
@@ -76,20 +94,56 @@ def stems(folded: str, language: str | None = None) -> tuple[str, ...]:
 
 
 def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
-    """Compute and cache the stems of a word; numbers and identifiers are not stemmed."""
+    """Compute and cache the stems of a word; numbers and identifiers are not stemmed.
+
+    A Dutch content word's lemma adds its stem where it differs (garanties -> garantie).
+    """
     if any(c.isdigit() for c in folded):
-        english = dutch = folded
+        result: tuple[str, ...] = (folded,)
+    elif language == "en":
+        result = (_english(folded),)
     else:
-        english, dutch = _english(folded), _dutch(folded)
-    if english == dutch or language is not None:
-        result: tuple[str, ...] = (dutch,) if language == "nl" else (english,)
-    else:
-        result = (english, dutch)
-    cache = _STEM_CACHES[language]
+        lemma = dutch.lemma(folded) if folded not in _STOP_WORDS else None
+        found = (_dutch(folded), _dutch(lemma) if lemma else "")
+        result = tuple(
+            dict.fromkeys(filter(None, found if language else (_english(folded), *found)))
+        )
+    return _remember(_STEM_CACHES[language], folded, result)
+
+
+def _remember(
+    cache: dict[str, tuple[str, ...]], key: str, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Put a value in a bounded cache (emptied when full) and return it."""
     if len(cache) >= _STEM_CACHE_LIMIT:
         cache.clear()
-    cache[folded] = result
-    return result
+    cache[key] = value
+    return value
+
+
+def terms(folded: str, language: str | None = None) -> tuple[str, ...]:
+    """Every term indexed for a folded word: its stems and, for a Dutch compound outside English
+    text, the Dutch stems of its parts (all at the word's position)."""
+    found = _TERM_CACHES[language].get(folded)
+    return found if found is not None else _terms_uncached(folded, language)
+
+
+def _terms_uncached(folded: str, language: str | None) -> tuple[str, ...]:
+    """Compute and cache the indexed terms of a word."""
+    found = stems(folded, language)
+    if language != "en":
+        found = tuple(
+            dict.fromkeys((*found, *(s for p in dutch.parts(folded) for s in stems(p, "nl"))))
+        )
+    return _remember(_TERM_CACHES[language], folded, found)
+
+
+def alternatives(folded: str) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The ways a query word matches, each a tuple of words that must all occur (a word by any
+    of its stems): the word itself, and for a Dutch compound, all of its parts."""
+    parts = dutch.parts(folded)
+    whole = (stems(folded),)
+    return (whole, tuple(stems(part, "nl") for part in parts)) if parts else (whole,)
 
 
 def language(folded_words: list[str]) -> str | None:
@@ -143,10 +197,10 @@ def occurrences(text: str, detect: bool) -> dict[str, list[int]]:
     """
     found = word_list(text)
     lang = language(found) if detect else None
-    cache = _STEM_CACHES[lang]
+    cache = _TERM_CACHES[lang]
     result: dict[str, list[int]] = {}
     for position, word in enumerate(found):
-        for stem in cache.get(word) or _stems_uncached(word, lang):
+        for stem in cache.get(word) or _terms_uncached(word, lang):
             positions = result.get(stem)
             if positions is None:
                 result[stem] = [position]
@@ -185,11 +239,12 @@ class WordTokenizer(Tokenizer):
         token.boost = 1.0
         found = words(value)
         lang = language([word for word, _, _ in found]) if self.detect and mode != "query" else None
+        analyse = stems if mode == "query" else terms
         for pos, (word, start, end) in enumerate(found, start_pos):
             token.pos = pos
             token.startchar = start_char + start
             token.endchar = start_char + end
-            for stem in stems(word, lang):
+            for stem in analyse(word, lang):
                 token.text = stem
                 yield token
 

@@ -24,7 +24,8 @@ from whoosh.highlight import (
     top_fragments,
 )
 
-from search.analysis import stems, words
+from search.analysis import terms as indexed_terms
+from search.analysis import words
 
 __all__ = ["snippet"]
 
@@ -67,7 +68,9 @@ _SCORER = BasicFragmentScorer()
 
 
 def snippet(text: str, terms: frozenset[str]) -> str:
-    """An escaped extract of text around the words whose stems are among `terms`, marked."""
+    """An escaped extract of text around the words whose stems are among `terms`, marked.
+
+    A compound is marked when one of its parts' stems is (opzegtermijn for "termijn")."""
     tokens = _tokens(text[:ANALYSED_CHARS], terms)
     if not tokens:
         return _plain(text)
@@ -83,7 +86,7 @@ def _tokens(text: str, terms: frozenset[str]) -> list[Token]:
     return [
         Token(text=word, startchar=start, endchar=end, boost=1.0)
         for word, start, end in words(text)
-        if not terms.isdisjoint(stems(word))
+        if not terms.isdisjoint(indexed_terms(word))
     ]
 
 

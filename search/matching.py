@@ -19,7 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search.analysis import fold, identifiers, is_stop_word, language, stems, word_list
+from search.analysis import (
+    alternatives,
+    fold,
+    identifiers,
+    is_stop_word,
+    language,
+    stems,
+    terms,
+    word_list,
+)
 from search.query import Item, ParsedQuery
 from search.types import Unit
 
@@ -44,7 +53,8 @@ class _Field:
     def __init__(self, text: str, detect: bool) -> None:
         self.words = word_list(text)
         lang = language(self.words) if detect else None
-        self.stems = [stems(word, lang) for word in self.words]
+        # What the index holds at each position: the stems, and a Dutch compound's parts.
+        self.stems = [terms(word, lang) for word in self.words]
 
     def places(self, word: str, prefix: bool) -> list[int]:
         """Positions where a query word (or, with `prefix`, a word it starts) occurs."""
@@ -55,6 +65,18 @@ class _Field:
             if not wanted.isdisjoint(found)
             or (prefix and _starts(self.words[position], found, word))
         ]
+
+    def holds(self, word: str, prefix: bool) -> bool:
+        """Whether a query word occurs: by its stems, by a wildcard's prefix, or (a Dutch
+        compound) by all of its parts, as the index's plan matches it."""
+        if self.places(word, prefix):
+            return True
+        if prefix:
+            return False
+        return any(
+            all(any(not frozenset(part).isdisjoint(f) for f in self.stems) for part in way)
+            for way in alternatives(word)[1:]
+        )
 
     def has_sequence(self, words: tuple[str, ...]) -> bool:
         """Whether the words occur one after the other somewhere in this field."""
@@ -124,14 +146,18 @@ class Matcher:
         a wildcard matched."""
         items = self.query.positive
         chosen = [w for item in items for w in item.words if not is_stop_word(w)]
-        terms = {
-            stem for word in chosen or [w for i in items for w in i.words] for stem in stems(word)
+        marked = {
+            stem
+            for word in chosen or [w for i in items for w in i.words]
+            for way in alternatives(word)
+            for part in way
+            for stem in part
         }
         for item in items:
             if item.prefix:
                 for position in fields.body.places(item.words[-1], True):
-                    terms.update(stems(fields.body.words[position]))
-        return frozenset(terms)
+                    marked.update(stems(fields.body.words[position]))
+        return frozenset(marked)
 
 
 def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = False) -> bool:
@@ -145,7 +171,7 @@ def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = 
             return in_sequence
     content = [w for w in item.words if not is_stop_word(w)] or list(item.words)
     searched = (fields.body, fields.meta) if with_meta else (fields.body,)
-    if any(all(field.places(w, item.prefix) for w in content) for field in searched):
+    if any(all(field.holds(w, item.prefix) for w in content) for field in searched):
         return True
     if not fields.idents.isdisjoint(item.idents):
         return True

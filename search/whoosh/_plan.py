@@ -22,6 +22,7 @@ from functools import lru_cache
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search.analysis import alternatives as ways_to_match
 from search.analysis import is_stop_word, stems
 from search.query import Item, ParsedQuery, QueryRefused
 from search.whoosh._tables import SCORED_FIELDS
@@ -193,6 +194,8 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
         terms = tuple(_terms(field, word, reader, item.prefix, expansions) for word in words)
         if terms and all(terms):
             alternatives.append(Alternative(field, boost, terms))
+        if len(words) == 1 and not item.prefix:
+            alternatives += _compound(field, boost, words[0], reader)
     alternatives += [
         Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
@@ -208,6 +211,16 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
         if ("number", number) in reader
     ]
     return PlanItem(tuple(alternatives))
+
+
+def _compound(field: str, boost: float, word: str, reader: IndexReader) -> list[Alternative]:
+    """A compound word's other way to match: all of its parts in the field (see analysis)."""
+    found = []
+    for way in ways_to_match(word)[1:]:
+        terms = tuple(tuple(t for t in part if (field, t) in reader) for part in way)
+        if all(terms):
+            found.append(Alternative(field, boost, terms))
+    return found
 
 
 def _terms(
@@ -254,7 +267,8 @@ def _highlight(parsed: ParsedQuery, reader: IndexReader, expansions: Expansions)
     chosen = [w for item in items for w in item.words if not is_stop_word(w)]
     if not chosen:
         chosen = [w for item in items for w in item.words]
-    terms = {stem for word in chosen for stem in stems(word)}
+    # A compound's parts too: "opzegtermijn" marks "termijn" and "opzegging".
+    terms = {stem for word in chosen for way in ways_to_match(word) for w in way for stem in w}
     for item in items:
         if item.prefix:
             terms.update(_expand(reader, "body", item.words[-1], expansions))

@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
-# index is reported unavailable and rebuilt.
-SCHEMA_VERSION = 3
+# index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
+SCHEMA_VERSION = 4
 _STORED = (
     "unit_id",
     "document_id",

@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search.analysis import prepare
 from search.query import QueryRefused, parse_query
 from search.types import (
     IndexUnavailable,
@@ -57,8 +58,10 @@ class WhooshBackend:
 
         Opens the index afresh rather than using this thread's searcher: a searcher opened
         earlier keeps reading files that were deleted or replaced on disk since, and would
-        hide damage that any new process (or a rebuild) would trip over.
+        hide damage that any new process (or a rebuild) would trip over. The analysis's Dutch
+        dictionary is loaded here too, so that the first search does not wait for it.
         """
+        prepare()
         try:
             generation, index = self._store.open()
             with quietly(), index.searcher() as searcher:

@@ -79,9 +79,10 @@ def test_it_is_a_backend_without_ranks_that_hands_hint_words_to_its_source() -> 
     backend = ScanBackend(source)
     assert isinstance(backend, SearchBackend) and "ranks" not in backend.capabilities
     result = backend.search(_request("Opzegging -schriftelijk", mode="clauses"))
-    # The part of the word its stems share, less a letter: "opzegtermijn" does not hold it.
+    # The part of the word its stems share, less a letter.
     assert source.hints == [["opze"]]
-    assert [h.unit_id for h in result.hits] == ["2:1"] and result.total == 1
+    # "opzegtermijn" holds it as the first part of the compound (opzeggen + termijn).
+    assert [h.unit_id for h in result.hits] == ["1:1", "2:1"] and result.total == 2
     assert {h.score for h in result.hits} == {0.0}
 
 
@@ -134,7 +135,7 @@ def test_writes_leave_a_source_alone() -> None:
     backend.delete_document(1)
     backend.rebuild(iter([_unit(5, 1, "Iets anders.")]))
     assert (backend.document_count(), backend.unit_count(), backend.version_summary()) == (0, 0, {})
-    assert backend.search(_request("opzegging", mode="clauses")).total == 2
+    assert backend.search(_request("opzegging", mode="clauses")).total == 3  # + opzegtermijn
 
 
 def test_a_bad_request_is_a_programming_error() -> None:

@@ -25,6 +25,8 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
 - a word is the Or of the Terms of its stems (a wildcard word: the stems of the prefix with each
   of the engine's ENDINGS, plus every indexed term that starts with the prefix, each term once;
   stock Whoosh's Prefix query scores a constant by default and knows no endings);
+- an item of one (content) word that is a Dutch compound is the Or of that word and the And of
+  its parts (each the Or of its stems), as search.analysis.alternatives gives them;
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only when the query has several items), Term
   ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
@@ -90,7 +92,7 @@ from whoosh.index import Index
 from whoosh.query import And, AndMaybe, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
-from search.analysis import IdentTokenizer, WordTokenizer, fold, is_stop_word, stems
+from search.analysis import IdentTokenizer, WordTokenizer, alternatives, fold, is_stop_word, stems
 from search.query import Item, ParsedQuery, QueryRefused, parse_query
 from search.types import SearchRequest, Unit
 from search.whoosh import WhooshBackend as SearchIndex
@@ -478,12 +480,23 @@ class Stock:
             ]
         return Or([Term(field, t, boost=boost) for t in dict.fromkeys(terms)])
 
+    def words(self, field: str, words: list[str], prefix: bool, boost: float) -> Query:
+        """An item's content words in one field; a lone compound also by all of its parts."""
+        whole = And([self.word(field, w, prefix, boost) for w in words])
+        if len(words) != 1 or prefix:
+            return whole
+        parts = [
+            And([Or([Term(field, t, boost=boost) for t in part]) for part in way])
+            for way in alternatives(words[0])[1:]
+        ]
+        return Or([whole, *parts]) if parts else whole
+
     def item(self, item: Item, with_meta: bool) -> tuple[Query, Query]:
         """An item's query (boosted by its weight), and the part of it outside ``meta``; an
         optional multi-word item only where its words are in sequence."""
         words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
-        body = And([self.word("body", w, item.prefix, BODY_BOOST) for w in words])
-        meta = And([self.word("meta", w, item.prefix, META_BOOST) for w in words])
+        body = self.words("body", words, item.prefix, BODY_BOOST)
+        meta = self.words("meta", words, item.prefix, META_BOOST)
         idents = [Term("ident", ident, boost=IDENT_BOOST) for ident in item.idents]
         clause = [Term("number", n, boost=NUMBER_BOOST) for n in numbers(item)]
         alternatives = [body, *([meta] if with_meta else []), *idents, *clause]

@@ -1,0 +1,131 @@
+"""Dutch lemmas and compound splitting (search/dutch.py) and how analysis uses them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search import analysis, dutch
+
+# Compounds from the Dutch corpus (model contracts and the tender dossier), split by hand.
+COMPOUNDS = {
+    "opzegtermijn": ("opzeggen", "termijn"),
+    "betalingstermijn": ("betaling", "termijn"),
+    "eigendomsrechten": ("eigendom", "recht"),
+    "aansprakelijkheidsverzekering": ("aansprakelijkheid", "verzekering"),
+    "verwerkersovereenkomst": ("verwerker", "overeenkomst"),
+    "schadevergoeding": ("schaden", "vergoeding"),
+    "persoonsgegevens": ("persoon", "gegevens"),
+    "aanbestedingswet": ("aanbesteding", "wet"),
+    "beveiligingsincident": ("beveiliging", "incident"),
+    "garantietermijn": ("garantie", "termijn"),
+    "processtap": ("proces", "stap"),
+    "toetsgroep": ("toets", "groep"),
+    "prijsvragen": ("prijs", "vraag"),
+    "totaalscore": ("totaal", "score"),
+    "functiehersteltijd": ("functie", "herstel", "tijd"),
+    "conceptovereenkomst": ("concept", "overeenkomst"),
+}
+# Words that are not compounds, or derived words that read as one word.
+NOT_SPLIT = [
+    "overeenkomst",
+    "overeenkomsten",
+    "voorwaarden",
+    "uitvoering",
+    "aanbesteding",
+    "verzekering",
+    "leverancier",
+    "werkzaamheden",
+    "onderaannemer",
+    "vennootschap",
+    "programmatuur",
+    "contractering",
+    "aanvaarding",
+    "vaststelling",
+    "verrekenen",
+    "verstrekkende",
+    "maatschappelijke",
+    "vergelijkbare",
+    "overeenkomstig",
+    "aanpassingen",
+    "termination",
+]
+
+
+@pytest.mark.parametrize(("word", "parts"), COMPOUNDS.items())
+def test_compounds_split_into_dictionary_words_without_linking_s(
+    word: str, parts: tuple[str, ...]
+) -> None:
+    assert dutch.parts(word) == parts
+
+
+@pytest.mark.parametrize("word", NOT_SPLIT)
+def test_derived_and_simple_words_are_not_split(word: str) -> None:
+    assert dutch.parts(word) == ()
+
+
+@pytest.mark.parametrize("word", ["opzeg", "1234567890", "a" * 41, "e-mailadres"])
+def test_short_long_or_non_alphabetic_words_are_not_split(word: str) -> None:
+    assert dutch.parts(word) == ()
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("garantie", "garanties"),
+        ("intellectueel", "intellectuele"),
+        ("verlengd", "verlenging"),
+        ("beeindigd", "beeindigen"),  # folded: the dictionary has beëindigd
+        ("verstreken", "verstrijken"),
+    ],
+)
+def test_word_forms_that_snowball_keeps_apart_share_a_stem(one: str, other: str) -> None:
+    assert set(analysis.stems(one)) & set(analysis.stems(other))
+    assert set(analysis.stems(one, "nl")) & set(analysis.stems(other, "nl"))
+
+
+@pytest.mark.parametrize(("word", "unrelated"), [("gedaan", "doen"), ("was", "zijn")])
+def test_lemmas_of_another_shape_and_of_stop_words_are_not_used(word: str, unrelated: str) -> None:
+    assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
+
+
+def test_english_text_gets_neither_lemmas_nor_parts() -> None:
+    assert analysis.stems("garanties", "en") == ("garanti",)
+    assert analysis.terms("opzegtermijn", "en") == analysis.stems("opzegtermijn", "en")
+
+
+def test_a_compound_is_indexed_with_its_parts_at_its_own_position() -> None:
+    found = analysis.occurrences("De opzegtermijn bedraagt drie maanden.", detect=True)
+    termijn = analysis.stems("termijn", "nl")[0]
+    opzegging = analysis.stems("opzegging", "nl")[0]
+    assert found[termijn] == found[opzegging] == [1]
+    assert analysis.stems("opzegtermijn", "nl")[0] in found
+
+
+def test_the_tokenizer_yields_what_indexing_collects() -> None:
+    text = "De aansprakelijkheidsverzekering en de garanties van de leverancier; The supplier."
+    for detect in (True, False):
+        tokens: dict[str, list[int]] = {}
+        for token in analysis.WordTokenizer(detect)(text, positions=True):
+            tokens.setdefault(token.text, []).append(token.pos)
+        assert tokens == analysis.occurrences(text, detect)
+
+
+def test_a_compound_query_word_matches_itself_or_all_of_its_parts() -> None:
+    whole, parts = analysis.alternatives("opzegtermijn")
+    assert whole == (analysis.stems("opzegtermijn"),)
+    assert parts == (analysis.stems("opzeggen", "nl"), analysis.stems("termijn", "nl"))
+    assert analysis.alternatives("termijn") == ((analysis.stems("termijn"),),)
+
+
+def test_the_issues_compounds_split_in_the_real_dutch_corpus(corpus: Path) -> None:
+    text = (corpus / "dutch" / "ARVODI-2008_BWBR0023626.md").read_text(encoding="utf-8")
+    words = set(analysis.word_list(text))
+    compounds = [w for w in words if len(w) >= 12 and w.isalpha()]
+    split = [w for w in compounds if dutch.parts(w)]
+    # Most long words of a Dutch model contract are compounds; a broken dictionary splits none.
+    assert len(split) >= len(compounds) // 4, (len(split), len(compounds))
+    assert all(
+        dutch.known(part) or dutch.known(part[:-1]) for w in split for part in dutch.parts(w)
+    )

@@ -1,0 +1,96 @@
+"""Dutch word forms and compounds through the search backend: lemmas, compound parts at index
+and query time, phrases still exact, snippets that mark the compound a part matched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.whoosh import WhooshBackend as SearchIndex
+from tests.search.test_index import documents, search, unit
+
+TEXTS = {
+    1: "De leverancier neemt een termijn van opzegging van drie maanden in acht.",
+    2: "De opzegtermijn bedraagt drie maanden.",
+    3: "De leverancier geeft garantie op de geleverde programmatuur.",
+    4: "De rechten van intellectueel eigendom blijven bij de opdrachtgever.",
+    5: "De overeenkomst wordt stilzwijgend verlengd met een jaar.",
+    6: "Partijen sluiten een aansprakelijkheidsverzekering af.",
+    7: "The supplier shall maintain insurance covering its liability.",
+    8: "Betaling geschiedt binnen de betalingstermijn van dertig dagen.",
+    9: "De opzegging van de overeenkomst geschiedt schriftelijk.",
+}
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+    created.create()
+    created.apply([(number, [unit(number, 0, text)]) for number, text in TEXTS.items()])
+    yield created
+    created.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("opzegtermijn", {1, 2}),  # the compound, and "termijn van opzegging"
+        ("+termijn +opzegging", {1, 2}),  # both required: the compound holds both
+        ("garanties", {3}),
+        ("intellectuele eigendom", {4}),
+        ("verlenging", {5}),
+        ("verzekering", {6}),
+        ("aansprakelijkheid", {6}),
+        ("betalingstermijnen", {8}),
+        ("+termijn +betaling", {8}),
+    ],
+)
+def test_dutch_word_forms_and_compounds_are_found(
+    index: SearchIndex, query: str, expected: set[int]
+) -> None:
+    assert set(documents(search(index, query))) == expected
+
+
+def test_the_compound_itself_ranks_above_its_parts_spread_over_a_clause(
+    index: SearchIndex,
+) -> None:
+    assert documents(search(index, "opzegtermijn"))[0] == 2
+
+
+def test_a_compound_needs_all_of_its_parts_in_one_unit(index: SearchIndex) -> None:
+    # Unit 9 has "opzegging" but no "termijn": not a hit for "opzegtermijn".
+    assert 9 not in documents(search(index, "opzegtermijn"))
+
+
+def test_phrases_stay_exact(index: SearchIndex) -> None:
+    assert documents(search(index, '"termijn van opzegging"')) == [1]
+    assert documents(search(index, '"de opzegtermijn"')) == [2]
+
+
+def test_a_part_does_not_exclude_the_compound_by_accident(index: SearchIndex) -> None:
+    assert set(documents(search(index, "termijn -betaling"))) == {1, 2}
+
+
+def test_snippets_mark_the_compound_a_part_matched_and_the_parts_a_compound_matched(
+    index: SearchIndex,
+) -> None:
+    by_part = {h.document_id: h.snippet for h in search(index, "termijn", snippets=True).hits}
+    assert "<mark>opzegtermijn</mark>" in by_part[2]
+    assert "<mark>betalingstermijn</mark>" in by_part[8]
+    by_whole = {h.document_id: h.snippet for h in search(index, "opzegtermijn", snippets=True).hits}
+    assert "<mark>termijn</mark> van <mark>opzegging</mark>" in by_whole[1]
+    assert "<mark>opzegtermijn</mark>" in by_whole[2]
+
+
+def test_english_text_is_not_lemmatized_or_split(tmp_path: Path) -> None:
+    created = SearchIndex(tmp_path / "english", lock_timeout=2.0)
+    created.create()
+    text = "The supplier and the customer agree that the opzegtermijn is three months."
+    created.apply([(1, [unit(1, 0, text)])])
+    try:
+        assert documents(search(created, "opzegtermijn")) == [1]
+        assert documents(search(created, "termijn")) == []
+    finally:
+        created.close()
