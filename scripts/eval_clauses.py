@@ -5,7 +5,7 @@ gets one natural query, restricted to that contract (as "search within this doss
 A hit counts when the clause returned contains a whole annotated span. Prints a table per
 category and overall; a script, not a test.
 
-    .venv/bin/python scripts/eval_clauses.py [--corpus ../shared/corpus/cuad-dev]
+    .venv/bin/python scripts/eval_clauses.py [--corpus ../shared/corpus/cuad-dev] [--no-expand]
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ def build(index: SearchIndex, contracts: list[dict]) -> dict[str, tuple[int, int
     return spans
 
 
-def evaluate(index: SearchIndex, contracts: list[dict], spans: dict) -> dict[str, list[int]]:
+def evaluate(
+    index: SearchIndex, contracts: list[dict], spans: dict, expand: bool = True
+) -> dict[str, list[int]]:
     """Per category: how many contracts, first-hit matches, top-5 matches."""
     scores: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for number, contract in enumerate(contracts, start=1):
@@ -130,6 +132,7 @@ def evaluate(index: SearchIndex, contracts: list[dict], spans: dict) -> dict[str
                 mode="clauses",
                 per_page=5,
                 snippets=False,
+                expand=expand,
             )
             hits = index.search(request).hits
             found = [_contains(spans[h.unit_id], answers) for h in hits]
@@ -162,12 +165,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cuad-dev"
     parser.add_argument("--corpus", type=Path, default=default)
+    parser.add_argument(
+        "--no-expand", action="store_true", help="Search without the thesaurus's synonyms."
+    )
     args = parser.parse_args()
     contracts = load(args.corpus)
     with tempfile.TemporaryDirectory() as folder:
         index = SearchIndex(folder)
         spans = build(index, contracts)
-        report(evaluate(index, contracts, spans))
+        report(evaluate(index, contracts, spans, expand=not args.no_expand))
 
 
 if __name__ == "__main__":

@@ -36,13 +36,20 @@ class QueryRefused(ValueError):
 
 @dataclass(frozen=True)
 class Item:
-    """One word, compound word (``7:408``) or phrase of a query, with its folded words."""
+    """One word, compound word (``7:408``) or phrase of a query, with its folded words.
+
+    ``weight`` multiplies the item's score; ``concept`` names the thesaurus concept of an item
+    that query expansion added (``search.expansion``), which is never required.
+    """
 
     words: tuple[str, ...]
     idents: tuple[str, ...] = ()
     negated: bool = False
     prefix: bool = False
     phrase: bool = False
+    required: bool = False
+    weight: float = 1.0
+    concept: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import is_stop_word, stems
+from search.expansion import concept_items
 from search.query import Item, ParsedQuery, QueryRefused
 from search.whoosh._tables import SCORED_FIELDS
 
@@ -100,17 +101,30 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     """
     reader = searcher.reader()
     expansions: Expansions = {}
-    items = [_item(item, reader, expansions) for item in parsed.positive]
+    own = [item for item in parsed.positive if item.concept is None]
+    items = [_item(item, reader, expansions) for item in own]
     if len(items) == 1:
         # A single item must match the text itself: metadata only narrows a query with
         # several items ("acme termination"), it never makes every clause of a document a hit.
         items = [PlanItem(tuple(a for a in items[0].alternatives if a.field != "meta"))]
+    added = [item for item in parsed.positive if item.concept is not None]
+    grouped: set[int] = set()
+    if added:
+        items, grouped = _with_thesaurus_terms(own, items, added, reader)
+    # An expanded item may match through a thesaurus term, so its own adjacency is not checked.
+    unchecked = [own[i] for i in grouped]
     if any(not item.alternatives for item in items):
         return EMPTY
     excluded = [_item(item, reader, expansions) for item in parsed.negative if len(item.words) == 1]
     if sum(len(found) for found in expansions.values()) > MAX_QUERY_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
-    checks = tuple(_adjacency(item) for item in parsed.items if len(item.words) > 1)
+    checks = tuple(
+        _adjacency(item)
+        for item in parsed.items
+        if len(item.words) > 1
+        and item.concept is None
+        and not any(item is other for other in unchecked)
+    )
     terms = {
         (a.field, t)
         for i in (*items, *excluded)
@@ -126,6 +140,60 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
         {term: searcher.idf(*term) for term in terms},
         {field: searcher.avg_field_length(field) or 1.0 for field in SCORED_FIELDS},
     )
+
+
+def _with_thesaurus_terms(
+    own: list[Item], items: list[PlanItem], added: list[Item], reader: IndexReader
+) -> tuple[list[PlanItem], set[int]]:
+    """The plan items with the thesaurus terms of each concept as optional alternatives.
+
+    Every item here is required (AND), so a concept's added terms cannot be items of their
+    own: they become further alternatives of the user's items that named the concept (merged
+    into one item when a term spans several, "termination for convenience"), with the term's
+    weight as a boost, in the body only. Returns the new items and the indexes (in `own`) of
+    the items that were expanded. A multi-word term matches when its content words all
+    occur in the unit (no adjacency check), which an alternative cannot express.
+    """
+    groups: list[tuple[set[int], list[Alternative]]] = []
+    for concept, indexes in concept_items(own).items():
+        terms = [item for item in added if item.concept == concept]
+        extra = [a for term in terms if (a := _term_alternative(term, reader)) is not None]
+        joined = [g for g in groups if g[0] & set(indexes)]
+        groups = [g for g in groups if not g[0] & set(indexes)]
+        group_indexes = set(indexes).union(*(g[0] for g in joined))
+        groups.append((group_indexes, [a for g in joined for a in g[1]] + extra))
+    first = {min(indexes): (indexes, extra) for indexes, extra in groups if extra}
+    grouped = {i for indexes, _ in first.values() for i in indexes}
+    result = []
+    for i, item in enumerate(items):
+        if i in first:
+            indexes, extra = first[i]
+            parts = [items[j] for j in sorted(indexes)]
+            result.append(PlanItem((*_conjunction(parts), *extra)))
+        elif i not in grouped:
+            result.append(item)
+    return result, grouped
+
+
+def _conjunction(parts: list[PlanItem]) -> tuple[Alternative, ...]:
+    """The alternatives of several items together: per field, all their words in that field."""
+    if len(parts) == 1:
+        return parts[0].alternatives
+    combined = []
+    for field, boost in FIELDS:
+        chosen = [next((a for a in p.alternatives if a.field == field), None) for p in parts]
+        if all(chosen):
+            combined.append(Alternative(field, boost, tuple(w for a in chosen for w in a.words)))
+    return tuple(combined)
+
+
+def _term_alternative(term: Item, reader: IndexReader) -> Alternative | None:
+    """A thesaurus term as an alternative in the body, weighted, if the body has its words."""
+    words = [w for w in term.words if not is_stop_word(w)] or list(term.words)
+    terms = tuple(_terms("body", word, reader, False, {}) for word in words)
+    if not all(terms):
+        return None
+    return Alternative("body", term.weight, terms)
 
 
 def _adjacency(item: Item) -> Adjacency:
@@ -202,10 +270,20 @@ def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions
 def _highlight(parsed: ParsedQuery, reader: IndexReader, expansions: Expansions) -> frozenset[str]:
     """Body stems to mark in snippets: those of positive words (stop words only if alone)."""
     items = parsed.positive
-    chosen = [w for item in items for w in item.words if not is_stop_word(w)]
+    own = [item for item in items if item.concept is None]
+    chosen = [w for item in own for w in item.words if not is_stop_word(w)]
     if not chosen:
-        chosen = [w for item in items for w in item.words]
+        chosen = [w for item in own for w in item.words]
     terms = {stem for word in chosen for stem in stems(word)}
+    # Thesaurus terms are marked too, so a hit shows why it matched.
+    terms.update(
+        stem
+        for item in items
+        if item.concept
+        for word in item.words
+        if not is_stop_word(word)
+        for stem in stems(word)
+    )
     for item in items:
         if item.prefix:
             terms.update(_expand(reader, "body", item.words[-1], expansions))
