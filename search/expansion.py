@@ -40,10 +40,10 @@ __all__ = [
 THESAURUS_PATH = Path(__file__).with_name("thesaurus.toml")
 # The score of an added term relative to the user's own word (measured with
 # scripts/eval_clauses.py: see the commit that set it).
-WEIGHT = 0.4
+WEIGHT = 0.5
 # Added terms per concept and per query: every term is a postings lookup in every segment.
-MAX_PER_CONCEPT = 8
-MAX_ITEMS = 16
+MAX_PER_CONCEPT = 12
+MAX_ITEMS = 24
 MAX_TERM_WORDS = 8
 LANGUAGES = ("nl", "en")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
