@@ -204,41 +204,46 @@ def _terms(name: str, language: str, values: object, problems: list[str]) -> lis
     if not isinstance(values, list) or not values:
         problems.append(f"{name}: needs a non-empty list of {language} terms")
         return []
-    terms, seen = [], set()
+    terms: list[Term] = []
     for value in values:
         folded = tuple(w for w, _, _ in words(value)) if isinstance(value, str) else ()
         if not folded:
             problems.append(f"{name}: {language} term {value!r} has no words")
-            continue
-        if len(folded) > MAX_TERM_WORDS:
+        elif len(folded) > MAX_TERM_WORDS:
             problems.append(f"{name}: {language} term {value!r} has over {MAX_TERM_WORDS} words")
-            continue
-        if all(is_stop_word(w) for w in folded):
+        elif all(is_stop_word(w) for w in folded):
             problems.append(f"{name}: {language} term {value!r} has only stop words")
-            continue
-        key = _key(folded)
-        if key in seen:
-            problems.append(
-                f"{name}: {language} term {value!r} matches the same words as an earlier term"
-            )
-            continue
-        seen.add(key)
-        terms.append(Term(value.strip(), language, folded, key))
+        else:
+            key = _key(folded)
+            twin = next((t for t in terms if _same(t.key, key)), None)
+            if twin is None:
+                terms.append(Term(value.strip(), language, folded, key))
+            else:
+                problems.append(
+                    f"{name}: {language} term {value!r} matches the same words as {twin.text!r}"
+                )
     return terms
 
 
 def _check_unique(concepts: list[Concept], problems: list[str]) -> None:
-    """Ids are unique, and a term (as matched) belongs to one concept only."""
-    owners: dict[Key, str] = {}
+    """Ids are unique, and the words of a term name one concept only: a term that matches the
+    same words as a term of an earlier concept would never be found (the first one wins)."""
     ids: set[str] = set()
+    seen: dict[str, list[tuple[Term, str]]] = {}  # first-word stem -> terms of earlier concepts
     for concept in concepts:
         if concept.id in ids:
             problems.append(f"concept id {concept.id!r} is used twice")
         ids.add(concept.id)
-        for key, text in {t.key: t.text for t in concept.terms}.items():
-            owner = owners.setdefault(key, concept.id)
-            if owner != concept.id:
-                problems.append(f"term {text!r} of {concept.id!r} is also a term of {owner!r}")
+        for term in concept.terms:
+            earlier = (pair for stem in term.key[0] for pair in seen.get(stem, ()))
+            owner = next(
+                (c for t, c in earlier if c != concept.id and _same(t.key, term.key)), None
+            )
+            if owner is not None:
+                problems.append(f"term {term.text!r} of {concept.id!r} is also a term of {owner!r}")
+        for term in concept.terms:
+            for stem in term.key[0]:
+                seen.setdefault(stem, []).append((term, concept.id))
 
 
 @lru_cache(maxsize=1)
@@ -340,6 +345,11 @@ def _new_terms(concept: Concept, own: list[frozenset[str]], room: int) -> list[T
 
 def _covered(key: Key, searched: list[frozenset[str]]) -> bool:
     return all(any(stems_ & word for word in searched) for stems_ in key)
+
+
+def _same(first: Key, second: Key) -> bool:
+    """Whether two terms match the same query words (each word shares a stem)."""
+    return len(first) == len(second) and all(a & b for a, b in zip(first, second, strict=True))
 
 
 def _item(term: Term, concept: str) -> Item:
