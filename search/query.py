@@ -38,6 +38,7 @@ class QueryRefused(ValueError):
 class Item:
     """One word, compound word (``7:408``) or phrase of a query, with its folded words.
 
+    ``required`` marks an item every hit must hold when ranking is OR (phrases, ``+word``);
     ``weight`` multiplies the item's score; ``concept`` names the thesaurus concept of an item
     that query expansion added (``search.expansion``), which is never required.
     """

@@ -112,7 +112,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     if added:
         items, grouped = _with_thesaurus_terms(own, items, added, reader)
     # An expanded item may match through a thesaurus term, so its own adjacency is not checked.
-    unchecked = [own[i] for i in grouped]
+    unchecked = {id(own[i]) for i in grouped}
     if any(not item.alternatives for item in items):
         return EMPTY
     excluded = [_item(item, reader, expansions) for item in parsed.negative if len(item.words) == 1]
@@ -121,9 +121,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     checks = tuple(
         _adjacency(item)
         for item in parsed.items
-        if len(item.words) > 1
-        and item.concept is None
-        and not any(item is other for other in unchecked)
+        if len(item.words) > 1 and item.concept is None and id(item) not in unchecked
     )
     terms = {
         (a.field, t)
@@ -150,9 +148,12 @@ def _with_thesaurus_terms(
     Every item here is required (AND), so a concept's added terms cannot be items of their
     own: they become further alternatives of the user's items that named the concept (merged
     into one item when a term spans several, "termination for convenience"), with the term's
-    weight as a boost, in the body only. Returns the new items and the indexes (in `own`) of
-    the items that were expanded. A multi-word term matches when its content words all
-    occur in the unit (no adjacency check), which an alternative cannot express.
+    weight as a boost, in the body only. A multi-word term matches when its content words all
+    occur in the unit (no adjacency check, which an alternative cannot express). Returns the
+    new items and the indexes (in `own`) of the items that were expanded.
+
+    Ranked OR (optional items) makes this unnecessary: expansion items are then items of
+    their own, never required.
     """
     groups: list[tuple[set[int], list[Alternative]]] = []
     for concept, indexes in concept_items(own).items():
