@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 
 from dossier import access, indexing
 from dossier.extensions import db
@@ -37,7 +38,7 @@ from dossier.models import (
 )
 from search.query import parse_query, validate_query
 from search.scan import ScanBackend
-from search.types import Hit, IndexUnavailable, SearchRequest, SearchResult, Unit
+from search.types import Expansion, Hit, IndexUnavailable, SearchRequest, SearchResult, Unit
 
 # The fallback counts at most this many matching units, from at most this many documents.
 FALLBACK_LIMIT = 200
@@ -87,6 +88,22 @@ def search(user: User, text: str, **options: Any) -> Outcome:
 def is_expensive(text: str) -> bool:
     """Whether a query expands wildcards (rate-limited per user); raises QueryRefused."""
     return parse_query(text).expensive
+
+
+def expansion_label(expansion: Expansion) -> str:
+    """A thesaurus concept's name in the active language ("Aansprakelijkheid" / "Liability")."""
+    english = getattr(get_locale(), "language", "") == "en"
+    return expansion.label_en if english else expansion.label_nl
+
+
+def expansion_as_dict(expansion: Expansion) -> dict[str, Any]:
+    """A concept the search expanded, for `dossier search --json`."""
+    return {
+        "concept": expansion.concept,
+        "label": {"nl": expansion.label_nl, "en": expansion.label_en},
+        "matched": list(expansion.matched),
+        "also_searched": list(expansion.terms),
+    }
 
 
 def _withhold_confidential_text(result: SearchResult) -> tuple[SearchResult, frozenset[int]]:

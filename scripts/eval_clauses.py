@@ -22,7 +22,7 @@ Two sections, each a table per category and overall:
 "no result" is the share of queries that returned nothing at all. A script, not a test.
 
     .venv/bin/python scripts/eval_clauses.py [--corpus ../shared/corpus/cuad-dev]
-        [--section text|pipeline|all]
+        [--section text|pipeline|all] [--no-expand]
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ def evaluate(index: SearchIndex, contracts: list[dict], spans: dict) -> dict[str
             mode="clauses",
             per_page=5,
             snippets=False,
+            expand=eval_instance.EXPAND,
         )
         hits = index.search(request).hits
         _score(scores[category], [_contains(spans[h.unit_id], answers) for h in hits])
@@ -252,7 +253,11 @@ def main() -> None:
     default = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cuad-dev"
     parser.add_argument("--corpus", type=Path, default=default)
     parser.add_argument("--section", choices=["text", "pipeline", "all"], default="all")
+    parser.add_argument(
+        "--no-expand", action="store_true", help="Search without the thesaurus's synonyms."
+    )
     args = parser.parse_args()
+    eval_instance.EXPAND = not args.no_expand
     contracts = load(args.corpus)
     if args.section in ("text", "all"):
         started = time.perf_counter()

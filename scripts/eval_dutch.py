@@ -187,7 +187,11 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("-v", "--verbose", action="store_true", help="One row per query.")
     parser.add_argument("--dump-texts", type=Path, default=None)
+    parser.add_argument(
+        "--no-expand", action="store_true", help="Search without the thesaurus's synonyms."
+    )
     args = parser.parse_args()
+    eval_instance.EXPAND = not args.no_expand
     judged = [] if args.dump_texts else _load(args.queries)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dossier-eval-nl-") as work:

@@ -61,12 +61,16 @@ def session(instance: Path) -> Iterator[Any]:
         yield acting_user(None)
 
 
+# The thesaurus's expansion of queries (scripts take --no-expand to measure without it).
+EXPAND = True
+
+
 def search(actor: Any, query: str, limit: int, dossier: str | None = None) -> list[Any]:
     """The clause hits `dossier search --clauses [--dossier REF] --limit N` prints."""
     from dossier import searching
     from search.query import QueryRefused
 
-    options: dict[str, Any] = {"mode": "clauses", "per_page": limit}
+    options: dict[str, Any] = {"mode": "clauses", "per_page": limit, "expand": EXPAND}
     if dossier is not None:
         options["dossier_id"] = searching.dossier_id_for(actor, dossier)
         if options["dossier_id"] is None:

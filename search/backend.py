@@ -4,14 +4,17 @@
 document at a time, or all of them for a rebuild), asks one question per search with the
 caller's permission sets inside the request, and checks the index against the database.
 Everything a backend returns is a plain value from `search.types`. Query parsing and analysis
-(`search.query`, `search.analysis`) sit above the backends and are shared by them.
+(`search.query`, `search.analysis`) and thesaurus expansion (`search.expansion`, when the
+request's `expand` is on; the expansions come back in `SearchResult.expansions`) sit above
+the backends and are shared by them.
 
 Backends: "whoosh", the embedded index in a directory (`search.whoosh`), chosen by a setting
 (`open_backend`); and the scanning backend (`search.scan`), which `dossier` falls back on
 while the index is unavailable (over the database) and which keeps units in memory when it has
 no source. Both apply the permission sets themselves, return the same `Hit`s and facets, and
 build their snippets with `search.highlight`. What a backend cannot do it leaves out of its
-`capabilities`; the contract tests (tests/search/test_index.py) run against every backend.
+`capabilities`; the contract tests (tests/search/test_index.py) run against every backend. The
+database fallback searches the words as typed, without the thesaurus's expansion.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "FACETS",
     "MAX_PER_PAGE",
+    "Expansion",
     "Hit",
     "IndexBusy",
     "IndexUnavailable",
@@ -76,6 +77,8 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     snippets: bool = True
+    # Also search the thesaurus's near-synonyms of the query's words (search.expansion).
+    expand: bool = True
     # Seconds of matching after which the search is refused (QueryRefused "too_slow"), a net
     # under the limits on wildcards and expansions; None: no limit.
     time_limit: float | None = 5.0
@@ -104,14 +107,27 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Expansion:
+    """One thesaurus concept a query named, and the terms that were searched as well."""
+
+    concept: str
+    label_nl: str
+    label_en: str
+    matched: tuple[str, ...]  # the user's own words that named the concept
+    terms: tuple[str, ...]  # the concept's other terms, as the thesaurus writes them
+
+
+@dataclass(frozen=True)
 class SearchResult:
-    """One page of hits with the total and facet counts over every permitted match."""
+    """One page of hits with the total and facet counts over every permitted match, and the
+    thesaurus expansions that were searched besides the user's words."""
 
     hits: list[Hit]
     total: int
     page: int
     per_page: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    expansions: tuple[Expansion, ...] = ()
 
 
 class VersionEntry(NamedTuple):

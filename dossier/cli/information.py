@@ -28,6 +28,14 @@ from search.query import QueryRefused
 @click.option("--old", is_flag=True, help="Include earlier versions.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.option(
+    "--no-expand", "no_expand", is_flag=True, help="Search without the thesaurus's synonyms."
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="With --json: an object with the hits, the total and the synonyms also searched.",
+)
 @with_appcontext
 def search_command(
     query: str,
@@ -37,13 +45,21 @@ def search_command(
     old: bool,
     limit: int,
     as_json: bool,
+    no_expand: bool,
+    explain: bool,
 ) -> None:
-    """Search with a user's permissions, as the web search does."""
+    """Search with a user's permissions, as the web search does.
+
+    Words of a clause concept in the legal thesaurus also search its synonyms in Dutch and
+    English, at a lower weight (listed as "also searched"); --no-expand searches only the words
+    typed.
+    """
     actor = acting_user(as_email)
     options: dict[str, Any] = {
         "mode": "clauses" if clauses else "documents",
         "per_page": limit,
         "include_old_versions": old,
+        "expand": not no_expand,
     }
     if reference:
         options["dossier_id"] = searching.dossier_id_for(actor, reference)
@@ -53,28 +69,38 @@ def search_command(
         outcome = searching.search(actor, query, **options)
     except QueryRefused as exc:
         fail(str(exc))
-    _print_hits(outcome, clauses, as_json)
-
-
-def _print_hits(outcome: searching.Outcome, clauses: bool, as_json: bool) -> None:
-    hits = outcome.result.hits
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    searching.hit_as_dict(h, clauses, h.document_id in outcome.withheld)
-                    for h in hits
-                ],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return
+        _print_json(outcome, clauses, explain)
+    else:
+        _print_hits(outcome, clauses)
+
+
+def _print_json(outcome: searching.Outcome, clauses: bool, explain: bool) -> None:
+    """The hits as a JSON list or, with --explain, an object that also says what was searched."""
+    hits = [
+        searching.hit_as_dict(h, clauses, h.document_id in outcome.withheld)
+        for h in outcome.result.hits
+    ]
+    shown: object = hits
+    if explain:
+        shown = {
+            "hits": hits,
+            "total": outcome.result.total,
+            "degraded": outcome.degraded,
+            "expansions": [searching.expansion_as_dict(e) for e in outcome.result.expansions],
+        }
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+def _print_hits(outcome: searching.Outcome, clauses: bool) -> None:
+    hits = outcome.result.hits
     if outcome.degraded:
         click.echo("(the index is being rebuilt; these results come from a simpler search)")
     shown, total = len(outcome.result.hits), outcome.result.total
     more = f", the first {shown} shown (--limit to see more)" if shown < total else ""
     click.echo(f"{total} results{more}")
+    for expansion in outcome.result.expansions:
+        click.echo(f"also searched ({expansion.label_en}): {', '.join(expansion.terms)}")
     for hit in hits:
         where = f"{hit.dossier_reference} · {hit.title} · v{hit.version_number}"
         clause = (

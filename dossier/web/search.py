@@ -39,6 +39,7 @@ def _options() -> dict[str, object]:
         "year": int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
         "include_old_versions": request.args.get("old") == "1",
         "sort": "date" if request.args.get("sort") == "date" else "relevance",
+        "expand": request.args.get("expand") != "0",
         "page": _int("page", 1, 1, 500),
         "per_page": PER_PAGE,
     }
@@ -68,6 +69,8 @@ def index() -> str | tuple[str, int]:
         "throttled": False,
         "facet_links": {},
         "today": date.today(),
+        "expand_links": _expand_links(),
+        "also_searched": [],
     }
     if text.strip():
         try:
@@ -78,11 +81,25 @@ def index() -> str | tuple[str, int]:
         except QueryRefused as refusal:
             context["refusal"] = refusal
             return render_template("search/index.html", **context), 400
+        context["also_searched"] = [
+            (searching.expansion_label(e), e.terms) for e in outcome.result.expansions
+        ]
         context["facet_links"] = {
             name: [_facet_link(name, value, count, options, reference) for value, count in values]
             for name, values in outcome.facets.items()
         }
     return render_template("search/index.html", **context)
+
+
+def _expand_links() -> dict[str, str]:
+    """The same search without the thesaurus's synonyms ("off") and with them ("on")."""
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    args.pop("expand", None)
+    return {
+        "off": url_for("search.index", **args, expand="0"),
+        "on": url_for("search.index", **args),
+    }
 
 
 def _wildcard_search_allowed() -> bool:

@@ -12,13 +12,16 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import prepare
+from search.expansion import expand
 from search.query import QueryRefused, parse_query
 from search.types import (
+    Expansion,
     IndexUnavailable,
     SearchRequest,
     SearchResult,
@@ -155,10 +158,14 @@ class WhooshBackend:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
         check_request(request)
         parsed = parse_query(request.text)
+        expansions: tuple[Expansion, ...] = ()
+        if request.expand:
+            parsed, expansions = expand(parsed)
         if not request.allowed_dossiers:
-            return empty_result(request)
+            return replace(empty_result(request), expansions=expansions)
         with self._searcher() as searcher:
-            return execute(searcher, self._table, request, parsed)
+            result = execute(searcher, self._table, request, parsed)
+        return replace(result, expansions=expansions)
 
     def close(self) -> None:
         """Close this thread's searcher (other threads' searchers close when they are dropped)."""

@@ -31,6 +31,7 @@ from dossier.models import (
     utcnow,
 )
 from search.types import SearchRequest
+from tests.dossier.helpers import _english
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 GIBIT = "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx"
@@ -233,6 +234,53 @@ def test_cli_search_json(app: Flask, world: dict) -> None:
         <= hits[0].keys()
     )
     assert all(h["dossier"] == "2025-017" for h in hits)
+
+
+ENGLISH_CLAUSE = "Limitation. The Supplier is liable up to the annual contract value.\n"
+
+
+def test_a_dutch_search_names_its_synonyms_and_can_do_without_them(
+    app: Flask, admin: User, world: dict
+) -> None:
+    _file_text(admin, world["open"], ENGLISH_CLAUSE, "clause-en.txt")
+    indexing.drain()
+    client = app.test_client(user=world["reader"])
+    page = client.get("/search", query_string={"q": "aansprakelijkheid", "mode": "clauses"}).text
+    assert "Ook gezocht op:" in page and "<strong>Aansprakelijkheid</strong>: liability" in page
+    assert "clause-en" in page  # the English clause, found through "liable"
+    link = re.search(r'<a href="([^"]*expand=0[^"]*)">Zonder synoniemen zoeken</a>', page)
+    assert link, "a link repeats the search without synonyms"
+    without = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "Ook gezocht op" not in without and "clause-en" not in without
+    assert "Gezocht zonder synoniemen." in without and "mode=clauses" in link.group(1)
+    assert 'name="expand" value="0"' in without  # a new search from the box keeps it off
+    _english(client)
+    english = client.get("/search", query_string={"q": "aansprakelijkheid"}).text
+    assert "Also searched:" in english and "<strong>Liability</strong>" in english
+    assert "Search without synonyms" in english
+
+
+def test_cli_search_reports_synonyms_and_switches_them_off(
+    app: Flask, admin: User, world: dict
+) -> None:
+    _file_text(admin, world["open"], ENGLISH_CLAUSE, "clause-en.txt")
+    indexing.drain()
+    runner = app.test_cli_runner()
+    base = ["search", "aansprakelijkheid", "--as", "reader@example.org", "--clauses"]
+    text = runner.invoke(cli, base)
+    assert text.exit_code == 0, text.output
+    assert "also searched (Liability): liability, " in text.output
+    explained = json.loads(runner.invoke(cli, [*base, "--json", "--explain"]).output)
+    assert explained["total"] == len(explained["hits"]) > 0
+    [concept] = explained["expansions"]
+    assert concept["concept"] == "liability" and concept["matched"] == ["aansprakelijkheid"]
+    assert concept["label"] == {"nl": "Aansprakelijkheid", "en": "Liability"}
+    assert "liability" in concept["also_searched"]
+    assert any(h["title"] == "clause-en" for h in explained["hits"])
+    plain = json.loads(runner.invoke(cli, [*base, "--json", "--no-expand"]).output)
+    assert isinstance(plain, list) and all(h["title"] != "clause-en" for h in plain)
+    off = runner.invoke(cli, [*base, "--no-expand"]).output
+    assert "also searched" not in off
 
 
 def test_clause_hits_carry_word_article_numbers(app: Flask, world: dict) -> None:
