@@ -163,11 +163,12 @@ def dossier_id_for(user: User, reference: str) -> int | None:
     return dossier.id
 
 
-def _permitted_units(request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
+def _permitted_units(request: SearchRequest, hints: Sequence[str], every: bool) -> Iterator[Unit]:
     """The database fallback's source (search.scan): the index units, built as indexing
-    builds them, of the permitted documents that hold every hint word somewhere, and of those
-    the units that hold them all (matching analyses every unit it gets, which costs time)."""
-    candidates = list(db.session.scalars(_candidate_documents(request, hints)))
+    builds them, of the permitted documents that hold every hint word (with `every`; else any
+    of them) somewhere, and of those the units that hold them so (matching analyses every unit
+    it gets, which costs time)."""
+    candidates = list(db.session.scalars(_candidate_documents(request, hints, every)))
     for start in range(0, len(candidates), FALLBACK_BATCH):
         # A few queries per batch load what units_for reads; it finds the documents in the
         # session for as long as `loaded` holds them (the session only refers to them weakly).
@@ -181,19 +182,22 @@ def _permitted_units(request: SearchRequest, hints: Sequence[str]) -> Iterator[U
             )
         ).unique()
         for document in loaded.all():
-            yield from (u for u in indexing.units_for(document.id) or [] if _holds(u, hints))
+            yield from (u for u in indexing.units_for(document.id) or [] if _holds(u, hints, every))
 
 
-def _holds(unit: Unit, hints: Sequence[str]) -> bool:
-    """Whether a unit's searched text and metadata hold every hint (lower-case)."""
+def _holds(unit: Unit, hints: Sequence[str], every: bool) -> bool:
+    """Whether a unit's searched text and metadata hold every hint (or, without `every`, any
+    hint; no hints: nothing to narrow by)."""
     fields = (unit.heading, unit.text, unit.clause_number, unit.title, unit.supplier)
     searched = " ".join((*fields, unit.dossier_reference)).lower()
-    return all(hint in searched for hint in hints)
+    held = (hint in searched for hint in hints)
+    return all(held) if every or not hints else any(held)
 
 
-def _candidate_documents(request: SearchRequest, hints: Sequence[str]) -> sa.Select:
-    """Ids of the permitted documents (filtered as the request asks) that contain each hint,
-    lower-case, in a searched version's clauses or file name, or in their metadata."""
+def _candidate_documents(request: SearchRequest, hints: Sequence[str], every: bool) -> sa.Select:
+    """Ids of the permitted documents (filtered as the request asks) that contain each hint
+    (without `every`: any hint), lower-case, in a searched version's clauses or file name, or
+    in their metadata."""
     query = (
         sa.select(Document.id)
         .join(Dossier, Document.dossier_id == Dossier.id)
@@ -214,8 +218,9 @@ def _candidate_documents(request: SearchRequest, hints: Sequence[str]) -> sa.Sel
             query = query.where(column.in_(_members(kind, chosen)))
     if request.suppliers:
         query = query.where(Party.name.in_(request.suppliers))
-    for hint in hints:
-        query = query.where(sa.or_(*_meta_holding(hint), _version_holding(hint, request)))
+    holding = [sa.or_(*_meta_holding(hint), _version_holding(hint, request)) for hint in hints]
+    if holding:
+        query = query.where(sa.and_(*holding) if every else sa.or_(*holding))
     return query.order_by(Document.id).limit(FALLBACK_DOCUMENTS)
 
 

@@ -111,11 +111,6 @@ class Matcher:
 
     query: ParsedQuery
 
-    def matches(self, unit: Unit) -> frozenset[str] | None:
-        """None when the unit does not match; else the body stems to mark in its snippet."""
-        found = self.match(unit)
-        return None if found is None else found[0]
-
     def match(self, unit: Unit) -> tuple[frozenset[str], int] | None:
         """None when the unit does not match; else the body stems to mark in its snippet and
         the number of coordination groups it holds."""

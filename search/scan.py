@@ -36,11 +36,11 @@ from search.types import (
 
 __all__ = ["ScanBackend", "Source"]
 
-# Units that may match a request. A source may narrow by the hint words (every match contains
-# each of them, lower-case, in its text, heading, clause number, title, supplier or dossier
-# reference) and by the request's permission sets and filters; the backend applies those again
-# to whatever it yields.
-Source = Callable[[SearchRequest, Sequence[str]], Iterable[Unit]]
+# Units that may match a request. A source may narrow by the hint words (with `every`, every
+# match contains each of them, lower-case, in its text, heading, clause number, title, supplier
+# or dossier reference; without it, at least one: a query of optional words) and by the
+# request's permission sets and filters; the backend applies those again to whatever it yields.
+Source = Callable[[SearchRequest, Sequence[str], bool], Iterable[Unit]]
 TOO_SLOW = "This search takes too long; make it more specific."
 PROGRESS_EVERY = 1000
 
@@ -65,11 +65,8 @@ class ScanBackend:
         if not request.allowed_dossiers:
             return _result(request, [], [])
         deadline = None if request.time_limit is None else time.monotonic() + request.time_limit
-        hints = hint_words(parsed)
-        if parsed.required or len(hints) < 2:
-            units = self._scan(request, hints)
-        else:  # optional words: a unit holds at least one of them (ranked OR)
-            units = _unique(self._scan(request, [hint]) for hint in hints)
+        # Required items: a match holds all their hints; else (ranked OR) at least one hint.
+        units = self._scan(request, hint_words(parsed), every=bool(parsed.required))
         found = list(_matching(request, units, Matcher(parsed), deadline, self._limit))
         # Most coordination groups held first, as the index ranks its tiers (stable: within a
         # tier the source's order stands, there being no scores here).
@@ -81,9 +78,9 @@ class ScanBackend:
             found.sort(key=lambda match: _ordinal(match[0].document_date), reverse=True)
         return _result(request, found, [unit for unit, _ in found])
 
-    def _scan(self, request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
+    def _scan(self, request: SearchRequest, hints: Sequence[str], every: bool) -> Iterator[Unit]:
         """The source's units; the source is closed when the scan stops early."""
-        units = iter(self._source(request, hints))
+        units = iter(self._source(request, hints, every))
         try:
             yield from units
         finally:
@@ -162,7 +159,7 @@ class _Memory:
         self._documents: dict[int, tuple[Unit, ...]] = {}
         self._lock = threading.Lock()
 
-    def units(self, request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
+    def units(self, request: SearchRequest, hints: Sequence[str], every: bool) -> Iterator[Unit]:
         """Every unit (the backend filters and matches them), in the order they were written."""
         return self.all()
 
@@ -209,16 +206,6 @@ def _matching(
         count += 1
         if limit is not None and count >= limit:
             return
-
-
-def _unique(scans: Iterable[Iterator[Unit]]) -> Iterator[Unit]:
-    """The units of several scans, each unit once (in the order first seen)."""
-    seen: set[str] = set()
-    for units in scans:
-        for unit in units:
-            if unit.unit_id not in seen:
-                seen.add(unit.unit_id)
-                yield unit
 
 
 def _permitted(unit: Unit, request: SearchRequest) -> bool:

@@ -60,7 +60,9 @@ class Leaky:
         self.read = 0
         self.closed = False
 
-    def __call__(self, request: SearchRequest, hints: Sequence[str]) -> Iterator[Unit]:
+    def __call__(
+        self, request: SearchRequest, hints: Sequence[str], every: bool = True
+    ) -> Iterator[Unit]:
         self.hints.append(list(hints))
         try:
             for unit in self.units:
