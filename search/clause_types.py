@@ -1,0 +1,206 @@
+"""Clause types: which thesaurus concepts a clause is about, decided by rules that can be read.
+
+A clause gets zero or more types (the concept ids of ``search/thesaurus.toml``). The evidence is
+the thesaurus's own wordings, matched as a query is matched (folded, stemmed, Dutch lemmas, stop
+words skipped, longest term first; see `search.expansion`):
+
+- the heading names a concept ("Artikel 12 Aansprakelijkheid", "Limitation of Liability"): a
+  drafter's label is the strongest evidence and suffices on its own (HEADING); a sub-clause
+  without a heading of its own inherits its article's heading, a little weaker (CONTEXT_HEADING);
+- the text holds the concept's terms: every distinct term counts (TERM per word, PHRASE per
+  term of several words, which is more specific), and repeats add a little (REPEAT each, at most
+  REPEAT_CAP), so a passing mention never makes a type.
+
+A concept whose evidence reaches THRESHOLD is a type. A clause whose own heading names a concept
+is about that first: another concept then needs HEADED_THRESHOLD from its text alone (a
+definitions article mentions many concepts without being about them). At most MAX_TYPES types
+are kept, strongest first. Nothing is tuned per concept: one set of weights for every concept,
+so a change to the thesaurus changes the types as a reviewer would expect.
+`explain` says for each concept why; `classify` gives the types.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from search.analysis import fold, is_stop_word, stems, words
+from search.expansion import Concept, Thesaurus, default_thesaurus
+
+__all__ = [
+    "Evidence",
+    "TypeName",
+    "classify",
+    "explain",
+    "find_type",
+    "join_types",
+    "split_types",
+]
+
+HEADING = 3.0
+CONTEXT_HEADING = 2.0
+PHRASE = 1.25
+TERM = 0.75
+REPEAT = 0.25
+REPEAT_CAP = 1.0
+THRESHOLD = 2.0
+HEADED_THRESHOLD = 3.0
+MAX_TYPES = 4
+# Only the start of a very long clause is read: its subject is stated early, and the cost of
+# classifying stays bounded (resegmenting a large instance classifies every clause).
+MAX_WORDS = 1500
+# Punctuation that ends a sentence or a list item: a term never spans it.
+_BREAK_RE = re.compile(r"[.;:!?\n]")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a concept is (or is not) a type of a clause: its score and the words that gave it."""
+
+    concept: str
+    score: float
+    heading: tuple[str, ...]  # the heading's words that name the concept
+    context: tuple[str, ...]  # the same in the inherited article heading
+    text: tuple[str, ...]  # the distinct terms found in the text, as written there
+    repeats: int  # further occurrences of those terms
+    chosen: bool  # whether the concept is a type of the clause
+
+
+def explain(
+    heading: str, text: str, context_heading: str = "", thesaurus: Thesaurus | None = None
+) -> list[Evidence]:
+    """Every concept with some evidence in a clause, the types first, then by score.
+
+    `heading` is the clause's own heading; `context_heading` the heading it inherits from its
+    article when it has none of its own (see `ingest.clauses.context_headings`).
+    """
+    thesaurus = thesaurus or default_thesaurus()
+    own = _found(heading, thesaurus)
+    context = _found(context_heading, thesaurus) if not heading.strip() else {}
+    body = _strip_heading(text, heading)
+    found = _found(body, thesaurus, MAX_WORDS)
+    evidence = []
+    for concept_id in dict.fromkeys([*own, *context, *found]):
+        terms = found.get(concept_id, [])
+        distinct = list(dict.fromkeys(terms))
+        score = HEADING * bool(own.get(concept_id)) + CONTEXT_HEADING * bool(
+            context.get(concept_id)
+        )
+        text_score = sum(PHRASE if len(t.split()) > 1 else TERM for t in distinct)
+        text_score += min(REPEAT * (len(terms) - len(distinct)), REPEAT_CAP)
+        evidence.append(
+            Evidence(
+                concept_id,
+                round(score + text_score, 2),
+                tuple(dict.fromkeys(own.get(concept_id, []))),
+                tuple(dict.fromkeys(context.get(concept_id, []))),
+                tuple(distinct),
+                len(terms) - len(distinct),
+                False,
+            )
+        )
+    chosen = _choose(evidence, headed=bool(own))
+    result = [
+        Evidence(**{**e.__dict__, "chosen": e.concept in chosen})  # type: ignore[arg-type]
+        for e in evidence
+    ]
+    return sorted(result, key=lambda e: (not e.chosen, -e.score, e.concept))
+
+
+def _choose(evidence: list[Evidence], headed: bool) -> set[str]:
+    """The concepts that reach the threshold, strongest first, at most MAX_TYPES."""
+    passing = []
+    for e in evidence:
+        named = bool(e.heading or e.context)
+        needed = THRESHOLD if named or not headed else HEADED_THRESHOLD
+        if e.score >= needed:
+            passing.append(e)
+    passing.sort(key=lambda e: (-e.score, e.concept))
+    return {e.concept for e in passing[:MAX_TYPES]}
+
+
+def classify(
+    heading: str, text: str, context_heading: str = "", thesaurus: Thesaurus | None = None
+) -> tuple[str, ...]:
+    """The clause types (concept ids) of a clause, strongest first."""
+    return tuple(e.concept for e in explain(heading, text, context_heading, thesaurus) if e.chosen)
+
+
+def _strip_heading(text: str, heading: str) -> str:
+    """The text without the heading it starts with (a merged heading is counted as heading)."""
+    stripped = text.lstrip()
+    heading = heading.strip()
+    if heading and stripped.startswith(heading):
+        return stripped[len(heading) :]
+    return text
+
+
+def _found(text: str, thesaurus: Thesaurus, limit: int | None = None) -> dict[str, list[str]]:
+    """Per concept, the thesaurus terms found in a text, as written there, once per occurrence."""
+    if not text.strip():
+        return {}
+    found_words = words(text)
+    if limit is not None:
+        found_words = found_words[:limit]
+    sequence: list[frozenset[str] | None] = []
+    places: list[tuple[int, int]] = []  # character span of each sequence entry
+    previous_end = 0
+    for word, start, end in found_words:
+        if _BREAK_RE.search(text, previous_end, start) and sequence and sequence[-1] is not None:
+            sequence.append(None)
+            places.append((start, start))
+        previous_end = end
+        if is_stop_word(word) or word.isdigit():
+            continue
+        sequence.append(frozenset(stems(word)))
+        places.append((start, end))
+    result: dict[str, list[str]] = {}
+    for first, last, concept in thesaurus.match(sequence):
+        written = text[places[first][0] : places[last - 1][1]]
+        result.setdefault(concept.id, []).append(" ".join(fold(w) for w in written.split()))
+    return result
+
+
+def join_types(types: tuple[str, ...] | list[str]) -> str:
+    """Clause types as stored in a column: concept ids separated by spaces."""
+    return " ".join(types)
+
+
+def split_types(stored: str | None) -> tuple[str, ...]:
+    """Clause types from their stored form."""
+    return tuple(stored.split()) if stored else ()
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A clause type with its labels."""
+
+    id: str
+    label_nl: str
+    label_en: str
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_nl
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, Concept]:
+    """Every concept by its id and by its folded labels, with spaces, hyphens and underscores
+    read alike (soort:aansprakelijkheid, type:liability, soort:gevolgen_van_beeindiging)."""
+    names: dict[str, Concept] = {}
+    for concept in default_thesaurus().concepts:
+        for name in (concept.id, concept.label_nl, concept.label_en):
+            names.setdefault(_name_key(name), concept)
+    return names
+
+
+def _name_key(name: str) -> str:
+    return "_".join(w for w, _, _ in words(name))
+
+
+def find_type(name: str) -> TypeName | None:
+    """The clause type a user names by its id or its Dutch or English label (accents and case
+    folded), or None."""
+    concept = _names().get(_name_key(name))
+    return None if concept is None else TypeName(concept.id, concept.label_nl, concept.label_en)
