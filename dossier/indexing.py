@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +57,7 @@ from ingest.clauses import Clause as SegmentedClause
 from ingest.clauses import context_headings, segment
 from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
+from search.clause_types import classify, join_types
 from search.types import IndexUnavailable, Unit
 from storage import BlobStore
 
@@ -505,9 +506,20 @@ def _clause_rows(clauses: list[SegmentedClause], paged: bool) -> list[Clause]:
             # Only paged formats (PDF, scans) have pages; DOCX, XLSX, text and mail have none.
             page=c.page if paged else None,
             position=c.position,
+            clause_types=join_types(types),
         )
-        for c in clauses
+        for c, types in zip(clauses, clause_types_of(clauses), strict=True)
     ]
+
+
+def clause_types_of(clauses: Sequence[SegmentedClause | Clause]) -> list[tuple[str, ...]]:
+    """The clause types of each clause of a version: from its heading or, for a sub-clause
+    without one, its article's heading, and its text (search.clause_types)."""
+    with timings.timed("clause_types"):
+        return [
+            classify(c.heading, c.text, context_heading=heading)
+            for c, heading in zip(clauses, context_headings(clauses), strict=True)
+        ]
 
 
 def versions_with_text() -> list[int]:
@@ -536,6 +548,12 @@ def resegment(version_ids: list[int]) -> int:
         )
         if _clause_fields(rows) != _clause_fields(version.clauses):
             version.clauses = rows
+            changed += 1
+        elif [r.clause_types for r in rows] != [c.clause_types for c in version.clauses]:
+            # The same clauses, classified anew (the thesaurus or the classifier changed):
+            # the rows keep their ids.
+            for row, clause in zip(rows, version.clauses, strict=True):
+                clause.clause_types = row.clause_types
             changed += 1
     db.session.flush()
     return changed
@@ -598,6 +616,7 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
             position=c.position,
             is_clause=bool(c.number or c.heading),
             text=c.text,
+            clause_types=c.types,
             **common,
         )
         for c, heading in zip(clauses, headings, strict=True)

@@ -22,11 +22,13 @@ so a change to the thesaurus changes the types as a reviewer would expect.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from search.analysis import fold, is_stop_word, stems, words
 from search.expansion import Concept, Thesaurus, default_thesaurus
+from search.query import ParsedQuery, QueryRefused
+from search.types import SearchRequest
 
 __all__ = [
     "Evidence",
@@ -35,7 +37,10 @@ __all__ = [
     "explain",
     "find_type",
     "join_types",
+    "requested_types",
     "split_types",
+    "type_names",
+    "with_query_types",
 ]
 
 HEADING = 3.0
@@ -128,11 +133,15 @@ def classify(
 
 
 def _strip_heading(text: str, heading: str) -> str:
-    """The text without the heading it starts with (a merged heading is counted as heading)."""
+    """The text without the heading line it starts with ("Artikel 2 Aansprakelijkheid" for
+    the heading "Aansprakelijkheid"): a merged heading is counted as heading, not again as text."""
     stripped = text.lstrip()
     heading = heading.strip()
-    if heading and stripped.startswith(heading):
-        return stripped[len(heading) :]
+    if not heading:
+        return text
+    first, _, rest = stripped.partition("\n")
+    if heading in first:
+        return first[first.index(heading) + len(heading) :] + "\n" + rest
     return text
 
 
@@ -204,3 +213,33 @@ def find_type(name: str) -> TypeName | None:
     folded), or None."""
     concept = _names().get(_name_key(name))
     return None if concept is None else TypeName(concept.id, concept.label_nl, concept.label_en)
+
+
+def type_names() -> list[TypeName]:
+    """Every clause type, in thesaurus order."""
+    return [TypeName(c.id, c.label_nl, c.label_en) for c in default_thesaurus().concepts]
+
+
+def requested_types(parsed: ParsedQuery) -> frozenset[str]:
+    """The concept ids of the clause types a query names (soort:/type:); QueryRefused
+    "unknown_type" for a name that is no clause type."""
+    found = set()
+    for name in parsed.type_names:
+        named = find_type(name)
+        if named is None:
+            raise QueryRefused(
+                "unknown_type",
+                f"There is no clause type {name!r}; use the name of a type as the filters "
+                "list it (for example soort:aansprakelijkheid or type:liability).",
+                name,
+            )
+        found.add(named.id)
+    return frozenset(found)
+
+
+def with_query_types(request: SearchRequest, parsed: ParsedQuery) -> SearchRequest:
+    """The request with the clause types its text names added to its type filter."""
+    named = requested_types(parsed)
+    if not named - request.clause_types:
+        return request
+    return replace(request, clause_types=request.clause_types | named)
