@@ -48,11 +48,12 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_ingest.py
 
 # Clause search against fixed yardsticks (one to two minutes): CUAD from its text files and as PDFs
-# through `dossier import`, and the judged Dutch queries of eval/dutch_queries.toml.
-# EVAL_ARGS=-v prints the Dutch scores per query.
+# through `dossier import`, and the judged Dutch queries of eval/dutch_queries.toml; then the
+# clause-type classifier against CUAD's annotations. EVAL_ARGS=-v prints the Dutch scores per query.
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_clauses.py
 	$(BIN)/python scripts/eval_dutch.py $(EVAL_ARGS)
+	$(BIN)/python scripts/eval_clause_types.py
 
 # Load test on 127.0.0.1 (bounded in time and requests): web processes, a worker, 30 clients;
 # prints throughput, latency percentiles and errors, then `dossier verify`. Exit 1 on a fault.
