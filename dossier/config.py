@@ -198,6 +198,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 TEXT_SETTINGS = (
+    "SECRET_KEY",  # every web node of a cluster sets the same one (DOSSIER_SECRET_KEY)
+    "MAIL_PASSWORD",
+    "RATELIMIT_STORAGE_URI",
     "S3_ENDPOINT",
     "S3_BUCKET",
     "S3_ACCESS_KEY",
