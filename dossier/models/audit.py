@@ -45,6 +45,7 @@ class AuditAction(enum.StrEnum):
     CALENDAR_CREATE = "calendar.create"
     CALENDAR_REVOKE = "calendar.revoke"
     STORAGE_MIGRATE = "storage.migrate"
+    DATABASE_MIGRATE = "database.migrate"
 
 
 class OutboxTopic(enum.StrEnum):
