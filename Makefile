@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e screenshots lint format bench eval load clean translations
+.PHONY: run test e2e screenshots lint format bench eval load cluster clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ eval: $(STAMP)
 LOAD_ARGS ?= --clients 30 --duration 60
 load: $(STAMP)
 	$(BIN)/python scripts/load_test.py $(LOAD_ARGS)
+
+# Several nodes on 127.0.0.1 (bounded): a fresh PostgreSQL database (data and search), SeaweedFS
+# (blobs), Redis (rate limits), two web nodes and two workers with separate instance folders;
+# one web node and one worker are SIGKILLed and restarted under load. Exit 1 on a fault.
+CLUSTER_ARGS ?= --clients 20 --duration 60
+cluster: $(STAMP)
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -137,6 +137,7 @@ AUDIT_ACTION = {
     AuditAction.CALENDAR_CREATE: _l("Calendar address created"),
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
+    AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
 }
 ALL = {
     "status": STATUS,

@@ -172,7 +172,7 @@ def test_the_clause_types_migration_keeps_every_clause_both_ways(
 
     db.session.remove()
     try:
-        downgrade(directory=MIGRATIONS_DIR, revision="drop_dossier_people_columns")
+        downgrade(directory=MIGRATIONS_DIR, revision="outbox_claims")
         assert "clause_types" not in columns()
     finally:
         upgrade(directory=MIGRATIONS_DIR)

@@ -4,7 +4,7 @@ Existing clauses start without types; `dossier reindex --clauses` classifies eve
 clause (and rebuilds the index, whose schema version changed with this column).
 
 Revision ID: clause_types
-Revises: drop_dossier_people_columns
+Revises: outbox_claims
 Create Date: 2026-12-06 04:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "clause_types"
-down_revision = "drop_dossier_people_columns"
+down_revision = "outbox_claims"
 branch_labels = None
 depends_on = None
 
