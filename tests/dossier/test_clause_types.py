@@ -262,3 +262,18 @@ def test_reindex_clauses_classifies_stored_clauses_again(app: Flask, world: dict
     assert sorted(c.id for c in clauses.values()) == ids  # the same rows, classified anew
     reader = db.session.scalar(sa.select(User).where(User.email == "reader@example.org"))
     assert searching.search(reader, "soort:aansprakelijkheid").result.total >= 2
+
+
+def test_compare_leaves_out_a_withdrawn_document_and_cannot_start_from_one(
+    app: Flask, world: dict
+) -> None:
+    admin, hosting = world["admin"], world["hosting"]
+    source = _unit(hosting, "1")
+    documents.withdraw(admin, hosting, "vergissing")
+    db.session.commit()
+    indexing.drain()
+    client = app.test_client(user=world["reader"])
+    page = client.get("/search", query_string={"like": _unit(world["ict"], "2")}).text
+    assert "Limitation of Liability" not in page and "0 resultaten" in page
+    refused = client.get("/search", query_string={"like": source}).text
+    assert "De te vergelijken bepaling bestaat niet of u mag haar niet inzien." in refused
