@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from search.analysis import fold, is_stop_word, stems, words
+from search.analysis import is_stop_word, stems, word_list, words
 from search.expansion import Concept, Thesaurus, default_thesaurus
 from search.query import ParsedQuery, QueryRefused
 from search.types import SearchRequest
@@ -146,29 +146,32 @@ def _strip_heading(text: str, heading: str) -> str:
 
 
 def _found(text: str, thesaurus: Thesaurus, limit: int | None = None) -> dict[str, list[str]]:
-    """Per concept, the thesaurus terms found in a text, as written there, once per occurrence."""
-    if not text.strip():
-        return {}
-    found_words = words(text)
-    if limit is not None:
-        found_words = found_words[:limit]
+    """Per concept, the thesaurus terms found in a text (its folded words, stop words left
+    out), once per occurrence. A term never spans the end of a sentence or list item."""
     sequence: list[frozenset[str] | None] = []
-    places: list[tuple[int, int]] = []  # character span of each sequence entry
-    previous_end = 0
-    for word, start, end in found_words:
-        if _BREAK_RE.search(text, previous_end, start) and sequence and sequence[-1] is not None:
+    shown: list[str] = []
+    budget = MAX_WORDS if limit is None else limit
+    for part in _BREAK_RE.split(text):
+        found_words = word_list(part)[:budget]
+        budget -= len(found_words)
+        for word in found_words:
+            if not is_stop_word(word) and not word.isdigit():
+                sequence.append(_stem_set(word))
+                shown.append(word)
+        if sequence and sequence[-1] is not None:
             sequence.append(None)
-            places.append((start, start))
-        previous_end = end
-        if is_stop_word(word) or word.isdigit():
-            continue
-        sequence.append(frozenset(stems(word)))
-        places.append((start, end))
+            shown.append("")
+        if budget <= 0:
+            break
     result: dict[str, list[str]] = {}
     for first, last, concept in thesaurus.match(sequence):
-        written = text[places[first][0] : places[last - 1][1]]
-        result.setdefault(concept.id, []).append(" ".join(fold(w) for w in written.split()))
+        result.setdefault(concept.id, []).append(" ".join(shown[first:last]))
     return result
+
+
+@lru_cache(maxsize=100_000)
+def _stem_set(folded: str) -> frozenset[str]:
+    return frozenset(stems(folded))
 
 
 def join_types(types: tuple[str, ...] | list[str]) -> str:
