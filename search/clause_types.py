@@ -67,7 +67,7 @@ class Evidence:
     score: float
     heading: tuple[str, ...]  # the heading's words that name the concept
     context: tuple[str, ...]  # the same in the inherited article heading
-    text: tuple[str, ...]  # the distinct terms found in the text, as written there
+    text: tuple[str, ...]  # the distinct terms found in the text (folded, stop words left out)
     repeats: int  # further occurrences of those terms
     chosen: bool  # whether the concept is a type of the clause
 

@@ -87,7 +87,6 @@ def index() -> str | tuple[str, int]:
             context["unknown_clause"] = True
         else:
             context["compare"] = source
-            options["mode"] = "clauses"
             options["clause_types"] = options["clause_types"] or frozenset(source.types)
             other_than = source.dossier_id
     if text.strip() or options["clause_types"]:

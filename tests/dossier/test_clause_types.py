@@ -172,7 +172,7 @@ def test_compare_lists_the_same_type_in_the_other_readable_dossiers(
 ) -> None:
     client = app.test_client(user=world["reader"])
     like = _unit(world["ict"], "2")
-    page = client.get("/search", query_string={"like": like})
+    page = client.get("/search", query_string={"like": like, "mode": "clauses"})
     assert page.status_code == 200
     text = page.text
     assert "Vergelijk deze bepaling" in text and "Aansprakelijkheid" in text
@@ -188,13 +188,16 @@ def test_compare_lists_the_same_type_in_the_other_readable_dossiers(
         mode="clauses",
     )
     assert {hit.document_id for hit in outcome.result.hits} == {world["hosting"].id}
+    # The Documents tab of the comparison: the documents that hold such clauses.
+    grouped = client.get("/search", query_string={"like": like, "mode": "documents"}).text
+    assert "1 resultaat" in grouped and "hosting" in grouped and "2025-001 ·" not in grouped
 
 
 def test_compare_never_reaches_a_dossier_the_reader_may_not_see(app: Flask, world: dict) -> None:
     # The outsider reads only 2025-003: comparing its liability clause finds nothing elsewhere.
     outsider = app.test_client(user=world["outsider"])
     like = _unit(world["secret"], "")
-    page = outsider.get("/search", query_string={"like": like}).text
+    page = outsider.get("/search", query_string={"like": like, "mode": "clauses"}).text
     assert "2025-001" not in page and "2025-002" not in page and "Conduction" not in page
     assert "0 resultaten" in page
     # The reader cannot compare a clause of a dossier they may not see, nor a confidential
