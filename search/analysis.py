@@ -57,7 +57,13 @@ MAX_WORD = 64
 _SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 
 _english = stemmer_for_language("en")
-_dutch = stemmer_for_language("nl")
+_snowball_dutch = stemmer_for_language("nl")
+# Adjectives in -lijk, -baar and -ig, inflected or made nouns with -heid, keep their suffix:
+# Snowball strips it, which joined aansprakelijk(heid) with aanspraak (a claim), beschikbaar with
+# beschikking, toepasselijk with toepassing, vertrouwelijk with vertrouwen, gebruikelijk with
+# gebruik and overeenkomstig with overeenkomst. Verbs and their nouns (beveiligen, beveiliging)
+# end otherwise and keep Snowball's stem.
+_ADJECTIVE_RE = re.compile(r"^(.{3,}?)(lijk|baar|bar(?=e)|ig)(e|er|ere|s|se|st|ste|heid|heden)?$")
 # Snowball stemming in pure Python is the slowest step of indexing; legal text reuses a small
 # vocabulary, so bounded caches (word -> stems, one per language choice) pay for themselves.
 _STEM_CACHES: dict[str | None, dict[str, tuple[str, ...]]] = {None: {}, "en": {}, "nl": {}}
@@ -109,6 +115,19 @@ def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
             dict.fromkeys(filter(None, found if language else (_english(folded), *found)))
         )
     return _remember(_STEM_CACHES[language], folded, result)
+
+
+def _dutch(folded: str) -> str:
+    """The Dutch stem of a folded word: Snowball's, except that an adjective keeps its -lijk,
+    -baar or -ig, and a content word is never reduced to a stop word (overheid is not "over")."""
+    adjective = _ADJECTIVE_RE.match(folded)
+    if adjective:
+        base, suffix, _ending = adjective.groups()
+        return base + ("baar" if suffix == "bar" else suffix)
+    stem = _snowball_dutch(folded)
+    if stem in _STOP_WORDS and folded not in _STOP_WORDS:
+        return dutch.lemma(folded) or folded
+    return stem
 
 
 def _remember(

@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
-# index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
-SCHEMA_VERSION = 4
+# index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch);
+# v5: Dutch adjectives keep -lijk, -baar and -ig.
+SCHEMA_VERSION = 5
 _STORED = (
     "unit_id",
     "document_id",

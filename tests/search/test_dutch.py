@@ -85,6 +85,43 @@ def test_word_forms_that_snowball_keeps_apart_share_a_stem(one: str, other: str)
     assert set(analysis.stems(one, "nl")) & set(analysis.stems(other, "nl"))
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("aansprakelijk", "aansprakelijkheid"),
+        ("aansprakelijke", "aansprakelijkheden"),
+        ("openbare", "openbaarheid"),
+        ("vertrouwelijk", "vertrouwelijkheid"),
+        ("overheid", "overheden"),
+        ("beveiliging", "beveiligen"),
+        ("jaarlijks", "jaarlijkse"),
+    ],
+)
+def test_an_adjective_and_its_forms_share_a_stem(one: str, other: str) -> None:
+    assert set(analysis.stems(one, "nl")) & set(analysis.stems(other, "nl"))
+
+
+# Snowball strips -lijk, -baar, -ig and -heid down to a word of another meaning.
+OVER_STEMMED = [
+    ("aansprakelijkheid", "aanspraak"),  # liability, a claim
+    ("aansprakelijk", "aanspraken"),
+    ("beschikbaarheid", "beschikking"),  # availability, a decision
+    ("toepasselijk", "toepassing"),  # applicable (law), application
+    ("vertrouwelijkheid", "vertrouwen"),  # confidentiality, trust
+    ("gebruikelijk", "gebruik"),  # customary, use
+    ("overeenkomstig", "overeenkomst"),  # in accordance with, agreement
+    ("openbaar", "open"),
+    ("overheid", "over"),  # a stop word
+    ("overige", "over"),
+]
+
+
+@pytest.mark.parametrize(("word", "unrelated"), OVER_STEMMED)
+def test_derived_adjectives_do_not_meet_words_of_another_meaning(word: str, unrelated: str) -> None:
+    assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
+    assert not set(analysis.terms(word, "nl")) & set(analysis.terms(unrelated, "nl"))
+
+
 @pytest.mark.parametrize(("word", "unrelated"), [("gedaan", "doen"), ("was", "zijn")])
 def test_lemmas_of_another_shape_and_of_stop_words_are_not_used(word: str, unrelated: str) -> None:
     assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))

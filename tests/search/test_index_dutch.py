@@ -21,6 +21,9 @@ TEXTS = {
     7: "The supplier shall maintain insurance covering its liability.",
     8: "Betaling geschiedt binnen de betalingstermijn van dertig dagen.",
     9: "De opzegging van de overeenkomst geschiedt schriftelijk.",
+    10: "Opdrachtnemer vrijwaart opdrachtgever tegen aanspraken van derden.",
+    11: "De dienst heeft een beschikbaarheid van 99,5 procent per maand.",
+    12: "Opdrachtgever stelt de gegevens ter beschikking van opdrachtnemer.",
 }
 
 
@@ -42,7 +45,9 @@ def index(tmp_path: Path) -> Iterator[SearchIndex]:
         ("intellectuele eigendom", {4}),
         ("verlenging", {5}),
         ("verzekering", {6}),
-        ("aansprakelijkheid", {6}),
+        ("aansprakelijkheid", {6}),  # not "aanspraken" (claims)
+        ("aanspraak", {10}),
+        ("beschikbaarheid", {11}),  # not "beschikking"
         ("betalingstermijnen", {8}),
         ("+termijn +betaling", {8}),
     ],
