@@ -99,3 +99,21 @@ def test_english_text_is_not_lemmatized_or_split(tmp_path: Path) -> None:
         assert documents(search(created, "termijn")) == []
     finally:
         created.close()
+
+
+def test_a_compound_ranks_above_a_clause_that_only_repeats_its_parts(tmp_path: Path) -> None:
+    # Unit 1 holds verwerker and overeenkomst twice each, unit 2 the compound once in a longer
+    # text: the parts, common words, must not outweigh the compound the user typed.
+    created = SearchIndex(tmp_path / "parts", lock_timeout=2.0)
+    created.create()
+    texts = {
+        1: "De verwerker sluit de overeenkomst; de verwerker voert de overeenkomst uit.",
+        2: "Partijen sluiten een verwerkersovereenkomst voor de verwerking van gegevens door "
+        "opdrachtnemer en diens medewerkers in alle vestigingen van de organisatie.",
+        3: "De verwerkersovereenkomst eindigt met de overeenkomst.",
+    }
+    created.apply([(number, [unit(number, 0, text)]) for number, text in texts.items()])
+    try:
+        assert documents(search(created, "verwerkersovereenkomst")) == [3, 2, 1]
+    finally:
+        created.close()
