@@ -26,6 +26,13 @@ COMPOUNDS = {
     "totaalscore": ("totaal", "score"),
     "functiehersteltijd": ("functie", "herstel", "tijd"),
     "conceptovereenkomst": ("concept", "overeenkomst"),
+    # A verb stem with a long vowel before the head (loop of lopen), and plurals that change
+    # their spelling (personen, systemen, criteria), are still parts.
+    "looptijd": ("loop", "tijd"),
+    "huurovereenkomst": ("huur", "overeenkomst"),
+    "hulppersonen": ("hulp", "personen"),
+    "referentiesystemen": ("referentie", "systemen"),
+    "gunningscriteria": ("gunning", "criteria"),
 }
 # Words that are not compounds, or derived words that read as one word.
 NOT_SPLIT = [
@@ -50,6 +57,16 @@ NOT_SPLIT = [
     "overeenkomstig",
     "aanpassingen",
     "termination",
+    # Frequent words that the dictionary's odd forms split: mini|s|ter (ter -> te), euro|pees
+    # (pees -> pezen), pers|oon (oon -> onen), vers|taan (vers -> verversen, taan -> tanen).
+    "minister",
+    "europese",
+    "personen",
+    "verstaan",
+    "verstrekking",
+    "behoudens",
+    "rechtstreeks",
+    "software",
 ]
 
 
