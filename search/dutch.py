@@ -165,8 +165,8 @@ def _segment(
         best = (rest,) if _real(rest, final=True) else None
     for end in range(start + MIN_PART, len(word) - MIN_PART + 2):
         candidate = _part(word[start:end], start == 0)
-        if candidate is None:
-            continue
+        if candidate is None or (start and candidate in SUFFIXES):
+            continue  # after a part, a suffix-like word ends a derived one (index|ering|s)
         tail = _segment(word, end, memo)
         if tail is not None and (best is None or _better((candidate, *tail), best)):
             best = (candidate, *tail)

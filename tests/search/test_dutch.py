@@ -82,6 +82,11 @@ def test_derived_and_simple_words_are_not_split(word: str) -> None:
     assert dutch.parts(word) == ()
 
 
+def test_a_suffix_is_not_a_part_after_another_part() -> None:
+    # index|ering|s|regelingen: "ring" ends the derived word indexering, it is no part.
+    assert "ring" not in dutch.parts("indexeringsregelingen")
+
+
 @pytest.mark.parametrize("word", ["opzeg", "1234567890", "a" * 41, "e-mailadres"])
 def test_short_long_or_non_alphabetic_words_are_not_split(word: str) -> None:
     assert dutch.parts(word) == ()
