@@ -162,7 +162,7 @@ def _segment(
     # A head of three letters only after a linking s (aanbesteding|s|wet, werk|dag is missed).
     shortest = MIN_PART - 1 if start and word[start - 1] == "s" else MIN_PART
     if start and len(rest) >= shortest and _may_end(rest):
-        best = (rest,) if _real(rest, final=True) else None
+        best = (rest,) if _real(rest, final=True) else _plural_only(rest)
     for end in range(start + MIN_PART, len(word) - MIN_PART + 2):
         candidate = _part(word[start:end], start == 0)
         if candidate is None or (start and candidate in SUFFIXES):
@@ -172,6 +172,15 @@ def _segment(
             best = (candidate, *tail)
     memo[start] = best
     return best
+
+
+def _plural_only(rest: str) -> tuple[str, ...] | None:
+    """A head known by its plural only (reputatie|schade), as that plural, or None; never an
+    inflected past participle (ge...te, ge...de: openbaar|gemaakte)."""
+    participle = rest.startswith("ge") and rest.endswith(("te", "de"))
+    if rest.endswith("e") and len(rest) > MIN_PART and not participle and _real(rest + "n", True):
+        return (rest + "n",)
+    return None
 
 
 def _may_end(rest: str) -> bool:

@@ -33,6 +33,9 @@ COMPOUNDS = {
     "hulppersonen": ("hulp", "personen"),
     "referentiesystemen": ("referentie", "systemen"),
     "gunningscriteria": ("gunning", "criteria"),
+    # A head the dictionary knows by its plural only (schaden), like schade|vergoeding.
+    "gevolgschade": ("gevolg", "schaden"),
+    "bedrijfsschade": ("bedrijf", "schaden"),
 }
 # Words that are not compounds, or derived words that read as one word.
 NOT_SPLIT = [
@@ -67,6 +70,7 @@ NOT_SPLIT = [
     "behoudens",
     "rechtstreeks",
     "software",
+    "openbaargemaakte",
 ]
 
 
