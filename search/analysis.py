@@ -73,6 +73,17 @@ _STEM_CACHE_LIMIT = 400_000
 _STOP_WORDS = frozenset(stoplists["en"]) | frozenset(stoplists["nl"])
 _ENGLISH_ONLY = frozenset(stoplists["en"]) - frozenset(stoplists["nl"])
 _DUTCH_ONLY = frozenset(stoplists["nl"]) - frozenset(stoplists["en"])
+# Words of a question that the Dutch stop list lacks ("binnen hoeveel dagen moet een factuur
+# betaald worden", "wat gebeurt er met onze gegevens"): question words, pronouns and forms of
+# auxiliary and modal verbs. They name nothing a clause is about, yet a unit holding one ranked
+# in a higher coordination tier. Query side only: the index and language detection keep the
+# stop lists as they are.
+_QUESTION_TEXT = """
+    welke welk hoeveel hoelang hoever waarom wanneer waarmee waarover waarvoor waarbij waaraan
+    wij we jullie onze hen jou jouw zullen zult moeten moest moesten mogen mag mocht mochten
+    kun kunt konden zouden willen wilt wilde gaat gaan ging gebeurt gebeuren gebeurd
+"""
+_DUTCH_QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
 # A unit is stemmed in one language only when, among its first LANGUAGE_SAMPLE words, that
 # language's stop words number at least LANGUAGE_MIN and LANGUAGE_RATIO times the other's.
 LANGUAGE_SAMPLE = 400
@@ -196,7 +207,7 @@ def identifiers(text: str) -> list[str]:
 
 def is_stop_word(folded: str) -> bool:
     """Whether a folded word is a Dutch or English stop word (only loose query words drop them)."""
-    return folded in _STOP_WORDS
+    return folded in _STOP_WORDS or folded in _DUTCH_QUESTION_WORDS
 
 
 def word_list(text: str) -> list[str]:

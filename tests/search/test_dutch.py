@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from search import analysis, dutch
+from search.query import parse_query
 
 # Compounds from the Dutch corpus (model contracts and the tender dossier), split by hand.
 COMPOUNDS = {
@@ -192,3 +193,18 @@ def test_the_issues_compounds_split_in_the_real_dutch_corpus(corpus: Path) -> No
     assert all(
         dutch.known(part) or dutch.known(part[:-1]) for w in split for part in dutch.parts(w)
     )
+
+
+def test_dutch_question_words_drop_from_a_natural_query() -> None:
+    parsed = parse_query("binnen welke tijd moeten storingen worden opgelost")
+    assert [item.words for item in parsed.items] == [
+        ("binnen",),
+        ("tijd",),
+        ("storingen",),
+        ("opgelost",),
+    ]
+    parsed = parse_query("wat gebeurt er met onze gegevens na beëindiging")
+    assert [item.words for item in parsed.items] == [("gegevens",), ("beeindiging",)]
+    # Alone they are still searched, and the index keeps them (phrases stay exact).
+    assert [item.words for item in parse_query("welke").items] == [("welke",)]
+    assert analysis.language(["welke", "onze", "moeten"]) is None
