@@ -76,14 +76,21 @@ _DUTCH_ONLY = frozenset(stoplists["nl"]) - frozenset(stoplists["en"])
 # Words of a question that the Dutch stop list lacks ("binnen hoeveel dagen moet een factuur
 # betaald worden", "wat gebeurt er met onze gegevens"): question words, pronouns and forms of
 # auxiliary and modal verbs. They name nothing a clause is about, yet a unit holding one ranked
-# in a higher coordination tier. Query side only: the index and language detection keep the
-# stop lists as they are.
+# in a higher coordination tier. Language detection keeps the stop lists as they are.
 _QUESTION_TEXT = """
     welke welk hoeveel hoelang hoever waarom wanneer waarmee waarover waarvoor waarbij waaraan
     wij we jullie onze hen jou jouw zullen zult moeten moest moesten mogen mag mocht mochten
     kun kunt konden zouden willen wilt wilde gaat gaan ging gebeurt gebeuren gebeurd
 """
-_DUTCH_QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
+# Conjunctions and prepositions of Dutch legal text that the stop list lacks: "indien" (if)
+# begins most clauses, and Snowball made it the stem of indienen and indiening (submit).
+_LEGAL_TEXT = """
+    indien tenzij mits zodat echter hetgeen alsmede alsook waarin waarop waarvan daarbij daarin
+    daarop daarvan hierin hierbij hiervan ingevolge krachtens omtrent jegens inzake zulks ter
+"""
+# Words that name nothing: loose query words drop them, no content word stems to one, and they
+# get no lemma.
+_FUNCTION_WORDS = _STOP_WORDS | frozenset(_QUESTION_TEXT.split()) | frozenset(_LEGAL_TEXT.split())
 # A unit is stemmed in one language only when, among its first LANGUAGE_SAMPLE words, that
 # language's stop words number at least LANGUAGE_MIN and LANGUAGE_RATIO times the other's.
 LANGUAGE_SAMPLE = 400
@@ -118,27 +125,32 @@ def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
     if any(c.isdigit() for c in folded):
         result: tuple[str, ...] = (folded,)
     elif language == "en":
-        result = (_english(folded),)
+        result = (_content(_english(folded), folded),)
     else:
-        lemma = dutch.lemma(folded) if folded not in _STOP_WORDS else None
+        lemma = dutch.lemma(folded) if folded not in _FUNCTION_WORDS else None
         found = (_dutch(folded), _dutch(lemma) if lemma else "")
         result = tuple(
-            dict.fromkeys(filter(None, found if language else (_english(folded), *found)))
+            dict.fromkeys(
+                filter(None, found if language else (_content(_english(folded), folded), *found))
+            )
         )
     return _remember(_STEM_CACHES[language], folded, result)
 
 
 def _dutch(folded: str) -> str:
     """The Dutch stem of a folded word: Snowball's, except that an adjective keeps its -lijk,
-    -baar or -ig, and a content word is never reduced to a stop word (overheid is not "over")."""
+    -baar or -ig, and a content word never stems to a function word (see `_content`): overheid
+    and overheden stem to over+, not to "over"; indiening to indien+, not "indien"."""
     adjective = _ADJECTIVE_RE.match(folded)
     if adjective:
         base, suffix, _ending = adjective.groups()
         return base + ("baar" if suffix == "bar" else suffix)
-    stem = _snowball_dutch(folded)
-    if stem in _STOP_WORDS and folded not in _STOP_WORDS:
-        return dutch.lemma(folded) or folded
-    return stem
+    return _content(_snowball_dutch(folded), folded)
+
+
+def _content(stem: str, folded: str) -> str:
+    """A content word's stem, with a ``+`` where it would be a function word."""
+    return stem + "+" if stem in _FUNCTION_WORDS and folded not in _FUNCTION_WORDS else stem
 
 
 def _remember(
@@ -207,7 +219,7 @@ def identifiers(text: str) -> list[str]:
 
 def is_stop_word(folded: str) -> bool:
     """Whether a folded word is a Dutch or English stop word (only loose query words drop them)."""
-    return folded in _STOP_WORDS or folded in _DUTCH_QUESTION_WORDS
+    return folded in _FUNCTION_WORDS
 
 
 def word_list(text: str) -> list[str]:

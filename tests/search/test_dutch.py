@@ -122,6 +122,7 @@ def test_word_forms_that_snowball_keeps_apart_share_a_stem(one: str, other: str)
         ("overheid", "overheden"),
         ("beveiliging", "beveiligen"),
         ("jaarlijks", "jaarlijkse"),
+        ("indiening", "indienen"),
     ],
 )
 def test_an_adjective_and_its_forms_share_a_stem(one: str, other: str) -> None:
@@ -140,6 +141,8 @@ OVER_STEMMED = [
     ("openbaar", "open"),
     ("overheid", "over"),  # a stop word
     ("overige", "over"),
+    ("indiening", "indien"),  # submission, if: "indien" begins most clauses
+    ("indienen", "indien"),
 ]
 
 
