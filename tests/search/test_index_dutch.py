@@ -117,3 +117,22 @@ def test_a_compound_ranks_above_a_clause_that_only_repeats_its_parts(tmp_path: P
         assert documents(search(created, "verwerkersovereenkomst")) == [3, 2, 1]
     finally:
         created.close()
+
+
+def test_a_content_word_does_not_find_the_function_word_it_stems_to(tmp_path: Path) -> None:
+    created = SearchIndex(tmp_path / "function", lock_timeout=2.0)
+    created.create()
+    texts = {
+        1: "Indien de leverancier tekortschiet, kan de opdrachtgever de overeenkomst ontbinden.",
+        2: "De indiening van de inschrijving geschiedt elektronisch.",
+        3: "Inschrijvers dienen hun inschrijving tijdig in te dienen.",
+        4: "De overheid stelt de regels vast; over de uitvoering beslist de minister.",
+    }
+    created.apply([(number, [unit(number, 0, text)]) for number, text in texts.items()])
+    try:
+        assert set(documents(search(created, "indiening"))) == {2}
+        assert set(documents(search(created, "indienen"))) == {2}
+        assert set(documents(search(created, "overheden"))) == {4}
+        assert set(documents(search(created, "+over"))) == {4}
+    finally:
+        created.close()
