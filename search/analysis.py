@@ -14,6 +14,11 @@ whose dictionary form (lemma) stems differently also gets that stem (garanties a
 verlengd and verlenging meet there), and a compound also gets its parts' stems at its own
 position (`terms`), so "termijn" finds opzegtermijn. A compound query word matches the compound
 or all of its parts in one unit (`alternatives`): opzegtermijn finds "termijn van opzegging".
+
+Where Snowball's Dutch stem joins words of another meaning, the stem is corrected: adjectives in
+-lijk, -baar and -ig keep their suffix (aansprakelijkheid does not meet aanspraak), and a content
+word never stems to a function word (indiening does not meet "indien", if). Function words are
+the stop lists plus Dutch question words and legal conjunctions; a query drops them when loose.
 """
 
 from __future__ import annotations

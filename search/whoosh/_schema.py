@@ -33,7 +33,8 @@ __all__ = [
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch);
-# v5: Dutch adjectives keep -lijk, -baar and -ig; fewer false compound parts.
+# v5: Dutch adjectives keep -lijk, -baar and -ig, no word stems to a function word, fewer false
+# compound parts.
 SCHEMA_VERSION = 5
 _STORED = (
     "unit_id",
