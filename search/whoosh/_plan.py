@@ -32,6 +32,9 @@ __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
 # Fields an item's words may match in, with their weight; "body" is the unit's own text.
 FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
+# A compound query word matched by its parts scores at this fraction: the parts are common words
+# (verwerker, overeenkomst) whose summed scores outweighed the compound itself.
+PART_BOOST = 0.5
 # A trailing wildcard expands to at most this many stems per field, so "con*" cannot build a
 # huge OR; a broader prefix is refused with a message rather than silently cut off.
 MAX_EXPANSION = 64
@@ -219,7 +222,7 @@ def _compound(field: str, boost: float, word: str, reader: IndexReader) -> list[
     for way in ways_to_match(word)[1:]:
         terms = tuple(tuple(t for t in part if (field, t) in reader) for part in way)
         if all(terms):
-            found.append(Alternative(field, boost, terms))
+            found.append(Alternative(field, boost * PART_BOOST, terms))
     return found
 
 

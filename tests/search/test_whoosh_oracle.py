@@ -26,7 +26,8 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
   of the engine's ENDINGS, plus every indexed term that starts with the prefix, each term once;
   stock Whoosh's Prefix query scores a constant by default and knows no endings);
 - an item of one (content) word that is a Dutch compound is the Or of that word and the And of
-  its parts (each the Or of its stems), as search.analysis.alternatives gives them;
+  its parts (each the Or of its stems, boost 0.5 of the field's), as
+  search.analysis.alternatives gives them;
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only when the query has several items), Term
   ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
@@ -110,6 +111,7 @@ BODY_BOOST = 1.0
 META_BOOST = 0.5
 IDENT_BOOST = 2.0
 NUMBER_BOOST = 2.0
+PART_BOOST = 0.5  # a compound matched by its parts
 REL = 1e-4
 
 # Corpus material ----------------------------------------------------------------------------
@@ -496,7 +498,7 @@ class Stock:
         if len(words) != 1 or prefix:
             return whole
         parts = [
-            And([Or([Term(field, t, boost=boost) for t in part]) for part in way])
+            And([Or([Term(field, t, boost=boost * PART_BOOST) for t in part]) for part in way])
             for way in alternatives(words[0])[1:]
         ]
         return Or([whole, *parts]) if parts else whole
