@@ -76,3 +76,21 @@ def test_or_and_not_as_operators_are_explained() -> None:
     with pytest.raises(QueryRefused) as refused:
         validate_query("termination OR renewal")
     assert refused.value.code == "operator" and "+word" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("non-compete", "noncompete"),
+        ("Non-Transferable?", "nontransferable"),
+        ("-e-mail", "email"),
+        ("2025-017", ""),
+        ("7:408", ""),
+        ('"non-compete"', ""),
+        ("compete", ""),
+    ],
+)
+def test_a_hyphenated_compound_of_letters_also_names_its_one_word_form(
+    text: str, joined: str
+) -> None:
+    assert parse_query(f"{text} x").items[0].joined == joined
