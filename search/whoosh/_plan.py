@@ -78,12 +78,14 @@ class PlanItem:
 
 @dataclass(frozen=True)
 class Adjacency:
-    """A multi-word item: its words must follow each other in one field, or an identifier match."""
+    """A multi-word item: its words must follow each other in one field, or an identifier match,
+    or (a hyphenated compound) one of the stems of its words written as one word."""
 
     negated: bool
     words: tuple[tuple[str, ...], ...]
     idents: tuple[str, ...]
     stop: tuple[bool, ...]
+    joined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def _adjacency(item: Item) -> Adjacency:
     stop = tuple(is_stop_word(word) for word in item.words)
     if all(stop):
         stop = (False,) * len(stop)
-    return Adjacency(item.negated, tuple(stems(word) for word in item.words), item.idents, stop)
+    joined = stems(item.joined) if item.joined else ()
+    words = tuple(stems(word) for word in item.words)
+    return Adjacency(item.negated, words, item.idents, stop, joined)
 
 
 def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
@@ -199,6 +203,8 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
             alternatives.append(Alternative(field, boost, terms))
         if len(words) == 1 and not item.prefix:
             alternatives += _compound(field, boost, words[0], reader)
+        if item.joined and (joined := _terms(field, item.joined, reader, False, expansions)):
+            alternatives.append(Alternative(field, boost, (joined,)))
     alternatives += [
         Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
@@ -272,6 +278,7 @@ def _highlight(parsed: ParsedQuery, reader: IndexReader, expansions: Expansions)
         chosen = [w for item in items for w in item.words]
     # A compound's parts too: "opzegtermijn" marks "termijn" and "opzegging".
     terms = {stem for word in chosen for way in ways_to_match(word) for w in way for stem in w}
+    terms.update(stem for item in items if item.joined for stem in stems(item.joined))
     for item in items:
         if item.prefix:
             terms.update(_expand(reader, "body", item.words[-1], expansions))
