@@ -30,8 +30,8 @@ from typing import Protocol
 
 from ingest.clauses_chain import select
 from ingest.clauses_layout import Layout, split_points
-from ingest.clauses_markdown import heading_view
-from ingest.clauses_patterns import looks_like_heading, roman_value
+from ingest.clauses_markdown import Heading, heading_view, headings
+from ingest.clauses_patterns import clean_heading, looks_like_heading, roman_value
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
 __all__ = ["Clause", "segment"]
@@ -84,7 +84,13 @@ def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) 
         return []
     view = heading_view(text) if markdown else text
     layout = Layout.of(view)
-    pieces = _merge_bare_headings(layout, _pieces(view, _openings(layout)))
+    openings = _openings(layout)
+    marked = headings(text) if markdown else []
+    if marked:
+        openings = _with_markdown_headings(openings, marked)
+    pieces = _merge_bare_headings(layout, _pieces(view, openings))
+    if marked:
+        pieces = _join_heading_runs(text, marked, pieces)
     clauses = _clauses(layout, pieces, max_clause_chars)
     if markdown:
         clauses = [replace(clause, text=text[clause.start : clause.end]) for clause in clauses]
@@ -105,6 +111,32 @@ def _openings(layout: Layout) -> list[Candidate]:
     for candidate in sorted(chosen, key=lambda candidate: candidate.anchor):
         openings.setdefault(candidate.start, candidate)
     return [openings[start] for start in sorted(openings)]
+
+
+def _with_markdown_headings(openings: list[Candidate], marked: list[Heading]) -> list[Candidate]:
+    """The openings with every Markdown heading that opens none of them ("### V" with
+    "####Tekortschieten in de nakoming, ontbinding", "### Definities") as an unnumbered
+    opening: a heading is a boundary, so it never ends the clause above it; bare, it joins
+    the clause it heads."""
+    spans = [(opening.start, max(opening.head_end, opening.anchor + 1)) for opening in openings]
+    added = [
+        Candidate(
+            start=heading.start,
+            anchor=heading.start,
+            label="",
+            kind="plain",
+            key=None,
+            heading=clean_heading(heading.content),
+            strength=HARD,
+            weak=False,
+            head_end=heading.end,
+        )
+        for heading in marked
+        if heading.content
+        and not heading.subtitle
+        and not any(start <= heading.start < end for start, end in spans)
+    ]
+    return sorted([*openings, *added], key=lambda opening: opening.start)
 
 
 def _pieces(text: str, openings: list[Candidate]) -> list[_Piece]:
@@ -150,6 +182,35 @@ def _merge_bare_headings(layout: Layout, pieces: list[_Piece]) -> list[_Piece]:
             merged.append(_joined(waiting))
             waiting = []
     return merged + ([_joined(waiting)] if waiting else [])
+
+
+def _join_heading_runs(text: str, marked: list[Heading], pieces: list[_Piece]) -> list[_Piece]:
+    """The pieces with each run of pieces that hold only Markdown headings joined to the piece
+    after it, which keeps its number and heading: a "### Afdeling 1.2.1" above "### Artikel
+    1.4" heads the article although its number does not (a last run stays as it is)."""
+    joined: list[_Piece] = []
+    waiting: _Piece | None = None
+    for piece in pieces:
+        if waiting is not None:
+            piece = replace(piece, start=waiting.start)
+        if _only_headings(text, marked, piece):
+            waiting = piece
+            continue
+        joined.append(piece)
+        waiting = None
+    return joined + ([waiting] if waiting else [])
+
+
+def _only_headings(text: str, marked: list[Heading], piece: _Piece) -> bool:
+    """Whether everything in a piece but white space belongs to Markdown headings."""
+    cursor = piece.start
+    for heading in marked:
+        if heading.end <= cursor or heading.start >= piece.end:
+            continue
+        if text[cursor : heading.start].strip():
+            return False
+        cursor = heading.end
+    return cursor > piece.start and not text[cursor : piece.end].strip()
 
 
 def _is_bare(layout: Layout, piece: _Piece) -> bool:

@@ -15,6 +15,7 @@ view is an offset into the text, and the clauses' text is cut from the text itse
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # An ATX heading line: up to three spaces, one to six marks, the content, optional closing
 # marks. "##Besluit" (no space) is common in converted legal texts, so the space is optional.
@@ -27,27 +28,62 @@ _BARE_NUMBER = re.compile(
 )
 # A heading that starts with a clause number ("Artikel 5 Aansprakelijkheid", "4.2 Termijn").
 _NUMBERED = re.compile(_BARE_NUMBER.pattern + r"(?=\s|$)", re.I)
+# A number heading that names an article, whose title may start in lower case.
+_ARTICLE = re.compile(r"(?:artikel|article)\s", re.I)
 # Emphasis around a whole heading: *x*, **x**, _x_, __x__.
 _EMPHASIS = re.compile(r"^(?P<mark>\*{1,3}|_{1,3})(?P<inner>\S(?:.*\S)?)(?P=mark)$")
 # What may stand between a number heading and its title heading: blank lines, no page break.
 _GAP = re.compile(r"\n[ \t]*(?:\n[ \t]*)*")
 
 
-def heading_view(text: str) -> str:
-    """The text with its Markdown headings made plain, at unchanged offsets (same length)."""
-    view = list(text)
-    headings = list(_HEADING.finditer(text))
-    joined: set[int] = set()
-    for index, heading in enumerate(headings):
-        if index in joined:
-            continue
+@dataclass(frozen=True)
+class Heading:
+    """A Markdown heading (a number heading joined with its title heading counts as one): where
+    it runs in the text, what it says without marks and emphasis, whether it opens with a
+    clause number, and whether it is a subtitle continuing the heading right above it
+    ("####bij de Regeling ..." under "### Bijlage 1")."""
+
+    start: int
+    end: int
+    content: str
+    numbered: bool
+    subtitle: bool = False
+
+
+def headings(text: str) -> list[Heading]:
+    """The ATX headings of `text` in order, each number heading joined with its title."""
+    found: list[Heading] = []
+    matches = list(_HEADING.finditer(text))
+    index = 0
+    while index < len(matches):
+        heading = matches[index]
         content = _plain(heading)
-        following = headings[index + 1] if index + 1 < len(headings) else None
+        following = matches[index + 1] if index + 1 < len(matches) else None
         if following is not None and _joins(text, heading, following):
-            _put(view, heading.start(), following.end(), f"{content} {_plain(following)}")
-            joined.add(index + 1)
-        elif _NUMBERED.match(content):
-            _put(view, heading.start(), heading.end(), content)
+            title = _plain(following)
+            if title[:1].islower() and len(title[:1].upper()) == 1:
+                title = title[:1].upper() + title[1:]  # the segmenter reads titles capitalised
+            found.append(Heading(heading.start(), following.end(), f"{content} {title}", True))
+            index += 2
+            continue
+        subtitle = (
+            bool(found)
+            and content[:1].islower()
+            and _GAP.fullmatch(text, found[-1].end, heading.start()) is not None
+        )
+        numbered = _NUMBERED.match(content) is not None
+        found.append(Heading(heading.start(), heading.end(), content, numbered, subtitle))
+        index += 1
+    return found
+
+
+def heading_view(text: str) -> str:
+    """The text with its numbered Markdown headings made plain, at unchanged offsets (same
+    length)."""
+    view = list(text)
+    for heading in headings(text):
+        if heading.numbered:
+            _put(view, heading.start, heading.end, heading.content)
     return "".join(view)
 
 
@@ -57,12 +93,14 @@ def _plain(heading: re.Match[str]) -> str:
 
 
 def _joins(text: str, heading: re.Match[str], following: re.Match[str]) -> bool:
-    """Whether `heading` is a bare number whose title is the `following` heading (a title
-    starts with a capital: "Bijlage 1" then "bij de Regeling ..." is a number and a subtitle)."""
-    title = _plain(following)
+    """Whether `heading` is a bare number whose title is the `following` heading. A title
+    starts with a capital, except under an article number ("### Artikel 19" then
+    "####beveiligingsprocedures en huisregels"): "Bijlage 1" then "bij de Regeling ..." is a
+    number and a subtitle."""
+    number, title = _plain(heading), _plain(following)
     return (
-        _BARE_NUMBER.fullmatch(_plain(heading)) is not None
-        and title[:1].isupper()
+        _BARE_NUMBER.fullmatch(number) is not None
+        and (title[:1].isupper() or (title[:1].isalpha() and _ARTICLE.match(number) is not None))
         and _BARE_NUMBER.fullmatch(title) is None
         and _GAP.fullmatch(text, heading.end(), following.start()) is not None
     )
