@@ -30,8 +30,15 @@ from typing import Protocol
 
 from ingest.clauses_chain import select
 from ingest.clauses_layout import Layout, split_points
-from ingest.clauses_markdown import Heading, heading_view, headings
-from ingest.clauses_patterns import clean_heading, looks_like_heading, roman_value
+from ingest.clauses_markdown import (
+    MARKDOWN,
+    Heading,
+    heading_openings,
+    heading_view,
+    headings,
+    only_headings,
+)
+from ingest.clauses_patterns import looks_like_heading, roman_value
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
 __all__ = ["Clause", "segment"]
@@ -87,7 +94,7 @@ def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) 
     openings = _openings(layout)
     marked = headings(text) if markdown else []
     if marked:
-        openings = _with_markdown_headings(openings, marked)
+        openings = heading_openings(openings, marked)
     pieces = _merge_bare_headings(layout, _pieces(view, openings))
     if marked:
         pieces = _join_heading_runs(text, marked, pieces)
@@ -111,32 +118,6 @@ def _openings(layout: Layout) -> list[Candidate]:
     for candidate in sorted(chosen, key=lambda candidate: candidate.anchor):
         openings.setdefault(candidate.start, candidate)
     return [openings[start] for start in sorted(openings)]
-
-
-def _with_markdown_headings(openings: list[Candidate], marked: list[Heading]) -> list[Candidate]:
-    """The openings with every Markdown heading that opens none of them ("### V" with
-    "####Tekortschieten in de nakoming, ontbinding", "### Definities") as an unnumbered
-    opening: a heading is a boundary, so it never ends the clause above it; bare, it joins
-    the clause it heads."""
-    spans = [(opening.start, max(opening.head_end, opening.anchor + 1)) for opening in openings]
-    added = [
-        Candidate(
-            start=heading.start,
-            anchor=heading.start,
-            label="",
-            kind="plain",
-            key=None,
-            heading=clean_heading(heading.content),
-            strength=HARD,
-            weak=False,
-            head_end=heading.end,
-        )
-        for heading in marked
-        if heading.content
-        and not heading.subtitle
-        and not any(start <= heading.start < end for start, end in spans)
-    ]
-    return sorted([*openings, *added], key=lambda opening: opening.start)
 
 
 def _pieces(text: str, openings: list[Candidate]) -> list[_Piece]:
@@ -193,24 +174,12 @@ def _join_heading_runs(text: str, marked: list[Heading], pieces: list[_Piece]) -
     for piece in pieces:
         if waiting is not None:
             piece = replace(piece, start=waiting.start)
-        if _only_headings(text, marked, piece):
+        if only_headings(text, marked, piece.start, piece.end):
             waiting = piece
             continue
         joined.append(piece)
         waiting = None
     return joined + ([waiting] if waiting else [])
-
-
-def _only_headings(text: str, marked: list[Heading], piece: _Piece) -> bool:
-    """Whether everything in a piece but white space belongs to Markdown headings."""
-    cursor = piece.start
-    for heading in marked:
-        if heading.end <= cursor or heading.start >= piece.end:
-            continue
-        if text[cursor : heading.start].strip():
-            return False
-        cursor = heading.end
-    return cursor > piece.start and not text[cursor : piece.end].strip()
 
 
 def _is_bare(layout: Layout, piece: _Piece) -> bool:
@@ -224,6 +193,7 @@ def _is_bare(layout: Layout, piece: _Piece) -> bool:
     # The words of the number, its keyword ("Artikel", not "§") and the heading are no body.
     title = len(_WORD.findall(f"{opening.label} {opening.heading}"))
     title += opening.kind == "article" and text[opening.anchor].isalnum()
+    title += opening.kind == MARKDOWN and bool(opening.label)  # "Artikel E10"
     body, last = 0, ""
     for line in range(layout.line_at(opening.anchor), layout.line_at(piece.end - 1) + 1):
         if line in layout.furniture:
@@ -233,12 +203,12 @@ def _is_bare(layout: Layout, piece: _Piece) -> bool:
         if not words:
             continue
         content = text[begin:stop]
-        if title >= words or (not title and _sub_heading(content)):
+        if title >= words or (not title and opening.kind != MARKDOWN and _sub_heading(content)):
             title = max(0, title - words)
             continue
         body, title, last = body + words - title, 0, content.rstrip()[-1:]
-        if body > LEAD_IN_WORDS:
-            return False
+        if body > LEAD_IN_WORDS or opening.kind == MARKDOWN:
+            return False  # Markdown marks its headings: any other text is a body
     return not body or last == ":"
 
 
@@ -272,13 +242,19 @@ def _joined(run: list[_Piece]) -> _Piece:
     """One piece from bare headings and the clause they head (the last piece). It is named by
     the outermost numbered heading (the article over its first paragraph, so that its other
     sub-clauses find the article's heading), else by the clause itself; without a heading of
-    its own it takes the nearest one above it (an annex title)."""
+    its own it takes the nearest one above it (an annex title). A Markdown heading with a
+    number the segmenter does not read ("Artikel E10") counts as numbered."""
     named = next(
-        (index for index, piece in enumerate(run[:-1]) if piece.opening.key is not None),
+        (index for index, piece in enumerate(run[:-1]) if _numbered(piece.opening)),
         len(run) - 1,
     )
     heading = next((piece.heading for piece in run[named::-1] if piece.heading), "")
     return replace(run[named], start=run[0].start, end=run[-1].end, heading=heading)
+
+
+def _numbered(opening: Candidate) -> bool:
+    """Whether an opening names the clauses it heads by its number."""
+    return opening.key is not None or (opening.kind == MARKDOWN and bool(opening.label))
 
 
 def _clauses(layout: Layout, pieces: list[_Piece], limit: int) -> list[Clause]:

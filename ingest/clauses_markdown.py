@@ -15,7 +15,14 @@ view is an offset into the text, and the clauses' text is cut from the text itse
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+
+from ingest.clauses_patterns import clean_heading
+from ingest.clauses_scan import HARD, Candidate
+
+# The kind of an opening made from a Markdown heading that the segmenter did not take itself.
+MARKDOWN = "markdown"
 
 # An ATX heading line: up to three spaces, one to six marks, the content, optional closing
 # marks. "##Besluit" (no space) is common in converted legal texts, so the space is optional.
@@ -30,6 +37,12 @@ _BARE_NUMBER = re.compile(
 _NUMBERED = re.compile(_BARE_NUMBER.pattern + r"(?=\s|$)", re.I)
 # A number heading that names an article, whose title may start in lower case.
 _ARTICLE = re.compile(r"(?:artikel|article)\s", re.I)
+# An article heading, by the time it reaches `heading_openings` one whose number the segmenter
+# did not take ("Artikel E3 Duur", or "Artikel 6 ..." of a second series of articles).
+_ARTICLE_HEADING = re.compile(
+    r"(?:artikel|article)\s+(?P<id>[A-Z]{0,2}\d{1,3}(?:\.\d{1,3})*[a-z]?)\b[\s.:–-]*(?P<title>.*)",
+    re.I,
+)
 # Emphasis around a whole heading: *x*, **x**, _x_, __x__.
 _EMPHASIS = re.compile(r"^(?P<mark>\*{1,3}|_{1,3})(?P<inner>\S(?:.*\S)?)(?P=mark)$")
 # What may stand between a number heading and its title heading: blank lines, no page break.
@@ -85,6 +98,51 @@ def heading_view(text: str) -> str:
         if heading.numbered:
             _put(view, heading.start, heading.end, heading.content)
     return "".join(view)
+
+
+def heading_openings(openings: list[Candidate], marked: list[Heading]) -> list[Candidate]:
+    """The openings with every Markdown heading that is in none of them ("### V" with
+    "####Tekortschieten in de nakoming, ontbinding", "### Definities") as an opening of its
+    own: a heading is a boundary, so it never ends the clause above it; bare, it joins the
+    clause it heads. A subtitle stays with the heading above it."""
+    spans = [(opening.start, max(opening.head_end, opening.anchor + 1)) for opening in openings]
+    added = [
+        _opening(heading)
+        for heading in marked
+        if heading.content
+        and not heading.subtitle
+        and not any(start <= heading.start < end for start, end in spans)
+    ]
+    return sorted([*openings, *added], key=lambda opening: opening.start)
+
+
+def _opening(heading: Heading) -> Candidate:
+    """An opening for a heading; "Artikel E3 Duur" is numbered "E3" and headed "Duur"."""
+    lettered = _ARTICLE_HEADING.fullmatch(heading.content)
+    return Candidate(
+        start=heading.start,
+        anchor=heading.start,
+        label=lettered["id"] if lettered else "",
+        kind=MARKDOWN,
+        key=None,
+        heading=clean_heading(lettered["title"] if lettered else heading.content),
+        strength=HARD,
+        weak=False,
+        head_end=heading.end,
+    )
+
+
+def only_headings(text: str, marked: list[Heading], start: int, end: int) -> bool:
+    """Whether everything in text[start:end] but white space belongs to Markdown headings."""
+    cursor = start
+    first = bisect_right(marked, cursor, key=lambda heading: heading.end)
+    for heading in marked[first:]:
+        if heading.start >= end:
+            break
+        if text[cursor : heading.start].strip():
+            return False
+        cursor = heading.end
+    return cursor > start and not text[cursor:end].strip()
 
 
 def _plain(heading: re.Match[str]) -> str:

@@ -722,6 +722,25 @@ def test_a_markdown_heading_never_ends_the_clause_above_it() -> None:
     assert all(len(heading_lines(c)) < len(c.text.strip().splitlines()) for c in clauses)
 
 
+def test_a_markdown_article_heading_the_segmenter_cannot_number_still_names_its_clause() -> None:
+    """Annex articles numbered "E1", "E2" are headings to the reader; each opens a clause
+    numbered and headed by it, also when numbered paragraphs follow it directly."""
+    text = (
+        "### Bijlage 1 Algemene bepalingen\n\n"
+        "#### *Artikel E1 Object*\n\nHet object is het kantoor.\n\n"
+        "#### *Artikel E2 Duur*\n\n1. De duur is vijf jaar.\n\n2. Opzegging kan jaarlijks.\n\n"
+        "3. Verlenging is mogelijk.\n\n#### *Artikel E3 Prijs*\n\nDe prijs is vast.\n"
+    )
+    clauses = segment(text, markdown=True)
+    assert_tiles(text, clauses)
+    assert [label for label in labels(clauses) if label[0].startswith("E")] == [
+        ("E1", "Object"),
+        ("E2", "Duur"),
+        ("E3", "Prijs"),
+    ]
+    assert find(clauses, "E2").text.startswith("#### *Artikel E2 Duur*\n\n1. De duur")
+
+
 def test_plain_text_segmentation_ignores_hash_lines() -> None:
     """Only Markdown is read for its headings: the same text as plain text keeps the chapter
     title at the end of the clause above it, as before."""
