@@ -19,6 +19,10 @@ The clauses tile the text: each character belongs to exactly one clause. Text be
 clause is a preamble (number and heading ""). A clause longer than `max_clause_chars` is cut at
 paragraph (else line, else sentence) boundaries into near-equal parts that keep its number and
 heading, so no part is longer than `max_clause_chars`. Blank text has no clauses.
+
+In Markdown every heading is a boundary (ingest.clauses_markdown): a chapter title between
+articles heads the article below it, never ends the one above, and headings alone never
+make a clause; plain text and PDF text are segmented without this.
 """
 
 from __future__ import annotations

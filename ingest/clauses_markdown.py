@@ -10,6 +10,13 @@ padded with spaces at its end, and a heading that is only a number is joined wit
 heading right after it. Other headings keep their marks: a subtitle such as "bij de Regeling
 ..." would otherwise read as the continuation of the heading above it. Every offset into the
 view is an offset into the text, and the clauses' text is cut from the text itself.
+
+A heading is also a boundary the segmenter must respect whether or not it is numbered: a
+chapter title between articles ("### V", "####Tekortschieten in de nakoming, ontbinding"), a
+"## Hoofdstuk 3" the numbering does not follow, a plain title ("### Definities").
+`heading_openings` makes every heading that no clause opening holds an opening of its own, so
+it heads the clause below it instead of ending the clause above; `only_headings` tells a piece
+that holds nothing but headings, which the segmenter joins to the clause it heads.
 """
 
 from __future__ import annotations
@@ -105,27 +112,34 @@ def heading_openings(openings: list[Candidate], marked: list[Heading]) -> list[C
     "####Tekortschieten in de nakoming, ontbinding", "### Definities") as an opening of its
     own: a heading is a boundary, so it never ends the clause above it; bare, it joins the
     clause it heads. A subtitle stays with the heading above it."""
-    spans = [(opening.start, max(opening.head_end, opening.anchor + 1)) for opening in openings]
+    starts = [opening.start for opening in openings]
     added = [
         _opening(heading)
         for heading in marked
-        if heading.content
-        and not heading.subtitle
-        and not any(start <= heading.start < end for start, end in spans)
+        if heading.content and not heading.subtitle and not _inside(openings, starts, heading)
     ]
     return sorted([*openings, *added], key=lambda opening: opening.start)
 
 
+def _inside(openings: list[Candidate], starts: list[int], heading: Heading) -> bool:
+    """Whether a heading is part of an opening's number and heading (the openings in order)."""
+    index = bisect_right(starts, heading.start) - 1
+    if index < 0:
+        return False
+    opening = openings[index]
+    return heading.start < max(opening.head_end, opening.anchor + 1)
+
+
 def _opening(heading: Heading) -> Candidate:
     """An opening for a heading; "Artikel E3 Duur" is numbered "E3" and headed "Duur"."""
-    lettered = _ARTICLE_HEADING.fullmatch(heading.content)
+    article = _ARTICLE_HEADING.fullmatch(heading.content)
     return Candidate(
         start=heading.start,
         anchor=heading.start,
-        label=lettered["id"] if lettered else "",
+        label=article["id"] if article else "",
         kind=MARKDOWN,
         key=None,
-        heading=clean_heading(lettered["title"] if lettered else heading.content),
+        heading=clean_heading(article["title"] if article else heading.content),
         strength=HARD,
         weak=False,
         head_end=heading.end,
