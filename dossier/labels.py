@@ -179,7 +179,13 @@ QUERY_REFUSAL = {
     "too_slow": _l("this search takes too long; make it more specific."),
     "unknown_type": _l(
         "there is no clause type by that name; choose one under Filters, or type its name as "
-        "the filter lists it (soort:aansprakelijkheid, type:liability)."
+        "the filter lists it, in quotes when it has several words "
+        '(soort:aansprakelijkheid, soort:"toepasselijk recht", type:liability).'
+    ),
+    "type_missing": _l("name a clause type after soort: (for example soort:aansprakelijkheid)."),
+    "type_only_exclusions": _l(
+        "a clause type (soort:...) with only words to leave out is not supported; "
+        "add a word to search for."
     ),
     "type_operator": _l("a clause type (soort:...) is a filter; it cannot take + or -."),
 }

@@ -233,7 +233,8 @@ def requested_types(parsed: ParsedQuery) -> frozenset[str]:
             raise QueryRefused(
                 "unknown_type",
                 f"There is no clause type {name!r}; use the name of a type as the filters "
-                "list it (for example soort:aansprakelijkheid or type:liability).",
+                "list it, in quotes when it has several words (for example "
+                'soort:aansprakelijkheid, soort:"toepasselijk recht" or type:liability).',
                 name,
             )
         found.add(named.id)

@@ -48,6 +48,10 @@ _FIELD_RE = re.compile(r"^[A-Za-z_]+:[\w\"*?(]")
 # Letters (no digits) joined by hyphens: "non-compete", "e-mail"; not "2025-017" or "7:408".
 _HYPHENATED_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _TYPE_RE = re.compile(r'^(?i:soort|type):(?:"([^"]*)"|(\S+))$')
+# "soort: aansprakelijkheid" (a space after the colon) means soort:aansprakelijkheid.
+_TYPE_SPACE_RE = re.compile(r"(^|\s)([-+]?(?i:soort|type)):[ \t]+(?=\S)")
+# "soort:" with nothing after it.
+_TYPE_EMPTY_RE = re.compile(r"^[-+]?(?i:soort|type):$")
 
 
 class QueryRefused(ValueError):
@@ -152,7 +156,7 @@ def parse_query(text: str, *, browse: bool = False) -> ParsedQuery:
         raise QueryRefused(
             "too_long", f"The search text is too long (at most {MAX_QUERY_CHARS} characters)."
         )
-    text = text.translate(_QUOTES)
+    text = _TYPE_SPACE_RE.sub(r"\1\2:", text.translate(_QUOTES))
     _refuse_syntax(text)
     type_names: list[str] = []
     items = []
@@ -172,6 +176,12 @@ def parse_query(text: str, *, browse: bool = False) -> ParsedQuery:
     if not items and (type_names or browse):
         return ParsedQuery((), tuple(type_names))
     if not any(not item.negated for item in items):
+        if type_names:
+            raise QueryRefused(
+                "type_only_exclusions",
+                "A clause type (soort:...) with only words to leave out is not supported; "
+                "add a word to search for.",
+            )
         raise QueryRefused("empty", "Type one or more words to search for.")
     return ParsedQuery(tuple(items), tuple(type_names))
 
@@ -183,6 +193,8 @@ def _type_name(chunk: str) -> str | None:
             "type_operator",
             "A clause type (soort:...) is a filter: it cannot be required or left out with + or -.",
         )
+    if _TYPE_EMPTY_RE.match(chunk):
+        raise QueryRefused("type_missing", "Name a clause type after soort: or type:.")
     found = _TYPE_RE.match(chunk)
     if found is None:
         return None

@@ -87,6 +87,8 @@ def index() -> str | tuple[str, int]:
             context["unknown_clause"] = True
         else:
             context["compare"] = source
+            allowed, _denied = searching.permission_sets(current_user)
+            context["no_other_dossiers"] = not (allowed - {source.dossier_id})
             options["clause_types"] = options["clause_types"] or frozenset(source.types)
             other_than = source.dossier_id
     if text.strip() or options["clause_types"]:

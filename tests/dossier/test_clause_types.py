@@ -176,6 +176,7 @@ def test_compare_lists_the_same_type_in_the_other_readable_dossiers(
     assert page.status_code == 200
     text = page.text
     assert "Vergelijk deze bepaling" in text and "Aansprakelijkheid" in text
+    assert "U mag geen ander dossier inzien" not in text
     hits = re.findall(r'<li class="hit">(.*?)</li>\s*(?=<li class="hit">|</ol>)', text, re.S)
     assert hits, "the hosting contract's liability clause is listed"
     assert all("2025-002" in hit and "2025-001" not in hit for hit in hits)
@@ -200,6 +201,7 @@ def test_compare_never_reaches_a_dossier_the_reader_may_not_see(app: Flask, worl
     page = outsider.get("/search", query_string={"like": like, "mode": "clauses"}).text
     assert "2025-001" not in page and "2025-002" not in page and "Conduction" not in page
     assert "0 resultaten" in page
+    assert "U mag geen ander dossier inzien" in page
     # The reader cannot compare a clause of a dossier they may not see, nor a confidential
     # document they may not read: the same answer as for a clause that does not exist.
     reader = app.test_client(user=world["reader"])

@@ -117,9 +117,19 @@ def test_soort_and_type_name_clause_types_instead_of_words() -> None:
         ("-soort:boete", "type_operator"),
         ("+type:penalty", "type_operator"),
         ('soort:""', "unknown_type"),
+        ("soort:", "type_missing"),
+        ("boete type:", "type_missing"),
+        ("soort:aansprakelijkheid -schade", "type_only_exclusions"),
     ],
 )
 def test_other_fields_and_operators_on_types_are_refused(text: str, code: str) -> None:
     with pytest.raises(QueryRefused) as refused:
         parse_query(text)
     assert refused.value.code == code
+
+
+def test_a_space_after_soort_still_names_the_type() -> None:
+    """ "soort: aansprakelijkheid" searched the word "soort" and then the type as a word."""
+    parsed = parse_query("boete soort: aansprakelijkheid type:  liability")
+    assert parsed.type_names == ("aansprakelijkheid", "liability")
+    assert [item.words for item in parsed.items] == [("boete",)]
