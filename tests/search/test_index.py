@@ -26,10 +26,13 @@ import pytest
 
 from search import analysis
 from search.backend import CAPABILITIES, SearchBackend
+from search.postgres import PostgresBackend
 from search.query import QueryRefused, validate_query
 from search.scan import ScanBackend
 from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
 from search.whoosh import WhooshBackend as SearchIndex
+from tests.conftest import PG_URL, need
+from tests.search.postgres import drop_schema, test_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "zwartekraai"
@@ -61,10 +64,12 @@ def unit(document_id: int, position: int, text: str, **changes: object) -> Unit:
     return Unit(**values)  # type: ignore[arg-type]
 
 
-# Every backend, made on its own storage under a test's folder.
+# Every backend, made on its own storage under a test's folder (PostgreSQL: a schema of the
+# test database named after that folder, dropped after the test).
 BACKENDS: dict[str, Callable[[Path], SearchBackend]] = {
     "whoosh": lambda path: SearchIndex(path, lock_timeout=2.0),
     "scan": lambda path: ScanBackend(),
+    "postgres": lambda path: PostgresBackend(PG_URL, schema=test_schema(path), lock_timeout=2.0),
 }
 
 
@@ -75,6 +80,8 @@ def make_backend(
     """Backends of the kind under test, each on its own storage; skips a test marked
     ``needs(...)`` when that kind lacks one of the capabilities it names."""
     made: list[SearchBackend] = []
+    if request.param == "postgres":
+        need(bool(PG_URL), "DOSSIER_TEST_DATABASE_URL is not set (PostgreSQL backend)")
 
     def make(name: str = "index") -> SearchBackend:
         backend = BACKENDS[request.param](tmp_path / name)
@@ -90,6 +97,8 @@ def make_backend(
     yield make
     for backend in made:
         backend.close()
+        if isinstance(backend, PostgresBackend):
+            drop_schema(PG_URL, backend.schema)
 
 
 @pytest.fixture
@@ -992,6 +1001,8 @@ _HOLD_LOCK = """
 import sys, time
 from search.types import Unit
 from search.whoosh import WhooshBackend as SearchIndex
+from tests.conftest import PG_URL, need
+from tests.search.postgres import drop_schema, test_schema
 
 def units():
     print("holding", flush=True)

@@ -1,0 +1,143 @@
+"""A unit as a table row: its fields, and one tsvector of every term the shared analysis gives.
+
+The tsvector holds the terms of four fields, each lexeme prefixed with its field's letter
+(``b`` body, ``m`` meta, ``i`` identifier, ``n`` clause number), so one GIN index serves every
+field and a phrase (``<->``) never crosses fields. Terms are those of `search.analysis` (stems
+in the unit's language, Dutch lemmas and compound parts, at the word's position), exactly what
+the embedded index holds, so both backends match the same units. PostgreSQL keeps positions up
+to 16,383 and 256 per lexeme: a unit past either limit is marked not ``exact`` and its phrases
+are checked in Python (`in_sequence`); its term frequencies are capped at 256 (BM25 is flat
+there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from search.analysis import fold, identifiers, language, occurrences, terms, word_list
+from search.matching import body_text
+from search.types import Unit
+
+__all__ = ["COLUMNS", "PREFIX", "in_sequence", "lexeme", "meta_text", "unit_row"]
+
+PREFIX = {"body": "b", "meta": "m", "ident": "i", "number": "n"}
+MAX_POSITION = 16383
+MAX_POSITIONS = 256
+
+# Columns written for every unit, in COPY order.
+COLUMNS = (
+    "unit_id",
+    "document_id",
+    "version_id",
+    "version_number",
+    "is_current",
+    "is_clause",
+    "dossier_id",
+    "dossier_reference",
+    "supplier",
+    "dossier_status",
+    "kind",
+    "title",
+    "document_date",
+    "clause_number",
+    "heading",
+    "page",
+    "position",
+    "body",
+    "text_start",
+    "body_length",
+    "meta_length",
+    "ident_length",
+    "exact",
+    "terms",
+)
+
+
+def lexeme(field: str, term: str) -> str:
+    """The lexeme of a term in one field."""
+    return PREFIX[field] + term
+
+
+def meta_text(unit: Any) -> str:
+    """Title, supplier and dossier reference: the metadata a query word may also match."""
+    return " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
+
+
+def unit_row(unit: Unit) -> tuple[tuple[Any, ...], set[str]]:
+    """The row of a unit (COLUMNS order) and its distinct lexemes (for document frequencies)."""
+    body = body_text(unit)
+    meta = meta_text(unit)
+    found: dict[str, list[int]] = {}
+    lengths = []
+    for field, text, detect in (("body", body, True), ("meta", meta, False)):
+        occurring = occurrences(text, detect)
+        lengths.append(sum(len(places) for places in occurring.values()))
+        for term, places in occurring.items():
+            found[lexeme(field, term)] = places
+    idents = identifiers(f"{body}\n{meta}")
+    for place, ident in enumerate(idents):
+        found.setdefault(lexeme("ident", ident), []).append(place)
+    number = clause_number_term(unit.clause_number)
+    if number:
+        found[lexeme("number", number)] = [0]
+    vector, exact = _tsvector(found)
+    row = (
+        unit.unit_id,
+        unit.document_id,
+        unit.version_id,
+        unit.version_number,
+        unit.is_current,
+        unit.is_clause,
+        unit.dossier_id,
+        unit.dossier_reference,
+        unit.supplier,
+        unit.dossier_status,
+        unit.kind,
+        unit.title,
+        unit.document_date,
+        unit.clause_number,
+        unit.heading,
+        unit.page,
+        unit.position,
+        body,
+        len(body) - len(unit.text),
+        lengths[0],
+        lengths[1],
+        len(idents),
+        exact,
+        vector,
+    )
+    return row, set(found)
+
+
+def clause_number_term(number: str) -> str:
+    """A clause number as the embedded index keeps it: folded, without a trailing dot."""
+    return fold(number.strip().rstrip(".")) if number else ""
+
+
+def _tsvector(found: dict[str, list[int]]) -> tuple[str, bool]:
+    """The tsvector's text form (1-based positions) and whether every position fits."""
+    exact = True
+    parts = []
+    for name, places in found.items():
+        kept = [p + 1 for p in places[:MAX_POSITIONS] if p < MAX_POSITION]
+        if len(kept) < len(places):
+            exact = False
+        quoted = name.replace("\\", "\\\\").replace("'", "''")
+        parts.append(f"'{quoted}':{','.join(map(str, kept or [MAX_POSITION]))}")
+    return " ".join(parts), exact
+
+
+def in_sequence(text: str, detect: bool, words: Iterable[tuple[str, ...]]) -> bool:
+    """Whether query words (each as its stems) follow each other somewhere in a text, with
+    the terms the index holds at each position: the phrase check of units that are not exact."""
+    folded = word_list(text)
+    lang = language(folded) if detect else None
+    held = [frozenset(terms(word, lang)) for word in folded]
+    wanted = [frozenset(found) for found in words]
+    size = len(wanted)
+    return any(
+        all(not wanted[i].isdisjoint(held[start + i]) for i in range(size))
+        for start in range(len(held) - size + 1)
+    )
