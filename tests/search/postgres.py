@@ -10,7 +10,7 @@ import psycopg
 from search.postgres.backend import libpq_url
 
 
-def test_schema(path: Path) -> str:
+def schema_for(path: Path) -> str:
     """A schema name of its own for a backend made under a test's folder."""
     return "t_" + hashlib.sha1(str(path).encode()).hexdigest()[:20]
 

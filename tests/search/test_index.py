@@ -32,7 +32,7 @@ from search.scan import ScanBackend
 from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
 from search.whoosh import WhooshBackend as SearchIndex
 from tests.conftest import PG_URL, need
-from tests.search.postgres import drop_schema, test_schema
+from tests.search.postgres import drop_schema, schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "zwartekraai"
@@ -69,7 +69,7 @@ def unit(document_id: int, position: int, text: str, **changes: object) -> Unit:
 BACKENDS: dict[str, Callable[[Path], SearchBackend]] = {
     "whoosh": lambda path: SearchIndex(path, lock_timeout=2.0),
     "scan": lambda path: ScanBackend(),
-    "postgres": lambda path: PostgresBackend(PG_URL, schema=test_schema(path), lock_timeout=2.0),
+    "postgres": lambda path: PostgresBackend(PG_URL, schema=schema_for(path), lock_timeout=2.0),
 }
 
 
@@ -1002,7 +1002,7 @@ import sys, time
 from search.types import Unit
 from search.whoosh import WhooshBackend as SearchIndex
 from tests.conftest import PG_URL, need
-from tests.search.postgres import drop_schema, test_schema
+from tests.search.postgres import drop_schema, schema_for
 
 def units():
     print("holding", flush=True)
