@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
 from search.analysis import fold, identifiers, language, occurrences, terms, word_list
 from search.matching import body_text
 from search.types import Unit
@@ -49,6 +51,7 @@ COLUMNS = (
     "body_length",
     "meta_length",
     "ident_length",
+    "lengths",
     "exact",
     "terms",
 )
@@ -64,8 +67,16 @@ def meta_text(unit: Any) -> str:
     return " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
 
 
-def unit_row(unit: Unit) -> tuple[tuple[Any, ...], set[str]]:
-    """The row of a unit (COLUMNS order) and its distinct lexemes (for document frequencies)."""
+def scored_length(length: int) -> int:
+    """A field length as BM25 sees it: Whoosh keeps lengths in one byte (exact up to a few
+    dozen, then in steps of about 7 %), and scoring with the same lengths keeps both backends'
+    rankings alike. Average lengths use the exact totals, as Whoosh does."""
+    return byte_to_length(length_to_byte(length))
+
+
+def unit_row(unit: Unit) -> tuple[tuple[Any, ...], set[str], tuple[int, int, int]]:
+    """The row of a unit (COLUMNS order), its distinct lexemes (for document frequencies) and
+    its exact field lengths (body, meta, identifiers: for the average lengths)."""
     body = body_text(unit)
     meta = meta_text(unit)
     found: dict[str, list[int]] = {}
@@ -102,13 +113,14 @@ def unit_row(unit: Unit) -> tuple[tuple[Any, ...], set[str]]:
         unit.position,
         body,
         len(body) - len(unit.text),
-        lengths[0],
-        lengths[1],
-        len(idents),
+        scored_length(lengths[0]),
+        scored_length(lengths[1]),
+        scored_length(len(idents)),
+        [lengths[0], lengths[1], len(idents)],
         exact,
         vector,
     )
-    return row, set(found)
+    return row, set(found), (lengths[0], lengths[1], len(idents))
 
 
 def clause_number_term(number: str) -> str:

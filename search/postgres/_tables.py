@@ -52,12 +52,18 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
             position integer NOT NULL,
             body text NOT NULL,
             text_start integer NOT NULL,
+            -- Field lengths as BM25 sees them (_rows.scored_length); `lengths`: exact ones.
             body_length integer NOT NULL,
             meta_length integer NOT NULL,
             ident_length integer NOT NULL,
+            lengths integer[] NOT NULL,
             exact boolean NOT NULL,
             terms tsvector NOT NULL
-        )""",
+        ) WITH (toast_tuple_target = 8160)""",
+        # Most units then stay inline and uncompressed: a search reads each candidate's
+        # tsvector once per term, and detoasting it each time cost four times the search.
+        f"ALTER TABLE {schema}.unit{suffix} ALTER COLUMN terms SET STORAGE MAIN",
+        f"ALTER TABLE {schema}.unit{suffix} ALTER COLUMN body SET STORAGE MAIN",
         f'CREATE TABLE {schema}.term{suffix} (lexeme text COLLATE "C" NOT NULL, df integer NOT NULL)',
         f"""CREATE TABLE {schema}.stat{suffix} (
             version integer NOT NULL,

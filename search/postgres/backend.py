@@ -65,6 +65,7 @@ DEFAULT_SCHEMA = "dossier_search"
 DEFAULT_LOCK_TIMEOUT = 30.0
 TOO_SLOW = "This search takes too long; make it more specific."
 _MISSING = (errors.UndefinedTable, errors.InvalidSchemaName, errors.UndefinedColumn)
+EXACT = COLUMNS.index("exact")
 _HIT_COLUMNS = (
     "seq, unit_id, document_id, version_id, version_number, dossier_id, dossier_reference, "
     "title, kind, supplier, document_date, clause_number, heading, page, body, text_start"
@@ -214,8 +215,8 @@ class PostgresBackend:
             for name, count in cur.fetchall():
                 delta[name] -= count
             cur.execute(
-                f"SELECT count(*), coalesce(sum(body_length), 0), coalesce(sum(meta_length), 0), "
-                f"coalesce(sum(ident_length), 0), count(*) FILTER (WHERE NOT exact) "
+                f"SELECT count(*), coalesce(sum(lengths[1]), 0), coalesce(sum(lengths[2]), 0), "
+                f"coalesce(sum(lengths[3]), 0), count(*) FILTER (WHERE NOT exact) "
                 f"FROM {s}.unit WHERE document_id = ANY(%s)",
                 (ids,),
             )
@@ -483,15 +484,14 @@ def _copy_units(
     lengths and inexact count to `stats`."""
     with cur.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
         for unit in units:
-            row, names = unit_row(unit)
+            row, names, lengths = unit_row(unit)
             copy.write_row(row)
             frequencies.update(names)
-            values = dict(zip(COLUMNS, row, strict=True))
             stats[0] += 1
-            stats[1] += values["body_length"]
-            stats[2] += values["meta_length"]
-            stats[3] += values["ident_length"]
-            stats[4] += not values["exact"]
+            stats[1] += lengths[0]
+            stats[2] += lengths[1]
+            stats[3] += lengths[2]
+            stats[4] += not row[EXACT]
 
 
 def _ordered(name: str, values: list[list[str]] | None) -> list[tuple[str, int]]:
