@@ -1,5 +1,6 @@
 """Benchmark the search index: build throughput, search latency, memory and size on disk, for
-the embedded index (whoosh), PostgreSQL full text (postgres), or both (``--backend whoosh,postgres``).
+the embedded index (whoosh), PostgreSQL full text (postgres) or both side by side
+(``--backend whoosh,postgres``).
 
 Collections of N documents are made from the CUAD contract texts (repeated with distinct
 document, dossier and supplier ids), split into clauses with ``ingest.clauses.segment`` (or a

@@ -12,20 +12,31 @@ there).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search.analysis import fold, identifiers, language, occurrences, terms, word_list
+from search.analysis import (
+    fold,
+    identifiers,
+    language,
+    occurrences,
+    prepare,
+    terms,
+    word_list,
+)
 from search.matching import body_text
 from search.types import Unit
 
-__all__ = ["COLUMNS", "PREFIX", "in_sequence", "lexeme", "meta_text", "unit_row"]
+__all__ = ["COLUMNS", "PREFIX", "Row", "in_sequence", "lexeme", "meta_text", "rows", "unit_row"]
 
 PREFIX = {"body": "b", "meta": "m", "ident": "i", "number": "n"}
 MAX_POSITION = 16383
 MAX_POSITIONS = 256
+BATCH = 256  # units per task of a parallel rebuild
 
 # Columns written for every unit, in COPY order.
 COLUMNS = (
@@ -74,7 +85,11 @@ def scored_length(length: int) -> int:
     return byte_to_length(length_to_byte(length))
 
 
-def unit_row(unit: Unit) -> tuple[tuple[Any, ...], set[str], tuple[int, int, int]]:
+# A unit's row (COLUMNS order), its distinct lexemes and its exact field lengths.
+Row = tuple[tuple[Any, ...], set[str], tuple[int, int, int]]
+
+
+def unit_row(unit: Unit) -> Row:
     """The row of a unit (COLUMNS order), its distinct lexemes (for document frequencies) and
     its exact field lengths (body, meta, identifiers: for the average lengths)."""
     body = body_text(unit)
@@ -133,12 +148,40 @@ def _tsvector(found: dict[str, list[int]]) -> tuple[str, bool]:
     exact = True
     parts = []
     for name, places in found.items():
-        kept = [p + 1 for p in places[:MAX_POSITIONS] if p < MAX_POSITION]
-        if len(kept) < len(places):
+        if len(places) > MAX_POSITIONS or places[-1] >= MAX_POSITION:
             exact = False
-        quoted = name.replace("\\", "\\\\").replace("'", "''")
-        parts.append(f"'{quoted}':{','.join(map(str, kept or [MAX_POSITION]))}")
+            places = [p for p in places[:MAX_POSITIONS] if p < MAX_POSITION] or [MAX_POSITION - 1]
+        if "'" in name or "\\" in name:
+            name = name.replace("\\", "\\\\").replace("'", "''")
+        parts.append(f"'{name}':{','.join([str(p + 1) for p in places])}")
     return " ".join(parts), exact
+
+
+def rows(units: Iterable[Unit], processes: int = 1) -> Iterator[Row]:
+    """`unit_row` of every unit, in order; with `processes` > 1 in that many forked
+    processes (the units are read here, in this thread, and handed out in batches)."""
+    if processes <= 1:
+        yield from map(unit_row, units)
+        return
+    prepare()  # load the Dutch dictionary once, before the fork
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pending: deque[Any] = deque()
+        batch: list[Unit] = []
+        for unit in units:
+            batch.append(unit)
+            if len(batch) == BATCH:
+                pending.append(pool.apply_async(_batch_rows, (batch,)))
+                batch = []
+                while len(pending) > 2 * processes:
+                    yield from pending.popleft().get()
+        if batch:
+            pending.append(pool.apply_async(_batch_rows, (batch,)))
+        while pending:
+            yield from pending.popleft().get()
+
+
+def _batch_rows(batch: list[Unit]) -> list[Row]:
+    return [unit_row(unit) for unit in batch]
 
 
 def in_sequence(text: str, detect: bool, words: Iterable[tuple[str, ...]]) -> bool:

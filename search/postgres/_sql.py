@@ -170,7 +170,8 @@ def _term_score(name: str, column: str, lexicon: Lexicon) -> str:
     else:
         average = lexicon.average[field] or 1.0
         norm = f"{K1!r} * ({1 - B!r} + {B!r} * {LENGTH[field]} / {average!r})"
-    return f"(CASE WHEN {column} > 0 THEN {idf * (K1 + 1)!r} * {column} / ({column} + {norm}) ELSE 0 END)"
+    top = idf * (K1 + 1)
+    return f"(CASE WHEN {column} > 0 THEN {top!r} * {column} / ({column} + {norm}) ELSE 0 END)"
 
 
 def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[str, str, str]:

@@ -64,7 +64,7 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
         # tsvector once per term, and detoasting it each time cost four times the search.
         f"ALTER TABLE {schema}.unit{suffix} ALTER COLUMN terms SET STORAGE MAIN",
         f"ALTER TABLE {schema}.unit{suffix} ALTER COLUMN body SET STORAGE MAIN",
-        f'CREATE TABLE {schema}.term{suffix} (lexeme text COLLATE "C" NOT NULL, df integer NOT NULL)',
+        f'CREATE TABLE {schema}.term{suffix} (lexeme text COLLATE "C" NOT NULL, df int NOT NULL)',
         f"""CREATE TABLE {schema}.stat{suffix} (
             version integer NOT NULL,
             units bigint NOT NULL,

@@ -34,7 +34,7 @@ from search.analysis import identifiers, prepare
 from search.expansion import expand
 from search.highlight import snippet
 from search.postgres._plan import Lexicon, Plan, make_plan, wanted
-from search.postgres._rows import COLUMNS, in_sequence, meta_text, unit_row
+from search.postgres._rows import COLUMNS, in_sequence, meta_text, rows
 from search.postgres._sql import Statement, filters, statement
 from search.postgres._tables import (
     LAYOUT_VERSION,
@@ -247,8 +247,8 @@ class PostgresBackend:
         processes: int = 1,
     ) -> None:
         """Load every unit into fresh tables, index them, then rename them into place in one
-        transaction (searches use the old tables until then). `processes` is accepted for the
-        protocol; the analysis runs in this process while PostgreSQL indexes."""
+        transaction (searches use the old tables until then). ``processes`` > 1 analyses the
+        units in that many forked processes (only outside a threaded web server)."""
         s = self.schema
         with psycopg.connect(self._url, autocommit=True) as conn, conn.cursor() as cur:
             # One rebuild at a time: they share the *_new tables.
@@ -256,7 +256,7 @@ class PostgresBackend:
             try:
                 for sql in (*drop_tables(s, "_new"), *create_tables(s, "_new")):
                     cur.execute(sql)
-                self._load(conn, units, progress)
+                self._load(conn, units, progress, processes)
                 for sql in index_tables(s, "_new"):
                     cur.execute(sql)
                 with self._writing(conn) as swap:
@@ -274,6 +274,7 @@ class PostgresBackend:
         conn: psycopg.Connection[Any],
         units: Iterable[Unit],
         progress: Callable[[int], None] | None,
+        processes: int,
     ) -> None:
         """COPY every unit into the new tables with the document frequencies and totals."""
         s = self.schema
@@ -281,7 +282,7 @@ class PostgresBackend:
         stats = [0, 0, 0, 0, 0]
         documents = _Documents(progress)
         with conn.transaction(), conn.cursor() as cur:
-            _copy_units(cur, f"{s}.unit_new", documents.count(units), frequencies, stats)
+            _copy_units(cur, f"{s}.unit_new", documents.count(units), frequencies, stats, processes)
             with cur.copy(f"COPY {s}.term_new (lexeme, df) FROM STDIN") as copy:
                 for name, count in frequencies.items():
                     copy.write_row((name, count))
@@ -479,12 +480,12 @@ def _copy_units(
     units: Iterable[Unit],
     frequencies: Counter[str],
     stats: list[int],
+    processes: int = 1,
 ) -> None:
     """COPY units into a table, adding their lexemes to `frequencies` and their count, field
-    lengths and inexact count to `stats`."""
+    lengths and inexact count to `stats` (analysed in `processes` processes)."""
     with cur.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-        for unit in units:
-            row, names, lengths = unit_row(unit)
+        for row, names, lengths in rows(units, processes):
             copy.write_row(row)
             frequencies.update(names)
             stats[0] += 1

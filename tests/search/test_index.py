@@ -509,6 +509,57 @@ def test_plain_words_are_optional_and_units_holding_all_come_first(
     assert found.total == len(ranked)
 
 
+RANKED_QUERIES = [
+    "termination for convenience",
+    '"limitation of liability"',
+    "governing law",
+    "+indemnif* third party",
+    "confidential information -employee",
+    "notice period 30 days",
+    "aansprakelijkheid",
+    "opzegtermijn",
+    "assignment change of control",
+    "non-compete",
+    "insurance",
+    "12.3",
+]
+
+
+@pytest.mark.needs("ranks")
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_rankings_match_the_embedded_index_on_real_contracts(
+    make_backend: Callable[[str], SearchBackend], tmp_path: Path, corpus: Path, mode: str
+) -> None:
+    # One shared set of real clauses: every ranking backend finds, counts, facets, orders and
+    # scores them as the embedded index does (Whoosh's BM25F within coordination tiers).
+    from ingest.clauses import segment
+
+    texts = sorted((corpus / "cuad-dev" / "txt").glob("*.txt"))[:6]
+    units = [
+        unit(n, p, clause.text, clause_number=clause.number, dossier_id=n % 3 + 1)
+        for n, path in enumerate(texts, start=1)
+        for p, clause in enumerate(segment(path.read_text(errors="replace")))
+    ]
+    tested = make_backend("tested")
+    reference = SearchIndex(tmp_path / "reference")
+    tested.rebuild(iter(units))
+    reference.rebuild(iter(units))
+    for text in RANKED_QUERIES:
+        for expand in (False, True):
+            options = {"mode": mode, "per_page": 25, "expand": expand}
+            want = search(reference, text, {1, 2}, **options)
+            got = search(tested, text, {1, 2}, **options)
+            assert (got.total, got.facets, got.expansions) == (
+                want.total,
+                want.facets,
+                want.expansions,
+            ), text
+            assert [(h.unit_id, round(h.score, 4), h.snippet) for h in got.hits] == [
+                (h.unit_id, round(h.score, 4), h.snippet) for h in want.hits
+            ], text
+    reference.close()
+
+
 def test_a_query_whose_words_no_unit_holds_together_still_finds_each(
     backend: SearchBackend,
 ) -> None:
