@@ -2,7 +2,8 @@
 
 The tsvector holds the terms of four fields, each lexeme prefixed with its field's letter
 (``b`` body, ``m`` meta, ``i`` identifier, ``n`` clause number), so one GIN index serves every
-field and a phrase (``<->``) never crosses fields. Terms are those of `search.analysis` (stems
+field and a phrase (``<->``) never crosses fields, and the unit's dossier (``d``, see
+`dossier_lexeme`). Terms are those of `search.analysis` (stems
 in the unit's language, Dutch lemmas and compound parts, at the word's position), exactly what
 the embedded index holds, so both backends match the same units. PostgreSQL keeps positions up
 to 16,383 and 256 per lexeme: a unit past either limit is marked not ``exact`` and its phrases
@@ -31,7 +32,17 @@ from search.analysis import (
 from search.matching import body_text
 from search.types import Unit
 
-__all__ = ["COLUMNS", "PREFIX", "Row", "in_sequence", "lexeme", "meta_text", "rows", "unit_row"]
+__all__ = [
+    "COLUMNS",
+    "PREFIX",
+    "Row",
+    "dossier_lexeme",
+    "in_sequence",
+    "lexeme",
+    "meta_text",
+    "rows",
+    "unit_row",
+]
 
 PREFIX = {"body": "b", "meta": "m", "ident": "i", "number": "n"}
 MAX_POSITION = 16383
@@ -73,6 +84,14 @@ def lexeme(field: str, term: str) -> str:
     return PREFIX[field] + term
 
 
+def dossier_lexeme(dossier_id: int) -> str:
+    """The lexeme every unit of a dossier holds (no position): with the dossiers a reader may
+    see in the GIN query, PostgreSQL reads the postings of the query's words only where they
+    meet those dossiers' (GIN's fast scan skips the rest), as the embedded index reads only the
+    permitted dossiers' blocks. Not a term of any field, not counted in `term`."""
+    return f"d{dossier_id}"
+
+
 def meta_text(unit: Any) -> str:
     """Title, supplier and dossier reference: the metadata a query word may also match."""
     return " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
@@ -108,6 +127,7 @@ def unit_row(unit: Unit) -> Row:
     if number:
         found[lexeme("number", number)] = [0]
     vector, exact = _tsvector(found)
+    vector += f" {dossier_lexeme(unit.dossier_id)}"
     row = (
         unit.unit_id,
         unit.document_id,

@@ -17,11 +17,23 @@ from datetime import date
 from typing import Any
 
 from search.postgres._plan import Alternative, Lexicon, Plan, PlanItem, Sequence
-from search.postgres._rows import lexeme
+from search.postgres._rows import dossier_lexeme, lexeme
 from search.types import FACETS, SearchRequest
 
-__all__ = ["Statement", "bag", "date_bounds", "sequence_query", "statement", "tsquery"]
+__all__ = [
+    "Statement",
+    "bag",
+    "date_bounds",
+    "filters",
+    "permitted_dossiers",
+    "sequence_query",
+    "statement",
+    "tsquery",
+]
 
+# Up to this many permitted dossiers go into the GIN query (see _rows.dossier_lexeme); a reader
+# of more is filtered on the rows only.
+MAX_DOSSIER_TERMS = 2000
 K1 = 1.2
 B = 0.75
 ZETA2 = 1.6449340668482264
@@ -80,12 +92,17 @@ class Statement:
         return f"%({name})s"
 
 
-def filters(request: SearchRequest, statement: Statement) -> list[str]:
-    """The permission sets and the interface filters as conditions on the unit table."""
+def permitted_dossiers(request: SearchRequest) -> set[int]:
+    """The dossiers searched: those allowed, narrowed to the chosen one."""
     dossiers = set(request.allowed_dossiers)
     if request.dossier_id is not None:
         dossiers &= {request.dossier_id}
-    where = [f"dossier_id = ANY({statement.param(sorted(dossiers))})"]
+    return dossiers
+
+
+def filters(request: SearchRequest, statement: Statement) -> list[str]:
+    """The permission sets and the interface filters as conditions on the unit table."""
+    where = [f"dossier_id = ANY({statement.param(sorted(permitted_dossiers(request)))})"]
     if request.denied_documents:
         where.append(f"NOT document_id = ANY({statement.param(sorted(request.denied_documents))})")
     if not request.include_old_versions:
@@ -131,6 +148,9 @@ def statement(
     ]
     required = [item for item in plan.items if item.required]
     candidates = " & ".join(bag(i) for i in required) or " | ".join(bag(i) for i in plan.items)
+    dossiers = permitted_dossiers(request)
+    if len(dossiers) <= MAX_DOSSIER_TERMS:
+        candidates = f"({candidates}) & ({' | '.join(map(dossier_lexeme, sorted(dossiers)))})"
     where = [f"terms @@ {st.param(candidates)}::tsquery", *filters(request, st)]
     if plan.excluded:
         excluded = " | ".join(bag(item) for item in plan.excluded)
@@ -234,9 +254,15 @@ _FACETS = {
 def _assemble(cand: str, matched: str, request: SearchRequest, st: Statement) -> str:
     """The whole statement around the candidates and the matches."""
     if request.mode == "documents":
+        # In date order a document sorts by its newest matching unit (a window only then: it
+        # sorts every match).
+        newest = (
+            "max(document_date) OVER (PARTITION BY document_id)"
+            if request.sort == "date"
+            else "NULL::date"
+        )
         hits = (
-            "SELECT DISTINCT ON (document_id) *, "
-            "max(document_date) OVER (PARTITION BY document_id) AS newest "
+            f"SELECT DISTINCT ON (document_id) *, {newest} AS newest "
             "FROM matched ORDER BY document_id, coordination DESC, score DESC, seq"
         )
         order = (

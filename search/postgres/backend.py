@@ -35,7 +35,7 @@ from search.expansion import expand
 from search.highlight import snippet
 from search.postgres._plan import Lexicon, Plan, make_plan, wanted
 from search.postgres._rows import COLUMNS, in_sequence, meta_text, rows
-from search.postgres._sql import Statement, filters, statement
+from search.postgres._sql import Statement, filters, permitted_dossiers, statement
 from search.postgres._tables import (
     LAYOUT_VERSION,
     create_tables,
@@ -300,7 +300,7 @@ class PostgresBackend:
         if request.expand:
             parsed, expansions = expand(parsed)
         empty = SearchResult([], 0, request.page, request.per_page, {name: [] for name in FACETS})
-        if not request.allowed_dossiers:
+        if not permitted_dossiers(request):
             return replace(empty, expansions=expansions)
         with self._reading(request.time_limit) as cur:
             lexicon = self._lexicon(cur, parsed)
