@@ -155,7 +155,12 @@ class PostgresBackend:
         """Whether the tables are there with this layout version (they may still be damaged)."""
         try:
             with self._reading() as cur:
-                return self._version(cur) == LAYOUT_VERSION
+                cur.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+                    (f"{self.schema}.unit", f"{self.schema}.term"),
+                )
+                tables = cur.fetchone()
+                return bool(tables and tables[0]) and self._version(cur) == LAYOUT_VERSION
         except IndexUnavailable:
             return False
 
