@@ -31,9 +31,11 @@ __all__ = [
     "tsquery",
 ]
 
-# Up to this many permitted dossiers go into the GIN query (see _rows.dossier_lexeme); a reader
-# of more is filtered on the rows only.
-MAX_DOSSIER_TERMS = 2000
+# Up to this many permitted dossiers go into the GIN query (see _rows.dossier_lexeme): GIN then
+# skips the postings outside them. Past a few dozen, checking every candidate against that many
+# lexemes costs more than it saves (365 ms instead of 10 for 200 dossiers of 2,000 documents),
+# and the rows are narrowed by the dossier column's own index instead.
+MAX_DOSSIER_TERMS = 32
 K1 = 1.2
 B = 0.75
 ZETA2 = 1.6449340668482264

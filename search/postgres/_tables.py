@@ -83,6 +83,7 @@ def index_tables(schema: str, suffix: str = "") -> list[str]:
         f"CREATE INDEX unit_terms_{token} ON {schema}.unit{suffix} USING gin (terms)",
         f"CREATE UNIQUE INDEX unit_seq_{token} ON {schema}.unit{suffix} (seq)",
         f"CREATE INDEX unit_document_{token} ON {schema}.unit{suffix} (document_id)",
+        f"CREATE INDEX unit_dossier_{token} ON {schema}.unit{suffix} (dossier_id)",
         f"CREATE UNIQUE INDEX term_lexeme_{token} ON {schema}.term{suffix} (lexeme)",
         f"ANALYZE {schema}.unit{suffix}",
         f"ANALYZE {schema}.term{suffix}",
