@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e screenshots lint format bench eval load clean translations
+.PHONY: run test e2e screenshots lint format bench eval load cluster clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,17 +48,25 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_ingest.py
 
 # Clause search against fixed yardsticks (one to two minutes): CUAD from its text files and as PDFs
-# through `dossier import`, and the judged Dutch queries of eval/dutch_queries.toml.
-# EVAL_ARGS=-v prints the Dutch scores per query.
+# through `dossier import`, and the judged Dutch queries of eval/dutch_queries.toml; then the
+# clause-type classifier against CUAD's annotations. EVAL_ARGS=-v prints the Dutch scores per query.
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_clauses.py
 	$(BIN)/python scripts/eval_dutch.py $(EVAL_ARGS)
+	$(BIN)/python scripts/eval_clause_types.py
 
 # Load test on 127.0.0.1 (bounded in time and requests): web processes, a worker, 30 clients;
 # prints throughput, latency percentiles and errors, then `dossier verify`. Exit 1 on a fault.
 LOAD_ARGS ?= --clients 30 --duration 60
 load: $(STAMP)
 	$(BIN)/python scripts/load_test.py $(LOAD_ARGS)
+
+# Several nodes on 127.0.0.1 (bounded): a fresh PostgreSQL database (data and search), SeaweedFS
+# (blobs), Redis (rate limits), two web nodes and two workers with separate instance folders;
+# one web node and one worker are SIGKILLed and restarted under load. Exit 1 on a fault.
+CLUSTER_ARGS ?= --clients 20 --duration 60
+cluster: $(STAMP)
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -61,6 +61,11 @@ class Defaults:
     # "worker": a separate `dossier worker` does it (several web processes); "off": tests.
     INDEXING = "thread"
     EXTRACT_TIMEOUT = 60.0
+    # Outbox work claimed by a worker (dossier.outbox) is its own for this long, renewed while
+    # it works; a dead worker's items are taken over once it runs out (at once on its own
+    # machine). A failed item waits this long before its next attempt, doubling per attempt.
+    OUTBOX_LEASE_SECONDS = 120.0
+    OUTBOX_RETRY_SECONDS = 10.0
     # Files the outbox drain extracts at once, each in a sandboxed worker process of its own.
     EXTRACT_WORKERS = min(2, os.cpu_count() or 1)
     # `dossier verify` reports blobs no version refers to once they are older than this.
@@ -197,6 +202,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 TEXT_SETTINGS = (
+    "SECRET_KEY",  # every web node of a cluster sets the same one (DOSSIER_SECRET_KEY)
+    "MAIL_PASSWORD",
+    "RATELIMIT_STORAGE_URI",
     "SEARCH_DATABASE_URL",
     "SEARCH_SCHEMA",
     "S3_ENDPOINT",

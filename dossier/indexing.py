@@ -16,10 +16,13 @@ files documents. The filing step (`FilingStep`, given by the application factory
 text is stored and in the same transaction, so both commit together with the removal of the
 outbox item. Why there and not in an outbox topic of its own: see `dossier.messages`.
 
-Work is taken in order and removed only after it succeeded, so a crash repeats work and never
-loses it; every step is idempotent. One process at a time writes the index (a file lock), and
-a version's outcome is stored under its row lock, so two workers never store (or file from)
-one extraction twice.
+Work is claimed (`dossier.outbox`: SKIP LOCKED, leases, back-off), so any number of drains
+in any number of processes and machines share it, and removed only after it succeeded, so a
+crash repeats work and never loses it; every step is idempotent. Extraction runs in every
+drain at once; one drain at a time writes the index (`writer_lock`: a file lock beside the
+embedded index, a PostgreSQL advisory lock for an index every node shares), and a version's
+outcome is stored under its row lock, so two workers never store (or file from) one
+extraction twice.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +44,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import crash, database, timings
+from dossier import crash, database, outbox, timings
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -58,6 +61,7 @@ from ingest.clauses import Clause as SegmentedClause
 from ingest.clauses import context_headings, segment
 from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
+from search.clause_types import classify, join_types
 from search.types import IndexUnavailable, Unit
 from storage import BlobStore
 
@@ -65,7 +69,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 EXTRACT_BATCH = 10
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
+# The PostgreSQL advisory lock of the shared index's single writer (an arbitrary constant).
+_WRITER_LOCK_KEY = 0x0D055E4
 # The stage that handles each topic; `drain` runs both, so every topic listed here is worked off.
 EXTRACTION_TOPICS = (OutboxTopic.VERSION_EXTRACT,)
 INDEX_TOPICS = (OutboxTopic.DOCUMENT_INDEX, OutboxTopic.DOCUMENT_REMOVE, OutboxTopic.DOSSIER_INDEX)
@@ -150,7 +156,16 @@ def _drain_in_thread(app: Flask) -> None:
 
 @contextmanager
 def writer_lock(blocking: bool = True) -> Iterator[bool]:
-    """One index writer across processes; yields False when not blocking and taken."""
+    """The index's single writer; yields False when not blocking and another holds it.
+
+    The embedded index lives on this machine: a file lock beside it. An index every node shares
+    (any other backend, on PostgreSQL) takes a PostgreSQL advisory lock on a connection of its
+    own, held for the block: drains on every machine then take turns.
+    """
+    if current_app.config["SEARCH_BACKEND"] != "whoosh" and db.engine.dialect.name == "postgresql":
+        with _advisory_lock(blocking) as taken:
+            yield taken
+        return
     os.makedirs(os.path.dirname(_lock_path()), exist_ok=True)
     with open(_lock_path(), "a+") as handle:
         flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
@@ -163,6 +178,27 @@ def writer_lock(blocking: bool = True) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(blocking: bool) -> Iterator[bool]:
+    with db.engine.connect() as connection:
+        if blocking:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _WRITER_LOCK_KEY})
+        elif not connection.scalar(
+            sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _WRITER_LOCK_KEY}
+        ):
+            connection.rollback()
+            yield False
+            return
+        connection.commit()  # the lock is the session's, not the transaction's
+        try:
+            yield True
+        finally:
+            connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _WRITER_LOCK_KEY}
+            )
+            connection.commit()
 
 
 def _lock_path() -> str:
@@ -184,14 +220,14 @@ def drain(max_items: int | None = None, extractions: Extractions | None = None) 
 
 def _drain(max_items: int | None, extractions: Extractions) -> int:
     done = 0
-    with writer_lock() as _:
-        with timings.timed("indexing"):
-            ensure_index()
-        while max_items is None or done < max_items:
-            step = _process_extractions(extractions) + _process_index_work()
-            if step == 0:
-                break
-            done += step
+    outbox.release_dead_claimants()
+    with writer_lock(), timings.timed("indexing"):
+        ensure_index()
+    while max_items is None or done < max_items:
+        step = _process_extractions(extractions) + _process_index_work()
+        if step == 0:
+            break
+        done += step
     return done
 
 
@@ -213,15 +249,23 @@ def ensure_index() -> None:
         rebuild()
 
 
-def _next_items(topics: tuple[OutboxTopic, ...], limit: int) -> list[OutboxItem]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxItem)
-            .where(OutboxItem.topic.in_(topics), OutboxItem.attempts < MAX_ATTEMPTS)
+def _upcoming(topics: tuple[OutboxTopic, ...], limit: int) -> list[tuple[int, int]]:
+    """(item id, object id) of the next due items nobody holds, without claiming them."""
+    now = utcnow()
+    return [
+        (row.id, row.object_id)
+        for row in db.session.execute(
+            sa.select(OutboxItem.id, OutboxItem.object_id)
+            .where(
+                OutboxItem.topic.in_(topics),
+                OutboxItem.attempts < MAX_ATTEMPTS,
+                sa.or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+                sa.or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
+            )
             .order_by(OutboxItem.id)
             .limit(limit)
         )
-    )
+    ]
 
 
 def _process_extractions(extractions: Extractions) -> int:
@@ -242,9 +286,7 @@ def _extract_batch(extractions: Extractions) -> int:
     there is one writer and every version still commits on its own (rule 1). Before it
     returns, the first files of the next batch are begun, to be extracted during the index work.
     """
-    with database.read_only():
-        items = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, EXTRACT_BATCH)]
-        db.session.commit()
+    items = [(item_id, version_id) for item_id, _, version_id in _claim(EXTRACTION_TOPICS)]
     if not items:
         return 0
     ahead = extractions.workers
@@ -258,12 +300,11 @@ def _extract_batch(extractions: Extractions) -> int:
         try:
             extractions.store(item_id)
             crash.point("indexing.after_extract")
-            item = db.session.get(OutboxItem, item_id)
-            if item is not None:
-                db.session.delete(item)
+            outbox.done([item_id])
+            outbox.renew(i for i, _ in items[position + 1 :])
             db.session.commit()
             crash.point("indexing.after_extract_commit")
-        except Exception as exc:  # recorded on the item and retried; never lost
+        except Exception as exc:  # recorded on the item and retried later; never lost
             db.session.rollback()
             _record_failure(item_id, exc)
     begin_extractions(extractions, extractions.ahead)
@@ -279,7 +320,7 @@ def begin_extractions(extractions: Extractions, count: int = EXTRACT_BATCH) -> N
     """
     try:
         with database.read_only():
-            upcoming = [(i.id, i.object_id) for i in _next_items(EXTRACTION_TOPICS, count)]
+            upcoming = _upcoming(EXTRACTION_TOPICS, count)
             db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -300,29 +341,38 @@ def _process_index_work() -> int:
 
 
 def _index_batch() -> int:
-    with database.read_only():
-        items = _next_items(INDEX_TOPICS, BATCH)
-        item_ids = [item.id for item in items]
-        changes = [(doc_id, units_for(doc_id)) for doc_id in sorted(_documents_of(items))]
-        db.session.commit()
-    if not item_ids:
-        return 0
-    try:
-        search_index().apply(changes)
-        crash.point("indexing.after_index_commit")
-        db.session.execute(sa.delete(OutboxItem).where(OutboxItem.id.in_(item_ids)))
-        db.session.commit()
-        crash.point("indexing.after_outbox_done")
-    except Exception as exc:
-        db.session.rollback()
-        for item_id in item_ids:
-            _record_failure(item_id, exc)
-    return len(item_ids)
+    # One writer at a time: it reads the units after claiming, so a change committed later has
+    # an item of its own that a later batch (of whichever drain) applies after this one.
+    with writer_lock():
+        items = _claim(INDEX_TOPICS)
+        if not items:
+            return 0
+        item_ids = [item_id for item_id, _, _ in items]
+        try:
+            with database.read_only():
+                documents = sorted(_documents_of(items))
+                changes = [(doc_id, units_for(doc_id)) for doc_id in documents]
+                db.session.commit()
+            search_index().apply(changes)
+            crash.point("indexing.after_index_commit")
+            outbox.done(item_ids)
+            db.session.commit()
+            crash.point("indexing.after_outbox_done")
+        except Exception as exc:
+            db.session.rollback()
+            for item_id in item_ids:
+                _record_failure(item_id, exc)
+        return len(item_ids)
 
 
-def _documents_of(items: list[OutboxItem]) -> set[int]:
-    ids = {i.object_id for i in items if i.topic != OutboxTopic.DOSSIER_INDEX}
-    dossier_ids = [i.object_id for i in items if i.topic == OutboxTopic.DOSSIER_INDEX]
+def _claim(topics: tuple[OutboxTopic, ...]) -> list[outbox.Claimed]:
+    limit = EXTRACT_BATCH if topics == EXTRACTION_TOPICS else BATCH
+    return outbox.claim(topics, limit)
+
+
+def _documents_of(items: list[outbox.Claimed]) -> set[int]:
+    ids = {object_id for _, topic, object_id in items if topic != OutboxTopic.DOSSIER_INDEX}
+    dossier_ids = [object_id for _, topic, object_id in items if topic == OutboxTopic.DOSSIER_INDEX]
     if dossier_ids:
         ids |= set(
             db.session.scalars(sa.select(Document.id).where(Document.dossier_id.in_(dossier_ids)))
@@ -332,11 +382,7 @@ def _documents_of(items: list[OutboxItem]) -> set[int]:
 
 def _record_failure(item_id: int, exc: Exception) -> None:
     log.warning("outbox item %s failed: %s", item_id, exc)
-    item = db.session.get(OutboxItem, item_id)
-    if item is not None:
-        item.attempts += 1
-        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+    outbox.failed(item_id, exc)
 
 
 def extract_version(version_id: int) -> None:
@@ -519,9 +565,20 @@ def _clause_rows(clauses: list[SegmentedClause], paged: bool) -> list[Clause]:
             # Only paged formats (PDF, scans) have pages; DOCX, XLSX, text and mail have none.
             page=c.page if paged else None,
             position=c.position,
+            clause_types=join_types(types),
         )
-        for c in clauses
+        for c, types in zip(clauses, clause_types_of(clauses), strict=True)
     ]
+
+
+def clause_types_of(clauses: Sequence[SegmentedClause | Clause]) -> list[tuple[str, ...]]:
+    """The clause types of each clause of a version: from its heading or, for a sub-clause
+    without one, its article's heading, and its text (search.clause_types)."""
+    with timings.timed("clause_types"):
+        return [
+            classify(c.heading, c.text, context_heading=heading)
+            for c, heading in zip(clauses, context_headings(clauses), strict=True)
+        ]
 
 
 def versions_with_text() -> list[int]:
@@ -550,6 +607,12 @@ def resegment(version_ids: list[int]) -> int:
         )
         if _clause_fields(rows) != _clause_fields(version.clauses):
             version.clauses = rows
+            changed += 1
+        elif [r.clause_types for r in rows] != [c.clause_types for c in version.clauses]:
+            # The same clauses, classified anew (the thesaurus or the classifier changed):
+            # the rows keep their ids.
+            for row, clause in zip(rows, version.clauses, strict=True):
+                clause.clause_types = row.clause_types
             changed += 1
     db.session.flush()
     return changed
@@ -612,6 +675,7 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
             position=c.position,
             is_clause=bool(c.number or c.heading),
             text=c.text,
+            clause_types=c.types,
             **common,
         )
         for c, heading in zip(clauses, headings, strict=True)

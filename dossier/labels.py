@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from dossier import extraction_notes
@@ -20,6 +21,7 @@ from dossier.models import (
     NoticeUnit,
     Procedure,
 )
+from search.clause_types import find_type
 
 STATUS = {
     DossierStatus.DRAFT: _l("Draft"),
@@ -135,6 +137,7 @@ AUDIT_ACTION = {
     AuditAction.CALENDAR_CREATE: _l("Calendar address created"),
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
+    AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
 }
 ALL = {
     "status": STATUS,
@@ -174,6 +177,11 @@ QUERY_REFUSAL = {
         "a * wildcard matches too many words; type more letters before the * or use fewer."
     ),
     "too_slow": _l("this search takes too long; make it more specific."),
+    "unknown_type": _l(
+        "there is no clause type by that name; choose one under Filters, or type its name as "
+        "the filter lists it (soort:aansprakelijkheid, type:liability)."
+    ),
+    "type_operator": _l("a clause type (soort:...) is a filter; it cannot take + or -."),
 }
 FACET = {
     "kind": _l("Kind of document"),
@@ -181,6 +189,7 @@ FACET = {
     "supplier": _l("Supplier"),
     "year": _l("Year"),
     "status": _l("Dossier status"),
+    "clause_type": _l("Kind of clause"),
 }
 
 
@@ -191,6 +200,8 @@ def facet_value(facet: str, value: str) -> object:
             return DOCUMENT_KIND[DocumentKind(value)]
         if facet == "status":
             return STATUS[DossierStatus(value)]
+        if facet == "clause_type":
+            return clause_type_label(value)
     except ValueError:
         pass
     return value
@@ -200,11 +211,20 @@ def document_kind_value(value: str) -> object:
     return facet_value("kind", value)
 
 
+def clause_type_label(concept: str) -> str:
+    """A clause type's name in the active language ("Aansprakelijkheid" / "Liability")."""
+    found = find_type(concept)
+    if found is None:
+        return concept
+    return found.label(getattr(get_locale(), "language", "nl"))
+
+
 ALL.update(
     query_refusal=QUERY_REFUSAL,
     facet=FACET,
     facet_value=facet_value,
     document_kind_value=document_kind_value,
+    clause_type=clause_type_label,
     extraction_note=extraction_notes.note_text,
     version_comment=extraction_notes.comment_text,
 )

@@ -9,7 +9,9 @@ A crash (kill -9, power loss, `crash.point`) at any step of filing leaves at wor
   reuses it; `dossier verify` reports it only after VERIFY_ORPHAN_GRACE_HOURS;
 - outbox items whose work was half done (the index written, the item not yet removed): outbox
   items are removed only after their work committed, so they are still queued; every step is
-  idempotent, and the caller drains them (`dossier run` in a background thread, `dossier worker`).
+  idempotent, and the caller drains them (`dossier run` in a background thread, `dossier worker`);
+  the claims a crashed process of this machine held on them are released here at once (others
+  wait out their lease, see `dossier.outbox`).
 The database itself recovers on open (SQLite's WAL, PostgreSQL's own recovery).
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from dossier import outbox
 from dossier.extensions import db
 from dossier.models import OutboxItem
 from dossier.services import blob_store
@@ -38,6 +41,7 @@ class Recovered:
     staging_files: int = 0
     scratch_folders: int = 0
     blob_temp_files: int = 0
+    released_claims: int = 0
     queued_work: int = 0
 
 
@@ -57,6 +61,8 @@ def recover() -> Recovered:
             result.blob_temp_files = cleanup(grace)
         except StorageError as exc:  # the object store is unreachable: the next start retries
             log.warning("start-up recovery could not clean the blob store: %s", exc)
+    # Outbox items claimed by a process of this machine that crashed are free again at once.
+    result.released_claims = outbox.release_dead_claimants()
     result.queued_work = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) or 0
     db.session.rollback()  # end the read, so the caller starts its own transaction
     if result.staging_files or result.scratch_folders or result.blob_temp_files:

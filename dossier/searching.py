@@ -36,6 +36,8 @@ from dossier.models import (
     Party,
     User,
 )
+from ingest.clauses import context_headings
+from search.clause_types import type_names
 from search.query import parse_query, validate_query
 from search.scan import ScanBackend
 from search.types import Expansion, Hit, IndexUnavailable, SearchRequest, SearchResult, Unit
@@ -68,10 +70,15 @@ def permission_sets(user: User) -> tuple[frozenset[int], frozenset[int]]:
     return allowed, frozenset(denied)
 
 
-def search(user: User, text: str, **options: Any) -> Outcome:
-    """Run a permission-filtered search; raises search.query.QueryRefused for bad queries."""
-    validate_query(text)
+def search(user: User, text: str, *, other_than: int | None = None, **options: Any) -> Outcome:
+    """Run a permission-filtered search; raises search.query.QueryRefused for bad queries.
+
+    `other_than`: leave that dossier out (comparing a clause with those of other dossiers).
+    """
+    validate_query(text, browse=bool(options.get("clause_types")))
     allowed, denied = permission_sets(user)
+    if other_than is not None:
+        allowed = allowed - {other_than}
     options.setdefault("time_limit", current_app.config["SEARCH_TIME_LIMIT"])
     request = SearchRequest(text=text, allowed_dossiers=allowed, denied_documents=denied, **options)
     try:
@@ -126,7 +133,9 @@ def _withhold_confidential_text(result: SearchResult) -> tuple[SearchResult, fro
     if not withheld:
         return result, withheld
     hits = [
-        replace(hit, heading="", snippet="", text="") if hit.document_id in withheld else hit
+        replace(hit, heading="", snippet="", text="", clause_types=())
+        if hit.document_id in withheld
+        else hit
         for hit in result.hits
     ]
     return replace(result, hits=hits), withheld
@@ -144,6 +153,7 @@ def hit_as_dict(hit: Hit, clause: bool, withheld: bool = False) -> dict[str, Any
         "heading": hit.heading if clause else None,
         "text": hit.text if clause else None,
         "page": hit.page,
+        "clause_types": list(hit.clause_types) if clause else None,
         "score": round(hit.score, 4),
         "snippet": plain_snippet(hit.snippet),
         "text_withheld": withheld,
@@ -153,6 +163,64 @@ def hit_as_dict(hit: Hit, clause: bool, withheld: bool = False) -> dict[str, Any
 def plain_snippet(snippet: str) -> str:
     """A highlighted HTML snippet as plain text, for terminals and JSON."""
     return html.unescape(re.sub(r"</?mark>", "", snippet))
+
+
+@dataclass(frozen=True)
+class ClauseSource:
+    """A clause that a reader compares with the clauses of the same types elsewhere."""
+
+    unit_id: str
+    document_id: int
+    version_number: int
+    dossier_id: int
+    dossier_reference: str
+    title: str
+    number: str
+    heading: str
+    types: tuple[str, ...]
+
+
+UNIT_ID_RE = re.compile(r"^(\d{1,18}):(\d{1,9})$")
+
+
+def clause_source(user: User, unit_id: str) -> ClauseSource | None:
+    """The clause of a unit id ("version:position") when `user` may read its document; None
+    when it is missing, withdrawn or not readable (the same answer for each)."""
+    found = UNIT_ID_RE.match(unit_id)
+    if found is None:
+        return None
+    row = db.session.execute(
+        sa.select(Clause, DocumentVersion.number, Document)
+        .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
+        .join(Document, DocumentVersion.document_id == Document.id)
+        .where(Clause.version_id == int(found[1]), Clause.position == int(found[2]))
+    ).one_or_none()
+    if row is None or not access.can_view_document(user, row.Document):
+        return None
+    clause, document = row.Clause, row.Document
+    headings = {c.position: h for c, h in _headed(clause.version.clauses)}
+    return ClauseSource(
+        unit_id=unit_id,
+        document_id=document.id,
+        version_number=row.number,
+        dossier_id=document.dossier_id,
+        dossier_reference=document.dossier.reference,
+        title=document.title,
+        number=clause.number,
+        heading=headings.get(clause.position, clause.heading),
+        types=clause.types,
+    )
+
+
+def _headed(clauses: Sequence[Clause]) -> Iterator[tuple[Clause, str]]:
+    """Each clause with the heading search shows for it (its article's, for a sub-clause)."""
+    return zip(clauses, context_headings(clauses), strict=True)
+
+
+def clause_type_choices() -> list[tuple[str, str]]:
+    """Every clause type as (id, name in the active language), by name."""
+    language = getattr(get_locale(), "language", "nl")
+    return sorted(((t.id, t.label(language)) for t in type_names()), key=lambda c: c[1].lower())
 
 
 def dossier_id_for(user: User, reference: str) -> int | None:
@@ -218,10 +286,28 @@ def _candidate_documents(request: SearchRequest, hints: Sequence[str], every: bo
             query = query.where(column.in_(_members(kind, chosen)))
     if request.suppliers:
         query = query.where(Party.name.in_(request.suppliers))
+    if request.clause_types:
+        query = query.where(_typed_clause(request))
     holding = [sa.or_(*_meta_holding(hint), _version_holding(hint, request)) for hint in hints]
     if holding:
         query = query.where(sa.and_(*holding) if every else sa.or_(*holding))
     return query.order_by(Document.id).limit(FALLBACK_DOCUMENTS)
+
+
+def _typed_clause(request: SearchRequest) -> sa.Exists:
+    """Condition: a searched version of the document has a clause of a chosen type."""
+    padded = sa.literal(" ").concat(Clause.clause_types).concat(" ")
+    query = (
+        sa.select(Clause.id)
+        .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
+        .where(
+            DocumentVersion.document_id == Document.id,
+            sa.or_(*(padded.contains(f" {t} ", autoescape=True) for t in request.clause_types)),
+        )
+    )
+    if not request.include_old_versions:
+        query = query.where(DocumentVersion.number == Document.current_version_number)
+    return query.exists()
 
 
 def _members(kind: type[enum.Enum], values: frozenset[str]) -> list[enum.Enum]:

@@ -6,7 +6,9 @@ caller's permission sets inside the request, and checks the index against the da
 Everything a backend returns is a plain value from `search.types`. Query parsing and analysis
 (`search.query`, `search.analysis`) and thesaurus expansion (`search.expansion`, when the
 request's `expand` is on; the expansions come back in `SearchResult.expansions`) sit above
-the backends and are shared by them.
+the backends and are shared by them, as are clause types (`search.clause_types`: a unit's
+types, the request's `clause_types` filter, `soort:` in the text, the "clause_type" facet of
+clauses mode, and a query of only types that lists their units).
 
 Backends: "whoosh", the embedded index in a directory (`search.whoosh`), and "postgres",
 PostgreSQL full text in a schema of a database (`search.postgres`), chosen by a setting

@@ -14,6 +14,11 @@ Meaning (ranked OR with coordination; every backend implements it):
   (see the backends' ranking). An item's ``weight`` multiplies its score contribution; items
   with a weight below 1 are expansions (a thesaurus adds them, with a ``concept``): they add
   score, and count for coordination only through a concept shared with an item of the user's.
+- ``soort:aansprakelijkheid`` or ``type:liability`` (a clause type by its id or label, Dutch or
+  English; several words joined by ``_`` or ``-``, or quoted: ``soort:"gevolgen van
+  beëindiging"``) is not a word but a filter on the clause type (`ParsedQuery.type_names`,
+  resolved by `search.clause_types.requested_types`); a query of only type filters lists the
+  clauses of those types. No other field name is understood.
 - stop words: a loose stop word ("the", "van") is dropped when the query has any other word, so
   it neither matches nor counts for coordination; a query of only stop words searches them as
   ordinary optional words; inside phrases stop words are part of the exact sequence, and
@@ -35,16 +40,19 @@ MIN_PREFIX = 3
 MAX_WILDCARDS = 4
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
-_CHUNK_RE = re.compile(r'[-+]?"[^"]*"|\S+')
+_TYPE_FIELDS = ("soort", "type")
+_CHUNK_RE = re.compile(r'[-+]?(?i:soort|type):"[^"]*"|[-+]?"[^"]*"|\S+')
 _FIELD_RE = re.compile(r"^[A-Za-z_]+:[\w\"*?(]")
+_TYPE_RE = re.compile(r'^(?i:soort|type):(?:"([^"]*)"|(\S+))$')
 
 
 class QueryRefused(ValueError):
     """A query that is not run; ``str(exc)`` is a message for the user, ``code`` says why."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, value: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.value = value  # what the user typed that the message is about, if anything
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class ParsedQuery:
     """The positive and negative items of a query."""
 
     items: tuple[Item, ...]
+    # The clause types named with soort:/type:, as typed (search.clause_types resolves them).
+    type_names: tuple[str, ...] = ()
 
     @property
     def positive(self) -> tuple[Item, ...]:
@@ -121,20 +131,31 @@ class ParsedQuery:
         return tuple(item for item in self.items if item.negated)
 
 
-def validate_query(text: str) -> None:
+def validate_query(text: str, *, browse: bool = False) -> None:
     """Raise QueryRefused when a query would be refused; return silently otherwise."""
-    parse_query(text)
+    parse_query(text, browse=browse)
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Check a query for refused syntax and split it into items."""
+def parse_query(text: str, *, browse: bool = False) -> ParsedQuery:
+    """Check a query for refused syntax and split it into items and clause-type filters.
+
+    A query without words is refused unless it names a clause type or `browse` says the
+    request filters on one: then it lists every unit the filters select.
+    """
     if len(text) > MAX_QUERY_CHARS:
         raise QueryRefused(
             "too_long", f"The search text is too long (at most {MAX_QUERY_CHARS} characters)."
         )
     text = text.translate(_QUOTES)
     _refuse_syntax(text)
-    items = [item for chunk in _CHUNK_RE.findall(text) for item in _chunk_items(chunk)]
+    type_names: list[str] = []
+    items = []
+    for chunk in _CHUNK_RE.findall(text):
+        name = _type_name(chunk)
+        if name is not None:
+            type_names.append(name)
+        else:
+            items += _chunk_items(chunk)
     if len(items) > MAX_ITEMS:
         raise QueryRefused("too_long", f"Use at most {MAX_ITEMS} words or phrases.")
     if sum(item.prefix for item in items) > MAX_WILDCARDS:
@@ -142,9 +163,27 @@ def parse_query(text: str) -> ParsedQuery:
             "too_many_wildcards", f"Use a * wildcard in at most {MAX_WILDCARDS} words."
         )
     items = _drop_loose_stop_words(items)
+    if not items and (type_names or browse):
+        return ParsedQuery((), tuple(type_names))
     if not any(not item.negated for item in items):
         raise QueryRefused("empty", "Type one or more words to search for.")
-    return ParsedQuery(tuple(items))
+    return ParsedQuery(tuple(items), tuple(type_names))
+
+
+def _type_name(chunk: str) -> str | None:
+    """The clause type a ``soort:``/``type:`` chunk names, or None for any other chunk."""
+    if chunk.startswith(("-", "+")) and _TYPE_RE.match(chunk[1:]):
+        raise QueryRefused(
+            "type_operator",
+            "A clause type (soort:...) is a filter: it cannot be required or left out with + or -.",
+        )
+    found = _TYPE_RE.match(chunk)
+    if found is None:
+        return None
+    name = (found.group(1) if found.group(1) is not None else found.group(2)).strip()
+    if not name:
+        raise QueryRefused("unknown_type", "Name a clause type after soort: or type:.")
+    return name
 
 
 _OPERATORS = frozenset({"AND", "OR", "NOT", "&&", "||"})
@@ -189,7 +228,9 @@ def _chunk_items(chunk: str) -> list[Item]:
     body = body.strip("()")
     if _FIELD_RE.match(body):
         raise QueryRefused(
-            "field", "Field searches (name:value) are not supported; use the filters."
+            "field",
+            "Field searches (name:value) are not supported, except soort: (type:) for a clause "
+            "type; use the filters.",
         )
     body, prefix = _wildcard(body)
     found = tuple(word for word, _, _ in words(body))

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 
+from search.clause_types import with_query_types
 from search.highlight import snippet
 from search.matching import Matcher, body_text, hint_words
 from search.query import QueryRefused, parse_query
@@ -61,13 +62,16 @@ class ScanBackend:
     def search(self, request: SearchRequest) -> SearchResult:
         """Every permitted unit that matches, in the source's order (or by date), paged."""
         check_request(request)
-        parsed = parse_query(request.text)
+        parsed = parse_query(request.text, browse=bool(request.clause_types))
+        request = with_query_types(request, parsed)
         if not request.allowed_dossiers:
             return _result(request, [], [])
         deadline = None if request.time_limit is None else time.monotonic() + request.time_limit
         # Required items: a match holds all their hints; else (ranked OR) at least one hint.
         units = self._scan(request, hint_words(parsed), every=bool(parsed.required))
-        found = list(_matching(request, units, Matcher(parsed), deadline, self._limit))
+        # No words: a listing by clause type, every unit that passes the filters.
+        matcher = Matcher(parsed) if parsed.positive else None
+        found = list(_matching(request, units, matcher, deadline, self._limit))
         # Most coordination groups held first, as the index ranks its tiers (stable: within a
         # tier the source's order stands, there being no scores here).
         found.sort(key=lambda match: -match[2])
@@ -187,19 +191,26 @@ class _Memory:
 def _matching(
     request: SearchRequest,
     units: Iterable[Unit],
-    matcher: Matcher,
+    matcher: Matcher | None,
     deadline: float | None,
     limit: int | None,
 ) -> Iterator[tuple[Unit, frozenset[str], int]]:
     """The permitted units that match, with the stems to mark and the coordination groups
-    they hold, at most `limit` of them."""
+    they hold, at most `limit` of them. Without a matcher (a listing by clause type) every
+    permitted unit matches, its coordination the number of chosen clause types it has."""
     count = 0
     for unit in units:
         if deadline is not None and time.monotonic() >= deadline:
             raise QueryRefused("too_slow", TOO_SLOW)
         if not _permitted(unit, request):
             continue
-        matched = matcher.match(unit)
+        if matcher is None:
+            matched: tuple[frozenset[str], int] | None = (
+                frozenset(),
+                len(request.clause_types.intersection(unit.clause_types)),
+            )
+        else:
+            matched = matcher.match(unit)
         if matched is None:
             continue
         yield unit, *matched
@@ -211,7 +222,7 @@ def _matching(
 def _permitted(unit: Unit, request: SearchRequest) -> bool:
     """Whether a request may see a unit: its dossier is allowed (and the chosen one), its
     document is not denied, it is current (unless old versions are asked for) and it passes
-    the filters of kind, supplier, status, year and dates."""
+    the filters of kind, supplier, status, clause type, year and dates."""
     if unit.dossier_id not in request.allowed_dossiers:
         return False
     if unit.document_id in request.denied_documents:
@@ -227,6 +238,8 @@ def _permitted(unit: Unit, request: SearchRequest) -> bool:
     ):
         if chosen and value not in chosen:
             return False
+    if request.clause_types and request.clause_types.isdisjoint(unit.clause_types):
+        return False
     return _in_dates(unit.document_date, request)
 
 
@@ -267,7 +280,8 @@ def _result(request: SearchRequest, found: list[Match], counted: list[Unit]) -> 
     """One page of hits from the ordered matches, the total and the facets of `counted`."""
     start = (request.page - 1) * request.per_page
     hits = [_hit(unit, marked, request) for unit, marked in found[start : start + request.per_page]]
-    return SearchResult(hits, len(found), request.page, request.per_page, _facets(counted))
+    facets = _facets(counted, clause_types=request.mode == "clauses")
+    return SearchResult(hits, len(found), request.page, request.per_page, facets)
 
 
 def _hit(unit: Unit, marked: frozenset[str], request: SearchRequest) -> Hit:
@@ -275,11 +289,14 @@ def _hit(unit: Unit, marked: frozenset[str], request: SearchRequest) -> Hit:
     return hit_for(unit, 0.0, text, request.mode == "clauses")
 
 
-def _facets(units: list[Unit]) -> dict[str, list[tuple[str, int]]]:
+def _facets(units: list[Unit], clause_types: bool) -> dict[str, list[tuple[str, int]]]:
     """Facet counts over the matched units (one per document in documents mode), ordered as
-    the index orders them: years newest first, the others by count, then alphabetically."""
+    the index orders them: years newest first, the others by count, then alphabetically; the
+    clause types only with `clause_types` (clauses mode), a unit counting for each of its."""
     counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for unit in units:
+        if clause_types:
+            counters["clause_type"].update(unit.clause_types)
         values = {
             "kind": unit.kind,
             "dossier": unit.dossier_reference,

@@ -21,7 +21,9 @@ __all__ = [
     "hit_for",
 ]
 
-FACETS = ("kind", "dossier", "supplier", "year", "status")
+# "clause_type" is counted in clauses mode only (a document's clauses have many types); in
+# documents mode it is an empty list.
+FACETS = ("kind", "dossier", "supplier", "year", "status", "clause_type")
 MAX_PER_PAGE = 100
 
 
@@ -55,6 +57,8 @@ class Unit:
     position: int
     is_clause: bool
     text: str
+    # The thesaurus concepts the clause is about (search.clause_types), strongest first.
+    clause_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class SearchRequest:
     kinds: frozenset[str] = frozenset()
     suppliers: frozenset[str] = frozenset()
     statuses: frozenset[str] = frozenset()
+    # Clause types (concept ids): units of any of them. A query of only this filter (no words)
+    # lists every permitted unit of these types; `soort:x` in the text adds to it.
+    clause_types: frozenset[str] = frozenset()
     year: int | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -104,6 +111,7 @@ class Hit:
     score: float
     snippet: str
     text: str
+    clause_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,4 +177,5 @@ def hit_for(unit: Any, score: float, snippet: str, with_text: bool) -> Hit:
         score=float(score),
         snippet=snippet,
         text=unit.text if with_text else "",
+        clause_types=tuple(unit.clause_types),
     )

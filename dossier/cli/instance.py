@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import resource
 import signal
+import threading
 import time
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from dossier import accounts, audit, database, documents, indexing, recovery
@@ -19,6 +21,8 @@ from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import AuditEvent, GlobalRole, User
 from storage import make_private_dir
+
+log = logging.getLogger(__name__)
 
 FIRST_ADMIN_EMAIL = accounts.FIRST_ADMIN_EMAIL
 FIRST_ADMIN_FILE = accounts.FIRST_ADMIN_FILE
@@ -160,22 +164,62 @@ def _recover() -> None:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Drain the outbox once and stop.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Drains in this process at once (each extracts EXTRACT_WORKERS files at a time).",
+)
 @with_appcontext
-def worker_command(once: bool, interval: float) -> None:
-    """Extract and index filed versions from the outbox (for several web processes)."""
+def worker_command(once: bool, interval: float, concurrency: int) -> None:
+    """Extract and index filed versions from the outbox (for several web processes).
+
+    Any number of workers, on any number of machines, share the outbox: each claims its own
+    items (see dossier.outbox).
+    """
     require_database()
     _recover()
-    click.echo("Dossier worker started" + (" (once)" if once else "; stop with Ctrl+C"))
-    while True:
-        done = indexing.drain()
-        if done:
-            click.echo(f"{done} outbox items processed, {indexing.pending()} pending")
-        # End the polling transaction: on SQLite it began as a writer, and an idle worker must
-        # not hold the write lock while it sleeps (web requests would time out waiting for it).
-        db.session.close()
-        if once:
-            return
-        time.sleep(interval)
+    click.echo(
+        "Dossier worker started"
+        + (f" with {concurrency} drains" if concurrency > 1 else "")
+        + (" (once)" if once else "; stop with Ctrl+C")
+    )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if concurrency == 1:
+        _work(app, once, interval)
+        return
+    threads = [
+        threading.Thread(target=_work, args=(app, once, interval), name=f"drain-{n}", daemon=True)
+        for n in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(timeout=0.5)
+
+
+def _work(app: Flask, once: bool, interval: float) -> None:
+    """One drain loop, in an application context of its own."""
+    with app.app_context():
+        while True:
+            try:
+                done = indexing.drain()
+            except Exception:  # the outbox keeps the work; a polling worker tries again
+                if once:
+                    raise
+                log.exception("draining the outbox failed")
+                db.session.rollback()
+                done = 0
+            if done:
+                click.echo(f"{done} outbox items processed, {indexing.pending()} pending")
+            # End the polling transaction: on SQLite it began as a writer, and an idle worker
+            # must not hold the write lock while it sleeps (web requests would wait for it).
+            db.session.close()
+            if once:
+                return
+            time.sleep(interval)
 
 
 COMMANDS = [init_command, run_command, worker_command]

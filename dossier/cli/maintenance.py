@@ -13,7 +13,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from dossier import backup, database, indexing, services, storage_migration, verify
+from dossier import (
+    backup,
+    database,
+    database_migration,
+    indexing,
+    services,
+    storage_migration,
+    verify,
+)
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import Document
@@ -244,6 +252,51 @@ def migrate_storage_command(to: str, as_json: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@click.command("migrate-database")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="The EMPTY target database, e.g. postgresql+psycopg://dossier@db.internal/dossier.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def migrate_database_command(to: str, as_json: bool) -> None:
+    """Copy this installation's database into an empty one (SQLite to PostgreSQL, say).
+
+    Stop the server and workers first. Creates the schema in the target, copies every table in
+    one transaction (ids kept), compares row counts and the audit chain's head. Then set
+    DOSSIER_DATABASE_URL to the target and run `dossier verify`. Exit 1 when refused.
+    """
+    require_database()
+
+    def progress(table: str, rows: int) -> None:
+        if rows % 5000 == 0:
+            click.echo(f"{table}: {rows} rows", err=True)
+
+    try:
+        result = database_migration.migrate(to, progress)
+    except database_migration.MigrationRefused as exc:
+        fail(f"the database was not copied: {exc}")
+    except sa.exc.ArgumentError as exc:
+        fail(f"not a database address: {exc}")
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"the copy stopped and was undone (the target holds no rows): {reason}")
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    click.echo(
+        f"Copied {sum(result.rows.values())} rows in {len(result.rows)} tables into "
+        f"{result.target}; row counts and the audit chain's head "
+        f"(event {result.audit_head.get('id', '-')}) agree."
+    )
+    click.echo(
+        "Now set DOSSIER_DATABASE_URL to it, run `dossier reindex` (or `--backend postgres`) "
+        "and `dossier verify`."
+    )
+
+
 def _resegment() -> None:
     """Split every version's stored text into clauses again, committing every batch, so an
     interrupted run keeps what it did (running it again is harmless)."""
@@ -267,4 +320,5 @@ COMMANDS = [
     restore_command,
     reindex_command,
     migrate_storage_command,
+    migrate_database_command,
 ]

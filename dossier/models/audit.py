@@ -45,6 +45,7 @@ class AuditAction(enum.StrEnum):
     CALENDAR_CREATE = "calendar.create"
     CALENDAR_REVOKE = "calendar.revoke"
     STORAGE_MIGRATE = "storage.migrate"
+    DATABASE_MIGRATE = "database.migrate"
 
 
 class OutboxTopic(enum.StrEnum):
@@ -86,6 +87,11 @@ class OutboxItem(Base):
     created_at: Mapped[created_at]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # A worker's claim (dossier.outbox): who holds the item and until when; after a failure the
+    # item waits until `not_before` (back-off). An item whose claim ran out is free again.
+    claimed_by: Mapped[str] = mapped_column(sa.String(128), default="")
+    claimed_until: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
 
     @validates("topic")
     def _known_topic(self, _key: str, topic: str) -> str:

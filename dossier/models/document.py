@@ -138,5 +138,13 @@ class Clause(Base):
     text: Mapped[str] = mapped_column(sa.Text)
     page: Mapped[int | None]
     position: Mapped[int]  # order within the version
+    # The thesaurus concepts the clause is about (search.clause_types), ids separated by spaces,
+    # strongest first; derived from heading and text, recomputed by `dossier reindex --clauses`.
+    clause_types: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     version: Mapped[DocumentVersion] = relationship(back_populates="clauses")
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The clause types, strongest first."""
+        return tuple(self.clause_types.split())

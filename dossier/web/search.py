@@ -11,6 +11,7 @@ from limits import parse_many
 from dossier import searching
 from dossier.extensions import limiter
 from dossier.models import DocumentKind, DossierStatus
+from search.clause_types import find_type
 from search.query import QueryRefused
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -31,10 +32,12 @@ def _options() -> dict[str, object]:
         s for s in request.args.getlist("status") if s in DossierStatus.__members__.values()
     }
     year = request.args.get("year", "")
+    types = {t for t in request.args.getlist("clause_type")[:20] if find_type(t)}
     return {
         "mode": "clauses" if request.args.get("mode") == "clauses" else "documents",
         "kinds": frozenset(kinds),
         "statuses": frozenset(statuses),
+        "clause_types": frozenset(find_type(t).id for t in types),  # type: ignore[union-attr]
         "suppliers": frozenset(s[:255] for s in request.args.getlist("supplier")[:20]),
         "year": int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
         "include_old_versions": request.args.get("old") == "1",
@@ -71,13 +74,29 @@ def index() -> str | tuple[str, int]:
         "today": date.today(),
         "expand_links": _expand_links(),
         "also_searched": [],
+        "type_choices": searching.clause_type_choices(),
+        "compare": None,
+        "unknown_clause": False,
     }
-    if text.strip():
+    other_than = None
+    like = request.args.get("like", "")
+    if like:
+        # Compare a clause: its types, in the other dossiers the reader may see.
+        source = searching.clause_source(current_user, like[:40])
+        if source is None:  # missing or not readable: one answer, nothing echoed
+            context["unknown_clause"] = True
+        else:
+            context["compare"] = source
+            options["clause_types"] = options["clause_types"] or frozenset(source.types)
+            other_than = source.dossier_id
+    if text.strip() or options["clause_types"]:
         try:
-            if searching.is_expensive(text) and not _wildcard_search_allowed():
+            if text.strip() and searching.is_expensive(text) and not _wildcard_search_allowed():
                 context["throttled"] = True
                 return render_template("search/index.html", **context), 429
-            context["outcome"] = outcome = searching.search(current_user, text, **options)
+            context["outcome"] = outcome = searching.search(
+                current_user, text, other_than=other_than, **options
+            )
         except QueryRefused as refusal:
             context["refusal"] = refusal
             return render_template("search/index.html", **context), 400
@@ -125,6 +144,7 @@ FACET_PARAMETERS = {
     "supplier": "supplier",
     "year": "year",
     "dossier": "dossier",
+    "clause_type": "clause_type",
 }
 
 
@@ -141,9 +161,13 @@ def _facet_link(
         "supplier": options["suppliers"],
         "year": {str(options["year"])} if options["year"] else set(),
         "dossier": {reference} if reference else set(),
+        "clause_type": options["clause_types"],
     }[name]
     active = value in chosen  # type: ignore[operator]
-    if active:
+    if name == "clause_type":
+        # The types in force (a compared clause's, unless chosen), plus or minus this one.
+        args[parameter] = sorted(set(chosen) ^ {value})  # type: ignore[arg-type]
+    elif active:
         args[parameter] = [v for v in args.get(parameter, []) if v != value]
     elif parameter in ("year", "dossier"):
         args[parameter] = [value]

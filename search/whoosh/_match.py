@@ -22,9 +22,17 @@ from search.types import FACETS, SearchRequest
 from search.whoosh._adjacency import check_adjacency
 from search.whoosh._eval import NOTHING, Scores, evaluate
 from search.whoosh._plan import Plan
-from search.whoosh._tables import FLAG_CURRENT, SegmentTable
+from search.whoosh._tables import FLAG_CURRENT, Allowed, SegmentTable
 
-__all__ = ["Leaf", "Matches", "count_facets", "first_per_document", "gather", "match_leaf"]
+__all__ = [
+    "Leaf",
+    "Matches",
+    "browse_leaf",
+    "count_facets",
+    "first_per_document",
+    "gather",
+    "match_leaf",
+]
 
 
 @dataclass
@@ -38,22 +46,46 @@ class Leaf:
     coordination: np.ndarray = field(default_factory=lambda: NOTHING.ids)
 
 
-def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
-    """Set the leaf's permitted matches and their scores."""
+def _visible(leaf: Leaf, request: SearchRequest) -> tuple[Allowed, np.ndarray] | None:
+    """The units of the permitted (and chosen) dossiers as ranges, and as a mask of those
+    that are live and current (unless old versions are asked for); None when there are none."""
     dossiers = request.allowed_dossiers
     if request.dossier_id is not None:
         dossiers = dossiers & {request.dossier_id}
     allowed = leaf.table.allowed(dossiers)
     if not len(allowed.starts):
-        return
-    reader = leaf.searcher.reader()
+        return None
     visible = allowed.mask
     if not request.include_old_versions:
         visible = visible & (leaf.table.numbers["flags"] & FLAG_CURRENT).astype(bool)
-    deleted = reader.deleted_docs_set
+    deleted = leaf.searcher.reader().deleted_docs_set
     if deleted:
         visible = visible.copy() if visible is allowed.mask else visible
         visible[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+    return allowed, visible
+
+
+def browse_leaf(leaf: Leaf, request: SearchRequest) -> None:
+    """Set the leaf's matches for a query without words (a listing by clause type): every
+    visible unit that passes the filters, unscored; its coordination is how many of the
+    chosen clause types it has, so the units with most of them come first."""
+    found = _visible(leaf, request)
+    if found is None:
+        return
+    ids = np.flatnonzero(found[1])
+    ids = ids[_passes(ids, leaf.table, request)]
+    leaf.matches = Scores(ids, np.zeros(len(ids), dtype=np.float64))
+    held = leaf.table.type_codes(request.clause_types)
+    leaf.coordination = held[leaf.table.codes["types"][ids]] if len(held) else np.zeros_like(ids)
+
+
+def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
+    """Set the leaf's permitted matches and their scores."""
+    visible_units = _visible(leaf, request)
+    if visible_units is None:
+        return
+    allowed, visible = visible_units
+    reader = leaf.searcher.reader()
     found = evaluate(plan, reader, leaf.table, allowed, visible)
     found = found.only(_passes(found.ids, leaf.table, request))
     kept = check_adjacency(reader, found.ids, plan.checks)
@@ -70,8 +102,11 @@ def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
 
 def _passes(found: np.ndarray, table: SegmentTable, request: SearchRequest) -> np.ndarray:
     """Which units pass confidentiality and the interface filters (kind, supplier, status,
-    year and date range)."""
+    clause type, year and date range)."""
     keep = np.ones(len(found), dtype=bool)
+    if request.clause_types:
+        held = table.type_codes(request.clause_types)
+        keep &= held[table.codes["types"][found]] > 0 if len(held) else False
     if request.denied_documents:
         document = table.numbers["document"][found]
         keep &= np.isin(document, list(request.denied_documents), invert=True)
@@ -154,13 +189,28 @@ def first_per_document(matches: Matches) -> np.ndarray:
     return np.sort(np.unique(matches.document, return_index=True)[1])
 
 
-def count_facets(leaves: list[Leaf], matches: Matches) -> dict[str, list[tuple[str, int]]]:
-    """Facet counts over the given matches (in documents mode, one per document)."""
+def count_facets(
+    leaves: list[Leaf], matches: Matches, clause_types: bool = False
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over the given matches (in documents mode, one per document); the clause
+    types only with `clause_types` (clauses mode), each unit counting once for each of its
+    types."""
     counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for index in np.unique(matches.leaf).tolist():
         docnums = matches.docnum[matches.leaf == index]
         _count_leaf(leaves[index].table, docnums, counters)
+        if clause_types:
+            _count_types(leaves[index].table, docnums, counters["clause_type"])
     return {name: _ordered(name, counter) for name, counter in counters.items()}
+
+
+def _count_types(table: SegmentTable, docnums: np.ndarray, counter: Counter[str]) -> None:
+    """Add the clause types of some units of one segment to a counter."""
+    labels = table.labels["types"]
+    counts = np.bincount(table.codes["types"][docnums], minlength=len(labels))
+    for code in np.flatnonzero(counts).tolist():
+        for concept in labels[code].split():
+            counter[concept] += int(counts[code])
 
 
 def _count_leaf(

@@ -33,7 +33,8 @@ __all__ = [
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
-SCHEMA_VERSION = 4
+# v5: clause types (stored, and the c_types column).
+SCHEMA_VERSION = 5
 _STORED = (
     "unit_id",
     "document_id",
@@ -49,6 +50,7 @@ _STORED = (
     "heading",
     "page",
     "text_start",
+    "clause_types",
 )
 
 
@@ -74,6 +76,9 @@ def make_schema() -> Schema:
         c_status=COLUMN(columns.RefBytesColumn()),
         c_supplier=COLUMN(columns.RefBytesColumn()),
         c_reference=COLUMN(columns.RefBytesColumn()),
+        # A unit's clause types as one value ("liability insurance"): the distinct sets are
+        # few, so filters and facets work on their codes (see _tables.SegmentTable.type_codes).
+        c_types=COLUMN(columns.RefBytesColumn()),
     )
 
 
@@ -96,7 +101,12 @@ def to_document(unit: Unit) -> dict[str, Any]:
     meta = " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
     ordinal = unit.document_date.toordinal() if unit.document_date else 0
     flags = (FLAG_CURRENT if unit.is_current else 0) | (FLAG_CLAUSE if unit.is_clause else 0)
-    values = {**unit.__dict__, "date": ordinal, "text_start": text_start}
+    values = {
+        **unit.__dict__,
+        "date": ordinal,
+        "text_start": text_start,
+        "clause_types": tuple(unit.clause_types),
+    }
     number = {"number": clause_number_term(unit.clause_number)} if unit.clause_number else {}
     return {
         **number,
@@ -114,6 +124,7 @@ def to_document(unit: Unit) -> dict[str, Any]:
         "c_status": unit.dossier_status.encode("utf-8"),
         "c_supplier": unit.supplier.encode("utf-8"),
         "c_reference": unit.dossier_reference.encode("utf-8"),
+        "c_types": " ".join(unit.clause_types).encode("utf-8"),
     }
 
 

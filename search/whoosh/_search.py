@@ -12,7 +12,15 @@ from whoosh.searching import Searcher
 from search.highlight import snippet
 from search.query import ParsedQuery
 from search.types import FACETS, Hit, SearchRequest, SearchResult, hit_for
-from search.whoosh._match import Leaf, Matches, count_facets, first_per_document, gather, match_leaf
+from search.whoosh._match import (
+    Leaf,
+    Matches,
+    browse_leaf,
+    count_facets,
+    first_per_document,
+    gather,
+    match_leaf,
+)
 from search.whoosh._plan import make_plan
 from search.whoosh._rank import best_per_document, rank_clauses, rank_documents
 from search.whoosh._schema import stored_unit
@@ -39,14 +47,18 @@ def execute(
     """Run a parsed query with the request's permission sets and filters."""
     started = time.monotonic()
     plan = make_plan(parsed, top)
-    if not plan.items:
+    browse = not parsed.positive  # a listing by clause type (search.query allows it only then)
+    if not plan.items and not browse:
         return empty_result(request)
     if request.time_limit is not None:
         plan = dataclasses.replace(plan, deadline=started + request.time_limit)
     leaves = [Leaf(sub, offset, table_for(sub.reader())) for sub, offset in segments(top)]
     for leaf in leaves:
         plan.check_time()
-        match_leaf(plan, leaf, request)
+        if browse:
+            browse_leaf(leaf, request)
+        else:
+            match_leaf(plan, leaf, request)
     plan.check_time()
     first = (request.page - 1) * request.per_page
     stop = first + request.per_page
@@ -59,7 +71,7 @@ def execute(
         ranked = rank_documents(best, newest, stop, by_date) if first < total else None
     else:
         total = len(matches)
-        facets = count_facets(leaves, matches)
+        facets = count_facets(leaves, matches, clause_types=True)
         ranked = rank_clauses(matches, stop, by_date) if first < total else None
     page = ranked.only(slice(first, stop)) if ranked is not None else None
     hits = _hits(leaves, page, plan.highlight, request) if page is not None else []

@@ -33,6 +33,7 @@ CODE_COLUMNS = {
     "status": "c_status",
     "supplier": "c_supplier",
     "reference": "c_reference",
+    "types": "c_types",
 }
 # Text fields whose per-unit lengths BM25 needs.
 SCORED_FIELDS = ("body", "meta", "ident", "number")
@@ -69,6 +70,13 @@ class SegmentTable:
     def code_set(self, attribute: str, values: frozenset[str]) -> list[int]:
         """The codes in this segment of a set of string values."""
         return [code for code, label in enumerate(self.labels[attribute]) if label in values]
+
+    def type_codes(self, chosen: frozenset[str]) -> np.ndarray:
+        """Per code of the types column, how many of the chosen clause types its set holds."""
+        return np.array(
+            [len(chosen.intersection(label.split())) for label in self.labels["types"]],
+            dtype=np.int64,
+        )
 
     def allowed(self, dossiers: frozenset[int]) -> Allowed:
         """The units of the given dossiers, as ranges and as a mask (recent sets cached)."""

@@ -18,6 +18,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import prepare
+from search.clause_types import with_query_types
 from search.expansion import expand
 from search.query import QueryRefused, parse_query
 from search.types import (
@@ -157,7 +158,8 @@ class WhooshBackend:
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
         check_request(request)
-        parsed = parse_query(request.text)
+        parsed = parse_query(request.text, browse=bool(request.clause_types))
+        request = with_query_types(request, parsed)
         expansions: tuple[Expansion, ...] = ()
         if request.expand:
             parsed, expansions = expand(parsed)

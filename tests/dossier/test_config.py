@@ -24,6 +24,16 @@ def test_environment_variables_set_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert app.config["LOGIN_LIMITS"] == "100 per minute"
 
 
+def test_a_secret_key_that_looks_like_a_number_stays_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every web node of a cluster gets the same DOSSIER_SECRET_KEY; a key of digits with one
+    "e" is valid JSON (a float) and must not be turned into one."""
+    monkeypatch.setenv("DOSSIER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DOSSIER_SECRET_KEY", "1234567890e12")
+    assert create_app().config["SECRET_KEY"] == "1234567890e12"
+
+
 @pytest.mark.any_database
 def test_public_url_names_the_host_when_listening_everywhere() -> None:
     assert public_url({"BASE_URL": "", "HOST": "::1", "PORT": 8080}) == "http://[::1]:8080"

@@ -141,3 +141,45 @@ def test_dropping_the_people_columns_keeps_every_row_both_ways(
 
 def _count(table: str) -> int:
     return db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"'))  # noqa: S608
+
+
+def test_the_clause_types_migration_keeps_every_clause_both_ways(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """Adding clause.clause_types changes no clause row (SQLite adds the column in place, no
+    table copy), and down and up again leaves the clauses untyped until reindex --clauses."""
+    import io
+
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import documents, indexing
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import Clause, DocumentKind
+
+    dossier = make_dossier("2026-TYP")
+    text = b"Artikel 1 Aansprakelijkheid\nDe schade wordt vergoed.\n\nArtikel 2 Slot\nEinde.\n"
+    with documents.receive(io.BytesIO(text), "contract.txt") as upload:
+        documents.file_document(admin, dossier, upload, kind=DocumentKind.CONTRACT)
+    db.session.commit()
+    indexing.drain()
+    rows = [
+        (c.id, c.number, c.text) for c in db.session.scalars(sa.select(Clause).order_by(Clause.id))
+    ]
+    assert rows and db.session.scalar(sa.select(Clause.clause_types).limit(1)) == "liability"
+
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(db.engine).get_columns("clause")}
+
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="outbox_claims")
+        assert "clause_types" not in columns()
+    finally:
+        upgrade(directory=MIGRATIONS_DIR)
+    assert "clause_types" in columns()
+    clauses = list(db.session.scalars(sa.select(Clause).order_by(Clause.id)))
+    assert [(c.id, c.number, c.text) for c in clauses] == rows
+    assert all(c.clause_types == "" for c in clauses)
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []

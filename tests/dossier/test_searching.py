@@ -167,7 +167,8 @@ def test_search_page_shows_clause_hits_with_links(app: Flask, world: dict) -> No
     assert page.status_code == 200
     assert "<mark>" in page.text and "2025-017" in page.text
     hidden = client.get(f"/search?q={CANARY}").text
-    assert "2025-099" not in hidden and "geheim" not in hidden.lower()
+    # Whole words: the clause-type filter lists the public type "Geheimhouding".
+    assert "2025-099" not in hidden and not re.search(r"\bgeheim\b", hidden.lower())
     assert "prijzen" not in hidden.lower()
 
 

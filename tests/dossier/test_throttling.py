@@ -4,6 +4,7 @@ user out, are audited and logged; the password page's current-password check is 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from dossier import throttling
 from dossier.extensions import db
 from dossier.models import AuditEvent, GlobalRole, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, need
 
 OWNER, ATTACKER, STRANGER = "198.51.100.7", "203.0.113.66", "192.0.2.9"
 
@@ -211,3 +212,32 @@ def test_login_attempts_are_throttled_with_a_clear_message(
     # A logged-out visitor is sent to the log-in page, not to the register they cannot open.
     assert "Terug naar het contractregister" not in response.text
     assert '<a href="/login">Naar de inlogpagina</a>' in response.text
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "memory"])
+def test_failures_count_across_web_processes_only_with_a_shared_store(
+    app: Flask, shared: bool
+) -> None:
+    """With RATELIMIT_STORAGE_URI on Redis, the failures one web process saw refuse the address
+    in another (here: the counters' store opened afresh, as a second process opens it); with
+    the per-process memory store they do not (which is why several nodes need Redis)."""
+    uri = "memory://"
+    if shared:
+        redis = pytest.importorskip("redis")
+        try:
+            redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
+        except redis.exceptions.ConnectionError:
+            need(False, "no Redis at 127.0.0.1:6379")
+        uri = "redis://127.0.0.1:6379"
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri, LOGIN_LIMITS="3 per hour")
+    throttling.init_app(app)
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    email = f"{uuid.uuid4().hex}@example.org"  # fresh keys in a Redis other runs share
+    for _ in range(3):
+        throttling.record_login_failure(email, address)
+    assert throttling.login_refusal(email, address) is not None
+    throttling.init_app(app)  # another web process
+    refused = throttling.login_refusal(email, address)
+    assert (refused is not None) == shared
+    if shared:
+        assert refused.scope == throttling.ADDRESS

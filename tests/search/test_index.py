@@ -684,6 +684,155 @@ def test_filters(backend: SearchBackend) -> None:
     assert documents(search(backend, "audit", date_to=date(2023, 12, 31))) == [1]
 
 
+# Clause types
+
+
+def _typed_world(backend: SearchBackend) -> None:
+    """Clauses of three types over two permitted dossiers and a forbidden one."""
+    backend.apply(
+        [
+            (
+                1,
+                [
+                    unit(1, 0, "The cap on damages.", clause_types=("liability",)),
+                    unit(1, 1, "Insurance and damages.", clause_types=("insurance", "liability")),
+                    unit(1, 2, "Damages for late delivery.", clause_types=()),
+                ],
+            ),
+            (
+                2,
+                [
+                    unit(2, 0, "Cover for damages.", clause_types=("insurance",), kind="annex"),
+                    unit(2, 1, "Damages are excluded.", clause_types=("liability",), kind="annex"),
+                ],
+            ),
+            (
+                3,
+                [
+                    unit(
+                        3,
+                        0,
+                        f"Damages {CANARY}.",
+                        dossier_id=2,
+                        dossier_reference="2025-099",
+                        clause_types=("liability", "indemnity"),
+                    )
+                ],
+            ),
+        ]
+    )
+
+
+def units(result: SearchResult) -> list[str]:
+    return sorted(hit.unit_id for hit in result.hits)
+
+
+def test_the_clause_type_filter_keeps_units_of_any_chosen_type(backend: SearchBackend) -> None:
+    _typed_world(backend)
+    liability = search(backend, "damages", {1}, mode="clauses", clause_types={"liability"})
+    assert units(liability) == ["10:0", "10:1", "20:1"] and liability.total == 3
+    either = search(
+        backend, "damages", {1}, mode="clauses", clause_types={"liability", "insurance"}
+    )
+    assert units(either) == ["10:0", "10:1", "20:0", "20:1"]
+    # Documents mode: the documents with a matching clause of the type.
+    assert sorted(documents(search(backend, "cover", {1}, clause_types={"insurance"}))) == [2]
+    assert search(backend, "late delivery", {1}, clause_types={"liability"}).total == 0
+
+
+def test_hits_carry_their_clause_types(backend: SearchBackend) -> None:
+    _typed_world(backend)
+    hits = search(backend, "insurance", {1}, mode="clauses").hits
+    assert [hit.clause_types for hit in hits] == [("insurance", "liability")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "damages soort:aansprakelijkheid",
+        "soort:Aansprakelijkheid damages",
+        "damages type:liability",
+        "damages TYPE:LIABILITY",
+        'damages soort:"aansprakelijkheid"',
+    ],
+)
+def test_soort_in_the_text_is_the_clause_type_filter(backend: SearchBackend, text: str) -> None:
+    _typed_world(backend)
+    typed = search(backend, text, {1}, mode="clauses")
+    filtered = search(backend, "damages", {1}, mode="clauses", clause_types={"liability"})
+    assert units(typed) == units(filtered) == ["10:0", "10:1", "20:1"]
+    assert typed.facets == filtered.facets
+
+
+def test_a_type_in_the_text_adds_to_the_chosen_types(backend: SearchBackend) -> None:
+    _typed_world(backend)
+    both = search(
+        backend, "damages soort:verzekering", {1}, clause_types={"liability"}, mode="clauses"
+    )
+    assert units(both) == ["10:0", "10:1", "20:0", "20:1"]
+
+
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_a_query_of_only_a_type_lists_every_permitted_clause_of_it(
+    backend: SearchBackend, mode: str
+) -> None:
+    _typed_world(backend)
+    listed = search(backend, "soort:liability", {1}, mode="clauses")
+    assert units(listed) == ["10:0", "10:1", "20:1"] and listed.total == 3
+    chosen = search(backend, "", {1}, mode="clauses", clause_types={"liability"})
+    assert units(chosen) == units(listed)
+    # The units with most of the chosen types first.
+    mixed = search(backend, "", {1}, mode="clauses", clause_types={"liability", "insurance"})
+    assert mixed.hits[0].unit_id == "10:1" and mixed.total == 4
+    assert all(hit.snippet for hit in mixed.hits)
+    grouped = search(backend, "soort:liability", {1}, mode=mode)
+    assert grouped.total == (2 if mode == "documents" else 3)
+    # Filters still apply, and the forbidden dossier stays out.
+    annex = search(backend, "soort:liability", {1}, mode="clauses", kinds=frozenset({"annex"}))
+    assert units(annex) == ["20:1"]
+    assert CANARY not in repr(search(backend, "soort:indemnity", {1}, mode=mode))
+    assert search(backend, "soort:indemnity", {1}, mode=mode).total == 0
+    assert search(backend, "soort:indemnity", set(), mode=mode).total == 0
+    assert units(search(backend, "soort:indemnity", {1, 2}, mode="clauses")) == ["30:0"]
+
+
+def test_the_clause_type_facet_counts_every_permitted_clause(backend: SearchBackend) -> None:
+    _typed_world(backend)
+    clauses = search(backend, "damages", {1}, mode="clauses", per_page=1)
+    assert clauses.total == 5
+    assert clauses.facets["clause_type"] == [("liability", 3), ("insurance", 2)]
+    # Counted over the clauses shown: a filter narrows the facet with the hits.
+    narrowed = search(backend, "damages", {1}, mode="clauses", clause_types={"insurance"})
+    assert narrowed.facets["clause_type"] == [("insurance", 2), ("liability", 1)]
+    # Documents mode counts documents, of which clause types are no property: no facet.
+    assert search(backend, "damages", {1}).facets["clause_type"] == []
+    # The forbidden dossier's clause types never show.
+    everything = search(backend, "damages", {1, 2}, mode="clauses")
+    assert ("indemnity", 1) in everything.facets["clause_type"]
+    hidden = search(backend, f"damages {CANARY}", {1}, mode="clauses")
+    assert all(name != "indemnity" for name, _ in hidden.facets["clause_type"])
+    assert search(backend, CANARY, {1}, mode="clauses").facets["clause_type"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("damages soort:kwaliteit", "unknown_type"),
+        ('soort:""', "unknown_type"),
+        ("soort:liability -soort:insurance", "type_operator"),
+        ("+soort:liability", "type_operator"),
+        ("soort:liability -damages", "empty"),
+    ],
+)
+def test_an_unknown_or_misused_type_is_refused(
+    backend: SearchBackend, text: str, code: str
+) -> None:
+    _typed_world(backend)
+    with pytest.raises(QueryRefused) as refused:
+        search(backend, text, {1}, mode="clauses")
+    assert refused.value.code == code and str(refused.value)
+
+
 def test_snippets_show_a_short_unit_whole_and_join_fragments_once(backend: SearchBackend) -> None:
     filler = "woord " * 60
     long_text = f"Aansprakelijkheid. {filler}de aansprakelijkheid van partijen {filler}einde."

@@ -76,3 +76,32 @@ def test_or_and_not_as_operators_are_explained() -> None:
     with pytest.raises(QueryRefused) as refused:
         validate_query("termination OR renewal")
     assert refused.value.code == "operator" and "+word" in str(refused.value)
+
+
+def test_soort_and_type_name_clause_types_instead_of_words() -> None:
+    parsed = parse_query('boete soort:aansprakelijkheid TYPE:liability soort:"gevolgen van x"')
+    assert [item.words for item in parsed.items] == [("boete",)]
+    assert parsed.type_names == ("aansprakelijkheid", "liability", "gevolgen van x")
+    # A query of only types has no items; without them an empty query is still refused.
+    assert parse_query("soort:overmacht") == ParsedQuery((), ("overmacht",))
+    assert parse_query("", browse=True) == ParsedQuery(())
+    for text in ("", "-boete"):
+        with pytest.raises(QueryRefused) as refused:
+            parse_query(text)
+        assert refused.value.code == "empty"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("dossier_id:5", "field"),
+        ("soort:aansprakelijkheid title:x", "field"),
+        ("-soort:boete", "type_operator"),
+        ("+type:penalty", "type_operator"),
+        ('soort:""', "unknown_type"),
+    ],
+)
+def test_other_fields_and_operators_on_types_are_refused(text: str, code: str) -> None:
+    with pytest.raises(QueryRefused) as refused:
+        parse_query(text)
+    assert refused.value.code == code
