@@ -74,6 +74,7 @@ COLUMNS = (
     "meta_length",
     "ident_length",
     "lengths",
+    "clause_types",
     "exact",
     "terms",
 )
@@ -152,6 +153,7 @@ def unit_row(unit: Unit) -> Row:
         scored_length(lengths[1]),
         scored_length(len(idents)),
         [lengths[0], lengths[1], len(idents)],
+        list(unit.clause_types),
         exact,
         vector,
     )

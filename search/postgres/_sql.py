@@ -23,6 +23,7 @@ from search.types import FACETS, SearchRequest
 __all__ = [
     "Statement",
     "bag",
+    "browse_statement",
     "date_bounds",
     "filters",
     "permitted_dossiers",
@@ -116,6 +117,8 @@ def filters(request: SearchRequest, statement: Statement) -> list[str]:
     ):
         if chosen:
             where.append(f"{column} = ANY({statement.param(sorted(chosen))})")
+    if request.clause_types:
+        where.append(f"clause_types && {statement.param(sorted(request.clause_types))}::text[]")
     low, high = date_bounds(request)
     if low is not None:
         where.append(f"document_date >= {statement.param(low)}")
@@ -168,7 +171,7 @@ def statement(
     held_checks = [f"({check}) AS q{j}" for j, check in enumerate(checks[:positive_checks])]
     cand = (
         "SELECT seq, document_id, document_date, kind, dossier_reference, supplier, "
-        "dossier_status, body_length, meta_length, ident_length, "
+        "dossier_status, clause_types, body_length, meta_length, ident_length, "
         + ", ".join([*frequencies, *held_checks])
         + f" FROM {schema}.unit WHERE "
         + " AND ".join(where)
@@ -176,8 +179,26 @@ def statement(
     score, coordination, ok = _expressions(plan, lexicon, column)
     matched = (
         "SELECT seq, document_id, document_date, kind, dossier_reference, supplier, "
-        f"dossier_status, {score} AS score, {coordination} AS coordination "
+        f"dossier_status, clause_types, {score} AS score, {coordination} AS coordination "
         f"FROM cand WHERE {ok}"
+    )
+    st.sql = _assemble(cand, matched, request, st)
+    return st
+
+
+def browse_statement(schema: str, request: SearchRequest) -> Statement:
+    """A query without words (a listing by clause type): every permitted unit that passes the
+    filters, unscored, those with most of the chosen clause types first."""
+    st = Statement("")
+    chosen = st.param(sorted(request.clause_types))
+    cand = (
+        "SELECT seq, document_id, document_date, kind, dossier_reference, supplier, "
+        f"dossier_status, clause_types FROM {schema}.unit WHERE "
+        + " AND ".join(filters(request, st))
+    )
+    matched = (
+        "SELECT *, 0.0::float8 AS score, cardinality(ARRAY(SELECT unnest(clause_types) "
+        f"INTERSECT SELECT unnest({chosen}::text[]))) AS coordination FROM cand"
     )
     st.sql = _assemble(cand, matched, request, st)
     return st
@@ -250,7 +271,10 @@ _FACETS = {
     "supplier": "supplier",
     "status": "dossier_status",
     "year": "extract(year FROM document_date)::int::text",
+    # Clauses mode only: a unit counts once for each of its types.
+    "clause_type": "clause_type",
 }
+_FROM = {"clause_type": ", unnest(clause_types) AS clause_type"}
 
 
 def _assemble(cand: str, matched: str, request: SearchRequest, st: Statement) -> str:
@@ -283,7 +307,9 @@ def _assemble(cand: str, matched: str, request: SearchRequest, st: Statement) ->
     offset = st.param((request.page - 1) * request.per_page)
     facets = ", ".join(
         f"(SELECT array_agg(ARRAY[v, n::text]) FROM (SELECT {expr} AS v, count(*) AS n "
-        f"FROM hits GROUP BY 1) f WHERE v <> '') AS {name}"
+        f"FROM hits{_FROM.get(name, '')} GROUP BY 1) f WHERE v <> '') AS {name}"
+        if name != "clause_type" or request.mode == "clauses"
+        else f"NULL::text[] AS {name}"
         for name, expr in ((name, _FACETS[name]) for name in FACETS)
     )
     return (

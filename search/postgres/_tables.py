@@ -57,6 +57,7 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
             meta_length integer NOT NULL,
             ident_length integer NOT NULL,
             lengths integer[] NOT NULL,
+            clause_types text[] NOT NULL,  -- search.clause_types, strongest first
             exact boolean NOT NULL,
             terms tsvector NOT NULL
         ) WITH (toast_tuple_target = 8160)""",

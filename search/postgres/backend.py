@@ -31,11 +31,18 @@ import psycopg
 from psycopg import errors
 
 from search.analysis import identifiers, prepare
+from search.clause_types import with_query_types
 from search.expansion import expand
 from search.highlight import snippet
 from search.postgres._plan import Lexicon, Plan, make_plan, wanted
 from search.postgres._rows import COLUMNS, in_sequence, meta_text, rows
-from search.postgres._sql import Statement, filters, permitted_dossiers, statement
+from search.postgres._sql import (
+    Statement,
+    browse_statement,
+    filters,
+    permitted_dossiers,
+    statement,
+)
 from search.postgres._tables import (
     LAYOUT_VERSION,
     create_tables,
@@ -68,7 +75,8 @@ _MISSING = (errors.UndefinedTable, errors.InvalidSchemaName, errors.UndefinedCol
 EXACT = COLUMNS.index("exact")
 _HIT_COLUMNS = (
     "seq, unit_id, document_id, version_id, version_number, dossier_id, dossier_reference, "
-    "title, kind, supplier, document_date, clause_number, heading, page, body, text_start"
+    "title, kind, supplier, document_date, clause_number, heading, page, body, text_start, "
+    "clause_types"
 )
 
 
@@ -300,7 +308,8 @@ class PostgresBackend:
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
         check_request(request)
-        parsed = parse_query(request.text)
+        parsed = parse_query(request.text, browse=bool(request.clause_types))
+        request = with_query_types(request, parsed)
         expansions: tuple[Expansion, ...] = ()
         if request.expand:
             parsed, expansions = expand(parsed)
@@ -309,14 +318,20 @@ class PostgresBackend:
             return replace(empty, expansions=expansions)
         with self._reading(request.time_limit) as cur:
             lexicon = self._lexicon(cur, parsed)
-            plan = make_plan(parsed, lexicon) if lexicon is not None else None
-            if plan is None or not plan.items:
+            if lexicon is None:
                 return replace(empty, expansions=expansions)
-            # A plain index scan of the dossier column reads every permitted row; as bitmaps
-            # it is ANDed with the GIN index's candidates first.
-            cur.execute("SET LOCAL enable_indexscan = off")
-            holding = self._long_holding(cur, plan, request)
-            found = statement(self.schema, plan, lexicon, request, holding)  # type: ignore[arg-type]
+            if parsed.positive:
+                plan = make_plan(parsed, lexicon)
+                if not plan.items:
+                    return replace(empty, expansions=expansions)
+                # A plain index scan of the dossier column reads every permitted row; as
+                # bitmaps it is ANDed with the GIN index's candidates first.
+                cur.execute("SET LOCAL enable_indexscan = off")
+                holding = self._long_holding(cur, plan, request)
+                found = statement(self.schema, plan, lexicon, request, holding)
+            else:  # a listing by clause type (search.query allows no words only then)
+                plan = Plan(())
+                found = browse_statement(self.schema, request)
             cur.execute(found.sql, found.params)
             row = cur.fetchone()
             assert row is not None
