@@ -15,9 +15,9 @@ PostgreSQL full text in a schema of a database (`search.postgres`), chosen by a 
 (`open_backend`); and the scanning backend (`search.scan`), which `dossier` falls back on
 while the index is unavailable (over the database) and which keeps units in memory when it has
 no source. All of them apply the permission sets themselves, return the same `Hit`s and
-facets, and build their snippets with `search.highlight`. What a backend cannot do it leaves out of its
-`capabilities`; the contract tests (tests/search/test_index.py) run against every backend. The
-database fallback searches the words as typed, without the thesaurus's expansion.
+facets, and build their snippets with `search.highlight`. What a backend cannot do it leaves
+out of its `capabilities`; the contract tests (tests/search/test_index.py) run against every
+backend. The database fallback searches the words as typed, without the thesaurus's expansion.
 """
 
 from __future__ import annotations
