@@ -19,6 +19,10 @@ The clauses tile the text: each character belongs to exactly one clause. Text be
 clause is a preamble (number and heading ""). A clause longer than `max_clause_chars` is cut at
 paragraph (else line, else sentence) boundaries into near-equal parts that keep its number and
 heading, so no part is longer than `max_clause_chars`. Blank text has no clauses.
+
+In Markdown every heading is a boundary (ingest.clauses_markdown): a chapter title between
+articles heads the article below it, never ends the one above, and headings alone never
+make a clause; plain text and PDF text are segmented without this.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from typing import Protocol
 
 from ingest.clauses_chain import select
 from ingest.clauses_layout import Layout, split_points
-from ingest.clauses_markdown import heading_view
+from ingest.clauses_markdown import (
+    MARKDOWN,
+    Heading,
+    heading_openings,
+    heading_view,
+    headings,
+    only_headings,
+)
 from ingest.clauses_patterns import looks_like_heading, roman_value
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
@@ -84,7 +95,13 @@ def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) 
         return []
     view = heading_view(text) if markdown else text
     layout = Layout.of(view)
-    pieces = _merge_bare_headings(layout, _pieces(view, _openings(layout)))
+    openings = _openings(layout)
+    marked = headings(text) if markdown else []
+    if marked:
+        openings = heading_openings(openings, marked)
+    pieces = _merge_bare_headings(layout, _pieces(view, openings))
+    if marked:
+        pieces = _join_heading_runs(text, marked, pieces)
     clauses = _clauses(layout, pieces, max_clause_chars)
     if markdown:
         clauses = [replace(clause, text=text[clause.start : clause.end]) for clause in clauses]
@@ -152,6 +169,23 @@ def _merge_bare_headings(layout: Layout, pieces: list[_Piece]) -> list[_Piece]:
     return merged + ([_joined(waiting)] if waiting else [])
 
 
+def _join_heading_runs(text: str, marked: list[Heading], pieces: list[_Piece]) -> list[_Piece]:
+    """The pieces with each run of pieces that hold only Markdown headings joined to the piece
+    after it, which keeps its number and heading: a "### Afdeling 1.2.1" above "### Artikel
+    1.4" heads the article although its number does not (a last run stays as it is)."""
+    joined: list[_Piece] = []
+    waiting: _Piece | None = None
+    for piece in pieces:
+        if waiting is not None:
+            piece = replace(piece, start=waiting.start)
+        if only_headings(text, marked, piece.start, piece.end):
+            waiting = piece
+            continue
+        joined.append(piece)
+        waiting = None
+    return joined + ([waiting] if waiting else [])
+
+
 def _is_bare(layout: Layout, piece: _Piece) -> bool:
     """Whether a piece is a heading without a body of its own: after its number and heading
     only page furniture, unnumbered sub-headings ("Definitions") or a lead-in to what follows
@@ -163,6 +197,7 @@ def _is_bare(layout: Layout, piece: _Piece) -> bool:
     # The words of the number, its keyword ("Artikel", not "§") and the heading are no body.
     title = len(_WORD.findall(f"{opening.label} {opening.heading}"))
     title += opening.kind == "article" and text[opening.anchor].isalnum()
+    title += opening.kind == MARKDOWN and bool(opening.label)  # "Artikel E10"
     body, last = 0, ""
     for line in range(layout.line_at(opening.anchor), layout.line_at(piece.end - 1) + 1):
         if line in layout.furniture:
@@ -172,12 +207,12 @@ def _is_bare(layout: Layout, piece: _Piece) -> bool:
         if not words:
             continue
         content = text[begin:stop]
-        if title >= words or (not title and _sub_heading(content)):
+        if title >= words or (not title and opening.kind != MARKDOWN and _sub_heading(content)):
             title = max(0, title - words)
             continue
         body, title, last = body + words - title, 0, content.rstrip()[-1:]
-        if body > LEAD_IN_WORDS:
-            return False
+        if body > LEAD_IN_WORDS or opening.kind == MARKDOWN:
+            return False  # Markdown marks its headings: any other text is a body
     return not body or last == ":"
 
 
@@ -211,13 +246,19 @@ def _joined(run: list[_Piece]) -> _Piece:
     """One piece from bare headings and the clause they head (the last piece). It is named by
     the outermost numbered heading (the article over its first paragraph, so that its other
     sub-clauses find the article's heading), else by the clause itself; without a heading of
-    its own it takes the nearest one above it (an annex title)."""
+    its own it takes the nearest one above it (an annex title). A Markdown heading with a
+    number the segmenter does not read ("Artikel E10") counts as numbered."""
     named = next(
-        (index for index, piece in enumerate(run[:-1]) if piece.opening.key is not None),
+        (index for index, piece in enumerate(run[:-1]) if _numbered(piece.opening)),
         len(run) - 1,
     )
     heading = next((piece.heading for piece in run[named::-1] if piece.heading), "")
     return replace(run[named], start=run[0].start, end=run[-1].end, heading=heading)
+
+
+def _numbered(opening: Candidate) -> bool:
+    """Whether an opening names the clauses it heads by its number."""
+    return opening.key is not None or (opening.kind == MARKDOWN and bool(opening.label))
 
 
 def _clauses(layout: Layout, pieces: list[_Piece], limit: int) -> list[Clause]:

@@ -14,6 +14,11 @@ whose dictionary form (lemma) stems differently also gets that stem (garanties a
 verlengd and verlenging meet there), and a compound also gets its parts' stems at its own
 position (`terms`), so "termijn" finds opzegtermijn. A compound query word matches the compound
 or all of its parts in one unit (`alternatives`): opzegtermijn finds "termijn van opzegging".
+
+Where Snowball's Dutch stem joins words of another meaning, the stem is corrected: adjectives in
+-lijk, -baar and -ig keep their suffix (aansprakelijkheid does not meet aanspraak), and a content
+word never stems to a function word (indiening does not meet "indien", if). Function words are
+the stop lists plus Dutch question words and legal conjunctions; a query drops them when loose.
 """
 
 from __future__ import annotations
@@ -57,7 +62,13 @@ MAX_WORD = 64
 _SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 
 _english = stemmer_for_language("en")
-_dutch = stemmer_for_language("nl")
+_snowball_dutch = stemmer_for_language("nl")
+# Adjectives in -lijk, -baar and -ig, inflected or made nouns with -heid, keep their suffix:
+# Snowball strips it, which joined aansprakelijk(heid) with aanspraak (a claim), beschikbaar with
+# beschikking, toepasselijk with toepassing, vertrouwelijk with vertrouwen, gebruikelijk with
+# gebruik and overeenkomstig with overeenkomst. Verbs and their nouns (beveiligen, beveiliging)
+# end otherwise and keep Snowball's stem.
+_ADJECTIVE_RE = re.compile(r"^(.{3,}?)(lijk|baar|bar(?=e)|ig)(e|er|ere|s|se|st|ste|heid|heden)?$")
 # Snowball stemming in pure Python is the slowest step of indexing; legal text reuses a small
 # vocabulary, so bounded caches (word -> stems, one per language choice) pay for themselves.
 _STEM_CACHES: dict[str | None, dict[str, tuple[str, ...]]] = {None: {}, "en": {}, "nl": {}}
@@ -67,6 +78,24 @@ _STEM_CACHE_LIMIT = 400_000
 _STOP_WORDS = frozenset(stoplists["en"]) | frozenset(stoplists["nl"])
 _ENGLISH_ONLY = frozenset(stoplists["en"]) - frozenset(stoplists["nl"])
 _DUTCH_ONLY = frozenset(stoplists["nl"]) - frozenset(stoplists["en"])
+# Words of a question that the Dutch stop list lacks ("binnen hoeveel dagen moet een factuur
+# betaald worden", "wat gebeurt er met onze gegevens"): question words, pronouns and forms of
+# auxiliary and modal verbs. They name nothing a clause is about, yet a unit holding one ranked
+# in a higher coordination tier. Language detection keeps the stop lists as they are.
+_QUESTION_TEXT = """
+    welke welk hoeveel hoelang hoever waarom wanneer waarmee waarover waarvoor waarbij waaraan
+    wij we jullie onze hen jou jouw zullen zult moeten moest moesten mogen mag mocht mochten
+    kun kunt konden zouden willen wilt wilde gaat gaan ging gebeurt gebeuren gebeurd
+"""
+# Conjunctions and prepositions of Dutch legal text that the stop list lacks: "indien" (if)
+# begins most clauses, and Snowball made it the stem of indienen and indiening (submit).
+_LEGAL_TEXT = """
+    indien tenzij mits zodat echter hetgeen alsmede alsook waarin waarop waarvan daarbij daarin
+    daarop daarvan hierin hierbij hiervan ingevolge krachtens omtrent jegens inzake zulks ter
+"""
+# Words that name nothing: loose query words drop them, no content word stems to one, and they
+# get no lemma.
+_FUNCTION_WORDS = _STOP_WORDS | frozenset(_QUESTION_TEXT.split()) | frozenset(_LEGAL_TEXT.split())
 # A unit is stemmed in one language only when, among its first LANGUAGE_SAMPLE words, that
 # language's stop words number at least LANGUAGE_MIN and LANGUAGE_RATIO times the other's.
 LANGUAGE_SAMPLE = 400
@@ -101,14 +130,32 @@ def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
     if any(c.isdigit() for c in folded):
         result: tuple[str, ...] = (folded,)
     elif language == "en":
-        result = (_english(folded),)
+        result = (_content(_english(folded), folded),)
     else:
-        lemma = dutch.lemma(folded) if folded not in _STOP_WORDS else None
+        lemma = dutch.lemma(folded) if folded not in _FUNCTION_WORDS else None
         found = (_dutch(folded), _dutch(lemma) if lemma else "")
         result = tuple(
-            dict.fromkeys(filter(None, found if language else (_english(folded), *found)))
+            dict.fromkeys(
+                filter(None, found if language else (_content(_english(folded), folded), *found))
+            )
         )
     return _remember(_STEM_CACHES[language], folded, result)
+
+
+def _dutch(folded: str) -> str:
+    """The Dutch stem of a folded word: Snowball's, except that an adjective keeps its -lijk,
+    -baar or -ig, and a content word never stems to a function word (see `_content`): overheid
+    and overheden stem to over+, not to "over"; indiening to indien+, not "indien"."""
+    adjective = _ADJECTIVE_RE.match(folded)
+    if adjective:
+        base, suffix, _ending = adjective.groups()
+        return base + ("baar" if suffix == "bar" else suffix)
+    return _content(_snowball_dutch(folded), folded)
+
+
+def _content(stem: str, folded: str) -> str:
+    """A content word's stem, with a ``+`` where it would be a function word."""
+    return stem + "+" if stem in _FUNCTION_WORDS and folded not in _FUNCTION_WORDS else stem
 
 
 def _remember(
@@ -177,7 +224,7 @@ def identifiers(text: str) -> list[str]:
 
 def is_stop_word(folded: str) -> bool:
     """Whether a folded word is a Dutch or English stop word (only loose query words drop them)."""
-    return folded in _STOP_WORDS
+    return folded in _FUNCTION_WORDS
 
 
 def word_list(text: str) -> list[str]:

@@ -297,9 +297,7 @@ def expand(
     items (at most MAX_PER_CONCEPT per concept, MAX_ITEMS in all), and what was added."""
     thesaurus = thesaurus or default_thesaurus()
     sequence, owners, shown = _sequence(parsed.items)
-    own = [
-        frozenset(stems(w)) for item in parsed.positive for w in item.words if not is_stop_word(w)
-    ]
+    own = [key for item in parsed.positive if (key := _key(item.words))]
     matched: dict[str, tuple[Concept, list[str]]] = {}
     naming: dict[str, list[int]] = {}
     for start, end, concept in thesaurus.match(sequence):
@@ -334,26 +332,32 @@ def expand(
     return replace(parsed, items=(*items, *added)), tuple(expansions)
 
 
-def _new_terms(concept: Concept, own: list[frozenset[str]], room: int) -> list[Term]:
+def _new_terms(concept: Concept, own: list[Key], room: int) -> list[Term]:
     """Up to `room` terms of a concept, other wordings first: terms that share no content word
     with the query or an earlier choice, then refinements ("exclusion of liability" after
-    "liability"). A term whose every content word is already searched adds nothing."""
+    "liability"). A term that is already searched adds nothing (see `_covered`)."""
     searched = list(own)
     wordings: list[Term] = []
     refinements: list[Term] = []
     for term in concept.alternating():
         if _covered(term.key, searched):
             continue
-        if any(stems_ & word for stems_ in term.key for word in searched):
+        if any(stems_ & word for stems_ in term.key for key in searched for word in key):
             refinements.append(term)
         else:
             wordings.append(term)
-            searched += term.key
+            searched.append(term.key)
     return (wordings + [t for t in refinements if not _covered(t.key, searched)])[:room]
 
 
-def _covered(key: Key, searched: list[frozenset[str]]) -> bool:
-    return all(any(stems_ & word for word in searched) for stems_ in key)
+def _covered(key: Key, searched: list[Key]) -> bool:
+    """Whether a term is searched already: each of its words as a word of its own, or the term
+    as a whole. The words of a compound or phrase ("non-compete", "covenant not to compete")
+    are searched in sequence only, so "compete" alone is not covered by them."""
+    words = [key_[0] for key_ in searched if len(key_) == 1]
+    return all(any(stems_ & word for word in words) for stems_ in key) or any(
+        _same(key, key_) for key_ in searched
+    )
 
 
 def _same(first: Key, second: Key) -> bool:

@@ -7,12 +7,13 @@ identifiers (``7:408``, ``2025-017``, kept whole) and its own clause number. A w
 through any of its stems; an item (word, compound word or phrase) matches when all its content
 words occur in one field, or one of its identifiers does, or it is the unit's clause number;
 a multi-word item must moreover have its words in sequence (stop words included) in one field,
-or its identifier. The items combine as ranked OR (`search.query`): every required item
-(``+word``, a phrase) must match, and at least one item must match outside the metadata; an
-excluded word or phrase must not. Metadata counts only when the query has several items. A
-matching unit's coordination is how many of the query's counted items (`ParsedQuery.coordination`)
-it holds: the scanning backend orders by it, as the index orders its tiers. A trailing ``*``
-matches a word that starts with the prefix or whose stem does.
+or its identifier, or (a hyphenated compound) its words written as one word in one field. The
+items combine as ranked OR (`search.query`): every required item (``+word``, a phrase) must
+match, and at least one item must match outside the metadata; an excluded word or phrase must
+not. Metadata counts only when the query has several items. A matching unit's coordination is
+how many of the query's counted items (`ParsedQuery.coordination`) it holds: the scanning
+backend orders by it, as the index orders its tiers. A trailing ``*`` matches a word that
+starts with the prefix or whose stem does.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ class Matcher:
             for part in way
             for stem in part
         }
+        marked.update(stem for item in items if item.joined for stem in stems(item.joined))
         for item in items:
             if item.prefix:
                 for position in fields.body.places(item.words[-1], True):
@@ -160,13 +162,16 @@ def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = 
     phrase only in sequence)."""
     if len(item.words) > 1:
         in_sequence = not fields.idents.isdisjoint(item.idents) or any(
-            field.has_sequence(item.words) for field in (fields.body, fields.meta)
+            field.has_sequence(item.words) or (item.joined and field.places(item.joined, False))
+            for field in (fields.body, fields.meta)
         )
         if negated or not in_sequence:
-            return in_sequence
+            return bool(in_sequence)
     content = [w for w in item.words if not is_stop_word(w)] or list(item.words)
     searched = (fields.body, fields.meta) if with_meta else (fields.body,)
     if any(all(field.holds(w, item.prefix) for w in content) for field in searched):
+        return True
+    if item.joined and any(field.places(item.joined, False) for field in searched):
         return True
     if not fields.idents.isdisjoint(item.idents):
         return True

@@ -9,6 +9,8 @@ refused before anything runs, because Whoosh's time limit does not work outside 
 Meaning (ranked OR with coordination; every backend implements it):
 - a plain word (or compound such as ``non-compete`` or ``7:408``) is optional: a unit matches
   when it holds at least one of the optional items, unless the query has required items;
+- a compound of letters joined by hyphens (``non-compete``, ``e-mail``) is held where its words
+  follow each other or where they are written as one word (``noncompete``, ``email``);
 - ``+word`` and every phrase are required (``Item.required``); ``-word`` excludes;
 - units holding every counted item come first, then by how many they hold, then by score
   (see the backends' ranking). An item's ``weight`` multiplies its score contribution; items
@@ -43,6 +45,8 @@ _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": 
 _TYPE_FIELDS = ("soort", "type")
 _CHUNK_RE = re.compile(r'[-+]?(?i:soort|type):"[^"]*"|[-+]?"[^"]*"|\S+')
 _FIELD_RE = re.compile(r"^[A-Za-z_]+:[\w\"*?(]")
+# Letters (no digits) joined by hyphens: "non-compete", "e-mail"; not "2025-017" or "7:408".
+_HYPHENATED_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _TYPE_RE = re.compile(r'^(?i:soort|type):(?:"([^"]*)"|(\S+))$')
 
 
@@ -62,7 +66,8 @@ class Item:
     `required`: the unit must hold it (``+word``, phrases); otherwise it is optional. `weight`
     multiplies its score contribution (below 1: an expansion, not one of the user's words).
     `concept`: items with the same concept count as one for coordination (a user's word and its
-    expansions); None: the item counts on its own.
+    expansions); None: the item counts on its own. `joined`: for a compound of letters joined
+    by hyphens, its words written as one word (``noncompete``), another way to hold it.
     """
 
     words: tuple[str, ...]
@@ -73,6 +78,7 @@ class Item:
     required: bool = False
     weight: float = 1.0
     concept: str | None = None
+    joined: str = ""
 
     @property
     def expansion(self) -> bool:
@@ -236,7 +242,10 @@ def _chunk_items(chunk: str) -> list[Item]:
     found = tuple(word for word, _, _ in words(body))
     if not found:
         return []
-    return [Item(found, tuple(identifiers(body)), negated, prefix, required=required)]
+    hyphenated = len(found) > 1 and _HYPHENATED_RE.fullmatch(body.rstrip("?!.,;:"))
+    joined = "".join(found) if hyphenated else ""
+    idents = tuple(identifiers(body))
+    return [Item(found, idents, negated, prefix, required=required, joined=joined)]
 
 
 def _wildcard(body: str) -> tuple[str, bool]:

@@ -76,11 +76,12 @@ def _narrow(kept: np.ndarray, holding: np.ndarray, negated: bool) -> np.ndarray:
 
 
 def _holding(found: _Positions, docnums: np.ndarray, check: Adjacency, exact: bool) -> np.ndarray:
-    """The units (sorted) that have the item's identifier, or its words in sequence in one
-    field; without `exact` stop words match any word."""
+    """The units (sorted) that have the item's identifier, its words in sequence in one field
+    (without `exact` stop words match any word) or its words written as one word."""
     holding = [found.of("ident", ident, docnums)[0] for ident in check.idents]
     for field, _ in FIELDS:
         holding.append(_in_sequence(found, field, docnums, check, exact))
+        holding += [found.of(field, stem, docnums)[0] for stem in check.joined]
     return np.unique(np.concatenate(holding)) if holding else _NONE
 
 

@@ -32,6 +32,9 @@ __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
 # Fields an item's words may match in, with their weight; "body" is the unit's own text.
 FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
+# A compound query word matched by its parts scores at this fraction: the parts are common words
+# (verwerker, overeenkomst) whose summed scores outweighed the compound itself.
+PART_BOOST = 0.5
 # A trailing wildcard expands to at most this many stems per field, so "con*" cannot build a
 # huge OR; a broader prefix is refused with a message rather than silently cut off.
 MAX_EXPANSION = 64
@@ -75,12 +78,14 @@ class PlanItem:
 
 @dataclass(frozen=True)
 class Adjacency:
-    """A multi-word item: its words must follow each other in one field, or an identifier match."""
+    """A multi-word item: its words must follow each other in one field, or an identifier match,
+    or (a hyphenated compound) one of the stems of its words written as one word."""
 
     negated: bool
     words: tuple[tuple[str, ...], ...]
     idents: tuple[str, ...]
     stop: tuple[bool, ...]
+    joined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,9 @@ def _adjacency(item: Item) -> Adjacency:
     stop = tuple(is_stop_word(word) for word in item.words)
     if all(stop):
         stop = (False,) * len(stop)
-    return Adjacency(item.negated, tuple(stems(word) for word in item.words), item.idents, stop)
+    joined = stems(item.joined) if item.joined else ()
+    words = tuple(stems(word) for word in item.words)
+    return Adjacency(item.negated, words, item.idents, stop, joined)
 
 
 def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
@@ -196,6 +203,8 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
             alternatives.append(Alternative(field, boost, terms))
         if len(words) == 1 and not item.prefix:
             alternatives += _compound(field, boost, words[0], reader)
+        if item.joined and (joined := _terms(field, item.joined, reader, False, expansions)):
+            alternatives.append(Alternative(field, boost, (joined,)))
     alternatives += [
         Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
@@ -219,7 +228,7 @@ def _compound(field: str, boost: float, word: str, reader: IndexReader) -> list[
     for way in ways_to_match(word)[1:]:
         terms = tuple(tuple(t for t in part if (field, t) in reader) for part in way)
         if all(terms):
-            found.append(Alternative(field, boost, terms))
+            found.append(Alternative(field, boost * PART_BOOST, terms))
     return found
 
 
@@ -269,6 +278,7 @@ def _highlight(parsed: ParsedQuery, reader: IndexReader, expansions: Expansions)
         chosen = [w for item in items for w in item.words]
     # A compound's parts too: "opzegtermijn" marks "termijn" and "opzegging".
     terms = {stem for word in chosen for way in ways_to_match(word) for w in way for stem in w}
+    terms.update(stem for item in items if item.joined for stem in stems(item.joined))
     for item in items:
         if item.prefix:
             terms.update(_expand(reader, "body", item.words[-1], expansions))

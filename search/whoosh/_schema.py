@@ -33,8 +33,9 @@ __all__ = [
 
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
-# v5: clause types (stored, and the c_types column).
-SCHEMA_VERSION = 5
+# v5: clause types (stored, and the c_types column). v6: Dutch adjectives keep -lijk, -baar and
+# -ig, no word stems to a function word, fewer false compound parts.
+SCHEMA_VERSION = 6
 _STORED = (
     "unit_id",
     "document_id",

@@ -623,7 +623,7 @@ def test_markdown_headings_open_clauses_at_offsets_into_the_markdown() -> None:
     assert_tiles(MARKDOWN, clauses)  # texts and offsets are the Markdown's, marks included
     # Each article's headings join its first sub-clause (a bare heading is no clause of its own).
     assert [(c.number, c.heading) for c in clauses] == [
-        ("", ""),
+        ("", "Algemene voorwaarden"),  # the title heads the text before the first article
         ("1", "Begrippen"),
         ("1.2", "Opdrachtnemer"),
         ("2", "Looptijd"),
@@ -645,8 +645,117 @@ def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:
     )
     clauses = segment(text, markdown=True)
     assert_tiles(text, clauses)
-    assert labels(clauses) == labels(segment(text))
-    assert ("Bijlage 1", "") in labels(clauses)
+    # The annex number and its subtitle hold only headings, so they join the clause below.
+    assert labels(clauses) == [label for label in labels(segment(text)) if label[0] != "Bijlage 1"]
+    assert find(clauses, "1").text.startswith(
+        "### Bijlage 1 \n\n####bij de Regeling Verhuur 2008\n\n1."
+    )
+    assert find(clauses, "1").heading == "", "a subtitle is no clause's heading"
+
+
+# Converted regulations put chapter titles between articles ("### V" with its title), title
+# headings without a number, and headings without a space after the marks.
+MARKDOWN_CHAPTERS = """### Artikel 11
+
+####Voorschot
+
+11.1. Koper kan een garantie verlangen.
+
+11.2. De garantie wordt afgegeven door een bank.
+
+### V
+
+####Tekortschieten in de nakoming, ontbinding
+
+### Artikel 12
+
+####Tekortschieten in de nakoming
+
+12.1. Koper kan herstel of vervanging eisen.
+
+12.2. Leverancier draagt de kosten.
+
+## Hoofdstuk 3 Slotbepalingen
+
+### Artikel 13
+
+####beveiligingsprocedures en huisregels
+
+13.1. Leverancier volgt de huisregels van Koper.
+
+### Definities
+
+In deze voorwaarden betekent Koper de gemeente.
+
+### Artikel 14 Toepasselijk recht
+
+Op de overeenkomst is Nederlands recht van toepassing.
+"""
+
+
+def heading_lines(clause: Clause) -> list[str]:
+    """The Markdown heading lines of a clause's text."""
+    return [line for line in clause.text.splitlines() if re.match(r" {0,3}#", line)]
+
+
+def test_a_markdown_heading_never_ends_the_clause_above_it() -> None:
+    clauses = segment(MARKDOWN_CHAPTERS, markdown=True)
+    assert_tiles(MARKDOWN_CHAPTERS, clauses)
+    for clause in clauses:
+        last = [line for line in clause.text.splitlines() if line.strip()][-1]
+        assert not last.startswith("#"), f"{clause.number} ends in a heading: {last!r}"
+    assert find(clauses, "11.2").text.rstrip().endswith("afgegeven door een bank.")
+    # The chapter title heads the article under it, which keeps its number and title.
+    article = find(clauses, "12")
+    assert article.heading == "Tekortschieten in de nakoming"
+    assert article.text.startswith("### V\n\n####Tekortschieten in de nakoming, ontbinding\n\n")
+    assert find(clauses, "13").text.startswith("## Hoofdstuk 3 Slotbepalingen\n\n### Artikel 13")
+    # A lower-case title under an article number is still its title.
+    assert find(clauses, "13").heading == "Beveiligingsprocedures en huisregels"
+    # An unnumbered title heading opens a clause of its own when text follows it.
+    assert ("", "Definities") in labels(clauses)
+    assert "### Definities" not in find(clauses, "13").text
+    assert context_headings(clauses)[labels(clauses).index(("12.2", ""))] == (
+        "Tekortschieten in de nakoming"
+    )
+    # No clause holds only headings.
+    assert all(len(heading_lines(c)) < len(c.text.strip().splitlines()) for c in clauses)
+
+
+def test_a_markdown_article_heading_the_segmenter_cannot_number_still_names_its_clause() -> None:
+    """Annex articles numbered "E1", "E2" are headings to the reader; each opens a clause
+    numbered and headed by it, also when numbered paragraphs follow it directly."""
+    text = (
+        "### Bijlage 1 Algemene bepalingen\n\n"
+        "#### *Artikel E1 Object*\n\nHet object is het kantoor.\n\n"
+        "#### *Artikel E2 Duur*\n\n1. De duur is vijf jaar.\n\n2. Opzegging kan jaarlijks.\n\n"
+        "3. Verlenging is mogelijk.\n\n#### *Artikel E3 Prijs*\n\nDe prijs is vast.\n"
+    )
+    clauses = segment(text, markdown=True)
+    assert_tiles(text, clauses)
+    assert [label for label in labels(clauses) if label[0].startswith("E")] == [
+        ("E1", "Object"),
+        ("E2", "Duur"),
+        ("E3", "Prijs"),
+    ]
+    assert find(clauses, "E2").text.startswith("#### *Artikel E2 Duur*\n\n1. De duur")
+
+
+def test_plain_text_segmentation_ignores_hash_lines() -> None:
+    """Only Markdown is read for its headings: the same text as plain text keeps the chapter
+    title at the end of the clause above it, as before."""
+    clauses = segment(MARKDOWN_CHAPTERS)
+    assert "Tekortschieten in de nakoming, ontbinding" in find(clauses, "11.2").text
+
+
+def test_no_clause_of_the_dutch_markdown_regulations_ends_in_a_heading() -> None:
+    paths = sorted(corpus_path("dutch").glob("*.md"))
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        clauses = segment(text, markdown=True)
+        for clause in clauses:
+            lines = [line for line in clause.text.splitlines() if line.strip()]
+            assert not re.match(r" {0,3}#", lines[-1]), (path.name, clause.number, lines[-1])
 
 
 def test_the_dutch_markdown_regulations_lose_no_headed_clause_as_markdown() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from search import analysis, dutch
+from search.query import parse_query
 
 # Compounds from the Dutch corpus (model contracts and the tender dossier), split by hand.
 COMPOUNDS = {
@@ -26,6 +27,16 @@ COMPOUNDS = {
     "totaalscore": ("totaal", "score"),
     "functiehersteltijd": ("functie", "herstel", "tijd"),
     "conceptovereenkomst": ("concept", "overeenkomst"),
+    # A verb stem with a long vowel before the head (loop of lopen), and plurals that change
+    # their spelling (personen, systemen, criteria), are still parts.
+    "looptijd": ("loop", "tijd"),
+    "huurovereenkomst": ("huur", "overeenkomst"),
+    "hulppersonen": ("hulp", "personen"),
+    "referentiesystemen": ("referentie", "systemen"),
+    "gunningscriteria": ("gunning", "criteria"),
+    # A head the dictionary knows by its plural only (schaden), like schade|vergoeding.
+    "gevolgschade": ("gevolg", "schaden"),
+    "bedrijfsschade": ("bedrijf", "schaden"),
 }
 # Words that are not compounds, or derived words that read as one word.
 NOT_SPLIT = [
@@ -50,6 +61,17 @@ NOT_SPLIT = [
     "overeenkomstig",
     "aanpassingen",
     "termination",
+    # Frequent words that the dictionary's odd forms split: mini|s|ter (ter -> te), euro|pees
+    # (pees -> pezen), pers|oon (oon -> onen), vers|taan (vers -> verversen, taan -> tanen).
+    "minister",
+    "europese",
+    "personen",
+    "verstaan",
+    "verstrekking",
+    "behoudens",
+    "rechtstreeks",
+    "software",
+    "openbaargemaakte",
 ]
 
 
@@ -63,6 +85,11 @@ def test_compounds_split_into_dictionary_words_without_linking_s(
 @pytest.mark.parametrize("word", NOT_SPLIT)
 def test_derived_and_simple_words_are_not_split(word: str) -> None:
     assert dutch.parts(word) == ()
+
+
+def test_a_suffix_is_not_a_part_after_another_part() -> None:
+    # index|ering|s|regelingen: "ring" ends the derived word indexering, it is no part.
+    assert "ring" not in dutch.parts("indexeringsregelingen")
 
 
 @pytest.mark.parametrize("word", ["opzeg", "1234567890", "a" * 41, "e-mailadres"])
@@ -83,6 +110,46 @@ def test_short_long_or_non_alphabetic_words_are_not_split(word: str) -> None:
 def test_word_forms_that_snowball_keeps_apart_share_a_stem(one: str, other: str) -> None:
     assert set(analysis.stems(one)) & set(analysis.stems(other))
     assert set(analysis.stems(one, "nl")) & set(analysis.stems(other, "nl"))
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("aansprakelijk", "aansprakelijkheid"),
+        ("aansprakelijke", "aansprakelijkheden"),
+        ("openbare", "openbaarheid"),
+        ("vertrouwelijk", "vertrouwelijkheid"),
+        ("overheid", "overheden"),
+        ("beveiliging", "beveiligen"),
+        ("jaarlijks", "jaarlijkse"),
+        ("indiening", "indienen"),
+    ],
+)
+def test_an_adjective_and_its_forms_share_a_stem(one: str, other: str) -> None:
+    assert set(analysis.stems(one, "nl")) & set(analysis.stems(other, "nl"))
+
+
+# Snowball strips -lijk, -baar, -ig and -heid down to a word of another meaning.
+OVER_STEMMED = [
+    ("aansprakelijkheid", "aanspraak"),  # liability, a claim
+    ("aansprakelijk", "aanspraken"),
+    ("beschikbaarheid", "beschikking"),  # availability, a decision
+    ("toepasselijk", "toepassing"),  # applicable (law), application
+    ("vertrouwelijkheid", "vertrouwen"),  # confidentiality, trust
+    ("gebruikelijk", "gebruik"),  # customary, use
+    ("overeenkomstig", "overeenkomst"),  # in accordance with, agreement
+    ("openbaar", "open"),
+    ("overheid", "over"),  # a stop word
+    ("overige", "over"),
+    ("indiening", "indien"),  # submission, if: "indien" begins most clauses
+    ("indienen", "indien"),
+]
+
+
+@pytest.mark.parametrize(("word", "unrelated"), OVER_STEMMED)
+def test_derived_adjectives_do_not_meet_words_of_another_meaning(word: str, unrelated: str) -> None:
+    assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
+    assert not set(analysis.terms(word, "nl")) & set(analysis.terms(unrelated, "nl"))
 
 
 @pytest.mark.parametrize(("word", "unrelated"), [("gedaan", "doen"), ("was", "zijn")])
@@ -129,3 +196,18 @@ def test_the_issues_compounds_split_in_the_real_dutch_corpus(corpus: Path) -> No
     assert all(
         dutch.known(part) or dutch.known(part[:-1]) for w in split for part in dutch.parts(w)
     )
+
+
+def test_dutch_question_words_drop_from_a_natural_query() -> None:
+    parsed = parse_query("binnen welke tijd moeten storingen worden opgelost")
+    assert [item.words for item in parsed.items] == [
+        ("binnen",),
+        ("tijd",),
+        ("storingen",),
+        ("opgelost",),
+    ]
+    parsed = parse_query("wat gebeurt er met onze gegevens na beëindiging")
+    assert [item.words for item in parsed.items] == [("gegevens",), ("beeindiging",)]
+    # Alone they are still searched, and the index keeps them (phrases stay exact).
+    assert [item.words for item in parse_query("welke").items] == [("welke",)]
+    assert analysis.language(["welke", "onze", "moeten"]) is None

@@ -64,6 +64,14 @@ def test_a_term_the_query_already_searches_is_not_added() -> None:
     assert "aansprakelijkheid" in terms
 
 
+def test_a_word_searched_only_inside_a_compound_or_phrase_is_still_added_alone() -> None:
+    """ "non-compete" searches "compete" right after "non" only, and the added phrase
+    "covenant not to compete" only in sequence: the plain "compete" still widens the search."""
+    terms = _added("non-compete")["non_compete"]
+    assert "compete" in terms and "covenant not to compete" in terms
+    assert "non-compete" not in terms
+
+
 def test_the_number_of_added_items_is_capped() -> None:
     text = "liability confidentiality audit insurance warranty penalty exclusivity renewal"
     parsed, found = expand(parse_query(text))

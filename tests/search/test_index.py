@@ -596,6 +596,24 @@ def test_an_optional_compound_counts_only_where_its_words_are_in_sequence(
     assert documents(search(backend, "non-compete")) == [1]
 
 
+def test_a_hyphenated_compound_is_also_held_written_as_one_word(backend: SearchBackend) -> None:
+    backend.apply(
+        [
+            (1, [unit(1, 0, "A nontransferable licence to use the software.")]),
+            (2, [unit(2, 0, "A non-transferable licence to use the software.")]),
+            (3, [unit(3, 0, "The licence is non-exclusive; a transferable right.")]),
+            (4, [unit(4, 0, "Supplier shall keep all records.")]),
+        ]
+    )
+    assert sorted(documents(search(backend, "non-transferable"))) == [1, 2]
+    # Both spellings hold the compound, so they rank with the units holding every word.
+    assert sorted(documents(search(backend, "non-transferable licence"))[:2]) == [1, 2]
+    assert sorted(documents(search(backend, "+non-transferable software"))) == [1, 2]
+    assert sorted(documents(search(backend, "licence -non-transferable"))) == [3]
+    # A quoted phrase stays exact.
+    assert documents(search(backend, '"non-transferable"')) == [2]
+
+
 def test_a_stop_word_query_searches_its_stop_words(backend: SearchBackend) -> None:
     backend.apply([(1, [unit(1, 0, "Of.")]), (2, [unit(2, 0, "Of the.")]), (3, [unit(3, 0, "X.")])])
     # Only stop words: they are searched as ordinary optional words, both first.

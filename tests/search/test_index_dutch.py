@@ -25,6 +25,9 @@ TEXTS = {
     7: "The supplier shall maintain insurance covering its liability.",
     8: "Betaling geschiedt binnen de betalingstermijn van dertig dagen.",
     9: "De opzegging van de overeenkomst geschiedt schriftelijk.",
+    10: "Opdrachtnemer vrijwaart opdrachtgever tegen aanspraken van derden.",
+    11: "De dienst heeft een beschikbaarheid van 99,5 procent per maand.",
+    12: "Opdrachtgever stelt de gegevens ter beschikking van opdrachtnemer.",
 }
 
 
@@ -53,7 +56,9 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBack
         ("intellectuele eigendom", {4}),
         ("verlenging", {5}),
         ("verzekering", {6}),
-        ("aansprakelijkheid", {6}),
+        ("aansprakelijkheid", {6}),  # not "aanspraken" (claims)
+        ("aanspraak", {10}),
+        ("beschikbaarheid", {11}),  # not "beschikking"
         ("betalingstermijnen", {8}),
         ("+termijn +betaling", {8}),
     ],
@@ -103,5 +108,42 @@ def test_english_text_is_not_lemmatized_or_split(tmp_path: Path) -> None:
     try:
         assert documents(search(created, "opzegtermijn")) == [1]
         assert documents(search(created, "termijn")) == []
+    finally:
+        created.close()
+
+
+def test_a_compound_ranks_above_a_clause_that_only_repeats_its_parts(tmp_path: Path) -> None:
+    # Unit 1 holds verwerker and overeenkomst twice each, unit 2 the compound once in a longer
+    # text: the parts, common words, must not outweigh the compound the user typed.
+    created = SearchIndex(tmp_path / "parts", lock_timeout=2.0)
+    created.create()
+    texts = {
+        1: "De verwerker sluit de overeenkomst; de verwerker voert de overeenkomst uit.",
+        2: "Partijen sluiten een verwerkersovereenkomst voor de verwerking van gegevens door "
+        "opdrachtnemer en diens medewerkers in alle vestigingen van de organisatie.",
+        3: "De verwerkersovereenkomst eindigt met de overeenkomst.",
+    }
+    created.apply([(number, [unit(number, 0, text)]) for number, text in texts.items()])
+    try:
+        assert documents(search(created, "verwerkersovereenkomst")) == [3, 2, 1]
+    finally:
+        created.close()
+
+
+def test_a_content_word_does_not_find_the_function_word_it_stems_to(tmp_path: Path) -> None:
+    created = SearchIndex(tmp_path / "function", lock_timeout=2.0)
+    created.create()
+    texts = {
+        1: "Indien de leverancier tekortschiet, kan de opdrachtgever de overeenkomst ontbinden.",
+        2: "De indiening van de inschrijving geschiedt elektronisch.",
+        3: "Inschrijvers dienen hun inschrijving tijdig in te dienen.",
+        4: "De overheid stelt de regels vast; over de uitvoering beslist de minister.",
+    }
+    created.apply([(number, [unit(number, 0, text)]) for number, text in texts.items()])
+    try:
+        assert set(documents(search(created, "indiening"))) == {2}
+        assert set(documents(search(created, "indienen"))) == {2}
+        assert set(documents(search(created, "overheden"))) == {4}
+        assert set(documents(search(created, "+over"))) == {4}
     finally:
         created.close()

@@ -78,6 +78,24 @@ def test_or_and_not_as_operators_are_explained() -> None:
     assert refused.value.code == "operator" and "+word" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("non-compete", "noncompete"),
+        ("Non-Transferable?", "nontransferable"),
+        ("-e-mail", "email"),
+        ("2025-017", ""),
+        ("7:408", ""),
+        ('"non-compete"', ""),
+        ("compete", ""),
+    ],
+)
+def test_a_hyphenated_compound_of_letters_also_names_its_one_word_form(
+    text: str, joined: str
+) -> None:
+    assert parse_query(f"{text} x").items[0].joined == joined
+
+
 def test_soort_and_type_name_clause_types_instead_of_words() -> None:
     parsed = parse_query('boete soort:aansprakelijkheid TYPE:liability soort:"gevolgen van x"')
     assert [item.words for item in parsed.items] == [("boete",)]

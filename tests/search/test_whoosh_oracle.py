@@ -26,13 +26,15 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
   of the engine's ENDINGS, plus every indexed term that starts with the prefix, each term once;
   stock Whoosh's Prefix query scores a constant by default and knows no endings);
 - an item of one (content) word that is a Dutch compound is the Or of that word and the And of
-  its parts (each the Or of its stems), as search.analysis.alternatives gives them;
+  its parts (each the Or of its stems, boost 0.5 of the field's), as
+  search.analysis.alternatives gives them;
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only when the query has several items), Term
   ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
-  item's weight as the boost of that Or; an optional multi-word item (``non-compete``) is that
-  query Require'd by its exact sequence (see below), so where the words are not in sequence it
-  neither matches nor scores;
+  item's weight as the boost of that Or; a hyphenated compound (``non-compete``) also holds its
+  words written as one word (the Or of that word's stems in ``body``, and in ``meta`` as above);
+  an optional multi-word item is that query Require'd by its exact sequence or that one word
+  (see below), so where neither is found it neither matches nor scores;
 - the query is ranked OR: the Or of the items when none is required, else AndMaybe(And of the
   required items, Or of the optional ones) (``+word`` and phrases are required; ``-word`` and
   ``-"phrase"`` exclude). Boosts are those of Whoosh queries (score times boost);
@@ -110,6 +112,7 @@ BODY_BOOST = 1.0
 META_BOOST = 0.5
 IDENT_BOOST = 2.0
 NUMBER_BOOST = 2.0
+PART_BOOST = 0.5  # a compound matched by its parts
 REL = 1e-4
 
 # Corpus material ----------------------------------------------------------------------------
@@ -496,7 +499,7 @@ class Stock:
         if len(words) != 1 or prefix:
             return whole
         parts = [
-            And([Or([Term(field, t, boost=boost) for t in part]) for part in way])
+            And([Or([Term(field, t, boost=boost * PART_BOOST) for t in part]) for part in way])
             for way in alternatives(words[0])[1:]
         ]
         return Or([whole, *parts]) if parts else whole
@@ -505,22 +508,27 @@ class Stock:
         """An item's query (boosted by its weight), and the part of it outside ``meta``; an
         optional multi-word item only where its words are in sequence."""
         words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
-        body = self.words("body", words, item.prefix, BODY_BOOST)
-        meta = self.words("meta", words, item.prefix, META_BOOST)
+        body = [self.words("body", words, item.prefix, BODY_BOOST)]
+        meta = [self.words("meta", words, item.prefix, META_BOOST)]
+        if item.joined:
+            # A hyphenated compound's words written as one word: another way to hold it.
+            body.append(self.word("body", item.joined, False, BODY_BOOST))
+            meta.append(self.word("meta", item.joined, False, META_BOOST))
         idents = [Term("ident", ident, boost=IDENT_BOOST) for ident in item.idents]
         clause = [Term("number", n, boost=NUMBER_BOOST) for n in numbers(item)]
-        alternatives = [body, *([meta] if with_meta else []), *idents, *clause]
+        alternatives = [*body, *(meta if with_meta else []), *idents, *clause]
         whole: Query = Or(alternatives, boost=item.weight)
-        text: Query = Or([body, *idents, *clause])
+        text: Query = Or([*body, *idents, *clause])
         if len(item.words) > 1 and not item.required:
             whole, text = Require(whole, self.sequence(item)), Require(text, self.sequence(item))
         return whole, text
 
     def sequence(self, item: Item) -> Query:
         """A multi-word item's words in sequence in body or meta (any stem of each, stop words
-        included), or one of its identifiers."""
+        included), one of its identifiers, or (a hyphenated compound) its words as one word."""
         options: list[Query] = [Term("ident", ident) for ident in item.idents]
         for field_name in ("body", "meta"):
+            options += [Term(field_name, s) for s in stems(item.joined)] if item.joined else []
             # Only stems the field holds: a Phrase with any other term matches nothing.
             held = [[s for s in stems(w) if (field_name, s) in self.reader] for w in item.words]
             for combination in product(*held):
@@ -812,8 +820,13 @@ class QueryMaker:
             words[chosen] = "+" + words[chosen]
             return " ".join(words)
         if kind == "compound":
-            # An optional multi-word item: held only where its words are in sequence.
+            # An optional multi-word item: held only where its words are in sequence, or (a
+            # word of the corpus cut in two by a hyphen) where they are written as one word.
             compound = self.phrase().strip('"').replace(" ", "-")
+            whole = self.word()
+            if rng.random() < 0.4 and len(whole) >= 6 and whole.isalpha():
+                cut = rng.randint(2, len(whole) - 2)
+                compound = f"{whole[:cut]}-{whole[cut:]}"
             return f"{compound} {self.word()}"
         if kind == "expansion":
             return " ".join(self.word() for _ in range(rng.randint(1, 3)))
