@@ -25,6 +25,8 @@ __all__ = ["Alternative", "Lexicon", "Plan", "PlanItem", "Sequence", "make_plan"
 
 FIELDS = (("body", 1.0), ("meta", 0.5))
 IDENT_BOOST = 2.0
+# A compound query word matched by its parts scores at this fraction (as the embedded index).
+PART_BOOST = 0.5
 MAX_EXPANSION = 64
 MAX_QUERY_EXPANSION = 192
 TOO_BROAD = "A * wildcard matches too many words; type more letters before the * or use fewer."
@@ -68,10 +70,11 @@ class Alternative:
 @dataclass(frozen=True)
 class Sequence:
     """A multi-word item's check: its words (stems) in sequence in body or meta, or an
-    identifier."""
+    identifier, or (a hyphenated compound) one of the stems of its words written as one."""
 
     words: tuple[tuple[str, ...], ...]
     idents: tuple[str, ...]
+    joined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ def wanted(parsed: ParsedQuery) -> set[str]:
                     found.update(lexeme(field, s) for part in way for s in part)
                 if item.prefix:
                     found.update(lexeme(field, s) for s in _ending_stems(word))
+        if item.joined:
+            found.update(lexeme(f, s) for f, _ in FIELDS for s in stems(item.joined))
         found.update(lexeme("ident", ident) for ident in item.idents)
         found.update(lexeme("number", number) for number in _numbers(item))
     return found
@@ -168,7 +173,8 @@ def _numbers(item: Item) -> tuple[str, ...]:
 
 
 def _sequence(item: Item) -> Sequence:
-    return Sequence(tuple(stems(word) for word in item.words), item.idents)
+    joined = stems(item.joined) if item.joined else ()
+    return Sequence(tuple(stems(word) for word in item.words), item.idents, joined)
 
 
 def _alternatives(
@@ -188,7 +194,9 @@ def _alternatives(
                     for part in way
                 )
                 if all(parts):
-                    found.append(Alternative(field, boost, parts))
+                    found.append(Alternative(field, boost * PART_BOOST, parts))
+        if item.joined and (joined := _lexemes(field, item.joined, lexicon, False, expansions)):
+            found.append(Alternative(field, boost, (joined,)))
     for field, values in (("ident", item.idents), ("number", _numbers(item))):
         found += [
             Alternative(field, IDENT_BOOST, ((lexeme(field, value),),))
@@ -250,6 +258,7 @@ def _highlight(
     if not chosen:
         chosen = [w for item in items for w in item.words]
     found = {stem for word in chosen for way in ways_to_match(word) for w in way for stem in w}
+    found.update(stem for item in items if item.joined for stem in stems(item.joined))
     for item in items:
         if item.prefix:
             found.update(_expand("body", item.words[-1], lexicon, expansions))

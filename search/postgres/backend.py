@@ -404,10 +404,15 @@ class PostgresBackend:
             )
             idents = set(identifiers(f"{body}\n{meta}"))
             for j, sequence in enumerate(sequences):
+                joined = (sequence.joined,) if sequence.joined else None
                 if (
                     not idents.isdisjoint(sequence.idents)
                     or in_sequence(body, True, sequence.words)
                     or in_sequence(meta, False, sequence.words)
+                    or (
+                        joined
+                        and (in_sequence(body, True, joined) or in_sequence(meta, False, joined))
+                    )
                 ):
                     holding[j].append(seq)
         return holding
