@@ -50,8 +50,12 @@ class Defaults:
     S3_MAX_ATTEMPTS = 3
     STAGING_DIR: str | None = None  # None: <instance>/staging
     INDEX_DIR: str | None = None  # None: <instance>/index
-    # The search backend (search.backend.BACKENDS): "whoosh", the embedded index in INDEX_DIR.
+    # The search backend (search.backend.BACKENDS): "whoosh", the embedded index in INDEX_DIR;
+    # "postgres", PostgreSQL full text in SEARCH_SCHEMA of SEARCH_DATABASE_URL (None: the
+    # application's own database, which must then be PostgreSQL). Several web nodes need it.
     SEARCH_BACKEND = "whoosh"
+    SEARCH_DATABASE_URL: str | None = None
+    SEARCH_SCHEMA = "dossier_search"
     MAX_UPLOAD_BYTES = 200 * 1024 * 1024
     # "thread": this process drains the outbox after each commit (the embedded default);
     # "worker": a separate `dossier worker` does it (several web processes); "off": tests.
@@ -201,6 +205,8 @@ TEXT_SETTINGS = (
     "SECRET_KEY",  # every web node of a cluster sets the same one (DOSSIER_SECRET_KEY)
     "MAIL_PASSWORD",
     "RATELIMIT_STORAGE_URI",
+    "SEARCH_DATABASE_URL",
+    "SEARCH_SCHEMA",
     "S3_ENDPOINT",
     "S3_BUCKET",
     "S3_ACCESS_KEY",

@@ -34,10 +34,11 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
@@ -85,12 +86,25 @@ _kicked: set[int] = set()
 def init_app(app: Flask, *, filing: FilingStep) -> None:
     """Open the index, take the filing step and, embedded, drain the outbox after each commit."""
     app.extensions["dossier.filing"] = filing
-    app.extensions["dossier.index"] = open_backend(
-        app.config["SEARCH_BACKEND"], directory=app.config["INDEX_DIR"]
-    )
+    app.extensions["dossier.index"] = open_search_backend(app.config)
     if app.config["INDEXING"] == "thread":
         sa.event.listen(db.session, "after_commit", _after_commit)
         sa.event.listen(db.session, "after_flush", _after_flush)
+
+
+def open_search_backend(config: Mapping[str, Any], name: str | None = None) -> SearchBackend:
+    """The search backend the settings name (or `name`); ValueError with the reason when the
+    settings cannot work (the postgres backend over an SQLite database)."""
+    name = name or config["SEARCH_BACKEND"]
+    url = config.get("SEARCH_DATABASE_URL") or config["SQLALCHEMY_DATABASE_URI"]
+    if name == "postgres" and not url.startswith("postgresql"):
+        raise ValueError(
+            "SEARCH_BACKEND = 'postgres' needs PostgreSQL: set DOSSIER_DATABASE_URL (or "
+            "DOSSIER_SEARCH_DATABASE_URL) to a postgresql:// database, or use the 'whoosh' backend"
+        )
+    return open_backend(
+        name, directory=config["INDEX_DIR"], database_url=url, schema=config["SEARCH_SCHEMA"]
+    )
 
 
 def search_index() -> SearchBackend:
@@ -684,13 +698,14 @@ def all_units() -> Iterator[Unit]:
             session.expunge_all()
 
 
-def rebuild(progress: object = None, processes: int = 1) -> int:
-    """Rebuild the whole index from the text stored in the database; returns documents.
+def rebuild(progress: object = None, processes: int = 1, index: SearchBackend | None = None) -> int:
+    """Rebuild the whole index (this app's, or `index`) from the text stored in the database;
+    returns documents.
 
     ``processes`` > 1 forks indexing processes: only from a command, never in a web server.
     """
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(Document).where(Document.withdrawn_at.is_(None))
     )
-    search_index().rebuild(all_units(), progress, processes=processes)  # type: ignore[arg-type]
+    (index or search_index()).rebuild(all_units(), progress, processes=processes)  # type: ignore[arg-type]
     return count or 0

@@ -23,6 +23,10 @@ Two sections, each a table per category and overall:
 
     .venv/bin/python scripts/eval_clauses.py [--corpus ../shared/corpus/cuad-dev]
         [--section text|pipeline|all] [--no-expand]
+        [--backend whoosh|postgres --database-url postgresql://...]
+
+``--backend postgres`` runs the text section on the PostgreSQL backend (a temporary schema of
+``--database-url``, default $DOSSIER_BENCH_DATABASE_URL), to compare it with the embedded index.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -43,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import eval_instance  # noqa: E402
 
 from ingest.clauses import context_headings, segment  # noqa: E402
+from search.backend import SearchBackend  # noqa: E402
+from search.postgres import PostgresBackend  # noqa: E402
 from search.types import SearchRequest, Unit  # noqa: E402
 from search.whoosh import WhooshBackend as SearchIndex  # noqa: E402
 
@@ -98,7 +105,7 @@ def load(corpus: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["data"]
 
 
-def build(index: SearchIndex, contracts: list[dict]) -> dict[str, tuple[int, int]]:
+def build(index: SearchBackend, contracts: list[dict]) -> dict[str, tuple[int, int]]:
     """Index every contract as one document in a dossier of its own; returns unit spans."""
     spans: dict[str, tuple[int, int]] = {}
     index.create()
@@ -151,7 +158,7 @@ def queries(contracts: list[dict]) -> Iterator[tuple[int, str, list[tuple[int, i
                 yield number, category, answers
 
 
-def evaluate(index: SearchIndex, contracts: list[dict], spans: dict) -> dict[str, list[int]]:
+def evaluate(index: SearchBackend, contracts: list[dict], spans: dict) -> dict[str, list[int]]:
     """Per category: how many queries, first-hit matches, top-5 matches, empty results."""
     scores: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for number, category, answers in queries(contracts):
@@ -195,11 +202,31 @@ def report(title: str, scores: dict[str, list[int]]) -> None:
     print(f"{label:45} {'':4} {macro[0]:9.2f} {macro[1]:9.2f} {macro[2]:10.2f}")
 
 
-def text_section(contracts: list[dict]) -> dict[str, list[int]]:
+def text_section(
+    contracts: list[dict], backend: str = "whoosh", database_url: str = ""
+) -> dict[str, list[int]]:
+    if backend == "postgres":
+        schema = f"eval_{os.getpid()}"
+        index = PostgresBackend(database_url, schema=schema)
+        try:
+            spans = build(index, contracts)
+            return evaluate(index, contracts, spans)
+        finally:
+            index.close()
+            _drop_schema(database_url, schema)
     with tempfile.TemporaryDirectory() as folder:
         index = SearchIndex(folder)
         spans = build(index, contracts)
         return evaluate(index, contracts, spans)
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    from search.postgres.backend import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def pipeline_section(contracts: list[dict], pdfs: Path) -> tuple[dict[str, list[int]], int]:
@@ -256,13 +283,18 @@ def main() -> None:
     parser.add_argument(
         "--no-expand", action="store_true", help="Search without the thesaurus's synonyms."
     )
+    parser.add_argument("--backend", choices=["whoosh", "postgres"], default="whoosh")
+    parser.add_argument("--database-url", default=os.environ.get("DOSSIER_BENCH_DATABASE_URL", ""))
     args = parser.parse_args()
+    if args.backend == "postgres" and not args.database_url:
+        parser.error("--backend postgres needs --database-url (or DOSSIER_BENCH_DATABASE_URL)")
     eval_instance.EXPAND = not args.no_expand
     contracts = load(args.corpus)
     if args.section in ("text", "all"):
         started = time.perf_counter()
-        scores = text_section(contracts)
-        report(f"CUAD text files ({time.perf_counter() - started:.0f} s)", scores)
+        scores = text_section(contracts, args.backend, args.database_url)
+        seconds = time.perf_counter() - started
+        report(f"CUAD text files, {args.backend} ({seconds:.0f} s)", scores)
     if args.section in ("pipeline", "all"):
         started = time.perf_counter()
         scores, missing = pipeline_section(contracts, args.corpus / "pdf")

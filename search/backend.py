@@ -10,13 +10,14 @@ the backends and are shared by them, as are clause types (`search.clause_types`:
 types, the request's `clause_types` filter, `soort:` in the text, the "clause_type" facet of
 clauses mode, and a query of only types that lists their units).
 
-Backends: "whoosh", the embedded index in a directory (`search.whoosh`), chosen by a setting
+Backends: "whoosh", the embedded index in a directory (`search.whoosh`), and "postgres",
+PostgreSQL full text in a schema of a database (`search.postgres`), chosen by a setting
 (`open_backend`); and the scanning backend (`search.scan`), which `dossier` falls back on
 while the index is unavailable (over the database) and which keeps units in memory when it has
-no source. Both apply the permission sets themselves, return the same `Hit`s and facets, and
-build their snippets with `search.highlight`. What a backend cannot do it leaves out of its
-`capabilities`; the contract tests (tests/search/test_index.py) run against every backend. The
-database fallback searches the words as typed, without the thesaurus's expansion.
+no source. All of them apply the permission sets themselves, return the same `Hit`s and
+facets, and build their snippets with `search.highlight`. What a backend cannot do it leaves
+out of its `capabilities`; the contract tests (tests/search/test_index.py) run against every
+backend. The database fallback searches the words as typed, without the thesaurus's expansion.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
+from search.postgres import PostgresBackend
 from search.types import SearchRequest, SearchResult, Unit, VersionEntry
 from search.whoosh import WhooshBackend
 
 __all__ = ["BACKENDS", "CAPABILITIES", "SearchBackend", "open_backend"]
 
-BACKENDS = ("whoosh",)
+BACKENDS = ("whoosh", "postgres")
 # Every capability a backend may list in `SearchBackend.capabilities`.
 CAPABILITIES = frozenset({"ranks"})
 
@@ -104,8 +106,22 @@ class SearchBackend(Protocol):
         ...
 
 
-def open_backend(name: str, *, directory: str | os.PathLike[str]) -> SearchBackend:
-    """The backend a setting names, on its storage."""
+def open_backend(
+    name: str,
+    *,
+    directory: str | os.PathLike[str],
+    database_url: str | None = None,
+    schema: str | None = None,
+) -> SearchBackend:
+    """The backend a setting names, on its storage: a directory for "whoosh", a PostgreSQL
+    database (and a schema in it) for "postgres"."""
     if name == "whoosh":
         return WhooshBackend(directory)
+    if name == "postgres":
+        if not database_url or not database_url.startswith(("postgresql", "postgres:")):
+            raise ValueError(
+                "the postgres search backend needs a PostgreSQL database "
+                f"(got {database_url.split(':', 1)[0] if database_url else 'none'})"
+            )
+        return PostgresBackend(database_url, **({"schema": schema} if schema else {}))
     raise ValueError(f"unknown search backend {name!r}; known: {', '.join(BACKENDS)}")

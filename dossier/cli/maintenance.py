@@ -25,6 +25,7 @@ from dossier import (
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import Document
+from search.backend import BACKENDS
 from storage import FileSystemBlobStore, StorageError
 
 # Versions whose clauses `reindex --clauses` splits again between two commits.
@@ -154,10 +155,21 @@ def restore_command(path: Path, force: bool, as_json: bool) -> None:
     help="First split the stored text of every version into clauses again "
     "(once after an upgrade that changes clause segmentation).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Fill this search backend's index instead of the configured one (SEARCH_BACKEND), "
+    "e.g. `--backend postgres` before switching an embedded installation over.",
+)
 @with_appcontext
-def reindex_command(processes: int, clauses: bool) -> None:
+def reindex_command(processes: int, clauses: bool, backend: str | None) -> None:
     """Rebuild the search index from the text stored in the database."""
     require_database()
+    try:
+        index = indexing.open_search_backend(current_app.config, backend) if backend else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     if clauses:
         _resegment()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Document)) or 0
@@ -171,7 +183,7 @@ def reindex_command(processes: int, clauses: bool) -> None:
             bar.update(documents_done - seen["n"])
             seen["n"] = documents_done
 
-        count = indexing.rebuild(progress, processes=processes)
+        count = indexing.rebuild(progress, processes=processes, index=index)
     click.echo(f"Index rebuilt: {count} documents")
 
 

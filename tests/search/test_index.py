@@ -26,10 +26,13 @@ import pytest
 
 from search import analysis
 from search.backend import CAPABILITIES, SearchBackend
+from search.postgres import PostgresBackend
 from search.query import QueryRefused, validate_query
 from search.scan import ScanBackend
 from search.types import IndexBusy, IndexUnavailable, SearchRequest, SearchResult, Unit
 from search.whoosh import WhooshBackend as SearchIndex
+from tests.conftest import PG_URL, need
+from tests.search.postgres import drop_schema, schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "zwartekraai"
@@ -61,10 +64,12 @@ def unit(document_id: int, position: int, text: str, **changes: object) -> Unit:
     return Unit(**values)  # type: ignore[arg-type]
 
 
-# Every backend, made on its own storage under a test's folder.
+# Every backend, made on its own storage under a test's folder (PostgreSQL: a schema of the
+# test database named after that folder, dropped after the test).
 BACKENDS: dict[str, Callable[[Path], SearchBackend]] = {
     "whoosh": lambda path: SearchIndex(path, lock_timeout=2.0),
     "scan": lambda path: ScanBackend(),
+    "postgres": lambda path: PostgresBackend(PG_URL, schema=schema_for(path), lock_timeout=2.0),
 }
 
 
@@ -75,6 +80,8 @@ def make_backend(
     """Backends of the kind under test, each on its own storage; skips a test marked
     ``needs(...)`` when that kind lacks one of the capabilities it names."""
     made: list[SearchBackend] = []
+    if request.param == "postgres":
+        need(bool(PG_URL), "DOSSIER_TEST_DATABASE_URL is not set (PostgreSQL backend)")
 
     def make(name: str = "index") -> SearchBackend:
         backend = BACKENDS[request.param](tmp_path / name)
@@ -90,6 +97,8 @@ def make_backend(
     yield make
     for backend in made:
         backend.close()
+        if isinstance(backend, PostgresBackend):
+            drop_schema(PG_URL, backend.schema)
 
 
 @pytest.fixture
@@ -498,6 +507,57 @@ def test_plain_words_are_optional_and_units_holding_all_come_first(
     rest = [hit.score for hit in found.hits[1:]]
     assert rest == sorted(rest, reverse=True)
     assert found.total == len(ranked)
+
+
+RANKED_QUERIES = [
+    "termination for convenience",
+    '"limitation of liability"',
+    "governing law",
+    "+indemnif* third party",
+    "confidential information -employee",
+    "notice period 30 days",
+    "aansprakelijkheid",
+    "opzegtermijn",
+    "assignment change of control",
+    "non-compete",
+    "insurance",
+    "12.3",
+]
+
+
+@pytest.mark.needs("ranks")
+@pytest.mark.parametrize("mode", ["documents", "clauses"])
+def test_rankings_match_the_embedded_index_on_real_contracts(
+    make_backend: Callable[[str], SearchBackend], tmp_path: Path, corpus: Path, mode: str
+) -> None:
+    # One shared set of real clauses: every ranking backend finds, counts, facets, orders and
+    # scores them as the embedded index does (Whoosh's BM25F within coordination tiers).
+    from ingest.clauses import segment
+
+    texts = sorted((corpus / "cuad-dev" / "txt").glob("*.txt"))[:6]
+    units = [
+        unit(n, p, clause.text, clause_number=clause.number, dossier_id=n % 3 + 1)
+        for n, path in enumerate(texts, start=1)
+        for p, clause in enumerate(segment(path.read_text(errors="replace")))
+    ]
+    tested = make_backend("tested")
+    reference = SearchIndex(tmp_path / "reference")
+    tested.rebuild(iter(units))
+    reference.rebuild(iter(units))
+    for text in RANKED_QUERIES:
+        for expand in (False, True):
+            options = {"mode": mode, "per_page": 25, "expand": expand}
+            want = search(reference, text, {1, 2}, **options)
+            got = search(tested, text, {1, 2}, **options)
+            assert (got.total, got.facets, got.expansions) == (
+                want.total,
+                want.facets,
+                want.expansions,
+            ), text
+            assert [(h.unit_id, round(h.score, 4), h.snippet) for h in got.hits] == [
+                (h.unit_id, round(h.score, 4), h.snippet) for h in want.hits
+            ], text
+    reference.close()
 
 
 def test_a_query_whose_words_no_unit_holds_together_still_finds_each(
@@ -1159,6 +1219,8 @@ _HOLD_LOCK = """
 import sys, time
 from search.types import Unit
 from search.whoosh import WhooshBackend as SearchIndex
+from tests.conftest import PG_URL, need
+from tests.search.postgres import drop_schema, schema_for
 
 def units():
     print("holding", flush=True)

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from search.backend import SearchBackend
+from search.postgres import PostgresBackend
 from search.whoosh import WhooshBackend as SearchIndex
+from tests.conftest import PG_URL, need
+from tests.search.postgres import drop_schema, schema_for
 from tests.search.test_index import documents, search, unit
 
 TEXTS = {
@@ -27,13 +31,20 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+@pytest.fixture(params=["whoosh", "postgres"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
+    """The texts in each backend that analyses text (the scanning one matches as the index)."""
+    if request.param == "postgres":
+        need(bool(PG_URL), "DOSSIER_TEST_DATABASE_URL is not set (PostgreSQL backend)")
+        created: SearchBackend = PostgresBackend(PG_URL, schema=schema_for(tmp_path))
+    else:
+        created = SearchIndex(tmp_path / "index", lock_timeout=2.0)
     created.create()
     created.apply([(number, [unit(number, 0, text)]) for number, text in TEXTS.items()])
     yield created
     created.close()
+    if isinstance(created, PostgresBackend):
+        drop_schema(PG_URL, created.schema)
 
 
 @pytest.mark.parametrize(
@@ -53,33 +64,33 @@ def index(tmp_path: Path) -> Iterator[SearchIndex]:
     ],
 )
 def test_dutch_word_forms_and_compounds_are_found(
-    index: SearchIndex, query: str, expected: set[int]
+    index: SearchBackend, query: str, expected: set[int]
 ) -> None:
     assert set(documents(search(index, query))) == expected
 
 
 def test_the_compound_itself_ranks_above_its_parts_spread_over_a_clause(
-    index: SearchIndex,
+    index: SearchBackend,
 ) -> None:
     assert documents(search(index, "opzegtermijn"))[0] == 2
 
 
-def test_a_compound_needs_all_of_its_parts_in_one_unit(index: SearchIndex) -> None:
+def test_a_compound_needs_all_of_its_parts_in_one_unit(index: SearchBackend) -> None:
     # Unit 9 has "opzegging" but no "termijn": not a hit for "opzegtermijn".
     assert 9 not in documents(search(index, "opzegtermijn"))
 
 
-def test_phrases_stay_exact(index: SearchIndex) -> None:
+def test_phrases_stay_exact(index: SearchBackend) -> None:
     assert documents(search(index, '"termijn van opzegging"')) == [1]
     assert documents(search(index, '"de opzegtermijn"')) == [2]
 
 
-def test_a_part_does_not_exclude_the_compound_by_accident(index: SearchIndex) -> None:
+def test_a_part_does_not_exclude_the_compound_by_accident(index: SearchBackend) -> None:
     assert set(documents(search(index, "termijn -betaling"))) == {1, 2}
 
 
 def test_snippets_mark_the_compound_a_part_matched_and_the_parts_a_compound_matched(
-    index: SearchIndex,
+    index: SearchBackend,
 ) -> None:
     by_part = {h.document_id: h.snippet for h in search(index, "termijn", snippets=True).hits}
     assert "<mark>opzegtermijn</mark>" in by_part[2]
