@@ -257,33 +257,55 @@ class Node:
 
 
 class Kills:
-    """The kill of a web node: while it is down its clients' connection errors are expected."""
+    """The kill of a web node: its clients' connection errors from the moment it is killed until
+    it serves again, and those of requests it was serving when killed, are the price of the
+    kill, not errors."""
 
-    def __init__(self) -> None:
-        self.down: set[str] = set()  # base URLs of web nodes that are down (or coming up)
+    def __init__(self, victim: str) -> None:
+        self.victim = victim  # base URL of the web node that is killed
+        self.down = False
+        self.generation = 0  # changes at the kill and when the node serves again
         self.refused = 0
         self.log: list[str] = []
         self.lock = threading.Lock()
 
+    def state(self) -> tuple[bool, int]:
+        with self.lock:
+            return self.down, self.generation
+
+    def expected(self, base: str, before: tuple[bool, int]) -> bool:
+        """Whether a connection error to `base` of a request begun in state `before` is the
+        kill's doing; counted as such."""
+        with self.lock:
+            killed = base == self.victim and (
+                before[0] or self.down or self.generation != before[1]
+            )
+            if killed:
+                self.refused += 1
+            return killed
+
 
 class ClusterClient(Client):
-    """A load-test client that tells the killed node's expected refusals from real errors."""
+    """A load-test client that tells the killed node's expected failures from real errors."""
 
     kills: Kills
 
     def timed(self, kind: str, method: str, path: str, **kwargs: Any) -> requests.Response | None:
-        with self.kills.lock:
-            down = self.base in self.kills.down
-        if not down:
-            return super().timed(kind, method, path, **kwargs)
+        before = self.kills.state()
+        started = time.perf_counter()
         try:
-            return self.session.request(
+            response = self.session.request(
                 method, self.base + path, timeout=60, allow_redirects=False, **kwargs
             )
-        except requests.RequestException:
-            with self.kills.lock:
-                self.kills.refused += 1
+            response.content  # noqa: B018 - read the whole body inside the timing
+        except requests.RequestException as exc:
+            if not self.kills.expected(self.base, before):
+                self.stats.error(f"{kind}: {type(exc).__name__}", str(exc))
             return None
+        self.stats.record(kind, time.perf_counter() - started)
+        if response.status_code >= 500:
+            self.stats.error(f"{kind}: HTTP {response.status_code}", path)
+        return response
 
 
 def _load_with_kills(
@@ -294,7 +316,7 @@ def _load_with_kills(
 ) -> tuple[Stats, Kills]:
     load_test.HOSTILE.extend(load_test._hostile_files())
     stats = Stats()
-    kills = Kills()
+    kills = Kills(nodes["web-2"].base)
     ClusterClient.kills = kills
     clients = [
         ClusterClient(n, webs[n % len(webs)].base, seeded, stats) for n in range(args.clients)
@@ -307,13 +329,11 @@ def _load_with_kills(
 
     def run(client: ClusterClient) -> None:
         while time.monotonic() < deadline and budget.acquire(blocking=False):
+            before = kills.state()
             try:
                 client.step()
             except Exception as exc:  # noqa: BLE001 - counted, never hides a failure
-                if client.base in kills.down:
-                    with kills.lock:
-                        kills.refused += 1
-                else:
+                if not kills.expected(client.base, before):
                     stats.error(f"client: {type(exc).__name__}", repr(exc))
             time.sleep(client.random.expovariate(1 / args.think))
 
@@ -332,7 +352,7 @@ def _chaos(args: argparse.Namespace, started: float, nodes: dict[str, Node], kil
     time.sleep(max(0.0, started + args.kill_after - time.monotonic()))
     web, worker = nodes["web-2"], nodes["worker-1"]
     with kills.lock:
-        kills.down.add(web.base)
+        kills.down, kills.generation = True, kills.generation + 1
     moment = time.monotonic()
     web.kill()
     worker.kill()
@@ -344,7 +364,7 @@ def _chaos(args: argparse.Namespace, started: float, nodes: dict[str, Node], kil
     # Requests sent just before the node answered again may still fail; a second to settle.
     time.sleep(1.0)
     with kills.lock:
-        kills.down.discard(web.base)
+        kills.down, kills.generation = False, kills.generation + 1
     kills.log.append(
         f"{web.name} and {worker.name} restarted; {web.name} serving again "
         f"{time.monotonic() - moment:.1f} s after the kill"
