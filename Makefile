@@ -41,9 +41,14 @@ screenshots: $(STAMP)
 
 # Benchmarks print numbers; they are never timed tests. BENCH_SIZES=1000,10000 for a quick run.
 # bench_ingest.py: `dossier import` of the CUAD PDFs, pages/s and the split of its time.
+# BENCH_BACKEND=whoosh,postgres measures the PostgreSQL search backend beside the embedded one, in
+# schemas bench_<size> of BENCH_DATABASE_URL.
 BENCH_SIZES ?= 1000,10000,100000
+BENCH_BACKEND ?= whoosh
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
-	$(BIN)/python scripts/bench_search.py --sizes $(BENCH_SIZES)
+	$(BIN)/python scripts/bench_search.py --sizes $(BENCH_SIZES) --backend $(BENCH_BACKEND) \
+		--database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python scripts/bench_pages.py
 	$(BIN)/python scripts/bench_ingest.py
 
