@@ -839,7 +839,7 @@ def test_the_clause_type_facet_counts_every_permitted_clause(backend: SearchBack
         ('soort:""', "unknown_type"),
         ("soort:liability -soort:insurance", "type_operator"),
         ("+soort:liability", "type_operator"),
-        ("soort:liability -damages", "empty"),
+        ("soort:liability -damages", "type_only_exclusions"),
     ],
 )
 def test_an_unknown_or_misused_type_is_refused(
