@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 
-from search.clause_types import with_query_types
 from search.highlight import snippet
 from search.matching import Matcher, body_text, hint_words
-from search.query import QueryRefused, parse_query
+from search.planning import TOO_SLOW, parse_request
+from search.query import QueryRefused
 from search.types import (
     FACETS,
     Hit,
@@ -31,7 +31,6 @@ from search.types import (
     SearchResult,
     Unit,
     VersionEntry,
-    check_request,
     hit_for,
 )
 
@@ -42,7 +41,6 @@ __all__ = ["ScanBackend", "Source"]
 # or dossier reference; without it, at least one: a query of optional words) and by the
 # request's permission sets and filters; the backend applies those again to whatever it yields.
 Source = Callable[[SearchRequest, Sequence[str], bool], Iterable[Unit]]
-TOO_SLOW = "This search takes too long; make it more specific."
 PROGRESS_EVERY = 1000
 
 Match = tuple[Unit, frozenset[str]]  # a matching unit and the stems to mark in its snippet
@@ -61,9 +59,7 @@ class ScanBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Every permitted unit that matches, in the source's order (or by date), paged."""
-        check_request(request)
-        parsed = parse_query(request.text, browse=bool(request.clause_types))
-        request = with_query_types(request, parsed)
+        request, parsed = parse_request(request)
         if not request.allowed_dossiers:
             return _result(request, [], [])
         deadline = None if request.time_limit is None else time.monotonic() + request.time_limit

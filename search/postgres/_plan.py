@@ -13,31 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from math import log
 
 from search.analysis import alternatives as ways_to_match
 from search.analysis import is_stop_word, stems
+from search.planning import (
+    FIELDS,
+    IDENT_BOOST,
+    MAX_EXPANSION,
+    MAX_QUERY_EXPANSION,
+    PART_BOOST,
+    TOO_BROAD,
+    ending_stems,
+)
 from search.postgres._rows import lexeme
 from search.query import Item, ParsedQuery, QueryRefused
 
 __all__ = ["Alternative", "Lexicon", "Plan", "PlanItem", "Sequence", "make_plan", "wanted"]
-
-FIELDS = (("body", 1.0), ("meta", 0.5))
-IDENT_BOOST = 2.0
-# A compound query word matched by its parts scores at this fraction (as the embedded index).
-PART_BOOST = 0.5
-MAX_EXPANSION = 64
-MAX_QUERY_EXPANSION = 192
-TOO_BROAD = "A * wildcard matches too many words; type more letters before the * or use fewer."
-# Word endings that stemming removes (English, then Dutch), tried after a wildcard's prefix:
-# the index holds stems, which may be shorter than the prefix ("terminat*" finds "termin").
-ENDINGS = (
-    *("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "or", "ors", "er", "ers"),
-    *("al", "ally", "ly", "ment", "ments", "ance", "ence", "ity", "ities", "y", "ies", "able"),
-    *("en", "ingen", "ie", "heid", "heden", "lijk", "lijke", "baar", "te", "ten"),
-    *("de", "den", "t", "st", "ster", "isch", "ische"),
-)
 
 
 @dataclass
@@ -113,7 +105,7 @@ def wanted(parsed: ParsedQuery) -> set[str]:
                 for way in ways_to_match(word)[1:]:
                     found.update(lexeme(field, s) for part in way for s in part)
                 if item.prefix:
-                    found.update(lexeme(field, s) for s in _ending_stems(word))
+                    found.update(lexeme(field, s) for s in ending_stems(word))
         if item.joined:
             found.update(lexeme(f, s) for f, _ in FIELDS for s in stems(item.joined))
         found.update(lexeme("ident", ident) for ident in item.idents)
@@ -220,12 +212,6 @@ def _lexemes(
     return tuple(n for n in dict.fromkeys(names) if n in lexicon)
 
 
-@lru_cache(maxsize=1024)
-def _ending_stems(prefix: str) -> tuple[str, ...]:
-    """The stems of a prefix with each of the common endings."""
-    return tuple(dict.fromkeys(stem for ending in ENDINGS for stem in stems(prefix + ending)))
-
-
 def _expand(
     field: str, prefix: str, lexicon: Lexicon, expansions: dict[tuple[str, str], list[str]]
 ) -> list[str]:
@@ -233,7 +219,7 @@ def _expand(
     MAX_EXPANSION): stems of the prefix with common endings first, then the lexicon's."""
     if (field, prefix) in expansions:
         return expansions[(field, prefix)]
-    found = [s for s in _ending_stems(prefix) if lexeme(field, s) in lexicon]
+    found = [s for s in ending_stems(prefix) if lexeme(field, s) in lexicon]
     if len(found) > MAX_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
     start = len(lexeme(field, ""))

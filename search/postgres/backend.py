@@ -31,9 +31,9 @@ import psycopg
 from psycopg import errors
 
 from search.analysis import identifiers, prepare
-from search.clause_types import with_query_types
 from search.expansion import expand
 from search.highlight import snippet
+from search.planning import TOO_SLOW, empty_result, parse_request
 from search.postgres._plan import Lexicon, Plan, make_plan, wanted
 from search.postgres._rows import COLUMNS, in_sequence, meta_text, rows
 from search.postgres._sql import (
@@ -51,7 +51,7 @@ from search.postgres._tables import (
     rename_tables,
     valid_schema,
 )
-from search.query import QueryRefused, parse_query
+from search.query import QueryRefused
 from search.types import (
     FACETS,
     Expansion,
@@ -62,7 +62,6 @@ from search.types import (
     SearchResult,
     Unit,
     VersionEntry,
-    check_request,
     hit_for,
 )
 
@@ -70,7 +69,6 @@ __all__ = ["DEFAULT_SCHEMA", "PostgresBackend", "libpq_url"]
 
 DEFAULT_SCHEMA = "dossier_search"
 DEFAULT_LOCK_TIMEOUT = 30.0
-TOO_SLOW = "This search takes too long; make it more specific."
 _MISSING = (errors.UndefinedTable, errors.InvalidSchemaName, errors.UndefinedColumn)
 EXACT = COLUMNS.index("exact")
 _HIT_COLUMNS = (
@@ -307,13 +305,11 @@ class PostgresBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
-        check_request(request)
-        parsed = parse_query(request.text, browse=bool(request.clause_types))
-        request = with_query_types(request, parsed)
+        request, parsed = parse_request(request)
         expansions: tuple[Expansion, ...] = ()
         if request.expand:
             parsed, expansions = expand(parsed)
-        empty = SearchResult([], 0, request.page, request.per_page, {name: [] for name in FACETS})
+        empty = empty_result(request)
         if not permitted_dossiers(request):
             return replace(empty, expansions=expansions)
         with self._reading(request.time_limit) as cur:

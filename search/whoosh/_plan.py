@@ -17,38 +17,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import alternatives as ways_to_match
 from search.analysis import is_stop_word, stems
+from search.planning import (
+    FIELDS,
+    IDENT_BOOST,
+    MAX_EXPANSION,
+    MAX_QUERY_EXPANSION,
+    PART_BOOST,
+    TOO_BROAD,
+    TOO_SLOW,
+    ending_stems,
+)
 from search.query import Item, ParsedQuery, QueryRefused
 from search.whoosh._tables import SCORED_FIELDS
 
 __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
-
-# Fields an item's words may match in, with their weight; "body" is the unit's own text.
-FIELDS = (("body", 1.0), ("meta", 0.5))
-IDENT_BOOST = 2.0
-# A compound query word matched by its parts scores at this fraction: the parts are common words
-# (verwerker, overeenkomst) whose summed scores outweighed the compound itself.
-PART_BOOST = 0.5
-# A trailing wildcard expands to at most this many stems per field, so "con*" cannot build a
-# huge OR; a broader prefix is refused with a message rather than silently cut off.
-MAX_EXPANSION = 64
-# All wildcards of one query together expand to at most this many (field, stem) terms.
-MAX_QUERY_EXPANSION = 192
-TOO_BROAD = "A * wildcard matches too many words; type more letters before the * or use fewer."
-TOO_SLOW = "This search takes too long; make it more specific."
-# Word endings that stemming removes (English, then Dutch), tried after a wildcard's prefix.
-ENDINGS = (
-    *("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "or", "ors", "er", "ers"),
-    *("al", "ally", "ly", "ment", "ments", "ance", "ence", "ity", "ities", "y", "ies", "able"),
-    *("en", "ingen", "ie", "heid", "heden", "lijk", "lijke", "baar", "te", "ten"),
-    *("de", "den", "t", "st", "ster", "isch", "ische"),
-)
 
 
 @dataclass(frozen=True)
@@ -240,12 +228,6 @@ def _terms(
     return tuple(t for t in dict.fromkeys(terms) if (field, t) in reader)
 
 
-@lru_cache(maxsize=1024)
-def _ending_stems(prefix: str) -> tuple[str, ...]:
-    """The stems of a prefix with each of the common endings (pure, so cached)."""
-    return tuple(dict.fromkeys(stem for ending in ENDINGS for stem in stems(prefix + ending)))
-
-
 def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions) -> list[str]:
     """The indexed stems of a field for the words that start with a prefix, at most
     MAX_EXPANSION (QueryRefused beyond), each prefix and field looked up once per query.
@@ -257,7 +239,7 @@ def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions
     """
     if (field, prefix) in expansions:
         return expansions[(field, prefix)]
-    found = [stem for stem in _ending_stems(prefix) if (field, stem) in reader]
+    found = [stem for stem in ending_stems(prefix) if (field, stem) in reader]
     if len(found) > MAX_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
     for term in reader.expand_prefix(field, prefix):

@@ -10,8 +10,9 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.highlight import snippet
+from search.planning import empty_result
 from search.query import ParsedQuery
-from search.types import FACETS, Hit, SearchRequest, SearchResult, hit_for
+from search.types import Hit, SearchRequest, SearchResult, hit_for
 from search.whoosh._match import (
     Leaf,
     Matches,
@@ -29,11 +30,6 @@ from search.whoosh._tables import SegmentTable
 __all__ = ["empty_result", "execute", "segments"]
 
 TableFor = Callable[[IndexReader], SegmentTable]
-
-
-def empty_result(request: SearchRequest) -> SearchResult:
-    """A result with no hits (nothing permitted, or nothing matched)."""
-    return SearchResult([], 0, request.page, request.per_page, {name: [] for name in FACETS})
 
 
 def segments(top: Searcher) -> list[tuple[Searcher, int]]:

@@ -18,9 +18,9 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import prepare
-from search.clause_types import with_query_types
 from search.expansion import expand
-from search.query import QueryRefused, parse_query
+from search.planning import parse_request
+from search.query import QueryRefused
 from search.types import (
     Expansion,
     IndexUnavailable,
@@ -28,7 +28,6 @@ from search.types import (
     SearchResult,
     Unit,
     VersionEntry,
-    check_request,
 )
 from search.whoosh._errors import CORRUPTION, quietly, reclaim
 from search.whoosh._search import empty_result, execute, segments
@@ -157,9 +156,7 @@ class WhooshBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the total and the facets, all limited to what the caller may read."""
-        check_request(request)
-        parsed = parse_query(request.text, browse=bool(request.clause_types))
-        request = with_query_types(request, parsed)
+        request, parsed = parse_request(request)
         expansions: tuple[Expansion, ...] = ()
         if request.expand:
             parsed, expansions = expand(parsed)

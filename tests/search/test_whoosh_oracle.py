@@ -96,12 +96,13 @@ from whoosh.query import And, AndMaybe, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
 from search.analysis import IdentTokenizer, WordTokenizer, alternatives, fold, is_stop_word, stems
+from search.planning import ENDINGS
 from search.query import Item, ParsedQuery, QueryRefused, parse_query
 from search.types import SearchRequest, Unit
 from search.whoosh import WhooshBackend as SearchIndex
 from search.whoosh import _eval, _match, _search
 from search.whoosh._eval import Found
-from search.whoosh._plan import ENDINGS, Plan
+from search.whoosh._plan import Plan
 from search.whoosh._search import execute
 
 # The engine's BM25F parameters (Whoosh's defaults) and field boosts, spelled out here on

@@ -1,0 +1,73 @@
+"""What every backend's query plan shares, so that a query means the same in each of them.
+
+The fields an item's words may match and their weights, the boost of a compound matched by its
+parts, the limits and endings of a trailing wildcard, the refusal texts, and the first steps of
+every search: check the request, parse its text, and add the clause types the text names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from search.analysis import stems
+from search.clause_types import with_query_types
+from search.query import ParsedQuery, parse_query
+from search.types import FACETS, SearchRequest, SearchResult, check_request
+
+__all__ = [
+    "ENDINGS",
+    "FIELDS",
+    "IDENT_BOOST",
+    "MAX_EXPANSION",
+    "MAX_QUERY_EXPANSION",
+    "PART_BOOST",
+    "TOO_BROAD",
+    "TOO_SLOW",
+    "empty_result",
+    "ending_stems",
+    "parse_request",
+]
+
+# Fields an item's words may match in, with their weight; "body" is the unit's own text.
+FIELDS = (("body", 1.0), ("meta", 0.5))
+# The weight of an identifier or clause-number match.
+IDENT_BOOST = 2.0
+# A compound query word matched by its parts scores at this fraction: the parts are common words
+# (verwerker, overeenkomst) whose summed scores outweighed the compound itself.
+PART_BOOST = 0.5
+# A trailing wildcard expands to at most this many stems per field, so "con*" cannot build a
+# huge OR; a broader prefix is refused with a message rather than silently cut off.
+MAX_EXPANSION = 64
+# All wildcards of one query together expand to at most this many (field, stem) terms.
+MAX_QUERY_EXPANSION = 192
+TOO_BROAD = "A * wildcard matches too many words; type more letters before the * or use fewer."
+TOO_SLOW = "This search takes too long; make it more specific."
+# Word endings that stemming removes (English, then Dutch), tried after a wildcard's prefix:
+# the index holds stems, which may be shorter than the prefix ("terminat*" finds "termin").
+ENDINGS = (
+    *("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "or", "ors", "er", "ers"),
+    *("al", "ally", "ly", "ment", "ments", "ance", "ence", "ity", "ities", "y", "ies", "able"),
+    *("en", "ingen", "ie", "heid", "heden", "lijk", "lijke", "baar", "te", "ten"),
+    *("de", "den", "t", "st", "ster", "isch", "ische"),
+)
+
+
+@lru_cache(maxsize=4096)
+def ending_stems(prefix: str) -> tuple[str, ...]:
+    """The stems of a prefix with each of the common endings (pure, so cached)."""
+    return tuple(dict.fromkeys(stem for ending in ENDINGS for stem in stems(prefix + ending)))
+
+
+def parse_request(request: SearchRequest) -> tuple[SearchRequest, ParsedQuery]:
+    """Check a request and parse its text; the request gets the clause types the text names.
+
+    Raises ValueError for a malformed request and QueryRefused for a refused query.
+    """
+    check_request(request)
+    parsed = parse_query(request.text, browse=bool(request.clause_types))
+    return with_query_types(request, parsed), parsed
+
+
+def empty_result(request: SearchRequest) -> SearchResult:
+    """A result with no hits (nothing permitted, or nothing matched)."""
+    return SearchResult([], 0, request.page, request.per_page, {name: [] for name in FACETS})
