@@ -121,11 +121,14 @@ class Matcher:
 
     def _accepts(self, fields: _Fields) -> int | None:
         """The combination of search.query (ranked OR): every required item holds, at least
-        one item holds outside the metadata (which counts only when there are several items),
-        no negative one holds. Returns the coordination groups held, or None."""
+        one item holds outside the metadata (where only a user's word beside other words of
+        theirs may hold: ParsedQuery.metadata_allowed), no negative one holds. Returns the
+        coordination groups held, or None."""
         positive = self.query.positive
-        with_meta = len(positive) > 1
-        held = [_item_matches(item, fields, with_meta) for item in positive]
+        allowed = self.query.metadata_allowed()
+        held = [
+            _item_matches(item, fields, meta) for item, meta in zip(positive, allowed, strict=True)
+        ]
         if not all(h for h, item in zip(held, positive, strict=True) if item.required):
             return None
         if not any(
@@ -160,15 +163,15 @@ class Matcher:
 def _item_matches(item: Item, fields: _Fields, with_meta: bool, negated: bool = False) -> bool:
     """Whether one item holds in a unit (a negated single word in any field; a negated
     phrase only in sequence)."""
+    searched = (fields.body, fields.meta) if with_meta else (fields.body,)
     if len(item.words) > 1:
         in_sequence = not fields.idents.isdisjoint(item.idents) or any(
             field.has_sequence(item.words) or (item.joined and field.places(item.joined, False))
-            for field in (fields.body, fields.meta)
+            for field in searched
         )
         if negated or not in_sequence:
             return bool(in_sequence)
     content = [w for w in item.words if not is_stop_word(w)] or list(item.words)
-    searched = (fields.body, fields.meta) if with_meta else (fields.body,)
     if any(all(field.holds(w, item.prefix) for w in content) for field in searched):
         return True
     if item.joined and any(field.places(item.joined, False) for field in searched):

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_EXPANSION",
     "MAX_QUERY_EXPANSION",
     "PART_BOOST",
+    "TEXT_FIELDS",
     "TOO_BROAD",
     "TOO_SLOW",
     "empty_result",
@@ -30,6 +31,8 @@ __all__ = [
 
 # Fields an item's words may match in, with their weight; "body" is the unit's own text.
 FIELDS = (("body", 1.0), ("meta", 0.5))
+# The fields of an item that must match the text itself (ParsedQuery.metadata_allowed).
+TEXT_FIELDS = FIELDS[:1]
 # The weight of an identifier or clause-number match.
 IDENT_BOOST = 2.0
 # A compound query word matched by its parts scores at this fraction: the parts are common words

@@ -112,6 +112,14 @@ class ParsedQuery:
         """The positive items a unit may hold (at least one of them when none is required)."""
         return tuple(item for item in self.positive if not item.required)
 
+    def metadata_allowed(self) -> list[bool]:
+        """Per positive item, whether it may match in the metadata (title, supplier, dossier
+        reference) rather than the text: only a word the user typed beside other words of their
+        own ("acme termination"). A query of one word, and every thesaurus expansion, must match
+        the text itself, or every clause of an "Insurance agreement" would answer "insurance"."""
+        several = sum(not item.expansion for item in self.positive) > 1
+        return [several and not item.expansion for item in self.positive]
+
     def coordination(self) -> list[object]:
         """Per positive item, the key it counts under for coordination, or None when it does
         not count (an expansion whose concept no user item shares); see `counted`."""

@@ -12,7 +12,7 @@ frequencies for BM25's idf), and a wildcard expands to at most MAX_EXPANSION of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import log
 
 from search.analysis import alternatives as ways_to_match
@@ -23,6 +23,7 @@ from search.planning import (
     MAX_EXPANSION,
     MAX_QUERY_EXPANSION,
     PART_BOOST,
+    TEXT_FIELDS,
     TOO_BROAD,
     ending_stems,
 )
@@ -61,12 +62,14 @@ class Alternative:
 
 @dataclass(frozen=True)
 class Sequence:
-    """A multi-word item's check: its words (stems) in sequence in body or meta, or an
-    identifier, or (a hyphenated compound) one of the stems of its words written as one."""
+    """A multi-word item's check: its words (stems) in sequence in one of its fields (body,
+    and meta unless the item must match the text), or an identifier, or (a hyphenated
+    compound) one of the stems of its words written as one."""
 
     words: tuple[tuple[str, ...], ...]
     idents: tuple[str, ...]
     joined: tuple[str, ...] = ()
+    fields: tuple[str, ...] = tuple(field for field, _ in FIELDS)
 
 
 @dataclass(frozen=True)
@@ -119,22 +122,18 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
     positive = parsed.positive
     keys = parsed.coordination()
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
+    fields = [FIELDS if meta else TEXT_FIELDS for meta in parsed.metadata_allowed()]
     items = []
-    for item, key in zip(positive, keys, strict=True):
+    for item, key, its_fields in zip(positive, keys, fields, strict=True):
         items.append(
             PlanItem(
-                _alternatives(item, lexicon, expansions),
+                _alternatives(item, lexicon, expansions, its_fields),
                 item.required,
                 item.weight,
                 groups[key] if key is not None else -1,
-                _sequence(item) if len(item.words) > 1 else None,
+                _sequence(item, its_fields) if len(item.words) > 1 else None,
             )
         )
-    if len(items) == 1:
-        # A single item must match the text itself, never only the metadata.
-        alone = items[0]
-        kept = tuple(a for a in alone.alternatives if a.field != "meta")
-        items = [replace(alone, alternatives=kept)]
     if any(item.required and not item.alternatives for item in items):
         return EMPTY
     items = [item for item in items if item.alternatives]
@@ -164,18 +163,23 @@ def _numbers(item: Item) -> tuple[str, ...]:
     return item.idents or (item.words if len(item.words) == 1 and item.words[0].isdigit() else ())
 
 
-def _sequence(item: Item) -> Sequence:
+def _sequence(item: Item, fields: tuple[tuple[str, float], ...] = FIELDS) -> Sequence:
     joined = stems(item.joined) if item.joined else ()
-    return Sequence(tuple(stems(word) for word in item.words), item.idents, joined)
+    names = tuple(field for field, _ in fields)
+    return Sequence(tuple(stems(word) for word in item.words), item.idents, joined, names)
 
 
 def _alternatives(
-    item: Item, lexicon: Lexicon, expansions: dict[tuple[str, str], list[str]]
+    item: Item,
+    lexicon: Lexicon,
+    expansions: dict[tuple[str, str], list[str]],
+    fields: tuple[tuple[str, float], ...] = FIELDS,
 ) -> tuple[Alternative, ...]:
-    """The alternatives of an item that can match at all, given the lexemes in the index."""
+    """The alternatives of an item that can match at all in some fields (and by identifier
+    or clause number), given the lexemes in the index."""
     words = _content(item)
     found = []
-    for field, boost in FIELDS:
+    for field, boost in fields:
         names = tuple(_lexemes(field, word, lexicon, item.prefix, expansions) for word in words)
         if names and all(names):
             found.append(Alternative(field, boost, names))

@@ -62,14 +62,14 @@ def bag(item: PlanItem) -> str:
 
 
 def sequence_query(sequence: Sequence) -> str:
-    """The units holding a multi-word item's words in sequence in body or meta, or its
+    """The units holding a multi-word item's words in sequence in its fields, or its
     identifier, or its words written as one (positions must be exact: see _rows)."""
     parts = [
         "(" + " <-> ".join(_any([lexeme(f, s) for s in stems]) for stems in sequence.words) + ")"
-        for f in ("body", "meta")
+        for f in sequence.fields
     ]
     parts += [tsquery(lexeme("ident", ident)) for ident in sequence.idents]
-    parts += [tsquery(lexeme(f, stem)) for f in ("body", "meta") for stem in sequence.joined]
+    parts += [tsquery(lexeme(f, stem)) for f in sequence.fields for stem in sequence.joined]
     return " | ".join(parts)
 
 

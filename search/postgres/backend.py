@@ -399,16 +399,14 @@ class PostgresBackend:
                 SimpleNamespace(title=meta[0], supplier=meta[1], dossier_reference=meta[2])
             )
             idents = set(identifiers(f"{body}\n{meta}"))
+            texts = {"body": (body, True), "meta": (meta, False)}
             for j, sequence in enumerate(sequences):
                 joined = (sequence.joined,) if sequence.joined else None
+                searched = [texts[field] for field in sequence.fields]
                 if (
                     not idents.isdisjoint(sequence.idents)
-                    or in_sequence(body, True, sequence.words)
-                    or in_sequence(meta, False, sequence.words)
-                    or (
-                        joined
-                        and (in_sequence(body, True, joined) or in_sequence(meta, False, joined))
-                    )
+                    or any(in_sequence(text, detect, sequence.words) for text, detect in searched)
+                    or (joined and any(in_sequence(t, d, joined) for t, d in searched))
                 ):
                     holding[j].append(seq)
         return holding

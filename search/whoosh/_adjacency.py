@@ -16,9 +16,9 @@ import numpy as np
 from whoosh.reading import IndexReader
 
 from search.whoosh._codec import positions
-from search.whoosh._plan import FIELDS, Adjacency
+from search.whoosh._plan import Adjacency
 
-__all__ = ["check_adjacency"]
+__all__ = ["Positions", "check_adjacency"]
 
 # Keys pack (unit, start) into one integer; starts are shifted so that they are never negative
 # and may reach 2**32 (positions are uint32), units stay far below 2**30.
@@ -26,8 +26,11 @@ _SHIFT = 33
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-class _Positions:
-    """Positions of terms in candidate units, read once per term and narrowing set of units."""
+class Positions:
+    """Positions of terms in candidate units of one segment, read once per term and narrowing
+    set of units, for all the checks of one query: several expansions share words ("liability
+    insurance", "certificate of insurance"), and a check that needs a term for some of the
+    units read before reuses what was read."""
 
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
@@ -46,12 +49,16 @@ class _Positions:
 
 
 def check_adjacency(
-    reader: IndexReader, docnums: np.ndarray, checks: tuple[Adjacency, ...]
+    reader: IndexReader,
+    docnums: np.ndarray,
+    checks: tuple[Adjacency, ...],
+    found: Positions | None = None,
 ) -> np.ndarray:
-    """The docnums (sorted) whose positive items are adjacent and negative items are not."""
+    """The docnums (sorted) whose positive items are adjacent and negative items are not;
+    `found` holds the positions read by earlier checks of the same query in this segment."""
     if not checks or not len(docnums):
         return docnums
-    found = _Positions(reader)
+    found = found or Positions(reader)
     kept = docnums
     # With stop words as gaps a positive item may seem to hold where the stop words rule it
     # out, and a negative one too: the first pass only narrows by what it can decide, the exact
@@ -75,18 +82,18 @@ def _narrow(kept: np.ndarray, holding: np.ndarray, negated: bool) -> np.ndarray:
     return np.intersect1d(kept, holding, assume_unique=True)
 
 
-def _holding(found: _Positions, docnums: np.ndarray, check: Adjacency, exact: bool) -> np.ndarray:
+def _holding(found: Positions, docnums: np.ndarray, check: Adjacency, exact: bool) -> np.ndarray:
     """The units (sorted) that have the item's identifier, its words in sequence in one field
     (without `exact` stop words match any word) or its words written as one word."""
     holding = [found.of("ident", ident, docnums)[0] for ident in check.idents]
-    for field, _ in FIELDS:
+    for field in check.fields:
         holding.append(_in_sequence(found, field, docnums, check, exact))
         holding += [found.of(field, stem, docnums)[0] for stem in check.joined]
     return np.unique(np.concatenate(holding)) if holding else _NONE
 
 
 def _in_sequence(
-    found: _Positions, field: str, docnums: np.ndarray, check: Adjacency, exact: bool
+    found: Positions, field: str, docnums: np.ndarray, check: Adjacency, exact: bool
 ) -> np.ndarray:
     """Units in which every (known) word i occurs at some start + i in one field."""
     words = [

@@ -21,6 +21,7 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left
+from contextlib import suppress
 from itertools import accumulate
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -41,13 +42,13 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Format
 from whoosh.matching import Matcher, ReadTooFar
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import IndexReader, TermInfo
+from whoosh.reading import IndexReader, TermInfo, TermNotFound
 from whoosh.system import _INT_SIZE
 
 from search.whoosh._format import unpack_positions
 from search.whoosh._mmap import MappedStorage
 
-__all__ = ["UnitCodec", "UnitSegment", "postings", "positions"]
+__all__ = ["UnitCodec", "UnitSegment", "holds", "postings", "positions"]
 
 # A block of postings: its length (negative for a term's last block, as in W3; the length
 # counts what follows it), the number of postings, the last docnum, the highest weight and
@@ -407,13 +408,61 @@ def positions(
     return np.array(units, dtype=np.int64), np.array(places, dtype=np.int64)
 
 
+# The term infos of the terms queries have looked up, per segment's terms file (a segment
+# never changes, so neither do they; None for a term the segment lacks). Queries look up the
+# same words over and over (a concept's expansions, the stems of each field), and a lookup in
+# Whoosh's hash table costs an md5 and a few reads each time.
+_TERM_INFOS: WeakKeyDictionary[Any, dict[tuple[str, str], TermInfo | None]] = WeakKeyDictionary()
+_MAX_TERM_INFOS = 50_000
+
+
+def _term_info(reader: IndexReader, field: str, term: str) -> TermInfo | None:
+    """A segment reader's term info of a term, or None when the segment lacks it."""
+    terms = reader._terms  # type: ignore[attr-defined]
+    known = _TERM_INFOS.get(terms)
+    if known is None or len(known) > _MAX_TERM_INFOS:
+        known = _TERM_INFOS[terms] = {}
+    key = (field, term)
+    if key in known:
+        return known[key]
+    found = None
+    if field in reader.schema:
+        with suppress(TermNotFound):
+            found = terms.term_info(field, reader._text_to_bytes(field, term))
+    known[key] = found
+    return found
+
+
+def holds(reader: IndexReader, field: str, term: str) -> bool:
+    """Whether a reader (of one segment or several) holds a term in a field."""
+    if hasattr(reader, "readers"):  # a MultiReader
+        return any(holds(sub, field, term) for sub in reader.readers)
+    if not hasattr(reader, "_terms"):  # an empty index
+        return (field, term) in reader
+    return _term_info(reader, field, term) is not None
+
+
 def _matcher(reader: IndexReader, field: str, term: str) -> Matcher | None:
     """A term's postings in one segment, deleted units included (callers mask them out), or
     None when the segment does not hold the term."""
-    if (field, term) not in reader:
+    if not hasattr(reader, "_terms"):  # not a segment's reader
+        if (field, term) not in reader:
+            return None
+        matcher = reader.postings(field, term)
+        return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+    info = _term_info(reader, field, term)
+    if info is None:
         return None
-    matcher = reader.postings(field, term)
-    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+    # Whoosh's reader.postings wraps the postings of a segment with deletions in a
+    # FilterMatcher that steps over the deleted units one by one as soon as it is made: after
+    # a large replacement that is most of the postings, for every term looked up.
+    text = reader._text_to_bytes(field, term)
+    return reader._codec.postings_reader(  # type: ignore[attr-defined]
+        reader._terms._postfile,  # type: ignore[attr-defined]
+        info,
+        reader.schema[field].format,
+        term=(field, text),
+    )
 
 
 def _decode(

@@ -19,7 +19,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from search.types import FACETS, SearchRequest
-from search.whoosh._adjacency import check_adjacency
+from search.whoosh._adjacency import Positions, check_adjacency
 from search.whoosh._eval import NOTHING, Scores, evaluate
 from search.whoosh._plan import Plan
 from search.whoosh._tables import FLAG_CURRENT, Allowed, SegmentTable
@@ -91,11 +91,13 @@ def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
     kept = check_adjacency(reader, found.ids, plan.checks)
     if len(kept) < len(found):
         found = found.only(np.isin(found.ids, kept, assume_unique=True))
+    read = Positions(reader)
     for row, item in enumerate(plan.items):
         if item.check >= 0:
             # An optional multi-word item whose words are not in sequence is not held.
             candidates = found.ids[found.held[row]]
-            holding = check_adjacency(reader, candidates, (plan.optional_checks[item.check],))
+            check = (plan.optional_checks[item.check],)
+            holding = check_adjacency(reader, candidates, check, read)
             found = found.drop(row, np.setdiff1d(candidates, holding, assume_unique=True))
     leaf.matches, leaf.coordination = found.totals(plan)
 

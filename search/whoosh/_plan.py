@@ -16,7 +16,7 @@ Each item carries its coordination group: the index of the distinct key it count
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -29,11 +29,13 @@ from search.planning import (
     MAX_EXPANSION,
     MAX_QUERY_EXPANSION,
     PART_BOOST,
+    TEXT_FIELDS,
     TOO_BROAD,
     TOO_SLOW,
     ending_stems,
 )
 from search.query import Item, ParsedQuery, QueryRefused
+from search.whoosh._codec import holds
 from search.whoosh._tables import SCORED_FIELDS
 
 __all__ = ["EMPTY", "Adjacency", "Alternative", "Plan", "PlanItem", "make_plan"]
@@ -74,6 +76,7 @@ class Adjacency:
     idents: tuple[str, ...]
     stop: tuple[bool, ...]
     joined: tuple[str, ...] = ()
+    fields: tuple[str, ...] = tuple(field for field, _ in FIELDS)
 
 
 @dataclass(frozen=True)
@@ -113,14 +116,19 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     positive = parsed.positive
     keys = parsed.coordination()
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
+    fields = [FIELDS if meta else TEXT_FIELDS for meta in parsed.metadata_allowed()]
     optional_checks: list[Adjacency] = []
+    checks: list[Adjacency] = []
     items = []
-    for item, key in zip(positive, keys, strict=True):
-        planned = _item(item, reader, expansions)
+    for item, key, its_fields in zip(positive, keys, fields, strict=True):
+        planned = _item(item, reader, expansions, its_fields)
         check = -1
-        if len(item.words) > 1 and not item.required:
-            check = len(optional_checks)
-            optional_checks.append(_adjacency(item))
+        if len(item.words) > 1:
+            if item.required:
+                checks.append(_adjacency(item, its_fields))
+            else:
+                check = len(optional_checks)
+                optional_checks.append(_adjacency(item, its_fields))
         items.append(
             PlanItem(
                 planned.alternatives,
@@ -130,13 +138,6 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
                 check,
             )
         )
-    if len(items) == 1:
-        # A single item must match the text itself: metadata only narrows a query with
-        # several items ("acme termination"), it never makes every clause of a document a hit.
-        alone = items[0]
-        items = [
-            replace(alone, alternatives=tuple(a for a in alone.alternatives if a.field != "meta"))
-        ]
     if any(item.required and not item.alternatives for item in items):
         return EMPTY
     # An optional item that the index cannot match still counts in `groups`: no unit then
@@ -147,11 +148,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     excluded = [_item(item, reader, expansions) for item in parsed.negative if len(item.words) == 1]
     if sum(len(found) for found in expansions.values()) > MAX_QUERY_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
-    checks = tuple(
-        _adjacency(item)
-        for item in parsed.items
-        if len(item.words) > 1 and (item.negated or item.required)
-    )
+    checks += [_adjacency(item) for item in parsed.negative if len(item.words) > 1]
     terms = {
         (a.field, t)
         for i in (*items, *excluded)
@@ -162,7 +159,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     return Plan(
         tuple(items),
         tuple(item for item in excluded if item.alternatives),
-        checks,
+        tuple(checks),
         tuple(optional_checks),
         len(groups),
         _highlight(parsed, reader, expansions),
@@ -171,21 +168,29 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     )
 
 
-def _adjacency(item: Item) -> Adjacency:
-    """The adjacency check of a multi-word item; stop words are marked unless all words are."""
+def _adjacency(item: Item, fields: tuple[tuple[str, float], ...] = FIELDS) -> Adjacency:
+    """The adjacency check of a multi-word item in some fields; stop words are marked unless
+    all words are."""
     stop = tuple(is_stop_word(word) for word in item.words)
     if all(stop):
         stop = (False,) * len(stop)
     joined = stems(item.joined) if item.joined else ()
     words = tuple(stems(word) for word in item.words)
-    return Adjacency(item.negated, words, item.idents, stop, joined)
+    names = tuple(field for field, _ in fields)
+    return Adjacency(item.negated, words, item.idents, stop, joined, names)
 
 
-def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
-    """The alternatives of an item that can match at all, given the terms in the index."""
+def _item(
+    item: Item,
+    reader: IndexReader,
+    expansions: Expansions,
+    fields: tuple[tuple[str, float], ...] = FIELDS,
+) -> PlanItem:
+    """The alternatives of an item that can match at all in some fields (and by identifier or
+    clause number), given the terms in the index."""
     words = [w for w in item.words if not is_stop_word(w)] or list(item.words)
     alternatives = []
-    for field, boost in FIELDS:
+    for field, boost in fields:
         terms = tuple(_terms(field, word, reader, item.prefix, expansions) for word in words)
         if terms and all(terms):
             alternatives.append(Alternative(field, boost, terms))
@@ -196,7 +201,7 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
     alternatives += [
         Alternative("ident", IDENT_BOOST, ((ident,),))
         for ident in item.idents
-        if ("ident", ident) in reader
+        if holds(reader, "ident", ident)
     ]
     # The unit that is clause 12.3 (or article 12) itself, above those that mention it.
     numbers = item.idents or (
@@ -205,7 +210,7 @@ def _item(item: Item, reader: IndexReader, expansions: Expansions) -> PlanItem:
     alternatives += [
         Alternative("number", IDENT_BOOST, ((number,),))
         for number in numbers
-        if ("number", number) in reader
+        if holds(reader, "number", number)
     ]
     return PlanItem(tuple(alternatives))
 
@@ -214,7 +219,7 @@ def _compound(field: str, boost: float, word: str, reader: IndexReader) -> list[
     """A compound word's other way to match: all of its parts in the field (see analysis)."""
     found = []
     for way in ways_to_match(word)[1:]:
-        terms = tuple(tuple(t for t in part if (field, t) in reader) for part in way)
+        terms = tuple(tuple(t for t in part if holds(reader, field, t)) for part in way)
         if all(terms):
             found.append(Alternative(field, boost * PART_BOOST, terms))
     return found
@@ -225,7 +230,7 @@ def _terms(
 ) -> tuple[str, ...]:
     """Those of a word's stems (and prefix expansions) that the field holds."""
     terms = list(stems(word)) + (_expand(reader, field, word, expansions) if prefix else [])
-    return tuple(t for t in dict.fromkeys(terms) if (field, t) in reader)
+    return tuple(t for t in dict.fromkeys(terms) if holds(reader, field, t))
 
 
 def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions) -> list[str]:
@@ -239,7 +244,7 @@ def _expand(reader: IndexReader, field: str, prefix: str, expansions: Expansions
     """
     if (field, prefix) in expansions:
         return expansions[(field, prefix)]
-    found = [stem for stem in ending_stems(prefix) if (field, stem) in reader]
+    found = [stem for stem in ending_stems(prefix) if holds(reader, field, stem)]
     if len(found) > MAX_EXPANSION:
         raise QueryRefused("too_broad", TOO_BROAD)
     for term in reader.expand_prefix(field, prefix):

@@ -281,6 +281,27 @@ def test_metadata_words_combine_with_clause_words(backend: SearchBackend) -> Non
     assert documents(search(backend, "+globex termination")) == [1]
 
 
+def test_a_single_word_and_its_expansions_match_the_text_not_the_metadata(
+    backend: SearchBackend,
+) -> None:
+    backend.apply(
+        [
+            (1, [unit(1, 0, "The supplier keeps a liability insurance.")]),
+            (2, [unit(2, 0, "Payment within thirty days.", title="Verzekering en polis")]),
+            (3, [unit(3, 0, "Payment within thirty days.", title="Insurance agreement")]),
+        ]
+    )
+    # "insurance" expands to "verzekering" and "polis" among others; neither the user's word
+    # nor an expansion makes a clause a hit through the document's title.
+    assert documents(search(backend, "insurance", expand=True)) == [1]
+    # Beside another word of the user's, the title does count: document 3 holds both words,
+    # document 2 only "payment" (its "verzekering" is an expansion, in the title).
+    found = documents(search(backend, "insurance payment", expand=True))
+    assert sorted(found) == [1, 2, 3]
+    if "ranks" in backend.capabilities:
+        assert found[0] == 3
+
+
 def test_trailing_wildcard_and_exclusion(backend: SearchBackend) -> None:
     backend.apply(
         [

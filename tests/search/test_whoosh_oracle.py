@@ -29,7 +29,8 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
   its parts (each the Or of its stems, boost 0.5 of the field's), as
   search.analysis.alternatives gives them;
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
-  (boost 1.0), the same in ``meta`` (boost 0.5, only when the query has several items), Term
+  (boost 1.0), the same in ``meta`` (boost 0.5, only for the user's words when there are several
+  of them, never for an expansion), Term
   ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
   item's weight as the boost of that Or; a hyphenated compound (``non-compete``) also holds its
   words written as one word (the Or of that word's stems in ``body``, and in ``meta`` as above);
@@ -50,10 +51,10 @@ Where the engine deliberately differs from plain Whoosh, the part meant to be eq
   postings, but takes idf and average lengths from the whole index, as Whoosh does);
 - a phrase or other multi-word item is scored as the And of its content words, not by phrase
   frequency; its exact adjacency (stop words included) is a condition only: here a Phrase
-  query per combination of the words' stems in ``body`` or ``meta`` (or the identifier Term),
-  in the filter (taken out of it when excluded) for required and excluded items. A unit must
-  match at least one item outside ``meta`` (metadata only narrows): the Or of those parts, in
-  the filter;
+  query per combination of the words' stems in ``body`` (and ``meta`` as above) (or the
+  identifier Term), in the filter (taken out of it when excluded) for required and excluded
+  items. A unit must match at least one item outside ``meta`` (metadata only narrows): the Or
+  of those parts, in the filter;
 - documents mode groups units per document, which Whoosh does not: the expected documents are
   grouped here from stock Whoosh's unit hits (a document ranks by its best unit, most groups
   held then highest score; the hit shown is one of its best units; facets count each document
@@ -519,16 +520,23 @@ class Stock:
         clause = [Term("number", n, boost=NUMBER_BOOST) for n in numbers(item)]
         alternatives = [*body, *(meta if with_meta else []), *idents, *clause]
         whole: Query = Or(alternatives, boost=item.weight)
+        if len(alternatives) == 1 and item.weight != 1.0:
+            # Whoosh's matcher of a compound query with one subquery drops the compound's
+            # boost; normalizing hands the boost down to that subquery (only then: it also
+            # drops repeated words, which count twice in "delivery delivery").
+            whole = whole.normalize()
         text: Query = Or([*body, *idents, *clause])
         if len(item.words) > 1 and not item.required:
-            whole, text = Require(whole, self.sequence(item)), Require(text, self.sequence(item))
+            sequence = self.sequence(item, with_meta)
+            whole, text = Require(whole, sequence), Require(text, sequence)
         return whole, text
 
-    def sequence(self, item: Item) -> Query:
-        """A multi-word item's words in sequence in body or meta (any stem of each, stop words
-        included), one of its identifiers, or (a hyphenated compound) its words as one word."""
+    def sequence(self, item: Item, with_meta: bool = True) -> Query:
+        """A multi-word item's words in sequence in body (or meta) (any stem of each, stop
+        words included), one of its identifiers, or (a hyphenated compound) its words as one
+        word."""
         options: list[Query] = [Term("ident", ident) for ident in item.idents]
-        for field_name in ("body", "meta"):
+        for field_name in ("body", "meta") if with_meta else ("body",):
             options += [Term(field_name, s) for s in stems(item.joined)] if item.joined else []
             # Only stems the field holds: a Phrase with any other term matches nothing.
             held = [[s for s in stems(w) if (field_name, s) in self.reader] for w in item.words]
@@ -536,17 +544,20 @@ class Stock:
                 options.append(Phrase(field_name, list(combination)))
         return Or(options)
 
-    def holding(self, item: Item) -> set[int]:
+    def holding(self, item: Item, with_meta: bool = True) -> set[int]:
         """Units holding a multi-word item's words in sequence (see `sequence`)."""
-        return set(self.searcher.docs_for_query(self.sequence(item)))
+        return set(self.searcher.docs_for_query(self.sequence(item, with_meta)))
 
     def search(self, parsed: ParsedQuery, request: SearchRequest) -> list[StockHit]:
         """Every matching unit with its stock BM25F score and coordination, best first (most
         groups held, then score, ties by docnum)."""
         allowed = {d for d, stored in self.stored.items() if passes(stored, request)}
         positives = parsed.positive
-        several = len(positives) > 1
-        parts = [self.item(item, several) for item in positives]
+        # Metadata counts for the user's own words when they typed several; never for an
+        # expansion (a thesaurus word must be in the text).
+        several = sum(not item.expansion for item in positives) > 1
+        with_meta = {id(item): several and not item.expansion for item in positives}
+        parts = [self.item(item, with_meta[id(item)]) for item in positives]
         required = [whole for (whole, _), i in zip(parts, positives, strict=True) if i.required]
         optional = [whole for (whole, _), i in zip(parts, positives, strict=True) if not i.required]
         if required and optional:
@@ -567,7 +578,7 @@ class Stock:
                 masked |= set(self.searcher.docs_for_query(whole))
         for item in parsed.items:
             if len(item.words) > 1 and (item.negated or item.required):
-                held = self.holding(item)
+                held = self.holding(item, item.negated or with_meta[id(item)])
                 if item.negated:
                     masked |= held
                 else:
