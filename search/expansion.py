@@ -22,7 +22,7 @@ from itertools import chain, zip_longest
 from pathlib import Path
 
 from search.analysis import is_stop_word, stems, words
-from search.query import Item, ParsedQuery
+from search.query import Item, ParsedQuery, parse_query
 from search.types import Expansion
 
 __all__ = [
@@ -250,6 +250,12 @@ def _check_unique(concepts: list[Concept], problems: list[str]) -> None:
 def default_thesaurus() -> Thesaurus:
     """The thesaurus shipped with the package, read once."""
     return load_thesaurus(THESAURUS_PATH)
+
+
+def warm_up() -> None:
+    """Read the thesaurus, and the Dutch dictionary its terms are stemmed with (together a few
+    seconds), so that a server's first search does not wait for them."""
+    expand(parse_query("aansprakelijkheid opzegtermijn liability"))
 
 
 def _eligible(item: Item) -> bool:

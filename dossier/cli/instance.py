@@ -20,6 +20,7 @@ from dossier import accounts, audit, database, documents, indexing, recovery
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import AuditEvent, GlobalRole, User
+from search.expansion import warm_up
 from storage import make_private_dir
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def run_command(host: str | None, port: int | None) -> None:
     config["HOST"], config["PORT"] = host, getattr(server, "effective_port", port)
     if config["INDEXING"] == "thread":
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
+    # The thesaurus and the Dutch dictionary load while the server already answers.
+    threading.Thread(target=warm_up, name="search-warm-up", daemon=True).start()
     click.echo(f"Dossier is running at http://{host}:{config['PORT']}/  (stop with Ctrl+C)")
     server.run()
 

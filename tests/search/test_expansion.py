@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from search import expansion
-from search.expansion import MAX_ITEMS, WEIGHT, concept_items, expand, load_thesaurus
+from search.expansion import (
+    MAX_ITEMS,
+    WEIGHT,
+    concept_items,
+    default_thesaurus,
+    expand,
+    load_thesaurus,
+    warm_up,
+)
 from search.query import parse_query
 from search.types import SearchRequest
 from search.whoosh import WhooshBackend
@@ -182,3 +190,9 @@ def test_the_weight_is_a_multiplier(index: WhooshBackend, monkeypatch: pytest.Mo
         hits = _search(index, "aansprakelijkheid").hits
         scores[weight] = next(h.score for h in hits if h.document_id == 1)
     assert scores[0.5] == pytest.approx(2 * scores[0.25])
+
+
+def test_warm_up_reads_the_thesaurus_before_the_first_search() -> None:
+    default_thesaurus.cache_clear()
+    warm_up()
+    assert default_thesaurus.cache_info().currsize == 1
