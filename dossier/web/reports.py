@@ -17,7 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -67,6 +67,9 @@ def _cell(table: reports.Table, key: str, value: Any) -> Any:
         return format_money(value)
     if isinstance(value, date):
         return current_app.jinja_env.filters["date_nl"](value)
+    if key == "month" and isinstance(value, str):  # "2026-12" (sortable in the exports)
+        year, month = value.split("-")
+        return format_date(date(int(year), int(month), 1), "LLLL y")
     if table.name == "extraction" and key == "detail" and isinstance(value, str):
         return extraction_notes.note_text(value)  # as the export and the document page say it
     return value

@@ -347,6 +347,12 @@ def test_activity_and_extraction_problems(app: Flask, seeded: dict[str, User]) -
     _month, filer, extraction = reports.activity_report(seeded["admin"])
     assert filer.rows == [["Ada Admin <admin@example.org>", 5]]
     assert [r[4] for r in extraction.rows] == ["no_text_layer", "unreadable"]
+    # The page names the month in words; the exports keep "2026-12", which sorts.
+    year, month = (int(part) for part in per_month.rows[0][0].split("-"))
+    page = app.test_client(user=seeded["reader"]).get("/reports/activity").text
+    dutch = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus"]
+    dutch += ["september", "oktober", "november", "december"]
+    assert f"<td>{dutch[month - 1]} {year}</td>" in page
 
 
 # Exports, feed, digest: the canary never leaves the forbidden dossier.
