@@ -341,3 +341,22 @@ def test_search_results_come_before_the_facets_on_a_phone(page: Any, server: Ser
     facets_box, hits_box = facets.bounding_box(), page.locator("ol.hits").bounding_box()
     assert facets_box["x"] + facets_box["width"] <= hits_box["x"]  # beside, to the left
     assert abs(facets_box["y"] - hits_box["y"]) < 40
+
+
+def test_a_table_wider_than_a_phone_says_that_it_scrolls(page: Any, server: Server) -> None:
+    log_in(page, server)
+    if page.goto(f"/dossiers/{WIDE_ROW}").status == 404:
+        _register_wide_row(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/reports/value")
+    hint = page.locator("p.scroll-hint").first
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Schuif opzij voor meer kolommen")
+    # Scrolled to its end, the table has nothing more to the right: the line goes.
+    page.evaluate(
+        "() => document.querySelectorAll('.overflow-auto').forEach(b => b.scrollLeft = 1e6)"
+    )
+    expect(hint).to_be_hidden()
+    page.set_viewport_size({"width": LAPTOP, "height": 800})
+    page.goto("/reports/value")
+    expect(page.locator("p.scroll-hint")).to_have_count(0)

@@ -1,7 +1,8 @@
 /* Dossier's progressive enhancements. Every page works without this file:
  * - upload forms: drag and drop, several files at once, a progress bar per file (one file:
  *   on to its page when filed; several: each row links to its document);
- * - the document page: polls the extraction status and reloads when the text is ready.
+ * - the document page: polls the extraction status and reloads when the text is ready;
+ * - a table that scrolls sideways (on a phone) gets a line saying there is more to the right.
  * Texts come from data-* attributes that the (translated) templates fill in. */
 (function () {
   "use strict";
@@ -183,6 +184,29 @@
     window.setTimeout(tick, delay);
   }
 
+  function hintScrolling(box) {
+    /* A table wider than its box (on a phone) scrolls sideways inside it: a line above it says
+     * so while there is more to the right. */
+    var hint = document.body.dataset.scrollHint;
+    var note = null;
+    function update() {
+      var wide = box.scrollWidth > box.clientWidth + 4;
+      var more = wide && box.scrollWidth - box.clientWidth - box.scrollLeft > 4;
+      if (more && !note) {
+        note = document.createElement("p");
+        note.className = "scroll-hint";
+        note.textContent = hint;
+        box.parentNode.insertBefore(note, box);
+      }
+      if (note) { note.hidden = !more; }
+    }
+    if (!hint) { return; }
+    update();
+    box.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+  }
+
+  document.querySelectorAll(".overflow-auto").forEach(hintScrolling);
   document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
   document.querySelectorAll("[data-status-url]").forEach(pollStatus);
 }());
