@@ -108,3 +108,23 @@ def test_breadcrumb_names_an_earlier_version(
     earlier = client.get(page + "?version=1").text
     assert '<span aria-current="page">Versie 1</span>' in earlier
     assert f'href="{page}">' in earlier  # the document itself is a link one step up
+
+
+def test_a_long_article_stored_in_parts_is_listed_once(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    # Article 2 is longer than a clause may be: it is stored in parts that keep its heading.
+    paragraphs = [f"Lid {n}. De leverancier onderhoudt de programmatuur. " * 12 for n in range(30)]
+    text = "Artikel 1 Begrippen\nDefinities.\n\nArtikel 2 Onderhoud\n" + "\n\n".join(paragraphs)
+    text += "\n\nArtikel 3 Betaling\nBinnen dertig dagen.\n"
+    source = tmp_path / "overeenkomst.txt"
+    source.write_text(text, encoding="utf-8")
+    dossier = make_dossier()
+    client = app.test_client(user=admin)
+    page = _upload(client, f"/dossiers/{dossier.reference}/documents/new", source, kind="contract")
+    indexing.drain()
+    html = client.get(page).text
+    toc = html[html.index('class="toc"') : html.index("</nav>", html.index('class="toc"'))]
+    assert toc.count("2 Onderhoud") == 1 and "3 Betaling" in toc
+    parts = html.count("<h3>2 Onderhoud")
+    assert parts > 1 and html.count("(vervolg)") == parts - 1
