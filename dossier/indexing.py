@@ -59,6 +59,7 @@ from dossier.models import (
 from dossier.services import blob_store
 from ingest.clauses import Clause as SegmentedClause
 from ingest.clauses import context_headings, segment
+from ingest.clauses_markdown import readable
 from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
 from search.clause_types import classify, join_types
@@ -674,7 +675,8 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
             page=c.page if version.page_count else None,
             position=c.position,
             is_clause=bool(c.number or c.heading),
-            text=c.text,
+            # Markdown is searched and shown as read: without marks, links' addresses or tags.
+            text=readable(c.text) if version.file_kind == "md" else c.text,
             clause_types=c.types,
             **common,
         )

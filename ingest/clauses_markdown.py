@@ -97,6 +97,26 @@ def headings(text: str) -> list[Heading]:
     return found
 
 
+# What `readable` takes out of Markdown for people to read: a line that is only an HTML tag
+# (converted laws open with "<meta http-equiv=...>"), emphasis marks around words, the address
+# of a link (its text stays), a heading's marks and a backslash before a marked character.
+_TAG_LINE = re.compile(r"^[ \t]*<[^<>\n]*>[ \t]*(?:\n|$)", re.M)
+_WORD_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*{1,3}|_{1,3})(?=\S)([^\n]*?\S)\1(?![\w*_])")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_HEADING_MARKS = re.compile(r"^ {0,3}#{1,6}[ \t]*", re.M)
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
+
+
+def readable(text: str) -> str:
+    """Markdown text as a person reads it: without its marks (headings, emphasis, links, lone
+    HTML tags), the words and line breaks as they were."""
+    text = _TAG_LINE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _WORD_EMPHASIS.sub(r"\2", text)
+    text = _HEADING_MARKS.sub("", text)
+    return _ESCAPE.sub(r"\1", text)
+
+
 def heading_view(text: str) -> str:
     """The text with its numbered Markdown headings made plain, at unchanged offsets (same
     length)."""

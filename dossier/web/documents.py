@@ -39,6 +39,7 @@ from dossier.web.forms import (
     VersionForm,
     WithdrawForm,
 )
+from ingest.clauses_markdown import readable
 from storage import StorageFull
 
 
@@ -50,6 +51,8 @@ class InsufficientStorage(HTTPException):
 
 
 bp = Blueprint("documents", __name__, url_prefix="/dossiers/<reference>/documents")
+# A Markdown clause is shown as read (ingest.clauses_markdown.readable), as it is indexed.
+bp.add_app_template_filter(readable, "markdown_readable")
 
 # Types a browser shows itself (PDF viewer, image) and that cannot run script in our origin;
 # everything else, HTML above all, is only ever served as an attachment.

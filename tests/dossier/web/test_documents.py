@@ -292,3 +292,34 @@ def test_a_markdown_file_is_downloaded_byte_for_byte_as_markdown(
     assert download.data == path.read_bytes()
     assert download.headers["Content-Type"] == "text/markdown; charset=utf-8"
     assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_markdown_text_is_shown_and_searched_without_its_marks(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier], tmp_path: Path
+) -> None:
+    from dossier import indexing
+
+    make_dossier("2025-063")
+    path = tmp_path / "Inkoopvoorwaarden.md"
+    source = (
+        "<meta http-equiv='Content-Type' content='text/html; charset=utf-8' />\n\n"
+        "### Artikel  1\n\n####Begrippen\n\n1.1  *Bijlage*  een aanhangsel, zie "
+        "[de regeling](https://wetten.overheid.nl/BWBR0030538).\n\n"
+        "### Artikel 2 Aansprakelijkheid\n\nDe **aansprakelijkheid** is beperkt tot 2 * 3 ton.\n"
+    )
+    path.write_text(source, encoding="utf-8")
+    client = app.test_client(user=admin)
+    page = _upload(client, "2025-063", path, "contract").headers["Location"]
+    indexing.drain()
+    html = client.get(page).text
+    assert "Bijlage  een aanhangsel, zie de regeling." in html
+    assert "De aansprakelijkheid is beperkt tot 2 * 3 ton." in html
+    for mark in ("*Bijlage*", "**aansprakelijkheid**", "wetten.overheid", "http-equiv", "####"):
+        assert mark not in html, mark
+    # The index holds the words as read: the link's address and the tag are not searchable.
+    found = client.get("/search?q=aansprakelijkheid&mode=clauses").text
+    assert "De <mark>aansprakelijkheid</mark> is" in found and "**" not in found
+    assert "Niets gevonden" in client.get("/search?q=overheid").text
+    # The file itself is kept and served as it came.
+    download = _download(client, page + "/versions/1/download")
+    assert download.data == path.read_bytes()
