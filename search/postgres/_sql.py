@@ -172,8 +172,8 @@ def statement(
     held_checks = [f"({check}) AS q{j}" for j, check in enumerate(checks[:positive_checks])]
     cand = (
         "SELECT seq, document_id, document_date, kind, dossier_reference, supplier, "
-        "dossier_status, clause_types, body_length, meta_length, ident_length, "
-        + ", ".join([*frequencies, *held_checks])
+        "dossier_status, clause_types, "
+        + ", ".join([*_norms(lexicon), *frequencies, *held_checks])
         + f" FROM {schema}.unit WHERE "
         + " AND ".join(where)
     )
@@ -205,17 +205,30 @@ def browse_statement(schema: str, request: SearchRequest) -> Statement:
     return st
 
 
+def _norms(lexicon: Lexicon) -> list[str]:
+    """Each field's BM25 length norm of a unit, K1 * (1 - B + B * length / average), computed
+    once a unit in float8 (SQL's decimal literals would make it numeric arithmetic, a term at a
+    time)."""
+    norms = []
+    for name, length in LENGTH.items():
+        average = lexicon.average[name] or 1.0
+        norms.append(
+            f"{K1!r}::float8 * ({1 - B!r}::float8 + {B!r}::float8 * {length} / "
+            f"{average!r}::float8) AS norm_{name}"
+        )
+    return norms
+
+
 def _term_score(name: str, column: str, lexicon: Lexicon) -> str:
     """BM25 of one term in a unit (0 where absent), Whoosh's formula and defaults."""
     field = {"b": "body", "m": "meta", "i": "ident", "n": "number"}[name[0]]
     idf = lexicon.idf(name)
-    if field == "number":
-        norm = f"{K1 * (1 - B)!r}"  # no length: Whoosh scores an ID field with length 0
-    else:
-        average = lexicon.average[field] or 1.0
-        norm = f"{K1!r} * ({1 - B!r} + {B!r} * {LENGTH[field]} / {average!r})"
+    # No length for a number: Whoosh scores an ID field with length 0.
+    norm = f"{K1 * (1 - B)!r}::float8" if field == "number" else f"norm_{field}"
     top = idf * (K1 + 1)
-    return f"(CASE WHEN {column} > 0 THEN {top!r} * {column} / ({column} + {norm}) ELSE 0 END)"
+    return (
+        f"(CASE WHEN {column} > 0 THEN {top!r}::float8 * {column} / ({column} + {norm}) ELSE 0 END)"
+    )
 
 
 def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[str, str, str]:
