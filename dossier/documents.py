@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -421,13 +422,20 @@ METADATA_FIELDS = (
     "direction",
     "correspondent",
     "confidentiality",
+    "invoice_amount",
+    "invoice_from",
+    "invoice_to",
 )
+INVOICE_FIELDS = ("invoice_amount", "invoice_from", "invoice_to")
 
 
 def metadata_snapshot(document: Document) -> dict[str, object]:
     """The editable fields as plain JSON values, for audit events and the edit token."""
     values = {name: getattr(document, name) for name in METADATA_FIELDS}
-    values["document_date"] = document.document_date.isoformat() if document.document_date else None
+    for name in ("document_date", "invoice_from", "invoice_to"):
+        values[name] = values[name].isoformat() if values[name] else None
+    amount = document.invoice_amount
+    values["invoice_amount"] = str(amount.quantize(Decimal("0.01"))) if amount is not None else None
     for name in ("kind", "direction", "confidentiality"):
         values[name] = values[name].value if values[name] is not None else None
     return values
@@ -462,7 +470,9 @@ def update_metadata(
         raise ValidationError(
             {"confidentiality": _("An attachment of a confidential e-mail stays confidential.")}
         )
+    invoice = _invoice_values(document, values)
     before = metadata_snapshot(document)
+    document.invoice_amount, document.invoice_from, document.invoice_to = invoice
     document.kind = values["kind"]  # type: ignore[assignment]
     document.title = title[:255]
     document.document_date = values.get("document_date")  # type: ignore[assignment]
@@ -486,6 +496,35 @@ def update_metadata(
     if document.is_confidential:
         carry_confidentiality(actor, document)
     return changes
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or value == "" or isinstance(value, date):
+        return value or None  # type: ignore[return-value]
+    return date.fromisoformat(str(value))
+
+
+def _invoice_values(
+    document: Document, values: dict[str, object]
+) -> tuple[Decimal | None, date | None, date | None]:
+    """The amount and period an invoice records (fields left out keep their value); a document
+    of another kind records none. Raises ValidationError for a negative amount or a period that
+    ends before it starts."""
+    if values["kind"] != DocumentKind.INVOICE:
+        return None, None, None
+    current = {name: getattr(document, name) for name in INVOICE_FIELDS}
+    given = {name: values.get(name, current[name]) for name in INVOICE_FIELDS}
+    try:
+        raw = given["invoice_amount"]
+        amount = None if raw in (None, "") else Decimal(str(raw)).quantize(Decimal("0.01"))
+        start, end = _as_date(given["invoice_from"]), _as_date(given["invoice_to"])
+    except (ArithmeticError, ValueError) as exc:
+        raise ValidationError({"invoice_amount": _("not an amount or a date")}) from exc
+    if amount is not None and (amount < 0 or amount >= Decimal("1e12")):
+        raise ValidationError({"invoice_amount": _("an invoice amount is 0 or more")})
+    if start and end and end < start:
+        raise ValidationError({"invoice_to": _("the period ends before it starts")})
+    return amount, start, end
 
 
 def _confidential_parent(document: Document) -> bool:

@@ -259,6 +259,9 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
                 "direction": document.direction.value if document.direction else "",
                 "correspondent": document.correspondent,
                 "confidentiality": document.confidentiality.value,
+                "invoice_amount": document.invoice_amount,
+                "invoice_from": document.invoice_from,
+                "invoice_to": document.invoice_to,
             }
         )
     form.kind.choices = [
@@ -300,6 +303,9 @@ def update(reference: str, document_id: int) -> str | Response | tuple[str, int]
             "direction": Direction(form.direction.data) if form.direction.data else None,
             "correspondent": form.correspondent.data or "",
             "confidentiality": confidentiality,
+            "invoice_amount": form.invoice_amount.data,
+            "invoice_from": form.invoice_from.data,
+            "invoice_to": form.invoice_to.data,
         }
         try:
             changes = documents.update_metadata(

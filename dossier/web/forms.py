@@ -274,6 +274,10 @@ class DocumentEditForm(Form):
     direction = OptionalSelectField(_l("Direction"), choices=_choices(labels.DIRECTION, True))
     correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
+    # Recorded for invoices only.
+    invoice_amount = AmountField(_l("Invoice amount (euro, excluding VAT)"))
+    invoice_from = DateField(_l("Invoice period from"), validators=[Optional()])
+    invoice_to = DateField(_l("Invoice period to"), validators=[Optional()])
 
 
 class WithdrawForm(Form):
@@ -386,5 +390,5 @@ class PlanReviewForm(Form):
     )
     deviation_budget = TextAreaField(_l("Deviation in the budget"), validators=[Length(max=5000)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
-    minutes = SelectField(_l("Minutes of the review"), choices=[])
+    minutes = OptionalSelectField(_l("Minutes of the review"), choices=[])
     new_version = BooleanField(_l("The plan changes: start a new plan version"))

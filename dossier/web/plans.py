@@ -119,10 +119,9 @@ def update(reference: str) -> Response | tuple[str, int]:
 @login_required
 def history(reference: str) -> str:
     dossier = _dossier(reference)
-    plan = _plan_or_404(dossier)
-    return render_template(
-        "plans/history.html", dossier=dossier, plan=plan, answers=plans.history(plan)
-    )
+    plan = plans.plan_of(dossier)
+    answers = plans.history(plan) if plan else []
+    return render_template("plans/history.html", dossier=dossier, plan=plan, answers=answers)
 
 
 @bp.post("/documents")
