@@ -241,9 +241,7 @@ def test_the_plans_report_is_filtered_and_scriptable(
     )
     assert hidden.id
     table = reports.plan_report(reader, TODAY)
-    assert [(r["reference"], r["attention"]) for r in table.records()] == [
-        ("2025-008", "no_plan")
-    ]
+    assert [(r["reference"], r["attention"]) for r in table.records()] == [("2025-008", "no_plan")]
     runner = app.test_cli_runner()
     base = ["report", "plans", "--as", "admin@example.org", "--date", "2026-01-15"]
     result = runner.invoke(cli, [*base, "--format", "json"])
