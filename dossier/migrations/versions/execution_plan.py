@@ -78,8 +78,9 @@ def _set_kinds(kinds):
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_set_kinds(kinds)
         return
-    op.drop_constraint(KIND_CHECK, "document", type_="check")
-    op.create_check_constraint(KIND_CHECK, "document", f"kind IN ({_in_list(kinds)})")
+    # op.f: the name as it is, not run through the naming convention a second time.
+    op.drop_constraint(op.f(KIND_CHECK), "document", type_="check")
+    op.create_check_constraint(op.f(KIND_CHECK), "document", f"kind IN ({_in_list(kinds)})")
 
 
 def _user_fk(table, column):
