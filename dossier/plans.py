@@ -331,3 +331,23 @@ def attention(
         elif due is not None and due < today:
             found.append(Attention(dossier, REVIEW_OVERDUE, due))
     return found
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the dossier page shows of the plan: how far it is answered, its reviews, the next."""
+
+    plan: ExecutionPlan | None
+    answered: int  # questions with an answer
+    reviews: list[PlanReview]  # latest first
+    next_review_on: date | None
+    overdue: bool
+
+
+def summary(dossier: Dossier, today: date) -> Summary:
+    plan = plan_of(dossier)
+    answered = sum(1 for a in current_answers(plan).values() if a.text) if plan else 0
+    held = reviews(plan) if plan else []
+    due = next_review_on(dossier, held[0].held_on if held else None)
+    running = dossier.status == DossierStatus.ACTIVE
+    return Summary(plan, answered, held, due, running and due is not None and due < today)

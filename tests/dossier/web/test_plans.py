@@ -190,6 +190,18 @@ def test_a_review_with_deviations_and_minutes(
     assert plan is not None and plan.version == 2
     (review,) = plans.reviews(plan)
     assert review.new_plan_version == 2 and review.minutes_document_id == minutes.id
+    # The history of reviews is on the dossier page too, for every reader of the dossier.
+    dossier_page = app.test_client(user=people["reader"]).get("/dossiers/2025-001").text
+    assert "Plan wordt aangepast" in dossier_page and "Aanpak, Budget" in dossier_page
+    assert "1 van de zeven vragen beantwoord" in dossier_page
+
+
+def test_the_plan_pages_in_english(app: Flask, people: dict[str, User]) -> None:
+    client = app.test_client(user=people["beheerder"])
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    page = client.get(URL).text
+    assert "Execution plan of 2025-001" in page and "never too late" in page
+    assert "Why are we doing this?" in client.get(f"{URL}/edit").text
 
 
 def test_the_dashboard_shows_a_missing_plan_then_an_overdue_review(
