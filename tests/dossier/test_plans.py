@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from icalendar import Calendar
 
-from dossier import deadlines, documents, plans, reports
+from dossier import calendar_feed, deadlines, documents, plans, reports
 from dossier.cli import cli
 from dossier.errors import ValidationError
 from dossier.extensions import db
@@ -218,6 +219,10 @@ def test_a_running_contract_without_a_plan_then_with_an_overdue_review(
         if d.kind.value == "review"
     ]
     assert review_deadlines[:2] == [(date(2026, 6, 1), "open"), (date(2026, 12, 1), "open")]
+    # ... and so does the iCalendar feed of the dossier's beheerder.
+    feed = Calendar.from_ical(calendar_feed.feed(admin, TODAY, lambda ref: f"/dossiers/{ref}"))
+    starts = {e.get("dtstart").dt for e in feed.walk("VEVENT")}
+    assert date(2026, 6, 1) in starts and date(2026, 1, 1) not in starts
     assert plans.next_review_on(running, date(2025, 12, 1)) == date(2026, 6, 1)
 
 
