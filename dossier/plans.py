@@ -67,11 +67,6 @@ def current_answers(plan: ExecutionPlan) -> dict[PlanQuestion, PlanAnswer]:
     return {answer.question: answer for answer in history(plan)}
 
 
-def is_answered(plan: ExecutionPlan | None) -> bool:
-    """Whether the plan exists and answers at least one question."""
-    return plan is not None and any(a.text for a in current_answers(plan).values())
-
-
 def save_answers(
     actor: User, plan: ExecutionPlan, values: Mapping[PlanQuestion, str]
 ) -> list[PlanQuestion]:
