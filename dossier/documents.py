@@ -296,9 +296,12 @@ def file_document(
     comment: str = "",
     parent: Document | None = None,
     imported_from: str = "",
+    invoice: tuple[Decimal | None, date | None, date | None] = (None, None, None),
 ) -> Document:
-    """File `upload` as a new document of `kind` in `dossier`, as its version 1."""
+    """File `upload` as a new document of `kind` in `dossier`, as its version 1; an invoice
+    with its amount and period (`invoice`), which other kinds do not record."""
     _refuse_closed(dossier)
+    amount, start, end = check_invoice(kind, *invoice)
     document = Document(
         dossier_id=dossier.id,
         kind=kind,
@@ -309,16 +312,26 @@ def file_document(
         confidentiality=confidentiality,
         parent_id=parent.id if parent else None,
         created_by_id=actor.id,
+        invoice_amount=amount,
+        invoice_from=start,
+        invoice_to=end,
     )
     db.session.add(document)
     db.session.flush()
+    after: dict[str, object] = {
+        "kind": kind,
+        "title": document.title,
+        "confidentiality": confidentiality,
+    }
+    if kind == DocumentKind.INVOICE and any(v is not None for v in (amount, start, end)):
+        after |= {"invoice_amount": amount, "invoice_from": start, "invoice_to": end}
     audit.record(
         actor,
         AuditAction.DOCUMENT_CREATE,
         "document",
         document.id,
         dossier_id=dossier.id,
-        after={"kind": kind, "title": document.title, "confidentiality": confidentiality},
+        after=after,
     )
     add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
     return document
@@ -510,21 +523,30 @@ def _invoice_values(
     """The amount and period an invoice records (fields left out keep their value); a document
     of another kind records none. Raises ValidationError for a negative amount or a period that
     ends before it starts."""
-    if values["kind"] != DocumentKind.INVOICE:
-        return None, None, None
     current = {name: getattr(document, name) for name in INVOICE_FIELDS}
     given = {name: values.get(name, current[name]) for name in INVOICE_FIELDS}
+    return check_invoice(
+        values["kind"], given["invoice_amount"], given["invoice_from"], given["invoice_to"]
+    )
+
+
+def check_invoice(
+    kind: object, amount: object, start: object, end: object
+) -> tuple[Decimal | None, date | None, date | None]:
+    """An invoice's amount and period as stored (other kinds record none); ValidationError for
+    a negative amount or a period that ends before it starts."""
+    if kind != DocumentKind.INVOICE:
+        return None, None, None
     try:
-        raw = given["invoice_amount"]
-        amount = None if raw in (None, "") else Decimal(str(raw)).quantize(Decimal("0.01"))
-        start, end = _as_date(given["invoice_from"]), _as_date(given["invoice_to"])
+        money = None if amount in (None, "") else Decimal(str(amount)).quantize(Decimal("0.01"))
+        first, last = _as_date(start), _as_date(end)
     except (ArithmeticError, ValueError) as exc:
         raise ValidationError({"invoice_amount": _("not an amount or a date")}) from exc
-    if amount is not None and (amount < 0 or amount >= Decimal("1e12")):
+    if money is not None and (money < 0 or money >= Decimal("1e12")):
         raise ValidationError({"invoice_amount": _("an invoice amount is 0 or more")})
-    if start and end and end < start:
+    if first and last and last < first:
         raise ValidationError({"invoice_to": _("the period ends before it starts")})
-    return amount, start, end
+    return money, first, last
 
 
 def _confidential_parent(document: Document) -> bool:

@@ -90,12 +90,21 @@ def create(reference: str) -> str | Response | tuple[str, int]:
                     correspondent=form.correspondent.data or "",
                     confidentiality=Confidentiality(form.confidentiality.data),
                     comment=form.comment.data or "",
+                    invoice=(
+                        form.invoice_amount.data,
+                        form.invoice_from.data,
+                        form.invoice_to.data,
+                    ),
                 )
                 db.session.commit()
                 crash.point("upload.after_commit")
         except UploadRefused as error:
             db.session.rollback()
             flash(_("The file was not filed: %(reason)s", reason=str(error)), "error")
+        except ValidationError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(_("The file was not filed: %(reason)s", reason=message), "error")
         except StorageFull as error:
             db.session.rollback()
             raise InsufficientStorage() from error

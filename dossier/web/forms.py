@@ -264,6 +264,10 @@ class UploadForm(Form):
     correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+    # Recorded for invoices only.
+    invoice_amount = AmountField(_l("Invoice amount (euro, excluding VAT)"))
+    invoice_from = DateField(_l("Invoice period from"), validators=[Optional()])
+    invoice_to = DateField(_l("Invoice period to"), validators=[Optional()])
 
 
 class DocumentEditForm(Form):

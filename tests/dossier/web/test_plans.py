@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -221,3 +222,26 @@ def test_the_dashboard_shows_a_missing_plan_then_an_overdue_review(
     assert 'id="h-plans"' not in app.test_client(user=people["beheerder"]).get("/overview").text
     # The other dossier's beheerder never sees this dossier in the reminder.
     assert "2025-001" not in app.test_client(user=people["outsider"]).get("/overview").text
+
+
+def test_an_invoice_is_filed_with_its_amount_and_period(
+    app: Flask, people: dict[str, User]
+) -> None:
+    client = app.test_client(user=people["beheerder"])
+    url = "/dossiers/2025-001/documents/new"
+
+    def upload(**fields: str) -> object:
+        data = {"kind": "invoice", "confidentiality": "normal", **fields}
+        data["file"] = (io.BytesIO(b"Factuur januari\n"), "factuur.txt")  # type: ignore[assignment]
+        return client.post(url, data=data, content_type="multipart/form-data")
+
+    bad = upload(invoice_amount="1.250,00", invoice_from="2026-01-31", invoice_to="2026-01-01")
+    assert bad.status_code == 400 and "de periode eindigt voordat ze begint" in bad.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+    good = upload(invoice_amount="1.250,00", invoice_from="2026-01-01", invoice_to="2026-01-31")
+    assert good.status_code == 302
+    invoice = db.session.scalars(sa.select(Document)).one()
+    assert invoice.invoice_amount == Decimal("1250.00")
+    assert (invoice.invoice_from, invoice.invoice_to) == (date(2026, 1, 1), date(2026, 1, 31))
+    page = client.get(f"/dossiers/2025-001/documents/{invoice.id}").text
+    assert "1.250,00" in page and "31 januari 2026" in page
