@@ -40,6 +40,15 @@ MAX_ANSWER = 20_000  # characters per answer
 MAX_TEXT = 5_000  # participants, notes and each deviation
 
 
+def _refuse_archived(dossier_id: int) -> None:
+    """An archived dossier is a closed record: its plan and reviews no longer change."""
+    status = db.session.scalar(sa.select(Dossier.status).where(Dossier.id == dossier_id))
+    if status == DossierStatus.ARCHIVED:
+        raise ValidationError(
+            {"dossier": _("the dossier is archived; its execution plan no longer changes")}
+        )
+
+
 def plan_of(dossier: Dossier) -> ExecutionPlan | None:
     return db.session.scalar(sa.select(ExecutionPlan).where(ExecutionPlan.dossier_id == dossier.id))
 
@@ -49,6 +58,7 @@ def create_plan(actor: User, dossier: Dossier) -> ExecutionPlan:
     plan = plan_of(dossier)
     if plan is not None:
         return plan
+    _refuse_archived(dossier.id)
     plan = ExecutionPlan(dossier_id=dossier.id, created_by_id=actor.id)
     db.session.add(plan)
     db.session.flush()
@@ -71,6 +81,7 @@ def save_answers(
     actor: User, plan: ExecutionPlan, values: Mapping[PlanQuestion, str]
 ) -> list[PlanQuestion]:
     """Record the answers that differ from the current ones; returns the questions changed."""
+    _refuse_archived(plan.dossier_id)
     current = current_answers(plan)
     errors = {
         q.value: _("an answer holds at most %(num)d characters", num=MAX_ANSWER)
@@ -124,6 +135,7 @@ def linked_documents(plan: ExecutionPlan, readable: Sequence[Document]) -> list[
 
 def link_document(actor: User, plan: ExecutionPlan, document: Document) -> bool:
     """Link a document of the plan's dossier; False when it was linked already."""
+    _refuse_archived(plan.dossier_id)
     if document.dossier_id != plan.dossier_id:
         raise ValidationError({"document": _("this document is not in this dossier")})
     exists = db.session.scalar(
@@ -148,6 +160,7 @@ def link_document(actor: User, plan: ExecutionPlan, document: Document) -> bool:
 
 
 def unlink_document(actor: User, plan: ExecutionPlan, document: Document) -> bool:
+    _refuse_archived(plan.dossier_id)
     link = db.session.scalar(
         sa.select(PlanDocument).where(
             PlanDocument.plan_id == plan.id, PlanDocument.document_id == document.id
@@ -203,6 +216,7 @@ def _check_review(plan: ExecutionPlan, data: ReviewInput, today: date) -> dict[s
 def record_review(actor: User, plan: ExecutionPlan, data: ReviewInput, today: date) -> PlanReview:
     """Record a review held on `data.held_on`; with `new_version` the plan's version goes up and
     the review links to it."""
+    _refuse_archived(plan.dossier_id)
     errors = _check_review(plan, data, today)
     if errors:
         raise ValidationError(errors)

@@ -135,8 +135,14 @@ def link_document(reference: str) -> Response:
         flash(_("Choose a document of this dossier to link."), "error")
         return redirect(url_for(".show", reference=dossier.reference))
     document = access.get_document_or_404(current_user, dossier, form.document_id.data)
-    plan = plans.create_plan(current_user, dossier)
-    if plans.link_document(current_user, plan, document):
+    try:
+        plan = plans.create_plan(current_user, dossier)
+        linked = plans.link_document(current_user, plan, document)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error)
+        return redirect(url_for(".show", reference=dossier.reference))
+    if linked:
         db.session.commit()
         flash(_("Document linked to the execution plan."), "success")
     return redirect(url_for(".show", reference=dossier.reference))
@@ -149,7 +155,13 @@ def unlink_document(reference: str, document_id: int) -> Response:
     access.require(access.can_edit_plan(current_user, dossier))
     plan = _plan_or_404(dossier)
     document = access.get_document_or_404(current_user, dossier, document_id)
-    if plans.unlink_document(current_user, plan, document):
+    try:
+        unlinked = plans.unlink_document(current_user, plan, document)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error)
+        return redirect(url_for(".show", reference=dossier.reference))
+    if unlinked:
         db.session.commit()
         flash(_("Document unlinked from the execution plan."), "success")
     return redirect(url_for(".show", reference=dossier.reference))

@@ -350,3 +350,21 @@ def test_the_execution_plan_migration_keeps_every_row_both_ways(tmp_path: Any) -
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_archived_dossier_keeps_its_plan_as_it_was(admin: User, running: Dossier) -> None:
+    plan = plans.create_plan(admin, running)
+    plans.save_answers(admin, plan, {PlanQuestion.WHY: "Schone kantoren"})
+    annex = _file(admin, running, "Plan van aanpak", DocumentKind.ANNEX)
+    running.status = DossierStatus.ARCHIVED
+    db.session.commit()
+    review = plans.ReviewInput(date(2026, 1, 10), ReviewOutcome.ON_TRACK)
+    for attempt in (
+        lambda: plans.save_answers(admin, plan, {PlanQuestion.WHY: "Anders"}),
+        lambda: plans.link_document(admin, plan, annex),
+        lambda: plans.record_review(admin, plan, review, TODAY),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            attempt()
+        assert "dossier" in caught.value.errors
+    assert plans.current_answers(plan)[PlanQuestion.WHY].text == "Schone kantoren"
