@@ -165,6 +165,22 @@ def can_manage_deadlines(user: User, dossier: Dossier) -> bool:
     return bool(roles_in(user, dossier) & DEADLINE_ROLES)
 
 
+def can_view_plan(user: User, dossier: Dossier) -> bool:
+    """The execution plan and its reviews: whoever may see the dossier (linked documents
+    stay filtered by `can_view_document`)."""
+    return can_view_dossier(user, dossier)
+
+
+def can_edit_plan(user: User, dossier: Dossier) -> bool:
+    """Answering the plan's questions and linking its documents: who edits the dossier."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_review_plan(user: User, dossier: Dossier) -> bool:
+    """Recording a review of the plan: who acts on the dossier's deadlines (a review is one)."""
+    return can_manage_deadlines(user, dossier)
+
+
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
     """Auditors read the whole trail; a dossier's beheerder reads that dossier's events."""
     if user.is_auditor:
@@ -226,6 +242,16 @@ ENDPOINTS: dict[str, str] = {
     "reports.calendar_revoke": LOGGED_IN,
     # Public, but it answers only to a valid, unrevoked secret token (else 404).
     "reports.calendar_feed": PUBLIC,
+    # The execution plan: readers of the dossier read it; can_edit_plan and can_review_plan
+    # inside for the rest.
+    "plans.show": LOGGED_IN,
+    "plans.edit": LOGGED_IN,
+    "plans.update": LOGGED_IN,
+    "plans.history": LOGGED_IN,
+    "plans.link_document": LOGGED_IN,
+    "plans.unlink_document": LOGGED_IN,
+    "plans.new_review": LOGGED_IN,
+    "plans.create_review": LOGGED_IN,
     # Members of a dossier: its beheerder and administrators (can_manage_members inside).
     "members.index": LOGGED_IN,
     "members.add": LOGGED_IN,

@@ -146,10 +146,11 @@ class Defaults:
     # document of one of `kinds` whose title contains one of `title_words` (none: any title).
     REQUIRED_DOCUMENTS: list[dict[str, Any]] = [
         {"key": "signed_contract", "kinds": ["contract"], "title_words": []},
+        # Met by the dossier's execution-plan record (dossier.plans), not by a document; an
+        # overdue review of the plan is missing too ("execution_plan_review").
         {
             "key": "execution_plan",
-            "kinds": ["annex", "report", "other"],
-            "title_words": ["uitvoeringsplan", "execution plan"],
+            "record": "execution_plan",
             "categories": ["services", "social_services", "works"],
         },
         {

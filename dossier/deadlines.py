@@ -26,7 +26,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from dossier import access, audit
+from dossier import access, audit, plans
 from dossier.dossiers import DerivedDates, derived_dates, subtract_period
 from dossier.errors import ValidationError
 from dossier.extensions import db
@@ -203,12 +203,17 @@ def tender_start(
 
 
 def due_dates(
-    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+    dossier: Dossier,
+    today: date,
+    config: Mapping[str, Any] | None = None,
+    *,
+    last_review: date | None = None,
 ) -> list[tuple[DeadlineKind, date]]:
-    """Every deadline of `dossier` as (kind, due date), ordered by date."""
+    """Every deadline of `dossier` as (kind, due date), ordered by date; reviews count from
+    `last_review` (the latest execution-plan review held) when there is one."""
     if dossier.status in CLOSED:
         return []
-    found: list[tuple[DeadlineKind, date]] = _reviews(dossier, today, config)
+    found: list[tuple[DeadlineKind, date]] = _reviews(dossier, today, config, last_review)
     if dossier.end_on is not None:
         end = current_end(dossier, today, config)
         found.append((DeadlineKind.END, end))
@@ -227,15 +232,20 @@ def due_dates(
 
 
 def _reviews(
-    dossier: Dossier, today: date, config: Mapping[str, Any] | None
+    dossier: Dossier,
+    today: date,
+    config: Mapping[str, Any] | None,
+    last_review: date | None = None,
 ) -> list[tuple[DeadlineKind, date]]:
-    """Execution-plan reviews: the latest one due so far, and every one still to come."""
-    if dossier.start_on is None or not dossier.review_months:
+    """Execution-plan reviews: the latest one due so far, and every one still to come, every
+    interval from the last review held (from the start date before the first)."""
+    anchor = last_review or dossier.start_on
+    if anchor is None or not dossier.review_months:
         return []
     last = final_end(dossier, today, config) or today + relativedelta(years=2)
     dates = []
     for number in range(1, _MAX_REVIEWS + 1):
-        day = dossier.start_on + relativedelta(months=number * dossier.review_months)
+        day = anchor + relativedelta(months=number * dossier.review_months)
         if day > last:
             break
         dates.append(day)
@@ -303,10 +313,12 @@ def for_dossiers(
     """
     dossiers = list(dossiers)
     actions = _actions_for([d.id for d in dossiers])
+    reviewed = plans.last_reviews(d.id for d in dossiers if d.review_months)
     result = []
     for dossier in dossiers:
         registered = registered_on(dossier, today, config)
-        for kind, due in due_dates(dossier, today, config):
+        last_review = reviewed.get(dossier.id)
+        for kind, due in due_dates(dossier, today, config, last_review=last_review):
             action = actions.pop((dossier.id, kind, due), None)
             status = effective_status(action, due, today, kind=kind, registered_on=registered)
             result.append(Deadline(dossier, kind, due, status, (due - today).days, action))

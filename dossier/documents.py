@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -295,9 +296,12 @@ def file_document(
     comment: str = "",
     parent: Document | None = None,
     imported_from: str = "",
+    invoice: tuple[Decimal | None, date | None, date | None] = (None, None, None),
 ) -> Document:
-    """File `upload` as a new document of `kind` in `dossier`, as its version 1."""
+    """File `upload` as a new document of `kind` in `dossier`, as its version 1; an invoice
+    with its amount and period (`invoice`), which other kinds do not record."""
     _refuse_closed(dossier)
+    amount, start, end = check_invoice(kind, *invoice)
     document = Document(
         dossier_id=dossier.id,
         kind=kind,
@@ -308,16 +312,26 @@ def file_document(
         confidentiality=confidentiality,
         parent_id=parent.id if parent else None,
         created_by_id=actor.id,
+        invoice_amount=amount,
+        invoice_from=start,
+        invoice_to=end,
     )
     db.session.add(document)
     db.session.flush()
+    after: dict[str, object] = {
+        "kind": kind,
+        "title": document.title,
+        "confidentiality": confidentiality,
+    }
+    if kind == DocumentKind.INVOICE and any(v is not None for v in (amount, start, end)):
+        after |= {"invoice_amount": amount, "invoice_from": start, "invoice_to": end}
     audit.record(
         actor,
         AuditAction.DOCUMENT_CREATE,
         "document",
         document.id,
         dossier_id=dossier.id,
-        after={"kind": kind, "title": document.title, "confidentiality": confidentiality},
+        after=after,
     )
     add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
     return document
@@ -421,13 +435,20 @@ METADATA_FIELDS = (
     "direction",
     "correspondent",
     "confidentiality",
+    "invoice_amount",
+    "invoice_from",
+    "invoice_to",
 )
+INVOICE_FIELDS = ("invoice_amount", "invoice_from", "invoice_to")
 
 
 def metadata_snapshot(document: Document) -> dict[str, object]:
     """The editable fields as plain JSON values, for audit events and the edit token."""
     values = {name: getattr(document, name) for name in METADATA_FIELDS}
-    values["document_date"] = document.document_date.isoformat() if document.document_date else None
+    for name in ("document_date", "invoice_from", "invoice_to"):
+        values[name] = values[name].isoformat() if values[name] else None
+    amount = document.invoice_amount
+    values["invoice_amount"] = str(amount.quantize(Decimal("0.01"))) if amount is not None else None
     for name in ("kind", "direction", "confidentiality"):
         values[name] = values[name].value if values[name] is not None else None
     return values
@@ -462,7 +483,9 @@ def update_metadata(
         raise ValidationError(
             {"confidentiality": _("An attachment of a confidential e-mail stays confidential.")}
         )
+    invoice = _invoice_values(document, values)
     before = metadata_snapshot(document)
+    document.invoice_amount, document.invoice_from, document.invoice_to = invoice
     document.kind = values["kind"]  # type: ignore[assignment]
     document.title = title[:255]
     document.document_date = values.get("document_date")  # type: ignore[assignment]
@@ -486,6 +509,44 @@ def update_metadata(
     if document.is_confidential:
         carry_confidentiality(actor, document)
     return changes
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or value == "" or isinstance(value, date):
+        return value or None  # type: ignore[return-value]
+    return date.fromisoformat(str(value))
+
+
+def _invoice_values(
+    document: Document, values: dict[str, object]
+) -> tuple[Decimal | None, date | None, date | None]:
+    """The amount and period an invoice records (fields left out keep their value); a document
+    of another kind records none. Raises ValidationError for a negative amount or a period that
+    ends before it starts."""
+    current = {name: getattr(document, name) for name in INVOICE_FIELDS}
+    given = {name: values.get(name, current[name]) for name in INVOICE_FIELDS}
+    return check_invoice(
+        values["kind"], given["invoice_amount"], given["invoice_from"], given["invoice_to"]
+    )
+
+
+def check_invoice(
+    kind: object, amount: object, start: object, end: object
+) -> tuple[Decimal | None, date | None, date | None]:
+    """An invoice's amount and period as stored (other kinds record none); ValidationError for
+    a negative amount or a period that ends before it starts."""
+    if kind != DocumentKind.INVOICE:
+        return None, None, None
+    try:
+        money = None if amount in (None, "") else Decimal(str(amount)).quantize(Decimal("0.01"))
+        first, last = _as_date(start), _as_date(end)
+    except (ArithmeticError, ValueError) as exc:
+        raise ValidationError({"invoice_amount": _("not an amount or a date")}) from exc
+    if money is not None and (money < 0 or money >= Decimal("1e12")):
+        raise ValidationError({"invoice_amount": _("an invoice amount is 0 or more")})
+    if first and last and last < first:
+        raise ValidationError({"invoice_to": _("the period ends before it starts")})
+    return money, first, last
 
 
 def _confidential_parent(document: Document) -> bool:

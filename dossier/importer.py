@@ -26,6 +26,7 @@ _ANNEX_PREFIX = re.compile(r"^\W*(bijlage|annex|appendix|exhibit)\b")
 # Words in a file name that tell what kind of document it is, checked in this order.
 _KIND_HINTS = (
     (DocumentKind.AMENDMENT, r"wijziging|amendment|addendum"),
+    (DocumentKind.EXECUTION_PLAN, r"uitvoeringsplan|execution.?plan|plan.van.aanpak"),
     (DocumentKind.CONTRACT, r"overeenkomst|contract|agreement"),
     # A "verslag" is minutes of a meeting, but a jaar-/kwartaal-/maandverslag is a report.
     (

@@ -12,6 +12,7 @@ from dossier.models import (
     Confidentiality,
     DeadlineKind,
     DeadlineStatus,
+    DeviationArea,
     Direction,
     DocumentKind,
     DossierStatus,
@@ -19,7 +20,9 @@ from dossier.models import (
     GlobalRole,
     MemberRole,
     NoticeUnit,
+    PlanQuestion,
     Procedure,
+    ReviewOutcome,
 )
 from search.clause_types import find_type
 
@@ -59,6 +62,7 @@ DOCUMENT_KIND = {
     DocumentKind.MINUTES: _l("Minutes"),
     DocumentKind.REPORT: _l("Report"),
     DocumentKind.INVOICE: _l("Invoice"),
+    DocumentKind.EXECUTION_PLAN: _l("Execution plan"),
     DocumentKind.OTHER: _l("Other"),
 }
 DIRECTION = {
@@ -103,6 +107,7 @@ REQUIREMENT = {
     "execution_plan": _l("Execution plan"),
     "sla": _l("Service level agreement"),
     "processing_agreement": _l("Processing agreement"),
+    "execution_plan_review": _l("Execution plan review (overdue)"),
 }
 GLOBAL_ROLE = {
     GlobalRole.ADMIN: _l("Administrator"),
@@ -138,6 +143,39 @@ AUDIT_ACTION = {
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
     AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
+    AuditAction.PLAN_CREATE: _l("Execution plan started"),
+    AuditAction.PLAN_ANSWER: _l("Execution plan answer changed"),
+    AuditAction.PLAN_DOCUMENT_LINK: _l("Document linked to the execution plan"),
+    AuditAction.PLAN_DOCUMENT_UNLINK: _l("Document unlinked from the execution plan"),
+    AuditAction.PLAN_REVIEW: _l("Execution plan review recorded"),
+}
+# The seven questions of an execution plan, as the plan page asks them.
+PLAN_QUESTION = {
+    PlanQuestion.WHY: _l("Why are we doing this?"),
+    PlanQuestion.SCOPE: _l("What exactly do we do, and what not?"),
+    PlanQuestion.APPROACH: _l("How do we do it?"),
+    PlanQuestion.RESPONSIBILITIES: _l("Who does what (client or supplier)?"),
+    PlanQuestion.COST: _l("What does it cost?"),
+    PlanQuestion.RISKS: _l("What are the risks?"),
+    PlanQuestion.RESULT: _l(
+        "What is the concrete, measurable result, when is it expected, and how is progress "
+        "reported in between?"
+    ),
+}
+REVIEW_OUTCOME = {
+    ReviewOutcome.ON_TRACK: _l("On track"),
+    ReviewOutcome.DEVIATIONS: _l("Deviations"),
+    ReviewOutcome.CHANGE_PLAN: _l("Plan to be changed"),
+}
+DEVIATION_AREA = {
+    DeviationArea.RESULT: _l("Result"),
+    DeviationArea.APPROACH: _l("Approach"),
+    DeviationArea.BUDGET: _l("Budget"),
+}
+# Why a running contract's execution plan needs attention (dashboard, `dossier report plans`).
+PLAN_ATTENTION = {
+    "no_plan": _l("No execution plan"),
+    "review_overdue": _l("Review overdue"),
 }
 ALL = {
     "status": STATUS,
@@ -153,6 +191,10 @@ ALL = {
     "deadline_status": DEADLINE_STATUS,
     "requirement": REQUIREMENT,
     "global_role": GLOBAL_ROLE,
+    "plan_question": PLAN_QUESTION,
+    "review_outcome": REVIEW_OUTCOME,
+    "deviation_area": DEVIATION_AREA,
+    "plan_attention": PLAN_ATTENTION,
 }
 
 QUERY_REFUSAL = {
@@ -243,6 +285,7 @@ REPORT_COLUMN = {
     "category": CATEGORY,
     "procedure": PROCEDURE,
     "extraction_status": EXTRACTION_STATUS,
+    "attention": PLAN_ATTENTION,
 }
 # The "key" column of a grouped money table holds codes of the table's dimension.
 REPORT_KEY = {

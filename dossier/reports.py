@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from dossier import access, deadlines
+from dossier import access, deadlines, plans
 from dossier.extensions import db
 from dossier.models import (
     Document,
@@ -358,8 +358,53 @@ def applies(requirement: Mapping[str, Any], dossier: Dossier) -> bool:
     return not requirement.get("personal_data") or dossier.personal_data
 
 
+PLAN_RECORD = "execution_plan"
+
+
+def needs_plan(dossier: Dossier, rules: Iterable[Mapping[str, Any]]) -> bool:
+    """A dossier that must have an execution plan: a plan rule of the configuration applies."""
+    return any(rule.get("record") == PLAN_RECORD and applies(rule, dossier) for rule in rules)
+
+
+def plan_attention(
+    dossiers: Iterable[Dossier], today: date, config: Mapping[str, Any] | None = None
+) -> list[plans.Attention]:
+    """Running contracts that need a plan and have none, or whose review is overdue."""
+    rules = requirements(config)
+    return plans.attention(dossiers, today, lambda d: needs_plan(d, rules))
+
+
+def plan_report(user: User, today: date) -> Table:
+    """The plan attention list over the dossiers `user` may see."""
+    table = Table(
+        "plans",
+        _l("Execution plans needing attention"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("attention", _l("What is needed")),
+            ("review_due_on", _l("Review due")),
+            ("days_overdue", _l("Days overdue")),
+        ],
+    )
+    for item in plan_attention(_dossiers(user), today):
+        days = item.days_overdue(today)
+        table.rows.append(
+            [
+                item.dossier.reference,
+                item.dossier.title,
+                _supplier(item.dossier),
+                item.reason,
+                item.review_due_on,
+                days if days is not None and days > 0 else None,
+            ]
+        )
+    return table
+
+
 def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bool:
-    if kind.value not in requirement["kinds"]:
+    if "record" in requirement or kind.value not in requirement.get("kinds", ()):
         return False
     words = requirement.get("title_words") or []
     # Whole words only: "sla" must not match "verslag".
@@ -368,11 +413,18 @@ def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bo
     )
 
 
-def completeness_report(user: User, config: Mapping[str, Any] | None = None) -> tuple[Table, int]:
-    """Running (active) dossiers that miss a required document, with what they miss; and how
-    many are whole. Drafts are not contracts yet and ended ones are closed: neither counts."""
+def completeness_report(
+    user: User, config: Mapping[str, Any] | None = None, today: date | None = None
+) -> tuple[Table, int]:
+    """Running (active) dossiers that miss a required document or their execution plan (or its
+    overdue review), with what they miss; and how many are whole. Drafts are not contracts yet
+    and ended ones are closed: neither counts."""
     rules = requirements(config)
     dossiers = [d for d in _dossiers(user) if d.status == DossierStatus.ACTIVE]
+    today = today or deadlines.local_today()
+    plan_missing: dict[int, str] = {
+        item.dossier.id: item.reason for item in plan_attention(dossiers, today, config)
+    }
     documents: dict[int, list[tuple[DocumentKind, str]]] = defaultdict(list)
     query = access.visible_documents(user).with_only_columns(
         Document.dossier_id, Document.kind, Document.title
@@ -391,12 +443,19 @@ def completeness_report(user: User, config: Mapping[str, Any] | None = None) -> 
     )
     complete = 0
     for dossier in dossiers:
+        reason = plan_missing.get(dossier.id)
         missing = [
             rule["key"]
             for rule in rules
             if applies(rule, dossier)
-            and not any(met_by(rule, k, t) for k, t in documents[dossier.id])
+            and (
+                reason == plans.NO_PLAN
+                if "record" in rule
+                else not any(met_by(rule, k, t) for k, t in documents[dossier.id])
+            )
         ]
+        if reason == plans.REVIEW_OVERDUE:
+            missing.append("execution_plan_review")
         if missing:
             category = dossier.category.value if dossier.category else ""
             table.rows.append([dossier.reference, dossier.title, category, missing])
@@ -514,9 +573,10 @@ def table(user: User, name: str, today: date) -> Table | None:
         "deadlines": lambda: deadline_report(user, today),
         "past_end": lambda: past_end_report(user, today),
         "tenders": lambda: tender_report(user, today),
-        "completeness": lambda: completeness_report(user)[0],
+        "completeness": lambda: completeness_report(user, today=today)[0],
         "value": lambda: value_totals(user, today),
         "extraction": lambda: extraction_report(user),
+        "plans": lambda: plan_report(user, today),
     }
     if name in builders:
         return builders[name]()
@@ -539,6 +599,7 @@ TABLE_NAMES = (
     "value_year",
     "value_quarter",
     "completeness",
+    "plans",
     "activity_month",
     "activity_filer",
     "extraction",

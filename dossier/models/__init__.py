@@ -24,6 +24,16 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.plan import (
+    DeviationArea,
+    ExecutionPlan,
+    PlanAnswer,
+    PlanDeviation,
+    PlanDocument,
+    PlanQuestion,
+    PlanReview,
+    ReviewOutcome,
+)
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -33,6 +43,14 @@ from dossier.models.report import (
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
+    "ReviewOutcome",
+    "PlanReview",
+    "PlanQuestion",
+    "PlanDocument",
+    "PlanDeviation",
+    "PlanAnswer",
+    "ExecutionPlan",
+    "DeviationArea",
     "REFERENCE_RE",
     "AuditAction",
     "AuditEvent",

@@ -46,6 +46,11 @@ class AuditAction(enum.StrEnum):
     CALENDAR_REVOKE = "calendar.revoke"
     STORAGE_MIGRATE = "storage.migrate"
     DATABASE_MIGRATE = "database.migrate"
+    PLAN_CREATE = "plan.create"
+    PLAN_ANSWER = "plan.answer"
+    PLAN_DOCUMENT_LINK = "plan.document_link"
+    PLAN_DOCUMENT_UNLINK = "plan.document_unlink"
+    PLAN_REVIEW = "plan.review"
 
 
 class OutboxTopic(enum.StrEnum):

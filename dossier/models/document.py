@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,7 @@ class DocumentKind(enum.StrEnum):
     MINUTES = "minutes"
     REPORT = "report"
     INVOICE = "invoice"
+    EXECUTION_PLAN = "execution_plan"
     OTHER = "other"
 
 
@@ -57,6 +59,10 @@ class Document(Base):
     confidentiality: Mapped[Confidentiality] = enum_column(
         Confidentiality, default=Confidentiality.NORMAL
     )
+    # An invoice's amount (euro, excluding VAT) and the period it bills.
+    invoice_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    invoice_from: Mapped[date | None]
+    invoice_to: Mapped[date | None]
     # An e-mail attachment points at the message it came with.
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"), index=True)
     current_version_number: Mapped[int] = mapped_column(default=0)

@@ -93,12 +93,21 @@ def create(reference: str) -> str | Response | tuple[str, int]:
                     correspondent=form.correspondent.data or "",
                     confidentiality=Confidentiality(form.confidentiality.data),
                     comment=form.comment.data or "",
+                    invoice=(
+                        form.invoice_amount.data,
+                        form.invoice_from.data,
+                        form.invoice_to.data,
+                    ),
                 )
                 db.session.commit()
                 crash.point("upload.after_commit")
         except UploadRefused as error:
             db.session.rollback()
             flash(_("The file was not filed: %(reason)s", reason=str(error)), "error")
+        except ValidationError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(_("The file was not filed: %(reason)s", reason=message), "error")
         except StorageFull as error:
             db.session.rollback()
             raise InsufficientStorage() from error
@@ -262,6 +271,9 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
                 "direction": document.direction.value if document.direction else "",
                 "correspondent": document.correspondent,
                 "confidentiality": document.confidentiality.value,
+                "invoice_amount": document.invoice_amount,
+                "invoice_from": document.invoice_from,
+                "invoice_to": document.invoice_to,
             }
         )
     form.kind.choices = [
@@ -303,6 +315,9 @@ def update(reference: str, document_id: int) -> str | Response | tuple[str, int]
             "direction": Direction(form.direction.data) if form.direction.data else None,
             "correspondent": form.correspondent.data or "",
             "confidentiality": confidentiality,
+            "invoice_amount": form.invoice_amount.data,
+            "invoice_from": form.invoice_from.data,
+            "invoice_to": form.invoice_to.data,
         }
         try:
             changes = documents.update_metadata(

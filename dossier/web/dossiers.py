@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, deadlines, dossiers
+from dossier import access, deadlines, dossiers, plans
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -119,6 +119,7 @@ def show(reference: str) -> str:
         derived=deadlines.running_dates(dossier, deadlines.local_today()),
         deadlines=deadlines.for_dossiers([dossier], today, history=True),
         past_end=deadlines.past_end(dossier, today),
+        plan=plans.summary(dossier, today),
         holders=dossiers.role_holders(dossier),
         documents=documents,
         current_versions=_current_versions(dossier),

@@ -38,6 +38,7 @@ from dossier.models import (
     DossierStatus,
     MemberRole,
     NoticeUnit,
+    PlanQuestion,
     Procedure,
 )
 from dossier.text import clean_line, clean_text, has_nul
@@ -263,6 +264,10 @@ class UploadForm(Form):
     correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+    # Recorded for invoices only.
+    invoice_amount = AmountField(_l("Invoice amount (euro, excluding VAT)"))
+    invoice_from = DateField(_l("Invoice period from"), validators=[Optional()])
+    invoice_to = DateField(_l("Invoice period to"), validators=[Optional()])
 
 
 class DocumentEditForm(Form):
@@ -273,6 +278,10 @@ class DocumentEditForm(Form):
     direction = OptionalSelectField(_l("Direction"), choices=_choices(labels.DIRECTION, True))
     correspondent = StringField(_l("Correspondent"), validators=[Length(max=255)])
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices(labels.CONFIDENTIALITY))
+    # Recorded for invoices only.
+    invoice_amount = AmountField(_l("Invoice amount (euro, excluding VAT)"))
+    invoice_from = DateField(_l("Invoice period from"), validators=[Optional()])
+    invoice_to = DateField(_l("Invoice period to"), validators=[Optional()])
 
 
 class WithdrawForm(Form):
@@ -347,3 +356,43 @@ class AuditFilterForm(Form):
     )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Up to and including"), validators=[Optional()])
+
+
+# The execution plan (dossier/web/plans.py)
+
+
+class PlanForm(Form):
+    """One text area per question of the execution plan, named after `PlanQuestion` values."""
+
+    why = TextAreaField(labels.PLAN_QUESTION[PlanQuestion.WHY], validators=[Length(max=20000)])
+    scope = TextAreaField(labels.PLAN_QUESTION[PlanQuestion.SCOPE], validators=[Length(max=20000)])
+    approach = TextAreaField(
+        labels.PLAN_QUESTION[PlanQuestion.APPROACH], validators=[Length(max=20000)]
+    )
+    responsibilities = TextAreaField(
+        labels.PLAN_QUESTION[PlanQuestion.RESPONSIBILITIES], validators=[Length(max=20000)]
+    )
+    cost = TextAreaField(labels.PLAN_QUESTION[PlanQuestion.COST], validators=[Length(max=20000)])
+    risks = TextAreaField(labels.PLAN_QUESTION[PlanQuestion.RISKS], validators=[Length(max=20000)])
+    result = TextAreaField(
+        labels.PLAN_QUESTION[PlanQuestion.RESULT], validators=[Length(max=20000)]
+    )
+
+
+class PlanDocumentForm(Form):
+    document_id = SelectField(_l("Document"), coerce=int, choices=[])
+
+
+class PlanReviewForm(Form):
+    held_on = DateField(_l("Held on"), validators=[DataRequired()])
+    participants = TextAreaField(_l("Participants"), validators=[Length(max=5000)])
+    outcome = SelectField(_l("Outcome"), choices=_choices(labels.REVIEW_OUTCOME))
+    # One text per area a deviation can be in; an empty one found none there.
+    deviation_result = TextAreaField(_l("Deviation in the result"), validators=[Length(max=5000)])
+    deviation_approach = TextAreaField(
+        _l("Deviation in the approach"), validators=[Length(max=5000)]
+    )
+    deviation_budget = TextAreaField(_l("Deviation in the budget"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    minutes = OptionalSelectField(_l("Minutes of the review"), choices=[])
+    new_version = BooleanField(_l("The plan changes: start a new plan version"))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
-from dossier import calendar_feed, documents, dossiers, groups, memberships, reports
+from dossier import calendar_feed, documents, dossiers, groups, memberships, plans, reports
 from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD
@@ -170,6 +170,26 @@ SPEC: dict[tuple[str, str], Case] = {
     ("members.remove", "POST"): Case(
         own=dossier_scoped(302, {"beheerder", "admin"}), data=dict, missing_keeps_403=True
     ),
+    # The execution plan: readers of the dossier read it, its beheerder edits it, beheerder
+    # and manager record reviews (can_view_plan, can_edit_plan, can_review_plan).
+    ("plans.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("plans.history", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("plans.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("plans.update", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=lambda: {"why": "Schone kantoren"}
+    ),
+    ("plans.link_document", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data_for=lambda ids: {"document_id": str(ids["document_id"])},
+    ),
+    ("plans.unlink_document", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=dict, missing_keeps_403=True
+    ),
+    ("plans.new_review", "GET"): Case(own=dossier_scoped(200, {"beheerder", "manager"})),
+    ("plans.create_review", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"held_on": "2025-06-01", "outcome": "on_track"},
+    ),
     ("audit.index", "GET"): Case(own=global_only(200, {"auditor"})),
     ("audit.export", "GET"): Case(own=global_only(200, {"auditor"})),
     ("audit.dossier", "GET"): Case(own=dossier_scoped(200, {"beheerder", "auditor"})),
@@ -280,6 +300,8 @@ def build_world() -> dict[str, Any]:
     memberships.set_role(None, own, people["disabled"], MemberRole.BEHEERDER)
     memberships.set_role(None, own, people["auditor"], MemberRole.BEHEERDER)
     forbidden = _dossier(people["other"], "2025-002")
+    plans.create_plan(people["beheerder"], own)
+    plans.create_plan(people["other"], forbidden)
     revoked = calendar_feed.create_token(people["plain"])
     calendar_feed.revoke_tokens(people["plain"])
     group = groups.create_group(None, "ICT", [people["other"]])

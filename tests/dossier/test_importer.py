@@ -55,6 +55,11 @@ VNG = "dutch/vng-softwarecatalogus-aanbesteding"
         ("Maandrapportage SLA maart.pdf", DocumentKind.REPORT),
         ("Jaarverslag 2024 leverancier.pdf", DocumentKind.REPORT),
         ("Kwartaalverslag Q1 2025.pdf", DocumentKind.REPORT),
+        ("Uitvoeringsplan 2026.docx", DocumentKind.EXECUTION_PLAN),
+        ("Plan van aanpak schoonmaak.pdf", DocumentKind.EXECUTION_PLAN),
+        ("Execution plan v2.pdf", DocumentKind.EXECUTION_PLAN),
+        # A tender's annex stays an annex whatever it is about.
+        ("Bijlage 4 - Plan van aanpak.pdf", DocumentKind.ANNEX),
         # English names.
         ("Master Services Agreement.pdf", DocumentKind.CONTRACT),
         ("Amendment No 2 to the Agreement.pdf", DocumentKind.AMENDMENT),

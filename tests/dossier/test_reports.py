@@ -37,7 +37,7 @@ from flask import Flask
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from dossier import digest, documents, reports
+from dossier import digest, documents, plans, reports
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -51,6 +51,7 @@ from dossier.models import (
     ExtractionStatus,
     MemberRole,
     NoticeUnit,
+    PlanQuestion,
     Procedure,
     User,
 )
@@ -170,6 +171,9 @@ def seeded(
         confidentiality=Confidentiality.CONFIDENTIAL,
     )
     hidden = _file(admin, d6, f"Offerte {CANARY}", DocumentKind.OTHER)
+    # The execution plan is a record, not a title: 001 has one (its annex alone would not do).
+    plan = plans.create_plan(admin, d1)
+    plans.save_answers(admin, plan, {PlanQuestion.WHY: "Schone kantoren"})
     kickoff.current_version.extraction_status = ExtractionStatus.NO_TEXT_LAYER
     hidden.current_version.extraction_status = ExtractionStatus.UNREADABLE
     db.session.commit()
