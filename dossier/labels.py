@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from dossier import extraction_notes
 from dossier.models import (
+    ActionStatus,
     AuditAction,
     Category,
     Confidentiality,
@@ -19,7 +20,9 @@ from dossier.models import (
     GlobalRole,
     MemberRole,
     NoticeUnit,
+    ObligationParty,
     Procedure,
+    Recurrence,
 )
 from search.clause_types import find_type
 
@@ -97,6 +100,29 @@ DEADLINE_STATUS = {
     DeadlineStatus.ELAPSED: _l("Elapsed"),
     DeadlineStatus.BEFORE_REGISTRATION: _l("Before registration"),
 }
+ACTION_STATUS = {
+    ActionStatus.OPEN: _l("Open"),
+    ActionStatus.DONE: _l("Done"),
+    ActionStatus.DROPPED: _l("Dropped"),
+}
+OBLIGATION_PARTY = {
+    ObligationParty.CLIENT: _l("Client (we)"),
+    ObligationParty.SUPPLIER: _l("Supplier"),
+}
+RECURRENCE = {
+    Recurrence.ONCE: _l("Once"),
+    Recurrence.MONTHLY: _l("Monthly"),
+    Recurrence.QUARTERLY: _l("Quarterly"),
+    Recurrence.YEARLY: _l("Yearly"),
+}
+# What an occurrence of an obligation is, as of today (dossier.obligations).
+OCCURRENCE_STATUS = {
+    "open": _l("Open"),
+    "fulfilled": _l("Fulfilled"),
+    "missed": _l("Missed"),
+}
+# The lists of deadlines also hold agreed actions and obligations (deadlines.Task).
+TASK_KIND = {"action": _l("Action"), "obligation": _l("Obligation")}
 # The document requirements of the default configuration; others show their key.
 REQUIREMENT = {
     "signed_contract": _l("Signed contract"),
@@ -138,6 +164,10 @@ AUDIT_ACTION = {
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
     AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
+    AuditAction.ACTION_CREATE: _l("Action recorded"),
+    AuditAction.ACTION_UPDATE: _l("Action changed"),
+    AuditAction.OBLIGATION_CREATE: _l("Obligation registered"),
+    AuditAction.OBLIGATION_FULFIL: _l("Obligation fulfilment recorded"),
 }
 ALL = {
     "status": STATUS,
@@ -153,6 +183,11 @@ ALL = {
     "deadline_status": DEADLINE_STATUS,
     "requirement": REQUIREMENT,
     "global_role": GLOBAL_ROLE,
+    "action_status": ACTION_STATUS,
+    "obligation_party": OBLIGATION_PARTY,
+    "recurrence": RECURRENCE,
+    "occurrence_status": OCCURRENCE_STATUS,
+    "task_kind": TASK_KIND,
 }
 
 QUERY_REFUSAL = {
@@ -238,7 +273,10 @@ ALL.update(
 
 # Report cells: which label table translates the codes of a column.
 REPORT_COLUMN = {
-    "kind": DEADLINE_KIND,
+    "kind": {**DEADLINE_KIND, **TASK_KIND},
+    "party": OBLIGATION_PARTY,
+    "recurrence": RECURRENCE,
+    "action_status": ACTION_STATUS,
     "status": DEADLINE_STATUS,
     "category": CATEGORY,
     "procedure": PROCEDURE,

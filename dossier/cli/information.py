@@ -151,7 +151,10 @@ def digest_command(send: bool, day: str | None) -> None:
 
 
 @click.command("report")
-@click.argument("name", type=click.Choice(["deadlines", "tenders", "value", "completeness"]))
+@click.argument(
+    "name",
+    type=click.Choice(["deadlines", "tenders", "value", "completeness", "obligations", "actions"]),
+)
 @click.option("--as", "as_email", required=True, help="Report over what this user may see.")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True

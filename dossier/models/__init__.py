@@ -24,6 +24,14 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.management import (
+    Action,
+    ActionStatus,
+    Obligation,
+    ObligationOccurrence,
+    ObligationParty,
+    Recurrence,
+)
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -34,6 +42,12 @@ from dossier.models.user import GlobalRole, Group, GroupMember, User, new_sessio
 
 __all__ = [
     "REFERENCE_RE",
+    "Action",
+    "ActionStatus",
+    "Obligation",
+    "ObligationOccurrence",
+    "ObligationParty",
+    "Recurrence",
     "AuditAction",
     "AuditEvent",
     "Base",

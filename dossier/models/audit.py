@@ -46,6 +46,10 @@ class AuditAction(enum.StrEnum):
     CALENDAR_REVOKE = "calendar.revoke"
     STORAGE_MIGRATE = "storage.migrate"
     DATABASE_MIGRATE = "database.migrate"
+    ACTION_CREATE = "action.create"
+    ACTION_UPDATE = "action.update"
+    OBLIGATION_CREATE = "obligation.create"
+    OBLIGATION_FULFIL = "obligation.fulfil"
 
 
 class OutboxTopic(enum.StrEnum):
