@@ -122,7 +122,7 @@ OCCURRENCE_STATUS = {
     "missed": _l("Missed"),
 }
 # The lists of deadlines also hold agreed actions and obligations (deadlines.Task).
-TASK_KIND = {"action": _l("Action"), "obligation": _l("Obligation")}
+TASK_KIND = {"action": _l("Agreed action"), "obligation": _l("Obligation")}
 # The document requirements of the default configuration; others show their key.
 REQUIREMENT = {
     "signed_contract": _l("Signed contract"),
