@@ -296,6 +296,7 @@ ENDPOINTS: dict[str, str] = {
     "management.create_obligation": LOGGED_IN,
     "management.proposals": LOGGED_IN,
     "management.obligation": LOGGED_IN,
+    "management.update_obligation": LOGGED_IN,
     "management.fulfil": LOGGED_IN,
     "management.mine": LOGGED_IN,
     "management.report": LOGGED_IN,

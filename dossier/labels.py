@@ -167,6 +167,7 @@ AUDIT_ACTION = {
     AuditAction.ACTION_CREATE: _l("Action recorded"),
     AuditAction.ACTION_UPDATE: _l("Action changed"),
     AuditAction.OBLIGATION_CREATE: _l("Obligation registered"),
+    AuditAction.OBLIGATION_UPDATE: _l("Obligation changed"),
     AuditAction.OBLIGATION_FULFIL: _l("Obligation fulfilment recorded"),
 }
 ALL = {

@@ -190,6 +190,30 @@ def create_obligation(
     return obligation
 
 
+def update_obligation(actor: User, obligation: Obligation, values: Mapping[str, Any]) -> Obligation:
+    """Change what an obligation is, who owns it and its dates; audited with the fields that
+    changed. What was recorded on a due date the new schedule no longer has stays, as history."""
+    clean = _check({**snapshot(obligation), **values}, obligation.dossier)
+    before = snapshot(obligation)
+    for name in FIELDS:
+        setattr(obligation, name, clean.get(name))
+    after = snapshot(obligation)
+    changed = [name for name in FIELDS if before[name] != after[name]]
+    if not changed:
+        return obligation
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditAction.OBLIGATION_UPDATE,
+        "obligation",
+        obligation.id,
+        dossier_id=obligation.dossier_id,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return obligation
+
+
 def _clause_of(actor: User, dossier: Dossier, clause: Clause) -> bool:
     document = clause.version.document
     return document.dossier_id == dossier.id and access.can_view_clause(actor, clause)

@@ -49,6 +49,7 @@ class AuditAction(enum.StrEnum):
     ACTION_CREATE = "action.create"
     ACTION_UPDATE = "action.update"
     OBLIGATION_CREATE = "obligation.create"
+    OBLIGATION_UPDATE = "obligation.update"
     OBLIGATION_FULFIL = "obligation.fulfil"
 
 

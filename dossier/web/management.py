@@ -298,7 +298,10 @@ def _proposals_page(
 
 
 def _obligation_page(
-    dossier: Dossier, item: Obligation, failed: tuple[date, FulfilForm] | None = None
+    dossier: Dossier,
+    item: Obligation,
+    failed: tuple[date, FulfilForm] | None = None,
+    edit: ObligationForm | None = None,
 ) -> str:
     today = deadlines.local_today()
     found = obligations.occurrences(item, today)
@@ -315,9 +318,15 @@ def _obligation_page(
                 note=record.note if record else "",
                 prefix=f"o{occurrence.due_on.isoformat()}",
             )
+    if edit is None and access.can_manage_obligations(current_user, dossier):
+        edit = ObligationForm(formdata=None, obj=item)
+        edit.offer(dossier)
+        edit.owner_id.data = str(item.owner_id or "")
+        edit.party.data, edit.recurrence.data = item.party.value, item.recurrence.value
     version = obligations.readable_clause(current_user, item)
     return render_template(
         "management/obligation.html",
+        edit=edit,
         dossier=dossier,
         item=item,
         occurrences=found,
@@ -334,6 +343,29 @@ def obligation(reference: str, obligation_id: int) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
     item = access.get_obligation_or_404(current_user, dossier, obligation_id)
     return _obligation_page(dossier, item)
+
+
+@bp.post("/dossiers/<reference>/obligations/<int:obligation_id>")
+@login_required
+def update_obligation(reference: str, obligation_id: int) -> Any:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    item = access.get_obligation_or_404(current_user, dossier, obligation_id)
+    access.require(access.can_manage_obligations(current_user, dossier))
+    form = ObligationForm()
+    form.offer(dossier)
+    if form.validate_on_submit():
+        try:
+            obligations.update_obligation(current_user, item, form.values())
+        except ValidationError as error:
+            db.session.rollback()
+            _flash_errors(error, form)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(
+                url_for("management.obligation", reference=reference, obligation_id=item.id)
+            )
+    return _obligation_page(dossier, item, edit=form), 400
 
 
 @bp.post("/dossiers/<reference>/obligations/<int:obligation_id>/<due>")

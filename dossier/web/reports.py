@@ -161,7 +161,10 @@ def index() -> Response:
 def deadlines_page() -> str:
     today = deadlines.local_today()
     table = reports.deadline_report(current_user, today)
-    items = deadlines.visible(current_user, today)
+    items: list[Any] = deadlines.visible(current_user, today)
+    # Open actions and obligations' due dates count too, as the table lists them.
+    visible_ids = db.session.scalars(access.visible_dossier_ids(current_user))
+    items += deadlines.tasks_for(visible_ids, today, ahead=max(_windows(), default=0))
     counts = [(days, len(found)) for days, found in deadlines.windows(items, _windows())]
     missed = len(deadlines.missed(items))
     bars = [

@@ -254,6 +254,15 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("management.proposals", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
     ("management.obligation", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("management.update_obligation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {
+            "title": "Maandrapportage",
+            "party": "supplier",
+            "recurrence": "quarterly",
+            "first_due_on": "2026-01-31",
+        },
+    ),
     ("management.fulfil", "POST"): Case(
         own=dossier_scoped(302, {"beheerder", "manager"}),
         data_for=lambda ids: {f"o{ids['obligation_due']}-fulfilled_on": "2026-02-02"},

@@ -563,3 +563,79 @@ def test_cli_report_obligations_json(app: Flask, world: dict, tasks: dict) -> No
         "Escalatie bespreken",
         "SLA-rapport beoordelen",
     ]
+
+
+def test_changing_an_obligation_is_audited_and_keeps_what_was_recorded(
+    app: Flask, world: dict
+) -> None:
+    bea = world["bea"]
+    monthly = _obligation(bea, world["mine"])
+    obligations.record_fulfilment(
+        bea, monthly, date(2025, 11, 30), date(2025, 12, 1), "binnen", TODAY
+    )
+    db.session.commit()
+    obligations.update_obligation(
+        bea,
+        monthly,
+        {
+            "recurrence": Recurrence.QUARTERLY,
+            "owner_id": world["manager"].id,
+            "until_on": date(2026, 12, 31),
+        },
+    )
+    db.session.commit()
+    (event,) = _events("obligation.update")
+    assert event.before == {"recurrence": "monthly", "owner_id": None, "until_on": None}
+    assert (
+        event.after["recurrence"] == "quarterly" and event.after["owner_id"] == world["manager"].id
+    )
+    found = obligations.occurrences(monthly, TODAY)
+    # 31 Oct, 31 Jan, 30 Apr, 31 Jul, 31 Oct; 30 Nov was recorded and stays, as history.
+    assert [(o.due_on, o.status) for o in found] == [
+        (date(2025, 10, 31), obligations.MISSED),
+        (date(2025, 11, 30), obligations.FULFILLED),
+        (date(2026, 1, 31), obligations.OPEN),
+        (date(2026, 4, 30), obligations.OPEN),
+        (date(2026, 7, 31), obligations.OPEN),
+        (date(2026, 10, 31), obligations.OPEN),
+    ]
+    obligations.update_obligation(bea, monthly, {})
+    assert len(_events("obligation.update")) == 1
+    with pytest.raises(ValidationError):
+        obligations.update_obligation(bea, monthly, {"title": " "})
+    client = app.test_client(user=world["reader"])
+    assert (
+        client.post(
+            f"/dossiers/2026-001/obligations/{monthly.id}",
+            data={
+                "title": "x",
+                "party": "client",
+                "recurrence": "once",
+                "first_due_on": "2026-02-01",
+            },
+        ).status_code
+        == 403
+    )
+    client = app.test_client(user=bea)
+    page = client.get(f"/dossiers/2026-001/obligations/{monthly.id}").text
+    assert "Verplichting wijzigen" in page and "binnen" in page
+    response = client.post(
+        f"/dossiers/2026-001/obligations/{monthly.id}",
+        data={
+            "title": "Kwartaalrapportage",
+            "party": "supplier",
+            "recurrence": "quarterly",
+            "first_due_on": "2025-10-31",
+            "until_on": "2025-01-01",
+        },
+    )
+    assert response.status_code == 400 and "Kwartaalrapportage" in response.text
+
+
+def test_the_dashboard_lists_the_users_actions_and_obligations(
+    app: Flask, world: dict, tasks: dict
+) -> None:
+    page = app.test_client(user=world["manager"]).get("/overview").text
+    assert "Actie: Escalatie bespreken" in page and "Verplichting: Verzekeringsbewijs" in page
+    assert f"/dossiers/2026-001/actions/{tasks['overdue'].id}" in page
+    assert "Escalatie" not in app.test_client(user=world["outsider"]).get("/overview").text
