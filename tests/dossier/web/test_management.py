@@ -282,3 +282,33 @@ def test_my_actions_and_the_portfolio_report_in_english(app: Flask, world: dict)
     report = reader.get("/reports/obligations").text
     assert "Maandrapportage" in report and "Monthly" in report
     assert "Maandrapportage" not in _client(app, world["outsider"]).get("/reports/obligations").text
+
+
+def test_forms_carry_a_csrf_token_and_a_post_without_one_is_refused(
+    app: Flask, world: dict
+) -> None:
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    manager = _client(app, world["manager"])
+    url = f"/dossiers/2026-001/obligations/{world['obligation'].id}"
+    page = manager.get(url).text
+    token = re.search(r'name="o2025-12-31-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    fulfil = f"{url}/2025-12-31"
+    refused = manager.post(fulfil, data={"o2025-12-31-fulfilled_on": "2026-01-02"})
+    assert refused.status_code == 400
+    accepted = manager.post(
+        fulfil,
+        data={"o2025-12-31-csrf_token": token.group(1), "o2025-12-31-fulfilled_on": "2026-01-02"},
+    )
+    assert accepted.status_code == 302
+    actions_page = manager.get("/dossiers/2026-001/actions").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', actions_page)
+    assert token is not None
+    assert manager.post("/dossiers/2026-001/actions", data={"agreement": "x"}).status_code == 400
+    made = manager.post(
+        "/dossiers/2026-001/actions",
+        data={"csrf_token": token.group(1), "agreement": "Met token", "status": "open"},
+    )
+    assert made.status_code == 302
