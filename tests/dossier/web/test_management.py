@@ -312,3 +312,27 @@ def test_forms_carry_a_csrf_token_and_a_post_without_one_is_refused(
         data={"csrf_token": token.group(1), "agreement": "Met token", "status": "open"},
     )
     assert made.status_code == 302
+
+
+def test_the_audit_trail_names_actions_and_obligations(app: Flask, world: dict) -> None:
+    manager = _client(app, world["manager"])
+    manager.post(
+        f"/dossiers/2026-001/actions/{world['action'].id}",
+        data={
+            "agreement": "Leverancier levert het plan",
+            "assignee_id": str(world["reader"].id),
+            "due_on": "2026-01-10",
+            "status": "dropped",
+            "status_note": "niet meer nodig",
+        },
+    )
+    manager.post(
+        f"/dossiers/2026-001/obligations/{world['obligation'].id}/2025-12-31",
+        data={"o2025-12-31-fulfilled_on": "2026-01-02", "o2025-12-31-note": "binnen"},
+    )
+    page = _client(app, world["bea"]).get("/dossiers/2026-001/audit").text
+    assert "Actie gewijzigd" in page and "Vervallen" in page and "niet meer nodig" in page
+    assert f"/dossiers/2026-001/actions/{world['action'].id}" in page
+    assert "Nakoming van verplichting vastgelegd" in page and "Maandrapportage" in page
+    assert "2 januari 2026" in page and "Verplichting geregistreerd" in page
+    assert "&lt;script&gt;" in page and "<script>alert" not in page
