@@ -273,6 +273,16 @@ def in_dossiers(dossier_ids: Iterable[int]) -> list[Obligation]:
     return sorted(found, key=lambda o: (o.dossier.reference, o.first_due_on, o.id))
 
 
+def owned_by(user: User) -> list[Obligation]:
+    """The obligations `user` owns in the dossiers they may still see."""
+    query = sa.select(Obligation).where(
+        Obligation.owner_id == user.id,
+        Obligation.dossier_id.in_(access.visible_dossier_ids(user)),
+    )
+    found = db.session.scalars(query)
+    return sorted(found, key=lambda o: (o.dossier.reference, o.first_due_on, o.id))
+
+
 def is_running(obligation: Obligation) -> bool:
     """Obligations of a closed contract ask for nothing any more."""
     return obligation.dossier.status not in CLOSED

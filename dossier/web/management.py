@@ -206,10 +206,15 @@ def update_action(reference: str, action_id: int) -> Any:
 @bp.get("/actions/mine")
 @login_required
 def mine() -> str:
+    today = deadlines.local_today()
+    owned = obligations.owned_by(current_user)
     return render_template(
         "management/mine.html",
         actions=actions.assigned_to(current_user, only_open=False),
-        today=deadlines.local_today(),
+        obligations=[
+            (o, obligations.next_open(o, today), obligations.missed(o, today)) for o in owned
+        ],
+        today=today,
     )
 
 

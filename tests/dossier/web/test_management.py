@@ -279,6 +279,12 @@ def test_my_actions_and_the_portfolio_report_in_english(app: Flask, world: dict)
     page = reader.get("/actions/mine").text
     assert "My actions" in page and "Leverancier levert" in page and "Overdue" in page
     assert "Leverancier levert" not in _client(app, world["outsider"]).get("/actions/mine").text
+    obligations.update_obligation(
+        world["bea"], world["obligation"], {"owner_id": world["reader"].id}
+    )
+    db.session.commit()
+    page = reader.get("/actions/mine").text
+    assert "Obligations you own" in page and "Maandrapportage" in page
     report = reader.get("/reports/obligations").text
     assert "Maandrapportage" in report and "Monthly" in report
     assert "Maandrapportage" not in _client(app, world["outsider"]).get("/reports/obligations").text
