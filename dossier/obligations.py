@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from dossier import access, audit
 from dossier.errors import ValidationError
@@ -268,7 +269,11 @@ def in_dossiers(dossier_ids: Iterable[int]) -> list[Obligation]:
     ids = list(dossier_ids)
     found: list[Obligation] = []
     for start in range(0, len(ids), 500):
-        query = sa.select(Obligation).where(Obligation.dossier_id.in_(ids[start : start + 500]))
+        query = (
+            sa.select(Obligation)
+            .where(Obligation.dossier_id.in_(ids[start : start + 500]))
+            .options(orm.selectinload(Obligation.occurrences))
+        )
         found.extend(db.session.scalars(query))
     return sorted(found, key=lambda o: (o.dossier.reference, o.first_due_on, o.id))
 
