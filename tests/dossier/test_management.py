@@ -639,3 +639,18 @@ def test_the_dashboard_lists_the_users_actions_and_obligations(
     assert "Actie: Escalatie bespreken" in page and "Verplichting: Verzekeringsbewijs" in page
     assert f"/dossiers/2026-001/actions/{tasks['overdue'].id}" in page
     assert "Escalatie" not in app.test_client(user=world["outsider"]).get("/overview").text
+
+
+@pytest.mark.parametrize(
+    ("text", "recurrence", "party"),
+    [
+        ("The Supplier shall deliver a monthly service level report.", "monthly", "supplier"),
+        ("Prices are adjusted annually to the CBS index.", "yearly", "supplier"),
+        ("Opdrachtgever en Opdrachtnemer voeren elk kwartaal overleg.", "quarterly", "client"),
+        ("Opdrachtnemer levert de apparatuur uiterlijk op 1 maart.", "once", "supplier"),
+        ("De Opdrachtgever betaalt de factuur binnen 30 dagen.", "once", "client"),
+    ],
+)
+def test_suggestions_from_wording(text: str, recurrence: str, party: str) -> None:
+    assert obligations.suggest_recurrence(text) == Recurrence(recurrence)
+    assert obligations.suggest_party(text) == ObligationParty(party)
