@@ -8,86 +8,17 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
-from dossier import access, actions, deadlines, labels, obligations, reports
+from dossier import access, actions, deadlines, obligation_proposals, obligations, reports
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import Action, Dossier, Obligation
-from dossier.web.forms import Form, OptionalSelectField, _choices
+from dossier.web.forms import Form
+from dossier.web.management_forms import ActionForm, ActionStatusForm, FulfilForm, ObligationForm
 
 bp = Blueprint("management", __name__)
-
-
-# Forms
-
-
-class ActionStatusForm(Form):
-    status = SelectField(_l("Status"), choices=_choices(labels.ACTION_STATUS))
-    status_note = TextAreaField(
-        _l("Note (what was done or why it was dropped)"), validators=[Length(max=2000)]
-    )
-
-
-class ActionForm(ActionStatusForm):
-    agreement = TextAreaField(
-        _l("What was agreed"), validators=[DataRequired(), Length(max=actions.MAX_AGREEMENT)]
-    )
-    meeting_on = DateField(_l("Meeting date"), validators=[Optional()])
-    minutes_id = OptionalSelectField(_l("Minutes"), choices=[])
-    assignee_id = OptionalSelectField(_l("Who acts (a user)"), choices=[])
-    assignee_text = StringField(
-        _l("Or who acts outside (e.g. the supplier's contact)"), validators=[Length(max=255)]
-    )
-    due_on = DateField(_l("Due date"), validators=[Optional()])
-
-    def offer(self, dossier: Dossier) -> None:
-        blank = [SelectChoice("", "—")]
-        self.minutes_id.choices = blank + [
-            SelectChoice(str(d.id), f"{d.title} ({labels.DOCUMENT_KIND[d.kind]})")
-            for d in actions.minutes_choices(current_user, dossier)
-        ]
-        self.assignee_id.choices = blank + [
-            SelectChoice(str(u.id), f"{u.name} <{u.email}>") for u in actions.people(dossier)
-        ]
-
-    def values(self) -> dict[str, Any]:
-        values = {name: self[name].data for name in actions.FIELDS}
-        for name in ("minutes_id", "assignee_id"):
-            values[name] = int(values[name]) if values[name] else None
-        return values
-
-
-class ObligationForm(Form):
-    clause_id = HiddenField()
-    title = StringField(_l("Obligation"), validators=[DataRequired(), Length(max=255)])
-    party = SelectField(_l("Who owes it"), choices=_choices(labels.OBLIGATION_PARTY))
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    recurrence = SelectField(_l("Recurrence"), choices=_choices(labels.RECURRENCE))
-    first_due_on = DateField(_l("First due date"), validators=[DataRequired()])
-    until_on = DateField(
-        _l("Last date (empty: as long as the contract runs)"), validators=[Optional()]
-    )
-    owner_id = OptionalSelectField(_l("Owner"), choices=[])
-
-    def offer(self, dossier: Dossier) -> None:
-        self.owner_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(u.id), f"{u.name} <{u.email}>") for u in actions.people(dossier)
-        ]
-
-    def values(self) -> dict[str, Any]:
-        values = {name: self[name].data for name in obligations.FIELDS}
-        values["owner_id"] = int(values["owner_id"]) if values["owner_id"] else None
-        return values
-
-
-class FulfilForm(Form):
-    fulfilled_on = DateField(_l("Fulfilled on (empty: not fulfilled)"), validators=[Optional()])
-    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
 
 
 def _flash_errors(error: ValidationError, form: Form | None = None) -> None:
@@ -254,7 +185,7 @@ def create_obligation(reference: str) -> Any:
             clause_id = int(form.clause_id.data)
         except ValueError:
             abort(404)
-        clause = obligations.get_proposal_clause(current_user, dossier, clause_id)
+        clause = obligation_proposals.get_proposal_clause(current_user, dossier, clause_id)
         if clause is None:
             abort(404)  # not a clause of this dossier this user may read: as if missing
     if form.validate_on_submit():
@@ -286,7 +217,7 @@ def _proposals_page(
     dossier: Dossier, failed: ObligationForm | None = None, failed_clause: int | None = None
 ) -> str:
     forms = []
-    for proposal in obligations.proposals(current_user, dossier):
+    for proposal in obligation_proposals.proposals(current_user, dossier):
         if failed is not None and proposal.clause.id == failed_clause:
             forms.append((proposal, failed))
             continue

@@ -22,6 +22,7 @@ from dossier import (
     digest,
     documents,
     indexing,
+    obligation_proposals,
     obligations,
     reports,
 )
@@ -319,7 +320,7 @@ def test_proposals_come_from_duty_clauses_and_a_confirmation_links_the_clause(
     app: Flask, world: dict, filed: dict
 ) -> None:
     bea = world["bea"]
-    found = {p.clause.number: p for p in obligations.proposals(bea, world["mine"])}
+    found = {p.clause.number: p for p in obligation_proposals.proposals(bea, world["mine"])}
     assert {"2", "3", "4", "9"} <= set(found) and "5" not in found and "1" not in found
     assert found["2"].recurrence == Recurrence.MONTHLY
     assert found["2"].party == ObligationParty.SUPPLIER and found["2"].title == "Rapportage"
@@ -342,12 +343,12 @@ def test_proposals_come_from_duty_clauses_and_a_confirmation_links_the_clause(
     )
     db.session.commit()
     assert made.clause_number == "2" and made.clause_version_id == found["2"].clause.version_id
-    left = {p.clause.number for p in obligations.proposals(bea, world["mine"])}
+    left = {p.clause.number for p in obligation_proposals.proposals(bea, world["mine"])}
     assert "2" not in left and "3" in left  # confirmed once, proposed no more
     # A reader may not read the confidential contract: no proposal from it, and the
     # register does not show its clause.
     assert "9" not in {
-        p.clause.number for p in obligations.proposals(world["reader"], world["mine"])
+        p.clause.number for p in obligation_proposals.proposals(world["reader"], world["mine"])
     }
     secret_one = obligations.create_obligation(
         bea,
@@ -374,7 +375,10 @@ def test_a_clause_of_another_dossier_cannot_be_confirmed(
     app: Flask, world: dict, filed: dict
 ) -> None:
     clause = filed["contract"].current_version.clauses[1]
-    assert obligations.get_proposal_clause(world["outsider"], world["other"], clause.id) is None
+    assert (
+        obligation_proposals.get_proposal_clause(world["outsider"], world["other"], clause.id)
+        is None
+    )
     with pytest.raises(ValidationError):
         obligations.create_obligation(
             world["outsider"],
@@ -652,5 +656,5 @@ def test_the_dashboard_lists_the_users_actions_and_obligations(
     ],
 )
 def test_suggestions_from_wording(text: str, recurrence: str, party: str) -> None:
-    assert obligations.suggest_recurrence(text) == Recurrence(recurrence)
-    assert obligations.suggest_party(text) == ObligationParty(party)
+    assert obligation_proposals.suggest_recurrence(text) == Recurrence(recurrence)
+    assert obligation_proposals.suggest_party(text) == ObligationParty(party)
