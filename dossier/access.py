@@ -16,6 +16,8 @@ from werkzeug.exceptions import Forbidden
 from dossier.extensions import db
 from dossier.models import (
     REFERENCE_RE,
+    Action,
+    Clause,
     Document,
     DocumentKind,
     DocumentVersion,
@@ -24,6 +26,8 @@ from dossier.models import (
     GroupMember,
     MemberRole,
     Membership,
+    Obligation,
+    ObligationOccurrence,
     User,
 )
 
@@ -181,6 +185,40 @@ def can_review_plan(user: User, dossier: Dossier) -> bool:
     return can_manage_deadlines(user, dossier)
 
 
+# Agreements, actions and obligations (dossier/actions.py, dossier/obligations.py): whoever
+# reads the dossier sees them; the roles that act on deadlines record and change them.
+
+
+def can_manage_actions(user: User, dossier: Dossier) -> bool:
+    """Recording agreements and actions and changing them: the beheerder and the manager."""
+    return can_manage_deadlines(user, dossier)
+
+
+def can_update_action(user: User, action: Action) -> bool:
+    """Setting an action's status: who manages the dossier's actions, or the user it is
+    assigned to (who may still read the dossier)."""
+    if user.is_auditor or not can_view_dossier(user, action.dossier):
+        return False
+    return can_manage_actions(user, action.dossier) or action.assignee_id == user.id
+
+
+def can_manage_obligations(user: User, dossier: Dossier) -> bool:
+    """Registering obligations (and confirming proposals from clauses): the beheerder."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_fulfil(user: User, obligation: Obligation) -> bool:
+    """Recording that an occurrence was fulfilled: the beheerder, the manager, or the owner."""
+    if user.is_auditor or not can_view_dossier(user, obligation.dossier):
+        return False
+    return can_manage_deadlines(user, obligation.dossier) or obligation.owner_id == user.id
+
+
+def can_view_clause(user: User, clause: Clause) -> bool:
+    """A clause is as readable as the document it is part of (confidentiality included)."""
+    return can_view_document(user, clause.version.document)
+
+
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
     """Auditors read the whole trail; a dossier's beheerder reads that dossier's events."""
     if user.is_auditor:
@@ -274,6 +312,20 @@ ENDPOINTS: dict[str, str] = {
     "audit.export": LOGGED_IN,
     "audit.dossier": LOGGED_IN,
     "audit.dossier_export": LOGGED_IN,
+    # Agreements, actions and obligations: readers of the dossier see them, changes are checked
+    # with can_manage_actions, can_update_action, can_manage_obligations and can_fulfil inside.
+    "management.actions": LOGGED_IN,
+    "management.create_action": LOGGED_IN,
+    "management.action": LOGGED_IN,
+    "management.update_action": LOGGED_IN,
+    "management.obligations": LOGGED_IN,
+    "management.create_obligation": LOGGED_IN,
+    "management.proposals": LOGGED_IN,
+    "management.obligation": LOGGED_IN,
+    "management.update_obligation": LOGGED_IN,
+    "management.fulfil": LOGGED_IN,
+    "management.mine": LOGGED_IN,
+    "management.report": LOGGED_IN,
 }
 
 
@@ -351,3 +403,51 @@ def get_version_or_404(user: User, document: Document, number: int) -> DocumentV
     if version is None:
         abort(404)
     return version
+
+
+def get_action_or_404(user: User, dossier: Dossier, action_id: int) -> Action:
+    """An action looked up through its (already visible) dossier."""
+    action = db.session.scalar(
+        sa.select(Action).where(Action.id == action_id, Action.dossier_id == dossier.id)
+    )
+    if action is None:
+        abort(404)
+    return action
+
+
+def get_obligation_or_404(user: User, dossier: Dossier, obligation_id: int) -> Obligation:
+    """An obligation looked up through its (already visible) dossier."""
+    obligation = db.session.scalar(
+        sa.select(Obligation).where(
+            Obligation.id == obligation_id, Obligation.dossier_id == dossier.id
+        )
+    )
+    if obligation is None:
+        abort(404)
+    return obligation
+
+
+def get_occurrence_or_404(obligation: Obligation, occurrence_id: int) -> ObligationOccurrence:
+    """An occurrence looked up through its obligation."""
+    occurrence = db.session.scalar(
+        sa.select(ObligationOccurrence).where(
+            ObligationOccurrence.id == occurrence_id,
+            ObligationOccurrence.obligation_id == obligation.id,
+        )
+    )
+    if occurrence is None:
+        abort(404)
+    return occurrence
+
+
+def visible_clauses(user: User) -> sa.Select[Any]:
+    """A query of the clauses of current versions of documents `user` may read."""
+    return (
+        sa.select(Clause)
+        .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
+        .join(Document, DocumentVersion.document_id == Document.id)
+        .where(
+            DocumentVersion.number == Document.current_version_number,
+            Document.id.in_(visible_documents(user).with_only_columns(Document.id)),
+        )
+    )

@@ -18,14 +18,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
-from dossier import audit, deadlines
+from dossier import access, audit, deadlines
 from dossier.extensions import db
-from dossier.labels import DEADLINE_KIND, DEADLINE_STATUS
+from dossier.labels import DEADLINE_KIND, DEADLINE_STATUS, TASK_KIND
 from dossier.models import AuditAction, CalendarToken, User, utcnow
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # Past deadlines stay in the feed this long, so a calendar still shows what was missed.
 _KEEP_PAST = timedelta(days=90)
+# Obligations' due dates to come are in the feed this far ahead.
+_TASKS_AHEAD = timedelta(days=366)
 
 
 def _hash(token: str) -> str:
@@ -85,8 +87,35 @@ def feed(user: User, today: date, dossier_url: Callable[[str], str]) -> bytes:
     """The iCalendar document of the deadlines in every dossier `user` may see."""
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     items = [d for d in deadlines.visible(user, today) if d.due_on >= today - _KEEP_PAST]
+    visible_ids = db.session.scalars(access.visible_dossier_ids(user))
+    tasks = [
+        t
+        for t in deadlines.tasks_for(visible_ids, today, ahead=_TASKS_AHEAD.days)
+        if t.due_on >= today - _KEEP_PAST
+    ]
     with force_locale(locale):
-        return _calendar(items, dossier_url).to_ical()
+        calendar = _calendar(items, dossier_url)
+        _add_tasks(calendar, tasks, dossier_url)
+        return calendar.to_ical()
+
+
+def _add_tasks(
+    calendar: Calendar, tasks: Iterable[deadlines.Task], dossier_url: Callable[[str], str]
+) -> None:
+    """Open actions and obligations' due dates, as all-day events like the deadlines."""
+    stamp = utcnow()
+    for task in tasks:
+        event = Event()
+        event.add("uid", f"{task.uid}@dossier")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", task.due_on)
+        event.add("dtend", task.due_on + timedelta(days=1))
+        title = task.title if len(task.title) <= 120 else task.title[:119] + "…"
+        event.add("summary", f"{TASK_KIND[task.kind]}: {task.dossier.reference} {title}")
+        event.add("description", f"{_('Status')}: {DEADLINE_STATUS[task.status]}")
+        event.add("url", dossier_url(task.dossier.reference))
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
 
 
 def _calendar(items: Iterable[deadlines.Deadline], dossier_url: Callable[[str], str]) -> Calendar:

@@ -418,6 +418,85 @@ def windows(
     return [(days, upcoming(deadlines, days)) for days in sizes]
 
 
+# Agreed actions and obligations are deadlines too: the deadlines report, the digest and the
+# calendar feed list them beside the contract's own, as `Task`s (dossier/actions.py and
+# dossier/obligations.py keep them).
+ACTION, OBLIGATION = "action", "obligation"
+
+
+@dataclass(frozen=True)
+class Task:
+    """An open action or an obligation's due date, shaped like a `Deadline` for the lists."""
+
+    dossier: Dossier
+    kind: str  # ACTION or OBLIGATION
+    due_on: date
+    status: DeadlineStatus  # OPEN, or MISSED once the date passed
+    days_left: int
+    title: str
+    object_id: int  # the action's or the obligation's id
+    superseded: bool = False
+    action: DeadlineAction | None = None
+
+    @property
+    def uid(self) -> str:
+        return f"{self.kind}-{self.object_id}-{self.due_on.isoformat()}"
+
+
+def tasks_for(
+    dossier_ids: Iterable[int], today: date, ahead: int | None = None, user: User | None = None
+) -> list[Task]:
+    """Open actions with a due date and the unfulfilled due dates of obligations in these
+    (visible) dossiers, ordered by date: every missed one, and of those to come each
+    obligation's next date (or, with `ahead`, every date up to that many days ahead).
+
+    With `user`, only what is theirs: actions assigned to them, obligations they own.
+    """
+    from dossier import actions, obligations
+
+    ids = list(dossier_ids)
+    found: list[Task] = []
+    for item in actions.open_in(ids):
+        if user is not None and item.assignee_id != user.id:
+            continue
+        assert item.due_on is not None
+        status = DeadlineStatus.MISSED if item.due_on < today else DeadlineStatus.OPEN
+        days = (item.due_on - today).days
+        found.append(Task(item.dossier, ACTION, item.due_on, status, days, item.agreement, item.id))
+    for obligation in obligations.in_dossiers(ids):
+        if not obligations.is_running(obligation):
+            continue
+        if user is not None and obligation.owner_id != user.id:
+            continue
+        coming = 0
+        for occurrence in obligations.occurrences(obligation, today):
+            if occurrence.status == obligations.FULFILLED:
+                continue
+            if occurrence.status == obligations.OPEN:
+                coming += 1
+                if (ahead is None and coming > 1) or (
+                    ahead is not None and occurrence.days_left > ahead
+                ):
+                    break
+            status = (
+                DeadlineStatus.MISSED
+                if occurrence.status == obligations.MISSED
+                else DeadlineStatus.OPEN
+            )
+            found.append(
+                Task(
+                    obligation.dossier,
+                    OBLIGATION,
+                    occurrence.due_on,
+                    status,
+                    occurrence.days_left,
+                    obligation.title,
+                    obligation.id,
+                )
+            )
+    return sorted(found, key=lambda t: (t.due_on, t.dossier.reference, t.kind, t.object_id))
+
+
 def local_today() -> date:
     """Today in the organisation's time zone (a deadline is a calendar day there)."""
     fixed = current_app.config.get("REPORT_DATE")

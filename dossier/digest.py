@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from typing import Any
@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from dossier import access, deadlines
 from dossier.config import public_url
 from dossier.extensions import db
-from dossier.models import Dossier, User
+from dossier.models import Action, ActionStatus, Dossier, Obligation, User
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,13 @@ class Digest:
     days: int
     upcoming: list[deadlines.Deadline]
     missed: list[deadlines.Deadline]
+    # Agreed actions and obligations' due dates, coming within `days` and missed.
+    tasks_upcoming: list[deadlines.Task] = field(default_factory=list)
+    tasks_missed: list[deadlines.Task] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.upcoming or self.missed)
+        return not (self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -45,18 +48,43 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         Dossier.id.in_(access.member_dossier_ids(user, access.DEADLINE_ROLES))
     )
     items = deadlines.visible(user, today, query)
-    return Digest(user, today, days, deadlines.upcoming(items, days), deadlines.missed(items))
+    tasks = _tasks(user, today, days, query)
+    return Digest(
+        user,
+        today,
+        days,
+        deadlines.upcoming(items, days),
+        deadlines.missed(items),
+        deadlines.upcoming(tasks, days),  # type: ignore[arg-type]
+        deadlines.missed(tasks),  # type: ignore[arg-type]
+    )
+
+
+def _tasks(user: User, today: date, days: int, acting: sa.Select[Any]) -> list[deadlines.Task]:
+    """Every action and obligation of the dossiers `user` acts on, and in any dossier they
+    see, the actions assigned to them and the obligations they own."""
+    acting_ids = list(db.session.scalars(acting.with_only_columns(Dossier.id)))
+    visible_ids = list(db.session.scalars(access.visible_dossier_ids(user)))
+    found = {t.uid: t for t in deadlines.tasks_for(acting_ids, today, ahead=days)}
+    for task in deadlines.tasks_for(visible_ids, today, ahead=days, user=user):
+        found.setdefault(task.uid, task)
+    return sorted(found.values(), key=lambda t: (t.due_on, t.dossier.reference, t.kind))
 
 
 def recipients() -> list[User]:
-    """Enabled users who are manager or beheerder of at least one dossier (or via a group)."""
+    """Enabled users who are manager or beheerder of at least one dossier (or via a group), or
+    who have an open action assigned or own an obligation."""
     users = db.session.scalars(
         sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
     ).all()
+    assigned = set(
+        db.session.scalars(sa.select(Action.assignee_id).where(Action.status == ActionStatus.OPEN))
+    ) | set(db.session.scalars(sa.select(Obligation.owner_id)))
     return [
         u
         for u in users
-        if db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
+        if u.id in assigned
+        or db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
         is not None
     ]
 
@@ -78,8 +106,8 @@ def message(digest: Digest) -> EmailMessage:
     with force_locale(_locale(digest.user)):
         mail["Subject"] = _(
             "Contract deadlines: %(upcoming)d coming, %(missed)d missed",
-            upcoming=len(digest.upcoming),
-            missed=len(digest.missed),
+            upcoming=len(digest.upcoming) + len(digest.tasks_upcoming),
+            missed=len(digest.missed) + len(digest.tasks_missed),
         )
     mail["From"] = config["MAIL_FROM"]
     mail["To"] = digest.user.email

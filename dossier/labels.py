@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from dossier import extraction_notes
 from dossier.models import (
+    ActionStatus,
     AuditAction,
     Category,
     Confidentiality,
@@ -20,8 +21,10 @@ from dossier.models import (
     GlobalRole,
     MemberRole,
     NoticeUnit,
+    ObligationParty,
     PlanQuestion,
     Procedure,
+    Recurrence,
     ReviewOutcome,
 )
 from search.clause_types import find_type
@@ -101,6 +104,29 @@ DEADLINE_STATUS = {
     DeadlineStatus.ELAPSED: _l("Elapsed"),
     DeadlineStatus.BEFORE_REGISTRATION: _l("Before registration"),
 }
+ACTION_STATUS = {
+    ActionStatus.OPEN: _l("Open"),
+    ActionStatus.DONE: _l("Done"),
+    ActionStatus.DROPPED: _l("Dropped"),
+}
+OBLIGATION_PARTY = {
+    ObligationParty.CLIENT: _l("Client (we)"),
+    ObligationParty.SUPPLIER: _l("Supplier"),
+}
+RECURRENCE = {
+    Recurrence.ONCE: _l("Once"),
+    Recurrence.MONTHLY: _l("Monthly"),
+    Recurrence.QUARTERLY: _l("Quarterly"),
+    Recurrence.YEARLY: _l("Yearly"),
+}
+# What an occurrence of an obligation is, as of today (dossier.obligations).
+OCCURRENCE_STATUS = {
+    "open": _l("Open"),
+    "fulfilled": _l("Fulfilled"),
+    "missed": _l("Missed"),
+}
+# The lists of deadlines also hold agreed actions and obligations (deadlines.Task).
+TASK_KIND = {"action": _l("Agreed action"), "obligation": _l("Obligation")}
 # The document requirements of the default configuration; others show their key.
 REQUIREMENT = {
     "signed_contract": _l("Signed contract"),
@@ -148,6 +174,11 @@ AUDIT_ACTION = {
     AuditAction.PLAN_DOCUMENT_LINK: _l("Document linked to the execution plan"),
     AuditAction.PLAN_DOCUMENT_UNLINK: _l("Document unlinked from the execution plan"),
     AuditAction.PLAN_REVIEW: _l("Execution plan review recorded"),
+    AuditAction.ACTION_CREATE: _l("Action recorded"),
+    AuditAction.ACTION_UPDATE: _l("Action changed"),
+    AuditAction.OBLIGATION_CREATE: _l("Obligation registered"),
+    AuditAction.OBLIGATION_UPDATE: _l("Obligation changed"),
+    AuditAction.OBLIGATION_FULFIL: _l("Obligation fulfilment recorded"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {
@@ -195,6 +226,11 @@ ALL = {
     "review_outcome": REVIEW_OUTCOME,
     "deviation_area": DEVIATION_AREA,
     "plan_attention": PLAN_ATTENTION,
+    "action_status": ACTION_STATUS,
+    "obligation_party": OBLIGATION_PARTY,
+    "recurrence": RECURRENCE,
+    "occurrence_status": OCCURRENCE_STATUS,
+    "task_kind": TASK_KIND,
 }
 
 QUERY_REFUSAL = {
@@ -280,7 +316,10 @@ ALL.update(
 
 # Report cells: which label table translates the codes of a column.
 REPORT_COLUMN = {
-    "kind": DEADLINE_KIND,
+    "kind": {**DEADLINE_KIND, **TASK_KIND},
+    "party": OBLIGATION_PARTY,
+    "recurrence": RECURRENCE,
+    "action_status": ACTION_STATUS,
     "status": DEADLINE_STATUS,
     "category": CATEGORY,
     "procedure": PROCEDURE,

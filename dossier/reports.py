@@ -108,7 +108,115 @@ def deadline_table(items: Iterable[deadlines.Deadline], name: str = "deadlines")
 
 
 def deadline_report(user: User, today: date) -> Table:
-    return deadline_table(deadlines.for_dossiers(_dossiers(user), today))
+    """The contract's deadlines, then open actions and obligations' missed and next due dates
+    (the note column says what they are about)."""
+    dossiers = _dossiers(user)
+    table = deadline_table(deadlines.for_dossiers(dossiers, today))
+    for task in deadlines.tasks_for([d.id for d in dossiers], today):
+        table.rows.append(
+            [
+                task.dossier.reference,
+                task.dossier.title,
+                _supplier(task.dossier),
+                task.kind,
+                task.due_on,
+                task.days_left,
+                task.status.value,
+                task.title,
+            ]
+        )
+    table.rows.sort(key=lambda row: (row[4], row[0]))
+    return table
+
+
+# Obligations and actions
+
+
+def obligation_report(user: User, today: date) -> Table:
+    """Every obligation in the dossiers `user` may see: who owes it, how often, its next due
+    date, how many due dates were missed, and the clause it comes from (only when `user` may
+    open that clause's document)."""
+    from dossier import obligations
+
+    table = Table(
+        "obligations",
+        _l("Obligations"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("obligation", _l("Obligation")),
+            ("party", _l("Party")),
+            ("recurrence", _l("Recurrence")),
+            ("owner", _l("Owner")),
+            ("next_due_on", _l("Next due date")),
+            ("missed", _l("Missed")),
+            ("last_fulfilled_on", _l("Last fulfilled")),
+            ("clause", _l("Clause")),
+        ],
+    )
+    ids = [d.id for d in _dossiers(user)]
+    for item in obligations.in_dossiers(ids):
+        found = obligations.occurrences(item, today)
+        running = obligations.is_running(item)
+        coming = next((o for o in found if o.status == obligations.OPEN), None)
+        fulfilled = [o.record.fulfilled_on for o in found if o.record and o.record.fulfilled_on]
+        version = obligations.readable_clause(user, item)
+        table.rows.append(
+            [
+                item.dossier.reference,
+                item.dossier.title,
+                _supplier(item.dossier),
+                item.title,
+                item.party.value,
+                item.recurrence.value,
+                item.owner.name if item.owner else "",
+                coming.due_on if coming and running else None,
+                sum(o.status == obligations.MISSED for o in found) if running else 0,
+                max(fulfilled) if fulfilled else None,
+                f"{item.clause_number} ({version.document.title})".strip() if version else "",
+            ]
+        )
+    return table
+
+
+def action_report(user: User, today: date) -> Table:
+    """The open actions in the dossiers `user` may see, overdue ones first."""
+    from dossier import actions
+
+    table = Table(
+        "actions",
+        _l("Open actions"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("agreement", _l("Agreement")),
+            ("assignee", _l("Who acts")),
+            ("due_on", _l("Date")),
+            ("days_left", _l("Days left")),
+            ("action_status", _l("Status")),
+        ],
+    )
+    ids = list(db.session.scalars(access.visible_dossier_ids(user)))
+    found = [
+        a
+        for start in range(0, len(ids), 500)
+        for a in actions.of_dossiers(ids[start : start + 500], only_open=True)
+    ]
+    for item in sorted(found, key=lambda a: (a.due_on or date.max, a.dossier.reference, a.id)):
+        who = item.assignee.name if item.assignee else item.assignee_text
+        table.rows.append(
+            [
+                item.dossier.reference,
+                item.dossier.title,
+                item.agreement,
+                who,
+                item.due_on,
+                (item.due_on - today).days if item.due_on else None,
+                item.status.value,
+            ]
+        )
+    return table
 
 
 def past_end_report(user: User, today: date) -> Table:
@@ -577,6 +685,8 @@ def table(user: User, name: str, today: date) -> Table | None:
         "value": lambda: value_totals(user, today),
         "extraction": lambda: extraction_report(user),
         "plans": lambda: plan_report(user, today),
+        "obligations": lambda: obligation_report(user, today),
+        "actions": lambda: action_report(user, today),
     }
     if name in builders:
         return builders[name]()
@@ -603,4 +713,6 @@ TABLE_NAMES = (
     "activity_month",
     "activity_filer",
     "extraction",
+    "obligations",
+    "actions",
 )

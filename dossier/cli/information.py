@@ -152,7 +152,10 @@ def digest_command(send: bool, day: str | None) -> None:
 
 @click.command("report")
 @click.argument(
-    "name", type=click.Choice(["deadlines", "tenders", "value", "completeness", "plans"])
+    "name",
+    type=click.Choice(
+        ["deadlines", "tenders", "value", "completeness", "plans", "obligations", "actions"]
+    ),
 )
 @click.option("--as", "as_email", required=True, help="Report over what this user may see.")
 @click.option(

@@ -24,6 +24,14 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.management import (
+    Action,
+    ActionStatus,
+    Obligation,
+    ObligationOccurrence,
+    ObligationParty,
+    Recurrence,
+)
 from dossier.models.plan import (
     DeviationArea,
     ExecutionPlan,
@@ -52,6 +60,12 @@ __all__ = [
     "ExecutionPlan",
     "DeviationArea",
     "REFERENCE_RE",
+    "Action",
+    "ActionStatus",
+    "Obligation",
+    "ObligationOccurrence",
+    "ObligationParty",
+    "Recurrence",
     "AuditAction",
     "AuditEvent",
     "Base",

@@ -51,6 +51,11 @@ class AuditAction(enum.StrEnum):
     PLAN_DOCUMENT_LINK = "plan.document_link"
     PLAN_DOCUMENT_UNLINK = "plan.document_unlink"
     PLAN_REVIEW = "plan.review"
+    ACTION_CREATE = "action.create"
+    ACTION_UPDATE = "action.update"
+    OBLIGATION_CREATE = "obligation.create"
+    OBLIGATION_UPDATE = "obligation.update"
+    OBLIGATION_FULFIL = "obligation.fulfil"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -36,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         documents,
         dossiers,
+        management,
         members,
         plans,
         register,
@@ -53,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
+    app.register_blueprint(management.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -17,12 +17,14 @@ from dossier import access, audit, labels
 from dossier.extensions import db
 from dossier.i18n import format_money
 from dossier.models import (
+    Action,
     AuditAction,
     AuditEvent,
     Document,
     DocumentVersion,
     Dossier,
     Group,
+    Obligation,
     User,
 )
 
@@ -56,6 +58,21 @@ _VALUE_NAMES: dict[str, Any] = {
     "document_date": _l("Document date"),
     "direction": _l("Direction"),
     "correspondent": _l("Correspondent"),
+    # Agreements, actions and obligations (dossier/actions.py, dossier/obligations.py).
+    "agreement": _l("What was agreed"),
+    "meeting_on": _l("Meeting date"),
+    "minutes_id": _l("Minutes"),
+    "assignee_id": _l("Who acts"),
+    "assignee_text": _l("Who acts"),
+    "status_note": _l("Note"),
+    "party": _l("Who owes it"),
+    "recurrence": _l("Recurrence"),
+    "first_due_on": _l("First due date"),
+    "until_on": _l("Last date"),
+    "owner_id": _l("Owner"),
+    "fulfilled_on": _l("Fulfilled on"),
+    "obligation_id": _l("Obligation"),
+    "clause_number": _l("Clause"),
 }
 # What a lock-out closed (dossier/throttling.py).
 _LOCK_SCOPE: dict[str, Any] = {
@@ -64,7 +81,19 @@ _LOCK_SCOPE: dict[str, Any] = {
     "password": _l("the current-password check"),
 }
 _MONEY_KEYS = frozenset({"value", "annual_value"})
-_DATE_KEYS = frozenset({"signed_on", "start_on", "end_on", "due_on", "document_date"})
+_DATE_KEYS = frozenset(
+    {
+        "signed_on",
+        "start_on",
+        "end_on",
+        "due_on",
+        "document_date",
+        "meeting_on",
+        "first_due_on",
+        "until_on",
+        "fulfilled_on",
+    }
+)
 
 
 def action_label(action: str) -> str:
@@ -210,9 +239,34 @@ class Presenter:
             if due:
                 parts.append(self._value("due_on", due, event))
             return " ".join(p for p in parts if p), self._dossier_url(dossier)
+        if kind in ("action", "obligation", "obligation_occurrence"):
+            return self._management_object(kind, object_id, values, dossier)
         if kind == "calendar_token":
             return _("Calendar address"), None
         return f"{kind} {event.object_id or ''}".strip(), None
+
+    def _management_object(
+        self, kind: str, object_id: int, values: dict[str, Any], dossier: Dossier | None
+    ) -> tuple[str, str | None]:
+        """An action or obligation by what it says, linked while the viewer may see it."""
+        visible = dossier is not None and access.can_view_dossier(self.viewer, dossier)
+        if kind == "action":
+            item = db.session.get(Action, object_id)
+            text = str(item.agreement if item else values.get("agreement", ""))[:80]
+            if item is None or not visible:
+                return text or _("an action"), None
+            return text, url_for(
+                "management.action", reference=dossier.reference, action_id=item.id
+            )
+        if kind == "obligation_occurrence":
+            object_id = int(values.get("obligation_id") or 0)
+        obligation = db.session.get(Obligation, object_id) if object_id else None
+        text = str(obligation.title if obligation else values.get("title", ""))
+        if obligation is None or not visible:
+            return text or _("an obligation"), None
+        return text, url_for(
+            "management.obligation", reference=dossier.reference, obligation_id=obligation.id
+        )
 
     def _dossier_url(self, dossier: Dossier | None) -> str | None:
         if dossier is None or not access.can_view_dossier(self.viewer, dossier):
@@ -281,8 +335,15 @@ class Presenter:
                 return current_app.jinja_env.filters["date_nl"](dt.date.fromisoformat(str(value)))
             except ValueError:
                 return str(value)
-        if key == "document_id":
-            document = self.documents.get(value) if isinstance(value, int) else None
+        if key in ("assignee_id", "owner_id") and isinstance(value, int):
+            user = db.session.get(User, value)
+            return user.name or user.email if user is not None else str(value)
+        if key in ("document_id", "minutes_id"):
+            document = (
+                self.documents.get(value) or db.session.get(Document, value)
+                if isinstance(value, int)
+                else None
+            )
             return (
                 document.title
                 if document is not None and access.can_view_document(self.viewer, document)
@@ -296,6 +357,8 @@ class Presenter:
         if key == "kind":
             return labels.DEADLINE_KIND if deadline else labels.DOCUMENT_KIND
         if key == "status":
+            if event.object_type == "action":
+                return labels.ACTION_STATUS
             return labels.DEADLINE_STATUS if deadline else labels.STATUS
         if key == "role":
             return labels.GLOBAL_ROLE if event.object_type == "user" else labels.MEMBER_ROLE
@@ -307,4 +370,6 @@ class Presenter:
             "notice_unit": labels.NOTICE_UNIT,
             "direction": labels.DIRECTION,
             "extraction_status": labels.EXTRACTION_STATUS,
+            "party": labels.OBLIGATION_PARTY,
+            "recurrence": labels.RECURRENCE,
         }.get(key)

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, deadlines, dossiers, plans
+from dossier import access, actions, deadlines, dossiers, obligations, plans
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -129,6 +129,12 @@ def show(reference: str) -> str:
         can_file=access.can_file(current_user, dossier),
         can_manage_members=access.can_manage_members(current_user, dossier),
         can_view_audit=access.can_view_audit(current_user, dossier),
+        open_actions=actions.of_dossier(dossier, only_open=True),
+        obligations=[
+            (o, obligations.next_open(o, today), obligations.missed(o, today))
+            for o in obligations.of_dossier(dossier)
+        ],
+        today=today,
     )
 
 

@@ -37,6 +37,10 @@ EXPORT_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+TASK_PAGES = {
+    deadlines.ACTION: "management.actions",
+    deadlines.OBLIGATION: "management.obligations",
+}
 _KEY_LABELS: dict[str, dict[Any, Any]] = {
     "value_category": labels.CATEGORY,
     "value_procedure": labels.PROCEDURE,
@@ -52,7 +56,10 @@ def _cell(table: reports.Table, key: str, value: Any) -> Any:
             url_for("dossiers.show", reference=value), value
         )
     mapping = {
-        "kind": labels.DEADLINE_KIND,
+        "kind": labels.REPORT_COLUMN["kind"],
+        "party": labels.OBLIGATION_PARTY,
+        "recurrence": labels.RECURRENCE,
+        "action_status": labels.ACTION_STATUS,
         "status": labels.DEADLINE_STATUS,
         "category": labels.CATEGORY,
         "extraction_status": labels.EXTRACTION_STATUS,
@@ -81,12 +88,15 @@ def _display(table: reports.Table) -> list[list[Any]]:
         cells = [_cell(table, k, v) for k, v in zip(table.keys, row, strict=True)]
         if table.name == "deadlines":  # the kind links to the page that sets its status
             record = dict(zip(table.keys, row, strict=True))
-            url = url_for(
-                "reports.deadline",
-                reference=record["reference"],
-                kind=record["kind"],
-                due=record["due_on"].isoformat(),
-            )
+            if record["kind"] in TASK_PAGES:  # an action or obligation: the dossier's list
+                url = url_for(TASK_PAGES[record["kind"]], reference=record["reference"])
+            else:
+                url = url_for(
+                    "reports.deadline",
+                    reference=record["reference"],
+                    kind=record["kind"],
+                    due=record["due_on"].isoformat(),
+                )
             index = table.keys.index("kind")
             cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
         if "document_id" in table.keys:  # the title links to the document; the id stays hidden
@@ -155,7 +165,10 @@ def index() -> Response:
 def deadlines_page() -> str:
     today = deadlines.local_today()
     table = reports.deadline_report(current_user, today)
-    items = deadlines.visible(current_user, today)
+    items: list[Any] = deadlines.visible(current_user, today)
+    # Open actions and obligations' due dates count too, as the table lists them.
+    visible_ids = db.session.scalars(access.visible_dossier_ids(current_user))
+    items += deadlines.tasks_for(visible_ids, today, ahead=max(_windows(), default=0))
     counts = [(days, len(found)) for days, found in deadlines.windows(items, _windows())]
     missed = len(deadlines.missed(items))
     bars = [

@@ -18,7 +18,17 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
-from dossier import calendar_feed, documents, dossiers, groups, memberships, plans, reports
+from dossier import (
+    actions,
+    calendar_feed,
+    documents,
+    dossiers,
+    groups,
+    memberships,
+    obligations,
+    plans,
+    reports,
+)
 from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD
@@ -241,6 +251,45 @@ SPEC: dict[tuple[str, str], Case] = {
     ("reports.calendar", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("reports.calendar_create", "POST"): Case(own={r: 200 for r in LOGGED_IN}),
     ("reports.calendar_revoke", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
+    # Agreements, actions and obligations: readers see; beheerder and manager record actions
+    # (and the assignee its status); the beheerder registers obligations and sees proposals.
+    ("management.actions", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("management.create_action", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"agreement": "Plan van aanpak sturen", "status": "open"},
+    ),
+    ("management.action", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("management.update_action", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"agreement": "Plan van aanpak sturen", "status": "done"},
+    ),
+    ("management.obligations", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("management.create_obligation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {
+            "title": "Maandrapportage",
+            "party": "supplier",
+            "recurrence": "monthly",
+            "first_due_on": "2026-01-31",
+        },
+    ),
+    ("management.proposals", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("management.obligation", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("management.update_obligation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {
+            "title": "Maandrapportage",
+            "party": "supplier",
+            "recurrence": "quarterly",
+            "first_due_on": "2026-01-31",
+        },
+    ),
+    ("management.fulfil", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data_for=lambda ids: {f"o{ids['obligation_due']}-fulfilled_on": "2026-02-02"},
+    ),
+    ("management.mine", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("management.report", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     # The secret address answers to its token alone, logged in or not; any other token: 404.
     ("reports.calendar_feed", "GET"): Case(
         own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
@@ -276,6 +325,24 @@ def _document(actor: User, dossier: Dossier) -> int:
     with documents.receive(io.BytesIO(b"brief\n"), "brief.txt") as upload:
         document = documents.file_document(actor, dossier, upload, kind=DocumentKind.CORRESPONDENCE)
     return document.id
+
+
+def _management(actor: User, dossier: Dossier) -> dict[str, Any]:
+    """An action and a monthly obligation (due on 31 January 2026) in `dossier`."""
+    action = actions.create_action(actor, dossier, {"agreement": "Overleg plannen"})
+    obligation = obligations.create_obligation(
+        actor,
+        dossier,
+        {
+            "party": "supplier",
+            "title": "Maandrapportage",
+            "recurrence": "monthly",
+            "first_due_on": date(2026, 1, 31),
+            "until_on": None,
+            "owner_id": None,
+        },
+    )
+    return {"action_id": action.id, "obligation_id": obligation.id, "obligation_due": "2026-01-31"}
 
 
 def build_world() -> dict[str, Any]:
@@ -317,6 +384,7 @@ def build_world() -> dict[str, Any]:
             # The reader's feed; the tokens below find nothing (revoked, of a disabled user).
             "token": calendar_feed.create_token(people["reader"]),
             "gone_tokens": [revoked, calendar_feed.create_token(people["disabled"])],
+            **_management(people["beheerder"], own),
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -324,6 +392,7 @@ def build_world() -> dict[str, Any]:
             "number": 1,
             "membership_id": memberships.membership_of(forbidden, people["other"]).id,
             "due": END_ON[forbidden.reference],
+            **_management(people["other"], forbidden),
         },
     }
     db.session.commit()
@@ -376,6 +445,35 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
                 url = url_for(endpoint, reference=reference, kind=kind, due=due)
                 variants.append((variant, url, "deadline", own))
         return variants
+    if endpoint == "management.fulfil":
+        variants = []
+        for variant in ("own", "forbidden"):
+            ids = world[variant]
+            url = url_for(
+                endpoint,
+                reference=ids["reference"],
+                obligation_id=ids["obligation_id"],
+                due=ids["obligation_due"],
+            )
+            variants.append((variant, url, "", ids))
+        oid, due = own["obligation_id"], own["obligation_due"]
+        wrong = {
+            "missing": [
+                ("2099-999", oid, due, "deadline"),
+                (own["reference"], MISSING_ID, due, "int"),
+                (own["reference"], oid, "2026-01-30", "deadline"),
+            ],
+            "malformed": [
+                ("bad ref!", oid, due, "deadline"),
+                (own["reference"], oid, "morgen", "deadline"),
+                (own["reference"], oid, "2026-02-30", "deadline"),
+            ],
+        }
+        for variant, quads in wrong.items():
+            for reference, obligation_id, day, leaf in quads:
+                url = url_for(endpoint, reference=reference, obligation_id=obligation_id, due=day)
+                variants.append((variant, url, leaf, own))
+        return variants
     if endpoint == "reports.calendar_feed":
         tokens = ["A" * 43, "short", "not a token!", *own["gone_tokens"]]
         return [
@@ -393,7 +491,16 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     args = [
-        a for a in ("reference", "document_id", "number", "membership_id") if a in rule.arguments
+        a
+        for a in (
+            "reference",
+            "document_id",
+            "number",
+            "membership_id",
+            "action_id",
+            "obligation_id",
+        )
+        if a in rule.arguments
     ]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():

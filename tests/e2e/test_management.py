@@ -1,0 +1,63 @@
+"""Agreements, actions and obligations in the browser: a beheerder records an agreement from a
+meeting, sets it done, registers a monthly obligation and records a due date as fulfilled; each
+page passes axe, and the dossier page shows what is open."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server, check_accessibility, log_in
+
+
+def test_actions_and_obligations_from_the_dossier(page: Any, server: Server) -> None:
+    log_in(page, server)
+    page.goto("/dossiers/new")
+    page.fill("#reference", "2026-700")
+    page.fill("#title", "Hosting")
+    page.select_option("#status", "active")
+    page.fill("#end_on", "2027-12-31")
+    page.get_by_role("button", name="Dossier registreren").click()
+    page.wait_for_url("**/dossiers/2026-700")
+    page.get_by_role("link", name="Alle afspraken en acties").click()
+    check_accessibility(page)
+
+    page.fill("#agreement", "Leverancier stuurt het plan van aanpak")
+    page.fill("#assignee_text", "Jan Jansen (accountmanager)")
+    page.fill("#due_on", "2020-01-31")
+    page.get_by_role("button", name="Vastleggen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Actie")
+    expect(page.locator("main")).to_contain_text("Te laat")
+    check_accessibility(page)
+    page.select_option("#status", "done")
+    page.fill("#status_note", "ontvangen")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("main dl")).to_contain_text("Afgerond")
+
+    page.goto("/dossiers/2026-700/obligations")
+    check_accessibility(page)
+    page.fill("#title", "Maandrapportage")
+    page.select_option("#recurrence", "monthly")
+    page.fill("#first_due_on", "2020-01-31")
+    page.fill("#until_on", "2020-03-31")
+    page.get_by_role("button", name="Registreren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maandrapportage")
+    rows = page.locator("#h-occurrences ~ div table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1)).to_contain_text("29 februari 2020")
+    check_accessibility(page)
+    first = rows.nth(0)
+    first.get_by_label(re.compile("Nagekomen op")).fill("2020-02-03")
+    first.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("#h-occurrences ~ div table tbody tr").nth(0)).to_contain_text("Nagekomen")
+
+    page.goto("/dossiers/2026-700/obligations/proposals")
+    check_accessibility(page)
+    page.goto("/dossiers/2026-700")
+    expect(page.locator("main")).to_contain_text("2 vervaldata van verplichtingen zijn gemist.")
+    check_accessibility(page)
+    page.goto("/reports/obligations")
+    expect(page.locator("main")).to_contain_text("Maandrapportage")
+    check_accessibility(page)
