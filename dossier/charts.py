@@ -57,3 +57,62 @@ def bar_chart(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+TREND_HEIGHT = 220
+TREND_TOP = 16  # room above the highest column for the norm's label
+TREND_AXIS = 28  # room below the columns for the period labels
+MAX_COLUMNS = 36
+_TREND_LABELS = 12  # at most this many period labels under the columns; every column has a tooltip
+
+
+def trend_chart(
+    title: str,
+    columns: Sequence[tuple[str, float, str, str]],
+    norm: float,
+    norm_text: str,
+) -> Markup:
+    """A column chart of a value over periods with the norm as a line across it.
+
+    `columns` are (period label, value, value as text, css status class), oldest first; the
+    latest MAX_COLUMNS are drawn. The status class colours a column (green, amber, red in
+    app.css), so the chart reads the same as the table beside it.
+    """
+    columns = list(columns)[-MAX_COLUMNS:]
+    low = min([0.0, norm, *(v for _p, v, _t, _c in columns)])
+    high = max([norm, *(v for _p, v, _t, _c in columns)])
+    span = (high - low) or 1.0
+    plot = TREND_HEIGHT - TREND_TOP - TREND_AXIS
+
+    def y(value: float) -> float:
+        return TREND_TOP + (high - value) / span * plot
+
+    step = WIDTH / max(1, len(columns))
+    every = max(1, -(-len(columns) // _TREND_LABELS))
+    parts = [
+        f'<svg class="chart trend" role="img" viewBox="0 0 {WIDTH} {TREND_HEIGHT}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    base = y(0.0)
+    for index, (period, value, text, status) in enumerate(columns):
+        top, bottom = sorted((y(value), base))
+        x = index * step + step * 0.15
+        parts.append(
+            f'<rect class="chart-column chart-{escape(status)}" x="{x:.1f}" y="{top:.1f}" '
+            f'width="{step * 0.7:.1f}" height="{max(bottom - top, 1.0):.1f}">'
+            f"<title>{escape(period)}: {escape(text)}</title></rect>"
+        )
+        if index % every == 0 or index == len(columns) - 1:
+            parts.append(
+                f'<text class="chart-label" x="{x:.1f}" '
+                f'y="{TREND_HEIGHT - 8}">{escape(period)}</text>'
+            )
+    parts.append(
+        f'<line class="chart-norm" x1="0" x2="{WIDTH}" y1="{y(norm):.1f}" y2="{y(norm):.1f}">'
+        f"<title>{escape(norm_text)}</title></line>"
+        f'<text class="chart-value" x="{WIDTH - 4}" y="{y(norm) - 4:.1f}" '
+        f'text-anchor="end">{escape(norm_text)}</text>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))

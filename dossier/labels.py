@@ -17,9 +17,12 @@ from dossier.models import (
     DossierStatus,
     ExtractionStatus,
     GlobalRole,
+    KpiDirection,
+    KpiPeriod,
     MemberRole,
     NoticeUnit,
     Procedure,
+    RagStatus,
 )
 from search.clause_types import find_type
 
@@ -108,6 +111,22 @@ GLOBAL_ROLE = {
     GlobalRole.ADMIN: _l("Administrator"),
     GlobalRole.AUDITOR: _l("Auditor"),
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
+    GlobalRole.PORTFOLIO: _l("Contract management (reads every dossier, changes nothing)"),
+}
+KPI_DIRECTION = {
+    KpiDirection.HIGHER: _l("Higher is better"),
+    KpiDirection.LOWER: _l("Lower is better"),
+}
+KPI_PERIOD = {
+    KpiPeriod.MONTH: _l("Month"),
+    KpiPeriod.QUARTER: _l("Quarter"),
+    KpiPeriod.YEAR: _l("Year"),
+}
+RAG_STATUS = {
+    RagStatus.GREEN: _l("Green (norm met)"),
+    RagStatus.AMBER: _l("Amber (within tolerance)"),
+    RagStatus.RED: _l("Red (norm not met)"),
+    RagStatus.NONE: _l("Not measured"),
 }
 # Every member of AuditAction, by what happened (tests/dossier/web/test_audit_view.py walks it).
 AUDIT_ACTION = {
@@ -123,6 +142,9 @@ AUDIT_ACTION = {
     AuditAction.VERSION_READ: _l("Confidential document read"),
     AuditAction.ATTACHMENT_REFUSED: _l("E-mail attachment refused"),
     AuditAction.DEADLINE_STATUS: _l("Deadline status set"),
+    AuditAction.KPI_CREATE: _l("KPI agreed"),
+    AuditAction.KPI_UPDATE: _l("KPI changed"),
+    AuditAction.KPI_MEASURE: _l("KPI measurement recorded"),
     AuditAction.USER_CREATE: _l("User created"),
     AuditAction.USER_ENABLE: _l("User enabled"),
     AuditAction.USER_DISABLE: _l("User disabled"),
@@ -153,6 +175,9 @@ ALL = {
     "deadline_status": DEADLINE_STATUS,
     "requirement": REQUIREMENT,
     "global_role": GLOBAL_ROLE,
+    "kpi_direction": KPI_DIRECTION,
+    "kpi_period": KPI_PERIOD,
+    "rag_status": RAG_STATUS,
 }
 
 QUERY_REFUSAL = {
@@ -243,6 +268,9 @@ REPORT_COLUMN = {
     "category": CATEGORY,
     "procedure": PROCEDURE,
     "extraction_status": EXTRACTION_STATUS,
+    "kpi_direction": KPI_DIRECTION,
+    "kpi_period": KPI_PERIOD,
+    "rag_status": RAG_STATUS,
 }
 # The "key" column of a grouped money table holds codes of the table's dimension.
 REPORT_KEY = {

@@ -24,6 +24,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.performance import Kpi, KpiDirection, KpiMeasurement, KpiPeriod, RagStatus
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -55,6 +56,10 @@ __all__ = [
     "GlobalRole",
     "Group",
     "GroupMember",
+    "Kpi",
+    "KpiDirection",
+    "KpiMeasurement",
+    "KpiPeriod",
     "MemberRole",
     "Membership",
     "NoticeUnit",
@@ -63,6 +68,7 @@ __all__ = [
     "Party",
     "PartyKind",
     "Procedure",
+    "RagStatus",
     "User",
     "new_session_token",
     "utcnow",

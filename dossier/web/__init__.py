@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         dossiers,
         members,
+        performance,
         register,
         reports,
         search,
@@ -49,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(members.bp)
+    app.register_blueprint(performance.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)

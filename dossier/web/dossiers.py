@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, deadlines, dossiers
+from dossier import access, deadlines, dossiers, performance
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -128,6 +128,7 @@ def show(reference: str) -> str:
         can_file=access.can_file(current_user, dossier),
         can_manage_members=access.can_manage_members(current_user, dossier),
         can_view_audit=access.can_view_audit(current_user, dossier),
+        kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
     )
 
 
