@@ -135,8 +135,14 @@ def penalty_total(measurements: list[KpiMeasurement]) -> Decimal:
 KPI_FIELDS = ("name", "description", "norm", "unit", "direction", "period", "tolerance")
 
 
+def plain(number: Decimal | None) -> str | None:
+    """A number as text without trailing zeros or exponent (99.1000 and 99.1 read alike)."""
+    return None if number is None else f"{number.normalize():f}"
+
+
 def _kpi_values(kpi: Kpi) -> dict[str, Any]:
-    return {field: getattr(kpi, field) for field in KPI_FIELDS}
+    values = {field: getattr(kpi, field) for field in KPI_FIELDS}
+    return {k: plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
 def _check_kpi(dossier: Dossier, values: dict[str, Any], kpi: Kpi | None = None) -> None:
@@ -215,9 +221,9 @@ def _measurement_values(kpi: Kpi, measurement: KpiMeasurement) -> dict[str, Any]
     return {
         "kpi": kpi.name,
         "period": period_label(kpi.period, measurement.period_start),
-        "value": measurement.value,
+        "value": plain(measurement.value),
         "document_id": measurement.document_id,
-        "penalty_amount": measurement.penalty_amount,
+        "penalty_amount": plain(measurement.penalty_amount),
         "penalty_note": measurement.penalty_note,
         "note": measurement.note,
         "status": rag_status(kpi, measurement.value).value,
