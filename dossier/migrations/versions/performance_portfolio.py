@@ -56,8 +56,9 @@ def _set_roles(old, new):
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_set_roles(old, new)
         return
-    op.drop_constraint(CONSTRAINT, "user", type_="check")
-    op.create_check_constraint(CONSTRAINT, "user", _check(new))
+    # op.f(): the name is final, not one for the naming convention to wrap again.
+    op.drop_constraint(op.f(CONSTRAINT), "user", type_="check")
+    op.create_check_constraint(op.f(CONSTRAINT), "user", _check(new))
 
 
 def upgrade():
