@@ -442,3 +442,17 @@ def test_cli_report_kpis_as_json(app: Flask, world: dict[str, Any]) -> None:
     assert score["supplier"] == "Conduction B.V." and score["red"] == 1
     nothing = runner.invoke(cli, ["report", "kpis", "--as", "outsider@example.org", "--json"])
     assert json.loads(nothing.output) == []
+
+
+def test_the_audit_trail_names_kpi_events_and_english_is_available(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    _measure(world["bea"], world["kpi"], "2026-01", "99.1", penalty_amount=Decimal("10"))
+    client = app.test_client(user=world["bea"])
+    trail = client.get("/dossiers/2025-017/audit")
+    assert trail.status_code == 200
+    assert "KPI-meting vastgelegd" in trail.text and "KPI afgesproken" in trail.text
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    page = client.get("/dossiers/2025-017/performance").text
+    assert "Service levels and KPIs" in page and "Amber (within tolerance)" in page
+    assert "Record a period" in client.get(f"/dossiers/2025-017/performance/{world['kpi'].id}").text
