@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 
 from dossier import access, audit
 from dossier.errors import ValidationError
@@ -296,7 +297,12 @@ def _report_document(
 
 def dossier_kpis(dossier: Dossier) -> list[Kpi]:
     """The KPIs of a dossier the caller has already checked the user may see."""
-    query = sa.select(Kpi).where(Kpi.dossier_id == dossier.id).order_by(Kpi.name, Kpi.id)
+    query = (
+        sa.select(Kpi)
+        .where(Kpi.dossier_id == dossier.id)
+        .order_by(Kpi.name, Kpi.id)
+        .options(orm.selectinload(Kpi.measurements))
+    )
     return list(db.session.scalars(query))
 
 
@@ -326,6 +332,10 @@ def visible_kpis(user: User, supplier_id: int | None = None) -> list[Kpi]:
         .join(Dossier, Kpi.dossier_id == Dossier.id)
         .where(Dossier.id.in_(access.visible_dossier_ids(user)))
         .order_by(Dossier.reference, Kpi.name, Kpi.id)
+        .options(
+            orm.selectinload(Kpi.measurements),
+            orm.contains_eager(Kpi.dossier).joinedload(Dossier.supplier),
+        )
     )
     if supplier_id is not None:
         query = query.where(Dossier.supplier_id == supplier_id)
