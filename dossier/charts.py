@@ -6,7 +6,7 @@ escaped, so a dossier title or supplier name is shown as text, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -60,59 +60,70 @@ def bar_chart(
 
 
 TREND_HEIGHT = 220
-TREND_TOP = 16  # room above the highest column for the norm's label
-TREND_AXIS = 28  # room below the columns for the period labels
-MAX_COLUMNS = 36
-_TREND_LABELS = 12  # at most this many period labels under the columns; every column has a tooltip
+TREND_TOP = 20  # room above the plot for the norm's label
+TREND_AXIS = 28  # room below the plot for the period labels
+TREND_LEFT = 70  # room left of the plot for the scale's values
+MAX_POINTS = 36
+_TREND_LABELS = 12  # at most this many period labels under the plot; every point has a tooltip
 
 
 def trend_chart(
     title: str,
-    columns: Sequence[tuple[str, float, str, str]],
+    points: Sequence[tuple[str, float, str, str]],
     norm: float,
     norm_text: str,
+    scale_text: Callable[[float], str] = lambda v: f"{v:g}",
 ) -> Markup:
-    """A column chart of a value over periods with the norm as a line across it.
+    """A line of a value over periods, with the norm as a dashed line across it.
 
-    `columns` are (period label, value, value as text, css status class), oldest first; the
-    latest MAX_COLUMNS are drawn. The status class colours a column (green, amber, red in
+    `points` are (period label, value, value as text, css status class), oldest first; the
+    latest MAX_POINTS are drawn. The scale spans the values and the norm (not from zero), so a
+    drop from 99.7 to 97 shows; the status class colours each point (green, amber, red in
     app.css), so the chart reads the same as the table beside it.
     """
-    columns = list(columns)[-MAX_COLUMNS:]
-    low = min([0.0, norm, *(v for _p, v, _t, _c in columns)])
-    high = max([norm, *(v for _p, v, _t, _c in columns)])
-    span = (high - low) or 1.0
+    points = list(points)[-MAX_POINTS:]
+    values = [norm, *(v for _p, v, _t, _c in points)]
+    pad = (max(values) - min(values)) * 0.1 or abs(norm) * 0.05 or 1.0
+    low, high = min(values) - pad, max(values) + pad
     plot = TREND_HEIGHT - TREND_TOP - TREND_AXIS
+    room = WIDTH - TREND_LEFT - 16
 
     def y(value: float) -> float:
-        return TREND_TOP + (high - value) / span * plot
+        return TREND_TOP + (high - value) / (high - low) * plot
 
-    step = WIDTH / max(1, len(columns))
-    every = max(1, -(-len(columns) // _TREND_LABELS))
+    def x(index: int) -> float:
+        return TREND_LEFT + (index + 0.5) * room / max(1, len(points))
+
+    every = max(1, -(-len(points) // _TREND_LABELS))
     parts = [
         f'<svg class="chart trend" role="img" viewBox="0 0 {WIDTH} {TREND_HEIGHT}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
+        f'<line class="chart-axis" x1="{TREND_LEFT}" x2="{TREND_LEFT}" y1="{TREND_TOP}" '
+        f'y2="{TREND_TOP + plot}"></line>',
     ]
-    base = y(0.0)
-    for index, (period, value, text, status) in enumerate(columns):
-        top, bottom = sorted((y(value), base))
-        x = index * step + step * 0.15
+    for value in (high, low):
         parts.append(
-            f'<rect class="chart-column chart-{escape(status)}" x="{x:.1f}" y="{top:.1f}" '
-            f'width="{step * 0.7:.1f}" height="{max(bottom - top, 1.0):.1f}">'
-            f"<title>{escape(period)}: {escape(text)}</title></rect>"
+            f'<text class="chart-label" x="{TREND_LEFT - 6}" y="{y(value) + 4:.1f}" '
+            f'text-anchor="end">{escape(scale_text(value))}</text>'
         )
-        if index % every == 0 or index == len(columns) - 1:
-            parts.append(
-                f'<text class="chart-label" x="{x:.1f}" '
-                f'y="{TREND_HEIGHT - 8}">{escape(period)}</text>'
-            )
     parts.append(
-        f'<line class="chart-norm" x1="0" x2="{WIDTH}" y1="{y(norm):.1f}" y2="{y(norm):.1f}">'
-        f"<title>{escape(norm_text)}</title></line>"
-        f'<text class="chart-value" x="{WIDTH - 4}" y="{y(norm) - 4:.1f}" '
+        f'<line class="chart-norm" x1="{TREND_LEFT}" x2="{WIDTH - 8}" y1="{y(norm):.1f}" '
+        f'y2="{y(norm):.1f}"><title>{escape(norm_text)}</title></line>'
+        f'<text class="chart-value" x="{WIDTH - 8}" y="{y(norm) - 5:.1f}" '
         f'text-anchor="end">{escape(norm_text)}</text>'
     )
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_p, v, _t, _c) in enumerate(points))
+    parts.append(f'<polyline class="chart-line" points="{line}"></polyline>')
+    for index, (period, value, text, status) in enumerate(points):
+        parts.append(
+            f'<circle class="chart-point chart-{escape(status)}" cx="{x(index):.1f}" '
+            f'cy="{y(value):.1f}" r="5"><title>{escape(period)}: {escape(text)}</title></circle>'
+        )
+        if index % every == 0 or index == len(points) - 1:
+            parts.append(
+                f'<text class="chart-label" x="{x(index):.1f}" y="{TREND_HEIGHT - 8}" '
+                f'text-anchor="middle">{escape(period)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

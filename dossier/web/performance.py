@@ -3,6 +3,8 @@ trend, recording a period, the dossier's export, and the supplier scorecard."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -128,7 +130,13 @@ def _chart(kpi: Kpi) -> Markup | None:
         for m in kpi.measurements
     ]
     norm = _("norm %(value)s", value=f"{format_number(kpi.norm)}{unit}")
-    return trend_chart(_("Trend of %(name)s", name=kpi.name), columns, float(kpi.norm), norm)
+    return trend_chart(
+        _("Trend of %(name)s", name=kpi.name),
+        columns,
+        float(kpi.norm),
+        norm,
+        scale_text=lambda value: format_number(Decimal(f"{value:.2f}")),
+    )
 
 
 @bp.get("/dossiers/<reference>/performance/<int:kpi_id>")

@@ -290,8 +290,9 @@ def test_pages_show_status_trend_and_penalties(app: Flask, world: dict[str, Any]
     assert "Prestaties" in client.get("/dossiers/2025-017").text
     kpi_page = client.get(f"/dossiers/2025-017/performance/{world['kpi'].id}")
     assert kpi_page.status_code == 200
-    assert "<svg" in kpi_page.text and "chart-amber" in kpi_page.text
-    assert "chart-red" in kpi_page.text and "chart-norm" in kpi_page.text
+    assert "<svg" in kpi_page.text and "chart-point chart-amber" in kpi_page.text
+    assert "chart-point chart-red" in kpi_page.text and "chart-norm" in kpi_page.text
+    assert "norm 99,5 %" in kpi_page.text
     assert "rapportage-januari" in kpi_page.text
     assert 'action="/dossiers/2025-017/performance' not in kpi_page.text  # a reader records nothing
     scorecard = client.get("/performance")
@@ -368,7 +369,7 @@ def test_trend_chart_escapes_and_keeps_the_latest_periods() -> None:
     columns = [(f"2026-{i:02d}<", float(i), f"{i} %", "green") for i in range(1, 41)]
     svg = str(trend_chart("<script>", columns, 5.0, "norm 5 %"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
-    assert svg.count("<rect") == 36 and "2026-40&lt;" in svg and "2026-04&lt;" not in svg
+    assert svg.count("<circle") == 36 and "2026-40&lt;" in svg and "2026-04&lt;" not in svg
 
 
 # Exports and the CLI
