@@ -37,8 +37,15 @@ CONFIDENTIAL_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER, Member
 MANAGER_KINDS = frozenset({DocumentKind.CORRESPONDENCE, DocumentKind.MINUTES})
 
 
+# Global roles that know every dossier without a membership. Of them only the auditor reads
+# confidential documents; the portfolio role (contractmanagement) reads register data, reports
+# and normal documents, and changes nothing through that role (its memberships, if any, still
+# give what they give).
+SEES_ALL_ROLES = frozenset({GlobalRole.ADMIN, GlobalRole.AUDITOR, GlobalRole.PORTFOLIO})
+
+
 def _sees_all_dossiers(user: User) -> bool:
-    return user.global_role in (GlobalRole.ADMIN, GlobalRole.AUDITOR)
+    return user.global_role in SEES_ALL_ROLES
 
 
 def _membership_filter(user: User) -> sa.ColumnElement[bool]:
@@ -219,6 +226,21 @@ def can_view_clause(user: User, clause: Clause) -> bool:
     return can_view_document(user, clause.version.document)
 
 
+# Roles that record measured performance (values, reports, penalties) on a dossier's KPIs.
+PERFORMANCE_ROLES = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER})
+
+
+def can_define_kpis(user: User, dossier: Dossier) -> bool:
+    """Agreeing and correcting a dossier's KPIs: its beheerder, as for its other contract data."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_record_performance(user: User, dossier: Dossier) -> bool:
+    if user.is_auditor:  # an auditor changes nothing, whatever role a dossier gives them
+        return False
+    return bool(roles_in(user, dossier) & PERFORMANCE_ROLES)
+
+
 def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
     """Auditors read the whole trail; a dossier's beheerder reads that dossier's events."""
     if user.is_auditor:
@@ -295,6 +317,14 @@ ENDPOINTS: dict[str, str] = {
     "members.add": LOGGED_IN,
     "members.update": LOGGED_IN,
     "members.remove": LOGGED_IN,
+    # Performance: KPIs of a visible dossier; can_define_kpis / can_record_performance inside.
+    "performance.index": LOGGED_IN,
+    "performance.create_kpi": LOGGED_IN,
+    "performance.kpi": LOGGED_IN,
+    "performance.update_kpi": LOGGED_IN,
+    "performance.measure": LOGGED_IN,
+    "performance.export": LOGGED_IN,
+    "performance.scorecard": LOGGED_IN,  # over the dossiers the user may see
     # Administration: can_administer, checked for the whole blueprint.
     "admin.users": LOGGED_IN,
     "admin.create_user": LOGGED_IN,

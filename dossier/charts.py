@@ -6,7 +6,7 @@ escaped, so a dossier title or supplier name is shown as text, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -55,5 +55,75 @@ def bar_chart(
             f'<text class="chart-value" x="{width + 6:.1f}" '
             f'y="{middle:.1f}">{escape(text)}</text>'
         )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+TREND_HEIGHT = 220
+TREND_TOP = 20  # room above the plot for the norm's label
+TREND_AXIS = 28  # room below the plot for the period labels
+TREND_LEFT = 70  # room left of the plot for the scale's values
+MAX_POINTS = 36
+_TREND_LABELS = 12  # at most this many period labels under the plot; every point has a tooltip
+
+
+def trend_chart(
+    title: str,
+    points: Sequence[tuple[str, float, str, str]],
+    norm: float,
+    norm_text: str,
+    scale_text: Callable[[float], str] = lambda v: f"{v:g}",
+) -> Markup:
+    """A line of a value over periods, with the norm as a dashed line across it.
+
+    `points` are (period label, value, value as text, css status class), oldest first; the
+    latest MAX_POINTS are drawn. The scale spans the values and the norm (not from zero), so a
+    drop from 99.7 to 97 shows; the status class colours each point (green, amber, red in
+    app.css), so the chart reads the same as the table beside it.
+    """
+    points = list(points)[-MAX_POINTS:]
+    values = [norm, *(v for _p, v, _t, _c in points)]
+    pad = (max(values) - min(values)) * 0.1 or abs(norm) * 0.05 or 1.0
+    low, high = min(values) - pad, max(values) + pad
+    plot = TREND_HEIGHT - TREND_TOP - TREND_AXIS
+    room = WIDTH - TREND_LEFT - 16
+
+    def y(value: float) -> float:
+        return TREND_TOP + (high - value) / (high - low) * plot
+
+    def x(index: int) -> float:
+        return TREND_LEFT + (index + 0.5) * room / max(1, len(points))
+
+    every = max(1, -(-len(points) // _TREND_LABELS))
+    parts = [
+        f'<svg class="chart trend" role="img" viewBox="0 0 {WIDTH} {TREND_HEIGHT}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="chart-axis" x1="{TREND_LEFT}" x2="{TREND_LEFT}" y1="{TREND_TOP}" '
+        f'y2="{TREND_TOP + plot}"></line>',
+    ]
+    for value in (high, low):
+        parts.append(
+            f'<text class="chart-label" x="{TREND_LEFT - 6}" y="{y(value) + 4:.1f}" '
+            f'text-anchor="end">{escape(scale_text(value))}</text>'
+        )
+    parts.append(
+        f'<line class="chart-norm" x1="{TREND_LEFT}" x2="{WIDTH - 8}" y1="{y(norm):.1f}" '
+        f'y2="{y(norm):.1f}"><title>{escape(norm_text)}</title></line>'
+        f'<text class="chart-value" x="{WIDTH - 8}" y="{y(norm) - 5:.1f}" '
+        f'text-anchor="end">{escape(norm_text)}</text>'
+    )
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_p, v, _t, _c) in enumerate(points))
+    parts.append(f'<polyline class="chart-line" points="{line}"></polyline>')
+    for index, (period, value, text, status) in enumerate(points):
+        parts.append(
+            f'<circle class="chart-point chart-{escape(status)}" cx="{x(index):.1f}" '
+            f'cy="{y(value):.1f}" r="5"><title>{escape(period)}: {escape(text)}</title></circle>'
+        )
+        if index % every == 0 or index == len(points) - 1:
+            parts.append(
+                f'<text class="chart-label" x="{x(index):.1f}" y="{TREND_HEIGHT - 8}" '
+                f'text-anchor="middle">{escape(period)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

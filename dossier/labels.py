@@ -19,6 +19,8 @@ from dossier.models import (
     DossierStatus,
     ExtractionStatus,
     GlobalRole,
+    KpiDirection,
+    KpiPeriod,
     MemberRole,
     NoticeUnit,
     ObligationParty,
@@ -26,6 +28,7 @@ from dossier.models import (
     Procedure,
     Recurrence,
     ReviewOutcome,
+    RagStatus,
 )
 from search.clause_types import find_type
 
@@ -139,6 +142,22 @@ GLOBAL_ROLE = {
     GlobalRole.ADMIN: _l("Administrator"),
     GlobalRole.AUDITOR: _l("Auditor"),
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
+    GlobalRole.PORTFOLIO: _l("Contract management (reads every dossier, changes nothing)"),
+}
+KPI_DIRECTION = {
+    KpiDirection.HIGHER: _l("Higher is better"),
+    KpiDirection.LOWER: _l("Lower is better"),
+}
+KPI_PERIOD = {
+    KpiPeriod.MONTH: _l("Month"),
+    KpiPeriod.QUARTER: _l("Quarter"),
+    KpiPeriod.YEAR: _l("Year"),
+}
+RAG_STATUS = {
+    RagStatus.GREEN: _l("Green (norm met)"),
+    RagStatus.AMBER: _l("Amber (within tolerance)"),
+    RagStatus.RED: _l("Red (norm not met)"),
+    RagStatus.NONE: _l("Not measured"),
 }
 # Every member of AuditAction, by what happened (tests/dossier/web/test_audit_view.py walks it).
 AUDIT_ACTION = {
@@ -154,6 +173,9 @@ AUDIT_ACTION = {
     AuditAction.VERSION_READ: _l("Confidential document read"),
     AuditAction.ATTACHMENT_REFUSED: _l("E-mail attachment refused"),
     AuditAction.DEADLINE_STATUS: _l("Deadline status set"),
+    AuditAction.KPI_CREATE: _l("KPI agreed"),
+    AuditAction.KPI_UPDATE: _l("KPI changed"),
+    AuditAction.KPI_MEASURE: _l("KPI measurement recorded"),
     AuditAction.USER_CREATE: _l("User created"),
     AuditAction.USER_ENABLE: _l("User enabled"),
     AuditAction.USER_DISABLE: _l("User disabled"),
@@ -231,6 +253,9 @@ ALL = {
     "recurrence": RECURRENCE,
     "occurrence_status": OCCURRENCE_STATUS,
     "task_kind": TASK_KIND,
+    "kpi_direction": KPI_DIRECTION,
+    "kpi_period": KPI_PERIOD,
+    "rag_status": RAG_STATUS,
 }
 
 QUERY_REFUSAL = {
@@ -325,6 +350,9 @@ REPORT_COLUMN = {
     "procedure": PROCEDURE,
     "extraction_status": EXTRACTION_STATUS,
     "attention": PLAN_ATTENTION,
+    "kpi_direction": KPI_DIRECTION,
+    "kpi_period": KPI_PERIOD,
+    "rag_status": RAG_STATUS,
 }
 # The "key" column of a grouped money table holds codes of the table's dimension.
 REPORT_KEY = {

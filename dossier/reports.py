@@ -690,6 +690,14 @@ def table(user: User, name: str, today: date) -> Table | None:
     }
     if name in builders:
         return builders[name]()
+    if name == "kpis":
+        from dossier import performance_tables  # it imports this module
+
+        return performance_tables.kpi_table(user)
+    if name == "scorecard":
+        from dossier import performance_tables
+
+        return performance_tables.scorecard_table(user)
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):
@@ -715,4 +723,6 @@ TABLE_NAMES = (
     "extraction",
     "obligations",
     "actions",
+    "kpis",
+    "scorecard",
 )

@@ -154,25 +154,44 @@ def digest_command(send: bool, day: str | None) -> None:
 @click.argument(
     "name",
     type=click.Choice(
-        ["deadlines", "tenders", "value", "completeness", "plans", "obligations", "actions"]
+        [
+            "deadlines",
+            "tenders",
+            "value",
+            "completeness",
+            "plans",
+            "obligations",
+            "actions",
+            "kpis",
+            "scorecard",
+        ]
     ),
 )
 @click.option("--as", "as_email", required=True, help="Report over what this user may see.")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
 )
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--date", "day", default=None, help="Compute as of this date (YYYY-MM-DD).")
 @LANG_OPTION
 @with_appcontext
 def report_command(
-    name: str, as_email: str, fmt: str, output: Path | None, day: str | None, lang: str
+    name: str,
+    as_email: str,
+    fmt: str,
+    as_json: bool,
+    output: Path | None,
+    day: str | None,
+    lang: str,
 ) -> None:
     """Print or write one management report (csv, xlsx or json) for scripts.
 
     CSV and XLSX cells carry the labels of the screen in --lang; JSON keeps the codes and adds
-    each translated label under "<column>_label".
+    each translated label under "<column>_label". `kpis` is the status of every KPI,
+    `scorecard` the supplier scorecard.
     """
+    fmt = "json" if as_json else fmt
     actor = acting_user(as_email)
     with database.read_only():
         table = reports.table(actor, name, _parse_day(day))

@@ -150,9 +150,30 @@ def disable_user_command(email: str, as_email: str | None) -> None:
     click.echo(f"Disabled {email}" if changed else f"{email} was already disabled")
 
 
+@click.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in GlobalRole] + ["none"]))
+@AS_OPTION
+@with_appcontext
+def set_role_command(email: str, role: str, as_email: str | None) -> None:
+    """Give a user a global role (portfolio: contractmanagement, reads every dossier's register
+    data, reports and non-confidential documents), or none."""
+    actor = _administrator(as_email)
+    try:
+        changed = accounts.set_global_role(
+            actor, accounts.find_user(email), None if role == "none" else GlobalRole(role)
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"{email} now has the role {role}" if changed else f"{email} already had {role}")
+
+
 COMMANDS = [
     create_user_command,
     disable_user_command,
+    set_role_command,
     create_group_command,
     grant_command,
     revoke_command,

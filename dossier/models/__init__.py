@@ -42,6 +42,7 @@ from dossier.models.plan import (
     PlanReview,
     ReviewOutcome,
 )
+from dossier.models.performance import Kpi, KpiDirection, KpiMeasurement, KpiPeriod, RagStatus
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -87,6 +88,10 @@ __all__ = [
     "GlobalRole",
     "Group",
     "GroupMember",
+    "Kpi",
+    "KpiDirection",
+    "KpiMeasurement",
+    "KpiPeriod",
     "MemberRole",
     "Membership",
     "NoticeUnit",
@@ -95,6 +100,7 @@ __all__ = [
     "Party",
     "PartyKind",
     "Procedure",
+    "RagStatus",
     "User",
     "new_session_token",
     "utcnow",

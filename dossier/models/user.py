@@ -17,6 +17,9 @@ class GlobalRole(enum.StrEnum):
     ADMIN = "admin"  # functioneel beheerder: users, roles, settings
     AUDITOR = "auditor"  # reads everything including the audit trail, changes nothing
     BEHEERDER = "beheerder"  # contractbeheerder: registers new dossiers and becomes their beheerder
+    # contractmanagement: reads every dossier's register data, reports and non-confidential
+    # documents without a membership; changes nothing through this role
+    PORTFOLIO = "portfolio"
 
 
 def new_session_token() -> str:
@@ -60,6 +63,10 @@ class User(UserMixin, Base):
     @property
     def is_auditor(self) -> bool:
         return self.global_role == GlobalRole.AUDITOR
+
+    @property
+    def is_portfolio(self) -> bool:
+        return self.global_role == GlobalRole.PORTFOLIO
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         management,
         members,
         plans,
+        performance,
         register,
         reports,
         search,
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(performance.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
     app.register_blueprint(management.bp)

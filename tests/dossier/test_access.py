@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from dossier import access, documents, indexing, memberships
@@ -195,3 +196,137 @@ def test_an_auditor_changes_nothing_even_with_a_dossier_role(
     )
     assert grant.status_code == 403
     assert memberships.membership_of(dossier, auditor).role == MemberRole.BEHEERDER
+
+
+# The portfolio role (contractmanagement): every dossier's register data, reports and normal
+# documents without a membership; never a confidential document; changes nothing.
+
+
+@pytest.fixture
+def portfolio(make_user: Callable[..., User]) -> User:
+    return make_user("portfolio@example.org", GlobalRole.PORTFOLIO)
+
+
+def test_portfolio_reads_every_dossier_but_no_confidential_document(
+    app: Flask, setting: dict, portfolio: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2025-052", status="active")
+    client = app.test_client(user=portfolio)
+    register = client.get("/").text
+    assert "2025-050" in register and "2025-052" in register
+    page = client.get("/dossiers/2025-050")
+    assert page.status_code == 200 and "open.txt" in page.text and "prices.txt" not in page.text
+    normal = f"/dossiers/2025-050/documents/{setting['normal']}"
+    assert client.get(normal).status_code == 200
+    download = client.get(normal + "/versions/1/download")
+    assert download.status_code == 200
+    download.close()
+    secret = f"/dossiers/2025-050/documents/{setting['secret']}"
+    for url in (
+        secret,
+        secret + "/versions/1/download",
+        secret + "/versions/1/view",
+        secret + "/compare?old=1&new=1",
+        secret + "/status",
+    ):
+        assert client.get(url).status_code == 404, url
+    both = client.post(
+        "/dossiers/2025-050/documents/download",
+        data={"ids": [setting["normal"], setting["secret"]]},
+    )
+    assert both.status_code == 303 and both.mimetype != "application/zip"  # all or nothing
+    assert not any(e.actor_id == portfolio.id for e in _events("version.read"))
+    # Not the audit trail, the members or the administration: those are other roles'.
+    assert client.get("/dossiers/2025-050/audit").status_code == 403
+    assert client.get("/dossiers/2025-050/members").status_code == 403
+    assert client.get("/audit").status_code == 403
+    assert client.get("/admin/users").status_code == 403
+    assert (
+        access.visible_documents(portfolio).where(access.Document.id == setting["secret"]).exists()
+        is not None
+    )
+    readable = {d.id for d in db.session.scalars(access.visible_documents(portfolio))}
+    assert setting["normal"] in readable and setting["secret"] not in readable
+
+
+def test_portfolio_changes_nothing(app: Flask, setting: dict, portfolio: User, admin: User) -> None:
+    client = app.test_client(user=portfolio)
+    for url in ("/dossiers/2025-050/edit", "/dossiers/2025-050/documents/new", "/dossiers/new"):
+        assert client.get(url).status_code == 403, url
+    posts = {
+        "/dossiers/2025-050/edit": {"reference": "2025-050", "title": "Weg", "status": "active"},
+        "/dossiers/2025-050/documents/new": {
+            "file": (io.BytesIO(b"x\n"), "x.txt"),
+            "kind": "correspondence",
+            "confidentiality": "normal",
+        },
+        f"/dossiers/2025-050/documents/{setting['normal']}/withdraw": {"reason": "weg"},
+        f"/dossiers/2025-050/documents/{setting['normal']}/edit": {"title": "Weg", "kind": "other"},
+        "/dossiers/2025-050/members": {"principal": portfolio.email, "role": "beheerder"},
+        "/dossiers/2025-050/performance": {
+            "name": "Beschikbaarheid",
+            "norm": "99",
+            "direction": "higher",
+            "period": "month",
+        },
+        "/dossiers/new": {"reference": "2025-099", "title": "Nieuw", "status": "draft"},
+    }
+    events = len(_events("dossier.update")) + len(_events("document.create"))
+    for url, data in posts.items():
+        response = client.post(url, data=data, content_type="multipart/form-data")
+        assert response.status_code == 403, url
+    assert len(_events("dossier.update")) + len(_events("document.create")) == events
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == "2025-050"))
+    assert memberships.membership_of(dossier, portfolio) is None
+    assert dossier.title != "Weg" and not access.can_edit_dossier(portfolio, dossier)
+
+
+def test_portfolio_with_a_membership_keeps_what_the_membership_gives(
+    app: Flask, admin: User, setting: dict, portfolio: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """The role adds reading; a dossier role on top gives that dossier's rights, as for anyone."""
+    owned = make_dossier("2025-053", members={portfolio: MemberRole.OWNER})
+    with documents.receive(io.BytesIO(b"own secret\n"), "eigen.txt") as upload:
+        mine = documents.file_document(
+            admin,
+            owned,
+            upload,
+            kind=DocumentKind.ANNEX,
+            confidentiality=Confidentiality.CONFIDENTIAL,
+        )
+    db.session.commit()
+    client = app.test_client(user=portfolio)
+    assert client.get(f"/dossiers/2025-053/documents/{mine.id}").status_code == 200
+    assert client.get(f"/dossiers/2025-050/documents/{setting['secret']}").status_code == 404
+
+
+def test_the_portfolio_role_is_given_in_the_admin_pages_and_the_cli(
+    app: Flask, admin: User, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("marieke@example.org")
+    admin_client = app.test_client(user=admin)
+    users_page = admin_client.get(f"/admin/users/{manager.id}").text
+    assert 'value="portfolio"' in users_page and "Contractmanagement" in users_page
+    set_role = admin_client.post(f"/admin/users/{manager.id}/role", data={"role": "portfolio"})
+    assert set_role.status_code == 302
+    db.session.refresh(manager)
+    assert manager.global_role == GlobalRole.PORTFOLIO
+    (event,) = [e for e in _events("user.role_change") if e.object_id == manager.id]
+    assert event.after["role"] == "portfolio"
+    runner = app.test_cli_runner()
+    from dossier.cli import cli
+
+    result = runner.invoke(cli, ["set-role", "marieke@example.org", "none"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(manager)
+    assert manager.global_role is None
+    made = runner.invoke(
+        cli,
+        ["create-user", "piet@example.org", "--role", "portfolio", "--password-stdin"],
+        input="a long enough passphrase\n",
+    )
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(
+        cli, ["set-role", "piet@example.org", "admin", "--as", "piet@example.org"]
+    )
+    assert refused.exit_code != 0 and "not an administrator" in refused.output

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from dossier import (
     groups,
     memberships,
     obligations,
+    performance,
     plans,
     reports,
 )
@@ -33,9 +35,10 @@ from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD
 
-LOGGED_IN = ["plain", "reader", "owner", "manager", "beheerder", "admin", "auditor"]
+LOGGED_IN = ["plain", "reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio"]
 ROLES = ["anonymous", *LOGGED_IN, "disabled"]
-SEES_ALL = {"admin", "auditor"}  # know every dossier exists, without being members of it
+# Know every dossier exists, without being members of it (portfolio: contractmanagement).
+SEES_ALL = {"admin", "auditor", "portfolio"}
 MISSING_ID = 999_999
 SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
 MALFORMED = {"reference": "bad ref!", "int": "abc"}
@@ -69,7 +72,7 @@ def global_only(ok: int, allowed: set[str]) -> dict[str, int]:
     return {r: ok if r in allowed else 403 for r in LOGGED_IN}
 
 
-VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor"}
+VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio"}
 FILERS = {"beheerder", "manager"}  # the own document is correspondence: a manager may file it
 DOSSIER_EDIT = {
     "title": "Schoonmaak kantoren",
@@ -249,6 +252,23 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {"status": "acted_on", "note": "opgezegd"},
     ),
     ("reports.calendar", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    # Performance: every viewer reads; the beheerder agrees KPIs, beheerder and manager record.
+    ("performance.index", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("performance.kpi", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("performance.export", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("performance.scorecard", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("performance.create_kpi", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"name": "Reactietijd", "norm": "4", "direction": "lower", "period": "month"},
+    ),
+    ("performance.update_kpi", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"name": "Beschikbaarheid", "norm": "99,9", "direction": "higher"},
+    ),
+    ("performance.measure", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"period": "2026-01", "value": "99,7", "penalty_amount": "1.500,00"},
+    ),
     ("reports.calendar_create", "POST"): Case(own={r: 200 for r in LOGGED_IN}),
     ("reports.calendar_revoke", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
     # Agreements, actions and obligations: readers see; beheerder and manager record actions
@@ -345,6 +365,11 @@ def _management(actor: User, dossier: Dossier) -> dict[str, Any]:
     return {"action_id": action.id, "obligation_id": obligation.id, "obligation_due": "2026-01-31"}
 
 
+def _kpi(actor: User, dossier: Dossier) -> int:
+    values = {"name": "Beschikbaarheid", "norm": Decimal("99.5"), "direction": "higher"}
+    return performance.create_kpi(actor, dossier, {**values, "period": "month"}).id
+
+
 def build_world() -> dict[str, Any]:
     """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does. The
     auditor is beheerder of 2025-001 as well (and changes nothing there all the same); both
@@ -357,6 +382,7 @@ def build_world() -> dict[str, Any]:
         "beheerder": _user("beheerder@example.org", GlobalRole.BEHEERDER),
         "admin": _user("root@example.org", GlobalRole.ADMIN),
         "auditor": _user("auditor@example.org", GlobalRole.AUDITOR),
+        "portfolio": _user("portfolio@example.org", GlobalRole.PORTFOLIO),
         "disabled": _user("gone@example.org", enabled=False),
         "other": _user("other@example.org", GlobalRole.BEHEERDER),
     }
@@ -378,6 +404,7 @@ def build_world() -> dict[str, Any]:
             "document_id": _document(people["beheerder"], own),
             "number": 1,
             "membership_id": memberships.membership_of(own, people["reader"]).id,
+            "kpi_id": _kpi(people["beheerder"], own),
             "user_id": people["other"].id,
             "group_id": group.id,
             "due": END_ON[own.reference],
@@ -391,6 +418,7 @@ def build_world() -> dict[str, Any]:
             "document_id": _document(people["other"], forbidden),
             "number": 1,
             "membership_id": memberships.membership_of(forbidden, people["other"]).id,
+            "kpi_id": _kpi(people["other"], forbidden),
             "due": END_ON[forbidden.reference],
             **_management(people["other"], forbidden),
         },
@@ -474,6 +502,22 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
                 url = url_for(endpoint, reference=reference, obligation_id=obligation_id, due=day)
                 variants.append((variant, url, leaf, own))
         return variants
+    if endpoint == "performance.export":
+        variants = []
+        for variant in ("own", "forbidden"):
+            ids = world[variant]
+            for kind in ("csv", "xlsx"):
+                url = url_for(endpoint, reference=ids["reference"], kind=kind)
+                variants.append((variant, url, "", ids))
+        missing = url_for(endpoint, reference="2099-999", kind="csv")
+        wrong_kind = url_for(endpoint, reference=own["reference"], kind="pdf")
+        malformed = url_for(endpoint, reference="bad ref!", kind="csv")
+        return [
+            *variants,
+            ("missing", missing, "reference", own),
+            ("missing", wrong_kind, "name", own),
+            ("malformed", malformed, "reference", own),
+        ]
     if endpoint == "reports.calendar_feed":
         tokens = ["A" * 43, "short", "not a token!", *own["gone_tokens"]]
         return [
@@ -499,6 +543,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
             "membership_id",
             "action_id",
             "obligation_id",
+            "kpi_id",
         )
         if a in rule.arguments
     ]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -183,3 +184,76 @@ def test_the_clause_types_migration_keeps_every_clause_both_ways(
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_performance_migration_widens_the_role_check_and_keeps_every_row(
+    tmp_path: Path,
+) -> None:
+    """The portfolio role is a new value of a CHECK-constrained string column: on SQLite the
+    declaration is edited in place (no rebuild of the user table, so no cascade takes the
+    memberships), the downgrade refuses while someone holds the role, and both ways keep
+    every row."""
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import create_app, dossiers
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import GlobalRole
+    from tests.conftest import _config
+
+    app = create_app(_config(tmp_path, f"sqlite:///{tmp_path / 'perf.sqlite3'}"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        user = User(email="p@example.org", name="P", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        dossiers.create_dossier(user, {"reference": "2025-001", "title": "Schoonmaak"})
+        user.global_role = GlobalRole.PORTFOLIO
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE user SET global_role = 'auditor'")
+        downgrade(directory=MIGRATIONS_DIR, revision="clause_types")
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM membership").scalar() == 1
+            tables = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
+            assert "kpi" not in tables and "kpi_measurement" not in tables
+            declared = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'user'"
+            ).scalar()
+            assert "global_role IN ('admin', 'auditor', 'beheerder'))" in declared
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE user SET global_role = 'portfolio'")
+            assert connection.exec_driver_sql("SELECT count(*) FROM membership").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        db.engine.dispose()
+
+
+def test_the_performance_downgrade_refuses_while_someone_holds_the_portfolio_role(
+    tmp_path: Path,
+) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import create_app
+    from dossier.database import MIGRATIONS_DIR
+    from dossier.models import GlobalRole
+    from tests.conftest import _config
+
+    app = create_app(_config(tmp_path, f"sqlite:///{tmp_path / 'refuse.sqlite3'}"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        db.session.add(
+            User(
+                email="p@example.org", name="P", password_hash="x", global_role=GlobalRole.PORTFOLIO
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate reports the RuntimeError and exits
+            downgrade(directory=MIGRATIONS_DIR, revision="clause_types")
+        with db.engine.connect() as connection:
+            tables = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
+            assert "kpi" in tables
+            role = connection.exec_driver_sql('SELECT global_role FROM "user"').scalar()
+            assert role == "portfolio"
+        db.engine.dispose()

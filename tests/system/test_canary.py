@@ -3,7 +3,9 @@ every surface this application has (register page, both search tabs with their c
 and snippets, `dossier search --as`, `dossier register export --as` as CSV and XLSX, the
 dossier and member pages, the audit viewer, the dashboard, every report page and report export
 as CSV and XLSX, `dossier report --as` in every format, the daily digest and the personal
-iCalendar feed), and it disappears at once after a revoke.
+iCalendar feed, the performance pages, scorecard and exports), and it disappears at once after
+a revoke. The portfolio role (contractmanagement) sees every dossier's canary but never the
+confidential one.
 
 Each check is paired with a positive control: the same surface shows the canary to someone who
 may read it, so an empty page cannot pass for a safe one."""
@@ -19,19 +21,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from openpyxl import load_workbook
 
-from dossier import calendar_feed, digest, documents, dossiers, indexing, memberships, reports
+from dossier import (
+    calendar_feed,
+    digest,
+    documents,
+    dossiers,
+    indexing,
+    memberships,
+    performance,
+    reports,
+)
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
     Category,
     Confidentiality,
+    Document,
     DocumentKind,
     Dossier,
     DossierStatus,
     GlobalRole,
+    Kpi,
     MemberRole,
     NoticeUnit,
     User,
@@ -75,6 +89,7 @@ def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         "plain": make_user("plain@example.org"),
         "admin": make_user("root@example.org", GlobalRole.ADMIN),
         "auditor": make_user("auditor@example.org", GlobalRole.AUDITOR),
+        "portfolio": make_user("portfolio@example.org", GlobalRole.PORTFOLIO),
     }
     open_dossier = dossiers.create_dossier(
         people["bea"],
@@ -112,6 +127,7 @@ def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
         confidentiality=Confidentiality.CONFIDENTIAL,
         title=f"Prijsblad {SECRET}",
     )
+    _kpis(people, open_dossier, hidden)
     _file(
         people["keeper"],
         hidden,
@@ -122,6 +138,27 @@ def world(app: Flask, make_user: Callable[..., User]) -> dict[str, Any]:
     db.session.commit()
     indexing.drain()
     return {**people, "open": open_dossier, "hidden": hidden}
+
+
+def _kpis(people: dict[str, User], open_dossier: Dossier, hidden: Dossier) -> None:
+    """A KPI in each dossier: the open one measured from the confidential price sheet (whose
+    title holds SECRET), the hidden one named after the canary."""
+    values = {"norm": Decimal("99.5"), "direction": "higher", "period": "month"}
+    mine = performance.create_kpi(
+        people["bea"], open_dossier, {"name": "Beschikbaarheid", **values}
+    )
+    secret = db.session.scalar(sa.select(Document).where(Document.title.contains(SECRET)))
+    performance.record_measurement(
+        people["bea"],
+        mine,
+        {"period": "2026-01", "value": Decimal("98"), "document_id": secret.id},
+    )
+    theirs = performance.create_kpi(people["keeper"], hidden, {"name": f"{CANARY} KPI", **values})
+    performance.record_measurement(
+        people["keeper"],
+        theirs,
+        {"period": "2026-01", "value": Decimal("99"), "penalty_amount": Decimal("100")},
+    )
 
 
 def _cli(app: Flask, *args: str) -> str:
@@ -185,7 +222,26 @@ def surfaces(
     ):
         response = client.get(url)
         texts[url] = response.text if response.status_code == 200 else ""
+    texts.update(performance_surfaces(app, user))
     texts.update(report_surfaces(app, user, tmp_path, feed_token))
+    return texts
+
+
+def performance_surfaces(app: Flask, user: User) -> dict[str, str]:
+    """Both dossiers' performance pages, every KPI page, the dossier exports, the scorecard."""
+    client = app.test_client(user=user)
+    texts = {}
+    urls = ["/performance", "/performance?supplier=1", "/performance?supplier=2"]
+    for reference in ("2025-017", "2025-099"):
+        urls += [
+            f"/dossiers/{reference}/performance",
+            f"/dossiers/{reference}/performance/export.csv",
+        ]
+    for kpi in db.session.scalars(sa.select(Kpi)):
+        urls.append(f"/dossiers/{kpi.dossier.reference}/performance/{kpi.id}")
+    for url in urls:
+        response = client.get(url)
+        texts[url] = response.get_data(as_text=True) if response.status_code == 200 else ""
     return texts
 
 
@@ -217,7 +273,7 @@ def report_surfaces(
                 path = tmp_path / f"{user.id}-{name}.xlsx"
                 path.write_bytes(response.data)
                 texts[f"export {name}.xlsx"] = _xlsx_text(path)
-    for name in ("deadlines", "tenders", "value", "completeness"):
+    for name in ("deadlines", "tenders", "value", "completeness", "kpis", "scorecard"):
         for fmt in ("csv", "json"):
             texts[f"cli report {name} {fmt}"] = _cli(
                 app, "report", name, "--as", user.email, "--format", fmt
@@ -296,6 +352,8 @@ REPORT_SURFACES = {
         for f in ("csv", "json", "xlsx")
     ),
     *(f"cli report value {f}" for f in ("csv", "json", "xlsx")),
+    *(f"export {n}.{k}" for n in ("kpis", "scorecard") for k in ("csv", "xlsx")),
+    *(f"cli report {n} {f}" for n in ("kpis", "scorecard") for f in ("csv", "json", "xlsx")),
     "digest",
     "cli digest",
     "calendar feed",
@@ -305,7 +363,9 @@ REPORT_SURFACES = {
 def test_confidential_canary_only_for_confidential_roles(
     app: Flask, world: dict, tmp_path: Path
 ) -> None:
-    for who in ("reader", "plain", "admin"):  # admin: not a reader of confidential documents
+    # admin: not a reader of confidential documents; portfolio: reads every dossier, no
+    # confidential document (the KPI measured from the price sheet does not name it either).
+    for who in ("reader", "plain", "admin", "portfolio"):
         assert _leaks(surfaces(app, world[who], SECRET, tmp_path), SECRET) == [], who
     for who in ("owner", "bea", "auditor"):
         leaks = set(_leaks(surfaces(app, world[who], SECRET, tmp_path), SECRET))
@@ -395,3 +455,43 @@ def test_mass_assignment_in_forms_is_ignored(app: Flask, world: dict) -> None:
         refreshed = db.session.get(User, user.id)
         assert not refreshed.is_admin, user.email
     assert app.test_client(user=reader).get("/admin/users").status_code == 403
+
+
+# Every surface of every dossier that the portfolio role must see: each one that shows the
+# hidden dossier's canary to its own keeper shows it to the portfolio user too.
+PERFORMANCE_SURFACES = {
+    "/performance",
+    "/dossiers/2025-099/performance",
+    "/dossiers/2025-099/performance/export.csv",
+}
+
+
+def test_the_portfolio_role_sees_every_dossier_without_being_a_member(
+    app: Flask, world: dict, tmp_path: Path
+) -> None:
+    portfolio = world["portfolio"]
+    seen = set(_leaks(surfaces(app, portfolio, CANARY, tmp_path), CANARY))
+    assert {
+        "register",
+        "register filtered",
+        "search documents",
+        "search clauses",
+        "search in dossier",
+        "cli search []",
+        "cli search ['--clauses']",
+        "register export csv",
+        "register export xlsx",
+        "/reports/tenders",
+        "/reports/value",
+        "/reports/completeness",
+        *(f"export {n}.{k}" for n in ("kpis", "scorecard", "tenders") for k in ("csv", "xlsx")),
+        *(f"cli report {n} {f}" for n in ("kpis", "scorecard") for f in ("csv", "json", "xlsx")),
+        *PERFORMANCE_SURFACES,
+    } <= seen
+    # Not the audit trail or the member list: those are the auditor's and the beheerder's.
+    assert not {"/audit", "/audit/export.csv", "/dossiers/2025-017/audit"} & seen
+    client = app.test_client(user=portfolio)
+    assert client.get("/dossiers/2025-099").status_code == 200
+    assert client.get("/dossiers/2025-099/members").status_code == 403
+    control = set(_leaks(surfaces(app, world["keeper"], CANARY, tmp_path), CANARY))
+    assert control >= PERFORMANCE_SURFACES
