@@ -26,9 +26,9 @@ from dossier.models import (
     ObligationParty,
     PlanQuestion,
     Procedure,
+    RagStatus,
     Recurrence,
     ReviewOutcome,
-    RagStatus,
 )
 from search.clause_types import find_type
 

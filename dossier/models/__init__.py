@@ -32,6 +32,7 @@ from dossier.models.management import (
     ObligationParty,
     Recurrence,
 )
+from dossier.models.performance import Kpi, KpiDirection, KpiMeasurement, KpiPeriod, RagStatus
 from dossier.models.plan import (
     DeviationArea,
     ExecutionPlan,
@@ -42,7 +43,6 @@ from dossier.models.plan import (
     PlanReview,
     ReviewOutcome,
 )
-from dossier.models.performance import Kpi, KpiDirection, KpiMeasurement, KpiPeriod, RagStatus
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
