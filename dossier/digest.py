@@ -1,4 +1,5 @@
-"""The daily digest: each manager and beheerder hears of their coming and missed deadlines.
+"""The daily digest: each manager and beheerder hears of their coming and missed deadlines, and
+each follower of a dossier of what happened in it the day before (`notices.followed_events`).
 
 The same digest is shown on the dashboard; `dossier digest --send` mails it through the SMTP
 server in the configuration (MAIL_SERVER, MAIL_PORT, MAIL_SECURITY, MAIL_USERNAME, ...).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from typing import Any
@@ -19,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines
+from dossier import access, deadlines, notices
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Dossier, User
@@ -32,10 +33,11 @@ class Digest:
     days: int
     upcoming: list[deadlines.Deadline]
     missed: list[deadlines.Deadline]
+    followed: list[notices.FollowedEvent] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.upcoming or self.missed)
+        return not (self.upcoming or self.missed or self.followed)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -45,18 +47,24 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         Dossier.id.in_(access.member_dossier_ids(user, access.DEADLINE_ROLES))
     )
     items = deadlines.visible(user, today, query)
-    return Digest(user, today, days, deadlines.upcoming(items, days), deadlines.missed(items))
+    followed = notices.followed_events(user, today)
+    return Digest(
+        user, today, days, deadlines.upcoming(items, days), deadlines.missed(items), followed
+    )
 
 
 def recipients() -> list[User]:
-    """Enabled users who are manager or beheerder of at least one dossier (or via a group)."""
+    """Enabled users who are manager or beheerder of at least one dossier (or via a group),
+    or who follow a dossier."""
     users = db.session.scalars(
         sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
     ).all()
+    following = {u.id for u in notices.followers()}
     return [
         u
         for u in users
-        if db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
+        if u.id in following
+        or db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
         is not None
     ]
 
@@ -81,6 +89,15 @@ def message(digest: Digest) -> EmailMessage:
             upcoming=len(digest.upcoming),
             missed=len(digest.missed),
         )
+        if digest.followed:
+            mail.replace_header(
+                "Subject",
+                _(
+                    "%(subject)s; %(num)d news from followed dossiers",
+                    subject=mail["Subject"],
+                    num=len(digest.followed),
+                ),
+            )
     mail["From"] = config["MAIL_FROM"]
     mail["To"] = digest.user.email
     mail.set_content(render_text(digest))

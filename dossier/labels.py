@@ -10,6 +10,7 @@ from dossier.models import (
     AuditAction,
     Category,
     Confidentiality,
+    ContactRole,
     DeadlineKind,
     DeadlineStatus,
     Direction,
@@ -17,7 +18,9 @@ from dossier.models import (
     DossierStatus,
     ExtractionStatus,
     GlobalRole,
+    MandateKind,
     MemberRole,
+    NoticeKind,
     NoticeUnit,
     Procedure,
 )
@@ -138,6 +141,33 @@ AUDIT_ACTION = {
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
     AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
+    AuditAction.CONTACT_CREATE: _l("Supplier contact added"),
+    AuditAction.CONTACT_UPDATE: _l("Supplier contact changed"),
+    AuditAction.CONTACT_DELETE: _l("Supplier contact removed"),
+    AuditAction.MANDATE_ADD: _l("Mandate recorded"),
+    AuditAction.MANDATE_REMOVE: _l("Mandate removed"),
+    AuditAction.NOTICE_SEND: _l("Notice sent"),
+    AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
+    AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
+}
+CONTACT_ROLE = {
+    ContactRole.ACCOUNT_MANAGER: _l("Account manager"),
+    ContactRole.CONTRACT_CONTACT: _l("Contract contact"),
+    ContactRole.SERVICE_MANAGER: _l("Service manager"),
+    ContactRole.OTHER: _l("Other contact"),
+}
+MANDATE_KIND = {
+    MandateKind.SIGN_AMENDMENTS: _l("May sign amendments"),
+    MandateKind.ACCEPT_DELIVERIES: _l("May accept deliveries"),
+    MandateKind.APPROVE_INVOICES: _l("May approve invoices"),
+    MandateKind.GIVE_NOTICE: _l("May give notice"),
+    MandateKind.OTHER: _l("Other mandate"),
+}
+NOTICE_KIND = {
+    NoticeKind.NEW_VERSION: _l("New version"),
+    NoticeKind.DECISION: _l("Decision"),
+    NoticeKind.CONTACT_CHANGE: _l("Changed contact"),
+    NoticeKind.OTHER: _l("Notice"),
 }
 ALL = {
     "status": STATUS,
@@ -153,6 +183,9 @@ ALL = {
     "deadline_status": DEADLINE_STATUS,
     "requirement": REQUIREMENT,
     "global_role": GLOBAL_ROLE,
+    "contact_role": CONTACT_ROLE,
+    "mandate_kind": MANDATE_KIND,
+    "notice_kind": NOTICE_KIND,
 }
 
 QUERY_REFUSAL = {

@@ -2,6 +2,7 @@
 
 from dossier.models.audit import AuditAction, AuditEvent, OutboxItem, OutboxTopic
 from dossier.models.base import Base, utcnow
+from dossier.models.contacts import Contact, ContactRole, Mandate, MandateKind
 from dossier.models.document import (
     Clause,
     Direction,
@@ -24,6 +25,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.notice import DossierFollow, Notice, NoticeKind, NoticeRecipient
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -66,4 +68,13 @@ __all__ = [
     "User",
     "new_session_token",
     "utcnow",
+    # contacts and notices
+    "Contact",
+    "ContactRole",
+    "DossierFollow",
+    "Mandate",
+    "MandateKind",
+    "Notice",
+    "NoticeKind",
+    "NoticeRecipient",
 ]

@@ -46,6 +46,14 @@ class AuditAction(enum.StrEnum):
     CALENDAR_REVOKE = "calendar.revoke"
     STORAGE_MIGRATE = "storage.migrate"
     DATABASE_MIGRATE = "database.migrate"
+    CONTACT_CREATE = "contact.create"
+    CONTACT_UPDATE = "contact.update"
+    CONTACT_DELETE = "contact.delete"
+    MANDATE_ADD = "mandate.add"
+    MANDATE_REMOVE = "mandate.remove"
+    NOTICE_SEND = "notice.send"
+    DOSSIER_FOLLOW = "dossier.follow"
+    DOSSIER_UNFOLLOW = "dossier.unfollow"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -34,9 +34,11 @@ def register_blueprints(app: Flask) -> None:
         admin,
         audit_trail,
         auth,
+        contacts,
         documents,
         dossiers,
         members,
+        notices,
         register,
         reports,
         search,
@@ -51,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(notices.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
