@@ -282,8 +282,11 @@ class FollowedEvent:
     dossier: Dossier
     at: datetime
     kind: str  # "version", "notice" or "register"
-    title: str  # the document's title, the notice's subject, or the changed fields
+    title: str  # the document's title or the notice's subject
     number: int | None = None  # the version number
+    # The register fields a change touched, by their (lazy) labels: translated when the
+    # digest is rendered in its reader's language.
+    fields: tuple[Any, ...] = ()
 
 
 def window(today: date, days: int = 1) -> tuple[datetime, datetime]:
@@ -345,8 +348,8 @@ def _register_changes(followed: Any, start: datetime, end: datetime) -> list[Fol
     found = []
     for event in db.session.scalars(query):
         dossier = db.session.get(Dossier, event.dossier_id)
-        fields = ", ".join(str(names.get(k, k)) for k in sorted((event.after or {}).keys()))
-        found.append(FollowedEvent(dossier, event.at, "register", fields))
+        fields = tuple(names.get(k, k) for k in sorted((event.after or {}).keys()))
+        found.append(FollowedEvent(dossier, event.at, "register", "", fields=fields))
     return found
 
 
