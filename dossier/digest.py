@@ -36,6 +36,10 @@ class Digest:
     followed: list[notices.FollowedEvent] = field(default_factory=list)
 
     @property
+    def has_deadlines(self) -> bool:
+        return bool(self.upcoming or self.missed)
+
+    @property
     def is_empty(self) -> bool:
         return not (self.upcoming or self.missed or self.followed)
 

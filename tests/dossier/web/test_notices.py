@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import memberships, notices
+from dossier import contacts, memberships, notices
 from dossier.extensions import db
 from dossier.models import AuditAction, Dossier, MemberRole, Notice, User
 from tests.dossier.helpers import _events, _section, _text
@@ -135,3 +136,25 @@ def test_following_from_the_dossier_page(
     outsider = app.test_client(user=make_user("buiten@example.org"))
     assert outsider.post("/dossiers/2025-010/follow").status_code == 404
     assert len(_events(AuditAction.DOSSIER_FOLLOW)) == 1
+
+
+def test_the_dossiers_history_shows_notices_and_contact_changes_in_words(
+    app: Flask, beheerder: User, dossier: Dossier, make_user: Callable[..., User]
+) -> None:
+    _members(make_user, beheerder, dossier)
+    jan = contacts.add_contact(beheerder, dossier, {"name": "Jan", "role": "account_manager"})
+    contacts.add_mandate(beheerder, jan, "sign_amendments", Decimal("25000"))
+    notices.send_notice(beheerder, dossier, "Besluit verlenging", role=MemberRole.OWNER)
+    db.session.commit()
+    page = _text(app.test_client(user=beheerder).get("/dossiers/2025-010/audit"))
+    for words in (
+        "Bericht verstuurd",
+        "Besluit verlenging",
+        "eigenaar@example.org",
+        "Contactpersoon leverancier toegevoegd",
+        "Accountmanager",
+        "Bevoegdheid vastgelegd",
+        "Mag wijzigingen tekenen",
+        "€\xa025.000,00",
+    ):
+        assert words in page, words
