@@ -189,14 +189,14 @@ def can_follow(user: User, dossier: Dossier) -> bool:
     return can_view_dossier(user, dossier)
 
 
-def can_view_notice(user: User, notice: Notice) -> bool:
-    """A notice is read by those it was sent to, while they still see its dossier, and by
-    the dossier's beheerder (who keeps its record)."""
-    if not can_view_dossier(user, notice.dossier):
-        return False
-    if can_send_notice(user, notice.dossier) or user.is_auditor:
-        return True
-    return any(r.user_id == user.id for r in notice.recipients)
+def dossier_notices(user: User, dossier: Dossier) -> sa.Select[Any]:
+    """The notices of `dossier` that `user` may read (the caller checked they see it): every
+    one for its beheerder, who keeps the record, and auditors; else those sent to them."""
+    query = sa.select(Notice).where(Notice.dossier_id == dossier.id)
+    if can_send_notice(user, dossier) or user.is_auditor:
+        return query
+    sent_to = sa.select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == user.id)
+    return query.where(Notice.id.in_(sent_to))
 
 
 def received_notices(user: User) -> sa.Select[Any]:

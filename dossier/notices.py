@@ -231,10 +231,7 @@ def mark_read(user: User, notice_ids: Iterable[int] | None = None) -> int:
 def of_dossier(user: User, dossier: Dossier) -> list[Notice]:
     """The notices of `dossier` that `user` may read: all for its beheerder (and auditors),
     else those sent to them; newest first."""
-    query = sa.select(Notice).where(Notice.dossier_id == dossier.id)
-    if not (access.can_send_notice(user, dossier) or user.is_auditor):
-        sent_to = sa.select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == user.id)
-        query = query.where(Notice.id.in_(sent_to))
+    query = access.dossier_notices(user, dossier)
     return list(db.session.scalars(query.order_by(Notice.created_at.desc(), Notice.id.desc())))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import smtplib
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -181,7 +182,13 @@ def unread_notice_count() -> int:
     """For the navigation: the logged-in user's unread notices (0 for a visitor)."""
     if not current_user.is_authenticated:
         return 0
-    return notices.unread_count(current_user)
+    try:
+        return notices.unread_count(current_user)
+    except sa.exc.SQLAlchemyError:
+        # The page being drawn may be the error page of a failed database request: the
+        # badge is left out rather than failing that page too.
+        log.warning("unread notices not counted", exc_info=True)
+        return 0
 
 
 @bp.app_template_global()
