@@ -5,6 +5,7 @@ every notice and event is filtered for its reader (a confidential title stays un
 from __future__ import annotations
 
 import io
+import json
 import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -275,3 +276,27 @@ def test_unfollowing_or_losing_access_ends_the_dossiers_news(
     assert digest.compose(owner, _tomorrow()).followed == []
     assert digest.compose(reader, _tomorrow()).followed == []
     assert reader not in digest.recipients() or digest.compose(reader, _tomorrow()).is_empty
+
+
+def test_mail_that_failed_is_sent_later_by_deliver_notices(
+    app: Flask, dossier: Dossier, team: dict[str, User], smtp_sink: _Sink
+) -> None:
+    notice = notices.send_notice(team["beheerder"], dossier, "Besluit", role=MemberRole.OWNER)
+    db.session.commit()
+    port = app.config["MAIL_PORT"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        app.config["MAIL_PORT"] = probe.getsockname()[1]  # closed again: nothing listens
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["deliver-notices"])
+    assert result.exit_code == 1 and "cannot send through" in result.output
+    assert "Traceback" not in result.output
+    assert notices.unread_count(team["owner"]) == 1  # in-app all the same
+    app.config["MAIL_PORT"] = port
+    result = runner.invoke(cli, ["deliver-notices", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"notices": 1, "sent": 1}
+    assert set(smtp_sink.bodies()) == {"owner@example.org"}
+    assert notice.recipients[0].emailed_at is not None
+    result = runner.invoke(cli, ["deliver-notices", "--json"])
+    assert json.loads(result.output) == {"notices": 0, "sent": 0}
