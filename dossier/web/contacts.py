@@ -72,14 +72,23 @@ def index(reference: str, failed: tuple[int, MandateForm] | None = None) -> str:
     """Both sides; `failed` is a contact id and its mandate form that did not pass, shown
     again beside its errors so nothing typed is lost."""
     dossier = _dossier(reference, manage=False)
+    sides = contacts.both_sides(dossier)
+    forms = {c.id: _mandate_form(c.id, formdata=None) for c in sides.theirs}
+    if failed is not None:
+        forms[failed[0]] = failed[1]
     return render_template(
         "contacts/index.html",
         dossier=dossier,
-        sides=contacts.both_sides(dossier),
+        sides=sides,
         can_manage=access.can_manage_contacts(current_user, dossier),
-        blank_mandate=MandateForm(formdata=None),
-        failed=failed,
+        mandate_forms=forms,
     )
+
+
+def _mandate_form(contact_id: int, **kwargs: object) -> MandateForm:
+    """The mandate form of one contact: its own prefix, so the fields of several contacts on
+    one page have ids (and labels) of their own."""
+    return MandateForm(prefix=f"contact{contact_id}", **kwargs)
 
 
 @bp.get("/new")
@@ -153,7 +162,7 @@ def remove(reference: str, contact_id: int) -> Response:
 def add_mandate(reference: str, contact_id: int) -> str | Response | tuple[str, int]:
     dossier = _dossier(reference)
     contact = _contact_or_404(dossier, contact_id)
-    form = MandateForm()
+    form = _mandate_form(contact.id)
     if form.validate_on_submit():
         try:
             contacts.add_mandate(

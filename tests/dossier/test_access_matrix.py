@@ -251,7 +251,10 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("contacts.add_mandate", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),
-        data=lambda: {"kind": "accept_deliveries", "limit_amount": "10.000,00"},
+        data_for=lambda ids: {
+            f"contact{ids['contact_id']}-kind": "accept_deliveries",
+            f"contact{ids['contact_id']}-limit_amount": "10.000,00",
+        },
         missing_keeps_403=True,
     ),
     ("contacts.remove_mandate", "POST"): Case(

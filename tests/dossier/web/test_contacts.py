@@ -3,6 +3,7 @@ and mandates kept by the beheerder (readers see, cannot change), bad input shown
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -40,9 +41,17 @@ def test_the_beheerder_keeps_contacts_and_mandates_and_readers_see_them(
     contact = db.session.scalar(sa.select(Contact))
     response = client.post(
         f"/dossiers/2025-010/contacts/{contact.id}/mandates",
-        data={"kind": "sign_amendments", "limit_amount": "25.000,00", "note": "artikel 4.2"},
+        data={
+            f"contact{contact.id}-kind": "sign_amendments",
+            f"contact{contact.id}-limit_amount": "25.000,00",
+            f"contact{contact.id}-note": "artikel 4.2",
+        },
     )
     assert response.status_code == 302
+    client.post("/dossiers/2025-010/contacts/new", data={"name": "Els", "role": "other"})
+    raw = client.get("/dossiers/2025-010/contacts").text
+    ids = re.findall(r' id="([^"]+)"', raw)
+    assert len(ids) == len(set(ids)), "every contact's mandate form has ids of its own"
     page = _text(client.get("/dossiers/2025-010/contacts"))
     assert "Jan <b>de Vries</b>" in page  # shown as text
     assert "<b>de Vries" not in client.get("/dossiers/2025-010/contacts").text
@@ -83,7 +92,10 @@ def test_bad_input_is_shown_again_with_its_message_and_nothing_is_stored(
     contact = db.session.scalar(sa.select(Contact))
     response = client.post(
         f"/dossiers/2025-010/contacts/{contact.id}/mandates",
-        data={"kind": "sign_amendments", "limit_amount": "veel"},
+        data={
+            f"contact{contact.id}-kind": "sign_amendments",
+            f"contact{contact.id}-limit_amount": "veel",
+        },
     )
     assert response.status_code == 400
     assert 'value="veel"' in response.text and "Geen bedrag" in _text(response)
