@@ -183,3 +183,36 @@ def test_the_clause_types_migration_keeps_every_clause_both_ways(
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_contacts_notices_migration_goes_down_and_up(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """The contacts and notices tables go away on downgrade (dossiers and members stay) and
+    come back empty and as the models declare them."""
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import contacts, notices
+    from dossier.database import MIGRATIONS_DIR
+
+    dossier = make_dossier("2026-CON")
+    contacts.add_contact(admin, dossier, {"name": "Jan"})
+    notices.follow(admin, dossier)
+    db.session.commit()
+    new_tables = {"contact", "contact_mandate", "notice", "notice_recipient", "dossier_follow"}
+
+    def tables() -> set[str]:
+        return set(sa.inspect(db.engine).get_table_names())
+
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="clause_types")
+        assert not tables() & new_tables
+        assert _count("dossier") == 1 and _count("membership") == 1
+    finally:
+        db.session.remove()  # end the read of the old schema before it changes
+        upgrade(directory=MIGRATIONS_DIR)
+    assert new_tables <= tables() and _count("contact") == 0
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []

@@ -12,7 +12,7 @@ from flask import Flask
 from dossier import memberships
 from dossier.extensions import db
 from dossier.models import AuditAction, Contact, Dossier, MemberRole, User
-from tests.dossier.helpers import _events, _section, _text
+from tests.dossier.helpers import _english, _events, _section, _text
 
 
 def _reader(make_user: Callable[..., User], beheerder: User, dossier: Dossier) -> User:
@@ -100,3 +100,17 @@ def test_bad_input_is_shown_again_with_its_message_and_nothing_is_stored(
     assert response.status_code == 400
     assert 'value="veel"' in response.text and "Geen bedrag" in _text(response)
     assert contact.mandates == []
+
+
+def test_the_pages_speak_english_when_chosen(
+    app: Flask, beheerder: User, dossier: Dossier, make_user: Callable[..., User]
+) -> None:
+    _reader(make_user, beheerder, dossier)
+    client = app.test_client(user=beheerder)
+    _english(client)
+    client.post("/dossiers/2025-010/contacts/new", data={"name": "Jan", "role": "account_manager"})
+    page = _text(client.get("/dossiers/2025-010/contacts"))
+    assert "Contacts and mandates of 2025-010" in page and "Account manager" in page
+    assert "Record mandate" in page
+    assert "Send a notice" in client.get("/dossiers/2025-010/notices").text
+    assert "Notices" in client.get("/notices").text
