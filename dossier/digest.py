@@ -1,5 +1,5 @@
 """The daily digest: each manager and beheerder hears of their coming and missed deadlines, and
-each follower of a dossier of what happened in it the day before (`notices.followed_events`).
+each follower of a dossier of what happened in it the day before (`following.followed_events`).
 
 The same digest is shown on the dashboard; `dossier digest --send` mails it through the SMTP
 server in the configuration (MAIL_SERVER, MAIL_PORT, MAIL_SECURITY, MAIL_USERNAME, ...).
@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines, notices
+from dossier import access, deadlines, following
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Dossier, User
@@ -33,7 +33,7 @@ class Digest:
     days: int
     upcoming: list[deadlines.Deadline]
     missed: list[deadlines.Deadline]
-    followed: list[notices.FollowedEvent] = field(default_factory=list)
+    followed: list[following.FollowedEvent] = field(default_factory=list)
 
     @property
     def has_deadlines(self) -> bool:
@@ -51,7 +51,7 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         Dossier.id.in_(access.member_dossier_ids(user, access.DEADLINE_ROLES))
     )
     items = deadlines.visible(user, today, query)
-    followed = notices.followed_events(user, today)
+    followed = following.followed_events(user, today)
     return Digest(
         user, today, days, deadlines.upcoming(items, days), deadlines.missed(items), followed
     )
@@ -63,11 +63,11 @@ def recipients() -> list[User]:
     users = db.session.scalars(
         sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
     ).all()
-    following = {u.id for u in notices.followers()}
+    followers = {u.id for u in following.followers()}
     return [
         u
         for u in users
-        if u.id in following
+        if u.id in followers
         or db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
         is not None
     ]

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from dossier import access, labels, notices
+from dossier import access, following, labels, notices
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import Document, Dossier, MemberRole, Notice, NoticeKind
@@ -90,7 +90,7 @@ def dossier(reference: str) -> str:
         dossier=found,
         notices=notices.of_dossier(current_user, found),
         can_send=access.can_send_notice(current_user, found),
-        following=notices.is_following(current_user, found),
+        following=following.is_following(current_user, found),
         notices_api=notices,
     )
 
@@ -161,7 +161,7 @@ def _mail(notice: Notice) -> None:
 def follow(reference: str) -> Response:
     found = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_follow(current_user, found))
-    notices.follow(current_user, found)
+    following.follow(current_user, found)
     db.session.commit()
     flash(_("You follow this dossier: its news comes to you in the daily digest."), "success")
     return redirect(url_for("dossiers.show", reference=found.reference))
@@ -171,7 +171,7 @@ def follow(reference: str) -> Response:
 @login_required
 def unfollow(reference: str) -> Response:
     found = access.get_dossier_or_404(current_user, reference)
-    notices.unfollow(current_user, found)
+    following.unfollow(current_user, found)
     db.session.commit()
     flash(_("You no longer follow this dossier."), "success")
     return redirect(url_for("dossiers.show", reference=found.reference))
@@ -197,7 +197,7 @@ def dossier_notice_panel(dossier: Dossier) -> dict[str, object]:
     whether they follow it and may send."""
     return {
         "notices": notices.of_dossier(current_user, dossier)[:5],
-        "following": notices.is_following(current_user, dossier),
+        "following": following.is_following(current_user, dossier),
         "can_send": access.can_send_notice(current_user, dossier),
         "can_follow": access.can_follow(current_user, dossier),
     }

@@ -192,12 +192,12 @@ def test_the_contacts_notices_migration_goes_down_and_up(
     come back empty and as the models declare them."""
     from flask_migrate import downgrade, upgrade
 
-    from dossier import contacts, notices
+    from dossier import contacts, following
     from dossier.database import MIGRATIONS_DIR
 
     dossier = make_dossier("2026-CON")
     contacts.add_contact(admin, dossier, {"name": "Jan"})
-    notices.follow(admin, dossier)
+    following.follow(admin, dossier)
     db.session.commit()
     new_tables = {"contact", "contact_mandate", "notice", "notice_recipient", "dossier_follow"}
 

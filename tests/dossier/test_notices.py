@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import digest, documents, dossiers, groups, memberships, notices
+from dossier import digest, documents, dossiers, following, groups, memberships, notices
 from dossier.cli import cli
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
@@ -222,8 +222,8 @@ def test_a_follower_gets_the_dossiers_events_in_the_digest_filtered_for_them(
     app: Flask, dossier: Dossier, team: dict[str, User], smtp_sink: _Sink
 ) -> None:
     reader, manager = team["reader"], team["manager"]
-    assert notices.follow(reader, dossier) and not notices.follow(reader, dossier)
-    notices.follow(manager, dossier)
+    assert following.follow(reader, dossier) and not following.follow(reader, dossier)
+    following.follow(manager, dossier)
     db.session.commit()
     assert len(_events(AuditAction.DOSSIER_FOLLOW)) == 2
     _file(team["beheerder"], dossier, "Uitvoeringsplan 2027")
@@ -266,11 +266,11 @@ def test_unfollowing_or_losing_access_ends_the_dossiers_news(
     app: Flask, dossier: Dossier, team: dict[str, User]
 ) -> None:
     reader, owner = team["reader"], team["owner"]
-    notices.follow(reader, dossier)
-    notices.follow(owner, dossier)
+    following.follow(reader, dossier)
+    following.follow(owner, dossier)
     db.session.commit()
     _file(team["beheerder"], dossier, "Rapportage oktober")
-    assert notices.unfollow(owner, dossier) and not notices.unfollow(owner, dossier)
+    assert following.unfollow(owner, dossier) and not following.unfollow(owner, dossier)
     memberships.revoke(team["beheerder"], dossier, reader)
     db.session.commit()
     assert digest.compose(owner, _tomorrow()).followed == []

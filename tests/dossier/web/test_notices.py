@@ -11,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import contacts, memberships, notices
+from dossier import contacts, following, memberships, notices
 from dossier.extensions import db
 from dossier.models import AuditAction, Dossier, MemberRole, Notice, User
 from tests.dossier.helpers import _events, _section, _text
@@ -129,10 +129,10 @@ def test_following_from_the_dossier_page(
     client = app.test_client(user=reader)
     assert "Dit dossier volgen" in client.get("/dossiers/2025-010").text
     assert client.post("/dossiers/2025-010/follow").status_code == 302
-    assert notices.is_following(reader, dossier)
+    assert following.is_following(reader, dossier)
     assert "Niet meer volgen" in client.get("/dossiers/2025-010").text
     assert client.post("/dossiers/2025-010/unfollow").status_code == 302
-    assert not notices.is_following(reader, dossier)
+    assert not following.is_following(reader, dossier)
     outsider = app.test_client(user=make_user("buiten@example.org"))
     assert outsider.post("/dossiers/2025-010/follow").status_code == 404
     assert len(_events(AuditAction.DOSSIER_FOLLOW)) == 1
