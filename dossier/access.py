@@ -26,6 +26,8 @@ from dossier.models import (
     GroupMember,
     MemberRole,
     Membership,
+    Notice,
+    NoticeRecipient,
     Obligation,
     ObligationOccurrence,
     User,
@@ -248,6 +250,42 @@ def can_view_audit(user: User, dossier: Dossier | None = None) -> bool:
     return dossier is not None and MemberRole.BEHEERDER in roles_in(user, dossier)
 
 
+def can_manage_contacts(user: User, dossier: Dossier) -> bool:
+    """The supplier's contacts and their mandates: kept by the dossier's beheerder."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_send_notice(user: User, dossier: Dossier) -> bool:
+    """Notices about a dossier to its members: sent by its beheerder."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_follow(user: User, dossier: Dossier) -> bool:
+    """Anyone who sees a dossier may follow it; what reaches them stays filtered per event."""
+    return can_view_dossier(user, dossier)
+
+
+def dossier_notices(user: User, dossier: Dossier) -> sa.Select[Any]:
+    """The notices of `dossier` that `user` may read (the caller checked they see it): every
+    one for its beheerder, who keeps the record, and auditors; else those sent to them."""
+    query = sa.select(Notice).where(Notice.dossier_id == dossier.id)
+    if can_send_notice(user, dossier) or user.is_auditor:
+        return query
+    sent_to = sa.select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == user.id)
+    return query.where(Notice.id.in_(sent_to))
+
+
+def received_notices(user: User) -> sa.Select[Any]:
+    """The notices sent to `user` in dossiers they still see: a recipient who lost access no
+    longer finds them (in the list, the unread count or the digest)."""
+    return (
+        sa.select(Notice)
+        .join(NoticeRecipient, NoticeRecipient.notice_id == Notice.id)
+        .where(NoticeRecipient.user_id == user.id)
+        .where(Notice.dossier_id.in_(visible_dossier_ids(user)))
+    )
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -356,6 +394,26 @@ ENDPOINTS: dict[str, str] = {
     "management.fulfil": LOGGED_IN,
     "management.mine": LOGGED_IN,
     "management.report": LOGGED_IN,
+    # Supplier contacts: shown to who sees the dossier, kept by its beheerder
+    # (can_manage_contacts inside).
+    "contacts.index": LOGGED_IN,
+    "contacts.new": LOGGED_IN,
+    "contacts.create": LOGGED_IN,
+    "contacts.edit": LOGGED_IN,
+    "contacts.update": LOGGED_IN,
+    "contacts.remove": LOGGED_IN,
+    "contacts.add_mandate": LOGGED_IN,
+    "contacts.remove_mandate": LOGGED_IN,
+    # Notices: one's own list (received_notices), sending by the beheerder (can_send_notice),
+    # following by anyone who sees the dossier (can_follow).
+    "notices.index": LOGGED_IN,
+    "notices.mark_read": LOGGED_IN,
+    "notices.mark_all_read": LOGGED_IN,
+    "notices.dossier": LOGGED_IN,
+    "notices.new": LOGGED_IN,
+    "notices.create": LOGGED_IN,
+    "notices.follow": LOGGED_IN,
+    "notices.unfollow": LOGGED_IN,
 }
 
 

@@ -1,4 +1,5 @@
-"""The daily digest: each manager and beheerder hears of their coming and missed deadlines.
+"""The daily digest: each manager and beheerder hears of their coming and missed deadlines, and
+each follower of a dossier of what happened in it the day before (`following.followed_events`).
 
 The same digest is shown on the dashboard; `dossier digest --send` mails it through the SMTP
 server in the configuration (MAIL_SERVER, MAIL_PORT, MAIL_SECURITY, MAIL_USERNAME, ...).
@@ -19,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines
+from dossier import access, deadlines, following
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Action, ActionStatus, Dossier, Obligation, User
@@ -35,10 +36,16 @@ class Digest:
     # Agreed actions and obligations' due dates, coming within `days` and missed.
     tasks_upcoming: list[deadlines.Task] = field(default_factory=list)
     tasks_missed: list[deadlines.Task] = field(default_factory=list)
+    # Yesterday's news of the dossiers the user follows.
+    followed: list[following.FollowedEvent] = field(default_factory=list)
+
+    @property
+    def has_deadlines(self) -> bool:
+        return bool(self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed)
+        return not (self.has_deadlines or self.followed)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -57,6 +64,7 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         deadlines.missed(items),
         deadlines.upcoming(tasks, days),  # type: ignore[arg-type]
         deadlines.missed(tasks),  # type: ignore[arg-type]
+        following.followed_events(user, today),
     )
 
 
@@ -72,18 +80,20 @@ def _tasks(user: User, today: date, days: int, acting: sa.Select[Any]) -> list[d
 
 
 def recipients() -> list[User]:
-    """Enabled users who are manager or beheerder of at least one dossier (or via a group), or
-    who have an open action assigned or own an obligation."""
+    """Enabled users who are manager or beheerder of at least one dossier (or via a group),
+    who have an open action assigned or own an obligation, or who follow a dossier."""
     users = db.session.scalars(
         sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
     ).all()
     assigned = set(
         db.session.scalars(sa.select(Action.assignee_id).where(Action.status == ActionStatus.OPEN))
     ) | set(db.session.scalars(sa.select(Obligation.owner_id)))
+    followers = {u.id for u in following.followers()}
     return [
         u
         for u in users
         if u.id in assigned
+        or u.id in followers
         or db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
         is not None
     ]
@@ -109,6 +119,15 @@ def message(digest: Digest) -> EmailMessage:
             upcoming=len(digest.upcoming) + len(digest.tasks_upcoming),
             missed=len(digest.missed) + len(digest.tasks_missed),
         )
+        if digest.followed:
+            mail.replace_header(
+                "Subject",
+                _(
+                    "%(subject)s; %(num)d news from followed dossiers",
+                    subject=mail["Subject"],
+                    num=len(digest.followed),
+                ),
+            )
     mail["From"] = config["MAIL_FROM"]
     mail["To"] = digest.user.email
     mail.set_content(render_text(digest))

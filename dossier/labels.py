@@ -11,6 +11,7 @@ from dossier.models import (
     AuditAction,
     Category,
     Confidentiality,
+    ContactRole,
     DeadlineKind,
     DeadlineStatus,
     DeviationArea,
@@ -21,7 +22,9 @@ from dossier.models import (
     GlobalRole,
     KpiDirection,
     KpiPeriod,
+    MandateKind,
     MemberRole,
+    NoticeKind,
     NoticeUnit,
     ObligationParty,
     PlanQuestion,
@@ -201,6 +204,14 @@ AUDIT_ACTION = {
     AuditAction.OBLIGATION_CREATE: _l("Obligation registered"),
     AuditAction.OBLIGATION_UPDATE: _l("Obligation changed"),
     AuditAction.OBLIGATION_FULFIL: _l("Obligation fulfilment recorded"),
+    AuditAction.CONTACT_CREATE: _l("Supplier contact added"),
+    AuditAction.CONTACT_UPDATE: _l("Supplier contact changed"),
+    AuditAction.CONTACT_DELETE: _l("Supplier contact removed"),
+    AuditAction.MANDATE_ADD: _l("Mandate recorded"),
+    AuditAction.MANDATE_REMOVE: _l("Mandate removed"),
+    AuditAction.NOTICE_SEND: _l("Notice sent"),
+    AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
+    AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {
@@ -230,6 +241,25 @@ PLAN_ATTENTION = {
     "no_plan": _l("No execution plan"),
     "review_overdue": _l("Review overdue"),
 }
+CONTACT_ROLE = {
+    ContactRole.ACCOUNT_MANAGER: _l("Account manager"),
+    ContactRole.CONTRACT_CONTACT: _l("Contract contact"),
+    ContactRole.SERVICE_MANAGER: _l("Service manager"),
+    ContactRole.OTHER: _l("Other contact"),
+}
+MANDATE_KIND = {
+    MandateKind.SIGN_AMENDMENTS: _l("May sign amendments"),
+    MandateKind.ACCEPT_DELIVERIES: _l("May accept deliveries"),
+    MandateKind.APPROVE_INVOICES: _l("May approve invoices"),
+    MandateKind.GIVE_NOTICE: _l("May give notice"),
+    MandateKind.OTHER: _l("Other mandate"),
+}
+NOTICE_KIND = {
+    NoticeKind.NEW_VERSION: _l("New version"),
+    NoticeKind.DECISION: _l("Decision"),
+    NoticeKind.CONTACT_CHANGE: _l("Changed contact"),
+    NoticeKind.OTHER: _l("Notice"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -256,6 +286,9 @@ ALL = {
     "kpi_direction": KPI_DIRECTION,
     "kpi_period": KPI_PERIOD,
     "rag_status": RAG_STATUS,
+    "contact_role": CONTACT_ROLE,
+    "mandate_kind": MANDATE_KIND,
+    "notice_kind": NOTICE_KIND,
 }
 
 QUERY_REFUSAL = {

@@ -3,7 +3,7 @@
 The commands live in one module per group: `instance` (init, run, worker), `maintenance`
 (verify, backup, restore, reindex, migrate-storage), `users` (create-user, disable-user,
 create-group, grant, revoke), `filing` (import, register import/export) and `information`
-(search, digest, report); `common` holds what they share.
+(search, digest, report), `notices` (deliver-notices); `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup, ScriptInfo
 
-from dossier.cli import filing, information, instance, maintenance, users
+from dossier.cli import filing, information, instance, maintenance, notices, users
 
 
 def _create_app() -> Any:
@@ -28,7 +28,7 @@ def cli() -> None:
     """Dossier: versioned contract dossiers."""
 
 
-for _group in (instance, maintenance, users, filing, information):
+for _group in (instance, maintenance, users, filing, information, notices):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

@@ -2,6 +2,7 @@
 
 from dossier.models.audit import AuditAction, AuditEvent, OutboxItem, OutboxTopic
 from dossier.models.base import Base, utcnow
+from dossier.models.contacts import Contact, ContactRole, Mandate, MandateKind
 from dossier.models.document import (
     Clause,
     Direction,
@@ -32,6 +33,7 @@ from dossier.models.management import (
     ObligationParty,
     Recurrence,
 )
+from dossier.models.notice import DossierFollow, Notice, NoticeKind, NoticeRecipient
 from dossier.models.performance import Kpi, KpiDirection, KpiMeasurement, KpiPeriod, RagStatus
 from dossier.models.plan import (
     DeviationArea,
@@ -104,4 +106,13 @@ __all__ = [
     "User",
     "new_session_token",
     "utcnow",
+    # contacts and notices
+    "Contact",
+    "ContactRole",
+    "DossierFollow",
+    "Mandate",
+    "MandateKind",
+    "Notice",
+    "NoticeKind",
+    "NoticeRecipient",
 ]

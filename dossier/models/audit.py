@@ -59,6 +59,14 @@ class AuditAction(enum.StrEnum):
     OBLIGATION_CREATE = "obligation.create"
     OBLIGATION_UPDATE = "obligation.update"
     OBLIGATION_FULFIL = "obligation.fulfil"
+    CONTACT_CREATE = "contact.create"
+    CONTACT_UPDATE = "contact.update"
+    CONTACT_DELETE = "contact.delete"
+    MANDATE_ADD = "mandate.add"
+    MANDATE_REMOVE = "mandate.remove"
+    NOTICE_SEND = "notice.send"
+    DOSSIER_FOLLOW = "dossier.follow"
+    DOSSIER_UNFOLLOW = "dossier.unfollow"
 
 
 class OutboxTopic(enum.StrEnum):

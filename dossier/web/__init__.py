@@ -34,10 +34,12 @@ def register_blueprints(app: Flask) -> None:
         admin,
         audit_trail,
         auth,
+        contacts,
         documents,
         dossiers,
         management,
         members,
+        notices,
         performance,
         plans,
         register,
@@ -57,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_trail.bp)
     app.register_blueprint(management.bp)
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(notices.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -73,6 +73,14 @@ _VALUE_NAMES: dict[str, Any] = {
     "fulfilled_on": _l("Fulfilled on"),
     "obligation_id": _l("Obligation"),
     "clause_number": _l("Clause"),
+    # Supplier contacts and their mandates, notices (dossier/contacts.py, dossier/notices.py).
+    "function": _l("Function"),
+    "phone": _l("Phone"),
+    "contact": _l("Contact"),
+    "limit_amount": _l("Up to (euro, excl. VAT)"),
+    "mandates": _l("Mandates"),
+    "subject": _l("Subject"),
+    "recipients": _l("Recipients"),
 }
 # What a lock-out closed (dossier/throttling.py).
 _LOCK_SCOPE: dict[str, Any] = {
@@ -80,7 +88,14 @@ _LOCK_SCOPE: dict[str, Any] = {
     "account": _l("log-ins to this account from addresses that failed"),
     "password": _l("the current-password check"),
 }
-_MONEY_KEYS = frozenset({"value", "annual_value"})
+# Values whose labels depend on the kind of object (contacts, mandates, notices).
+_OWN_MAPPINGS: dict[tuple[str, str], dict[Any, Any]] = {
+    ("contact", "role"): labels.CONTACT_ROLE,
+    ("contact_mandate", "kind"): labels.MANDATE_KIND,
+    ("notice", "kind"): labels.NOTICE_KIND,
+    ("notice", "role"): labels.MEMBER_ROLE,
+}
+_MONEY_KEYS = frozenset({"value", "annual_value", "limit_amount"})
 _DATE_KEYS = frozenset(
     {
         "signed_on",
@@ -354,6 +369,9 @@ class Presenter:
     @staticmethod
     def _mapping(key: str, event: AuditEvent) -> dict[Any, Any] | None:
         deadline = event.object_type == "deadline_action"
+        own = _OWN_MAPPINGS.get((event.object_type, key))
+        if own is not None:
+            return own
         if key == "kind":
             return labels.DEADLINE_KIND if deadline else labels.DOCUMENT_KIND
         if key == "status":

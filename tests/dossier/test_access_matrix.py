@@ -22,10 +22,12 @@ from flask import Flask, url_for
 from dossier import (
     actions,
     calendar_feed,
+    contacts,
     documents,
     dossiers,
     groups,
     memberships,
+    notices,
     obligations,
     performance,
     plans,
@@ -314,6 +316,48 @@ SPEC: dict[tuple[str, str], Case] = {
     ("reports.calendar_feed", "GET"): Case(
         own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
     ),
+    # Supplier contacts: seen with the dossier, kept by its beheerder (can_manage_contacts).
+    ("contacts.index", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("contacts.new", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("contacts.create", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=lambda: {"name": "Jan", "role": "other"}
+    ),
+    ("contacts.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"}), missing_keeps_403=True),
+    ("contacts.update", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"name": "Jan Jansen", "role": "account_manager"},
+        missing_keeps_403=True,
+    ),
+    ("contacts.remove", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=dict, missing_keeps_403=True
+    ),
+    ("contacts.add_mandate", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data_for=lambda ids: {
+            f"contact{ids['contact_id']}-kind": "accept_deliveries",
+            f"contact{ids['contact_id']}-limit_amount": "10.000,00",
+        },
+        missing_keeps_403=True,
+    ),
+    ("contacts.remove_mandate", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=dict, missing_keeps_403=True
+    ),
+    # Notices: one's own (the own notice went to the members but its sender, and not to
+    # those who hold no role), sending by the beheerder, following by whoever sees the dossier.
+    ("notices.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("notices.mark_read", "POST"): Case(
+        own={r: 302 if r in {"reader", "owner", "manager", "auditor"} else 404 for r in LOGGED_IN},
+        data=dict,
+    ),
+    ("notices.mark_all_read", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
+    ("notices.dossier", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("notices.new", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("notices.create", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"kind": "decision", "audience": "all", "subject": "Besluit", "document": ""},
+    ),
+    ("notices.follow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
+    ("notices.unfollow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
 }
 
 
@@ -395,6 +439,11 @@ def build_world() -> dict[str, Any]:
     forbidden = _dossier(people["other"], "2025-002")
     plans.create_plan(people["beheerder"], own)
     plans.create_plan(people["other"], forbidden)
+    own_contact = contacts.add_contact(people["beheerder"], own, {"name": "Els Eigen"})
+    own_mandate = contacts.add_mandate(people["beheerder"], own_contact, "give_notice")
+    other_contact = contacts.add_contact(people["other"], forbidden, {"name": "Vera Vreemd"})
+    other_mandate = contacts.add_mandate(people["other"], other_contact, "give_notice")
+    notice = notices.send_notice(people["beheerder"], own, "Nieuwe contactpersoon")
     revoked = calendar_feed.create_token(people["plain"])
     calendar_feed.revoke_tokens(people["plain"])
     group = groups.create_group(None, "ICT", [people["other"]])
@@ -412,6 +461,9 @@ def build_world() -> dict[str, Any]:
             "token": calendar_feed.create_token(people["reader"]),
             "gone_tokens": [revoked, calendar_feed.create_token(people["disabled"])],
             **_management(people["beheerder"], own),
+            "contact_id": own_contact.id,
+            "mandate_id": own_mandate.id,
+            "notice_id": notice.id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -421,6 +473,8 @@ def build_world() -> dict[str, Any]:
             "kpi_id": _kpi(people["other"], forbidden),
             "due": END_ON[forbidden.reference],
             **_management(people["other"], forbidden),
+            "contact_id": other_contact.id,
+            "mandate_id": other_mandate.id,
         },
     }
     db.session.commit()
@@ -534,19 +588,9 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
     if special is not None:
         return special
     (rule,) = _rules(app, endpoint)
-    args = [
-        a
-        for a in (
-            "reference",
-            "document_id",
-            "number",
-            "membership_id",
-            "action_id",
-            "obligation_id",
-            "kpi_id",
-        )
-        if a in rule.arguments
-    ]
+    ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
+    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id")
+    args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():
         if endpoint == "static":

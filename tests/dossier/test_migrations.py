@@ -212,7 +212,7 @@ def test_the_performance_migration_widens_the_role_check_and_keeps_every_row(
         db.session.remove()
         with db.engine.begin() as connection:
             connection.exec_driver_sql("UPDATE user SET global_role = 'auditor'")
-        downgrade(directory=MIGRATIONS_DIR, revision="clause_types")
+        downgrade(directory=MIGRATIONS_DIR, revision="actions_obligations")
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM membership").scalar() == 1
             tables = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
@@ -250,10 +250,43 @@ def test_the_performance_downgrade_refuses_while_someone_holds_the_portfolio_rol
         db.session.commit()
         db.session.remove()
         with pytest.raises(SystemExit):  # Flask-Migrate reports the RuntimeError and exits
-            downgrade(directory=MIGRATIONS_DIR, revision="clause_types")
+            downgrade(directory=MIGRATIONS_DIR, revision="actions_obligations")
         with db.engine.connect() as connection:
             tables = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
             assert "kpi" in tables
             role = connection.exec_driver_sql('SELECT global_role FROM "user"').scalar()
             assert role == "portfolio"
         db.engine.dispose()
+
+
+def test_the_contacts_notices_migration_goes_down_and_up(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """The contacts and notices tables go away on downgrade (dossiers and members stay) and
+    come back empty and as the models declare them."""
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import contacts, following
+    from dossier.database import MIGRATIONS_DIR
+
+    dossier = make_dossier("2026-CON")
+    contacts.add_contact(admin, dossier, {"name": "Jan"})
+    following.follow(admin, dossier)
+    db.session.commit()
+    new_tables = {"contact", "contact_mandate", "notice", "notice_recipient", "dossier_follow"}
+
+    def tables() -> set[str]:
+        return set(sa.inspect(db.engine).get_table_names())
+
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="performance_portfolio")
+        assert not tables() & new_tables
+        assert _count("dossier") == 1 and _count("membership") == 1
+    finally:
+        db.session.remove()  # end the read of the old schema before it changes
+        upgrade(directory=MIGRATIONS_DIR)
+    assert new_tables <= tables() and _count("contact") == 0
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
