@@ -104,6 +104,8 @@ def test_answers_are_saved_with_their_history(app: Flask, people: dict[str, User
     history = client.get(f"{URL}/history").text
     assert "Schone kantoren" in history and "Schone én veilige kantoren" in history
     assert "Bea Beheer" in history
+    # The edit form starts from the current answers, so saving it again changes nothing.
+    assert "Schone én veilige kantoren</textarea>" in client.get(f"{URL}/edit").text
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "plan.answer").order_by(AuditEvent.id)
     ).all()
