@@ -60,7 +60,7 @@ def bar_chart(
 
 
 TREND_HEIGHT = 220
-TREND_TOP = 20  # room above the plot for the norm's label
+TREND_TOP = 26  # room above the plot for the norm's legend
 TREND_AXIS = 28  # room below the plot for the period labels
 TREND_LEFT = 70  # room left of the plot for the scale's values
 MAX_POINTS = 36
@@ -110,8 +110,9 @@ def trend_chart(
     parts.append(
         f'<line class="chart-norm" x1="{TREND_LEFT}" x2="{WIDTH - 8}" y1="{y(norm):.1f}" '
         f'y2="{y(norm):.1f}"><title>{escape(norm_text)}</title></line>'
-        f'<text class="chart-value" x="{WIDTH - 8}" y="{y(norm) - 5:.1f}" '
-        f'text-anchor="end">{escape(norm_text)}</text>'
+        # The legend sits in the top margin, where no point can cover it.
+        f'<line class="chart-norm" x1="{WIDTH - 170}" x2="{WIDTH - 140}" y1="9" y2="9"></line>'
+        f'<text class="chart-value" x="{WIDTH - 134}" y="13">{escape(norm_text)}</text>'
     )
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_p, v, _t, _c) in enumerate(points))
     parts.append(f'<polyline class="chart-line" points="{line}"></polyline>')

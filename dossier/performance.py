@@ -141,6 +141,11 @@ def plain(number: Decimal | None) -> str | None:
     return None if number is None else f"{number.normalize():f}"
 
 
+def _fits(number: Decimal, limit: Decimal) -> bool:
+    """Whether `number` is finite and fits its column (a larger one would overflow there)."""
+    return number.is_finite() and abs(number) < limit
+
+
 def _kpi_values(kpi: Kpi) -> dict[str, Any]:
     values = {field: getattr(kpi, field) for field in KPI_FIELDS}
     return {k: plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
@@ -157,10 +162,10 @@ def _check_kpi(dossier: Dossier, values: dict[str, Any], kpi: Kpi | None = None)
             query = query.where(Kpi.id != kpi.id)
         if db.session.scalar(query) is not None:
             errors["name"] = str(_l("This dossier already has a KPI with this name."))
-    if values.get("norm") is None:
+    if values.get("norm") is None or not _fits(values["norm"], MAX_NUMBER):
         errors["norm"] = str(_l("Give the norm as a number."))
     tolerance = values.get("tolerance")
-    if tolerance is not None and tolerance < 0:
+    if tolerance is not None and (tolerance < 0 or not _fits(tolerance, MAX_NUMBER)):
         errors["tolerance"] = str(_l("The tolerance cannot be negative."))
     if errors:
         raise ValidationError(errors)
@@ -215,9 +220,6 @@ def update_kpi(actor: User, kpi: Kpi, values: dict[str, Any]) -> bool:
     return True
 
 
-_MEASUREMENT_FIELDS = ("period", "value", "document_id", "penalty_amount", "penalty_note", "note")
-
-
 def _measurement_values(kpi: Kpi, measurement: KpiMeasurement) -> dict[str, Any]:
     return {
         "kpi": kpi.name,
@@ -243,11 +245,13 @@ def record_measurement(actor: User, kpi: Kpi, values: dict[str, Any]) -> KpiMeas
         errors["period"] = str(
             _l("Write the period as %(example)s.", example=PERIOD_EXAMPLE[kpi.period])
         )
-    if values.get("value") is None:
+    if values.get("value") is None or not _fits(values["value"], MAX_NUMBER):
         errors["value"] = str(_l("Give the measured value as a number."))
     penalty = values.get("penalty_amount")
     if penalty is not None and penalty < 0:
         errors["penalty_amount"] = str(_l("A penalty cannot be negative."))
+    elif penalty is not None and not _fits(penalty, MAX_PENALTY):
+        errors["penalty_amount"] = str(_l("This amount is too large."))
     document = _report_document(actor, kpi.dossier, values.get("document_id"), errors)
     if errors:
         raise ValidationError(errors)

@@ -1,8 +1,8 @@
 """Performance as report tables, for pages, CSV/XLSX exports and `dossier report`: the KPIs of
 every visible dossier, the supplier scorecard, and one dossier's measurements.
 
-A measurement's report document is named only when the reader may read it: a confidential
-report shows as a placeholder to everyone else, never by its title.
+A measurement's report document is named only when the reader may read it: to everyone else
+the column is empty, so not even the existence of a confidential report shows.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from flask_babel import lazy_gettext as _l
 from dossier import performance
 from dossier.models import Dossier, Kpi, KpiMeasurement, User
 from dossier.reports import Table
-
-CONFIDENTIAL_REPORT = _l("(a document you may not read)")
 
 
 def _supplier(dossier: Dossier) -> str:
@@ -143,9 +141,8 @@ def measurement_table(user: User, dossier: Dossier, kpis: list[Kpi]) -> Table:
 
 
 def report_title(measurement: KpiMeasurement, readable: set[int]) -> str:
-    """The title of the measurement's report, or a placeholder when the reader may not read it."""
-    if measurement.document_id is None or measurement.document is None:
+    """The title of the measurement's report; empty when there is none or the reader may not
+    read it (confidential, or withdrawn since)."""
+    if measurement.document_id not in readable or measurement.document is None:
         return ""
-    if measurement.document_id not in readable:
-        return str(CONFIDENTIAL_REPORT)
     return measurement.document.title

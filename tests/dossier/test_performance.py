@@ -457,3 +457,12 @@ def test_the_audit_trail_names_kpi_events_and_english_is_available(
     page = client.get("/dossiers/2025-017/performance").text
     assert "Service levels and KPIs" in page and "Amber (within tolerance)" in page
     assert "Record a period" in client.get(f"/dossiers/2025-017/performance/{world['kpi'].id}").text
+
+
+def test_numbers_too_large_for_their_column_are_refused(app: Flask, world: dict[str, Any]) -> None:
+    client = app.test_client(user=world["bea"])
+    url = f"/dossiers/2025-017/performance/{world['kpi'].id}/measurements"
+    huge = client.post(url, data={"period": "2026-01", "value": "1", "penalty_amount": "9" * 15})
+    assert huge.status_code == 400 and "Dit bedrag is te groot" in huge.text
+    assert client.post(url, data={"period": "2026-01", "value": "9" * 12}).status_code == 400
+    assert world["kpi"].measurements == []
