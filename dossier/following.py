@@ -140,13 +140,7 @@ def _register_changes(followed: Any, start: datetime, end: datetime) -> list[Fol
 
 
 def _field_names() -> dict[str, Any]:
-    """The register fields by the labels of the dossier form."""
-    from dossier.web.forms import DossierForm
+    """The register fields by the labels of the register (its form and its export)."""
+    from dossier.register_io import LABELS
 
-    names: dict[str, Any] = {}
-    for name in dir(DossierForm):
-        unbound = getattr(DossierForm, name, None)
-        args = getattr(unbound, "args", None)
-        if args and hasattr(unbound, "field_class"):
-            names[name] = args[0]
-    return names
+    return dict(LABELS)
