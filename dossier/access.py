@@ -309,6 +309,7 @@ ENDPOINTS: dict[str, str] = {
     "dossiers.new": LOGGED_IN,
     "dossiers.create": LOGGED_IN,
     "dossiers.show": LOGGED_IN,
+    "dossiers.summary": LOGGED_IN,
     "dossiers.edit": LOGGED_IN,
     "dossiers.update": LOGGED_IN,
     "documents.new": LOGGED_IN,

@@ -139,6 +139,33 @@ def show(reference: str) -> str:
     )
 
 
+@bp.get("/<reference>/summary")
+@login_required
+def summary(reference: str) -> str:
+    """One printable page for the contract owner: key data, term and deadlines, open actions
+    and obligations, KPI status and the last review of the execution plan."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    today = deadlines.local_today()
+    coming = [
+        d for d in deadlines.for_dossiers([dossier], today, history=False) if d.due_on >= today
+    ]
+    return render_template(
+        "dossiers/summary.html",
+        dossier=dossier,
+        today=today,
+        derived=deadlines.running_dates(dossier, today),
+        deadlines=coming[:5],
+        holders=dossiers.role_holders(dossier),
+        plan=plans.summary(dossier, today),
+        open_actions=actions.of_dossier(dossier, only_open=True),
+        obligations=[
+            (o, obligations.next_open(o, today), obligations.missed(o, today))
+            for o in obligations.of_dossier(dossier)
+        ],
+        kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
+    )
+
+
 def _document_filters() -> dict[str, str]:
     """The document list's text filter, kind and sort from the URL, each checked."""
     kind = request.args.get("kind", "")

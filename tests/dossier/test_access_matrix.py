@@ -123,6 +123,7 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {**DOSSIER_EDIT, "reference": "2025-777"},
     ),
     ("dossiers.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("dossiers.summary", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("dossiers.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
     ("dossiers.update", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),

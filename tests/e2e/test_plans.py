@@ -56,3 +56,14 @@ def test_fill_the_plan_and_record_a_review(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Geschiedenis van de antwoorden").click()
     expect(page.locator("main table")).to_contain_text("€ 120.000 per jaar")
     check_accessibility(page)
+
+    # The one-page summary for the contract owner shows the review, passes axe, prints.
+    page.goto("/dossiers/2026-610")
+    page.get_by_role("button", name="Samenvatting").click()
+    expect(page).to_have_url(re.compile(r"/dossiers/2026-610/summary$"))
+    expect(page.locator("#h-sum-plan + p")).to_contain_text("Laatste evaluatie")
+    expect(page.get_by_role("button", name="Afdrukken, of opslaan als pdf")).to_be_visible()
+    check_accessibility(page)
+    page.emulate_media(media="print")
+    expect(page.locator("header.container")).to_be_hidden()
+    expect(page.get_by_role("button", name="Afdrukken, of opslaan als pdf")).to_be_hidden()

@@ -206,6 +206,11 @@
     window.addEventListener("resize", update);
   }
 
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    /* Printing needs script; without it the button stays hidden (the browser's menu prints). */
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.querySelectorAll(".overflow-auto").forEach(hintScrolling);
   document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
   document.querySelectorAll("[data-status-url]").forEach(pollStatus);

@@ -1,0 +1,100 @@
+"""The one-page dossier summary for the contract owner: key data, term, the execution plan's
+last review, open actions, obligations and KPI status, for whoever may read the dossier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import Flask
+
+from dossier import actions, deadlines, obligations, performance, plans
+from dossier.extensions import db
+from dossier.models import Dossier, MemberRole, PlanQuestion, ReviewOutcome, User
+
+
+def test_the_summary_holds_what_the_owner_needs_on_one_page(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
+) -> None:
+    owner = make_user("eigenaar@example.org", name="Olga Eigenaar")
+    outsider = make_user("buiten@example.org")
+    today = deadlines.local_today()
+    dossier = make_dossier(
+        "2026-500",
+        {owner: MemberRole.OWNER},
+        supplier="Leverancier ICT B.V.",
+        status="active",
+        start_on=today - timedelta(days=400),
+        end_on=today + timedelta(days=300),
+        value=Decimal("120000.00"),
+        review_months=6,
+    )
+    plan = plans.create_plan(admin, dossier)
+    plans.save_answers(admin, plan, {PlanQuestion.WHY: "Een werkende softwarecatalogus."})
+    held = today - timedelta(days=30)
+    plans.record_review(admin, plan, plans.ReviewInput(held, ReviewOutcome.ON_TRACK), today)
+    actions.create_action(
+        admin,
+        dossier,
+        {"agreement": "Exitplan opstellen", "assignee_text": "Leverancier", "due_on": today},
+    )
+    obligations.create_obligation(
+        admin,
+        dossier,
+        {
+            "party": "supplier",
+            "title": "Maandrapportage beschikbaarheid",
+            "recurrence": "monthly",
+            "first_due_on": today - timedelta(days=70),
+            "until_on": None,
+            "owner_id": None,
+        },
+    )
+    kpi = performance.create_kpi(
+        admin,
+        dossier,
+        {
+            "name": "Beschikbaarheid",
+            "norm": Decimal("99.5"),
+            "direction": "higher",
+            "period": "month",
+        },
+    )
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    performance.record_measurement(admin, kpi, {"period": month, "value": Decimal("97.1")})
+    db.session.commit()
+
+    page = app.test_client(user=owner).get("/dossiers/2026-500/summary")
+    assert page.status_code == 200
+    text = page.text
+    for expected in (
+        "Leverancier ICT B.V.",
+        "Olga Eigenaar",
+        "1 van de zeven vragen beantwoord",
+        f"Laatste evaluatie: {held.day}",
+        "Exitplan opstellen",
+        "Maandrapportage beschikbaarheid",
+        "gemist",
+        "Beschikbaarheid",
+        "badge-rag-red",
+        "Afdrukken, of opslaan als pdf",
+    ):
+        assert expected in text, expected
+    # The dossier page links to it; someone who may not read the dossier gets nothing.
+    assert (
+        "/dossiers/2026-500/summary" in app.test_client(user=owner).get("/dossiers/2026-500").text
+    )
+    assert app.test_client(user=outsider).get("/dossiers/2026-500/summary").status_code == 404
+
+
+def test_an_empty_dossier_has_a_summary_too(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    make_dossier("2026-501")
+    text = app.test_client(user=admin).get("/dossiers/2026-501/summary").text
+    assert "Nog geen uitvoeringsplan." in text and "Nog geen evaluatie vastgelegd." in text
+    assert "Geen open acties." in text
