@@ -142,7 +142,7 @@ def test_soort_lists_the_clauses_of_a_type_with_a_facet(app: Flask, world: dict)
     facet = dict(outcome.facets["clause_type"])
     assert facet["liability"] == outcome.result.total
     assert '<h2 class="facet-title">Soort bepaling</h2>' in text
-    assert re.search(r">Aansprakelijkheid</a> <span class=\"muted\">\(\d+\)</span>", text) or (
+    assert re.search(r">Aansprakelijkheid</a>&nbsp;<span class=\"muted\">\(\d+\)</span>", text) or (
         "<strong>Aansprakelijkheid</strong>" in text
     )
 
