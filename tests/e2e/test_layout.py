@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server, log_in
 
-REFERENCE = "2026-870"  # unique among the e2e tests, which share one server
+REFERENCE = "2026-870"  # unique among the e2e tests, which share one server (each file its own)
 LAPTOP = 1366
 WIDTHS = (390, LAPTOP)
 ARTICLES = 80

@@ -14,15 +14,15 @@ from tests.e2e.conftest import Server, check_accessibility, log_in
 def test_agree_a_kpi_record_periods_and_read_the_scorecard(page: Any, server: Server) -> None:
     log_in(page, server)
     page.goto("/dossiers/new")
-    page.fill("#reference", "2026-600")
+    page.fill("#reference", "2026-640")
     page.fill("#title", "Werkplekbeheer")
     page.fill("#supplier", "Conduction B.V.")
     page.select_option("#status", "active")
     page.get_by_role("button", name="Dossier registreren").click()
-    page.wait_for_url("**/dossiers/2026-600")
+    page.wait_for_url("**/dossiers/2026-640")
 
     page.get_by_role("link", name="Serviceniveaus, KPI's en boetes").click()
-    page.wait_for_url("**/dossiers/2026-600/performance")
+    page.wait_for_url("**/dossiers/2026-640/performance")
     check_accessibility(page)
     page.fill("#name", "Beschikbaarheid")
     page.fill("#norm", "99,5")

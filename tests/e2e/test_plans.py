@@ -15,24 +15,24 @@ from tests.e2e.conftest import Server, check_accessibility, log_in
 def test_fill_the_plan_and_record_a_review(page: Any, server: Server) -> None:
     log_in(page, server)
     page.goto("/dossiers/new")
-    page.fill("#reference", "2026-610")
+    page.fill("#reference", "2026-650")
     page.fill("#title", "Hosting zaaksysteem")
     page.select_option("#status", "active")
     page.select_option("#category", "services")
     page.fill("#start_on", "2025-01-01")
     page.fill("#review_months", "6")
     page.get_by_role("button", name="Dossier registreren").click()
-    page.wait_for_url("**/dossiers/2026-610")
+    page.wait_for_url("**/dossiers/2026-650")
     expect(page.locator("#h-plan + p")).to_contain_text("nooit te laat")
     check_accessibility(page)
     # Running, services, no plan: the overview reminds the beheerder.
     page.goto("/overview")
-    expect(page.locator("#h-plans ~ ul")).to_contain_text("2026-610")
+    expect(page.locator("#h-plans ~ ul")).to_contain_text("2026-650")
     check_accessibility(page)
-    page.goto("/dossiers/2026-610")
+    page.goto("/dossiers/2026-650")
 
     page.get_by_role("button", name="Uitvoeringsplan", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/dossiers/2026-610/plan$"))
+    expect(page).to_have_url(re.compile(r"/dossiers/2026-650/plan$"))
     expect(page.locator("main")).to_contain_text("nooit te laat")
     check_accessibility(page)
 
@@ -58,9 +58,9 @@ def test_fill_the_plan_and_record_a_review(page: Any, server: Server) -> None:
     check_accessibility(page)
 
     # The one-page summary for the contract owner shows the review, passes axe, prints.
-    page.goto("/dossiers/2026-610")
+    page.goto("/dossiers/2026-650")
     page.get_by_role("button", name="Samenvatting").click()
-    expect(page).to_have_url(re.compile(r"/dossiers/2026-610/summary$"))
+    expect(page).to_have_url(re.compile(r"/dossiers/2026-650/summary$"))
     expect(page.locator("#h-sum-plan + p")).to_contain_text("Laatste evaluatie")
     expect(page.get_by_role("button", name="Afdrukken, of opslaan als pdf")).to_be_visible()
     check_accessibility(page)
