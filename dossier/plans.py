@@ -285,6 +285,22 @@ def next_review_on(dossier: Dossier, last_review: date | None) -> date | None:
     return anchor + relativedelta(months=dossier.review_months)
 
 
+def next_scheduled(dossier: Dossier, last_review: date | None, today: date) -> date | None:
+    """The first date of the review schedule (every interval from the last review held, or from
+    the start date) that is today or later: the one the deadlines list and calendar show next,
+    also while an earlier review is overdue."""
+    due = next_review_on(dossier, last_review)
+    if due is None:
+        return None
+    anchor = last_review or dossier.start_on
+    assert anchor is not None and dossier.review_months
+    number = 1
+    while due < today:
+        number += 1
+        due = anchor + relativedelta(months=number * dossier.review_months)
+    return due
+
+
 # Attention: running contracts without a plan or with an overdue review.
 
 NO_PLAN = "no_plan"
@@ -349,14 +365,17 @@ class Summary:
     plan: ExecutionPlan | None
     answered: int  # questions with an answer
     reviews: list[PlanReview]  # latest first
-    next_review_on: date | None
+    next_review_on: date | None  # the review due since the last one (or the start)
     overdue: bool
+    next_scheduled: date | None = None  # the first review date of the schedule from today on
 
 
 def summary(dossier: Dossier, today: date) -> Summary:
     plan = plan_of(dossier)
     answered = sum(1 for a in current_answers(plan).values() if a.text) if plan else 0
     held = reviews(plan) if plan else []
-    due = next_review_on(dossier, held[0].held_on if held else None)
+    last = held[0].held_on if held else None
+    due = next_review_on(dossier, last)
     running = dossier.status == DossierStatus.ACTIVE
-    return Summary(plan, answered, held, due, running and due is not None and due < today)
+    overdue = running and due is not None and due < today
+    return Summary(plan, answered, held, due, overdue, next_scheduled(dossier, last, today))

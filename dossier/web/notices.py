@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, TextAreaField
@@ -144,16 +145,25 @@ def _mail(notice: Notice) -> None:
         db.session.rollback()
         log.warning("notice %s not mailed: %s", notice.id, exc)
         flash(
-            _(
+            ngettext(
+                "Notice sent in Dossier to %(num)d person, but the e-mail could not be sent; "
+                "they see it under Notices.",
                 "Notice sent in Dossier to %(num)d people, but the e-mail could not be sent; "
                 "they see it under Notices.",
-                num=count,
+                count,
             ),
             "error",
         )
         return
     db.session.commit()
-    flash(_("Notice sent to %(num)d people, in Dossier and by e-mail.", num=count), "success")
+    flash(
+        ngettext(
+            "Notice sent to %(num)d person, in Dossier and by e-mail.",
+            "Notice sent to %(num)d people, in Dossier and by e-mail.",
+            count,
+        ),
+        "success",
+    )
 
 
 @bp.post("/dossiers/<reference>/follow")

@@ -76,6 +76,7 @@ def show(reference: str) -> str:
         reviews=plans.reviews(plan) if plan else [],
         readable_ids={d.id for d in readable},
         next_review=plans.next_review_on(dossier, last),
+        next_scheduled=plans.next_scheduled(dossier, last, deadlines.local_today()),
         today=deadlines.local_today(),
         can_edit=access.can_edit_plan(current_user, dossier),
         can_review=access.can_review_plan(current_user, dossier),

@@ -98,3 +98,53 @@ def test_an_empty_dossier_has_a_summary_too(
     text = app.test_client(user=admin).get("/dossiers/2026-501/summary").text
     assert "Nog geen uitvoeringsplan." in text and "Nog geen evaluatie vastgelegd." in text
     assert "Geen open acties." in text
+
+
+def test_an_overdue_review_names_when_it_was_due_and_the_next_date_of_the_schedule(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    today = deadlines.local_today()
+    start = today - timedelta(days=400)
+    dossier = make_dossier("2026-502", status="active", start_on=start, review_months=6)
+    plans.create_plan(admin, dossier)
+    db.session.commit()
+    due = plans.next_review_on(dossier, None)
+    scheduled = plans.next_scheduled(dossier, None, today)
+    assert due is not None and due < today
+    # The schedule's next date is what the deadlines list shows next: today or later.
+    assert scheduled is not None and today <= scheduled < today + timedelta(days=190)
+    coming = [d.due_on for d in deadlines.for_dossiers([dossier], today) if d.due_on >= today]
+    assert scheduled in coming
+    client = app.test_client(user=admin)
+    for page in ("/dossiers/2026-502", "/dossiers/2026-502/summary"):
+        text = client.get(page).text
+        assert "Evaluatie te laat sinds" in text and "Volgende volgens het schema" in text, page
+
+
+def test_the_dashboard_with_only_an_action_draws_no_empty_deadline_table(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    # A dossier without dates has no contract deadlines; an action due today is the only task.
+    dossier = make_dossier("2026-503", {admin: MemberRole.BEHEERDER})
+    today = deadlines.local_today()
+    actions.create_action(admin, dossier, {"agreement": "Offerte opvragen", "due_on": today})
+    db.session.commit()
+    page = app.test_client(user=admin).get("/overview").text
+    digest = page[page.index('id="h-digest"') : page.index('id="h-deadlines"')]
+    assert "Offerte opvragen" in digest
+    assert "Geen termijnen" in digest and "<table" in digest  # the task list only
+    assert digest.count("<table") == 1
+
+
+def test_the_portfolio_overview_points_at_the_reports_across_all_dossiers(
+    app: Flask, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    from dossier.models import GlobalRole
+
+    portfolio = make_user("cm@example.org", role=GlobalRole.PORTFOLIO)
+    reader = make_user("lezer@example.org")
+    make_dossier("2026-504", {reader: MemberRole.READER})
+    page = app.test_client(user=portfolio).get("/overview").text
+    assert "Als contractmanagement ziet u alle dossiers" in page
+    assert 'href="/performance"' in page and 'href="/reports/obligations"' in page
+    assert "Als contractmanagement" not in app.test_client(user=reader).get("/overview").text
