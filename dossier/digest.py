@@ -40,12 +40,9 @@ class Digest:
     followed: list[following.FollowedEvent] = field(default_factory=list)
 
     @property
-    def has_deadlines(self) -> bool:
-        return bool(self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed)
-
-    @property
     def is_empty(self) -> bool:
-        return not (self.has_deadlines or self.followed)
+        due = self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed
+        return not (due or self.followed)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:

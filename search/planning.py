@@ -26,6 +26,7 @@ __all__ = [
     "TOO_SLOW",
     "empty_result",
     "ending_stems",
+    "item_fields",
     "parse_request",
 ]
 
@@ -59,6 +60,12 @@ ENDINGS = (
 def ending_stems(prefix: str) -> tuple[str, ...]:
     """The stems of a prefix with each of the common endings (pure, so cached)."""
     return tuple(dict.fromkeys(stem for ending in ENDINGS for stem in stems(prefix + ending)))
+
+
+def item_fields(parsed: ParsedQuery) -> list[tuple[tuple[str, float], ...]]:
+    """Per positive item, the fields it may match in: FIELDS, or only the text when it must
+    match the text itself (ParsedQuery.metadata_allowed)."""
+    return [FIELDS if meta else TEXT_FIELDS for meta in parsed.metadata_allowed()]
 
 
 def parse_request(request: SearchRequest) -> tuple[SearchRequest, ParsedQuery]:

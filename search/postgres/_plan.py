@@ -23,9 +23,9 @@ from search.planning import (
     MAX_EXPANSION,
     MAX_QUERY_EXPANSION,
     PART_BOOST,
-    TEXT_FIELDS,
     TOO_BROAD,
     ending_stems,
+    item_fields,
 )
 from search.postgres._rows import lexeme
 from search.query import Item, ParsedQuery, QueryRefused
@@ -122,7 +122,7 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
     positive = parsed.positive
     keys = parsed.coordination()
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
-    fields = [FIELDS if meta else TEXT_FIELDS for meta in parsed.metadata_allowed()]
+    fields = item_fields(parsed)
     items = []
     for item, key, its_fields in zip(positive, keys, fields, strict=True):
         items.append(

@@ -29,10 +29,10 @@ from search.planning import (
     MAX_EXPANSION,
     MAX_QUERY_EXPANSION,
     PART_BOOST,
-    TEXT_FIELDS,
     TOO_BROAD,
     TOO_SLOW,
     ending_stems,
+    item_fields,
 )
 from search.query import Item, ParsedQuery, QueryRefused
 from search.whoosh._codec import holds
@@ -116,7 +116,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     positive = parsed.positive
     keys = parsed.coordination()
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
-    fields = [FIELDS if meta else TEXT_FIELDS for meta in parsed.metadata_allowed()]
+    fields = item_fields(parsed)
     optional_checks: list[Adjacency] = []
     checks: list[Adjacency] = []
     items = []

@@ -342,3 +342,19 @@ def test_the_audit_trail_names_actions_and_obligations(app: Flask, world: dict) 
     assert "Nakoming van verplichting vastgelegd" in page and "Maandrapportage" in page
     assert "2 januari 2026" in page and "Verplichting geregistreerd" in page
     assert "&lt;script&gt;" in page and "<script>alert" not in page
+
+
+def test_the_obligation_page_has_its_edit_form_once_and_a_plain_title(
+    app: Flask, world: dict
+) -> None:
+    # The form was once pasted into the title and breadcrumb blocks too: three forms with the
+    # same ids, the first one above the page's heading.
+    page = _client(app, world["bea"]).get(
+        f"/dossiers/2026-001/obligations/{world['obligation'].id}"
+    )
+    assert page.status_code == 200
+    html = page.text
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "<form" not in title and "<section" not in title
+    assert html.count('id="h-edit-obligation"') == 1
+    assert html.index("<h1>") < html.index('id="h-edit-obligation"')
