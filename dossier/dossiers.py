@@ -476,9 +476,29 @@ def _rank(role: MemberRole) -> int:
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 
 
+# One comma before exactly three digits, and no point: "2,500" is 2.5 in Dutch and 2500 in English.
+_AMBIGUOUS_COMMA = re.compile(r"-?\d{1,3},\d{3}")
+
+
+class AmbiguousAmount(ValueError):
+    """An amount that reads as two different numbers ("2,500"): asked again, never guessed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        whole, part = text.strip().replace("€", "").strip().split(",")
+        self.thousands = f"{whole}.{part}"  # the Dutch way of writing 2500
+        self.decimal = f"{whole},{part[:2]}"  # and of 2.50
+
+
 def coerce_decimal(text: str) -> Decimal:
-    """Parse an amount written the Dutch way (1.234,56; 50.000) or the English way (1,234.56)."""
+    """Parse an amount written the Dutch way (1.234,56; 50.000) or the English way (1,234.56).
+
+    "2,500" alone is refused (AmbiguousAmount): Dutch reads 2.50, English 2500, and an amount
+    stored a thousand times too small is worse than a question.
+    """
     cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if _AMBIGUOUS_COMMA.fullmatch(cleaned):
+        raise AmbiguousAmount(cleaned)
     if _DOT_THOUSANDS.fullmatch(cleaned):
         return Decimal(cleaned.replace(".", ""))
     if "," in cleaned and (cleaned.rfind(",") > cleaned.rfind(".")):

@@ -27,39 +27,61 @@ from dossier.models import (
 )
 from search.clause_types import find_type
 
-# Clause types that mostly state something a party must do, and when.
+# Clause types that mostly state something a party must deliver, and when: with a sentence that
+# says so (a duty or a rhythm) they are proposed. Types that name a subject rather than a duty
+# (service levels, maintenance, governance) need a sentence with both a duty and a rhythm, as any
+# other clause does: otherwise every SLA and process description would be proposed.
 DUTY_TYPES = (
     "reporting",
     "insurance",
     "price_adjustment",
-    "governance",
     "delivery",
-    "service_levels",
     "audit",
     "invoicing",
     "security_guarantee",
-    "maintenance_support",
 )
 # Kinds of document whose clauses bind the parties.
 CONTRACT_KINDS = (DocumentKind.CONTRACT, DocumentKind.AMENDMENT, DocumentKind.ANNEX)
 _DUTY_WORDS = re.compile(
-    r"\b(verplicht\w*|dient|dienen|zal|zullen|moet|moeten|uiterlijk|levert|verstrekt|overlegt|"
-    r"rapporteert|shall|must|is required|will provide|no later than)\b",
+    r"\b(verplicht\w*|dient|dienen|zal|zullen|moet|moeten|uiterlijk|levert|leveren|verstrekt|"
+    r"verstrekken|overlegt|rapporteert|rapporteren|stuurt|zendt|meldt|informeert|actualiseert|"
+    r"organiseert|organiseren|wordt\s+(?:\S+\s+){0,10}?(?:geleverd|verstrekt|afgegeven|aangeleverd|"
+    r"opgeleverd|overgelegd|toegezonden|opgesteld)|"
+    r"shall|must|is required|are required|will provide|will deliver|no later than|submits?|"
+    r"delivers?|provides?)\b",
     re.IGNORECASE,
 )
-_RECURRENCE_WORDS = (
-    (Recurrence.MONTHLY, r"maandelijks\w*|per maand|elke maand|iedere maand|monthly|each month"),
+# Rhythms, each with the recurrence it suggests; the first one a sentence names counts. Twice a
+# year has no recurrence of its own: it suggests none rather than a wrong one.
+_RHYTHMS = (
     (
         Recurrence.QUARTERLY,
-        r"per kwartaal|elk kwartaal|ieder kwartaal|driemaandelijks\w*|kwartaal\w*|quarterly"
-        r"|each quarter",
+        r"(?:elke|iedere|om\s+de)\s+drie\s+maanden|driemaandelijks\w*|per\s+kwartaal|"
+        r"elk\s+kwartaal|ieder\s+kwartaal|kwartaal\w*|quarterly|each\s+quarter|"
+        r"every\s+(?:three|3)\s+months",
+    ),
+    (
+        None,
+        r"halfjaarlijks\w*|(?:tweemaal|twee\s+keer)\s+per\s+jaar|(?:elk|ieder)\s+half\s+jaar|"
+        r"(?:elke|iedere|om\s+de)\s+zes\s+maanden|semi-?annual\w*|twice\s+a\s+year|"
+        r"every\s+(?:six|6)\s+months",
+    ),
+    (
+        Recurrence.MONTHLY,
+        r"maandelijks\w*|per\s+maand|elke\s+maand|iedere\s+maand|monthly|each\s+month|"
+        r"every\s+month",
     ),
     (
         Recurrence.YEARLY,
-        r"jaarlijks\w*|per jaar|elk jaar|ieder jaar|eenmaal per jaar|annual\w*|yearly|each year"
-        r"|every year",
+        r"jaarlijks\w*|per\s+jaar|elk\s+jaar|ieder\s+jaar|eenmaal\s+per\s+jaar|annual\w*|yearly|"
+        r"each\s+year|every\s+year",
     ),
 )
+_RHYTHM = re.compile(
+    "|".join(f"(?P<r{i}>\\b(?:{pattern})\\b)" for i, (_r, pattern) in enumerate(_RHYTHMS)),
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
 _SUPPLIER_WORDS = re.compile(
     r"\b(opdrachtnemer|leverancier|dienstverlener|supplier|contractor|vendor|service provider)\b",
     re.IGNORECASE,
@@ -74,7 +96,7 @@ class Proposal:
     """A clause that looks like it sets an obligation, and what it suggests.
 
     `withheld`: the clause is in a confidential document; like a search result, the proposal
-    shows where it is, not its text, and suggests nothing from it.
+    shows where it is, not its text, and suggests nothing from it (and `sentence` is empty).
     """
 
     clause: Clause
@@ -84,13 +106,20 @@ class Proposal:
     recurrence: Recurrence
     title: str
     withheld: bool
+    sentence: str  # the sentence that states the duty, shown with the proposal
+
+
+def _rhythm(text: str) -> tuple[bool, Recurrence]:
+    """Whether `text` names a rhythm, and the recurrence the first one it names suggests."""
+    found = _RHYTHM.search(text)
+    if found is None:
+        return False, Recurrence.ONCE
+    recurrence = _RHYTHMS[int(found.lastgroup[1:])][0]  # type: ignore[index]
+    return True, recurrence or Recurrence.ONCE
 
 
 def suggest_recurrence(text: str) -> Recurrence:
-    for recurrence, pattern in _RECURRENCE_WORDS:
-        if re.search(rf"\b({pattern})\b", text, re.IGNORECASE):
-            return recurrence
-    return Recurrence.ONCE
+    return _rhythm(text)[1]
 
 
 def suggest_party(text: str) -> ObligationParty:
@@ -101,19 +130,29 @@ def suggest_party(text: str) -> ObligationParty:
     return ObligationParty.SUPPLIER
 
 
-def is_candidate(clause: Clause) -> tuple[str, ...] | None:
-    """The duty types of a clause that looks like an obligation, or None.
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
-    A clause is one when it is of a duty type, or its wording states a duty with a rhythm
-    ("Opdrachtnemer levert maandelijks ...").
+
+def duty_sentence(clause: Clause) -> tuple[str, ...] | None:
+    """The sentence of a clause that states its obligation, and the clause's duty types; None
+    when the clause does not look like an obligation.
+
+    A sentence with both a duty ("Opdrachtnemer levert", "shall") and a rhythm ("maandelijks",
+    "elke drie maanden") states one; a clause of a duty type (reporting, insurance, price
+    indexation, ...) needs only a sentence with a duty or a rhythm. The sentence then decides
+    the suggested party and recurrence, so a rhythm elsewhere in a long article does not.
     """
     duty = tuple(t for t in clause.types if t in DUTY_TYPES)
-    if duty:
-        return duty
-    text = f"{clause.heading}\n{clause.text}"
-    if _DUTY_WORDS.search(text) and suggest_recurrence(text) != Recurrence.ONCE:
-        return ()
-    return None
+    fallback = None
+    for sentence in _sentences(clause.text):
+        has_duty = _DUTY_WORDS.search(sentence) is not None
+        has_rhythm = _rhythm(sentence)[0]
+        if has_duty and has_rhythm:
+            return (sentence, *duty)
+        if duty and fallback is None and (has_duty or has_rhythm):
+            fallback = (sentence, *duty)
+    return fallback
 
 
 def proposals(user: User, dossier: Dossier) -> list[Proposal]:
@@ -130,24 +169,33 @@ def proposals(user: User, dossier: Dossier) -> list[Proposal]:
         .order_by(Document.id, Clause.position)
     )
     found = []
+    seen = set()  # the same article in two files (a .docx and its .pdf) is proposed once
     for clause in db.session.scalars(query):
         if (clause.version_id, clause.number) in taken:
             continue
-        types = is_candidate(clause)
-        if types is None:
+        duty = duty_sentence(clause)
+        if duty is None:
             continue
-        found.append(_proposal(clause, types))
+        key = (clause.number, clause.heading, " ".join(clause.text.split()))
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(_proposal(clause, duty[0], duty[1:]))
     return found
 
 
-def _proposal(clause: Clause, types: tuple[str, ...]) -> Proposal:
+def _proposal(clause: Clause, sentence: str, types: tuple[str, ...]) -> Proposal:
     document = clause.version.document
     if document.is_confidential:
         title = _("Obligation from article %(number)s", number=clause.number or "?")
         return Proposal(
-            clause, document, (), ObligationParty.SUPPLIER, Recurrence.ONCE, title, True
+            clause, document, (), ObligationParty.SUPPLIER, Recurrence.ONCE, title, True, ""
         )
-    text = f"{clause.heading}\n{clause.text}"
+    party_text = (
+        sentence
+        if _SUPPLIER_WORDS.search(sentence) or _CLIENT_WORDS.search(sentence)
+        else clause.text
+    )
     if clause.heading:
         title = clause.heading
     elif types and find_type(types[0]) is not None:
@@ -156,7 +204,14 @@ def _proposal(clause: Clause, types: tuple[str, ...]) -> Proposal:
         title = clause.text.strip().split("\n")[0][:80]
     title = title[:255]
     return Proposal(
-        clause, document, types, suggest_party(text), suggest_recurrence(text), title, False
+        clause,
+        document,
+        types,
+        suggest_party(party_text),
+        suggest_recurrence(sentence),
+        title,
+        False,
+        " ".join(sentence.split()),
     )
 
 

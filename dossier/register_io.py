@@ -207,6 +207,11 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     try:
         return dossiers.coerce_decimal(str(value)).quantize(Decimal("0.01"))
+    except dossiers.AmbiguousAmount as exc:
+        raise ValueError(
+            f"{value!r} is unclear: {exc.thousands} or {exc.decimal}? "
+            "Write thousands with a point and cents with a comma"
+        ) from None
     except InvalidOperation:
         raise ValueError(f"{value!r} is not an amount") from None
 

@@ -4,7 +4,7 @@ supplier's contacts with their mandates, kept by the dossier's beheerder."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -151,6 +151,9 @@ def remove(reference: str, contact_id: int) -> Response:
     dossier = _dossier(reference)
     contact = _contact_or_404(dossier, contact_id)
     name = contact.name
+    if request.form.get("confirm") != "yes":
+        flash(_("Nothing removed: confirm the removal first."), "error")
+        return redirect(url_for(".index", reference=dossier.reference))
     contacts.remove_contact(current_user, contact)
     db.session.commit()
     flash(_("Contact %(name)s removed.", name=name), "success")
@@ -186,6 +189,9 @@ def remove_mandate(reference: str, contact_id: int, mandate_id: int) -> Response
     mandate = next((m for m in contact.mandates if m.id == mandate_id), None)
     if mandate is None:
         abort(404)
+    if request.form.get("confirm") != "yes":
+        flash(_("Nothing removed: confirm the removal first."), "error")
+        return redirect(url_for(".index", reference=dossier.reference))
     contacts.remove_mandate(current_user, mandate)
     db.session.commit()
     flash(_("Mandate of %(name)s removed.", name=contact.name), "success")

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -90,6 +91,16 @@ class AmountField(StringField):
             return
         try:
             self.data = dossiers.coerce_decimal(raw).quantize(Decimal("0.01"))
+        except dossiers.AmbiguousAmount as exc:
+            self.data = None
+            raise ValueError(
+                _(
+                    "Unclear: %(thousands)s or %(decimal)s? Write thousands with a point and "
+                    "cents with a comma",
+                    thousands=exc.thousands,
+                    decimal=exc.decimal,
+                )
+            ) from exc
         except (InvalidOperation, ValueError) as exc:
             self.data = None
             raise ValueError(_l("Not an amount; write for example 450.000,00")) from exc

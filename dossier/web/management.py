@@ -196,6 +196,10 @@ def create_obligation(reference: str) -> Any:
             _flash_errors(error, form)
         else:
             db.session.commit()
+            if clause is not None:
+                # Confirmed from the proposals: back to the rest of them, saying what was done.
+                flash(_("Obligation registered: %(title)s.", title=item.title), "success")
+                return redirect(url_for("management.proposals", reference=reference))
             flash(_("Obligation registered."), "success")
             return redirect(
                 url_for("management.obligation", reference=reference, obligation_id=item.id)

@@ -156,10 +156,39 @@ def test_stale_form_is_refused(app: Any, admin: User, make_dossier: Callable) ->
         ("1,234,567.89", "1234567.89"),
         ("€ 450000", "450000"),
         ("12,5", "12.5"),
+        ("2,50", "2.50"),
+        ("2.500", "2500"),
+        ("2,500.00", "2500.00"),
+        ("2.500,00", "2500.00"),
+        ("1,2345", "1.2345"),
     ],
 )
 def test_amounts_in_dutch_and_english_notation(text: str, expected: str) -> None:
     assert dossiers.coerce_decimal(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["2,500", "€ 12,000", "-1,000"])
+def test_an_amount_that_reads_two_ways_is_asked_again(text: str) -> None:
+    with pytest.raises(dossiers.AmbiguousAmount):
+        dossiers.coerce_decimal(text)
+
+
+def test_the_form_asks_which_amount_was_meant_and_keeps_what_was_typed(
+    app: Any, admin: User
+) -> None:
+    from dossier.web.forms import AmountField, Form
+
+    class _Amount(Form):
+        amount = AmountField("amount")
+
+    with app.test_request_context(method="POST", data={"amount": "2,500"}):
+        form = _Amount(meta={"csrf": False})
+        assert not form.validate()
+        assert form.amount.data is None
+        assert form.amount.errors == [
+            "Onduidelijk: 2.500 of 2,50? Schrijf duizendtallen met een punt en centen met een komma"
+        ]
+        assert 'value="2,500"' in form.amount()
 
 
 @pytest.mark.parametrize("text", ["NaN", "nan", "-Infinity", "sNaN"])

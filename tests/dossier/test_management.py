@@ -32,6 +32,7 @@ from dossier.extensions import db
 from dossier.models import (
     ActionStatus,
     AuditEvent,
+    Clause,
     Confidentiality,
     DeadlineStatus,
     Document,
@@ -658,3 +659,74 @@ def test_the_dashboard_lists_the_users_actions_and_obligations(
 def test_suggestions_from_wording(text: str, recurrence: str, party: str) -> None:
     assert obligation_proposals.suggest_recurrence(text) == Recurrence(recurrence)
     assert obligation_proposals.suggest_party(text) == ObligationParty(party)
+
+
+@pytest.mark.parametrize(
+    ("text", "recurrence"),
+    [
+        # "drie maanden" is a quarter, not a month; the first rhythm named counts.
+        ("De beoordeling vindt elke drie maanden plaats.", "quarterly"),
+        ("Every three months the Supplier reports; monthly figures are attached.", "quarterly"),
+        ("Opdrachtnemer rapporteert maandelijks en overlegt eenmaal per jaar.", "monthly"),
+        # Twice a year has no recurrence of its own: none is suggested rather than a wrong one.
+        ("Tweemaal per jaar beoordeelt de beheergroep de voorstellen.", "once"),
+        ("The parties meet semi-annually.", "once"),
+    ],
+)
+def test_rhythms(text: str, recurrence: str) -> None:
+    assert obligation_proposals.suggest_recurrence(text) == Recurrence(recurrence)
+
+
+def _clause(heading: str, text: str, types: tuple[str, ...] = ()) -> Clause:
+    return Clause(number="1", heading=heading, text=text, clause_types=" ".join(types), position=0)
+
+
+@pytest.mark.parametrize(
+    ("clause", "sentence"),
+    [
+        # A duty and a rhythm in one sentence: proposed, whatever the clause's type.
+        (
+            _clause(
+                "Servicebeoordelingen",
+                "De Dienst wordt beoordeeld. Leverancier levert elke drie maanden een rapport.",
+            ),
+            "Leverancier levert elke drie maanden een rapport.",
+        ),
+        (
+            _clause(
+                "Security", "Jaarlijks wordt door een auditor een assurancerapport (TPM) afgegeven."
+            ),
+            "Jaarlijks wordt door een auditor een assurancerapport (TPM) afgegeven.",
+        ),
+        # A duty type needs only a duty or a rhythm.
+        (
+            _clause(
+                "Verzekering",
+                "Opdrachtnemer is verzekerd en dient dat aan te tonen.",
+                ("insurance",),
+            ),
+            "Opdrachtnemer is verzekerd en dient dat aan te tonen.",
+        ),
+        # A subject rather than a duty (service levels) without a rhythm: not an obligation.
+        (
+            _clause(
+                "Beschikbaarheid",
+                "De Dienst moet beschikbaar zijn tijdens kantooruren.",
+                ("service_levels",),
+            ),
+            None,
+        ),
+        # A rhythm and a duty in different sentences of a long article do not make one.
+        (
+            _clause(
+                "Aansprakelijkheid",
+                "De Jaarvergoeding is per jaar berekend. Partijen moeten schade beperken.",
+            ),
+            None,
+        ),
+        (_clause("Colofon", "Uitgave van VNG Realisatie, versie 1.0, 2025."), None),
+    ],
+)
+def test_the_sentence_that_states_a_duty(clause: Clause, sentence: str | None) -> None:
+    found = obligation_proposals.duty_sentence(clause)
+    assert (found[0] if found else None) == sentence

@@ -360,6 +360,9 @@ def test_defining_a_kpi_through_the_form(app: Flask, world: dict[str, Any]) -> N
     assert changed.status_code == 302
     db.session.refresh(kpi)
     assert kpi.norm == Decimal(8) and kpi.tolerance == 0
+    # Nothing measured yet: no "€ 0,00 penalties" as if it had been measured and met.
+    kpi_page = client.get(f"/dossiers/2025-017/performance/{kpi.id}").text
+    assert "nog niets gemeten" in kpi_page and "€ 0,00" not in kpi_page
     (event,) = _events("kpi.update")
     assert event.before == {"norm": "4", "tolerance": "1.5", "name": "Reactietijd <b>"}
     assert event.after == {"norm": "8", "tolerance": "0", "name": "Reactietijd"}

@@ -71,7 +71,24 @@ def test_the_beheerder_keeps_contacts_and_mandates_and_readers_see_them(
     assert refused == 403
     assert db.session.scalar(sa.select(Contact)) is not None
 
+    # A removal asks first: without the confirmation nothing is removed, and the page says so.
+    mandate_id = contact.mandates[0].id
+    unconfirmed = client.post(
+        f"/dossiers/2025-010/contacts/{contact.id}/mandates/{mandate_id}/remove",
+        follow_redirects=True,
+    )
+    assert "Niets verwijderd: bevestig eerst het verwijderen." in _text(unconfirmed)
     assert client.post(f"/dossiers/2025-010/contacts/{contact.id}/remove").status_code == 302
+    db.session.expire_all()
+    assert len(db.session.scalar(sa.select(Contact).where(Contact.id == contact.id)).mandates) == 1
+    assert _events(AuditAction.CONTACT_DELETE) == []
+    assert "Ja, verwijder Jan &lt;b&gt;de Vries&lt;/b&gt;" in client.get(
+        "/dossiers/2025-010/contacts"
+    ).text
+    confirmed = client.post(
+        f"/dossiers/2025-010/contacts/{contact.id}/remove", data={"confirm": "yes"}
+    )
+    assert confirmed.status_code == 302
     assert [e.action for e in _events(AuditAction.CONTACT_DELETE)] == ["contact.delete"]
     assert len(_events(AuditAction.MANDATE_ADD)) == 1
 

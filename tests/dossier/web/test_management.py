@@ -235,6 +235,8 @@ def test_proposals_and_confirming_one(app: Flask, world: dict) -> None:
     assert "Vertrouwelijk: de tekst is te zien" in page
     version = db.session.scalar(sa.select(Document).where(Document.id == secret.id)).current_version
     secret_clause = next(c for c in version.clauses if c.number == "2")
+    proposed = f'name="clause_id" type="hidden" value="{secret_clause.id}"'
+    assert proposed in page
     response = client.post(
         "/dossiers/2026-001/obligations",
         data={
@@ -245,12 +247,18 @@ def test_proposals_and_confirming_one(app: Flask, world: dict) -> None:
             "first_due_on": "2026-03-01",
         },
     )
+    # Back to the remaining proposals, saying what was registered; this one is proposed no more.
     assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dossiers/2026-001/obligations/proposals")
+    page = client.get(response.headers["Location"]).text
+    assert "Verplichting geregistreerd: Verzekeringsbewijs." in page
+    assert proposed not in page
     made = db.session.scalar(sa.select(Obligation).where(Obligation.title == "Verzekeringsbewijs"))
     assert made.clause_number == "2"
     # The beheerder sees the link to the clause; the reader may not open the document.
-    assert "artikel 2" in client.get(response.headers["Location"]).text
-    reader_page = _client(app, world["reader"]).get(response.headers["Location"]).text
+    made_url = f"/dossiers/2026-001/obligations/{made.id}"
+    assert "artikel 2" in client.get(made_url).text
+    reader_page = _client(app, world["reader"]).get(made_url).text
     assert "artikel 2" not in reader_page and f"/documents/{secret.id}" not in reader_page
     assert "een bepaling uit een document dat u niet mag openen" in reader_page
     # A clause id from another dossier (or none at all) is as if missing.
