@@ -64,6 +64,8 @@ TREND_TOP = 26  # room above the plot for the norm's legend
 TREND_AXIS = 28  # room below the plot for the period labels
 TREND_LEFT = 70  # room left of the plot for the scale's values
 MAX_POINTS = 36
+NARROW_WIDTH = 360  # the phone's twin: at 390 px its text stays about 12 pixels high
+NARROW_POINTS = 12
 _TREND_LABELS = 12  # at most this many period labels under the plot; every point has a tooltip
 
 
@@ -73,20 +75,27 @@ def trend_chart(
     norm: float,
     norm_text: str,
     scale_text: Callable[[float], str] = lambda v: f"{v:g}",
+    *,
+    width: int = WIDTH,
+    max_points: int = MAX_POINTS,
+    css: str = "",
 ) -> Markup:
     """A line of a value over periods, with the norm as a dashed line across it.
+
+    `width` is in the chart's own units, whose text is 12 units high: a phone gets a narrow
+    twin (NARROW_WIDTH, fewer points) so its labels are not scaled down to 7 pixels.
 
     `points` are (period label, value, value as text, css status class), oldest first; the
     latest MAX_POINTS are drawn. The scale spans the values and the norm (not from zero), so a
     drop from 99.7 to 97 shows; the status class colours each point (green, amber, red in
     app.css), so the chart reads the same as the table beside it.
     """
-    points = list(points)[-MAX_POINTS:]
+    points = list(points)[-max_points:]
     values = [norm, *(v for _p, v, _t, _c in points)]
     pad = (max(values) - min(values)) * 0.1 or abs(norm) * 0.05 or 1.0
     low, high = min(values) - pad, max(values) + pad
     plot = TREND_HEIGHT - TREND_TOP - TREND_AXIS
-    room = WIDTH - TREND_LEFT - 16
+    room = width - TREND_LEFT - 16
 
     def y(value: float) -> float:
         return TREND_TOP + (high - value) / (high - low) * plot
@@ -94,9 +103,9 @@ def trend_chart(
     def x(index: int) -> float:
         return TREND_LEFT + (index + 0.5) * room / max(1, len(points))
 
-    every = max(1, -(-len(points) // _TREND_LABELS))
+    every = max(1, -(-len(points) // max(2, _TREND_LABELS * width // WIDTH)))
     parts = [
-        f'<svg class="chart trend" role="img" viewBox="0 0 {WIDTH} {TREND_HEIGHT}" '
+        f'<svg class="chart trend {css}" role="img" viewBox="0 0 {width} {TREND_HEIGHT}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         f'<line class="chart-axis" x1="{TREND_LEFT}" x2="{TREND_LEFT}" y1="{TREND_TOP}" '
@@ -108,11 +117,11 @@ def trend_chart(
             f'text-anchor="end">{escape(scale_text(value))}</text>'
         )
     parts.append(
-        f'<line class="chart-norm" x1="{TREND_LEFT}" x2="{WIDTH - 8}" y1="{y(norm):.1f}" '
+        f'<line class="chart-norm" x1="{TREND_LEFT}" x2="{width - 8}" y1="{y(norm):.1f}" '
         f'y2="{y(norm):.1f}"><title>{escape(norm_text)}</title></line>'
         # The legend sits in the top margin, where no point can cover it.
-        f'<line class="chart-norm" x1="{WIDTH - 170}" x2="{WIDTH - 140}" y1="9" y2="9"></line>'
-        f'<text class="chart-value" x="{WIDTH - 134}" y="13">{escape(norm_text)}</text>'
+        f'<line class="chart-norm" x1="{width - 170}" x2="{width - 140}" y1="9" y2="9"></line>'
+        f'<text class="chart-value" x="{width - 134}" y="13">{escape(norm_text)}</text>'
     )
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_p, v, _t, _c) in enumerate(points))
     parts.append(f'<polyline class="chart-line" points="{line}"></polyline>')

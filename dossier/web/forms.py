@@ -172,9 +172,9 @@ class DossierForm(Form):
     supplier_kvk = StringField(_l("Supplier KvK number"), validators=[Length(max=8)])
     client_department = StringField(_l("Client department"), validators=[Length(max=255)])
     # Each lists everyone holding the role (the dossier's memberships); a person holds one.
-    owner = SelectMultipleField(_l("Contract owner"), choices=[], render_kw={"size": 4})
-    manager = SelectMultipleField(_l("Contract manager"), choices=[], render_kw={"size": 4})
-    beheerder = SelectMultipleField(_l("Contract administrator"), choices=[], render_kw={"size": 4})
+    owner = SelectMultipleField(_l("Contract owner"), choices=[])
+    manager = SelectMultipleField(_l("Contract manager"), choices=[])
+    beheerder = SelectMultipleField(_l("Contract administrator"), choices=[])
     status = SelectField(_l("Status"), choices=_choices(labels.STATUS))
     signed_on = DateField(_l("Signed on"), validators=[Optional()])
     start_on = DateField(_l("Start date"), validators=[Optional()])

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from dossier import access, labels, performance, performance_tables
-from dossier.charts import trend_chart
+from dossier.charts import NARROW_POINTS, NARROW_WIDTH, trend_chart
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import Dossier, Kpi, Party
@@ -130,13 +130,24 @@ def _chart(kpi: Kpi) -> Markup | None:
         for m in kpi.measurements
     ]
     norm = _("norm %(value)s", value=f"{format_number(kpi.norm)}{unit}")
-    return trend_chart(
-        _("Trend of %(name)s", name=kpi.name),
+    title = _("Trend of %(name)s", name=kpi.name)
+
+    def scale(value: float) -> str:
+        return format_number(Decimal(f"{value:.2f}"))
+
+    # A laptop's chart and a phone's narrower twin; app.css shows the one that fits.
+    wide = trend_chart(title, columns, float(kpi.norm), norm, scale, css="chart-wide")
+    narrow = trend_chart(
+        title,
         columns,
         float(kpi.norm),
         norm,
-        scale_text=lambda value: format_number(Decimal(f"{value:.2f}")),
+        scale,
+        width=NARROW_WIDTH,
+        max_points=NARROW_POINTS,
+        css="chart-narrow",
     )
+    return wide + narrow
 
 
 @bp.get("/dossiers/<reference>/performance/<int:kpi_id>")

@@ -293,6 +293,9 @@ def test_pages_show_status_trend_and_penalties(app: Flask, world: dict[str, Any]
     assert "<svg" in kpi_page.text and "chart-point chart-amber" in kpi_page.text
     assert "chart-point chart-red" in kpi_page.text and "chart-norm" in kpi_page.text
     assert "norm 99,5 %" in kpi_page.text
+    # A phone gets a narrower twin of the chart, so its labels keep their size.
+    assert 'class="chart trend chart-narrow"' in kpi_page.text
+    assert 'viewBox="0 0 360 220"' in kpi_page.text
     assert "rapportage-januari" in kpi_page.text
     assert 'action="/dossiers/2025-017/performance' not in kpi_page.text  # a reader records nothing
     scorecard = client.get("/performance")
