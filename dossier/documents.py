@@ -27,7 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit, crash
+from dossier import audit, crash, plans
 from dossier.errors import IntegrityFailure, StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.filenames import clean_filename
@@ -334,7 +334,17 @@ def file_document(
         after=after,
     )
     add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
+    _link_to_plan(actor, document)
     return document
+
+
+def _link_to_plan(actor: User, document: Document) -> None:
+    """A document filed (or corrected) as an execution plan is linked to the dossier's plan
+    record, which is started if the dossier has none; both steps are audited. A plan record
+    without answers still counts as missing in completeness and on the dashboard."""
+    if document.kind != DocumentKind.EXECUTION_PLAN:
+        return
+    plans.link_document(actor, plans.create_plan(actor, document.dossier), document)
 
 
 def default_title(filename: str) -> str:
@@ -494,6 +504,8 @@ def update_metadata(
     document.confidentiality = values["confidentiality"]  # type: ignore[assignment]
     after = metadata_snapshot(document)
     changes = {k: (before[k], after[k]) for k in METADATA_FIELDS if before[k] != after[k]}
+    if "kind" in changes:
+        _link_to_plan(actor, document)
     if changes:
         audit.record(
             actor,

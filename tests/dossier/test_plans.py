@@ -113,6 +113,30 @@ def test_documents_of_the_plan_are_links_of_any_title(
     assert len(_events("plan.document_unlink")) == 1
 
 
+def test_a_document_filed_or_corrected_as_an_execution_plan_is_linked_to_the_plan(
+    admin: User, running: Dossier, make_dossier: Callable[..., Dossier]
+) -> None:
+    filed = _file(admin, running, "Uitvoeringsplan 2026", DocumentKind.EXECUTION_PLAN)
+    db.session.commit()
+    plan = plans.plan_of(running)
+    assert plan is not None and plans.linked_documents(plan, [filed]) == [filed]
+    assert len(_events("plan.create")) == 1 and len(_events("plan.document_link")) == 1
+    # A plan record with a document but no answers is still no plan for the dashboard.
+    assert plans.answered_dossier_ids([running.id]) == set()
+    # Another document corrected to the kind is linked too; other kinds are not.
+    minutes = _file(admin, running, "Verslag", DocumentKind.MINUTES)
+    approach = _file(admin, running, "Aanpak", DocumentKind.ANNEX)
+    values = documents.metadata_snapshot(approach) | {
+        "kind": DocumentKind.EXECUTION_PLAN,
+        "confidentiality": Confidentiality.NORMAL,
+        "document_date": None,
+    }
+    documents.update_metadata(admin, approach, values)
+    db.session.commit()
+    assert plans.linked_documents(plan, [filed, minutes, approach]) == [filed, approach]
+    assert len(_events("plan.create")) == 1
+
+
 def test_a_review_records_deviations_minutes_and_the_new_plan_version(
     admin: User, running: Dossier, make_dossier: Callable[..., Dossier]
 ) -> None:
