@@ -310,6 +310,7 @@ ENDPOINTS: dict[str, str] = {
     "dossiers.create": LOGGED_IN,
     "dossiers.show": LOGGED_IN,
     "dossiers.summary": LOGGED_IN,
+    "dossiers.summary_pdf": LOGGED_IN,
     "dossiers.edit": LOGGED_IN,
     "dossiers.update": LOGGED_IN,
     "documents.new": LOGGED_IN,

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, actions, deadlines, dossiers, obligations, performance, plans
+from dossier import (
+    access,
+    actions,
+    contacts,
+    deadlines,
+    dossiers,
+    obligations,
+    pdf_rendering,
+    performance,
+    plans,
+)
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -142,15 +153,40 @@ def show(reference: str) -> str:
 @bp.get("/<reference>/summary")
 @login_required
 def summary(reference: str) -> str:
-    """One printable page for the contract owner: key data, term and deadlines, open actions
-    and obligations, KPI status and the last review of the execution plan."""
+    """One printable page for the contract owner: key data, contacts and mandates, term and
+    deadlines, open actions and obligations, KPI status and the last review of the plan."""
     dossier = access.get_dossier_or_404(current_user, reference)
+    return _summary(dossier)
+
+
+@bp.get("/<reference>/summary.pdf")
+@login_required
+def summary_pdf(reference: str) -> Response:
+    """The summary as a PDF file, rendered on the server from the same page and its print
+    style (WeasyPrint), for the owner who wants a file rather than a browser's print dialog."""
+    dossier = access.get_dossier_or_404(current_user, reference)
+    try:
+        pdf = pdf_rendering.render(_summary(dossier, as_pdf=True))
+    except pdf_rendering.Unavailable:
+        flash(_("This server cannot make PDF files; use Print instead."), "error")
+        return redirect(url_for(".summary", reference=reference))
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{dossier.reference}-{_('summary')}.pdf",
+    )
+
+
+def _summary(dossier: Dossier, as_pdf: bool = False) -> str:
     today = deadlines.local_today()
     coming = [
         d for d in deadlines.for_dossiers([dossier], today, history=False) if d.due_on >= today
     ]
     return render_template(
         "dossiers/summary.html",
+        as_pdf=as_pdf,
+        contacts=contacts.contacts_of(dossier),
         dossier=dossier,
         today=today,
         derived=deadlines.running_dates(dossier, today),

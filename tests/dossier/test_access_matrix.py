@@ -124,6 +124,7 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("dossiers.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("dossiers.summary", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("dossiers.summary_pdf", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("dossiers.edit", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
     ("dossiers.update", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),

@@ -82,9 +82,10 @@ def test_the_beheerder_keeps_contacts_and_mandates_and_readers_see_them(
     db.session.expire_all()
     assert len(db.session.scalar(sa.select(Contact).where(Contact.id == contact.id)).mandates) == 1
     assert _events(AuditAction.CONTACT_DELETE) == []
-    assert "Ja, verwijder Jan &lt;b&gt;de Vries&lt;/b&gt;" in client.get(
-        "/dossiers/2025-010/contacts"
-    ).text
+    assert (
+        "Ja, verwijder Jan &lt;b&gt;de Vries&lt;/b&gt;"
+        in client.get("/dossiers/2025-010/contacts").text
+    )
     confirmed = client.post(
         f"/dossiers/2025-010/contacts/{contact.id}/remove", data={"confirm": "yes"}
     )

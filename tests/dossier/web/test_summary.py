@@ -3,13 +3,15 @@ last review, open actions, obligations and KPI status, for whoever may read the 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
+from pypdf import PdfReader
 
-from dossier import actions, deadlines, obligations, performance, plans
+from dossier import actions, contacts, deadlines, obligations, performance, plans
 from dossier.extensions import db
 from dossier.models import Dossier, MemberRole, PlanQuestion, ReviewOutcome, User
 
@@ -66,6 +68,12 @@ def test_the_summary_holds_what_the_owner_needs_on_one_page(
     )
     month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     performance.record_measurement(admin, kpi, {"period": month, "value": Decimal("97.1")})
+    jan = contacts.add_contact(
+        admin,
+        dossier,
+        {"name": "Jan Accountmanager", "role": "account_manager", "email": "jan@lev.example"},
+    )
+    contacts.add_mandate(admin, jan, "sign_amendments", Decimal("25000"))
     db.session.commit()
 
     page = app.test_client(user=owner).get("/dossiers/2026-500/summary")
@@ -81,9 +89,23 @@ def test_the_summary_holds_what_the_owner_needs_on_one_page(
         "gemist",
         "Beschikbaarheid",
         "badge-rag-red",
-        "Afdrukken, of opslaan als pdf",
+        "Jan Accountmanager",
+        "jan@lev.example",
+        "Mag wijzigingen tekenen tot €\xa025.000,00",
+        "Downloaden als pdf",
     ):
         assert expected in text, expected
+    # The same page as a PDF file, rendered on the server: its text holds the same facts.
+    pdf = app.test_client(user=owner).get("/dossiers/2026-500/summary.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf", pdf.text[:3000]
+    assert "2026-500-samenvatting.pdf" in pdf.headers["Content-Disposition"]
+    pdf_text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    pdf_text = " ".join(pdf_text.split())
+    for expected in ("Leverancier ICT B.V.", "Exitplan opstellen", "Jan Accountmanager"):
+        assert expected in pdf_text, expected
+    assert "Downloaden als pdf" not in pdf_text and "Contractregister" not in pdf_text
+    outsider_pdf = app.test_client(user=outsider).get("/dossiers/2026-500/summary.pdf")
+    assert outsider_pdf.status_code == 404
     # The dossier page links to it; someone who may not read the dossier gets nothing.
     assert (
         "/dossiers/2026-500/summary" in app.test_client(user=owner).get("/dossiers/2026-500").text

@@ -1,0 +1,58 @@
+"""Pages rendered as PDF on the server (WeasyPrint), with the page's own print style.
+
+Only the application's static files may be loaded while rendering: a stylesheet or image
+address pointing anywhere else (another host, a file path) is refused, so rendering never
+reaches out of the server, whatever text the page holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+
+class _Refused(ValueError):
+    pass
+
+
+class Unavailable(RuntimeError):
+    """WeasyPrint cannot load here (Pango is missing from the system)."""
+
+
+def render(html: str) -> bytes:
+    """The PDF of `html`, a page rendered by this application (its print media rules apply)."""
+    # Imported on use: WeasyPrint loads Pango, which the rest of the application never needs.
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except OSError as exc:  # the shared libraries it loads at import
+        current_app.logger.error("PDF rendering unavailable: %s", exc)
+        raise Unavailable(str(exc)) from exc
+
+    static = Path(current_app.static_folder or "static").resolve()
+    prefix = (current_app.static_url_path or "/static").rstrip("/") + "/"
+
+    class StaticOnly(URLFetcher):  # type: ignore[misc]
+        """Serves the application's static files from disk and refuses every other address."""
+
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            parts = urlsplit(url)
+            if parts.scheme not in ("", "file") or not parts.path.startswith(prefix):
+                raise _Refused(url)
+            path = (static / unquote(parts.path[len(prefix) :])).resolve()
+            if not path.is_relative_to(static) or not path.is_file():
+                raise _Refused(url)
+            return URLFetcherResponse(
+                url, body=path.read_bytes(), headers={"Content-Type": _mime(path)}
+            )
+
+    document = HTML(string=html, base_url="file:///", url_fetcher=StaticOnly())
+    return document.write_pdf()  # type: ignore[no-any-return]
+
+
+def _mime(path: Path) -> str:
+    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(
+        path.suffix, "application/octet-stream"
+    )
