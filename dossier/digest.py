@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines, following
+from dossier import access, deadlines, following, portfolio
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Action, ActionStatus, Dossier, Obligation, User
@@ -38,11 +38,14 @@ class Digest:
     tasks_missed: list[deadlines.Task] = field(default_factory=list)
     # Yesterday's news of the dossiers the user follows.
     followed: list[following.FollowedEvent] = field(default_factory=list)
+    # For the portfolio role: what needs attention across every dossier.
+    across: portfolio.Portfolio | None = None
 
     @property
     def is_empty(self) -> bool:
         due = self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed
-        return not (due or self.followed)
+        across = self.across is not None and self.across.needs_attention
+        return not (due or self.followed or across)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -62,6 +65,7 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         deadlines.upcoming(tasks, days),  # type: ignore[arg-type]
         deadlines.missed(tasks),  # type: ignore[arg-type]
         following.followed_events(user, today),
+        portfolio.overview(user, today) if user.is_portfolio else None,
     )
 
 
@@ -78,7 +82,8 @@ def _tasks(user: User, today: date, days: int, acting: sa.Select[Any]) -> list[d
 
 def recipients() -> list[User]:
     """Enabled users who are manager or beheerder of at least one dossier (or via a group),
-    who have an open action assigned or own an obligation, or who follow a dossier."""
+    who have an open action assigned or own an obligation, who follow a dossier, or who hold
+    the portfolio role."""
     users = db.session.scalars(
         sa.select(User).where(User.is_enabled.is_(True)).order_by(User.email)
     ).all()
@@ -86,11 +91,13 @@ def recipients() -> list[User]:
         db.session.scalars(sa.select(Action.assignee_id).where(Action.status == ActionStatus.OPEN))
     ) | set(db.session.scalars(sa.select(Obligation.owner_id)))
     followers = {u.id for u in following.followers()}
+    overseers = {u.id for u in portfolio.portfolio_users()}
     return [
         u
         for u in users
         if u.id in assigned
         or u.id in followers
+        or u.id in overseers
         or db.session.scalar(access.member_dossier_ids(u, access.DEADLINE_ROLES).limit(1))
         is not None
     ]

@@ -158,15 +158,70 @@ def test_the_dashboard_with_only_an_action_draws_no_empty_deadline_table(
     assert digest.count("<table") == 1
 
 
-def test_the_portfolio_overview_points_at_the_reports_across_all_dossiers(
-    app: Flask, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+def test_the_portfolio_role_sees_and_is_told_the_state_of_every_dossier(
+    app: Flask,
+    admin: User,
+    make_user: Callable[..., User],
+    make_dossier: Callable[..., Dossier],
 ) -> None:
+    """Without a membership anywhere, the portfolio user's dashboard and digest name the red
+    KPIs, overdue actions and missed obligations of every running dossier; a reader's do not."""
+    from dossier import digest
     from dossier.models import GlobalRole
 
-    portfolio = make_user("cm@example.org", role=GlobalRole.PORTFOLIO)
+    cm = make_user("cm@example.org", role=GlobalRole.PORTFOLIO)
     reader = make_user("lezer@example.org")
-    make_dossier("2026-504", {reader: MemberRole.READER})
-    page = app.test_client(user=portfolio).get("/overview").text
-    assert "Als contractmanagement ziet u alle dossiers" in page
-    assert 'href="/performance"' in page and 'href="/reports/obligations"' in page
-    assert "Als contractmanagement" not in app.test_client(user=reader).get("/overview").text
+    today = deadlines.local_today()
+    running = make_dossier("2026-504", {reader: MemberRole.READER}, status="active")
+    other = make_dossier("2026-505", status="active")
+    ended = make_dossier("2026-506", status="ended")
+    kpi = performance.create_kpi(
+        admin,
+        other,
+        {"name": "Reactietijd", "norm": Decimal("4"), "direction": "lower", "period": "month"},
+    )
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    performance.record_measurement(admin, kpi, {"period": month, "value": Decimal("9")})
+    late = actions.create_action(
+        admin, running, {"agreement": "Exitplan opstellen", "due_on": today - timedelta(days=3)}
+    )
+    actions.create_action(admin, running, {"agreement": "Later", "due_on": today + timedelta(9)})
+    actions.create_action(
+        admin, ended, {"agreement": "Oud en afgesloten", "due_on": today - timedelta(days=90)}
+    )
+    obligations.create_obligation(
+        admin,
+        other,
+        {
+            "party": "supplier",
+            "title": "Verzekeringsbewijs",
+            "recurrence": "once",
+            "first_due_on": today - timedelta(days=10),
+            "until_on": None,
+            "owner_id": None,
+        },
+    )
+    db.session.commit()
+
+    page = app.test_client(user=cm).get("/overview").text
+    section = page[page.index('id="h-portfolio"') : page.index('id="h-digest"')]
+    assert "er lopen er 2" in section  # the ended dossier is not running
+    assert "2026-505 · Reactietijd" in section and "2026-504 · Exitplan opstellen" in section
+    assert "Oud en afgesloten" not in section and "Later" not in section
+    assert (
+        "<strong>1</strong> KPI&#39;s rood" in section or "<strong>1</strong> KPI's rood" in section
+    )
+    assert "<strong>1</strong> verplichtingen met een gemiste vervaldatum" in section
+    assert 'href="/performance"' in section and 'href="/reports/obligations"' in section
+    assert 'id="h-portfolio"' not in app.test_client(user=reader).get("/overview").text
+
+    assert cm in digest.recipients()
+    told = digest.compose(cm, today)
+    assert not told.is_empty and told.across is not None
+    text = digest.render_text(told)
+    assert "In de hele portefeuille (2 lopende dossiers):" in text
+    assert "KPI's: 1 rood, 0 oranje, 0 groen, 0 niet gemeten." in text
+    assert "Open acties: 2, waarvan 1 te laat." in text
+    assert f"/dossiers/2026-504/actions/{late.id}" in text
+    assert "Verzekeringsbewijs (1 datum gemist)" in text
+    assert digest.compose(reader, today).across is None
