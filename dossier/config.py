@@ -143,7 +143,8 @@ class Defaults:
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones
     # Documents a complete dossier holds. A requirement applies to the listed categories (None:
     # all), only to dossiers with personal data when `personal_data` is set; it is met by a
-    # document of one of `kinds` whose title contains one of `title_words` (none: any title).
+    # document of one of `kinds` whose title contains one of `title_words` (none: any title),
+    # or by one of `legacy_kinds` whose title does.
     REQUIRED_DOCUMENTS: list[dict[str, Any]] = [
         {"key": "signed_contract", "kinds": ["contract"], "title_words": []},
         # Met by the dossier's execution-plan record (dossier.plans), not by a document; an
@@ -153,15 +154,19 @@ class Defaults:
             "record": "execution_plan",
             "categories": ["services", "social_services", "works"],
         },
+        # Met by a document of its own kind; `legacy_kinds` with `title_words` still count, for
+        # documents filed before the kind existed (until someone corrects their kind).
         {
             "key": "sla",
-            "kinds": ["annex", "contract", "amendment"],
+            "kinds": ["sla"],
+            "legacy_kinds": ["annex", "contract", "amendment"],
             "title_words": ["sla", "service level", "dienstverleningsniveau"],
             "categories": ["services"],
         },
         {
             "key": "processing_agreement",
-            "kinds": ["annex", "contract", "amendment", "other"],
+            "kinds": ["processing_agreement"],
+            "legacy_kinds": ["annex", "contract", "amendment", "other"],
             "title_words": ["verwerkersovereenkomst", "processing agreement", "dpa"],
             "personal_data": True,
         },

@@ -23,6 +23,12 @@ from dossier.text import clean_line
 # A name that starts with "Bijlage 3.01 - ..." is an annex (of a tender, a contract, ...)
 # whatever it is about: the annex "Overeenkomst" of a tender is not the signed contract.
 _ANNEX_PREFIX = re.compile(r"^\W*(bijlage|annex|appendix|exhibit)\b")
+# Agreements of their own kind, annexed or not: checked first.
+_AGREEMENT_HINTS = (
+    (DocumentKind.PROCESSING_AGREEMENT, r"verwerkersovereenkomst|processing.agreement|\bdpa\b"),
+    (DocumentKind.SLA, r"service.?level.?agreement|\bsla\b|\bdvo\b|dienstverleningsovereenkomst"),
+)
+_ABOUT_AN_AGREEMENT = re.compile(r"rapport|report|verslag|notulen|minutes|factuur|invoice")
 # Words in a file name that tell what kind of document it is, checked in this order.
 _KIND_HINTS = (
     (DocumentKind.AMENDMENT, r"wijziging|amendment|addendum"),
@@ -44,6 +50,12 @@ def guess_kind(path: Path) -> DocumentKind:
     if path.suffix.lower() in (".eml", ".msg"):
         return DocumentKind.CORRESPONDENCE
     name = path.stem.lower()
+    # An SLA or processing agreement is one whether or not it is annexed to the contract (a
+    # report or minutes about the SLA is not).
+    if not _ABOUT_AN_AGREEMENT.search(name):
+        for kind, pattern in _AGREEMENT_HINTS:
+            if re.search(pattern, name):
+                return kind
     if _ANNEX_PREFIX.search(name):
         return DocumentKind.ANNEX
     for kind, pattern in _KIND_HINTS:

@@ -67,6 +67,8 @@ DOCUMENT_KIND = {
     DocumentKind.CONTRACT: _l("Contract"),
     DocumentKind.ANNEX: _l("Annex"),
     DocumentKind.AMENDMENT: _l("Amendment"),
+    DocumentKind.SLA: _l("Service level agreement"),
+    DocumentKind.PROCESSING_AGREEMENT: _l("Processing agreement"),
     DocumentKind.CORRESPONDENCE: _l("Correspondence"),
     DocumentKind.MINUTES: _l("Minutes"),
     DocumentKind.REPORT: _l("Report"),

@@ -41,7 +41,13 @@ DUTY_TYPES = (
     "security_guarantee",
 )
 # Kinds of document whose clauses bind the parties.
-CONTRACT_KINDS = (DocumentKind.CONTRACT, DocumentKind.AMENDMENT, DocumentKind.ANNEX)
+CONTRACT_KINDS = (
+    DocumentKind.CONTRACT,
+    DocumentKind.AMENDMENT,
+    DocumentKind.ANNEX,
+    DocumentKind.SLA,
+    DocumentKind.PROCESSING_AGREEMENT,
+)
 _DUTY_WORDS = re.compile(
     r"\b(verplicht\w*|dient|dienen|zal|zullen|moet|moeten|uiterlijk|levert|leveren|verstrekt|"
     r"verstrekken|overlegt|rapporteert|rapporteren|stuurt|zendt|meldt|informeert|actualiseert|"

@@ -512,13 +512,21 @@ def plan_report(user: User, today: date) -> Table:
 
 
 def met_by(requirement: Mapping[str, Any], kind: DocumentKind, title: str) -> bool:
-    if "record" in requirement or kind.value not in requirement.get("kinds", ()):
+    """Whether a document of `kind` titled `title` meets `requirement`: by its kind; where the
+    rule has `legacy_kinds`, also a document of one of those whose title has a title word (filed
+    before the kind existed); in a rule without them the title words narrow `kinds`."""
+    if "record" in requirement:
         return False
     words = requirement.get("title_words") or []
     # Whole words only: "sla" must not match "verslag".
-    return not words or any(
+    titled = not words or any(
         re.search(rf"(?<!\w){re.escape(word)}(?!\w)", title, re.IGNORECASE) for word in words
     )
+    if "legacy_kinds" in requirement:
+        if kind.value in requirement.get("kinds", ()):
+            return True
+        return bool(words) and titled and kind.value in requirement["legacy_kinds"]
+    return kind.value in requirement.get("kinds", ()) and titled
 
 
 def completeness_report(

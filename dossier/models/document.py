@@ -18,6 +18,8 @@ class DocumentKind(enum.StrEnum):
     CONTRACT = "contract"
     ANNEX = "annex"
     AMENDMENT = "amendment"
+    SLA = "sla"  # service level agreement (dienstverleningsovereenkomst)
+    PROCESSING_AGREEMENT = "processing_agreement"  # verwerkersovereenkomst (GDPR art. 28)
     CORRESPONDENCE = "correspondence"
     MINUTES = "minutes"
     REPORT = "report"

@@ -28,16 +28,20 @@ VNG = "dutch/vng-softwarecatalogus-aanbesteding"
     ("name", "kind"),
     [
         # Real names from the VNG tender folder.
-        # An annex of a tender is an annex even when it is the draft contract or the SLA.
+        # An annex of a tender is an annex even when it is the draft contract; an SLA and a
+        # processing agreement are of their own kinds, annexed or not.
         (
             "Bijlage 3.01 - Overeenkomst ten behoeve van ICT Prestatie GIBIT 2023.docx",
             DocumentKind.ANNEX,
         ),
         ("Bijlage 3.02 - Concept overeenkomst toelichting per artikel.pdf", DocumentKind.ANNEX),
-        ("Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx", DocumentKind.ANNEX),
-        ("Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx", DocumentKind.ANNEX),
+        ("Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx", DocumentKind.SLA),
+        (
+            "Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx",
+            DocumentKind.PROCESSING_AGREEMENT,
+        ),
         ("Bijlage 8 - Opdracht plan van aanpak versie 0.4.pdf", DocumentKind.ANNEX),
-        ("Verwerkersovereenkomst getekend.pdf", DocumentKind.CONTRACT),
+        ("Verwerkersovereenkomst getekend.pdf", DocumentKind.PROCESSING_AGREEMENT),
         ("Annex B - Amendment procedure.pdf", DocumentKind.ANNEX),
         ("Bijlage 6 - Prijzenblad SWC.xlsx", DocumentKind.ANNEX),
         ("Bijlage 1.2 - Programma van eisen.xlsx", DocumentKind.ANNEX),
@@ -53,6 +57,10 @@ VNG = "dutch/vng-softwarecatalogus-aanbesteding"
         ("Verslag overleg 12-03-2025.docx", DocumentKind.MINUTES),
         ("Factuur 2025-0042.pdf", DocumentKind.INVOICE),
         ("Maandrapportage SLA maart.pdf", DocumentKind.REPORT),
+        ("SLA hosting 2026.pdf", DocumentKind.SLA),
+        ("Bijlage 2 - Service Level Agreement.docx", DocumentKind.SLA),
+        ("Verwerkersovereenkomst gemeente.pdf", DocumentKind.PROCESSING_AGREEMENT),
+        ("Data Processing Agreement.pdf", DocumentKind.PROCESSING_AGREEMENT),
         ("Jaarverslag 2024 leverancier.pdf", DocumentKind.REPORT),
         ("Kwartaalverslag Q1 2025.pdf", DocumentKind.REPORT),
         ("Uitvoeringsplan 2026.docx", DocumentKind.EXECUTION_PLAN),
@@ -83,10 +91,21 @@ def test_guess_kind_on_the_whole_vng_folder(corpus: Path) -> None:
     files = sorted(p for p in (corpus / VNG).iterdir() if p.is_file())
     assert len(files) == 18
     kinds = {p.name: importer.guess_kind(p) for p in files}
-    # Every "Bijlage" of the tender is an annex, also the draft contract, SLA and DPA.
+    # Every "Bijlage" of the tender is an annex, also the draft contract; the SLA and the
+    # processing agreement are of their own kinds, annexed or not.
     annexes = {name for name in kinds if name.startswith("Bijlage")}
     assert len(annexes) == 14
-    assert {kinds[name] for name in annexes} == {DocumentKind.ANNEX}
+    assert kinds["Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx"] == (
+        DocumentKind.SLA
+    )
+    assert kinds["Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx"] == (
+        DocumentKind.PROCESSING_AGREEMENT
+    )
+    others = annexes - {
+        "Bijlage 3.1 - Service Level Agreement_Softwarecatalogus.docx",
+        "Bijlage 7 - Standaard-Verwerkersovereenkomst-v-2.51.docx",
+    }
+    assert {kinds[name] for name in others} == {DocumentKind.ANNEX}
     assert kinds["20250128_kennismaking.pdf"] == DocumentKind.MINUTES
 
 
@@ -366,7 +385,13 @@ def test_import_of_a_folder_files_into_a_new_dossier(
     assert results == ["filed"] * 18
     kinds = db.session.scalars(sa.select(Document.kind).where(Document.dossier_id == dossier.id))
     # A tender folder: its "Bijlage" files (draft contract, SLA, DPA) are annexes.
-    assert set(kinds) == {DocumentKind.ANNEX, DocumentKind.MINUTES, DocumentKind.OTHER}
+    assert set(kinds) == {
+        DocumentKind.ANNEX,
+        DocumentKind.SLA,
+        DocumentKind.PROCESSING_AGREEMENT,
+        DocumentKind.MINUTES,
+        DocumentKind.OTHER,
+    }
     assert dossiers.derived_dates(dossier).max_end_on is None
 
 

@@ -329,6 +329,26 @@ def test_completeness_counts_only_documents_the_reader_may_see(
     assert admin["2026-004"] == ["signed_contract"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "title", "met"),
+    [
+        # Its own kind meets the rule whatever the title says.
+        (DocumentKind.SLA, "Afspraken over de dienstverlening", True),
+        (DocumentKind.PROCESSING_AGREEMENT, "Bijlage 7", False),  # the other rule's kind
+        # Filed before the kind existed: an annex titled as an SLA still counts.
+        (DocumentKind.ANNEX, "Bijlage 3 Service Level Agreement", True),
+        (DocumentKind.ANNEX, "Bijlage 3 Afspraken", False),
+        (DocumentKind.REPORT, "Maandrapportage SLA", False),  # about the SLA, not the SLA
+        (DocumentKind.ANNEX, "Verslag overleg", False),  # "sla" is not a word in "verslag"
+    ],
+)
+def test_an_sla_is_recognised_by_its_kind_and_old_filings_by_their_title(
+    app: Flask, kind: DocumentKind, title: str, met: bool
+) -> None:
+    (rule,) = [r for r in app.config["REQUIRED_DOCUMENTS"] if r["key"] == "sla"]
+    assert reports.met_by(rule, kind, title) is met
+
+
 def test_required_documents_are_configurable(app: Flask, seeded: dict[str, User]) -> None:
     app.config["REQUIRED_DOCUMENTS"] = [
         {"key": "minutes", "kinds": ["minutes"], "title_words": [], "categories": ["works"]}

@@ -7,10 +7,10 @@ Create Date: 2026-12-06 08:00:00
 
 """
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
+
+from dossier.migrations.document_kinds import set_kinds
 
 # revision identifiers, used by Alembic.
 revision = "execution_plan"
@@ -39,50 +39,6 @@ NEW_KINDS = (
     "execution_plan",
     "other",
 )
-KIND_CHECK = "ck_document_documentkind"
-
-
-def _in_list(kinds):
-    return ", ".join(f"'{k}'" for k in kinds)
-
-
-def _sqlite_set_kinds(kinds):
-    """Rewrite the kinds the document table's CHECK constraint allows, in its declaration.
-
-    A batch rebuild (copy, DROP TABLE document, rename) would run with foreign keys on inside
-    the migration's transaction, so DROP TABLE would first delete every document row (see
-    drop_dossier_people_columns). A CHECK clause is not part of the stored row format: editing
-    the declaration leaves the stored rows as they are.
-    """
-    bind = op.get_bind()
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'document'"
-    ).scalar()
-    pattern = rf'(CONSTRAINT\s+"?{KIND_CHECK}"?\s+CHECK\s*\(\s*"?kind"?\s+IN\s*\()[^)]*(\))'
-    edited, count = re.subn(pattern, rf"\g<1>{_in_list(kinds)}\g<2>", sql, flags=re.IGNORECASE)
-    if count != 1:
-        raise RuntimeError(
-            f"the document table of this database declares {KIND_CHECK} differently than "
-            "expected; nothing was changed"
-        )
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema=ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'document'", (edited,)
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema=OFF")
-
-
-def _set_kinds(kinds):
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_set_kinds(kinds)
-        return
-    # op.f: the name as it is, not run through the naming convention a second time.
-    op.drop_constraint(op.f(KIND_CHECK), "document", type_="check")
-    op.create_check_constraint(op.f(KIND_CHECK), "document", f"kind IN ({_in_list(kinds)})")
-
-
 def _user_fk(table, column):
     return sa.ForeignKeyConstraint(
         [column], ["user.id"], name=f"fk_{table}_{column}_user", ondelete="SET NULL"
@@ -90,7 +46,7 @@ def _user_fk(table, column):
 
 
 def upgrade():
-    _set_kinds(NEW_KINDS)
+    set_kinds(NEW_KINDS)
     # Plain ADD COLUMN (nullable): SQLite adds them in place, no table rebuild.
     op.add_column(
         "document", sa.Column("invoice_amount", sa.Numeric(precision=14, scale=2), nullable=True)
@@ -263,4 +219,4 @@ def downgrade():
             op.drop_column("document", column)
     # Documents of the new kind become annexes: the narrower constraint would refuse them.
     op.execute("UPDATE document SET kind = 'annex' WHERE kind = 'execution_plan'")
-    _set_kinds(OLD_KINDS)
+    set_kinds(OLD_KINDS)
