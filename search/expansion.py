@@ -94,6 +94,8 @@ class Thesaurus:
                 for stem in term.key[0]:
                     first.setdefault(stem, []).append((concept, term))
         object.__setattr__(self, "_first", first)
+        # Per stem set met so far, the terms that can start there, longest first.
+        object.__setattr__(self, "_starts", {})
 
     def match(self, sequence: Sequence[frozenset[str] | None]) -> list[tuple[int, int, Concept]]:
         """Non-overlapping (start, end, concept) of the terms found in a sequence of content-word
@@ -117,14 +119,35 @@ class Thesaurus:
         here = sequence[start]
         if here is None:
             return None
-        best: tuple[int, Concept] | None = None
-        first: dict[str, list[tuple[Concept, Term]]] = self._first  # type: ignore[attr-defined]
-        for stem in sorted(here):
-            for concept, term in first.get(stem, ()):
-                size = len(term.key)
-                if (best is None or size > best[0]) and _matches(term.key, sequence, start):
-                    best = (size, concept)
-        return best
+        for size, concept, key in self._starting(here):
+            if _matches(key, sequence, start):
+                return size, concept
+        return None
+
+    def _starting(self, here: frozenset[str]) -> tuple[tuple[int, Concept, Key], ...]:
+        """The terms whose first content word shares a stem with `here`, longest first; of
+        equal length, in the order of the stems and then of the thesaurus (so the first of
+        them that matches is the one a scan of all would keep)."""
+        starts: dict[frozenset[str], tuple[tuple[int, Concept, Key], ...]]
+        starts = self._starts  # type: ignore[attr-defined]
+        found = starts.get(here)
+        if found is None:
+            first: dict[str, list[tuple[Concept, Term]]] = self._first  # type: ignore[attr-defined]
+            terms = [
+                (len(term.key), concept, term.key)
+                for stem in sorted(here)
+                for concept, term in first.get(stem, ())
+            ]
+            terms.sort(key=lambda item: -item[0])  # stable: ties keep their order
+            found = tuple(terms)
+            if len(starts) >= _STARTS_CACHED:
+                starts.clear()
+            starts[here] = found
+        return found
+
+
+# The most stem sets whose starting terms are remembered (a large vocabulary's words).
+_STARTS_CACHED = 200_000
 
 
 def _matches(key: Key, sequence: Sequence[frozenset[str] | None], start: int) -> bool:
