@@ -24,11 +24,11 @@ def spend_table(user: User, today: date) -> Table:
             ("supplier", _l("Supplier")),
             ("ceiling", _l("Contract value")),
             ("spend", _l("Spend to date")),
-            ("spend_percent", _l("% of contract value")),
+            ("spend_percent", _l("Share of contract value")),
             ("ceiling_warning", _l("Warning (contract value)")),
             ("annual_value", _l("Annual value")),
             ("spend_this_year", _l("Spend this year")),
-            ("annual_percent", _l("% of annual value")),
+            ("annual_percent", _l("Share of annual value")),
             ("annual_warning", _l("Warning (annual value)")),
         ],
     )

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, actions, deadlines, dossiers, obligations, performance, plans
+from dossier import access, actions, deadlines, dossiers, obligations, performance, plans, spend
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -136,6 +136,7 @@ def show(reference: str) -> str:
         ],
         today=today,
         kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
+        spend=spend.dossier_spend(current_user, dossier, today),
     )
 
 

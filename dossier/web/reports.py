@@ -22,7 +22,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from dossier import access, calendar_feed, deadlines, digest, extraction_notes, labels, reports
+from dossier import (
+    access,
+    calendar_feed,
+    deadlines,
+    digest,
+    extraction_notes,
+    labels,
+    reports,
+    spend,
+)
 from dossier.charts import bar_chart
 from dossier.errors import ValidationError
 from dossier.extensions import db
@@ -153,6 +162,7 @@ def dashboard() -> str:
         plan_attention=reports.plan_attention(mine, today),
         documents=reports.recent_documents(current_user),
         digest=digest.compose(current_user, today),
+        spend_warnings=spend.warnings(mine, today),
     )
 
 
