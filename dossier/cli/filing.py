@@ -11,7 +11,16 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
-from dossier import access, dossiers, importer, indexing, register_io, spend_import, timings
+from dossier import (
+    access,
+    dossiers,
+    importer,
+    indexing,
+    register_io,
+    spend_import,
+    spend_matching,
+    timings,
+)
 from dossier.cli.common import LANG_OPTION, acting_user, fail
 from dossier.errors import DomainError
 from dossier.extensions import db
@@ -230,7 +239,7 @@ def import_spend_command(
         "already_imported": item.known_count,
         "committed": committed,
         "errors": [{"row": n, "message": m} for n, m in preview.errors],
-        "unknown_suppliers": len(spend_import.unknown_suppliers()),
+        "unknown_suppliers": len(spend_matching.unknown_suppliers()),
     }
     if as_json:
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))

@@ -18,7 +18,15 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from dossier import access, deadlines, spend, spend_import, spend_tables
+from dossier import (
+    access,
+    deadlines,
+    spend,
+    spend_files,
+    spend_import,
+    spend_matching,
+    spend_tables,
+)
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Party, SpendImport
@@ -97,8 +105,8 @@ def imports(form: SpendUploadForm | None = None) -> str:
         "spend/imports.html",
         form=form,
         imports=spend_import.recent_imports(),
-        headers=spend_import.HEADERS,
-        unknown=len(spend_import.unknown_suppliers()),
+        headers=spend_files.HEADERS,
+        unknown=len(spend_matching.unknown_suppliers()),
     )
 
 
@@ -132,7 +140,12 @@ def upload() -> str | Response | tuple[str, int]:
 def preview(import_id: int) -> str:
     _require_importer()
     found = spend_import.load_preview(_import_or_404(import_id))
-    return render_template("spend/preview.html", preview=found, item=found.spend_import)
+    return render_template(
+        "spend/preview.html",
+        preview=found,
+        item=found.spend_import,
+        limit=spend_import.PREVIEW_LINES,
+    )
 
 
 @bp.post("/spend/imports/<int:import_id>/commit")
@@ -181,7 +194,7 @@ def suppliers() -> str:
     _require_importer()
     choices = _party_choices()
     rows = []
-    for item in spend_import.unknown_suppliers():
+    for item in spend_matching.unknown_suppliers():
         form = SupplierMapForm(
             source=item.source,
             creditor_number=item.creditor_number,
@@ -204,7 +217,7 @@ def map_supplier() -> Response:
         return redirect(url_for(".suppliers"))
     party = db.session.get(Party, int(form.party_id.data)) or abort(404)
     try:
-        matched = spend_import.map_supplier(
+        matched = spend_matching.map_supplier(
             current_user,
             party,
             form.source.data or "",

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from openpyxl import Workbook
 
-from dossier import spend, spend_import
+from dossier import spend, spend_files, spend_import, spend_matching
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
@@ -231,13 +231,13 @@ def test_an_unknown_supplier_mapped_by_hand_is_remembered(
     portfolio: dict[str, Dossier], importer: User, tmp_path: Path
 ) -> None:
     _import(importer, _write(tmp_path, LEDGER))
-    [unknown] = spend_import.unknown_suppliers()
+    [unknown] = spend_matching.unknown_suppliers()
     assert (unknown.creditor_number, unknown.count, unknown.total) == ("9001", 2, D("20000.00"))
     party = portfolio["c"].supplier
-    matched = spend_import.map_supplier(importer, party, "finance", "9001", "", "Kantoor & Co")
+    matched = spend_matching.map_supplier(importer, party, "finance", "9001", "", "Kantoor & Co")
     db.session.commit()
     assert matched == 2
-    assert spend_import.unknown_suppliers() == [] and spend.without_contract() == []
+    assert spend_matching.unknown_suppliers() == [] and spend.without_contract() == []
     c = spend.dossier_spend(importer, portfolio["c"], TODAY)
     assert (c.total, c.percent, c.warning) == (D("20000.00"), D("133.3"), 100)
     event = db.session.scalar(
@@ -304,6 +304,30 @@ def test_filed_invoices_are_shown_beside_the_spend_not_added_to_it(
     assert (b.total, b.invoices_filed, b.invoice_count) == (D("45000.00"), D("45000.00"), 1)
 
 
+def test_a_large_file_costs_queries_per_supplier_not_per_line(
+    portfolio: dict[str, Dossier], importer: User, tmp_path: Path
+) -> None:
+    rows = "".join(
+        f"Schoon BV;12345678;1001;;L-{n};{1 + n % 28:02d}-02-2026;1,00\n" for n in range(600)
+    )
+    path = _write(tmp_path, HEADER + rows)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        preview = spend_import.preview(importer, path, "finance")
+        spend_import.commit(importer, preview.spend_import)
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert spend.dossier_spend(importer, portfolio["a"], TODAY).this_year.amount == D("600.00")
+    lookups = [s for s in statements if "FROM party" in s or "FROM dossier" in s]
+    assert len(lookups) < 120, len(lookups)  # 28 invoice dates × a few, never 600 × a few
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -318,13 +342,13 @@ def test_filed_invoices_are_shown_beside_the_spend_not_added_to_it(
     ],
 )
 def test_amounts_are_read_the_dutch_and_the_english_way(raw: object, expected: Decimal) -> None:
-    assert spend_import.parse_amount(raw) == expected
+    assert spend_files.parse_amount(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["1.234", "1,234", "12,345", "abc", "NaN", "", None, 0.125])
 def test_ambiguous_or_wrong_amounts_are_refused(raw: object) -> None:
-    with pytest.raises(spend_import.RowError):
-        spend_import.parse_amount(raw)
+    with pytest.raises(spend_files.RowError):
+        spend_files.parse_amount(raw)
 
 
 def test_the_ceiling_is_the_contract_value(
