@@ -114,7 +114,13 @@ def load_preview(spend_import: SpendImport) -> Preview:
 
 
 def commit(actor: User, spend_import: SpendImport) -> int:
-    """Book the pending lines that no import booked meanwhile; returns how many were new."""
+    """Book the pending lines that no import booked meanwhile; returns how many were new.
+
+    The import's row is locked first (PostgreSQL), so a double click commits once; two imports
+    of overlapping files committed at the same moment meet the unique line key, and the caller
+    rolls back and says so (an IntegrityError), never half of either.
+    """
+    db.session.refresh(spend_import, with_for_update=True)
     if spend_import.status != SpendImportStatus.PENDING:
         raise DomainError(_("This import was already committed or discarded."))
     if spend_import.errors:

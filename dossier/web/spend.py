@@ -155,11 +155,18 @@ def commit(import_id: int) -> Response:
     item = _import_or_404(import_id)
     try:
         booked = spend_import.commit(current_user, item)
+        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".preview", import_id=import_id))
-    db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        flash(
+            _("Another import booked some of these lines at the same moment; commit again."),
+            "error",
+        )
+        return redirect(url_for(".preview", import_id=import_id))
     if booked:
         flash(
             ngettext("%(num)d spend line imported.", "%(num)d spend lines imported.", booked),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dossier import digest, memberships
+from dossier import digest, memberships, spend_import
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -28,7 +28,7 @@ from dossier.models import (
     SpendLine,
     User,
 )
-from tests.dossier.helpers import _section, _text
+from tests.dossier.helpers import _english, _section, _text
 from tests.dossier.test_spend import LEDGER
 
 D = Decimal
@@ -272,3 +272,39 @@ def test_the_commands_import_twice_and_report_per_reader(
     failed = runner.invoke(cli, ["import-spend", str(bad), "--as", importer.email])
     assert failed.exit_code == 2 and "row 6" in failed.output and "ambiguous" in failed.output
     assert _count() == 7
+
+
+def test_the_pages_speak_english_on_request(
+    app: Flask, portfolio: dict[str, Dossier], importer: User, admin: User
+) -> None:
+    client = app.test_client(user=importer)
+    _english(client)
+    url = _upload(client, LEDGER.replace("45.000,00", "45.000"))
+    page = _text(client.get(url))
+    assert "Rows with errors" in page and "is ambiguous" in page
+    url = _upload(client, LEDGER)
+    client.post(f"{url}/commit")
+    viewer = app.test_client(user=admin)
+    _english(viewer)
+    page = _text(viewer.get("/dossiers/2026-101/spend"))
+    assert "Spend to date" in page and "€64,000.00" in page.replace("\xa0", "")
+    assert "the supplier's only running contract" in page
+    report = _text(viewer.get("/reports/spend"))
+    assert "Spend without a contract" in report and "85 %" in report
+
+
+def test_two_overlapping_imports_committed_at_once_book_each_line_once(
+    app: Flask, portfolio: dict[str, Dossier], importer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app.test_client(user=importer)
+    first, second = _upload(client, LEDGER), _upload(client, LEDGER)
+    client.post(f"{first}/commit")
+    # The second commit does not see the first's lines, as when both run at the same moment.
+    monkeypatch.setattr(spend_import, "known_keys", lambda keys: set())
+    response = client.post(f"{second}/commit")
+    assert response.status_code == 302
+    assert "tegelijk" in _text(client.get(response.headers["Location"]))
+    assert _count() == 7
+    monkeypatch.undo()
+    response = client.post(f"{second}/commit")
+    assert "Niets gewijzigd" in _text(client.get(response.headers["Location"]))
