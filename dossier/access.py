@@ -286,6 +286,33 @@ def received_notices(user: User) -> sa.Select[Any]:
     )
 
 
+# Spend from the financial system (dossier/spend_import.py, dossier/spend.py). Importing it and
+# mapping its suppliers to our parties is bookkeeping for the whole organisation: the global
+# beheerder (contractbeheer) and the functioneel beheerder. A dossier's spend figures are read by
+# whoever reads the dossier. Spend that counts against no contract belongs to no dossier, so only
+# the roles that oversee the whole portfolio see it: admin, auditor, portfolio, and the global
+# beheerder, who imports and maps it.
+SPEND_IMPORT_ROLES = frozenset({GlobalRole.ADMIN, GlobalRole.BEHEERDER})
+UNATTRIBUTED_SPEND_ROLES = frozenset(
+    {GlobalRole.ADMIN, GlobalRole.AUDITOR, GlobalRole.PORTFOLIO, GlobalRole.BEHEERDER}
+)
+
+
+def can_import_spend(user: User) -> bool:
+    """Importing spend files and mapping unknown suppliers to our parties."""
+    return user.global_role in SPEND_IMPORT_ROLES
+
+
+def can_view_spend(user: User, dossier: Dossier) -> bool:
+    """A dossier's spend figures: whoever may see the dossier."""
+    return can_view_dossier(user, dossier)
+
+
+def can_view_unattributed_spend(user: User) -> bool:
+    """Spend without any contract (by supplier): the roles that see the whole portfolio."""
+    return user.global_role in UNATTRIBUTED_SPEND_ROLES
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -416,6 +443,18 @@ ENDPOINTS: dict[str, str] = {
     "notices.create": LOGGED_IN,
     "notices.follow": LOGGED_IN,
     "notices.unfollow": LOGGED_IN,
+    # Spend: a dossier's figures for who sees it (can_view_spend); the report over the visible
+    # dossiers, its part without contract by can_view_unattributed_spend; importing and mapping
+    # suppliers by can_import_spend, checked inside.
+    "spend.dossier": LOGGED_IN,
+    "spend.report": LOGGED_IN,
+    "spend.imports": LOGGED_IN,
+    "spend.upload": LOGGED_IN,
+    "spend.preview": LOGGED_IN,
+    "spend.commit": LOGGED_IN,
+    "spend.discard": LOGGED_IN,
+    "spend.suppliers": LOGGED_IN,
+    "spend.map_supplier": LOGGED_IN,
 }
 
 
@@ -441,6 +480,7 @@ def get_dossier_or_404(user: User, reference: str) -> Dossier:
 # shows a message of its own for each (see templates/errors/error.html).
 NEEDS_AUDITOR = "needs_auditor"
 NEEDS_ADMIN = "needs_admin"
+NEEDS_SPEND_IMPORT = "needs_spend_import"
 NEEDS_DOSSIER_AUDIT = "needs_dossier_audit"
 
 

@@ -140,6 +140,11 @@ class Defaults:
     # Fix the date reports, the dashboard and feeds compute with (demonstrations, tests); None:
     # today in BABEL_DEFAULT_TIMEZONE. Commands take --date instead.
     REPORT_DATE: str | None = None
+    # Spend against the ceiling (dossier/spend.py): a contract is flagged when its booked spend
+    # reaches each of these percentages of its contract value, or this year's spend of its
+    # annual value. Spend files name their financial system with this when the importer does not.
+    SPEND_WARNING_PERCENTAGES = (80, 100)
+    SPEND_DEFAULT_SOURCE = "finance"
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones
     # Documents a complete dossier holds. A requirement applies to the listed categories (None:
     # all), only to dossiers with personal data when `personal_data` is set; it is met by a

@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines, following, portfolio
+from dossier import access, deadlines, following, portfolio, spend
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Action, ActionStatus, Dossier, Obligation, User
@@ -38,6 +38,8 @@ class Digest:
     tasks_missed: list[deadlines.Task] = field(default_factory=list)
     # Yesterday's news of the dossiers the user follows.
     followed: list[following.FollowedEvent] = field(default_factory=list)
+    # Contracts the user acts on whose spend reached a warning percentage (dossier/spend.py).
+    spend_warnings: list[spend.Warning] = field(default_factory=list)
     # For the portfolio role: what needs attention across every dossier.
     across: portfolio.Portfolio | None = None
 
@@ -45,7 +47,7 @@ class Digest:
     def is_empty(self) -> bool:
         due = self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed
         across = self.across is not None and self.across.needs_attention
-        return not (due or self.followed or across)
+        return not (due or self.followed or self.spend_warnings or across)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -65,6 +67,7 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         deadlines.upcoming(tasks, days),  # type: ignore[arg-type]
         deadlines.missed(tasks),  # type: ignore[arg-type]
         following.followed_events(user, today),
+        spend.warnings(db.session.scalars(query).unique(), today),
         portfolio.overview(user, today) if user.is_portfolio else None,
     )
 

@@ -32,6 +32,9 @@ from dossier.models import (
     RagStatus,
     Recurrence,
     ReviewOutcome,
+    SpendAttribution,
+    SpendImportStatus,
+    SupplierKey,
 )
 from search.clause_types import find_type
 
@@ -214,6 +217,8 @@ AUDIT_ACTION = {
     AuditAction.NOTICE_SEND: _l("Notice sent"),
     AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
+    AuditAction.SPEND_IMPORT: _l("Spend imported"),
+    AuditAction.SPEND_SUPPLIER_MAP: _l("Supplier of the financial system mapped"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {
@@ -262,6 +267,22 @@ NOTICE_KIND = {
     NoticeKind.CONTACT_CHANGE: _l("Changed contact"),
     NoticeKind.OTHER: _l("Notice"),
 }
+SPEND_ATTRIBUTION = {
+    SpendAttribution.REFERENCE: _l("contract reference in the financial system"),
+    SpendAttribution.ONLY_CONTRACT: _l("the supplier's only running contract"),
+    SpendAttribution.NONE: _l("without contract"),
+}
+SPEND_IMPORT_STATUS = {
+    SpendImportStatus.PENDING: _l("Preview, not committed"),
+    SpendImportStatus.COMMITTED: _l("Committed"),
+    SpendImportStatus.DISCARDED: _l("Discarded"),
+}
+SUPPLIER_KEY = {
+    SupplierKey.CREDITOR: _l("creditor number"),
+    SupplierKey.KVK: _l("KvK number"),
+    SupplierKey.NAME: _l("name"),
+}
+
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -291,6 +312,9 @@ ALL = {
     "contact_role": CONTACT_ROLE,
     "mandate_kind": MANDATE_KIND,
     "notice_kind": NOTICE_KIND,
+    "spend_attribution": SPEND_ATTRIBUTION,
+    "spend_import_status": SPEND_IMPORT_STATUS,
+    "supplier_key": SUPPLIER_KEY,
 }
 
 QUERY_REFUSAL = {

@@ -706,6 +706,12 @@ def table(user: User, name: str, today: date) -> Table | None:
         from dossier import performance_tables
 
         return performance_tables.scorecard_table(user)
+    if name in ("spend", "spend_without_contract"):
+        from dossier import spend_tables  # it imports this module
+
+        if name == "spend":
+            return spend_tables.spend_table(user, today)
+        return spend_tables.without_contract_table(user)
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):
@@ -733,4 +739,6 @@ TABLE_NAMES = (
     "actions",
     "kpis",
     "scorecard",
+    "spend",
+    "spend_without_contract",
 )

@@ -7,13 +7,25 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
-from dossier import dossiers, importer, indexing, register_io, timings
+from dossier import (
+    access,
+    dossiers,
+    importer,
+    indexing,
+    register_io,
+    spend_import,
+    spend_matching,
+    timings,
+)
 from dossier.cli.common import LANG_OPTION, acting_user, fail
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.models import DocumentKind, User
+from dossier.i18n import COMMAND_LINE_LOCALE
+from dossier.models import DocumentKind, SpendImportStatus, User
 
 
 @click.command("import")
@@ -186,4 +198,63 @@ def register_export(file: Path, as_email: str | None, lang: str) -> None:
     click.echo(f"{count} dossiers written to {file}")
 
 
-COMMANDS = [import_command, register_group]
+@click.command("import-spend")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default=None, help="The financial system the file comes from.")
+@click.option("--as", "as_email", default=None, help="Act as this user (default: first admin).")
+@click.option("--dry-run", is_flag=True, help="Only show what would be booked.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@with_appcontext
+def import_spend_command(
+    file: Path, source: str | None, as_email: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Import spend from the financial system (.csv or .xlsx): every row or nothing.
+
+    Lines an earlier import booked are recognised and not booked again; a file with a bad row
+    books nothing (exit status 2) and lists every bad row.
+    """
+    actor = acting_user(as_email)
+    if not access.can_import_spend(actor):
+        fail(f"{actor.email} may not import spend (admin or global beheerder only)")
+    with force_locale(COMMAND_LINE_LOCALE):
+        try:
+            preview = spend_import.preview(
+                actor, file, source or current_app.config["SPEND_DEFAULT_SOURCE"], file.name
+            )
+            item = preview.spend_import
+            booked = 0
+            if preview.can_commit and not dry_run:
+                booked = spend_import.commit(actor, item)
+            else:
+                spend_import.discard(item)
+        except DomainError as exc:
+            db.session.rollback()
+            fail(str(exc))
+    db.session.commit()
+    committed = item.status == SpendImportStatus.COMMITTED
+    outcome = {
+        "import_id": item.id,
+        "rows": item.row_count,
+        "new": booked if committed else item.new_count,
+        "already_imported": item.known_count,
+        "committed": committed,
+        "errors": [{"row": n, "message": m} for n, m in preview.errors],
+        "unknown_suppliers": len(spend_matching.unknown_suppliers()),
+    }
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
+    else:
+        verb = "booked" if committed else "would be booked"
+        click.echo(
+            f"{item.row_count} rows: {outcome['new']} new lines {verb}, "
+            f"{item.known_count} already imported, {len(preview.errors)} rows with errors"
+        )
+        if not preview.errors and not outcome["new"]:
+            click.echo("Nothing changed: every line was already imported.")
+        for number, message in preview.errors:
+            click.echo(f"  row {number}: {message}")
+    if preview.errors:
+        sys.exit(2)
+
+
+COMMANDS = [import_command, register_group, import_spend_command]

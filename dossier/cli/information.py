@@ -164,6 +164,8 @@ def digest_command(send: bool, day: str | None) -> None:
             "actions",
             "kpis",
             "scorecard",
+            "spend",
+            "spend_without_contract",
         ]
     ),
 )
@@ -189,12 +191,16 @@ def report_command(
 
     CSV and XLSX cells carry the labels of the screen in --lang; JSON keeps the codes and adds
     each translated label under "<column>_label". `kpis` is the status of every KPI,
-    `scorecard` the supplier scorecard.
+    `scorecard` the supplier scorecard, `spend` spend per contract against its
+    ceiling, `spend_without_contract` spend by supplier that counts against no contract
+    (portfolio roles only).
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)
     with database.read_only():
         table = reports.table(actor, name, _parse_day(day))
+    if table is None:
+        fail(f"{actor.email} may not see the {name} report")
     assert table is not None
     with force_locale(lang):
         shown = labels.report_rows(table)

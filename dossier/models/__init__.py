@@ -51,6 +51,14 @@ from dossier.models.report import (
     DeadlineKind,
     DeadlineStatus,
 )
+from dossier.models.spend import (
+    SpendAttribution,
+    SpendImport,
+    SpendImportStatus,
+    SpendLine,
+    SupplierKey,
+    SupplierMapping,
+)
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
@@ -115,4 +123,11 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeRecipient",
+    # spend
+    "SpendAttribution",
+    "SpendImport",
+    "SpendImportStatus",
+    "SpendLine",
+    "SupplierKey",
+    "SupplierMapping",
 ]

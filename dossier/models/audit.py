@@ -67,6 +67,8 @@ class AuditAction(enum.StrEnum):
     NOTICE_SEND = "notice.send"
     DOSSIER_FOLLOW = "dossier.follow"
     DOSSIER_UNFOLLOW = "dossier.unfollow"
+    SPEND_IMPORT = "spend.import"
+    SPEND_SUPPLIER_MAP = "spend.supplier_map"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -22,6 +22,7 @@ from dossier import (
     pdf_rendering,
     performance,
     plans,
+    spend,
 )
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
@@ -147,6 +148,7 @@ def show(reference: str) -> str:
         ],
         today=today,
         kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
+        spend=spend.dossier_spend(current_user, dossier, today),
     )
 
 

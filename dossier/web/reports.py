@@ -17,12 +17,21 @@ from flask import (
     render_template,
     url_for,
 )
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from dossier import access, calendar_feed, deadlines, digest, extraction_notes, labels, reports
+from dossier import (
+    access,
+    calendar_feed,
+    deadlines,
+    digest,
+    extraction_notes,
+    labels,
+    reports,
+    spend,
+)
 from dossier.charts import bar_chart
 from dossier.errors import ValidationError
 from dossier.extensions import db
@@ -70,6 +79,8 @@ def _cell(table: reports.Table, key: str, value: Any) -> Any:
         return ", ".join(str(labels.REQUIREMENT.get(k, k)) for k in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if key.endswith(("_percent", "_warning")):  # the spend report's percentages
+        return f"{format_decimal(value, '#,##0.#')} %"
     if isinstance(value, Decimal):
         return format_money(value)
     if isinstance(value, date):
@@ -151,6 +162,7 @@ def dashboard() -> str:
         plan_attention=reports.plan_attention(mine, today),
         documents=reports.recent_documents(current_user),
         digest=digest.compose(current_user, today),
+        spend_warnings=spend.warnings(mine, today),
     )
 
 

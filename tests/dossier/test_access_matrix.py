@@ -10,10 +10,12 @@ endpoints get a fresh world per role, so one role's successful change cannot mas
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,7 @@ from dossier import (
     performance,
     plans,
     reports,
+    spend_import,
 )
 from dossier.extensions import db
 from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
@@ -81,6 +84,9 @@ DOSSIER_EDIT = {
     "status": "active",
     "confidentiality": "normal",
 }
+
+SPEND_IMPORTERS = {"admin", "beheerder"}
+SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
 
 SPEC: dict[tuple[str, str], Case] = {
     ("static", "GET"): Case(
@@ -360,6 +366,27 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("notices.follow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
     ("notices.unfollow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
+    # Spend: figures for who sees the dossier; importing and mapping for the global beheerder
+    # and the admin (the spend report's part without contract: tests/dossier/web/test_spend.py).
+    ("spend.dossier", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("spend.report", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("spend.imports", "GET"): Case(own=global_only(200, SPEND_IMPORTERS)),
+    ("spend.upload", "POST"): Case(
+        own=global_only(302, SPEND_IMPORTERS),
+        data=lambda: {"file": (io.BytesIO(SPEND_CSV), "uitgaven.csv"), "source": "finance"},
+    ),
+    ("spend.preview", "GET"): Case(own=global_only(200, SPEND_IMPORTERS), missing_keeps_403=True),
+    ("spend.commit", "POST"): Case(
+        own=global_only(302, SPEND_IMPORTERS), data=dict, missing_keeps_403=True
+    ),
+    ("spend.discard", "POST"): Case(
+        own=global_only(302, SPEND_IMPORTERS), data=dict, missing_keeps_403=True
+    ),
+    ("spend.suppliers", "GET"): Case(own=global_only(200, SPEND_IMPORTERS)),
+    ("spend.map_supplier", "POST"): Case(
+        own=global_only(302, SPEND_IMPORTERS),
+        data=lambda: {"supplier_name": "Onbekend BV", "party_id": "1"},
+    ),
 }
 
 
@@ -449,6 +476,10 @@ def build_world() -> dict[str, Any]:
     revoked = calendar_feed.create_token(people["plain"])
     calendar_feed.revoke_tokens(people["plain"])
     group = groups.create_group(None, "ICT", [people["other"]])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "uitgaven.csv"
+        path.write_bytes(SPEND_CSV)
+        pending = spend_import.preview(people["admin"], path, "finance")
     values = {
         "own": {
             "reference": own.reference,
@@ -466,6 +497,7 @@ def build_world() -> dict[str, Any]:
             "contact_id": own_contact.id,
             "mandate_id": own_mandate.id,
             "notice_id": notice.id,
+            "import_id": pending.spend_import.id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -503,6 +535,8 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
             url_for(endpoint, name=name, kind=kind)
             for name in reports.TABLE_NAMES
             for kind in ("csv", "xlsx")
+            # Only the portfolio roles see it (tests/dossier/web/test_spend.py checks them).
+            if name != "spend_without_contract"
         ]
         variants: list[Variant] = [("own", url, "", own) for url in urls]
         for name, kind in (("nothing", "csv"), ("deadlines", "pdf"), ("deadlines", "csv.csv")):
@@ -591,7 +625,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
-    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id")
+    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id")
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():
