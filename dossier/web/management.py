@@ -223,7 +223,7 @@ def _proposals_page(
     forms = []
     for proposal in obligation_proposals.proposals(current_user, dossier):
         if failed is not None and proposal.clause.id == failed_clause:
-            forms.append((proposal, failed))
+            forms.append((proposal, _own_ids(failed, proposal.clause.id)))
             continue
         form = ObligationForm(
             formdata=None,
@@ -233,8 +233,17 @@ def _proposals_page(
             recurrence=proposal.recurrence.value,
         )
         form.offer(dossier)
-        forms.append((proposal, form))
+        forms.append((proposal, _own_ids(form, proposal.clause.id)))
     return render_template("management/proposals.html", dossier=dossier, proposals=forms)
+
+
+def _own_ids(form: ObligationForm, clause_id: int) -> ObligationForm:
+    """Give a proposal's fields ids of their own (the names stay, as the form posts them), so
+    each label belongs to its own card's field, not to the first card's."""
+    for item in form:
+        item.id = f"p{clause_id}-{item.name}"
+        item.label.field_id = item.id
+    return form
 
 
 def _obligation_page(

@@ -5,6 +5,8 @@ page passes axe, and the dossier page shows what is open."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -12,7 +14,9 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import Server, check_accessibility, log_in
 
 
-def test_actions_and_obligations_from_the_dossier(page: Any, server: Server) -> None:
+def test_actions_and_obligations_from_the_dossier(
+    page: Any, server: Server, tmp_path: Path
+) -> None:
     log_in(page, server)
     page.goto("/dossiers/new")
     page.fill("#reference", "2026-700")
@@ -53,8 +57,34 @@ def test_actions_and_obligations_from_the_dossier(page: Any, server: Server) -> 
     first.get_by_role("button", name="Opslaan").click()
     expect(page.locator("#h-occurrences ~ div table tbody tr").nth(0)).to_contain_text("Nagekomen")
 
+    # An SLA with a duty and a rhythm: the proposal shows its sentence, folds its form, and
+    # confirming it returns to the rest with a message.
+    sla = tmp_path / "SLA hosting.txt"
+    sla.write_text(
+        "Artikel 4 Rapportage\nDe dienst wordt gemeten. Leverancier levert elke drie maanden "
+        "een rapportage over de beschikbaarheid.\n",
+        encoding="utf-8",
+    )
+    page.goto("/dossiers/2026-700/documents/new")
+    page.set_input_files("#file", sla)
+    page.select_option("#kind", "sla")
+    page.get_by_role("button", name="Document toevoegen").click()
+    page.wait_for_url(re.compile(r"/documents/\d+$"))
+    expect(page.locator("article.clause").first).to_be_visible(timeout=60_000)
     page.goto("/dossiers/2026-700/obligations/proposals")
+    card = page.locator("article.proposal").first
+    expect(card).to_contain_text("Leverancier levert elke drie maanden een rapportage")
+    expect(card).to_contain_text("Per kwartaal")
     check_accessibility(page)
+    card.locator("summary").click()
+    # Due in the future: the dossier's count of missed due dates below stays the first one's.
+    card.get_by_label("Eerste vervaldatum").fill((date.today() + timedelta(days=40)).isoformat())
+    card.get_by_role("button", name="Bevestigen als verplichting").click()
+    page.wait_for_url("**/dossiers/2026-700/obligations/proposals")
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(r"Verplichting geregistreerd: .*Rapportage\.")
+    )
+    expect(page.locator("article.proposal")).to_have_count(0)
     page.goto("/dossiers/2026-700")
     expect(page.locator("main")).to_contain_text("2 vervaldata van verplichtingen zijn gemist.")
     check_accessibility(page)

@@ -4,6 +4,7 @@ confidential contract's clause does not leak through them."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -237,6 +238,10 @@ def test_proposals_and_confirming_one(app: Flask, world: dict) -> None:
     secret_clause = next(c for c in version.clauses if c.number == "2")
     proposed = f'name="clause_id" type="hidden" value="{secret_clause.id}"'
     assert proposed in page
+    # Every card's fields have ids of their own, and each label points at its own card's field.
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "proposal forms share ids"
+    assert f'for="p{secret_clause.id}-first_due_on"' in page
     response = client.post(
         "/dossiers/2026-001/obligations",
         data={
