@@ -154,7 +154,9 @@ def test_the_dashboard_with_only_an_action_draws_no_empty_deadline_table(
     page = app.test_client(user=admin).get("/overview").text
     digest = page[page.index('id="h-digest"') : page.index('id="h-deadlines"')]
     assert "Offerte opvragen" in digest
-    assert "Geen termijnen" in digest and "<table" in digest  # the task list only
+    # No contract deadline needs the user, the actions and obligations do: said so, not denied.
+    assert "Geen contracttermijn (opzegging, optie, einde, aanbesteding) vraagt uw actie" in digest
+    assert "de acties en verplichtingen hieronder wel" in digest and "<table" in digest
     assert digest.count("<table") == 1
 
 
@@ -208,10 +210,9 @@ def test_the_portfolio_role_sees_and_is_told_the_state_of_every_dossier(
     assert "er lopen er 2" in section  # the ended dossier is not running
     assert "2026-505 · Reactietijd" in section and "2026-504 · Exitplan opstellen" in section
     assert "Oud en afgesloten" not in section and "Later" not in section
-    assert (
-        "<strong>1</strong> KPI&#39;s rood" in section or "<strong>1</strong> KPI's rood" in section
-    )
-    assert "<strong>1</strong> verplichtingen met een gemiste vervaldatum" in section
+    assert "<strong>1</strong> KPI rood" in section and "er lopen er 2" in section
+    assert "<strong>1</strong> actie te laat" in section
+    assert "<strong>1</strong> verplichting met een gemiste vervaldatum" in section
     assert 'href="/performance"' in section and 'href="/reports/obligations"' in section
     assert 'id="h-portfolio"' not in app.test_client(user=reader).get("/overview").text
 
