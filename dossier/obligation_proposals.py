@@ -87,7 +87,9 @@ _RHYTHM = re.compile(
     "|".join(f"(?P<r{i}>\\b(?:{pattern})\\b)" for i, (_r, pattern) in enumerate(_RHYTHMS)),
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
+# A sentence ends at . ! ? before a space, or at a line break (a list item); not at ; or :,
+# whose halves read as fragments ("... moet akkoord geven, en de").
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _SUPPLIER_WORDS = re.compile(
     r"\b(opdrachtnemer|leverancier|dienstverlener|supplier|contractor|vendor|service provider)\b",
     re.IGNORECASE,

@@ -81,6 +81,37 @@ _VALUE_NAMES: dict[str, Any] = {
     "mandates": _l("Mandates"),
     "subject": _l("Subject"),
     "recipients": _l("Recipients"),
+    # The execution plan and its reviews (dossier/plans.py).
+    "question": _l("Question"),
+    "text": _l("Answer"),
+    "plan_version": _l("Plan version"),
+    "held_on": _l("Held on"),
+    "outcome": _l("Outcome"),
+    "participants": _l("Participants"),
+    "deviations": _l("Deviations"),
+    "minutes_document_id": _l("Minutes"),
+    "new_plan_version": _l("New plan version"),
+    # KPIs and measurements (dossier/performance.py).
+    "kpi": _l("KPI"),
+    "description": _l("Description"),
+    "norm": _l("Norm"),
+    "unit": _l("Unit"),
+    "period": _l("Period"),
+    "tolerance": _l("Tolerance (amber)"),
+    "penalty_amount": _l("Penalty or malus (euro)"),
+    "penalty_note": _l("Penalty note"),
+    "clause_version_id": _l("Clause"),
+}
+# What an object of each kind is called in the trail, where it has no page of its own to link;
+# the value named beside it (a contact's name, a KPI's name) follows when the event holds it.
+_OBJECT_NAMES: dict[str, tuple[Any, str]] = {
+    "execution_plan": (_l("Execution plan"), ""),
+    "plan_answer": (_l("Execution plan"), ""),
+    "plan_review": (_l("Execution plan review"), "held_on"),
+    "contact": (_l("Contact"), "name"),
+    "contact_mandate": (_l("Mandate"), "contact"),
+    "kpi": (_l("KPI"), "name"),
+    "notice": (_l("Notice"), "subject"),
 }
 # What a lock-out closed (dossier/throttling.py).
 _LOCK_SCOPE: dict[str, Any] = {
@@ -95,7 +126,8 @@ _OWN_MAPPINGS: dict[tuple[str, str], dict[Any, Any]] = {
     ("notice", "kind"): labels.NOTICE_KIND,
     ("notice", "role"): labels.MEMBER_ROLE,
 }
-_MONEY_KEYS = frozenset({"value", "annual_value", "limit_amount"})
+# "value" is money on a dossier; a KPI's measured value is not (see _value).
+_MONEY_KEYS = frozenset({"value", "annual_value", "limit_amount", "penalty_amount"})
 _DATE_KEYS = frozenset(
     {
         "signed_on",
@@ -107,6 +139,7 @@ _DATE_KEYS = frozenset(
         "first_due_on",
         "until_on",
         "fulfilled_on",
+        "held_on",
     }
 )
 
@@ -258,6 +291,12 @@ class Presenter:
             return self._management_object(kind, object_id, values, dossier)
         if kind == "calendar_token":
             return _("Calendar address"), None
+        if kind in _OBJECT_NAMES:
+            label, key = _OBJECT_NAMES[kind]
+            named = values.get(key) or values.get("kpi") if key else None
+            if named and key in _DATE_KEYS:
+                named = self._value(key, named, event)
+            return (f"{label}: {named}" if named else str(label)), self._dossier_url(dossier)
         return f"{kind} {event.object_id or ''}".strip(), None
 
     def _management_object(
@@ -331,6 +370,17 @@ class Presenter:
             return "—"
         if isinstance(value, bool):
             return _("yes") if value else _("no")
+        if key == "deviations" and isinstance(value, list):
+            # [area, description] pairs: "Resultaat: ...; Budget: ..."
+            return (
+                "; ".join(
+                    f"{labels.DEVIATION_AREA.get(d[0], d[0])}: {d[1]}"
+                    if isinstance(d, list) and len(d) == 2
+                    else str(d)
+                    for d in value
+                )
+                or "—"
+            )
         if isinstance(value, list):
             return ", ".join(self._value(key, v, event) for v in value) or "—"
         if isinstance(value, dict):
@@ -338,7 +388,7 @@ class Presenter:
         mapping = self._mapping(key, event)
         if mapping is not None:
             return str(mapping.get(value, value))
-        if key in _MONEY_KEYS:
+        if key in _MONEY_KEYS and not (key == "value" and event.object_type == "kpi"):
             try:
                 return format_money(Decimal(str(value)))
             except InvalidOperation:
@@ -377,6 +427,8 @@ class Presenter:
         if key == "status":
             if event.object_type == "action":
                 return labels.ACTION_STATUS
+            if event.object_type == "kpi":
+                return labels.RAG_STATUS
             return labels.DEADLINE_STATUS if deadline else labels.STATUS
         if key == "role":
             return labels.GLOBAL_ROLE if event.object_type == "user" else labels.MEMBER_ROLE
@@ -386,8 +438,11 @@ class Presenter:
             "category": labels.CATEGORY,
             "confidentiality": labels.CONFIDENTIALITY,
             "notice_unit": labels.NOTICE_UNIT,
-            "direction": labels.DIRECTION,
             "extraction_status": labels.EXTRACTION_STATUS,
             "party": labels.OBLIGATION_PARTY,
             "recurrence": labels.RECURRENCE,
+            "question": labels.PLAN_QUESTION,
+            "outcome": labels.REVIEW_OUTCOME,
+            "direction": labels.KPI_DIRECTION if event.object_type == "kpi" else labels.DIRECTION,
+            "period": labels.KPI_PERIOD,
         }.get(key)

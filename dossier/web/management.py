@@ -231,6 +231,8 @@ def _proposals_page(
             title=proposal.title,
             party=proposal.party.value,
             recurrence=proposal.recurrence.value,
+            # The sentence that states the duty goes with it (a withheld one has none).
+            description=proposal.sentence,
         )
         form.offer(dossier)
         forms.append((proposal, _own_ids(form, proposal.clause.id)))

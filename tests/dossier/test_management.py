@@ -725,6 +725,16 @@ def _clause(heading: str, text: str, types: tuple[str, ...] = ()) -> Clause:
             None,
         ),
         (_clause("Colofon", "Uitgave van VNG Realisatie, versie 1.0, 2025."), None),
+        # A semicolon does not end the sentence: the proposal quotes it whole.
+        (
+            _clause(
+                "Meerwerk",
+                "Meerwerk wordt gemeld; de Opdrachtgever moet akkoord geven, en de "
+                "Leverancier levert maandelijks een overzicht.",
+            ),
+            "Meerwerk wordt gemeld; de Opdrachtgever moet akkoord geven, en de "
+            "Leverancier levert maandelijks een overzicht.",
+        ),
     ],
 )
 def test_the_sentence_that_states_a_duty(clause: Clause, sentence: str | None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -459,6 +460,13 @@ def test_the_audit_trail_names_kpi_events_and_english_is_available(
     trail = client.get("/dossiers/2025-017/audit")
     assert trail.status_code == 200
     assert "KPI-meting vastgelegd" in trail.text and "KPI afgesproken" in trail.text
+    # Named and labelled as the pages name them: no internal field names, the measured value
+    # is no amount of money, the penalty is.
+    text = " ".join(re.sub(r"<[^>]+>", " ", trail.text).split())
+    assert "KPI: Beschikbaarheid" in text and "kpi " not in text
+    assert "Boete of malus (euro)" in text and "€ 10,00" in text and "penalty_amount" not in text
+    assert "€ 99,10" not in text and "99.1" in text
+    assert "Periode" in text and "Oranje" in text
     assert client.post("/language", data={"lang": "en"}).status_code == 302
     page = client.get("/dossiers/2025-017/performance").text
     assert "Service levels and KPIs" in page and "Amber (within tolerance)" in page

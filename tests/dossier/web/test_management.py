@@ -232,6 +232,12 @@ def test_proposals_and_confirming_one(app: Flask, world: dict) -> None:
     client = _client(app, bea)
     page = client.get("/dossiers/2026-001/obligations/proposals").text
     assert "Rapportage" in page and "Maandelijks" in page
+    # The sentence that states the duty is the proposed description, kept when confirmed.
+    assert re.search(
+        r'<textarea[^>]*name="description"[^>]*>\s*Opdrachtnemer levert maandelijks een '
+        r"voortgangsrapportage aan Opdrachtgever.</textarea>",
+        page,
+    )
     assert f"/documents/{secret.id}" in page and CANARY not in page  # withheld, as in search
     assert "Vertrouwelijk: de tekst is te zien" in page
     version = db.session.scalar(sa.select(Document).where(Document.id == secret.id)).current_version

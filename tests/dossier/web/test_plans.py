@@ -197,6 +197,12 @@ def test_a_review_with_deviations_and_minutes(
     dossier_page = app.test_client(user=people["reader"]).get("/dossiers/2025-001").text
     assert "Plan wordt aangepast" in dossier_page and "Aanpak, Budget" in dossier_page
     assert "1 van de zeven vragen beantwoord" in dossier_page
+    # The audit trail names the review and its values as the pages do.
+    trail = beheerder.get("/dossiers/2025-001/audit").text
+    assert "Evaluatie uitvoeringsplan: 10 januari 2026" in trail
+    assert "Budget: 10% boven begroting" in trail and "Aanpak: andere ploegendienst" in trail
+    assert "held_on" not in trail and "minutes_document_id" not in trail
+    assert "plan_review" not in trail and "Plan wordt aangepast" in trail
 
 
 def test_the_plan_pages_in_english(app: Flask, people: dict[str, User]) -> None:
