@@ -698,6 +698,12 @@ def table(user: User, name: str, today: date) -> Table | None:
         from dossier import performance_tables
 
         return performance_tables.scorecard_table(user)
+    if name in ("disposal", "holds"):
+        from dossier import records  # it imports deadlines, which this module does too
+
+        return (
+            records.disposal_table(user, today) if name == "disposal" else records.holds_table(user)
+        )
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):

@@ -164,6 +164,8 @@ def digest_command(send: bool, day: str | None) -> None:
             "actions",
             "kpis",
             "scorecard",
+            "disposal",
+            "holds",
         ]
     ),
 )

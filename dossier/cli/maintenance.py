@@ -63,7 +63,8 @@ def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         click.echo(
-            f"{report.versions} versions, {report.blobs} blobs, "
+            f"{report.versions} versions ({report.destroyed_versions} destroyed under approved "
+            f"destruction lists), {report.blobs} blobs, "
             f"{report.audit_events} audit events, {report.index_units} index units checked "
             f"({', '.join(report.checks)})"
         )

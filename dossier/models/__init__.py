@@ -45,6 +45,19 @@ from dossier.models.plan import (
     PlanReview,
     ReviewOutcome,
 )
+from dossier.models.records import (
+    DestroyedVersion,
+    DisposalItem,
+    DisposalItemState,
+    DisposalList,
+    DisposalStatus,
+    DocumentRetention,
+    DossierRetention,
+    LegalHold,
+    RetentionTrigger,
+    SelectionCategory,
+    Valuation,
+)
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -115,4 +128,16 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeRecipient",
+    # records: selection list, disposal, legal hold
+    "DestroyedVersion",
+    "DisposalItem",
+    "DisposalItemState",
+    "DisposalList",
+    "DisposalStatus",
+    "DocumentRetention",
+    "DossierRetention",
+    "LegalHold",
+    "RetentionTrigger",
+    "SelectionCategory",
+    "Valuation",
 ]
