@@ -731,4 +731,6 @@ TABLE_NAMES = (
     "actions",
     "kpis",
     "scorecard",
+    "disposal",
+    "holds",
 )

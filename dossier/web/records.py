@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from dossier import access, deadlines, records
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import DisposalItem, DisposalList, Dossier
+from dossier.models import DisposalItem, DisposalList, DisposalStatus, Dossier
 from dossier.web.forms import Form
 
 bp = Blueprint("records", __name__)
@@ -63,6 +63,24 @@ def retention_panel(dossier: Dossier) -> dict[str, Any]:
         "categories": records.categories(),
         "can_set": access.can_set_retention_category(current_user, dossier),
         "can_hold": access.can_manage_holds(current_user),
+    }
+
+
+@bp.app_template_global()
+def records_overview() -> dict[str, Any]:
+    """The archivist's part of the dashboard: disposals coming up, lists waiting, holds."""
+    today = deadlines.local_today()
+    horizon = today + timedelta(days=int(current_app.config.get("DISPOSAL_HORIZON_DAYS", 180)))
+    visible = db.session.scalars(access.visible_dossiers(current_user)).unique()
+    upcoming = records.upcoming(visible, horizon)
+    return {
+        "today": today,
+        "horizon": horizon,
+        "upcoming": upcoming,
+        "due": [d for d in upcoming if d.disposal_on <= today],
+        "proposed": records.lists([DisposalStatus.PROPOSED]),
+        "in_grace": records.lists([DisposalStatus.APPROVED]),
+        "holds": records.holds(),
     }
 
 
