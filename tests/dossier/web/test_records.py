@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from dossier import documents, records, verify
 from dossier.cli import cli
