@@ -67,6 +67,11 @@ def retention_panel(dossier: Dossier) -> dict[str, Any]:
 
 
 @bp.app_template_global()
+def can_hold_dossiers() -> bool:
+    return access.can_manage_holds(current_user)
+
+
+@bp.app_template_global()
 def records_overview() -> dict[str, Any]:
     """The archivist's part of the dashboard: disposals coming up, lists waiting, holds."""
     today = deadlines.local_today()

@@ -181,3 +181,27 @@ def test_the_commands_import_propose_purge_and_report(
     result = invoke("verify")
     assert result.exit_code == 0, result.output
     assert "1 destroyed" in result.output
+
+
+def test_the_register_list_holds_its_dossiers_all_or_nothing(
+    make_dossier: Callable[..., Dossier],
+    make_user: Callable[..., User],
+    archivist: User,
+    client_for: Callable[[User | None], FlaskClient],
+) -> None:
+    make_dossier("W-030", title="Schoonmaak")
+    make_dossier("W-031", title="Schoonmaak kantoor")
+    client = client_for(archivist)
+    page = client.get("/?q=Schoonmaak").get_data(as_text=True)
+    assert 'name="references" value="W-030"' in page and 'value="W-031"' in page
+    assert (
+        client.post(
+            "/records/holds", data={"references": ["W-030", "NOPE-1"], "reason": "onderzoek"}
+        ).status_code
+        == 404
+    )
+    assert records.holds() == []
+    client.post("/records/holds", data={"references": ["W-030", "W-031"], "reason": "onderzoek"})
+    assert sorted(h.dossier.reference for h in records.holds()) == ["W-030", "W-031"]
+    plain = client_for(make_user("p@example.org")).get("/").get_data(as_text=True)
+    assert 'name="references"' not in plain
