@@ -258,6 +258,17 @@ class Presenter:
             return self._management_object(kind, object_id, values, dossier)
         if kind == "calendar_token":
             return _("Calendar address"), None
+        if kind == "disposal_list":
+            url = None
+            if access.can_view_records(self.viewer):
+                url = url_for("records.disposal", list_id=object_id)
+            return _("Destruction list %(n)d", n=object_id), url
+        if kind == "legal_hold":
+            return _("Legal hold on %(ref)s", ref=dossier.reference if dossier else ""), (
+                self._dossier_url(dossier)
+            )
+        if kind == "selection_list":
+            return _("Selection list"), None
         return f"{kind} {event.object_id or ''}".strip(), None
 
     def _management_object(

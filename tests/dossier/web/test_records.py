@@ -205,3 +205,22 @@ def test_the_register_list_holds_its_dossiers_all_or_nothing(
     assert sorted(h.dossier.reference for h in records.holds()) == ["W-030", "W-031"]
     plain = client_for(make_user("p@example.org")).get("/").get_data(as_text=True)
     assert 'name="references"' not in plain
+
+
+def test_the_archivist_role_is_set_from_the_command_line_and_the_trail_names_the_objects(
+    make_dossier: Callable[..., Dossier],
+    make_user: Callable[..., User],
+    archivist: User,
+    admin: User,
+    invoke: Callable[..., Result],
+    client_for: Callable[[User | None], FlaskClient],
+) -> None:
+    user = make_user("nieuw@example.org")
+    assert invoke("set-role", user.email, "archivist", "--as", admin.email).exit_code == 0
+    db.session.refresh(user)
+    assert user.global_role == GlobalRole.ARCHIVIST
+    dossier = make_dossier("W-040")
+    records.place_hold(archivist, dossier, "onderzoek")
+    db.session.commit()
+    trail = client_for(make_user("audit@example.org", GlobalRole.AUDITOR)).get("/audit")
+    assert "Juridische blokkade op W-040" in trail.get_data(as_text=True)
