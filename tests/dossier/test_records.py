@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import access, documents, indexing, records, verify
+from dossier import access, backup, documents, indexing, records, verify
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -170,7 +171,7 @@ def test_the_proposal_lists_exactly_the_due_closed_dossiers_not_on_hold(
 
 
 def test_approved_destruction_removes_content_keeps_metadata_and_verifies_clean(
-    make_dossier: Callable[..., Dossier], admin: User, archivist: User
+    make_dossier: Callable[..., Dossier], admin: User, archivist: User, tmp_path: Path
 ) -> None:
     seeded = _seed(make_dossier)
     shared = b"gedeeld bestand\n"
@@ -251,6 +252,11 @@ def test_approved_destruction_removes_content_keeps_metadata_and_verifies_clean(
     assert report.destroyed_versions == 3
     # Excluded dossier untouched.
     assert doc_works.current_version.text is not None
+    # A backup holds the blobs that are left, and does not miss the destroyed ones.
+    db.session.commit()
+    manifest = backup.backup(tmp_path / "backup")
+    saved = {blob["key"] for blob in manifest["blobs"]}
+    assert key_services not in saved and {key_shared, key_works} <= saved
 
 
 def documents_key(data: bytes) -> str:
