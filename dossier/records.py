@@ -630,6 +630,12 @@ def _destroy(listing: DisposalList, item: DisposalItem, now: datetime) -> None:
     ids = [v.id for v in versions]
     if ids:
         db.session.execute(sa.delete(Clause).where(Clause.version_id.in_(ids)))
+        # An extraction still queued would read a blob about to go, and write text back.
+        db.session.execute(
+            sa.delete(OutboxItem).where(
+                OutboxItem.topic == OutboxTopic.VERSION_EXTRACT, OutboxItem.object_id.in_(ids)
+            )
+        )
     for version in versions:
         db.session.add(
             DestroyedVersion(
@@ -668,7 +674,11 @@ def live_blob_keys() -> sa.Select[tuple[str]]:
 
 def remove_destroyed_blobs(store: BlobStore) -> int:
     """Delete the blobs of destroyed versions that no live version shares; how many went.
-    Idempotent: run after each purge commit, and again by the next run if one was interrupted."""
+
+    Run after the purge has committed (it ends its own read transactions, so each key is
+    checked against the newest uploads just before it goes); idempotent, so the next run
+    finishes what an interrupted one left.
+    """
     keys = set(
         db.session.scalars(
             sa.select(DestroyedVersion.blob_key).where(
@@ -678,6 +688,15 @@ def remove_destroyed_blobs(store: BlobStore) -> int:
     )
     removed = 0
     for key in sorted(keys):
+        # Asked again per key: an upload of the same bytes may have arrived since.
+        again = db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                live_blob_keys().where(DocumentVersion.blob_key == key).subquery()
+            )
+        )
+        db.session.rollback()  # end the read: the next question sees new uploads
+        if again:
+            continue
         try:
             if store.exists(key):
                 store.delete(key)
