@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from dossier import access, deadlines, records
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import DisposalItem, DisposalList, DisposalStatus, Dossier
+from dossier.models import DisposalItem, DisposalList, DisposalStatus, Document, Dossier
 from dossier.web.forms import Form
 
 bp = Blueprint("records", __name__)
@@ -63,6 +63,15 @@ def retention_panel(dossier: Dossier) -> dict[str, Any]:
         "categories": records.categories(),
         "can_set": access.can_set_retention_category(current_user, dossier),
         "can_hold": access.can_manage_holds(current_user),
+    }
+
+
+@bp.app_template_global()
+def document_retention(document: Document) -> dict[str, Any]:
+    """A document's own category and disposal date (empty when it follows its dossier)."""
+    return {
+        "category": records.document_category(document),
+        "disposal_on": records.document_disposal_date(document),
     }
 
 

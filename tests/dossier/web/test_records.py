@@ -224,3 +224,30 @@ def test_the_archivist_role_is_set_from_the_command_line_and_the_trail_names_the
     db.session.commit()
     trail = client_for(make_user("audit@example.org", GlobalRole.AUDITOR)).get("/audit")
     assert "Juridische blokkade op W-040" in trail.get_data(as_text=True)
+
+
+def test_a_document_gets_its_own_category_through_the_edit_form(
+    make_dossier: Callable[..., Dossier],
+    make_user: Callable[..., User],
+    client_for: Callable[[User | None], FlaskClient],
+) -> None:
+    beheerder = make_user("b@example.org")
+    dossier = _ended(
+        make_dossier, "W-050", date(2020, 1, 1), members={beheerder: MemberRole.BEHEERDER}
+    )
+    with documents.receive(io.BytesIO(b"factuur\n"), "factuur.txt") as up:
+        document = documents.file_document(beheerder, dossier, up, kind=DocumentKind.INVOICE)
+    db.session.commit()
+    client = client_for(beheerder)
+    url = f"/dossiers/W-050/documents/{document.id}"
+    form = client.get(url + "/edit").get_data(as_text=True)
+    assert 'value="VB-INK-05"' in form and 'value="VB-INK-01"' not in form
+    token = documents.edit_token(document)
+    values = {"token": token, "kind": "invoice", "title": "Factuur", "confidentiality": "normal"}
+    refused = client.post(url + "/edit", data={**values, "retention_category": "VB-INK-01"})
+    assert refused.status_code == 400 and records.document_category(document) is None
+    values["document_date"] = "2021-05-17"
+    client.post(url + "/edit", data={**values, "retention_category": "VB-INK-05"})
+    assert records.document_category(document).code == "VB-INK-05"
+    page = client.get(url).get_data(as_text=True)
+    assert '<dd id="document-disposal-date">17 mei 2028</dd>' in page
