@@ -194,24 +194,44 @@ def install_shipped_list(actor: User | None = None) -> tuple[int, int]:
 # Categories and dates
 
 
-def default_category(dossier: Dossier) -> SelectionCategory | None:
-    """The configured default for the dossier's contract category (RETENTION_DEFAULTS)."""
+@dataclass
+class Lookup:
+    """Every category by code and every assignment by dossier, loaded once for a long list."""
+
+    by_code: dict[str, SelectionCategory]
+    assigned: dict[int, DossierRetention]
+
+    @classmethod
+    def load(cls) -> Lookup:
+        return cls(
+            {c.code: c for c in db.session.scalars(sa.select(SelectionCategory))},
+            {r.dossier_id: r for r in db.session.scalars(sa.select(DossierRetention))},
+        )
+
+
+def default_category(dossier: Dossier, cache: Lookup | None = None) -> SelectionCategory | None:
+    """The configured default for the dossier's contract category (RETENTION_DEFAULTS);
+    `cache`, when given, saves the queries per dossier in long lists."""
     defaults = current_app.config.get("RETENTION_DEFAULTS") or {}
     key = dossier.category.value if isinstance(dossier.category, Category) else "default"
     code = defaults.get(key) or defaults.get("default")
-    return category_by_code(code) if code else None
+    if not code:
+        return None
+    return cache.by_code.get(code) if cache is not None else category_by_code(code)
 
 
 def assignment(dossier: Dossier) -> DossierRetention | None:
     return db.session.get(DossierRetention, dossier.id)
 
 
-def category_of(dossier: Dossier) -> tuple[SelectionCategory | None, bool]:
+def category_of(
+    dossier: Dossier, cache: Lookup | None = None
+) -> tuple[SelectionCategory | None, bool]:
     """The dossier's category and whether it is the configured default (not assigned)."""
-    assigned = assignment(dossier)
+    assigned = cache.assigned.get(dossier.id) if cache is not None else assignment(dossier)
     if assigned is not None:
         return assigned.category, False
-    return default_category(dossier), True
+    return default_category(dossier, cache), True
 
 
 def closed_on(dossier: Dossier) -> date | None:
@@ -236,14 +256,14 @@ def closed_on(dossier: Dossier) -> date | None:
     return dossier.end_on
 
 
-def retention_start(dossier: Dossier) -> date | None:
+def retention_start(dossier: Dossier, cache: Lookup | None = None) -> date | None:
     """The day the dossier's retention period starts counting, by its category's event.
 
     The one place that decides it: the contract end is today the dossier's end date; when the
     term history (options exercised, renewals, early termination) is recorded, point this at
     the effective end of the last term.
     """
-    category, _default = category_of(dossier)
+    category, _default = category_of(dossier, cache)
     trigger = category.trigger if category else RetentionTrigger.CONTRACT_END
     if trigger == RetentionTrigger.DOSSIER_CLOSED:
         return closed_on(dossier)
@@ -255,12 +275,12 @@ def add_years(day: date, years: int) -> date:
     return day + relativedelta(years=years)
 
 
-def disposal_date(dossier: Dossier) -> date | None:
+def disposal_date(dossier: Dossier, cache: Lookup | None = None) -> date | None:
     """When the dossier may be destroyed; None when it is kept permanently or not yet known."""
-    category, _default = category_of(dossier)
+    category, _default = category_of(dossier, cache)
     if category is None or category.valuation != Valuation.DESTROY:
         return None
-    start = retention_start(dossier)
+    start = retention_start(dossier, cache)
     if start is None or category.retention_years is None:
         return None
     return add_years(start, category.retention_years)
@@ -439,12 +459,13 @@ def upcoming(dossiers: Iterable[Dossier], until: date) -> list[Due]:
             )
         )
     )
+    cache = Lookup.load()  # no query per dossier (but the trail's, for closing-counted ones)
     due = []
     for dossier in dossiers:
         if dossier.id in held or dossier.id in busy or dossier.status not in deadlines.CLOSED:
             continue
-        day = disposal_date(dossier)
-        category, _default = category_of(dossier)
+        day = disposal_date(dossier, cache)
+        category, _default = category_of(dossier, cache)
         if day is not None and category is not None and day <= until:
             due.append(Due(dossier, category, day))
     return sorted(due, key=lambda d: (d.disposal_on, d.dossier.reference))
