@@ -335,3 +335,21 @@ def test_lifting_a_hold_needs_a_reason_and_both_are_audited(
     ).all()
     assert actions == [AuditAction.HOLD_PLACE, AuditAction.HOLD_LIFT]
     assert records.active_hold(dossier) is None
+
+
+def test_a_hold_placed_before_approval_keeps_the_dossier_off_the_destruction(
+    make_dossier: Callable[..., Dossier], admin: User, archivist: User
+) -> None:
+    seeded = _seed(make_dossier)
+    document = _file(admin, seeded["services"], b"contract\n")
+    listing = records.propose(None, date(2024, 1, 1))
+    records.place_hold(admin, seeded["services"], "accountantsonderzoek")
+    records.approve(archivist, listing, grace_days=0)
+    db.session.commit()
+    item = next(i for i in listing.items if i.reference == "R-001")
+    assert item.state == DisposalItemState.SKIPPED
+    assert document.withdrawn_at is None
+    records.purge_due(datetime.now(UTC) + timedelta(seconds=1))
+    db.session.commit()
+    records.remove_destroyed_blobs(blob_store())
+    assert blob_store().exists(document.current_version.blob_key)
