@@ -18,12 +18,14 @@ from dossier.models import (
     REFERENCE_RE,
     Action,
     Clause,
+    DestroyedVersion,
     Document,
     DocumentKind,
     DocumentVersion,
     Dossier,
     GlobalRole,
     GroupMember,
+    LegalHold,
     MemberRole,
     Membership,
     Notice,
@@ -43,7 +45,10 @@ MANAGER_KINDS = frozenset({DocumentKind.CORRESPONDENCE, DocumentKind.MINUTES})
 # confidential documents; the portfolio role (contractmanagement) reads register data, reports
 # and normal documents, and changes nothing through that role (its memberships, if any, still
 # give what they give).
-SEES_ALL_ROLES = frozenset({GlobalRole.ADMIN, GlobalRole.AUDITOR, GlobalRole.PORTFOLIO})
+# The archivist reads like the portfolio role, to review destruction lists and place holds.
+SEES_ALL_ROLES = frozenset(
+    {GlobalRole.ADMIN, GlobalRole.AUDITOR, GlobalRole.PORTFOLIO, GlobalRole.ARCHIVIST}
+)
 
 
 def _sees_all_dossiers(user: User) -> bool:
@@ -138,15 +143,68 @@ def can_file(user: User, dossier: Dossier, kind: DocumentKind | None = None) -> 
 
 
 def can_view_document(user: User, document: Document) -> bool:
-    if document.withdrawn_at is not None or not can_view_dossier(user, document.dossier):
+    if document.withdrawn_at is not None and not _held_and_kept(user, document):
+        return False
+    if not can_view_dossier(user, document.dossier):
         return False
     if not document.is_confidential or user.is_auditor:
         return True
     return bool(roles_in(user, document.dossier) & CONFIDENTIAL_ROLES)
 
 
+RECORDS_ROLES = frozenset({GlobalRole.ARCHIVIST, GlobalRole.ADMIN, GlobalRole.AUDITOR})
+
+
+def _held_and_kept(user: User, document: Document) -> bool:
+    """A withdrawn document of a dossier under legal hold stays retrievable for archivists,
+    administrators and auditors, unless its content was destroyed before the hold."""
+    if user.global_role not in RECORDS_ROLES:
+        return False
+    held = db.session.scalar(
+        sa.select(LegalHold.id).where(
+            LegalHold.dossier_id == document.dossier_id, LegalHold.lifted_at.is_(None)
+        )
+    )
+    if held is None:
+        return False
+    destroyed = sa.select(DestroyedVersion.version_id).join(
+        DocumentVersion, DocumentVersion.id == DestroyedVersion.version_id
+    )
+    return not db.session.scalar(
+        sa.select(sa.exists(destroyed.where(DocumentVersion.document_id == document.id)))
+    )
+
+
+def can_view_records(user: User) -> bool:
+    """Destruction lists, holds and the selection list: archivists, administrators, auditors."""
+    return user.global_role in RECORDS_ROLES
+
+
+def can_manage_holds(user: User) -> bool:
+    """Placing and lifting legal holds: archivists and administrators."""
+    return user.global_role in (GlobalRole.ARCHIVIST, GlobalRole.ADMIN)
+
+
+def can_propose_disposal(user: User) -> bool:
+    return user.global_role in (GlobalRole.ARCHIVIST, GlobalRole.ADMIN)
+
+
+def can_review_disposal(user: User) -> bool:
+    """Excluding, approving and cancelling destruction: the archivist only."""
+    return user.is_archivist
+
+
+def can_set_retention_category(user: User, dossier: Dossier) -> bool:
+    """The dossier's beheerder (with a reason) or an archivist."""
+    return user.is_archivist or can_edit_dossier(user, dossier)
+
+
 def can_add_version(user: User, document: Document) -> bool:
-    return can_view_document(user, document) and can_file(user, document.dossier, document.kind)
+    return (
+        document.withdrawn_at is None
+        and can_view_document(user, document)
+        and can_file(user, document.dossier, document.kind)
+    )
 
 
 def can_edit_document(user: User, document: Document, kind: DocumentKind | None = None) -> bool:
@@ -165,7 +223,11 @@ def can_set_confidentiality(user: User, dossier: Dossier) -> bool:
 def can_withdraw(user: User, document: Document) -> bool:
     """Taking a filed document out of lists and search (its versions stay stored): the
     dossier's beheerder only."""
-    return can_view_document(user, document) and can_edit_dossier(user, document.dossier)
+    return (
+        document.withdrawn_at is None
+        and can_view_document(user, document)
+        and can_edit_dossier(user, document.dossier)
+    )
 
 
 # Roles that act on deadlines: they set a deadline's status and receive the daily digest.
@@ -455,6 +517,21 @@ ENDPOINTS: dict[str, str] = {
     "spend.discard": LOGGED_IN,
     "spend.suppliers": LOGGED_IN,
     "spend.map_supplier": LOGGED_IN,
+    # Records: can_view_records, can_manage_holds, can_propose_disposal, can_review_disposal
+    # and can_set_retention_category inside.
+    "records.selection_list": LOGGED_IN,
+    "records.import_selection_list": LOGGED_IN,
+    "records.disposals": LOGGED_IN,
+    "records.propose": LOGGED_IN,
+    "records.disposal": LOGGED_IN,
+    "records.exclude": LOGGED_IN,
+    "records.approve": LOGGED_IN,
+    "records.cancel": LOGGED_IN,
+    "records.holds": LOGGED_IN,
+    "records.place_holds": LOGGED_IN,
+    "records.place_hold": LOGGED_IN,
+    "records.lift_hold": LOGGED_IN,
+    "records.set_category": LOGGED_IN,
 }
 
 

@@ -55,7 +55,11 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
-BLOB_QUERY = "SELECT DISTINCT blob_key, size FROM document_version ORDER BY blob_key"
+# The blobs of versions destroyed under an approved destruction list are gone on purpose.
+BLOB_QUERY = (
+    "SELECT DISTINCT blob_key, size FROM document_version "
+    "WHERE id NOT IN (SELECT version_id FROM destroyed_version) ORDER BY blob_key"
+)
 HEAD_QUERY = "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"
 COUNT_QUERY = "SELECT count(*) FROM audit_event"
 

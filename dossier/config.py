@@ -145,6 +145,19 @@ class Defaults:
     # annual value. Spend files name their financial system with this when the importer does not.
     SPEND_WARNING_PERCENTAGES = (80, 100)
     SPEND_DEFAULT_SOURCE = "finance"
+    # Records: an approved destruction list becomes irreversible this many days after approval
+    # (until then the blobs are kept and the archivist can cancel); the selection-list category
+    # a dossier gets by default, per contract category ("default" for the rest).
+    DISPOSAL_GRACE_DAYS = 30
+    RETENTION_DEFAULTS: dict[str, str] = {
+        "supplies": "VB-INK-01",
+        "services": "VB-INK-01",
+        "social_services": "VB-INK-01",
+        "works": "VB-INK-02",
+        "default": "VB-INK-01",
+    }
+    # Dashboards and reports show disposals due within this many days.
+    DISPOSAL_HORIZON_DAYS = 180
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones
     # Documents a complete dossier holds. A requirement applies to the listed categories (None:
     # all), only to dossiers with personal data when `personal_data` is set; it is met by a

@@ -16,6 +16,8 @@ from dossier.models import (
     DeadlineStatus,
     DeviationArea,
     Direction,
+    DisposalItemState,
+    DisposalStatus,
     DocumentKind,
     DossierStatus,
     ExtractionStatus,
@@ -31,10 +33,12 @@ from dossier.models import (
     Procedure,
     RagStatus,
     Recurrence,
+    RetentionTrigger,
     ReviewOutcome,
     SpendAttribution,
     SpendImportStatus,
     SupplierKey,
+    Valuation,
 )
 from search.clause_types import find_type
 
@@ -151,6 +155,7 @@ GLOBAL_ROLE = {
     GlobalRole.AUDITOR: _l("Auditor"),
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
     GlobalRole.PORTFOLIO: _l("Contract management (reads every dossier, changes nothing)"),
+    GlobalRole.ARCHIVIST: _l("Archivist (selection list, destruction, legal holds)"),
 }
 KPI_DIRECTION = {
     KpiDirection.HIGHER: _l("Higher is better"),
@@ -219,6 +224,35 @@ AUDIT_ACTION = {
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
     AuditAction.SPEND_IMPORT: _l("Spend imported"),
     AuditAction.SPEND_SUPPLIER_MAP: _l("Supplier of the financial system mapped"),
+    AuditAction.SELECTION_LIST_IMPORT: _l("Selection list imported"),
+    AuditAction.RETENTION_CATEGORY_SET: _l("Selection-list category changed"),
+    AuditAction.DISPOSAL_PROPOSE: _l("Destruction list proposed"),
+    AuditAction.DISPOSAL_EXCLUDE: _l("Dossier excluded from a destruction list"),
+    AuditAction.DISPOSAL_APPROVE: _l("Destruction list approved"),
+    AuditAction.DISPOSAL_CANCEL: _l("Destruction cancelled"),
+    AuditAction.DISPOSAL_DESTROY: _l("Dossier content destroyed"),
+    AuditAction.HOLD_PLACE: _l("Legal hold placed"),
+    AuditAction.HOLD_LIFT: _l("Legal hold lifted"),
+}
+VALUATION = {Valuation.KEEP: _l("keep permanently"), Valuation.DESTROY: _l("destroy")}
+RETENTION_TRIGGER = {
+    RetentionTrigger.CONTRACT_END: _l("end of the contract"),
+    RetentionTrigger.DOSSIER_CLOSED: _l("closing of the dossier"),
+    RetentionTrigger.DOCUMENT_DATE: _l("document date"),
+}
+DISPOSAL_STATUS = {
+    DisposalStatus.PROPOSED: _l("proposed"),
+    DisposalStatus.APPROVED: _l("approved, in the grace period"),
+    DisposalStatus.CANCELLED: _l("cancelled"),
+    DisposalStatus.DESTROYED: _l("destroyed"),
+}
+DISPOSAL_ITEM_STATE = {
+    DisposalItemState.PROPOSED: _l("proposed"),
+    DisposalItemState.EXCLUDED: _l("excluded"),
+    DisposalItemState.QUARANTINED: _l("awaiting destruction"),
+    DisposalItemState.SKIPPED: _l("skipped (legal hold)"),
+    DisposalItemState.RESTORED: _l("restored"),
+    DisposalItemState.DESTROYED: _l("destroyed"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {
@@ -315,6 +349,10 @@ ALL = {
     "spend_attribution": SPEND_ATTRIBUTION,
     "spend_import_status": SPEND_IMPORT_STATUS,
     "supplier_key": SUPPLIER_KEY,
+    "valuation": VALUATION,
+    "retention_trigger": RETENTION_TRIGGER,
+    "disposal_status": DISPOSAL_STATUS,
+    "disposal_item_state": DISPOSAL_ITEM_STATE,
 }
 
 QUERY_REFUSAL = {
@@ -412,6 +450,8 @@ REPORT_COLUMN = {
     "kpi_direction": KPI_DIRECTION,
     "kpi_period": KPI_PERIOD,
     "rag_status": RAG_STATUS,
+    "valuation": VALUATION,
+    "trigger": RETENTION_TRIGGER,
 }
 # The "key" column of a grouped money table holds codes of the table's dimension.
 REPORT_KEY = {

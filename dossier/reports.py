@@ -712,6 +712,12 @@ def table(user: User, name: str, today: date) -> Table | None:
         if name == "spend":
             return spend_tables.spend_table(user, today)
         return spend_tables.without_contract_table(user)
+    if name in ("disposal", "holds"):
+        from dossier import records  # it imports deadlines, which this module does too
+
+        return (
+            records.disposal_table(user, today) if name == "disposal" else records.holds_table(user)
+        )
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):
@@ -741,4 +747,6 @@ TABLE_NAMES = (
     "scorecard",
     "spend",
     "spend_without_contract",
+    "disposal",
+    "holds",
 )

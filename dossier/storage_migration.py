@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from dossier import audit
 from dossier.extensions import db
-from dossier.models import AuditAction, DocumentVersion
+from dossier.models import AuditAction, DestroyedVersion, DocumentVersion
 from storage import BlobStore, FileSystemBlobStore
 
 
@@ -64,7 +64,10 @@ def migrate(
         _copy_one(source, target, key, result)
         if progress is not None:
             progress(result)
-    referenced = db.session.scalars(sa.select(DocumentVersion.blob_key).distinct())
+    destroyed = sa.select(DestroyedVersion.version_id)  # gone on purpose, with proof
+    referenced = db.session.scalars(
+        sa.select(DocumentVersion.blob_key).where(DocumentVersion.id.not_in(destroyed)).distinct()
+    )
     for key in referenced:
         if key in listed:
             continue  # copied and read back, found intact, or named as damaged above

@@ -16,7 +16,16 @@ from flask import current_app
 
 from dossier import audit, indexing
 from dossier.extensions import db
-from dossier.models import Clause, Document, DocumentVersion, OutboxItem, OutboxTopic
+from dossier.models import (
+    AuditAction,
+    AuditEvent,
+    Clause,
+    DestroyedVersion,
+    Document,
+    DocumentVersion,
+    OutboxItem,
+    OutboxTopic,
+)
 from search.types import IndexUnavailable, VersionEntry
 from storage import BlobNotFound, BlobStore, InvalidKey
 
@@ -27,8 +36,8 @@ ORPHAN_GRACE = timedelta(hours=24)
 
 @dataclass
 class Problem:
-    # missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap, audit_chain,
-    # audit_truncated, index_unavailable, index_missing, index_extra, index_stale,
+    # destruction_unproven, missing_blob, corrupt_blob, size_mismatch, orphan_blob, version_gap,
+    # audit_chain, audit_truncated, index_unavailable, index_missing, index_extra, index_stale,
     # database_integrity, foreign_key, database_consistency
     kind: str
     subject: str
@@ -38,6 +47,7 @@ class Problem:
 @dataclass
 class Report:
     versions: int = 0
+    destroyed_versions: int = 0  # destroyed under an approved list: no blob expected
     blobs: int = 0
     audit_events: int = 0
     index_units: int = 0
@@ -63,6 +73,8 @@ class Context:
     now: datetime
     grace: timedelta
     referenced: set[str] = field(default_factory=set)
+    # Blob keys of versions destroyed under an approved destruction list.
+    destroyed: set[str] = field(default_factory=set)
     # Chain heads recorded elsewhere (a backup manifest's), with where they come from.
     anchors: list[tuple[dict[str, object], str]] = field(default_factory=list)
 
@@ -90,9 +102,14 @@ def check_versions(context: Context, report: Report) -> None:
     """Every version row has its blob, whose content hashes to the key and has the row's size."""
     checked: dict[str, bool] = {}
     store = context.store
+    destroyed = set(db.session.scalars(sa.select(DestroyedVersion.version_id)))
     query = sa.select(DocumentVersion.id, DocumentVersion.blob_key, DocumentVersion.size)
     for version_id, key, size in db.session.execute(query):
         report.versions += 1
+        if version_id in destroyed:
+            report.destroyed_versions += 1
+            context.destroyed.add(key)
+            continue
         context.referenced.add(key)
         subject = f"version {version_id} (blob {key})"
         try:
@@ -120,6 +137,15 @@ def check_orphans(context: Context, report: Report) -> None:
     for key in store.keys():  # noqa: SIM118 (a BlobStore method, not a dict)
         report.blobs += 1
         if key in context.referenced:
+            continue
+        if key in context.destroyed:
+            report.notes.append(
+                Problem(
+                    "destroyed_blob_present",
+                    f"blob {key}",
+                    "destroyed under an approved list; the next purge run removes the blob",
+                )
+            )
             continue
         try:
             stored = datetime.fromtimestamp(store.stored_at(key), UTC)
@@ -363,8 +389,35 @@ def _check_consistency(report: Report) -> None:
         report.problems.append(Problem("database_consistency", f"index {name}", "invalid index"))
 
 
+def check_destructions(_context: Context, report: Report) -> None:
+    """Every destroyed version is named, with its hash, in a destruction event of the audit
+    trail: content is never gone without proof."""
+    proven: set[tuple[int | None, str]] = set()
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.DISPOSAL_DESTROY.value)
+    )
+    for event in events:
+        for key in (event.after or {}).get("hashes", []):
+            proven.add((event.dossier_id, key))
+    query = (
+        sa.select(DestroyedVersion.version_id, DestroyedVersion.blob_key, Document.dossier_id)
+        .join(DocumentVersion, DocumentVersion.id == DestroyedVersion.version_id)
+        .join(Document, Document.id == DocumentVersion.document_id)
+    )
+    for version_id, key, dossier_id in db.session.execute(query):
+        if (dossier_id, key) not in proven:
+            report.problems.append(
+                Problem(
+                    "destruction_unproven",
+                    f"version {version_id} (blob {key})",
+                    "marked destroyed, but no destruction record names its hash",
+                )
+            )
+
+
 CHECKS: list[Check] = [
     check_versions,
+    check_destructions,
     check_orphans,
     check_numbering,
     check_audit_chain,

@@ -166,6 +166,8 @@ def digest_command(send: bool, day: str | None) -> None:
             "scorecard",
             "spend",
             "spend_without_contract",
+            "disposal",
+            "holds",
         ]
     ),
 )

@@ -62,8 +62,13 @@ def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
+        destroyed = (
+            f" ({report.destroyed_versions} destroyed under approved destruction lists)"
+            if report.destroyed_versions
+            else ""
+        )
         click.echo(
-            f"{report.versions} versions, {report.blobs} blobs, "
+            f"{report.versions} versions{destroyed}, {report.blobs} blobs, "
             f"{report.audit_events} audit events, {report.index_units} index units checked "
             f"({', '.join(report.checks)})"
         )

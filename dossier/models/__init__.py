@@ -45,6 +45,19 @@ from dossier.models.plan import (
     PlanReview,
     ReviewOutcome,
 )
+from dossier.models.records import (
+    DestroyedVersion,
+    DisposalItem,
+    DisposalItemState,
+    DisposalList,
+    DisposalStatus,
+    DocumentRetention,
+    DossierRetention,
+    LegalHold,
+    RetentionTrigger,
+    SelectionCategory,
+    Valuation,
+)
 from dossier.models.report import (
     CalendarToken,
     DeadlineAction,
@@ -130,4 +143,16 @@ __all__ = [
     "SpendLine",
     "SupplierKey",
     "SupplierMapping",
+    # records: selection list, disposal, legal hold
+    "DestroyedVersion",
+    "DisposalItem",
+    "DisposalItemState",
+    "DisposalList",
+    "DisposalStatus",
+    "DocumentRetention",
+    "DossierRetention",
+    "LegalHold",
+    "RetentionTrigger",
+    "SelectionCategory",
+    "Valuation",
 ]

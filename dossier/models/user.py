@@ -20,6 +20,9 @@ class GlobalRole(enum.StrEnum):
     # contractmanagement: reads every dossier's register data, reports and non-confidential
     # documents without a membership; changes nothing through this role
     PORTFOLIO = "portfolio"
+    # keeps the selection list, approves destruction lists, places and lifts legal holds; reads
+    # every dossier's register data and normal documents
+    ARCHIVIST = "archivist"
 
 
 def new_session_token() -> str:
@@ -67,6 +70,10 @@ class User(UserMixin, Base):
     @property
     def is_portfolio(self) -> bool:
         return self.global_role == GlobalRole.PORTFOLIO
+
+    @property
+    def is_archivist(self) -> bool:
+        return self.global_role == GlobalRole.ARCHIVIST
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -42,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
         notices,
         performance,
         plans,
+        records,
         register,
         reports,
         search,
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contacts.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(spend.bp)
+    app.register_blueprint(records.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

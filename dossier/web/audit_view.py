@@ -297,6 +297,17 @@ class Presenter:
             if named and key in _DATE_KEYS:
                 named = self._value(key, named, event)
             return (f"{label}: {named}" if named else str(label)), self._dossier_url(dossier)
+        if kind == "disposal_list":
+            url = None
+            if access.can_view_records(self.viewer):
+                url = url_for("records.disposal", list_id=object_id)
+            return _("Destruction list %(n)d", n=object_id), url
+        if kind == "legal_hold":
+            return _("Legal hold on %(ref)s", ref=dossier.reference if dossier else ""), (
+                self._dossier_url(dossier)
+            )
+        if kind == "selection_list":
+            return _("Selection list"), None
         return f"{kind} {event.object_id or ''}".strip(), None
 
     def _management_object(

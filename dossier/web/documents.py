@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, compare, crash, database, documents, labels, messages
+from dossier import access, compare, crash, database, documents, labels, messages, records
 from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -274,8 +274,12 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
                 "invoice_amount": document.invoice_amount,
                 "invoice_from": document.invoice_from,
                 "invoice_to": document.invoice_to,
+                "retention_category": getattr(records.document_category(document), "code", ""),
             }
         )
+    form.retention_category.choices = [("", _("as the dossier"))] + [
+        (c.code, f"{c.code} · {c.description}") for c in records.categories() if c.for_documents
+    ]
     form.kind.choices = [
         choice
         for choice in form.kind.choices
@@ -323,6 +327,14 @@ def update(reference: str, document_id: int) -> str | Response | tuple[str, int]
             changes = documents.update_metadata(
                 current_user, document, values, form.token.data or None
             )
+            code = form.retention_category.data or ""
+            category = records.category_by_code(code) if code else None
+            if (code and category is None) or (
+                category != records.document_category(document)
+                and not access.can_set_retention_category(current_user, dossier)
+            ):
+                raise ValidationError({"retention_category": _("choose a category from the list")})
+            records.set_document_category(current_user, document, category)
         except ValidationError as error:
             db.session.rollback()
             for message in error.errors.values():

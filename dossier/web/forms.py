@@ -293,6 +293,9 @@ class DocumentEditForm(Form):
     invoice_amount = AmountField(_l("Invoice amount (euro, excluding VAT)"))
     invoice_from = DateField(_l("Invoice period from"), validators=[Optional()])
     invoice_to = DateField(_l("Invoice period to"), validators=[Optional()])
+    # A selection-list category of its own (only those the list allows for documents; empty:
+    # the dossier's); the view fills the choices.
+    retention_category = OptionalSelectField(_l("Selection-list category"), choices=[])
 
 
 class WithdrawForm(Form):

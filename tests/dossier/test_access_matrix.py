@@ -33,17 +33,36 @@ from dossier import (
     obligations,
     performance,
     plans,
+    records,
     reports,
     spend_import,
 )
 from dossier.extensions import db
-from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
+from dossier.models import (
+    DisposalItem,
+    DisposalList,
+    DocumentKind,
+    Dossier,
+    GlobalRole,
+    MemberRole,
+    User,
+)
 from tests.conftest import _PASSWORD_HASH, PASSWORD
 
-LOGGED_IN = ["plain", "reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio"]
+LOGGED_IN = [
+    "plain",
+    "reader",
+    "owner",
+    "manager",
+    "beheerder",
+    "admin",
+    "auditor",
+    "portfolio",
+    "archivist",
+]
 ROLES = ["anonymous", *LOGGED_IN, "disabled"]
 # Know every dossier exists, without being members of it (portfolio: contractmanagement).
-SEES_ALL = {"admin", "auditor", "portfolio"}
+SEES_ALL = {"admin", "auditor", "portfolio", "archivist"}
 MISSING_ID = 999_999
 SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
 MALFORMED = {"reference": "bad ref!", "int": "abc"}
@@ -77,7 +96,16 @@ def global_only(ok: int, allowed: set[str]) -> dict[str, int]:
     return {r: ok if r in allowed else 403 for r in LOGGED_IN}
 
 
-VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio"}
+VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio", "archivist"}
+RECORDS = {"admin", "auditor", "archivist"}  # read destruction lists, holds, the selection list
+HOLDERS = {"admin", "archivist"}  # place and lift legal holds, propose destruction
+
+
+def _selection_csv() -> dict[str, Any]:
+    csv = b"code;description;valuation;retention_years\nM-1;Matrix;vernietigen;3\n"
+    return {"file": (io.BytesIO(csv), "lijst.csv")}
+
+
 FILERS = {"beheerder", "manager"}  # the own document is correspondence: a manager may file it
 DOSSIER_EDIT = {
     "title": "Schoonmaak kantoren",
@@ -387,6 +415,43 @@ SPEC: dict[tuple[str, str], Case] = {
         own=global_only(302, SPEND_IMPORTERS),
         data=lambda: {"supplier_name": "Onbekend BV", "party_id": "1"},
     ),
+    # Records: the archivist reviews and approves destruction; archivist and administrator
+    # hold dossiers; the auditor reads along.
+    ("records.selection_list", "GET"): Case(own=global_only(200, RECORDS)),
+    ("records.import_selection_list", "POST"): Case(
+        own=global_only(302, HOLDERS), data=_selection_csv
+    ),
+    ("records.disposals", "GET"): Case(own=global_only(200, RECORDS)),
+    ("records.propose", "POST"): Case(own=global_only(302, HOLDERS), data=dict),
+    ("records.disposal", "GET"): Case(own=global_only(200, RECORDS), missing_keeps_403=True),
+    ("records.exclude", "POST"): Case(
+        own=global_only(302, {"archivist"}),
+        data=lambda: {"reason": "nog nodig"},
+        missing_keeps_403=True,
+    ),
+    ("records.approve", "POST"): Case(
+        own=global_only(302, {"archivist"}), data=dict, missing_keeps_403=True
+    ),
+    ("records.cancel", "POST"): Case(
+        own=global_only(302, {"archivist"}),
+        data=lambda: {"reason": "verkeerd"},
+        missing_keeps_403=True,
+    ),
+    ("records.holds", "GET"): Case(own=global_only(200, RECORDS)),
+    ("records.place_holds", "POST"): Case(
+        own=global_only(302, HOLDERS),
+        data=lambda: {"reason": "rechtszaak", "reference_list": "2025-001 2025-002"},
+    ),
+    ("records.place_hold", "POST"): Case(
+        own=dossier_scoped(302, HOLDERS), data=lambda: {"reason": "rechtszaak"}
+    ),
+    ("records.lift_hold", "POST"): Case(
+        own=dossier_scoped(302, HOLDERS), data=lambda: {"reason": "afgerond"}
+    ),
+    ("records.set_category", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "archivist"}),
+        data=lambda: {"category": "VB-INK-02", "reason": "een werk"},
+    ),
 }
 
 
@@ -443,6 +508,24 @@ def _kpi(actor: User, dossier: Dossier) -> int:
     return performance.create_kpi(actor, dossier, {**values, "period": "month"}).id
 
 
+def _disposal_list(dossier: Dossier) -> DisposalList:
+    """A destruction list proposed by the periodic run, holding the own dossier."""
+    records.ensure_shipped_list()
+    listing = DisposalList(as_of=date(2026, 1, 1))
+    listing.items.append(
+        DisposalItem(
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            title=dossier.title,
+            category_code="VB-INK-01",
+            disposal_on=date(2025, 12, 31),
+        )
+    )
+    db.session.add(listing)
+    db.session.flush()
+    return listing
+
+
 def build_world() -> dict[str, Any]:
     """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does. The
     auditor is beheerder of 2025-001 as well (and changes nothing there all the same); both
@@ -456,6 +539,7 @@ def build_world() -> dict[str, Any]:
         "admin": _user("root@example.org", GlobalRole.ADMIN),
         "auditor": _user("auditor@example.org", GlobalRole.AUDITOR),
         "portfolio": _user("portfolio@example.org", GlobalRole.PORTFOLIO),
+        "archivist": _user("archivist@example.org", GlobalRole.ARCHIVIST),
         "disabled": _user("gone@example.org", enabled=False),
         "other": _user("other@example.org", GlobalRole.BEHEERDER),
     }
@@ -480,6 +564,7 @@ def build_world() -> dict[str, Any]:
         path = Path(folder) / "uitgaven.csv"
         path.write_bytes(SPEND_CSV)
         pending = spend_import.preview(people["admin"], path, "finance")
+    disposal = _disposal_list(own)
     values = {
         "own": {
             "reference": own.reference,
@@ -498,6 +583,8 @@ def build_world() -> dict[str, Any]:
             "mandate_id": own_mandate.id,
             "notice_id": notice.id,
             "import_id": pending.spend_import.id,
+            "list_id": disposal.id,
+            "item_id": disposal.items[0].id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -625,7 +712,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
-    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id")
+    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id", "list_id", "item_id")
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():

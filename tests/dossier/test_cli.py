@@ -358,6 +358,7 @@ def test_verify_on_an_empty_instance(app: Flask, invoke: Callable[..., Result]) 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "versions": 0,
+        "destroyed_versions": 0,
         "blobs": 0,
         "audit_events": 0,
         "index_units": 0,
