@@ -51,6 +51,15 @@ from dossier.models.report import (
     DeadlineKind,
     DeadlineStatus,
 )
+from dossier.models.term import (
+    DossierRelation,
+    EndDecision,
+    EndDecisionKind,
+    EndDecisionStatus,
+    RelationKind,
+    TermEvent,
+    TermEventKind,
+)
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
@@ -115,4 +124,12 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeRecipient",
+    # a contract's life
+    "DossierRelation",
+    "EndDecision",
+    "EndDecisionKind",
+    "EndDecisionStatus",
+    "RelationKind",
+    "TermEvent",
+    "TermEventKind",
 ]

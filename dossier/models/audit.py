@@ -67,6 +67,14 @@ class AuditAction(enum.StrEnum):
     NOTICE_SEND = "notice.send"
     DOSSIER_FOLLOW = "dossier.follow"
     DOSSIER_UNFOLLOW = "dossier.unfollow"
+    TERM_EVENT = "term.event"
+    TERM_LEADS = "term.leads"
+    DECISION_PROPOSE = "decision.propose"
+    DECISION_APPROVE = "decision.approve"
+    DECISION_REJECT = "decision.reject"
+    RELATION_ADD = "relation.add"
+    RELATION_REMOVE = "relation.remove"
+    FRAMEWORK_UPDATE = "framework.update"
 
 
 class OutboxTopic(enum.StrEnum):
