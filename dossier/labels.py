@@ -308,8 +308,8 @@ RELATION_CHILD = {  # what the child is to the parent
 RELATION_PARENT = {  # what the parent is to the child
     RelationKind.CALL_OFF: _l("Framework agreement"),
     RelationKind.SUCCESSOR: _l("Predecessor"),
-    RelationKind.PROCESSING: _l("Main contract"),
-    RelationKind.SLA: _l("Main contract"),
+    RelationKind.PROCESSING: _l("Main contract of this processing agreement"),
+    RelationKind.SLA: _l("Main contract of this service level agreement"),
 }
 ALL = {
     "status": STATUS,

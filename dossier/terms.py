@@ -123,6 +123,11 @@ class Timeline:
     option_months: int | None = None
 
     @property
+    def numbers(self) -> dict[int, int]:
+        """The option number of each option event, by its id."""
+        return {event.id: number for number, event in self.exercised}
+
+    @property
     def formula(self) -> str:
         """ "4 + 1 + 1" (years when every part is whole years, else months); "" if unknown."""
         if not self.parts:
@@ -149,8 +154,9 @@ def timeline(dossier: Dossier) -> Timeline:
             parts.append(event.option_months)
         elif event.kind in (TermEventKind.RENEWAL, TermEventKind.EXTENSION):
             if event.end_before and event.end_after:
-                parts.append(_months_between(event.end_before + relativedelta(days=1),
-                                             event.end_after))
+                parts.append(
+                    _months_between(event.end_before + relativedelta(days=1), event.end_after)
+                )
             else:
                 parts.append(None)
     if parts and all(p is not None and p > 0 for p in parts):
@@ -169,6 +175,11 @@ def _check_date(name: str, day: date | None, errors: dict[str, str]) -> None:
             first=EARLIEST_DATE.year,
             last=LATEST_DATE.year,
         )
+
+
+def _not_future(day: date | None, today: date, errors: dict[str, str]) -> None:
+    if "decided_on" not in errors and day is not None and day > today:
+        errors["decided_on"] = _("a decision is recorded once it was taken: not after today")
 
 
 def _check_document(actor: User, dossier: Dossier, document: Document | None) -> None:
@@ -224,9 +235,12 @@ def exercise_option(
     if dossier.end_on is None or not dossier.option_count or not dossier.option_months:
         raise ValidationError({"option": _("this dossier has no renewal option left")})
     _check_date("decided_on", decided_on, errors)
+    _not_future(decided_on, today, errors)
     if not errors and decided_on and decided_on > dossier.end_on:
-        errors["decided_on"] = _("an option is exercised before the term ends (%(date)s)",
-                                 date=dossier.end_on.strftime("%d-%m-%Y"))
+        errors["decided_on"] = _(
+            "an option is exercised before the term ends (%(date)s)",
+            date=dossier.end_on.strftime("%d-%m-%Y"),
+        )
     if errors:
         raise ValidationError(errors)
     assert decided_on is not None
@@ -294,6 +308,7 @@ def record_event(
         raise ValidationError({"kind": _("record the end date of the contract first")})
     errors: dict[str, str] = {}
     _check_date("decided_on", decided_on, errors)
+    _not_future(decided_on, today, errors)
     if kind == TermEventKind.RENEWAL:
         months = dossier.option_months or int(current_app.config["AUTO_RENEWAL_MONTHS"])
         new_end = dossier.end_on + relativedelta(months=months)
@@ -358,20 +373,32 @@ def set_leads(
 ) -> bool:
     """Set the dossier's own option-decision and tender lead times (None: the default)."""
     errors = {}
-    for name, value in (("option_lead_months", option_months),
-                        ("tender_lead_months", tender_months)):
+    for name, value in (
+        ("option_lead_months", option_months),
+        ("tender_lead_months", tender_months),
+    ):
         if value is not None and not 0 <= value <= MAX_LEAD_MONTHS:
-            errors[name] = _("give 0 to %(most)d months, or leave it empty for the default",
-                             most=MAX_LEAD_MONTHS)
+            errors[name] = _(
+                "give 0 to %(most)d months, or leave it empty for the default", most=MAX_LEAD_MONTHS
+            )
     if errors:
         raise ValidationError(errors)
-    before = {"option_lead_months": dossier.option_lead_months,
-              "tender_lead_months": dossier.tender_lead_months}
+    before = {
+        "option_lead_months": dossier.option_lead_months,
+        "tender_lead_months": dossier.tender_lead_months,
+    }
     after = {"option_lead_months": option_months, "tender_lead_months": tender_months}
     if before == after:
         return False
     dossier.option_lead_months, dossier.tender_lead_months = option_months, tender_months
     db.session.flush()
-    audit.record(actor, AuditAction.TERM_LEADS, "dossier", dossier.id, dossier_id=dossier.id,
-                 before=before, after=after)
+    audit.record(
+        actor,
+        AuditAction.TERM_LEADS,
+        "dossier",
+        dossier.id,
+        dossier_id=dossier.id,
+        before=before,
+        after=after,
+    )
     return True

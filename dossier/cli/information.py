@@ -164,6 +164,8 @@ def digest_command(send: bool, day: str | None) -> None:
             "actions",
             "kpis",
             "scorecard",
+            "terms",
+            "value_family",
         ]
     ),
 )
@@ -189,7 +191,9 @@ def report_command(
 
     CSV and XLSX cells carry the labels of the screen in --lang; JSON keeps the codes and adds
     each translated label under "<column>_label". `kpis` is the status of every KPI,
-    `scorecard` the supplier scorecard.
+    `scorecard` the supplier scorecard, `terms` every contract's term history in short with
+    its derived dates and end-of-contract decision, `value_family` the value per family of
+    related contracts.
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)

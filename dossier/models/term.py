@@ -90,9 +90,7 @@ class EndDecision(Base):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     proposed_at: Mapped[created_at]
-    decided_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(sa.Text, default="")
     # The tender dossier an approved re-tender created.
@@ -130,9 +128,7 @@ class DossierRelation(Base):
         sa.ForeignKey("dossier.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[RelationKind] = enum_column(RelationKind)
-    created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
 
     parent: Mapped[Dossier] = relationship(foreign_keys=[parent_id])

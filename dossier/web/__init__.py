@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
         register,
         reports,
         search,
+        terms,
     )
 
     app.register_blueprint(auth.bp)
@@ -61,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(management.bp)
     app.register_blueprint(contacts.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(terms.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

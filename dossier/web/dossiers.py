@@ -11,7 +11,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, actions, deadlines, dossiers, obligations, performance, plans
+from dossier import (
+    access,
+    actions,
+    deadlines,
+    decisions,
+    dossiers,
+    obligations,
+    performance,
+    plans,
+    relations,
+    terms,
+)
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -136,6 +147,12 @@ def show(reference: str) -> str:
         ],
         today=today,
         kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
+        life={
+            "timeline": terms.timeline(dossier),
+            "family": relations.family(current_user, dossier),
+            "decision": next(iter(decisions.of_dossier(dossier)), None),
+            "needs_decision": decisions.needs_decision(dossier, today),
+        },
     )
 
 

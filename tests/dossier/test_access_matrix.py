@@ -27,14 +27,16 @@ from dossier import (
     dossiers,
     groups,
     memberships,
+    decisions,
     notices,
     obligations,
     performance,
     plans,
+    relations,
     reports,
 )
 from dossier.extensions import db
-from dossier.models import DocumentKind, Dossier, GlobalRole, MemberRole, User
+from dossier.models import DocumentKind, Dossier, EndDecisionKind, GlobalRole, MemberRole, User
 from tests.conftest import _PASSWORD_HASH, PASSWORD
 
 LOGGED_IN = ["plain", "reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio"]
@@ -44,7 +46,13 @@ SEES_ALL = {"admin", "auditor", "portfolio"}
 MISSING_ID = 999_999
 SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
 MALFORMED = {"reference": "bad ref!", "int": "abc"}
-END_ON = {"2025-001": "2026-12-31", "2025-002": "2027-06-30"}  # each dossier has a deadline
+END_ON = {  # each dossier has a deadline
+    "2025-001": "2026-12-31",
+    "2025-002": "2027-06-30",
+    "2025-003": "2027-06-30",
+    "2025-004": "2027-06-30",
+    "2025-005": "2027-06-30",
+}
 
 
 def _upload(name: str = "brief.txt") -> tuple[io.BytesIO, str]:
@@ -359,6 +367,46 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("notices.follow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
     ("notices.unfollow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
+    # A contract's life: readers read the term page; beheerder and manager record term events
+    # and propose the end-of-contract decision; the owner (not the proposer: the manager here)
+    # approves or rejects it; the beheerder sets lead times, relations and framework data.
+    ("terms.index", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("terms.report", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("terms.exercise_option", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"decided_on": "2026-01-10", "decided_by": "Directie"},
+    ),
+    ("terms.record_event", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"kind": "extension", "decided_on": "2026-01-10", "new_end": "2028-06-30"},
+    ),
+    ("terms.update_leads", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"option_lead_months": "6", "tender_lead_months": "15"},
+    ),
+    # The world holds a pending proposal, so a second one is refused by the rule (400) once
+    # the roles allow it; the others never reach the rule.
+    ("terms.propose", "POST"): Case(
+        own=dossier_scoped(400, {"beheerder", "manager"}),
+        data=lambda: {"kind": "retender", "reasons": "Markt is veranderd"},
+    ),
+    ("terms.approve", "POST"): Case(
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"note": "akkoord"}
+    ),
+    ("terms.reject", "POST"): Case(
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"note": "eerst marktverkenning"}
+    ),
+    ("terms.add_relation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"relation": "child:sla", "other": "2025-004"},
+    ),
+    ("terms.remove_relation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=dict, missing_keeps_403=True
+    ),
+    ("terms.update_framework", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"is_framework": "y", "framework_max_value": "250.000,00"},
+    ),
 }
 
 
@@ -382,6 +430,8 @@ def _dossier(beheerder: User, reference: str) -> Dossier:
             "title": f"Contract {reference}",
             "status": "active",
             "end_on": date.fromisoformat(END_ON[reference]),
+            "option_count": 1,
+            "option_months": 12,
         },
     )
 
@@ -448,6 +498,15 @@ def build_world() -> dict[str, Any]:
     revoked = calendar_feed.create_token(people["plain"])
     calendar_feed.revoke_tokens(people["plain"])
     group = groups.create_group(None, "ICT", [people["other"]])
+    # Related dossiers of the beheerder's, and a pending end-of-contract decision in each.
+    _dossier(people["beheerder"], "2025-003")
+    _dossier(people["beheerder"], "2025-004")
+    _dossier(people["other"], "2025-005")
+    own_relation = relations.add(people["beheerder"], own, "2025-003", "child:call_off")
+    other_relation = relations.add(people["other"], forbidden, "2025-005", "child:successor")
+    reason = "Looptijd loopt af"
+    own_decision = decisions.propose(people["manager"], own, EndDecisionKind.RETENDER, reason)
+    other_decision = decisions.propose(people["other"], forbidden, EndDecisionKind.END, reason)
     values = {
         "own": {
             "reference": own.reference,
@@ -465,6 +524,8 @@ def build_world() -> dict[str, Any]:
             "contact_id": own_contact.id,
             "mandate_id": own_mandate.id,
             "notice_id": notice.id,
+            "decision_id": own_decision.id,
+            "relation_id": own_relation.id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -476,6 +537,8 @@ def build_world() -> dict[str, Any]:
             **_management(people["other"], forbidden),
             "contact_id": other_contact.id,
             "mandate_id": other_mandate.id,
+            "decision_id": other_decision.id,
+            "relation_id": other_relation.id,
         },
     }
     db.session.commit()
@@ -590,7 +653,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
-    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id")
+    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "decision_id", "relation_id")
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():
