@@ -512,7 +512,6 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
     rows = [[q, *_money(ending[q])] for q in quarters] if any(ending.values()) else []
     return Table(
         "value_quarter",
-        "value_family",
         _l("Value of contracts ending per quarter"),
         [("quarter", _l("Quarter")), *_MONEY_COLUMNS],
         rows,
