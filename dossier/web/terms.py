@@ -43,8 +43,12 @@ def _page(dossier: Dossier, status: int = 200, **given: Form) -> tuple[str, int]
     today = deadlines.local_today()
     forms: dict[str, Any] = {}
     if access.can_manage_term(user, dossier):
-        forms["option"] = given.get("option") or OptionForm(formdata=None, decided_on=today)
-        forms["event"] = given.get("event") or TermEventForm(formdata=None, decided_on=today)
+        forms["option"] = given.get("option") or OptionForm(
+            formdata=None, decided_on=today, prefix="option"
+        )
+        forms["event"] = given.get("event") or TermEventForm(
+            formdata=None, decided_on=today, prefix="event"
+        )
         forms["option"].offer(dossier)
         forms["event"].offer(dossier)
     if access.can_set_leads(user, dossier):
@@ -54,7 +58,7 @@ def _page(dossier: Dossier, status: int = 200, **given: Form) -> tuple[str, int]
             tender_lead_months=dossier.tender_lead_months,
         )
     if access.can_propose_decision(user, dossier):
-        forms["propose"] = given.get("propose") or ProposeForm(formdata=None)
+        forms["propose"] = given.get("propose") or ProposeForm(formdata=None, prefix="propose")
     if access.can_manage_relations(user, dossier):
         forms["relation"] = given.get("relation") or RelationForm(formdata=None)
         forms["framework"] = given.get("framework") or FrameworkForm(
@@ -65,7 +69,7 @@ def _page(dossier: Dossier, status: int = 200, **given: Form) -> tuple[str, int]
     pending = decisions.pending(dossier)
     settle = None
     if pending is not None and access.can_approve_decision(user, pending):
-        settle = given.get("settle") or SettleForm(formdata=None)
+        settle = given.get("settle") or SettleForm(formdata=None, prefix="settle")
     page = render_template(
         "terms/index.html",
         dossier=dossier,
@@ -127,7 +131,7 @@ def _done(dossier: Dossier, message: str) -> Response:
 def exercise_option(reference: str) -> Any:
     dossier = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_manage_term(current_user, dossier))
-    form = OptionForm()
+    form = OptionForm(prefix="option")
     form.offer(dossier)
     if form.validate_on_submit():
         try:
@@ -157,7 +161,7 @@ def exercise_option(reference: str) -> Any:
 def record_event(reference: str) -> Any:
     dossier = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_manage_term(current_user, dossier))
-    form = TermEventForm()
+    form = TermEventForm(prefix="event")
     form.offer(dossier)
     if form.validate_on_submit():
         try:
@@ -203,7 +207,7 @@ def update_leads(reference: str) -> Any:
 def propose(reference: str) -> Any:
     dossier = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_propose_decision(current_user, dossier))
-    form = ProposeForm()
+    form = ProposeForm(prefix="propose")
     if form.validate_on_submit():
         try:
             decisions.propose(current_user, dossier, form.decision_kind(), form.reasons.data)
@@ -228,7 +232,7 @@ def approve(reference: str, decision_id: int) -> Any:
     dossier = access.get_dossier_or_404(current_user, reference)
     decision = _decision(dossier, decision_id)
     access.require(access.can_approve_decision(current_user, decision))
-    form = SettleForm()
+    form = SettleForm(prefix="settle")
     if form.validate_on_submit():
         try:
             decisions.approve(current_user, decision, form.note.data or "")
@@ -251,7 +255,7 @@ def reject(reference: str, decision_id: int) -> Any:
     dossier = access.get_dossier_or_404(current_user, reference)
     decision = _decision(dossier, decision_id)
     access.require(access.can_approve_decision(current_user, decision))
-    form = SettleForm()
+    form = SettleForm(prefix="settle")
     if form.validate_on_submit():
         try:
             decisions.reject(current_user, decision, form.note.data or "")

@@ -374,11 +374,15 @@ SPEC: dict[tuple[str, str], Case] = {
     ("terms.report", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("terms.exercise_option", "POST"): Case(
         own=dossier_scoped(302, {"beheerder", "manager"}),
-        data=lambda: {"decided_on": "2026-01-10", "decided_by": "Directie"},
+        data=lambda: {"option-decided_on": "2026-01-10", "option-decided_by": "Directie"},
     ),
     ("terms.record_event", "POST"): Case(
         own=dossier_scoped(302, {"beheerder", "manager"}),
-        data=lambda: {"kind": "extension", "decided_on": "2026-01-10", "new_end": "2028-06-30"},
+        data=lambda: {
+            "event-kind": "extension",
+            "event-decided_on": "2026-01-10",
+            "event-new_end": "2028-06-30",
+        },
     ),
     ("terms.update_leads", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),
@@ -388,13 +392,13 @@ SPEC: dict[tuple[str, str], Case] = {
     # the roles allow it; the others never reach the rule.
     ("terms.propose", "POST"): Case(
         own=dossier_scoped(400, {"beheerder", "manager"}),
-        data=lambda: {"kind": "retender", "reasons": "Markt is veranderd"},
+        data=lambda: {"propose-kind": "retender", "propose-reasons": "Markt is veranderd"},
     ),
     ("terms.approve", "POST"): Case(
-        own=dossier_scoped(302, {"owner"}), data=lambda: {"note": "akkoord"}
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"settle-note": "akkoord"}
     ),
     ("terms.reject", "POST"): Case(
-        own=dossier_scoped(302, {"owner"}), data=lambda: {"note": "eerst marktverkenning"}
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"settle-note": "eerst marktverkenning"}
     ),
     ("terms.add_relation", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),

@@ -114,7 +114,11 @@ def test_exercising_the_first_of_two_options(
     client = app.test_client(user=people["manager"])
     response = client.post(
         "/dossiers/TERM-1/term/option",
-        data={"decided_on": "2025-05-15", "decided_by": "College van B&W", "note": "Goed"},
+        data={
+            "option-decided_on": "2025-05-15",
+            "option-decided_by": "College van B&W",
+            "option-note": "Goed",
+        },
     )
     assert response.status_code == 302, response.text
     db.session.expire_all()
@@ -182,7 +186,7 @@ def test_an_option_is_refused_after_the_term_and_in_the_future(
     client = app.test_client(user=people["manager"])
     app.config["REPORT_DATE"] = "2025-05-20"
     for day in ("2026-01-05", "2025-06-01"):  # after the end; after today
-        response = client.post("/dossiers/TERM-1/term/option", data={"decided_on": day})
+        response = client.post("/dossiers/TERM-1/term/option", data={"option-decided_on": day})
         assert response.status_code == 400
     assert "nog niet" not in response.text
     db.session.expire_all()
@@ -191,7 +195,7 @@ def test_an_option_is_refused_after_the_term_and_in_the_future(
     # Nothing at all for the reader and the owner.
     for who in ("reader", "owner"):
         response = app.test_client(user=people[who]).post(
-            "/dossiers/TERM-1/term/option", data={"decided_on": "2025-05-01"}
+            "/dossiers/TERM-1/term/option", data={"option-decided_on": "2025-05-01"}
         )
         assert response.status_code == 403
 
@@ -293,17 +297,22 @@ def test_the_end_decision_needs_four_eyes_and_a_retender_creates_the_successor(
     db.session.commit()
     assert (
         app.test_client(user=people["reader"])
-        .post("/dossiers/TERM-1/decisions", data={"kind": "retender", "reasons": "x"})
+        .post(
+            "/dossiers/TERM-1/decisions", data={"propose-kind": "retender", "propose-reasons": "x"}
+        )
         .status_code
         == 403
     )
     empty = app.test_client(user=manager).post(
-        "/dossiers/TERM-1/decisions", data={"kind": "retender", "reasons": "  "}
+        "/dossiers/TERM-1/decisions", data={"propose-kind": "retender", "propose-reasons": "  "}
     )
     assert empty.status_code == 400
     response = app.test_client(user=manager).post(
         "/dossiers/TERM-1/decisions",
-        data={"kind": "retender", "reasons": "Markt veranderd; opnieuw aanbesteden"},
+        data={
+            "propose-kind": "retender",
+            "propose-reasons": "Markt veranderd; opnieuw aanbesteden",
+        },
     )
     assert response.status_code == 302
     decision = decisions.pending(contract)
@@ -317,10 +326,13 @@ def test_the_end_decision_needs_four_eyes_and_a_retender_creates_the_successor(
         decisions.approve(manager, decision)
     db.session.rollback()
     # Rejecting needs a reason; then a new proposal, approved by the owner.
-    assert app.test_client(user=owner).post(f"{url}/reject", data={"note": ""}).status_code == 400
+    assert (
+        app.test_client(user=owner).post(f"{url}/reject", data={"settle-note": ""}).status_code
+        == 400
+    )
     assert (
         app.test_client(user=owner)
-        .post(f"{url}/reject", data={"note": "Eerst marktverkenning"})
+        .post(f"{url}/reject", data={"settle-note": "Eerst marktverkenning"})
         .status_code
         == 302
     )
@@ -330,7 +342,7 @@ def test_the_end_decision_needs_four_eyes_and_a_retender_creates_the_successor(
     second = decisions.propose(manager, contract, EndDecisionKind.RETENDER, "Na verkenning")
     db.session.commit()
     response = app.test_client(user=owner).post(
-        f"/dossiers/TERM-1/decisions/{second.id}/approve", data={"note": "Akkoord"}
+        f"/dossiers/TERM-1/decisions/{second.id}/approve", data={"settle-note": "Akkoord"}
     )
     assert response.status_code == 302
     db.session.expire_all()
