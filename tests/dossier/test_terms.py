@@ -497,3 +497,32 @@ def test_term_page_in_english(app: Flask, contract: Dossier, people: dict[str, U
     page = _text(client.get("/dossiers/TERM-1/term"))
     assert "Exercise option 1" in page and "Term history" in page
     assert "Propose a decision" in page
+
+
+def test_calendar_and_digest_carry_the_option_and_decision_deadlines(
+    app: Flask, contract: Dossier, people: dict[str, User]
+) -> None:
+    from icalendar import Calendar
+
+    from dossier import calendar_feed, digest
+
+    # End 30 June 2027 with one option of 6 months: maximum end 30 Dec 2027 (30 June + 6
+    # months). On 1 August 2026 the option is decided by 30 June 2027 - 6 months (the
+    # dossier's lead) = 30 Dec 2026, and the end decision by 30 Dec 2027 - 9 months =
+    # 30 March 2027 (241 days ahead: 30 + 30 + 31 + 30 + 31 + 31 + 28 + 30).
+    contract.end_on, contract.option_count, contract.option_months = date(2027, 6, 30), 1, 6
+    db.session.commit()
+    today = date(2026, 8, 1)
+    ics = calendar_feed.feed(people["reader"], today, lambda ref: f"https://x/{ref}")
+    events = {
+        (str(e["SUMMARY"]), e.decoded("DTSTART")) for e in Calendar.from_ical(ics).walk("VEVENT")
+    }
+    assert ("Besluit over optie: TERM-1 Contract TERM-1", date(2026, 12, 30)) in events
+    assert ("Besluit einde contract nodig: TERM-1 Contract TERM-1", date(2027, 3, 30)) in events
+    composed = digest.compose(people["manager"], today, days=241)
+    assert [(d.kind, d.due_on) for d in composed.upcoming] == [
+        (K.OPTION, date(2026, 12, 30)),
+        (K.DECISION, date(2027, 3, 30)),
+        (K.TENDER, date(2027, 3, 30)),  # the procurement starts then too (9 months' lead)
+    ]
+    assert digest.compose(people["manager"], today, days=240).upcoming[-1].kind == K.OPTION
