@@ -218,6 +218,11 @@ def test_editing_the_end_date_in_the_register_form_is_a_correction_in_the_histor
     assert len(terms.events(contract)) == 2
     # The history cannot say 4 + something for a corrected term: it shows the events.
     assert terms.timeline(contract).formula == "4"
+    # The register form says so beside the end date; the term page shows the correction.
+    form = _text(app.test_client(user=admin).get("/dossiers/TERM-1/edit"))
+    assert "als correctie in de looptijdhistorie" in form
+    page = _text(app.test_client(user=admin).get("/dossiers/TERM-1/term"))
+    assert "Correctie van de contractgegevens" in page and "31 maart 2026" in page
 
 
 def test_renewal_extension_and_early_termination(
