@@ -11,18 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import (
-    access,
-    actions,
-    deadlines,
-    decisions,
-    dossiers,
-    obligations,
-    performance,
-    plans,
-    relations,
-    terms,
-)
+from dossier import access, actions, deadlines, dossiers, obligations, performance, plans
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -120,6 +109,8 @@ def create() -> str | Response | tuple[str, int]:
 @bp.get("/<reference>")
 @login_required
 def show(reference: str) -> str:
+    from dossier import decisions, relations, terms  # a contract's life: the page's panel
+
     dossier = access.get_dossier_or_404(current_user, reference)
     filters = _document_filters()
     documents, total = _documents(dossier, filters)
