@@ -23,6 +23,7 @@ from dossier.models import (
     DocumentKind,
     DocumentVersion,
     Dossier,
+    EndDecision,
     GlobalRole,
     GroupMember,
     LegalHold,
@@ -375,6 +376,48 @@ def can_view_unattributed_spend(user: User) -> bool:
     return user.global_role in UNATTRIBUTED_SPEND_ROLES
 
 
+# A contract's life (dossier/terms.py, dossier/decisions.py, dossier/relations.py): whoever
+# reads the dossier reads its term history, decisions and (visible) related dossiers.
+
+
+def can_manage_term(user: User, dossier: Dossier) -> bool:
+    """Recording an option exercised, a renewal, extension or early termination: the
+    beheerder and the manager (they act on the option deadline the exercise closes)."""
+    return can_manage_deadlines(user, dossier)
+
+
+def can_set_leads(user: User, dossier: Dossier) -> bool:
+    """The dossier's own option-decision and tender lead times: contract data, its beheerder."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_propose_decision(user: User, dossier: Dossier) -> bool:
+    """Proposing the end-of-contract decision: the beheerder and the manager."""
+    return can_manage_deadlines(user, dossier)
+
+
+def can_approve_decision(user: User, decision: EndDecision) -> bool:
+    """Approving or rejecting it: the contract owner, and never the one who proposed it (four
+    eyes), whatever other role they hold."""
+    if user.is_auditor or decision.proposed_by_id == user.id:
+        return False
+    return MemberRole.OWNER in roles_in(user, decision.dossier)
+
+
+def can_manage_relations(user: User, dossier: Dossier) -> bool:
+    """Linking related dossiers and the framework data: the beheerder (of this dossier; the
+    other one only has to be visible to them)."""
+    return can_edit_dossier(user, dossier)
+
+
+def can_see_framework_total(user: User, framework: Dossier) -> bool:
+    """The sum of every call-off of a framework, also those `user` cannot open (as a figure
+    and a count, never their titles): who answers for the framework's maximum (its beheerder,
+    manager, owner) and the global roles that see every dossier anyway. Others see the sum
+    of the call-offs they can see."""
+    return _sees_all_dossiers(user) or bool(roles_in(user, framework) & CONFIDENTIAL_ROLES)
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -532,6 +575,19 @@ ENDPOINTS: dict[str, str] = {
     "records.place_hold": LOGGED_IN,
     "records.lift_hold": LOGGED_IN,
     "records.set_category": LOGGED_IN,
+    # A contract's life: readers of the dossier read its term page; can_manage_term,
+    # can_set_leads, can_propose_decision, can_approve_decision and can_manage_relations inside.
+    "terms.index": LOGGED_IN,
+    "terms.exercise_option": LOGGED_IN,
+    "terms.record_event": LOGGED_IN,
+    "terms.update_leads": LOGGED_IN,
+    "terms.propose": LOGGED_IN,
+    "terms.approve": LOGGED_IN,
+    "terms.reject": LOGGED_IN,
+    "terms.add_relation": LOGGED_IN,
+    "terms.remove_relation": LOGGED_IN,
+    "terms.update_framework": LOGGED_IN,
+    "terms.report": LOGGED_IN,  # over the dossiers the user may see
 }
 
 

@@ -26,7 +26,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from dossier import access, audit, plans
+from dossier import access, audit, plans, terms
 from dossier.dossiers import DerivedDates, derived_dates, subtract_period
 from dossier.errors import ValidationError
 from dossier.extensions import db
@@ -199,7 +199,25 @@ def tender_start(
     end = final_end(dossier, today, config)
     if end is None or not needs_european_tender(dossier, config):
         return None
-    return end - relativedelta(months=_settings(config)["TENDER_LEAD_MONTHS"])
+    return end - relativedelta(months=terms.tender_lead(dossier, config))
+
+
+def decision_due(
+    dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
+) -> date | None:
+    """When the end-of-contract decision (extend, re-tender, end, in-house) must be approved:
+    a procurement's lead time before the maximum end, so a re-tender can still start in time.
+    Only for a fixed term (one that renews automatically has no maximum end) whose maximum end
+    is still to come and lies within the tender horizon (TENDER_HORIZON_MONTHS) of `today`."""
+    if dossier.end_on is None or dossier.auto_renewal or dossier.status in CLOSED:
+        return None
+    end = final_end(dossier, today, config)
+    assert end is not None
+    if end < today:  # over: the end of term and the warning for a contract past it say so
+        return None
+    if end > today + relativedelta(months=int(_settings(config)["TENDER_HORIZON_MONTHS"])):
+        return None
+    return end - relativedelta(months=terms.tender_lead(dossier, config))
 
 
 def due_dates(
@@ -223,11 +241,19 @@ def due_dates(
             if dossier.auto_renewal:  # a fixed term ends by itself: no notice to give
                 found.append((DeadlineKind.NOTICE, notice))
         if dossier.option_count:
-            lead = _settings(config)["OPTION_LEAD_MONTHS"]
-            found.append((DeadlineKind.OPTION, notice or end - relativedelta(months=lead)))
+            # The dossier's own lead time (the contract's "at the latest six months before
+            # the end") wins; without one the notice deadline, else the configured lead.
+            lead = relativedelta(months=terms.option_lead(dossier, config))
+            if dossier.option_lead_months is not None:
+                found.append((DeadlineKind.OPTION, end - lead))
+            else:
+                found.append((DeadlineKind.OPTION, notice or end - lead))
         start = tender_start(dossier, today, config)
         if start is not None:
             found.append((DeadlineKind.TENDER, start))
+        decision = decision_due(dossier, today, config)
+        if decision is not None:
+            found.append((DeadlineKind.DECISION, decision))
     return sorted(found, key=lambda pair: (pair[1], pair[0].value))
 
 

@@ -343,8 +343,16 @@ def update_dossier(
         )
     validate(values, dossier)
     before = snapshot(dossier)
+    # A change of the term is never a silent overwrite: the history keeps the original term
+    # (from the fields as they were) and gets a correction event (dossier/terms.py).
+    from dossier import terms
+
+    term_before = {name: getattr(dossier, name) for name in terms.TERM_FIELDS}
+    if any(name in values and values[name] != term_before[name] for name in term_before):
+        terms.ensure_original(actor, dossier)
     _apply(dossier, values)
     db.session.flush()
+    terms.note_correction(actor, dossier, term_before)
     _set_people(actor, dossier, values)
     after = snapshot(dossier)
     changes = {k: (before[k], after[k]) for k in FIELDS if before[k] != after[k]}

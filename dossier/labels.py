@@ -20,6 +20,8 @@ from dossier.models import (
     DisposalStatus,
     DocumentKind,
     DossierStatus,
+    EndDecisionKind,
+    EndDecisionStatus,
     ExtractionStatus,
     GlobalRole,
     KpiDirection,
@@ -33,11 +35,13 @@ from dossier.models import (
     Procedure,
     RagStatus,
     Recurrence,
+    RelationKind,
     RetentionTrigger,
     ReviewOutcome,
     SpendAttribution,
     SpendImportStatus,
     SupplierKey,
+    TermEventKind,
     Valuation,
 )
 from search.clause_types import find_type
@@ -111,6 +115,7 @@ DEADLINE_KIND = {
     DeadlineKind.OPTION: _l("Option decision"),
     DeadlineKind.REVIEW: _l("Execution plan review"),
     DeadlineKind.TENDER: _l("Start of new tender"),
+    DeadlineKind.DECISION: _l("End-of-contract decision needed"),
 }
 DEADLINE_STATUS = {
     DeadlineStatus.OPEN: _l("Open"),
@@ -222,6 +227,14 @@ AUDIT_ACTION = {
     AuditAction.NOTICE_SEND: _l("Notice sent"),
     AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
+    AuditAction.TERM_EVENT: _l("Term history event recorded"),
+    AuditAction.TERM_LEADS: _l("Lead times changed"),
+    AuditAction.DECISION_PROPOSE: _l("End-of-contract decision proposed"),
+    AuditAction.DECISION_APPROVE: _l("End-of-contract decision approved"),
+    AuditAction.DECISION_REJECT: _l("End-of-contract decision rejected"),
+    AuditAction.RELATION_ADD: _l("Related dossier linked"),
+    AuditAction.RELATION_REMOVE: _l("Related dossier unlinked"),
+    AuditAction.FRAMEWORK_UPDATE: _l("Framework agreement data changed"),
     AuditAction.SPEND_IMPORT: _l("Spend imported"),
     AuditAction.SPEND_SUPPLIER_MAP: _l("Supplier of the financial system mapped"),
     AuditAction.SELECTION_LIST_IMPORT: _l("Selection list imported"),
@@ -317,6 +330,44 @@ SUPPLIER_KEY = {
     SupplierKey.NAME: _l("name"),
 }
 
+TERM_EVENT_KIND = {
+    TermEventKind.ORIGINAL: _l("Original term"),
+    TermEventKind.OPTION: _l("Option exercised"),
+    TermEventKind.RENEWAL: _l("Tacit renewal"),
+    TermEventKind.EXTENSION: _l("Extension"),
+    TermEventKind.TERMINATION: _l("Early termination"),
+    TermEventKind.CORRECTION: _l("Correction of the contract data"),
+}
+END_DECISION_KIND = {
+    EndDecisionKind.EXTEND: _l("Extend within the options"),
+    EndDecisionKind.RETENDER: _l("Re-tender"),
+    EndDecisionKind.END: _l("End the contract"),
+    EndDecisionKind.INSOURCE: _l("Continue in-house"),
+}
+END_DECISION_STATUS = {
+    EndDecisionStatus.PROPOSED: _l("Proposed, awaiting approval"),
+    EndDecisionStatus.APPROVED: _l("Approved"),
+    EndDecisionStatus.REJECTED: _l("Rejected"),
+}
+# How a relation reads from each side: (from the parent, from the child).
+RELATION_KIND = {
+    RelationKind.CALL_OFF: _l("Framework agreement and call-off"),
+    RelationKind.SUCCESSOR: _l("Predecessor and successor"),
+    RelationKind.PROCESSING: _l("Main contract and processing agreement"),
+    RelationKind.SLA: _l("Main contract and service level agreement"),
+}
+RELATION_CHILD = {  # what the child is to the parent
+    RelationKind.CALL_OFF: _l("Call-off contract"),
+    RelationKind.SUCCESSOR: _l("Successor"),
+    RelationKind.PROCESSING: _l("Processing agreement"),
+    RelationKind.SLA: _l("Service level agreement"),
+}
+RELATION_PARENT = {  # what the parent is to the child
+    RelationKind.CALL_OFF: _l("Framework agreement"),
+    RelationKind.SUCCESSOR: _l("Predecessor"),
+    RelationKind.PROCESSING: _l("Main contract of this processing agreement"),
+    RelationKind.SLA: _l("Main contract of this service level agreement"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -353,6 +404,12 @@ ALL = {
     "retention_trigger": RETENTION_TRIGGER,
     "disposal_status": DISPOSAL_STATUS,
     "disposal_item_state": DISPOSAL_ITEM_STATE,
+    "term_event_kind": TERM_EVENT_KIND,
+    "end_decision_kind": END_DECISION_KIND,
+    "end_decision_status": END_DECISION_STATUS,
+    "relation_kind": RELATION_KIND,
+    "relation_child": RELATION_CHILD,
+    "relation_parent": RELATION_PARENT,
 }
 
 QUERY_REFUSAL = {

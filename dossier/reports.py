@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from dossier import access, deadlines, plans
 from dossier.extensions import db
 from dossier.models import (
+    DeadlineKind,
     Document,
     DocumentKind,
     DocumentVersion,
@@ -366,7 +367,90 @@ def value_report(user: User, today: date) -> list[Table]:
         ),
         value_by_year(dossiers, today),
         value_ending_by_quarter(dossiers, today),
+        value_by_family(dossiers),
     ]
+
+
+def value_by_family(dossiers: list[Dossier]) -> Table:
+    """Value per family of related dossiers (a framework with its call-offs, a contract with
+    its annexes and successors), named by the reference of its root among `dossiers`."""
+    from dossier import relations
+
+    keys = relations.family_keys(dossiers)
+    return _grouped(
+        "value_family",
+        _l("Value by family of related contracts"),
+        _l("Family"),
+        dossiers,
+        lambda d: keys[d.id],
+    )
+
+
+def decisions_needed(dossiers: Iterable[Dossier], today: date) -> list[tuple[Dossier, date]]:
+    """Of `dossiers`, those that need an end-of-contract decision ("besluit nodig"), with the
+    date it is due, earliest first."""
+    from dossier import decisions
+
+    found = [(d, deadlines.decision_due(d, today)) for d in dossiers]
+    due = [(d, day) for d, day in found if day is not None]
+    settled = decisions.approved_ids([d.id for d, _day in due])
+    return sorted(
+        ((d, day) for d, day in due if d.id not in settled), key=lambda p: (p[1], p[0].reference)
+    )
+
+
+def terms_report(user: User, today: date) -> Table:
+    """Every visible dossier with a term: its history in short, the derived dates and the
+    end-of-contract decision."""
+    from dossier import decisions, relations, terms
+
+    table = Table(
+        "terms",
+        _l("Terms, options and end-of-contract decisions"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("family", _l("Family")),
+            ("start_on", _l("Start date")),
+            ("end_on", _l("End date")),
+            ("term", _l("Term (periods)")),
+            ("options_exercised", _l("Options exercised")),
+            ("options_left", _l("Options left")),
+            ("option_decision_on", _l("Option decision")),
+            ("max_end_on", _l("Maximum end date")),
+            ("tender_start", _l("Procurement must start")),
+            ("decision_due", _l("Decision due")),
+            ("decision", _l("End-of-contract decision")),
+            ("decision_needed", _l("Decision needed")),
+        ],
+    )
+    dossiers = [d for d in _open(_dossiers(user)) if d.end_on is not None]
+    keys = relations.family_keys(dossiers)
+    settled = decisions.approved_ids([d.id for d in dossiers])
+    for dossier in dossiers:
+        timeline = terms.timeline(dossier)
+        option = [due for kind, due in deadlines.due_dates(dossier, today)
+                  if kind == DeadlineKind.OPTION]  # fmt: skip
+        latest = decisions.of_dossier(dossier)
+        table.rows.append(
+            [
+                dossier.reference,
+                dossier.title,
+                keys[dossier.id],
+                dossier.start_on,
+                dossier.end_on,
+                timeline.formula,
+                len(timeline.exercised),
+                dossier.option_count,
+                option[0] if option else None,
+                deadlines.final_end(dossier, today),
+                deadlines.tender_start(dossier, today),
+                deadlines.decision_due(dossier, today),
+                f"{latest[0].kind.value}:{latest[0].status.value}" if latest else "",
+                decisions.needs_decision(dossier, today, dossier.id in settled),
+            ]
+        )
+    return table
 
 
 def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
@@ -695,6 +779,7 @@ def table(user: User, name: str, today: date) -> Table | None:
         "plans": lambda: plan_report(user, today),
         "obligations": lambda: obligation_report(user, today),
         "actions": lambda: action_report(user, today),
+        "terms": lambda: terms_report(user, today),
     }
     if name in builders:
         return builders[name]()
@@ -736,6 +821,7 @@ TABLE_NAMES = (
     "value_procedure",
     "value_year",
     "value_quarter",
+    "value_family",
     "completeness",
     "plans",
     "activity_month",
@@ -749,4 +835,5 @@ TABLE_NAMES = (
     "spend_without_contract",
     "disposal",
     "holds",
+    "terms",
 )

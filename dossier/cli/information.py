@@ -168,6 +168,8 @@ def digest_command(send: bool, day: str | None) -> None:
             "spend_without_contract",
             "disposal",
             "holds",
+            "terms",
+            "value_family",
         ]
     ),
 )
@@ -195,7 +197,9 @@ def report_command(
     each translated label under "<column>_label". `kpis` is the status of every KPI,
     `scorecard` the supplier scorecard, `spend` spend per contract against its
     ceiling, `spend_without_contract` spend by supplier that counts against no contract
-    (portfolio roles only).
+    (portfolio roles only), `terms` every contract's term history in short with its derived
+    dates and end-of-contract decision, `value_family` the value per family of related
+    contracts.
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)

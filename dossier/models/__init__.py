@@ -72,6 +72,15 @@ from dossier.models.spend import (
     SupplierKey,
     SupplierMapping,
 )
+from dossier.models.term import (
+    DossierRelation,
+    EndDecision,
+    EndDecisionKind,
+    EndDecisionStatus,
+    RelationKind,
+    TermEvent,
+    TermEventKind,
+)
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
@@ -155,4 +164,12 @@ __all__ = [
     "RetentionTrigger",
     "SelectionCategory",
     "Valuation",
+    # a contract's life
+    "DossierRelation",
+    "EndDecision",
+    "EndDecisionKind",
+    "EndDecisionStatus",
+    "RelationKind",
+    "TermEvent",
+    "TermEventKind",
 ]

@@ -78,6 +78,14 @@ class AuditAction(enum.StrEnum):
     DOSSIER_UNFOLLOW = "dossier.unfollow"
     SPEND_IMPORT = "spend.import"
     SPEND_SUPPLIER_MAP = "spend.supplier_map"
+    TERM_EVENT = "term.event"
+    TERM_LEADS = "term.leads"
+    DECISION_PROPOSE = "decision.propose"
+    DECISION_APPROVE = "decision.approve"
+    DECISION_REJECT = "decision.reject"
+    RELATION_ADD = "relation.add"
+    RELATION_REMOVE = "relation.remove"
+    FRAMEWORK_UPDATE = "framework.update"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -127,6 +127,13 @@ class Dossier(Base):
     personal_data: Mapped[bool] = mapped_column(default=False)
     # How often the execution plan is reviewed, in months from the start date.
     review_months: Mapped[int | None]
+    # Months before the end by which an option must be decided, and a new procurement must
+    # start; None: the configured OPTION_LEAD_MONTHS / TENDER_LEAD_MONTHS.
+    option_lead_months: Mapped[int | None]
+    tender_lead_months: Mapped[int | None]
+    # A framework agreement, and the most its call-offs may add up to (euro excl. VAT).
+    is_framework: Mapped[bool] = mapped_column(default=False)
+    framework_max_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: an edit based on a stale form is refused, not silently merged.

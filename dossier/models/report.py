@@ -19,6 +19,7 @@ class DeadlineKind(enum.StrEnum):
     OPTION = "option"  # last day to decide on (and exercise) a renewal option
     REVIEW = "review"  # the execution plan is due for review
     TENDER = "tender"  # a new (European) procurement must start
+    DECISION = "decision"  # the end-of-contract decision must be approved
 
 
 class DeadlineStatus(enum.StrEnum):

@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         search,
         spend,
+        terms,
     )
 
     app.register_blueprint(auth.bp)
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices.bp)
     app.register_blueprint(spend.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(terms.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

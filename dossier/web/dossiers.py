@@ -121,6 +121,8 @@ def create() -> str | Response | tuple[str, int]:
 @bp.get("/<reference>")
 @login_required
 def show(reference: str) -> str:
+    from dossier import decisions, relations, terms  # a contract's life: the page's panel
+
     dossier = access.get_dossier_or_404(current_user, reference)
     filters = _document_filters()
     documents, total = _documents(dossier, filters)
@@ -149,6 +151,12 @@ def show(reference: str) -> str:
         today=today,
         kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
         spend=spend.dossier_spend(current_user, dossier, today),
+        life={
+            "timeline": terms.timeline(dossier),
+            "family": relations.family(current_user, dossier),
+            "decision": next(iter(decisions.of_dossier(dossier)), None),
+            "needs_decision": decisions.needs_decision(dossier, today),
+        },
     )
 
 

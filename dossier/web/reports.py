@@ -160,6 +160,7 @@ def dashboard() -> str:
         longest=windows[-1][1] if windows else [],
         missed=deadlines.missed(items),
         plan_attention=reports.plan_attention(mine, today),
+        decisions_needed=reports.decisions_needed(mine, today),
         documents=reports.recent_documents(current_user),
         digest=digest.compose(current_user, today),
         spend_warnings=spend.warnings(mine, today),

@@ -25,6 +25,7 @@ from dossier import (
     actions,
     calendar_feed,
     contacts,
+    decisions,
     documents,
     dossiers,
     groups,
@@ -34,6 +35,7 @@ from dossier import (
     performance,
     plans,
     records,
+    relations,
     reports,
     spend_import,
 )
@@ -43,6 +45,7 @@ from dossier.models import (
     DisposalList,
     DocumentKind,
     Dossier,
+    EndDecisionKind,
     GlobalRole,
     MemberRole,
     User,
@@ -66,7 +69,13 @@ SEES_ALL = {"admin", "auditor", "portfolio", "archivist"}
 MISSING_ID = 999_999
 SENTINEL = 987_654_321  # built into URLs, then replaced by a malformed value
 MALFORMED = {"reference": "bad ref!", "int": "abc"}
-END_ON = {"2025-001": "2026-12-31", "2025-002": "2027-06-30"}  # each dossier has a deadline
+END_ON = {  # each dossier has a deadline
+    "2025-001": "2026-12-31",
+    "2025-002": "2027-06-30",
+    "2025-003": "2027-06-30",
+    "2025-004": "2027-06-30",
+    "2025-005": "2027-06-30",
+}
 
 
 def _upload(name: str = "brief.txt") -> tuple[io.BytesIO, str]:
@@ -452,6 +461,50 @@ SPEC: dict[tuple[str, str], Case] = {
         own=dossier_scoped(302, {"beheerder", "archivist"}),
         data=lambda: {"category": "VB-INK-02", "reason": "een werk"},
     ),
+    # A contract's life: readers read the term page; beheerder and manager record term events
+    # and propose the end-of-contract decision; the owner (not the proposer: the manager here)
+    # approves or rejects it; the beheerder sets lead times, relations and framework data.
+    ("terms.index", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("terms.report", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("terms.exercise_option", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {"option-decided_on": "2026-01-10", "option-decided_by": "Directie"},
+    ),
+    ("terms.record_event", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {
+            "event-kind": "extension",
+            "event-decided_on": "2026-01-10",
+            "event-new_end": "2028-06-30",
+        },
+    ),
+    ("terms.update_leads", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"option_lead_months": "6", "tender_lead_months": "15"},
+    ),
+    # The world holds a pending proposal, so a second one is refused by the rule (400) once
+    # the roles allow it; the others never reach the rule.
+    ("terms.propose", "POST"): Case(
+        own=dossier_scoped(400, {"beheerder", "manager"}),
+        data=lambda: {"propose-kind": "retender", "propose-reasons": "Markt is veranderd"},
+    ),
+    ("terms.approve", "POST"): Case(
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"settle-note": "akkoord"}
+    ),
+    ("terms.reject", "POST"): Case(
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"settle-note": "eerst marktverkenning"}
+    ),
+    ("terms.add_relation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"relation": "child:sla", "other": "2025-004"},
+    ),
+    ("terms.remove_relation", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}), data=dict, missing_keeps_403=True
+    ),
+    ("terms.update_framework", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder"}),
+        data=lambda: {"is_framework": "y", "framework_max_value": "250.000,00"},
+    ),
 }
 
 
@@ -475,6 +528,8 @@ def _dossier(beheerder: User, reference: str) -> Dossier:
             "title": f"Contract {reference}",
             "status": "active",
             "end_on": date.fromisoformat(END_ON[reference]),
+            "option_count": 1,
+            "option_months": 12,
         },
     )
 
@@ -565,6 +620,15 @@ def build_world() -> dict[str, Any]:
         path.write_bytes(SPEND_CSV)
         pending = spend_import.preview(people["admin"], path, "finance")
     disposal = _disposal_list(own)
+    # Related dossiers of the beheerder's, and a pending end-of-contract decision in each.
+    _dossier(people["beheerder"], "2025-003")
+    _dossier(people["beheerder"], "2025-004")
+    _dossier(people["other"], "2025-005")
+    own_relation = relations.add(people["beheerder"], own, "2025-003", "child:call_off")
+    other_relation = relations.add(people["other"], forbidden, "2025-005", "child:successor")
+    reason = "Looptijd loopt af"
+    own_decision = decisions.propose(people["manager"], own, EndDecisionKind.RETENDER, reason)
+    other_decision = decisions.propose(people["other"], forbidden, EndDecisionKind.END, reason)
     values = {
         "own": {
             "reference": own.reference,
@@ -585,6 +649,8 @@ def build_world() -> dict[str, Any]:
             "import_id": pending.spend_import.id,
             "list_id": disposal.id,
             "item_id": disposal.items[0].id,
+            "decision_id": own_decision.id,
+            "relation_id": own_relation.id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -596,6 +662,8 @@ def build_world() -> dict[str, Any]:
             **_management(people["other"], forbidden),
             "contact_id": other_contact.id,
             "mandate_id": other_mandate.id,
+            "decision_id": other_decision.id,
+            "relation_id": other_relation.id,
         },
     }
     db.session.commit()
@@ -712,7 +780,17 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
-    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id", "list_id", "item_id")
+    ids += (
+        "kpi_id",
+        "contact_id",
+        "mandate_id",
+        "notice_id",
+        "import_id",
+        "list_id",
+        "item_id",
+        "decision_id",
+        "relation_id",
+    )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():

@@ -191,7 +191,12 @@ def _registered(d: Dossier, day: date) -> Dossier:
 
 def test_a_fixed_term_without_renewal_has_no_notice_deadline(app: Flask) -> None:
     fixed = dossier(end_on=date(2026, 6, 30), notice_value=3, notice_unit=NoticeUnit.MONTHS)
-    assert dates(fixed, date(2026, 1, 1)) == {K.END: [date(2026, 6, 30)]}
+    # The end-of-contract decision: its maximum end (30 June 2026) lies within the tender
+    # horizon (18 months), so it is due 9 months (the tender lead) before it.
+    assert dates(fixed, date(2026, 1, 1)) == {
+        K.END: [date(2026, 6, 30)],
+        K.DECISION: [date(2025, 9, 30)],
+    }
     assert dossiers.derived_dates(fixed).notice_deadline is None
     # With an option, the decision on it is what is due (by the notice period), once.
     with_option = dossier(
@@ -204,6 +209,7 @@ def test_a_fixed_term_without_renewal_has_no_notice_deadline(app: Flask) -> None
     assert dates(with_option, date(2026, 1, 1)) == {
         K.OPTION: [date(2026, 3, 30)],
         K.END: [date(2026, 6, 30)],
+        K.DECISION: [date(2026, 9, 30)],  # max end 30 June 2027 - 9 months
     }
 
 
@@ -240,6 +246,7 @@ def test_registering_a_running_contract_gives_no_pile_of_missed_deadlines(
         (K.REVIEW, date(2026, 1, 1)): DeadlineStatus.BEFORE_REGISTRATION,
         (K.END, date(2026, 2, 28)): DeadlineStatus.OPEN,
         (K.TENDER, date(2026, 5, 28)): DeadlineStatus.OPEN,  # max end 28 Feb 2027 - 9 months
+        (K.DECISION, date(2026, 5, 28)): DeadlineStatus.OPEN,  # the same: before the tender
         (K.REVIEW, date(2026, 7, 1)): DeadlineStatus.OPEN,
         (K.REVIEW, date(2027, 1, 1)): DeadlineStatus.OPEN,
     }

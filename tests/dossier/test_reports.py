@@ -198,13 +198,17 @@ def test_deadline_windows_and_missed_for_the_reader(app: Flask, seeded: dict[str
         ("2026-002", "end", date(2026, 3, 31), "open"),
         ("2026-002", "tender", date(2027, 6, 30), "open"),  # max end 31 Mar 2028 - 9 months
         ("2026-005", "tender", date(2026, 3, 30), "open"),  # max end 30 Dec 2026 - 9 months
+        # Its maximum end lies within the tender horizon: the end-of-contract decision is due
+        # by the tender start. 001 and 002 renew automatically (no maximum end); 002's is far.
+        ("2026-005", "decision", date(2026, 3, 30), "open"),
         ("2026-005", "option", date(2026, 5, 31), "open"),  # 30 days before 30 June
         ("2026-005", "end", date(2026, 6, 30), "open"),
     }
     client = app.test_client(user=seeded["reader"])
     page = client.get("/reports/deadlines").text
-    # 30 days: 001 end. 90: + 002 option (44), 005 tender (74), 002 end (75). 180: + 2.
-    for count, days in ((1, 30), (4, 90), (6, 180)):
+    # 30 days: 001 end. 90: + 002 option (44), 005 tender and decision (74), 002 end (75).
+    # 180: + 2.
+    for count, days in ((1, 30), (5, 90), (7, 180)):
         assert f"<strong>{count}</strong> binnen {days} dagen" in page
     assert "<strong>1</strong> gemist" in page
 
@@ -468,7 +472,8 @@ def test_calendar_feed_by_secret_token(app: Flask, seeded: dict[str, User]) -> N
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = Calendar.from_ical(response.data)
     events = {(str(e["SUMMARY"]), e.decoded("DTSTART")) for e in calendar.walk("VEVENT")}
-    assert len(events) == 8  # the reader's eight deadlines (the missed one is recent)
+    # The reader's nine deadlines (the missed one is recent), 2026-005's decision among them.
+    assert len(events) == 9
     assert ("Uiterste opzegdatum: 2026-001 Schoonmaak kantoren", date(2025, 12, 31)) in events
     assert ("Besluit over optie: 2026-002 Beveiliging", date(2026, 2, 28)) in events
     assert CANARY not in response.text
@@ -576,8 +581,9 @@ def test_digest_is_mailed_to_managers_and_beheerders(
     body = manager.get_payload(decode=True).decode()
     assert "2026-001" in body and "2026-003" in body and CANARY not in body
     admin = by_to["admin@example.org"]
-    # Missed: 001 notice, 003 review, 006 tender start (15 May 2025). 006 ends in 31 days.
-    assert "1 komend, 3 gemist" in admin["Subject"]
+    # Missed: 001 notice, 003 review, 006 tender start and end-of-contract decision (both
+    # 15 May 2025, 9 months before its end). 006 ends in 31 days.
+    assert "1 komend, 4 gemist" in admin["Subject"]
     assert CANARY in admin.get_payload(decode=True).decode()
     assert [d.upcoming[0].dossier.reference for d in [digest.compose(seeded["admin"], TODAY)]] == [
         "2026-001"
