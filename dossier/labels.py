@@ -212,6 +212,8 @@ AUDIT_ACTION = {
     AuditAction.NOTICE_SEND: _l("Notice sent"),
     AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
+    AuditAction.AMENDMENT_PROPOSE: _l("Amendment proposed"),
+    AuditAction.AMENDMENT_DECIDE: _l("Amendment approved or rejected"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {

@@ -251,7 +251,9 @@ def past_end_report(user: User, today: date) -> Table:
 
 
 def tender_report(user: User, today: date, config: Mapping[str, Any] | None = None) -> Table:
-    """Contracts above the European threshold whose maximum end date falls within the horizon."""
+    """Every contract with a known value whose maximum end date falls within the horizon, with
+    the procedure its re-tender needs (European above the threshold of its category, below it
+    the organisation's own policy) and when that procurement must start."""
     config = config if config is not None else current_app.config
     horizon = today + relativedelta(months=config["TENDER_HORIZON_MONTHS"])
     table = Table(
@@ -267,6 +269,7 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
             ("max_end_on", _l("Maximum end date")),
             ("procurement_start", _l("Procurement must start")),
             ("late", _l("Late")),
+            ("procedure_needed", _l("Procedure needed")),
         ],
     )
     for dossier in _open(_dossiers(user)):
@@ -285,6 +288,7 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
                 end,
                 start,
                 start < today,
+                deadlines.procedure_needed(dossier, config),
             ]
         )
     table.rows.sort(key=lambda row: (row[7], row[0]))

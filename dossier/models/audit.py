@@ -67,6 +67,8 @@ class AuditAction(enum.StrEnum):
     NOTICE_SEND = "notice.send"
     DOSSIER_FOLLOW = "dossier.follow"
     DOSSIER_UNFOLLOW = "dossier.unfollow"
+    AMENDMENT_PROPOSE = "amendment.propose"
+    AMENDMENT_DECIDE = "amendment.decide"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -262,15 +262,27 @@ def test_a_manager_records_what_was_done_and_the_deadline_stops_being_missed(
 def test_tender_pipeline_reader_and_admin(app: Flask, seeded: dict[str, User]) -> None:
     reader = _rows(reports.tender_report(seeded["reader"], TODAY))
     # Horizon: 15 July 2027. 002 ends at the latest 31 March 2028: outside. 005: 30 Dec 2026.
-    assert [(r["reference"], r["procurement_start"], r["late"]) for r in reader] == [
-        ("2026-005", date(2026, 3, 30), False)
+    # Every contract with a value is in the pipeline (issue 18), with the procedure it needs:
+    # 001 (100,000, renews on 31 January 2026, start was 30 April 2025: late) needs a multiple
+    # private procedure (50,000 < 100,000 <= 100,000 in the default policy).
+    assert [
+        (r["reference"], r["procurement_start"], r["late"], r["procedure_needed"]) for r in reader
+    ] == [
+        ("2026-001", date(2025, 4, 30), True, "multiple_private"),
+        ("2026-005", date(2026, 3, 30), False, "european"),
     ]
-    assert (reader[0]["estimated_value"], reader[0]["threshold"]) == (D("500000"), D("216000"))
+    assert (reader[1]["estimated_value"], reader[1]["threshold"]) == (D("500000"), D("216000"))
     admin = _rows(reports.tender_report(seeded["admin"], TODAY))
     # 006: works, 9,000,000 >= 5,404,000; ends 15 Feb 2026, start was 15 May 2025: late.
-    assert [(r["reference"], r["procurement_start"], r["late"]) for r in admin] == [
-        ("2026-006", date(2025, 5, 15), True),
-        ("2026-005", date(2026, 3, 30), False),
+    # 003: works, 1,000,000 (multiple private up to 1,500,000 for works); renewed to 30 June
+    # 2026, so the start was 30 September 2025.
+    assert [
+        (r["reference"], r["procurement_start"], r["late"], r["procedure_needed"]) for r in admin
+    ] == [
+        ("2026-001", date(2025, 4, 30), True, "multiple_private"),
+        ("2026-006", date(2025, 5, 15), True, "european"),
+        ("2026-003", date(2025, 9, 30), True, "multiple_private"),
+        ("2026-005", date(2026, 3, 30), False, "european"),
     ]
 
 
@@ -373,10 +385,10 @@ def test_exports_escape_formulas(app: Flask, seeded: dict[str, User]) -> None:
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     cells = _xlsx_cells(response.data)
     assert cells[0][:2] == ["Kenmerk", "Titel"]
-    assert cells[1][1] == "'=1+2 Catering"
-    assert cells[1][4] == 500000  # amounts stay numbers
+    assert cells[2][1] == "'=1+2 Catering"
+    assert cells[2][4] == 500000  # amounts stay numbers
     text = client.get("/reports/export/tenders.csv").data.decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(text), delimiter=";"))[1][1] == "'=1+2 Catering"
+    assert list(csv.reader(io.StringIO(text), delimiter=";"))[2][1] == "'=1+2 Catering"
     assert client.get("/reports/export/tenders.pdf").status_code == 404
     assert client.get("/reports/export/secrets.csv").status_code == 404
 
@@ -423,7 +435,7 @@ def test_exports_carry_the_labels_of_the_screen_in_the_language_of_the_request(
 def test_xlsx_exports_hold_typed_amounts_and_dates(app: Flask, seeded: dict[str, User]) -> None:
     client = app.test_client(user=seeded["reader"])
     sheet = load_workbook(io.BytesIO(client.get("/reports/export/tenders.xlsx").data)).active
-    amount, threshold, max_end = sheet["E2"], sheet["F2"], sheet["G2"]
+    amount, threshold, max_end = sheet["E3"], sheet["F3"], sheet["G3"]
     assert amount.value == 500000 and amount.number_format == "€ #,##0.00"
     assert threshold.number_format == "€ #,##0.00"
     assert max_end.is_date and max_end.value.date() == date(2026, 12, 30)
@@ -584,7 +596,8 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
     result = runner.invoke(cli, [*base[:1], "tenders", *base[1:], "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [(r["reference"], r["procurement_start"]) for r in json.loads(result.output)] == [
-        ("2026-005", "2026-03-30")
+        ("2026-001", "2025-04-30"),
+        ("2026-005", "2026-03-30"),
     ]
     result = runner.invoke(cli, [*base[:1], "value", *base[1:], "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.output)))
