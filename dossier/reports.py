@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from dossier import access, deadlines, plans
+from dossier import access, amendments, deadlines, plans
 from dossier.extensions import db
 from dossier.models import (
     Document,
@@ -299,7 +299,8 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
 
 _MONEY_COLUMNS = [
     ("count", _l("Dossiers")),
-    ("value", _l("Contract value")),
+    ("value", _l("Initial value")),
+    ("current_value", _l("Current value")),
     ("annual_value", _l("Annual value")),
 ]
 
@@ -315,11 +316,13 @@ def total(amounts: Iterable[Decimal | None]) -> Decimal | None:
     return sum(known, ZERO)
 
 
-def _money(dossiers: list[Dossier]) -> list[Any]:
-    """Count, contract value and annual value of a group of dossiers."""
+def _money(dossiers: list[Dossier], current: Mapping[int, Decimal | None]) -> list[Any]:
+    """Count, initial value, current value (with approved amendments, `current` by dossier
+    id) and annual value of a group of dossiers."""
     return [
         len(dossiers),
         total(d.value for d in dossiers),
+        total(current.get(d.id, d.value) for d in dossiers),
         total(d.annual_value for d in dossiers),
     ]
 
@@ -330,20 +333,24 @@ def _grouped(
     heading: Any,
     dossiers: Iterable[Dossier],
     key: Callable[[Dossier], str],
+    current: Mapping[int, Decimal | None],
 ) -> Table:
     groups: dict[str, list[Dossier]] = defaultdict(list)
     for dossier in dossiers:
         groups[key(dossier)].append(dossier)
-    rows = [[k, *_money(group)] for k, group in groups.items()]
+    rows = [[k, *_money(group, current)] for k, group in groups.items()]
     rows.sort(key=lambda row: (-(row[2] or ZERO), row[0]))
     return Table(name, title, [("key", heading), *_MONEY_COLUMNS], rows)
 
 
 def value_report(user: User, today: date) -> list[Table]:
-    """Value by supplier, category, procedure and year; top suppliers; value ending per quarter."""
+    """Value by supplier, category, procedure and year; top suppliers; value ending per quarter.
+    Each money table gives the initial value and the current value (with the approved
+    amendments, `amendments.current_value`) side by side."""
     dossiers = _dossiers(user)
+    current = amendments.current_values(dossiers)
     by_supplier = _grouped(
-        "value_supplier", _l("Value by supplier"), _l("Supplier"), dossiers, _supplier
+        "value_supplier", _l("Value by supplier"), _l("Supplier"), dossiers, _supplier, current
     )
     top = Table(
         "top_suppliers",
@@ -360,6 +367,7 @@ def value_report(user: User, today: date) -> list[Table]:
             _l("Category"),
             dossiers,
             lambda d: d.category.value if d.category else "",
+            current,
         ),
         _grouped(
             "value_procedure",
@@ -367,15 +375,20 @@ def value_report(user: User, today: date) -> list[Table]:
             _l("Procurement procedure"),
             dossiers,
             lambda d: d.procedure.value if d.procedure else "",
+            current,
         ),
-        value_by_year(dossiers, today),
-        value_ending_by_quarter(dossiers, today),
+        value_by_year(dossiers, today, current),
+        value_ending_by_quarter(dossiers, today, current),
     ]
 
 
-def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
-    """Per calendar year: contracts that started (count, value) and the annual value in force."""
+def value_by_year(
+    dossiers: Iterable[Dossier], today: date, current: Mapping[int, Decimal | None] | None = None
+) -> Table:
+    """Per calendar year: contracts that started (count, initial and current value) and the
+    annual value in force."""
     dossiers = [d for d in dossiers if d.start_on is not None]
+    current = current if current is not None else amendments.current_values(dossiers)
     table = Table(
         "value_year",
         _l("Value by year"),
@@ -383,6 +396,7 @@ def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
             ("year", _l("Year")),
             ("started", _l("Contracts started")),
             ("value", _l("Value of contracts started")),
+            ("current_value", _l("Current value of contracts started")),
             ("annual_value", _l("Annual value in force")),
         ],
     )
@@ -398,6 +412,7 @@ def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
                 year,
                 len(started),
                 total(d.value for d in started),
+                total(current.get(d.id, d.value) for d in started),
                 total(d.annual_value for d in in_force),
             ]
         )
@@ -417,8 +432,12 @@ def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
+def value_ending_by_quarter(
+    dossiers: Iterable[Dossier], today: date, current: Mapping[int, Decimal | None] | None = None
+) -> Table:
     """Value of open contracts whose running term ends in each of the coming quarters."""
+    dossiers = list(dossiers)
+    current = current if current is not None else amendments.current_values(dossiers)
     start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarters = [_quarter(start + relativedelta(months=3 * n)) for n in range(QUARTERS_AHEAD)]
     ending: dict[str, list[Dossier]] = {q: [] for q in quarters}
@@ -429,7 +448,7 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
         if group is not None:
             group.append(dossier)
     # Eight rows of zeros report nothing: then the table is empty, like the others.
-    rows = [[q, *_money(ending[q])] for q in quarters] if any(ending.values()) else []
+    rows = [[q, *_money(ending[q], current)] for q in quarters] if any(ending.values()) else []
     return Table(
         "value_quarter",
         _l("Value of contracts ending per quarter"),
@@ -450,8 +469,8 @@ def value_totals(user: User, today: date) -> Table:
             continue
         dimension = part.name.removeprefix("value_")
         table.rows.extend([dimension, *row] for row in part.rows)
-    for year, started, value, annual in value_by_year(_dossiers(user), today).rows:
-        table.rows.append(["year", str(year), started, value, annual])
+    for year, started, value, current, annual in value_by_year(_dossiers(user), today).rows:
+        table.rows.append(["year", str(year), started, value, current, annual])
     return table
 
 
