@@ -295,6 +295,50 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
     return table
 
 
+# Procurement-law checks
+
+
+def checks_report(user: User, today: date, config: Mapping[str, Any] | None = None) -> Table:
+    """Every flag of the procurement-law checks over the dossiers `user` may see: the rule,
+    when, the amount that crossed the limit, the limit, and the other figures (a dict, which
+    the page and the exports write as a sentence, and JSON keeps as it is)."""
+    from dossier import checks  # it imports deadlines, which this module imports too
+
+    table = Table(
+        "checks",
+        _l("Procurement-law checks"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("rule", _l("Check")),
+            ("on", _l("Date")),
+            ("amount", _l("Amount")),
+            ("limit", _l("Limit")),
+            ("percent", _l("% of initial value")),
+            ("figures", _l("Figures")),
+            ("amendment_id", _l("Amendment")),
+        ],
+    )
+    for flag in checks.visible(user, today, config):
+        table.rows.append(
+            [
+                flag.dossier.reference,
+                flag.dossier.title,
+                _supplier(flag.dossier),
+                flag.rule,
+                flag.on,
+                flag.amount,
+                flag.limit,
+                flag.percent,
+                flag.figures,
+                flag.amendment.id if flag.amendment else None,
+            ]
+        )
+    return table
+
+
+# Money
 # Money
 
 _MONEY_COLUMNS = [
@@ -710,6 +754,7 @@ def table(user: User, name: str, today: date) -> Table | None:
         "plans": lambda: plan_report(user, today),
         "obligations": lambda: obligation_report(user, today),
         "actions": lambda: action_report(user, today),
+        "checks": lambda: checks_report(user, today),
     }
     if name in builders:
         return builders[name]()
@@ -748,4 +793,5 @@ TABLE_NAMES = (
     "actions",
     "kpis",
     "scorecard",
+    "checks",
 )

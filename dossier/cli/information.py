@@ -164,6 +164,7 @@ def digest_command(send: bool, day: str | None) -> None:
             "actions",
             "kpis",
             "scorecard",
+            "checks",
         ]
     ),
 )
@@ -189,7 +190,7 @@ def report_command(
 
     CSV and XLSX cells carry the labels of the screen in --lang; JSON keeps the codes and adds
     each translated label under "<column>_label". `kpis` is the status of every KPI,
-    `scorecard` the supplier scorecard.
+    `scorecard` the supplier scorecard, `checks` the flags of the procurement-law checks.
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)

@@ -32,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from dossier.web import (
         admin,
+        amendments,
         audit_trail,
         auth,
         contacts,
@@ -61,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(management.bp)
     app.register_blueprint(contacts.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(amendments.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
