@@ -254,9 +254,9 @@ def splitting(context: Context) -> Iterable[Flag]:
     groups: dict[tuple[int, str], list[Dossier]] = defaultdict(list)
     for dossier in context.dossiers:
         group = cpv_group(dossier, digits)
-        if group and dossier.supplier_id and dossier.start_on:
-            if deadlines.estimated_value(dossier) is not None:
-                groups[(dossier.supplier_id, group)].append(dossier)
+        known = deadlines.estimated_value(dossier) is not None
+        if group and dossier.supplier_id and dossier.start_on and known:
+            groups[(dossier.supplier_id, group)].append(dossier)
     for (_supplier, group), members in groups.items():
         members.sort(key=lambda d: (d.start_on, d.reference))
         flagged: set[int] = set()

@@ -75,7 +75,9 @@ def new_flags(acting: sa.Select[Any], today: date) -> list[checks.Flag]:
     dashboard and the checks report instead of in every day's mail."""
     dossiers = db.session.scalars(acting.order_by(Dossier.reference)).unique()
     since = today - timedelta(days=1)
-    return [f for f in checks.evaluate(dossiers, today) if f.on is not None and since <= f.on <= today]
+    return [
+        f for f in checks.evaluate(dossiers, today) if f.on is not None and since <= f.on <= today
+    ]
 
 
 def _tasks(user: User, today: date, days: int, acting: sa.Select[Any]) -> list[deadlines.Task]:

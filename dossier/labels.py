@@ -282,7 +282,7 @@ AMENDMENT_STATUS = {
 # The rules of dossier/checks.py (a test walks the registry).
 CHECK_RULE = {
     "de_minimis": _l("Modifications past the de-minimis limit (art. 2.163b)"),
-    "modification_limit": _l("Modification above 50 % of the initial value (art. 2.163d/e)"),
+    "modification_limit": _l("Modification above half the initial value (art. 2.163d/e)"),
     "cumulative_threshold": _l("Value with renewals and options reaches the European threshold"),
     "no_end_date": _l("Contract without an end date"),
     "splitting": _l("Possible splitting: one supplier, one CPV group"),
@@ -483,8 +483,7 @@ def check_details(rule: str, row: dict[str, object]) -> str:
     if rule == "cumulative_threshold":
         if not figures.get("period"):
             return gettext(
-                "The initial term alone is worth %(amount)s; the European threshold is "
-                "%(limit)s.",
+                "The initial term alone is worth %(amount)s; the European threshold is %(limit)s.",
                 amount=amount,
                 limit=limit,
             )

@@ -315,7 +315,7 @@ def checks_report(user: User, today: date, config: Mapping[str, Any] | None = No
             ("on", _l("Date")),
             ("amount", _l("Amount")),
             ("limit", _l("Limit")),
-            ("percent", _l("% of initial value")),
+            ("percent", _l("Percentage of the initial value")),
             ("figures", _l("Figures")),
             ("amendment_id", _l("Amendment")),
         ],

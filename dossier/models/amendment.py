@@ -38,9 +38,7 @@ class AmendmentStatus(enum.StrEnum):
 amendment_document = sa.Table(
     "amendment_document",
     Base.metadata,
-    sa.Column(
-        "amendment_id", sa.ForeignKey("amendment.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("amendment_id", sa.ForeignKey("amendment.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("document_id", sa.ForeignKey("document.id", ondelete="CASCADE"), primary_key=True),
 )
 

@@ -11,7 +11,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
-from dossier import access, actions, deadlines, dossiers, obligations, performance, plans
+from dossier import (
+    access,
+    actions,
+    amendments,
+    deadlines,
+    dossiers,
+    obligations,
+    performance,
+    plans,
+)
 from dossier.errors import StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.listing import order
@@ -136,6 +145,8 @@ def show(reference: str) -> str:
         ],
         today=today,
         kpis=[(k, performance.kpi_status(k)) for k in performance.dossier_kpis(dossier)],
+        current_value=amendments.current_value(dossier),
+        amendment_count=len(amendments.of_dossier(dossier)),
     )
 
 
@@ -157,6 +168,8 @@ def summary(reference: str) -> str:
         deadlines=coming[:5],
         holders=dossiers.role_holders(dossier),
         plan=plans.summary(dossier, today),
+        current_value=amendments.current_value(dossier),
+        amendment_count=len(amendments.of_dossier(dossier)),
         open_actions=actions.of_dossier(dossier, only_open=True),
         obligations=[
             (o, obligations.next_open(o, today), obligations.missed(o, today))

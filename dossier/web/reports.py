@@ -252,9 +252,9 @@ def value() -> str:
     return _render("reports/value.html", tables, charts=charts)
 
 
-@bp.get("/reports/checks")
+@bp.get("/reports/checks", endpoint="checks")
 @login_required
-def checks() -> str:
+def checks_page() -> str:
     table = reports.checks_report(current_user, deadlines.local_today())
     counts: dict[str, int] = {}
     for rule in table.records():

@@ -293,9 +293,7 @@ def test_value_sums_exclude_what_the_reader_may_not_see(
     # Acme: 100,000 + 300,000 + 500,000; annual 50,000 + 100,000 + 200,000.
     # Initial and current value (no amendments here: the same; test_amendments.py has them).
     assert tables["value_supplier"].rows == [["Acme", 3, D("900000"), D("900000"), D("350000")]]
-    assert tables["value_category"].rows == [
-        ["services", 3, D("900000"), D("900000"), D("350000")]
-    ]
+    assert tables["value_category"].rows == [["services", 3, D("900000"), D("900000"), D("350000")]]
     assert sorted(tables["value_procedure"].rows) == [
         ["eu_open", 2, D("800000"), D("800000"), D("300000")],
         ["national", 1, D("100000"), D("100000"), D("50000")],
