@@ -103,8 +103,8 @@ def test_bad_values_are_refused_with_a_reason_each(
     app: Flask, people: dict[str, User], contract: Dossier, make_dossier: Callable[..., Dossier]
 ) -> None:
     other = make_dossier("2026-202")
-    from tests.dossier.test_reports import _file
     from dossier.models import DocumentKind
+    from tests.dossier.test_reports import _file
 
     foreign = _file(people["beheerder"], other, "Brief", DocumentKind.CORRESPONDENCE)
     with pytest.raises(ValidationError) as refused:
@@ -128,8 +128,8 @@ def test_bad_values_are_refused_with_a_reason_each(
 def test_linked_documents_are_documents_of_the_dossier(
     app: Flask, people: dict[str, User], contract: Dossier
 ) -> None:
-    from tests.dossier.test_reports import _file
     from dossier.models import DocumentKind
+    from tests.dossier.test_reports import _file
 
     letter = _file(people["beheerder"], contract, "Wijzigingsbrief", DocumentKind.AMENDMENT)
     item = amendments.propose(people["beheerder"], contract, _values(document_ids=[letter.id]))
