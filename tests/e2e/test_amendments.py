@@ -46,7 +46,7 @@ def test_record_an_amendment_and_the_owner_approves_it(page: Any, server: Server
     expect(page.locator("main table tbody tr", has_text=OWNER)).to_have_count(1)
 
     page.goto("/dossiers/AMD-001")
-    page.get_by_role("link", name="Wijzigingen", exact=True).first.click()
+    page.get_by_role("button", name="Wijzigingen", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Wijzigingen en meerwerk")
     check_accessibility(page)
     page.fill("#amended_on", "2026-11-02")
