@@ -262,3 +262,38 @@ def test_checks_report_page_export_and_command(
     assert record["rule"] == "de_minimis" and record["on"] == "2025-09-01"
     assert record["amount"] == "11000.00" and record["figures"]["initial"] == "100000.00"
     assert record["figures_label"].startswith("Net change")
+
+
+def test_the_digest_carries_new_flags_of_the_dossiers_one_acts_on(
+    app: Flask, admin: User, make_user: Callable[..., User], make_dossier: Callable[..., Dossier]
+) -> None:
+    """An amendment made yesterday that crosses the limit reaches the manager's digest once
+    (dated yesterday or today); a reader of the dossier, who does not act on it, and a
+    manager of another dossier get nothing of it."""
+    from dossier import digest
+
+    manager = make_user("manager@example.org")
+    owner = make_user("owner@example.org")
+    reader = make_user("reader@example.org")
+    other = make_user("other@example.org")
+    d = make_dossier(
+        "2026-115",
+        {manager: MemberRole.MANAGER, owner: MemberRole.OWNER, reader: MemberRole.READER},
+        category=Category.SERVICES,
+        value=D("100000"),
+        end_on=date(2027, 12, 31),
+        **ACTIVE,
+    )
+    make_dossier("2026-116", {other: MemberRole.MANAGER}, end_on=date(2027, 12, 31), **ACTIVE)
+    _amend(manager, owner, d, date(2026, 1, 14), "10000")  # 10 %: not below 10 %
+    (flag,) = digest.compose(manager, TODAY).flags
+    assert (flag.rule, flag.dossier.reference, flag.on) == (
+        "de_minimis",
+        "2026-115",
+        TODAY.replace(day=14),
+    )
+    assert digest.compose(manager, date(2026, 1, 16)).flags == []  # reported once
+    assert digest.compose(reader, TODAY).flags == []
+    assert digest.compose(other, TODAY).flags == []
+    text = digest.render_text(digest.compose(manager, TODAY))
+    assert "2026-115" in text and "/dossiers/2026-115/amendments/" in text
