@@ -184,7 +184,9 @@ def periods(
     if annual is None:
         return found
     if dossier.auto_renewal:
-        length = dossier.option_months or int(config["AUTO_RENEWAL_MONTHS"])
+        # As deadlines.current_end renews: by the option length, else the configured default.
+        months = dossier.option_months or 0
+        length = months if months > 0 else int(config["AUTO_RENEWAL_MONTHS"])
         horizon = today + relativedelta(months=int(config["TENDER_HORIZON_MONTHS"]))
         count = _MAX_PERIODS
     else:
