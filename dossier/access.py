@@ -17,6 +17,8 @@ from dossier.extensions import db
 from dossier.models import (
     REFERENCE_RE,
     Action,
+    Amendment,
+    AmendmentStatus,
     Clause,
     DestroyedVersion,
     Document,
@@ -418,6 +420,27 @@ def can_see_framework_total(user: User, framework: Dossier) -> bool:
     return _sees_all_dossiers(user) or bool(roles_in(user, framework) & CONFIDENTIAL_ROLES)
 
 
+# Amendments (dossier/amendments.py): whoever reads the dossier sees its register and its
+# current value; the beheerder and the manager propose, the owner approves (four eyes: never the
+# person who proposed it). Checks (dossier/checks.py) are computed over visible dossiers only.
+AMENDMENT_PROPOSERS = frozenset({MemberRole.BEHEERDER, MemberRole.MANAGER})
+
+
+def can_propose_amendment(user: User, dossier: Dossier) -> bool:
+    if user.is_auditor:  # an auditor changes nothing, whatever role a dossier gives them
+        return False
+    return bool(roles_in(user, dossier) & AMENDMENT_PROPOSERS)
+
+
+def can_decide_amendment(user: User, amendment: Amendment) -> bool:
+    """Approving or rejecting a proposed amendment: the dossier's owner, not its proposer."""
+    if user.is_auditor or amendment.status != AmendmentStatus.PROPOSED:
+        return False
+    if amendment.proposed_by_id == user.id:
+        return False
+    return MemberRole.OWNER in roles_in(user, amendment.dossier)
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -588,6 +611,13 @@ ENDPOINTS: dict[str, str] = {
     "terms.remove_relation": LOGGED_IN,
     "terms.update_framework": LOGGED_IN,
     "terms.report": LOGGED_IN,  # over the dossiers the user may see
+    # Amendments: readers of the dossier see them; can_propose_amendment and
+    # can_decide_amendment inside. The checks report is over the visible dossiers.
+    "amendments.index": LOGGED_IN,
+    "amendments.create": LOGGED_IN,
+    "amendments.show": LOGGED_IN,
+    "amendments.decide": LOGGED_IN,
+    "reports.checks": LOGGED_IN,
 }
 
 
@@ -676,6 +706,16 @@ def get_action_or_404(user: User, dossier: Dossier, action_id: int) -> Action:
     if action is None:
         abort(404)
     return action
+
+
+def get_amendment_or_404(user: User, dossier: Dossier, amendment_id: int) -> Amendment:
+    """An amendment looked up through its (already visible) dossier."""
+    amendment = db.session.scalar(
+        sa.select(Amendment).where(Amendment.id == amendment_id, Amendment.dossier_id == dossier.id)
+    )
+    if amendment is None:
+        abort(404)
+    return amendment
 
 
 def get_obligation_or_404(user: User, dossier: Dossier, obligation_id: int) -> Obligation:

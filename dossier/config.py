@@ -130,6 +130,45 @@ class Defaults:
         "works": 5_404_000,
         "social_services": 750_000,
     }
+    # Procurement-law checks (dossier/checks.py). Sources, checked against public texts on
+    # 6 December 2026 with the search tool (stored copies, not the official wetten.nl text):
+    # CONFIRMED from two public summaries (vhadvocaat.nl "wijziging opdracht na aanbesteding",
+    # peterhoogstrate.nl "contractmanagement wijzigingen", PIANOo "(niet-)wezenlijke wijziging"):
+    # art. 2.163a Aanbestedingswet 2012 (a public contract is modified only after a new
+    # procedure), the exceptions in art. 2.163b-2.163g, and the de-minimis rule of art. 2.163b:
+    # the modification is below the European threshold AND below 10 % of the initial value for
+    # supplies and services (15 % for works), and successive small modifications are added up.
+    # NOT CONFIRMED from the Dutch text here (taken from Directive 2014/24/EU art. 72(1)(b)-(c),
+    # which art. 2.163d and 2.163e transpose): the price increase of one modification for
+    # additional work or unforeseen circumstances may not exceed 50 % of the initial value.
+    # NOT CONFIRMED either: the estimation rules of art. 2.14-2.15 (value incl. options and
+    # renewals; a contract of indefinite term counts as 48 months) and the ban on splitting a
+    # contract to avoid the rules (art. 1.5 / 2.15); they follow Directive 2014/24/EU art. 5.
+    DE_MINIMIS_PERCENT: dict[str, int] = {
+        "supplies": 10,
+        "services": 10,
+        "social_services": 10,
+        "works": 15,
+    }
+    MODIFICATION_LIMIT_PERCENT = 50  # art. 2.163d/2.163e (Directive 2014/24/EU art. 72(1)(b)-(c))
+    # Possible splitting (art. 1.5, 2.15): contracts with one supplier whose CPV codes share
+    # this many leading digits (3: the CPV "group", e.g. 302 computer equipment; 2 would be the
+    # whole division, too coarse; 4 the class, which splitting across classes would dodge)
+    # and whose start dates lie within this many months of each other are added up.
+    SPLITTING_CPV_DIGITS = 3
+    SPLITTING_MONTHS = 12
+    # The organisation's own procurement policy below the European thresholds: an estimated
+    # value up to the first amount may go to one supplier (single private), up to the second
+    # to several invited suppliers (multiple private), above it a national (public) procedure.
+    # Defaults: the usual municipal values based on the Gids Proportionaliteit (2e herziening,
+    # 2020) and the VNG model procurement policy (modelinkoopbeleid); each organisation sets
+    # its own. Works have higher limits in the Gids Proportionaliteit (par. 3.4.2).
+    PROCUREMENT_POLICY: dict[str, dict[str, int]] = {
+        "supplies": {"single_private": 50_000, "multiple_private": 100_000},
+        "services": {"single_private": 50_000, "multiple_private": 100_000},
+        "social_services": {"single_private": 50_000, "multiple_private": 100_000},
+        "works": {"single_private": 150_000, "multiple_private": 1_500_000},
+    }
     TENDER_HORIZON_MONTHS = 18  # maximum end dates this close ask for a new tender
     TENDER_LEAD_MONTHS = 9  # a procurement takes this long, so it starts this much earlier
     # Months before the current end date to decide on an option when no notice period is set.

@@ -192,12 +192,44 @@ def running_dates(
     return DerivedDates(notice, final_end(dossier, today, config), current_end_on=end)
 
 
+# The procedure a new procurement needs, from the European one down to a single quote.
+EUROPEAN, NATIONAL, MULTIPLE_PRIVATE, SINGLE_PRIVATE = (
+    "european",
+    "national",
+    "multiple_private",
+    "single_private",
+)
+
+
+def procedure_needed(dossier: Dossier, config: Mapping[str, Any] | None = None) -> str | None:
+    """The procedure a re-tender of `dossier` needs by its estimated value: European from the
+    threshold of its category, below it what the organisation's PROCUREMENT_POLICY says
+    (single private up to its first limit, multiple private up to its second, national above).
+    None when the value is unknown."""
+    value = estimated_value(dossier)
+    if value is None:
+        return None
+    if value >= threshold(dossier, config):
+        return EUROPEAN
+    policy = _settings(config)["PROCUREMENT_POLICY"]
+    category = dossier.category.value if dossier.category else "services"
+    limits = policy.get(category, policy["services"])
+    if value <= Decimal(limits["single_private"]):
+        return SINGLE_PRIVATE
+    if value <= Decimal(limits["multiple_private"]):
+        return MULTIPLE_PRIVATE
+    return NATIONAL
+
+
 def tender_start(
     dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
 ) -> date | None:
-    """When a new European procurement must start, for contracts whose value needs one."""
+    """When a new procurement must start: every contract with an end date and a known value
+    is re-tendered (or consciously not) under some procedure, European or the organisation's
+    own (`procedure_needed`), so each gets this deadline. Without a value the procedure
+    cannot be named; the register's completeness and the checks ask for the value instead."""
     end = final_end(dossier, today, config)
-    if end is None or not needs_european_tender(dossier, config):
+    if end is None or procedure_needed(dossier, config) is None:
         return None
     return end - relativedelta(months=terms.tender_lead(dossier, config))
 
@@ -248,8 +280,10 @@ def due_dates(
                 found.append((DeadlineKind.OPTION, end - lead))
             else:
                 found.append((DeadlineKind.OPTION, notice or end - lead))
+        # The deadline lists, digest and feeds carry the European tender start; the tenders
+        # report (reports.tender_report) lists every contract with the procedure it needs.
         start = tender_start(dossier, today, config)
-        if start is not None:
+        if start is not None and needs_european_tender(dossier, config):
             found.append((DeadlineKind.TENDER, start))
         decision = decision_due(dossier, today, config)
         if decision is not None:

@@ -11,7 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from dossier import access, deadlines, following, portfolio, spend
+from dossier import access, checks, deadlines, following, portfolio, spend
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.models import Action, ActionStatus, Dossier, Obligation, User
@@ -42,12 +42,15 @@ class Digest:
     spend_warnings: list[spend.Warning] = field(default_factory=list)
     # For the portfolio role: what needs attention across every dossier.
     across: portfolio.Portfolio | None = None
+    # Flags of the procurement-law checks raised since the previous digest (dated from
+    # yesterday on: an amendment made or a renewal period starting) in the dossiers they act on.
+    flags: list[checks.Flag] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         due = self.upcoming or self.missed or self.tasks_upcoming or self.tasks_missed
         across = self.across is not None and self.across.needs_attention
-        return not (due or self.followed or self.spend_warnings or across)
+        return not (due or self.followed or self.spend_warnings or self.flags or across)
 
 
 def compose(user: User, today: date, days: int | None = None) -> Digest:
@@ -67,9 +70,21 @@ def compose(user: User, today: date, days: int | None = None) -> Digest:
         deadlines.upcoming(tasks, days),  # type: ignore[arg-type]
         deadlines.missed(tasks),  # type: ignore[arg-type]
         following.followed_events(user, today),
-        spend.warnings(db.session.scalars(query).unique(), today),
-        portfolio.overview(user, today) if user.is_portfolio else None,
+        spend_warnings=spend.warnings(db.session.scalars(query).unique(), today),
+        across=portfolio.overview(user, today) if user.is_portfolio else None,
+        flags=new_flags(query, today),
     )
+
+
+def new_flags(acting: sa.Select[Any], today: date) -> list[checks.Flag]:
+    """The flags of the dossiers in `acting` (visible ones the user acts on) dated yesterday
+    or today, so each reaches the digest once; undated ones (no end date) are on the
+    dashboard and the checks report instead of in every day's mail."""
+    dossiers = db.session.scalars(acting.order_by(Dossier.reference)).unique()
+    since = today - timedelta(days=1)
+    return [
+        f for f in checks.evaluate(dossiers, today) if f.on is not None and since <= f.on <= today
+    ]
 
 
 def _tasks(user: User, today: date, days: int, acting: sa.Select[Any]) -> list[deadlines.Task]:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from dossier import extraction_notes
 from dossier.models import (
     ActionStatus,
+    AmendmentStatus,
     AuditAction,
     Category,
     Confidentiality,
@@ -26,6 +27,7 @@ from dossier.models import (
     GlobalRole,
     KpiDirection,
     KpiPeriod,
+    LegalGround,
     MandateKind,
     MemberRole,
     NoticeKind,
@@ -227,6 +229,8 @@ AUDIT_ACTION = {
     AuditAction.NOTICE_SEND: _l("Notice sent"),
     AuditAction.DOSSIER_FOLLOW: _l("Dossier followed"),
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
+    AuditAction.AMENDMENT_PROPOSE: _l("Amendment proposed"),
+    AuditAction.AMENDMENT_DECIDE: _l("Amendment approved or rejected"),
     AuditAction.TERM_EVENT: _l("Term history event recorded"),
     AuditAction.TERM_LEADS: _l("Lead times changed"),
     AuditAction.DECISION_PROPOSE: _l("End-of-contract decision proposed"),
@@ -368,6 +372,38 @@ RELATION_PARENT = {  # what the parent is to the child
     RelationKind.PROCESSING: _l("Main contract of this processing agreement"),
     RelationKind.SLA: _l("Main contract of this service level agreement"),
 }
+# The Aanbestedingswet 2012 grounds for modifying a contract without a new procedure.
+LEGAL_GROUND = {
+    LegalGround.DE_MINIMIS: _l("Art. 2.163b: small change (below the threshold and 10 %/15 %)"),
+    LegalGround.REVIEW_CLAUSE: _l("Art. 2.163c: review clause or option in the contract"),
+    LegalGround.ADDITIONAL: _l("Art. 2.163d: additional work only this contractor can do"),
+    LegalGround.UNFORESEEN: _l("Art. 2.163e: unforeseeable circumstances"),
+    LegalGround.NEW_CONTRACTOR: _l("Art. 2.163f: new contractor replaces the original"),
+    LegalGround.NOT_SUBSTANTIAL: _l("Art. 2.163g: not a substantial change"),
+    LegalGround.OTHER: _l("Other ground (see the reason)"),
+}
+AMENDMENT_STATUS = {
+    AmendmentStatus.PROPOSED: _l("Awaiting approval"),
+    AmendmentStatus.APPROVED: _l("Approved"),
+    AmendmentStatus.REJECTED: _l("Rejected"),
+}
+# The rules of dossier/checks.py (a test walks the registry).
+CHECK_RULE = {
+    "de_minimis": _l("Modifications past the de-minimis limit (art. 2.163b)"),
+    "modification_limit": _l("Modification above half the initial value (art. 2.163d/e)"),
+    "cumulative_threshold": _l("Value with renewals and options reaches the European threshold"),
+    "no_end_date": _l("Contract without an end date"),
+    "splitting": _l("Possible splitting: one supplier, one CPV group"),
+    "framework_without_maximum": _l("Framework agreement without a maximum value"),
+    "framework_exceeded": _l("Call-offs exceed the framework agreement's maximum"),
+}
+# The procedure a re-tender needs (deadlines.procedure_needed).
+PROCEDURE_NEEDED = {
+    "european": _l("European procedure"),
+    "national": _l("National procedure"),
+    "multiple_private": _l("Multiple private procedure"),
+    "single_private": _l("Single private procedure"),
+}
 ALL = {
     "status": STATUS,
     "notice_unit": NOTICE_UNIT,
@@ -410,6 +446,10 @@ ALL = {
     "relation_kind": RELATION_KIND,
     "relation_child": RELATION_CHILD,
     "relation_parent": RELATION_PARENT,
+    "legal_ground": LEGAL_GROUND,
+    "amendment_status": AMENDMENT_STATUS,
+    "check_rule": CHECK_RULE,
+    "procedure_needed": PROCEDURE_NEEDED,
 }
 
 QUERY_REFUSAL = {
@@ -509,6 +549,8 @@ REPORT_COLUMN = {
     "rag_status": RAG_STATUS,
     "valuation": VALUATION,
     "trigger": RETENTION_TRIGGER,
+    "rule": CHECK_RULE,
+    "procedure_needed": PROCEDURE_NEEDED,
 }
 # The "key" column of a grouped money table holds codes of the table's dimension.
 REPORT_KEY = {
@@ -526,6 +568,88 @@ REPORT_DIMENSION = {
 }
 
 
+def check_details(rule: str, row: dict[str, object]) -> str:
+    """What a check's figures say, in a sentence ("figures" of a checks report row)."""
+    from flask_babel import format_decimal, gettext
+
+    from dossier.i18n import format_money
+
+    figures: dict = row.get("figures") or {}  # type: ignore[assignment]
+
+    def money(value: object) -> str:
+        return format_money(value) if value is not None else "—"  # type: ignore[arg-type]
+
+    def number(value: object) -> str:
+        return format_decimal(value) if value is not None else "—"
+
+    amount, limit = money(row.get("amount")), money(row.get("limit"))
+    if rule == "de_minimis":
+        return gettext(
+            "Net change of all modifications %(amount)s = %(percent)s %% of the initial value "
+            "%(initial)s; the limit is %(limit_percent)s %% and below the European threshold "
+            "%(threshold)s (here %(limit)s).",
+            amount=amount,
+            percent=number(row.get("percent")),
+            initial=money(figures.get("initial")),
+            limit_percent=number(figures.get("limit_percent")),
+            threshold=money(figures.get("threshold")),
+            limit=limit,
+        )
+    if rule == "modification_limit":
+        return gettext(
+            "This modification of %(amount)s is %(percent)s %% of the initial value %(initial)s; "
+            "at most %(limit_percent)s %% (%(limit)s).",
+            amount=amount,
+            percent=number(row.get("percent")),
+            initial=money(figures.get("initial")),
+            limit_percent=number(figures.get("limit_percent")),
+            limit=limit,
+        )
+    if rule == "cumulative_threshold":
+        if not figures.get("period"):
+            return gettext(
+                "The initial term alone is worth %(amount)s; the European threshold is %(limit)s.",
+                amount=amount,
+                limit=limit,
+            )
+        return gettext(
+            "With renewal or option %(num)s the cumulative value reaches %(amount)s; the "
+            "European threshold is %(limit)s.",
+            num=figures.get("period"),
+            amount=amount,
+            limit=limit,
+        )
+    if rule == "splitting":
+        return gettext(
+            "Contracts %(references)s (CPV group %(group)s, started within %(months)s months) "
+            "are together worth %(amount)s; the European threshold is %(limit)s.",
+            references=", ".join(figures.get("references") or []),
+            group=figures.get("cpv_group"),
+            months=figures.get("months"),
+            amount=amount,
+            limit=limit,
+        )
+    if rule == "no_end_date":
+        return gettext("No end date is recorded; a public contract runs for a fixed term.")
+    if rule == "framework_without_maximum":
+        return gettext(
+            "No maximum value is recorded; a framework agreement must state the maximum it "
+            "may be called off for."
+        )
+    if rule == "framework_exceeded":
+        return gettext(
+            "The call-offs %(references)s are together worth %(amount)s; the framework's "
+            "maximum is %(limit)s.",
+            references=", ".join(figures.get("references") or []),
+            amount=amount,
+            limit=limit,
+        )
+    return ""
+
+
+ALL["check_details"] = check_details
+
+
 def report_value(table_name: str, key: str, value: object, row: dict[str, object]) -> object:
     """A report cell as a person reads it: codes become labels, booleans yes/no.
 
@@ -539,6 +663,8 @@ def report_value(table_name: str, key: str, value: object, row: dict[str, object
         return gettext("yes") if value else gettext("no")
     if key == "missing" and isinstance(value, list | tuple):
         return ", ".join(str(REQUIREMENT.get(k, k)) for k in value)
+    if table_name == "checks" and key == "figures":
+        return check_details(str(row.get("rule")), row)
     mapping: dict | None = REPORT_COLUMN.get(key)
     if key == "key":
         mapping = REPORT_KEY.get(table_name) or REPORT_KEY.get(str(row.get("dimension")))

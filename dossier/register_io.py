@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from dossier import access, deadlines, dossiers
+from dossier import access, amendments, deadlines, dossiers
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -78,7 +78,9 @@ ALIASES = {
     "persoonsgegevens": "personal_data",
     "evaluatietermijn": "review_months",
 }
-DERIVED = ("notice_deadline", "max_end_on")
+# Derived columns the export writes and the import reads and skips: the running term's dates
+# and the current value (initial value plus approved amendments, `amendments.current_value`).
+DERIVED = ("notice_deadline", "max_end_on", "current_value")
 COLUMNS = (*dossiers.FIELDS, *DERIVED)
 # The label of each column: the dossier form's, and the register page's for the derived dates.
 LABELS = {
@@ -113,6 +115,7 @@ LABELS = {
     "tags": _l("Tags (comma separated)"),
     "notice_deadline": _l("Notice deadline"),
     "max_end_on": _l("Maximum end date"),
+    "current_value": _l("Current value (EUR, excl. VAT, with approved amendments)"),
 }
 _STATUS_NL = {
     "concept": "draft",
@@ -369,10 +372,15 @@ def register_rows(rows: Iterable[Dossier], today: date) -> Iterator[list[Any]]:
     term on `today`)."""
     rows = list(rows)
     holders = dossiers.people_of(d.id for d in rows)
+    current = amendments.current_values(rows)
     for dossier in rows:
         snap = dossiers.snapshot(dossier, holders[dossier.id])
         derived = deadlines.running_dates(dossier, today)
-        yield [snap[f] for f in dossiers.FIELDS] + [derived.notice_deadline, derived.max_end_on]
+        yield [snap[f] for f in dossiers.FIELDS] + [
+            derived.notice_deadline,
+            derived.max_end_on,
+            current[dossier.id],
+        ]
 
 
 def export_register(actor: User, path: Path, locale: str = "en") -> int:

@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from dossier import access, deadlines, plans
+from dossier import access, amendments, deadlines, plans
 from dossier.extensions import db
 from dossier.models import (
     DeadlineKind,
@@ -252,7 +252,9 @@ def past_end_report(user: User, today: date) -> Table:
 
 
 def tender_report(user: User, today: date, config: Mapping[str, Any] | None = None) -> Table:
-    """Contracts above the European threshold whose maximum end date falls within the horizon."""
+    """Every contract with a known value whose maximum end date falls within the horizon, with
+    the procedure its re-tender needs (European above the threshold of its category, below it
+    the organisation's own policy) and when that procurement must start."""
     config = config if config is not None else current_app.config
     horizon = today + relativedelta(months=config["TENDER_HORIZON_MONTHS"])
     table = Table(
@@ -268,6 +270,7 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
             ("max_end_on", _l("Maximum end date")),
             ("procurement_start", _l("Procurement must start")),
             ("late", _l("Late")),
+            ("procedure_needed", _l("Procedure needed")),
         ],
     )
     for dossier in _open(_dossiers(user)):
@@ -286,17 +289,63 @@ def tender_report(user: User, today: date, config: Mapping[str, Any] | None = No
                 end,
                 start,
                 start < today,
+                deadlines.procedure_needed(dossier, config),
             ]
         )
     table.rows.sort(key=lambda row: (row[7], row[0]))
     return table
 
 
+# Procurement-law checks
+
+
+def checks_report(user: User, today: date, config: Mapping[str, Any] | None = None) -> Table:
+    """Every flag of the procurement-law checks over the dossiers `user` may see: the rule,
+    when, the amount that crossed the limit, the limit, and the other figures (a dict, which
+    the page and the exports write as a sentence, and JSON keeps as it is)."""
+    from dossier import checks  # it imports deadlines, which this module imports too
+
+    table = Table(
+        "checks",
+        _l("Procurement-law checks"),
+        [
+            ("reference", _l("Reference")),
+            ("title", _l("Title")),
+            ("supplier", _l("Supplier")),
+            ("rule", _l("Check")),
+            ("on", _l("Date")),
+            ("amount", _l("Amount")),
+            ("limit", _l("Limit")),
+            ("percent", _l("Percentage of the initial value")),
+            ("figures", _l("Figures")),
+            ("amendment_id", _l("Amendment")),
+        ],
+    )
+    for flag in checks.visible(user, today, config):
+        table.rows.append(
+            [
+                flag.dossier.reference,
+                flag.dossier.title,
+                _supplier(flag.dossier),
+                flag.rule,
+                flag.on,
+                flag.amount,
+                flag.limit,
+                flag.percent,
+                flag.figures,
+                flag.amendment.id if flag.amendment else None,
+            ]
+        )
+    return table
+
+
+# Money
 # Money
 
 _MONEY_COLUMNS = [
     ("count", _l("Dossiers")),
-    ("value", _l("Contract value")),
+    ("value", _l("Initial value")),
+    ("current_value", _l("Current value")),
     ("annual_value", _l("Annual value")),
 ]
 
@@ -312,11 +361,13 @@ def total(amounts: Iterable[Decimal | None]) -> Decimal | None:
     return sum(known, ZERO)
 
 
-def _money(dossiers: list[Dossier]) -> list[Any]:
-    """Count, contract value and annual value of a group of dossiers."""
+def _money(dossiers: list[Dossier], current: Mapping[int, Decimal | None]) -> list[Any]:
+    """Count, initial value, current value (with approved amendments, `current` by dossier
+    id) and annual value of a group of dossiers."""
     return [
         len(dossiers),
         total(d.value for d in dossiers),
+        total(current.get(d.id, d.value) for d in dossiers),
         total(d.annual_value for d in dossiers),
     ]
 
@@ -327,20 +378,24 @@ def _grouped(
     heading: Any,
     dossiers: Iterable[Dossier],
     key: Callable[[Dossier], str],
+    current: Mapping[int, Decimal | None],
 ) -> Table:
     groups: dict[str, list[Dossier]] = defaultdict(list)
     for dossier in dossiers:
         groups[key(dossier)].append(dossier)
-    rows = [[k, *_money(group)] for k, group in groups.items()]
+    rows = [[k, *_money(group, current)] for k, group in groups.items()]
     rows.sort(key=lambda row: (-(row[2] or ZERO), row[0]))
     return Table(name, title, [("key", heading), *_MONEY_COLUMNS], rows)
 
 
 def value_report(user: User, today: date) -> list[Table]:
-    """Value by supplier, category, procedure and year; top suppliers; value ending per quarter."""
+    """Value by supplier, category, procedure and year; top suppliers; value ending per quarter.
+    Each money table gives the initial value and the current value (with the approved
+    amendments, `amendments.current_value`) side by side."""
     dossiers = _dossiers(user)
+    current = amendments.current_values(dossiers)
     by_supplier = _grouped(
-        "value_supplier", _l("Value by supplier"), _l("Supplier"), dossiers, _supplier
+        "value_supplier", _l("Value by supplier"), _l("Supplier"), dossiers, _supplier, current
     )
     top = Table(
         "top_suppliers",
@@ -357,6 +412,7 @@ def value_report(user: User, today: date) -> list[Table]:
             _l("Category"),
             dossiers,
             lambda d: d.category.value if d.category else "",
+            current,
         ),
         _grouped(
             "value_procedure",
@@ -364,25 +420,30 @@ def value_report(user: User, today: date) -> list[Table]:
             _l("Procurement procedure"),
             dossiers,
             lambda d: d.procedure.value if d.procedure else "",
+            current,
         ),
-        value_by_year(dossiers, today),
-        value_ending_by_quarter(dossiers, today),
-        value_by_family(dossiers),
+        value_by_year(dossiers, today, current),
+        value_ending_by_quarter(dossiers, today, current),
+        value_by_family(dossiers, current),
     ]
 
 
-def value_by_family(dossiers: list[Dossier]) -> Table:
+def value_by_family(
+    dossiers: list[Dossier], current: Mapping[int, Decimal | None] | None = None
+) -> Table:
     """Value per family of related dossiers (a framework with its call-offs, a contract with
     its annexes and successors), named by the reference of its root among `dossiers`."""
     from dossier import relations
 
     keys = relations.family_keys(dossiers)
+    current = current if current is not None else amendments.current_values(dossiers)
     return _grouped(
         "value_family",
         _l("Value by family of related contracts"),
         _l("Family"),
         dossiers,
         lambda d: keys[d.id],
+        current,
     )
 
 
@@ -453,9 +514,13 @@ def terms_report(user: User, today: date) -> Table:
     return table
 
 
-def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
-    """Per calendar year: contracts that started (count, value) and the annual value in force."""
+def value_by_year(
+    dossiers: Iterable[Dossier], today: date, current: Mapping[int, Decimal | None] | None = None
+) -> Table:
+    """Per calendar year: contracts that started (count, initial and current value) and the
+    annual value in force."""
     dossiers = [d for d in dossiers if d.start_on is not None]
+    current = current if current is not None else amendments.current_values(dossiers)
     table = Table(
         "value_year",
         _l("Value by year"),
@@ -463,6 +528,7 @@ def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
             ("year", _l("Year")),
             ("started", _l("Contracts started")),
             ("value", _l("Value of contracts started")),
+            ("current_value", _l("Current value of contracts started")),
             ("annual_value", _l("Annual value in force")),
         ],
     )
@@ -478,6 +544,7 @@ def value_by_year(dossiers: Iterable[Dossier], today: date) -> Table:
                 year,
                 len(started),
                 total(d.value for d in started),
+                total(current.get(d.id, d.value) for d in started),
                 total(d.annual_value for d in in_force),
             ]
         )
@@ -497,8 +564,12 @@ def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
+def value_ending_by_quarter(
+    dossiers: Iterable[Dossier], today: date, current: Mapping[int, Decimal | None] | None = None
+) -> Table:
     """Value of open contracts whose running term ends in each of the coming quarters."""
+    dossiers = list(dossiers)
+    current = current if current is not None else amendments.current_values(dossiers)
     start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarters = [_quarter(start + relativedelta(months=3 * n)) for n in range(QUARTERS_AHEAD)]
     ending: dict[str, list[Dossier]] = {q: [] for q in quarters}
@@ -509,7 +580,7 @@ def value_ending_by_quarter(dossiers: Iterable[Dossier], today: date) -> Table:
         if group is not None:
             group.append(dossier)
     # Eight rows of zeros report nothing: then the table is empty, like the others.
-    rows = [[q, *_money(ending[q])] for q in quarters] if any(ending.values()) else []
+    rows = [[q, *_money(ending[q], current)] for q in quarters] if any(ending.values()) else []
     return Table(
         "value_quarter",
         _l("Value of contracts ending per quarter"),
@@ -530,8 +601,8 @@ def value_totals(user: User, today: date) -> Table:
             continue
         dimension = part.name.removeprefix("value_")
         table.rows.extend([dimension, *row] for row in part.rows)
-    for year, started, value, annual in value_by_year(_dossiers(user), today).rows:
-        table.rows.append(["year", str(year), started, value, annual])
+    for year, started, value, current, annual in value_by_year(_dossiers(user), today).rows:
+        table.rows.append(["year", str(year), started, value, current, annual])
     return table
 
 
@@ -780,6 +851,7 @@ def table(user: User, name: str, today: date) -> Table | None:
         "obligations": lambda: obligation_report(user, today),
         "actions": lambda: action_report(user, today),
         "terms": lambda: terms_report(user, today),
+        "checks": lambda: checks_report(user, today),
     }
     if name in builders:
         return builders[name]()
@@ -836,4 +908,5 @@ TABLE_NAMES = (
     "disposal",
     "holds",
     "terms",
+    "checks",
 )

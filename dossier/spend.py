@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from dossier import access
+from dossier import access, amendments
 from dossier.extensions import db
 from dossier.models import Document, DocumentKind, Dossier, Party, SpendLine, User
 
@@ -28,12 +28,9 @@ TENTH = Decimal("0.1")
 
 
 def ceiling(dossier: Dossier) -> Decimal | None:
-    """The amount spend is held against: the contract value.
-
-    The one place that says so: when the current value (initial value plus amendments) exists,
-    this returns it instead.
-    """
-    return dossier.value
+    """The amount spend is held against: the current contract value (the initial value plus
+    the approved amendments, dossier/amendments.py)."""
+    return amendments.current_value(dossier)
 
 
 def thresholds() -> list[int]:

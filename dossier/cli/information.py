@@ -170,6 +170,7 @@ def digest_command(send: bool, day: str | None) -> None:
             "holds",
             "terms",
             "value_family",
+            "checks",
         ]
     ),
 )
@@ -199,7 +200,7 @@ def report_command(
     ceiling, `spend_without_contract` spend by supplier that counts against no contract
     (portfolio roles only), `terms` every contract's term history in short with its derived
     dates and end-of-contract decision, `value_family` the value per family of related
-    contracts.
+    contracts, `checks` the flags of the procurement-law checks.
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)

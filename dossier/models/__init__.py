@@ -1,5 +1,11 @@
 """The database models; import them from here."""
 
+from dossier.models.amendment import (
+    Amendment,
+    AmendmentStatus,
+    LegalGround,
+    amendment_document,
+)
 from dossier.models.audit import AuditAction, AuditEvent, OutboxItem, OutboxTopic
 from dossier.models.base import Base, utcnow
 from dossier.models.contacts import Contact, ContactRole, Mandate, MandateKind
@@ -172,4 +178,9 @@ __all__ = [
     "RelationKind",
     "TermEvent",
     "TermEventKind",
+    # amendments
+    "Amendment",
+    "AmendmentStatus",
+    "LegalGround",
+    "amendment_document",
 ]

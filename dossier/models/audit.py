@@ -86,6 +86,8 @@ class AuditAction(enum.StrEnum):
     RELATION_ADD = "relation.add"
     RELATION_REMOVE = "relation.remove"
     FRAMEWORK_UPDATE = "framework.update"
+    AMENDMENT_PROPOSE = "amendment.propose"
+    AMENDMENT_DECIDE = "amendment.decide"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -32,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from dossier.web import (
         admin,
+        amendments,
         audit_trail,
         auth,
         contacts,
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(spend.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(terms.bp)
+    app.register_blueprint(amendments.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

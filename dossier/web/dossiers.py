@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from dossier import (
     access,
     actions,
+    amendments,
     contacts,
     deadlines,
     dossiers,
@@ -157,6 +158,8 @@ def show(reference: str) -> str:
             "decision": next(iter(decisions.of_dossier(dossier)), None),
             "needs_decision": decisions.needs_decision(dossier, today),
         },
+        current_value=amendments.current_value(dossier),
+        amendment_count=len(amendments.of_dossier(dossier)),
     )
 
 
@@ -203,6 +206,8 @@ def _summary(dossier: Dossier, as_pdf: bool = False) -> str:
         deadlines=coming[:5],
         holders=dossiers.role_holders(dossier),
         plan=plans.summary(dossier, today),
+        current_value=amendments.current_value(dossier),
+        amendment_count=len(amendments.of_dossier(dossier)),
         open_actions=actions.of_dossier(dossier, only_open=True),
         obligations=[
             (o, obligations.next_open(o, today), obligations.missed(o, today))

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from dossier import access, deadlines, register, register_io
+from dossier import access, amendments, deadlines, register, register_io
 from dossier.web import int_arg
 from dossier.web.reports import EXPORT_TYPES, table_download
 
@@ -39,6 +39,7 @@ def index() -> str:
             (d, deadlines.running_dates(d, today), deadlines.past_end(d, today))
             for d in shown.items
         ],
+        current=amendments.current_values(shown.items),
         selection=selection,
         filters=selection.args(),
         people=register.people(current_user),

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from dossier import (
     access,
     calendar_feed,
+    checks,
     deadlines,
     digest,
     extraction_notes,
@@ -72,6 +73,8 @@ def _cell(table: reports.Table, key: str, value: Any) -> Any:
         "status": labels.DEADLINE_STATUS,
         "category": labels.CATEGORY,
         "extraction_status": labels.EXTRACTION_STATUS,
+        "rule": labels.CHECK_RULE,
+        "procedure_needed": labels.PROCEDURE_NEEDED,
     }.get(key) or (_KEY_LABELS.get(table.name) if key == "key" else None)
     if mapping is not None:
         return mapping.get(value, value)
@@ -109,6 +112,20 @@ def _display(table: reports.Table) -> list[list[Any]]:
                     due=record["due_on"].isoformat(),
                 )
             index = table.keys.index("kind")
+            cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
+        if table.name == "checks":  # the figures as a sentence; the rule links to its source
+            record = dict(zip(table.keys, row, strict=True))
+            index = table.keys.index("figures")
+            cells[index] = labels.report_value(table.name, "figures", record["figures"], record)
+            if record["amendment_id"]:
+                url = url_for(
+                    "amendments.show",
+                    reference=record["reference"],
+                    amendment_id=record["amendment_id"],
+                )
+            else:
+                url = url_for("dossiers.show", reference=record["reference"])
+            index = table.keys.index("rule")
             cells[index] = Markup('<a href="{}">{}</a>').format(url, cells[index])
         if "document_id" in table.keys:  # the title links to the document; the id stays hidden
             record = dict(zip(table.keys, row, strict=True))
@@ -164,6 +181,7 @@ def dashboard() -> str:
         documents=reports.recent_documents(current_user),
         digest=digest.compose(current_user, today),
         spend_warnings=spend.warnings(mine, today),
+        check_count=len(checks.visible(current_user, today)),
     )
 
 
@@ -237,6 +255,22 @@ def value() -> str:
         ),
     }
     return _render("reports/value.html", tables, charts=charts)
+
+
+@bp.get("/reports/checks", endpoint="checks")
+@login_required
+def checks_page() -> str:
+    table = reports.checks_report(current_user, deadlines.local_today())
+    counts: dict[str, int] = {}
+    for rule in table.records():
+        counts[rule["rule"]] = counts.get(rule["rule"], 0) + 1
+    bars = [(str(labels.CHECK_RULE.get(k, k)), n, str(n)) for k, n in counts.items()]
+    return _render(
+        "reports/checks.html",
+        [table],
+        chart=bar_chart(_("Flags per check"), bars) if bars else None,
+        config=current_app.config,
+    )
 
 
 @bp.get("/reports/completeness")

@@ -23,6 +23,7 @@ from flask import Flask, url_for
 
 from dossier import (
     actions,
+    amendments,
     calendar_feed,
     contacts,
     decisions,
@@ -401,6 +402,23 @@ SPEC: dict[tuple[str, str], Case] = {
         own=dossier_scoped(302, {"beheerder"}),
         data=lambda: {"kind": "decision", "audience": "all", "subject": "Besluit", "document": ""},
     ),
+    # Amendments: readers see the register; the beheerder and manager propose; the owner (not
+    # the proposer, here the beheerder) approves. The checks report is over visible dossiers.
+    ("amendments.index", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("amendments.create", "POST"): Case(
+        own=dossier_scoped(302, {"beheerder", "manager"}),
+        data=lambda: {
+            "amended_on": "2026-02-01",
+            "description": "Meerwerk",
+            "value_change": "-2.500,00",
+            "legal_ground": "2.163b",
+        },
+    ),
+    ("amendments.show", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
+    ("amendments.decide", "POST"): Case(
+        own=dossier_scoped(302, {"owner"}), data=lambda: {"decision": "approve"}
+    ),
+    ("reports.checks", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("notices.follow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
     ("notices.unfollow", "POST"): Case(own=dossier_scoped(302, VIEWERS), data=dict),
     # Spend: figures for who sees the dossier; importing and mapping for the global beheerder
@@ -555,7 +573,22 @@ def _management(actor: User, dossier: Dossier) -> dict[str, Any]:
             "owner_id": None,
         },
     )
-    return {"action_id": action.id, "obligation_id": obligation.id, "obligation_due": "2026-01-31"}
+    amendment = amendments.propose(
+        actor,
+        dossier,
+        {
+            "amended_on": date(2026, 1, 10),
+            "description": "Meerwerk",
+            "value_change": Decimal("1000"),
+            "legal_ground": "2.163b",
+        },
+    )
+    return {
+        "action_id": action.id,
+        "obligation_id": obligation.id,
+        "obligation_due": "2026-01-31",
+        "amendment_id": amendment.id,
+    }
 
 
 def _kpi(actor: User, dossier: Dossier) -> int:
@@ -790,6 +823,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "item_id",
         "decision_id",
         "relation_id",
+        "amendment_id",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]

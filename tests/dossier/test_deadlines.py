@@ -133,20 +133,36 @@ def test_option_decision_is_the_notice_deadline_or_a_lead_before_the_end(app: Fl
     assert dates(without, date(2026, 1, 1))[K.OPTION] == [date(2026, 2, 28)]
 
 
-def test_tender_start_uses_the_threshold_of_the_category(app: Flask) -> None:
+def test_every_contract_with_an_end_date_gets_a_tender_start(app: Flask) -> None:
+    """The tender pipeline covers every contract, not only European ones (issue 18): the
+    procedure needed follows from the threshold of the category and the own policy."""
     base = {"end_on": date(2026, 6, 30), "option_count": 1, "option_months": 6}
     # Maximum end 30 December 2026 (30 June + 6 months); lead 9 months: 30 March 2026.
     services = dossier(**base, category=Category.SERVICES, value=Decimal("216000.00"))
     assert dates(services, date(2026, 1, 1))[K.TENDER] == [date(2026, 3, 30)]
+    assert deadlines.procedure_needed(services) == deadlines.EUROPEAN
     below = dossier(**base, category=Category.SERVICES, value=Decimal("215999.99"))
+    # The deadline lists keep the European start; the tenders report lists this one.
     assert K.TENDER not in dates(below, date(2026, 1, 1))
+    assert deadlines.tender_start(below, date(2026, 1, 1)) == date(2026, 3, 30)
+    assert deadlines.procedure_needed(below) == deadlines.NATIONAL
     works = dossier(**base, category=Category.WORKS, value=Decimal("5403999"))
-    assert K.TENDER not in dates(works, date(2026, 1, 1))
+    assert deadlines.procedure_needed(works) == deadlines.NATIONAL
     social = dossier(**base, category=Category.SOCIAL_SERVICES, value=Decimal("750000"))
-    assert K.TENDER in dates(social, date(2026, 1, 1))
+    assert deadlines.procedure_needed(social) == deadlines.EUROPEAN
     # No total but an annual value: four years of it (60,000 x 4 = 240,000 > 216,000).
     annual = dossier(**base, category=Category.SUPPLIES, annual_value=Decimal("60000"))
-    assert K.TENDER in dates(annual, date(2026, 1, 1))
+    assert deadlines.procedure_needed(annual) == deadlines.EUROPEAN
+    # The own policy below the threshold (defaults 50,000 and 100,000 for services).
+    assert deadlines.procedure_needed(dossier(**base, value=Decimal("50000"))) == "single_private"
+    assert deadlines.procedure_needed(dossier(**base, value=Decimal("50000.01"))) == (
+        "multiple_private"
+    )
+    assert deadlines.procedure_needed(dossier(**base, value=Decimal("100000.01"))) == "national"
+    assert deadlines.procedure_needed(dossier(**base)) is None
+    small = dossier(**base, value=Decimal("1000"))
+    assert deadlines.tender_start(small, date(2026, 1, 1)) == date(2026, 3, 30)
+    assert deadlines.tender_start(dossier(**base), date(2026, 1, 1)) is None  # no value
 
 
 def test_thresholds_are_configurable(app: Flask) -> None:

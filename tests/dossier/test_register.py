@@ -98,7 +98,8 @@ def test_register_export_holds_the_selection_in_its_order(
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.split("\n")[0] else ","))
     references = [row[0] for row in rows[1:]]
     assert references == ["2026-C", "2026-A"]
-    assert rows[0][-2:] == ["Uiterste opzegdatum", "Maximale einddatum"]  # labels, in Dutch
+    assert rows[0][-3:-1] == ["Uiterste opzegdatum", "Maximale einddatum"]  # labels, in Dutch
+    assert rows[0][-1].startswith("Huidige waarde")
     assert client.get("/register/export.pdf").status_code == 404
 
 

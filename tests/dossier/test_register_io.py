@@ -625,7 +625,7 @@ def test_export_has_every_field_and_the_derived_dates(
     assert invoke("register", "export", str(out)).exit_code == 0
     table = _read_csv(out) if suffix == ".csv" else _read_xlsx(out)
     header, first = table[0], dict(zip(table[0], table[1], strict=True))
-    assert header == [*dossiers.FIELDS, "notice_deadline", "max_end_on"]
+    assert header == [*dossiers.FIELDS, "notice_deadline", "max_end_on", "current_value"]
     assert first["reference"] == "2025-001"
     assert first["beheerder"] == "beheerder@example.org"
     assert first["supplier_kvk"] == "12345678"
@@ -749,8 +749,24 @@ def test_the_web_export_is_headed_in_the_users_language_and_imports_back_unchang
     before = {d.reference: dossiers.snapshot(d) for d in db.session.scalars(sa.select(Dossier))}
     client = app.test_client(user=people["admin"])
     for language, first, derived in (
-        ("nl", ["Kenmerk", "Titel"], ["Uiterste opzegdatum", "Maximale einddatum"]),
-        ("en", ["Reference", "Title"], ["Notice deadline", "Maximum end date"]),
+        (
+            "nl",
+            ["Kenmerk", "Titel"],
+            [
+                "Uiterste opzegdatum",
+                "Maximale einddatum",
+                "Huidige waarde (EUR, excl. btw, met goedgekeurde wijzigingen)",
+            ],
+        ),
+        (
+            "en",
+            ["Reference", "Title"],
+            [
+                "Notice deadline",
+                "Maximum end date",
+                "Current value (EUR, excl. VAT, with approved amendments)",
+            ],
+        ),
     ):
         if language == "en":
             _english_ui(client)
@@ -763,7 +779,7 @@ def test_the_web_export_is_headed_in_the_users_language_and_imports_back_unchang
             table = list(csv.reader(io.StringIO(text), delimiter=";" if language == "nl" else ","))
         else:
             table = _read_xlsx(out)
-        assert table[0][:2] == first and table[0][-2:] == derived, table[0]
+        assert table[0][:2] == first and table[0][-3:] == derived, table[0]
         assert "cpv_code" not in table[0]
         report = _import(invoke, out)
         assert report["errors"] == [], report

@@ -266,15 +266,27 @@ def test_a_manager_records_what_was_done_and_the_deadline_stops_being_missed(
 def test_tender_pipeline_reader_and_admin(app: Flask, seeded: dict[str, User]) -> None:
     reader = _rows(reports.tender_report(seeded["reader"], TODAY))
     # Horizon: 15 July 2027. 002 ends at the latest 31 March 2028: outside. 005: 30 Dec 2026.
-    assert [(r["reference"], r["procurement_start"], r["late"]) for r in reader] == [
-        ("2026-005", date(2026, 3, 30), False)
+    # Every contract with a value is in the pipeline (issue 18), with the procedure it needs:
+    # 001 (100,000, renews on 31 January 2026, start was 30 April 2025: late) needs a multiple
+    # private procedure (50,000 < 100,000 <= 100,000 in the default policy).
+    assert [
+        (r["reference"], r["procurement_start"], r["late"], r["procedure_needed"]) for r in reader
+    ] == [
+        ("2026-001", date(2025, 4, 30), True, "multiple_private"),
+        ("2026-005", date(2026, 3, 30), False, "european"),
     ]
-    assert (reader[0]["estimated_value"], reader[0]["threshold"]) == (D("500000"), D("216000"))
+    assert (reader[1]["estimated_value"], reader[1]["threshold"]) == (D("500000"), D("216000"))
     admin = _rows(reports.tender_report(seeded["admin"], TODAY))
     # 006: works, 9,000,000 >= 5,404,000; ends 15 Feb 2026, start was 15 May 2025: late.
-    assert [(r["reference"], r["procurement_start"], r["late"]) for r in admin] == [
-        ("2026-006", date(2025, 5, 15), True),
-        ("2026-005", date(2026, 3, 30), False),
+    # 003: works, 1,000,000 (multiple private up to 1,500,000 for works); renewed to 30 June
+    # 2026, so the start was 30 September 2025.
+    assert [
+        (r["reference"], r["procurement_start"], r["late"], r["procedure_needed"]) for r in admin
+    ] == [
+        ("2026-001", date(2025, 4, 30), True, "multiple_private"),
+        ("2026-006", date(2025, 5, 15), True, "european"),
+        ("2026-003", date(2025, 9, 30), True, "multiple_private"),
+        ("2026-005", date(2026, 3, 30), False, "european"),
     ]
 
 
@@ -283,23 +295,24 @@ def test_value_sums_exclude_what_the_reader_may_not_see(
 ) -> None:
     tables = {t.name: t for t in reports.value_report(seeded["reader"], TODAY)}
     # Acme: 100,000 + 300,000 + 500,000; annual 50,000 + 100,000 + 200,000.
-    assert tables["value_supplier"].rows == [["Acme", 3, D("900000"), D("350000")]]
-    assert tables["value_category"].rows == [["services", 3, D("900000"), D("350000")]]
+    # Initial and current value (no amendments here: the same; test_amendments.py has them).
+    assert tables["value_supplier"].rows == [["Acme", 3, D("900000"), D("900000"), D("350000")]]
+    assert tables["value_category"].rows == [["services", 3, D("900000"), D("900000"), D("350000")]]
     assert sorted(tables["value_procedure"].rows) == [
-        ["eu_open", 2, D("800000"), D("300000")],
-        ["national", 1, D("100000"), D("50000")],
+        ["eu_open", 2, D("800000"), D("800000"), D("300000")],
+        ["national", 1, D("100000"), D("100000"), D("50000")],
     ]
     # Started: 2024 001; 2025 002 and 005. In force: 2024 001; 2025 and 2026 all three.
     assert tables["value_year"].rows == [
-        [2024, 1, D("100000"), D("50000")],
-        [2025, 2, D("800000"), D("350000")],
-        [2026, 0, D("0"), D("350000")],
+        [2024, 1, D("100000"), D("100000"), D("50000")],
+        [2025, 2, D("800000"), D("800000"), D("350000")],
+        [2026, 0, D("0"), D("0"), D("350000")],
     ]
     quarters = {r[0]: r[1:] for r in tables["value_quarter"].rows}
     assert len(quarters) == 8 and list(quarters)[0] == "2026-Q1"
-    assert quarters["2026-Q1"] == [2, D("400000"), D("150000")]  # 001 and 002
-    assert quarters["2026-Q2"] == [1, D("500000"), D("200000")]  # 005
-    assert quarters["2026-Q3"] == [0, D("0"), D("0")]
+    assert quarters["2026-Q1"] == [2, D("400000"), D("400000"), D("150000")]  # 001 and 002
+    assert quarters["2026-Q2"] == [1, D("500000"), D("500000"), D("200000")]  # 005
+    assert quarters["2026-Q3"] == [0, D("0"), D("0"), D("0")]
 
     admin = {t.name: t for t in reports.value_report(seeded["admin"], TODAY)}
     assert [r[0] for r in admin["top_suppliers"].rows] == [
@@ -308,10 +321,16 @@ def test_value_sums_exclude_what_the_reader_may_not_see(
         "Acme",
         "Kantoor BV",
     ]
-    assert admin["value_category"].rows[0] == ["works", 2, D("10000000"), D("250000")]
+    assert admin["value_category"].rows[0] == [
+        "works",
+        2,
+        D("10000000"),
+        D("10000000"),
+        D("250000"),
+    ]
     # 003 renewed to 30 June 2026: ends in Q2 next to 005.
     q2 = next(r for r in admin["value_quarter"].rows if r[0] == "2026-Q2")
-    assert q2 == ["2026-Q2", 2, D("1500000"), D("450000")]
+    assert q2 == ["2026-Q2", 2, D("1500000"), D("1500000"), D("450000")]
 
 
 def test_completeness_counts_only_documents_the_reader_may_see(
@@ -397,10 +416,10 @@ def test_exports_escape_formulas(app: Flask, seeded: dict[str, User]) -> None:
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     cells = _xlsx_cells(response.data)
     assert cells[0][:2] == ["Kenmerk", "Titel"]
-    assert cells[1][1] == "'=1+2 Catering"
-    assert cells[1][4] == 500000  # amounts stay numbers
+    assert cells[2][1] == "'=1+2 Catering"
+    assert cells[2][4] == 500000  # amounts stay numbers
     text = client.get("/reports/export/tenders.csv").data.decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(text), delimiter=";"))[1][1] == "'=1+2 Catering"
+    assert list(csv.reader(io.StringIO(text), delimiter=";"))[2][1] == "'=1+2 Catering"
     assert client.get("/reports/export/tenders.pdf").status_code == 404
     assert client.get("/reports/export/secrets.csv").status_code == 404
 
@@ -425,7 +444,7 @@ def test_exports_carry_the_labels_of_the_screen_in_the_language_of_the_request(
             delimiter=";",
         )
     )
-    assert ["Soort opdracht", "Diensten", "3", "900000,00", "350000,00"] in value
+    assert ["Soort opdracht", "Diensten", "3", "900000,00", "900000,00", "350000,00"] in value
     assert any(r[1] == "Europees openbaar" for r in value)
     cells = _xlsx_cells(client.get("/reports/export/completeness.xlsx").data)
     assert cells[1][2] == "Diensten" and "Uitvoeringsplan" in cells[2][3]
@@ -438,7 +457,7 @@ def test_exports_carry_the_labels_of_the_screen_in_the_language_of_the_request(
     text = client.get("/reports/export/value_procedure.csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))  # English keeps `,` and `.`
     assert rows[0][0] == "Procurement procedure"
-    assert ["European open", "2", "800000.00", "300000.00"] in rows
+    assert ["European open", "2", "800000.00", "800000.00", "300000.00"] in rows
     cells = _xlsx_cells(client.get("/reports/export/deadlines.xlsx").data)
     assert {r[3] for r in cells[1:]} >= {"Notice deadline", "End of term"}
     assert {r[6] for r in cells[1:]} >= {"Missed", "Open"}
@@ -447,7 +466,7 @@ def test_exports_carry_the_labels_of_the_screen_in_the_language_of_the_request(
 def test_xlsx_exports_hold_typed_amounts_and_dates(app: Flask, seeded: dict[str, User]) -> None:
     client = app.test_client(user=seeded["reader"])
     sheet = load_workbook(io.BytesIO(client.get("/reports/export/tenders.xlsx").data)).active
-    amount, threshold, max_end = sheet["E2"], sheet["F2"], sheet["G2"]
+    amount, threshold, max_end = sheet["E3"], sheet["F3"], sheet["G3"]
     assert amount.value == 500000 and amount.number_format == "€ #,##0.00"
     assert threshold.number_format == "€ #,##0.00"
     assert max_end.is_date and max_end.value.date() == date(2026, 12, 30)
@@ -613,7 +632,8 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
     result = runner.invoke(cli, [*base[:1], "tenders", *base[1:], "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [(r["reference"], r["procurement_start"]) for r in json.loads(result.output)] == [
-        ("2026-005", "2026-03-30")
+        ("2026-001", "2025-04-30"),
+        ("2026-005", "2026-03-30"),
     ]
     result = runner.invoke(cli, [*base[:1], "value", *base[1:], "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -624,6 +644,7 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
             "key": "Acme",
             "count": "3",
             "value": "900000.00",
+            "current_value": "900000.00",
             "annual_value": "350000.00",
         }
     ]
@@ -647,7 +668,7 @@ def test_report_command_formats(app: Flask, seeded: dict[str, User], tmp_path: A
     # --lang nl: Dutch labels, `;` and decimal commas.
     result = runner.invoke(cli, [*base[:1], "value", *base[1:], "--lang", "nl"])
     rows = list(csv.reader(io.StringIO(result.output), delimiter=";"))
-    assert ["Soort opdracht", "Diensten", "3", "900000,00", "350000,00"] in rows
+    assert ["Soort opdracht", "Diensten", "3", "900000,00", "900000,00", "350000,00"] in rows
 
 
 # On dossiers of their own rather than the seeded set.
@@ -689,11 +710,11 @@ def test_value_tables_keep_unknown_sums_unknown(
     _seed(app, make_dossier)
     tables = {t.name: t for t in reports.value_report(admin, TODAY)}
     assert tables["value_supplier"].rows == [
-        ["Acme", 2, Decimal("100000"), None],
-        ["Kantoor BV", 1, None, Decimal("20000")],
+        ["Acme", 2, Decimal("100000"), Decimal("100000"), None],
+        ["Kantoor BV", 1, None, None, Decimal("20000")],
     ]
     totals = reports.value_totals(admin, TODAY).rows
-    assert ["supplier", "Kantoor BV", 1, None, Decimal("20000")] in totals
+    assert ["supplier", "Kantoor BV", 1, None, None, Decimal("20000")] in totals
 
 
 def test_pages_show_a_dash_for_an_unknown_amount(
@@ -719,7 +740,10 @@ def test_exports_leave_an_unknown_amount_empty(
     client = app.test_client(user=admin)
     sheet = load_workbook(io.BytesIO(client.get("/reports/export/value_supplier.xlsx").data))
     rows = {r[0]: r[1:] for r in sheet.worksheets[0].iter_rows(min_row=2, values_only=True)}
-    assert rows == {"Acme": (2, 100000, None), "Kantoor BV": (1, None, 20000)}
+    assert rows == {"Acme": (2, 100000, 100000, None), "Kantoor BV": (1, None, None, 20000)}
     text = client.get("/reports/export/value_supplier.csv").data.decode("utf-8-sig")
     table = {r[0]: r[1:] for r in list(csv.reader(io.StringIO(text), delimiter=";"))[1:]}
-    assert table == {"Acme": ["2", "100000,00", ""], "Kantoor BV": ["1", "", "20000,00"]}
+    assert table == {
+        "Acme": ["2", "100000,00", "100000,00", ""],
+        "Kantoor BV": ["1", "", "", "20000,00"],
+    }

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from openpyxl import Workbook
 
-from dossier import spend, spend_files, spend_import, spend_matching
+from dossier import dossiers, spend, spend_files, spend_import, spend_matching
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
@@ -22,6 +22,7 @@ from dossier.models import (
     AuditEvent,
     Dossier,
     GlobalRole,
+    MemberRole,
     SpendAttribution,
     SpendLine,
     User,
@@ -351,7 +352,29 @@ def test_ambiguous_or_wrong_amounts_are_refused(raw: object) -> None:
         spend_files.parse_amount(raw)
 
 
-def test_the_ceiling_is_the_contract_value(
-    portfolio: dict[str, Dossier],
+def test_the_ceiling_is_the_current_contract_value(
+    portfolio: dict[str, Dossier], make_user: Callable[..., User]
 ) -> None:
+    """The initial 100,000 plus an approved amendment of 20,000; a proposed one of 5,000 does
+    not count until the owner approves it."""
+    from dossier import amendments
+
     assert spend.ceiling(portfolio["a"]) == D("100000.00")
+    owner = make_user("owner@example.org")
+    beheerder = make_user("bea@example.org")
+    dossiers.grant(None, portfolio["a"], owner, MemberRole.OWNER)
+    dossiers.grant(None, portfolio["a"], beheerder, MemberRole.BEHEERDER)
+    for change in ("20000", "5000"):
+        amendments.propose(
+            beheerder,
+            portfolio["a"],
+            {
+                "amended_on": date(2026, 1, 10),
+                "description": f"Meerwerk {change}",
+                "value_change": D(change),
+                "legal_ground": "2.163b",
+            },
+        )
+    amendments.decide(owner, amendments.of_dossier(portfolio["a"])[0], approve=True)
+    db.session.commit()
+    assert spend.ceiling(portfolio["a"]) == D("120000.00")
