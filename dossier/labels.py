@@ -20,6 +20,8 @@ from dossier.models import (
     DossierStatus,
     ExtractionStatus,
     GlobalRole,
+    IntakeSource,
+    IntakeStatus,
     KpiDirection,
     KpiPeriod,
     MandateKind,
@@ -219,6 +221,11 @@ AUDIT_ACTION = {
     AuditAction.DOSSIER_UNFOLLOW: _l("Dossier no longer followed"),
     AuditAction.SPEND_IMPORT: _l("Spend imported"),
     AuditAction.SPEND_SUPPLIER_MAP: _l("Supplier of the financial system mapped"),
+    AuditAction.INTAKE_FILE: _l("Filed from the intake"),
+    AuditAction.INTAKE_QUEUE: _l("Placed in the intake queue"),
+    AuditAction.INTAKE_REFUSE: _l("Refused by the intake"),
+    AuditAction.INTAKE_ASSIGN: _l("Intake item assigned to a dossier"),
+    AuditAction.INTAKE_DISCARD: _l("Intake item discarded"),
 }
 # The seven questions of an execution plan, as the plan page asks them.
 PLAN_QUESTION = {
@@ -277,6 +284,13 @@ SPEND_IMPORT_STATUS = {
     SpendImportStatus.COMMITTED: _l("Committed"),
     SpendImportStatus.DISCARDED: _l("Discarded"),
 }
+INTAKE_STATUS = {
+    IntakeStatus.FILED: _l("Filed"),
+    IntakeStatus.QUEUED: _l("Waiting in the queue"),
+    IntakeStatus.DISCARDED: _l("Discarded"),
+    IntakeStatus.REFUSED: _l("Refused"),
+}
+INTAKE_SOURCE = {IntakeSource.MAIL: _l("E-mail"), IntakeSource.FOLDER: _l("Watched folder")}
 SUPPLIER_KEY = {
     SupplierKey.CREDITOR: _l("creditor number"),
     SupplierKey.KVK: _l("KvK number"),
@@ -315,6 +329,8 @@ ALL = {
     "spend_attribution": SPEND_ATTRIBUTION,
     "spend_import_status": SPEND_IMPORT_STATUS,
     "supplier_key": SUPPLIER_KEY,
+    "intake_status": INTAKE_STATUS,
+    "intake_source": INTAKE_SOURCE,
 }
 
 QUERY_REFUSAL = {

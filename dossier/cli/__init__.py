@@ -3,7 +3,8 @@
 The commands live in one module per group: `instance` (init, run, worker), `maintenance`
 (verify, backup, restore, reindex, migrate-storage), `users` (create-user, disable-user,
 create-group, grant, revoke), `filing` (import, register import/export) and `information`
-(search, digest, report), `notices` (deliver-notices); `common` holds what they share.
+(search, digest, report), `notices` (deliver-notices), `intake` (mail and
+folder intake); `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup, ScriptInfo
 
-from dossier.cli import filing, information, instance, maintenance, notices, users
+from dossier.cli import filing, information, instance, intake, maintenance, notices, users
 
 
 def _create_app() -> Any:
@@ -28,7 +29,7 @@ def cli() -> None:
     """Dossier: versioned contract dossiers."""
 
 
-for _group in (instance, maintenance, users, filing, information, notices):
+for _group in (instance, maintenance, users, filing, information, notices, intake):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

@@ -25,6 +25,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.intake import IntakeItem, IntakeSource, IntakeStatus
 from dossier.models.management import (
     Action,
     ActionStatus,
@@ -130,4 +131,8 @@ __all__ = [
     "SpendLine",
     "SupplierKey",
     "SupplierMapping",
+    # intake
+    "IntakeItem",
+    "IntakeSource",
+    "IntakeStatus",
 ]

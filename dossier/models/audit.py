@@ -69,6 +69,11 @@ class AuditAction(enum.StrEnum):
     DOSSIER_UNFOLLOW = "dossier.unfollow"
     SPEND_IMPORT = "spend.import"
     SPEND_SUPPLIER_MAP = "spend.supplier_map"
+    INTAKE_FILE = "intake.file"
+    INTAKE_QUEUE = "intake.queue"
+    INTAKE_REFUSE = "intake.refuse"
+    INTAKE_ASSIGN = "intake.assign"
+    INTAKE_DISCARD = "intake.discard"
 
 
 class OutboxTopic(enum.StrEnum):

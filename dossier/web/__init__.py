@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         contacts,
         documents,
         dossiers,
+        intake,
         management,
         members,
         notices,
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contacts.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(spend.bp)
+    app.register_blueprint(intake.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
