@@ -28,6 +28,7 @@ from dossier import (
     documents,
     dossiers,
     groups,
+    intake,
     memberships,
     notices,
     obligations,
@@ -86,6 +87,7 @@ DOSSIER_EDIT = {
 }
 
 SPEND_IMPORTERS = {"admin", "beheerder"}
+INTAKE_USERS = {"admin", "beheerder"}
 SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
 
 SPEC: dict[tuple[str, str], Case] = {
@@ -387,6 +389,19 @@ SPEC: dict[tuple[str, str], Case] = {
         own=global_only(302, SPEND_IMPORTERS),
         data=lambda: {"supplier_name": "Onbekend BV", "party_id": "1"},
     ),
+    # The intake queue: the global beheerder and the admin; assigning files as that user, so
+    # the admin (no member of 2025-001) is sent back to the queue with a message.
+    ("intake.index", "GET"): Case(own=global_only(200, INTAKE_USERS)),
+    ("intake.assign", "POST"): Case(
+        own=global_only(302, INTAKE_USERS),
+        data_for=lambda ids: {f"a{ids['item_id']}-dossier": "2025-001"},
+        missing_keeps_403=True,
+    ),
+    ("intake.discard", "POST"): Case(
+        own=global_only(302, INTAKE_USERS),
+        data_for=lambda ids: {f"d{ids['item_id']}-reason": "dubbel ontvangen"},
+        missing_keeps_403=True,
+    ),
 }
 
 
@@ -498,6 +513,9 @@ def build_world() -> dict[str, Any]:
             "mandate_id": own_mandate.id,
             "notice_id": notice.id,
             "import_id": pending.spend_import.id,
+            "item_id": intake.take_file(
+                people["admin"], io.BytesIO(b"Scan zonder dossier\n"), "scan.txt", None
+            ).id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -625,7 +643,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         return special
     (rule,) = _rules(app, endpoint)
     ids = ("reference", "document_id", "number", "membership_id", "action_id", "obligation_id")
-    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id")
+    ids += ("kpi_id", "contact_id", "mandate_id", "notice_id", "import_id", "item_id")
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
     with app.test_request_context():

@@ -4,6 +4,7 @@ names no dossier waits in the queue; nothing is filed twice, and nothing is dele
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -16,6 +17,7 @@ from flask import Flask
 from imapclient import IMAPClient
 
 from dossier import indexing, intake, mail_intake
+from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
     AuditAction,
@@ -204,3 +206,27 @@ def test_no_connection_is_a_clear_error(app: Flask, robot: User) -> None:
     app.config.update(IMAP_HOST="127.0.0.1", IMAP_PORT=1, IMAP_SECURITY="none")
     with pytest.raises(mail_intake.MailIntakeError, match="cannot connect to 127.0.0.1"):
         mail_intake.poll(robot, app.config)
+
+
+def test_one_pass_of_the_intake_command_runs_both_intakes(
+    app: Flask, box: dict[str, Any], robot: User, contract: Dossier, tmp_path: Any
+) -> None:
+    folder = tmp_path / "scans"
+    (folder / "2023-014").mkdir(parents=True)
+    (folder / "2023-014" / "Notulen overleg.txt").write_bytes(b"Notulen van het overleg\n")
+    app.config.update(INTAKE_AS=robot.email, INTAKE_FOLDER=str(folder), INTAKE_MIN_AGE_SECONDS=0)
+    _deliver(box, _mail())
+    result = app.test_cli_runner().invoke(cli, ["intake", "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["mail"]["filed"]) == 1
+    assert report["folder"]["filed"] == ["2023-014/Notulen overleg.txt"]
+    kinds = sorted(d.kind.value for d in _documents(contract))
+    # The mail, its attachment (part of the correspondence) and the file (minutes by its name).
+    assert kinds == ["correspondence", "correspondence", "minutes"]
+    assert (folder / "done" / "2023-014" / "Notulen overleg.txt").exists()
+
+
+def test_the_intake_command_says_what_is_missing(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(cli, ["intake", "--once"])
+    assert result.exit_code != 0 and "set INTAKE_AS" in result.output
