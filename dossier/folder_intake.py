@@ -84,6 +84,11 @@ def _one(
         with importer.open_beneath(root, path) as stream:
             item = intake.take_file(actor, stream, name, folder)
         db.session.commit()
+    except OSError as exc:  # unreadable (permissions, gone): left in place for the next pass
+        db.session.rollback()
+        log.warning("file %s cannot be read: %s", label, exc.strerror or exc)
+        result.waiting.append(label)
+        return
     except Exception:
         db.session.rollback()
         raise

@@ -186,7 +186,8 @@ def seen_mail(message_id: str, sha256: str) -> IntakeItem | None:
 
 def mail_filename(subject: str) -> str:
     """The name a mail is filed under: its subject (made safe) with .eml."""
-    stem = re.sub(r"[^\w .,()&+-]+", "_", clean_line(subject)).strip(" ._")[:120]
+    stem = re.sub(r"[^\w.,()&+-]+", " ", clean_line(subject))
+    stem = re.sub(r" {2,}", " ", stem).strip(" .")[:120].strip()
     return f"{stem or 'mail'}.eml"
 
 

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from dossier import folder_intake, indexing, mail_intake
 from dossier.cli.common import acting_user, fail
 from dossier.errors import DomainError
+from dossier.extensions import db
 from dossier.models import User
 
 
@@ -55,6 +56,10 @@ def _pass(actor: User, config: Any, as_json: bool) -> bool:
         except DomainError as exc:
             report["mail"] = {"error": str(exc)}
             failed = True
+        except Exception as exc:  # noqa: BLE001 - a service reports and goes on, no traceback
+            db.session.rollback()
+            report["mail"] = {"error": f"{type(exc).__name__}: {exc}"}
+            failed = True
     if config.get("INTAKE_FOLDER"):
         root = Path(config["INTAKE_FOLDER"])
         try:
@@ -62,6 +67,10 @@ def _pass(actor: User, config: Any, as_json: bool) -> bool:
             report["folder"] = asdict(found)
         except OSError as exc:
             report["folder"] = {"error": f"cannot read {root}: {exc.strerror or exc}"}
+            failed = True
+        except Exception as exc:  # noqa: BLE001 - a service reports and goes on, no traceback
+            db.session.rollback()
+            report["folder"] = {"error": f"{type(exc).__name__}: {exc}"}
             failed = True
     indexing.drain()
     _print(report, as_json)

@@ -162,7 +162,6 @@ class DovecotServer:
         }
 
 
-
 def mailbox(server: DovecotServer, name: str) -> dict[str, object]:
     """Settings for a mailbox of one test's own: its inbox and the three intake folders are
     folders under `name`, so tests on one server never see each other's mail."""

@@ -79,3 +79,16 @@ def test_headers_are_read_within_the_limits_of_an_uploaded_mail() -> None:
     assert intake.read_headers(b"Subject: x\r\n" + b"X: " + b"a" * 70_000 + b"\r\n\r\n") == {}
     many = b"".join(b"X-%d: 1\r\n" % i for i in range(600)) + b"\r\n"
     assert intake.read_headers(many) == {}
+
+
+@pytest.mark.parametrize(
+    ("subject", "filename"),
+    [
+        ("Re: [2023-014] planning", "Re 2023-014 planning.eml"),
+        ("../../etc/passwd", "etc passwd.eml"),
+        ("Offerte\u202e fase 2 <script>", "Offerte fase 2 script.eml"),
+        ("", "mail.eml"),
+    ],
+)
+def test_a_mail_is_filed_under_a_safe_name_from_its_subject(subject: str, filename: str) -> None:
+    assert intake.mail_filename(subject) == filename
