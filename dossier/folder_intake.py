@@ -73,7 +73,10 @@ def _one(
     label = str(path.relative_to(root))
     info = path.lstat()
     if path.is_symlink() or not path.is_file():
-        _move(root, path, REFUSED, _reason_special())
+        reasons = _reason_special()
+        intake.refuse_unread(actor, importer.readable_name(path.name), reasons[0])
+        db.session.commit()
+        _move(root, path, REFUSED, reasons)
         result.refused.append(label)
         return
     if now - info.st_mtime < min_age:

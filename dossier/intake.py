@@ -222,6 +222,22 @@ def take_file(actor: User, stream: io.BufferedIOBase, name: str, folder: str | N
     return item
 
 
+def refuse_unread(actor: User, name: str, reason: str) -> IntakeItem:
+    """Record (and audit) a watched-folder entry refused without reading it: a link or a
+    special file. Flushes; the caller commits."""
+    item = IntakeItem(
+        source=IntakeSource.FOLDER,
+        status=IntakeStatus.REFUSED,
+        content_sha256="0" * 64,
+        filename=name[:255],
+        reason=reason,
+    )
+    db.session.add(item)
+    db.session.flush()
+    audit.record(actor, AuditAction.INTAKE_REFUSE, "intake_item", item.id, after=_summary(item))
+    return item
+
+
 def _take(actor: User, item: IntakeItem, stream: Any, match: Match) -> None:
     item.status = IntakeStatus.QUEUED  # until it is filed or refused, in this transaction
     db.session.add(item)

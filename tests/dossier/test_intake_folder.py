@@ -139,3 +139,8 @@ def test_a_link_is_never_followed(
     assert result.refused == ["2023-014/link.txt"] and _documents(contract) == []
     assert (root / "refused" / "2023-014" / "link.txt").is_symlink()
     assert secret.read_text() == "geheim\n"
+    reason = (root / "refused" / "2023-014" / "link.txt.reason.txt").read_text(encoding="utf-8")
+    assert "Geen gewoon bestand" in reason and "Not a regular file" in reason
+    item = db.session.scalar(sa.select(IntakeItem))
+    assert item is not None and item.status == IntakeStatus.REFUSED
+    assert item.filename == "link.txt" and item.reason.startswith("Geen gewoon bestand")

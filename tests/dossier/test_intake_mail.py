@@ -170,6 +170,10 @@ def test_unknown_reference_waits_in_the_queue(
     assert item.reason == "geen dossier met kenmerk 2099-999"
     assert item.subject == "Offerte verlenging" and item.content
     assert _folder_counts(box)["Wachtrij"] == 1
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.INTAKE_QUEUE)
+    )
+    assert event is not None and event.object_id == item.id and event.actor_id == robot.id
 
 
 def test_a_dossier_the_intake_may_not_file_into_queues_the_mail(
@@ -200,6 +204,10 @@ def test_a_mail_the_type_checks_refuse_is_moved_to_the_refused_folder(
     item = db.session.scalar(sa.select(IntakeItem))
     assert item is not None and item.status == IntakeStatus.REFUSED and item.reason
     assert _folder_counts(box)["Geweigerd"] == 1
+    refusal = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.INTAKE_REFUSE)
+    )
+    assert refusal is not None and refusal.after["reason"] == item.reason
 
 
 def test_no_connection_is_a_clear_error(app: Flask, robot: User) -> None:
