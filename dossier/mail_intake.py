@@ -38,6 +38,8 @@ class PassResult:
     queued: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Queued mail a beheerder has since assigned or discarded: moved on to the done folder.
+    resolved: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -115,7 +117,28 @@ def poll(actor: User, config: dict[str, Any]) -> PassResult:
             for uid in batch:
                 size = sizes.get(uid, {}).get(b"RFC822.SIZE", 0)
                 _one(client, actor, uid, size > limit, targets, result)
+        _tidy_queue(client, targets, result)
     return result
+
+
+_MESSAGE_ID = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+
+
+def _tidy_queue(client: IMAPClient, targets: dict[IntakeStatus, str], result: PassResult) -> None:
+    """Move queued mail that was assigned or discarded in the UI on to the done folder, found
+    by its Message-ID (a mail without one stays where it is)."""
+    client.select_folder(targets[IntakeStatus.QUEUED])
+    uids = client.search(["UNDELETED"])
+    for start in range(0, len(uids), FETCH_BATCH):
+        batch = uids[start : start + FETCH_BATCH]
+        headers = client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        for uid in batch:
+            raw = headers.get(uid, {}).get(_MESSAGE_ID, b"") + b"\r\n\r\n"
+            message_id = intake.read_headers(raw).get("message-id", "")[:255]
+            item = intake.seen_mail(message_id, "") if message_id else None
+            if item is not None and item.status in (IntakeStatus.FILED, IntakeStatus.DISCARDED):
+                _move(client, uid, targets[IntakeStatus.FILED])
+                result.resolved.append(item.subject or item.filename)
 
 
 def _one(

@@ -176,6 +176,20 @@ def test_unknown_reference_waits_in_the_queue(
     assert event is not None and event.object_id == item.id and event.actor_id == robot.id
 
 
+def test_queued_mail_moves_on_once_assigned_in_the_queue(
+    app: Flask, box: dict[str, Any], robot: User, contract: Dossier
+) -> None:
+    _deliver(box, _mail(to="contracten@gemeente.example", subject="Zonder kenmerk"))
+    _poll(app, robot)
+    (item,) = intake.queued()
+    intake.assign(robot, item, contract)  # the intake user is the contract's manager
+    db.session.commit()
+    result = _poll(app, robot)
+    assert result.resolved == ["Zonder kenmerk"]
+    counts = _folder_counts(box)
+    assert counts["Wachtrij"] == 0 and counts["Verwerkt"] == 1
+
+
 def test_a_dossier_the_intake_may_not_file_into_queues_the_mail(
     app: Flask,
     box: dict[str, Any],
