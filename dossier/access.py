@@ -441,6 +441,18 @@ def can_decide_amendment(user: User, amendment: Amendment) -> bool:
     return MemberRole.OWNER in roles_in(user, amendment.dossier)
 
 
+# The intake queue (dossier/intake.py): mail and files the intake could not file itself. Sorting
+# them into dossiers is contract administration for the whole organisation: the global beheerder
+# (contractbeheer) and the functioneel beheerder. Assigning an item files it as that user, so
+# only into dossiers where they may file (can_file); discarding needs a reason and is audited.
+INTAKE_ROLES = frozenset({GlobalRole.ADMIN, GlobalRole.BEHEERDER})
+
+
+def can_use_intake(user: User) -> bool:
+    """Seeing the intake queue, assigning its items to dossiers and discarding them."""
+    return user.global_role in INTAKE_ROLES
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -618,6 +630,10 @@ ENDPOINTS: dict[str, str] = {
     "amendments.show": LOGGED_IN,
     "amendments.decide": LOGGED_IN,
     "reports.checks": LOGGED_IN,
+    # The intake queue: can_use_intake for the pages; assigning also can_file on the dossier.
+    "intake.index": LOGGED_IN,
+    "intake.assign": LOGGED_IN,
+    "intake.discard": LOGGED_IN,
 }
 
 
@@ -644,6 +660,7 @@ def get_dossier_or_404(user: User, reference: str) -> Dossier:
 NEEDS_AUDITOR = "needs_auditor"
 NEEDS_ADMIN = "needs_admin"
 NEEDS_SPEND_IMPORT = "needs_spend_import"
+NEEDS_INTAKE = "needs_intake"
 NEEDS_DOSSIER_AUDIT = "needs_dossier_audit"
 
 

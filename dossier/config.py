@@ -240,6 +240,32 @@ class Defaults:
     # e.g. "https://dossier.example.org". Unset: the address this process serves on (`public_url`).
     BASE_URL: str | None = None
 
+    # Intake (dossier/mail_intake.py, dossier/folder_intake.py; `dossier intake` runs both).
+    # The mailbox polled over IMAP; unset IMAP_HOST: no mail intake. IMAP_SECURITY: "none",
+    # "starttls" or "ssl" (certificates checked against the system's CAs). IMAP_FOLDER is read;
+    # handled mail moves to the three folders below ("/" is replaced by the server's own
+    # hierarchy separator), never deleted.
+    IMAP_HOST: str | None = None
+    IMAP_PORT = 993
+    IMAP_USER: str | None = None
+    IMAP_PASSWORD: str | None = None
+    IMAP_SECURITY = "ssl"
+    IMAP_FOLDER = "INBOX"
+    IMAP_TIMEOUT = 60.0
+    IMAP_DONE_FOLDER = "Dossier/Verwerkt"  # filed into its dossier
+    IMAP_QUEUE_FOLDER = "Dossier/Wachtrij"  # placed in the intake queue
+    IMAP_REFUSED_FOLDER = "Dossier/Geweigerd"  # refused by the type checks
+    # The watched folder: files in a subfolder named like a dossier reference are filed into
+    # that dossier, files at the top level go to the intake queue; each is moved to done/ or
+    # refused/ (with a <name>.reason.txt) afterwards. Unset: no folder intake. A file is left
+    # alone until it is this many seconds old (a scanner or copy may still be writing it).
+    INTAKE_FOLDER: str | None = None
+    INTAKE_MIN_AGE_SECONDS = 30.0
+    # The account the intake files as (its e-mail address): it files only into dossiers where it
+    # may file (a membership as beheerder or manager); other mail waits in the queue.
+    INTAKE_AS: str | None = None
+    INTAKE_INTERVAL_SECONDS = 60.0  # `dossier intake` without --once: one pass this often
+
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` from defaults, the instance file and the environment, in that order."""
@@ -267,6 +293,12 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 TEXT_SETTINGS = (
     "SECRET_KEY",  # every web node of a cluster sets the same one (DOSSIER_SECRET_KEY)
     "MAIL_PASSWORD",
+    "IMAP_HOST",
+    "IMAP_USER",
+    "IMAP_PASSWORD",
+    "IMAP_FOLDER",
+    "INTAKE_FOLDER",
+    "INTAKE_AS",
     "RATELIMIT_STORAGE_URI",
     "SEARCH_DATABASE_URL",
     "SEARCH_SCHEMA",

@@ -25,6 +25,8 @@ from dossier.models import (
     EndDecisionStatus,
     ExtractionStatus,
     GlobalRole,
+    IntakeSource,
+    IntakeStatus,
     KpiDirection,
     KpiPeriod,
     LegalGround,
@@ -241,6 +243,11 @@ AUDIT_ACTION = {
     AuditAction.FRAMEWORK_UPDATE: _l("Framework agreement data changed"),
     AuditAction.SPEND_IMPORT: _l("Spend imported"),
     AuditAction.SPEND_SUPPLIER_MAP: _l("Supplier of the financial system mapped"),
+    AuditAction.INTAKE_FILE: _l("Filed from the intake"),
+    AuditAction.INTAKE_QUEUE: _l("Placed in the intake queue"),
+    AuditAction.INTAKE_REFUSE: _l("Refused by the intake"),
+    AuditAction.INTAKE_ASSIGN: _l("Intake item assigned to a dossier"),
+    AuditAction.INTAKE_DISCARD: _l("Intake item discarded"),
     AuditAction.SELECTION_LIST_IMPORT: _l("Selection list imported"),
     AuditAction.RETENTION_CATEGORY_SET: _l("Selection-list category changed"),
     AuditAction.DISPOSAL_PROPOSE: _l("Destruction list proposed"),
@@ -328,6 +335,13 @@ SPEND_IMPORT_STATUS = {
     SpendImportStatus.COMMITTED: _l("Committed"),
     SpendImportStatus.DISCARDED: _l("Discarded"),
 }
+INTAKE_STATUS = {
+    IntakeStatus.FILED: _l("Filed"),
+    IntakeStatus.QUEUED: _l("Waiting in the queue"),
+    IntakeStatus.DISCARDED: _l("Discarded"),
+    IntakeStatus.REFUSED: _l("Refused"),
+}
+INTAKE_SOURCE = {IntakeSource.MAIL: _l("E-mail"), IntakeSource.FOLDER: _l("Watched folder")}
 SUPPLIER_KEY = {
     SupplierKey.CREDITOR: _l("creditor number"),
     SupplierKey.KVK: _l("KvK number"),
@@ -450,6 +464,8 @@ ALL = {
     "amendment_status": AMENDMENT_STATUS,
     "check_rule": CHECK_RULE,
     "procedure_needed": PROCEDURE_NEEDED,
+    "intake_status": INTAKE_STATUS,
+    "intake_source": INTAKE_SOURCE,
 }
 
 QUERY_REFUSAL = {

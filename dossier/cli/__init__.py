@@ -4,7 +4,8 @@ The commands live in one module per group: `instance` (init, run, worker), `main
 (verify, backup, restore, reindex, migrate-storage), `users` (create-user, disable-user,
 create-group, grant, revoke), `filing` (import, register import/export) and `information`
 (search, digest, report), `notices` (deliver-notices), `records` (import-selection-list,
-propose-disposal, purge-disposals); `common` holds what they share.
+propose-disposal, purge-disposals), `intake` (mail and
+folder intake); `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import Any
 import click
 from flask.cli import AppGroup, ScriptInfo
 
-from dossier.cli import filing, information, instance, maintenance, notices, records, users
+from dossier.cli import (
+    filing,
+    information,
+    instance,
+    intake,
+    maintenance,
+    notices,
+    records,
+    users,
+)
 
 
 def _create_app() -> Any:
@@ -29,7 +39,7 @@ def cli() -> None:
     """Dossier: versioned contract dossiers."""
 
 
-for _group in (instance, maintenance, users, filing, information, notices, records):
+for _group in (instance, maintenance, users, filing, information, notices, records, intake):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

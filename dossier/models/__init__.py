@@ -31,6 +31,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.intake import IntakeItem, IntakeSource, IntakeStatus
 from dossier.models.management import (
     Action,
     ActionStatus,
@@ -183,4 +184,8 @@ __all__ = [
     "AmendmentStatus",
     "LegalGround",
     "amendment_document",
+    # intake
+    "IntakeItem",
+    "IntakeSource",
+    "IntakeStatus",
 ]

@@ -88,6 +88,11 @@ class AuditAction(enum.StrEnum):
     FRAMEWORK_UPDATE = "framework.update"
     AMENDMENT_PROPOSE = "amendment.propose"
     AMENDMENT_DECIDE = "amendment.decide"
+    INTAKE_FILE = "intake.file"
+    INTAKE_QUEUE = "intake.queue"
+    INTAKE_REFUSE = "intake.refuse"
+    INTAKE_ASSIGN = "intake.assign"
+    INTAKE_DISCARD = "intake.discard"
 
 
 class OutboxTopic(enum.StrEnum):

@@ -38,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
         contacts,
         documents,
         dossiers,
+        intake,
         management,
         members,
         notices,
@@ -69,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(terms.bp)
     app.register_blueprint(amendments.bp)
+    app.register_blueprint(intake.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -3,7 +3,7 @@ dossier of their own, and an audit trail over two dossiers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -11,6 +11,8 @@ from flask import Flask
 from dossier import dossiers, memberships
 from dossier.extensions import db
 from dossier.models import Dossier, GlobalRole, MemberRole, User
+from tests.conftest import need
+from tests.dossier.imap_helpers import DOVECOT, DovecotServer
 
 
 @pytest.fixture
@@ -38,3 +40,18 @@ def trail(app: Flask, make_user: Callable[..., User]) -> dict[str, object]:
     memberships.set_role(bea, mine, reader, MemberRole.READER)
     db.session.commit()
     return {"bea": bea, "other": other, "reader": reader, "auditor": auditor, "mine": mine}
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
+    """A real IMAP server (Debian's Dovecot) for the session; each test takes a mailbox user of
+    its own (`imap_helpers.mailbox`). Missing Dovecot skips, except under CI."""
+    need(DOVECOT is not None, "Dovecot is not installed (apt-get install dovecot-imapd)")
+    server = DovecotServer(DOVECOT, tmp_path_factory.mktemp("dovecot"))  # type: ignore[arg-type]
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(f"Dovecot did not start: {exc}")
+    yield server
+    server.stop()

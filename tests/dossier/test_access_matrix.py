@@ -30,6 +30,7 @@ from dossier import (
     documents,
     dossiers,
     groups,
+    intake,
     memberships,
     notices,
     obligations,
@@ -124,6 +125,7 @@ DOSSIER_EDIT = {
 }
 
 SPEND_IMPORTERS = {"admin", "beheerder"}
+INTAKE_USERS = {"admin", "beheerder"}
 SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
 
 SPEC: dict[tuple[str, str], Case] = {
@@ -523,6 +525,19 @@ SPEC: dict[tuple[str, str], Case] = {
         own=dossier_scoped(302, {"beheerder"}),
         data=lambda: {"is_framework": "y", "framework_max_value": "250.000,00"},
     ),
+    # The intake queue: the global beheerder and the admin; assigning files as that user, so
+    # the admin (no member of 2025-001) is sent back to the queue with a message.
+    ("intake.index", "GET"): Case(own=global_only(200, INTAKE_USERS)),
+    ("intake.assign", "POST"): Case(
+        own=global_only(302, INTAKE_USERS),
+        data_for=lambda ids: {f"a{ids['intake_id']}-dossier": "2025-001"},
+        missing_keeps_403=True,
+    ),
+    ("intake.discard", "POST"): Case(
+        own=global_only(302, INTAKE_USERS),
+        data_for=lambda ids: {f"d{ids['intake_id']}-reason": "dubbel ontvangen"},
+        missing_keeps_403=True,
+    ),
 }
 
 
@@ -684,6 +699,9 @@ def build_world() -> dict[str, Any]:
             "item_id": disposal.items[0].id,
             "decision_id": own_decision.id,
             "relation_id": own_relation.id,
+            "intake_id": intake.take_file(
+                people["admin"], io.BytesIO(b"Scan zonder dossier\n"), "scan.txt", None
+            ).id,
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -824,6 +842,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "decision_id",
         "relation_id",
         "amendment_id",
+        "intake_id",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
