@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -19,6 +21,7 @@ from dossier.models import (
     Direction,
     DisposalItemState,
     DisposalStatus,
+    Document,
     DocumentKind,
     DossierStatus,
     EndDecisionKind,
@@ -664,6 +667,15 @@ def check_details(rule: str, row: dict[str, object]) -> str:
 
 
 ALL["check_details"] = check_details
+
+
+def document_choice(document: Document) -> str:
+    """A document as a choice in a list: title, kind and file type, so the PDF and the Word
+    file of one annex (same title) can be told apart ("Bijlage 8 (Bijlage, PDF)")."""
+    version = document.current_version
+    suffix = Path(version.original_filename).suffix.lstrip(".").upper() if version else ""
+    kind = DOCUMENT_KIND[document.kind]
+    return f"{document.title} ({kind}, {suffix})" if suffix else f"{document.title} ({kind})"
 
 
 def report_value(table_name: str, key: str, value: object, row: dict[str, object]) -> object:

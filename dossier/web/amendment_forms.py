@@ -59,7 +59,7 @@ class AmendmentForm(Form):
 
     def offer(self, dossier: Dossier) -> None:
         self.document_ids.choices = [
-            SelectChoice(d.id, f"{d.title} ({labels.DOCUMENT_KIND[d.kind]})")
+            SelectChoice(d.id, labels.document_choice(d))
             for d in amendments.document_choices(current_user, dossier)
         ]
 

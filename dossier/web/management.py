@@ -3,10 +3,11 @@ the user; the obligations across the portfolio."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -39,7 +40,7 @@ def actions_page(reference: str, form: ActionForm | None = None) -> str:
     dossier = access.get_dossier_or_404(current_user, reference)
     can_manage = access.can_manage_actions(current_user, dossier)
     if form is None and can_manage:
-        form = ActionForm(status="open")
+        form = ActionForm(status="open", **_same_meeting())
         form.offer(dossier)
     return render_template(
         "management/actions.html",
@@ -49,6 +50,18 @@ def actions_page(reference: str, form: ActionForm | None = None) -> str:
         form=form,
         can_manage=can_manage,
     )
+
+
+def _same_meeting() -> dict[str, Any]:
+    """The meeting date and minutes of the agreement just recorded (from the URL), as the
+    defaults of the next one; anything unreadable is left out."""
+    found: dict[str, Any] = {}
+    with contextlib.suppress(ValueError):
+        found["meeting_on"] = date.fromisoformat(request.args.get("meeting_on", ""))
+    minutes = request.args.get("minutes_id", "")
+    if minutes.isdigit():
+        found["minutes_id"] = minutes
+    return found
 
 
 @bp.post("/dossiers/<reference>/actions")
@@ -66,6 +79,22 @@ def create_action(reference: str) -> str | Response | tuple[str, int]:
             _flash_errors(error, form)
         else:
             db.session.commit()
+            if action.meeting_on or action.minutes_id:
+                # Agreements of a meeting come several at once: back to the list, with the
+                # meeting's date and minutes filled in for the next one.
+                flash(
+                    _("Agreement recorded; add the next one from the same meeting below."),
+                    "success",
+                )
+                return redirect(
+                    url_for(
+                        "management.actions",
+                        reference=reference,
+                        meeting_on=action.meeting_on.isoformat() if action.meeting_on else None,
+                        minutes_id=action.minutes_id,
+                        _anchor="h-new-action",
+                    )
+                )
             flash(_("Action recorded."), "success")
             return redirect(url_for("management.action", reference=reference, action_id=action.id))
     return actions_page(reference, form), 400

@@ -36,7 +36,7 @@ class ActionForm(ActionStatusForm):
     def offer(self, dossier: Dossier) -> None:
         blank = [SelectChoice("", "—")]
         self.minutes_id.choices = blank + [
-            SelectChoice(str(d.id), f"{d.title} ({labels.DOCUMENT_KIND[d.kind]})")
+            SelectChoice(str(d.id), labels.document_choice(d))
             for d in actions.minutes_choices(current_user, dossier)
         ]
         self.assignee_id.choices = blank + [

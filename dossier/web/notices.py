@@ -152,7 +152,7 @@ def _mail(notice: Notice) -> None:
                 "they see it under Notices.",
                 count,
             ),
-            "error",
+            "warning",  # the notice itself went out; only its mail did not
         )
         return
     db.session.commit()

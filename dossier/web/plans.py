@@ -44,8 +44,7 @@ def _readable(dossier: Dossier) -> list[Document]:
 def _document_choices(documents: list[Document], blank: bool = False) -> list[SelectChoice]:
     """Documents to choose from; ids as text where a blank choice sits beside them."""
     choices = [
-        SelectChoice(str(d.id) if blank else d.id, f"{d.title} ({labels.DOCUMENT_KIND[d.kind]})")
-        for d in documents
+        SelectChoice(str(d.id) if blank else d.id, labels.document_choice(d)) for d in documents
     ]
     return ([SelectChoice("", "—")] if blank else []) + choices
 

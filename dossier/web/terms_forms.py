@@ -26,7 +26,7 @@ def document_choices(dossier: Dossier) -> list[SelectChoice]:
     query = access.visible_documents(current_user).where(Document.dossier_id == dossier.id)
     documents = db.session.scalars(query.order_by(Document.document_date.desc(), Document.id))
     return [SelectChoice("", "—")] + [
-        SelectChoice(str(d.id), f"{d.title} ({labels.DOCUMENT_KIND[d.kind]})") for d in documents
+        SelectChoice(str(d.id), labels.document_choice(d)) for d in documents
     ]
 
 

@@ -114,3 +114,17 @@ def test_file_sizes_follow_the_locale(app: Flask, size: int, dutch: str, english
         assert format_filesize(size) == dutch
     with force_locale("en"):
         assert format_filesize(size) == english
+
+
+def test_a_document_choice_names_its_file_type(app: Flask) -> None:
+    """The PDF and the Word file of one annex have the same title: the choice tells them apart."""
+    from dossier import labels
+    from dossier.models import Document, DocumentKind, DocumentVersion
+
+    pdf = Document(title="Bijlage 8", kind=DocumentKind.ANNEX)
+    pdf.versions = [DocumentVersion(number=1, original_filename="Bijlage 8 - Plan.pdf")]
+    docx = Document(title="Bijlage 8", kind=DocumentKind.ANNEX)
+    docx.versions = [DocumentVersion(number=1, original_filename="Bijlage 8 - Plan.docx")]
+    with app.test_request_context():
+        assert labels.document_choice(pdf) == "Bijlage 8 (Bijlage, PDF)"
+        assert labels.document_choice(docx) == "Bijlage 8 (Bijlage, DOCX)"

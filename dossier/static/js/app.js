@@ -211,7 +211,19 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  function showFirstError() {
+    /* A form sent back with its messages: bring the first field that needs attention into
+     * view and put the cursor in it, so the message is not left below the fold. */
+    var field = document.querySelector("main [aria-invalid='true']");
+    var message = document.querySelector("main .field-error");
+    var target = field || (message && (message.closest(".field, fieldset") || message));
+    if (!target) { return; }
+    target.scrollIntoView({ block: "center" });
+    if (field) { field.focus({ preventScroll: true }); }
+  }
+
   document.querySelectorAll(".overflow-auto").forEach(hintScrolling);
+  showFirstError();
   document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
   document.querySelectorAll("[data-status-url]").forEach(pollStatus);
 }());

@@ -188,9 +188,20 @@ def test_a_manager_records_an_action_with_minutes_and_a_bad_form_keeps_its_input
             "status": "open",
         },
     )
+    # From a meeting: back to the list, the meeting's date and minutes filled in for the next
+    # agreement.
     assert response.status_code == 302
+    assert "/dossiers/2026-001/actions?" in response.headers["Location"]
     page = manager.get(response.headers["Location"]).text
-    assert "Planning bijwerken" in page and f"/documents/{minutes.id}" in page
+    assert "Afspraak vastgelegd; voeg hieronder de volgende uit hetzelfde overleg toe." in page
+    assert 'name="meeting_on" type="date" value="2026-01-12"' in page
+    assert re.search(
+        rf'<option selected value="{minutes.id}"|<option value="{minutes.id}" selected', page
+    )
+    assert "Planning bijwerken" in page
+    made = db.session.scalar(sa.select(Action).where(Action.agreement == "Planning bijwerken"))
+    action_page = manager.get(f"/dossiers/2026-001/actions/{made.id}").text
+    assert f"/documents/{minutes.id}" in action_page
     event = db.session.scalar(
         sa.select(AuditEvent)
         .where(AuditEvent.action == "action.create")
