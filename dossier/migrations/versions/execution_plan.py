@@ -10,7 +10,7 @@ Create Date: 2026-12-06 08:00:00
 import sqlalchemy as sa
 from alembic import op
 
-from dossier.migrations.document_kinds import set_kinds
+from dossier.migrations.check_constraints import set_kinds
 
 # revision identifiers, used by Alembic.
 revision = "execution_plan"

@@ -16,6 +16,8 @@ Create Date: 2026-12-06 08:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from dossier.migrations.check_constraints import set_roles
+
 
 # revision identifiers, used by Alembic.
 revision = "performance_portfolio"
@@ -25,44 +27,10 @@ depends_on = None
 
 OLD_ROLES = ("admin", "auditor", "beheerder")
 NEW_ROLES = (*OLD_ROLES, "portfolio")
-CONSTRAINT = "ck_user_globalrole"
-
-
-def _check(roles):
-    return "global_role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
-
-
-def _sqlite_set_roles(old, new):
-    bind = op.get_bind()
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'user'"
-    ).scalar()
-    if _check(old) not in sql:
-        raise RuntimeError(
-            f"the user table of this database declares {CONSTRAINT} differently than expected; "
-            "nothing was changed"
-        )
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema=ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'user'",
-        (sql.replace(_check(old), _check(new)),),
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema=OFF")
-
-
-def _set_roles(old, new):
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_set_roles(old, new)
-        return
-    # op.f(): the name is final, not one for the naming convention to wrap again.
-    op.drop_constraint(op.f(CONSTRAINT), "user", type_="check")
-    op.create_check_constraint(op.f(CONSTRAINT), "user", _check(new))
 
 
 def upgrade():
-    _set_roles(OLD_ROLES, NEW_ROLES)
+    set_roles(NEW_ROLES)
     op.create_table(
         "kpi",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -157,4 +125,4 @@ def downgrade():
     op.drop_table("kpi_measurement")
     op.drop_index("ix_kpi_dossier_id", table_name="kpi")
     op.drop_table("kpi")
-    _set_roles(NEW_ROLES, OLD_ROLES)
+    set_roles(OLD_ROLES)

@@ -25,6 +25,8 @@ from importlib.resources import files
 from alembic import op
 import sqlalchemy as sa
 
+from dossier.migrations.check_constraints import set_roles
+
 
 # revision identifiers, used by Alembic.
 revision = 'retention_disposal'
@@ -34,39 +36,6 @@ depends_on = None
 
 OLD_ROLES = ("admin", "auditor", "beheerder", "portfolio")
 NEW_ROLES = (*OLD_ROLES, "archivist")
-CONSTRAINT = "ck_user_globalrole"
-
-
-def _check(roles):
-    return "global_role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
-
-
-def _sqlite_set_roles(old, new):
-    bind = op.get_bind()
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'user'"
-    ).scalar()
-    if _check(old) not in sql:
-        raise RuntimeError(
-            f"the user table of this database declares {CONSTRAINT} differently than expected; "
-            "nothing was changed"
-        )
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema=ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'user'",
-        (sql.replace(_check(old), _check(new)),),
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema=OFF")
-
-
-def _set_roles(old, new):
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_set_roles(old, new)
-        return
-    op.drop_constraint(op.f(CONSTRAINT), "user", type_="check")
-    op.create_check_constraint(op.f(CONSTRAINT), "user", _check(new))
 
 
 def _shipped_rows():
@@ -129,7 +98,7 @@ def _seed_and_migrate_retention():
 
 
 def upgrade():
-    _set_roles(OLD_ROLES, NEW_ROLES)
+    set_roles(NEW_ROLES)
     op.create_table('selection_category',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -276,4 +245,4 @@ def downgrade():
     op.drop_table('disposal_item')
     op.drop_table('disposal_list')
     op.drop_table('selection_category')
-    _set_roles(NEW_ROLES, OLD_ROLES)
+    set_roles(OLD_ROLES)

@@ -9,7 +9,7 @@ Existing documents keep their kind: changing it is a correction a person makes (
 trail records); until then completeness also accepts the title words it accepted before.
 """
 
-from dossier.migrations.document_kinds import set_kinds
+from dossier.migrations.check_constraints import set_kinds
 
 # revision identifiers, used by Alembic.
 revision = "sla_processing_kinds"

@@ -9,10 +9,11 @@ Revises: retention_disposal
 Create Date: 2026-12-06 11:20:00
 
 """
-import re
 
 from alembic import op
 import sqlalchemy as sa
+
+from dossier.migrations.check_constraints import set_allowed
 
 
 # revision identifiers, used by Alembic.
@@ -27,39 +28,8 @@ KIND_CHECK = "ck_deadline_action_deadlinekind"
 TABLE = "deadline_action"
 
 
-def _in_list(kinds):
-    return ", ".join(f"'{k}'" for k in kinds)
-
-
-def _sqlite_set_kinds(kinds):
-    """Rewrite the CHECK clause in the table's declaration (see execution_plan: a batch rebuild
-    would drop rows through ON DELETE CASCADE)."""
-    bind = op.get_bind()
-    sql = bind.exec_driver_sql(
-        f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
-    ).scalar()
-    pattern = rf'(CONSTRAINT\s+"?{KIND_CHECK}"?\s+CHECK\s*\(\s*"?kind"?\s+IN\s*\()[^)]*(\))'
-    edited, count = re.subn(pattern, rf"\g<1>{_in_list(kinds)}\g<2>", sql, flags=re.IGNORECASE)
-    if count != 1:
-        raise RuntimeError(
-            f"the {TABLE} table of this database declares {KIND_CHECK} differently than "
-            "expected; nothing was changed"
-        )
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema=ON")
-    bind.exec_driver_sql(
-        f"UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = '{TABLE}'", (edited,)
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema=OFF")
-
-
 def _set_kinds(kinds):
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_set_kinds(kinds)
-        return
-    op.drop_constraint(op.f(KIND_CHECK), TABLE, type_="check")
-    op.create_check_constraint(op.f(KIND_CHECK), TABLE, f"kind IN ({_in_list(kinds)})")
+    set_allowed(TABLE, "kind", KIND_CHECK, kinds)
 
 
 def _enum(name, *values):
