@@ -50,6 +50,12 @@ class DatabaseMigration:
         return asdict(self)
 
 
+# Tables a migration fills with shipped reference data (the selection list of
+# retention_disposal): a freshly created target holds them already, so they do not make it
+# "not empty"; the source's rows replace them.
+SEEDED = frozenset({"selection_category"})
+
+
 def migrate(
     target_url: str, progress: Callable[[str, int], None] | None = None
 ) -> DatabaseMigration:
@@ -67,8 +73,10 @@ def migrate(
         target_engine = db.engine
         result = DatabaseMigration(target=target_engine.url.render_as_string(hide_password=True))
         with source_engine.connect() as source, target_engine.begin() as target:
-            _require_empty(target, tables)
+            _require_empty(target, [t for t in tables if t.name not in SEEDED])
             for table in tables:
+                if table.name in SEEDED:
+                    target.execute(table.delete())  # the source's rows are the installation's
                 result.rows[table.name] = _copy(source, target, table, progress)
             if target.dialect.name == "postgresql":
                 _set_sequences(target, tables)
