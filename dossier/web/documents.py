@@ -278,7 +278,10 @@ def _edit_form(dossier: Dossier, document: Document) -> DocumentEditForm:
             }
         )
     form.retention_category.choices = [("", _("as the dossier"))] + [
-        (c.code, f"{c.code} · {c.description}") for c in records.categories() if c.for_documents
+        # Short enough for a phone's menu: the code says which, the start of its description what.
+        (c.code, f"{c.code} · {_shortened(c.description)}")
+        for c in records.categories()
+        if c.for_documents
     ]
     form.kind.choices = [
         choice
@@ -540,3 +543,7 @@ def download_selected(reference: str) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _shortened(text: str, most: int = 24) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server, check_accessibility, log_in
 
-OWNER = "olga.eigenaar@example.org"
+OWNER = "amd.eigenaar@example.org"
 OWNER_PASSWORD = "een lang genoeg wachtwoord voor olga"
 
 

@@ -41,7 +41,7 @@ def test_agree_a_kpi_record_periods_and_read_the_scorecard(page: Any, server: Se
         expect(page.locator(".flash, [role=status], [role=alert]").first).to_be_visible()
     expect(page.locator("main dl")).to_contain_text("Rood (norm niet gehaald)")
     expect(page.locator("main table")).to_contain_text("Oranje (binnen tolerantie)")
-    expect(page.locator("svg.trend circle")).to_have_count(2)
+    expect(page.locator("svg.trend.chart-wide circle")).to_have_count(2)
     check_accessibility(page, "performance-kpi")
 
     page.get_by_role("link", name="Rapportages").click()
