@@ -208,6 +208,16 @@ class Lookup:
             {r.dossier_id: r for r in db.session.scalars(sa.select(DossierRetention))},
         )
 
+    @classmethod
+    def for_dossier(cls, dossier: Dossier) -> Lookup:
+        """The same for one dossier's page: its assignment looked up once (a missing one is
+        not remembered by the session, so every helper asked the database again)."""
+        assigned = assignment(dossier)
+        return cls(
+            {c.code: c for c in db.session.scalars(sa.select(SelectionCategory))},
+            {dossier.id: assigned} if assigned is not None else {},
+        )
+
 
 def default_category(dossier: Dossier, cache: Lookup | None = None) -> SelectionCategory | None:
     """The configured default for the dossier's contract category (RETENTION_DEFAULTS);

@@ -51,16 +51,19 @@ def _get_list(list_id: int) -> DisposalList:
 @bp.app_template_global()
 def retention_panel(dossier: Dossier) -> dict[str, Any]:
     """What the dossier page shows about retention, hold and destruction."""
-    category, is_default = records.category_of(dossier)
+    cache = records.Lookup.for_dossier(dossier)
+    category, is_default = records.category_of(dossier, cache)
     return {
         "category": category,
         "is_default": is_default,
-        "assignment": records.assignment(dossier),
-        "start": records.retention_start(dossier),
-        "disposal_on": records.disposal_date(dossier),
+        "assignment": cache.assigned.get(dossier.id),
+        "start": records.retention_start(dossier, cache),
+        "disposal_on": records.disposal_date(dossier, cache),
         "hold": records.active_hold(dossier),
         "destroyed": records.is_destroyed(dossier),
-        "categories": records.categories(),
+        "categories": sorted(
+            (c for c in cache.by_code.values() if c.is_active), key=lambda c: c.code
+        ),
         "can_set": access.can_set_retention_category(current_user, dossier),
         "can_hold": access.can_manage_holds(current_user),
     }
