@@ -558,6 +558,8 @@ ENDPOINTS: dict[str, str] = {
     "management.obligations": LOGGED_IN,
     "management.create_obligation": LOGGED_IN,
     "management.proposals": LOGGED_IN,
+    "management.dismiss_proposal": LOGGED_IN,
+    "management.restore_proposal": LOGGED_IN,
     "management.obligation": LOGGED_IN,
     "management.update_obligation": LOGGED_IN,
     "management.fulfil": LOGGED_IN,

@@ -226,6 +226,8 @@ AUDIT_ACTION = {
     AuditAction.OBLIGATION_CREATE: _l("Obligation registered"),
     AuditAction.OBLIGATION_UPDATE: _l("Obligation changed"),
     AuditAction.OBLIGATION_FULFIL: _l("Obligation fulfilment recorded"),
+    AuditAction.PROPOSAL_DISMISS: _l("Proposed obligation dismissed"),
+    AuditAction.PROPOSAL_RESTORE: _l("Dismissed proposal restored"),
     AuditAction.CONTACT_CREATE: _l("Supplier contact added"),
     AuditAction.CONTACT_UPDATE: _l("Supplier contact changed"),
     AuditAction.CONTACT_DELETE: _l("Supplier contact removed"),

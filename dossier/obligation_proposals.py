@@ -12,16 +12,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from dossier import access, obligations
+from dossier import access, audit, obligations
 from dossier.extensions import db
 from dossier.models import (
+    AuditAction,
     Clause,
     Document,
     DocumentKind,
     Dossier,
     ObligationParty,
+    ProposalDismissal,
     Recurrence,
     User,
 )
@@ -165,12 +168,14 @@ def duty_sentence(clause: Clause) -> tuple[str, ...] | None:
 
 def proposals(user: User, dossier: Dossier) -> list[Proposal]:
     """Candidate obligations from the clauses of the dossier's current contract versions that
-    `user` may read, leaving out clauses an obligation already comes from."""
+    `user` may read, leaving out clauses an obligation already comes from and the ones a
+    person dismissed."""
     taken = {
         (o.clause_version_id, o.clause_number)
         for o in obligations.of_dossier(dossier)
         if o.clause_version_id
     }
+    taken |= {(d.clause_version_id, d.clause_number) for d in dismissals(dossier)}
     query = (
         access.visible_clauses(user)
         .where(Document.dossier_id == dossier.id, Document.kind.in_(CONTRACT_KINDS))
@@ -237,3 +242,74 @@ def get_proposal_clause(user: User, dossier: Dossier, clause_id: int) -> Clause 
         Document.kind.in_(CONTRACT_KINDS),
     )
     return db.session.scalar(query)
+
+
+def dismissals(dossier: Dossier) -> list[ProposalDismissal]:
+    query = sa.select(ProposalDismissal).where(ProposalDismissal.dossier_id == dossier.id)
+    return list(db.session.scalars(query.order_by(ProposalDismissal.id)))
+
+
+def dismiss(actor: User, dossier: Dossier, clause: Clause, reason: str) -> ProposalDismissal:
+    """Stop proposing `clause` (of its version) as an obligation; audited, undone by restore.
+    The title is the proposal's own (a confidential clause's says only its article number)."""
+    proposal = _proposal(clause, "", ())
+    existing = db.session.scalar(
+        sa.select(ProposalDismissal).where(
+            ProposalDismissal.clause_version_id == clause.version_id,
+            ProposalDismissal.clause_number == clause.number,
+        )
+    )
+    if existing is not None:  # a second click, or two people at once: once is enough
+        return existing
+    item = ProposalDismissal(
+        dossier_id=dossier.id,
+        clause_version_id=clause.version_id,
+        clause_number=clause.number,
+        title=proposal.title,
+        reason=reason.strip(),
+        dismissed_by_id=actor.id,
+    )
+    db.session.add(item)
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditAction.PROPOSAL_DISMISS,
+        "proposal_dismissal",
+        item.id,
+        dossier_id=dossier.id,
+        after={
+            "version_id": clause.version_id,
+            "clause_number": clause.number,
+            "title": item.title,
+            "reason": item.reason,
+        },
+    )
+    return item
+
+
+def get_dismissal(dossier: Dossier, dismissal_id: int) -> ProposalDismissal | None:
+    item = db.session.get(ProposalDismissal, dismissal_id)
+    return item if item is not None and item.dossier_id == dossier.id else None
+
+
+def restore(actor: User, dossier: Dossier, dismissal_id: int) -> ProposalDismissal | None:
+    """Propose a dismissed clause again; None when `dismissal_id` is not one of `dossier`."""
+    item = get_dismissal(dossier, dismissal_id)
+    if item is None:
+        return None
+    audit.record(
+        actor,
+        AuditAction.PROPOSAL_RESTORE,
+        "proposal_dismissal",
+        item.id,
+        dossier_id=dossier.id,
+        before={
+            "version_id": item.clause_version_id,
+            "clause_number": item.clause_number,
+            "title": item.title,
+            "reason": item.reason,
+        },
+    )
+    db.session.delete(item)
+    db.session.flush()
+    return item

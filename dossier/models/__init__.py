@@ -38,6 +38,7 @@ from dossier.models.management import (
     Obligation,
     ObligationOccurrence,
     ObligationParty,
+    ProposalDismissal,
     Recurrence,
 )
 from dossier.models.notice import DossierFollow, Notice, NoticeKind, NoticeRecipient
@@ -103,6 +104,7 @@ __all__ = [
     "Action",
     "ActionStatus",
     "Obligation",
+    "ProposalDismissal",
     "ObligationOccurrence",
     "ObligationParty",
     "Recurrence",

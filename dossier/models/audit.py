@@ -59,6 +59,8 @@ class AuditAction(enum.StrEnum):
     OBLIGATION_CREATE = "obligation.create"
     OBLIGATION_UPDATE = "obligation.update"
     OBLIGATION_FULFIL = "obligation.fulfil"
+    PROPOSAL_DISMISS = "proposal.dismiss"
+    PROPOSAL_RESTORE = "proposal.restore"
     CONTACT_CREATE = "contact.create"
     CONTACT_UPDATE = "contact.update"
     CONTACT_DELETE = "contact.delete"

@@ -139,3 +139,29 @@ class ObligationOccurrence(Base):
     @property
     def is_fulfilled(self) -> bool:
         return self.fulfilled_on is not None
+
+
+class ProposalDismissal(Base):
+    """A proposed obligation a person judged not to be one: that clause of that version is no
+    longer proposed (a new version of the contract is proposed afresh). Can be undone."""
+
+    __tablename__ = "proposal_dismissal"
+    __table_args__ = (sa.UniqueConstraint("clause_version_id", "clause_number"),)
+
+    id: Mapped[intpk]
+    dossier_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dossier.id", ondelete="CASCADE"), index=True
+    )
+    clause_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("document_version.id", ondelete="CASCADE")
+    )
+    clause_number: Mapped[str] = mapped_column(sa.String(32), default="")
+    # What the card was called, so the list of dismissed proposals reads without the clause.
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    dismissed_at: Mapped[created_at]
+    dismissed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    dismissed_by: Mapped[User | None] = relationship()

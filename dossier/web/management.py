@@ -17,7 +17,13 @@ from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import Action, Dossier, Obligation
 from dossier.web.forms import Form
-from dossier.web.management_forms import ActionForm, ActionStatusForm, FulfilForm, ObligationForm
+from dossier.web.management_forms import (
+    ActionForm,
+    ActionStatusForm,
+    DismissProposalForm,
+    FulfilForm,
+    ObligationForm,
+)
 
 bp = Blueprint("management", __name__)
 
@@ -246,6 +252,39 @@ def proposals(reference: str) -> str:
     return _proposals_page(dossier)
 
 
+@bp.post("/dossiers/<reference>/obligations/proposals/<int:clause_id>/dismiss")
+@login_required
+def dismiss_proposal(reference: str, clause_id: int) -> Response:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    clause = obligation_proposals.get_proposal_clause(current_user, dossier, clause_id)
+    if clause is None:
+        abort(404)  # not a clause of this dossier this user may read: as if missing
+    access.require(access.can_manage_obligations(current_user, dossier))
+    form = DismissProposalForm()
+    if form.validate_on_submit():
+        item = obligation_proposals.dismiss(current_user, dossier, clause, form.reason.data or "")
+        db.session.commit()
+        flash(_("Proposal dismissed: %(title)s.", title=item.title), "success")
+    else:
+        flash(_("The reason is too long (at most 500 characters)."), "error")
+    return redirect(url_for("management.proposals", reference=reference))
+
+
+@bp.post("/dossiers/<reference>/obligations/proposals/dismissed/<int:dismissal_id>/restore")
+@login_required
+def restore_proposal(reference: str, dismissal_id: int) -> Response:
+    dossier = access.get_dossier_or_404(current_user, reference)
+    if obligation_proposals.get_dismissal(dossier, dismissal_id) is None:
+        abort(404)
+    access.require(access.can_manage_obligations(current_user, dossier))
+    item = obligation_proposals.restore(current_user, dossier, dismissal_id)
+    if item is None:
+        abort(404)
+    db.session.commit()
+    flash(_("Proposed again: %(title)s.", title=item.title), "success")
+    return redirect(url_for("management.proposals", reference=reference))
+
+
 def _proposals_page(
     dossier: Dossier, failed: ObligationForm | None = None, failed_clause: int | None = None
 ) -> str:
@@ -265,7 +304,13 @@ def _proposals_page(
         )
         form.offer(dossier)
         forms.append((proposal, _own_ids(form, proposal.clause.id)))
-    return render_template("management/proposals.html", dossier=dossier, proposals=forms)
+    return render_template(
+        "management/proposals.html",
+        dossier=dossier,
+        proposals=forms,
+        dismiss_form=DismissProposalForm(formdata=None),
+        dismissed=obligation_proposals.dismissals(dossier),
+    )
 
 
 def _own_ids(form: ObligationForm, clause_id: int) -> ObligationForm:

@@ -73,6 +73,12 @@ class ObligationForm(Form):
         return values
 
 
+class DismissProposalForm(Form):
+    reason = StringField(
+        _l("Why is this not an obligation? (optional)"), validators=[Length(max=500)]
+    )
+
+
 class FulfilForm(Form):
     fulfilled_on = DateField(_l("Fulfilled on (empty: not fulfilled)"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])

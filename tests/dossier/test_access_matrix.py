@@ -33,6 +33,7 @@ from dossier import (
     intake,
     memberships,
     notices,
+    obligation_proposals,
     obligations,
     performance,
     plans,
@@ -43,6 +44,7 @@ from dossier import (
 )
 from dossier.extensions import db
 from dossier.models import (
+    Clause,
     DisposalItem,
     DisposalList,
     DocumentKind,
@@ -344,6 +346,8 @@ SPEC: dict[tuple[str, str], Case] = {
         },
     ),
     ("management.proposals", "GET"): Case(own=dossier_scoped(200, {"beheerder"})),
+    ("management.dismiss_proposal", "POST"): Case(own=dossier_scoped(302, {"beheerder"})),
+    ("management.restore_proposal", "POST"): Case(own=dossier_scoped(302, {"beheerder"})),
     ("management.obligation", "GET"): Case(own=dossier_scoped(200, VIEWERS)),
     ("management.update_obligation", "POST"): Case(
         own=dossier_scoped(302, {"beheerder"}),
@@ -606,6 +610,23 @@ def _management(actor: User, dossier: Dossier) -> dict[str, Any]:
     }
 
 
+def _proposal_ids(actor: User, dossier: Dossier) -> dict[str, int]:
+    """A contract with two clauses (written straight to the table: segmenting through the
+    indexing pipeline costs this world a third of a second); the second one dismissed."""
+    with documents.receive(io.BytesIO(b"overeenkomst\n"), "overeenkomst.txt") as upload:
+        document = documents.file_document(actor, dossier, upload, kind=DocumentKind.CONTRACT)
+    version = document.current_version
+    texts = ("Opdrachtnemer levert maandelijks een rapportage.", "Opdrachtnemer verzekert zich.")
+    clauses = [
+        Clause(version_id=version.id, number=str(n), text=text, position=n)
+        for n, text in enumerate(texts, start=1)
+    ]
+    db.session.add_all(clauses)
+    db.session.flush()
+    dismissal = obligation_proposals.dismiss(actor, dossier, clauses[1], "geen verplichting")
+    return {"clause_id": clauses[0].id, "dismissal_id": dismissal.id}
+
+
 def _kpi(actor: User, dossier: Dossier) -> int:
     values = {"name": "Beschikbaarheid", "norm": Decimal("99.5"), "direction": "higher"}
     return performance.create_kpi(actor, dossier, {**values, "period": "month"}).id
@@ -717,6 +738,8 @@ def build_world() -> dict[str, Any]:
             "relation_id": other_relation.id,
         },
     }
+    values["own"].update(_proposal_ids(people["beheerder"], own))
+    values["forbidden"].update(_proposal_ids(people["other"], forbidden))
     db.session.commit()
     return {"people": people, **values}
 
@@ -843,6 +866,8 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "relation_id",
         "amendment_id",
         "intake_id",
+        "clause_id",
+        "dismissal_id",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]

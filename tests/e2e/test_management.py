@@ -62,7 +62,8 @@ def test_actions_and_obligations_from_the_dossier(
     sla = tmp_path / "SLA hosting.txt"
     sla.write_text(
         "Artikel 4 Rapportage\nDe dienst wordt gemeten. Leverancier levert elke drie maanden "
-        "een rapportage over de beschikbaarheid.\n",
+        "een rapportage over de beschikbaarheid.\n\nArtikel 5 Overleg\nLeverancier organiseert "
+        "elke drie maanden een overleg over de dienstverlening.\n",
         encoding="utf-8",
     )
     page.goto("/dossiers/2026-700/documents/new")
@@ -76,7 +77,7 @@ def test_actions_and_obligations_from_the_dossier(
     expect(card).to_contain_text("Leverancier levert elke drie maanden een rapportage")
     expect(card).to_contain_text("Per kwartaal")
     check_accessibility(page)
-    card.locator("summary").click()
+    card.get_by_text("Controleren en bevestigen").click()
     # Due in the future: the dossier's count of missed due dates below stays the first one's.
     card.get_by_label("Eerste vervaldatum").fill((date.today() + timedelta(days=40)).isoformat())
     card.get_by_role("button", name="Bevestigen als verplichting").click()
@@ -84,7 +85,19 @@ def test_actions_and_obligations_from_the_dossier(
     expect(page.get_by_role("status")).to_contain_text(
         re.compile(r"Verplichting geregistreerd: .*Rapportage\.")
     )
+    # The other one is not an obligation to follow up: dismissed with a reason, listed below.
+    expect(page.locator("article.proposal")).to_have_count(1)
+    card = page.locator("article.proposal").first
+    card.get_by_text("Geen verplichting", exact=True).click()
+    card.get_by_label("Waarom is dit geen verplichting?").fill("Staat al in het DAP")
+    card.get_by_role("button", name="Voorstel afwijzen").click()
+    page.wait_for_url("**/dossiers/2026-700/obligations/proposals")
+    expect(page.get_by_role("status")).to_contain_text("Voorstel afgewezen: Overleg.")
     expect(page.locator("article.proposal")).to_have_count(0)
+    expect(page.locator("section", has=page.locator("#h-dismissed"))).to_contain_text(
+        "Staat al in het DAP"
+    )
+    check_accessibility(page)
     page.goto("/dossiers/2026-700")
     expect(page.locator("main")).to_contain_text("2 vervaldata van verplichtingen zijn gemist.")
     check_accessibility(page)

@@ -226,6 +226,70 @@ def test_fulfilling_an_occurrence_on_the_page(app: Flask, world: dict) -> None:
     assert late.status_code == 400 and "toekomst" in late.text
 
 
+def test_a_proposal_is_dismissed_with_its_reason_and_proposed_again(
+    app: Flask, world: dict
+) -> None:
+    bea = world["bea"]
+    with documents.receive(io.BytesIO(CONTRACT.encode()), "overeenkomst.txt") as upload:
+        documents.file_document(bea, world["mine"], upload, kind=DocumentKind.CONTRACT)
+    with documents.receive(io.BytesIO(SECRET.encode()), "geheim.txt") as upload:
+        secret = documents.file_document(
+            bea,
+            world["mine"],
+            upload,
+            kind=DocumentKind.ANNEX,
+            confidentiality=Confidentiality.CONFIDENTIAL,
+        )
+    db.session.commit()
+    indexing.drain()
+    client = _client(app, bea)
+    url = "/dossiers/2026-001/obligations/proposals"
+    secret_clause = next(c for c in secret.current_version.clauses if c.number == "2")
+    card = f'name="clause_id" type="hidden" value="{secret_clause.id}"'
+    assert card in client.get(url).text
+    # A reader may not dismiss; a clause of another dossier is as if missing.
+    reader = _client(app, world["reader"])
+    assert reader.post(f"{url}/{secret_clause.id}/dismiss").status_code == 403
+    assert client.post(f"{url}/999999/dismiss").status_code == 404
+    too_long = client.post(f"{url}/{secret_clause.id}/dismiss", data={"reason": "x" * 501})
+    assert too_long.status_code == 302 and card in client.get(url).text
+    response = client.post(
+        f"{url}/{secret_clause.id}/dismiss", data={"reason": "Staat al in de polisvoorwaarden"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    page = client.get(url).text
+    # Gone from the proposals, listed as dismissed with who and why; the confidential clause's
+    # title says only its article number, never its text.
+    assert card not in page
+    dismissed = _section(page, "h-dismissed")
+    assert "Staat al in de polisvoorwaarden" in dismissed and "Bea" in dismissed
+    assert "Verplichting uit artikel 2" in dismissed and CANARY not in page
+    assert "Rapportage" in page  # the other proposal stays
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "proposal.dismiss"))
+    assert event.after["reason"] == "Staat al in de polisvoorwaarden"
+    assert event.after["version_id"] == secret.current_version.id
+    # A second click changes nothing.
+    client.post(f"{url}/{secret_clause.id}/dismiss", data={"reason": "nog eens"})
+    page = client.get(url).text
+    assert page.count("Staat al in de polisvoorwaarden") == 1 and "nog eens" not in page
+    # Proposed again: back on the list, audited, the dismissal gone.
+    dismissal_id = event.object_id
+    assert reader.post(f"{url}/dismissed/{dismissal_id}/restore").status_code == 403
+    restored = client.post(f"{url}/dismissed/{dismissal_id}/restore")
+    assert restored.status_code == 302
+    page = client.get(url).text
+    assert card in page and 'id="h-dismissed"' not in page
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "proposal.restore")
+        )
+        == 1
+    )
+    assert client.post(f"{url}/dismissed/{dismissal_id}/restore").status_code == 404
+
+
 def test_proposals_and_confirming_one(app: Flask, world: dict) -> None:
     bea = world["bea"]
     with documents.receive(io.BytesIO(CONTRACT.encode()), "overeenkomst.txt") as upload:
