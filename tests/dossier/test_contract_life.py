@@ -28,6 +28,7 @@ from dossier import (
     amendments,
     checks,
     deadlines,
+    decisions,
     dossiers,
     records,
     register_io,
@@ -46,6 +47,7 @@ from dossier.models import (
     DeadlineStatus,
     Dossier,
     DossierStatus,
+    EndDecisionKind,
     MemberRole,
     Party,
     Procedure,
@@ -234,6 +236,49 @@ def test_two_options_the_first_exercised(
     # Option 31 Dec 2026 - 3 months = 30 Sep 2026; tender 31 Dec 2027 - 9 (the default).
     found = _deadlines(contract, today)
     assert (K.OPTION, date(2026, 9, 30)) in found and (K.TENDER, date(2027, 3, 31)) in found
+
+
+def test_a_decision_to_end_settles_the_tender_start_a_re_tender_keeps_it(
+    app: Flask, people: dict[str, User], make_dossier: Callable[..., Dossier]
+) -> None:
+    """Two contracts of 80,000 (services: a multiple private procedure under the own policy),
+    2024 to 30 June 2026, no options: tender start and decision due 30 June 2026 - 9 months =
+    30 September 2025, both missed on 15 January 2026. Ending the contract settles both; a
+    re-tender settles the decision, and its procurement still has to start."""
+    members = {people["manager"]: MemberRole.MANAGER, people["owner"]: MemberRole.OWNER}
+    term = {"start_on": date(2024, 1, 1), "end_on": date(2026, 6, 30), "value": D("80000")}
+    ending = make_dossier("LIFE-END", members, **term, **ACTIVE)
+    retender = make_dossier("LIFE-RETENDER", members, **term, **ACTIVE)
+    start = date(2025, 9, 30)
+    for contract in (ending, retender):
+        assert deadlines.procedure_needed(contract) == deadlines.MULTIPLE_PRIVATE
+        found = _deadlines(contract, TODAY)
+        assert (
+            found[(K.TENDER, start)]
+            == found[(K.DECISION, start)]
+            == (
+                DeadlineStatus.MISSED,
+                False,
+            )
+        )
+    for contract, kind in ((ending, EndDecisionKind.END), (retender, EndDecisionKind.RETENDER)):
+        proposal = decisions.propose(people["manager"], contract, kind, "Na evaluatie")
+        decisions.approve(people["owner"], proposal, today=TODAY)
+        db.session.commit()
+    found = _deadlines(ending, TODAY)
+    assert (
+        found[(K.TENDER, start)]
+        == found[(K.DECISION, start)]
+        == (
+            DeadlineStatus.ACTED_ON,
+            False,
+        )
+    )
+    [tender] = [d for d in deadlines.for_dossiers([ending], TODAY) if d.kind == K.TENDER]
+    assert tender.action is not None and tender.action.note.startswith("No new tender")
+    found = _deadlines(retender, TODAY)
+    assert found[(K.DECISION, start)] == (DeadlineStatus.ACTED_ON, False)
+    assert found[(K.TENDER, start)] == (DeadlineStatus.MISSED, False)
 
 
 def test_tacit_renewals_cross_the_threshold_in_the_third(
