@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from icalendar import Calendar
 
 from dossier import (
     amendments,
@@ -446,3 +447,19 @@ def test_a_reader_sees_only_the_figures_of_her_dossiers(
         for reference in hidden:
             assert reference not in page.text, (url, reference)
     assert client.get("/dossiers/LIFE-AMEND/amendments").status_code == 404
+    # Her calendar feed carries the tender start of a contract below the European threshold
+    # (LIFE-TACIT: 31 December 2026 - 9 months), with the procedure it needs.
+    page = client.post("/account/calendar").text
+    start = page.index("http://localhost/calendar/")
+    feed = app.test_client().get(page[start : page.index(".ics", start) + 4][16:])
+    assert feed.status_code == 200
+    calendar = Calendar.from_ical(feed.data)
+    [tender] = [
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["SUMMARY"]).startswith("Start nieuwe aanbesteding: LIFE-TACIT")
+    ]
+    assert tender.decoded("DTSTART") == date(2026, 3, 31)
+    assert "Benodigde procedure: Meervoudig onderhandse procedure" in str(tender["DESCRIPTION"])
+    for reference in hidden:
+        assert reference not in feed.text

@@ -503,6 +503,13 @@ def test_calendar_feed_by_secret_token(app: Flask, seeded: dict[str, User]) -> N
     assert len(events) == 9
     assert ("Uiterste opzegdatum: 2026-001 Schoonmaak kantoren", date(2025, 12, 31)) in events
     assert ("Besluit over optie: 2026-002 Beveiliging", date(2026, 2, 28)) in events
+    # A tender start names the procedure the re-tender needs (500,000 of services: European).
+    [tender] = [
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["SUMMARY"]).startswith("Start nieuwe aanbesteding: 2026-005")
+    ]
+    assert "Benodigde procedure: Europese procedure" in str(tender["DESCRIPTION"])
     assert CANARY not in response.text
     assert app.test_client().get(url.replace(token[:4], "AAAA")).status_code == 404
     # A new address replaces the old one; revoking ends the new one too.
