@@ -20,8 +20,8 @@ from icalendar import Calendar, Event
 
 from dossier import access, audit, deadlines
 from dossier.extensions import db
-from dossier.labels import DEADLINE_KIND, DEADLINE_STATUS, TASK_KIND
-from dossier.models import AuditAction, CalendarToken, User, utcnow
+from dossier.labels import DEADLINE_KIND, DEADLINE_STATUS, PROCEDURE_NEEDED, TASK_KIND
+from dossier.models import AuditAction, CalendarToken, DeadlineKind, User, utcnow
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # Past deadlines stay in the feed this long, so a calendar still shows what was missed.
@@ -134,7 +134,12 @@ def _calendar(items: Iterable[deadlines.Deadline], dossier_url: Callable[[str], 
             "summary",
             f"{DEADLINE_KIND[item.kind]}: {item.dossier.reference} {item.dossier.title}",
         )
-        event.add("description", f"{_('Status')}: {DEADLINE_STATUS[item.status]}")
+        description = f"{_('Status')}: {DEADLINE_STATUS[item.status]}"
+        if item.kind == DeadlineKind.TENDER:
+            needed = deadlines.procedure_needed(item.dossier)
+            if needed is not None:
+                description += f"\n{_('Procedure needed')}: {PROCEDURE_NEEDED[needed]}"
+        event.add("description", description)
         event.add("url", dossier_url(item.dossier.reference))
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)

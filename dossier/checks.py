@@ -24,9 +24,18 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 
-from dossier import access, amendments, deadlines
+from dossier import access, amendments, deadlines, terms
 from dossier.extensions import db
-from dossier.models import Amendment, Dossier, DossierRelation, Procedure, RelationKind, User
+from dossier.models import (
+    Amendment,
+    Dossier,
+    DossierRelation,
+    Procedure,
+    RelationKind,
+    TermEvent,
+    TermEventKind,
+    User,
+)
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -68,6 +77,8 @@ class Context:
     config: Mapping[str, Any]
     # Proposed and approved amendments per dossier id, in the order they were made.
     amendments: dict[int, list[Amendment]]
+    # The recorded term history per dossier id, oldest first (dossier/terms.py).
+    term_events: dict[int, list[TermEvent]] = field(default_factory=dict)
 
 
 Rule = Callable[[Context], Iterable[Flag]]
@@ -159,17 +170,66 @@ def _months(start: date, end: date) -> Decimal:
     return Decimal(span.years * 12 + span.months) + Decimal(span.days) / Decimal(30)
 
 
+# Term events that add a period to the contract (dossier/terms.py), and those that set its end.
+_GROWS = frozenset({TermEventKind.OPTION, TermEventKind.RENEWAL, TermEventKind.EXTENSION})
+_SETS_END = frozenset({TermEventKind.TERMINATION, TermEventKind.CORRECTION})
+
+
+def _recorded_terms(
+    dossier: Dossier, history: Iterable[TermEvent]
+) -> tuple[date, list[list[date]]]:
+    """The end of the original term and each period the term history added after it (an
+    option exercised, a tacit renewal, an extension) as [start, end], from the recorded
+    events (dossier/terms.py): the register's end date has already moved past them. An early
+    termination or a correction ends the term on its new end date (later periods drop, the
+    last one is cut or stretched). Without a history the original term ends on the end date."""
+    assert dossier.end_on is not None
+    original_end = dossier.end_on
+    added: list[list[date]] = []
+    for event in history:
+        if event.kind == TermEventKind.ORIGINAL and event.end_after is not None:
+            original_end, added = event.end_after, []
+        elif event.kind in _GROWS and event.end_before and event.end_after:
+            if event.end_after > event.end_before:
+                added.append([event.end_before + timedelta(days=1), event.end_after])
+        elif event.kind in _SETS_END and event.end_after is not None:
+            added = [period for period in added if period[0] <= event.end_after]
+            if added:
+                added[-1][1] = event.end_after
+            else:
+                original_end = event.end_after
+    # The register's end date is the current state: the history ends there too.
+    if added and added[-1][1] != dossier.end_on:
+        added[-1][1] = dossier.end_on
+    elif not added:
+        original_end = dossier.end_on
+    return original_end, added
+
+
 def periods(
-    dossier: Dossier, today: date, config: Mapping[str, Any], approved: Decimal | None = None
+    dossier: Dossier,
+    today: date,
+    config: Mapping[str, Any],
+    approved: Decimal | None = None,
+    history: Iterable[TermEvent] | None = None,
 ) -> list[tuple[int, date, Decimal]]:
     """The contract's term and each renewal or option after it as (number, start, value):
-    number 0 is the initial term, valued at the initial value (or the annual value for its
-    length) plus the approved amendments; each renewal or option is valued at the annual
-    value for its length. Automatic renewals are followed up to the tender horizon."""
+    number 0 is the original term, valued at the initial value (or the annual value for its
+    length) plus the approved amendments; then every period the term history recorded (an
+    option exercised, a tacit renewal, an extension: `history`, the dossier's term events,
+    read here when not given), then the options still left or, for a contract that renews
+    automatically, the renewals up to the tender horizon. Each period after the original term
+    is valued at the annual value for its length (the annual value, else the initial value
+    spread over the original term)."""
     if dossier.end_on is None:
         return []
+    if history is None:
+        history = terms.stored_events(dossier)
+    original_end, recorded = _recorded_terms(dossier, history)
     annual = dossier.annual_value
-    term = _months(dossier.start_on, dossier.end_on) if dossier.start_on else None
+    term = None
+    if dossier.start_on and dossier.start_on <= original_end:
+        term = _months(dossier.start_on, original_end)
     if annual is None and dossier.value is not None and term:
         annual = dossier.value * 12 / term
     if dossier.value is not None:
@@ -181,9 +241,11 @@ def periods(
     if approved is None:
         approved = amendments.approved_totals([dossier.id]).get(dossier.id, Decimal("0.00"))
     first += approved
-    found = [(0, dossier.start_on or dossier.end_on, first.quantize(CENT))]
+    found = [(0, dossier.start_on or original_end, first.quantize(CENT))]
     if annual is None:
         return found
+    for start, end in recorded:
+        found.append((len(found), start, (annual * _months(start, end) / 12).quantize(CENT)))
     if dossier.auto_renewal:
         # As deadlines.current_end renews: by the option length, else the configured default.
         months = dossier.option_months or 0
@@ -197,7 +259,7 @@ def periods(
         start = dossier.end_on + timedelta(days=1) + relativedelta(months=(number - 1) * length)
         if start > horizon:
             break
-        found.append((number, start, (annual * length / 12).quantize(CENT)))
+        found.append((len(found), start, (annual * length / 12).quantize(CENT)))
     return found
 
 
@@ -205,7 +267,8 @@ def periods(
 def cumulative_threshold(context: Context) -> Iterable[Flag]:
     """Art. 2.14-2.15 (value including options and renewals): a contract not tendered in a
     European procedure whose cumulative value reaches the European threshold of its category,
-    flagged at the renewal or option period in which it does."""
+    flagged at the renewal or option period in which it does, counting the periods the term
+    history recorded (`periods`)."""
     for dossier in context.dossiers:
         if dossier.procedure in EUROPEAN or not _is_open(dossier):
             continue
@@ -215,7 +278,10 @@ def cumulative_threshold(context: Context) -> Iterable[Flag]:
             (a.value_change for a in context.amendments.get(dossier.id, []) if a.is_approved),
             Decimal("0.00"),
         )
-        for number, start, value in periods(dossier, context.today, context.config, approved):
+        history = context.term_events.get(dossier.id, [])
+        for number, start, value in periods(
+            dossier, context.today, context.config, approved, history
+        ):
             cumulative += value
             if cumulative >= threshold:
                 yield Flag(
@@ -349,9 +415,24 @@ def evaluate(
     """Every flag of `dossiers` (already filtered by visibility), by date and reference."""
     config = config if config is not None else current_app.config
     dossiers = list(dossiers)
-    context = Context(dossiers, today, config, amendments.of_dossiers(d.id for d in dossiers))
+    ids = [d.id for d in dossiers]
+    context = Context(dossiers, today, config, amendments.of_dossiers(ids), _term_events(ids))
     found = [flag for name in rules or RULES for flag in RULES[name](context)]
     return sorted(found, key=lambda f: (f.on or date.min, f.dossier.reference, f.rule))
+
+
+def _term_events(dossier_ids: list[int]) -> dict[int, list[TermEvent]]:
+    """The stored term events of these dossiers, oldest first, in one query per 500."""
+    found: dict[int, list[TermEvent]] = defaultdict(list)
+    for start in range(0, len(dossier_ids), 500):
+        query = (
+            sa.select(TermEvent)
+            .where(TermEvent.dossier_id.in_(dossier_ids[start : start + 500]))
+            .order_by(TermEvent.dossier_id, TermEvent.recorded_at, TermEvent.id)
+        )
+        for event in db.session.scalars(query):
+            found[event.dossier_id].append(event)
+    return dict(found)
 
 
 def visible(user: User, today: date, config: Mapping[str, Any] | None = None) -> list[Flag]:

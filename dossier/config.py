@@ -120,10 +120,14 @@ class Defaults:
 
     # Management information (dossier/deadlines.py, dossier/reports.py).
     # European thresholds (EUR excl. VAT) for sub-central contracting authorities, per category,
-    # valid 1 January 2026 to 31 December 2027: Directive 2014/24/EU art. 4 as amended by the
-    # Commission Delegated Regulations of 2025 (published on TED / the Commission's "thresholds"
-    # page; confirmed in public summaries, e.g. keystoneprocurement.eu "changes from 1st January
-    # 2026"). The 2024-2025 values were 221,000 and 5,538,000.
+    # valid 1 January 2026 to 31 December 2027: Directive 2014/24/EU art. 4 as amended by
+    # Commission Delegated Regulation (EU) 2025/2152 (art. 2.1 Aanbestedingswet 2012 refers to
+    # the directive's thresholds). Checked again on 6 December 2026 against three public
+    # summaries (mondaq.com "public procurement thresholds for 2026-2027", cwmf.gov.ie "revised
+    # EU procurement thresholds applicable from 1 January 2026", keystoneprocurement.eu): works
+    # 5,404,000; supplies and services 216,000 for sub-central authorities and 140,000 for
+    # central government (het Rijk: set supplies and services to 140,000 there); social and
+    # other specific services 750,000. The 2024-2025 values were 221,000, 143,000 and 5,538,000.
     EU_THRESHOLDS: dict[str, int] = {
         "supplies": 216_000,
         "services": 216_000,

@@ -2,7 +2,8 @@
 
 A deadline is (dossier, kind, due date). It is computed, never typed: end of the current term,
 notice deadline (only where notice stops a tacit renewal), option decision, execution-plan review
-and the start of a new (European) procurement. What someone did about it is a `DeadlineAction`
+and the start of a new procurement (of every contract with a known value, under the procedure
+its value needs: `procedure_needed`). What someone did about it is a `DeadlineAction`
 with the same key; without one a deadline is open until its date passes, then missed, except an
 end of term (it elapses: nothing had to be done on the day itself) and a deadline that passed
 before the dossier was registered (nobody could act on it here).
@@ -158,11 +159,6 @@ def threshold(dossier: Dossier, config: Mapping[str, Any] | None = None) -> Deci
     return Decimal(thresholds.get(category, thresholds["services"]))
 
 
-def needs_european_tender(dossier: Dossier, config: Mapping[str, Any] | None = None) -> bool:
-    value = estimated_value(dossier)
-    return value is not None and value >= threshold(dossier, config)
-
-
 def final_end(
     dossier: Dossier, today: date, config: Mapping[str, Any] | None = None
 ) -> date | None:
@@ -280,10 +276,11 @@ def due_dates(
                 found.append((DeadlineKind.OPTION, end - lead))
             else:
                 found.append((DeadlineKind.OPTION, notice or end - lead))
-        # The deadline lists, digest and feeds carry the European tender start; the tenders
-        # report (reports.tender_report) lists every contract with the procedure it needs.
+        # Every contract with a known value is re-tendered under some procedure (European,
+        # or below the thresholds the organisation's own policy: `procedure_needed`), so the
+        # deadline lists, digest and feeds carry its tender start, as the tenders report does.
         start = tender_start(dossier, today, config)
-        if start is not None and needs_european_tender(dossier, config):
+        if start is not None:
             found.append((DeadlineKind.TENDER, start))
         decision = decision_due(dossier, today, config)
         if decision is not None:

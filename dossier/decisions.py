@@ -2,9 +2,9 @@
 
 Proposed (with reasons) by the dossier's beheerder or manager, approved or rejected (with a
 reason) by its contract owner, never by the proposer: four eyes, every step audited. An approved
-decision closes the "decision needed" deadline (dossier/deadlines.py) as acted on; an approved
-re-tender creates the tender dossier (draft), linked as successor, with an estimate of its value
-and the members of this one.
+decision closes the "decision needed" deadline (dossier/deadlines.py) as acted on, and a decision
+to end or to continue in-house the tender start too; an approved re-tender creates the tender
+dossier (draft), linked as successor, with an estimate of its value and the members of this one.
 """
 
 from __future__ import annotations
@@ -176,6 +176,16 @@ def approve(actor: User, decision: EndDecision, note: str = "", today: date | No
             actor, dossier, DeadlineKind.DECISION, due, DeadlineStatus.ACTED_ON,
             _("Decision approved: %(kind)s.", kind=_kind_label(decision.kind)), today,
         )  # fmt: skip
+    if decision.kind in (EndDecisionKind.END, EndDecisionKind.INSOURCE):
+        # No new procurement follows: the tender start is settled by this decision (a
+        # re-tender or an extension keeps it open, the procurement still has to start).
+        for kind, day in deadlines.due_dates(dossier, today):
+            if kind == DeadlineKind.TENDER:
+                deadlines.set_status(
+                    actor, dossier, kind, day, DeadlineStatus.ACTED_ON,
+                    _("No new tender: decision approved: %(kind)s.",
+                      kind=_kind_label(decision.kind)), today,
+                )  # fmt: skip
 
 
 def reject(actor: User, decision: EndDecision, note: str) -> None:

@@ -46,6 +46,7 @@ KVK_RE = re.compile(r"^\d{8}$")
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 MAX_OPTIONS = 20
+MAX_LEAD_MONTHS = 60  # the option-decision and tender lead times (dossier/terms.py)
 TAG_RE = re.compile(r"^[\w .&/+-]{1,64}$")
 
 # The contract-register fields a dossier carries, in register order; `supplier` is a party name
@@ -68,6 +69,10 @@ FIELDS = (
     "end_on",
     "option_count",
     "option_months",
+    # Months before the end an option is decided / a new procurement starts (None: the
+    # configured default); dossier/terms.py reads them.
+    "option_lead_months",
+    "tender_lead_months",
     "notice_value",
     "notice_unit",
     "auto_renewal",
@@ -228,6 +233,12 @@ def _validate_counts(merged: dict[str, Any], errors: dict[str, str]) -> None:
         errors["option_count"] = _("the number of options is 0 to %(most)d", most=MAX_OPTIONS)
     elif merged.get("option_count") and not 0 < (merged.get("option_months") or 0) <= 120:
         errors["option_months"] = _("give the length of each option in months (1 to 120)")
+    for name in ("option_lead_months", "tender_lead_months"):
+        lead = merged.get(name)
+        if lead is not None and not 0 <= lead <= MAX_LEAD_MONTHS:
+            errors[name] = _(
+                "give 0 to %(most)d months, or leave it empty for the default", most=MAX_LEAD_MONTHS
+            )
     review = merged.get("review_months")
     if review is not None and not 1 <= review <= 120:
         errors["review_months"] = _("review the execution plan every 1 to 120 months")

@@ -269,9 +269,10 @@ def closed_on(dossier: Dossier) -> date | None:
 def retention_start(dossier: Dossier, cache: Lookup | None = None) -> date | None:
     """The day the dossier's retention period starts counting, by its category's event.
 
-    The one place that decides it: the contract end is today the dossier's end date; when the
-    term history (options exercised, renewals, early termination) is recorded, point this at
-    the effective end of the last term.
+    The one place that decides it. The contract end is the end of the last term in the term
+    history: recording an option exercised, a renewal, an extension or an early termination
+    (dossier/terms.py) moves the register's end date with the event, so the end date is always
+    the history's actual end (tests/dossier/test_contract_life.py holds it to that).
     """
     category, _default = category_of(dossier, cache)
     trigger = category.trigger if category else RetentionTrigger.CONTRACT_END

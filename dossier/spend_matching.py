@@ -72,7 +72,9 @@ def find_dossier(
     values: dict[str, Any], party: Party | None
 ) -> tuple[Dossier | None, SpendAttribution]:
     """The contract a line counts against: the one it names, else the supplier's only
-    contract running on the invoice date, else none."""
+    contract running on the invoice date, else none. A running contract that renews
+    automatically has rolled on past its recorded end date (`deadlines.current_end`) until
+    its status says it ended."""
     reference = values.get("contract_reference") or ""
     if reference:
         dossier = db.session.scalar(
@@ -90,7 +92,9 @@ def find_dossier(
                 Dossier.supplier_id == party.id,
                 Dossier.status.in_(RUNNING),
                 sa.or_(Dossier.start_on.is_(None), Dossier.start_on <= day),
-                sa.or_(Dossier.end_on.is_(None), Dossier.end_on >= day),
+                sa.or_(
+                    Dossier.end_on.is_(None), Dossier.end_on >= day, Dossier.auto_renewal.is_(True)
+                ),
             )
         )
     )

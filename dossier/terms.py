@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from dossier import audit
-from dossier.dossiers import EARLIEST_DATE, LATEST_DATE
+from dossier.dossiers import EARLIEST_DATE, LATEST_DATE, MAX_LEAD_MONTHS
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -36,7 +36,6 @@ from dossier.models import (
     User,
 )
 
-MAX_LEAD_MONTHS = 60
 # The register fields whose change is a change of the term.
 TERM_FIELDS = ("start_on", "end_on", "option_count", "option_months")
 

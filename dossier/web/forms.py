@@ -185,6 +185,14 @@ class DossierForm(Form):
     option_months = IntegerField(
         _l("Length of each option (months)"), validators=[Optional(), NumberRange(1, 240)]
     )
+    option_lead_months = IntegerField(
+        _l("Option decision: months before the end (empty: the default)"),
+        validators=[Optional(), NumberRange(0, 60)],
+    )
+    tender_lead_months = IntegerField(
+        _l("New tender: months before the maximum end (empty: the default)"),
+        validators=[Optional(), NumberRange(0, 60)],
+    )
     notice_value = IntegerField(_l("Notice period"), validators=[Optional(), NumberRange(0)])
     notice_unit = OptionalSelectField(
         _l("Notice period unit"), choices=_choices(labels.NOTICE_UNIT, True)

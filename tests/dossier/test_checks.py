@@ -150,6 +150,49 @@ def test_options_count_and_a_european_procedure_is_not_flagged(
     assert (flag.on, flag.amount, flag.figures["period"]) == (date(2026, 1, 1), D("225000.00"), 1)
 
 
+def test_the_term_history_counts_an_exercised_option_and_an_early_termination(
+    app: Flask, admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """The contract above (150,000 for 2024-2025, two options of 12 months). Exercising option
+    1 moves the end date to 31 December 2026 but changes nothing in the sum: 150,000 + 75,000
+    (the recorded option, from 1 January 2026) = 225,000, flagged there. An early termination
+    on 30 June 2026 cuts that option to 6 months (37,500) and takes the last option away:
+    187,500, under 216,000, no flag."""
+    from dossier import terms
+    from dossier.models import TermEventKind
+
+    contract = make_dossier(
+        "2026-107",
+        procedure=Procedure.NATIONAL,
+        category=Category.SUPPLIES,
+        value=D("150000"),
+        start_on=date(2024, 1, 1),
+        end_on=date(2025, 12, 31),
+        option_count=2,
+        option_months=12,
+        **ACTIVE,
+    )
+    terms.exercise_option(admin, contract, date(2025, 6, 1), today=date(2025, 7, 1))
+    db.session.commit()
+    assert contract.end_on == date(2026, 12, 31)
+    (flag,) = _flags(admin, "cumulative_threshold")
+    assert (flag.on, flag.amount, flag.figures["period"]) == (date(2026, 1, 1), D("225000.00"), 1)
+    terms.record_event(
+        admin,
+        contract,
+        TermEventKind.TERMINATION,
+        date(2026, 3, 1),
+        new_end=date(2026, 6, 30),
+        today=date(2026, 3, 15),
+    )
+    db.session.commit()
+    assert checks.periods(contract, TODAY, app.config) == [
+        (0, date(2024, 1, 1), D("150000.00")),
+        (1, date(2026, 1, 1), D("37500.00")),
+    ]
+    assert _flags(admin, "cumulative_threshold") == []
+
+
 def test_a_running_contract_without_an_end_date_is_flagged(
     app: Flask, admin: User, make_dossier: Callable[..., Dossier]
 ) -> None:

@@ -194,6 +194,10 @@ def test_deadline_windows_and_missed_for_the_reader(app: Flask, seeded: dict[str
     assert found == {
         ("2026-001", "end", date(2026, 1, 31), "open"),  # 16 days
         ("2026-001", "notice", date(2025, 12, 31), "missed"),  # 31 Jan - 1 month
+        # Every contract with a value gets its tender start (issue 18), not only European
+        # ones: 100,000 of services is a multiple private procedure; the running term ends
+        # 31 January 2026, 9 months earlier is 30 April 2025.
+        ("2026-001", "tender", date(2025, 4, 30), "missed"),
         ("2026-002", "option", date(2026, 2, 28), "open"),  # 31 Mar - 1 month of notice
         ("2026-002", "end", date(2026, 3, 31), "open"),
         ("2026-002", "tender", date(2027, 6, 30), "open"),  # max end 31 Mar 2028 - 9 months
@@ -210,7 +214,7 @@ def test_deadline_windows_and_missed_for_the_reader(app: Flask, seeded: dict[str
     # 180: + 2.
     for count, days in ((1, 30), (5, 90), (7, 180)):
         assert f"<strong>{count}</strong> binnen {days} dagen" in page
-    assert "<strong>1</strong> gemist" in page
+    assert "<strong>2</strong> gemist" in page  # 001's notice and tender start
 
 
 def test_automatic_renewal_and_reviews_in_the_admin_report(
@@ -220,11 +224,14 @@ def test_automatic_renewal_and_reviews_in_the_admin_report(
     d3 = {(r["kind"], r["due_on"], r["status"]) for r in rows if r["reference"] == "2026-003"}
     # Ended 30 June 2025, renewed to 30 June 2026; notice 3 months earlier: 30 March 2026.
     # Reviews every 12 months from 1 July 2023: the latest past one is 1 July 2025 (missed);
-    # 1 July 2026 falls after the running term. Works under 5,404,000: no tender.
+    # 1 July 2026 falls after the running term. Works of 1,000,000 lie under 5,404,000 but
+    # above the own policy's 150,000: a multiple private procedure, which starts 9 months
+    # before the running term's end (30 June 2026): 30 September 2025, missed.
     assert d3 == {
         ("end", date(2026, 6, 30), "open"),
         ("notice", date(2026, 3, 30), "open"),
         ("review", date(2025, 7, 1), "missed"),
+        ("tender", date(2025, 9, 30), "missed"),
     }
     assert not [r for r in rows if r["reference"] == "2026-004"]  # no end date: no deadlines
 
@@ -252,7 +259,8 @@ def test_a_manager_records_what_was_done_and_the_deadline_stops_being_missed(
     rows = _rows(reports.deadline_report(seeded["reader"], TODAY))
     notice = next(r for r in rows if r["reference"] == "2026-001" and r["kind"] == "notice")
     assert (notice["status"], notice["note"]) == ("acted_on", "Opgezegd per brief")
-    assert "<strong>0</strong> gemist" in reader.get("/reports/deadlines").text
+    # What remains missed is 001's tender start (30 April 2025), which nobody acted on.
+    assert "<strong>1</strong> gemist" in reader.get("/reports/deadlines").text
     event = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "deadline.status")
     ).one()
@@ -495,6 +503,13 @@ def test_calendar_feed_by_secret_token(app: Flask, seeded: dict[str, User]) -> N
     assert len(events) == 9
     assert ("Uiterste opzegdatum: 2026-001 Schoonmaak kantoren", date(2025, 12, 31)) in events
     assert ("Besluit over optie: 2026-002 Beveiliging", date(2026, 2, 28)) in events
+    # A tender start names the procedure the re-tender needs (500,000 of services: European).
+    [tender] = [
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["SUMMARY"]).startswith("Start nieuwe aanbesteding: 2026-005")
+    ]
+    assert "Benodigde procedure: Europese procedure" in str(tender["DESCRIPTION"])
     assert CANARY not in response.text
     assert app.test_client().get(url.replace(token[:4], "AAAA")).status_code == 404
     # A new address replaces the old one; revoking ends the new one too.
@@ -547,8 +562,9 @@ def test_dashboard_shows_own_dossiers_deadlines_documents_and_digest(
 ) -> None:
     manager = app.test_client(user=seeded["manager"]).get("/overview").text
     assert "2026-001" in manager and "2026-003" in manager and "2026-002" not in manager
-    # Digest: 001 ends in 16 days; missed: 001 notice, 003 review of 1 July 2025.
-    assert "u 1 termijn in de komende 30 dagen" in manager and "2 termijnen zijn gemist" in manager
+    # Digest: 001 ends in 16 days; missed: 001 notice, 003 review of 1 July 2025, and the
+    # tender starts of 001 (30 April 2025) and 003 (30 September 2025).
+    assert "u 1 termijn in de komende 30 dagen" in manager and "4 termijnen zijn gemist" in manager
     reader = app.test_client(user=seeded["reader"]).get("/overview").text
     assert "Uitvoeringsplan 2026" in reader and "Overeenkomst en SLA" not in reader  # confidential
     assert "Geen termijnen vragen" in reader  # a reader acts on no deadlines
@@ -596,13 +612,14 @@ def test_digest_is_mailed_to_managers_and_beheerders(
     by_to = {m["To"]: m for m in smtp_sink.messages}
     assert set(by_to) == {"admin@example.org", "manager@example.org"}  # not the reader
     manager = by_to["manager@example.org"]
-    assert "1 coming, 2 missed" in manager["Subject"]
+    assert "1 coming, 4 missed" in manager["Subject"]  # as on the dashboard, above
     body = manager.get_payload(decode=True).decode()
     assert "2026-001" in body and "2026-003" in body and CANARY not in body
     admin = by_to["admin@example.org"]
     # Missed: 001 notice, 003 review, 006 tender start and end-of-contract decision (both
-    # 15 May 2025, 9 months before its end). 006 ends in 31 days.
-    assert "1 komend, 4 gemist" in admin["Subject"]
+    # 15 May 2025, 9 months before its end), the tender starts of 001 and 003 (below the
+    # European threshold, under the own policy). 006 ends in 31 days.
+    assert "1 komend, 6 gemist" in admin["Subject"]
     assert CANARY in admin.get_payload(decode=True).decode()
     assert [d.upcoming[0].dossier.reference for d in [digest.compose(seeded["admin"], TODAY)]] == [
         "2026-001"

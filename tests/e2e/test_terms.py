@@ -103,3 +103,42 @@ def test_exercise_an_option_and_approve_the_end_decision(page: Any, server: Serv
     page.goto("/reports/terms")
     expect(page.locator("main")).to_contain_text("TRM-1")
     check_accessibility(page)
+
+
+def test_own_lead_times_on_the_register_form_move_the_derived_dates(
+    page: Any, server: Server
+) -> None:
+    """Ends 30 June 2030 with one option of 12 months (maximum end 30 June 2031); the contract
+    says the option is decided 6 months before the end (30 December 2029) and a new tender
+    takes 15 months (30 March 2030). Changing them on the edit form moves both dates."""
+    log_in(page, server)
+    page.goto("/dossiers/new")
+    page.fill("#reference", "LIFE-E2E-1")
+    page.fill("#title", "Zaaksysteem")
+    page.select_option("#status", "active")
+    page.fill("#start_on", "2026-07-01")
+    page.fill("#end_on", "2030-06-30")
+    page.fill("#option_count", "1")
+    page.fill("#option_months", "12")
+    page.fill("#option_lead_months", "6")
+    page.fill("#tender_lead_months", "15")
+    page.fill("#value", "900.000")
+    check_accessibility(page, "register-lead-times")
+    page.get_by_role("button", name="Dossier registreren").click()
+    page.wait_for_url("**/dossiers/LIFE-E2E-1")
+    page.goto("/dossiers/LIFE-E2E-1/term")
+    main = page.locator("main")
+    expect(main).to_contain_text("30 december 2029")
+    expect(main).to_contain_text("30 maart 2030")
+
+    page.goto("/dossiers/LIFE-E2E-1/edit")
+    expect(page.locator("#tender_lead_months")).to_have_value("15")
+    page.fill("#option_lead_months", "4")  # 30 June 2030 - 4 months = 28 February 2030
+    page.fill("#tender_lead_months", "20")  # 30 June 2031 - 20 months = 30 October 2029
+    page.get_by_role("button", name="Opslaan").click()
+    page.wait_for_url("**/dossiers/LIFE-E2E-1")
+    page.goto("/dossiers/LIFE-E2E-1/term")
+    expect(main).to_contain_text("28 februari 2030")
+    expect(main).to_contain_text("30 oktober 2029")
+    expect(main).not_to_contain_text("30 december 2029")
+    expect(main).not_to_contain_text("30 maart 2030")
