@@ -640,6 +640,8 @@ ENDPOINTS: dict[str, str] = {
     "intake.index": LOGGED_IN,
     "intake.assign": LOGGED_IN,
     "intake.discard": LOGGED_IN,
+    # The MDTO transfer package of a visible dossier: can_export_transfer inside.
+    "transfer.package": LOGGED_IN,
 }
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import bagit
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from dossier import audit, mdto, pdf_rendering, records
@@ -92,8 +93,10 @@ def _settings() -> tuple[mdto.Ref, str]:
     name = (config.get("TRANSFER_ORGANISATION_NAME") or "").strip()
     if not name:
         raise TransferError(
-            "no archiefvormer is configured: set TRANSFER_ORGANISATION_NAME (and, if known, "
-            "TRANSFER_ORGANISATION_ID) first"
+            _(
+                "no archiefvormer is configured: set TRANSFER_ORGANISATION_NAME (and, if known, "
+                "TRANSFER_ORGANISATION_ID) first"
+            )
         )
     creator = mdto.Ref(
         name,
@@ -125,7 +128,10 @@ def _category(dossier: Dossier) -> SelectionCategory:
     category, _default = records.category_of(dossier)
     if category is None:
         raise TransferError(
-            f"dossier {dossier.reference} has no selection-list category: assign one first"
+            _(
+                "dossier %(reference)s has no selection-list category: assign one first",
+                reference=dossier.reference,
+            )
         )
     return category
 
@@ -165,50 +171,68 @@ def _piece_id(dossier: Dossier, document: Document, number: int) -> str:
     return f"{dossier.reference}/{document.id}/{number}"
 
 
-def _piece_ref(dossier: Dossier, document: Document, version: DocumentVersion, ctx: _Context):  # type: ignore[no-untyped-def]
+def _piece_ref(
+    dossier: Dossier, document: Document, version: DocumentVersion, ctx: _Context
+) -> mdto.Ref:
     name = f"{document.title} (versie {version.number})"
     return mdto.Ref(name, _piece_id(dossier, document, version.number), ctx.source)
 
 
-def _write_file(
-    ctx: _Context, folder: Path, name: str, data: bytes, kind: str, represents: mdto.Ref, ident: str
-) -> mdto.Ref:  # noqa: E501
-    path = folder / name
-    path.write_bytes(data)
-    relative = path.relative_to(ctx.root).as_posix()
-    ref = mdto.Ref(name, ident, ctx.source)
+def _describe(ctx: _Context, path: Path, kind: str, represents: mdto.Ref, ident: str) -> mdto.Ref:
+    """Write the bestand sidecar of a file already in the package, from its bytes on disk."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        head = stream.read(1024)
+        digest.update(head)
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    size = path.stat().st_size
+    ref = mdto.Ref(path.name, ident, ctx.source)
     facts = mdto.FileObject(
         identification=ref,
-        size=len(data),
-        file_format=mdto.file_format(kind, data[:1024]),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=size,
+        file_format=mdto.file_format(kind, head),
+        sha256=digest.hexdigest(),
         checked_at=ctx.now,
-        url=relative,
+        url=path.relative_to(ctx.root).as_posix(),
         represents=represents,
     )
-    (folder / f"{name}.bestand.mdto.xml").write_bytes(mdto.file_object_xml(facts))
+    path.with_name(f"{path.name}.bestand.mdto.xml").write_bytes(mdto.file_object_xml(facts))
     ctx.summary.files += 1
-    ctx.summary.payload_bytes += len(data)
+    ctx.summary.payload_bytes += size
     return ref
 
 
-def _read_blob(dossier: Dossier, version: DocumentVersion) -> bytes:
+def _copy_blob(dossier: Dossier, version: DocumentVersion, target: Path) -> None:
+    """Stream the version's blob to `target`; TransferError when it is missing or damaged."""
     from dossier import services
 
+    digest = hashlib.sha256()
     try:
-        with services.blob_store().open(version.blob_key) as stream:
-            data = stream.read()
+        with services.blob_store().open(version.blob_key) as source, target.open("wb") as out:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
     except BlobNotFound as exc:
         raise TransferError(
-            f"dossier {dossier.reference}: the file of {version.document.title!r} version "
-            f"{version.number} is missing from the blob store"
+            _(
+                "dossier %(reference)s: the file of %(title)s version %(number)d is missing "
+                "from the blob store",
+                reference=dossier.reference,
+                title=version.document.title,
+                number=version.number,
+            )
         ) from exc
-    if hashlib.sha256(data).hexdigest() != version.blob_key:
+    if digest.hexdigest() != version.blob_key:
         raise TransferError(
-            f"dossier {dossier.reference}: the file of {version.document.title!r} version "
-            f"{version.number} is damaged (its SHA-256 no longer matches)"
+            _(
+                "dossier %(reference)s: the file of %(title)s version %(number)d is damaged "
+                "(its SHA-256 no longer matches)",
+                reference=dossier.reference,
+                title=version.document.title,
+                number=version.number,
+            )
         )
-    return data
 
 
 def rendition_html(title: str, text: str) -> str:
@@ -229,22 +253,19 @@ def _add_version(
     document: Document,
     version: DocumentVersion,
     base: mdto.InformationObject,
-) -> mdto.Ref:  # noqa: E501
+) -> mdto.Ref:
     ref = _piece_ref(dossier, document, version, ctx)
     folder_name = safe_name(f"{dossier.reference}-d{document.id}-v{version.number}")
     folder = ctx.root / safe_name(dossier.reference) / folder_name
     folder.mkdir(parents=True)
-    data = _read_blob(dossier, version)
-    original = safe_name(version.original_filename)
-    files = [
-        _write_file(ctx, folder, original, data, version.file_kind, ref, f"{ref.kenmerk}/origineel")
-    ]
+    original = folder / safe_name(version.original_filename)
+    _copy_blob(dossier, version, original)
+    files = [_describe(ctx, original, version.file_kind, ref, f"{ref.kenmerk}/origineel")]
     if version.file_kind in TEXT_KINDS and (version.text or "").strip():
         pdf = pdf_rendering.render(rendition_html(document.title, version.text or ""), "pdf/a-2b")
-        stem = original.rsplit(".", 1)[0] if "." in original else original
-        files.append(
-            _write_file(ctx, folder, f"{stem}-pdfa.pdf", pdf, "pdfa-2b", ref, f"{ref.kenmerk}/pdfa")
-        )
+        rendition = folder / f"{original.stem}-pdfa.pdf"
+        rendition.write_bytes(pdf)
+        files.append(_describe(ctx, rendition, "pdfa-2b", ref, f"{ref.kenmerk}/pdfa"))
         ctx.summary.renditions += 1
     related = []
     if version.number > 1:
@@ -357,16 +378,10 @@ def _add_dossier(ctx: _Context, dossier: Dossier) -> None:
     for document in _documents(dossier):
         for version in sorted(document.versions, key=lambda v: v.number):
             base.parts.append(_add_version(ctx, dossier, document, version, base))
-    trail = json.dumps(audit_excerpt(dossier), indent=1, ensure_ascii=False).encode()
-    trail_ref = _write_file(
-        ctx,
-        folder,
-        AUDIT_FILE,
-        trail,
-        "json",
-        base.identification,
-        f"{dossier.reference}/audittrail",
-    )
+    trail = folder / AUDIT_FILE
+    trail.write_text(json.dumps(audit_excerpt(dossier), indent=1, ensure_ascii=False), "utf-8")
+    ident = f"{dossier.reference}/audittrail"
+    trail_ref = _describe(ctx, trail, "json", base.identification, ident)
     base.additional_metadata.append(trail_ref)
     name = f"{safe_name(dossier.reference)}.mdto.xml"
     (folder / name).write_bytes(mdto.information_object_xml(base))
@@ -377,9 +392,9 @@ def export(actor: User | None, dossiers: Sequence[Dossier], out: Path) -> Summar
     """Write the transfer package of `dossiers` to `out` (a new folder, or a .zip file) and
     audit the export per dossier; the caller commits. TransferError leaves nothing behind."""
     if not dossiers:
-        raise TransferError("no dossier to export")
+        raise TransferError(_("no dossier to export"))
     if out.exists():
-        raise TransferError(f"{out} already exists; choose a new path")
+        raise TransferError(_("%(path)s already exists; choose a new path", path=str(out)))
     creator, source = _settings()
     for dossier in dossiers:
         _category(dossier)  # refuse before writing anything

@@ -21,11 +21,20 @@ import pytest
 import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from lxml import etree
 from pypdf import PdfReader
 
-from dossier import access, documents, indexing, mdto, records, transfer, transfer_verify
+from dossier import (
+    access,
+    documents,
+    indexing,
+    mdto,
+    memberships,
+    records,
+    transfer,
+    transfer_verify,
+)
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -445,3 +454,53 @@ def test_cli_exports_verifies_and_reports_a_flipped_byte(
     faulty = invoke("transfer", "verify", str(out))
     assert faulty.exit_code == 1
     assert f"FAULT {target.relative_to(out).as_posix()}: SHA-256" in faulty.output
+
+
+# The download on the dossier page
+
+
+def test_an_archivist_downloads_the_package_of_a_dossier_as_a_zip(
+    filled: Dossier,
+    archivist: User,
+    admin: User,
+    make_user: Callable[..., User],
+    client_for: Callable[[User | None], FlaskClient],
+    tmp_path: Path,
+) -> None:
+    page = client_for(archivist).get(f"/dossiers/{filled.reference}")
+    assert b'id="transfer-package"' in page.data
+    beheerder = make_user("mdto-web-beheerder@example.org", GlobalRole.BEHEERDER)
+    memberships.set_role(admin, filled, beheerder, MemberRole.BEHEERDER)
+    db.session.commit()
+    page = client_for(beheerder).get(f"/dossiers/{filled.reference}")
+    assert page.status_code == 200 and b'id="transfer-package"' not in page.data
+    refused = client_for(beheerder).post(f"/dossiers/{filled.reference}/transfer.zip")
+    assert refused.status_code == 403
+
+    response = client_for(archivist).post(f"/dossiers/{filled.reference}/transfer.zip")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "overbrenging-MDTO-001.zip" in response.headers["Content-Disposition"]
+    package = tmp_path / "download.zip"
+    package.write_bytes(response.get_data())
+    response.close()
+    assert transfer_verify.verify(package) == []
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)
+    ).all()
+    assert [e.actor_id for e in events] == [archivist.id]
+
+
+def test_the_download_explains_a_missing_organisation_and_audits_nothing(
+    app: Flask, filled: Dossier, archivist: User, client_for: Callable[[User | None], FlaskClient]
+) -> None:
+    app.config["TRANSFER_ORGANISATION_NAME"] = ""
+    client = client_for(archivist)
+    response = client.post(f"/dossiers/{filled.reference}/transfer.zip")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    assert "TRANSFER_ORGANISATION_NAME" in page.get_data(as_text=True)
+    assert not db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)
+    ).all()
