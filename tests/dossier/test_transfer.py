@@ -191,6 +191,17 @@ def test_every_version_is_an_archiefstuk_with_its_original_and_a_pdfa_rendition(
     rendition = second / "contract_v2-pdfa.pdf"
     reader = PdfReader(rendition)
     assert _pdfa_identification(reader) == ("2", "B")
+    # What PDF/A-2b needs beyond the claim: an output intent and every font embedded.
+    intents = reader.trailer["/Root"]["/OutputIntents"]
+    assert intents[0].get_object()["/S"] == "/GTS_PDFA1"
+    fonts = [
+        font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()
+    ]
+    assert fonts
+    for font in fonts:
+        descendants = font.get("/DescendantFonts")
+        descriptor = (descendants[0].get_object() if descendants else font)["/FontDescriptor"]
+        assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
     assert "Artikel 2 Prijs" in "".join(page.extract_text() for page in reader.pages)
 
     facts = mdto.file_facts((second / "contract_v2-pdfa.pdf.bestand.mdto.xml").read_bytes())
