@@ -32,7 +32,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import bagit
@@ -275,10 +275,15 @@ def _add_version(
             ctx.source,
         )
         related.append((previous, mdto.Term("Vorige versie", OWN_LIST, "vorige_versie")))
+    valuation, retention, category = base.valuation, base.retention, base.category
+    own = records.document_category(document)  # a category of its own, where the list allows
+    if own is not None:
+        valuation, category = _valuation(own), _category_term(ctx, own)
+        retention = _retention(own, None, records.document_disposal_date(document))
     piece = mdto.InformationObject(
         identification=ref,
         level=mdto.Term("Archiefstuk", mdto.AGGREGATION_LIST),
-        valuation=base.valuation,
+        valuation=valuation,
         creator=ctx.creator,
         restrictions=_restrictions(document.is_confidential, dossier.personal_data),
         keywords=[document.kind.value],
@@ -288,8 +293,8 @@ def _add_version(
             if document.document_date
             else None
         ),
-        retention=base.retention,
-        category=base.category,
+        retention=retention,
+        category=category,
         part_of=[_dossier_ref(dossier, ctx)],
         representations=files,
         related=related,
@@ -329,15 +334,23 @@ def audit_excerpt(dossier: Dossier) -> list[dict[str, object]]:
     return rows
 
 
-def _dossier_object(ctx: _Context, dossier: Dossier) -> mdto.InformationObject:
-    category = _category(dossier)
-    start = records.retention_start(dossier)
-    retention = mdto.Retention(
+def _category_term(ctx: _Context, category: SelectionCategory) -> mdto.Term:
+    return mdto.Term(category.description, "Selectielijst " + ctx.creator.name, category.code)
+
+
+def _retention(category: SelectionCategory, start: date | None, end: date | None) -> mdto.Retention:
+    return mdto.Retention(
         trigger=mdto.Term(_TRIGGERS[category.trigger], OWN_LIST, category.trigger.value),
         start_on=start,
         years=category.retention_years if category.valuation == Valuation.DESTROY else None,
-        end_on=records.disposal_date(dossier),
+        end_on=end,
     )
+
+
+def _dossier_object(ctx: _Context, dossier: Dossier) -> mdto.InformationObject:
+    category = _category(dossier)
+    start = records.retention_start(dossier)
+    retention = _retention(category, start, records.disposal_date(dossier))
     involved = []
     if dossier.supplier is not None:
         supplier = dossier.supplier
@@ -364,9 +377,7 @@ def _dossier_object(ctx: _Context, dossier: Dossier) -> mdto.InformationObject:
         coverage=coverage,
         language="nl",
         retention=retention,
-        category=mdto.Term(
-            category.description, "Selectielijst " + ctx.creator.name, category.code
-        ),
+        category=_category_term(ctx, category),
         involved=involved,
     )
 

@@ -133,9 +133,10 @@ def test_package_of_a_dossier_validates_against_the_mdto_schema(
     package = tmp_path / "package"
     summary = _export(archivist, [filled], package)
 
-    # 5 versions of 4 documents: each an archiefstuk; files: 5 originals, 3 text renditions
-    # (two contract versions and the letter; the Word annex too when it held text), the trail.
+    # 5 versions of 4 documents: each an archiefstuk; files: 5 originals, 4 PDF/A renditions
+    # (two contract versions, the Word annex and the letter; not the PDF), the audit trail.
     assert summary.archiefstukken == 5
+    assert (summary.renditions, summary.files) == (4, 5 + 4 + 1)
     schema = etree.XMLSchema(etree.parse(str(mdto.SCHEMA_FILE)))
     sidecars = _sidecars(package)
     for sidecar in sidecars:
@@ -211,7 +212,7 @@ def test_every_version_is_an_archiefstuk_with_its_original_and_a_pdfa_rendition(
     assert fmt.findtext("m:bestand/m:bestandsformaat/m:begripCode", namespaces=NS) == "fmt/477"
     # A PDF is durable already: no rendition beside it.
     report_dirs = [p for p in (package / "data" / "MDTO-001").iterdir() if p.is_dir()]
-    assert sum(1 for d in report_dirs for f in d.glob("*-pdfa.pdf")) >= 3
+    assert sum(1 for d in report_dirs for f in d.glob("*-pdfa.pdf")) == 4
     pdf_dir = next(d for d in report_dirs if (d / "rapport.pdf").exists())
     assert not list(pdf_dir.glob("*-pdfa.pdf"))
 
@@ -515,3 +516,31 @@ def test_the_download_explains_a_missing_organisation_and_audits_nothing(
     assert not db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)
     ).all()
+
+
+def test_a_document_with_a_category_of_its_own_carries_it_in_its_archiefstuk(
+    filled: Dossier, archivist: User, tmp_path: Path
+) -> None:
+    letter = db.session.scalar(
+        sa.select(Document).where(
+            Document.dossier_id == filled.id, Document.kind == DocumentKind.CORRESPONDENCE
+        )
+    )
+    records.set_document_category(archivist, letter, records.category_by_code("VB-INK-06"))
+    db.session.commit()
+    package = tmp_path / "package"
+    _export(archivist, [filled], package)
+    assert transfer_verify.verify(package) == []
+    folder = package / "data" / "MDTO-001" / f"MDTO-001-d{letter.id}-v1"
+    piece = etree.parse(str(folder / f"MDTO-001-d{letter.id}-v1.mdto.xml")).find(
+        "m:informatieobject", NS
+    )
+    assert piece.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-06"
+    assert piece.findtext("m:bewaartermijn/m:termijnLooptijd", namespaces=NS) == "P5Y"
+    restriction = piece.findtext(
+        "m:beperkingGebruik/m:beperkingGebruikType/m:begripLabel", namespaces=NS
+    )
+    assert restriction == "Vertrouwelijk"
+    other = package / "data" / "MDTO-001" / "MDTO-001.mdto.xml"
+    dossier_xml = etree.parse(str(other)).find("m:informatieobject", NS)
+    assert dossier_xml.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-01"
