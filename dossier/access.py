@@ -192,6 +192,12 @@ def can_propose_disposal(user: User) -> bool:
     return user.global_role in (GlobalRole.ARCHIVIST, GlobalRole.ADMIN)
 
 
+def can_export_transfer(user: User) -> bool:
+    """Making an MDTO transfer package of a whole dossier (confidential documents included):
+    archivists and administrators."""
+    return user.global_role in (GlobalRole.ARCHIVIST, GlobalRole.ADMIN)
+
+
 def can_review_disposal(user: User) -> bool:
     """Excluding, approving and cancelling destruction: the archivist only."""
     return user.is_archivist
@@ -636,6 +642,8 @@ ENDPOINTS: dict[str, str] = {
     "intake.index": LOGGED_IN,
     "intake.assign": LOGGED_IN,
     "intake.discard": LOGGED_IN,
+    # The MDTO transfer package of a visible dossier: can_export_transfer inside.
+    "transfer.package": LOGGED_IN,
 }
 
 

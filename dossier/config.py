@@ -199,6 +199,13 @@ class Defaults:
         "works": "VB-INK-02",
         "default": "VB-INK-01",
     }
+    # Transfer packages in MDTO (dossier/transfer.py): the archiefvormer every informatieobject
+    # names (required before a package can be made), its identifier (e.g. its TOOI URI) and the
+    # register that identifier comes from, and the name identifiers of this system are given with.
+    TRANSFER_ORGANISATION_NAME = ""
+    TRANSFER_ORGANISATION_ID = ""
+    TRANSFER_ORGANISATION_ID_SOURCE = "TOOI"
+    TRANSFER_SOURCE_SYSTEM = "Dossier"
     # Dashboards and reports show disposals due within this many days.
     DISPOSAL_HORIZON_DAYS = 180
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones

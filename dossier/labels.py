@@ -262,6 +262,7 @@ AUDIT_ACTION = {
     AuditAction.DISPOSAL_DESTROY: _l("Dossier content destroyed"),
     AuditAction.HOLD_PLACE: _l("Legal hold placed"),
     AuditAction.HOLD_LIFT: _l("Legal hold lifted"),
+    AuditAction.TRANSFER_EXPORT: _l("Transfer package (MDTO) exported"),
 }
 VALUATION = {Valuation.KEEP: _l("keep permanently"), Valuation.DESTROY: _l("destroy")}
 RETENTION_TRIGGER = {

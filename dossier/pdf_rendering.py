@@ -21,8 +21,9 @@ class Unavailable(RuntimeError):
     """WeasyPrint cannot load here (Pango is missing from the system)."""
 
 
-def render(html: str) -> bytes:
-    """The PDF of `html`, a page rendered by this application (its print media rules apply)."""
+def render(html: str, variant: str | None = None) -> bytes:
+    """The PDF of `html`, a page rendered by this application (its print media rules apply);
+    `variant` asks WeasyPrint for a PDF flavour such as "pdf/a-2b" (transfer renditions)."""
     # Imported on use: WeasyPrint loads Pango, which the rest of the application never needs.
     try:
         from weasyprint import HTML
@@ -49,7 +50,7 @@ def render(html: str) -> bytes:
             )
 
     document = HTML(string=html, base_url="file:///", url_fetcher=StaticOnly())
-    return document.write_pdf()  # type: ignore[no-any-return]
+    return document.write_pdf(pdf_variant=variant)  # type: ignore[no-any-return]
 
 
 def _mime(path: Path) -> str:

@@ -75,6 +75,7 @@ class AuditAction(enum.StrEnum):
     DISPOSAL_DESTROY = "disposal.destroy"
     HOLD_PLACE = "hold.place"
     HOLD_LIFT = "hold.lift"
+    TRANSFER_EXPORT = "transfer.export"
     NOTICE_SEND = "notice.send"
     DOSSIER_FOLLOW = "dossier.follow"
     DOSSIER_UNFOLLOW = "dossier.unfollow"

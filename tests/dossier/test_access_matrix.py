@@ -537,6 +537,10 @@ SPEC: dict[tuple[str, str], Case] = {
         data_for=lambda ids: {f"a{ids['intake_id']}-dossier": "2025-001"},
         missing_keeps_403=True,
     ),
+    # The MDTO transfer package: archivist and administrator. The matrix's application names
+    # no archiefvormer, so the export is refused with a message (303 back to the dossier);
+    # tests/dossier/test_transfer.py downloads a real package.
+    ("transfer.package", "POST"): Case(own=dossier_scoped(303, HOLDERS), data=dict),
     ("intake.discard", "POST"): Case(
         own=global_only(302, INTAKE_USERS),
         data_for=lambda ids: {f"d{ids['intake_id']}-reason": "dubbel ontvangen"},

@@ -64,6 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {**os.environ, "DOSSIER_INSTANCE_PATH": str(instance)}
     for name in ("DOSSIER_DATABASE_URL", "DOSSIER_TEST_DATABASE_URL"):
         env.pop(name, None)  # the embedded default: SQLite in the instance folder
+    env["DOSSIER_TRANSFER_ORGANISATION_NAME"] = "Gemeente Voorbeeld"  # MDTO transfer packages
     init = subprocess.run(
         [_dossier_command(), "init"], env=env, capture_output=True, text=True, timeout=120
     )
