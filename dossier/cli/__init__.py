@@ -5,7 +5,7 @@ The commands live in one module per group: `instance` (init, run, worker), `main
 create-group, grant, revoke), `filing` (import, register import/export) and `information`
 (search, digest, report), `notices` (deliver-notices), `records` (import-selection-list,
 propose-disposal, purge-disposals), `intake` (mail and
-folder intake); `common` holds what they share.
+folder intake), `webhooks` (webhook-deadlines, deliver-webhooks); `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dossier.cli import (
     notices,
     records,
     users,
+    webhooks,
 )
 
 
@@ -39,7 +40,17 @@ def cli() -> None:
     """Dossier: versioned contract dossiers."""
 
 
-for _group in (instance, maintenance, users, filing, information, notices, records, intake):
+for _group in (
+    instance,
+    maintenance,
+    users,
+    filing,
+    information,
+    notices,
+    records,
+    intake,
+    webhooks,
+):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 
