@@ -274,7 +274,9 @@ def test_only_chosen_events_of_active_webhooks_are_queued(
     document = _file(admin, dossier, "Brief\n")  # nobody chose document.filed
     with documents.receive(io.BytesIO(b"Brief, tweede versie\n"), "brief.txt") as upload:
         documents.add_version(admin, document, upload)
-    dossiers.update_dossier(admin, dossier, {"title": f"Nieuw {CANARY}", "value": Decimal("125000")})
+    dossiers.update_dossier(
+        admin, dossier, {"title": f"Nieuw {CANARY}", "value": Decimal("125000")}
+    )
     db.session.commit()
     while webhooks.deliver_due():
         pass
