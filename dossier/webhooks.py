@@ -557,16 +557,17 @@ def due_count() -> int:
     )
 
 
-def watch(app: Flask) -> threading.Thread:
+def watch(app: Flask, stop: threading.Event | None = None) -> threading.Thread:
     """In the embedded set-up (no `dossier worker`), wake the web process's drain when a
-    retry falls due: otherwise nothing would until the next change is committed."""
+    retry falls due: otherwise nothing would until the next change is committed. Runs until
+    `stop` is set (the life of the process when not given)."""
     from dossier import indexing
 
     interval = float(app.config["WEBHOOK_POLL_SECONDS"])
+    stop = stop or threading.Event()
 
     def loop() -> None:
-        while True:
-            time.sleep(interval)
+        while not stop.wait(interval):
             try:
                 with app.app_context():
                     due = due_count()

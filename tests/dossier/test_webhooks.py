@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import force_locale
 
 from dossier import documents, dossiers, indexing, webhooks
 from dossier.errors import DomainError, ValidationError
@@ -33,6 +36,7 @@ from dossier.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from tests.conftest import ROOT
 from tests.webhook_receiver import Receiver
 
 CANARY = "zwavelzuurkanarie"  # in texts and titles that must never leave in a delivery
@@ -358,7 +362,7 @@ def test_deadlines_are_signalled_once_per_threshold(
 def test_addresses_other_than_http_and_https_are_refused(
     app: Flask, admin: User, url: str, message: str
 ) -> None:
-    with app.test_request_context(), pytest.raises(ValidationError) as caught:
+    with force_locale("en"), pytest.raises(ValidationError) as caught:
         webhooks.create_webhook(admin, {"name": "X", "url": url, "events": ALL_EVENTS})
     assert message in caught.value.errors["url"]
     db.session.rollback()
@@ -368,7 +372,7 @@ def test_addresses_other_than_http_and_https_are_refused(
 @pytest.mark.any_database
 def test_no_events_or_unknown_ones_are_refused(app: Flask, admin: User) -> None:
     for events in ([], ["ping"], ["document.deleted"]):
-        with app.test_request_context(), pytest.raises(ValidationError) as caught:
+        with force_locale("en"), pytest.raises(ValidationError) as caught:
             webhooks.create_webhook(
                 admin, {"name": "X", "url": "https://example.org/", "events": events}
             )
@@ -436,3 +440,68 @@ def test_a_ping_goes_to_an_inactive_webhook_on_request(
     (got,) = receiver.received
     assert got.verify(secret) and got.payload["event"] == WebhookEvent.PING.value
     assert got.payload["test"] is True
+
+
+def test_the_readme_receiver_example_verifies_a_real_delivery(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Webhooks") :]
+    start = section.index("```python\n") + len("```python\n")
+    namespace: dict[str, Any] = {}
+    exec(section[start : section.index("```", start)], namespace)  # the example as printed
+    webhook, secret = make_webhook(receiver.url)
+    webhooks.send_test(admin, webhook)
+    db.session.commit()
+    webhooks.deliver_due()
+    (got,) = receiver.received
+    header = got.headers["X-Dossier-Signature"]
+    assert namespace["verify"](secret, header, got.body)
+    assert not namespace["verify"](secret, header, got.body + b" ")
+    assert not namespace["verify"](webhooks.new_secret(), header, got.body)
+    old = header.replace(header.split(",")[0], f"t={int(time.time()) - 3600}")
+    assert not namespace["verify"](secret, old, got.body)
+
+
+def test_without_a_worker_the_web_process_retries_when_due(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    """`dossier run` in the embedded set-up: the watcher wakes the background drain when a
+    retry falls due, with no change committed in between."""
+    app.config.update(WEBHOOK_RETRY_SECONDS=0.3, WEBHOOK_POLL_SECONDS=0.1)
+    webhook, secret = make_webhook(receiver.url, ["document.filed"])
+    receiver.stop()
+    _file(admin, make_dossier("2025-040"), "Brief\n")
+    webhooks.deliver_due()  # refused: waits for its retry
+    db.session.commit()
+    receiver.start()
+    stop = threading.Event()
+    watcher = webhooks.watch(app, stop)
+    try:
+        deadline = time.monotonic() + 20
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        watcher.join()
+    (got,) = receiver.received
+    assert got.verify(secret)
+    deadline = time.monotonic() + 10
+    while _delivered_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _delivered_count() == 1
+    while id(app) in indexing._kicked and time.monotonic() < deadline:  # let the drain end
+        time.sleep(0.05)
+
+
+def _delivered_count() -> int:
+    db.session.rollback()  # see the background drain's commits
+    query = sa.select(sa.func.count()).where(WebhookDelivery.status == DeliveryStatus.DELIVERED)
+    return db.session.scalar(query.select_from(WebhookDelivery)) or 0
