@@ -464,6 +464,12 @@ def can_administer(user: User) -> bool:
     return user.is_admin
 
 
+def can_manage_webhooks(user: User) -> bool:
+    """Registering webhooks and reading their delivery log: the functioneel beheerder only
+    (an address outside the organisation hears of every dossier)."""
+    return user.is_admin
+
+
 # Every endpoint, and who may reach it at all. A request to an endpoint missing here is refused
 # (deny by default); the object-level checks stay in the views, through the enforcers below.
 PUBLIC = "public"  # reachable without logging in
@@ -644,6 +650,16 @@ ENDPOINTS: dict[str, str] = {
     "intake.discard": LOGGED_IN,
     # The MDTO transfer package of a visible dossier: can_export_transfer inside.
     "transfer.package": LOGGED_IN,
+    # Webhooks: can_manage_webhooks, checked for the whole blueprint.
+    "webhooks.index": LOGGED_IN,
+    "webhooks.create": LOGGED_IN,
+    "webhooks.show": LOGGED_IN,
+    "webhooks.update": LOGGED_IN,
+    "webhooks.delete": LOGGED_IN,
+    "webhooks.new_secret": LOGGED_IN,
+    "webhooks.send_test": LOGGED_IN,
+    "webhooks.delivery": LOGGED_IN,
+    "webhooks.redeliver": LOGGED_IN,
 }
 
 

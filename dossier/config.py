@@ -277,6 +277,18 @@ class Defaults:
     INTAKE_AS: str | None = None
     INTAKE_INTERVAL_SECONDS = 60.0  # `dossier intake` without --once: one pass this often
 
+    # Webhooks (dossier/webhooks.py): a delivery the receiver did not accept (2xx) is tried
+    # again after WEBHOOK_RETRY_SECONDS, doubling per attempt up to an hour, at most
+    # WEBHOOK_MAX_ATTEMPTS times (about four hours with the defaults). Each request waits at most
+    # the connect and read timeouts. Deadlines are signalled once per threshold (days ahead).
+    # Without a `dossier worker`, the web process looks for due retries this often.
+    WEBHOOK_RETRY_SECONDS = 60.0
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_CONNECT_TIMEOUT = 5.0
+    WEBHOOK_READ_TIMEOUT = 10.0
+    WEBHOOK_DEADLINE_DAYS = (90, 30, 7)
+    WEBHOOK_POLL_SECONDS = 15.0
+
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` from defaults, the instance file and the environment, in that order."""

@@ -27,7 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit, crash, plans
+from dossier import audit, crash, plans, webhooks
 from dossier.errors import IntegrityFailure, StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.filenames import clean_filename
@@ -335,6 +335,7 @@ def file_document(
     )
     add_version(actor, document, upload, comment=comment, locked=True, imported_from=imported_from)
     _link_to_plan(actor, document)
+    webhooks.document_filed(document)
     return document
 
 
@@ -404,6 +405,7 @@ def add_version(
         | ({"imported_from": imported_from} if imported_from else {}),
     )
     db.session.add(OutboxItem(topic=OutboxTopic.VERSION_EXTRACT, object_id=version.id))
+    webhooks.version_added(document, number)
     db.session.flush()
     crash.point("upload.before_commit")
     return version

@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit, memberships
+from dossier import audit, memberships, webhooks
 from dossier.errors import DomainError, StaleEdit, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -341,6 +341,7 @@ def create_dossier(actor: User, values: dict[str, Any]) -> Dossier:
         dossier_id=dossier.id,
         after=snapshot(dossier),
     )
+    webhooks.dossier_changed(dossier, "created")
     return dossier
 
 
@@ -379,6 +380,7 @@ def update_dossier(
             before={k: v[0] for k, v in changes.items()},
             after={k: v[1] for k, v in changes.items()},
         )
+        webhooks.dossier_changed(dossier, "updated", changes)
     return changes
 
 

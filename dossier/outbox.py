@@ -21,7 +21,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ __all__ = [
     "failed",
     "release_dead_claimants",
     "renew",
+    "retry_at",
     "worker_name",
 ]
 
@@ -144,6 +145,17 @@ def failed(item_id: int, exc: BaseException) -> None:
     item.claimed_by, item.claimed_until = "", None
     item.not_before = utcnow() + _backoff(item.attempts)
     db.session.commit()
+
+
+def retry_at(item_id: int, when: datetime, error: str) -> None:
+    """Release an item until `when` without counting a failed attempt, for work that counts
+    and limits its own attempts (webhook deliveries); in the caller's transaction."""
+    db.session.execute(
+        sa.update(OutboxItem)
+        .where(OutboxItem.id == item_id)
+        .values(claimed_by="", claimed_until=None, not_before=when, last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -305,6 +305,8 @@ def _documents_with_pending_work() -> dict[int, str]:
         sa.select(OutboxItem.topic, OutboxItem.object_id, OutboxItem.attempts)
     ).all()
     for topic, object_id, attempts in items:
+        if topic == OutboxTopic.WEBHOOK_DELIVER:
+            continue  # a delivery, not index work
         if topic == OutboxTopic.VERSION_EXTRACT:
             ids = db.session.scalars(
                 sa.select(DocumentVersion.document_id).where(DocumentVersion.id == object_id)

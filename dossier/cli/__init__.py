@@ -5,7 +5,8 @@ The commands live in one module per group: `instance` (init, run, worker), `main
 create-group, grant, revoke), `filing` (import, register import/export) and `information`
 (search, digest, report), `notices` (deliver-notices), `records` (import-selection-list,
 propose-disposal, purge-disposals), `intake` (mail and
-folder intake), `transfer` (MDTO transfer packages: export, verify); `common` holds what they share.
+folder intake), `transfer` (MDTO transfer packages: export, verify), `webhooks`
+(webhook-deadlines, deliver-webhooks); `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dossier.cli import (
     records,
     transfer,
     users,
+    webhooks,
 )
 
 
@@ -50,6 +52,7 @@ for _group in (
     records,
     intake,
     transfer,
+    webhooks,
 ):
     for _command in _group.COMMANDS:
         cli.add_command(_command)

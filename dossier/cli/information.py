@@ -14,8 +14,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from dossier import audit, database, deadlines, digest, labels, reports, searching
+from dossier import audit, database, deadlines, digest, labels, reports, searching, webhooks
 from dossier.cli.common import LANG_OPTION, acting_user, fail, require_database
+from dossier.extensions import db
 from dossier.spreadsheets import table_bytes
 from search.query import QueryRefused
 
@@ -134,6 +135,9 @@ def digest_command(send: bool, day: str | None) -> None:
     """Compose the daily digest of coming and missed deadlines for every manager and beheerder."""
     require_database()
     today = _parse_day(day)
+    if send:  # the daily run also tells webhooks of approaching deadlines (once each)
+        webhooks.signal_deadlines(today)
+        db.session.commit()
     with database.read_only():
         composed = [digest.compose(user, today) for user in digest.recipients()]
         wanted = [d for d in composed if not d.is_empty]

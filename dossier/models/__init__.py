@@ -90,6 +90,14 @@ from dossier.models.term import (
     TermEventKind,
 )
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
+from dossier.models.webhook import (
+    DeadlineSignal,
+    DeliveryStatus,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+)
 
 __all__ = [
     "ReviewOutcome",
@@ -190,4 +198,11 @@ __all__ = [
     "IntakeItem",
     "IntakeSource",
     "IntakeStatus",
+    # webhooks
+    "DeadlineSignal",
+    "DeliveryStatus",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

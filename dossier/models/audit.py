@@ -96,6 +96,12 @@ class AuditAction(enum.StrEnum):
     INTAKE_REFUSE = "intake.refuse"
     INTAKE_ASSIGN = "intake.assign"
     INTAKE_DISCARD = "intake.discard"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_UPDATE = "webhook.update"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_SECRET = "webhook.secret"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
+    WEBHOOK_TEST = "webhook.test"
 
 
 class OutboxTopic(enum.StrEnum):
@@ -105,6 +111,7 @@ class OutboxTopic(enum.StrEnum):
     DOCUMENT_INDEX = "document.index"  # (re)write one document's units in the index
     DOCUMENT_REMOVE = "document.remove"  # take a withdrawn document out of the index
     DOSSIER_INDEX = "dossier.index"  # a dossier's indexed fields changed: its documents
+    WEBHOOK_DELIVER = "webhook.deliver"  # send one webhook delivery (dossier/webhooks.py)
 
 
 class AuditEvent(Base):

@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
         spend,
         terms,
         transfer,
+        webhooks,
     )
 
     app.register_blueprint(auth.bp)
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(amendments.bp)
     app.register_blueprint(intake.bp)
     transfer.init_app(app)
+    app.register_blueprint(webhooks.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

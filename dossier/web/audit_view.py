@@ -112,6 +112,7 @@ _OBJECT_NAMES: dict[str, tuple[Any, str]] = {
     "contact_mandate": (_l("Mandate"), "contact"),
     "kpi": (_l("KPI"), "name"),
     "notice": (_l("Notice"), "subject"),
+    "webhook": (_l("Webhook"), "name"),
 }
 # What a lock-out closed (dossier/throttling.py).
 _LOCK_SCOPE: dict[str, Any] = {

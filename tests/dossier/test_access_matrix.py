@@ -41,6 +41,7 @@ from dossier import (
     relations,
     reports,
     spend_import,
+    webhooks,
 )
 from dossier.extensions import db
 from dossier.models import (
@@ -127,6 +128,13 @@ DOSSIER_EDIT = {
 }
 
 SPEND_IMPORTERS = {"admin", "beheerder"}
+# Never delivered here: nothing drains the outbox in these tests.
+WEBHOOK = {
+    "name": "Matrix",
+    "url": "https://example.invalid/hook",
+    "events": ["document.filed"],
+    "is_active": "y",
+}
 INTAKE_USERS = {"admin", "beheerder"}
 SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
 
@@ -287,6 +295,26 @@ SPEC: dict[tuple[str, str], Case] = {
         missing_keeps_403=True,
     ),
     ("admin.remove_group_member", "POST"): Case(
+        own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
+    ),
+    # Webhooks: administrators only (can_manage_webhooks for the whole blueprint).
+    ("webhooks.index", "GET"): Case(own=global_only(200, {"admin"})),
+    ("webhooks.create", "POST"): Case(own=global_only(200, {"admin"}), data=lambda: WEBHOOK),
+    ("webhooks.show", "GET"): Case(own=global_only(200, {"admin"}), missing_keeps_403=True),
+    ("webhooks.update", "POST"): Case(
+        own=global_only(302, {"admin"}), data=lambda: WEBHOOK, missing_keeps_403=True
+    ),
+    ("webhooks.delete", "POST"): Case(
+        own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
+    ),
+    ("webhooks.new_secret", "POST"): Case(
+        own=global_only(200, {"admin"}), data=dict, missing_keeps_403=True
+    ),
+    ("webhooks.send_test", "POST"): Case(
+        own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
+    ),
+    ("webhooks.delivery", "GET"): Case(own=global_only(200, {"admin"}), missing_keeps_403=True),
+    ("webhooks.redeliver", "POST"): Case(
         own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
     ),
     # Reports: every logged-in user gets them, computed over what they may see.
@@ -693,6 +721,8 @@ def build_world() -> dict[str, Any]:
         path.write_bytes(SPEND_CSV)
         pending = spend_import.preview(people["admin"], path, "finance")
     disposal = _disposal_list(own)
+    webhook, _secret = webhooks.create_webhook(people["admin"], WEBHOOK)
+    test_delivery = webhooks.send_test(people["admin"], webhook)
     # Related dossiers of the beheerder's, and a pending end-of-contract decision in each.
     _dossier(people["beheerder"], "2025-003")
     _dossier(people["beheerder"], "2025-004")
@@ -724,6 +754,8 @@ def build_world() -> dict[str, Any]:
             "item_id": disposal.items[0].id,
             "decision_id": own_decision.id,
             "relation_id": own_relation.id,
+            "webhook_id": webhook.id,
+            "delivery_id": test_delivery.id,
             "intake_id": intake.take_file(
                 people["admin"], io.BytesIO(b"Scan zonder dossier\n"), "scan.txt", None
             ).id,
@@ -872,6 +904,8 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "intake_id",
         "clause_id",
         "dismissal_id",
+        "webhook_id",
+        "delivery_id",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]

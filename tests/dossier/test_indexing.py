@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import create_app, documents, indexing, messages, searching
+from dossier import create_app, documents, indexing, messages, searching, webhooks
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -38,7 +38,7 @@ from tests.conftest import _config
 
 
 def test_every_topic_belongs_to_exactly_one_stage() -> None:
-    stages = [*indexing.EXTRACTION_TOPICS, *indexing.INDEX_TOPICS]
+    stages = [*indexing.EXTRACTION_TOPICS, *indexing.INDEX_TOPICS, *webhooks.TOPICS]
     assert sorted(stages) == sorted(OutboxTopic)
 
 
@@ -60,6 +60,8 @@ def test_drain_works_off_every_topic(
         OutboxTopic.DOCUMENT_INDEX: document.id,
         OutboxTopic.DOCUMENT_REMOVE: document.id,
         OutboxTopic.DOSSIER_INDEX: dossier.id,
+        # A delivery whose webhook was deleted; tests/dossier/test_webhooks.py sends real ones.
+        OutboxTopic.WEBHOOK_DELIVER: 999_999,
     }[topic]
     db.session.add(OutboxItem(topic=topic, object_id=object_id))
     db.session.commit()
