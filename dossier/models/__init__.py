@@ -88,6 +88,7 @@ from dossier.models.term import (
     TermEvent,
     TermEventKind,
 )
+from dossier.models.token import ApiToken, TokenScope
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 
 __all__ = [
@@ -188,4 +189,7 @@ __all__ = [
     "IntakeItem",
     "IntakeSource",
     "IntakeStatus",
+    # personal access tokens of the API
+    "ApiToken",
+    "TokenScope",
 ]

@@ -93,6 +93,8 @@ class AuditAction(enum.StrEnum):
     INTAKE_REFUSE = "intake.refuse"
     INTAKE_ASSIGN = "intake.assign"
     INTAKE_DISCARD = "intake.discard"
+    API_TOKEN_CREATE = "api_token.create"
+    API_TOKEN_REVOKE = "api_token.revoke"
 
 
 class OutboxTopic(enum.StrEnum):
