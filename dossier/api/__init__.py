@@ -40,6 +40,18 @@ class DossierApi(Api):
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
+    def _register_pagination_header(self) -> None:
+        """X-Pagination is a JSON text in a header: documented as the string it is."""
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination as JSON: total, total_pages, first_page, last_page, "
+                "page, previous_page, next_page",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+
 
 api = DossierApi()
 

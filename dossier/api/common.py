@@ -19,7 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # What every token request may meet: a missing or bad token, a read-only token on a write,
 # the rate limit, an unknown route or method, and the server's own failure (never a trace).
 COMMON = (401, 403, 404, 405, 429, 500, 503)
-WRITES = (413, 415, 422)
+MAX_OFFSET = 2**31 - 1
 
 
 def errors(blp: Blueprint, *codes: int) -> Callable[[F], F]:
@@ -44,6 +44,8 @@ def page_of(query: sa.Select[Any], pagination: Any) -> list[Any]:
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
     pagination.item_count = total or 0
+    if pagination.first_item >= MAX_OFFSET:
+        return []  # past any real list, and past what the database takes as an offset
     return list(db.session.scalars(query.offset(pagination.first_item).limit(pagination.page_size)))
 
 

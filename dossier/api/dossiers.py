@@ -59,7 +59,6 @@ def representation(dossier: Dossier) -> dict[str, Any]:
     values = dossiers.snapshot(dossier)
     derived = dossiers.derived_dates(dossier)
     values["term"] = {"notice_deadline": derived.notice_deadline, "max_end_on": derived.max_end_on}
-    values["members"] = members(dossier)
     return values
 
 
@@ -162,5 +161,8 @@ def update_dossier(data: dict[str, Any], reference: str) -> dict[str, Any]:
 @blp.response(200, MemberSchema(many=True))
 @errors(blp)
 def list_members(reference: str) -> list[dict[str, Any]]:
-    """Who holds which role on the dossier (users and groups)."""
-    return members(access.get_dossier_or_404(user(), reference))
+    """Every membership of the dossier, users and groups, readers too: for who manages its
+    members (its beheerder, administrators), as the members page."""
+    dossier = access.get_dossier_or_404(user(), reference)
+    access.require(access.can_manage_members(user(), dossier))
+    return members(dossier)

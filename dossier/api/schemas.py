@@ -8,6 +8,7 @@ from marshmallow import validate
 
 from dossier import dossiers, tokens
 from dossier.models import (
+    REFERENCE_RE,
     Category,
     Confidentiality,
     DeadlineKind,
@@ -27,6 +28,17 @@ def _choice(enum_cls: type, **kwargs: object) -> ma.fields.String:
     return ma.fields.String(validate=validate.OneOf([m.value for m in enum_cls]), **kwargs)
 
 
+class Text(ma.fields.String):
+    """Text without a NUL character: PostgreSQL cannot store one, and the web forms refuse it
+    too (a 422, never a database error)."""
+
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError("Holds a NUL character.")
+        return text
+
+
 class Amount(ma.fields.Decimal):
     """A euro amount, written as a decimal string ("450000.00") so no precision is lost."""
 
@@ -44,22 +56,22 @@ class StrictSchema(ma.Schema):
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details."""
 
-    type = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
+    type = Text(required=True)
+    title = Text(required=True)
     status = ma.fields.Integer(required=True)
-    detail = ma.fields.String()
-    instance = ma.fields.String()
+    detail = Text()
+    instance = Text()
     errors = ma.fields.Raw(
         metadata={"description": "Field errors of a request that did not validate"}
     )
-    reason = ma.fields.String()
-    error_id = ma.fields.String(metadata={"description": "The reference of a logged server error"})
+    reason = Text()
+    error_id = Text(metadata={"description": "The reference of a logged server error"})
 
 
 class MemberSchema(ma.Schema):
     role = _choice(MemberRole, required=True)
-    email = ma.fields.String(allow_none=True)
-    name = ma.fields.String(required=True)
+    email = Text(allow_none=True)
+    name = Text(required=True)
     group = ma.fields.Boolean(required=True)
 
 
@@ -69,25 +81,26 @@ class TermSchema(ma.Schema):
 
 
 class DossierSummarySchema(ma.Schema):
-    reference = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
+    reference = Text(required=True)
+    title = Text(required=True)
     status = _choice(DossierStatus, required=True)
-    supplier = ma.fields.String(required=True)
+    supplier = Text(required=True)
     end_on = ma.fields.Date(allow_none=True)
 
 
 class DossierSchema(ma.Schema):
-    """The register data of a dossier, its derived term dates and its members."""
+    """The register data of a dossier (owner, manager and beheerder by e-mail address, as the
+    register export gives them) and its derived term dates."""
 
-    reference = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
-    description = ma.fields.String(required=True)
-    supplier = ma.fields.String(required=True)
-    supplier_kvk = ma.fields.String(required=True)
-    client_department = ma.fields.String(required=True)
-    owner = ma.fields.List(ma.fields.String(), required=True)
-    manager = ma.fields.List(ma.fields.String(), required=True)
-    beheerder = ma.fields.List(ma.fields.String(), required=True)
+    reference = Text(required=True)
+    title = Text(required=True)
+    description = Text(required=True)
+    supplier = Text(required=True)
+    supplier_kvk = Text(required=True)
+    client_department = Text(required=True)
+    owner = ma.fields.List(Text(), required=True)
+    manager = ma.fields.List(Text(), required=True)
+    beheerder = ma.fields.List(Text(), required=True)
     status = _choice(DossierStatus, required=True)
     signed_on = ma.fields.Date(allow_none=True)
     start_on = ma.fields.Date(allow_none=True)
@@ -95,21 +108,20 @@ class DossierSchema(ma.Schema):
     option_count = ma.fields.Integer(required=True)
     option_months = ma.fields.Integer(allow_none=True)
     notice_value = ma.fields.Integer(allow_none=True)
-    notice_unit = ma.fields.String(allow_none=True)
+    notice_unit = Text(allow_none=True)
     auto_renewal = ma.fields.Boolean(required=True)
     value = Amount(allow_none=True)
     annual_value = Amount(allow_none=True)
-    procedure = ma.fields.String(allow_none=True)
-    tender_reference = ma.fields.String(required=True)
-    cpv_code = ma.fields.String(required=True)
-    category = ma.fields.String(allow_none=True)
+    procedure = Text(allow_none=True)
+    tender_reference = Text(required=True)
+    cpv_code = Text(required=True)
+    category = Text(allow_none=True)
     confidentiality = _choice(Confidentiality, required=True)
     retention_years = ma.fields.Integer(allow_none=True)
     personal_data = ma.fields.Boolean(required=True)
     review_months = ma.fields.Integer(allow_none=True)
-    tags = ma.fields.List(ma.fields.String(), required=True)
+    tags = ma.fields.List(Text(), required=True)
     term = ma.fields.Nested(TermSchema, required=True)
-    members = ma.fields.List(ma.fields.Nested(MemberSchema), required=True)
 
 
 _TEXT = validate.Length(max=255)
@@ -119,12 +131,12 @@ _PEOPLE = ma.fields.List(ma.fields.Email(), validate=validate.Length(max=50))
 class DossierInputSchema(StrictSchema):
     """Register fields to set; on an update only those given change."""
 
-    reference = ma.fields.String(validate=validate.Length(min=1, max=dossiers.REFERENCE_MAX))
-    title = ma.fields.String(validate=validate.Length(min=1, max=255))
-    description = ma.fields.String(validate=validate.Length(max=20_000))
-    supplier = ma.fields.String(validate=_TEXT, allow_none=True)
-    supplier_kvk = ma.fields.String(validate=validate.Length(max=8), allow_none=True)
-    client_department = ma.fields.String(validate=_TEXT)
+    reference = Text(validate=validate.Regexp(REFERENCE_RE))
+    title = Text(validate=validate.Length(min=1, max=255))
+    description = Text(validate=validate.Length(max=20_000))
+    supplier = Text(validate=_TEXT, allow_none=True)
+    supplier_kvk = Text(validate=validate.Length(max=8), allow_none=True)
+    client_department = Text(validate=_TEXT)
     owner = _PEOPLE
     manager = _PEOPLE
     beheerder = _PEOPLE
@@ -140,28 +152,24 @@ class DossierInputSchema(StrictSchema):
     value = Amount(allow_none=True, validate=validate.Range(0, dossiers.MAX_AMOUNT))
     annual_value = Amount(allow_none=True, validate=validate.Range(0, dossiers.MAX_AMOUNT))
     procedure = _choice(Procedure, allow_none=True)
-    tender_reference = ma.fields.String(validate=validate.Length(max=64))
-    cpv_code = ma.fields.String(validate=validate.Length(max=10))
+    tender_reference = Text(validate=validate.Length(max=64))
+    cpv_code = Text(validate=validate.Length(max=10))
     category = _choice(Category, allow_none=True)
     confidentiality = _choice(Confidentiality)
     retention_years = ma.fields.Integer(validate=validate.Range(0, 100), allow_none=True)
     personal_data = ma.fields.Boolean()
     review_months = ma.fields.Integer(validate=validate.Range(1, 120), allow_none=True)
-    tags = ma.fields.List(
-        ma.fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=50)
-    )
+    tags = ma.fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=50))
 
 
 class DossierCreateSchema(DossierInputSchema):
-    reference = ma.fields.String(
-        required=True, validate=validate.Length(min=1, max=dossiers.REFERENCE_MAX)
-    )
-    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    reference = Text(required=True, validate=validate.Regexp(REFERENCE_RE))
+    title = Text(required=True, validate=validate.Length(min=1, max=255))
 
 
 class DossierFilterSchema(ma.Schema):
     status = _choice(DossierStatus)
-    q = ma.fields.String(
+    q = Text(
         validate=validate.Length(max=100),
         metadata={"description": "Part of the reference or title"},
     )
@@ -169,12 +177,12 @@ class DossierFilterSchema(ma.Schema):
 
 class VersionSchema(ma.Schema):
     number = ma.fields.Integer(required=True)
-    sha256 = ma.fields.String(required=True, attribute="blob_key")
+    sha256 = Text(required=True, attribute="blob_key")
     size = ma.fields.Integer(required=True)
-    mime_type = ma.fields.String(required=True)
-    filename = ma.fields.String(required=True, attribute="original_filename")
+    mime_type = Text(required=True)
+    filename = Text(required=True, attribute="original_filename")
     uploaded_at = ma.fields.DateTime(required=True)
-    comment = ma.fields.String(required=True)
+    comment = Text(required=True)
     extraction_status = ma.fields.Function(
         lambda v: v.extraction_status.value,
         required=True,
@@ -189,14 +197,14 @@ class DocumentSchema(ma.Schema):
         lambda d: d.dossier.reference, required=True, metadata={"type": "string"}
     )
     kind = ma.fields.Function(lambda d: d.kind.value, required=True, metadata={"type": "string"})
-    title = ma.fields.String(required=True)
+    title = Text(required=True)
     document_date = ma.fields.Date(allow_none=True)
     direction = ma.fields.Function(
         lambda d: d.direction.value if d.direction else None,
         allow_none=True,
         metadata={"type": ["string", "null"]},
     )
-    correspondent = ma.fields.String(required=True)
+    correspondent = Text(required=True)
     confidentiality = ma.fields.Function(
         lambda d: d.confidentiality.value, required=True, metadata={"type": "string"}
     )
@@ -211,16 +219,16 @@ class DocumentFilterSchema(ma.Schema):
 
 class UploadFormSchema(StrictSchema):
     kind = _choice(DocumentKind, required=True)
-    title = ma.fields.String(validate=_TEXT)
+    title = Text(validate=_TEXT)
     document_date = ma.fields.Date()
     direction = _choice(Direction)
-    correspondent = ma.fields.String(validate=_TEXT)
+    correspondent = Text(validate=_TEXT)
     confidentiality = _choice(Confidentiality, load_default=Confidentiality.NORMAL.value)
-    comment = ma.fields.String(validate=validate.Length(max=2000))
+    comment = Text(validate=validate.Length(max=2000))
 
 
 class VersionFormSchema(StrictSchema):
-    comment = ma.fields.String(validate=validate.Length(max=2000))
+    comment = Text(validate=validate.Length(max=2000))
 
 
 class FileSchema(ma.Schema):
@@ -228,11 +236,9 @@ class FileSchema(ma.Schema):
 
 
 class SearchArgsSchema(ma.Schema):
-    q = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    mode = ma.fields.String(
-        validate=validate.OneOf(["documents", "clauses"]), load_default="documents"
-    )
-    dossier = ma.fields.String(validate=validate.Length(max=64))
+    q = Text(required=True, validate=validate.Length(min=1, max=1000))
+    mode = Text(validate=validate.OneOf(["documents", "clauses"]), load_default="documents")
+    dossier = Text(validate=validate.Length(max=64))
     kind = ma.fields.List(_choice(DocumentKind), validate=validate.Length(max=20))
     page = ma.fields.Integer(validate=validate.Range(1, 500), load_default=1)
     per_page = ma.fields.Integer(validate=validate.Range(1, 50), load_default=20)
@@ -240,16 +246,16 @@ class SearchArgsSchema(ma.Schema):
 
 class HitSchema(ma.Schema):
     document_id = ma.fields.Integer(required=True)
-    dossier = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
+    dossier = Text(required=True)
+    title = Text(required=True)
     version = ma.fields.Integer(required=True)
-    clause_number = ma.fields.String(allow_none=True)
-    heading = ma.fields.String(allow_none=True)
-    text = ma.fields.String(allow_none=True)
+    clause_number = Text(allow_none=True)
+    heading = Text(allow_none=True)
+    text = Text(allow_none=True)
     page = ma.fields.Integer(allow_none=True)
-    clause_types = ma.fields.List(ma.fields.String(), allow_none=True)
+    clause_types = ma.fields.List(Text(), allow_none=True)
     score = ma.fields.Float(required=True)
-    snippet = ma.fields.String(required=True)
+    snippet = Text(required=True)
     text_withheld = ma.fields.Boolean(required=True)
 
 
@@ -266,8 +272,8 @@ class DeadlineArgsSchema(ma.Schema):
 
 
 class DeadlineSchema(ma.Schema):
-    dossier = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
+    dossier = Text(required=True)
+    title = Text(required=True)
     kind = _choice(DeadlineKind, required=True)
     due_on = ma.fields.Date(required=True)
     status = _choice(DeadlineStatus, required=True)
@@ -275,28 +281,28 @@ class DeadlineSchema(ma.Schema):
 
 
 class ReportSchema(ma.Schema):
-    name = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
-    columns = ma.fields.List(ma.fields.String(), required=True)
+    name = Text(required=True)
+    title = Text(required=True)
+    columns = ma.fields.List(Text(), required=True)
     rows = ma.fields.List(ma.fields.Dict(), required=True)
 
 
 class AuditArgsSchema(ma.Schema):
-    dossier = ma.fields.String(validate=validate.Length(max=64))
-    action = ma.fields.String(validate=validate.Length(max=64))
+    dossier = Text(validate=validate.Length(max=64))
+    action = Text(validate=validate.Length(max=64))
 
 
 class AuditEventSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     at = ma.fields.DateTime(required=True)
-    actor = ma.fields.String(required=True, attribute="actor_label")
-    action = ma.fields.String(required=True)
-    object_type = ma.fields.String(required=True)
+    actor = Text(required=True, attribute="actor_label")
+    action = Text(required=True)
+    object_type = Text(required=True)
     object_id = ma.fields.Integer(allow_none=True)
     dossier_id = ma.fields.Integer(allow_none=True)
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
-    hash = ma.fields.String(required=True)
+    hash = Text(required=True)
 
 
 LIFETIMES = tokens.LIFETIMES

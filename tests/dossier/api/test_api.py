@@ -192,7 +192,8 @@ def test_register_data_with_etag_and_optimistic_locking(
     etag = read.headers["ETag"]
     body = read.get_json()
     assert body["beheerder"] == ["bea@example.org"]
-    assert body["members"] == [
+    members = api.get(f"{url}/members", headers=bearer(token)).get_json()
+    assert members == [
         {"role": "beheerder", "email": "bea@example.org", "name": "Bea Beheer", "group": False}
     ]
     assert api.get(url, headers={**bearer(token), "If-None-Match": etag}).status_code == 304
@@ -239,6 +240,7 @@ def test_the_same_access_policy_as_the_pages(
     reading, strange = make_token(app, reader), make_token(app, stranger)
     url = f"/api/v1/dossiers/{dossier.reference}"
     assert api.get(url, headers=bearer(reading)).status_code == 200
+    _problem(api.get(f"{url}/members", headers=bearer(reading)), 403)  # as the members page
     _problem(api.get(url, headers=bearer(strange)), 404)  # invisible: as if missing
     _problem(file_contract(api, reading, dossier.reference), 403)  # visible, not allowed
     _problem(api.get(f"{url}/documents/{document_id}", headers=bearer(strange)), 404)
@@ -331,3 +333,19 @@ def test_the_openapi_document_is_public_and_3_1(app: Flask) -> None:
     assert spec["openapi"] == "3.1.0"
     assert "/api/v1/dossiers/{reference}/documents" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_a_nul_character_is_refused_not_a_database_error(
+    app: Flask, beheerder: User, dossier: Dossier
+) -> None:
+    """Found by schemathesis on PostgreSQL, which cannot store or compare a NUL."""
+    token = make_token(app, beheerder)
+    api = app.test_client()
+    listing = api.get("/api/v1/dossiers", query_string={"q": "a\x00b"}, headers=bearer(token))
+    assert "q" in _problem(listing, 422)["errors"]["query"]
+    search = api.get(
+        "/api/v1/search", query_string={"q": "brief", "dossier": "\x00"}, headers=bearer(token)
+    )
+    _problem(search, 404)
+    upload = file_contract(api, token, dossier.reference, title="Brief\x00")
+    assert "title" in _problem(upload, 422)["errors"]["form"]
