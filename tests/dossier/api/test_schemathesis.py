@@ -22,7 +22,7 @@ from dossier.extensions import db
 from dossier.models import DocumentKind, GlobalRole, MemberRole, User
 from tests.dossier.api.test_api import CONTRACT, make_token
 
-# Generated cases per operation and phase; the whole run stays within about a minute.
+# Generated cases per operation and phase: about two to three minutes per database.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CHECKS = ",".join(
     [
@@ -64,6 +64,7 @@ def seed(make_user: Callable[..., User]) -> User:
     return beheerder
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_failure(
     app: Flask, make_user: Callable[..., User], server: str, tmp_path: Path
 ) -> None:
