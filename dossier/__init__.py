@@ -28,7 +28,7 @@ def _ignore_file_size_signal() -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, extensions, web, CLI."""
-    from dossier import audit, config, database, i18n, indexing, messages, security, services
+    from dossier import api, audit, config, database, i18n, indexing, messages, security, services
     from dossier.web import register_blueprints
 
     instance = os.environ.get("DOSSIER_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
@@ -47,4 +47,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     register_blueprints(app)
+    api.init_app(app)
     return app

@@ -474,6 +474,7 @@ def can_manage_webhooks(user: User) -> bool:
 # (deny by default); the object-level checks stay in the views, through the enforcers below.
 PUBLIC = "public"  # reachable without logging in
 LOGGED_IN = "logged_in"  # any enabled user; object rules apply inside
+TOKEN = "token"  # the API: a personal access token's enabled user (dossier/api/auth.py)
 ENDPOINTS: dict[str, str] = {
     "static": PUBLIC,
     "favicon": PUBLIC,
@@ -660,6 +661,28 @@ ENDPOINTS: dict[str, str] = {
     "webhooks.send_test": LOGGED_IN,
     "webhooks.delivery": LOGGED_IN,
     "webhooks.redeliver": LOGGED_IN,
+    # The JSON API (dossier/api): a bearer token, never a session; the same checks inside as
+    # on the pages above. Its OpenAPI document is public.
+    "api-docs.openapi_json": PUBLIC,
+    "api_dossiers.list_dossiers": TOKEN,
+    "api_dossiers.create_dossier": TOKEN,
+    "api_dossiers.get_dossier": TOKEN,
+    "api_dossiers.update_dossier": TOKEN,
+    "api_dossiers.list_members": TOKEN,
+    "api_documents.list_documents": TOKEN,
+    "api_documents.file_document": TOKEN,
+    "api_documents.get_document": TOKEN,
+    "api_documents.add_version": TOKEN,
+    "api_documents.get_version": TOKEN,
+    "api_documents.download": TOKEN,
+    "api_search.search": TOKEN,
+    "api_reports.list_deadlines": TOKEN,
+    "api_reports.get_report": TOKEN,
+    "api_audit.list_events": TOKEN,
+    # Personal access tokens: one's own only (dossier/tokens.py token_of).
+    "tokens.index": LOGGED_IN,
+    "tokens.create": LOGGED_IN,
+    "tokens.revoke": LOGGED_IN,
 }
 
 

@@ -214,6 +214,8 @@ AUDIT_ACTION = {
     AuditAction.GROUP_MEMBER_REMOVE: _l("Group member removed"),
     AuditAction.CALENDAR_CREATE: _l("Calendar address created"),
     AuditAction.CALENDAR_REVOKE: _l("Calendar address revoked"),
+    AuditAction.API_TOKEN_CREATE: _l("API token created"),
+    AuditAction.API_TOKEN_REVOKE: _l("API token revoked"),
     AuditAction.STORAGE_MIGRATE: _l("Blobs copied to another store"),
     AuditAction.DATABASE_MIGRATE: _l("Database copied into this one"),
     AuditAction.PLAN_CREATE: _l("Execution plan started"),

@@ -26,6 +26,7 @@ from flask_babel import get_locale
 from dossier import access, indexing
 from dossier.extensions import db
 from dossier.models import (
+    REFERENCE_RE,
     Clause,
     Confidentiality,
     Document,
@@ -225,6 +226,8 @@ def clause_type_choices() -> list[tuple[str, str]]:
 
 def dossier_id_for(user: User, reference: str) -> int | None:
     """The id of a dossier the user may see, for "search within this dossier"."""
+    if not REFERENCE_RE.match(reference):
+        return None  # malformed (a NUL, say): no dossier has it, and PostgreSQL refuses NUL
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.reference == reference))
     if dossier is None or not access.can_view_dossier(user, dossier):
         return None

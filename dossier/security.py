@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dossier import access, database, throttling
+from dossier.api import problems
 from dossier.errors import IntegrityFailure
 from dossier.extensions import csrf, db, limiter, login_manager
 from dossier.models import User
@@ -145,6 +146,8 @@ def _enforce_endpoint_policy() -> Response | None:
     rule = access.endpoint_rule(request.endpoint)
     if rule is None:
         abort(404)
+    if rule == access.TOKEN:
+        return None  # the API authenticates its bearer token itself (dossier/api/auth.py)
     if rule != access.PUBLIC and not current_user.is_authenticated:
         return login_manager.unauthorized()
     if (
@@ -205,6 +208,8 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         return error.get_response()
     db.session.rollback()
     _log_denial(error.code)
+    if problems.is_api_request():
+        return problems.from_http_exception(error)
     return _error_page(error.code, getattr(error, "reason", None))
 
 
@@ -221,7 +226,10 @@ def _log_denial(code: int) -> None:
 def _error_page(
     code: int, reason: str | None = None, error_id: str | None = None
 ) -> tuple[str, int]:
-    """The friendly error page; plain text if even that cannot be rendered."""
+    """The friendly error page; plain text if even that cannot be rendered. Under /api:
+    problem details (RFC 9457), with the reference of a logged error and nothing more."""
+    if problems.is_api_request():
+        return problems.response(code, reason=reason, error_id=error_id), code  # type: ignore[return-value]
     try:
         return render_template(
             "errors/error.html", code=code, reason=reason, error_id=error_id

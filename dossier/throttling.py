@@ -93,6 +93,19 @@ def record_password_failure(user_id: int) -> bool:
     return _hit(limiter, "PASSWORD_CHECK_LIMITS", "password-check", str(user_id))
 
 
+def spend(setting: str, *key: str) -> int:
+    """Count one request under `key` against the limits of `setting` (the API's per-token
+    limit); the seconds to wait when a limit is used up, else 0 (also when limits are off)."""
+    limiter = _limiter()
+    if limiter is None:
+        return 0
+    if wait := _wait(limiter, setting, *key):
+        return wait
+    for item in _items(setting):
+        limiter.hit(item, *key)
+    return 0
+
+
 def _limiter() -> RateLimiter | None:
     return current_app.extensions.get(_EXTENSION)
 

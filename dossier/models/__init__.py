@@ -89,6 +89,7 @@ from dossier.models.term import (
     TermEvent,
     TermEventKind,
 )
+from dossier.models.token import ApiToken, TokenScope
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
 from dossier.models.webhook import (
     DeadlineSignal,
@@ -205,4 +206,7 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEvent",
+    # personal access tokens of the API
+    "ApiToken",
+    "TokenScope",
 ]

@@ -102,6 +102,8 @@ class AuditAction(enum.StrEnum):
     WEBHOOK_SECRET = "webhook.secret"
     WEBHOOK_REDELIVER = "webhook.redeliver"
     WEBHOOK_TEST = "webhook.test"
+    API_TOKEN_CREATE = "api_token.create"
+    API_TOKEN_REVOKE = "api_token.revoke"
 
 
 class OutboxTopic(enum.StrEnum):

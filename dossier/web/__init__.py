@@ -52,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
         terms,
         transfer,
         webhooks,
+        tokens,
     )
 
     app.register_blueprint(auth.bp)
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake.bp)
     transfer.init_app(app)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(tokens.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -42,6 +42,7 @@ from dossier import (
     reports,
     spend_import,
     webhooks,
+    tokens,
 )
 from dossier.extensions import db
 from dossier.models import (
@@ -53,6 +54,7 @@ from dossier.models import (
     EndDecisionKind,
     GlobalRole,
     MemberRole,
+    TokenScope,
     User,
 )
 from tests.conftest import _PASSWORD_HASH, PASSWORD
@@ -98,6 +100,7 @@ class Case:
     missing_keeps_403: bool = False
     public: bool = False
     extra: dict[str, int] = field(default_factory=dict)
+    json: Callable[[], dict[str, Any]] | None = None  # an API request's JSON body
 
 
 def dossier_scoped(ok: int, allowed: set[str], refused: int = 403) -> dict[str, int]:
@@ -137,6 +140,12 @@ WEBHOOK = {
 }
 INTAKE_USERS = {"admin", "beheerder"}
 SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
+
+
+def api_case(own: dict[str, int], **kwargs: Any) -> Case:
+    """An API route: without a token (anonymous) or with a disabled user's, 401."""
+    return Case(own=own, extra={"anonymous": 401, "disabled": 401}, **kwargs)
+
 
 SPEC: dict[tuple[str, str], Case] = {
     ("static", "GET"): Case(
@@ -574,6 +583,45 @@ SPEC: dict[tuple[str, str], Case] = {
         data_for=lambda ids: {f"d{ids['intake_id']}-reason": "dubbel ontvangen"},
         missing_keeps_403=True,
     ),
+    # Personal access tokens: one's own only; the own token is the reader's.
+    ("tokens.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("tokens.create", "POST"): Case(
+        own={r: 200 for r in LOGGED_IN},
+        data=lambda: {"name": "script", "scope": "read", "days": "30"},
+    ),
+    ("tokens.revoke", "POST"): Case(
+        own={r: 302 if r == "reader" else 404 for r in LOGGED_IN}, data=dict
+    ),
+    # The JSON API: every role with a read-write token of its own (anonymous: none; disabled:
+    # one of a disabled user), the same rules as the pages above.
+    ("api-docs.openapi_json", "GET"): Case(
+        own={r: 200 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
+    ("api_dossiers.list_dossiers", "GET"): api_case({r: 200 for r in LOGGED_IN}),
+    ("api_dossiers.create_dossier", "POST"): api_case(
+        global_only(201, {"admin", "beheerder"}),
+        json=lambda: {"reference": "2025-777", "title": "Schoonmaak kantoren"},
+    ),
+    ("api_dossiers.get_dossier", "GET"): api_case(dossier_scoped(200, VIEWERS)),
+    ("api_dossiers.update_dossier", "PATCH"): api_case(
+        dossier_scoped(200, {"beheerder"}), json=lambda: {"title": "Schoonmaak kantoren"}
+    ),
+    ("api_dossiers.list_members", "GET"): api_case(dossier_scoped(200, {"beheerder", "admin"})),
+    ("api_documents.list_documents", "GET"): api_case(dossier_scoped(200, VIEWERS)),
+    ("api_documents.file_document", "POST"): api_case(
+        dossier_scoped(201, FILERS),
+        data=lambda: {"file": _upload(), "kind": "correspondence"},
+    ),
+    ("api_documents.get_document", "GET"): api_case(dossier_scoped(200, VIEWERS)),
+    ("api_documents.add_version", "POST"): api_case(
+        dossier_scoped(201, FILERS), data=lambda: {"file": _upload("brief-v2.txt")}
+    ),
+    ("api_documents.get_version", "GET"): api_case(dossier_scoped(200, VIEWERS)),
+    ("api_documents.download", "GET"): api_case(dossier_scoped(200, VIEWERS)),
+    ("api_search.search", "GET"): api_case({r: 200 for r in LOGGED_IN}),
+    ("api_reports.list_deadlines", "GET"): api_case({r: 200 for r in LOGGED_IN}),
+    ("api_reports.get_report", "GET"): api_case({r: 200 for r in LOGGED_IN}),
+    ("api_audit.list_events", "GET"): api_case(global_only(200, {"auditor"})),
 }
 
 
@@ -776,8 +824,13 @@ def build_world() -> dict[str, Any]:
     }
     values["own"].update(_proposal_ids(people["beheerder"], own))
     values["forbidden"].update(_proposal_ids(people["other"], forbidden))
+    api_tokens = {
+        role: tokens.create_token(person, "matrix", TokenScope.READ_WRITE, 30)
+        for role, person in people.items()
+    }
+    values["own"]["token_id"] = api_tokens["reader"].token.id
     db.session.commit()
-    return {"people": people, **values}
+    return {"people": people, "api_tokens": {r: t.secret for r, t in api_tokens.items()}, **values}
 
 
 def _rules(app: Flask, endpoint: str) -> list[Any]:
@@ -873,6 +926,13 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
             ("missing", wrong_kind, "name", own),
             ("malformed", malformed, "reference", own),
         ]
+    if endpoint == "api_reports.get_report":
+        return [
+            ("own", url_for(endpoint, name="deadlines"), "", own),
+            ("missing", url_for(endpoint, name="nothing"), "name", own),
+        ]
+    if endpoint == "api_search.search":
+        return [("own", url_for(endpoint, q="brief"), "", own)]
     if endpoint == "reports.calendar_feed":
         tokens = ["A" * 43, "short", "not a token!", *own["gone_tokens"]]
         return [
@@ -906,6 +966,7 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "dismissal_id",
         "webhook_id",
         "delivery_id",
+        "token_id",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
@@ -950,13 +1011,32 @@ def expected(case: Case, role: str, variant: str, leaf_kind: str) -> int:
 
 
 def _request(
-    app: Flask, user: User | None, method: str, url: str, case: Case, ids: dict[str, Any]
+    app: Flask,
+    user: User | None,
+    method: str,
+    url: str,
+    case: Case,
+    ids: dict[str, Any],
+    token: str | None = None,
 ) -> Any:
+    if url.startswith("/api/v1/") and not url.endswith("/openapi.json"):
+        return _api_request(app, method, url, case, token)
     client = app.test_client(user=user) if user is not None else app.test_client()
     if method == "GET":
         return client.get(url)
     data = case.data_for(ids) if case.data_for else case.data() if case.data else {}
     return client.post(url, data=data)
+
+
+def _api_request(app: Flask, method: str, url: str, case: Case, token: str | None) -> Any:
+    """An API call with the role's own token, and no session at all."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if method == "PATCH":
+        headers["If-Match"] = "*"
+    body: dict[str, Any] = {"json": case.json()} if case.json else {}
+    if case.data:
+        body = {"data": case.data(), "content_type": "multipart/form-data"}
+    return app.test_client().open(url, method=method, headers=headers, **body)
 
 
 def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: str) -> list[str]:
@@ -967,7 +1047,8 @@ def _check(app: Flask, world: dict[str, Any], endpoint: str, method: str, role: 
     for variant, url, leaf_kind, ids in sorted(
         _variants(app, endpoint, world), key=lambda v: v[0] == "own"
     ):
-        response = _request(app, user, method, url, case, ids)
+        token = world["api_tokens"].get(role)
+        response = _request(app, user, method, url, case, ids, token)
         want = expected(case, role, variant, leaf_kind)
         if response.status_code != want:
             wrong.append(f"{role} {method} {url} ({variant}): {response.status_code}, want {want}")
@@ -996,7 +1077,7 @@ def test_every_route_has_a_matrix_entry(app: Flask) -> None:
 
 
 GETS = sorted(key for key in SPEC if key[1] == "GET")
-POSTS = sorted(key for key in SPEC if key[1] == "POST")
+POSTS = sorted(key for key in SPEC if key[1] != "GET")  # PATCH too
 
 
 @pytest.mark.parametrize(("endpoint", "method"), GETS, ids=[e for e, _ in GETS])
