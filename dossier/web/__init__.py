@@ -50,9 +50,9 @@ def register_blueprints(app: Flask) -> None:
         search,
         spend,
         terms,
+        tokens,
         transfer,
         webhooks,
-        tokens,
     )
 
     app.register_blueprint(auth.bp)

@@ -41,8 +41,8 @@ from dossier import (
     relations,
     reports,
     spend_import,
-    webhooks,
     tokens,
+    webhooks,
 )
 from dossier.extensions import db
 from dossier.models import (

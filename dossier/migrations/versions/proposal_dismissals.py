@@ -1,7 +1,7 @@
 """proposal_dismissals: proposed obligations a person judged not to be one
 
 Revision ID: proposal_dismissals
-Revises: webhooks
+Revises: intake
 Create Date: 2026-12-06 14:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "proposal_dismissals"
-down_revision = "webhooks"
+down_revision = "intake"
 branch_labels = None
 depends_on = None
 
