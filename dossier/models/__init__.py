@@ -31,6 +31,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.identity import UserIdentity
 from dossier.models.intake import IntakeItem, IntakeSource, IntakeStatus
 from dossier.models.management import (
     Action,
@@ -188,4 +189,6 @@ __all__ = [
     "IntakeItem",
     "IntakeSource",
     "IntakeStatus",
+    # single sign-on
+    "UserIdentity",
 ]

@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         search,
         spend,
+        sso,
         terms,
     )
 
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(terms.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(sso.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
