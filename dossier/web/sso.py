@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -91,6 +92,8 @@ def _client() -> Any:
 
 def _login_page() -> dict[str, Any]:
     """What the log-in page offers: the single sign-on button, the password form or both."""
+    if not has_request_context():  # mails and PDFs rendered by commands
+        return {}
     config = current_app.config
     name = config["OIDC_PROVIDER_NAME"] or _("single sign-on")
     local = bool(config["LOCAL_LOGIN"])
@@ -148,6 +151,9 @@ def callback() -> str | Response | tuple[str, int]:
     """The provider's answer: exchange the code, check the ID token, then log in."""
     client = _client()
     try:
+        # Only an answer to a log-in this browser started is looked at (and audited).
+        if not client.framework.get_state_data(session, request.args.get("state", "")):
+            raise MismatchingStateError()
         claims, id_token = _verified_claims(client)
     except MismatchingStateError:
         log_event("login.sso_state_mismatch")

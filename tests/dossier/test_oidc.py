@@ -317,7 +317,20 @@ def test_a_callback_without_its_state_is_refused(app: Flask) -> None:
     again.get("/sso/login")
     replay = again.get(callback)
     assert replay.status_code == 400 and "verlopen of al gebruikt" in replay.text
-    assert _events("login.failed") == []
+    forged = again.get("/sso/callback?error=access_denied&state=made-up")
+    assert forged.status_code == 400
+    assert _events("login.failed") == [], "nothing a stranger can make audit events with"
+
+
+@pytest.mark.parametrize(
+    ("asked", "landed"),
+    [("/dossiers/new", "/dossiers/new"), ("//evil.example/x", "/"), ("https://evil.example", "/")],
+)
+def test_after_log_in_only_a_local_page_follows(app: Flask, asked: str, landed: str) -> None:
+    client = app.test_client()
+    start = client.get("/sso/login?" + urlencode({"next": asked}))
+    callback = op.log_in(requests.Session(), start.headers["Location"], "alice", CALLBACK)
+    assert client.get(callback).headers["Location"] == landed
 
 
 # Linking, disabled accounts

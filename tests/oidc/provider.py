@@ -23,10 +23,17 @@ PASSWORD = "provider password 1"
 _INSTALL_LOCK = threading.Lock()
 
 
+MIN_NODE = 20  # oidc-provider 9 runs on Node.js 20.19 and later LTS releases
+
+
 def missing_tools() -> str | None:
     """Why the provider cannot run here, or None."""
     if NODE is None or NPM is None:
         return "Node.js and npm are not installed (apt-get install nodejs npm)"
+    version = subprocess.run([NODE, "--version"], capture_output=True, text=True, timeout=30)
+    major = version.stdout.strip().lstrip("v").split(".")[0]
+    if not major.isdigit() or int(major) < MIN_NODE:
+        return f"Node.js {MIN_NODE} or later is needed, not {version.stdout.strip()!r}"
     return None
 
 
