@@ -58,6 +58,9 @@ class Grants:
 
 def check_settings(config: Mapping[str, Any]) -> None:
     """Refuse to start with a mapping that names no real role or a client that is half set."""
+    for name in ("OIDC_ROLE_MAPPING", "OIDC_GROUP_MAPPING"):
+        if not isinstance(config[name], dict):
+            raise ValueError(f'{name} must be a JSON object: {{"provider group": ...}}')
     for group, role in _role_mapping(config).items():
         if role not in {r.value for r in GlobalRole}:
             raise ValueError(f"OIDC_ROLE_MAPPING: {group!r} maps to unknown global role {role!r}")

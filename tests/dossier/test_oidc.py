@@ -494,6 +494,7 @@ def test_the_provider_refusing_gives_a_message(app: Flask, provider: op.OpenIdPr
     "wrong",
     [
         {"OIDC_ROLE_MAPPING": {"x": "superuser"}},
+        {"OIDC_ROLE_MAPPING": "dossier-admins=admin"},
         {"OIDC_GROUP_MAPPING": {"x": [""]}},
         {"OIDC_CLIENT_ID": None},
         {"OIDC_SCOPES": "email profile"},
@@ -503,3 +504,12 @@ def test_wrong_settings_stop_the_start(tmp_path: Path, wrong: dict[str, Any]) ->
     config = _config(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}")
     with pytest.raises(ValueError):
         create_app(config | _sso_config("http://127.0.0.1:9", wrong))
+
+
+@pytest.mark.parametrize("settings", [{"OIDC_LOGOUT_AT_PROVIDER": False}])
+def test_log_out_without_the_provider_when_so_configured(app: Flask) -> None:
+    client = app.test_client()
+    sso_log_in(client)
+    response = client.post("/logout")
+    assert response.headers["Location"] == "/login"
+    assert not _logged_in(client)
