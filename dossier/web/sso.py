@@ -190,7 +190,7 @@ def _verified_claims(client: Any) -> tuple[dict[str, Any], str]:
         leeway=config["OIDC_CLOCK_SKEW_SECONDS"],
         claims_options={
             "iss": {"essential": True, "values": [_issuer(config)]},
-            "aud": {"essential": True, "values": [config["OIDC_CLIENT_ID"]]},
+            "aud": {"essential": True, "values": [client.client_id]},
             "sub": {"essential": True},
         },
     )

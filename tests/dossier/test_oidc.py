@@ -281,10 +281,10 @@ def test_an_id_token_that_fails_the_checks_is_refused_with_401(
     assert failed.after["via"] == "oidc" and failed.after["reason"] == reason, failed.after
 
 
+@pytest.mark.parametrize("settings", [{"OIDC_CLIENT_ID": "dossier-wrong-audience"}])
 def test_a_wrong_audience_is_refused_for_its_audience(app: Flask) -> None:
     """The re-signed token differs from a good one in `aud` only: the audience check, not
     another, refuses it."""
-    app.config["OIDC_CLIENT_ID"] = "dossier-wrong-audience"
     sso_log_in(app.test_client())
     (failed,) = _events("login.failed")
     assert "aud" in failed.after["detail"], failed.after
@@ -479,8 +479,8 @@ def test_an_unreachable_provider_gives_a_message(app: Flask) -> None:
 
 
 def test_the_provider_refusing_gives_a_message(app: Flask, provider: op.OpenIdProvider) -> None:
-    """The provider sends the browser back with an error (here: a redirect URI it does not
-    know is refused by the provider itself, so the error is answered at the callback)."""
+    """The provider sends the browser back with an error (the person declined, say) for a
+    log-in this browser started: a 401 with a message, audited with the provider's reason."""
     client = app.test_client()
     start = _start(client)
     state = parse_qs(urlsplit(start).query)["state"][0]
