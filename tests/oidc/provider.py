@@ -3,10 +3,12 @@ plain HTTP client, following its redirects up to the relying party's callback.""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,8 +40,11 @@ def missing_tools() -> str | None:
 
 
 def install() -> None:
-    """`npm ci` the provider's locked dependencies when node_modules is missing."""
-    with _INSTALL_LOCK:
+    """`npm ci` the provider's locked dependencies when node_modules is missing; one process
+    at a time (parallel test workers share the folder)."""
+    lock_path = Path(tempfile.gettempdir()) / f"dossier-oidc-npm-{os.getuid()}.lock"
+    with _INSTALL_LOCK, lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if (HERE / "node_modules" / "oidc-provider").is_dir():
             return
         subprocess.run(
