@@ -481,6 +481,10 @@ ENDPOINTS: dict[str, str] = {
     "auth.login": PUBLIC,
     "auth.login_submit": PUBLIC,
     "auth.language": PUBLIC,
+    # Single sign-on: starting it, the provider's answer, the break-glass password form.
+    "sso.login": PUBLIC,
+    "sso.callback": PUBLIC,
+    "sso.break_glass": PUBLIC,
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,
     "auth.password_submit": LOGGED_IN,

@@ -291,6 +291,38 @@ class Defaults:
     WEBHOOK_DEADLINE_DAYS = (90, 30, 7)
     WEBHOOK_POLL_SECONDS = 15.0
 
+    # Single sign-on with OpenID Connect (dossier/oidc.py, dossier/web/sso.py; README "How to
+    # connect an identity provider"). Unset OIDC_ISSUER: no single sign-on. The provider's
+    # settings come from <issuer>/.well-known/openid-configuration; Dossier is registered there
+    # as a confidential client with <address>/sso/callback as redirect URI (and <address>/login
+    # as post-logout redirect URI).
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_SCOPES = "openid email profile"  # add "groups" where the provider needs that scope
+    OIDC_PROVIDER_NAME = ""  # on the button ("Inloggen met ..."); empty: "single sign-on"
+    # The claim that lists the person's groups at the provider, and what each group gives here:
+    # membership of Dossier groups (by name; created when missing) and a global role (admin,
+    # auditor, archivist, portfolio, beheerder; of several, the first in that order). Applied
+    # at every log-in: a group the provider no longer lists is taken away, for the Dossier
+    # groups and roles these mappings name only (others stay as an administrator set them).
+    OIDC_GROUPS_CLAIM = "groups"
+    OIDC_GROUP_MAPPING: dict[str, list[str]] = {}
+    OIDC_ROLE_MAPPING: dict[str, str] = {}
+    # False: someone whose groups give nothing may log in and sees no dossier until granted
+    # one; True: such a log-in is refused with a message.
+    OIDC_REQUIRE_MAPPED_GROUP = False
+    # The first single sign-on of an address that already has a local account takes that
+    # account over only when this is on and the provider says the address is verified.
+    OIDC_LINK_BY_EMAIL = False
+    OIDC_CLOCK_SKEW_SECONDS = 60  # leeway for the ID token's exp and iat
+    OIDC_TIMEOUT = 10.0  # seconds for each request to the provider
+    OIDC_LOGOUT_AT_PROVIDER = True  # log-out also ends the provider's session (when it offers)
+    # False: only single sign-on, except for the break-glass account (an e-mail address) that
+    # still logs in with its password, at /login/break-glass, for when the provider is down.
+    LOCAL_LOGIN = True
+    BREAK_GLASS_ACCOUNT: str | None = None
+
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` from defaults, the instance file and the environment, in that order."""
@@ -333,6 +365,13 @@ TEXT_SETTINGS = (
     "S3_SECRET_KEY",
     "S3_REGION",
     "S3_PREFIX",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_SCOPES",
+    "OIDC_PROVIDER_NAME",
+    "OIDC_GROUPS_CLAIM",
+    "BREAK_GLASS_ACCOUNT",
 )
 
 

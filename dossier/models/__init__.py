@@ -31,6 +31,7 @@ from dossier.models.dossier import (
     PartyKind,
     Procedure,
 )
+from dossier.models.identity import UserIdentity
 from dossier.models.intake import IntakeItem, IntakeSource, IntakeStatus
 from dossier.models.management import (
     Action,
@@ -209,4 +210,6 @@ __all__ = [
     # personal access tokens of the API
     "ApiToken",
     "TokenScope",
+    # single sign-on
+    "UserIdentity",
 ]

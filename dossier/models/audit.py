@@ -42,6 +42,9 @@ class AuditAction(enum.StrEnum):
     USER_ROLE_CHANGE = "user.role_change"
     LOGIN_FAILED = "login.failed"
     LOGIN_LOCKED = "login.locked"
+    LOGIN_REFUSED = "login.refused"  # single sign-on: a valid identity this installation refuses
+    USER_UPDATE = "user.update"  # name or e-mail address taken over from the identity provider
+    USER_SSO_LINK = "user.sso_link"  # a local account linked to an identity at the provider
     GROUP_CREATE = "group.create"
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"

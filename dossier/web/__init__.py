@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         search,
         spend,
+        sso,
         terms,
         tokens,
         transfer,
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     transfer.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(sso.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from dossier import accounts, throttling
+from dossier import accounts, oidc, throttling
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import User
@@ -61,21 +61,31 @@ def login_submit() -> str | Response | tuple[str, int]:
             "login.throttled", email=accounts.attempted_account(email)[1], scope=refusal.scope
         )
         return _throttled(refusal)
+    if not oidc.local_login_allowed(current_app.config, email):
+        log_event("login.local_refused", email=accounts.attempted_account(email)[1])
+        flash(_("Log in with single sign-on: log-in with a password is switched off."), "error")
+        return render_template("auth/login.html", form=form, next=next_url), 403
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             db.session.commit()
-            chosen = session.get("lang")  # the language picked on the log-in page stays
-            session.clear()  # a fresh session at log-in: no fixation
-            if chosen in current_app.config["LANGUAGES"]:
-                session["lang"] = chosen
-            login_user(user, remember=form.remember.data)
+            begin_session(user, remember=bool(form.remember.data))
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
             return redirect(next_url or url_for("register.index"))
         _record_failed_login(email, address)
         flash(_("Unknown e-mail address or wrong password."), "error")
     return render_template("auth/login.html", form=form, next=next_url), 400
+
+
+def begin_session(user: User, remember: bool = False) -> None:
+    """Log `user` in on a fresh session (no fixation), keeping the language picked on the
+    log-in page; local and single sign-on log-ins both start here."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+    login_user(user, remember=remember)
 
 
 def _record_failed_login(email: str, address: str) -> None:
@@ -100,12 +110,15 @@ def _throttled(refusal: throttling.Refusal) -> tuple[str, int, dict[str, str]]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    from dossier.web.sso import end_session_url  # sso imports this module
+
+    at_provider = end_session_url()  # read from the session before it is cleared
     accounts.end_sessions(current_user.id)
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(at_provider or url_for("auth.login"))
 
 
 @bp.get("/account/password")

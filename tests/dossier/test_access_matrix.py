@@ -169,6 +169,17 @@ SPEC: dict[tuple[str, str], Case] = {
         public=True,
         extra={"anonymous": 302, "disabled": 302},
     ),
+    # Single sign-on is not configured in this world: its routes do not exist (404) for
+    # anybody (tests/dossier/test_oidc.py covers them against a real provider).
+    ("sso.login", "GET"): Case(
+        own={r: 404 for r in LOGGED_IN}, public=True, extra={"anonymous": 404, "disabled": 404}
+    ),
+    ("sso.callback", "GET"): Case(
+        own={r: 404 for r in LOGGED_IN}, public=True, extra={"anonymous": 404, "disabled": 404}
+    ),
+    ("sso.break_glass", "GET"): Case(
+        own={r: 302 for r in LOGGED_IN}, public=True, extra={"anonymous": 200, "disabled": 200}
+    ),
     ("auth.logout", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
     ("auth.password", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("auth.password_submit", "POST"): Case(
