@@ -544,3 +544,18 @@ def test_a_document_with_a_category_of_its_own_carries_it_in_its_archiefstuk(
     other = package / "data" / "MDTO-001" / "MDTO-001.mdto.xml"
     dossier_xml = etree.parse(str(other)).find("m:informatieobject", NS)
     assert dossier_xml.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-01"
+
+
+def test_verify_refuses_symbolic_links_in_a_package(
+    filled: Dossier, archivist: User, tmp_path: Path
+) -> None:
+    package = tmp_path / "package"
+    _export(archivist, [filled], package)
+    original = next(package.rglob("rapport.pdf"))
+    outside = tmp_path / "outside.pdf"
+    original.replace(outside)
+    original.symlink_to(outside)
+    problems = transfer_verify.verify(package)
+    assert [(p.path, p.message) for p in problems] == [
+        (original.relative_to(package).as_posix(), "is a symbolic link")
+    ]
