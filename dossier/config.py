@@ -208,6 +208,10 @@ class Defaults:
     TRANSFER_ORGANISATION_ID = ""
     TRANSFER_ORGANISATION_ID_SOURCE = "TOOI"
     TRANSFER_SOURCE_SYSTEM = "Dossier"
+    # The download on the dossier page makes the package within the request (PDF/A renditions
+    # included): larger dossiers go through `dossier transfer export` instead.
+    TRANSFER_WEB_MAX_VERSIONS = 100
+    TRANSFER_WEB_MAX_BYTES = 512 * 1024 * 1024
     # Dashboards and reports show disposals due within this many days.
     DISPOSAL_HORIZON_DAYS = 180
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones

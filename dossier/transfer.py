@@ -124,6 +124,20 @@ def _documents(dossier: Dossier) -> list[Document]:
     return list(db.session.scalars(query))
 
 
+def extent(dossier: Dossier) -> tuple[int, int]:
+    """The number of versions and their bytes a package of `dossier` would hold."""
+    query = (
+        sa.select(
+            sa.func.count(DocumentVersion.id),
+            sa.func.coalesce(sa.func.sum(DocumentVersion.size), 0),
+        )
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.dossier_id == dossier.id, Document.withdrawn_at.is_(None))
+    )
+    versions, size = db.session.execute(query).one()
+    return int(versions), int(size)
+
+
 def _category(dossier: Dossier) -> SelectionCategory:
     category, _default = records.category_of(dossier)
     if category is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -69,10 +71,16 @@ def _opened(path: Path) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="transfer-verify-") as work:
         with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
+            members = archive.infolist()
+            for member in members:
                 parts = PurePosixPath(member.filename).parts
                 if member.filename.startswith("/") or ".." in parts:
                     raise zipfile.BadZipFile(f"unsafe member name {member.filename!r}")
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    raise zipfile.BadZipFile(f"{member.filename!r} is a symbolic link")
+            declared = sum(member.file_size for member in members)
+            if declared > shutil.disk_usage(work).free:
+                raise zipfile.BadZipFile(f"it unpacks to {declared} bytes, more than is free")
             archive.extractall(work)
         yield Path(work)
 
@@ -90,6 +98,9 @@ def verify(path: Path) -> list[Problem]:
 
 def _verify_bag(root: Path) -> list[Problem]:
     logging.getLogger("bagit").setLevel(logging.ERROR)
+    links = [p for p in root.rglob("*") if p.is_symlink()]
+    if links:  # a package holds plain files; a link could make the checks read other files
+        return [Problem(p.relative_to(root).as_posix(), "is a symbolic link") for p in links]
     try:
         bag = bagit.Bag(str(root))
     except bagit.BagError as exc:

@@ -14,8 +14,27 @@ from werkzeug.wrappers import Response
 
 from dossier import access, transfer
 from dossier.extensions import db
+from dossier.models import Dossier
 
 bp = Blueprint("transfer", __name__)
+
+
+def _too_large(dossier: Dossier) -> bool:
+    """Whether the package is too large to make within a request (then say how instead)."""
+    versions, size = transfer.extent(dossier)
+    config = current_app.config
+    if versions <= config["TRANSFER_WEB_MAX_VERSIONS"] and size <= config["TRANSFER_WEB_MAX_BYTES"]:
+        return False
+    flash(
+        _(
+            "This dossier is too large to package here (%(num)d versions); an administrator "
+            "makes its package with `dossier transfer export %(reference)s`.",
+            num=versions,
+            reference=dossier.reference,
+        ),
+        "error",
+    )
+    return True
 
 
 @bp.post("/dossiers/<reference>/transfer.zip", endpoint="package")
@@ -23,6 +42,9 @@ bp = Blueprint("transfer", __name__)
 def package(reference: str) -> Response:
     dossier = access.get_dossier_or_404(current_user, reference)
     access.require(access.can_export_transfer(current_user))
+    back = redirect(url_for("dossiers.show", reference=reference, _anchor="retention"), 303)
+    if _too_large(dossier):
+        return back
     work = Path(tempfile.mkdtemp(prefix="transfer-", dir=current_app.config["STAGING_DIR"]))
     try:
         out = work / f"overbrenging-{transfer.safe_name(dossier.reference)}.zip"
@@ -32,7 +54,7 @@ def package(reference: str) -> Response:
     except transfer.TransferError as exc:
         db.session.rollback()
         flash(_("No transfer package was made: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("dossiers.show", reference=reference, _anchor="retention"), 303)
+        return back
     finally:
         shutil.rmtree(work, ignore_errors=True)
     response = send_file(

@@ -544,3 +544,36 @@ def test_a_document_with_a_category_of_its_own_carries_it_in_its_archiefstuk(
     other = package / "data" / "MDTO-001" / "MDTO-001.mdto.xml"
     dossier_xml = etree.parse(str(other)).find("m:informatieobject", NS)
     assert dossier_xml.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-01"
+
+
+def test_verify_refuses_symbolic_links_in_a_package(
+    filled: Dossier, archivist: User, tmp_path: Path
+) -> None:
+    package = tmp_path / "package"
+    _export(archivist, [filled], package)
+    original = next(package.rglob("rapport.pdf"))
+    outside = tmp_path / "outside.pdf"
+    original.replace(outside)
+    original.symlink_to(outside)
+    problems = transfer_verify.verify(package)
+    assert [(p.path, p.message) for p in problems] == [
+        (original.relative_to(package).as_posix(), "is a symbolic link")
+    ]
+
+
+def test_a_dossier_too_large_for_a_request_is_sent_to_the_command_line(
+    app: Flask, filled: Dossier, archivist: User, client_for: Callable[[User | None], FlaskClient]
+) -> None:
+    assert transfer.extent(filled)[0] == 5
+    app.config["TRANSFER_WEB_MAX_VERSIONS"] = 4
+    client = client_for(archivist)
+    response = client.post(f"/dossiers/{filled.reference}/transfer.zip")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "dossier transfer export MDTO-001" in page
+    app.config["TRANSFER_WEB_MAX_VERSIONS"] = 5
+    app.config["TRANSFER_WEB_MAX_BYTES"] = transfer.extent(filled)[1] - 1
+    assert client.post(f"/dossiers/{filled.reference}/transfer.zip").status_code == 303
+    assert not db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)
+    ).all()
