@@ -71,6 +71,7 @@ from dossier.models.report import (
     DeadlineKind,
     DeadlineStatus,
 )
+from dossier.models.second_factor import RecoveryCode, SecondFactor
 from dossier.models.spend import (
     SpendAttribution,
     SpendImport,
@@ -188,4 +189,7 @@ __all__ = [
     "IntakeItem",
     "IntakeSource",
     "IntakeStatus",
+    # second factor
+    "RecoveryCode",
+    "SecondFactor",
 ]

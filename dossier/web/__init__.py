@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
         register,
         reports,
         search,
+        second_factor,
         spend,
         terms,
     )
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(terms.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(second_factor.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

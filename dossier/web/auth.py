@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from dossier import accounts, throttling
+from dossier import accounts, second_factor, throttling
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import User
 from dossier.security import log_event
+from dossier.web import second_factor as second_factor_views
 from dossier.web.forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -65,17 +66,24 @@ def login_submit() -> str | Response | tuple[str, int]:
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             db.session.commit()
-            chosen = session.get("lang")  # the language picked on the log-in page stays
-            session.clear()  # a fresh session at log-in: no fixation
-            if chosen in current_app.config["LANGUAGES"]:
-                session["lang"] = chosen
-            login_user(user, remember=form.remember.data)
-            if user.must_change_password:
-                return redirect(url_for("auth.password"))
-            return redirect(next_url or url_for("register.index"))
+            if second_factor.is_enabled(user.id):  # not logged in until the code is right
+                return second_factor_views.start_challenge(user, form.remember.data, next_url)
+            return establish_session(user, form.remember.data, next_url)
         _record_failed_login(email, address)
         flash(_("Unknown e-mail address or wrong password."), "error")
     return render_template("auth/login.html", form=form, next=next_url), 400
+
+
+def establish_session(user: User, remember: bool, next_url: str | None) -> Response:
+    """Log `user` in with a fresh session (no fixation), keeping the language picked before."""
+    chosen = session.get("lang")  # the language picked on the log-in page stays
+    session.clear()
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+    login_user(user, remember=remember)
+    if user.must_change_password:
+        return redirect(url_for("auth.password"))
+    return redirect(next_url or url_for("register.index"))
 
 
 def _record_failed_login(email: str, address: str) -> None:
