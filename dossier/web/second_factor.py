@@ -175,12 +175,12 @@ def challenge_submit() -> str | Response | tuple[str, int] | tuple[str, int, dic
             return render_template("second_factor/challenge.html", form=form), 400
         if result.accepted:
             db.session.commit()
-            session.pop(PENDING, None)
-            if result.by_recovery_code:
-                _warn_recovery_codes_left(result.recovery_codes_left)
             from dossier.web.auth import establish_session
 
-            return establish_session(user, pending["remember"], pending.get("next"))
+            response = establish_session(user, pending["remember"], pending.get("next"))
+            if result.by_recovery_code:  # after the fresh session, which drops earlier flashes
+                _warn_recovery_codes_left(result.recovery_codes_left)
+            return response
         db.session.rollback()
         _record_wrong_code(user)
         flash(_("That code is not right, or it was used already."), "error")
