@@ -67,23 +67,24 @@ def login_submit() -> str | Response | tuple[str, int]:
         if user is not None:
             db.session.commit()
             if second_factor.is_enabled(user.id):  # not logged in until the code is right
-                return second_factor_views.start_challenge(user, form.remember.data, next_url)
-            return establish_session(user, form.remember.data, next_url)
+                return second_factor_views.start_challenge(user, bool(form.remember.data), next_url)
+            begin_session(user, remember=bool(form.remember.data))
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
+            return redirect(next_url or url_for("register.index"))
         _record_failed_login(email, address)
         flash(_("Unknown e-mail address or wrong password."), "error")
     return render_template("auth/login.html", form=form, next=next_url), 400
 
 
-def establish_session(user: User, remember: bool, next_url: str | None) -> Response:
-    """Log `user` in with a fresh session (no fixation), keeping the language picked before."""
-    chosen = session.get("lang")  # the language picked on the log-in page stays
+def begin_session(user: User, remember: bool = False) -> None:
+    """Log `user` in on a fresh session (no fixation), keeping the language picked on the
+    log-in page; local and single sign-on log-ins both start here."""
+    chosen = session.get("lang")
     session.clear()
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
     login_user(user, remember=remember)
-    if user.must_change_password:
-        return redirect(url_for("auth.password"))
-    return redirect(next_url or url_for("register.index"))
 
 
 def _record_failed_login(email: str, address: str) -> None:

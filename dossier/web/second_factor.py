@@ -41,6 +41,10 @@ from dossier.web.forms import Form
 bp = Blueprint("second_factor", __name__)
 
 PENDING = "second_factor_pending"  # the session key of a log-in waiting for its code
+# A session that single sign-on began carries this key: its identity provider asks for the
+# second factor, so such a session is never led to the enrolment (the single sign-on view sets
+# it after `auth.begin_session`).
+SSO_SESSION = "signed_in_with_sso"
 # What a user who must still set up the factor may reach (besides the password change).
 ENROLMENT_ENDPOINTS = frozenset(
     {
@@ -83,6 +87,8 @@ def _require_enrolment() -> Response | None:
     """A user whose role requires a second factor reaches nothing else until it is set up
     (after the endpoint policy, so a one-time password is replaced first)."""
     if not current_user.is_authenticated or request.endpoint in ENROLMENT_ENDPOINTS:
+        return None
+    if session.get(SSO_SESSION):
         return None
     if request.endpoint is None or not second_factor.is_required(current_user):
         return None
@@ -175,12 +181,14 @@ def challenge_submit() -> str | Response | tuple[str, int] | tuple[str, int, dic
             return render_template("second_factor/challenge.html", form=form), 400
         if result.accepted:
             db.session.commit()
-            from dossier.web.auth import establish_session
+            from dossier.web.auth import begin_session  # auth imports this module
 
-            response = establish_session(user, pending["remember"], pending.get("next"))
+            begin_session(user, remember=pending["remember"])
             if result.by_recovery_code:  # after the fresh session, which drops earlier flashes
                 _warn_recovery_codes_left(result.recovery_codes_left)
-            return response
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
+            return redirect(pending.get("next") or url_for("register.index"))
         db.session.rollback()
         _record_wrong_code(user)
         flash(_("That code is not right, or it was used already."), "error")

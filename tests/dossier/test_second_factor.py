@@ -215,3 +215,37 @@ def test_the_migration_adds_and_removes_the_tables_keeping_users(tmp_path: Path)
         assert not second_factor.is_enabled(db.session.scalar(sa.select(User.id)))
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_command_line_resets_even_the_only_administrator(app: Flask, admin: User) -> None:
+    from dossier.cli import cli
+
+    enrol(admin)
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["reset-second-factor", "Admin@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Reset two-step verification of" in result.output
+    db.session.expire_all()
+    assert not second_factor.is_enabled(admin.id)
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "second_factor.reset")
+    )
+    assert event.actor_id is None and event.object_id == admin.id
+    again = runner.invoke(cli, ["reset-second-factor", "admin@example.org"])
+    assert again.exit_code == 0 and "had no two-step verification" in again.output
+    unknown = runner.invoke(cli, ["reset-second-factor", "ghost@example.org"])
+    assert unknown.exit_code != 0 and "ghost@example.org" in unknown.output
+
+
+@pytest.mark.parametrize(("value", "roles"), [(None, ("admin", "auditor")), ("[]", [])])
+def test_the_environment_sets_the_required_roles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None, roles: object
+) -> None:
+    from dossier import create_app
+
+    monkeypatch.setenv("DOSSIER_INSTANCE_PATH", str(tmp_path / "instance"))
+    if value is not None:
+        monkeypatch.setenv("DOSSIER_SECOND_FACTOR_REQUIRED_ROLES", value)
+    else:
+        monkeypatch.delenv("DOSSIER_SECOND_FACTOR_REQUIRED_ROLES", raising=False)
+    assert create_app().config["SECOND_FACTOR_REQUIRED_ROLES"] == roles

@@ -294,3 +294,16 @@ def test_a_one_time_password_is_replaced_before_the_enrolment(
     first = client.get("/")
     assert first.status_code == 302 and first.location.endswith("/account/password")
     assert client.get("/account/two-step").location.endswith("/account/password")
+
+
+def test_a_single_sign_on_session_is_not_led_to_enrolment(
+    app: Flask, make_user: Callable[..., User], client_for: Callable[..., FlaskClient]
+) -> None:
+    from dossier.web.second_factor import SSO_SESSION
+
+    app.config["SECOND_FACTOR_REQUIRED_ROLES"] = ["admin"]
+    client = client_for(make_user(role=GlobalRole.ADMIN))
+    assert client.get("/").location.endswith("/account/two-step")
+    with client.session_transaction() as session:
+        session[SSO_SESSION] = True  # what the single sign-on view marks its sessions with
+    assert client.get("/").status_code == 200
