@@ -148,6 +148,8 @@ def _pending_user() -> tuple[User, dict[str, Any]] | None:
 
 @bp.get("/login/code")
 def challenge() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("register.index"))
     if _pending_user() is None:
         flash(_("Log in with your e-mail address and password first."), "info")
         return redirect(url_for("auth.login"))
