@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.security import check_password_hash
 
 from dossier import audit
@@ -130,10 +131,11 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
 
-def qr_svg(uri: str, title: str) -> str:
-    """The QR code of `uri` as an inline SVG element (dark on white, so any theme scans)."""
+def qr_svg(uri: str, title: str) -> Markup:
+    """The QR code of `uri` as an inline SVG element (dark on white, so any theme scans);
+    segno escapes the title, and the address is percent-encoded by pyotp."""
     code = segno.make(uri, error="m")
-    return code.svg_inline(scale=5, border=4, dark="#000", light="#fff", title=title)
+    return Markup(code.svg_inline(scale=5, border=4, dark="#000", light="#fff", title=title))
 
 
 def confirm_enrolment(user: User, code: str, now: float | None = None) -> list[str]:

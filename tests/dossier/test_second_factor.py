@@ -249,3 +249,16 @@ def test_the_environment_sets_the_required_roles(
     else:
         monkeypatch.delenv("DOSSIER_SECOND_FACTOR_REQUIRED_ROLES", raising=False)
     assert create_app().config["SECOND_FACTOR_REQUIRED_ROLES"] == roles
+
+
+def test_the_qr_code_carries_the_secret_issuer_and_account(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qr@example.org")
+    secret = second_factor.start_enrolment(user)
+    uri = second_factor.provisioning_uri(user, secret)
+    parsed = pyotp.parse_uri(uri)
+    assert parsed.secret == secret and parsed.issuer == "Dossier" and parsed.name == user.email
+    svg = second_factor.qr_svg(uri, "QR <code>")
+    assert str(svg).startswith("<svg") and "<title>QR &lt;code&gt;</title>" in svg
+    assert secret not in svg  # drawn as modules, not written into the picture as text
