@@ -687,6 +687,16 @@ ENDPOINTS: dict[str, str] = {
     "tokens.index": LOGGED_IN,
     "tokens.create": LOGGED_IN,
     "tokens.revoke": LOGGED_IN,
+    # Two-step verification: the second step of a log-in answers to a pending log-in in the
+    # session (a right password) and logs nobody in without a right code; the own page is the
+    # user's own; the reset checks can_administer inside.
+    "second_factor.challenge": PUBLIC,
+    "second_factor.challenge_submit": PUBLIC,
+    "second_factor.settings": LOGGED_IN,
+    "second_factor.confirm": LOGGED_IN,
+    "second_factor.renew": LOGGED_IN,
+    "second_factor.disable": LOGGED_IN,
+    "second_factor.reset": LOGGED_IN,
 }
 
 

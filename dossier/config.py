@@ -113,6 +113,17 @@ class Defaults:
     LOGIN_LIMITS = "30 per minute;300 per hour"
     LOGIN_ACCOUNT_LIMITS = "10 per minute;50 per hour"
     PASSWORD_CHECK_LIMITS = "5 per minute;20 per hour"
+    # Two-step verification of local accounts (dossier/second_factor.py). Users with these global
+    # roles are led to set up an authenticator app on every page until they have (an empty list:
+    # nobody must). The issuer is the name the app shows. The TOTP secrets are encrypted with
+    # SECOND_FACTOR_KEY (None: a key derived from SECRET_KEY); changing that key leaves every
+    # enrolled user unable to pass the second step until an administrator resets their factor.
+    # Wrong codes are limited per user; a password that was right waits this long for its code.
+    SECOND_FACTOR_REQUIRED_ROLES: tuple[str, ...] = ("admin", "auditor")
+    SECOND_FACTOR_ISSUER = "Dossier"
+    SECOND_FACTOR_KEY: str | None = None
+    SECOND_FACTOR_LIMITS = "5 per minute;20 per hour;50 per day"
+    SECOND_FACTOR_PENDING_SECONDS = 300
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
     # the limiter's storage (shared between web processes when that is Redis).
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
@@ -354,6 +365,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
 TEXT_SETTINGS = (
     "SECRET_KEY",  # every web node of a cluster sets the same one (DOSSIER_SECRET_KEY)
     "MAIL_PASSWORD",
+    "SECOND_FACTOR_KEY",
+    "SECOND_FACTOR_ISSUER",
     "IMAP_HOST",
     "IMAP_USER",
     "IMAP_PASSWORD",

@@ -25,6 +25,7 @@ _EXTENSION = "dossier.throttling"
 ADDRESS = "address"  # too many failures from one network address, whatever the account
 ACCOUNT = "account"  # too many failures for one account, and this address is one that failed
 PASSWORD = "password"  # too many wrong current passwords on the password page
+SECOND_FACTOR = "second_factor"  # too many wrong codes at the second step of a log-in
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,23 @@ def spend(setting: str, *key: str) -> int:
     for item in _items(setting):
         limiter.hit(item, *key)
     return 0
+
+
+def second_factor_refusal(user_id: int) -> Refusal | None:
+    """Whether this user's second step is refused for now (too many wrong codes)."""
+    limiter = _limiter()
+    if limiter is None:
+        return None
+    wait = _wait(limiter, "SECOND_FACTOR_LIMITS", "second-factor", str(user_id))
+    return Refusal(SECOND_FACTOR, wait) if wait else None
+
+
+def record_second_factor_failure(user_id: int) -> bool:
+    """Count a wrong code (or recovery code); True when this failure closed the second step."""
+    limiter = _limiter()
+    if limiter is None:
+        return False
+    return _hit(limiter, "SECOND_FACTOR_LIMITS", "second-factor", str(user_id))
 
 
 def _limiter() -> RateLimiter | None:

@@ -163,6 +163,9 @@ def _config(folder: Path, url: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": False,  # enabled by the test of throttling itself
         "INDEXING": "off",  # tests drain the outbox themselves, deterministically
         "EXTRACT_TIMEOUT": 30.0,
+        # The built-in default requires it of administrators and auditors; the tests of
+        # two-step verification turn that on themselves (tests/dossier/test_second_factor*.py).
+        "SECOND_FACTOR_REQUIRED_ROLES": (),
     }
 
 

@@ -1,5 +1,5 @@
 """Users, groups and their roles on dossiers: `create-user`, `disable-user`, `create-group`,
-`grant` and `revoke`."""
+`grant`, `revoke` and `reset-second-factor`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from dossier import access, accounts, crash, groups, memberships
+from dossier import access, accounts, crash, groups, memberships, second_factor
 from dossier.cli.common import acting_user, fail, require_database
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
@@ -170,6 +170,26 @@ def set_role_command(email: str, role: str, as_email: str | None) -> None:
     click.echo(f"{email} now has the role {role}" if changed else f"{email} already had {role}")
 
 
+@click.command("reset-second-factor")
+@click.argument("email")
+@with_appcontext
+def reset_second_factor_command(email: str) -> None:
+    """Remove a user's two-step verification (a lost phone and lost recovery codes); they set it
+    up again at the next log-in. Recorded as the system's act: also for the only administrator."""
+    require_database()
+    try:
+        changed = second_factor.reset(None, accounts.find_user(email))
+    except DomainError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(
+        f"Reset two-step verification of {email}"
+        if changed
+        else f"{email} had no two-step verification"
+    )
+
+
 COMMANDS = [
     create_user_command,
     disable_user_command,
@@ -177,4 +197,5 @@ COMMANDS = [
     create_group_command,
     grant_command,
     revoke_command,
+    reset_second_factor_command,
 ]

@@ -73,6 +73,7 @@ from dossier.models.report import (
     DeadlineKind,
     DeadlineStatus,
 )
+from dossier.models.second_factor import RecoveryCode, SecondFactor
 from dossier.models.spend import (
     SpendAttribution,
     SpendImport,
@@ -212,4 +213,7 @@ __all__ = [
     "TokenScope",
     # single sign-on
     "UserIdentity",
+    # second factor
+    "RecoveryCode",
+    "SecondFactor",
 ]

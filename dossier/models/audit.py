@@ -45,6 +45,12 @@ class AuditAction(enum.StrEnum):
     LOGIN_REFUSED = "login.refused"  # single sign-on: a valid identity this installation refuses
     USER_UPDATE = "user.update"  # name or e-mail address taken over from the identity provider
     USER_SSO_LINK = "user.sso_link"  # a local account linked to an identity at the provider
+    SECOND_FACTOR_ENABLE = "second_factor.enable"
+    SECOND_FACTOR_DISABLE = "second_factor.disable"
+    SECOND_FACTOR_RESET = "second_factor.reset"
+    SECOND_FACTOR_FAILED = "second_factor.failed"
+    RECOVERY_CODE_USED = "second_factor.recovery_used"
+    RECOVERY_CODES_RENEW = "second_factor.recovery_renew"
     GROUP_CREATE = "group.create"
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"

@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
         register,
         reports,
         search,
+        second_factor,
         spend,
         sso,
         terms,
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(sso.bp)
+    app.register_blueprint(second_factor.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from dossier import accounts, oidc, throttling
+from dossier import accounts, oidc, second_factor, throttling
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import User
 from dossier.security import log_event
+from dossier.web import second_factor as second_factor_views
 from dossier.web.forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -69,6 +70,8 @@ def login_submit() -> str | Response | tuple[str, int]:
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             db.session.commit()
+            if second_factor.is_enabled(user.id):  # not logged in until the code is right
+                return second_factor_views.start_challenge(user, bool(form.remember.data), next_url)
             begin_session(user, remember=bool(form.remember.data))
             if user.must_change_password:
                 return redirect(url_for("auth.password"))

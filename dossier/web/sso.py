@@ -37,6 +37,7 @@ from dossier.extensions import db
 from dossier.security import CSP, log_event
 from dossier.web.auth import begin_session, safe_next
 from dossier.web.forms import LoginForm
+from dossier.web.second_factor import SSO_SESSION
 
 bp = Blueprint("sso", __name__)
 
@@ -176,6 +177,7 @@ def callback() -> str | Response | tuple[str, int]:
     db.session.commit()
     next_url = session.get(_NEXT)
     begin_session(user)
+    session[SSO_SESSION] = True  # the provider asked for the second factor, not Dossier
     if len(id_token) <= _MAX_KEPT_TOKEN:
         session[_ID_TOKEN] = id_token
     return redirect(next_url or url_for("register.index"))

@@ -633,6 +633,32 @@ SPEC: dict[tuple[str, str], Case] = {
     ("api_reports.list_deadlines", "GET"): api_case({r: 200 for r in LOGGED_IN}),
     ("api_reports.get_report", "GET"): api_case({r: 200 for r in LOGGED_IN}),
     ("api_audit.list_events", "GET"): api_case(global_only(200, {"auditor"})),
+    # Two-step verification: without a pending log-in the second step sends everyone back to
+    # the log-in page; the own page sets up a factor for whoever opens it ("abcdef" is never a
+    # code, so confirming and renewing refuse with 400); the reset is the administrator's.
+    ("second_factor.challenge", "GET"): Case(
+        own={r: 302 for r in LOGGED_IN}, public=True, extra={"anonymous": 302, "disabled": 302}
+    ),
+    ("second_factor.challenge_submit", "POST"): Case(
+        own={r: 302 for r in LOGGED_IN},
+        data=lambda: {"code": "123456"},
+        public=True,
+        extra={"anonymous": 302, "disabled": 302},
+    ),
+    ("second_factor.settings", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
+    ("second_factor.confirm", "POST"): Case(
+        own={r: 400 for r in LOGGED_IN}, data=lambda: {"code": "abcdef"}
+    ),
+    ("second_factor.renew", "POST"): Case(
+        own={r: 400 for r in LOGGED_IN}, data=lambda: {"renew-code": "abcdef"}
+    ),
+    ("second_factor.disable", "POST"): Case(
+        own={r: 302 for r in LOGGED_IN},
+        data=lambda: {"disable-password": PASSWORD, "disable-code": "abcdef"},
+    ),
+    ("second_factor.reset", "POST"): Case(
+        own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
+    ),
 }
 
 
