@@ -505,3 +505,28 @@ def _delivered_count() -> int:
     db.session.rollback()  # see the background drain's commits
     query = sa.select(sa.func.count()).where(WebhookDelivery.status == DeliveryStatus.DELIVERED)
     return db.session.scalar(query.select_from(WebhookDelivery)) or 0
+
+
+def test_the_commands_signal_deadlines_once_and_deliver(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    from dossier.cli import cli
+
+    make_webhook(receiver.url, ["deadline.approaching"])
+    make_dossier("2025-041", status="active", end_on=date(2026, 7, 1))
+    runner = app.test_cli_runner()
+    args = ["webhook-deadlines", "--date", "2026-06-25", "--json"]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == {"deadline_events": 1}
+    assert json.loads(runner.invoke(cli, args).output) == {"deadline_events": 0}
+    sent = runner.invoke(cli, ["deliver-webhooks", "--json"])
+    assert json.loads(sent.output) == {"handled": 1}
+    (got,) = receiver.received
+    assert got.payload["deadline"]["days_left"] == 6
+    bad = runner.invoke(cli, ["webhook-deadlines", "--date", "morgen"])
+    assert bad.exit_code == 1 and "is not a date" in bad.output
