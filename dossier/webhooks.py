@@ -500,9 +500,12 @@ def _deliver(item_id: int, delivery_id: int) -> None:
         db.session.commit()
         return
     hook = delivery.webhook
+    if _postpone_while_unreachable(item_id, delivery):
+        return
     request = (hook.url, hook.secret, delivery.event, delivery.uuid, delivery.body)
     db.session.commit()  # no transaction open while the receiver takes its time
     outcome = send(*request)
+    _note_reachable(request[0], outcome)
     delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
     if delivery is None:  # deleted meanwhile
         outbox.done([item_id])
@@ -510,6 +513,33 @@ def _deliver(item_id: int, delivery_id: int) -> None:
         return
     _record(item_id, delivery, outcome)
     db.session.commit()
+
+
+def _unreachable() -> dict[str, float]:
+    """Addresses that did not answer at all, with the monotonic time until which this process
+    leaves them alone: a receiver that is down costs one timeout per retry period, not one per
+    queued delivery (a bulk import queues thousands)."""
+    return current_app.extensions.setdefault("dossier.webhooks_unreachable", {})
+
+
+def _note_reachable(url: str, outcome: Outcome) -> None:
+    if outcome.status_code is None:
+        _unreachable()[url] = time.monotonic() + backoff(1).total_seconds()
+    else:
+        _unreachable().pop(url, None)
+
+
+def _postpone_while_unreachable(item_id: int, delivery: WebhookDelivery) -> bool:
+    """Move a delivery to an address that just failed to answer to its retry time, without
+    an attempt (none is counted or logged); commits. Returns whether it was postponed."""
+    until = _unreachable().get(delivery.webhook.url, 0.0)
+    wait = until - time.monotonic()
+    if wait <= 0:
+        return False
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+    outbox.retry_at(item_id, delivery.next_attempt_at, "waiting: the address did not answer")
+    db.session.commit()
+    return True
 
 
 def _record(item_id: int, delivery: WebhookDelivery, outcome: Outcome) -> None:

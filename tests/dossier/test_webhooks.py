@@ -530,3 +530,33 @@ def test_the_commands_signal_deadlines_once_and_deliver(
     assert got.payload["deadline"]["days_left"] == 6
     bad = runner.invoke(cli, ["webhook-deadlines", "--date", "morgen"])
     assert bad.exit_code == 1 and "is not a date" in bad.output
+
+
+def test_an_address_that_does_not_answer_costs_one_attempt_per_retry_period(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    """Three filings queue three deliveries; with the receiver down, one is tried and the
+    others wait for the same retry time without an attempt of their own."""
+    app.config["WEBHOOK_RETRY_SECONDS"] = 0.5
+    make_webhook(receiver.url, ["document.filed"])
+    receiver.stop()
+    dossier = make_dossier("2025-042")
+    for _ in range(3):
+        _file(admin, dossier, "Brief\n")
+    assert webhooks.deliver_due() == 3
+    deliveries = db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [len(d.tries) for d in deliveries] == [1, 0, 0]
+    assert all(d.status == DeliveryStatus.PENDING and d.next_attempt_at for d in deliveries)
+    receiver.start()
+    time.sleep(0.55)
+    while webhooks.deliver_due():
+        pass
+    for delivery in deliveries:
+        db.session.refresh(delivery)
+    assert [d.status for d in deliveries] == [DeliveryStatus.DELIVERED] * 3
+    assert [len(d.tries) for d in deliveries] == [2, 1, 1]
+    assert len(receiver.received) == 3
