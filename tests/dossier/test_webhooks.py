@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -560,3 +561,28 @@ def test_an_address_that_does_not_answer_costs_one_attempt_per_retry_period(
     assert [d.status for d in deliveries] == [DeliveryStatus.DELIVERED] * 3
     assert [len(d.tries) for d in deliveries] == [2, 1, 1]
     assert len(receiver.received) == 3
+
+
+def test_the_daily_digest_run_signals_deadlines_and_a_preview_does_not(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    from dossier.cli import cli
+
+    make_webhook(receiver.url, ["deadline.approaching"])
+    make_dossier("2025-043", status="active", end_on=date(2026, 7, 1))
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["digest", "--date", "2026-06-28"]).exit_code == 0
+    assert _queued() == 0  # a preview changes nothing
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: the mail server is down
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    result = runner.invoke(cli, ["digest", "--send", "--date", "2026-06-28"])
+    assert result.exit_code == 1 and "cannot send" in result.output
+    assert _queued() == 1  # the webhooks heard of the deadline all the same
+    event = db.session.scalars(sa.select(WebhookDelivery.event)).one()
+    assert event == "deadline.approaching"
