@@ -8,7 +8,7 @@ Outbox topics (`OutboxTopic`), each handled by one stage below:
 - `document.index` (index stage): (re)write every unit of one document in the search index.
 - `document.remove` (index stage): take a withdrawn document out of the index.
 - `dossier.index` (index stage): a dossier's indexed fields changed; re-index its documents.
-- `webhook.deliver`: sent by `dossier.webhooks.deliver_due`, which the drain runs as well.
+- `webhook.deliver`: sent by `dossier.webhook_delivery.deliver_due`, which the drain runs as well.
 
 Extraction returns what it found besides text (an e-mail's headers and attachments, saved as
 files in the extraction's scratch folder); this module stores only text and clauses and never
@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
-from dossier import crash, database, outbox, timings, webhooks
+from dossier import crash, database, outbox, timings, webhook_delivery
 from dossier.extensions import db
 from dossier.models import (
     Clause,
@@ -227,7 +227,11 @@ def _drain(max_items: int | None, extractions: Extractions) -> int:
         ensure_index()
     while max_items is None or done < max_items:
         # Webhook deliveries (dossier/webhooks.py) ride along: a filing queues them too.
-        step = _process_extractions(extractions) + _process_index_work() + webhooks.deliver_due()
+        step = (
+            _process_extractions(extractions)
+            + _process_index_work()
+            + webhook_delivery.deliver_due()
+        )
         if step == 0:
             break
         done += step

@@ -4,9 +4,10 @@ An event (a document filed, a new version, a register change, a deadline approac
 delivery per active webhook that chose it, in the transaction of the change: a
 `WebhookDelivery` row holding the exact JSON body, and an outbox item (`webhook.deliver`) that
 the drain (`dossier worker`, or the web process's background thread) works off with
-`deliver_due`. A receiver that does not answer 2xx is tried again after `WEBHOOK_RETRY_SECONDS`,
-doubling per attempt up to an hour, `WEBHOOK_MAX_ATTEMPTS` times in all; every attempt is logged
-(time, HTTP status or error, duration) and an administrator can send a delivery again.
+`dossier.webhook_delivery.deliver_due`. A receiver that does not answer 2xx is tried again
+after `WEBHOOK_RETRY_SECONDS`, doubling per attempt up to an hour, `WEBHOOK_MAX_ATTEMPTS` times
+in all; every attempt is logged (time, HTTP status or error, duration) and an administrator can
+send a delivery again.
 
 Bodies are thin: what happened, when, and where (ids, the dossier reference, the document's
 kind, title and version number, links into the application), never a document's text, file
@@ -20,27 +21,21 @@ same on every attempt, for the receiver's idempotence). Redirects are not follow
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import re
 import secrets
-import threading
-import time
 import uuid as uuid_module
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import gettext as _
 
-from dossier import audit, outbox
+from dossier import audit
 from dossier.config import public_url
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
@@ -55,7 +50,6 @@ from dossier.models import (
     OutboxTopic,
     User,
     Webhook,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
     utcnow,
@@ -66,10 +60,7 @@ log = logging.getLogger(__name__)
 TOPICS = (OutboxTopic.WEBHOOK_DELIVER,)
 # The events an administrator can choose (PING is the test event, sent on request only).
 CHOOSABLE = tuple(e for e in WebhookEvent if e != WebhookEvent.PING)
-BATCH = 10
-MAX_BACKOFF = timedelta(hours=1)
 SECRET_PREFIX = "whsec_"
-USER_AGENT = "Dossier-Webhooks/1"
 _SCHEMES = ("http", "https")
 
 
@@ -399,184 +390,3 @@ def signal_deadlines(today: date) -> int:
         produced += 1
     db.session.flush()
     return produced
-
-
-# ---------------------------------------------------------------------------- delivery
-
-
-def signature(secret: str, timestamp: int, body: str) -> str:
-    """The v1 signature: hex HMAC-SHA256 of "<timestamp>.<body>" keyed with the secret."""
-    message = f"{timestamp}.{body}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int | None
-    error: str
-    duration_ms: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-def send(url: str, secret: str, event: str, delivery_id: str, body: str) -> Outcome:
-    """POST one delivery, signed; never follows a redirect; short timeouts."""
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-        "X-Dossier-Event": event,
-        "X-Dossier-Delivery": delivery_id,
-        "X-Dossier-Signature": f"t={timestamp},v1={signature(secret, timestamp, body)}",
-    }
-    config = current_app.config
-    timeout = (float(config["WEBHOOK_CONNECT_TIMEOUT"]), float(config["WEBHOOK_READ_TIMEOUT"]))
-    started = time.monotonic()
-    try:
-        with requests.post(
-            url,
-            data=body.encode(),
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,  # the answer's body is never read
-        ) as response:
-            status = response.status_code
-    except requests.Timeout:
-        return Outcome(None, "timed out", _ms(started))
-    except requests.RequestException as exc:
-        return Outcome(None, _reason(exc), _ms(started))
-    error = ""
-    if 300 <= status < 400:
-        error = "redirect not followed"
-    elif not 200 <= status < 300:
-        error = f"HTTP {status}"
-    return Outcome(status, error, _ms(started))
-
-
-def _ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
-
-
-def _reason(exc: Exception) -> str:
-    """The useful end of a requests error ("[Errno 111] Connection refused")."""
-    text = str(exc)
-    found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
-    if found:
-        return found.group(0).strip()[:500]
-    return f"{type(exc).__name__}: {text}"[:500]
-
-
-def backoff(attempts: int) -> timedelta:
-    base = float(current_app.config["WEBHOOK_RETRY_SECONDS"])
-    return min(timedelta(seconds=base * 2 ** max(0, attempts - 1)), MAX_BACKOFF)
-
-
-def deliver_due(limit: int = BATCH) -> int:
-    """Claim due deliveries from the outbox and send each; returns the items handled.
-
-    Each delivery commits on its own, with its attempt logged; no transaction is open while a
-    receiver is waited for.
-    """
-    items = outbox.claim(TOPICS, limit)
-    for position, (item_id, _topic, delivery_id) in enumerate(items):
-        try:
-            _deliver(item_id, delivery_id)
-        except Exception as exc:  # a database failure: the outbox keeps it, with back-off
-            db.session.rollback()
-            log.warning("webhook delivery %s failed: %s", delivery_id, exc)
-            outbox.failed(item_id, exc)
-        outbox.renew(i for i, _, _ in items[position + 1 :])
-        db.session.commit()
-    return len(items)
-
-
-def _deliver(item_id: int, delivery_id: int) -> None:
-    delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        outbox.done([item_id])  # its webhook was deleted, or it went out already
-        db.session.commit()
-        return
-    hook = delivery.webhook
-    request = (hook.url, hook.secret, delivery.event, delivery.uuid, delivery.body)
-    db.session.commit()  # no transaction open while the receiver takes its time
-    outcome = send(*request)
-    delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
-    if delivery is None:  # deleted meanwhile
-        outbox.done([item_id])
-        db.session.commit()
-        return
-    _record(item_id, delivery, outcome)
-    db.session.commit()
-
-
-def _record(item_id: int, delivery: WebhookDelivery, outcome: Outcome) -> None:
-    now = utcnow()
-    db.session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id,
-            at=now,
-            status_code=outcome.status_code,
-            error=outcome.error[:500],
-            duration_ms=outcome.duration_ms,
-        )
-    )
-    delivery.attempts += 1
-    if outcome.ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
-            DeliveryStatus.DELIVERED,
-            now,
-            None,
-        )
-        outbox.done([item_id])
-    elif delivery.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"]):
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
-        outbox.done([item_id])
-    else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
-        outbox.retry_at(item_id, delivery.next_attempt_at, outcome.error)
-    db.session.flush()
-
-
-def due_count() -> int:
-    """Deliveries in the outbox whose time has come (for the embedded set-up's watcher)."""
-    now = utcnow()
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(OutboxItem)
-            .where(
-                OutboxItem.topic.in_(TOPICS),
-                sa.or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
-                sa.or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
-            )
-        )
-        or 0
-    )
-
-
-def watch(app: Flask, stop: threading.Event | None = None) -> threading.Thread:
-    """In the embedded set-up (no `dossier worker`), wake the web process's drain when a
-    retry falls due: otherwise nothing would until the next change is committed. Runs until
-    `stop` is set (the life of the process when not given)."""
-    from dossier import indexing
-
-    interval = float(app.config["WEBHOOK_POLL_SECONDS"])
-    stop = stop or threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                with app.app_context():
-                    due = due_count()
-                    db.session.remove()
-                if due:
-                    indexing.kick(app)
-            except Exception:
-                log.exception("looking for due webhook deliveries failed")
-
-    thread = threading.Thread(target=loop, name="webhook-retries", daemon=True)
-    thread.start()
-    return thread

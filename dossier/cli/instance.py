@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from dossier import accounts, audit, database, documents, indexing, recovery, webhooks
+from dossier import accounts, audit, database, documents, indexing, recovery, webhook_delivery
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 from dossier.models import AuditEvent, GlobalRole, User
@@ -117,7 +117,8 @@ def run_command(host: str | None, port: int | None) -> None:
     config["HOST"], config["PORT"] = host, getattr(server, "effective_port", port)
     if config["INDEXING"] == "thread":
         indexing.kick(current_app._get_current_object())  # work left by a crash or by commands
-        webhooks.watch(current_app._get_current_object())  # retries fall due between changes
+        # Webhook retries fall due between changes: something must wake the drain for them.
+        webhook_delivery.watch(current_app._get_current_object())
     # The thesaurus and the Dutch dictionary load while the server already answers.
     threading.Thread(target=warm_up, name="search-warm-up", daemon=True).start()
     click.echo(f"Dossier is running at http://{host}:{config['PORT']}/  (stop with Ctrl+C)")

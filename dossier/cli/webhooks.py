@@ -9,7 +9,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from dossier import deadlines, webhooks
+from dossier import deadlines, webhook_delivery, webhooks
 from dossier.cli.common import fail, require_database
 from dossier.extensions import db
 
@@ -41,7 +41,7 @@ def deliver_webhooks_command(as_json: bool) -> None:
     """Send every webhook delivery that is due now, once (a worker does this continuously)."""
     require_database()
     handled = 0
-    while step := webhooks.deliver_due():
+    while step := webhook_delivery.deliver_due():
         handled += step
     if as_json:
         click.echo(json.dumps({"handled": handled}))

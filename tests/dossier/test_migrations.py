@@ -294,3 +294,35 @@ def test_the_contacts_notices_migration_goes_down_and_up(
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_webhooks_migration_goes_down_and_up(app: Flask, admin: User) -> None:
+    """The webhook tables and queued deliveries go away on downgrade (the rest stays) and come
+    back empty and as the models declare them."""
+    from flask_migrate import downgrade, upgrade
+
+    from dossier import webhooks
+    from dossier.database import MIGRATIONS_DIR
+
+    webhook, _secret = webhooks.create_webhook(
+        admin, {"name": "X", "url": "https://example.org/", "events": ["dossier.changed"]}
+    )
+    webhooks.send_test(admin, webhook)
+    db.session.commit()
+    new_tables = {"webhook", "webhook_delivery", "webhook_attempt", "webhook_deadline_signal"}
+
+    def tables() -> set[str]:
+        return set(sa.inspect(db.engine).get_table_names())
+
+    db.session.remove()
+    try:
+        downgrade(directory=MIGRATIONS_DIR, revision="intake")
+        assert not tables() & new_tables
+        assert _count("outbox") == 0 and _count("user") == 1
+    finally:
+        db.session.remove()
+        upgrade(directory=MIGRATIONS_DIR)
+    assert new_tables <= tables() and _count("webhook") == 0
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []

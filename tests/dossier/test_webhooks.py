@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import force_locale
 
-from dossier import documents, dossiers, indexing, webhooks
+from dossier import documents, dossiers, indexing, webhook_delivery, webhooks
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -87,7 +88,7 @@ def test_a_filed_document_reaches_the_receiver_signed(
     dossier = make_dossier("2025-031")
     document = _file(admin, dossier, f"Geachte heer, {CANARY}\n", title="Brief over de planning")
     assert _queued() == 1  # committed with the filing, before anything was sent
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     (got,) = receiver.received
     assert got.verify(secret)
     assert not got.verify(secret + "x")
@@ -130,7 +131,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
     webhook, secret = make_webhook(receiver.url, ["document.filed"])
     receiver.stop()  # down: the connection is refused
     _file(admin, make_dossier("2025-032"), "Brief\n")
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
     (first,) = delivery.tries
@@ -138,7 +139,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
     assert delivery.next_attempt_at is not None
     wait = (delivery.next_attempt_at - first.at).total_seconds()
     assert 0.35 <= wait <= 0.5
-    assert webhooks.deliver_due() == 0  # not due yet: the back-off holds it
+    assert webhook_delivery.deliver_due() == 0  # not due yet: the back-off holds it
     item = db.session.scalars(
         sa.select(OutboxItem).where(OutboxItem.topic == OutboxTopic.WEBHOOK_DELIVER)
     ).one()
@@ -147,7 +148,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
     receiver.status = 500  # up, but failing
     receiver.start()
     time.sleep(0.45)
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert [t.status_code for t in delivery.tries] == [None, 500]
     assert delivery.tries[1].error == "HTTP 500"
@@ -156,7 +157,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
 
     receiver.status = 200
     time.sleep(0.85)
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert delivery.status == DeliveryStatus.DELIVERED
     assert [t.status_code for t in delivery.tries] == [None, 500, 200]
@@ -178,9 +179,9 @@ def test_after_the_last_attempt_it_fails_and_can_be_sent_again(
     make_webhook(receiver.url, ["document.filed"])
     receiver.status = 503
     _file(admin, make_dossier("2025-033"), "Brief\n")
-    webhooks.deliver_due()
+    webhook_delivery.deliver_due()
     time.sleep(0.1)
-    webhooks.deliver_due()
+    webhook_delivery.deliver_due()
     delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
     assert delivery.status == DeliveryStatus.FAILED and len(delivery.tries) == 2
     assert _queued() == 0  # given up: nothing waits in the outbox
@@ -189,7 +190,7 @@ def test_after_the_last_attempt_it_fails_and_can_be_sent_again(
     db.session.commit()
     with pytest.raises(DomainError):
         webhooks.redeliver(admin, delivery)  # already waiting
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert delivery.status == DeliveryStatus.DELIVERED
     assert [t.status_code for t in delivery.tries] == [503, 503, 204]
@@ -210,7 +211,7 @@ def test_a_redirect_is_not_followed(
         webhook, _secret = make_webhook(receiver.url)
         webhooks.send_test(admin, webhook)
         db.session.commit()
-        webhooks.deliver_due()
+        webhook_delivery.deliver_due()
         delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
         assert delivery.status == DeliveryStatus.PENDING
         assert delivery.tries[0].status_code == 302
@@ -242,7 +243,7 @@ def test_a_confidential_document_leaves_no_title_and_no_content(
     with documents.receive(io.BytesIO(f"Versie 2 {CANARY}\n".encode()), "v2.txt") as upload:
         documents.add_version(admin, hidden, upload, comment=f"herzien {CANARY}")
     db.session.commit()
-    while webhooks.deliver_due():
+    while webhook_delivery.deliver_due():
         pass
     bodies = [r.body.decode() for r in receiver.received]
     events = [r.payload["event"] for r in receiver.received]
@@ -282,7 +283,7 @@ def test_only_chosen_events_of_active_webhooks_are_queued(
         admin, dossier, {"title": f"Nieuw {CANARY}", "value": Decimal("125000")}
     )
     db.session.commit()
-    while webhooks.deliver_due():
+    while webhook_delivery.deliver_due():
         pass
     got = sorted(
         (
@@ -332,7 +333,7 @@ def test_deadlines_are_signalled_once_per_threshold(
     assert webhooks.signal_deadlines(today + timedelta(days=19)) == 1  # 6 days: the 7 threshold
     db.session.commit()
     assert webhooks.signal_deadlines(today + timedelta(days=20)) == 0
-    while webhooks.deliver_due():
+    while webhook_delivery.deliver_due():
         pass
     payloads = [r.payload for r in receiver.received]
     assert [p["deadline"]["threshold_days"] for p in payloads] == [30, 7]
@@ -395,7 +396,7 @@ def test_deleting_a_webhook_drops_its_queued_deliveries_and_the_secret_is_never_
     db.session.commit()
     assert _queued() == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 0
-    assert webhooks.deliver_due() == 0 and receiver.received == []
+    assert webhook_delivery.deliver_due() == 0 and receiver.received == []
     trail = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "webhook"))
     events = list(trail)
     assert [e.action for e in events] == ["webhook.create", "webhook.secret", "webhook.delete"]
@@ -423,7 +424,7 @@ def test_the_outbox_drain_delivers_them_too(
 def test_a_deleted_delivery_leaves_the_outbox(app: Flask) -> None:
     db.session.add(OutboxItem(topic=OutboxTopic.WEBHOOK_DELIVER, object_id=123_456))
     db.session.commit()
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     assert _queued() == 0
 
 
@@ -436,7 +437,7 @@ def test_a_ping_goes_to_an_inactive_webhook_on_request(
     webhook, secret = make_webhook(receiver.url, active=False)
     webhooks.send_test(admin, webhook)
     db.session.commit()
-    webhooks.deliver_due()
+    webhook_delivery.deliver_due()
     (got,) = receiver.received
     assert got.verify(secret) and got.payload["event"] == WebhookEvent.PING.value
     assert got.payload["test"] is True
@@ -456,7 +457,7 @@ def test_the_readme_receiver_example_verifies_a_real_delivery(
     webhook, secret = make_webhook(receiver.url)
     webhooks.send_test(admin, webhook)
     db.session.commit()
-    webhooks.deliver_due()
+    webhook_delivery.deliver_due()
     (got,) = receiver.received
     header = got.headers["X-Dossier-Signature"]
     assert namespace["verify"](secret, header, got.body)
@@ -479,11 +480,11 @@ def test_without_a_worker_the_web_process_retries_when_due(
     webhook, secret = make_webhook(receiver.url, ["document.filed"])
     receiver.stop()
     _file(admin, make_dossier("2025-040"), "Brief\n")
-    webhooks.deliver_due()  # refused: waits for its retry
+    webhook_delivery.deliver_due()  # refused: waits for its retry
     db.session.commit()
     receiver.start()
     stop = threading.Event()
-    watcher = webhooks.watch(app, stop)
+    watcher = webhook_delivery.watch(app, stop)
     try:
         deadline = time.monotonic() + 20
         while not receiver.received and time.monotonic() < deadline:
@@ -505,3 +506,83 @@ def _delivered_count() -> int:
     db.session.rollback()  # see the background drain's commits
     query = sa.select(sa.func.count()).where(WebhookDelivery.status == DeliveryStatus.DELIVERED)
     return db.session.scalar(query.select_from(WebhookDelivery)) or 0
+
+
+def test_the_commands_signal_deadlines_once_and_deliver(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    from dossier.cli import cli
+
+    make_webhook(receiver.url, ["deadline.approaching"])
+    make_dossier("2025-041", status="active", end_on=date(2026, 7, 1))
+    runner = app.test_cli_runner()
+    args = ["webhook-deadlines", "--date", "2026-06-25", "--json"]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == {"deadline_events": 1}
+    assert json.loads(runner.invoke(cli, args).output) == {"deadline_events": 0}
+    sent = runner.invoke(cli, ["deliver-webhooks", "--json"])
+    assert json.loads(sent.output) == {"handled": 1}
+    (got,) = receiver.received
+    assert got.payload["deadline"]["days_left"] == 6
+    bad = runner.invoke(cli, ["webhook-deadlines", "--date", "morgen"])
+    assert bad.exit_code == 1 and "is not a date" in bad.output
+
+
+def test_an_address_that_does_not_answer_costs_one_attempt_per_retry_period(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    """Three filings queue three deliveries; with the receiver down, one is tried and the
+    others wait for the same retry time without an attempt of their own."""
+    app.config["WEBHOOK_RETRY_SECONDS"] = 0.5
+    make_webhook(receiver.url, ["document.filed"])
+    receiver.stop()
+    dossier = make_dossier("2025-042")
+    for _ in range(3):
+        _file(admin, dossier, "Brief\n")
+    assert webhook_delivery.deliver_due() == 3
+    deliveries = db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [len(d.tries) for d in deliveries] == [1, 0, 0]
+    assert all(d.status == DeliveryStatus.PENDING and d.next_attempt_at for d in deliveries)
+    receiver.start()
+    time.sleep(0.55)
+    while webhook_delivery.deliver_due():
+        pass
+    for delivery in deliveries:
+        db.session.refresh(delivery)
+    assert [d.status for d in deliveries] == [DeliveryStatus.DELIVERED] * 3
+    assert [len(d.tries) for d in deliveries] == [2, 1, 1]
+    assert len(receiver.received) == 3
+
+
+def test_the_daily_digest_run_signals_deadlines_and_a_preview_does_not(
+    app: Flask,
+    admin: User,
+    make_dossier: Callable[..., Dossier],
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    from dossier.cli import cli
+
+    make_webhook(receiver.url, ["deadline.approaching"])
+    make_dossier("2025-043", status="active", end_on=date(2026, 7, 1))
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["digest", "--date", "2026-06-28"]).exit_code == 0
+    assert _queued() == 0  # a preview changes nothing
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: the mail server is down
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    result = runner.invoke(cli, ["digest", "--send", "--date", "2026-06-28"])
+    assert result.exit_code == 1 and "cannot send" in result.output
+    assert _queued() == 1  # the webhooks heard of the deadline all the same
+    event = db.session.scalars(sa.select(WebhookDelivery.event)).one()
+    assert event == "deadline.approaching"

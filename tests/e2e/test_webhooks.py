@@ -58,6 +58,7 @@ def test_an_administrator_registers_a_webhook_and_it_delivers_signed(
     check_accessibility(page, "webhooks-secret")
     page.get_by_role("link", name="Naar de webhook").click()
     expect(page.locator("main")).not_to_contain_text(secret)
+    webhook_page = page.url
 
     page.get_by_role("button", name="Testbericht versturen").click()
     _wait_for(receiver, 1)
@@ -92,3 +93,13 @@ def test_an_administrator_registers_a_webhook_and_it_delivers_signed(
     assert filed.verify(secret) and filed.payload["event"] == "document.filed"
     assert filed.payload["dossier"]["reference"] == REFERENCE
     assert CANARY not in filed.body.decode()
+
+    # The pages fit a laptop and a phone without scrolling sideways.
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in ("/admin/webhooks", webhook_page):
+            page.goto(path)
+            scroll, client = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert scroll <= client, f"{path} at {width} px: {scroll} px wide in {client} px"

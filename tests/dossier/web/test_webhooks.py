@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dossier import webhooks
+from dossier import webhook_delivery, webhooks
 from dossier.extensions import db
 from dossier.models import DeliveryStatus, GlobalRole, User, Webhook, WebhookDelivery
 from tests.dossier.helpers import _english, _events, _section, _text
@@ -90,7 +90,7 @@ def test_test_event_log_and_send_again(app: Flask, client: FlaskClient, receiver
     response = client.post(f"/admin/webhooks/{webhook.id}/test")
     assert response.status_code == 302
     app.config["WEBHOOK_MAX_ATTEMPTS"] = 1
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     log = _section(_text(client.get(f"/admin/webhooks/{webhook.id}")), "h-deliveries")
     assert "Test event" in log and "HTTP 500" in log and "failed, no more attempts" in log
     delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
@@ -100,7 +100,7 @@ def test_test_event_log_and_send_again(app: Flask, client: FlaskClient, receiver
     again = client.post(url)  # already waiting: a message, nothing queued twice
     assert again.status_code == 302
     assert "already waiting" in _text(client.get(f"/admin/webhooks/{webhook.id}"))
-    assert webhooks.deliver_due() == 1
+    assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert delivery.status == DeliveryStatus.DELIVERED
     assert all(r.verify(secret) for r in receiver.received) and len(receiver.received) == 2
