@@ -18,6 +18,7 @@ from dossier.extensions import db
 from dossier.models import (
     ApiToken,
     AuditEvent,
+    Document,
     Dossier,
     GlobalRole,
     MemberRole,
@@ -353,3 +354,13 @@ def test_a_nul_character_is_refused_not_a_database_error(
     assert page.status_code == 200  # the search page, through the same lookup, as well
     upload = file_contract(api, token, dossier.reference, title="Brief\x00")
     assert "title" in _problem(upload, 422)["errors"]["form"]
+
+
+def test_a_file_over_the_limit_is_413(app: Flask, beheerder: User, dossier: Dossier) -> None:
+    token = make_token(app, beheerder)
+    app.config["MAX_UPLOAD_BYTES"] = 100  # the pipeline's own limit, inside the request limit
+    over = file_contract(app.test_client(), token, dossier.reference)
+    assert "MB" in _problem(over, 413)["detail"]  # the limit, in the user's language
+    app.config["MAX_CONTENT_LENGTH"] = 200  # the request itself: refused before it is read
+    _problem(file_contract(app.test_client(), token, dossier.reference), 413)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
