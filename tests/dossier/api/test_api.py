@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -364,3 +365,22 @@ def test_a_file_over_the_limit_is_413(app: Flask, beheerder: User, dossier: Doss
     app.config["MAX_CONTENT_LENGTH"] = 200  # the request itself: refused before it is read
     _problem(file_contract(app.test_client(), token, dossier.reference), 413)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+
+
+def test_a_server_error_is_a_problem_with_a_reference_and_no_trace(
+    app: Flask, beheerder: User, dossier: Dossier, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stored file that no longer matches its hash is never served (R3): a 500 whose body
+    names only the reference under which the failure was logged."""
+    token = make_token(app, beheerder)
+    api = app.test_client()
+    document = file_contract(api, token, dossier.reference).get_json()
+    sha256 = document["versions"][0]["sha256"]
+    blob = next(Path(app.config["BLOB_ROOT"]).rglob(sha256))
+    blob.chmod(0o600)
+    blob.write_bytes(b"X" + CONTRACT[1:])
+    url = f"/api/v1/dossiers/{dossier.reference}/documents/{document['id']}/versions/1/download"
+    body = _problem(api.get(url, headers=bearer(token)), 500)
+    assert set(body) == {"type", "title", "status", "instance", "reason", "error_id"}
+    assert body["reason"] == "integrity"
+    assert body["error_id"] in caplog.text
