@@ -248,6 +248,12 @@ def test_the_same_access_policy_as_the_pages(
     _problem(api.get(f"{url}/documents/{document_id}", headers=bearer(strange)), 404)
     listing = api.get("/api/v1/dossiers", headers=bearer(strange))
     assert listing.get_json() == []
+    indexing.drain()
+    query = {"q": "aansprakelijkheid", "mode": "clauses"}
+    found = api.get("/api/v1/search", query_string=query, headers=bearer(reading)).get_json()
+    assert found["total"] > 0
+    hidden = api.get("/api/v1/search", query_string=query, headers=bearer(strange)).get_json()
+    assert hidden["total"] == 0 and hidden["hits"] == []  # the same permission filter (R5)
     _problem(api.get("/api/v1/audit", headers=bearer(reading)), 403)
     _problem(
         api.post(
