@@ -53,9 +53,6 @@ class DossierApi(Api):
         )
 
 
-api = DossierApi()
-
-
 def init_app(app: Flask) -> None:
     from dossier.api import audit, auth, documents, dossiers, reports, search
     from dossier.api.schemas import Amount
@@ -79,7 +76,7 @@ def init_app(app: Flask) -> None:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    api.init_app(app)
+    api = DossierApi(app)  # one per application: its spec is built from that app's routes
     api.register_field(Amount, "string", "decimal")
     for module in (dossiers, documents, search, reports, audit):
         csrf.exempt(module.blp)  # tokens only: a browser's cookie does not open the API

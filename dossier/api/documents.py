@@ -22,7 +22,7 @@ from dossier.api.schemas import (
 from dossier.errors import UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import Confidentiality, Direction, Document, DocumentKind, DocumentVersion
-from storage import StorageFull
+from storage import StorageFull, TooLarge
 
 blp = Blueprint("api_documents", __name__, description="Documents and their versions")
 MULTIPART = "multipart/form-data"
@@ -39,6 +39,13 @@ def _location(document: Document) -> str:
         reference=document.dossier.reference,
         document_id=document.id,
     )
+
+
+def _not_filed(error: Exception) -> Problem:
+    """A refused upload: 413 for a file over the size limit, 422 for everything else (its type,
+    its content, the dossier archived), with the reason the web page gives."""
+    status = 413 if isinstance(error.__cause__, TooLarge) else 422
+    return Problem(status, f"The file was not filed: {error}")
 
 
 def _storage_full() -> Problem:
@@ -94,7 +101,7 @@ def file_document(form: dict[str, Any], files: dict[str, Any], reference: str) -
             db.session.commit()
     except (UploadRefused, ValidationError) as error:
         db.session.rollback()
-        raise Problem(422, f"The file was not filed: {error}") from error
+        raise _not_filed(error) from error
     except StorageFull as error:
         db.session.rollback()
         raise _storage_full() from error
@@ -131,7 +138,7 @@ def add_version(
             db.session.commit()
     except UploadRefused as error:
         db.session.rollback()
-        raise Problem(422, f"The file was not filed: {error}") from error
+        raise _not_filed(error) from error
     except StorageFull as error:
         db.session.rollback()
         raise _storage_full() from error

@@ -35,12 +35,17 @@ def test_an_endpoint_the_policy_does_not_name_is_refused(app: Flask, admin: User
 
 
 def test_every_non_public_get_route_sends_anonymous_users_to_login(app: Flask) -> None:
+    """...and every API route asks them for a bearer token (401), sending nobody anywhere."""
     client = app.test_client()
     for rule in app.url_map.iter_rules():
         if access.ENDPOINTS[rule.endpoint] == access.PUBLIC or "GET" not in rule.methods:
             continue
         url = rule.build({name: "1" for name in rule.arguments})[1]
         response = client.get(url)
+        if access.ENDPOINTS[rule.endpoint] == access.TOKEN:
+            assert response.status_code == 401, url
+            assert response.headers["WWW-Authenticate"].startswith("Bearer"), url
+            continue
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 

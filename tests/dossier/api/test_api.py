@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from dossier.extensions import db
 from dossier.models import (
     ApiToken,
     AuditEvent,
+    Document,
     Dossier,
     GlobalRole,
     MemberRole,
@@ -246,6 +248,12 @@ def test_the_same_access_policy_as_the_pages(
     _problem(api.get(f"{url}/documents/{document_id}", headers=bearer(strange)), 404)
     listing = api.get("/api/v1/dossiers", headers=bearer(strange))
     assert listing.get_json() == []
+    indexing.drain()
+    query = {"q": "aansprakelijkheid", "mode": "clauses"}
+    found = api.get("/api/v1/search", query_string=query, headers=bearer(reading)).get_json()
+    assert found["total"] > 0
+    hidden = api.get("/api/v1/search", query_string=query, headers=bearer(strange)).get_json()
+    assert hidden["total"] == 0 and hidden["hits"] == []  # the same permission filter (R5)
     _problem(api.get("/api/v1/audit", headers=bearer(reading)), 403)
     _problem(
         api.post(
@@ -353,3 +361,32 @@ def test_a_nul_character_is_refused_not_a_database_error(
     assert page.status_code == 200  # the search page, through the same lookup, as well
     upload = file_contract(api, token, dossier.reference, title="Brief\x00")
     assert "title" in _problem(upload, 422)["errors"]["form"]
+
+
+def test_a_file_over_the_limit_is_413(app: Flask, beheerder: User, dossier: Dossier) -> None:
+    token = make_token(app, beheerder)
+    app.config["MAX_UPLOAD_BYTES"] = 100  # the pipeline's own limit, inside the request limit
+    over = file_contract(app.test_client(), token, dossier.reference)
+    assert "MB" in _problem(over, 413)["detail"]  # the limit, in the user's language
+    app.config["MAX_CONTENT_LENGTH"] = 200  # the request itself: refused before it is read
+    _problem(file_contract(app.test_client(), token, dossier.reference), 413)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+
+
+def test_a_server_error_is_a_problem_with_a_reference_and_no_trace(
+    app: Flask, beheerder: User, dossier: Dossier, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stored file that no longer matches its hash is never served (R3): a 500 whose body
+    names only the reference under which the failure was logged."""
+    token = make_token(app, beheerder)
+    api = app.test_client()
+    document = file_contract(api, token, dossier.reference).get_json()
+    sha256 = document["versions"][0]["sha256"]
+    blob = next(Path(app.config["BLOB_ROOT"]).rglob(sha256))
+    blob.chmod(0o600)
+    blob.write_bytes(b"X" + CONTRACT[1:])
+    url = f"/api/v1/dossiers/{dossier.reference}/documents/{document['id']}/versions/1/download"
+    body = _problem(api.get(url, headers=bearer(token)), 500)
+    assert set(body) == {"type", "title", "status", "instance", "reason", "error_id"}
+    assert body["reason"] == "integrity"
+    assert body["error_id"] in caplog.text
