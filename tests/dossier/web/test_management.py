@@ -231,7 +231,7 @@ def test_a_proposal_is_dismissed_with_its_reason_and_proposed_again(
 ) -> None:
     bea = world["bea"]
     with documents.receive(io.BytesIO(CONTRACT.encode()), "overeenkomst.txt") as upload:
-        documents.file_document(bea, world["mine"], upload, kind=DocumentKind.CONTRACT)
+        contract = documents.file_document(bea, world["mine"], upload, kind=DocumentKind.CONTRACT)
     with documents.receive(io.BytesIO(SECRET.encode()), "geheim.txt") as upload:
         secret = documents.file_document(
             bea,
@@ -244,12 +244,15 @@ def test_a_proposal_is_dismissed_with_its_reason_and_proposed_again(
     indexing.drain()
     client = _client(app, bea)
     url = "/dossiers/2026-001/obligations/proposals"
+    open_clause = next(c for c in contract.current_version.clauses if c.number == "2")
     secret_clause = next(c for c in secret.current_version.clauses if c.number == "2")
     card = f'name="clause_id" type="hidden" value="{secret_clause.id}"'
     assert card in client.get(url).text
-    # A reader may not dismiss; a clause of another dossier is as if missing.
+    # A reader may not dismiss; a clause the reader may not read, or of another dossier, is as
+    # if missing.
     reader = _client(app, world["reader"])
-    assert reader.post(f"{url}/{secret_clause.id}/dismiss").status_code == 403
+    assert reader.post(f"{url}/{open_clause.id}/dismiss").status_code == 403
+    assert reader.post(f"{url}/{secret_clause.id}/dismiss").status_code == 404
     assert client.post(f"{url}/999999/dismiss").status_code == 404
     too_long = client.post(f"{url}/{secret_clause.id}/dismiss", data={"reason": "x" * 501})
     assert too_long.status_code == 302 and card in client.get(url).text
