@@ -89,6 +89,7 @@ from dossier.models.term import (
     TermEventKind,
 )
 from dossier.models.user import GlobalRole, Group, GroupMember, User, new_session_token
+from dossier.models.woo import Assessment, WooDocument, WooPassage, WooRequest, WooStatus
 
 __all__ = [
     "ReviewOutcome",
@@ -188,4 +189,10 @@ __all__ = [
     "IntakeItem",
     "IntakeSource",
     "IntakeStatus",
+    # Woo requests
+    "Assessment",
+    "WooDocument",
+    "WooPassage",
+    "WooRequest",
+    "WooStatus",
 ]

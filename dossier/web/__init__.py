@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
         search,
         spend,
         terms,
+        woo,
     )
 
     app.register_blueprint(auth.bp)
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(terms.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(woo.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
