@@ -403,6 +403,15 @@ class NotRedactable(DomainError):
     """The document has no PDF form and no extracted text to make one of."""
 
 
+def unreadable_pdf(item: WooDocument) -> NotRedactable:
+    return NotRedactable(
+        _(
+            "Document %(n)d is a PDF that cannot be opened for redaction (encrypted or damaged).",
+            n=item.number,
+        )
+    )
+
+
 def is_pdf(item: WooDocument) -> bool:
     return item.version.mime_type == "application/pdf"
 
@@ -482,6 +491,8 @@ def mark_area(actor: User, item: WooDocument, area: redaction.Area, ground: str)
     code = _ground(ground)
     try:
         area = redaction.check_area(source_pdf(item), area)
+    except redaction.PdfRefused as exc:
+        raise unreadable_pdf(item) from exc
     except ValueError as exc:
         raise ValidationError({"area": _("the area is too small or off the page")}) from exc
     _add(actor, item, area, code, "")
@@ -494,7 +505,10 @@ def mark_phrase(
     _require_open(item.request)
     code = _ground(ground)
     phrase = _text(phrase, "phrase", 500)
-    found = redaction.find_phrase(source_pdf(item), phrase, None if page is None else [page])
+    try:
+        found = redaction.find_phrase(source_pdf(item), phrase, None if page is None else [page])
+    except redaction.PdfRefused as exc:
+        raise unreadable_pdf(item) from exc
     for area in found:
         _add(actor, item, area, code, phrase)
     return len(found)
@@ -518,7 +532,10 @@ def make_redacted(actor: User, item: WooDocument) -> str:
     if not item.passages:
         raise DomainError(_("mark at least one passage first"))
     areas = [redaction.Area(p.page, p.x0, p.y0, p.x1, p.y1, p.ground) for p in item.passages]
-    data = redaction.redact(source_pdf(item), areas)
+    try:
+        data = redaction.redact(source_pdf(item), areas)
+    except redaction.PdfRefused as exc:
+        raise unreadable_pdf(item) from exc
     info = blob_store().put_stream(io.BytesIO(data))
     item.redacted_blob_key, item.redacted_size, item.redacted_at = info.key, info.size, utcnow()
     db.session.flush()

@@ -77,7 +77,12 @@ def _published_bytes(item: WooDocument) -> bytes:
         return woo.redacted_bytes(item)
     with documents.open_version(item.version) as stream:
         data = stream.read()
-    return redaction.clean(data) if woo.is_pdf(item) else data
+    if not woo.is_pdf(item):
+        return data
+    try:
+        return redaction.clean(data)
+    except redaction.PdfRefused as exc:  # its metadata cannot be removed: not published as is
+        raise woo.unreadable_pdf(item) from exc
 
 
 def write_package(actor: User, request: WooRequest, target: IO[bytes], locale: str) -> int:

@@ -65,8 +65,10 @@ def item(request_id: int, entry_id: int) -> str:
     if chosen.assessment == Assessment.PARTLY_PUBLIC:
         try:
             sizes = redaction.page_sizes(woo.source_pdf(chosen))
-        except (DomainError, redaction.PdfRefused) as error:
+        except DomainError as error:
             problem = str(error)
+        except redaction.PdfRefused:
+            problem = str(woo.unreadable_pdf(chosen))
     page = min(max(page, 1), max(len(sizes), 1))
     phrase_form, area_form = PhraseForm(), AreaForm()
     _ground_choices(phrase_form)

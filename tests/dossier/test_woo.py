@@ -215,7 +215,7 @@ def test_a_document_no_longer_readable_is_hidden_and_blocks_the_exports(
     db.session.commit()
     client = client_for(colleague)
     page = client.get(f"/woo/{request_.id}").get_data(as_text=True)
-    assert "Afspraak C" not in page and "1 document of this request" in page
+    assert "Afspraak C" not in page and "1 document van dit verzoek" in page
     assert client.get(f"/woo/{request_.id}/inventory.csv").status_code == 403
     assert client.get(f"/woo/{request_.id}/package.zip").status_code == 403
     item = request_.items[0]
@@ -449,3 +449,31 @@ def test_the_redaction_pages_work_in_the_browser_shape(
     assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
     assert all("Kerkstraat" not in t for t in _texts(download.data))
     assert blob_store().exists(item.redacted_blob_key)
+
+
+def test_an_encrypted_pdf_gets_a_clear_message_not_an_error(
+    handler: User,
+    request_: WooRequest,
+    make_dossier: Callable[..., Dossier],
+    admin: User,
+    corpus: Path,
+    client_for: Callable[..., object],
+) -> None:
+    data = (corpus / "pdf-malformed/derived/encrypted_user_password_openpassword.pdf").read_bytes()
+    dossier = make_dossier("WOO-010", members={handler: MemberRole.READER})
+    document = _file(admin, dossier, data, "versleuteld.pdf", "Versleuteld")
+    item = _partly_public(handler, request_, dossier, document)
+    db.session.commit()
+    with pytest.raises(woo.NotRedactable):
+        woo.mark_phrase(handler, item, "geheim", "5.1.2e")
+    client = client_for(handler)
+    base = f"/woo/{request_.id}/documents/{item.id}"
+    page = client.get(base)
+    assert page.status_code == 200 and "niet kan worden geopend" in page.get_data(as_text=True)
+    answer = client.post(
+        f"{base}/passages",
+        data={"mode": "phrase", "phrase": "x", "ground": "5.1.2e"},
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200 and "niet kan worden geopend" in answer.get_data(as_text=True)
+    assert client.get(f"{base}/pages/1.png").status_code == 404
