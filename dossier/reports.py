@@ -876,9 +876,9 @@ def table(user: User, name: str, today: date) -> Table | None:
             records.disposal_table(user, today) if name == "disposal" else records.holds_table(user)
         )
     if name == "woo":
-        from dossier import woo  # it imports this module on use
+        from dossier import woo_deadlines  # it imports this module on use
 
-        return woo.woo_table(user, today)
+        return woo_deadlines.woo_table(user, today)
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):

@@ -11,7 +11,7 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit, documents, redaction, woo
+from dossier import audit, documents, redaction, woo, woo_marks
 from dossier.errors import DomainError
 from dossier.filenames import clean_filename
 from dossier.models import Assessment, AuditAction, User, WooDocument, WooRequest
@@ -66,7 +66,7 @@ def published_name(item: WooDocument) -> str | None:
     """The file name of `item` in the package, or None when it is not published."""
     if item.assessment in (Assessment.PENDING, Assessment.NOT_PUBLIC):
         return None
-    if item.assessment == Assessment.PARTLY_PUBLIC or woo.is_pdf(item):
+    if item.assessment == Assessment.PARTLY_PUBLIC or woo_marks.is_pdf(item):
         stem = clean_filename(item.document.title, "document")[:80]
         return f"{item.number:04d}-{stem}.pdf"
     return f"{item.number:04d}-{clean_filename(item.version.original_filename)}"
@@ -74,15 +74,15 @@ def published_name(item: WooDocument) -> str | None:
 
 def _published_bytes(item: WooDocument) -> bytes:
     if item.assessment == Assessment.PARTLY_PUBLIC:
-        return woo.redacted_bytes(item)
+        return woo_marks.redacted_bytes(item)
     with documents.open_version(item.version) as stream:
         data = stream.read()
-    if not woo.is_pdf(item):
+    if not woo_marks.is_pdf(item):
         return data
     try:
         return redaction.clean(data)
     except redaction.PdfRefused as exc:  # its metadata cannot be removed: not published as is
-        raise woo.unreadable_pdf(item) from exc
+        raise woo_marks.unreadable_pdf(item) from exc
 
 
 def write_package(actor: User, request: WooRequest, target: IO[bytes], locale: str) -> int:

@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from dossier import access, deadlines, searching, woo, woo_package
+from dossier import access, deadlines, searching, woo, woo_deadlines, woo_package
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import WooDocument, WooRequest, WooStatus
@@ -139,7 +139,7 @@ def woo_overview() -> dict[str, Any]:
     """The dashboard part of Woo handlers and auditors: decisions due soon, and overdue."""
     today = deadlines.local_today()
     days = int(current_app.config.get("WOO_WARNING_DAYS", 7))
-    return {"today": today, "days": days, "due": woo.upcoming(today, days)}
+    return {"today": today, "days": days, "due": woo_deadlines.upcoming(today, days)}
 
 
 @bp.get("", endpoint="index")

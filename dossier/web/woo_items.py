@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from dossier import access, deadlines, redaction, woo, woo_package
+from dossier import access, deadlines, redaction, woo, woo_marks, woo_package
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Assessment, WooDocument, WooPassage, WooRequest
@@ -64,11 +64,11 @@ def item(request_id: int, entry_id: int) -> str:
     sizes, problem = [], None
     if chosen.assessment == Assessment.PARTLY_PUBLIC:
         try:
-            sizes = redaction.page_sizes(woo.source_pdf(chosen))
+            sizes = redaction.page_sizes(woo_marks.source_pdf(chosen))
         except DomainError as error:
             problem = str(error)
         except redaction.PdfRefused:
-            problem = str(woo.unreadable_pdf(chosen))
+            problem = str(woo_marks.unreadable_pdf(chosen))
     page = min(max(page, 1), max(len(sizes), 1))
     phrase_form, area_form = PhraseForm(), AreaForm()
     _ground_choices(phrase_form)
@@ -141,7 +141,7 @@ def mark(request_id: int, entry_id: int) -> Response:
         else:
             area = redaction.Area(page, form.x0.data, form.y0.data, form.x1.data, form.y1.data)
             _commit_or_flash(
-                lambda: woo.mark_area(current_user, chosen, area, form.ground.data),
+                lambda: woo_marks.mark_area(current_user, chosen, area, form.ground.data),
                 _("Passage marked."),
             )
         return redirect(_item_url(chosen, page))
@@ -152,7 +152,9 @@ def mark(request_id: int, entry_id: int) -> Response:
         return redirect(_item_url(chosen, page))
     where = page if form.scope.data == "page" else None
     try:
-        count = woo.mark_phrase(current_user, chosen, form.phrase.data, form.ground.data, where)
+        count = woo_marks.mark_phrase(
+            current_user, chosen, form.phrase.data, form.ground.data, where
+        )
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -177,7 +179,7 @@ def unmark(request_id: int, entry_id: int, passage_id: int) -> Response:
     if not Form().validate_on_submit():
         abort(400)
     page = passage.page
-    _commit_or_flash(lambda: woo.unmark(current_user, passage), _("Mark removed."))
+    _commit_or_flash(lambda: woo_marks.unmark(current_user, passage), _("Mark removed."))
     return redirect(_item_url(chosen, page))
 
 
@@ -188,7 +190,7 @@ def redact(request_id: int, entry_id: int) -> Response:
     if not Form().validate_on_submit():
         abort(400)
     _commit_or_flash(
-        lambda: woo.make_redacted(current_user, chosen),
+        lambda: woo_marks.make_redacted(current_user, chosen),
         _("Redacted PDF made: the marked text is removed from the file."),
     )
     return redirect(_item_url(chosen))
@@ -199,7 +201,7 @@ def redact(request_id: int, entry_id: int) -> Response:
 def page_image(request_id: int, entry_id: int, page: int) -> Response:
     chosen = _get_item(_get_request(request_id), entry_id)
     try:
-        png = redaction.page_png(woo.source_pdf(chosen), page)
+        png = redaction.page_png(woo_marks.source_pdf(chosen), page)
     except (IndexError, DomainError, redaction.PdfRefused):
         abort(404)
     response = send_file(io.BytesIO(png), mimetype="image/png", max_age=0)
@@ -212,7 +214,7 @@ def page_image(request_id: int, entry_id: int, page: int) -> Response:
 def redacted(request_id: int, entry_id: int) -> Response:
     chosen = _get_item(_get_request(request_id), entry_id)
     try:
-        data = woo.redacted_bytes(chosen)
+        data = woo_marks.redacted_bytes(chosen)
     except DomainError:
         abort(404)
     response = send_file(

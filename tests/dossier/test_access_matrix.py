@@ -42,6 +42,7 @@ from dossier import (
     reports,
     spend_import,
     woo,
+    woo_marks,
 )
 from dossier.extensions import db
 from dossier.models import (
@@ -594,7 +595,7 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {"mode": "phrase", "phrase": "woont", "ground": "5.1.2e", "scope": "all"},
         missing_keeps_403=True,
     ),
-    ("woo.unmark", "POST"): Case(
+    ("woo_marks.unmark", "POST"): Case(
         own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
     ),
     ("woo.redact", "POST"): Case(
@@ -708,8 +709,8 @@ def _woo(people: dict[str, User], own: Dossier) -> dict[str, Any]:
     found = woo.create_request(handler, date(2026, 1, 5), "Krant", "Alles", date(2026, 1, 5))
     (item,) = woo.collect(handler, found, [letter.id])
     woo.assess(handler, item, Assessment.PARTLY_PUBLIC, [], "")
-    woo.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
-    woo.make_redacted(handler, item)
+    woo_marks.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
+    woo_marks.make_redacted(handler, item)
     woo.set_decision_text(handler, found, "Besluit: deels openbaar.")
     return {
         "request_id": found.id,

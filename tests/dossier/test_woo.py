@@ -23,7 +23,16 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import documents, indexing, redaction, verify, woo, woo_package
+from dossier import (
+    documents,
+    indexing,
+    redaction,
+    verify,
+    woo,
+    woo_deadlines,
+    woo_marks,
+    woo_package,
+)
 from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -145,10 +154,10 @@ def test_postponing_adds_two_weeks_once_and_only_within_the_first_period(
 def test_the_holidays_of_the_algemene_termijnenwet() -> None:
     holidays = [date(2026, 1, 1), date(2026, 4, 6), date(2026, 4, 27), date(2026, 5, 5)]
     holidays += [date(2026, 5, 14), date(2026, 5, 25), date(2026, 12, 25), date(2026, 12, 26)]
-    assert all(woo.is_holiday(day) for day in holidays)
-    assert woo.is_holiday(date(2025, 4, 26))  # King's Day 2025: the 27th was a Sunday
-    assert not woo.is_holiday(date(2026, 4, 3))  # Good Friday is not in the Act
-    assert woo.next_working_day(date(2026, 12, 25)) == date(2026, 12, 28)
+    assert all(woo_deadlines.is_holiday(day) for day in holidays)
+    assert woo_deadlines.is_holiday(date(2025, 4, 26))  # King's Day 2025: the 27th was a Sunday
+    assert not woo_deadlines.is_holiday(date(2026, 4, 3))  # Good Friday is not in the Act
+    assert woo_deadlines.next_working_day(date(2026, 12, 25)) == date(2026, 12, 28)
 
 
 def test_a_request_received_in_the_future_or_without_requester_is_refused(
@@ -246,13 +255,13 @@ def test_redacted_words_are_gone_from_the_file_and_the_ground_is_printed(
     document = _file(admin, dossier, original, "brief.pdf", "Brief aan bewoner")
     item = _partly_public(handler, request_, dossier, document)
     for phrase in PRIVATE:
-        assert woo.mark_phrase(handler, item, phrase, "5.1.2e") == 1
+        assert woo_marks.mark_phrase(handler, item, phrase, "5.1.2e") == 1
     with pytest.raises(ValidationError):
-        woo.mark_phrase(handler, item, "De gemeente", "9.9.9z")  # no such ground
-    assert woo.mark_phrase(handler, item, "niet in de brief", "5.1.2e") == 0
-    key = woo.make_redacted(handler, item)
+        woo_marks.mark_phrase(handler, item, "De gemeente", "9.9.9z")  # no such ground
+    assert woo_marks.mark_phrase(handler, item, "niet in de brief", "5.1.2e") == 0
+    key = woo_marks.make_redacted(handler, item)
     db.session.commit()
-    published = woo.redacted_bytes(item)
+    published = woo_marks.redacted_bytes(item)
     assert _sha(published) == key
     for text in _texts(published):
         for phrase in PRIVATE:
@@ -293,16 +302,16 @@ def test_a_real_pdf_from_the_corpus_is_redacted_by_phrase_and_by_area(
     dossier = make_dossier("WOO-005", members={handler: MemberRole.READER})
     document = _file(admin, dossier, source, "plan.pdf", "Plan van aanpak")
     item = _partly_public(handler, request_, dossier, document)
-    assert woo.mark_phrase(handler, item, "VNG Realisatie", "5.1.2i") >= 19
+    assert woo_marks.mark_phrase(handler, item, "VNG Realisatie", "5.1.2i") >= 19
     # The version date on page 2, as an area found on the page and marked by hand.
     (found,) = redaction.find_phrase(source, "18 oktober 2024", [2])
     area = redaction.Area(2, found.x0 - 1, found.y0 - 1, found.x1 + 1, found.y1 + 1)
-    woo.mark_area(handler, item, area, "5.1.2e")
+    woo_marks.mark_area(handler, item, area, "5.1.2e")
     with pytest.raises(ValidationError):
-        woo.mark_area(handler, item, redaction.Area(2, 10, 10, 10.5, 10.5), "5.1.2e")
-    woo.make_redacted(handler, item)
+        woo_marks.mark_area(handler, item, redaction.Area(2, 10, 10, 10.5, 10.5), "5.1.2e")
+    woo_marks.make_redacted(handler, item)
     db.session.commit()
-    published = woo.redacted_bytes(item)
+    published = woo_marks.redacted_bytes(item)
     for text in _texts(published):
         assert "VNG Realisatie" not in text and "vng realisatie" not in text.lower()
         assert "18 oktober 2024" not in text
@@ -321,9 +330,9 @@ def test_a_text_document_is_redacted_on_a_pdf_of_its_text(
     document = _file(admin, dossier, b"Gesprek met Karel Klaassen over de prijs.\n", "g.txt")
     indexing.drain()  # the text is extracted
     item = _partly_public(handler, request_, dossier, document)
-    assert woo.mark_phrase(handler, item, "Karel Klaassen", "5.1.2e") == 1
-    woo.make_redacted(handler, item)
-    for text in _texts(woo.redacted_bytes(item)):
+    assert woo_marks.mark_phrase(handler, item, "Karel Klaassen", "5.1.2e") == 1
+    woo_marks.make_redacted(handler, item)
+    for text in _texts(woo_marks.redacted_bytes(item)):
         assert "Klaassen" not in text and "over de prijs" in text
 
 
@@ -333,10 +342,10 @@ def test_a_document_without_text_or_pdf_cannot_be_redacted(
     dossier = make_dossier("WOO-007", members={handler: MemberRole.READER})
     document = _file(admin, dossier, b"nog niet geextraheerd\n", "n.txt")  # no drain: no text
     item = _partly_public(handler, request_, dossier, document)
-    with pytest.raises(woo.NotRedactable):
-        woo.mark_phrase(handler, item, "nog", "5.1.2e")
+    with pytest.raises(woo_marks.NotRedactable):
+        woo_marks.mark_phrase(handler, item, "nog", "5.1.2e")
     with pytest.raises(DomainError):
-        woo.make_redacted(handler, item)  # nothing marked
+        woo_marks.make_redacted(handler, item)  # nothing marked
 
 
 # Inventory, package, decision
@@ -357,10 +366,10 @@ def test_the_inventory_and_the_package(
         woo.assess(handler, third, Assessment.NOT_PUBLIC, [], "")  # a ground is required
     woo.assess(handler, third, Assessment.NOT_PUBLIC, ["5.1.2f", "5.1.1c"], "")
     woo.assess(handler, second, Assessment.PUBLIC, [], "")
-    woo.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
+    woo_marks.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
     with pytest.raises(DomainError):
         woo_package.write_package(handler, request_, io.BytesIO(), "nl")
-    woo.make_redacted(handler, item)
+    woo_marks.make_redacted(handler, item)
     woo.set_decision_text(handler, request_, "Besluit: deels openbaar.")
     buffer = io.BytesIO()
     assert woo_package.write_package(handler, request_, buffer, "nl") == 2
@@ -464,8 +473,8 @@ def test_an_encrypted_pdf_gets_a_clear_message_not_an_error(
     document = _file(admin, dossier, data, "versleuteld.pdf", "Versleuteld")
     item = _partly_public(handler, request_, dossier, document)
     db.session.commit()
-    with pytest.raises(woo.NotRedactable):
-        woo.mark_phrase(handler, item, "geheim", "5.1.2e")
+    with pytest.raises(woo_marks.NotRedactable):
+        woo_marks.mark_phrase(handler, item, "geheim", "5.1.2e")
     client = client_for(handler)
     base = f"/woo/{request_.id}/documents/{item.id}"
     page = client.get(base)
