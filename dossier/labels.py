@@ -566,7 +566,9 @@ ALL.update(
 
 
 # Report cells: which label table translates the codes of a column.
+WOO_STATUS = {"open": _l("open"), "decided": _l("decided")}
 REPORT_COLUMN = {
+    "woo_status": WOO_STATUS,
     "kind": {**DEADLINE_KIND, **TASK_KIND},
     "party": OBLIGATION_PARTY,
     "recurrence": RECURRENCE,

@@ -92,7 +92,7 @@ def woo_table(user: User, today: date) -> Any:
             ("postponed", _l("Postponed")),
             ("suspended_days", _l("Days suspended")),
             ("days_left", _l("Days left")),
-            ("status", _l("Status")),
+            ("woo_status", _l("Status")),
             ("documents", _l("Documents")),
         ],
     )

@@ -11,7 +11,7 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dossier import audit, documents, redaction, woo, woo_marks
+from dossier import audit, documents, labels, redaction, woo, woo_marks
 from dossier.errors import DomainError
 from dossier.filenames import clean_filename
 from dossier.models import Assessment, AuditAction, User, WooDocument, WooRequest
@@ -47,7 +47,7 @@ def inventory_rows(request: WooRequest) -> list[list[Any]]:
                 item.number,
                 item.document.title,
                 item.document.document_date,
-                item.document.kind.value,
+                str(labels.DOCUMENT_KIND[item.document.kind]),
                 str(ASSESSMENT_LABELS[item.assessment]),
                 ", ".join(woo.item_grounds(item)),
                 published_name(item) or "",
