@@ -146,7 +146,7 @@ def woo_overview() -> dict[str, Any]:
 @login_required
 def index() -> str:
     access.require(access.can_view_woo(current_user))
-    listed = [(r, woo.deadline(r)) for r in woo.requests()]
+    listed = [(r, woo_deadlines.deadline(r)) for r in woo_deadlines.requests()]
     return render_template(
         "woo/index.html",
         listed=listed,
@@ -199,7 +199,7 @@ def show(request_id: int) -> tuple[str, int] | str:
     return render_template(
         "woo/show.html",
         found=found,
-        due=woo.deadline(found),
+        due=woo_deadlines.deadline(found),
         today=deadlines.local_today(),
         items=items,
         hidden=hidden,

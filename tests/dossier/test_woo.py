@@ -119,8 +119,8 @@ def test_the_decision_is_due_four_weeks_after_receipt_on_a_working_day(
     handler: User, received: date, due: date
 ) -> None:
     found = woo.create_request(handler, received, "Krant BV", "Alles", date(2026, 12, 31))
-    assert woo.deadline(found).decision_due == due
-    assert woo.deadline(found).first_period_ends == due
+    assert woo_deadlines.deadline(found).decision_due == due
+    assert woo_deadlines.deadline(found).first_period_ends == due
 
 
 def test_postponing_adds_two_weeks_once_and_only_within_the_first_period(
@@ -131,13 +131,13 @@ def test_postponing_adds_two_weeks_once_and_only_within_the_first_period(
     with pytest.raises(ValidationError):
         woo.extend(handler, request_, date(2026, 3, 20), "  ")
     woo.extend(handler, request_, date(2026, 3, 20), "omvangrijk verzoek")
-    assert woo.deadline(request_).decision_due == date(2026, 4, 13)  # 30 March + 14 days
-    assert woo.deadline(request_).first_period_ends == date(2026, 3, 30)
+    assert woo_deadlines.deadline(request_).decision_due == date(2026, 4, 13)  # 30 March + 14 days
+    assert woo_deadlines.deadline(request_).first_period_ends == date(2026, 3, 30)
     with pytest.raises(ValidationError):
         woo.extend(handler, request_, date(2026, 3, 21), "nog eens")
     woo.suspend(handler, request_, 10, "zienswijze derde gevraagd")
     # 2 March + 28 + 10 days = 9 April; + 14 days = Thursday 23 April.
-    assert woo.deadline(request_).decision_due == date(2026, 4, 23)
+    assert woo_deadlines.deadline(request_).decision_due == date(2026, 4, 23)
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.object_type == "woo_request")
     ).all()
@@ -440,6 +440,8 @@ def test_the_redaction_pages_work_in_the_browser_shape(
     db.session.commit()
     item = request_.items[0]
     client = client_for(handler)
+    listing = client.get("/woo")
+    assert listing.status_code == 200 and "Schoonmaakcontract" in listing.get_data(as_text=True)
     base = f"/woo/{request_.id}/documents/{item.id}"
     assert client.post(f"{base}/assess", data={"assessment": "partly_public"}).status_code == 302
     page = client.get(base).get_data(as_text=True)
