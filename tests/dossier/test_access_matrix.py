@@ -595,7 +595,7 @@ SPEC: dict[tuple[str, str], Case] = {
         data=lambda: {"mode": "phrase", "phrase": "woont", "ground": "5.1.2e", "scope": "all"},
         missing_keeps_403=True,
     ),
-    ("woo_marks.unmark", "POST"): Case(
+    ("woo.unmark", "POST"): Case(
         own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
     ),
     ("woo.redact", "POST"): Case(
