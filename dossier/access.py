@@ -459,6 +459,21 @@ def can_use_intake(user: User) -> bool:
     return user.global_role in INTAKE_ROLES
 
 
+# Woo requests (dossier/woo.py): handled by the global Woo role, read by auditors. The role
+# gives no reading of documents: a handler collects, sees and redacts only documents that
+# visible_documents lets them read (memberships or another role), and the inventory and
+# package of a request are exported only by someone who reads every document in it.
+WOO_READERS = frozenset({GlobalRole.WOO, GlobalRole.AUDITOR})
+
+
+def can_view_woo(user: User) -> bool:
+    return user.global_role in WOO_READERS
+
+
+def can_handle_woo(user: User) -> bool:
+    return user.global_role == GlobalRole.WOO
+
+
 def can_administer(user: User) -> bool:
     """Users, groups and global roles: the functioneel beheerder only."""
     return user.is_admin
@@ -697,6 +712,26 @@ ENDPOINTS: dict[str, str] = {
     "second_factor.renew": LOGGED_IN,
     "second_factor.disable": LOGGED_IN,
     "second_factor.reset": LOGGED_IN,
+    # Woo requests: can_view_woo for the pages, can_handle_woo for every change; documents
+    # through can_view_document (404), exports all or nothing.
+    "woo.index": LOGGED_IN,
+    "woo.create": LOGGED_IN,
+    "woo.show": LOGGED_IN,
+    "woo.extend": LOGGED_IN,
+    "woo.suspend": LOGGED_IN,
+    "woo.decision": LOGGED_IN,
+    "woo.decide": LOGGED_IN,
+    "woo.collect": LOGGED_IN,
+    "woo.item": LOGGED_IN,
+    "woo.assess": LOGGED_IN,
+    "woo.remove_item": LOGGED_IN,
+    "woo.mark": LOGGED_IN,
+    "woo.unmark": LOGGED_IN,
+    "woo.redact": LOGGED_IN,
+    "woo.page_image": LOGGED_IN,
+    "woo.redacted": LOGGED_IN,
+    "woo.inventory": LOGGED_IN,
+    "woo.package": LOGGED_IN,
 }
 
 

@@ -55,10 +55,13 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
-# The blobs of versions destroyed under an approved destruction list are gone on purpose.
+# The blobs of versions destroyed under an approved destruction list are gone on purpose. The
+# redacted PDFs of Woo requests are blobs of their own (derived, not versions).
 BLOB_QUERY = (
-    "SELECT DISTINCT blob_key, size FROM document_version "
-    "WHERE id NOT IN (SELECT version_id FROM destroyed_version) ORDER BY blob_key"
+    "SELECT blob_key, size FROM document_version "
+    "WHERE id NOT IN (SELECT version_id FROM destroyed_version) "
+    "UNION SELECT redacted_blob_key, redacted_size FROM woo_document "
+    "WHERE redacted_blob_key IS NOT NULL ORDER BY 1"
 )
 HEAD_QUERY = "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"
 COUNT_QUERY = "SELECT count(*) FROM audit_event"

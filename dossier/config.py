@@ -225,6 +225,18 @@ class Defaults:
     TRANSFER_WEB_MAX_BYTES = 512 * 1024 * 1024
     # Dashboards and reports show disposals due within this many days.
     DISPOSAL_HORIZON_DAYS = 180
+    # Woo requests (dossier/woo.py). Woo art. 4.4 lid 1: the decision is due within four weeks,
+    # counted from the day after the request was received; lid 2: it may be postponed once by
+    # at most two weeks, with a reasoned notice to the requester before the first period ends.
+    # A period ending on a Saturday, Sunday or public holiday runs to the next working day
+    # (Algemene termijnenwet art. 1 and 3).
+    WOO_DECISION_WEEKS = 4
+    WOO_EXTENSION_WEEKS = 2
+    # The dashboard of Woo handlers warns this many days before a decision is due.
+    WOO_WARNING_DAYS = 7
+    # The grounds a passage or document may be withheld on: (code, description). None: the
+    # grounds of Woo art. 5.1 and 5.2 that ship with Dossier (dossier/woo.py WOO_GROUNDS).
+    WOO_GROUNDS: list[tuple[str, str]] | None = None
     DIGEST_DAYS = 30  # the daily digest lists deadlines this many days ahead, and missed ones
     # Documents a complete dossier holds. A requirement applies to the listed categories (None:
     # all), only to dossiers with personal data when `personal_data` is set; it is met by a

@@ -168,6 +168,7 @@ GLOBAL_ROLE = {
     GlobalRole.BEHEERDER: _l("Contract administrator (registers dossiers)"),
     GlobalRole.PORTFOLIO: _l("Contract management (reads every dossier, changes nothing)"),
     GlobalRole.ARCHIVIST: _l("Archivist (selection list, destruction, legal holds)"),
+    GlobalRole.WOO: _l("Woo handler (public-access requests; reads only what memberships allow)"),
 }
 KPI_DIRECTION = {
     KpiDirection.HIGHER: _l("Higher is better"),
@@ -270,6 +271,18 @@ AUDIT_ACTION = {
     AuditAction.WEBHOOK_SECRET: _l("Webhook given a new secret"),
     AuditAction.WEBHOOK_REDELIVER: _l("Webhook delivery sent again"),
     AuditAction.WEBHOOK_TEST: _l("Webhook test event sent"),
+    AuditAction.WOO_REQUEST_CREATE: _l("Woo request registered"),
+    AuditAction.WOO_REQUEST_EXTEND: _l("Woo decision postponed"),
+    AuditAction.WOO_REQUEST_SUSPEND: _l("Woo period suspended"),
+    AuditAction.WOO_REQUEST_UPDATE: _l("Woo decision letter changed"),
+    AuditAction.WOO_REQUEST_DECIDE: _l("Woo request decided"),
+    AuditAction.WOO_DOCUMENT_ADD: _l("Document collected for a Woo request"),
+    AuditAction.WOO_DOCUMENT_REMOVE: _l("Document removed from a Woo request"),
+    AuditAction.WOO_ASSESS: _l("Woo document assessed"),
+    AuditAction.WOO_PASSAGE_ADD: _l("Passage marked for redaction"),
+    AuditAction.WOO_PASSAGE_REMOVE: _l("Redaction mark removed"),
+    AuditAction.WOO_REDACT: _l("Redacted PDF made"),
+    AuditAction.WOO_EXPORT: _l("Woo publication package exported"),
     AuditAction.SELECTION_LIST_IMPORT: _l("Selection list imported"),
     AuditAction.RETENTION_CATEGORY_SET: _l("Selection-list category changed"),
     AuditAction.DISPOSAL_PROPOSE: _l("Destruction list proposed"),
@@ -573,7 +586,9 @@ ALL.update(
 
 
 # Report cells: which label table translates the codes of a column.
+WOO_STATUS = {"open": _l("open"), "decided": _l("decided")}
 REPORT_COLUMN = {
+    "woo_status": WOO_STATUS,
     "kind": {**DEADLINE_KIND, **TASK_KIND},
     "party": OBLIGATION_PARTY,
     "recurrence": RECURRENCE,

@@ -875,6 +875,10 @@ def table(user: User, name: str, today: date) -> Table | None:
         return (
             records.disposal_table(user, today) if name == "disposal" else records.holds_table(user)
         )
+    if name == "woo":
+        from dossier import woo_deadlines  # it imports this module on use
+
+        return woo_deadlines.woo_table(user, today)
     if name.startswith("value_") or name == "top_suppliers":
         return next((t for t in value_report(user, today) if t.name == name), None)
     if name.startswith("activity_"):
@@ -909,4 +913,5 @@ TABLE_NAMES = (
     "holds",
     "terms",
     "checks",
+    "woo",
 )

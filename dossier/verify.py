@@ -131,6 +131,24 @@ def check_versions(context: Context, report: Report) -> None:
             report.problems.append(Problem("missing_blob", subject, "not a valid blob key"))
 
 
+def check_woo_files(context: Context, report: Report) -> None:
+    """The redacted PDFs of Woo requests (derived files, dossier/woo.py) are present and
+    intact; their blobs are no orphans."""
+    from dossier.models import WooDocument
+
+    query = sa.select(WooDocument.id, WooDocument.redacted_blob_key).where(
+        WooDocument.redacted_blob_key.is_not(None)
+    )
+    for item_id, key in db.session.execute(query):
+        context.referenced.add(key)
+        subject = f"Woo redacted PDF {item_id} (blob {key})"
+        try:
+            if not context.store.verify(key):
+                report.problems.append(Problem("corrupt_blob", subject, "content does not match"))
+        except (BlobNotFound, InvalidKey):
+            report.problems.append(Problem("missing_blob", subject, "blob is not in the store"))
+
+
 def check_orphans(context: Context, report: Report) -> None:
     """No stored blob without a version beyond the grace period; younger ones are noted."""
     store = context.store
@@ -420,6 +438,7 @@ def check_destructions(_context: Context, report: Report) -> None:
 CHECKS: list[Check] = [
     check_versions,
     check_destructions,
+    check_woo_files,
     check_orphans,
     check_numbering,
     check_audit_chain,

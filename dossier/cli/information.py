@@ -175,6 +175,7 @@ def digest_command(send: bool, day: str | None) -> None:
             "terms",
             "value_family",
             "checks",
+            "woo",
         ]
     ),
 )
@@ -204,7 +205,8 @@ def report_command(
     ceiling, `spend_without_contract` spend by supplier that counts against no contract
     (portfolio roles only), `terms` every contract's term history in short with its derived
     dates and end-of-contract decision, `value_family` the value per family of related
-    contracts, `checks` the flags of the procurement-law checks.
+    contracts, `checks` the flags of the procurement-law checks, `woo` the Woo requests with
+    their decision deadlines (Woo handlers and auditors).
     """
     fmt = "json" if as_json else fmt
     actor = acting_user(as_email)

@@ -101,6 +101,7 @@ from dossier.models.webhook import (
     WebhookDelivery,
     WebhookEvent,
 )
+from dossier.models.woo import Assessment, WooDocument, WooPassage, WooRequest, WooStatus
 
 __all__ = [
     "ReviewOutcome",
@@ -216,4 +217,10 @@ __all__ = [
     # second factor
     "RecoveryCode",
     "SecondFactor",
+    # Woo requests
+    "Assessment",
+    "WooDocument",
+    "WooPassage",
+    "WooRequest",
+    "WooStatus",
 ]

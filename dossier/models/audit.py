@@ -113,6 +113,18 @@ class AuditAction(enum.StrEnum):
     WEBHOOK_TEST = "webhook.test"
     API_TOKEN_CREATE = "api_token.create"
     API_TOKEN_REVOKE = "api_token.revoke"
+    WOO_REQUEST_CREATE = "woo.request_create"
+    WOO_REQUEST_EXTEND = "woo.request_extend"
+    WOO_REQUEST_SUSPEND = "woo.request_suspend"
+    WOO_REQUEST_UPDATE = "woo.request_update"
+    WOO_REQUEST_DECIDE = "woo.request_decide"
+    WOO_DOCUMENT_ADD = "woo.document_add"
+    WOO_DOCUMENT_REMOVE = "woo.document_remove"
+    WOO_ASSESS = "woo.assess"
+    WOO_PASSAGE_ADD = "woo.passage_add"
+    WOO_PASSAGE_REMOVE = "woo.passage_remove"
+    WOO_REDACT = "woo.redact"
+    WOO_EXPORT = "woo.export"
 
 
 class OutboxTopic(enum.StrEnum):

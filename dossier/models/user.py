@@ -23,6 +23,10 @@ class GlobalRole(enum.StrEnum):
     # keeps the selection list, approves destruction lists, places and lifts legal holds; reads
     # every dossier's register data and normal documents
     ARCHIVIST = "archivist"
+    # Woo handler: registers Woo requests, collects, assesses and redacts their documents. The
+    # role reads nothing by itself: only the documents the user's memberships (or another
+    # global role) let them read can be collected.
+    WOO = "woo"
 
 
 def new_session_token() -> str:
@@ -74,6 +78,10 @@ class User(UserMixin, Base):
     @property
     def is_archivist(self) -> bool:
         return self.global_role == GlobalRole.ARCHIVIST
+
+    @property
+    def is_woo_handler(self) -> bool:
+        return self.global_role == GlobalRole.WOO
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
         tokens,
         transfer,
         webhooks,
+        woo,
     )
 
     app.register_blueprint(auth.bp)
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(sso.bp)
     app.register_blueprint(second_factor.bp)
+    app.register_blueprint(woo.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pymupdf
 import pytest
 from flask import Flask, url_for
 
@@ -43,9 +44,12 @@ from dossier import (
     spend_import,
     tokens,
     webhooks,
+    woo,
+    woo_marks,
 )
 from dossier.extensions import db
 from dossier.models import (
+    Assessment,
     Clause,
     DisposalItem,
     DisposalList,
@@ -69,6 +73,7 @@ LOGGED_IN = [
     "auditor",
     "portfolio",
     "archivist",
+    "woo",
 ]
 ROLES = ["anonymous", *LOGGED_IN, "disabled"]
 # Know every dossier exists, without being members of it (portfolio: contractmanagement).
@@ -113,7 +118,9 @@ def global_only(ok: int, allowed: set[str]) -> dict[str, int]:
     return {r: ok if r in allowed else 403 for r in LOGGED_IN}
 
 
+# The Woo handler reads 2025-001 as a reader (the role itself reads no dossier).
 VIEWERS = {"reader", "owner", "manager", "beheerder", "admin", "auditor", "portfolio", "archivist"}
+VIEWERS |= {"woo"}
 RECORDS = {"admin", "auditor", "archivist"}  # read destruction lists, holds, the selection list
 HOLDERS = {"admin", "archivist"}  # place and lift legal holds, propose destruction
 
@@ -139,6 +146,8 @@ WEBHOOK = {
     "is_active": "y",
 }
 INTAKE_USERS = {"admin", "beheerder"}
+WOO_READERS = {"woo", "auditor"}  # Woo requests: handled by the Woo role, read by auditors
+WOO_HANDLERS = {"woo"}
 SPEND_CSV = b"Leverancier;Factuurnummer;Factuurdatum;Bedrag\nOnbekend BV;F-1;01-02-2026;100,00\n"
 
 
@@ -446,7 +455,10 @@ SPEC: dict[tuple[str, str], Case] = {
     # those who hold no role), sending by the beheerder, following by whoever sees the dossier.
     ("notices.index", "GET"): Case(own={r: 200 for r in LOGGED_IN}),
     ("notices.mark_read", "POST"): Case(
-        own={r: 302 if r in {"reader", "owner", "manager", "auditor"} else 404 for r in LOGGED_IN},
+        own={
+            r: 302 if r in {"reader", "owner", "manager", "auditor", "woo"} else 404
+            for r in LOGGED_IN
+        },
         data=dict,
     ),
     ("notices.mark_all_read", "POST"): Case(own={r: 302 for r in LOGGED_IN}),
@@ -659,6 +671,61 @@ SPEC: dict[tuple[str, str], Case] = {
     ("second_factor.reset", "POST"): Case(
         own=global_only(302, {"admin"}), data=dict, missing_keeps_403=True
     ),
+    # Woo requests: the Woo role handles them, auditors read along; a request's documents
+    # only for who reads them (the handler reads 2025-001); changes check the role first.
+    ("woo.index", "GET"): Case(own=global_only(200, WOO_READERS)),
+    ("woo.create", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"received_on": "2026-01-05", "requester": "Krant", "subject": "Alles"},
+    ),
+    ("woo.show", "GET"): Case(own=global_only(200, WOO_READERS), missing_keeps_403=True),
+    ("woo.extend", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"notice_on": "2026-01-20", "reason": "omvangrijk"},
+        missing_keeps_403=True,
+    ),
+    ("woo.suspend", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"days": "7", "reason": "zienswijze"},
+        missing_keeps_403=True,
+    ),
+    ("woo.decision", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"decision_text": "Besluit"},
+        missing_keeps_403=True,
+    ),
+    ("woo.decide", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
+    ),
+    ("woo.collect", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data_for=lambda ids: {"documents": str(ids["woo_document_id"])},
+        missing_keeps_403=True,
+    ),
+    ("woo.item", "GET"): Case(own=global_only(200, WOO_READERS), missing_keeps_403=True),
+    ("woo.assess", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"assessment": "not_public", "grounds": "5.1.2e"},
+        missing_keeps_403=True,
+    ),
+    ("woo.remove_item", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
+    ),
+    ("woo.mark", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"mode": "phrase", "phrase": "woont", "ground": "5.1.2e", "scope": "all"},
+        missing_keeps_403=True,
+    ),
+    ("woo.unmark", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
+    ),
+    ("woo.redact", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
+    ),
+    ("woo.page_image", "GET"): Case(own=global_only(200, WOO_READERS), missing_keeps_403=True),
+    ("woo.redacted", "GET"): Case(own=global_only(200, WOO_READERS), missing_keeps_403=True),
+    ("woo.inventory", "GET"): Case(own=global_only(200, WOO_READERS), missing_keeps_403=True),
+    ("woo.package", "GET"): Case(own=global_only(200, WOO_HANDLERS), missing_keeps_403=True),
 }
 
 
@@ -767,6 +834,31 @@ def _disposal_list(dossier: Dossier) -> DisposalList:
     return listing
 
 
+def _woo(people: dict[str, User], own: Dossier) -> dict[str, Any]:
+    """A Woo request of the handler with one PDF of 2025-001, redacted and ready to publish,
+    and a second document of 2025-001 to collect."""
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Jan Jansen woont aan de Dorpsstraat.")
+    with documents.receive(io.BytesIO(pdf.tobytes()), "brief.pdf") as upload:
+        letter = documents.file_document(
+            people["beheerder"], own, upload, kind=DocumentKind.CORRESPONDENCE
+        )
+    handler = people["woo"]
+    found = woo.create_request(handler, date(2026, 1, 5), "Krant", "Alles", date(2026, 1, 5))
+    (item,) = woo.collect(handler, found, [letter.id])
+    woo.assess(handler, item, Assessment.PARTLY_PUBLIC, [], "")
+    woo_marks.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
+    woo_marks.make_redacted(handler, item)
+    woo.set_decision_text(handler, found, "Besluit: deels openbaar.")
+    return {
+        "request_id": found.id,
+        "entry_id": item.id,
+        "passage_id": item.passages[0].id,
+        "page": 1,
+        "woo_document_id": _document(people["beheerder"], own),
+    }
+
+
 def build_world() -> dict[str, Any]:
     """Two dossiers: 2025-001 where each role holds its role, 2025-002 where none does. The
     auditor is beheerder of 2025-001 as well (and changes nothing there all the same); both
@@ -781,6 +873,7 @@ def build_world() -> dict[str, Any]:
         "auditor": _user("auditor@example.org", GlobalRole.AUDITOR),
         "portfolio": _user("portfolio@example.org", GlobalRole.PORTFOLIO),
         "archivist": _user("archivist@example.org", GlobalRole.ARCHIVIST),
+        "woo": _user("woo@example.org", GlobalRole.WOO),
         "disabled": _user("gone@example.org", enabled=False),
         "other": _user("other@example.org", GlobalRole.BEHEERDER),
     }
@@ -788,6 +881,7 @@ def build_world() -> dict[str, Any]:
     own = _dossier(people["beheerder"], "2025-001")
     for role in ("reader", "owner", "manager"):
         memberships.set_role(None, own, people[role], MemberRole(role))
+    memberships.set_role(None, own, people["woo"], MemberRole.READER)
     memberships.set_role(None, own, people["disabled"], MemberRole.BEHEERDER)
     memberships.set_role(None, own, people["auditor"], MemberRole.BEHEERDER)
     forbidden = _dossier(people["other"], "2025-002")
@@ -844,6 +938,7 @@ def build_world() -> dict[str, Any]:
             "intake_id": intake.take_file(
                 people["admin"], io.BytesIO(b"Scan zonder dossier\n"), "scan.txt", None
             ).id,
+            **_woo(people, own),
         },
         "forbidden": {
             "reference": forbidden.reference,
@@ -970,6 +1065,17 @@ def _report_variants(endpoint: str, world: dict[str, Any]) -> list[Variant] | No
         ]
     if endpoint == "api_search.search":
         return [("own", url_for(endpoint, q="brief"), "", own)]
+    if endpoint == "woo.inventory":
+        urls = [url_for(endpoint, request_id=own["request_id"], fmt=f) for f in ("csv", "xlsx")]
+        missing = url_for(endpoint, request_id=MISSING_ID, fmt="csv")
+        malformed = url_for(endpoint, request_id=SENTINEL, fmt="csv").replace(
+            str(SENTINEL), MALFORMED["int"]
+        )
+        return [
+            *(("own", url, "", own) for url in urls),
+            ("missing", missing, "int", own),
+            ("malformed", malformed, "int", own),
+        ]
     if endpoint == "reports.calendar_feed":
         tokens = ["A" * 43, "short", "not a token!", *own["gone_tokens"]]
         return [
@@ -1004,6 +1110,10 @@ def _variants(app: Flask, endpoint: str, world: dict[str, Any]) -> list[Variant]
         "webhook_id",
         "delivery_id",
         "token_id",
+        "request_id",
+        "entry_id",
+        "passage_id",
+        "page",
     )
     args = [a for a in ids if a in rule.arguments]
     args += [a for a in ("group_id", "user_id") if a in rule.arguments]
