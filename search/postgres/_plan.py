@@ -4,7 +4,8 @@ The same meaning as the embedded index (search.query, and search.whoosh's plan):
 matches a unit when all its content words occur in one field (each word through any of its
 stems, a Dutch compound also through all of its parts), or one of its identifiers does, or it
 is the unit's own clause number; a multi-word item must moreover have its words in sequence in
-one field, or its identifier. Fields weigh 1 (body), 0.5 (meta) and 2 (identifier, number).
+one field, or its identifier. Fields weigh 1 (body), 0.5 (meta), 0.5 (heading: the user's own
+plain words only, search.planning.HEADING) and 2 (identifier, number).
 Only lexemes the index holds take part (the lexicon says which, with their document
 frequencies for BM25's idf), and a wildcard expands to at most MAX_EXPANSION of them.
 """
@@ -19,6 +20,7 @@ from search.analysis import alternatives as ways_to_match
 from search.analysis import is_stop_word, stems
 from search.planning import (
     FIELDS,
+    HEADING,
     IDENT_BOOST,
     MAX_EXPANSION,
     MAX_QUERY_EXPANSION,
@@ -26,6 +28,7 @@ from search.planning import (
     TOO_BROAD,
     ending_stems,
     item_fields,
+    sequence_fields,
 )
 from search.postgres._rows import lexeme
 from search.query import Item, ParsedQuery, QueryRefused
@@ -103,14 +106,14 @@ def wanted(parsed: ParsedQuery) -> set[str]:
     found: set[str] = set()
     for item in parsed.items:
         for word in _content(item):
-            for field, _ in FIELDS:
+            for field, _ in (*FIELDS, HEADING):
                 found.update(lexeme(field, s) for s in stems(word))
                 for way in ways_to_match(word)[1:]:
                     found.update(lexeme(field, s) for part in way for s in part)
                 if item.prefix:
                     found.update(lexeme(field, s) for s in ending_stems(word))
         if item.joined:
-            found.update(lexeme(f, s) for f, _ in FIELDS for s in stems(item.joined))
+            found.update(lexeme(f, s) for f, _ in (*FIELDS, HEADING) for s in stems(item.joined))
         found.update(lexeme("ident", ident) for ident in item.idents)
         found.update(lexeme("number", number) for number in _numbers(item))
     return found
@@ -165,7 +168,7 @@ def _numbers(item: Item) -> tuple[str, ...]:
 
 def _sequence(item: Item, fields: tuple[tuple[str, float], ...] = FIELDS) -> Sequence:
     joined = stems(item.joined) if item.joined else ()
-    names = tuple(field for field, _ in fields)
+    names = sequence_fields(fields)
     return Sequence(tuple(stems(word) for word in item.words), item.idents, joined, names)
 
 

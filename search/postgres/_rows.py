@@ -44,7 +44,7 @@ __all__ = [
     "unit_row",
 ]
 
-PREFIX = {"body": "b", "meta": "m", "ident": "i", "number": "n"}
+PREFIX = {"body": "b", "meta": "m", "heading": "h", "ident": "i", "number": "n"}
 MAX_POSITION = 16383
 MAX_POSITIONS = 256
 BATCH = 256  # units per task of a parallel rebuild
@@ -73,6 +73,7 @@ COLUMNS = (
     "body_length",
     "meta_length",
     "ident_length",
+    "heading_length",
     "lengths",
     "clause_types",
     "exact",
@@ -111,7 +112,7 @@ Row = tuple[tuple[Any, ...], set[str], tuple[int, int, int]]
 
 def unit_row(unit: Unit) -> Row:
     """The row of a unit (COLUMNS order), its distinct lexemes (for document frequencies) and
-    its exact field lengths (body, meta, identifiers: for the average lengths)."""
+    its exact field lengths (body, meta, identifiers, heading: for the average lengths)."""
     body = body_text(unit)
     meta = meta_text(unit)
     found: dict[str, list[int]] = {}
@@ -121,6 +122,10 @@ def unit_row(unit: Unit) -> Row:
         lengths.append(sum(len(places) for places in occurring.values()))
         for term, places in occurring.items():
             found[lexeme(field, term)] = places
+    heading = occurrences(unit.heading, False)
+    heading_length = sum(len(places) for places in heading.values())
+    for term, places in heading.items():
+        found[lexeme("heading", term)] = places
     idents = identifiers(f"{body}\n{meta}")
     for place, ident in enumerate(idents):
         found.setdefault(lexeme("ident", ident), []).append(place)
@@ -152,12 +157,13 @@ def unit_row(unit: Unit) -> Row:
         scored_length(lengths[0]),
         scored_length(lengths[1]),
         scored_length(len(idents)),
-        [lengths[0], lengths[1], len(idents)],
+        scored_length(heading_length),
+        [lengths[0], lengths[1], len(idents), heading_length],
         list(unit.clause_types),
         exact,
         vector,
     )
-    return row, set(found), (lengths[0], lengths[1], len(idents))
+    return row, set(found), (lengths[0], lengths[1], len(idents), heading_length)
 
 
 def clause_number_term(number: str) -> str:

@@ -40,7 +40,12 @@ MAX_DOSSIER_TERMS = 32
 K1 = 1.2
 B = 0.75
 ZETA2 = 1.6449340668482264
-LENGTH = {"body": "body_length", "meta": "meta_length", "ident": "ident_length"}
+LENGTH = {
+    "body": "body_length",
+    "meta": "meta_length",
+    "heading": "heading_length",
+    "ident": "ident_length",
+}
 
 
 def tsquery(name: str) -> str:
@@ -221,7 +226,7 @@ def _norms(lexicon: Lexicon) -> list[str]:
 
 def _term_score(name: str, column: str, lexicon: Lexicon) -> str:
     """BM25 of one term in a unit (0 where absent), Whoosh's formula and defaults."""
-    field = {"b": "body", "m": "meta", "i": "ident", "n": "number"}[name[0]]
+    field = {"b": "body", "m": "meta", "h": "heading", "i": "ident", "n": "number"}[name[0]]
     idf = lexicon.idf(name)
     # No length for a number: Whoosh scores an ID field with length 0.
     norm = f"{K1 * (1 - B)!r}::float8" if field == "number" else f"norm_{field}"

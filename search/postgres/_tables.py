@@ -14,8 +14,9 @@ import uuid
 __all__ = ["LAYOUT_VERSION", "create_tables", "drop_tables", "index_tables", "valid_schema"]
 
 # Bump when the rows or the analysis change: an index of another version is unavailable and
-# rebuilt. 1: the first layout (analysis as the embedded index's schema 4).
-LAYOUT_VERSION = 1
+# rebuilt. 1: the first layout (analysis as the embedded index's schema 4). 2: the heading field
+# (lexemes ``h``, heading_length; search.planning.HEADING).
+LAYOUT_VERSION = 2
 TABLES = ("unit", "term", "stat")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 
@@ -56,6 +57,7 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
             body_length integer NOT NULL,
             meta_length integer NOT NULL,
             ident_length integer NOT NULL,
+            heading_length integer NOT NULL,
             lengths integer[] NOT NULL,
             clause_types text[] NOT NULL,  -- search.clause_types, strongest first
             exact boolean NOT NULL,
@@ -72,7 +74,8 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
             body_length bigint NOT NULL,
             meta_length bigint NOT NULL,
             ident_length bigint NOT NULL,
-            long_units bigint NOT NULL
+            long_units bigint NOT NULL,
+            heading_length bigint NOT NULL
         )""",
     ]
 

@@ -195,7 +195,7 @@ class PostgresBackend:
             for sql in index_tables(self.schema):
                 cur.execute(sql)
             cur.execute(
-                f"INSERT INTO {self.schema}.stat VALUES (%s, 0, 0, 0, 0, 0)", (LAYOUT_VERSION,)
+                f"INSERT INTO {self.schema}.stat VALUES (%s, 0, 0, 0, 0, 0, 0)", (LAYOUT_VERSION,)
             )
 
     def replace_document(self, document_id: int, units: Iterable[Unit]) -> None:
@@ -227,11 +227,12 @@ class PostgresBackend:
                 delta[name] -= count
             cur.execute(
                 f"SELECT count(*), coalesce(sum(lengths[1]), 0), coalesce(sum(lengths[2]), 0), "
-                f"coalesce(sum(lengths[3]), 0), count(*) FILTER (WHERE NOT exact) "
+                f"coalesce(sum(lengths[3]), 0), count(*) FILTER (WHERE NOT exact), "
+                f"coalesce(sum(lengths[4]), 0) "
                 f"FROM {s}.unit WHERE document_id = ANY(%s)",
                 (ids,),
             )
-            stats = [-int(value) for value in cur.fetchone() or (0, 0, 0, 0, 0)]
+            stats = [-int(value) for value in cur.fetchone() or (0, 0, 0, 0, 0, 0)]
             cur.execute(f"DELETE FROM {s}.unit WHERE document_id = ANY(%s)", (ids,))
             added = (unit for units in final.values() for unit in units or [])
             _copy_units(cur, f"{s}.unit", added, delta, stats)
@@ -246,7 +247,7 @@ class PostgresBackend:
             cur.execute(
                 f"UPDATE {s}.stat SET units = units + %s, body_length = body_length + %s, "
                 "meta_length = meta_length + %s, ident_length = ident_length + %s, "
-                "long_units = long_units + %s",
+                "long_units = long_units + %s, heading_length = heading_length + %s",
                 stats,
             )
 
@@ -290,7 +291,7 @@ class PostgresBackend:
         """COPY every unit into the new tables with the document frequencies and totals."""
         s = self.schema
         frequencies: Counter[str] = Counter()
-        stats = [0, 0, 0, 0, 0]
+        stats = [0, 0, 0, 0, 0, 0]
         documents = _Documents(progress)
         with conn.transaction(), conn.cursor() as cur:
             _copy_units(cur, f"{s}.unit_new", documents.count(units), frequencies, stats, processes)
@@ -298,7 +299,7 @@ class PostgresBackend:
                 for name, count in frequencies.items():
                     copy.write_row((name, count))
             cur.execute(
-                f"INSERT INTO {s}.stat_new VALUES (%s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {s}.stat_new VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (LAYOUT_VERSION, *stats),
             )
         documents.done()
@@ -346,7 +347,8 @@ class PostgresBackend:
         """The statistics a plan needs; None when the index holds no unit."""
         s = self.schema
         cur.execute(
-            f"SELECT version, units, body_length, meta_length, ident_length, long_units "
+            f"SELECT version, units, body_length, meta_length, ident_length, long_units, "
+            "heading_length "
             f"FROM {s}.stat"
         )
         stat = cur.fetchone()
@@ -372,6 +374,7 @@ class PostgresBackend:
             "body": stat[2] / units,
             "meta": stat[3] / units,
             "ident": stat[4] / units,
+            "heading": stat[6] / units,
             "number": 1.0,
         }
         self._local.long_units = int(stat[5])
@@ -515,6 +518,7 @@ def _copy_units(
             stats[2] += lengths[1]
             stats[3] += lengths[2]
             stats[4] += not row[EXACT]
+            stats[5] += lengths[3]
 
 
 def _ordered(name: str, values: list[list[str]] | None) -> list[tuple[str, int]]:

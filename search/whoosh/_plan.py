@@ -33,6 +33,7 @@ from search.planning import (
     TOO_SLOW,
     ending_stems,
     item_fields,
+    sequence_fields,
 )
 from search.query import Item, ParsedQuery, QueryRefused
 from search.whoosh._codec import holds
@@ -176,7 +177,7 @@ def _adjacency(item: Item, fields: tuple[tuple[str, float], ...] = FIELDS) -> Ad
         stop = (False,) * len(stop)
     joined = stems(item.joined) if item.joined else ()
     words = tuple(stems(word) for word in item.words)
-    names = tuple(field for field, _ in fields)
+    names = sequence_fields(fields)
     return Adjacency(item.negated, words, item.idents, stop, joined, names)
 
 

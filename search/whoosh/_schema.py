@@ -1,10 +1,11 @@
 """The Whoosh schema of a unit and the conversion of units to and from index documents.
 
-Searchable text lives in four fields: ``body`` (heading and text; stems with positions),
+Searchable text lives in five fields: ``body`` (heading and text; stems with positions),
 ``meta`` (document title, supplier and dossier reference, so "acme termination" finds the
-termination clauses of Acme's contracts), ``ident`` (identifiers kept whole) and ``number`` (the
-unit's own clause number, so a search for "12.3" puts clause 12.3 above clauses that mention
-it). Everything a
+termination clauses of Acme's contracts), ``heading`` (the heading again, without positions:
+the user's words score again there, see search.planning.HEADING), ``ident`` (identifiers kept
+whole) and ``number`` (the unit's own clause number, so a search for "12.3" puts clause 12.3
+above clauses that mention it). Everything a
 filter, facet or grouping reads per match is a column; everything a hit shows is one stored
 tuple. Nothing about permissions is stored.
 """
@@ -34,8 +35,8 @@ __all__ = [
 # Field order of the stored tuple; bump SCHEMA_VERSION when it or the analysis changes, so an old
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
 # v5: clause types (stored, and the c_types column). v6: Dutch adjectives keep -lijk, -baar and
-# -ig, no word stems to a function word, fewer false compound parts.
-SCHEMA_VERSION = 6
+# -ig, no word stems to a function word, fewer false compound parts. v7: the heading field.
+SCHEMA_VERSION = 7
 _STORED = (
     "unit_id",
     "document_id",
@@ -64,6 +65,8 @@ def make_schema() -> Schema:
     return Schema(
         body=body,
         meta=meta,
+        # The unit's heading again (it is in body too), without positions: planning.HEADING.
+        heading=TEXT(analyzer=WordTokenizer(), phrase=False),
         ident=TEXT(analyzer=IdentTokenizer(), phrase=False),
         number=ID(),
         document=ID(),
@@ -113,6 +116,7 @@ def to_document(unit: Unit) -> dict[str, Any]:
         **number,
         "body": body,
         "meta": meta,
+        "heading": unit.heading,
         "ident": f"{body}\n{meta}",
         "document": str(unit.document_id),
         "info": tuple(values[name] for name in _STORED),

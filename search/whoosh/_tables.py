@@ -36,7 +36,7 @@ CODE_COLUMNS = {
     "types": "c_types",
 }
 # Text fields whose per-unit lengths BM25 needs.
-SCORED_FIELDS = ("body", "meta", "ident", "number")
+SCORED_FIELDS = ("body", "meta", "heading", "ident", "number")
 # The ranges and unit mask of this many permission sets (users searching again) are kept per
 # segment; a mask costs one byte per unit.
 RECENT_PERMISSION_SETS = 8

@@ -112,6 +112,7 @@ B = 0.75
 K1 = 1.2
 BODY_BOOST = 1.0
 META_BOOST = 0.5
+HEADING_BOOST = 0.5  # the user's own plain words again in the unit's heading
 IDENT_BOOST = 2.0
 NUMBER_BOOST = 2.0
 PART_BOOST = 0.5  # a compound matched by its parts
@@ -384,6 +385,7 @@ def stock_schema() -> Schema:
     return Schema(
         body=TEXT(analyzer=WordTokenizer(detect=True), phrase=True, stored=True),
         meta=TEXT(analyzer=WordTokenizer(), phrase=True),
+        heading=TEXT(analyzer=WordTokenizer(), phrase=False),
         ident=TEXT(analyzer=IdentTokenizer(), phrase=False),
         number=ID(),
         document=ID(stored=True),
@@ -407,6 +409,7 @@ def stock_document(unit: Unit) -> dict[str, object]:
     values: dict[str, object] = {
         "body": body,
         "meta": meta,
+        "heading": unit.heading,
         "ident": f"{body}\n{meta}",
         "document": str(unit.document_id),
         "unit_id": unit.unit_id,
@@ -516,6 +519,11 @@ class Stock:
             # A hyphenated compound's words written as one word: another way to hold it.
             body.append(self.word("body", item.joined, False, BODY_BOOST))
             meta.append(self.word("meta", item.joined, False, META_BOOST))
+        if not (item.expansion or item.prefix):
+            # The user's own plain words also score in the heading (no positions there).
+            body.append(self.words("heading", words, False, HEADING_BOOST))
+            if item.joined:
+                body.append(self.word("heading", item.joined, False, HEADING_BOOST))
         idents = [Term("ident", ident, boost=IDENT_BOOST) for ident in item.idents]
         clause = [Term("number", n, boost=NUMBER_BOOST) for n in numbers(item)]
         alternatives = [*body, *(meta if with_meta else []), *idents, *clause]
