@@ -56,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
         transfer,
         webhooks,
         woo,
+        woo_items,  # noqa: F401  (adds the document pages to woo.bp before it is registered)
     )
 
     app.register_blueprint(auth.bp)

@@ -287,6 +287,3 @@ def collect(request_id: int) -> Response:
         lambda: woo.collect(current_user, found, ids), _("Documents added to the request.")
     )
     return _back(found)
-
-
-from dossier.web import woo_items  # noqa: E402,F401  (the document pages of this blueprint)
