@@ -92,7 +92,15 @@ _RHYTHM = re.compile(
 )
 # A sentence ends at . ! ? before a space, or at a line break (a list item); not at ; or :,
 # whose halves read as fragments ("... moet akkoord geven, en de").
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# PDF text breaks every line, mid-sentence. A line goes on with the next one when the next starts
+# in lower case, or when it ends with a comma or a word no sentence ends with ("..., en de" /
+# "Leverancier"); a heading, a new paragraph or a list item ("a) ...") starts on its own.
+_LIST_ITEM = re.compile(r"\s*(?:[-•*–]\s|\(?[a-zA-Z0-9]{1,3}[).]\s)")
+_JOINING_WORDS = frozenset(
+    "de het een en of van aan die dat met voor door in op te om bij tot naar als dan zijn "  # noqa: SIM905
+    "wordt worden is the a an and or of to by for with on at that which are be".split()
+)
 _SUPPLIER_WORDS = re.compile(
     r"\b(opdrachtnemer|leverancier|dienstverlener|supplier|contractor|vendor|service provider)\b",
     re.IGNORECASE,
@@ -142,7 +150,23 @@ def suggest_party(text: str) -> ObligationParty:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    parts: list[str] = []
+    for line in text.split("\n"):
+        if parts and _goes_on(parts[-1], line):
+            parts[-1] += "\n" + line
+        else:
+            parts.append(line)
+    return [s for part in parts for s in _SENTENCE_END.split(part) if s.strip()]
+
+
+def _goes_on(previous: str, line: str) -> bool:
+    """Whether `line` continues the sentence of `previous` (see _JOINING_WORDS)."""
+    previous, line = previous.rstrip(), line.lstrip()
+    if not previous or not line or previous[-1] in ".!?:;" or _LIST_ITEM.match(line):
+        return False
+    if line[:2].isalpha() and line[0].islower():
+        return True
+    return previous.endswith(",") or previous.split()[-1].lower() in _JOINING_WORDS
 
 
 def duty_sentence(clause: Clause) -> tuple[str, ...] | None:

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Response, json, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 PREFIX = "/api/"
@@ -61,6 +62,13 @@ class Problem(HTTPException):
         self.extra = extra
 
 
+# flask-smorest answers a missing or stale If-Match with werkzeug's generic text: say what to do.
+_LOCKING = {
+    412: _l("The data changed since you read it: read it again and send its new ETag as If-Match."),
+    428: _l("Send the ETag of what you read as If-Match, so nobody's change is overwritten."),
+}
+
+
 def from_http_exception(error: HTTPException) -> Response:
     """The problem for a werkzeug exception, keeping its headers (Allow, WWW-Authenticate,
     Retry-After) and the field errors of a request that did not validate (422)."""
@@ -76,7 +84,9 @@ def from_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     headers += list((data.get("headers") or {}).items())
-    detail = data.get("message") or error.description
+    detail = data.get("message") or (
+        str(_LOCKING[status]) if status in _LOCKING else error.description
+    )
     if errors is not None:
         detail = "The request does not match the API's schema; see errors."
     reason = getattr(error, "reason", None)

@@ -735,6 +735,18 @@ def _clause(heading: str, text: str, types: tuple[str, ...] = ()) -> Clause:
             "Meerwerk wordt gemeld; de Opdrachtgever moet akkoord geven, en de "
             "Leverancier levert maandelijks een overzicht.",
         ),
+        # PDF text breaks every line: a line going on in lower case is the same sentence, while
+        # a heading and a list item start their own.
+        (
+            _clause(
+                "Meerwerk",
+                "Artikel 11 Meerwerk\nMeerwerk wordt gemeld, de Opdrachtgever moet akkoord geven,"
+                " en de\nLeverancier levert maandelijks een overzicht van het\nmeerwerk.\n"
+                "a) Opdrachtnemer levert elk kwartaal een rapport.",
+            ),
+            "Meerwerk wordt gemeld, de Opdrachtgever moet akkoord geven, en de\nLeverancier "
+            "levert maandelijks een overzicht van het\nmeerwerk.",
+        ),
     ],
 )
 def test_the_sentence_that_states_a_duty(clause: Clause, sentence: str | None) -> None:

@@ -201,8 +201,10 @@ def test_register_data_with_etag_and_optimistic_locking(
     assert api.get(url, headers={**bearer(token), "If-None-Match": etag}).status_code == 304
 
     change = {"title": "Schoonmaak 2026", "value": "450000.00", "end_on": "2027-12-31"}
-    _problem(api.patch(url, json=change, headers=bearer(token)), 428)
-    _problem(api.patch(url, json=change, headers={**bearer(token), "If-Match": '"stale"'}), 412)
+    missing = _problem(api.patch(url, json=change, headers=bearer(token)), 428)
+    assert "If-Match" in missing["detail"] and "ETag" in missing["detail"]
+    stale = api.patch(url, json=change, headers={**bearer(token), "If-Match": '"stale"'})
+    assert "lees ze opnieuw" in _problem(stale, 412)["detail"]  # in the token user's language
     changed = api.patch(url, json=change, headers={**bearer(token), "If-Match": etag})
     assert changed.status_code == 200, changed.text
     assert changed.get_json()["value"] == "450000.00"
