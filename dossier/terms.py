@@ -151,6 +151,13 @@ def timeline(dossier: Dossier) -> Timeline:
             number += 1
             result.exercised.append((number, event))
             parts.append(event.option_months)
+        elif event.kind == TermEventKind.CORRECTION:
+            # The register data restate the term: one period from the start to the new end
+            # (a dossier registered without dates gets its term this way).
+            if event.start_on and event.end_after:
+                parts = [_months_between(event.start_on, event.end_after)]
+            else:
+                parts = [None]
         elif event.kind in (TermEventKind.RENEWAL, TermEventKind.EXTENSION):
             if event.end_before and event.end_after:
                 parts.append(

@@ -107,6 +107,9 @@ class DossierSchema(ma.Schema):
     end_on = ma.fields.Date(allow_none=True)
     option_count = ma.fields.Integer(required=True)
     option_months = ma.fields.Integer(allow_none=True)
+    # Months before the end: the option decision and the start of a re-tender (none: default).
+    option_lead_months = ma.fields.Integer(allow_none=True)
+    tender_lead_months = ma.fields.Integer(allow_none=True)
     notice_value = ma.fields.Integer(allow_none=True)
     notice_unit = Text(allow_none=True)
     auto_renewal = ma.fields.Boolean(required=True)
@@ -146,6 +149,12 @@ class DossierInputSchema(StrictSchema):
     end_on = ma.fields.Date(allow_none=True)
     option_count = ma.fields.Integer(validate=validate.Range(0, dossiers.MAX_OPTIONS))
     option_months = ma.fields.Integer(validate=validate.Range(1, 120), allow_none=True)
+    option_lead_months = ma.fields.Integer(
+        validate=validate.Range(0, dossiers.MAX_LEAD_MONTHS), allow_none=True
+    )
+    tender_lead_months = ma.fields.Integer(
+        validate=validate.Range(0, dossiers.MAX_LEAD_MONTHS), allow_none=True
+    )
     notice_value = ma.fields.Integer(validate=validate.Range(0, 3660), allow_none=True)
     notice_unit = _choice(NoticeUnit, allow_none=True)
     auto_renewal = ma.fields.Boolean()

@@ -216,13 +216,35 @@ def test_editing_the_end_date_in_the_register_form_is_a_correction_in_the_histor
     dossiers.update_dossier(admin, contract, {"title": "Nieuwe titel"})
     db.session.commit()
     assert len(terms.events(contract)) == 2
-    # The history cannot say 4 + something for a corrected term: it shows the events.
-    assert terms.timeline(contract).formula == "4"
+    # A correction restates the term from its start: 4 years and 3 months, in months.
+    timeline = terms.timeline(contract)
+    assert (timeline.formula, timeline.in_years) == ("51", False)
     # The register form says so beside the end date; the term page shows the correction.
     form = _text(app.test_client(user=admin).get("/dossiers/TERM-1/edit"))
     assert "als correctie in de looptijdhistorie" in form
     page = _text(app.test_client(user=admin).get("/dossiers/TERM-1/term"))
     assert "Correctie van de contractgegevens" in page and "31 maart 2026" in page
+
+
+def test_a_term_given_after_registration_is_known_in_whole_months(
+    admin: User, make_dossier: Callable[..., Dossier]
+) -> None:
+    """Registered without dates (the API or a quick registration), then given its term: the
+    first correction is the term, not "not known in whole months"."""
+    later = make_dossier("TERM-9")
+    dossiers.update_dossier(
+        admin,
+        later,
+        {
+            "start_on": date(2023, 1, 1),
+            "end_on": date(2027, 6, 30),
+            "option_count": 2,
+            "option_months": 12,
+        },
+    )
+    db.session.commit()
+    assert [e.kind for e in terms.events(later)] == [TermEventKind.CORRECTION]
+    assert (terms.timeline(later).formula, terms.timeline(later).remaining) == ("54", 2)
 
 
 def test_renewal_extension_and_early_termination(

@@ -200,7 +200,12 @@ def test_register_data_with_etag_and_optimistic_locking(
     ]
     assert api.get(url, headers={**bearer(token), "If-None-Match": etag}).status_code == 304
 
-    change = {"title": "Schoonmaak 2026", "value": "450000.00", "end_on": "2027-12-31"}
+    change = {
+        "title": "Schoonmaak 2026",
+        "value": "450000.00",
+        "end_on": "2027-12-31",
+        "tender_lead_months": 18,
+    }
     missing = _problem(api.patch(url, json=change, headers=bearer(token)), 428)
     assert "If-Match" in missing["detail"] and "ETag" in missing["detail"]
     stale = api.patch(url, json=change, headers={**bearer(token), "If-Match": '"stale"'})
@@ -208,6 +213,7 @@ def test_register_data_with_etag_and_optimistic_locking(
     changed = api.patch(url, json=change, headers={**bearer(token), "If-Match": etag})
     assert changed.status_code == 200, changed.text
     assert changed.get_json()["value"] == "450000.00"
+    assert changed.get_json()["tender_lead_months"] == 18  # complex ICT: its own lead time
     assert changed.headers["ETag"] != etag
     # The same If-Match again: someone (we) changed it since.
     _problem(
