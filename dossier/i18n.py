@@ -80,6 +80,10 @@ def _format_date(value: date | None) -> str:
     return format_date(value, "d MMMM y") if value else ""
 
 
+# The pages' own way of writing a date ("30 juni 2028"), for messages made in the views.
+long_date = _format_date
+
+
 def _format_datetime(value: datetime | None) -> str:
     return format_datetime(value, "d MMMM y HH:mm") if value else ""
 

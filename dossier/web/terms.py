@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from dossier import access, deadlines, decisions, relations, reports, terms
 from dossier.errors import ValidationError
 from dossier.extensions import db
+from dossier.i18n import long_date
 from dossier.models import Document, Dossier, EndDecision, TermEventKind
 from dossier.web.forms import Form
 from dossier.web.terms_forms import (
@@ -150,9 +151,11 @@ def exercise_option(reference: str) -> Any:
             assert event.end_after is not None
             return _done(
                 dossier,
-                _("Option exercised; the contract now ends on %(date)s.",
-                  date=event.end_after.strftime("%d-%m-%Y")),
-            )  # fmt: skip
+                _(
+                    "Option exercised; the contract now ends on %(date)s.",
+                    date=long_date(event.end_after),
+                ),
+            )
     return _page(dossier, 400, option=form)
 
 
