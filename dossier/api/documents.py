@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, send_file, url_for
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
-from dossier import access, database, documents
+from dossier import access, documents, downloads
 from dossier.api.common import errors, page_of, require_content_type, user
 from dossier.api.problems import Problem
 from dossier.api.schemas import (
@@ -178,23 +178,4 @@ def download(reference: str, document_id: int, number: int) -> Response:
     """The bytes of a version (a confidential document's download is audited)."""
     document = _document(reference, document_id)
     version = access.get_version_or_404(user(), document, number)
-    stream = documents.open_version(version)
-    if document.is_confidential:
-        try:
-            with database.writing():
-                documents.record_read(user(), version)
-        except BaseException:
-            stream.close()
-            raise
-    response = send_file(
-        stream,
-        mimetype=version.mime_type,
-        as_attachment=True,
-        download_name=version.original_filename,
-        etag=version.blob_key,
-        max_age=0,
-    )
-    if "charset=" in version.mime_type.lower():
-        response.content_type = version.mime_type
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send_version(user(), version, as_attachment=True)

@@ -20,7 +20,17 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dossier import access, compare, crash, database, documents, labels, messages, records
+from dossier import (
+    access,
+    compare,
+    crash,
+    database,
+    documents,
+    downloads,
+    labels,
+    messages,
+    records,
+)
 from dossier.errors import StaleEdit, UploadRefused, ValidationError
 from dossier.extensions import db
 from dossier.models import (
@@ -481,27 +491,7 @@ def _record_reads(*versions: DocumentVersion) -> None:
 
 def _send(version: DocumentVersion, as_attachment: bool) -> Response:
     """The bytes of `version` under our own type, never cached, with the read recorded."""
-    stream = documents.open_version(version)
-    if version.document.is_confidential:
-        try:
-            _record_reads(version)
-        except BaseException:
-            stream.close()
-            raise
-    response = send_file(
-        stream,
-        mimetype=version.mime_type,
-        as_attachment=as_attachment,
-        download_name=version.original_filename,
-        etag=version.blob_key,
-        max_age=0,
-    )
-    if "charset=" in version.mime_type.lower():
-        # The stored type names the charset detection found; werkzeug would append a second
-        # "; charset=utf-8" to any text type, which for cp1252 text contradicts the first.
-        response.content_type = version.mime_type
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send_version(current_user, version, as_attachment)
 
 
 MAX_SELECTED = 100
