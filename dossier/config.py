@@ -203,14 +203,16 @@ class Defaults:
     SPEND_DEFAULT_SOURCE = "finance"
     # Records: an approved destruction list becomes irreversible this many days after approval
     # (until then the blobs are kept and the archivist can cancel); the selection-list category
-    # a dossier gets by default, per contract category ("default" for the rest).
+    # a dossier gets by default, per contract category ("default" for the rest): 16.1 of the
+    # Selectielijst gemeenten 2020 (overeenkomst aangegaan: destroy 10 years after it ended)
+    # for every kind; see dossier/data/selection_list.csv.
     DISPOSAL_GRACE_DAYS = 30
     RETENTION_DEFAULTS: dict[str, str] = {
-        "supplies": "VB-INK-01",
-        "services": "VB-INK-01",
-        "social_services": "VB-INK-01",
-        "works": "VB-INK-02",
-        "default": "VB-INK-01",
+        "supplies": "16.1",
+        "services": "16.1",
+        "social_services": "16.1",
+        "works": "16.1",
+        "default": "16.1",
     }
     # Transfer packages in MDTO (dossier/transfer.py): the archiefvormer every informatieobject
     # names (required before a package can be made), its identifier (e.g. its TOOI URI) and the

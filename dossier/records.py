@@ -185,7 +185,8 @@ def import_selection_list(actor: User | None, text: str) -> tuple[int, int]:
 
 
 def install_shipped_list(actor: User | None = None) -> tuple[int, int]:
-    """Import the selection list that ships with Dossier (example values, see the file)."""
+    """Import the selection list that ships with Dossier (the contract results of the
+    Selectielijst gemeenten 2020, see the file)."""
     from importlib.resources import files
 
     return import_selection_list(actor, files("dossier").joinpath(SHIPPED_LIST).read_text("utf-8"))

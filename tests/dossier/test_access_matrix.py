@@ -543,7 +543,7 @@ SPEC: dict[tuple[str, str], Case] = {
     ),
     ("records.set_category", "POST"): Case(
         own=dossier_scoped(302, {"beheerder", "archivist"}),
-        data=lambda: {"category": "VB-INK-02", "reason": "een werk"},
+        data=lambda: {"category": "16.1.5", "reason": "een verzekering"},
     ),
     # A contract's life: readers read the term page; beheerder and manager record term events
     # and propose the end-of-contract decision; the owner (not the proposer: the manager here)
@@ -825,7 +825,7 @@ def _disposal_list(dossier: Dossier) -> DisposalList:
             dossier_id=dossier.id,
             reference=dossier.reference,
             title=dossier.title,
-            category_code="VB-INK-01",
+            category_code="16.1",
             disposal_on=date(2025, 12, 31),
         )
     )

@@ -221,9 +221,9 @@ def test_two_options_the_first_exercised(
     assert (row["term"], row["options_exercised"], row["options_left"]) == ("4 + 1", 1, 1)
     assert (row["option_decision_on"], row["max_end_on"]) == (date(2026, 6, 30), date(2027, 12, 31))
     assert (row["tender_start"], row["decision_due"]) == (date(2026, 9, 30), None)
-    # Records: retention (7 years for services, VB-INK-01) counts from the history's end.
+    # Records: retention (10 years for every contract, 16.1) counts from the history's end.
     records.ensure_shipped_list()
-    assert records.disposal_date(contract) == date(2033, 12, 31)  # 31 Dec 2026 + 7 years
+    assert records.disposal_date(contract) == date(2036, 12, 31)  # 31 Dec 2026 + 10 years
     # Options count towards the value but this contract was tendered in Europe: no flag.
     assert [f for f in checks.visible(admin, TODAY) if f.dossier.reference == "LIFE-OPT"] == []
     # The register export carries the lead times; a changed lead time moves the dates.

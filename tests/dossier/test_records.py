@@ -1,9 +1,9 @@
 """Records: selection list, disposal dates, destruction lists with a grace period, legal holds.
 
-The disposal dates are computed by hand from the shipped (example) selection list:
-VB-INK-01 destroy 7 years after the contract end (the default for supplies and services),
-VB-INK-02 destroy 10 years after the contract end (the default for works), VB-INK-03 keep,
-VB-INK-06 destroy 5 years after the dossier was closed.
+The disposal dates are computed by hand from the shipped selection list (Selectielijst
+gemeenten 2020): 16.1 destroy 10 years after the contract end (the default for every kind of
+contract), 16.1.2 keep, 16.1.5 destroy 7 years after the contract end, 16.2 destroy 5 years
+after the dossier was closed, 18.1 (for documents) 7 years after the document date.
 """
 
 from __future__ import annotations
@@ -69,13 +69,13 @@ def _file(actor: User, dossier: Dossier, data: bytes, name: str = "contract.txt"
 def _seed(make_dossier: Callable[..., Dossier]) -> dict[str, Dossier]:
     ended = {"status": "ended"}
     return {
-        "services": make_dossier("R-001", category="services", end_on=date(2015, 3, 31), **ended),
+        "services": make_dossier("R-001", category="services", end_on=date(2012, 3, 31), **ended),
         "works": make_dossier("R-002", category="works", end_on=date(2012, 6, 30), **ended),
-        "leap": make_dossier("R-003", category="supplies", end_on=date(2016, 2, 29), **ended),
+        "leap": make_dossier("R-003", category="supplies", end_on=date(2012, 2, 29), **ended),
         "active": make_dossier(
             "R-004", category="services", end_on=date(2010, 1, 1), status="active"
         ),
-        "recent": make_dossier("R-005", category="services", end_on=date(2020, 12, 31), **ended),
+        "recent": make_dossier("R-005", category="services", end_on=date(2017, 12, 31), **ended),
     }
 
 
@@ -83,17 +83,17 @@ def test_disposal_dates_are_computed_from_the_category_and_the_end(
     make_dossier: Callable[..., Dossier], admin: User
 ) -> None:
     seeded = _seed(make_dossier)
-    assert records.disposal_date(seeded["services"]) == date(2022, 3, 31)  # 2015 + 7
+    assert records.disposal_date(seeded["services"]) == date(2022, 3, 31)  # 2012 + 10
     assert records.disposal_date(seeded["works"]) == date(2022, 6, 30)  # 2012 + 10
-    assert records.disposal_date(seeded["leap"]) == date(2023, 2, 28)  # 29 Feb 2016 + 7
+    assert records.disposal_date(seeded["leap"]) == date(2022, 2, 28)  # 29 Feb 2012 + 10
     assert records.disposal_date(seeded["recent"]) == date(2027, 12, 31)
     category, is_default = records.category_of(seeded["works"])
-    assert (category.code, is_default) == ("VB-INK-02", True)
-    keep = records.category_by_code("VB-INK-03")
-    records.set_category(admin, seeded["services"], keep, "grondtransactie")
+    assert (category.code, is_default) == ("16.1", True)
+    keep = records.category_by_code("16.1.2")
+    records.set_category(admin, seeded["services"], keep, "samenwerkingsovereenkomst")
     assert records.disposal_date(seeded["services"]) is None  # kept permanently
-    closed = records.category_by_code("VB-INK-06")
-    records.set_category(admin, seeded["works"], closed, "alleen overleg")
+    closed = records.category_by_code("16.2")
+    records.set_category(admin, seeded["works"], closed, "niet doorgegaan")
     # Counted from the day the dossier got its closed status (today, when it was created).
     today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
     assert records.retention_start(seeded["works"]) == today
@@ -104,16 +104,16 @@ def test_changing_the_category_needs_a_reason_and_is_audited(
     make_dossier: Callable[..., Dossier], admin: User
 ) -> None:
     dossier = make_dossier("R-010", category="services", end_on=date(2015, 1, 1), status="ended")
-    works = records.category_by_code("VB-INK-02")
+    insurance = records.category_by_code("16.1.5")
     with pytest.raises(ValidationError):
-        records.set_category(admin, dossier, works, "  ")
-    records.set_category(admin, dossier, works, "eigenlijk een werk")
+        records.set_category(admin, dossier, insurance, "  ")
+    records.set_category(admin, dossier, insurance, "een verzekering")
     event = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == AuditAction.RETENTION_CATEGORY_SET)
     ).one()
-    assert event.before == {"category": "VB-INK-01"}
-    assert event.after == {"category": "VB-INK-02", "reason": "eigenlijk een werk"}
-    assert records.disposal_date(dossier) == date(2025, 1, 1)
+    assert event.before == {"category": "16.1"}
+    assert event.after == {"category": "16.1.5", "reason": "een verzekering"}
+    assert records.disposal_date(dossier) == date(2022, 1, 1)
 
 
 def test_a_document_carries_its_own_category_where_the_list_allows(
@@ -123,8 +123,8 @@ def test_a_document_carries_its_own_category_where_the_list_allows(
     document = _file(admin, dossier, b"factuur 2021\n", "factuur.txt")
     document.document_date = date(2021, 5, 17)
     with pytest.raises(ValidationError):
-        records.set_document_category(admin, document, records.category_by_code("VB-INK-01"))
-    records.set_document_category(admin, document, records.category_by_code("VB-INK-05"))
+        records.set_document_category(admin, document, records.category_by_code("16.1"))
+    records.set_document_category(admin, document, records.category_by_code("18.1"))
     assert records.document_disposal_date(document) == date(2028, 5, 17)
 
 
@@ -132,11 +132,11 @@ def test_the_selection_list_imports_from_csv_all_or_nothing(admin: User) -> None
     good = (
         "code;description;valuation;retention_years;trigger;for_documents\n"
         "EIGEN-1;Eigen categorie;vernietigen;12;contract_end;nee\n"
-        "VB-INK-01;Leveringen en diensten (aangepast);vernietigen;8;contract_end;nee\n"
+        "16.1;Overeenkomst aangegaan (aangepast);vernietigen;8;contract_end;nee\n"
     )
     assert records.import_selection_list(admin, good) == (1, 1)
     assert records.category_by_code("EIGEN-1").retention_years == 12
-    assert records.category_by_code("VB-INK-01").retention_years == 8
+    assert records.category_by_code("16.1").retention_years == 8
     bad = (
         "code,description,valuation,retention_years\n"
         "NIEUW-1,Goed,bewaren,\n"
@@ -159,9 +159,9 @@ def test_the_proposal_lists_exactly_the_due_closed_dossiers_not_on_hold(
     listing = records.propose(None, date(2024, 1, 1))
     assert listing is not None
     assert [(i.reference, i.disposal_on) for i in listing.items] == [
+        ("R-003", date(2022, 2, 28)),
         ("R-001", date(2022, 3, 31)),
         ("R-002", date(2022, 6, 30)),
-        ("R-003", date(2023, 2, 28)),
     ]
     # Nothing more is due while these are on an open list; the held dossier never is.
     assert records.propose(None, date(2030, 1, 1)).items[0].reference == "R-005"

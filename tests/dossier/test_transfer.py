@@ -1,8 +1,9 @@
 """Transfer packages in MDTO: a real export of a dossier with several documents and versions,
 validated against the Nationaal Archief's schema, and the offline verifier catching damage.
 
-The shipped selection list puts a services dossier in VB-INK-01 (destroy 7 years after the
-contract end), so the package says "Tijdelijk te bewaren" with a period of P7Y.
+The shipped selection list puts a services dossier in 16.1 of the Selectielijst gemeenten 2020
+(destroy 10 years after the contract end), so the package says "Tijdelijk te bewaren" with a
+period of P10Y.
 """
 
 from __future__ import annotations
@@ -151,9 +152,9 @@ def test_package_of_a_dossier_validates_against_the_mdto_schema(
     io_ = root.find("m:informatieobject", NS)
     assert io_.findtext("m:aggregatieniveau/m:begripLabel", namespaces=NS) == "Dossier"
     assert io_.findtext("m:waardering/m:begripCode", namespaces=NS) == "V"
-    assert io_.findtext("m:bewaartermijn/m:termijnLooptijd", namespaces=NS) == "P7Y"
-    assert io_.findtext("m:bewaartermijn/m:termijnEinddatum", namespaces=NS) == "2030-03-31"
-    assert io_.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-01"
+    assert io_.findtext("m:bewaartermijn/m:termijnLooptijd", namespaces=NS) == "P10Y"
+    assert io_.findtext("m:bewaartermijn/m:termijnEinddatum", namespaces=NS) == "2033-03-31"
+    assert io_.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "16.1"
     assert io_.findtext("m:archiefvormer/m:verwijzingNaam", namespaces=NS) == "Gemeente Voorbeeld"
     assert (
         io_.findtext("m:omschrijving", namespaces=NS) == "Levering van kantoorartikelen <en> meer"
@@ -364,14 +365,14 @@ def test_export_refuses_without_organisation_category_or_blob_and_leaves_nothing
         transfer.export(archivist, [filled], out)
     app.config["TRANSFER_ORGANISATION_NAME"] = "Gemeente Voorbeeld"
 
-    records.set_category(archivist, filled, records.category_by_code("VB-INK-01"), "vastgesteld")
+    records.set_category(archivist, filled, records.category_by_code("16.1"), "vastgesteld")
     db.session.commit()
     app.config["RETENTION_DEFAULTS"] = {}
     bare = make_dossier("MDTO-002")
     with pytest.raises(transfer.TransferError, match="MDTO-002 has no selection-list category"):
         transfer.export(archivist, [filled, bare], out)
     assert not out.exists()
-    app.config["RETENTION_DEFAULTS"] = {"default": "VB-INK-01"}
+    app.config["RETENTION_DEFAULTS"] = {"default": "16.1"}
 
     version = filled_version(filled)
     blob = Path(app.config["BLOB_ROOT"])
@@ -441,6 +442,9 @@ def test_cli_exports_verifies_and_reports_a_flipped_byte(
 ) -> None:
     beheerder = make_user("mdto-beheerder@example.org", GlobalRole.BEHEERDER)
     make_dossier("MDTO-003", members={beheerder: MemberRole.BEHEERDER}, category="works")
+    insured = make_dossier("MDTO-004", status="ended", end_on=date(2020, 1, 1))
+    records.set_category(archivist, insured, records.category_by_code("16.1.5"), "verzekering")
+    db.session.commit()
     out = tmp_path / "pkg"
     refused = invoke("transfer", "export", "MDTO-001", "--out", str(out), "--as", beheerder.email)
     assert refused.exit_code == 1
@@ -451,12 +455,13 @@ def test_cli_exports_verifies_and_reports_a_flipped_byte(
     assert unknown.exit_code == 1 and "no dossier NOPE-1" in unknown.output
 
     result = invoke(
-        "transfer", "export", "--category", "VB-INK-01", "--ended", "--out", str(out),
+        "transfer", "export", "--category", "16.1", "--ended", "--out", str(out),
         "--as", archivist.email, "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output)
-    assert outcome["dossiers"] == ["MDTO-001"]  # MDTO-003 is works (VB-INK-02) and not ended
+    # MDTO-003 (works, also 16.1) is not ended; MDTO-004 ended but is 16.1.5.
+    assert outcome["dossiers"] == ["MDTO-001"]
     assert outcome["archiefstukken"] == 5
 
     sound = invoke("transfer", "verify", str(out))
@@ -526,7 +531,7 @@ def test_a_document_with_a_category_of_its_own_carries_it_in_its_archiefstuk(
             Document.dossier_id == filled.id, Document.kind == DocumentKind.CORRESPONDENCE
         )
     )
-    records.set_document_category(archivist, letter, records.category_by_code("VB-INK-06"))
+    records.set_document_category(archivist, letter, records.category_by_code("12.1.5"))
     db.session.commit()
     package = tmp_path / "package"
     _export(archivist, [filled], package)
@@ -535,15 +540,15 @@ def test_a_document_with_a_category_of_its_own_carries_it_in_its_archiefstuk(
     piece = etree.parse(str(folder / f"MDTO-001-d{letter.id}-v1.mdto.xml")).find(
         "m:informatieobject", NS
     )
-    assert piece.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-06"
-    assert piece.findtext("m:bewaartermijn/m:termijnLooptijd", namespaces=NS) == "P5Y"
+    assert piece.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "12.1.5"
+    assert piece.findtext("m:bewaartermijn/m:termijnLooptijd", namespaces=NS) == "P7Y"
     restriction = piece.findtext(
         "m:beperkingGebruik/m:beperkingGebruikType/m:begripLabel", namespaces=NS
     )
     assert restriction == "Vertrouwelijk"
     other = package / "data" / "MDTO-001" / "MDTO-001.mdto.xml"
     dossier_xml = etree.parse(str(other)).find("m:informatieobject", NS)
-    assert dossier_xml.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "VB-INK-01"
+    assert dossier_xml.findtext("m:informatiecategorie/m:begripCode", namespaces=NS) == "16.1"
 
 
 def test_verify_refuses_symbolic_links_in_a_package(

@@ -43,11 +43,11 @@ def test_a_destruction_list_is_approved_with_one_dossier_excluded(
     page.get_by_role("button", name="Gebruiker aanmaken").click()
     expect(page.locator("main")).to_contain_text(ARCHIVIST)
 
-    _register(page, "REC-001", "Schoonmaak 2010-2015", "2015-03-31")
-    # Services: the default category destroys 7 years after the end.
+    _register(page, "REC-001", "Schoonmaak 2007-2012", "2012-03-31")
+    # Services: the default category (16.1) destroys 10 years after the end.
     expect(page.locator("#disposal-date")).to_have_text("31 maart 2022")
-    _register(page, "REC-002", "Catering 2012-2016", "2016-06-30")
-    _register(page, "REC-003", "Beveiliging 2009-2014", "2014-12-31")
+    _register(page, "REC-002", "Catering 2009-2013", "2013-06-30")
+    _register(page, "REC-003", "Beveiliging 2006-2011", "2011-12-31")
     page.locator("summary", has_text="Juridisch blokkeren").click()
     page.fill("#hold-reason", "Rechtszaak tegen de leverancier")
     page.get_by_role("button", name="Blokkeren").click()

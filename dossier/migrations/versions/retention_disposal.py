@@ -4,7 +4,9 @@ archivist global role
 The archivist role widens the CHECK constraint on user.global_role the way
 performance_portfolio did (see there why SQLite's declaration is edited in place).
 
-The shipped selection list (dossier/data/selection_list.csv, example values) is loaded. The
+The selection list shipped then (the example values dossier/data/selection_list.csv had at
+the time, frozen in EXAMPLE_LIST below so this migration does the same on every database; the
+selectielijst_2020 migration replaces them) is loaded. The
 old free `dossier.retention_years` column is kept as it was (the register import and export
 still carry it, and the dossier page shows it as the period entered before the selection
 list); a dossier whose retention_years equals the period of exactly one shipped category to
@@ -20,7 +22,6 @@ Create Date: 2026-12-06 11:01:35.086380
 import csv
 import io
 from datetime import datetime, timezone
-from importlib.resources import files
 
 from alembic import op
 import sqlalchemy as sa
@@ -38,10 +39,19 @@ OLD_ROLES = ("admin", "auditor", "beheerder", "portfolio")
 NEW_ROLES = (*OLD_ROLES, "archivist")
 
 
+EXAMPLE_LIST = """\
+code;description;valuation;retention_years;trigger;for_documents
+VB-INK-01;Overeenkomsten voor leveringen en diensten, met bijlagen, wijzigingen en contractbeheer;vernietigen;7;contract_end;nee
+VB-INK-02;Overeenkomsten voor werken (bouw, onderhoud, infrastructuur);vernietigen;10;contract_end;nee
+VB-INK-03;Overeenkomsten van blijvend belang (grond, concessies, samenwerking, beeldbepalend);bewaren;;contract_end;nee
+VB-INK-04;Aanbestedingsstukken van niet-gekozen inschrijvers;vernietigen;2;contract_end;ja
+VB-INK-05;Facturen en betalingsstukken bij een overeenkomst;vernietigen;7;document_date;ja
+VB-INK-06;Stukken van het contractoverleg (verslagen, correspondentie);vernietigen;5;dossier_closed;ja
+"""
+
+
 def _shipped_rows():
-    text = files("dossier").joinpath("data/selection_list.csv").read_text("utf-8")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
+    for row in csv.DictReader(io.StringIO(EXAMPLE_LIST), delimiter=";"):
         yield {
             "code": row["code"],
             "description": row["description"],

@@ -71,16 +71,16 @@ def test_the_dossier_page_shows_category_disposal_date_and_hold(
 ) -> None:
     beheerder = make_user("b@example.org")
     dossier = _ended(
-        make_dossier, "W-001", date(2015, 3, 31), members={beheerder: MemberRole.BEHEERDER}
+        make_dossier, "W-001", date(2012, 3, 31), members={beheerder: MemberRole.BEHEERDER}
     )
     page = client_for(beheerder).get("/dossiers/W-001").get_data(as_text=True)
-    assert "VB-INK-01" in page
+    assert "<dd>16.1 · Overeenkomsten aangaan - Aangegaan (bijv." in page
     assert '<dd id="disposal-date"><strong>31 maart 2022</strong></dd>' in page
     client = client_for(beheerder)
-    refused = client.post("/dossiers/W-001/retention", data={"category": "VB-INK-02", "reason": ""})
-    assert refused.status_code == 302 and records.category_of(dossier)[0].code == "VB-INK-01"
-    client.post("/dossiers/W-001/retention", data={"category": "VB-INK-02", "reason": "een werk"})
-    assert records.category_of(dossier) == (records.category_by_code("VB-INK-02"), False)
+    refused = client.post("/dossiers/W-001/retention", data={"category": "16.1.5", "reason": ""})
+    assert refused.status_code == 302 and records.category_of(dossier)[0].code == "16.1"
+    client.post("/dossiers/W-001/retention", data={"category": "16.1.5", "reason": "verzekering"})
+    assert records.category_of(dossier) == (records.category_by_code("16.1.5"), False)
     assert client.post("/dossiers/W-001/hold", data={"reason": "x"}).status_code == 403
     client_for(archivist).post("/dossiers/W-001/hold", data={"reason": "Rechtszaak Jansen"})
     page = client_for(beheerder).get("/dossiers/W-001").get_data(as_text=True)
@@ -241,13 +241,13 @@ def test_a_document_gets_its_own_category_through_the_edit_form(
     client = client_for(beheerder)
     url = f"/dossiers/W-050/documents/{document.id}"
     form = client.get(url + "/edit").get_data(as_text=True)
-    assert 'value="VB-INK-05"' in form and 'value="VB-INK-01"' not in form
+    assert 'value="18.1"' in form and 'value="16.1"' not in form
     token = documents.edit_token(document)
     values = {"token": token, "kind": "invoice", "title": "Factuur", "confidentiality": "normal"}
-    refused = client.post(url + "/edit", data={**values, "retention_category": "VB-INK-01"})
+    refused = client.post(url + "/edit", data={**values, "retention_category": "16.1"})
     assert refused.status_code == 400 and records.document_category(document) is None
     values["document_date"] = "2021-05-17"
-    client.post(url + "/edit", data={**values, "retention_category": "VB-INK-05"})
-    assert records.document_category(document).code == "VB-INK-05"
+    client.post(url + "/edit", data={**values, "retention_category": "18.1"})
+    assert records.document_category(document).code == "18.1"
     page = client.get(url).get_data(as_text=True)
     assert '<dd id="document-disposal-date">17 mei 2028</dd>' in page
