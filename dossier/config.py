@@ -127,7 +127,7 @@ class Defaults:
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
     # the limiter's storage (shared between web processes when that is Redis).
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
-    # Requests per personal access token to the API (/api/v1), counted in the same storage.
+    # API requests (/api/v1) per user, all their tokens together, counted in the same storage.
     API_RATE_LIMITS = "300 per minute;5000 per hour"
     SEARCH_TIME_LIMIT = 5.0  # seconds of matching before a search is refused as too slow
 

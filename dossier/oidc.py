@@ -167,7 +167,10 @@ def _link_or_create(
         raise Refusal("no_email", _("The identity provider did not give an e-mail address."))
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is not None:
-        if not (config["OIDC_LINK_BY_EMAIL"] and claims.get("email_verified") is True):
+        # The break-glass account works without the provider: nobody at the provider takes it.
+        break_glass = accounts.normalised_email(config["BREAK_GLASS_ACCOUNT"] or "")
+        linkable = config["OIDC_LINK_BY_EMAIL"] and claims.get("email_verified") is True
+        if not linkable or user.email == break_glass:
             raise Refusal(
                 "email_taken",
                 _("An account with this e-mail address already exists. Ask the administrator."),

@@ -81,11 +81,20 @@ def find_phrase(data: bytes, phrase: str, pages: Iterable[int] | None = None) ->
     return found
 
 
+class RotatedPage(ValueError):
+    """A drawn area on a rotated page: the picture shows the page turned, while a redaction
+    takes the page's own (unturned) coordinates, so the box would land elsewhere."""
+
+
 def check_area(data: bytes, area: Area) -> Area:
-    """`area` clipped to its page; ValueError when it is off the page or too small."""
-    sizes = page_sizes(data)
-    if not 1 <= area.page <= len(sizes):
-        raise ValueError("no such page")
+    """`area` clipped to its page; ValueError when it is off the page or too small,
+    RotatedPage when the page is rotated (mark its passages by their words instead)."""
+    with _open(data) as document:
+        sizes = [(page.rect.width, page.rect.height) for page in document]
+        if not 1 <= area.page <= len(sizes):
+            raise ValueError("no such page")
+        if document[area.page - 1].rotation:
+            raise RotatedPage(area.page)
     width, height = sizes[area.page - 1]
     x0, x1 = sorted((max(0.0, min(area.x0, width)), max(0.0, min(area.x1, width))))
     y0, y1 = sorted((max(0.0, min(area.y0, height)), max(0.0, min(area.y1, height))))

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.security import check_password_hash
 
-from dossier import audit
+from dossier import audit, tokens
 from dossier.errors import ValidationError
 from dossier.extensions import db
 from dossier.models import AuditAction, RecoveryCode, SecondFactor, User, new_session_token, utcnow
@@ -281,6 +281,9 @@ def reset(actor: User | None, user: User) -> bool:
     _remove(user)
     user.session_token = new_session_token()
     audit.record(actor, AuditAction.SECOND_FACTOR_RESET, "user", user.id, after=_about(user))
+    # Tokens made while the factor held would outlive it: the user makes new ones after enrolling.
+    for token in tokens.tokens_of(user):
+        tokens.revoke(user, token, actor)
     return True
 
 

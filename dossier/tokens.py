@@ -92,14 +92,15 @@ def token_of(user: User, token_id: int) -> ApiToken | None:
     )
 
 
-def revoke(user: User, token: ApiToken) -> bool:
-    """Revoke `token` (of `user`); False when it was revoked already."""
+def revoke(user: User, token: ApiToken, actor: User | None = None) -> bool:
+    """Revoke `token` (of `user`; by `actor`, default the user); False when it was revoked
+    already."""
     if token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()
     db.session.flush()
     audit.record(
-        user,
+        actor or user,
         AuditAction.API_TOKEN_REVOKE,
         "api_token",
         token.id,

@@ -41,7 +41,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import escape
 
-from dossier import audit, mdto, pdf_rendering, records
+from dossier import audit, documents, mdto, pdf_rendering, records
 from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import (
@@ -445,6 +445,11 @@ def export(actor: User | None, dossiers: Sequence[Dossier], out: Path) -> Summar
             dossier_id=dossier.id,
             after={"package": out.name, "mdto": mdto.SCHEMA_VERSION},
         )
+        # The package holds every version: a confidential one is read as by a download.
+        for document in _documents(dossier):
+            if document.is_confidential:
+                for version in document.versions:
+                    documents.record_read(actor, version)  # type: ignore[arg-type]
     return summary
 
 

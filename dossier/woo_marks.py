@@ -110,6 +110,10 @@ def mark_area(actor: User, item: WooDocument, area: redaction.Area, ground: str)
         area = redaction.check_area(source_pdf(item), area)
     except redaction.PdfRefused as exc:
         raise unreadable_pdf(item) from exc
+    except redaction.RotatedPage as exc:
+        raise ValidationError(
+            {"area": _("this page is rotated: mark its passages by their words instead")}
+        ) from exc
     except ValueError as exc:
         raise ValidationError({"area": _("the area is too small or off the page")}) from exc
     _add(actor, item, area, code, "")

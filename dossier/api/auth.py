@@ -46,7 +46,8 @@ def authenticate() -> None:
             "This token may only read; make a read-write token to change anything.",
             {"WWW-Authenticate": 'Bearer realm="dossier", error="insufficient_scope"'},
         )
-    wait = throttling.spend("API_RATE_LIMITS", "api-token", str(token.id))
+    # Per user, not per token: making more tokens buys no more requests.
+    wait = throttling.spend("API_RATE_LIMITS", "api-user", str(token.user_id))
     if wait:
         log_event("request.throttled", token=token.prefix)
         raise Problem(

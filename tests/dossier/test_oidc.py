@@ -362,6 +362,20 @@ def test_linking_by_a_verified_address_when_so_configured(
     assert linked.object_id == local.id and linked.after["subject"] == "alice"
 
 
+@pytest.mark.parametrize(
+    "settings", [{"OIDC_LINK_BY_EMAIL": True, "BREAK_GLASS_ACCOUNT": "alice@example.org"}]
+)
+def test_the_break_glass_account_is_never_linked(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    """It must work when the provider does not: nobody at the provider takes it over."""
+    make_user("alice@example.org", GlobalRole.ADMIN)
+    response = sso_log_in(app.test_client())
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(UserIdentity.id))) == 0
+    assert _events("login.refused")[0].after["reason"] == "email_taken"
+
+
 def test_a_disabled_account_is_refused(app: Flask) -> None:
     sso_log_in(app.test_client())
     alice = _user("alice@example.org")

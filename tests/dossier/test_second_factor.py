@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from dossier import second_factor
+from dossier import second_factor, tokens
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import AuditEvent, GlobalRole, RecoveryCode, SecondFactor, User
+from dossier.models import AuditEvent, GlobalRole, RecoveryCode, SecondFactor, TokenScope, User
 from tests.conftest import PASSWORD
 
 STEP = second_factor.STEP_SECONDS
@@ -143,12 +143,19 @@ def test_an_administrator_resets_another_user_not_themselves(
 ) -> None:
     user = make_user()
     enrol(user)
+    api_token = tokens.create_token(user, "script", TokenScope.READ, 30)
     token = user.session_token
     with pytest.raises(ValidationError):
         second_factor.reset(admin, admin)
     assert second_factor.reset(admin, user) is True
     db.session.commit()
     assert not second_factor.is_enabled(user.id) and user.session_token != token
+    # Tokens made while the factor held end with it, revoked by the administrator.
+    assert tokens.authenticate(api_token.secret) is None
+    revoked = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "api_token.revoke")
+    )
+    assert revoked.actor_id == admin.id
     assert second_factor.reset(admin, user) is False  # nothing left to reset
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "second_factor.reset")

@@ -244,10 +244,18 @@ def test_the_audit_excerpt_carries_the_dossiers_events_with_their_hashes(
     events = json.loads((package / "data" / "MDTO-001" / "audit-trail.json").read_text("utf-8"))
     stored = db.session.scalars(
         sa.select(AuditEvent.hash)
-        .where(AuditEvent.dossier_id == filled.id, AuditEvent.action != AuditAction.TRANSFER_EXPORT)
+        .where(
+            AuditEvent.dossier_id == filled.id,
+            AuditEvent.action.not_in([AuditAction.TRANSFER_EXPORT, AuditAction.VERSION_READ]),
+        )
         .order_by(AuditEvent.id)
     ).all()
     assert [e["hash"] for e in events] == list(stored)
+    # The confidential letter went into the package: its read is audited, as a download's.
+    reads = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.VERSION_READ)
+    ).all()
+    assert [(e.actor_id, e.after["number"]) for e in reads] == [(archivist.id, 1)]
     assert all(transfer_verify.event_digest(e) == e["hash"] for e in events)
     export_events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)

@@ -488,3 +488,19 @@ def test_an_encrypted_pdf_gets_a_clear_message_not_an_error(
     )
     assert answer.status_code == 200 and "niet kan worden geopend" in answer.get_data(as_text=True)
     assert client.get(f"{base}/pages/1.png").status_code == 404
+
+
+def test_an_area_drawn_on_a_rotated_page_is_refused() -> None:
+    """The picture shows a rotated page turned, while a redaction takes the page's own
+    coordinates: a drawn box would black out another place. Its words can still be marked."""
+    document = pymupdf.open()
+    for rotation in (0, 90):
+        page = document.new_page()
+        page.insert_text((72, 72), "Geheime passage")
+        page.set_rotation(rotation)
+    data = document.tobytes()
+    document.close()
+    upright = redaction.check_area(data, redaction.Area(1, 60, 50, 200, 90))
+    assert (upright.page, upright.x0) == (1, 60)
+    with pytest.raises(redaction.RotatedPage):
+        redaction.check_area(data, redaction.Area(2, 60, 50, 200, 90))
