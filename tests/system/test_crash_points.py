@@ -89,6 +89,7 @@ def _env(app: Flask, crash_at: str | None = None) -> dict[str, str]:
         "DOSSIER_INDEXING": "off",
         "DOSSIER_WTF_CSRF_ENABLED": "false",
         "DOSSIER_RATELIMIT_ENABLED": "false",
+        "DOSSIER_SECOND_FACTOR_REQUIRED_ROLES": "[]",  # the driver acts as the administrator
         "DOSSIER_OCR": "false",
         # The restarted process is the only one: everything in staging is a crash's leftover.
         "DOSSIER_STAGING_GRACE_SECONDS": "0",
