@@ -49,21 +49,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _digest(event: AuditEvent) -> str:
-    payload = {
-        "at": event.at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "dossier_id": event.dossier_id,
-        "before": event.before,
-        "after": event.after,
-        "prev_hash": event.prev_hash,
-    }
+# What an event's hash covers; a transfer package exports exactly these (dossier/transfer.py)
+# so its verifier can recompute the hash offline (dossier/transfer_verify.py).
+HASHED_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "dossier_id",
+    "before",
+    "after",
+    "prev_hash",
+)
+
+
+def hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    return fields | {"at": event.at.isoformat()}
+
+
+def digest_of(fields: dict[str, Any]) -> str:
+    """The hash of an event from its hashed fields (as stored, or as exported)."""
+    payload = {name: fields.get(name) for name in HASHED_FIELDS}
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _digest(event: AuditEvent) -> str:
+    return digest_of(hashed_fields(event))
 
 
 def _chain_head() -> str:

@@ -325,26 +325,11 @@ def _add_version(
 
 def audit_excerpt(dossier: Dossier) -> list[dict[str, object]]:
     """The dossier's audit events, oldest first, with every field their hash covers, so a
-    receiver can recompute each event's hash (transfer_verify.event_digest)."""
+    receiver can recompute each event's hash (audit.digest_of)."""
     query = sa.select(AuditEvent).where(AuditEvent.dossier_id == dossier.id).order_by(AuditEvent.id)
     rows = []
     for event in db.session.scalars(query):
-        rows.append(
-            {
-                "id": event.id,
-                "at": event.at.isoformat(),
-                "actor_id": event.actor_id,
-                "actor_label": event.actor_label,
-                "action": event.action,
-                "object_type": event.object_type,
-                "object_id": event.object_id,
-                "dossier_id": event.dossier_id,
-                "before": event.before,
-                "after": event.after,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            }
-        )
+        rows.append({"id": event.id, **audit.hashed_fields(event), "hash": event.hash})
     return rows
 
 

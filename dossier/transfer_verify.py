@@ -25,24 +25,12 @@ from typing import Any
 
 import bagit
 
-from dossier import mdto
+from dossier import audit, mdto
 
 AUDIT_FILE = "audit-trail.json"
 PACKING_SLIP = "pakbon.json"
 SIDECAR = ".mdto.xml"
 FILE_SIDECAR = ".bestand.mdto.xml"
-_DIGEST_FIELDS = (
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "dossier_id",
-    "before",
-    "after",
-    "prev_hash",
-)
 
 
 @dataclass(frozen=True)
@@ -58,9 +46,7 @@ class Problem:
 
 def event_digest(event: dict[str, Any]) -> str:
     """The hash of an audit event as dossier/audit.py computes it, from its exported fields."""
-    payload = {name: event.get(name) for name in _DIGEST_FIELDS}
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return audit.digest_of(event)
 
 
 @contextmanager
