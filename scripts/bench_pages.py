@@ -189,6 +189,8 @@ def main() -> None:
                 "INSTANCE_PATH": folder,
                 "INDEXING": "off",
                 "RATELIMIT_ENABLED": False,
+                # The administrator is measured, not made to set up an authenticator app.
+                "SECOND_FACTOR_REQUIRED_ROLES": (),
             }
         )
         app.test_client_class = FlaskLoginClient
