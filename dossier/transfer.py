@@ -94,8 +94,8 @@ def _settings() -> tuple[mdto.Ref, str]:
     if not name:
         raise TransferError(
             _(
-                "no archiefvormer is configured: set TRANSFER_ORGANISATION_NAME (and, if known, "
-                "TRANSFER_ORGANISATION_ID) first"
+                "no archiefvormer is configured: set DOSSIER_TRANSFER_ORGANISATION_NAME (and, if "
+                "known, DOSSIER_TRANSFER_ORGANISATION_ID) first"
             )
         )
     creator = mdto.Ref(

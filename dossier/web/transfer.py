@@ -73,4 +73,10 @@ def init_app(app: Flask) -> None:
             user = current_user
             return bool(user and user.is_authenticated and access.can_export_transfer(user))
 
-        return {"may_export_transfer": may_export_transfer}
+        def transfer_configured() -> bool:
+            return bool((current_app.config.get("TRANSFER_ORGANISATION_NAME") or "").strip())
+
+        return {
+            "may_export_transfer": may_export_transfer,
+            "transfer_configured": transfer_configured,
+        }

@@ -524,8 +524,13 @@ def test_the_download_explains_a_missing_organisation_and_audits_nothing(
     client = client_for(archivist)
     response = client.post(f"/dossiers/{filled.reference}/transfer.zip")
     assert response.status_code == 303
-    page = client.get(response.headers["Location"])
-    assert "TRANSFER_ORGANISATION_NAME" in page.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "DOSSIER_TRANSFER_ORGANISATION_NAME" in page
+    # The dossier page says what to set instead of offering a download that cannot work.
+    assert 'action="/dossiers/' + filled.reference + '/transfer.zip"' not in page
+    app.config["TRANSFER_ORGANISATION_NAME"] = "Gemeente Voorbeeld"
+    page = client.get(f"/dossiers/{filled.reference}").get_data(as_text=True)
+    assert 'action="/dossiers/' + filled.reference + '/transfer.zip"' in page
     assert not db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER_EXPORT)
     ).all()
