@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
+from markupsafe import escape
 
 
 class _Refused(ValueError):
@@ -51,6 +52,24 @@ def render(html: str, variant: str | None = None) -> bytes:
 
     document = HTML(string=html, base_url="file:///", url_fetcher=StaticOnly())
     return document.write_pdf(pdf_variant=variant)  # type: ignore[no-any-return]
+
+
+def text_rendition(title: str, text: str) -> bytes:
+    """A PDF/A-2b of a document's extracted text under its title: the rendition of a text
+    document in a transfer package, and what a Woo package publishes of one."""
+    return render(rendition_html(title, text), "pdf/a-2b")
+
+
+def rendition_html(title: str, text: str) -> str:
+    """A plain page with a document's extracted text, for its PDF rendition."""
+    paragraphs = "\n".join(f"<p>{escape(block)}</p>" for block in text.split("\n\n") if block)
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>"
+        "@page{size:A4;margin:2cm} body{font-family:serif;font-size:11pt}"
+        "p{white-space:pre-wrap;margin:0 0 .6em}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{paragraphs}</body></html>"
+    )
 
 
 def _mime(path: Path) -> str:

@@ -8,13 +8,18 @@ returns new bytes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pymupdf
 
-# A page image for marking passages: this many pixels per PDF point (72 points to the inch).
+# A page image for marking passages: this many pixels per PDF point (72 points to the inch),
+# fewer for a page so large that its image would pass MAX_PIXELS (a PDF page may be 200 inches
+# square: 466 million pixels at ZOOM, 1.4 GB of memory in the web process). The page shows the
+# image at the page's size in points whatever its pixels, so marks never depend on the zoom.
 ZOOM = 1.5
+MAX_PIXELS = 6_000_000
 MAX_PHRASE_HITS = 500  # occurrences of one phrase marked at once
 # The smallest box marked by hand, in points; smaller drags are slips of the mouse.
 MIN_SIDE = 2.0
@@ -56,12 +61,25 @@ def page_sizes(data: bytes) -> list[tuple[float, float]]:
         return [(page.rect.width, page.rect.height) for page in document]
 
 
-def page_png(data: bytes, number: int, zoom: float = ZOOM) -> bytes:
-    """Page `number` (1-based) as a PNG image, `zoom` pixels per point."""
+def page_zoom(width: float, height: float) -> float:
+    """The pixels per point of the image of a page this size: ZOOM, or the largest zoom at which
+    the image stays within MAX_PIXELS, each side counted one pixel longer for its rounding up:
+    (width·z + 1)(height·z + 1) = MAX_PIXELS, solved for z."""
+    area, sides = width * height, width + height
+    if area <= 0:
+        return ZOOM
+    budget = (-sides + math.sqrt(sides * sides + 4 * area * (MAX_PIXELS - 1))) / (2 * area)
+    return min(ZOOM, budget)
+
+
+def page_png(data: bytes, number: int) -> bytes:
+    """Page `number` (1-based) as a PNG image of at most MAX_PIXELS (see `page_zoom`)."""
     with _open(data) as document:
         if not 1 <= number <= document.page_count:
             raise IndexError(number)
-        pixmap = document[number - 1].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        page = document[number - 1]
+        zoom = page_zoom(page.rect.width, page.rect.height)
+        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
         return pixmap.tobytes("png")
 
 
@@ -90,12 +108,12 @@ def check_area(data: bytes, area: Area) -> Area:
     """`area` clipped to its page; ValueError when it is off the page or too small,
     RotatedPage when the page is rotated (mark its passages by their words instead)."""
     with _open(data) as document:
-        sizes = [(page.rect.width, page.rect.height) for page in document]
-        if not 1 <= area.page <= len(sizes):
+        if not 1 <= area.page <= document.page_count:
             raise ValueError("no such page")
-        if document[area.page - 1].rotation:
+        page = document[area.page - 1]
+        if page.rotation:
             raise RotatedPage(area.page)
-    width, height = sizes[area.page - 1]
+        width, height = page.rect.width, page.rect.height
     x0, x1 = sorted((max(0.0, min(area.x0, width)), max(0.0, min(area.x1, width))))
     y0, y1 = sorted((max(0.0, min(area.y0, height)), max(0.0, min(area.y1, height))))
     if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:

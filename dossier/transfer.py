@@ -39,7 +39,6 @@ import bagit
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from markupsafe import escape
 
 from dossier import audit, documents, mdto, pdf_rendering, records
 from dossier.errors import DomainError
@@ -249,18 +248,6 @@ def _copy_blob(dossier: Dossier, version: DocumentVersion, target: Path) -> None
         )
 
 
-def rendition_html(title: str, text: str) -> str:
-    """A plain page with a document's extracted text, for its PDF/A rendition."""
-    paragraphs = "\n".join(f"<p>{escape(block)}</p>" for block in text.split("\n\n") if block)
-    return (
-        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>"
-        "@page{size:A4;margin:2cm} body{font-family:serif;font-size:11pt}"
-        "p{white-space:pre-wrap;margin:0 0 .6em}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{paragraphs}</body></html>"
-    )
-
-
 def _add_version(
     ctx: _Context,
     dossier: Dossier,
@@ -276,7 +263,7 @@ def _add_version(
     _copy_blob(dossier, version, original)
     files = [_describe(ctx, original, version.file_kind, ref, f"{ref.kenmerk}/origineel")]
     if version.file_kind in TEXT_KINDS and (version.text or "").strip():
-        pdf = pdf_rendering.render(rendition_html(document.title, version.text or ""), "pdf/a-2b")
+        pdf = pdf_rendering.text_rendition(document.title, version.text or "")
         rendition = folder / f"{original.stem}-pdfa.pdf"
         rendition.write_bytes(pdf)
         files.append(_describe(ctx, rendition, "pdfa-2b", ref, f"{ref.kenmerk}/pdfa"))

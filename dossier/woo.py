@@ -216,9 +216,29 @@ def package_problems(request: WooRequest) -> list[str]:
             problems.append(_("document %(n)d is not assessed", n=item.number))
         elif item.assessment == Assessment.PARTLY_PUBLIC and not item.redacted_blob_key:
             problems.append(_("document %(n)d has no redacted PDF yet", n=item.number))
+        elif item.assessment == Assessment.PUBLIC and not has_pdf_form(item):
+            problems.append(no_rendition_problem(item))
     if not request.decision_text.strip():
         problems.append(_("the decision letter is empty"))
     return problems
+
+
+def is_pdf(item: WooDocument) -> bool:
+    return item.version.mime_type == "application/pdf"
+
+
+def has_pdf_form(item: WooDocument) -> bool:
+    """Whether `item` is a PDF or has extracted text to make one of (what is published)."""
+    return is_pdf(item) or bool((item.version.text or "").strip())
+
+
+def no_rendition_problem(item: WooDocument) -> str:
+    return _(
+        "document %(n)d (%(title)s) is no PDF and has no extracted text: no PDF of it can be"
+        " published, and the original is not published as it is",
+        n=item.number,
+        title=item.document.title,
+    )
 
 
 # Collecting documents

@@ -13,7 +13,7 @@ from dossier.errors import DomainError, ValidationError
 from dossier.extensions import db
 from dossier.models import Assessment, AuditAction, User, WooDocument, WooPassage, utcnow
 from dossier.services import blob_store
-from dossier.woo import check_grounds, clean_text, item_grounds, record, require_open
+from dossier.woo import check_grounds, clean_text, is_pdf, item_grounds, record, require_open
 
 # The PDF a document is redacted on
 
@@ -29,10 +29,6 @@ def unreadable_pdf(item: WooDocument) -> NotRedactable:
             n=item.number,
         )
     )
-
-
-def is_pdf(item: WooDocument) -> bool:
-    return item.version.mime_type == "application/pdf"
 
 
 def source_pdf(item: WooDocument) -> bytes:

@@ -12,11 +12,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from dossier import access, deadlines, redaction, woo, woo_marks, woo_package
+from dossier import access, database, deadlines, documents, redaction, woo, woo_marks, woo_package
 from dossier.errors import DomainError
 from dossier.extensions import db
-from dossier.models import Assessment, WooDocument, WooPassage, WooRequest
+from dossier.models import Assessment, DocumentVersion, WooDocument, WooPassage, WooRequest
 from dossier.web import int_arg
+from dossier.web.documents import _from_elsewhere
 from dossier.web.forms import Form
 from dossier.web.woo import (
     AreaForm,
@@ -80,7 +81,6 @@ def item(request_id: int, entry_id: int) -> str:
         page=page,
         pages=len(sizes),
         size=sizes[page - 1] if sizes else None,
-        zoom=redaction.ZOOM,
         problem=problem,
         grounds=dict(woo.grounds()),
         item_grounds=woo.item_grounds(chosen),
@@ -199,11 +199,15 @@ def redact(request_id: int, entry_id: int) -> Response:
 @bp.get("/<int:request_id>/documents/<int:entry_id>/pages/<int:page>.png", endpoint="page_image")
 @login_required
 def page_image(request_id: int, entry_id: int, page: int) -> Response:
+    """A page of the document as an image: a read of its version, audited per image sent."""
     chosen = _get_item(_get_request(request_id), entry_id)
+    if _confidential_from_elsewhere(chosen.version):
+        return redirect(_item_url(chosen, page), 303)
     try:
         png = redaction.page_png(woo_marks.source_pdf(chosen), page)
     except (IndexError, DomainError, redaction.PdfRefused):
         abort(404)
+    _record_reads([chosen.version])
     response = send_file(io.BytesIO(png), mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -212,11 +216,15 @@ def page_image(request_id: int, entry_id: int, page: int) -> Response:
 @bp.get("/<int:request_id>/documents/<int:entry_id>/redacted.pdf", endpoint="redacted")
 @login_required
 def redacted(request_id: int, entry_id: int) -> Response:
+    """The redacted PDF: most of the version's text, so a read of it like a download."""
     chosen = _get_item(_get_request(request_id), entry_id)
+    if _confidential_from_elsewhere(chosen.version):
+        return redirect(_item_url(chosen), 303)
     try:
         data = woo_marks.redacted_bytes(chosen)
     except DomainError:
         abort(404)
+    _record_reads([chosen.version])
     response = send_file(
         io.BytesIO(data),
         mimetype="application/pdf",
@@ -225,6 +233,22 @@ def redacted(request_id: int, entry_id: int) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _confidential_from_elsewhere(*versions: DocumentVersion) -> bool:
+    """Whether another site started a request that would read a confidential version in the
+    user's name (see documents._from_elsewhere): it is not served, and nothing is recorded."""
+    return any(v.document.is_confidential for v in versions) and _from_elsewhere()
+
+
+def _record_reads(versions: list[DocumentVersion]) -> None:
+    """Audit the reads of the confidential ones of `versions`, once each, in a short write
+    transaction of their own (this is a GET: its own transaction only reads)."""
+    confidential = {v.id: v for v in versions if v.document.is_confidential}
+    if confidential:
+        with database.writing():
+            for version in confidential.values():
+                documents.record_read(current_user, version)
 
 
 def _all_readable(found: WooRequest) -> None:
@@ -257,16 +281,21 @@ def inventory(request_id: int, fmt: str) -> Response:
 @bp.get("/<int:request_id>/package.zip", endpoint="package")
 @login_required
 def package(request_id: int) -> Response:
+    """The publication package; the export and the confidential versions it holds are audited
+    after it is made, in a short write transaction of their own."""
     found = _handle(request_id)
     _all_readable(found)
+    if _confidential_from_elsewhere(*(i.version for i in woo_package.published_items(found))):
+        return redirect(url_for("woo.show", request_id=found.id), 303)
     buffer = io.BytesIO()
     try:
-        woo_package.write_package(current_user, found, buffer, str(get_locale() or "nl"))
+        published = woo_package.write_package(found, buffer, str(get_locale() or "nl"))
     except DomainError as error:
         db.session.rollback()
         flash(_("The package cannot be made yet: %(why)s", why=str(error)), "error")
         return redirect(url_for("woo.show", request_id=found.id))
-    db.session.commit()
+    with database.writing():
+        woo_package.record_export(current_user, found, published)
     buffer.seek(0)
     response = send_file(
         buffer,

@@ -368,11 +368,13 @@ def test_the_inventory_and_the_package(
     woo.assess(handler, second, Assessment.PUBLIC, [], "")
     woo_marks.mark_phrase(handler, item, "Jan Jansen", "5.1.2e")
     with pytest.raises(DomainError):
-        woo_package.write_package(handler, request_, io.BytesIO(), "nl")
+        woo_package.write_package(request_, io.BytesIO(), "nl")
     woo_marks.make_redacted(handler, item)
     woo.set_decision_text(handler, request_, "Besluit: deels openbaar.")
     buffer = io.BytesIO()
-    assert woo_package.write_package(handler, request_, buffer, "nl") == 2
+    published = woo_package.write_package(request_, buffer, "nl")
+    assert published == [item, second]
+    woo_package.record_export(handler, request_, published)
     with zipfile.ZipFile(buffer) as archive:
         names = sorted(archive.namelist())
         assert names == [
