@@ -755,17 +755,22 @@ def lists(statuses: Iterable[DisposalStatus] | None = None) -> list[DisposalList
 
 
 def is_destroyed(dossier: Dossier) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(DisposalItem)
-            .where(
-                DisposalItem.dossier_id == dossier.id,
-                DisposalItem.state == DisposalItemState.DESTROYED,
-            )
-        )
-        or 0
-    ) > 0
+    return _has_item(dossier, DisposalItemState.DESTROYED)
+
+
+def is_being_destroyed(dossier: Dossier) -> bool:
+    """Whether `dossier` is on an approved destruction list (its documents withdrawn for the
+    grace period) or already destroyed."""
+    return _has_item(dossier, DisposalItemState.QUARANTINED, DisposalItemState.DESTROYED)
+
+
+def _has_item(dossier: Dossier, *states: DisposalItemState) -> bool:
+    found = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DisposalItem)
+        .where(DisposalItem.dossier_id == dossier.id, DisposalItem.state.in_(states))
+    )
+    return (found or 0) > 0
 
 
 # Reports

@@ -138,6 +138,15 @@ def extent(dossier: Dossier) -> tuple[int, int]:
 
 
 def _category(dossier: Dossier) -> SelectionCategory:
+    if records.is_being_destroyed(dossier):
+        # Its documents are withdrawn (or gone): a package would hold the metadata alone.
+        raise TransferError(
+            _(
+                "dossier %(reference)s is on an approved destruction list: cancel the "
+                "destruction before transferring it",
+                reference=dossier.reference,
+            )
+        )
     category, _default = records.category_of(dossier)
     if category is None:
         raise TransferError(

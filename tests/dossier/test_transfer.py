@@ -397,6 +397,26 @@ def test_export_refuses_without_organisation_category_or_blob_and_leaves_nothing
     assert events == []
 
 
+def test_a_dossier_on_an_approved_destruction_list_is_not_transferred(
+    filled: Dossier, archivist: User, tmp_path: Path
+) -> None:
+    """Its documents are withdrawn for the grace period: the package would hold its metadata
+    alone and verify as sound. Refused until the destruction is cancelled."""
+    records.ensure_shipped_list()
+    listing = records.propose(None, date(2034, 1, 1))  # 31 March 2023 + 10 years has passed
+    assert listing is not None
+    records.approve(archivist, listing, grace_days=30)
+    db.session.commit()
+    out = tmp_path / "package"
+    with pytest.raises(transfer.TransferError, match="MDTO-001 is on an approved destruction"):
+        transfer.export(archivist, [filled], out)
+    assert not out.exists()
+    records.cancel(archivist, listing, "alsnog overbrengen")
+    db.session.commit()
+    summary = _export(archivist, [filled], out)
+    assert summary.files > 0
+
+
 def filled_version(dossier: Dossier):  # type: ignore[no-untyped-def]
     document = db.session.scalar(
         sa.select(Document).where(
