@@ -116,6 +116,7 @@ class DisposalList(Base):
 
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     items: Mapped[list[DisposalItem]] = relationship(
         back_populates="disposal_list", order_by="DisposalItem.id", cascade="all, delete-orphan"
     )

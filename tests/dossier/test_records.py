@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from dossier import access, backup, documents, indexing, records, verify
 from dossier.errors import ValidationError
@@ -288,7 +289,10 @@ def test_a_hold_placed_after_approval_saves_the_dossier(
 
 
 def test_cancelling_in_the_grace_period_restores_everything(
-    make_dossier: Callable[..., Dossier], admin: User, archivist: User
+    make_dossier: Callable[..., Dossier],
+    admin: User,
+    archivist: User,
+    client_for: Callable[[User | None], FlaskClient],
 ) -> None:
     seeded = _seed(make_dossier)
     document = _file(admin, seeded["services"], b"contract\n")
@@ -302,6 +306,9 @@ def test_cancelling_in_the_grace_period_restores_everything(
     assert records.purge_due(datetime.now(UTC) + timedelta(days=400)) == []
     with pytest.raises(ValidationError):
         records.approve(archivist, listing)
+    page = client_for(archivist).get(f"/records/disposals/{listing.id}").get_data(as_text=True)
+    closed = page.split('id="list-closed">', 1)[1].split("</dd>", 1)[0]
+    assert "Geannuleerd op" in page and archivist.name in closed  # when and by whom
 
 
 def test_nothing_is_destroyed_without_an_approved_list(
