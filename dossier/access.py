@@ -727,6 +727,7 @@ ENDPOINTS: dict[str, str] = {
     "woo.remove_item": LOGGED_IN,
     "woo.mark": LOGGED_IN,
     "woo.unmark": LOGGED_IN,
+    "woo.unmark_phrase": LOGGED_IN,
     "woo.redact": LOGGED_IN,
     "woo.page_image": LOGGED_IN,
     "woo.redacted": LOGGED_IN,

@@ -4,6 +4,7 @@ ground) and making the redacted PDF: a new blob, the original version untouched.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from markupsafe import escape
@@ -138,6 +139,42 @@ def unmark(actor: User, passage: WooPassage) -> None:
     item.passages.remove(passage)
     item.redacted_blob_key = None
     db.session.flush()
+
+
+def unmark_phrase(actor: User, item: WooDocument, phrase: str, ground: str) -> int:
+    """Remove every mark of `phrase` under `ground` (a phrase marked on every page may have
+    hundreds); how many were removed."""
+    require_open(item.request)
+    chosen = [p for p in item.passages if p.phrase and p.phrase == phrase and p.ground == ground]
+    for passage in chosen:
+        _passage_audit(actor, AuditAction.WOO_PASSAGE_REMOVE, passage)
+        item.passages.remove(passage)
+    if chosen:
+        item.redacted_blob_key = None
+    db.session.flush()
+    return len(chosen)
+
+
+@dataclass(frozen=True)
+class MarkGroup:
+    """The marks of one phrase under one ground, or the drawn areas under one ground."""
+
+    phrase: str  # "" for drawn (or typed) areas
+    ground: str
+    pages: tuple[int, ...]  # each page once, in order
+    count: int
+
+
+def mark_groups(item: WooDocument) -> list[MarkGroup]:
+    """The marks of `item` grouped by phrase and ground, phrases first, in the order marked."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for passage in sorted(item.passages, key=lambda p: p.id):
+        groups.setdefault((passage.phrase, passage.ground), []).append(passage.page)
+    found = [
+        MarkGroup(phrase, ground, tuple(sorted(set(pages))), len(pages))
+        for (phrase, ground), pages in groups.items()
+    ]
+    return sorted(found, key=lambda g: not g.phrase)
 
 
 def make_redacted(actor: User, item: WooDocument) -> str:

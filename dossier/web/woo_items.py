@@ -85,6 +85,7 @@ def item(request_id: int, entry_id: int) -> str:
         grounds=dict(woo.grounds()),
         item_grounds=woo.item_grounds(chosen),
         assessment_labels=woo_package.ASSESSMENT_LABELS,
+        mark_groups=woo_marks.mark_groups(chosen),
         assess_form=_assess_form(chosen),
         phrase_form=phrase_form,
         area_form=area_form,
@@ -181,6 +182,27 @@ def unmark(request_id: int, entry_id: int, passage_id: int) -> Response:
     page = passage.page
     _commit_or_flash(lambda: woo_marks.unmark(current_user, passage), _("Mark removed."))
     return redirect(_item_url(chosen, page))
+
+
+@bp.post(
+    "/<int:request_id>/documents/<int:entry_id>/passages/remove-phrase", endpoint="unmark_phrase"
+)
+@login_required
+def unmark_phrase(request_id: int, entry_id: int) -> Response:
+    """Remove every mark of one phrase under one ground."""
+    chosen = _get_item(_handle(request_id), entry_id)
+    if not Form().validate_on_submit():
+        abort(400)
+    phrase, ground = request.form.get("phrase", ""), request.form.get("ground", "")
+    try:
+        count = woo_marks.unmark_phrase(current_user, chosen, phrase, ground)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(_item_url(chosen, int_arg("page", 1) or 1))
+    db.session.commit()
+    flash(_("%(n)d marks removed.", n=count), "success" if count else "error")
+    return redirect(_item_url(chosen, int_arg("page", 1) or 1))
 
 
 @bp.post("/<int:request_id>/documents/<int:entry_id>/redact", endpoint="redact")

@@ -719,6 +719,11 @@ SPEC: dict[tuple[str, str], Case] = {
     ("woo.unmark", "POST"): Case(
         own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
     ),
+    ("woo.unmark_phrase", "POST"): Case(
+        own=global_only(302, WOO_HANDLERS),
+        data=lambda: {"phrase": "woont", "ground": "5.1.2e"},
+        missing_keeps_403=True,
+    ),
     ("woo.redact", "POST"): Case(
         own=global_only(302, WOO_HANDLERS), data=dict, missing_keeps_403=True
     ),

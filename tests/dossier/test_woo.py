@@ -323,6 +323,50 @@ def test_a_real_pdf_from_the_corpus_is_redacted_by_phrase_and_by_area(
     assert woo.item_grounds(item) == ["5.1.2e", "5.1.2i"]
 
 
+def test_a_phrase_marked_on_many_pages_is_one_line_and_one_removal(
+    handler: User,
+    request_: WooRequest,
+    make_dossier: Callable[..., Dossier],
+    admin: User,
+    corpus: Path,
+    client_for: Callable[..., object],
+) -> None:
+    """A phrase marked on every page lists as one line (with its pages), not a line per
+    occurrence, and goes in one step; the page lists only its own marks."""
+    dossier = make_dossier("WOO-012", members={handler: MemberRole.READER})
+    source = (corpus / CORPUS_PDF).read_bytes()
+    document = _file(admin, dossier, source, "plan.pdf", "Plan van aanpak")
+    item = _partly_public(handler, request_, dossier, document)
+    marked = woo_marks.mark_phrase(handler, item, "VNG Realisatie", "5.1.2i")
+    (found,) = redaction.find_phrase(source, "18 oktober 2024", [2])
+    woo_marks.mark_area(handler, item, found, "5.1.2e")
+    db.session.commit()
+    groups = woo_marks.mark_groups(item)
+    assert [(g.phrase, g.ground, g.count) for g in groups] == [
+        ("VNG Realisatie", "5.1.2i", marked),
+        ("", "5.1.2e", 1),
+    ]
+    client = client_for(handler)
+    base = f"/woo/{request_.id}/documents/{item.id}"
+    page = client.get(f"{base}?page=2").get_data(as_text=True)
+    on_page_2 = sum(p.page == 2 for p in item.passages)
+    assert 0 < on_page_2 < marked
+    assert page.count("Markering verwijderen") == on_page_2  # a remove button per mark here
+    assert f"{marked} markeringen" in page
+    removed = client.post(
+        f"{base}/passages/remove-phrase?page=2",
+        data={"phrase": "VNG Realisatie", "ground": "5.1.2i"},
+        follow_redirects=True,
+    )
+    assert f"{marked} markeringen verwijderd" in removed.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(p.phrase, p.ground) for p in item.passages] == [("", "5.1.2e")]
+    removals = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == AuditAction.WOO_PASSAGE_REMOVE)
+    ).all()
+    assert len(removals) == marked  # each mark's removal is in the audit trail
+
+
 def test_a_text_document_is_redacted_on_a_pdf_of_its_text(
     handler: User, request_: WooRequest, make_dossier: Callable[..., Dossier], admin: User
 ) -> None:
