@@ -75,6 +75,10 @@ def _passage_audit(actor: User, action: AuditAction, passage: WooPassage) -> Non
 
 
 def _add(actor: User, item: WooDocument, area: redaction.Area, ground: str, phrase: str) -> None:
+    """Mark `area`, unless the same rectangle of the page is marked already (a phrase marked
+    twice, or a page marked again after marking the whole document)."""
+    if any(_same_area(p, area) for p in item.passages):
+        return
     passage = WooPassage(
         item=item,
         page=area.page,
@@ -90,6 +94,12 @@ def _add(actor: User, item: WooDocument, area: redaction.Area, ground: str, phra
     item.redacted_blob_key = None  # the redacted PDF no longer matches the marks
     db.session.flush()
     _passage_audit(actor, AuditAction.WOO_PASSAGE_ADD, passage)
+
+
+def _same_area(passage: WooPassage, area: redaction.Area) -> bool:
+    mine = (passage.x0, passage.y0, passage.x1, passage.y1)
+    corners = zip(mine, (area.x0, area.y0, area.x1, area.y1), strict=True)
+    return passage.page == area.page and all(abs(a - b) < 0.01 for a, b in corners)
 
 
 def _ground(code: str) -> str:

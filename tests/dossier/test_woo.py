@@ -338,6 +338,9 @@ def test_a_phrase_marked_on_many_pages_is_one_line_and_one_removal(
     document = _file(admin, dossier, source, "plan.pdf", "Plan van aanpak")
     item = _partly_public(handler, request_, dossier, document)
     marked = woo_marks.mark_phrase(handler, item, "VNG Realisatie", "5.1.2i")
+    # Marking it again finds the same places and adds no second mark on any of them.
+    assert woo_marks.mark_phrase(handler, item, "VNG Realisatie", "5.1.2i") == marked
+    assert len(item.passages) == marked
     (found,) = redaction.find_phrase(source, "18 oktober 2024", [2])
     woo_marks.mark_area(handler, item, found, "5.1.2e")
     db.session.commit()
