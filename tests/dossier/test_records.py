@@ -360,3 +360,22 @@ def test_a_hold_placed_before_approval_keeps_the_dossier_off_the_destruction(
     db.session.commit()
     records.remove_destroyed_blobs(blob_store())
     assert blob_store().exists(document.current_version.blob_key)
+
+
+def test_the_dashboard_counts_read_as_dutch(
+    make_dossier: Callable[..., Dossier],
+    archivist: User,
+    client_for: Callable[[User | None], FlaskClient],
+) -> None:
+    """One held dossier is "1 dossier juridisch geblokkeerd", two are "2 dossiers"; the next
+    disposals are listed under a heading of their own, not under the last count."""
+    records.place_hold(archivist, make_dossier("R-030"), "onderzoek")
+    db.session.commit()
+    page = client_for(archivist).get("/overview").get_data(as_text=True)
+    assert "</strong> dossier juridisch geblokkeerd" in page
+    records.place_hold(archivist, make_dossier("R-031"), "onderzoek")
+    make_dossier("R-032", category="services", end_on=date(2012, 3, 31), status="ended")
+    db.session.commit()
+    page = client_for(archivist).get("/overview").get_data(as_text=True)
+    assert "</strong> dossiers juridisch geblokkeerd" in page
+    assert "Eerstvolgende vernietigingen" in page and "R-032" in page
