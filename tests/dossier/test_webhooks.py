@@ -221,6 +221,70 @@ def test_a_redirect_is_not_followed(
         other.stop()
 
 
+def _ping(admin: User, webhook: Webhook) -> WebhookDelivery:
+    """Queue a test delivery, send it once, and reload it."""
+    webhooks.send_test(admin, webhook)
+    db.session.commit()
+    webhook_delivery.deliver_due()
+    db.session.expire_all()
+    return db.session.scalars(sa.select(WebhookDelivery)).one()
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_a_client_error_fails_at_once_without_retries(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    status: int,
+) -> None:
+    """The receiver refuses the body itself: sending it again would be refused again."""
+    receiver.status = status
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
+    (attempt,) = delivery.tries
+    assert attempt.status_code == status and f"HTTP {status}" in attempt.error
+    assert _queued() == 0 and len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 503])
+def test_timeouts_too_early_too_many_and_server_errors_are_retried(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    status: int,
+) -> None:
+    receiver.status = status
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None
+    assert delivery.tries[0].error == f"HTTP {status}" and _queued() == 1
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [("120", 120), ("99999999", 3600), ("Wed, 21 Oct 2026 07:28:00 GMT", 60), ("-5", 60)],
+    ids=["seconds", "capped", "a-date-is-not-read", "negative"],
+)
+def test_a_429_retry_after_is_honoured_within_a_cap(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    retry_after: str,
+    waited: int,
+) -> None:
+    app.config["WEBHOOK_RETRY_SECONDS"] = 60
+    receiver.status, receiver.headers = 429, {"Retry-After": retry_after}
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None
+    wait = (delivery.next_attempt_at - delivery.tries[0].at).total_seconds()
+    assert waited <= wait <= waited + 1
+
+
 def test_a_confidential_document_leaves_no_title_and_no_content(
     app: Flask,
     admin: User,
