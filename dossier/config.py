@@ -312,13 +312,16 @@ class Defaults:
     # again after WEBHOOK_RETRY_SECONDS, doubling per attempt up to an hour, at most
     # WEBHOOK_MAX_ATTEMPTS times (about four hours with the defaults). Each request waits at most
     # the connect and read timeouts. Deadlines are signalled once per threshold (days ahead).
-    # Without a `dossier worker`, the web process looks for due retries this often.
+    # Without a `dossier worker`, the web process looks for due retries this often. Delivered
+    # and failed deliveries are removed with their log after WEBHOOK_DELIVERY_KEEP_DAYS without
+    # an attempt (by the drain, hourly; None keeps them for ever); pending ones stay.
     WEBHOOK_RETRY_SECONDS = 60.0
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_CONNECT_TIMEOUT = 5.0
     WEBHOOK_READ_TIMEOUT = 10.0
     WEBHOOK_DEADLINE_DAYS = (90, 30, 7)
     WEBHOOK_POLL_SECONDS = 15.0
+    WEBHOOK_DELIVERY_KEEP_DAYS: int | None = 90
 
     # Single sign-on with OpenID Connect (dossier/oidc.py, dossier/web/sso.py; README "How to
     # connect an identity provider"). Unset OIDC_ISSUER: no single sign-on. The provider's

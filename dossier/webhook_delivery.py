@@ -3,7 +3,8 @@ outbox by the drain (`dossier worker`, or the web process's background thread), 
 with short timeouts and without following redirects, every attempt logged, retried with
 back-off (`WEBHOOK_RETRY_SECONDS`, doubling up to an hour) `WEBHOOK_MAX_ATTEMPTS` times. A
 client error of the receiver (4xx but 408, 425 and 429) is not retried: the same body would be
-refused again. A 429's Retry-After (seconds, at most an hour) is waited out."""
+refused again. A 429's Retry-After (seconds, at most an hour) is waited out. Finished
+deliveries are removed with their log after `WEBHOOK_DELIVERY_KEEP_DAYS`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ MAX_RETRY_AFTER = 3600  # seconds: a longer Retry-After is cut to this
 # Client errors that may pass: timeout, too early, too many requests (RFC 9110, RFC 8470).
 RETRIABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 USER_AGENT = "Dossier-Webhooks/1"
+TIDY_INTERVAL = 3600.0  # seconds between two clean-ups of old deliveries in one process
 
 
 def signature(secret: str, timestamp: int, body: str) -> str:
@@ -224,6 +226,46 @@ def _record(item_id: int, delivery: WebhookDelivery, outcome: Outcome) -> None:
         delivery.next_attempt_at = now + wait
         outbox.retry_at(item_id, delivery.next_attempt_at, outcome.error)
     db.session.flush()
+
+
+def remove_old_deliveries(now: datetime) -> int:
+    """Delete delivered and failed deliveries, with their attempts, untouched (made or tried)
+    for `WEBHOOK_DELIVERY_KEEP_DAYS`; pending ones stay whatever their age. Returns how many;
+    the caller commits. Nothing goes when the setting is empty (kept for ever)."""
+    days = current_app.config["WEBHOOK_DELIVERY_KEEP_DAYS"]
+    if not days:
+        return 0
+    cutoff = now - timedelta(days=float(days))
+    tried_since = (
+        sa.select(WebhookAttempt.id)
+        .where(WebhookAttempt.delivery_id == WebhookDelivery.id, WebhookAttempt.at >= cutoff)
+        .exists()
+    )
+    removed = db.session.execute(
+        sa.delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.status != DeliveryStatus.PENDING,
+            WebhookDelivery.created_at < cutoff,
+            ~tried_since,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return removed.rowcount
+
+
+def tidy() -> int:
+    """The drain's periodic work: remove old deliveries, at most once per TIDY_INTERVAL in
+    this process (every drain on every node may do it: deleting twice removes nothing more);
+    commits. Returns how many were removed."""
+    due = current_app.extensions.get("dossier.webhooks_tidy_at", 0.0)
+    if time.monotonic() < due:
+        return 0
+    current_app.extensions["dossier.webhooks_tidy_at"] = time.monotonic() + TIDY_INTERVAL
+    removed = remove_old_deliveries(utcnow())
+    db.session.commit()
+    if removed:
+        log.info("removed %d webhook deliveries older than the retention", removed)
+    return removed
 
 
 def due_count() -> int:
