@@ -119,11 +119,14 @@ class Defaults:
     # SECOND_FACTOR_KEY (None: a key derived from SECRET_KEY); changing that key leaves every
     # enrolled user unable to pass the second step until an administrator resets their factor.
     # Wrong codes are limited per user; a password that was right waits this long for its code.
+    # A secret shown for setting up must be confirmed within SECOND_FACTOR_ENROLMENT_SECONDS;
+    # after that the page shows a new one.
     SECOND_FACTOR_REQUIRED_ROLES: tuple[str, ...] = ("admin", "auditor")
     SECOND_FACTOR_ISSUER = "Dossier"
     SECOND_FACTOR_KEY: str | None = None
     SECOND_FACTOR_LIMITS = "5 per minute;20 per hour;50 per day"
     SECOND_FACTOR_PENDING_SECONDS = 300
+    SECOND_FACTOR_ENROLMENT_SECONDS = 900
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
     # the limiter's storage (shared between web processes when that is Redis).
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
