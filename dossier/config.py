@@ -113,6 +113,10 @@ class Defaults:
     LOGIN_LIMITS = "30 per minute;300 per hour"
     LOGIN_ACCOUNT_LIMITS = "10 per minute;50 per hour"
     PASSWORD_CHECK_LIMITS = "5 per minute;20 per hour"
+    # Failed single sign-on answers (an error the provider sent back, a token that fails the
+    # checks) audited per network address; past this they are only logged, so a stranger who
+    # replays the callback cannot flood the audit trail. The person sees the same message.
+    SSO_FAILURE_AUDIT_LIMITS = "5 per minute;30 per hour"
     # Two-step verification of local accounts (dossier/second_factor.py). Users with these global
     # roles are led to set up an authenticator app on every page until they have (an empty list:
     # nobody must). The issuer is the name the app shows. The TOTP secrets are encrypted with
