@@ -113,17 +113,24 @@ class Defaults:
     LOGIN_LIMITS = "30 per minute;300 per hour"
     LOGIN_ACCOUNT_LIMITS = "10 per minute;50 per hour"
     PASSWORD_CHECK_LIMITS = "5 per minute;20 per hour"
+    # Failed single sign-on answers (an error the provider sent back, a token that fails the
+    # checks) audited per network address; past this they are only logged, so a stranger who
+    # replays the callback cannot flood the audit trail. The person sees the same message.
+    SSO_FAILURE_AUDIT_LIMITS = "5 per minute;30 per hour"
     # Two-step verification of local accounts (dossier/second_factor.py). Users with these global
     # roles are led to set up an authenticator app on every page until they have (an empty list:
     # nobody must). The issuer is the name the app shows. The TOTP secrets are encrypted with
     # SECOND_FACTOR_KEY (None: a key derived from SECRET_KEY); changing that key leaves every
     # enrolled user unable to pass the second step until an administrator resets their factor.
     # Wrong codes are limited per user; a password that was right waits this long for its code.
+    # A secret shown for setting up must be confirmed within SECOND_FACTOR_ENROLMENT_SECONDS;
+    # after that the page shows a new one.
     SECOND_FACTOR_REQUIRED_ROLES: tuple[str, ...] = ("admin", "auditor")
     SECOND_FACTOR_ISSUER = "Dossier"
     SECOND_FACTOR_KEY: str | None = None
     SECOND_FACTOR_LIMITS = "5 per minute;20 per hour;50 per day"
     SECOND_FACTOR_PENDING_SECONDS = 300
+    SECOND_FACTOR_ENROLMENT_SECONDS = 900
     # Searches with a * wildcard cost far more than plain ones: this many per user, counted in
     # the limiter's storage (shared between web processes when that is Redis).
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
@@ -312,13 +319,16 @@ class Defaults:
     # again after WEBHOOK_RETRY_SECONDS, doubling per attempt up to an hour, at most
     # WEBHOOK_MAX_ATTEMPTS times (about four hours with the defaults). Each request waits at most
     # the connect and read timeouts. Deadlines are signalled once per threshold (days ahead).
-    # Without a `dossier worker`, the web process looks for due retries this often.
+    # Without a `dossier worker`, the web process looks for due retries this often. Delivered
+    # and failed deliveries are removed with their log after WEBHOOK_DELIVERY_KEEP_DAYS without
+    # an attempt (by the drain, hourly; None keeps them for ever); pending ones stay.
     WEBHOOK_RETRY_SECONDS = 60.0
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_CONNECT_TIMEOUT = 5.0
     WEBHOOK_READ_TIMEOUT = 10.0
     WEBHOOK_DEADLINE_DAYS = (90, 30, 7)
     WEBHOOK_POLL_SECONDS = 15.0
+    WEBHOOK_DELIVERY_KEEP_DAYS: int | None = 90
 
     # Single sign-on with OpenID Connect (dossier/oidc.py, dossier/web/sso.py; README "How to
     # connect an identity provider"). Unset OIDC_ISSUER: no single sign-on. The provider's

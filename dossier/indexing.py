@@ -223,6 +223,7 @@ def drain(max_items: int | None = None, extractions: Extractions | None = None) 
 def _drain(max_items: int | None, extractions: Extractions) -> int:
     done = 0
     outbox.release_dead_claimants()
+    webhook_delivery.tidy()
     with writer_lock(), timings.timed("indexing"):
         ensure_index()
     while max_items is None or done < max_items:

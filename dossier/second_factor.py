@@ -16,6 +16,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pyotp
 import segno
@@ -109,16 +110,20 @@ def check_settings(required_roles: object) -> None:
 
 
 def start_enrolment(user: User) -> str:
-    """The secret the user is setting up: the pending one, or a new one (160 bits)."""
+    """The secret the user is setting up: the pending one, or a new one (160 bits) when there
+    is none or it is older than SECOND_FACTOR_ENROLMENT_SECONDS (a secret once shown must
+    not wait for ever to be confirmed: whoever saw it would share the factor)."""
     factor = factor_of(user.id)
     if factor is not None and factor.confirmed_at is not None:
         raise ValidationError({"code": _("two-step verification is already switched on")})
-    if factor is not None:
+    if factor is not None and not _expired(factor):
         try:
             return _decrypt(factor.secret)
         except SecretUnreadable:
-            db.session.delete(factor)  # a half-finished enrolment under an old key: start over
-            db.session.flush()
+            pass  # a half-finished enrolment under an old key: start over
+    if factor is not None:
+        db.session.delete(factor)
+        db.session.flush()
     secret = pyotp.random_base32()
     db.session.add(SecondFactor(user_id=user.id, secret=_encrypt(secret)))
     db.session.flush()
@@ -144,6 +149,10 @@ def confirm_enrolment(user: User, code: str, now: float | None = None) -> list[s
     factor = factor_of(user.id)
     if factor is None or factor.confirmed_at is not None:
         raise ValidationError({"code": _("start the set-up again from the account page")})
+    if _expired(factor):
+        raise ValidationError(
+            {"code": _("the set-up took too long; scan the new QR code and type its code")}
+        )
     step = _matching_step(_decrypt(factor.secret), code, now)
     if step is None:
         raise ValidationError(
@@ -165,6 +174,12 @@ def renew_recovery_codes(user: User, code: str, now: float | None = None) -> lis
     codes = _new_recovery_codes(user)
     audit.record(user, AuditAction.RECOVERY_CODES_RENEW, "user", user.id, after=_about(user))
     return codes
+
+
+def _expired(factor: SecondFactor) -> bool:
+    """Whether an unconfirmed factor was made too long ago to be confirmed."""
+    seconds = float(current_app.config["SECOND_FACTOR_ENROLMENT_SECONDS"])
+    return factor.confirmed_at is None and utcnow() - factor.created_at > timedelta(seconds=seconds)
 
 
 # Log-in.

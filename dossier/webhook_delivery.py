@@ -1,7 +1,10 @@
 """Sending webhook deliveries (see `dossier.webhooks` for what they are): claimed from the
 outbox by the drain (`dossier worker`, or the web process's background thread), signed, POSTed
 with short timeouts and without following redirects, every attempt logged, retried with
-back-off (`WEBHOOK_RETRY_SECONDS`, doubling up to an hour) `WEBHOOK_MAX_ATTEMPTS` times."""
+back-off (`WEBHOOK_RETRY_SECONDS`, doubling up to an hour) `WEBHOOK_MAX_ATTEMPTS` times. A
+client error of the receiver (4xx but 408, 425 and 429) is not retried: the same body would be
+refused again. A 429's Retry-After (seconds, at most an hour) is waited out. Finished
+deliveries are removed with their log after `WEBHOOK_DELIVERY_KEEP_DAYS`."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import requests
 import sqlalchemy as sa
@@ -33,7 +36,11 @@ log = logging.getLogger(__name__)
 
 BATCH = 10
 MAX_BACKOFF = timedelta(hours=1)
+MAX_RETRY_AFTER = 3600  # seconds: a longer Retry-After is cut to this
+# Client errors that may pass: timeout, too early, too many requests (RFC 9110, RFC 8470).
+RETRIABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 USER_AGENT = "Dossier-Webhooks/1"
+TIDY_INTERVAL = 3600.0  # seconds between two clean-ups of old deliveries in one process
 
 
 def signature(secret: str, timestamp: int, body: str) -> str:
@@ -47,10 +54,17 @@ class Outcome:
     status_code: int | None
     error: str
     duration_ms: int
+    retry_after: int | None = None  # seconds the receiver asked us to wait (429)
 
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def permanent(self) -> bool:
+        """A client error that sending the same body again cannot cure."""
+        code = self.status_code
+        return code is not None and 400 <= code < 500 and code not in RETRIABLE_CLIENT_ERRORS
 
 
 def send(url: str, secret: str, event: str, delivery_id: str, body: str) -> Outcome:
@@ -76,16 +90,27 @@ def send(url: str, secret: str, event: str, delivery_id: str, body: str) -> Outc
             stream=True,  # the answer's body is never read
         ) as response:
             status = response.status_code
+            asked = response.headers.get("Retry-After") if status == 429 else None
     except requests.Timeout:
         return Outcome(None, "timed out", _ms(started))
     except requests.RequestException as exc:
         return Outcome(None, _reason(exc), _ms(started))
-    error = ""
+    outcome = Outcome(status, "", _ms(started), _retry_after(asked))
     if 300 <= status < 400:
-        error = "redirect not followed"
-    elif not 200 <= status < 300:
-        error = f"HTTP {status}"
-    return Outcome(status, error, _ms(started))
+        return replace(outcome, error="redirect not followed")
+    if outcome.permanent:
+        return replace(outcome, error=f"HTTP {status}: refused by the receiver, not retried")
+    if not outcome.ok:
+        return replace(outcome, error=f"HTTP {status}")
+    return outcome
+
+
+def _retry_after(value: str | None) -> int | None:
+    """Retry-After as a number of seconds, capped; None for a date or anything else."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    return min(int(value), MAX_RETRY_AFTER)
 
 
 def _ms(started: float) -> int:
@@ -193,13 +218,54 @@ def _record(item_id: int, delivery: WebhookDelivery, outcome: Outcome) -> None:
             None,
         )
         outbox.done([item_id])
-    elif delivery.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"]):
+    elif outcome.permanent or delivery.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"]):
         delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         outbox.done([item_id])
     else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        wait = max(backoff(delivery.attempts), timedelta(seconds=outcome.retry_after or 0))
+        delivery.next_attempt_at = now + wait
         outbox.retry_at(item_id, delivery.next_attempt_at, outcome.error)
     db.session.flush()
+
+
+def remove_old_deliveries(now: datetime) -> int:
+    """Delete delivered and failed deliveries, with their attempts, untouched (made or tried)
+    for `WEBHOOK_DELIVERY_KEEP_DAYS`; pending ones stay whatever their age. Returns how many;
+    the caller commits. Nothing goes when the setting is empty (kept for ever)."""
+    days = current_app.config["WEBHOOK_DELIVERY_KEEP_DAYS"]
+    if not days:
+        return 0
+    cutoff = now - timedelta(days=float(days))
+    tried_since = (
+        sa.select(WebhookAttempt.id)
+        .where(WebhookAttempt.delivery_id == WebhookDelivery.id, WebhookAttempt.at >= cutoff)
+        .exists()
+    )
+    removed = db.session.execute(
+        sa.delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.status != DeliveryStatus.PENDING,
+            WebhookDelivery.created_at < cutoff,
+            ~tried_since,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return removed.rowcount
+
+
+def tidy() -> int:
+    """The drain's periodic work: remove old deliveries, at most once per TIDY_INTERVAL in
+    this process (every drain on every node may do it: deleting twice removes nothing more);
+    commits. Returns how many were removed."""
+    due = current_app.extensions.get("dossier.webhooks_tidy_at", 0.0)
+    if time.monotonic() < due:
+        return 0
+    current_app.extensions["dossier.webhooks_tidy_at"] = time.monotonic() + TIDY_INTERVAL
+    removed = remove_old_deliveries(utcnow())
+    db.session.commit()
+    if removed:
+        log.info("removed %d webhook deliveries older than the retention", removed)
+    return removed
 
 
 def due_count() -> int:

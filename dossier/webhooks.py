@@ -21,6 +21,7 @@ same on every attempt, for the receiver's idempotence). Redirects are not follow
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -123,11 +124,35 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of an address: never its user info, path or query, where a
+    receiver's token may sit (https://hooks.example/abc?token=...)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # IPv6
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def masked_url(url: str) -> str:
+    """The address for lists: origin and path, a query shown as "?…", no user info."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return origin(url) + parts.path + ("?…" if parts.query else "")
+
+
 def _snapshot(webhook: Webhook) -> dict[str, Any]:
-    """What the audit trail records of a webhook: never its secret."""
+    """What the audit trail records of a webhook: never its secret, nor its full address (it
+    may carry a token): the origin, and a SHA-256 that tells whether the address changed."""
     return {
         "name": webhook.name,
-        "url": webhook.url,
+        "url": origin(webhook.url),
+        "url_sha256": hashlib.sha256(webhook.url.encode()).hexdigest(),
         "events": list(webhook.events),
         "is_active": webhook.is_active,
     }

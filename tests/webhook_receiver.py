@@ -36,6 +36,7 @@ class Receiver:
         self.received: list[Received] = []
         self.status = 200
         self.location = ""  # sent with a 3xx status
+        self.headers: dict[str, str] = {}  # sent with every answer (Retry-After, say)
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -55,6 +56,8 @@ class Receiver:
                 self.send_response(receiver.status)
                 if receiver.location:
                     self.send_header("Location", receiver.location)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -232,24 +232,26 @@ def _throttled(refusal: throttling.Refusal) -> tuple[str, int, dict[str, str]]:
 
 @bp.get("/account/two-step")
 @login_required
-def settings() -> str:
+def settings() -> str | Response:
     user = db.session.get(User, current_user.id)
     if second_factor.is_enabled(user.id):
         return _status_page(user)
     return _enrolment_page(user, CodeForm())
 
 
-def _enrolment_page(user: User, form: CodeForm) -> str:
+def _enrolment_page(user: User, form: CodeForm, status: int = 200) -> Response:
     secret = second_factor.start_enrolment(user)
     db.session.commit()
     uri = second_factor.provisioning_uri(user, secret)
-    return render_template(
+    page = render_template(
         "second_factor/enrol.html",
         form=form,
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         qr=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
         required=second_factor.is_required(user),
     )
+    # The page shows the secret: no cache may keep it, whatever the application's defaults.
+    return Response(page, status=status, headers={"Cache-Control": "no-store"})
 
 
 def _status_page(
@@ -282,12 +284,12 @@ def confirm() -> str | Response | tuple[str, int]:
             return render_template("second_factor/codes.html", codes=codes)
     if second_factor.is_enabled(user.id):
         return redirect(url_for(".settings"))
-    return _enrolment_page(user, form), 400
+    return _enrolment_page(user, form, 400)
 
 
 @bp.post("/account/two-step/recovery-codes")
 @login_required
-def renew() -> str | tuple[str, int]:
+def renew() -> str | Response | tuple[str, int]:
     user = db.session.get(User, current_user.id)
     form = CodeForm(prefix="renew")
     if form.validate_on_submit() and second_factor.is_enabled(user.id):
@@ -301,7 +303,7 @@ def renew() -> str | tuple[str, int]:
             flash(_("New recovery codes are made; the old ones no longer work."), "success")
             return render_template("second_factor/codes.html", codes=codes)
     if not second_factor.is_enabled(user.id):
-        return _enrolment_page(user, CodeForm()), 400
+        return _enrolment_page(user, CodeForm(), 400)
     return _status_page(user, renew_form=form), 400
 
 

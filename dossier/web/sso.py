@@ -31,7 +31,7 @@ from flask_login import current_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from dossier import oidc
+from dossier import oidc, throttling
 from dossier.config import public_url
 from dossier.extensions import db
 from dossier.security import CSP, log_event
@@ -161,6 +161,9 @@ def callback() -> str | Response | tuple[str, int]:
         message = _("This log-in attempt has expired or was already used. Please log in again.")
         return _refused(400, message)
     except OAuthError as error:
+        # Authlib keeps the state when the provider answers with an error: spend it here, so
+        # the same answer cannot be replayed.
+        client.framework.clear_state_data(session, request.args.get("state", ""))
         return _failed(error.error or "oauth_error", error.description or "")
     except requests.RequestException as error:
         return _unreachable(error)
@@ -208,10 +211,14 @@ def _verified_claims(client: Any) -> tuple[dict[str, Any], str]:
 
 
 def _failed(reason: str, detail: str) -> tuple[str, int]:
-    """An answer that failed the checks: audited, logged, and a plain 401 for the person."""
-    oidc.record_failure(reason, detail)
-    db.session.commit()
-    log_event("login.sso_failed", reason=reason, detail=detail[:300])
+    """An answer that failed the checks: logged, a plain 401 for the person, and audited
+    unless this address already had its share of audited failures (SSO_FAILURE_AUDIT_LIMITS)."""
+    address = request.remote_addr or "-"
+    throttled = throttling.spend("SSO_FAILURE_AUDIT_LIMITS", "sso-failure", address) > 0
+    if not throttled:
+        oidc.record_failure(reason, detail)
+        db.session.commit()
+    log_event("login.sso_failed", reason=reason, detail=detail[:300], audited=not throttled)
     message = _(
         "The identity provider's answer could not be verified, so you are not logged in. "
         "Please try again; if this keeps happening, tell the administrator."

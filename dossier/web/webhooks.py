@@ -65,6 +65,12 @@ def _pretty_json(body: str) -> str:
         return body
 
 
+@bp.app_template_filter("masked_url")
+def _masked_url(url: str) -> str:
+    """The list shows no query string (it may hold a token); the webhook's own page does."""
+    return webhooks.masked_url(url)
+
+
 def _webhook_or_404(webhook_id: int) -> Webhook:
     return db.session.get(Webhook, webhook_id) or abort(404)
 

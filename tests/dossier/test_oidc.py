@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dossier import create_app, groups, memberships
+from dossier import create_app, groups, memberships, throttling
 from dossier.extensions import db
 from dossier.models import (
     AuditEvent,
@@ -501,6 +501,39 @@ def test_the_provider_refusing_gives_a_message(app: Flask, provider: op.OpenIdPr
     response = client.get("/sso/callback?" + urlencode({"error": "access_denied", "state": state}))
     assert response.status_code == 401
     assert _events("login.failed")[0].after["reason"] == "access_denied"
+
+
+def _provider_error(client: FlaskClient, state: str, address: str = "192.0.2.1") -> Any:
+    query = urlencode({"error": "access_denied", "state": state})
+    return client.get(f"/sso/callback?{query}", environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_providers_error_answer_cannot_be_replayed(app: Flask) -> None:
+    """Authlib keeps the state when the answer is an error: Dossier spends it, so replaying
+    that answer is refused like any unsolicited callback, and audited once only."""
+    client = app.test_client()
+    state = parse_qs(urlsplit(_start(client)).query)["state"][0]
+    assert _provider_error(client, state).status_code == 401
+    replays = [_provider_error(client, state) for _ in range(3)]
+    assert all(r.status_code == 400 and "verlopen of al gebruikt" in r.text for r in replays)
+    assert len(_events("login.failed")) == 1
+
+
+def test_failed_answers_from_one_address_are_audited_a_few_times_only(app: Flask) -> None:
+    """Whoever starts log-ins and answers each with an error gets the message every time;
+    the audit trail gets SSO_FAILURE_AUDIT_LIMITS of them per address, then only the log."""
+    app.config.update(RATELIMIT_ENABLED=True, SSO_FAILURE_AUDIT_LIMITS="3 per minute")
+    throttling.init_app(app)
+    client = app.test_client()
+    for _ in range(6):
+        response = _provider_error(client, parse_qs(urlsplit(_start(client)).query)["state"][0])
+        assert response.status_code == 401 and "kon niet worden gecontroleerd" in response.text
+    assert len(_events("login.failed")) == 3
+    other = _provider_error(
+        client, parse_qs(urlsplit(_start(client)).query)["state"][0], "192.0.2.2"
+    )
+    assert other.status_code == 401
+    assert len(_events("login.failed")) == 4, "another address is audited again"
 
 
 @pytest.mark.any_database

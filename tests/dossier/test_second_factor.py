@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -15,7 +16,15 @@ from flask import Flask
 from dossier import second_factor, tokens
 from dossier.errors import ValidationError
 from dossier.extensions import db
-from dossier.models import AuditEvent, GlobalRole, RecoveryCode, SecondFactor, TokenScope, User
+from dossier.models import (
+    AuditEvent,
+    GlobalRole,
+    RecoveryCode,
+    SecondFactor,
+    TokenScope,
+    User,
+    utcnow,
+)
 from tests.conftest import PASSWORD
 
 STEP = second_factor.STEP_SECONDS
@@ -61,6 +70,42 @@ def test_enrolment_needs_a_right_code_and_stores_the_secret_encrypted(
     assert "second_factor.enable" in _actions(user)
     with pytest.raises(ValidationError):
         second_factor.start_enrolment(user)  # on already: no new secret is shown
+
+
+def age_pending(user: User, seconds: float) -> None:
+    """Make the user's unconfirmed factor `seconds` old."""
+    db.session.execute(
+        sa.update(SecondFactor)
+        .where(SecondFactor.user_id == user.id)
+        .values(created_at=utcnow() - timedelta(seconds=seconds))
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
+def test_a_pending_secret_expires_and_a_new_one_is_made(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    """A secret shown for setting up is not handed out, nor confirmed, after
+    SECOND_FACTOR_ENROLMENT_SECONDS: whoever saw it then would share the factor."""
+    assert app.config["SECOND_FACTOR_ENROLMENT_SECONDS"] == 900
+    user = make_user()
+    old = second_factor.start_enrolment(user)
+    db.session.commit()
+    age_pending(user, 800)
+    assert second_factor.start_enrolment(user) == old  # within the quarter of an hour
+    age_pending(user, 901)
+    with pytest.raises(ValidationError) as refused:
+        second_factor.confirm_enrolment(user, pyotp.TOTP(old).now())
+    assert "took too long" in refused.value.errors["code"]
+    assert not second_factor.is_enabled(user.id)
+    new = second_factor.start_enrolment(user)
+    db.session.commit()
+    assert new != old
+    assert second_factor.start_enrolment(user) == new  # the new one holds in its turn
+    second_factor.confirm_enrolment(user, pyotp.TOTP(new).now())
+    db.session.commit()
+    assert second_factor.is_enabled(user.id)
 
 
 def test_codes_are_accepted_within_one_step_either_side_and_never_twice(

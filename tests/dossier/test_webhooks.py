@@ -34,8 +34,10 @@ from dossier.models import (
     OutboxTopic,
     User,
     Webhook,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
+    utcnow,
 )
 from tests.conftest import ROOT
 from tests.webhook_receiver import Receiver
@@ -219,6 +221,71 @@ def test_a_redirect_is_not_followed(
         assert other.received == []
     finally:
         other.stop()
+
+
+def _ping(admin: User, webhook: Webhook, last: bool = False) -> WebhookDelivery:
+    """Queue a test delivery, send it once, and reload it (the only one, or the `last`)."""
+    webhooks.send_test(admin, webhook)
+    db.session.commit()
+    webhook_delivery.deliver_due()
+    db.session.expire_all()
+    found = db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id))
+    return found.all()[-1] if last else found.one()
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_a_client_error_fails_at_once_without_retries(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    status: int,
+) -> None:
+    """The receiver refuses the body itself: sending it again would be refused again."""
+    receiver.status = status
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
+    (attempt,) = delivery.tries
+    assert attempt.status_code == status and f"HTTP {status}" in attempt.error
+    assert _queued() == 0 and len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 503])
+def test_timeouts_too_early_too_many_and_server_errors_are_retried(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    status: int,
+) -> None:
+    receiver.status = status
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None
+    assert delivery.tries[0].error == f"HTTP {status}" and _queued() == 1
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [("120", 120), ("99999999", 3600), ("Wed, 21 Oct 2026 07:28:00 GMT", 60), ("-5", 60)],
+    ids=["seconds", "capped", "a-date-is-not-read", "negative"],
+)
+def test_a_429_retry_after_is_honoured_within_a_cap(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+    retry_after: str,
+    waited: int,
+) -> None:
+    app.config["WEBHOOK_RETRY_SECONDS"] = 60
+    receiver.status, receiver.headers = 429, {"Retry-After": retry_after}
+    webhook, _secret = make_webhook(receiver.url)
+    delivery = _ping(admin, webhook)
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None
+    wait = (delivery.next_attempt_at - delivery.tries[0].at).total_seconds()
+    assert waited <= wait <= waited + 1
 
 
 def test_a_confidential_document_leaves_no_title_and_no_content(
@@ -419,6 +486,56 @@ def test_the_outbox_drain_delivers_them_too(
     indexing.drain()
     assert len(receiver.received) == 1 and receiver.received[0].verify(secret)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxItem)) == 0
+
+
+def test_the_drain_removes_finished_deliveries_after_the_retention_and_keeps_pending_ones(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    """WEBHOOK_DELIVERY_KEEP_DAYS after a delivery was made and last tried, the worker's drain
+    removes it with its attempts, unless it still waits to be sent."""
+    webhook, _secret = make_webhook(receiver.url)
+    outcomes = {"delivered": 200, "failed": 404, "pending": 500, "recent": 200, "retried": 404}
+    made = {}
+    for name, status in outcomes.items():
+        receiver.status = status
+        made[name] = _ping(admin, webhook, last=True).id
+    # Ages: all but "recent" were made 91 days ago; "retried" was sent again yesterday.
+    old, yesterday = utcnow() - timedelta(days=91), utcnow() - timedelta(days=1)
+    aged = [made[n] for n in ("delivered", "failed", "pending", "retried")]
+    db.session.execute(
+        sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(aged)).values(created_at=old)
+    )
+    db.session.execute(
+        sa.update(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(aged)).values(at=old)
+    )
+    db.session.add(WebhookAttempt(delivery_id=made["retried"], at=yesterday, status_code=404))
+    db.session.commit()
+    indexing.drain()
+    db.session.expire_all()
+    left = {d.id: d.status for d in db.session.scalars(sa.select(WebhookDelivery))}
+    assert set(left) == {made["pending"], made["recent"], made["retried"]}
+    assert left[made["pending"]] == DeliveryStatus.PENDING
+    attempts = db.session.scalars(sa.select(WebhookAttempt.delivery_id)).all()
+    assert made["delivered"] not in attempts and made["failed"] not in attempts
+    assert made["pending"] in attempts
+
+
+def test_deliveries_are_kept_for_ever_without_a_retention(
+    app: Flask,
+    admin: User,
+    make_webhook: Callable[..., tuple[Webhook, str]],
+    receiver: Receiver,
+) -> None:
+    app.config["WEBHOOK_DELIVERY_KEEP_DAYS"] = None
+    webhook, _secret = make_webhook(receiver.url)
+    _ping(admin, webhook)
+    later = utcnow() + timedelta(days=3650)
+    assert webhook_delivery.remove_old_deliveries(later) == 0
+    app.config["WEBHOOK_DELIVERY_KEEP_DAYS"] = 90
+    assert webhook_delivery.remove_old_deliveries(later) == 1
 
 
 def test_a_deleted_delivery_leaves_the_outbox(app: Flask) -> None:

@@ -19,7 +19,7 @@ from dossier import second_factor, throttling
 from dossier.extensions import db
 from dossier.models import AuditEvent, GlobalRole, SecondFactor, User
 from tests.conftest import PASSWORD
-from tests.dossier.test_second_factor import enrol
+from tests.dossier.test_second_factor import age_pending, enrol
 
 STEP = second_factor.STEP_SECONDS
 # Pages and forms a half-logged-in visitor (right password, no code yet) must not reach.
@@ -77,6 +77,24 @@ def test_enrolment_on_the_page_with_the_key_shown_as_text(
     assert status.status_code == 200
     assert secret not in status.text.replace(" ", "") and not _codes_on(status.text)
     assert "Herstelcodes over" in status.text
+
+
+def test_the_enrolment_page_is_never_cached_and_an_old_key_is_replaced(
+    app: Flask, make_user: Callable[..., User], client_for: Callable[..., FlaskClient]
+) -> None:
+    user = make_user()
+    client = client_for(user)
+    page = client.get("/account/two-step")
+    assert page.headers["Cache-Control"] == "no-store"
+    secret = _secret_on(page.text)
+    age_pending(user, app.config["SECOND_FACTOR_ENROLMENT_SECONDS"] + 1)
+    late = client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(secret).now()})
+    assert late.status_code == 400 and late.headers["Cache-Control"] == "no-store"
+    assert "duurde te lang" in late.text
+    fresh = _secret_on(late.text)
+    assert fresh != secret and not second_factor.is_enabled(user.id)
+    done = client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(fresh).now()})
+    assert done.status_code == 200 and second_factor.is_enabled(user.id)
 
 
 def test_log_in_takes_a_second_step_and_nothing_is_reachable_before_it(

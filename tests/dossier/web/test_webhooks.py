@@ -4,6 +4,7 @@ a bad address gets a clear message and saves nothing; nobody else gets in."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 
@@ -54,7 +55,51 @@ def test_an_admin_registers_a_webhook_and_sees_the_secret_once(
     assert secret not in page and secret[:10] in page
     assert receiver.url in _text(client.get("/admin/webhooks"))
     (event,) = _events("webhook.create")
-    assert secret not in str(event.after) and event.after["url"] == receiver.url
+    assert (
+        secret not in str(event.after) and event.after["url"] == f"http://127.0.0.1:{receiver.port}"
+    )
+
+
+def test_a_token_in_the_address_stays_out_of_the_audit_trail_and_the_list(
+    app: Flask, client: FlaskClient, receiver: Receiver
+) -> None:
+    """Receivers often take a token in the address: the audit trail keeps the origin and a
+    SHA-256 of the whole address; the list shows no query; the webhook's page shows it all."""
+    tokened = f"{receiver.url}?token=TOPSECRET1"
+    _secret, webhook = _register(client, tokened)
+    other = "https://hooks.example:8443/abc?token=TOPSECRET2#frag"
+    data = {"name": "Zaaksysteem", "url": other, "events": EVENTS, "is_active": "y"}
+    assert client.post(f"/admin/webhooks/{webhook.id}", data=data).status_code == 302
+    assert client.post(f"/admin/webhooks/{webhook.id}/delete").status_code == 302
+    events = _events("webhook.create") + _events("webhook.update") + _events("webhook.delete")
+    assert [e.action for e in events] == ["webhook.create", "webhook.update", "webhook.delete"]
+    trail = str([(e.before, e.after) for e in events])
+    assert "TOPSECRET" not in trail and f"{receiver.port}/hook" not in trail and "/abc" not in trail
+    created, updated, _deleted = events
+    assert created.after["url"] == f"http://127.0.0.1:{receiver.port}"
+    assert created.after["url_sha256"] == hashlib.sha256(tokened.encode()).hexdigest()
+    assert updated.before["url_sha256"] == created.after["url_sha256"]
+    assert updated.after["url"] == "https://hooks.example:8443"
+    assert updated.after["url_sha256"] == hashlib.sha256(other.encode()).hexdigest()
+
+    _secret, webhook = _register(client, tokened)
+    listed = _text(client.get("/admin/webhooks"))
+    assert "TOPSECRET" not in listed and f"{receiver.url}?…" in listed
+    assert tokened in _text(client.get(f"/admin/webhooks/{webhook.id}"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example/abc?token=x", "https://hooks.example"),
+        ("HTTPS://Hooks.Example:8443/a", "https://hooks.example:8443"),
+        ("http://user:pass@hooks.example/a", "http://hooks.example"),
+        ("http://[::1]:9000/a?b", "http://[::1]:9000"),
+    ],
+)
+def test_the_origin_of_an_address_never_holds_user_info_path_or_query(url: str, shown: str) -> None:
+    assert webhooks.origin(url) == shown
+    assert "pass" not in webhooks.masked_url(url) and "token" not in webhooks.masked_url(url)
 
 
 @pytest.mark.any_database
