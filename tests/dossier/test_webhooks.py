@@ -129,7 +129,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
     make_webhook: Callable[..., tuple[Webhook, str]],
     receiver: Receiver,
 ) -> None:
-    app.config["WEBHOOK_RETRY_SECONDS"] = 0.4
+    app.config["WEBHOOK_RETRY_SECONDS"] = 2  # long enough for a loaded CI machine
     webhook, secret = make_webhook(receiver.url, ["document.filed"])
     receiver.stop()  # down: the connection is refused
     _file(admin, make_dossier("2025-032"), "Brief\n")
@@ -140,7 +140,7 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
     assert first.status_code is None and "refused" in first.error.lower()
     assert delivery.next_attempt_at is not None
     wait = (delivery.next_attempt_at - first.at).total_seconds()
-    assert 0.35 <= wait <= 0.5
+    assert 1.95 <= wait <= 2.1
     assert webhook_delivery.deliver_due() == 0  # not due yet: the back-off holds it
     item = db.session.scalars(
         sa.select(OutboxItem).where(OutboxItem.topic == OutboxTopic.WEBHOOK_DELIVER)
@@ -149,16 +149,16 @@ def test_a_receiver_that_was_down_gets_the_delivery_after_back_off(
 
     receiver.status = 500  # up, but failing
     receiver.start()
-    time.sleep(0.45)
+    time.sleep(2.05)
     assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert [t.status_code for t in delivery.tries] == [None, 500]
     assert delivery.tries[1].error == "HTTP 500"
     wait = (delivery.next_attempt_at - delivery.tries[1].at).total_seconds()
-    assert 0.75 <= wait <= 0.9  # doubled
+    assert 3.95 <= wait <= 4.1  # doubled
 
     receiver.status = 200
-    time.sleep(0.85)
+    time.sleep(4.05)
     assert webhook_delivery.deliver_due() == 1
     db.session.refresh(delivery)
     assert delivery.status == DeliveryStatus.DELIVERED
@@ -658,8 +658,10 @@ def test_an_address_that_does_not_answer_costs_one_attempt_per_retry_period(
     receiver: Receiver,
 ) -> None:
     """Three filings queue three deliveries; with the receiver down, one is tried and the
-    others wait for the same retry time without an attempt of their own."""
-    app.config["WEBHOOK_RETRY_SECONDS"] = 0.5
+    others wait for the same retry time without an attempt of their own. (The retry period is
+    three seconds: with half a second, a CI machine under load passed it between the first
+    attempt and the second delivery, which was then rightly tried.)"""
+    app.config["WEBHOOK_RETRY_SECONDS"] = 3
     make_webhook(receiver.url, ["document.filed"])
     receiver.stop()
     dossier = make_dossier("2025-042")
@@ -670,7 +672,7 @@ def test_an_address_that_does_not_answer_costs_one_attempt_per_retry_period(
     assert [len(d.tries) for d in deliveries] == [1, 0, 0]
     assert all(d.status == DeliveryStatus.PENDING and d.next_attempt_at for d in deliveries)
     receiver.start()
-    time.sleep(0.55)
+    time.sleep(3.05)
     while webhook_delivery.deliver_due():
         pass
     for delivery in deliveries:
