@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -251,7 +252,10 @@ def _enrolment_page(user: User, form: CodeForm, status: int = 200) -> Response:
         required=second_factor.is_required(user),
     )
     # The page shows the secret: no cache may keep it, whatever the application's defaults.
-    return Response(page, status=status, headers={"Cache-Control": "no-store"})
+    # (Flask's response, not werkzeug's: that one would send the page as text/plain.)
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _status_page(

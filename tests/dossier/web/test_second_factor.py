@@ -86,10 +86,12 @@ def test_the_enrolment_page_is_never_cached_and_an_old_key_is_replaced(
     client = client_for(user)
     page = client.get("/account/two-step")
     assert page.headers["Cache-Control"] == "no-store"
+    assert page.mimetype == "text/html"  # a page, not its source as plain text
     secret = _secret_on(page.text)
     age_pending(user, app.config["SECOND_FACTOR_ENROLMENT_SECONDS"] + 1)
     late = client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(secret).now()})
     assert late.status_code == 400 and late.headers["Cache-Control"] == "no-store"
+    assert late.mimetype == "text/html"
     assert "duurde te lang" in late.text
     fresh = _secret_on(late.text)
     assert fresh != secret and not second_factor.is_enabled(user.id)
