@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -217,11 +219,49 @@ def _app(
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table. Tried again when PostgreSQL picks the TRUNCATE as a deadlock's victim
+    (CI saw it once, behind a connection of an earlier test still writing): the other side then
+    finishes, and the sessions seen at that moment are reported as a warning so that the
+    straggler can be found."""
     engine = sa.create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    engine.dispose()
+    try:
+        for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+                    conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                return
+            except sa.exc.OperationalError as exc:
+                if attempt == TRUNCATE_ATTEMPTS or not _is_lock_conflict(exc):
+                    raise
+                warnings.warn(
+                    f"TRUNCATE before a test lost a lock conflict ({type(exc.orig).__name__}); "
+                    f"other sessions on the database: {_other_sessions(engine)}",
+                    stacklevel=1,
+                )
+                time.sleep(0.5 * attempt)
+    finally:
+        engine.dispose()
+
+
+TRUNCATE_ATTEMPTS = 4
+
+
+def _is_lock_conflict(exc: sa.exc.OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "55P03")  # deadlock, lock timeout
+
+
+def _other_sessions(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    query = sa.text(
+        "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+    except sa.exc.OperationalError as exc:
+        return [("unavailable", str(exc.orig))]
 
 
 class Client(FlaskLoginClient):
