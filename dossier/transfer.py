@@ -87,9 +87,14 @@ def safe_name(name: str, fallback: str = "bestand") -> str:
     return cleaned or fallback
 
 
+def organisation_name() -> str:
+    """The archiefvormer's name (DOSSIER_TRANSFER_ORGANISATION_NAME); empty when not set."""
+    return (current_app.config.get("TRANSFER_ORGANISATION_NAME") or "").strip()
+
+
 def _settings() -> tuple[mdto.Ref, str]:
     config = current_app.config
-    name = (config.get("TRANSFER_ORGANISATION_NAME") or "").strip()
+    name = organisation_name()
     if not name:
         raise TransferError(
             _(

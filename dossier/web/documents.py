@@ -194,7 +194,7 @@ def show(reference: str, document_id: int) -> str | tuple[str, int]:
     # Only a page that shows the text reads it: not one waiting for extraction (which reloads
     # itself), nor one of a version without text.
     if version is not None and version.clauses and document.is_confidential:
-        if _from_elsewhere():
+        if from_elsewhere():
             return _confirm_read(dossier, document, version)
         _record_reads(version)
     return render_template(
@@ -237,7 +237,7 @@ def compare_versions(reference: str, document_id: int) -> str | tuple[str, int]:
     new = access.get_version_or_404(current_user, document, new_number)
     shown = [v for v in ([old] if new.id == old.id else [old, new]) if v.text]
     if shown and document.is_confidential:  # the comparison shows the text of both versions
-        if _from_elsewhere():
+        if from_elsewhere():
             return _confirm_read(dossier, document, new)
         _record_reads(*shown)
     return render_template(
@@ -423,7 +423,7 @@ def create_version(reference: str, document_id: int) -> str | Response | tuple[s
 def download(reference: str, document_id: int, number: int) -> Response | tuple[str, int]:
     dossier, document = _document(reference, document_id)
     version = access.get_version_or_404(current_user, document, number)
-    if document.is_confidential and _from_elsewhere():
+    if document.is_confidential and from_elsewhere():
         return _confirm_read(dossier, document, version)
     return _send(version, as_attachment=True)
 
@@ -436,7 +436,7 @@ def view(reference: str, document_id: int, number: int) -> Response | tuple[str,
     version = access.get_version_or_404(current_user, document, number)
     if version.mime_type not in INLINE_TYPES:
         abort(404)
-    if document.is_confidential and _from_elsewhere():
+    if document.is_confidential and from_elsewhere():
         return _confirm_read(dossier, document, version)
     response = _send(version, as_attachment=False)
     response.headers["Content-Security-Policy"] = INLINE_CSP
@@ -455,7 +455,7 @@ def _document(reference: str, document_id: int) -> tuple[Dossier, Document]:
 OWN_SITES = frozenset({"same-origin", "none"})
 
 
-def _from_elsewhere() -> bool:
+def from_elsewhere() -> bool:
     """Whether another site started this request: its link, image or frame, not the user here.
 
     Such a request must not read a confidential document in the user's name (the audit trail

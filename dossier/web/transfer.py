@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
             return bool(user and user.is_authenticated and access.can_export_transfer(user))
 
         def transfer_configured() -> bool:
-            return bool((current_app.config.get("TRANSFER_ORGANISATION_NAME") or "").strip())
+            return bool(transfer.organisation_name())
 
         return {
             "may_export_transfer": may_export_transfer,

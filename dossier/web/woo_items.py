@@ -17,7 +17,7 @@ from dossier.errors import DomainError
 from dossier.extensions import db
 from dossier.models import Assessment, DocumentVersion, WooDocument, WooPassage, WooRequest
 from dossier.web import int_arg
-from dossier.web.documents import _from_elsewhere
+from dossier.web.documents import from_elsewhere
 from dossier.web.forms import Form
 from dossier.web.woo import (
     AreaForm,
@@ -259,8 +259,8 @@ def redacted(request_id: int, entry_id: int) -> Response:
 
 def _confidential_from_elsewhere(*versions: DocumentVersion) -> bool:
     """Whether another site started a request that would read a confidential version in the
-    user's name (see documents._from_elsewhere): it is not served, and nothing is recorded."""
-    return any(v.document.is_confidential for v in versions) and _from_elsewhere()
+    user's name (see documents.from_elsewhere): it is not served, and nothing is recorded."""
+    return any(v.document.is_confidential for v in versions) and from_elsewhere()
 
 
 def _record_reads(versions: list[DocumentVersion]) -> None:

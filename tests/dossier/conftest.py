@@ -1,16 +1,17 @@
 """Fixtures several test modules of tests/dossier and tests/dossier/web share: a beheerder with a
-dossier of their own, and an audit trail over two dossiers."""
+dossier of their own, an audit trail over two dossiers, a Woo handler with a request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 from flask import Flask
 
-from dossier import dossiers, memberships
+from dossier import dossiers, memberships, woo
 from dossier.extensions import db
-from dossier.models import Dossier, GlobalRole, MemberRole, User
+from dossier.models import Dossier, GlobalRole, MemberRole, User, WooRequest
 from tests.conftest import need
 from tests.dossier.imap_helpers import DOVECOT, DovecotServer
 
@@ -55,3 +56,19 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]
         pytest.fail(f"Dovecot did not start: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def handler(make_user: Callable[..., User]) -> User:
+    """A Woo handler (the role reads no dossier of itself)."""
+    return make_user("woo-behandelaar@example.org", GlobalRole.WOO, "Wim Woo")
+
+
+@pytest.fixture
+def request_(handler: User) -> WooRequest:
+    """A Woo request received on Monday 2 March 2026, registered on 1 June 2026."""
+    found = woo.create_request(
+        handler, date(2026, 3, 2), "Krant BV", "Schoonmaakcontract", date(2026, 6, 1)
+    )
+    db.session.commit()
+    return found

@@ -89,18 +89,6 @@ def _texts(data: bytes) -> list[str]:
     return [re.sub(r"\s+", " ", t) for t in (by_pypdf, by_mupdf)]
 
 
-@pytest.fixture
-def handler(make_user: Callable[..., User]) -> User:
-    return make_user("woo-behandelaar@example.org", GlobalRole.WOO, "Wim Woo")
-
-
-@pytest.fixture
-def request_(handler: User) -> WooRequest:
-    found = woo.create_request(handler, date(2026, 3, 2), "Krant BV", "Schoonmaakcontract", TODAY)
-    db.session.commit()
-    return found
-
-
 # The deadline
 
 

@@ -29,7 +29,6 @@ from dossier.models import (
     Document,
     DocumentKind,
     Dossier,
-    GlobalRole,
     MemberRole,
     User,
     WooDocument,
@@ -39,18 +38,6 @@ from tests.dossier.test_woo import _letter_pdf, _texts
 
 TODAY = date(2026, 6, 1)
 SECRET = Confidentiality.CONFIDENTIAL
-
-
-@pytest.fixture
-def handler(make_user: Callable[..., User]) -> User:
-    return make_user("woo-behandelaar@example.org", GlobalRole.WOO, "Wim Woo")
-
-
-@pytest.fixture
-def request_(handler: User) -> WooRequest:
-    found = woo.create_request(handler, date(2026, 3, 2), "Krant BV", "Schoonmaakcontract", TODAY)
-    db.session.commit()
-    return found
 
 
 @pytest.fixture
