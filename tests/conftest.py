@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import threading
 import time
 import uuid
 import warnings
@@ -213,9 +214,18 @@ def _app(
     token = database.writes_outside_requests.set(False)
     with app.app_context():
         yield app
+        _join_background_indexing()
         db.session.remove()
         db.engine.dispose()
     database.writes_outside_requests.reset(token)
+
+
+def _join_background_indexing() -> None:
+    """Wait for a background drain a test started (INDEXING "thread"): left running it writes
+    into the next test's database while that one is being emptied."""
+    for thread in threading.enumerate():
+        if thread.name == "indexer":
+            thread.join(timeout=120)
 
 
 def _truncate_all(url: str) -> None:
