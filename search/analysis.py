@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
@@ -45,6 +45,7 @@ __all__ = [
     "occurrences",
     "prepare",
     "stems",
+    "term_matcher",
     "terms",
     "word_list",
     "words",
@@ -52,7 +53,8 @@ __all__ = [
 
 # Combining marks are part of a word, so decomposed (NFD) text is not split at an accent.
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-WORD_RE = re.compile(rf"[\w{_MARKS}]+")
+WORD_CHAR = rf"[\w{_MARKS}]"
+WORD_RE = re.compile(rf"{WORD_CHAR}+")
 # Word characters joined by - : . or / (2025-017, 7:408, 12.3, e-mail); a trailing dot is not part.
 # Starting only at a word start and never backtracking keeps this linear in the text length.
 IDENT_RE = re.compile(rf"(?<![\w{_MARKS}])[\w{_MARKS}]++(?:[-:./][\w{_MARKS}]++)+")
@@ -183,6 +185,56 @@ def _terms_uncached(folded: str, language: str | None) -> tuple[str, ...]:
             dict.fromkeys((*found, *(s for p in dutch.parts(folded) for s in stems(p, "nl"))))
         )
     return _remember(_TERM_CACHES[language], folded, found)
+
+
+def term_matcher(wanted: frozenset[str]) -> Callable[[str], bool]:
+    """A test of whether a folded word has one of the `wanted` terms among its `terms` (both
+    languages), that computes the terms of a word not yet cached only when `_may_have` says
+    they can include one: analysing a new word is some 100 µs, and most words cannot."""
+    starts = tuple({term.rstrip("+")[:2] for term in wanted})
+    cache = _TERM_CACHES[None]
+
+    def matches(folded: str) -> bool:
+        found = cache.get(folded)
+        if found is None:
+            if not _may_have(folded, starts):
+                return False
+            found = _terms_uncached(folded, None)
+        return not wanted.isdisjoint(found)
+
+    return matches
+
+
+# English words that Snowball stems to another beginning (dying -> die).
+_ENGLISH_EXCEPTIONS = frozenset({"dying", "lying", "tying"})
+
+
+def _may_have(folded: str, starts: tuple[str, ...]) -> bool:
+    """False only when no term of a folded word, ``+`` removed, begins with one of `starts`.
+
+    A word that is not ASCII is always analysed. For an ASCII word (lower case, no apostrophe):
+    a number or identifier is its own only term. The Snowball stems, English and Dutch, keep
+    the word's first two letters: their steps remove or replace endings inside R1 and R2, which
+    begin after at least two letters, and undo their y/i marks; only the English words of
+    _ENGLISH_EXCEPTIONS start otherwise. `_dutch`'s adjective stem keeps the first three
+    letters, `_content` appends a ``+``, and a lemma (dutch.lemma) keeps the word's first three
+    letters or those after a participle's ``ge``. So every stem of the word begins like word
+    or word[2:]. A compound's parts (dutch.parts: alphabetic, MIN_COMPOUND to MAX_COMPOUND
+    letters) are pieces cut from the word or its dictionary form; a part's letters 1-2 and 3-4
+    occur in its piece (it may add ``n`` or ``en``, drop a linking ``s`` of a longer piece, or
+    undouble a verb's vowel: betaal -> betalen), so its stems and its lemma's stems begin with
+    two letters found in the word or its dictionary form.
+    """
+    if not folded.isascii() or folded in _ENGLISH_EXCEPTIONS:
+        return True
+    if folded.startswith(starts) or folded.startswith(starts, 2):
+        return True
+    if not (folded.isalpha() and dutch.MIN_COMPOUND <= len(folded) <= dutch.MAX_COMPOUND):
+        return False
+    if any(start in folded for start in starts):
+        return True
+    form = dutch.dictionary_form(folded)
+    return not form.isascii() or any(start in form for start in starts)
 
 
 def alternatives(folded: str) -> tuple[tuple[tuple[str, ...], ...], ...]:

@@ -35,7 +35,7 @@ from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 from whoosh.lang.stopwords import stoplists
 
-__all__ = ["known", "lemma", "load", "parts"]
+__all__ = ["dictionary_form", "known", "lemma", "load", "parts"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -109,6 +109,14 @@ def lemma(folded: str) -> str | None:
     """
     found = _lemma(folded)
     return found if found != folded and found.isalpha() and _related(folded, found) else None
+
+
+@lru_cache(maxsize=200_000)
+def dictionary_form(folded: str) -> str:
+    """simplemma's lemma of a folded word, folded, related to the word or not: `parts` cuts a
+    compound's lemma when it starts like the word, else the word itself. Cached: highlighting
+    asks again for the words it need not analyse (search.analysis.term_matcher)."""
+    return _lemma(folded)
 
 
 def _lemma(folded: str) -> str:
