@@ -6,9 +6,7 @@ analysing most new words (search.analysis.term_matcher) is what decides.
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
 from whoosh.analysis import Token
@@ -19,8 +17,8 @@ from ingest.clauses import context_headings, segment
 from search import analysis, dutch, highlight
 from search.analysis import alternatives, is_stop_word, stems, terms, words
 from search.query import parse_query
+from tests.conftest import CORPUS, need
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 QUERIES = [
     "governing law",
     "termination for convenience",
@@ -93,10 +91,7 @@ def reference_snippet(text: str, terms_: frozenset[str]) -> str:
 def _corpus() -> list[str]:
     """Clause bodies (heading and text, as search.matching.body_text) of the CUAD contracts and
     the Dutch Markdown regulations, and a few whole contracts longer than ANALYSED_CHARS."""
-    if not CORPUS.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared corpus is missing: {CORPUS}")
-        pytest.skip(f"the shared corpus is missing: {CORPUS}")
+    need(CORPUS.is_dir(), f"the shared corpus is not at {CORPUS}")
     texts = sorted((CORPUS / "cuad-dev" / "txt").glob("*.txt"))[::4]
     texts += sorted((CORPUS / "dutch").glob("*.md"))
     bodies = []
