@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import re
 import signal
 import subprocess
@@ -454,6 +455,25 @@ def test_an_or_query_counts_and_shows_only_permitted_matches(
     flat = repr(hidden)
     for secret in (CANARY, "2025-099", "Geheim", "report", "draft", "2019", "annex"):
         assert secret not in flat
+
+
+@pytest.mark.parametrize("readable", [1, 31, 32, 33, 64, 100, 128, 129, 200])
+def test_a_reader_of_many_dossiers_finds_exactly_theirs(
+    backend: SearchBackend, readable: int
+) -> None:
+    # The PostgreSQL backend puts a reader's dossiers into its GIN queries, 32 to a query and
+    # up to four queries, and past that filters by the dossier column: every size on either
+    # side of those borders finds the permitted documents and no other.
+    backend.apply(
+        [(d, [unit(d, 0, f"Liability clause {d}.", dossier_id=d)]) for d in range(1, 241)]
+    )
+    allowed = set(random.Random(readable).sample(range(1, 241), readable))
+    for text in ("liability", "liability -nothing", "liability clause"):
+        pages = [search(backend, text, allowed, per_page=100, page=p) for p in (1, 2, 3)]
+        assert [found.total for found in pages] == [readable] * 3
+        assert sorted(sum((documents(found) for found in pages), [])) == sorted(allowed)
+    one = min(allowed)
+    assert documents(search(backend, "liability", allowed, dossier_id=one)) == [one]
 
 
 def test_denied_document_is_excluded_but_its_dossier_is_not(backend: SearchBackend) -> None:
