@@ -36,6 +36,7 @@ __all__ = [
     "COLUMNS",
     "PREFIX",
     "Row",
+    "TEXT_COLUMNS",
     "dossier_lexeme",
     "in_sequence",
     "lexeme",
@@ -49,8 +50,9 @@ MAX_POSITION = 16383
 MAX_POSITIONS = 256
 BATCH = 256  # units per task of a parallel rebuild
 
-# Columns written for every unit, in COPY order.
+# Columns written for every unit, in COPY order (`seq` is given by the writer).
 COLUMNS = (
+    "seq",
     "unit_id",
     "document_id",
     "version_id",
@@ -62,13 +64,10 @@ COLUMNS = (
     "supplier",
     "dossier_status",
     "kind",
-    "title",
     "document_date",
     "clause_number",
-    "heading",
     "page",
     "position",
-    "body",
     "text_start",
     "body_length",
     "meta_length",
@@ -79,6 +78,8 @@ COLUMNS = (
     "exact",
     "terms",
 )
+# The unit's texts, kept apart (see _tables): a search reads them for its page only.
+TEXT_COLUMNS = ("seq", "document_id", "title", "heading", "body")
 
 
 def lexeme(field: str, term: str) -> str:
@@ -106,13 +107,15 @@ def scored_length(length: int) -> int:
     return byte_to_length(length_to_byte(length))
 
 
-# A unit's row (COLUMNS order), its distinct lexemes and its exact field lengths.
-Row = tuple[tuple[Any, ...], set[str], tuple[int, int, int]]
+# A unit's row (COLUMNS order without `seq`), its text row (TEXT_COLUMNS order without `seq`),
+# its distinct lexemes and its exact field lengths.
+Row = tuple[tuple[Any, ...], tuple[Any, ...], set[str], tuple[int, int, int, int]]
 
 
 def unit_row(unit: Unit) -> Row:
-    """The row of a unit (COLUMNS order), its distinct lexemes (for document frequencies) and
-    its exact field lengths (body, meta, identifiers, heading: for the average lengths)."""
+    """The row of a unit and of its texts (COLUMNS and TEXT_COLUMNS order, both without `seq`),
+    its distinct lexemes (for document frequencies) and its exact field lengths (body, meta,
+    identifiers, heading: for the average lengths)."""
     body = body_text(unit)
     meta = meta_text(unit)
     found: dict[str, list[int]] = {}
@@ -146,13 +149,10 @@ def unit_row(unit: Unit) -> Row:
         unit.supplier,
         unit.dossier_status,
         unit.kind,
-        unit.title,
         unit.document_date,
         unit.clause_number,
-        unit.heading,
         unit.page,
         unit.position,
-        body,
         len(body) - len(unit.text),
         scored_length(lengths[0]),
         scored_length(lengths[1]),
@@ -163,7 +163,8 @@ def unit_row(unit: Unit) -> Row:
         exact,
         vector,
     )
-    return row, set(found), (lengths[0], lengths[1], len(idents), heading_length)
+    text = (unit.document_id, unit.title, unit.heading, body)
+    return row, text, set(found), (lengths[0], lengths[1], len(idents), heading_length)
 
 
 def clause_number_term(number: str) -> str:

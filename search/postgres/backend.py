@@ -35,7 +35,7 @@ from search.expansion import expand
 from search.highlight import snippet
 from search.planning import TOO_SLOW, empty_result, parse_request
 from search.postgres._plan import Lexicon, Plan, make_plan, wanted
-from search.postgres._rows import COLUMNS, in_sequence, meta_text, rows
+from search.postgres._rows import COLUMNS, TEXT_COLUMNS, in_sequence, meta_text, rows
 from search.postgres._sql import (
     Statement,
     browse_statement,
@@ -74,9 +74,10 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 # files; at 10,000 documents this took a third off the slowest searches (scripts/bench_search.py).
 SEARCH_WORK_MEM = "32MB"
 _MISSING = (errors.UndefinedTable, errors.InvalidSchemaName, errors.UndefinedColumn)
-EXACT = COLUMNS.index("exact")
+EXACT = COLUMNS[1:].index("exact")  # in a row of _rows.unit_row (no seq)
+COPY_BATCH = 1000  # units per pair of COPYs (a unit's row and its texts go to two tables)
 _HIT_COLUMNS = (
-    "seq, unit_id, document_id, version_id, version_number, dossier_id, dossier_reference, "
+    "u.seq, unit_id, u.document_id, version_id, version_number, dossier_id, dossier_reference, "
     "title, kind, supplier, document_date, clause_number, heading, page, body, text_start, "
     "clause_types"
 )
@@ -183,6 +184,8 @@ class PostgresBackend:
                 raise IndexUnavailable(f"search index layout {version}, expected {LAYOUT_VERSION}")
             cur.execute(f"SELECT seq, terms FROM {self.schema}.unit LIMIT 1")
             cur.fetchall()
+            cur.execute(f"SELECT seq, body FROM {self.schema}.unit_text LIMIT 1")
+            cur.fetchall()
             cur.execute(f"SELECT lexeme, df FROM {self.schema}.term LIMIT 1")
             cur.fetchall()
 
@@ -238,8 +241,11 @@ class PostgresBackend:
             )
             stats = [-int(value) for value in cur.fetchone() or (0, 0, 0, 0, 0, 0)]
             cur.execute(f"DELETE FROM {s}.unit WHERE document_id = ANY(%s)", (ids,))
+            cur.execute(f"DELETE FROM {s}.unit_text WHERE document_id = ANY(%s)", (ids,))
+            cur.execute(f"SELECT coalesce(max(seq), 0) + 1 FROM {s}.unit")
+            first = int(cur.fetchone()[0])  # type: ignore[index]
             added = (unit for units in final.values() for unit in units or [])
-            _copy_units(cur, f"{s}.unit", added, delta, stats)
+            _copy_units(cur, f"{s}.", first, added, delta, stats)
             changed = sorted(name for name, count in delta.items() if count)
             cur.execute(
                 f"INSERT INTO {s}.term (lexeme, df) "
@@ -298,7 +304,9 @@ class PostgresBackend:
         stats = [0, 0, 0, 0, 0, 0]
         documents = _Documents(progress)
         with conn.transaction(), conn.cursor() as cur:
-            _copy_units(cur, f"{s}.unit_new", documents.count(units), frequencies, stats, processes)
+            _copy_units(
+                cur, f"{s}.", 1, documents.count(units), frequencies, stats, processes, "_new"
+            )
             with cur.copy(f"COPY {s}.term_new (lexeme, df) FROM STDIN") as copy:
                 for name, count in frequencies.items():
                     copy.write_row((name, count))
@@ -398,8 +406,9 @@ class PostgresBackend:
         st = Statement("")
         where = " AND ".join(filters(request, st))
         cur.execute(
-            "SELECT seq, body, title, supplier, dossier_reference "
-            f"FROM {self.schema}.unit WHERE NOT exact AND {where}",
+            "SELECT u.seq, body, title, supplier, dossier_reference FROM (SELECT seq, supplier, "
+            f"dossier_reference FROM {self.schema}.unit WHERE NOT exact AND {where}) u "
+            f"JOIN {self.schema}.unit_text t ON t.seq = u.seq",
             st.params,
         )
         for seq, body, *meta in cur:
@@ -430,8 +439,12 @@ class PostgresBackend:
         """Hit objects for the page's units, with snippets when asked for."""
         if not seqs:
             return []
-        cur.execute(f"SELECT {_HIT_COLUMNS} FROM {self.schema}.unit WHERE seq = ANY(%s)", (seqs,))
-        names = [column.strip() for column in _HIT_COLUMNS.split(",")]
+        cur.execute(
+            f"SELECT {_HIT_COLUMNS} FROM {self.schema}.unit u "
+            f"JOIN {self.schema}.unit_text t ON t.seq = u.seq WHERE u.seq = ANY(%s)",
+            (seqs,),
+        )
+        names = [column.strip().removeprefix("u.") for column in _HIT_COLUMNS.split(",")]
         units = {row[0]: SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur}
         hits = []
         for seq, score in zip(seqs, scores, strict=True):
@@ -506,24 +519,44 @@ class _Documents:
 
 def _copy_units(
     cur: psycopg.Cursor[Any],
-    table: str,
+    prefix: str,
+    first: int,
     units: Iterable[Unit],
     frequencies: Counter[str],
     stats: list[int],
     processes: int = 1,
+    suffix: str = "",
 ) -> None:
-    """COPY units into a table, adding their lexemes to `frequencies` and their count, field
-    lengths and inexact count to `stats` (analysed in `processes` processes)."""
-    with cur.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-        for row, names, lengths in rows(units, processes):
-            copy.write_row(row)
-            frequencies.update(names)
-            stats[0] += 1
-            stats[1] += lengths[0]
-            stats[2] += lengths[1]
-            stats[3] += lengths[2]
-            stats[4] += not row[EXACT]
-            stats[5] += lengths[3]
+    """COPY units into the tables `{prefix}unit{suffix}` and `{prefix}unit_text{suffix}`,
+    numbered from `first`, adding their lexemes to `frequencies` and their count, field lengths
+    and inexact count to `stats` (analysed in `processes` processes)."""
+    seq = first
+    batch: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+
+    def write() -> None:
+        with cur.copy(f"COPY {prefix}unit{suffix} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for number, (row, _) in enumerate(batch, seq):
+                copy.write_row((number, *row))
+        columns = ", ".join(TEXT_COLUMNS)
+        with cur.copy(f"COPY {prefix}unit_text{suffix} ({columns}) FROM STDIN") as copy:
+            for number, (_, text) in enumerate(batch, seq):
+                copy.write_row((number, *text))
+
+    for row, text, names, lengths in rows(units, processes):
+        batch.append((row, text))
+        frequencies.update(names)
+        stats[0] += 1
+        stats[1] += lengths[0]
+        stats[2] += lengths[1]
+        stats[3] += lengths[2]
+        stats[4] += not row[EXACT]
+        stats[5] += lengths[3]
+        if len(batch) == COPY_BATCH:
+            write()
+            seq += len(batch)
+            batch.clear()
+    if batch:
+        write()
 
 
 def _ordered(name: str, values: list[list[str]] | None) -> list[tuple[str, int]]:

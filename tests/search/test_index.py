@@ -195,6 +195,9 @@ def test_phrase_found_far_into_a_long_unit(backend: SearchBackend) -> None:
     )
     assert documents(search(backend, '"limitation of liability"')) == [1]
     assert sorted(documents(search(backend, "limitation liability"))) == [1, 2]
+    # The phrase check of a long unit applies the reader's filters too.
+    denied = frozenset({1})
+    assert search(backend, '"limitation of liability"', denied_documents=denied).total == 0
 
 
 def test_phrase_checks_across_many_blocks_of_postings(backend: SearchBackend) -> None:
