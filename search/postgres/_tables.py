@@ -3,9 +3,9 @@
 ``unit`` holds one row per unit (see _rows) with what a search reads of every candidate,
 ``unit_text`` its title, heading and text, which a search reads for its page only (kept apart,
 the candidates' rows are a third narrower: at 10,000 documents 990 instead of 1,530 MB to read
-from, and the slow searches about a fifth faster), ``term`` the document frequency of every lexeme
-(BM25's idf and wildcard expansion), ``stat`` one row: the layout version, the unit count and
-the total field lengths (BM25's average lengths), and how many units are not ``exact``.
+from, and the slow searches up to a fifth faster), ``term`` the document frequency of every
+lexeme (BM25's idf and wildcard expansion), ``stat`` one row: the layout version, the unit count
+and the total field lengths (BM25's average lengths), and how many units are not ``exact``.
 A rebuild fills ``*_new`` tables and renames them into place in one transaction.
 """
 

@@ -71,7 +71,8 @@ DEFAULT_SCHEMA = "dossier_search"
 DEFAULT_LOCK_TIMEOUT = 30.0
 # Memory for each sort and hash of one search (PostgreSQL's default is 4 MB): a broad query's
 # candidates (tens of thousands of units) then stay in memory instead of spilling to temporary
-# files; at 10,000 documents this took a third off the slowest searches (scripts/bench_search.py).
+# files; at 10,000 documents this took about a quarter off the slowest searches' statement
+# (scripts/bench_search.py and README).
 SEARCH_WORK_MEM = "32MB"
 _MISSING = (errors.UndefinedTable, errors.InvalidSchemaName, errors.UndefinedColumn)
 EXACT = COLUMNS[1:].index("exact")  # in a row of _rows.unit_row (no seq)
