@@ -37,7 +37,7 @@ from dossier.models import (
 )
 from dossier.services import blob_store
 from storage import FileSystemBlobStore
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, empty_tables
 
 VNG = "dutch/vng-softwarecatalogus-aanbesteding"
 VNG_REFERENCE = "vng-softwarecatalogus-aanbesteding"
@@ -419,11 +419,7 @@ def _backends() -> list[str]:
 def _empty_postgres(request: pytest.FixtureRequest) -> str:
     """The test PostgreSQL database, migrated (by conftest) and emptied of every row."""
     url = request.getfixturevalue("postgres_schema")
-    engine = sa.create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    engine.dispose()
+    empty_tables(url)
     return url
 
 
