@@ -21,6 +21,7 @@ from functools import lru_cache
 from itertools import chain, zip_longest
 from pathlib import Path
 
+from search import dutch
 from search.analysis import is_stop_word, stems, words
 from search.query import Item, ParsedQuery, parse_query
 from search.types import Expansion
@@ -45,6 +46,10 @@ WEIGHT = 0.5
 MAX_PER_CONCEPT = 12
 MAX_ITEMS = 24
 MAX_TERM_WORDS = 8
+# A Dutch compound's head found by its ending (see `Thesaurus.compound_head`): at least this
+# long, after a dictionary word of at least MIN_MODIFIER letters.
+MIN_HEAD = 5
+MIN_MODIFIER = 3
 LANGUAGES = ("nl", "en")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONCEPT_KEYS = frozenset({"id", "label", *LANGUAGES})
@@ -94,8 +99,32 @@ class Thesaurus:
                 for stem in term.key[0]:
                     first.setdefault(stem, []).append((concept, term))
         object.__setattr__(self, "_first", first)
+        heads = {
+            term.words[0]
+            for concept in self.concepts
+            for term in concept.terms
+            if term.language == "nl" and len(term.words) == 1 and len(term.words[0]) >= MIN_HEAD
+        }
+        object.__setattr__(self, "_heads", frozenset(heads))
         # Per stem set met so far, the terms that can start there, longest first.
         object.__setattr__(self, "_starts", {})
+
+    def compound_head(self, folded: str) -> str | None:
+        """The head (last part) of a Dutch compound: the decompounder's, or else a one-word
+        Dutch term of the thesaurus the word ends in after a dictionary word (prijs|indexatie,
+        with "indexatie" in no dictionary). A compound names a kind of its head, so a query
+        word no concept knows may still name its head's concept."""
+        parts = dutch.parts(folded)
+        if parts:
+            return parts[-1]
+        heads: frozenset[str] = self._heads  # type: ignore[attr-defined]
+        for start in range(MIN_MODIFIER, len(folded) - MIN_HEAD + 1):
+            if folded[start:] in heads:
+                modifier = folded[:start]
+                linked = modifier[:-1] if modifier.endswith("s") else ""
+                if dutch.known(modifier) or (len(linked) >= MIN_MODIFIER and dutch.known(linked)):
+                    return folded[start:]
+        return None
 
     def match(self, sequence: Sequence[frozenset[str] | None]) -> list[tuple[int, int, Concept]]:
         """Non-overlapping (start, end, concept) of the terms found in a sequence of content-word
@@ -286,9 +315,12 @@ def _eligible(item: Item) -> bool:
     return not (item.negated or item.prefix or item.phrase or item.concept is not None)
 
 
-def _sequence(items: Sequence[Item]) -> tuple[list[frozenset[str] | None], list[int], list[str]]:
+def _sequence(
+    items: Sequence[Item], thesaurus: Thesaurus
+) -> tuple[list[frozenset[str] | None], list[int], list[str]]:
     """Content-word stem sets of the query (None between runs of expandable items), with the
-    index of the item and the word at each place."""
+    index of the item and the word at each place. A word that is no term by itself also
+    carries its compound head's stems (`Thesaurus.compound_head`)."""
     sequence: list[frozenset[str] | None] = []
     owners: list[int] = []
     shown: list[str] = []
@@ -300,7 +332,9 @@ def _sequence(items: Sequence[Item]) -> tuple[list[frozenset[str] | None], list[
             continue
         for word in item.words:
             if not is_stop_word(word):
-                sequence.append(frozenset(stems(word)))
+                own = frozenset(stems(word))
+                head = None if thesaurus.match([own]) else thesaurus.compound_head(word)
+                sequence.append(own | frozenset(stems(head)) if head else own)
                 owners.append(index)
                 shown.append(word)
     return sequence, owners, shown
@@ -311,7 +345,7 @@ def concept_items(
 ) -> dict[str, tuple[int, ...]]:
     """For each concept the items name, the indexes of the items that name it."""
     thesaurus = thesaurus or default_thesaurus()
-    sequence, owners, _ = _sequence(items)
+    sequence, owners, _ = _sequence(items, thesaurus)
     found: dict[str, tuple[int, ...]] = {}
     for start, end, concept in thesaurus.match(sequence):
         indexes = dict.fromkeys((*found.get(concept.id, ()), *owners[start:end]))
@@ -325,7 +359,7 @@ def expand(
     """The query with the thesaurus terms of the concepts it names added as weighted optional
     items (at most MAX_PER_CONCEPT per concept, MAX_ITEMS in all), and what was added."""
     thesaurus = thesaurus or default_thesaurus()
-    sequence, owners, shown = _sequence(parsed.items)
+    sequence, owners, shown = _sequence(parsed.items, thesaurus)
     own = [key for item in parsed.positive if (key := _key(item.words))]
     matched: dict[str, tuple[Concept, list[str]]] = {}
     naming: dict[str, list[int]] = {}

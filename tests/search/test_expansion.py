@@ -88,6 +88,21 @@ def test_the_number_of_added_items_is_capped() -> None:
     assert len(found) < 8  # the later concepts found no room
 
 
+def test_a_dutch_compound_no_concept_knows_names_its_heads_concept() -> None:
+    """A compound names a kind of its last part: the head found by the decompounder
+    (contract|verlenging) or as a one-word term after a dictionary word (prijs|indexatie, whose
+    head is in no dictionary). A compound that is a term itself keeps its own concept."""
+    assert set(_added("contractverlenging")) == {"renewal"}
+    assert set(_added("productaansprakelijkheid")) == {"liability"}
+    assert set(_added("prijsindexatie")) == {"price_adjustment"}
+    assert set(_added("huurprijsindexering")) == {"price_adjustment"}
+    _, found = expand(parse_query("contractverlenging"))
+    assert found[0].matched == ("contractverlenging",)  # shown as the user wrote it
+    assert set(_added("verwerkersovereenkomst")) == {"data_protection"}  # not overeenkomst's
+    assert _added("xyzqindexatie") == {}  # no dictionary word before the head
+    assert _added("indexatiekosten") == {}  # the head is last
+
+
 def test_concept_items_names_the_items_a_concept_came_from() -> None:
     parsed = parse_query("acme termination for convenience liability")
     assert concept_items(parsed.items) == {"termination_for_convenience": (1, 2), "liability": (3,)}
