@@ -26,10 +26,12 @@ format: $(STAMP)
 
 # Tests run in parallel (pytest-xdist, one worker per core; TEST_WORKERS=0 runs them in one
 # process). Each worker has its own PostgreSQL database beside DOSSIER_TEST_DATABASE_URL's.
-# The 25 slowest tests are listed at the end, for whoever keeps CI inside its time.
+# A worker that runs out of tests takes some of the other's (worksteal: no idle core while one
+# worker still queues a slow harness). The 25 slowest tests are listed at the end, for whoever
+# keeps CI inside its time.
 TEST_WORKERS ?= auto
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 # The browser suite: a real server (dossier init + run) driven by Debian's Chromium
 # (/usr/bin/chromium; Playwright never downloads a browser). Screenshots go to build/screenshots;

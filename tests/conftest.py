@@ -232,18 +232,16 @@ def _join_background_indexing() -> None:
 def empty_tables(url: str) -> None:
     """Empty every table and restart every sequence. DELETE, not TRUNCATE: TRUNCATE gives each
     of the ~60 tables (with their indexes) new files, 160 ms a test here when idle and 800 ms
-    on a busy machine, where DELETE of the few rows a test wrote takes 15 to 40 ms. Foreign keys
-    are not checked meanwhile (`session_replication_role`; the tests connect as a superuser), as
-    every row goes. Tried again when PostgreSQL picks the DELETE as a deadlock's victim (CI saw
-    it once, behind a connection of an earlier test still writing): the other side then
-    finishes, and the sessions seen at that moment are reported as a warning so that the
-    straggler can be found."""
+    on a busy machine, where DELETE of the few rows a test wrote takes 15 to 40 ms; referring
+    tables go first, so no foreign key stands in the way. Tried again when PostgreSQL picks the
+    DELETE as a deadlock's victim (CI saw it once, behind a connection of an earlier test still
+    writing): the other side then finishes, and the sessions seen at that moment are reported
+    as a warning so that the straggler can be found."""
     engine = _emptying_engine(url)
     for attempt in range(1, EMPTY_ATTEMPTS + 1):
         try:
             with engine.begin() as conn:
                 conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
-                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 for name in deletion_order():
                     conn.exec_driver_sql(f'DELETE FROM "{name}"')
                 conn.exec_driver_sql(

@@ -56,13 +56,15 @@ def test_emptying_tries_again_when_it_loses_a_deadlock(url: str) -> None:
 
 
 def test_emptying_leaves_no_row_and_restarts_the_ids(url: str) -> None:
-    users, dossiers = Base.metadata.tables["user"], Base.metadata.tables["dossier"]
+    tables = Base.metadata.tables
+    users, dossiers, members = tables["user"], tables["dossier"], tables["membership"]
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as conn:
+        with engine.begin() as conn:  # rows that refer to each other
             for n in range(3):
                 conn.execute(users.insert().values(email=f"{n}@x.org", name="A", password_hash="x"))
             conn.execute(dossiers.insert().values(reference="2025-001", title="T"))
+            conn.execute(members.insert().values(dossier_id=1, user_id=3, role="reader"))
         empty_tables(url)
         with engine.begin() as conn:
             counts = {
