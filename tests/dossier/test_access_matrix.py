@@ -13,7 +13,7 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,7 @@ from typing import Any
 
 import pymupdf
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 
 from dossier import (
@@ -1235,21 +1236,37 @@ GETS = sorted(key for key in SPEC if key[1] == "GET")
 POSTS = sorted(key for key in SPEC if key[1] != "GET")  # PATCH too
 
 
-# The world of build_world, once per database and worker: the rows (a copy of the SQLite
-# file; PostgreSQL's tables copied into a schema of their own) and the instance's files (blobs).
-# Building it took about half of each of these 2,700 tests, more than the checks themselves.
-_SNAPSHOTS: dict[str, dict[str, Any]] = {}
+# The world of build_world, once per database and worker while this module's tests run: the
+# rows (a copy of the SQLite file; PostgreSQL's tables copied into a schema of their own) and
+# the instance's files (blobs). Building it took about half of each of these 2,700 tests, more
+# than the checks themselves.
 SNAPSHOT_SCHEMA = "matrix_world"
 
 
-def matrix_world(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def snapshots() -> Iterator[dict[str, dict[str, Any]]]:
+    """The snapshots taken, by database; the PostgreSQL one is dropped when the module's tests
+    are done, so that no other test (a backup's pg_dump) meets it."""
+    taken: dict[str, dict[str, Any]] = {}
+    yield taken
+    if "postgresql" in taken:
+        engine = sa.create_engine(taken["postgresql"]["url"])
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE")
+        engine.dispose()
+
+
+@pytest.fixture
+def world(
+    app: Flask, snapshots: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """build_world()'s world in this test's empty instance: built the first time, and every
     time (the first too) restored from the snapshot."""
     backend = db.engine.dialect.name
-    if backend not in _SNAPSHOTS:
+    if backend not in snapshots:
         folder = tmp_path_factory.mktemp(f"world-{backend}")
-        _SNAPSHOTS[backend] = _take(app, build_world(), folder)
-    return _restore(app, _SNAPSHOTS[backend])
+        snapshots[backend] = _take(app, build_world(), folder)
+    return _restore(app, snapshots[backend])
 
 
 def _take(app: Flask, world: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -1277,6 +1294,7 @@ def _take(app: Flask, world: dict[str, Any], folder: Path) -> dict[str, Any]:
     db.engine.dispose()  # SQLite: every change in the main file before it is copied
     shutil.copytree(app.config["INSTANCE_PATH"], folder / "instance", dirs_exist_ok=True)
     return {
+        "url": app.config["SQLALCHEMY_DATABASE_URI"],
         "folder": folder / "instance",
         "values": json.dumps(values),
         "people": people,
@@ -1305,10 +1323,7 @@ def _restore(app: Flask, snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("endpoint", "method"), GETS, ids=[e for e, _ in GETS])
-def test_get_matrix(
-    app: Flask, endpoint: str, method: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    world = matrix_world(app, tmp_path_factory)
+def test_get_matrix(app: Flask, world: dict[str, Any], endpoint: str, method: str) -> None:
     wrong = [line for role in ROLES for line in _check(app, world, endpoint, method, role)]
     assert wrong == []
 
@@ -1316,7 +1331,6 @@ def test_get_matrix(
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("endpoint", "method"), POSTS, ids=[e for e, _ in POSTS])
 def test_post_matrix(
-    app: Flask, endpoint: str, method: str, role: str, tmp_path_factory: pytest.TempPathFactory
+    app: Flask, world: dict[str, Any], endpoint: str, method: str, role: str
 ) -> None:
-    world = matrix_world(app, tmp_path_factory)
     assert _check(app, world, endpoint, method, role) == []
