@@ -375,7 +375,7 @@ def expand(
         if not terms:
             continue
         # The user's words that name the concept carry it too, so that for coordination a
-        # clause holding the concept in any of its wordings holds one item of the query
+        # clause holding the concept in another wording holds what those words hold
         # (`ParsedQuery.coordination`): "audit" and "books and records" count alike.
         for index in naming[concept.id]:
             if items[index].concept is None and not items[index].negated:

@@ -138,7 +138,7 @@ class Matcher:
         if any(_item_matches(i, fields, True, negated=True) for i in self.query.negative):
             return None
         keys = self.query.coordination()
-        return len({key for key, h in zip(keys, held, strict=True) if h and key is not None})
+        return len({key for item_keys, h in zip(keys, held, strict=True) if h for key in item_keys})
 
     def _marked(self, fields: _Fields) -> frozenset[str]:
         """Stems of the positive words (stop words only when alone) and of the body words that

@@ -15,7 +15,8 @@ Meaning (ranked OR with coordination; every backend implements it):
 - units holding every counted item come first, then by how many they hold, then by score
   (see the backends' ranking). An item's ``weight`` multiplies its score contribution; items
   with a weight below 1 are expansions (a thesaurus adds them, with a ``concept``): they add
-  score, and count for coordination only through a concept shared with an item of the user's.
+  score, and count for coordination only through a concept that items of the user's name,
+  as each of those items (``ParsedQuery.coordination``).
 - ``soort:aansprakelijkheid`` or ``type:liability`` (a clause type by its id or label, Dutch or
   English; several words joined by ``_`` or ``-``, or quoted: ``soort:"gevolgen van
   beëindiging"``) is not a word but a filter on the clause type (`ParsedQuery.type_names`,
@@ -69,8 +70,9 @@ class Item:
 
     `required`: the unit must hold it (``+word``, phrases); otherwise it is optional. `weight`
     multiplies its score contribution (below 1: an expansion, not one of the user's words).
-    `concept`: items with the same concept count as one for coordination (a user's word and its
-    expansions); None: the item counts on its own. `joined`: for a compound of letters joined
+    `concept`: the thesaurus concept a user's word names or an expansion stands for; an
+    expansion counts for coordination as the user's items that name its concept
+    (`ParsedQuery.coordination`). `joined`: for a compound of letters joined
     by hyphens, its words written as one word (``noncompete``), another way to hold it.
     """
 
@@ -120,24 +122,31 @@ class ParsedQuery:
         several = sum(not item.expansion for item in self.positive) > 1
         return [several and not item.expansion for item in self.positive]
 
-    def coordination(self) -> list[object]:
-        """Per positive item, the key it counts under for coordination, or None when it does
-        not count (an expansion whose concept no user item shares); see `counted`."""
-        user = {item.concept for item in self.positive if not item.expansion}
-        keys: list[object] = []
+    def coordination(self) -> list[tuple[object, ...]]:
+        """Per positive item, the keys it counts under for coordination (a unit's
+        coordination is how many distinct keys the items it holds count under); see `counted`.
+
+        Each of the user's items is a key of its own. An expansion counts under the keys of
+        the user's items that name its concept (so "books and records" holds what "audit"
+        does, and "payable within thirty days" what both words of "payment terms" do), and
+        under none when no user item names it. A clause that holds one word of the user's
+        phrase ("terms") therefore counts less than one that holds the concept."""
+        keys: list[tuple[object, ...]] = [
+            () if item.expansion else (("item", index),) for index, item in enumerate(self.positive)
+        ]
+        naming: dict[str, list[object]] = {}
+        for item, own in zip(self.positive, keys, strict=True):
+            if not item.expansion and item.concept is not None:
+                naming.setdefault(item.concept, []).extend(own)
         for index, item in enumerate(self.positive):
-            if item.concept is not None and item.concept in user:
-                keys.append(("concept", item.concept))
-            elif item.expansion:
-                keys.append(None)
-            else:
-                keys.append(("item", index))
+            if item.expansion and item.concept is not None:
+                keys[index] = tuple(naming.get(item.concept, ()))
         return keys
 
     @property
     def counted(self) -> int:
         """How many coordination keys a unit holding all of the user's items holds."""
-        return len({key for key in self.coordination() if key is not None})
+        return len({key for item_keys in self.coordination() for key in item_keys})
 
     @property
     def expensive(self) -> bool:

@@ -77,13 +77,13 @@ class Sequence:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """The alternatives of an item; `group` is its coordination group (-1: not counted) and
-    `sequence` the check a multi-word item must also pass."""
+    """The alternatives of an item; `groups` are the coordination groups it counts in (none:
+    it does not count) and `sequence` the check a multi-word item must also pass."""
 
     alternatives: tuple[Alternative, ...]
     required: bool = True
     weight: float = 1.0
-    group: int = -1
+    groups: tuple[int, ...] = ()
     sequence: Sequence | None = None
 
 
@@ -124,7 +124,7 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
     expansions: dict[tuple[str, str], list[str]] = {}
     positive = parsed.positive
     keys = parsed.coordination()
-    groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
+    groups = {key: number for number, key in enumerate(dict.fromkeys(k for ks in keys for k in ks))}
     fields = item_fields(parsed)
     items = []
     for item, key, its_fields in zip(positive, keys, fields, strict=True):
@@ -133,7 +133,7 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
                 _alternatives(item, lexicon, expansions, its_fields),
                 item.required,
                 item.weight,
-                groups[key] if key is not None else -1,
+                tuple(groups[k] for k in key),
                 _sequence(item, its_fields) if len(item.words) > 1 else None,
             )
         )

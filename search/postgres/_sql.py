@@ -289,10 +289,10 @@ def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[
     coordination = (
         " + ".join(
             "CASE WHEN "
-            + " OR ".join(h for h, item in zip(held, plan.items, strict=True) if item.group == g)
+            + " OR ".join(h for h, item in zip(held, plan.items, strict=True) if g in item.groups)
             + " THEN 1 ELSE 0 END"
             for g in range(plan.groups)
-            if any(item.group == g for item in plan.items)
+            if any(g in item.groups for item in plan.items)
         )
         or "0"
     )

@@ -95,7 +95,7 @@ class Found:
             total += row
         groups = np.zeros(len(ids), dtype=np.int64)
         for group in range(plan.groups):
-            rows = [i for i, item in enumerate(plan.items) if item.group == group]
+            rows = [i for i, item in enumerate(plan.items) if group in item.groups]
             if rows:
                 groups += held[rows].any(axis=0)
         return Scores(ids, total), groups

@@ -9,8 +9,8 @@ in nearly every unit before any permission filter applied. For a required item (
 decides whether the item counts as held. Scores are Whoosh's BM25F, computed from the same
 statistics Whoosh uses (collection idf and average field length), times the item's weight.
 
-Each item carries its coordination group: the index of the distinct key it counts under
-(`ParsedQuery.coordination`), or -1 when it does not count (an expansion of its own).
+Each item carries its coordination groups: the indexes of the distinct keys it counts under
+(`ParsedQuery.coordination`), none when it does not count (an expansion of its own).
 """
 
 from __future__ import annotations
@@ -55,15 +55,15 @@ class Alternative:
 class PlanItem:
     """The alternatives of one item; it matches a unit when any alternative does.
 
-    `required`: a unit must hold it; `weight` multiplies its score; `group`: its coordination
-    group (-1: not counted); `check`: index in Plan.optional_checks of the adjacency check
-    that decides whether an optional multi-word item is held, or -1.
+    `required`: a unit must hold it; `weight` multiplies its score; `groups`: the coordination
+    groups it counts in (none: not counted); `check`: index in Plan.optional_checks of the
+    adjacency check that decides whether an optional multi-word item is held, or -1.
     """
 
     alternatives: tuple[Alternative, ...]
     required: bool = True
     weight: float = 1.0
-    group: int = -1
+    groups: tuple[int, ...] = ()
     check: int = -1
 
 
@@ -116,7 +116,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     expansions: Expansions = {}
     positive = parsed.positive
     keys = parsed.coordination()
-    groups = {key: number for number, key in enumerate(dict.fromkeys(k for k in keys if k))}
+    groups = {key: number for number, key in enumerate(dict.fromkeys(k for ks in keys for k in ks))}
     fields = item_fields(parsed)
     optional_checks: list[Adjacency] = []
     checks: list[Adjacency] = []
@@ -135,7 +135,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
                 planned.alternatives,
                 item.required,
                 item.weight,
-                groups[key] if key is not None else -1,
+                tuple(groups[k] for k in key),
                 check,
             )
         )

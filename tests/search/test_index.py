@@ -553,6 +553,25 @@ def test_plain_words_are_optional_and_units_holding_all_come_first(
     assert found.total == len(ranked)
 
 
+@pytest.mark.needs("ranks")  # and the thesaurus, which the scanning backend does not apply
+def test_a_concept_in_other_words_outranks_one_word_of_the_users_phrase(
+    backend: SearchBackend,
+) -> None:
+    # "payment terms" names the concept payment_terms with both words; "payable" (one of its
+    # other wordings) holds what both words do, while a clause that only mentions a "term"
+    # holds one word of the two, however often.
+    backend.apply(
+        [
+            (1, [unit(1, 0, "The term of this term sheet: term after term, each term renewed.")]),
+            (2, [unit(2, 0, "The invoice amount is payable to the supplier in euros.")]),
+            (3, [unit(3, 0, "The payment terms of the supplier apply to every invoice.")]),
+        ]
+    )
+    found = search(backend, "payment terms", expand=True, mode="clauses", per_page=10)
+    assert sorted(documents(found)) == [1, 2, 3]
+    assert documents(found)[2] == 1
+
+
 RANKED_QUERIES = [
     "termination for convenience",
     '"limitation of liability"',

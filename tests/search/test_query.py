@@ -61,15 +61,20 @@ def test_coordination_counts_user_items_and_concepts_they_share() -> None:
     other = Item(("inspection",), weight=0.5, concept="inspection")  # a concept of its own
     loose = Item(("records",), weight=0.5)
     parsed = ParsedQuery((audit, user[1], books, other, loose))
-    assert parsed.coordination() == [
-        ("concept", "audit"),
-        ("item", 1),
-        ("concept", "audit"),
-        None,
-        None,
-    ]
+    assert parsed.coordination() == [(("item", 0),), (("item", 1),), (("item", 0),), (), ()]
     assert parsed.counted == 2
     assert books.expansion and not audit.expansion
+
+
+def test_an_expansion_holds_every_word_of_the_users_naming_one_of_them_only_its_own() -> None:
+    # "payment terms" names one concept with both words: "payable" holds what both words do
+    # (tests/search/test_index.py shows the ranking that follows in every backend).
+    user = parse_query("payment terms").items
+    payment, terms = (replace(item, concept="payment_terms") for item in user)
+    payable = Item(("payable",), weight=0.5, concept="payment_terms")
+    parsed = ParsedQuery((payment, terms, payable))
+    assert parsed.coordination() == [(("item", 0),), (("item", 1),), (("item", 0), ("item", 1))]
+    assert parsed.counted == 2
 
 
 def test_or_and_not_as_operators_are_explained() -> None:

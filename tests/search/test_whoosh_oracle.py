@@ -575,8 +575,8 @@ class Stock:
         allowed &= set(self.searcher.docs_for_query(Or([t for _, t in parts])))
         keys = parsed.coordination()
         groups: dict[object, set[int]] = defaultdict(set)
-        for (whole, _), key in zip(parts, keys, strict=True):
-            if key is not None:
+        for (whole, _), item_keys in zip(parts, keys, strict=True):
+            for key in item_keys:
                 groups[key] |= set(self.searcher.docs_for_query(whole))
         counted = list(groups.values())
         masked: set[int] = set()
