@@ -127,13 +127,13 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for ks in keys for k in ks))}
     fields = item_fields(parsed)
     items = []
-    for item, key, its_fields in zip(positive, keys, fields, strict=True):
+    for item, item_keys, its_fields in zip(positive, keys, fields, strict=True):
         items.append(
             PlanItem(
                 _alternatives(item, lexicon, expansions, its_fields),
                 item.required,
                 item.weight,
-                tuple(groups[k] for k in key),
+                tuple(groups[k] for k in item_keys),
                 _sequence(item, its_fields) if len(item.words) > 1 else None,
             )
         )

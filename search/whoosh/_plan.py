@@ -121,7 +121,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     optional_checks: list[Adjacency] = []
     checks: list[Adjacency] = []
     items = []
-    for item, key, its_fields in zip(positive, keys, fields, strict=True):
+    for item, item_keys, its_fields in zip(positive, keys, fields, strict=True):
         planned = _item(item, reader, expansions, its_fields)
         check = -1
         if len(item.words) > 1:
@@ -135,7 +135,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
                 planned.alternatives,
                 item.required,
                 item.weight,
-                tuple(groups[k] for k in key),
+                tuple(groups[k] for k in item_keys),
                 check,
             )
         )
