@@ -5,6 +5,7 @@ test_query.py; the per-user rate limit on wildcard searches: tests/dossier/web/t
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from search.query import QueryRefused
 from search.types import SearchRequest
 from search.whoosh import WhooshBackend as SearchIndex
+from search.whoosh import _tables
 from search.whoosh._plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
 from tests.search.test_index import documents, unit
 
@@ -75,3 +77,27 @@ def test_matching_stops_at_the_time_limit(index: SearchIndex) -> None:
         _search(index, "kapbbok", time_limit=0.0)
     assert refused.value.code == "too_slow"
     assert documents(_search(index, "kapbbok", time_limit=None)) == [1]
+
+
+def test_loading_a_segments_tables_does_not_count_against_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first search of a fresh searcher loads each segment's column arrays (seconds for a
+    # large index, once); a search that then matches quickly must not be refused for it.
+    real = _tables.load_table
+
+    def slow(reader: object) -> object:
+        time.sleep(1.0)
+        return real(reader)  # type: ignore[arg-type]
+
+    writer = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+    writer.create()
+    _fill(writer, {"kap": 3})
+    writer.close()
+    monkeypatch.setattr(_tables, "load_table", slow)
+    fresh = SearchIndex(tmp_path / "index", lock_timeout=2.0)
+    assert documents(_search(fresh, "kapbbok", time_limit=0.5)) == [1]
+    # The limit still holds for the matching itself.
+    with pytest.raises(QueryRefused):
+        _search(fresh, "kapbbok", time_limit=0.0)
+    fresh.close()
