@@ -43,9 +43,9 @@ from whoosh.formats import Format
 from whoosh.matching import Matcher, ReadTooFar
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermInfo, TermNotFound
-from whoosh.system import _INT_SIZE
+from whoosh.system import _INT_SIZE, pack_uint
 
-from search.whoosh._format import unpack_positions
+from search.whoosh._format import PackedPositions, unpack_positions
 from search.whoosh._mmap import MappedStorage
 
 __all__ = ["UnitCodec", "UnitSegment", "holds", "postings", "positions"]
@@ -53,18 +53,29 @@ __all__ = ["UnitCodec", "UnitSegment", "holds", "postings", "positions"]
 # A block of postings: its length (negative for a term's last block, as in W3; the length
 # counts what follows it), the number of postings, the last docnum, the highest weight and
 # flags; then the docnums as uint32, the weights as float32 unless all are 1, and, when the
-# format has values, each value's end offset as uint32 followed by the values, compressed.
-# Whoosh pickles and compresses the three together, so reading the docnums of a block (all a
-# match needs) unpickled the positions too; here docnums and weights are read as arrays.
+# format has values, each value's end offset as uint32 followed by the values. Whoosh pickles
+# and compresses the three together, so reading the docnums of a block (all a match needs)
+# unpickled the positions too; here docnums and weights are read as arrays.
+#
+# Values of the packed-positions format whose positions are all 16-bit (every unit shorter than
+# 65,536 words) are stored bare (flag _BARE): each posting's positions as uint16, without the
+# value's count and typecode (the count is the length), uncompressed. Any other values are
+# stored whole and compressed with zlib, as every block was before _BARE existed. Phrase and
+# proximity checks read the positions of thousands of blocks per search; inflating them was
+# over a quarter of a search's time at 100,000 documents, and most postings hold one or two
+# positions, so the bare form (2 bytes a position) is barely larger than the compressed one
+# (a 5-byte header and 2 bytes a position, compressed).
 _BLOCK = struct.Struct("<iHIfB")
-_WEIGHTS, _VALUES = 1, 2
+_WEIGHTS, _VALUES, _BARE = 1, 2, 4
 _VALUE_COMPRESSION = 1
 _BIG_ENDIAN = sys.byteorder == "big"
 _ONES = [1.0] * 128
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float64)
-# The typecode byte after the count in a packed posting value (see index_format).
+# The typecode byte after the count in a packed posting value (see index_format), and the
+# size of that header.
 _UINT16 = ord("H")
+_PACKED_HEADER = _INT_SIZE + 1
 
 
 class UnitCodec(W3Codec):
@@ -176,8 +187,13 @@ class _PostingsWriter(W3PostingsWriter):
         if self._values:
             flags |= _VALUES
             values = self._values
+            bare = _bare(values) if isinstance(self._format, PackedPositions) else None
+            if bare is not None:
+                flags |= _BARE
+                values = bare
             parts.append(_little(array("I", accumulate(map(len, values)))))
-            parts.append(zlib.compress(b"".join(values), _VALUE_COMPRESSION))
+            joined = b"".join(values)
+            parts.append(joined if bare is not None else zlib.compress(joined, _VALUE_COMPRESSION))
         data = b"".join(parts)
         length = _BLOCK.size - _INT_SIZE + len(data)
         header = _BLOCK.pack(-length if last else length, len(ids), ids[-1], self._maxweight, flags)
@@ -197,6 +213,14 @@ class _PostingsWriter(W3PostingsWriter):
             self._maxweight = weight
         if vbytes:
             self._values.append(vbytes)
+
+
+def _bare(values: list[bytes]) -> list[bytes] | None:
+    """The uint16 positions of packed values without their headers; None unless every value
+    holds uint16 positions."""
+    if any(value[_INT_SIZE] != _UINT16 for value in values):
+        return None
+    return [value[_PACKED_HEADER:] for value in values]
 
 
 class _Blocks:
@@ -257,16 +281,40 @@ class _SkippingMatcher(W3LeafMatcher):
         )
 
     def positions_of(self, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(docnum, position) of every occurrence of the term in the given sorted units; a
-        format without positions gives position 0 once per unit.
+        """(docnum, position) of every occurrence of the term in the given sorted units, in
+        order; a format without positions gives position 0 once per unit.
 
         Only the blocks that may hold a wanted unit are read; their docnums, value ends and
-        decompressed values are joined and decoded together.
+        values are joined and decoded together, bare blocks apart from compressed ones.
         """
         blocks = self._blocks()
         which = np.searchsorted(blocks.lasts, docnums, side="left")
         chosen = np.unique(which[which < len(blocks.lasts)]).tolist()
-        with_positions = self.supports("positions")
+        if not self.supports("positions"):
+            ids = self._ids_of(chosen)
+            ids = ids[_wanted(docnums, ids)]
+            return ids, np.zeros(len(ids), dtype=np.int64)
+        # A block without values has no positions to offer (our formats always write some).
+        flags = blocks.flags
+        bare = [block for block in chosen if flags[block] & _BARE]
+        packed = [block for block in chosen if flags[block] & _VALUES and not flags[block] & _BARE]
+        if not packed:
+            return self._bare_positions(docnums, bare)
+        found = [self._bare_positions(docnums, bare), self._packed_positions(docnums, packed)]
+        ids = np.concatenate([part[0] for part in found])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], np.concatenate([part[1] for part in found])[order]
+
+    def _ids_of(self, chosen: list[int]) -> np.ndarray:
+        """The docnums of some blocks."""
+        blocks = self._blocks()
+        get, offsets, counts = self._postfile.get, blocks.offsets, blocks.counts
+        parts = [get(offsets[block] + _BLOCK.size, 4 * counts[block]) for block in chosen]
+        return np.frombuffer(b"".join(parts), dtype="<u4").astype(np.int64)
+
+    def _value_parts(self, chosen: list[int]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+        """Docnums, value ends (restarting at each block) and value bytes of some blocks."""
+        blocks = self._blocks()
         get, offsets, counts, flags = (
             self._postfile.get,
             blocks.offsets,
@@ -274,29 +322,54 @@ class _SkippingMatcher(W3LeafMatcher):
             blocks.flags,
         )
         id_parts, end_parts, value_parts = [], [], []
-        if with_positions:
-            # A block without values has no positions to offer (our formats always write some).
-            chosen = [block for block in chosen if flags[block] & _VALUES]
         for block in chosen:
             position, count = offsets[block] + _BLOCK.size, counts[block]
             id_parts.append(get(position, 4 * count))
-            if with_positions:
-                start = position + (8 if flags[block] & _WEIGHTS else 4) * count
-                end_parts.append(get(start, 4 * count))
-                start += 4 * count
-                value_parts.append(zlib.decompress(get(start, blocks.ends[block] - start)))
-        if not id_parts:
-            return _NO_IDS, _NO_IDS
+            start = position + (8 if flags[block] & _WEIGHTS else 4) * count
+            end_parts.append(get(start, 4 * count))
+            start += 4 * count
+            value_parts.append(get(start, blocks.ends[block] - start))
         ids = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
-        at = np.minimum(np.searchsorted(docnums, ids), len(docnums) - 1)
-        wanted = docnums[at] == ids
-        if not with_positions:
-            return ids[wanted], np.zeros(int(wanted.sum()), dtype=np.int64)
+        ends = np.frombuffer(b"".join(end_parts), dtype="<u4").astype(np.int64)
+        return ids, ends, value_parts
+
+    def _bare_positions(
+        self, docnums: np.ndarray, chosen: list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the wanted units from bare blocks (see _BLOCK)."""
+        if not chosen:
+            return _NO_IDS, _NO_IDS
+        ids, ends, value_parts = self._value_parts(chosen)
+        wanted = _wanted(docnums, ids)
+        # Ends count bytes from each block's start; in uint16 positions of the joined values,
+        # a block's ends shift by the positions of the blocks before it.
+        sizes = np.array([len(part) // 2 for part in value_parts], dtype=np.int64)
+        counts = self._blocks().counts
+        shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
+        ends = ends // 2 + shifts
+        begins = np.concatenate(([0], ends[:-1]))[wanted]
+        lengths = ends[wanted] - begins
+        if not len(lengths):
+            return _NO_IDS, _NO_IDS
+        positions = np.frombuffer(b"".join(value_parts), dtype="<u2")
+        gather = np.arange(int(lengths.sum())) + np.repeat(
+            begins - (np.cumsum(lengths) - lengths), lengths
+        )
+        return np.repeat(ids[wanted], lengths), positions[gather].astype(np.int64)
+
+    def _packed_positions(
+        self, docnums: np.ndarray, chosen: list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the wanted units from blocks of compressed packed values."""
+        ids, ends, value_parts = self._value_parts(chosen)
+        value_parts = [zlib.decompress(part) for part in value_parts]
+        wanted = _wanted(docnums, ids)
         # Value ends restart at each block; the values of the blocks are joined in order, so
         # shifting each block's ends by the bytes before it gives ends in the joined values.
         sizes = np.array([len(part) for part in value_parts], dtype=np.int64)
+        counts = self._blocks().counts
         shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
-        ends = np.frombuffer(b"".join(end_parts), dtype="<u4").astype(np.int64) + shifts
+        ends = ends + shifts
         begins = np.concatenate(([0], ends[:-1]))[wanted]
         data = np.frombuffer(b"".join(value_parts), dtype=np.uint8)
         return _decode(ids[wanted], data, begins, ends[wanted])
@@ -338,8 +411,11 @@ class _SkippingMatcher(W3LeafMatcher):
         start = self._dataoffset + (8 if self._flags & _WEIGHTS else 4) * count
         ends = _array("I", self._postfile.get(start, 4 * count))
         start += 4 * count
-        data = zlib.decompress(self._postfile.get(start, self._nextoffset - start))
-        self._values = _Values(data, ends)
+        data = self._postfile.get(start, self._nextoffset - start)
+        if self._flags & _BARE:
+            self._values = _BareValues(data, ends)
+        else:
+            self._values = _Values(zlib.decompress(data), ends)
 
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
@@ -531,6 +607,24 @@ class _Values:
     def __getitem__(self, i: int) -> bytes:
         ends = self._ends
         return self._data[ends[i - 1] if i else 0 : ends[i]]
+
+
+class _BareValues(_Values):
+    """The values of a bare block (see _BLOCK) as packed values, header restored."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> bytes:
+        positions = super().__getitem__(i)
+        return pack_uint(len(positions) // 2) + b"H" + positions
+
+
+def _wanted(docnums: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Which of the ids are among the sorted docnums."""
+    if not len(ids):
+        return np.zeros(0, dtype=bool)
+    at = np.minimum(np.searchsorted(docnums, ids), len(docnums) - 1)
+    return docnums[at] == ids
 
 
 def _little(numbers: array[Any]) -> bytes:
