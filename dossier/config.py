@@ -136,7 +136,8 @@ class Defaults:
     SEARCH_WILDCARD_LIMITS = "20 per minute;200 per hour"
     # API requests (/api/v1) per user, all their tokens together, counted in the same storage.
     API_RATE_LIMITS = "300 per minute;5000 per hour"
-    SEARCH_TIME_LIMIT = 5.0  # seconds of matching before a search is refused as too slow
+    # Seconds of matching (CPU time in the embedded index) before a search is refused.
+    SEARCH_TIME_LIMIT = 5.0
 
     # Management information (dossier/deadlines.py, dossier/reports.py).
     # European thresholds (EUR excl. VAT) for sub-central contracting authorities, per category,

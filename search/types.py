@@ -87,7 +87,8 @@ class SearchRequest:
     # Also search the thesaurus's near-synonyms of the query's words (search.expansion).
     expand: bool = True
     # Seconds of matching after which the search is refused (QueryRefused "too_slow"), a net
-    # under the limits on wildcards and expansions; None: no limit.
+    # under the limits on wildcards and expansions; None: no limit. The embedded index counts
+    # the searching thread's CPU time, PostgreSQL the statement's wall-clock time.
     time_limit: float | None = 5.0
 
 

@@ -14,7 +14,7 @@ import pytest
 from search.query import QueryRefused
 from search.types import SearchRequest
 from search.whoosh import WhooshBackend as SearchIndex
-from search.whoosh import _tables
+from search.whoosh import _eval, _tables
 from search.whoosh._plan import MAX_EXPANSION, MAX_QUERY_EXPANSION
 from tests.search.test_index import documents, unit
 
@@ -71,6 +71,37 @@ def test_the_wildcards_of_one_query_share_one_expansion_budget(index: SearchInde
     assert refused.value.code == "too_broad"
 
 
+def _busy(seconds: float) -> None:
+    """Work this thread's CPU for `seconds` of its CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_the_time_limit_counts_work_not_waiting(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waiting (for disk pages of a cold index, for a busy machine) is not the query's work.
+    _fill(index, {"kap": 3})
+    real = _eval.postings
+
+    def waiting(*args: object) -> object:
+        time.sleep(1.0)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_eval, "postings", waiting)
+    assert documents(_search(index, "kapbbok", time_limit=0.5)) == [1]
+
+    def working(*args: object) -> object:
+        _busy(1.0)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_eval, "postings", working)
+    with pytest.raises(QueryRefused) as refused:
+        _search(index, "kapbbok", time_limit=0.5)
+    assert refused.value.code == "too_slow"
+
+
 def test_matching_stops_at_the_time_limit(index: SearchIndex) -> None:
     _fill(index, {"kap": 3})
     with pytest.raises(QueryRefused) as refused:
@@ -87,7 +118,7 @@ def test_loading_a_segments_tables_does_not_count_against_the_time_limit(
     real = _tables.load_table
 
     def slow(reader: object) -> object:
-        time.sleep(1.0)
+        _busy(1.0)
         return real(reader)  # type: ignore[arg-type]
 
     writer = SearchIndex(tmp_path / "index", lock_timeout=2.0)
