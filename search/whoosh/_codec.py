@@ -5,6 +5,8 @@ a block of postings):
 
 - a block of postings keeps docnums, weights and values apart, as arrays rather than one
   compressed pickle, so matching reads docnums without unpickling positions (see _BLOCK);
+- positions that fit in 16 bits are stored bare, uncompressed and without a per-posting
+  header, so phrase checks read them without inflating a block (see _BLOCK);
 - no per-posting field-length statistics while flushing (see UnitCodec), and a leaner flush
   loop (see _FieldWriter);
 - segment files are read through memory-mapped views instead of copies (see index_mmap);
