@@ -314,8 +314,11 @@ class _SkippingMatcher(W3LeafMatcher):
         parts = [get(offsets[block] + _BLOCK.size, 4 * counts[block]) for block in chosen]
         return np.frombuffer(b"".join(parts), dtype="<u4").astype(np.int64)
 
-    def _value_parts(self, chosen: list[int]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
-        """Docnums, value ends (restarting at each block) and value bytes of some blocks."""
+    def _values_of(
+        self, docnums: np.ndarray, chosen: list[int], inflate: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bytes]:
+        """The wanted units' docnums among some blocks' postings, and for those postings the
+        begin and end of each value in the blocks' values joined (inflated first if asked)."""
         blocks = self._blocks()
         get, offsets, counts, flags = (
             self._postfile.get,
@@ -330,10 +333,17 @@ class _SkippingMatcher(W3LeafMatcher):
             start = position + (8 if flags[block] & _WEIGHTS else 4) * count
             end_parts.append(get(start, 4 * count))
             start += 4 * count
-            value_parts.append(get(start, blocks.ends[block] - start))
+            value = get(start, blocks.ends[block] - start)
+            value_parts.append(zlib.decompress(value) if inflate else value)
         ids = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
-        ends = np.frombuffer(b"".join(end_parts), dtype="<u4").astype(np.int64)
-        return ids, ends, value_parts
+        wanted = _wanted(docnums, ids)
+        # Value ends restart at each block; the values of the blocks are joined in order, so
+        # shifting each block's ends by the bytes before it gives ends in the joined values.
+        sizes = np.array([len(part) for part in value_parts], dtype=np.int64)
+        shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
+        ends = np.frombuffer(b"".join(end_parts), dtype="<u4").astype(np.int64) + shifts
+        begins = np.concatenate(([0], ends[:-1]))
+        return ids[wanted], begins[wanted], ends[wanted], b"".join(value_parts)
 
     def _bare_positions(
         self, docnums: np.ndarray, chosen: list[int]
@@ -341,40 +351,24 @@ class _SkippingMatcher(W3LeafMatcher):
         """Positions in the wanted units from bare blocks (see _BLOCK)."""
         if not chosen:
             return _NO_IDS, _NO_IDS
-        ids, ends, value_parts = self._value_parts(chosen)
-        wanted = _wanted(docnums, ids)
-        # Ends count bytes from each block's start; in uint16 positions of the joined values,
-        # a block's ends shift by the positions of the blocks before it.
-        sizes = np.array([len(part) // 2 for part in value_parts], dtype=np.int64)
-        counts = self._blocks().counts
-        shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
-        ends = ends // 2 + shifts
-        begins = np.concatenate(([0], ends[:-1]))[wanted]
-        lengths = ends[wanted] - begins
+        ids, begins, ends, data = self._values_of(docnums, chosen, inflate=False)
+        # Bare values are uint16 positions: byte offsets halve into position offsets.
+        begins //= 2
+        lengths = ends // 2 - begins
         if not len(lengths):
             return _NO_IDS, _NO_IDS
-        positions = np.frombuffer(b"".join(value_parts), dtype="<u2")
+        positions = np.frombuffer(data, dtype="<u2")
         gather = np.arange(int(lengths.sum())) + np.repeat(
             begins - (np.cumsum(lengths) - lengths), lengths
         )
-        return np.repeat(ids[wanted], lengths), positions[gather].astype(np.int64)
+        return np.repeat(ids, lengths), positions[gather].astype(np.int64)
 
     def _packed_positions(
         self, docnums: np.ndarray, chosen: list[int]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Positions in the wanted units from blocks of compressed packed values."""
-        ids, ends, value_parts = self._value_parts(chosen)
-        value_parts = [zlib.decompress(part) for part in value_parts]
-        wanted = _wanted(docnums, ids)
-        # Value ends restart at each block; the values of the blocks are joined in order, so
-        # shifting each block's ends by the bytes before it gives ends in the joined values.
-        sizes = np.array([len(part) for part in value_parts], dtype=np.int64)
-        counts = self._blocks().counts
-        shifts = np.repeat(np.cumsum(sizes) - sizes, [counts[block] for block in chosen])
-        ends = ends + shifts
-        begins = np.concatenate(([0], ends[:-1]))[wanted]
-        data = np.frombuffer(b"".join(value_parts), dtype=np.uint8)
-        return _decode(ids[wanted], data, begins, ends[wanted])
+        ids, begins, ends, data = self._values_of(docnums, chosen, inflate=True)
+        return _decode(ids, np.frombuffer(data, dtype=np.uint8), begins, ends)
 
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
