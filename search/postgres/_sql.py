@@ -301,17 +301,20 @@ def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[
     return score, coordination, ok
 
 
-# The column (or expression) of each facet of search.types.FACETS.
+# Per facet of search.types.FACETS, the counts of its values over the hits (GROUP BY v). A
+# year is counted per date first and summed per year after (a hash of the date a hit instead of
+# a date_part and a text conversion each). A unit counts once for each of its clause types
+# (clauses mode only); units without one are skipped before the unnest.
 _FACETS = {
-    "kind": "kind",
-    "dossier": "dossier_reference",
-    "supplier": "supplier",
-    "status": "dossier_status",
-    "year": "extract(year FROM document_date)::int::text",
-    # Clauses mode only: a unit counts once for each of its types.
-    "clause_type": "clause_type",
+    "kind": "SELECT kind AS v, count(*) AS n FROM hits GROUP BY 1",
+    "dossier": "SELECT dossier_reference AS v, count(*) AS n FROM hits GROUP BY 1",
+    "supplier": "SELECT supplier AS v, count(*) AS n FROM hits GROUP BY 1",
+    "status": "SELECT dossier_status AS v, count(*) AS n FROM hits GROUP BY 1",
+    "year": "SELECT date_part('year', d)::int::text AS v, sum(n)::bigint AS n "
+    "FROM (SELECT document_date AS d, count(*) AS n FROM hits GROUP BY 1) dates GROUP BY 1",
+    "clause_type": "SELECT v, count(*) AS n FROM (SELECT unnest(clause_types) AS v FROM hits "
+    "WHERE cardinality(clause_types) > 0) types GROUP BY 1",
 }
-_FROM = {"clause_type": ", unnest(clause_types) AS clause_type"}
 
 
 def _assemble(cand: str, matched: str, request: SearchRequest, st: Statement) -> str:
@@ -343,19 +346,20 @@ def _assemble(cand: str, matched: str, request: SearchRequest, st: Statement) ->
     limit = st.param(request.per_page)
     offset = st.param((request.page - 1) * request.per_page)
     facets = ", ".join(
-        f"(SELECT array_agg(ARRAY[v, n::text]) FROM (SELECT {expr} AS v, count(*) AS n "
-        f"FROM hits{_FROM.get(name, '')} GROUP BY 1) f WHERE v <> '') AS {name}"
+        f"(SELECT array_agg(ARRAY[v, n::text]) FROM ({_FACETS[name]}) f WHERE v <> '') AS {name}"
         if name != "clause_type" or request.mode == "clauses"
         else f"NULL::text[] AS {name}"
-        for name, expr in ((name, _FACETS[name]) for name in FACETS)
+        for name in FACETS
     )
+    # The page is a plain ORDER BY ... LIMIT, a top-N sort (a row_number() window over it
+    # sorted every hit: 9 of 139 ms for "audit rights" at 10,000 documents), its order
+    # restored in the aggregates.
     return (
         f"WITH cand AS MATERIALIZED ({cand}), matched AS ({matched}), "
         f"hits AS MATERIALIZED ({hits}), "
-        f"page AS (SELECT seq, score, row_number() OVER (ORDER BY {order}) AS o "
-        f"FROM hits ORDER BY {order} LIMIT {limit} OFFSET {offset}) "
+        f"page AS (SELECT * FROM hits ORDER BY {order} LIMIT {limit} OFFSET {offset}) "
         "SELECT (SELECT count(*) FROM hits) AS total, "
-        "(SELECT array_agg(seq ORDER BY o) FROM page) AS seqs, "
-        "(SELECT array_agg(score ORDER BY o) FROM page) AS scores, "
+        f"(SELECT array_agg(seq ORDER BY {order}) FROM page) AS seqs, "
+        f"(SELECT array_agg(score ORDER BY {order}) FROM page) AS scores, "
         f"{facets}"
     )
