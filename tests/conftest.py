@@ -120,6 +120,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The test PostgreSQL database, wiped and migrated once per session."""
+    need(bool(PG_URL), "DOSSIER_TEST_DATABASE_URL is not set")
     url = normalise_url(PG_URL)
     engine = sa.create_engine(url)
     try:

@@ -10,12 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from dossier.models import Base
-from tests.conftest import PG_URL, deletion_order, empty_tables, need
+from tests.conftest import deletion_order, empty_tables
 
 
 @pytest.fixture
 def url(postgres_schema: str) -> str:
-    need(bool(PG_URL), "DOSSIER_TEST_DATABASE_URL is not set")
     return postgres_schema
 
 
