@@ -696,6 +696,11 @@ def test_or_totals_pages_and_facets_describe_the_same_matches(backend: SearchBac
         ]
         seen = [hit.unit_id for page in pages for hit in page.hits]
         assert len(seen) == len(set(seen)) == first.total == 10
+        # Page by page, the hits come in the order of one long page (a backend that scores
+        # only the coordination tiers a page needs must still rank across a tier's edge).
+        whole = search(backend, "limitation liability", mode=mode, per_page=50)
+        assert seen == [hit.unit_id for hit in whole.hits]
+        assert [h.score for p in pages for h in p.hits] == [h.score for h in whole.hits]
         assert sum(count for _, count in first.facets["kind"]) == first.total
         assert all(page.total == first.total and page.facets == first.facets for page in pages)
 
