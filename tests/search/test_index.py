@@ -696,8 +696,8 @@ def test_or_totals_pages_and_facets_describe_the_same_matches(backend: SearchBac
         ]
         seen = [hit.unit_id for page in pages for hit in page.hits]
         assert len(seen) == len(set(seen)) == first.total == 10
-        # Page by page, the hits come in the order of one long page (a backend that scores
-        # only the coordination tiers a page needs must still rank across a tier's edge).
+        # Page by page, the hits and scores come as on one long page (the first page already
+        # runs from the top coordination tier, one unit, into the next).
         whole = search(backend, "limitation liability", mode=mode, per_page=50)
         assert seen == [hit.unit_id for hit in whole.hits]
         assert [h.score for p in pages for h in p.hits] == [h.score for h in whole.hits]
