@@ -105,7 +105,7 @@ def segment(text: str, *, max_clause_chars: int = 6000, markdown: bool = False) 
     clauses = _clauses(layout, pieces, max_clause_chars)
     if markdown:
         clauses = [replace(clause, text=text[clause.start : clause.end]) for clause in clauses]
-    return clauses
+    return _unhead_definitions(clauses)
 
 
 def _openings(layout: Layout) -> list[Candidate]:
@@ -285,6 +285,69 @@ def _first_visible(text: str, start: int, end: int) -> int:
     """Offset of the first non-space character in text[start:end] (or `start` if none)."""
     stripped = text[start:end].lstrip()
     return end - len(stripped) if stripped else start
+
+
+def _unhead_definitions(clauses: list[Clause]) -> list[Clause]:
+    """The clauses with the term a definition opens with no longer taken for its heading.
+
+    "1.6. Broncode: het geheel van programma-instructies ..." and '1.1 "Affiliate" means ...'
+    define a word; they are not clauses about source code or affiliates. With the term as its
+    heading a definition outranked the article that regulates the thing ("escrow" found the
+    definition of Escrow before article 47 Escrow) and was typed as that clause. Without it the
+    definition takes its article's heading ("Begrippen", "Definitions") as context.
+    """
+    articles: dict[str, str] = {}
+    result = []
+    for clause in clauses:
+        number = _outline_number(clause.number)
+        parent, article = number, ""
+        while "." in parent and not article:
+            parent = parent.rsplit(".", 1)[0]
+            article = articles.get(parent, "")
+        if clause.heading and _defines(clause, article):
+            clause = replace(clause, heading="")
+        elif number and clause.heading:
+            articles[number] = clause.heading
+        result.append(clause)
+    return result
+
+
+# A definitions article's heading, in Dutch or English.
+_DEFINITIONS_HEADING = re.compile(
+    r"begrip|definiti|defined terms|interpretation|woordenlijst|glossary", re.IGNORECASE
+)
+# What follows a defined term: a colon, or a verb that defines.
+_DEFINING = re.compile(
+    r"""[\s"'”’]*(?::|(?:shall\s+)?(?:means?|have\s+the\s+meanings?|has\s+the\s+meanings?|"""
+    r"""refers?\s+to|betekent|betekenen)\b)""",
+    re.IGNORECASE,
+)
+
+
+def _defines(clause: Clause, article_heading: str) -> bool:
+    """Whether a clause opens with the term it defines, its heading: after its number only the
+    term (quoted or not), then a defining verb, or a colon followed by a lower-case word or
+    inside a definitions article ("Objectcode: Vertaling van de Broncode ...")."""
+    head = clause.text[: len(clause.number) + len(clause.heading) + 40]
+    at = head.find(clause.heading)
+    if at < 0 or not all(map(_numbering_word, _WORD.findall(head[:at]))):
+        return False
+    defining = _DEFINING.match(head, at + len(clause.heading))
+    if not defining:
+        return False
+    if not defining.group().endswith(":"):
+        return True
+    following = clause.text[at + len(clause.heading) + len(defining.group()) :].lstrip()
+    return following[:1].islower() or bool(_DEFINITIONS_HEADING.search(article_heading))
+
+
+def _numbering_word(word: str) -> bool:
+    """Whether a word before a clause's heading belongs to its number ("Artikel", "1", "iv")."""
+    lower = word.lower()
+    return word.isdigit() or len(word) == 1 or set(lower) <= set("ivxlc") or lower in _KEYWORDS
+
+
+_KEYWORDS = frozenset({"artikel", "article", "art", "section", "sectie", "clause", "lid"})
 
 
 class Headed(Protocol):

@@ -82,7 +82,7 @@ Pagina 4 van 4
 DUTCH_CLAUSES = [
     ("", "", 1),
     ("1", "Begripsbepalingen", 2),
-    ("1.2", "Dienst", 2),
+    ("1.2", "", 2),  # a definition: its term is not its heading
     ("2", "Looptijd", 2),
     ("2.2", "", 2),
     ("3", "PRIJZEN EN BETALING", 3),
@@ -625,7 +625,7 @@ def test_markdown_headings_open_clauses_at_offsets_into_the_markdown() -> None:
     assert [(c.number, c.heading) for c in clauses] == [
         ("", "Algemene voorwaarden"),  # the title heads the text before the first article
         ("1", "Begrippen"),
-        ("1.2", "Opdrachtnemer"),
+        ("1.2", ""),  # a definition, found under "Begrippen"
         ("2", "Looptijd"),
         ("2.2", ""),
         ("3", "Aansprakelijkheid"),
@@ -634,6 +634,37 @@ def test_markdown_headings_open_clauses_at_offsets_into_the_markdown() -> None:
     assert context_headings(clauses)[4] == "Looptijd"  # 2.2 is found under its article's title
     # Read as plain text, the split headings hide articles 1 and 2.
     assert [c.number for c in segment(MARKDOWN)] == ["", "1.1", "1.2", "2.1", "2.2", "3"]
+
+
+DEFINITIONS = """Artikel 1 Definities
+1.1 Broncode: het geheel van programma-instructies in hun oorspronkelijke taal.
+1.2 Objectcode: Vertaling van de Broncode in uitvoerbare code.
+1.3 "Affiliate" means any entity that controls a party.
+1.4 "Services" shall have the meaning given in Schedule A.
+Artikel 2 Escrow
+2.1 Escrow: De leverancier deponeert de broncode bij een escrow-agent.
+2.2 Governing Law: This Agreement is governed by Dutch law.
+2.3 Confidentiality. Each party keeps the other's information confidential.
+2.4 "Escrow": the deposit of source code with an agent.
+"""
+
+
+def test_a_definition_takes_its_article_heading_not_its_term() -> None:
+    """A definition is no clause about what it defines: the term it opens with is not its
+    heading, so "escrow" finds article 2 before the definition, which is found under the
+    heading of its article. A run-in heading followed by a sentence stays a heading."""
+    clauses = segment(DEFINITIONS)
+    assert [(c.number, c.heading) for c in clauses] == [
+        ("1", "Definities"),
+        ("1.2", ""),  # "Term: Capital" inside a definitions article
+        ("1.3", ""),  # '"Term" means'
+        ("1.4", ""),  # '"Term" shall have the meaning'
+        ("2", "Escrow"),
+        ("2.2", "Governing Law"),  # "Heading: Sentence" outside a definitions article
+        ("2.3", "Confidentiality"),
+        ("2.4", ""),  # "Term": lower case, wherever it stands
+    ]
+    assert context_headings(clauses)[1:4] == ["Definities"] * 3
 
 
 def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:
