@@ -126,9 +126,19 @@ def _lemma(folded: str) -> str:
 
 
 def _related(word: str, found: str) -> bool:
-    """Whether a lemma starts like its word (after a participle's ``ge``)."""
+    """Whether a lemma starts like its word (after a participle's ``ge``, also the ``ge`` after
+    a separable verb's prefix: op|ge|lost -> oplossen, in|ge|diend -> indienen; an irregular
+    participle such as op|ge|nomen -> opnemen stays apart, as gedaan -> doen does)."""
     stem = word[2:] if word.startswith("ge") and not found.startswith("ge") else word
-    return stem[:3] == found[:3]
+    if stem[:3] == found[:3]:
+        return True
+    infix = word.find("ge", 2, 6)
+    return (
+        infix > 0
+        and found.startswith(word[:infix])
+        and not found.startswith("ge", infix)
+        and word[infix + 2 : infix + 5] == found[infix : infix + 3]
+    )
 
 
 @lru_cache(maxsize=200_000)

@@ -36,7 +36,8 @@ __all__ = [
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
 # v5: clause types (stored, and the c_types column). v6: Dutch adjectives keep -lijk, -baar and
 # -ig, no word stems to a function word, fewer false compound parts. v7: the heading field.
-SCHEMA_VERSION = 7
+# v8: a separable verb's participle gets its lemma's stem (opgezegd ~ opzeggen).
+SCHEMA_VERSION = 8
 _STORED = (
     "unit_id",
     "document_id",

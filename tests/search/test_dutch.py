@@ -105,6 +105,11 @@ def test_short_long_or_non_alphabetic_words_are_not_split(word: str) -> None:
         ("verlengd", "verlenging"),
         ("beeindigd", "beeindigen"),  # folded: the dictionary has beëindigd
         ("verstreken", "verstrijken"),
+        # A separable verb's participle: the "ge" after the prefix.
+        ("opgezegd", "opzegging"),
+        ("opgelost", "oplossing"),
+        ("ingediend", "indienen"),
+        ("omgezet", "omzetten"),
     ],
 )
 def test_word_forms_that_snowball_keeps_apart_share_a_stem(one: str, other: str) -> None:
@@ -152,7 +157,10 @@ def test_derived_adjectives_do_not_meet_words_of_another_meaning(word: str, unre
     assert not set(analysis.terms(word, "nl")) & set(analysis.terms(unrelated, "nl"))
 
 
-@pytest.mark.parametrize(("word", "unrelated"), [("gedaan", "doen"), ("was", "zijn")])
+@pytest.mark.parametrize(
+    ("word", "unrelated"),
+    [("gedaan", "doen"), ("was", "zijn"), ("opgenomen", "opnemen"), ("ingediend", "indien")],
+)
 def test_lemmas_of_another_shape_and_of_stop_words_are_not_used(word: str, unrelated: str) -> None:
     assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
 
