@@ -23,8 +23,10 @@ __all__ = [
     "MAX_QUERY_EXPANSION",
     "PART_BOOST",
     "TEXT_FIELDS",
+    "TIE_BREAKER",
     "TOO_BROAD",
     "TOO_SLOW",
+    "concept_blocks",
     "empty_result",
     "ending_stems",
     "item_fields",
@@ -42,6 +44,12 @@ TEXT_FIELDS = FIELDS[:1]
 # own plain words (not thesaurus expansions, not wildcards): an added term in a heading says
 # less about what was asked. Measured with scripts/eval_clauses.py and scripts/eval_dutch.py.
 HEADING = ("heading", 0.5)
+# A concept's added wordings are one piece of evidence, not several: of the thesaurus terms of
+# one concept a unit holds, the best-scoring counts in full and each other at this fraction (a
+# disjunction max with a tie breaker; 0.3 is the usual setting). Summed in full, a clause that
+# names termination three ways ("opzegging", "beëindiging", "ontbinding" in passing) outranked
+# the article about it. scripts/eval_clauses.py and scripts/eval_dutch.py: see the commit.
+TIE_BREAKER = 0.3
 # The weight of an identifier or clause-number match.
 IDENT_BOOST = 2.0
 # A compound query word matched by its parts scores at this fraction: the parts are common words
@@ -78,6 +86,18 @@ def item_fields(parsed: ParsedQuery) -> list[tuple[tuple[str, float], ...]]:
         (FIELDS if meta else TEXT_FIELDS)
         + ((HEADING,) if not (item.expansion or item.prefix) else ())
         for item, meta in zip(parsed.positive, parsed.metadata_allowed(), strict=True)
+    ]
+
+
+def concept_blocks(parsed: ParsedQuery) -> list[int]:
+    """Per positive item, the block its score is blended in (TIE_BREAKER): one number per
+    concept for the thesaurus terms added for it, -1 for the user's own items (added up)."""
+    blocks: dict[str, int] = {}
+    return [
+        blocks.setdefault(item.concept, len(blocks))
+        if item.expansion and item.concept is not None
+        else -1
+        for item in parsed.positive
     ]
 
 

@@ -26,6 +26,7 @@ from search.planning import (
     MAX_QUERY_EXPANSION,
     PART_BOOST,
     TOO_BROAD,
+    concept_blocks,
     ending_stems,
     item_fields,
     sequence_fields,
@@ -78,13 +79,15 @@ class Sequence:
 @dataclass(frozen=True)
 class PlanItem:
     """The alternatives of an item; `groups` are the coordination groups it counts in (none:
-    it does not count) and `sequence` the check a multi-word item must also pass."""
+    it does not count), `sequence` the check a multi-word item must also pass and `block` the
+    concept whose added terms' scores are blended (planning.concept_blocks), or -1."""
 
     alternatives: tuple[Alternative, ...]
     required: bool = True
     weight: float = 1.0
     groups: tuple[int, ...] = ()
     sequence: Sequence | None = None
+    block: int = -1
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
     groups = {key: number for number, key in enumerate(dict.fromkeys(k for ks in keys for k in ks))}
     fields = item_fields(parsed)
     items = []
-    for item, item_keys, its_fields in zip(positive, keys, fields, strict=True):
+    blocks = concept_blocks(parsed)
+    for item, item_keys, its_fields, block in zip(positive, keys, fields, blocks, strict=True):
         items.append(
             PlanItem(
                 _alternatives(item, lexicon, expansions, its_fields),
@@ -135,6 +139,7 @@ def make_plan(parsed: ParsedQuery, lexicon: Lexicon) -> Plan:
                 item.weight,
                 tuple(groups[k] for k in item_keys),
                 _sequence(item, its_fields) if len(item.words) > 1 else None,
+                block,
             )
         )
     if any(item.required and not item.alternatives for item in items):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from search.planning import TIE_BREAKER
 from search.postgres._plan import Alternative, Lexicon, Plan, PlanItem, Sequence
 from search.postgres._rows import dossier_lexeme, lexeme
 from search.types import FACETS, SearchRequest
@@ -285,7 +286,19 @@ def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[
             f"CASE WHEN {p} THEN {s} ELSE 0 END" for p, s in zip(present, sums, strict=True)
         )
         item_scores.append(f"CASE WHEN {holds} THEN {item.weight!r} * ({total}) ELSE 0 END")
-    score = " + ".join(item_scores)
+    own = [s for s, item in zip(item_scores, plan.items, strict=True) if item.block < 0]
+    blocks: dict[int, list[str]] = {}
+    for item_score, item in zip(item_scores, plan.items, strict=True):
+        if item.block >= 0:
+            blocks.setdefault(item.block, []).append(item_score)
+    # A concept's added terms: the best in full, the others at TIE_BREAKER; unnest evaluates
+    # each term's score once.
+    blended = [
+        f"(SELECT max(v) + {TIE_BREAKER!r} * (sum(v) - max(v)) "
+        f"FROM unnest(ARRAY[{', '.join(scores_)}]::float8[]) AS v)"
+        for scores_ in blocks.values()
+    ]
+    score = " + ".join([*own, *blended])
     coordination = (
         " + ".join(
             "CASE WHEN "

@@ -12,7 +12,7 @@ holding every required item, or, without required items, any item. Per candidate
 keeps each item's (weighted) score, whether the item was held and whether it was held outside
 ``meta``, so that the adjacency of optional multi-word items can still take an item away from
 a unit (`Found.drop`) before the scores are added up and the coordination is counted
-(`Found.totals`).
+(`Found.totals`), a concept's added terms blended (planning.TIE_BREAKER).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.reading import IndexReader
 
+from search.planning import TIE_BREAKER
 from search.whoosh._codec import postings
 from search.whoosh._columns import BYTE_LENGTHS
 from search.whoosh._plan import Alternative, Plan, PlanItem
@@ -91,8 +92,17 @@ class Found:
             keep &= self.held[required].all(axis=0)
         ids, scores, held = self.ids[keep], self.scores[:, keep], self.held[:, keep]
         total = np.zeros(len(ids), dtype=np.float64)
-        for row in scores:
-            total += row
+        blocks: dict[int, list[int]] = {}
+        for row, item in enumerate(plan.items):
+            if item.block < 0:
+                total += scores[row]
+            else:
+                blocks.setdefault(item.block, []).append(row)
+        for rows in blocks.values():
+            # A concept's added terms: the best in full, the others at TIE_BREAKER.
+            block = scores[rows]
+            best = block.max(axis=0)
+            total += best + TIE_BREAKER * (block.sum(axis=0) - best)
         groups = np.zeros(len(ids), dtype=np.int64)
         for group in range(plan.groups):
             rows = [i for i, item in enumerate(plan.items) if group in item.groups]

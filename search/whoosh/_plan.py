@@ -31,6 +31,7 @@ from search.planning import (
     PART_BOOST,
     TOO_BROAD,
     TOO_SLOW,
+    concept_blocks,
     ending_stems,
     item_fields,
     sequence_fields,
@@ -57,7 +58,8 @@ class PlanItem:
 
     `required`: a unit must hold it; `weight` multiplies its score; `groups`: the coordination
     groups it counts in (none: not counted); `check`: index in Plan.optional_checks of the
-    adjacency check that decides whether an optional multi-word item is held, or -1.
+    adjacency check that decides whether an optional multi-word item is held, or -1; `block`:
+    the concept whose added terms' scores are blended (planning.concept_blocks), or -1.
     """
 
     alternatives: tuple[Alternative, ...]
@@ -65,6 +67,7 @@ class PlanItem:
     weight: float = 1.0
     groups: tuple[int, ...] = ()
     check: int = -1
+    block: int = -1
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
     optional_checks: list[Adjacency] = []
     checks: list[Adjacency] = []
     items = []
-    for item, item_keys, its_fields in zip(positive, keys, fields, strict=True):
+    blocks = concept_blocks(parsed)
+    for item, item_keys, its_fields, block in zip(positive, keys, fields, blocks, strict=True):
         planned = _item(item, reader, expansions, its_fields)
         check = -1
         if len(item.words) > 1:
@@ -142,6 +146,7 @@ def make_plan(parsed: ParsedQuery, searcher: Searcher) -> Plan:
                 item.weight,
                 tuple(groups[k] for k in item_keys),
                 check,
+                block,
             )
         )
     if any(item.required and not item.alternatives for item in items):

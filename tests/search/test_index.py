@@ -572,6 +572,28 @@ def test_a_concept_in_other_words_outranks_one_word_of_the_users_phrase(
     assert documents(found)[2] == 1
 
 
+@pytest.mark.needs("ranks")  # and the thesaurus
+def test_a_concepts_other_wordings_count_once_with_a_tie_breaker(backend: SearchBackend) -> None:
+    # "audit" adds "controle" and "inspect" (one concept): a clause holding both is one piece of
+    # evidence, the better wording in full and the other at TIE_BREAKER, not the sum of both.
+    from search.planning import TIE_BREAKER
+
+    backend.apply(
+        [
+            (1, [unit(1, 0, "controle zwart wit groen")]),
+            (2, [unit(2, 0, "inspect zwart wit groen")]),
+            (3, [unit(3, 0, "controle inspect wit groen")]),
+            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 12)],
+        ]
+    )
+    found = search(backend, "audit", expand=True, mode="clauses", per_page=10)
+    scores = {hit.document_id: hit.score for hit in found.hits}
+    assert sorted(scores) == [1, 2, 3]
+    best, other = max(scores[1], scores[2]), min(scores[1], scores[2])
+    assert scores[3] == pytest.approx(best + TIE_BREAKER * other, rel=1e-6)
+    assert documents(found)[0] == 3
+
+
 RANKED_QUERIES = [
     "termination for convenience",
     '"limitation of liability"',

@@ -39,6 +39,8 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
 - the query is ranked OR: the Or of the items when none is required, else AndMaybe(And of the
   required items, Or of the optional ones) (``+word`` and phrases are required; ``-word`` and
   ``-"phrase"`` exclude). Boosts are those of Whoosh queries (score times boost);
+- the added terms of one concept are blended, not summed: the best in full, the others at
+  planning.TIE_BREAKER (`Stock.blending`, applied to each added term's own stock score);
 - the order (relevance): the number of coordination groups a unit holds (each item counts
   under its ParsedQuery.coordination key; an item is held when its own stock query matches
   the unit), most first, then the stock score. Stock Whoosh has no such order (its Or
@@ -97,7 +99,7 @@ from whoosh.query import And, AndMaybe, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
 from search.analysis import IdentTokenizer, WordTokenizer, alternatives, fold, is_stop_word, stems
-from search.planning import ENDINGS
+from search.planning import ENDINGS, TIE_BREAKER, concept_blocks
 from search.query import Item, ParsedQuery, QueryRefused, parse_query
 from search.types import SearchRequest, Unit
 from search.whoosh import WhooshBackend as SearchIndex
@@ -595,6 +597,7 @@ class Stock:
         if not allowed:
             return []
         results = self.searcher.search(query, filter=allowed, limit=None)
+        blend = self.blending(parsed, [whole for whole, _ in parts], allowed)
         hits = []
         for hit in results:
             stored = self.stored[hit.docnum]
@@ -603,7 +606,7 @@ class Stock:
                     hit.docnum,
                     stored["unit_id"],
                     int(stored["document"]),
-                    hit.score,
+                    hit.score - blend.get(hit.docnum, 0.0),
                     stored["date"],
                     {
                         "kind": stored["kind"],
@@ -619,6 +622,26 @@ class Stock:
             )
         hits.sort(key=lambda h: (-h.groups, -h.score, h.docnum))
         return hits
+
+    def blending(self, parsed: ParsedQuery, wholes: list[Query], allowed: set[int]) -> dict:
+        """Per unit, what blending takes off the stock sum: of the added terms of one concept
+        (planning.concept_blocks) the best counts in full and the others at TIE_BREAKER, so
+        (1 - TIE_BREAKER) x (their sum - the best) of each concept's block. Stock Whoosh has
+        no such blend (its DisjunctionMax scores the maximum only), so it is applied here to
+        stock Whoosh's score of each added term's own query."""
+        blocks: dict[int, list[Query]] = defaultdict(list)
+        for whole, block in zip(wholes, concept_blocks(parsed), strict=True):
+            if block >= 0:
+                blocks[block].append(whole)
+        taken: dict[int, float] = defaultdict(float)
+        for queries in blocks.values():
+            found: dict[int, list[float]] = defaultdict(list)
+            for query in queries:
+                for hit in self.searcher.search(query, filter=allowed, limit=None):
+                    found[hit.docnum].append(hit.score)
+            for docnum, scores in found.items():
+                taken[docnum] += (1 - TIE_BREAKER) * (sum(scores) - max(scores))
+        return taken
 
 
 def numbers(item: Item) -> tuple[str, ...]:
