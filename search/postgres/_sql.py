@@ -291,11 +291,13 @@ def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[
     for item_score, item in zip(item_scores, plan.items, strict=True):
         if item.block >= 0:
             blocks.setdefault(item.block, []).append(item_score)
-    # A concept's added terms: the best in full, the others at TIE_BREAKER; unnest evaluates
-    # each term's score once.
+    # A concept's added terms: the best in full, the others at TIE_BREAKER, as
+    # (1 - TIE_BREAKER) x best + TIE_BREAKER x sum. Arithmetic on the candidates' columns,
+    # written twice: cheaper than a subquery per row that evaluates it once (an unnest of the
+    # scores made "payment terms" 215 -> 250 ms at 10,000 documents).
     blended = [
-        f"(SELECT max(v) + {TIE_BREAKER!r} * (sum(v) - max(v)) "
-        f"FROM unnest(ARRAY[{', '.join(scores_)}]::float8[]) AS v)"
+        f"({1 - TIE_BREAKER!r} * GREATEST({', '.join(scores_)}) "
+        f"+ {TIE_BREAKER!r} * ({' + '.join(scores_)}))"
         for scores_ in blocks.values()
     ]
     score = " + ".join([*own, *blended])

@@ -102,7 +102,7 @@ class Found:
             # A concept's added terms: the best in full, the others at TIE_BREAKER.
             block = scores[rows]
             best = block.max(axis=0)
-            total += best + TIE_BREAKER * (block.sum(axis=0) - best)
+            total += (1 - TIE_BREAKER) * best + TIE_BREAKER * block.sum(axis=0)
         groups = np.zeros(len(ids), dtype=np.int64)
         for group in range(plan.groups):
             rows = [i for i, item in enumerate(plan.items) if group in item.groups]
