@@ -328,6 +328,8 @@ def _defines(clause: Clause, article_heading: str) -> bool:
     """Whether a clause opens with the term it defines, its heading: after its number only the
     term (quoted or not), then a defining verb, or a colon followed by a lower-case word or
     inside a definitions article ("Objectcode: Vertaling van de Broncode ...")."""
+    if _DEFINITIONS_HEADING.search(clause.heading):
+        return False  # "1. Definitions: the following terms ..." heads the definitions
     head = clause.text[: len(clause.number) + len(clause.heading) + 40]
     at = head.find(clause.heading)
     if at < 0 or not all(map(_numbering_word, _WORD.findall(head[:at]))):

@@ -665,6 +665,17 @@ def test_a_definition_takes_its_article_heading_not_its_term() -> None:
         ("2.4", ""),  # "Term": lower case, wherever it stands
     ]
     assert context_headings(clauses)[1:4] == ["Definities"] * 3
+    # A definitions article's own heading stays, whatever follows its colon.
+    english = segment(
+        '1. Definitions: the following terms have these meanings.\n1.1 "Fees" means the fees.\n'
+        "2. Services. The supplier hosts the platform.\n3. Fees. The customer pays monthly.\n"
+    )
+    assert [(c.number, c.heading) for c in english] == [
+        ("1", "Definitions"),
+        ("1.1", ""),
+        ("2", "Services"),
+        ("3", "Fees"),
+    ]
 
 
 def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:
