@@ -17,7 +17,8 @@ or all of its parts in one unit (`alternatives`): opzegtermijn finds "termijn va
 
 Where Snowball's Dutch stem joins words of another meaning, the stem is corrected: adjectives in
 -lijk, -baar and -ig keep their suffix (aansprakelijkheid does not meet aanspraak), and a content
-word never stems to a function word (indiening does not meet "indien", if). Function words are
+word never stems to a function word (indiening does not meet "indien", if). English has a short
+list of such words (competent does not meet compete). Function words are
 the stop lists plus Dutch question words and legal conjunctions; a query drops them when loose.
 """
 
@@ -63,7 +64,21 @@ MAX_WORD = 64
 # Letters that NFKD does not decompose into a base letter plus a mark.
 _SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 
-_english = stemmer_for_language("en")
+_snowball_english = stemmer_for_language("en")
+# English words that Snowball joins with a word of another meaning in contract text, with the
+# stem they get instead: "competent jurisdiction" (in nearly every contract's boilerplate) met
+# compete and competing, so a search about non-compete clauses found the severability clause;
+# an executive (officer) met the execution of the agreement, an authority (a regulator) the
+# author. Related forms keep Snowball's stem (authorise, authorised and author stay together).
+_ENGLISH_APART = {
+    **dict.fromkeys(
+        ("competent", "competence", "competences", "competency", "competencies", "competently"),
+        "competen",
+    ),
+    **dict.fromkeys(("incompetent", "incompetence"), "incompeten"),
+    **dict.fromkeys(("executive", "executives"), "executive"),
+    **dict.fromkeys(("authority", "authorities"), "authority"),
+}
 _snowball_dutch = stemmer_for_language("nl")
 # Adjectives in -lijk, -baar and -ig, inflected or made nouns with -heid, keep their suffix:
 # Snowball strips it, which joined aansprakelijk(heid) with aanspraak (a claim), beschikbaar with
@@ -142,6 +157,11 @@ def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
             )
         )
     return _remember(_STEM_CACHES[language], folded, result)
+
+
+def _english(folded: str) -> str:
+    """The English stem of a folded word: Snowball's, except for `_ENGLISH_APART`."""
+    return _ENGLISH_APART.get(folded) or _snowball_english(folded)
 
 
 def _dutch(folded: str) -> str:

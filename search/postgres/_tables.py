@@ -19,8 +19,9 @@ __all__ = ["LAYOUT_VERSION", "create_tables", "drop_tables", "index_tables", "va
 # Bump when the rows or the analysis change: an index of another version is unavailable and
 # rebuilt. 1: the first layout (analysis as the embedded index's schema 4). 2: the heading field
 # (lexemes ``h``, heading_length; search.planning.HEADING). 3: texts in ``unit_text``. 4: a
-# separable verb's participle gets its lemma's stem (as the embedded index's schema 8).
-LAYOUT_VERSION = 4
+# separable verb's participle gets its lemma's stem (as the embedded index's schema 8). 5: English
+# words Snowball joins with another meaning stem apart (schema 9).
+LAYOUT_VERSION = 5
 TABLES = ("unit", "unit_text", "term", "stat")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 

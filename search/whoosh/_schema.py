@@ -36,8 +36,9 @@ __all__ = [
 # index is reported unavailable and rebuilt. v4: Dutch lemmas and compound parts (search.dutch).
 # v5: clause types (stored, and the c_types column). v6: Dutch adjectives keep -lijk, -baar and
 # -ig, no word stems to a function word, fewer false compound parts. v7: the heading field.
-# v8: a separable verb's participle gets its lemma's stem (opgezegd ~ opzeggen).
-SCHEMA_VERSION = 8
+# v8: a separable verb's participle gets its lemma's stem (opgezegd ~ opzeggen). v9: English
+# words Snowball joins with another meaning stem apart (competent, compete).
+SCHEMA_VERSION = 9
 _STORED = (
     "unit_id",
     "document_id",

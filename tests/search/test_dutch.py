@@ -157,6 +157,32 @@ def test_derived_adjectives_do_not_meet_words_of_another_meaning(word: str, unre
     assert not set(analysis.terms(word, "nl")) & set(analysis.terms(unrelated, "nl"))
 
 
+# English words that Snowball joins with a word of another meaning in contract text.
+@pytest.mark.parametrize(
+    ("word", "unrelated"),
+    [
+        ("competent", "compete"),  # "competent jurisdiction" is not about competition
+        ("competent", "competing"),
+        ("competence", "compete"),
+        ("executive", "execute"),  # an officer, the signing of the agreement
+        ("executives", "executed"),
+        ("authority", "author"),
+        ("authorities", "authors"),
+    ],
+)
+def test_english_words_of_another_meaning_stem_apart(word: str, unrelated: str) -> None:
+    assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
+    assert not set(analysis.stems(word, "en")) & set(analysis.stems(unrelated, "en"))
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("competent", "competency"), ("compete", "competing"), ("authority", "authorities")],
+)
+def test_english_forms_kept_apart_still_meet_each_other(one: str, other: str) -> None:
+    assert set(analysis.stems(one, "en")) == set(analysis.stems(other, "en"))
+
+
 @pytest.mark.parametrize(
     ("word", "unrelated"),
     [("gedaan", "doen"), ("was", "zijn"), ("opgenomen", "opnemen"), ("ingediend", "indien")],
