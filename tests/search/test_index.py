@@ -594,6 +594,24 @@ def test_a_concepts_other_wordings_count_once_with_a_tie_breaker(backend: Search
     assert documents(found)[0] == 3
 
 
+@pytest.mark.needs("ranks")  # and the thesaurus
+def test_a_thesaurus_term_in_the_heading_scores_there_too(backend: SearchBackend) -> None:
+    # "beëindiging" adds "opzegging" (one concept): the article headed "Opzegging" is about it,
+    # a clause that says it in passing is not. Both hold the same words in their text.
+    body = "kan de overeenkomst eindigen met een termijn van drie maanden"
+    backend.apply(
+        [
+            (1, [unit(1, 0, f"Opzegging {body}")]),
+            (2, [unit(2, 0, body, heading="Opzegging")]),
+            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(3, 9)],
+        ]
+    )
+    found = search(backend, "beëindiging", expand=True, mode="clauses", per_page=10)
+    scores = {hit.document_id: hit.score for hit in found.hits}
+    assert sorted(scores) == [1, 2]
+    assert scores[2] > scores[1] * 1.05
+
+
 RANKED_QUERIES = [
     "termination for convenience",
     '"limitation of liability"',

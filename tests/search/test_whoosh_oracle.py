@@ -114,7 +114,7 @@ B = 0.75
 K1 = 1.2
 BODY_BOOST = 1.0
 META_BOOST = 0.5
-HEADING_BOOST = 0.5  # the user's own plain words again in the unit's heading
+HEADING_BOOST = 0.5  # plain words again in the unit's heading
 IDENT_BOOST = 2.0
 NUMBER_BOOST = 2.0
 PART_BOOST = 0.5  # a compound matched by its parts
@@ -521,8 +521,9 @@ class Stock:
             # A hyphenated compound's words written as one word: another way to hold it.
             body.append(self.word("body", item.joined, False, BODY_BOOST))
             meta.append(self.word("meta", item.joined, False, META_BOOST))
-        if not (item.expansion or item.prefix):
-            # The user's own plain words also score in the heading (no positions there).
+        if not item.prefix:
+            # Plain words and phrases (the user's and the thesaurus's) also score in the
+            # heading (no positions there).
             body.append(self.words("heading", words, False, HEADING_BOOST))
             if item.joined:
                 body.append(self.word("heading", item.joined, False, HEADING_BOOST))
