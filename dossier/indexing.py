@@ -59,7 +59,7 @@ from dossier.models import (
 )
 from dossier.services import blob_store
 from ingest.clauses import Clause as SegmentedClause
-from ingest.clauses import context_headings, segment
+from ingest.clauses import context_headings, in_definitions, segment
 from ingest.clauses_markdown import readable
 from ingest.extract import Extraction, Limits, abort_extractions, extract
 from search.backend import SearchBackend, open_backend
@@ -685,6 +685,7 @@ def _version_units(document: Document, dossier: Dossier, version: DocumentVersio
             # Markdown is searched and shown as read: without marks, links' addresses or tags.
             text=readable(c.text) if version.file_kind == "md" else c.text,
             clause_types=c.types,
+            definition=in_definitions(heading),
             **common,
         )
         for c, heading in zip(clauses, headings, strict=True)

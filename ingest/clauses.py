@@ -45,7 +45,7 @@ from ingest.clauses_markdown import (
 from ingest.clauses_patterns import looks_like_heading, roman_value
 from ingest.clauses_scan import HARD, Candidate, numbered_candidates, plain_candidates
 
-__all__ = ["Clause", "segment"]
+__all__ = ["Clause", "context_headings", "in_definitions", "segment"]
 
 # Below this many numbered clauses a document counts as unnumbered, and headings alone
 # ("Looptijd", "Governing Law") open clauses.
@@ -382,6 +382,13 @@ def context_headings(clauses: Sequence[Headed]) -> list[str]:
                 headings[number] = heading
         result.append(heading)
     return result
+
+
+def in_definitions(heading: str) -> bool:
+    """Whether a clause with this heading (its context heading, see `context_headings`) sits
+    among the definitions: "Begrippen", "Definitions", "Defined Terms and Interpretation".
+    A definition says what a word means, not what was agreed; search ranks it lower."""
+    return bool(_DEFINITIONS_HEADING.search(heading))
 
 
 def _outline_number(number: str) -> str:

@@ -83,6 +83,7 @@ class Piece:
     heading: str
     page: int | None
     text: str
+    definition: bool = False
 
 
 def load_corpus(folder: Path) -> list[tuple[str, list[Piece]]]:
@@ -98,14 +99,14 @@ def load_corpus(folder: Path) -> list[tuple[str, list[Piece]]]:
 def _segmenter() -> Callable[[str], list[Piece]]:
     """ingest.clauses.segment when available, else a splitter on blank lines into ~2000 chars."""
     try:
-        from ingest.clauses import context_headings, segment
+        from ingest.clauses import context_headings, in_definitions, segment
     except ImportError:
         return _paragraphs
 
     def clauses(text: str) -> list[Piece]:
         found = segment(text)
         return [
-            Piece(c.number, heading, c.page, c.text)
+            Piece(c.number, heading, c.page, c.text, in_definitions(heading))
             for c, heading in zip(found, context_headings(found), strict=True)
         ]
 
@@ -153,6 +154,7 @@ def units(corpus: list[tuple[str, list[Piece]]], count: int, first: int = 1) -> 
                 position=position,
                 is_clause=bool(piece.number or piece.heading),
                 text=piece.text,
+                definition=piece.definition,
                 **common,
             )
 

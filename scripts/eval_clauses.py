@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import eval_instance  # noqa: E402
 
-from ingest.clauses import context_headings, segment  # noqa: E402
+from ingest.clauses import context_headings, in_definitions, segment  # noqa: E402
 from search.backend import SearchBackend  # noqa: E402
 from search.postgres import PostgresBackend  # noqa: E402
 from search.types import SearchRequest, Unit  # noqa: E402
@@ -137,6 +137,7 @@ def build(index: SearchBackend, contracts: list[dict]) -> dict[str, tuple[int, i
                     position=clause.position,
                     is_clause=bool(clause.number or clause.heading),
                     text=clause.text,
+                    definition=in_definitions(heading),
                 )
             )
         changes.append((number, units))

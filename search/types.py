@@ -59,6 +59,9 @@ class Unit:
     text: str
     # The thesaurus concepts the clause is about (search.clause_types), strongest first.
     clause_types: tuple[str, ...] = ()
+    # Among the definitions (ingest.clauses.in_definitions): ranked lower, see
+    # search.planning.DEFINITION_WEIGHT.
+    definition: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from search.planning import TIE_BREAKER
+from search.planning import DEFINITION_WEIGHT, TIE_BREAKER
 from search.postgres._plan import Alternative, Lexicon, Plan, PlanItem, Sequence
 from search.postgres._rows import dossier_lexeme, lexeme
 from search.types import FACETS, SearchRequest
@@ -181,7 +181,7 @@ def statement(
     held_checks = [f"({check}) AS q{j}" for j, check in enumerate(checks[:positive_checks])]
     cand = (
         "SELECT seq, document_id, document_date, kind, dossier_reference, supplier, "
-        "dossier_status, clause_types, "
+        "dossier_status, clause_types, definition, "
         + ", ".join([*_norms(lexicon), *frequencies, *held_checks])
         + f" FROM {schema}.unit WHERE "
         + " AND ".join(where)
@@ -300,7 +300,8 @@ def _expressions(plan: Plan, lexicon: Lexicon, column: dict[str, str]) -> tuple[
         f"+ {TIE_BREAKER!r} * ({' + '.join(scores_)}))"
         for scores_ in blocks.values()
     ]
-    score = " + ".join([*own, *blended])
+    weight = f"CASE WHEN definition THEN {DEFINITION_WEIGHT!r} ELSE 1.0 END"
+    score = f"{weight} * (" + " + ".join([*own, *blended]) + ")"
     coordination = (
         " + ".join(
             "CASE WHEN "

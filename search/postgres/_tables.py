@@ -20,8 +20,8 @@ __all__ = ["LAYOUT_VERSION", "create_tables", "drop_tables", "index_tables", "va
 # rebuilt. 1: the first layout (analysis as the embedded index's schema 4). 2: the heading field
 # (lexemes ``h``, heading_length; search.planning.HEADING). 3: texts in ``unit_text``. 4: a
 # separable verb's participle gets its lemma's stem (as the embedded index's schema 8). 5: English
-# words Snowball joins with another meaning stem apart (schema 9).
-LAYOUT_VERSION = 5
+# words Snowball joins with another meaning stem apart (schema 9). 6: ``definition`` (schema 10).
+LAYOUT_VERSION = 6
 TABLES = ("unit", "unit_text", "term", "stat")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 
@@ -45,6 +45,7 @@ def create_tables(schema: str, suffix: str = "") -> list[str]:
             version_number integer NOT NULL,
             is_current boolean NOT NULL,
             is_clause boolean NOT NULL,
+            definition boolean NOT NULL,  -- Unit.definition
             dossier_id integer NOT NULL,
             dossier_reference text NOT NULL,
             supplier text NOT NULL,

@@ -18,11 +18,12 @@ from datetime import date
 import numpy as np
 from whoosh.searching import Searcher
 
+from search.planning import DEFINITION_WEIGHT
 from search.types import FACETS, SearchRequest
 from search.whoosh._adjacency import Positions, check_adjacency
 from search.whoosh._eval import NOTHING, Scores, evaluate
 from search.whoosh._plan import Plan
-from search.whoosh._tables import FLAG_CURRENT, Allowed, SegmentTable
+from search.whoosh._tables import FLAG_CURRENT, FLAG_DEFINITION, Allowed, SegmentTable
 
 __all__ = [
     "Leaf",
@@ -99,7 +100,10 @@ def match_leaf(plan: Plan, leaf: Leaf, request: SearchRequest) -> None:
             check = (plan.optional_checks[item.check],)
             holding = check_adjacency(reader, candidates, check, read)
             found = found.drop(row, np.setdiff1d(candidates, holding, assume_unique=True))
-    leaf.matches, leaf.coordination = found.totals(plan)
+    scores, leaf.coordination = found.totals(plan)
+    definition = (leaf.table.numbers["flags"][scores.ids] & FLAG_DEFINITION).astype(bool)
+    weights = np.where(definition, DEFINITION_WEIGHT, 1.0)
+    leaf.matches = Scores(scores.ids, scores.values * weights)
 
 
 def _passes(found: np.ndarray, table: SegmentTable, request: SearchRequest) -> np.ndarray:

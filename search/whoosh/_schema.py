@@ -21,7 +21,7 @@ from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from search.analysis import IdentTokenizer, WordTokenizer, fold
 from search.types import Unit
 from search.whoosh._format import PackedPositions
-from search.whoosh._tables import FLAG_CLAUSE, FLAG_CURRENT
+from search.whoosh._tables import FLAG_CLAUSE, FLAG_CURRENT, FLAG_DEFINITION
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -37,8 +37,9 @@ __all__ = [
 # v5: clause types (stored, and the c_types column). v6: Dutch adjectives keep -lijk, -baar and
 # -ig, no word stems to a function word, fewer false compound parts. v7: the heading field.
 # v8: a separable verb's participle gets its lemma's stem (opgezegd ~ opzeggen). v9: English
-# words Snowball joins with another meaning stem apart (competent, compete).
-SCHEMA_VERSION = 9
+# words Snowball joins with another meaning stem apart (competent, compete). v10: the flag of a
+# unit among the definitions (Unit.definition).
+SCHEMA_VERSION = 10
 _STORED = (
     "unit_id",
     "document_id",
@@ -106,7 +107,11 @@ def to_document(unit: Unit) -> dict[str, Any]:
     body, text_start = body_text(unit)
     meta = " \n".join(filter(None, (unit.title, unit.supplier, unit.dossier_reference)))
     ordinal = unit.document_date.toordinal() if unit.document_date else 0
-    flags = (FLAG_CURRENT if unit.is_current else 0) | (FLAG_CLAUSE if unit.is_clause else 0)
+    flags = (
+        (FLAG_CURRENT if unit.is_current else 0)
+        | (FLAG_CLAUSE if unit.is_clause else 0)
+        | (FLAG_DEFINITION if unit.definition else 0)
+    )
     values = {
         **unit.__dict__,
         "date": ordinal,

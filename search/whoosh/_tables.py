@@ -18,7 +18,16 @@ from whoosh.reading import IndexReader
 
 from search.whoosh._columns import length_codes, numeric_array, reference_array
 
-__all__ = ["CODE_COLUMNS", "NUMBER_COLUMNS", "SegmentTable", "TableCache", "load_table"]
+__all__ = [
+    "CODE_COLUMNS",
+    "FLAG_CLAUSE",
+    "FLAG_CURRENT",
+    "FLAG_DEFINITION",
+    "NUMBER_COLUMNS",
+    "SegmentTable",
+    "TableCache",
+    "load_table",
+]
 
 # Attribute name -> Whoosh column field; numbers are ints, codes index a list of strings.
 NUMBER_COLUMNS = {
@@ -42,6 +51,7 @@ SCORED_FIELDS = ("body", "meta", "heading", "ident", "number")
 RECENT_PERMISSION_SETS = 8
 FLAG_CURRENT = 1
 FLAG_CLAUSE = 2
+FLAG_DEFINITION = 4  # Unit.definition
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clauses import Clause, context_headings, segment
+from ingest.clauses import Clause, context_headings, in_definitions, segment
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 CUAD = "cuad-dev"
@@ -676,6 +676,18 @@ def test_a_definition_takes_its_article_heading_not_its_term() -> None:
         ("2", "Services"),
         ("3", "Fees"),
     ]
+
+
+def test_the_clauses_of_a_definitions_article_are_marked_as_definitions() -> None:
+    """Search ranks them lower (search.planning.DEFINITION_WEIGHT): they say what a word
+    means, not what was agreed; a definition outside such an article (2.4) is not marked."""
+    clauses = segment(DEFINITIONS)
+    marked = [in_definitions(h) for h in context_headings(clauses)]
+    assert marked == [True, True, True, True, False, False, False, False]
+    for heading in ("Begripsbepalingen", "DEFINITIONS AND INTERPRETATION", "Defined Terms"):
+        assert in_definitions(heading)
+    for heading in ("Aansprakelijkheid", "Escrow", "Term and Termination", ""):
+        assert not in_definitions(heading)
 
 
 def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:

@@ -612,6 +612,29 @@ def test_a_thesaurus_term_in_the_heading_scores_there_too(backend: SearchBackend
     assert scores[2] > scores[1] * 1.05
 
 
+@pytest.mark.needs("ranks")
+def test_a_definition_scores_below_the_same_words_in_a_clause(backend: SearchBackend) -> None:
+    # A unit among the definitions says what a word means: it scores at DEFINITION_WEIGHT,
+    # in both modes, and keeps its coordination (a definition holding every word still ranks
+    # above a clause holding one).
+    from search.planning import DEFINITION_WEIGHT
+
+    text = "Broncode: de programma-instructies in hun oorspronkelijke taal."
+    backend.apply(
+        [
+            (1, [unit(1, 0, text, heading="Begrippen")]),
+            (2, [unit(2, 0, text, heading="Begrippen", definition=True)]),
+            (3, [unit(3, 0, "De broncode wordt gedeponeerd.", definition=False)]),
+            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 10)],
+        ]
+    )
+    for mode in ("clauses", "documents"):
+        found = search(backend, "broncode taal", mode=mode, per_page=10)
+        scores = {hit.document_id: hit.score for hit in found.hits}
+        assert documents(found) == [1, 2, 3]
+        assert scores[2] == pytest.approx(DEFINITION_WEIGHT * scores[1], rel=1e-6)
+
+
 RANKED_QUERIES = [
     "termination for convenience",
     '"limitation of liability"',

@@ -99,7 +99,7 @@ from whoosh.query import And, AndMaybe, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
 from search.analysis import IdentTokenizer, WordTokenizer, alternatives, fold, is_stop_word, stems
-from search.planning import ENDINGS, TIE_BREAKER, concept_blocks
+from search.planning import DEFINITION_WEIGHT, ENDINGS, TIE_BREAKER, concept_blocks
 from search.query import Item, ParsedQuery, QueryRefused, parse_query
 from search.types import SearchRequest, Unit
 from search.whoosh import WhooshBackend as SearchIndex
@@ -338,6 +338,9 @@ def make_units(
                     position=position,
                     is_clause=bool(unit["is_clause"]),
                     text=str(unit["text"]),
+                    # Some clauses sit among the definitions (indexing.py asks
+                    # ingest.clauses.in_definitions; these random headings name none).
+                    definition=bool(unit["is_clause"]) and position % 4 == 3,
                 )
             )
     return units
@@ -399,6 +402,7 @@ def stock_schema() -> Schema:
         kind=STORED(),
         current=STORED(),
         date=STORED(),
+        definition=STORED(),
     )
 
 
@@ -422,6 +426,7 @@ def stock_document(unit: Unit) -> dict[str, object]:
         "kind": unit.kind,
         "current": unit.is_current,
         "date": unit.document_date.toordinal() if unit.document_date else 0,
+        "definition": unit.definition,
     }
     if unit.clause_number:
         values["number"] = fold(unit.clause_number.strip().rstrip("."))
@@ -607,7 +612,8 @@ class Stock:
                     hit.docnum,
                     stored["unit_id"],
                     int(stored["document"]),
-                    hit.score - blend.get(hit.docnum, 0.0),
+                    (hit.score - blend.get(hit.docnum, 0.0))
+                    * (DEFINITION_WEIGHT if stored["definition"] else 1.0),
                     stored["date"],
                     {
                         "kind": stored["kind"],
