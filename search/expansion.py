@@ -376,10 +376,13 @@ def expand(
             continue
         # The user's words that name the concept carry it too, so that for coordination a
         # clause holding the concept in another wording holds what those words hold
-        # (`ParsedQuery.coordination`): "audit" and "books and records" count alike.
+        # (`ParsedQuery.coordination`): "audit" and "books and records" count alike. A word
+        # that is a wording by itself ("escrow" of "source code escrow") is one of them.
         for index in naming[concept.id]:
             if items[index].concept is None and not items[index].negated:
-                items[index] = replace(items[index], concept=concept.id)
+                key = _key(items[index].words)
+                whole = any(_same(key, term.key) for term in concept.terms)
+                items[index] = replace(items[index], concept=concept.id, whole=whole)
         added += [_item(term, concept.id) for term in terms]
         expansions.append(
             Expansion(

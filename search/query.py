@@ -72,8 +72,10 @@ class Item:
     multiplies its score contribution (below 1: an expansion, not one of the user's words).
     `concept`: the thesaurus concept a user's word names or an expansion stands for; an
     expansion counts for coordination as the user's items that name its concept
-    (`ParsedQuery.coordination`). `joined`: for a compound of letters joined
-    by hyphens, its words written as one word (``noncompete``), another way to hold it.
+    (`ParsedQuery.coordination`). `whole`: a user's word that is by itself a wording of the
+    concept it helps name ("escrow" of "source code escrow"); it counts as an expansion does.
+    `joined`: for a compound of letters joined by hyphens, its words written as one word
+    (``noncompete``), another way to hold it.
     """
 
     words: tuple[str, ...]
@@ -85,6 +87,7 @@ class Item:
     weight: float = 1.0
     concept: str | None = None
     joined: str = ""
+    whole: bool = False
 
     @property
     def expansion(self) -> bool:
@@ -130,7 +133,11 @@ class ParsedQuery:
         the user's items that name its concept (so "books and records" holds what "audit"
         does, and "payable within thirty days" what both words of "payment terms" do), and
         under none when no user item names it. A clause that holds one word of the user's
-        phrase ("terms") therefore counts less than one that holds the concept."""
+        phrase ("terms") therefore counts less than one that holds the concept. A user's item
+        that is itself a wording of its concept (`Item.whole`: "escrow" of "source code
+        escrow", "liability" of "limitation of liability") counts as the concept's added
+        wordings do, under every key that names it as well as its own: otherwise a clause
+        holding the word the user typed ranked below one holding "broncode", an added one."""
         keys: list[tuple[object, ...]] = [
             () if item.expansion else (("item", index),) for index, item in enumerate(self.positive)
         ]
@@ -139,7 +146,7 @@ class ParsedQuery:
             if not item.expansion and item.concept is not None:
                 naming.setdefault(item.concept, []).extend(own)
         for index, item in enumerate(self.positive):
-            if item.expansion and item.concept is not None:
+            if (item.expansion or item.whole) and item.concept is not None:
                 keys[index] = tuple(naming.get(item.concept, ()))
         return keys
 

@@ -103,6 +103,18 @@ def test_a_dutch_compound_no_concept_knows_names_its_heads_concept() -> None:
     assert _added("indexatiekosten") == {}  # the head is last
 
 
+def test_a_user_word_that_is_itself_a_wording_of_the_concept_is_marked_whole() -> None:
+    parsed, _ = expand(parse_query("source code escrow leverancier"))
+    own = {item.words: item for item in parsed.items if not item.expansion}
+    assert own[("escrow",)].whole and own[("escrow",)].concept == "source_code_escrow"
+    assert not own[("source",)].whole and own[("source",)].concept == "source_code_escrow"
+    assert not own[("leverancier",)].whole and own[("leverancier",)].concept is None
+    # The concept is named by the phrase; "liability" is a wording of it on its own.
+    parsed, _ = expand(parse_query("limitation of liability"))
+    own = {item.words: item for item in parsed.items if not item.expansion}
+    assert own[("liability",)].whole and not own[("limitation",)].whole
+
+
 def test_concept_items_names_the_items_a_concept_came_from() -> None:
     parsed = parse_query("acme termination for convenience liability")
     assert concept_items(parsed.items) == {"termination_for_convenience": (1, 2), "liability": (3,)}

@@ -595,6 +595,24 @@ def test_a_concepts_other_wordings_count_once_with_a_tie_breaker(backend: Search
 
 
 @pytest.mark.needs("ranks")  # and the thesaurus
+def test_the_users_word_that_is_a_wording_of_the_concept_holds_the_concept(
+    backend: SearchBackend,
+) -> None:
+    # "escrow" is a wording of the concept "source code escrow" names, as "broncode" (added)
+    # is: a clause holding either holds the concept, above one holding "source" and "code".
+    backend.apply(
+        [
+            (1, [unit(1, 0, "De leverancier voorziet in escrow bij een agent.")]),
+            (2, [unit(2, 0, "De broncode wordt bij een agent bewaard.")]),
+            (3, [unit(3, 0, "The source of the code is known to the agent.")]),
+            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 10)],
+        ]
+    )
+    found = search(backend, "source code escrow", expand=True, mode="clauses", per_page=10)
+    assert sorted(documents(found)[:2]) == [1, 2] and documents(found)[2] == 3
+
+
+@pytest.mark.needs("ranks")  # and the thesaurus
 def test_a_thesaurus_term_in_the_heading_scores_there_too(backend: SearchBackend) -> None:
     # "beëindiging" adds "opzegging" (one concept): the article headed "Opzegging" is about it,
     # a clause that says it in passing is not. Both hold the same words in their text.

@@ -77,6 +77,19 @@ def test_an_expansion_holds_every_word_of_the_users_naming_one_of_them_only_its_
     assert parsed.counted == 2
 
 
+def test_a_user_word_that_is_a_wording_of_its_concept_holds_every_word_naming_it() -> None:
+    # "source code escrow" names one concept; "escrow" alone is one of its wordings, so a
+    # clause holding "escrow" holds the concept as one holding "broncode" (added) does.
+    user = parse_query("source code escrow").items
+    source, code = (replace(item, concept="escrow") for item in user[:2])
+    escrow = replace(user[2], concept="escrow", whole=True)
+    broncode = Item(("broncode",), weight=0.5, concept="escrow")
+    parsed = ParsedQuery((source, code, escrow, broncode))
+    every = (("item", 0), ("item", 1), ("item", 2))
+    assert parsed.coordination() == [(("item", 0),), (("item", 1),), every, every]
+    assert parsed.counted == 3
+
+
 def test_or_and_not_as_operators_are_explained() -> None:
     with pytest.raises(QueryRefused) as refused:
         validate_query("termination OR renewal")
