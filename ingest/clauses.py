@@ -312,9 +312,17 @@ def _unhead_definitions(clauses: list[Clause]) -> list[Clause]:
     return result
 
 
-# A definitions article's heading, in Dutch or English.
+# A definitions article's heading, in Dutch or English: it opens with the word ("Definities",
+# "Definitions and Interpretation", "Article 1 - Defined Terms") or one or two words go before
+# the plural ("Aanvullende begripsbepalingen", "Certain Definitions"). Whole words only:
+# "Definitieve oplevering", "Definitive Agreement", "Governing Law and Interpretation" and
+# "met inbegrip van" are no definitions.
 _DEFINITIONS_HEADING = re.compile(
-    r"begrip|definiti|defined terms|interpretation|woordenlijst|glossary", re.IGNORECASE
+    r"^\W*(?:(?:artikel|article|section|clause|hoofdstuk|chapter)\s+[\w.]+\W+)?"
+    r"(?:(?:definitions?|definities|begrippen|begripsbepalingen|begripsomschrijvingen"
+    r"|defined\s+terms|interpretation|woordenlijst|glossary)\b"
+    r"|(?:\w+\s+){1,2}(?:definitions|definities|begrippen|begripsbepalingen)\b)",
+    re.IGNORECASE,
 )
 # What follows a defined term: a colon, or a verb that defines.
 _DEFINING = re.compile(
@@ -328,7 +336,7 @@ def _defines(clause: Clause, article_heading: str) -> bool:
     """Whether a clause opens with the term it defines, its heading: after its number only the
     term (quoted or not), then a defining verb, or a colon followed by a lower-case word or
     inside a definitions article ("Objectcode: Vertaling van de Broncode ...")."""
-    if _DEFINITIONS_HEADING.search(clause.heading):
+    if in_definitions(clause.heading):
         return False  # "1. Definitions: the following terms ..." heads the definitions
     head = clause.text[: len(clause.number) + len(clause.heading) + 40]
     at = head.find(clause.heading)
@@ -340,7 +348,7 @@ def _defines(clause: Clause, article_heading: str) -> bool:
     if not defining.group().endswith(":"):
         return True
     following = clause.text[at + len(clause.heading) + len(defining.group()) :].lstrip()
-    return following[:1].islower() or bool(_DEFINITIONS_HEADING.search(article_heading))
+    return following[:1].islower() or in_definitions(article_heading)
 
 
 def _numbering_word(word: str) -> bool:
@@ -388,7 +396,7 @@ def in_definitions(heading: str) -> bool:
     """Whether a clause with this heading (its context heading, see `context_headings`) sits
     among the definitions: "Begrippen", "Definitions", "Defined Terms and Interpretation".
     A definition says what a word means, not what was agreed; search ranks it lower."""
-    return bool(_DEFINITIONS_HEADING.search(heading))
+    return bool(_DEFINITIONS_HEADING.match(heading))
 
 
 def _outline_number(number: str) -> str:

@@ -69,7 +69,7 @@ _snowball_english = stemmer_for_language("en")
 # stem they get instead: "competent jurisdiction" (in nearly every contract's boilerplate) met
 # compete and competing, so a search about non-compete clauses found the severability clause;
 # an executive (officer) met the execution of the agreement, an authority (a regulator) the
-# author. Related forms keep Snowball's stem (authorise, authorised and author stay together).
+# author. Other forms keep Snowball's stem (authorize and authorization still meet author).
 _ENGLISH_APART = {
     **dict.fromkeys(
         ("competent", "competence", "competences", "competency", "competencies", "competently"),

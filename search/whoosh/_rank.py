@@ -1,11 +1,13 @@
 """Ordering permitted matches (relevance or date) and cutting out one page.
 
 Relevance is ranked OR with coordination in tiers: first the units that hold every counted
-item of the query (each of the user's words, phrases and required words; an expansion counts
-through the concept it shares with a user's word), then those holding one fewer, and so on;
-within a tier by BM25F score. Tiers rather than a coordination factor on the score
-(score x (held/total)^k): on scripts/eval_clauses.py they measured at least as well as the
-factors tried, they need no tuned constant, and the score shown stays plain BM25F. A unit that
+item of the query (each of the user's words, phrases and required words; an expansion, or a
+user's word that is itself a wording of its concept, counts through the concept it shares
+with the user's words: ParsedQuery.coordination), then those holding one fewer, and so on;
+within a tier by BM25F score (a unit among the definitions at planning.DEFINITION_WEIGHT).
+Tiers rather than a coordination factor on the score (score x (held/total)^k): on
+scripts/eval_clauses.py they measured at least as well as the factors tried, and they need no
+tuned constant. A unit that
 holds all words therefore always ranks above one holding fewer, however often the latter
 repeats a word.
 

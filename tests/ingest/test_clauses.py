@@ -684,10 +684,27 @@ def test_the_clauses_of_a_definitions_article_are_marked_as_definitions() -> Non
     clauses = segment(DEFINITIONS)
     marked = [in_definitions(h) for h in context_headings(clauses)]
     assert marked == [True, True, True, True, False, False, False, False]
-    for heading in ("Begripsbepalingen", "DEFINITIONS AND INTERPRETATION", "Defined Terms"):
-        assert in_definitions(heading)
-    for heading in ("Aansprakelijkheid", "Escrow", "Term and Termination", ""):
-        assert not in_definitions(heading)
+    for heading in (
+        "Begripsbepalingen",
+        "Aanvullende begripsbepalingen",
+        "DEFINITIONS AND INTERPRETATION",
+        "ARTICLE 1 - DEFINITIONS",
+        "Defined Terms",
+        "Certain Definitions",
+    ):
+        assert in_definitions(heading), heading
+    for heading in (
+        "Aansprakelijkheid",
+        "Escrow",
+        "Term and Termination",
+        "",
+        "Definitieve oplevering",
+        "Definitive Agreement",
+        "Governing Law and Interpretation",
+        "Applicable law; interpretation",
+        "Prijzen met inbegrip van btw",
+    ):
+        assert not in_definitions(heading), heading
 
 
 def test_a_markdown_subtitle_stays_apart_from_the_heading_above_it() -> None:

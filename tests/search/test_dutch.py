@@ -177,7 +177,7 @@ def test_english_words_of_another_meaning_stem_apart(word: str, unrelated: str) 
 
 @pytest.mark.parametrize(
     ("one", "other"),
-    [("competent", "competency"), ("compete", "competing"), ("authority", "authorities")],
+    [("competent", "competency"), ("executive", "executives"), ("authority", "authorities")],
 )
 def test_english_forms_kept_apart_still_meet_each_other(one: str, other: str) -> None:
     assert set(analysis.stems(one, "en")) == set(analysis.stems(other, "en"))

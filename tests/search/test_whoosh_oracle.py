@@ -30,17 +30,20 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
   search.analysis.alternatives gives them;
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only for the user's words when there are several
-  of them, never for an expansion), Term
-  ``ident`` for each identifier (boost 2.0), Term ``number`` (boost 2.0, see below), with the
-  item's weight as the boost of that Or; a hyphenated compound (``non-compete``) also holds its
-  words written as one word (the Or of that word's stems in ``body``, and in ``meta`` as above);
-  an optional multi-word item is that query Require'd by its exact sequence or that one word
+  of them, never for an expansion), Term ``ident`` for each identifier (boost 2.0), Term
+  ``number`` (boost 2.0, see below), and (a plain word or phrase, the user's or the
+  thesaurus's) the And of its content words in ``heading`` (boost 0.5), with the item's weight
+  as the boost of that Or; a hyphenated compound (``non-compete``) also holds its words
+  written as one word (the Or of that word's stems in ``body``, and in ``meta`` as above); an
+  optional multi-word item is that query Require'd by its exact sequence or that one word
   (see below), so where neither is found it neither matches nor scores;
 - the query is ranked OR: the Or of the items when none is required, else AndMaybe(And of the
   required items, Or of the optional ones) (``+word`` and phrases are required; ``-word`` and
   ``-"phrase"`` exclude). Boosts are those of Whoosh queries (score times boost);
 - the added terms of one concept are blended, not summed: the best in full, the others at
   planning.TIE_BREAKER (`Stock.blending`, applied to each added term's own stock score);
+- a unit among the definitions (Unit.definition) scores at planning.DEFINITION_WEIGHT, applied
+  here to its stock score;
 - the order (relevance): the number of coordination groups a unit holds (each item counts
   under its ParsedQuery.coordination key; an item is held when its own stock query matches
   the unit), most first, then the stock score. Stock Whoosh has no such order (its Or
