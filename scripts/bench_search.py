@@ -288,7 +288,8 @@ def run_one(size: int, args: argparse.Namespace) -> dict:
     if args.reuse and index.exists():
         report |= {"reused": True, "units": index.unit_count()}
     else:
-        shutil.rmtree(index_dir, ignore_errors=True)
+        if args.backend != "postgres":  # the embedded index kept beside it stays
+            shutil.rmtree(index_dir, ignore_errors=True)
         report |= build(index, corpus, size, args)
     report["maxrss_build_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if isinstance(index, PostgresBackend):
