@@ -4,8 +4,8 @@ The same meaning as the embedded index (search.query, and search.whoosh's plan):
 matches a unit when all its content words occur in one field (each word through any of its
 stems, a Dutch compound also through all of its parts), or one of its identifiers does, or it
 is the unit's own clause number; a multi-word item must moreover have its words in sequence in
-one field, or its identifier. Fields weigh 1 (body), 0.5 (meta), 0.5 (heading: plain words
-and phrases, not wildcards, search.planning.HEADING) and 2 (identifier, number).
+one field, or its identifier. Fields weigh 1 (body), 0.5 (meta), 0.5 (heading: the user's own
+plain words only, search.planning.HEADING) and 2 (identifier, number).
 Only lexemes the index holds take part (the lexicon says which, with their document
 frequencies for BM25's idf), and a wildcard expands to at most MAX_EXPANSION of them.
 """

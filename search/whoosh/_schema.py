@@ -3,7 +3,7 @@
 Searchable text lives in five fields: ``body`` (heading and text; stems with positions),
 ``meta`` (document title, supplier and dossier reference, so "acme termination" finds the
 termination clauses of Acme's contracts), ``heading`` (the heading again, without positions:
-plain words and phrases score again there, see search.planning.HEADING), ``ident`` (identifiers kept
+the user's words score again there, see search.planning.HEADING), ``ident`` (identifiers kept
 whole) and ``number`` (the unit's own clause number, so a search for "12.3" puts clause 12.3
 above clauses that mention it). Everything a
 filter, facet or grouping reads per match is a column; everything a hit shows is one stored

@@ -31,8 +31,8 @@ The engine's query, in stock Whoosh terms (the meaning the engine's docstrings g
 - an item (word, phrase, "7:408") is the Or of: the And of its content words in ``body``
   (boost 1.0), the same in ``meta`` (boost 0.5, only for the user's words when there are several
   of them, never for an expansion), Term ``ident`` for each identifier (boost 2.0), Term
-  ``number`` (boost 2.0, see below), and (a plain word or phrase, the user's or the
-  thesaurus's) the And of its content words in ``heading`` (boost 0.5), with the item's weight
+  ``number`` (boost 2.0, see below), and (a plain word or phrase of the user's own) the
+  And of its content words in ``heading`` (boost 0.5), with the item's weight
   as the boost of that Or; a hyphenated compound (``non-compete``) also holds its words
   written as one word (the Or of that word's stems in ``body``, and in ``meta`` as above); an
   optional multi-word item is that query Require'd by its exact sequence or that one word
@@ -117,7 +117,7 @@ B = 0.75
 K1 = 1.2
 BODY_BOOST = 1.0
 META_BOOST = 0.5
-HEADING_BOOST = 0.5  # plain words again in the unit's heading
+HEADING_BOOST = 0.5  # the user's own plain words again in the unit's heading
 IDENT_BOOST = 2.0
 NUMBER_BOOST = 2.0
 PART_BOOST = 0.5  # a compound matched by its parts
@@ -529,9 +529,8 @@ class Stock:
             # A hyphenated compound's words written as one word: another way to hold it.
             body.append(self.word("body", item.joined, False, BODY_BOOST))
             meta.append(self.word("meta", item.joined, False, META_BOOST))
-        if not item.prefix:
-            # Plain words and phrases (the user's and the thesaurus's) also score in the
-            # heading (no positions there).
+        if not (item.expansion or item.prefix):
+            # The user's own plain words also score in the heading (no positions there).
             body.append(self.words("heading", words, False, HEADING_BOOST))
             if item.joined:
                 body.append(self.word("heading", item.joined, False, HEADING_BOOST))
