@@ -132,6 +132,16 @@ def documents(result: SearchResult) -> list[int]:
     return [hit.document_id for hit in result.hits]
 
 
+def scores_of(result: SearchResult) -> dict[int, float]:
+    """Each hit's score by document (one unit per document in the tests that use it)."""
+    return {hit.document_id: hit.score for hit in result.hits}
+
+
+def fillers(numbers: range) -> list[tuple[int, list[Unit]]]:
+    """Documents of words no query asks for, so that idf stays positive in small indexes."""
+    return [(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in numbers]
+
+
 def test_every_backend_meets_the_protocol(backend: SearchBackend) -> None:
     assert isinstance(backend, SearchBackend)
     assert backend.capabilities <= CAPABILITIES and backend.exists()
@@ -545,7 +555,7 @@ def test_plain_words_are_optional_and_units_holding_all_come_first(
     assert ranked[0] == 2
     if "ranks" not in backend.capabilities:
         return  # a backend without scores orders by coordination only
-    scores = {hit.document_id: hit.score for hit in found.hits}
+    scores = scores_of(found)
     assert scores[1] > scores[2]
     # Within the units holding one word: by score.
     rest = [hit.score for hit in found.hits[1:]]
@@ -583,11 +593,11 @@ def test_a_concepts_other_wordings_count_once_with_a_tie_breaker(backend: Search
             (1, [unit(1, 0, "controle zwart wit groen")]),
             (2, [unit(2, 0, "inspect zwart wit groen")]),
             (3, [unit(3, 0, "controle inspect wit groen")]),
-            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 12)],
+            *fillers(range(4, 12)),
         ]
     )
     found = search(backend, "audit", expand=True, mode="clauses", per_page=10)
-    scores = {hit.document_id: hit.score for hit in found.hits}
+    scores = scores_of(found)
     assert sorted(scores) == [1, 2, 3]
     best, other = max(scores[1], scores[2]), min(scores[1], scores[2])
     assert scores[3] == pytest.approx(best + TIE_BREAKER * other, rel=1e-6)
@@ -605,7 +615,7 @@ def test_the_users_word_that_is_a_wording_of_the_concept_holds_the_concept(
             (1, [unit(1, 0, "De leverancier voorziet in escrow bij een agent.")]),
             (2, [unit(2, 0, "De broncode wordt bij een agent bewaard.")]),
             (3, [unit(3, 0, "The source of the code is known to the agent.")]),
-            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 10)],
+            *fillers(range(4, 10)),
         ]
     )
     found = search(backend, "source code escrow", expand=True, mode="clauses", per_page=10)
@@ -621,15 +631,15 @@ def test_only_the_users_own_words_score_in_the_heading(backend: SearchBackend) -
         [
             (1, [unit(1, 0, f"Opzegging {body}")]),
             (2, [unit(2, 0, body, heading="Opzegging")]),
-            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(3, 9)],
+            *fillers(range(3, 9)),
         ]
     )
     found = search(backend, "beëindiging", expand=True, mode="clauses", per_page=10)
-    scores = {hit.document_id: hit.score for hit in found.hits}
+    scores = scores_of(found)
     assert sorted(scores) == [1, 2]
     assert scores[2] == pytest.approx(scores[1], rel=1e-6)
     typed = search(backend, "opzegging", expand=True, mode="clauses", per_page=10)
-    scores = {hit.document_id: hit.score for hit in typed.hits}
+    scores = scores_of(typed)
     assert scores[2] > scores[1] * 1.05
 
 
@@ -646,12 +656,12 @@ def test_a_definition_scores_below_the_same_words_in_a_clause(backend: SearchBac
             (1, [unit(1, 0, text, heading="Begrippen")]),
             (2, [unit(2, 0, text, heading="Begrippen", definition=True)]),
             (3, [unit(3, 0, "De broncode wordt gedeponeerd.", definition=False)]),
-            *[(n, [unit(n, 0, f"rood blauw geel paars {n}")]) for n in range(4, 10)],
+            *fillers(range(4, 10)),
         ]
     )
     for mode in ("clauses", "documents"):
         found = search(backend, "broncode taal", mode=mode, per_page=10)
-        scores = {hit.document_id: hit.score for hit in found.hits}
+        scores = scores_of(found)
         assert documents(found) == [1, 2, 3]
         assert scores[2] == pytest.approx(DEFINITION_WEIGHT * scores[1], rel=1e-6)
 
