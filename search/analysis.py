@@ -41,6 +41,7 @@ __all__ = [
     "alternatives",
     "fold",
     "identifiers",
+    "is_asking_word",
     "is_stop_word",
     "language",
     "occurrences",
@@ -113,6 +114,17 @@ _LEGAL_TEXT = """
 # Words that name nothing: loose query words drop them, no content word stems to one, and they
 # get no lemma.
 _FUNCTION_WORDS = _STOP_WORDS | frozenset(_QUESTION_TEXT.split()) | frozenset(_LEGAL_TEXT.split())
+# Words of a question about what a contract says ("wat hebben we afgesproken over
+# aansprakelijkheid", "what did we agree on liability"): every clause is an agreement, so these
+# name nothing a clause is about, yet a unit holding one ("Indien ... Onderhoud is
+# overeengekomen") ranked in a higher coordination tier than the liability clause. Unlike
+# function words they are content words everywhere else (they are indexed, stemmed and
+# lemmatised): a loose query word drops them (search.expansion.drop_asking_words).
+_ASKING_TEXT = """
+    afgesproken afspreken afspraak afspraken overeengekomen overeenkomen geregeld vastgelegd
+    agree agreed say says said
+"""
+_ASKING_WORDS = frozenset(_ASKING_TEXT.split())
 # A unit is stemmed in one language only when, among its first LANGUAGE_SAMPLE words, that
 # language's stop words number at least LANGUAGE_MIN and LANGUAGE_RATIO times the other's.
 LANGUAGE_SAMPLE = 400
@@ -297,6 +309,12 @@ def identifiers(text: str) -> list[str]:
 def is_stop_word(folded: str) -> bool:
     """Whether a folded word is a Dutch or English stop word (only loose query words drop them)."""
     return folded in _FUNCTION_WORDS
+
+
+def is_asking_word(folded: str) -> bool:
+    """Whether a folded word is a stop word or a word that asks what was agreed ("afgesproken",
+    "agreed"), which names nothing a clause is about (only loose query words drop them)."""
+    return folded in _FUNCTION_WORDS or folded in _ASKING_WORDS
 
 
 def word_list(text: str) -> list[str]:

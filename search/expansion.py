@@ -22,7 +22,7 @@ from itertools import chain, zip_longest
 from pathlib import Path
 
 from search import dutch
-from search.analysis import is_stop_word, stems, words
+from search.analysis import is_asking_word, is_stop_word, stems, words
 from search.query import Item, ParsedQuery, parse_query
 from search.types import Expansion
 
@@ -34,6 +34,7 @@ __all__ = [
     "ThesaurusError",
     "concept_items",
     "default_thesaurus",
+    "drop_asking_words",
     "expand",
     "load_thesaurus",
 ]
@@ -351,6 +352,28 @@ def concept_items(
         indexes = dict.fromkeys((*found.get(concept.id, ()), *owners[start:end]))
         found[concept.id] = tuple(indexes)
     return found
+
+
+def drop_asking_words(parsed: ParsedQuery, thesaurus: Thesaurus | None = None) -> ParsedQuery:
+    """The query without the loose words that ask what was agreed ("wat hebben we afgesproken
+    over aansprakelijkheid": search.analysis.is_asking_word), unless one is part of a thesaurus
+    term the query names ("agreed damages", "eerdere afspraken") or nothing else is searched."""
+    items = parsed.items
+    asking = {
+        index
+        for index, item in enumerate(items)
+        if _eligible(item)
+        and not item.required
+        and len(item.words) == 1
+        and is_asking_word(item.words[0])
+    }
+    if not asking:
+        return parsed
+    asking -= {index for named in concept_items(items, thesaurus).values() for index in named}
+    kept = tuple(item for index, item in enumerate(items) if index not in asking)
+    if not any(not item.negated for item in kept):
+        return parsed
+    return replace(parsed, items=kept)
 
 
 def expand(

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from search.analysis import stems
 from search.clause_types import with_query_types
+from search.expansion import drop_asking_words
 from search.query import ParsedQuery, parse_query
 from search.types import FACETS, SearchRequest, SearchResult, check_request
 
@@ -123,7 +124,7 @@ def parse_request(request: SearchRequest) -> tuple[SearchRequest, ParsedQuery]:
     Raises ValueError for a malformed request and QueryRefused for a refused query.
     """
     check_request(request)
-    parsed = parse_query(request.text, browse=bool(request.clause_types))
+    parsed = drop_asking_words(parse_query(request.text, browse=bool(request.clause_types)))
     return with_query_types(request, parsed), parsed
 
 

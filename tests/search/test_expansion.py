@@ -14,6 +14,7 @@ from search.expansion import (
     WEIGHT,
     concept_items,
     default_thesaurus,
+    drop_asking_words,
     expand,
     load_thesaurus,
     warm_up,
@@ -28,6 +29,24 @@ def _added(text: str) -> dict[str, tuple[str, ...]]:
     """Concept -> terms added for a query."""
     _, found = expand(parse_query(text))
     return {e.concept: e.terms for e in found}
+
+
+def _asked(text: str) -> list[tuple[str, ...]]:
+    return [item.words for item in drop_asking_words(parse_query(text)).items]
+
+
+def test_a_question_about_what_was_agreed_searches_its_subject_only() -> None:
+    assert _asked("wat hebben we afgesproken over aansprakelijkheid") == [("aansprakelijkheid",)]
+    assert _asked("wat is overeengekomen over de opzegtermijn") == [("opzegtermijn",)]
+    assert _asked("what did we agree on liability") == [("liability",)]
+    assert _asked("afspraken over geheimhouding") == _asked("geheimhouding")
+    # Part of a wording the thesaurus knows, typed on purpose, alone, quoted or required: kept.
+    assert _asked("agreed damages") == [("agreed",), ("damages",)]
+    assert _asked("eerdere afspraken") == [("eerdere",), ("afspraken",)]
+    assert _asked("afspraken") == [("afspraken",)]
+    assert _asked('"afgesproken prijs"') == [("afgesproken", "prijs")]
+    assert _asked("+afgesproken prijs") == [("afgesproken",), ("prijs",)]
+    assert _asked("afspraken -boete") == [("afspraken",), ("boete",)]
 
 
 def test_a_dutch_word_adds_the_english_and_dutch_wordings_as_weighted_optional_items() -> None:

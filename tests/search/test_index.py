@@ -357,6 +357,32 @@ def test_loose_stop_words_are_optional_but_a_stop_word_query_still_works(
     assert documents(search(backend, "of")) == [2]
 
 
+def test_a_question_about_what_was_agreed_finds_the_clause_on_its_subject(
+    backend: SearchBackend,
+) -> None:
+    # Every clause is an agreement: the clause that says something "is overeengekomen" does not
+    # outrank the liability clause (search.expansion.drop_asking_words).
+    backend.apply(
+        [
+            (
+                1,
+                [
+                    unit(
+                        1,
+                        0,
+                        "Indien onderhoud is overeengekomen, geldt wat daarover is afgesproken.",
+                    )
+                ],
+            ),
+            (2, [unit(2, 0, "De aansprakelijkheid van de leverancier is beperkt tot het bedrag.")]),
+            *fillers(range(3, 8)),
+        ]
+    )
+    asked = search(backend, "wat is er overeengekomen en afgesproken over aansprakelijkheid")
+    assert documents(asked) == documents(search(backend, "aansprakelijkheid")) == [2]
+    assert documents(search(backend, "overeengekomen")) == [1]
+
+
 # Refused queries
 
 
