@@ -357,30 +357,36 @@ def test_loose_stop_words_are_optional_but_a_stop_word_query_still_works(
     assert documents(search(backend, "of")) == [2]
 
 
-def test_a_question_about_what_was_agreed_finds_the_clause_on_its_subject(
+AGREED = "Indien onderhoud is overeengekomen, geldt wat daarover is afgesproken."
+LIABLE = "De aansprakelijkheid van de leverancier is beperkt tot het bedrag."
+
+
+def test_a_question_about_what_was_agreed_finds_the_clauses_on_its_subject(
     backend: SearchBackend,
 ) -> None:
-    # Every clause is an agreement: the clause that says something "is overeengekomen" does not
-    # outrank the liability clause (search.expansion.drop_asking_words).
-    backend.apply(
-        [
-            (
-                1,
-                [
-                    unit(
-                        1,
-                        0,
-                        "Indien onderhoud is overeengekomen, geldt wat daarover is afgesproken.",
-                    )
-                ],
-            ),
-            (2, [unit(2, 0, "De aansprakelijkheid van de leverancier is beperkt tot het bedrag.")]),
-            *fillers(range(3, 8)),
-        ]
-    )
+    # Every clause is an agreement: a question finds what its subject finds, not the clause that
+    # says something "is overeengekomen" (search.expansion.drop_asking_words).
+    backend.apply([(1, [unit(1, 0, AGREED)]), (2, [unit(2, 0, LIABLE)]), *fillers(range(3, 8))])
     asked = search(backend, "wat is er overeengekomen en afgesproken over aansprakelijkheid")
     assert documents(asked) == documents(search(backend, "aansprakelijkheid")) == [2]
     assert documents(search(backend, "overeengekomen")) == [1]
+
+
+@pytest.mark.needs("ranks")
+def test_the_supplier_named_in_a_question_puts_its_clause_first(backend: SearchBackend) -> None:
+    # "What did we agree on liability with supplier X?": X is in the metadata of X's units.
+    backend.apply(
+        [
+            (1, [unit(1, 0, AGREED, supplier="Beta Software")]),
+            (2, [unit(2, 0, LIABLE)]),
+            (3, [unit(3, 0, LIABLE, supplier="Beta Software")]),
+            *fillers(range(4, 9)),
+        ]
+    )
+    dutch = "wat hebben we met leverancier Beta afgesproken over aansprakelijkheid"
+    assert documents(search(backend, dutch)) == [3, 2]
+    english = search(backend, "what did we agree on liability with Beta", expand=True)
+    assert documents(english)[:2] == [3, 2]  # the thesaurus finds the Dutch clauses
 
 
 # Refused queries
