@@ -85,5 +85,6 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -c TRANSLATORS: \
 		--project=Dossier --copyright-holder="the Dossier authors" \
 		-o dossier/translations/messages.pot .
-	$(BIN)/pybabel update -i dossier/translations/messages.pot -d dossier/translations
+	$(BIN)/pybabel update --ignore-obsolete -i dossier/translations/messages.pot \
+		-d dossier/translations
 	$(BIN)/pybabel compile --statistics -d dossier/translations

@@ -17,17 +17,32 @@ BAR_HEIGHT = 20
 GAP = 8
 VALUE_WIDTH = 130
 MAX_BARS = 20
-_LABEL_CHARS = 60  # about the width of the chart at 13px; the full label is in the tooltip
+UNITS_PER_CHAR = WIDTH / 60  # a label of 60 characters fills the chart at 13px
+NARROW_BARS = 360  # the phone's twin of a bar chart: at 390 px its text stays about 12 px high
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+def _short(label: str, chars: int) -> str:
+    return label if len(label) <= chars else label[: chars - 1] + "…"
 
 
 def bar_chart(
     title: str, bars: Sequence[tuple[str, float | int | Decimal, str]], css_class: str = ""
 ) -> Markup:
-    """A horizontal bar chart of (label, value, value as text); negative values count as 0.
+    """A horizontal bar chart of (label, value, value as text), twice: a wide one and a narrow
+    twin that a phone shows instead (app.css), so that its text is not scaled down to a few
+    pixels. Negative values count as 0; the full label is in each bar's tooltip."""
+    return _bar_chart(title, bars, f"{css_class} chart-wide", WIDTH) + _bar_chart(
+        title, bars, f"{css_class} chart-narrow", NARROW_BARS
+    )
+
+
+def _bar_chart(
+    title: str,
+    bars: Sequence[tuple[str, float | int | Decimal, str]],
+    css_class: str,
+    width: int,
+) -> Markup:
+    """One bar chart `width` units wide.
 
     Each label starts at the left edge on a line of its own: a label right-aligned against its
     bar ran off the left edge as soon as it was longer than the room before the bar.
@@ -36,23 +51,24 @@ def bar_chart(
     row = LABEL_HEIGHT + BAR_HEIGHT + GAP
     height = max(1, len(bars)) * row + GAP
     largest = max((float(v) for _l, v, _t in bars), default=0.0)
-    room = WIDTH - VALUE_WIDTH
-    classes = escape(f"chart {css_class}".strip())
+    room = width - min(VALUE_WIDTH, width // 3)  # the value's text after the longest bar
+    chars = int(width / UNITS_PER_CHAR)
+    classes = escape(" ".join(f"chart {css_class}".split()))
     parts = [
-        f'<svg class="{classes}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg class="{classes}" role="img" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
     for index, (label, value, text) in enumerate(bars):
         top = GAP + index * row
         bar_y = top + LABEL_HEIGHT
-        width = 0 if largest <= 0 else max(0.0, float(value)) / largest * room
+        size = 0 if largest <= 0 else max(0.0, float(value)) / largest * room
         middle = bar_y + BAR_HEIGHT * 0.75
         parts.append(
-            f'<text class="chart-label" x="0" y="{top + 13}">{escape(_short(label))}</text>'
-            f'<rect class="chart-bar" x="0" y="{bar_y}" width="{width:.1f}" '
+            f'<text class="chart-label" x="0" y="{top + 13}">{escape(_short(label, chars))}</text>'
+            f'<rect class="chart-bar" x="0" y="{bar_y}" width="{size:.1f}" '
             f'height="{BAR_HEIGHT}"><title>{escape(label)}: {escape(text)}</title></rect>'
-            f'<text class="chart-value" x="{width + 6:.1f}" '
+            f'<text class="chart-value" x="{size + 6:.1f}" '
             f'y="{middle:.1f}">{escape(text)}</text>'
         )
     parts.append("</svg>")

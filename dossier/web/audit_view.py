@@ -51,6 +51,8 @@ _VALUE_NAMES: dict[str, Any] = {
     "size": _l("Size"),
     "original_filename": _l("File"),
     "mime_type": _l("File type"),
+    # The file a folder import read, or the intake channel (dossier.documents.add_version).
+    "imported_from": _l("Imported from"),
     "address": _l("Network address"),
     "scope": _l("Blocked"),
     # A document's details, as its edit form names them (extraction fills the blank ones).

@@ -177,6 +177,9 @@ def test_import_files_the_vng_folder_once(
         )
     ]
     assert str(folder / "Bijlage 6 - Prijzenblad SWC.xlsx") in sources and len(sources) == 18
+    trail = app.test_client(user=admin).get(f"/dossiers/{VNG_REFERENCE}/audit").text
+    text = " ".join(re.sub(r"<[^>]+>", " ", trail).split())
+    assert "Geïmporteerd uit: " + str(folder) in text and "imported_from" not in text
     kinds = dict(
         db.session.execute(
             sa.select(DocumentVersion.original_filename, Document.kind).join(Document)

@@ -142,6 +142,8 @@ def test_compare_page_says_when_versions_are_too_different(
     text = client.get(page + "/compare").text
     assert "Deze versies verschillen te veel om ze regel voor regel te vergelijken." in text
     assert "Regel 1 van" not in text
+    same = client.get(page + "/compare?old=2&new=2").text
+    assert "Kies twee verschillende versies om te vergelijken." in same
 
 
 def test_compare_texts_groups_changes_with_context() -> None:

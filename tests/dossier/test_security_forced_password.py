@@ -41,6 +41,8 @@ def _assert_forced(client: FlaskClient, first: Any) -> None:
     page = client.get("/account/password")
     assert page.status_code == 200
     assert "Kies eerst uw eigen wachtwoord" in page.text  # the Dutch notice
+    # No menu of pages that would all lead back here; logging out stays.
+    assert "Contractregister" not in page.text and "Uitloggen" in page.text
     static = client.get("/static/css/app.css")
     assert static.status_code == 200
     static.close()
@@ -72,6 +74,7 @@ def test_the_first_admin_from_init_must_change_the_password(app: Flask) -> None:
     assert client.get("/admin/users").status_code == 302
     _change(client, password)
     assert client.get("/admin/users").status_code == 200
+    assert "Contract register" in client.get("/account/password").text  # the menu is back
     assert client.get("/").status_code == 200
     admin = db.session.scalar(sa.select(User).where(User.email == FIRST_ADMIN_EMAIL))
     db.session.refresh(admin)

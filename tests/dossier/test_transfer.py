@@ -538,7 +538,11 @@ def test_an_archivist_downloads_the_package_of_a_dossier_as_a_zip(
 
 
 def test_the_download_explains_a_missing_organisation_and_audits_nothing(
-    app: Flask, filled: Dossier, archivist: User, client_for: Callable[[User | None], FlaskClient]
+    app: Flask,
+    filled: Dossier,
+    archivist: User,
+    admin: User,
+    client_for: Callable[[User | None], FlaskClient],
 ) -> None:
     app.config["TRANSFER_ORGANISATION_NAME"] = ""
     client = client_for(archivist)
@@ -546,8 +550,14 @@ def test_the_download_explains_a_missing_organisation_and_audits_nothing(
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "DOSSIER_TRANSFER_ORGANISATION_NAME" in page
-    # The dossier page says what to set instead of offering a download that cannot work.
+    # The dossier page says what is missing instead of offering a download that cannot work:
+    # to an archivist in words, to an administrator with the settings' names as well.
     assert 'action="/dossiers/' + filled.reference + '/transfer.zip"' not in page
+    page = client.get(f"/dossiers/{filled.reference}").get_data(as_text=True)
+    assert "Vraag het de beheerder van Dossier" in page
+    assert "DOSSIER_TRANSFER_ORGANISATION_NAME" not in page
+    page = client_for(admin).get(f"/dossiers/{filled.reference}").get_data(as_text=True)
+    assert "DOSSIER_TRANSFER_ORGANISATION_NAME" in page
     app.config["TRANSFER_ORGANISATION_NAME"] = "Gemeente Voorbeeld"
     page = client.get(f"/dossiers/{filled.reference}").get_data(as_text=True)
     assert 'action="/dossiers/' + filled.reference + '/transfer.zip"' in page

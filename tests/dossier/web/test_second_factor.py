@@ -295,10 +295,13 @@ def test_a_required_role_is_led_to_enrolment_on_every_page(
     assert db.session.scalar(sa.select(User).where(User.email == "sneaky@example.org")) is None
     page = client.get("/account/two-step")
     assert page.status_code == 200 and "Uw rol vereist tweestapsverificatie" in page.text
+    # No menu of pages that would all lead back here; logging out stays.
+    assert "Contractregister" not in page.text and "Uitloggen" in page.text
     assert client.get("/account/password").status_code == 200
     secret = _secret_on(page.text)
     client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(secret).now()})
     assert client.get("/").status_code == 200
+    assert "Contractregister" in client.get("/account/two-step").text  # the menu is back
     plain = client_for(make_user())
     assert plain.get("/").status_code == 200  # other roles are not required
 
