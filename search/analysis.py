@@ -18,8 +18,9 @@ or all of its parts in one unit (`alternatives`): opzegtermijn finds "termijn va
 Where Snowball's Dutch stem joins words of another meaning, the stem is corrected: adjectives in
 -lijk, -baar and -ig keep their suffix (aansprakelijkheid does not meet aanspraak), and a content
 word never stems to a function word (indiening does not meet "indien", if). English has a short
-list of such words (competent does not meet compete). Function words are
-the stop lists plus Dutch question words and legal conjunctions; a query drops them when loose.
+list of such words (competent does not meet compete), and so has Dutch (late does not meet
+laten). Function words are the stop lists plus Dutch question words and legal conjunctions; a
+query drops them when loose.
 """
 
 from __future__ import annotations
@@ -81,6 +82,16 @@ _ENGLISH_APART = {
     **dict.fromkeys(("authority", "authorities"), "authority"),
 }
 _snowball_dutch = stemmer_for_language("nl")
+# Dutch words that Snowball or their lemma joins with a word of another meaning, and their stems:
+# the adjective laat (late, as in "te late levering") met the verb laten (to let, "laat
+# uitvoeren"). "laat" is both, so it keeps the verb's stem and gets the adjective's; "late" is
+# only the adjective, "laatst(e)" (last) neither.
+_DUTCH_APART = {
+    "laat": ("lat", "laat"),
+    "late": ("laat",),
+    "laatst": ("laatst",),
+    "laatste": ("laatst",),
+}
 # Adjectives in -lijk, -baar and -ig, inflected or made nouns with -heid, keep their suffix:
 # Snowball strips it, which joined aansprakelijk(heid) with aanspraak (a claim), beschikbaar with
 # beschikking, toepasselijk with toepassing, vertrouwelijk with vertrouwen, gebruikelijk with
@@ -154,15 +165,18 @@ def stems(folded: str, language: str | None = None) -> tuple[str, ...]:
 def _stems_uncached(folded: str, language: str | None) -> tuple[str, ...]:
     """Compute and cache the stems of a word; numbers and identifiers are not stemmed.
 
-    A Dutch content word's lemma adds its stem where it differs (garanties -> garantie).
+    A Dutch content word's lemma adds its stem where it differs (garanties -> garantie);
+    `_DUTCH_APART` overrides both.
     """
     if any(c.isdigit() for c in folded):
         result: tuple[str, ...] = (folded,)
     elif language == "en":
         result = (_content(_english(folded), folded),)
     else:
-        lemma = dutch.lemma(folded) if folded not in _FUNCTION_WORDS else None
-        found = (_dutch(folded), _dutch(lemma) if lemma else "")
+        found = _DUTCH_APART.get(folded, ())
+        if not found:
+            lemma = dutch.lemma(folded) if folded not in _FUNCTION_WORDS else None
+            found = (_dutch(folded), _dutch(lemma) if lemma else "")
         result = tuple(
             dict.fromkeys(
                 filter(None, found if language else (_content(_english(folded), folded), *found))

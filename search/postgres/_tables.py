@@ -21,7 +21,8 @@ __all__ = ["LAYOUT_VERSION", "create_tables", "drop_tables", "index_tables", "va
 # (lexemes ``h``, heading_length; search.planning.HEADING). 3: texts in ``unit_text``. 4: a
 # separable verb's participle gets its lemma's stem (as the embedded index's schema 8). 5: English
 # words Snowball joins with another meaning stem apart (schema 9). 6: ``definition`` (schema 10).
-LAYOUT_VERSION = 6
+# 7: Dutch words apart too (schema 11).
+LAYOUT_VERSION = 7
 TABLES = ("unit", "unit_text", "term", "stat")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 

@@ -38,8 +38,8 @@ __all__ = [
 # -ig, no word stems to a function word, fewer false compound parts. v7: the heading field.
 # v8: a separable verb's participle gets its lemma's stem (opgezegd ~ opzeggen). v9: English
 # words Snowball joins with another meaning stem apart (competent, compete). v10: the flag of a
-# unit among the definitions (Unit.definition).
-SCHEMA_VERSION = 10
+# unit among the definitions (Unit.definition). v11: Dutch words apart too (late, laten).
+SCHEMA_VERSION = 11
 _STORED = (
     "unit_id",
     "document_id",

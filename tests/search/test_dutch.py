@@ -185,6 +185,21 @@ def test_english_forms_kept_apart_still_meet_each_other(one: str, other: str) ->
 
 @pytest.mark.parametrize(
     ("word", "unrelated"),
+    [("late", "laten"), ("late", "liet"), ("laatste", "laten"), ("laatste", "late")],
+)
+def test_dutch_words_of_another_meaning_stem_apart(word: str, unrelated: str) -> None:
+    # "te late levering" is about delay, "laat uitvoeren" about having something done.
+    assert not set(analysis.terms(word, "nl")) & set(analysis.terms(unrelated, "nl"))
+    assert not set(analysis.stems(word)) & set(analysis.stems(unrelated))
+
+
+def test_an_ambiguous_dutch_word_meets_both_meanings() -> None:
+    laat = set(analysis.terms("laat", "nl"))  # te laat (late); hij laat (he lets)
+    assert laat & set(analysis.stems("late")) and laat & set(analysis.stems("laten"))
+
+
+@pytest.mark.parametrize(
+    ("word", "unrelated"),
     [("gedaan", "doen"), ("was", "zijn"), ("opgenomen", "opnemen"), ("ingediend", "indien")],
 )
 def test_lemmas_of_another_shape_and_of_stop_words_are_not_used(word: str, unrelated: str) -> None:
