@@ -12,13 +12,13 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 WIDTH = 640
+NARROW_WIDTH = 360  # the phone's twin of a chart: at 390 px its text stays about 12 px high
 LABEL_HEIGHT = 18  # a label sits on its own line above its bar, so it is never cut off
 BAR_HEIGHT = 20
 GAP = 8
 VALUE_WIDTH = 130
 MAX_BARS = 20
 UNITS_PER_CHAR = WIDTH / 60  # a label of 60 characters fills the chart at 13px
-NARROW_BARS = 360  # the phone's twin of a bar chart: at 390 px its text stays about 12 px high
 
 
 def _short(label: str, chars: int) -> str:
@@ -32,7 +32,7 @@ def bar_chart(
     twin that a phone shows instead (app.css), so that its text is not scaled down to a few
     pixels. Negative values count as 0; the full label is in each bar's tooltip."""
     return _bar_chart(title, bars, f"{css_class} chart-wide", WIDTH) + _bar_chart(
-        title, bars, f"{css_class} chart-narrow", NARROW_BARS
+        title, bars, f"{css_class} chart-narrow", NARROW_WIDTH
     )
 
 
@@ -80,7 +80,6 @@ TREND_TOP = 26  # room above the plot for the norm's legend
 TREND_AXIS = 28  # room below the plot for the period labels
 TREND_LEFT = 70  # room left of the plot for the scale's values
 MAX_POINTS = 36
-NARROW_WIDTH = 360  # the phone's twin: at 390 px its text stays about 12 pixels high
 NARROW_POINTS = 12
 _TREND_LABELS = 12  # at most this many period labels under the plot; every point has a tooltip
 

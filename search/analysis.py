@@ -92,6 +92,7 @@ _DUTCH_APART = {
     "laatst": ("laatst",),
     "laatste": ("laatst",),
 }
+assert all(stem[:2] == word[:2] for word, found in _DUTCH_APART.items() for stem in found)
 # Adjectives in -lijk, -baar and -ig, inflected or made nouns with -heid, keep their suffix:
 # Snowball strips it, which joined aansprakelijk(heid) with aanspraak (a claim), beschikbaar with
 # beschikking, toepasselijk with toepassing, vertrouwelijk with vertrouwen, gebruikelijk with
@@ -264,7 +265,8 @@ def _may_have(folded: str, starts: tuple[str, ...]) -> bool:
     begin after at least two letters, and undo their y/i marks; only the English words of
     _ENGLISH_EXCEPTIONS start otherwise. `_dutch`'s adjective stem keeps the first three
     letters, `_content` appends a ``+``, and a lemma (dutch.lemma) keeps the word's first three
-    letters or those after a participle's ``ge``. So every stem of the word begins like word
+    letters or those after a participle's ``ge``, and `_DUTCH_APART`'s stems begin with their
+    word's first two letters (checked at import). So every stem of the word begins like word
     or word[2:]. A compound's parts (dutch.parts: alphabetic, MIN_COMPOUND to MAX_COMPOUND
     letters) are pieces cut from the word or its dictionary form; a part's letters 1-2 and 3-4
     occur in its piece (it may add ``n`` or ``en``, drop a linking ``s`` of a longer piece, or
@@ -326,9 +328,9 @@ def is_stop_word(folded: str) -> bool:
 
 
 def is_asking_word(folded: str) -> bool:
-    """Whether a folded word is a stop word or a word that asks what was agreed ("afgesproken",
-    "agreed"), which names nothing a clause is about (only loose query words drop them)."""
-    return folded in _FUNCTION_WORDS or folded in _ASKING_WORDS
+    """Whether a folded word asks what was agreed ("afgesproken", "agreed"), which names nothing
+    a clause is about (only loose query words drop them: search.expansion.drop_asking_words)."""
+    return folded in _ASKING_WORDS
 
 
 def word_list(text: str) -> list[str]:

@@ -354,10 +354,14 @@ def concept_items(
     return found
 
 
-def drop_asking_words(parsed: ParsedQuery, thesaurus: Thesaurus | None = None) -> ParsedQuery:
+def drop_asking_words(
+    parsed: ParsedQuery, browse: bool = False, thesaurus: Thesaurus | None = None
+) -> ParsedQuery:
     """The query without the loose words that ask what was agreed ("wat hebben we afgesproken
     over aansprakelijkheid": search.analysis.is_asking_word), unless one is part of a thesaurus
-    term the query names ("agreed damages", "eerdere afspraken") or nothing else is searched."""
+    term the query names ("agreed damages", "eerdere afspraken") or nothing else is searched: no
+    other positive word, and no clause type (``soort:...`` in the text, or `browse`, the types
+    chosen beside it), which lists its clauses without words."""
     items = parsed.items
     asking = {
         index
@@ -371,9 +375,9 @@ def drop_asking_words(parsed: ParsedQuery, thesaurus: Thesaurus | None = None) -
         return parsed
     asking -= {index for named in concept_items(items, thesaurus).values() for index in named}
     kept = tuple(item for index, item in enumerate(items) if index not in asking)
-    if not any(not item.negated for item in kept):
-        return parsed
-    return replace(parsed, items=kept)
+    if any(not item.negated for item in kept) or (not kept and (browse or parsed.type_names)):
+        return replace(parsed, items=kept)
+    return parsed
 
 
 def expand(

@@ -2,7 +2,8 @@
 
 The fields an item's words may match and their weights, the boost of a compound matched by its
 parts, the limits and endings of a trailing wildcard, the refusal texts, and the first steps of
-every search: check the request, parse its text, and add the clause types the text names.
+every search: check the request, parse its text (without the words that ask what was agreed:
+search.expansion.drop_asking_words), and add the clause types the text names.
 """
 
 from __future__ import annotations
@@ -119,12 +120,14 @@ def sequence_fields(fields: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
 
 
 def parse_request(request: SearchRequest) -> tuple[SearchRequest, ParsedQuery]:
-    """Check a request and parse its text; the request gets the clause types the text names.
+    """Check a request and parse its text (without the words that ask what was agreed); the
+    request gets the clause types the text names.
 
     Raises ValueError for a malformed request and QueryRefused for a refused query.
     """
     check_request(request)
-    parsed = drop_asking_words(parse_query(request.text, browse=bool(request.clause_types)))
+    browse = bool(request.clause_types)
+    parsed = drop_asking_words(parse_query(request.text, browse=browse), browse)
     return with_query_types(request, parsed), parsed
 
 

@@ -25,7 +25,9 @@ Meaning (ranked OR with coordination; every backend implements it):
 - stop words: a loose stop word ("the", "van") is dropped when the query has any other word, so
   it neither matches nor counts for coordination; a query of only stop words searches them as
   ordinary optional words; inside phrases stop words are part of the exact sequence, and
-  ``+the`` keeps a stop word as a required word.
+  ``+the`` keeps a stop word as a required word. The words that ask what was agreed
+  ("afgesproken", "agreed") drop alike, unless part of a thesaurus wording the query names
+  (`search.expansion.drop_asking_words`, applied by `search.planning.parse_request`).
 """
 
 from __future__ import annotations

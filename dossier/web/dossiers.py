@@ -183,11 +183,12 @@ def summary_pdf(reference: str) -> Response:
     except pdf_rendering.Unavailable:
         flash(_("This server cannot make PDF files; use Print instead."), "error")
         return redirect(url_for(".summary", reference=reference))
+    name = _("summary")  # not inside the f-string, where pybabel would not find it
     return send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"{dossier.reference}-{_('summary')}.pdf",
+        download_name=f"{dossier.reference}-{name}.pdf",
     )
 
 

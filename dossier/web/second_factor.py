@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -91,13 +92,21 @@ def _require_enrolment() -> Response | None:
         return None
     if request.endpoint and access.endpoint_rule(request.endpoint) == access.TOKEN:
         return None  # the API answers with problem details; its tokens are made after set-up
-    if session.get(SSO_SESSION):
-        return None
-    if request.endpoint is None or not second_factor.is_required(current_user):
-        return None
-    if _enabled_without_transaction(current_user.id):
+    if request.endpoint is None or not _enrolment_pending():
         return None
     return redirect(url_for("second_factor.settings"))
+
+
+def _enrolment_pending() -> bool:
+    """Whether the logged-in user's role requires a second factor that is not set up yet (a
+    single sign-on session is exempt: its provider checks the factors). Once a request."""
+    if "enrolment_pending" not in g:
+        g.enrolment_pending = (
+            not session.get(SSO_SESSION)
+            and second_factor.is_required(current_user)
+            and not _enabled_without_transaction(current_user.id)
+        )
+    return bool(g.enrolment_pending)
 
 
 def _enabled_without_transaction(user_id: int) -> bool:
@@ -107,9 +116,17 @@ def _enabled_without_transaction(user_id: int) -> bool:
         return factor is not None and factor.confirmed_at is not None
 
 
+def setting_up() -> bool:
+    """Whether the user must finish setting up first (replace a one-time password, or set up a
+    required second factor): every other page leads back there, so base.html shows no menu."""
+    return bool(current_user.is_authenticated) and (
+        bool(current_user.must_change_password) or _enrolment_pending()
+    )
+
+
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    return {"second_factor_of": second_factor.factor_of}
+    return {"second_factor_of": second_factor.factor_of, "setting_up": setting_up}
 
 
 # The second step of a log-in.

@@ -144,6 +144,12 @@ def test_compare_page_says_when_versions_are_too_different(
     assert "Regel 1 van" not in text
     same = client.get(page + "/compare?old=2&new=2").text
     assert "Kies twee verschillende versies om te vergelijken." in same
+    path = tmp_path / "single" / "brief.txt"
+    path.parent.mkdir()
+    path.write_text("Een brief van de leverancier.", encoding="utf-8")
+    single = _upload(client, page.rsplit("/documents/", 1)[0] + "/documents/new", path)
+    alone = client.get(single + "/compare").text
+    assert "Dit document heeft één versie: er is nog niets om mee te vergelijken." in alone
 
 
 def test_compare_texts_groups_changes_with_context() -> None:

@@ -38,6 +38,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from dossier import access, digest, documents, plans, reports
+from dossier.charts import NARROW_WIDTH, WIDTH, bar_chart
 from dossier.cli import cli
 from dossier.extensions import db
 from dossier.models import (
@@ -764,3 +765,19 @@ def test_exports_leave_an_unknown_amount_empty(
         "Acme": ["2", "100000,00", "100000,00", ""],
         "Kantoor BV": ["1", "", "", "20000,00"],
     }
+
+
+def test_a_bar_chart_comes_with_a_narrow_twin_for_phones() -> None:
+    # Scaled to a phone's width, the wide chart's 13 px text was about 7 px high; app.css shows
+    # one of the two by the screen's width.
+    long = "Gemeenschappelijke Regeling Samenwerkingsverband Noord <b>"
+    svg = str(bar_chart("Waarde", [(long, Decimal("1250000"), "€ 1.250.000,00"), ("B", 5, "€ 5")]))
+    wide, narrow = svg.split("</svg>")[:2]
+    assert 'class="chart chart-wide"' in wide and f'viewBox="0 0 {WIDTH} ' in wide
+    assert 'class="chart chart-narrow"' in narrow and f'viewBox="0 0 {NARROW_WIDTH} ' in narrow
+    labels = re.findall(r'class="chart-label"[^>]*>([^<]*)<', narrow)
+    assert labels[0].endswith("…") and len(labels[0]) < len(long) and labels[1] == "B"
+    assert "<b>" not in svg and "&lt;b&gt;" in svg  # escaped, in the tooltip too
+    # The longest bar leaves room for its value within the narrow chart.
+    longest = float(re.findall(r'class="chart-bar"[^>]*width="([0-9.]+)"', narrow)[0])
+    assert longest <= NARROW_WIDTH - 100

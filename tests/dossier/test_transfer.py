@@ -554,7 +554,7 @@ def test_the_download_explains_a_missing_organisation_and_audits_nothing(
     # to an archivist in words, to an administrator with the settings' names as well.
     assert 'action="/dossiers/' + filled.reference + '/transfer.zip"' not in page
     page = client.get(f"/dossiers/{filled.reference}").get_data(as_text=True)
-    assert "Vraag het de beheerder van Dossier" in page
+    assert "Vraag dit aan de beheerder van Dossier" in page
     assert "DOSSIER_TRANSFER_ORGANISATION_NAME" not in page
     page = client_for(admin).get(f"/dossiers/{filled.reference}").get_data(as_text=True)
     assert "DOSSIER_TRANSFER_ORGANISATION_NAME" in page

@@ -47,6 +47,14 @@ def test_a_question_about_what_was_agreed_searches_its_subject_only() -> None:
     assert _asked('"afgesproken prijs"') == [("afgesproken", "prijs")]
     assert _asked("+afgesproken prijs") == [("afgesproken",), ("prijs",)]
     assert _asked("afspraken -boete") == [("afspraken",), ("boete",)]
+    assert _asked("-afgesproken prijs") == [("afgesproken",), ("prijs",)]  # excluded: kept
+    assert _asked("afgespr* prijs") == [("afgespr",), ("prijs",)]  # a wildcard: kept
+    # With a clause type the type is what is searched: its clauses are listed.
+    typed = drop_asking_words(parse_query("wat is afgesproken soort:aansprakelijkheid"))
+    assert (typed.items, typed.type_names) == ((), ("aansprakelijkheid",))
+    chosen = drop_asking_words(parse_query("afgesproken", browse=True), browse=True)
+    assert chosen.items == ()
+    assert _asked("afgesproken") == [("afgesproken",)]  # without a type: searched
 
 
 def test_a_dutch_word_adds_the_english_and_dutch_wordings_as_weighted_optional_items() -> None:

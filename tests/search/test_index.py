@@ -1006,6 +1006,11 @@ def test_a_query_of_only_a_type_lists_every_permitted_clause_of_it(
     assert search(backend, "soort:indemnity", {1}, mode=mode).total == 0
     assert search(backend, "soort:indemnity", set(), mode=mode).total == 0
     assert units(search(backend, "soort:indemnity", {1, 2}, mode="clauses")) == ["30:0"]
+    # A question about what was agreed, of a type: the type's clauses, as without the words.
+    asked = search(backend, "wat is afgesproken soort:liability", {1}, mode="clauses")
+    assert units(asked) == units(listed)
+    asked = search(backend, "afgesproken", {1}, mode="clauses", clause_types={"liability"})
+    assert units(asked) == units(chosen)
 
 
 def test_the_clause_type_facet_counts_every_permitted_clause(backend: SearchBackend) -> None:

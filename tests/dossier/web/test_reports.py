@@ -79,7 +79,9 @@ def test_each_chart_sits_in_its_own_section(
     client = app.test_client(user=admin)
     text = client.get("/reports/value").text
     sections = _sections(text)
-    assert text.count("<svg") == sum(s.count("<svg") for s in sections) == 5
+    # Each chart twice, wide and narrow (a phone shows the narrow one), in its own section.
+    assert text.count("<svg") == sum(s.count("<svg") for s in sections) == 10
+    assert all(s.count("chart-wide") == s.count("chart-narrow") < 2 for s in sections)
     charted = {re.search(r'id="(h-[^"]+)"', s).group(1) for s in sections if "<svg" in s}
     assert charted == {
         "h-top_suppliers",

@@ -297,7 +297,8 @@ def test_a_required_role_is_led_to_enrolment_on_every_page(
     assert page.status_code == 200 and "Uw rol vereist tweestapsverificatie" in page.text
     # No menu of pages that would all lead back here; logging out stays.
     assert "Contractregister" not in page.text and "Uitloggen" in page.text
-    assert client.get("/account/password").status_code == 200
+    password_page = client.get("/account/password")  # reachable, and it leads nowhere else either
+    assert password_page.status_code == 200 and "Contractregister" not in password_page.text
     secret = _secret_on(page.text)
     client.post("/account/two-step/confirm", data={"code": pyotp.TOTP(secret).now()})
     assert client.get("/").status_code == 200
@@ -330,3 +331,5 @@ def test_a_single_sign_on_session_is_not_led_to_enrolment(
     with client.session_transaction() as session:
         session[SSO_SESSION] = True  # what the single sign-on view marks its sessions with
     assert client.get("/").status_code == 200
+    # Setting up a factor is a choice then, not a page that must be finished: the menu stays.
+    assert "Contractregister" in client.get("/account/two-step").text
